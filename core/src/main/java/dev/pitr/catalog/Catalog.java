@@ -1,0 +1,58 @@
+package dev.pitr.catalog;
+
+import dev.pitr.wal.TimelineId;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The index of everything archived: segments, timeline histories and snapshots.
+ *
+ * <p>Contract every implementation meets (checked by {@code CatalogContractTest}):
+ *
+ * <ul>
+ *   <li>{@link #recordSegment} and {@link #recordHistory} are idempotent: recording the same file again with the same
+ *       checksum returns {@link Recorded#ALREADY_PRESENT}; a different checksum for the same name throws {@link
+ *       ArchiveConflictException} and leaves the existing record untouched.
+ *   <li>{@link #createSnapshot} fails with {@link ArchiveConflictException} if the id exists; {@link #updateSnapshot}
+ *       fails with {@link IllegalStateException} if it does not.
+ *   <li>Listings are ordered: segments by timeline then segment number, snapshots by id (start time).
+ *   <li>Unreachable backends throw {@link CatalogException}.
+ * </ul>
+ */
+public interface Catalog extends AutoCloseable {
+
+  /** Outcome of an idempotent write. */
+  enum Recorded {
+    INSERTED,
+    ALREADY_PRESENT
+  }
+
+  Recorded recordSegment(SegmentRecord segment);
+
+  Optional<SegmentRecord> segment(String fileName);
+
+  /** Segments on {@code timeline} with {@code fromSegno <= segno <= toSegno}. */
+  List<SegmentRecord> segments(TimelineId timeline, long fromSegno, long toSegno);
+
+  List<SegmentRecord> allSegments();
+
+  Recorded recordHistory(HistoryRecord history);
+
+  Optional<HistoryRecord> history(TimelineId timeline);
+
+  List<HistoryRecord> histories();
+
+  void createSnapshot(SnapshotRecord snapshot);
+
+  void updateSnapshot(SnapshotRecord snapshot);
+
+  Optional<SnapshotRecord> snapshot(SnapshotId id);
+
+  List<SnapshotRecord> snapshots();
+
+  /** A short description for messages. */
+  String describe();
+
+  @Override
+  void close();
+}

@@ -1,0 +1,389 @@
+package dev.pitr.catalog;
+
+import dev.pitr.wal.Lsn;
+import dev.pitr.wal.SegmentName;
+import dev.pitr.wal.TimelineId;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.sql.Types;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.sqlite.SQLiteConfig;
+
+/**
+ * The embedded catalog: one SQLite file. Several processes share it (capture, snapshot, the restore_command), so
+ * every statement runs in its own transaction with a busy timeout, and the rollback journal is kept so that a
+ * read-only opener (the restore_command running as another OS user) needs no write access.
+ */
+public final class SqliteCatalog implements Catalog {
+
+  private static final int SCHEMA_VERSION = 1;
+
+  private final Path file;
+  private final Connection conn;
+
+  private SqliteCatalog(Path file, Connection conn) {
+    this.file = file;
+    this.conn = conn;
+  }
+
+  /** Opens (creating if needed) the catalog at {@code file}. */
+  public static SqliteCatalog open(Path file) {
+    return open(file, false);
+  }
+
+  /** Opens an existing catalog for reading only. */
+  public static SqliteCatalog openReadOnly(Path file) {
+    return open(file, true);
+  }
+
+  private static SqliteCatalog open(Path file, boolean readOnly) {
+    Path abs = file.toAbsolutePath().normalize();
+    try {
+      if (readOnly && !Files.isRegularFile(abs)) {
+        throw new CatalogException("catalog " + abs + " does not exist", null);
+      }
+      if (!readOnly && abs.getParent() != null) {
+        Files.createDirectories(abs.getParent());
+      }
+      SQLiteConfig cfg = new SQLiteConfig();
+      cfg.setBusyTimeout(30_000);
+      cfg.setReadOnly(readOnly);
+      cfg.setSynchronous(SQLiteConfig.SynchronousMode.FULL);
+      Connection c = DriverManager.getConnection("jdbc:sqlite:" + abs, cfg.toProperties());
+      SqliteCatalog cat = new SqliteCatalog(abs, c);
+      if (!readOnly) {
+        cat.migrate();
+      }
+      return cat;
+    } catch (SQLException | java.io.IOException e) {
+      throw new CatalogException("cannot open catalog " + abs + ": " + e.getMessage(), e);
+    }
+  }
+
+  private void migrate() throws SQLException {
+    try (Statement s = conn.createStatement()) {
+      s.executeUpdate(
+          "CREATE TABLE IF NOT EXISTS segments ("
+              + " file_name TEXT PRIMARY KEY, timeline INTEGER NOT NULL, segno INTEGER NOT NULL,"
+              + " segment_size INTEGER NOT NULL, start_lsn INTEGER NOT NULL, end_lsn INTEGER NOT NULL,"
+              + " plain_size INTEGER NOT NULL, stored_size INTEGER NOT NULL, sha256 TEXT NOT NULL,"
+              + " storage_key TEXT NOT NULL, key_id TEXT, archived_at INTEGER NOT NULL,"
+              + " first_commit INTEGER, last_commit INTEGER)");
+      s.executeUpdate("CREATE UNIQUE INDEX IF NOT EXISTS segments_tli_segno ON segments (timeline, segno)");
+      s.executeUpdate(
+          "CREATE TABLE IF NOT EXISTS histories ("
+              + " timeline INTEGER PRIMARY KEY, content TEXT NOT NULL, sha256 TEXT NOT NULL,"
+              + " storage_key TEXT NOT NULL, stored_size INTEGER NOT NULL, archived_at INTEGER NOT NULL)");
+      s.executeUpdate(
+          "CREATE TABLE IF NOT EXISTS snapshots ("
+              + " id TEXT PRIMARY KEY, label TEXT, status TEXT NOT NULL, timeline INTEGER NOT NULL,"
+              + " start_lsn INTEGER NOT NULL, stop_lsn INTEGER, start_time INTEGER NOT NULL, stop_time INTEGER,"
+              + " first_segment TEXT, last_segment TEXT, plain_size INTEGER NOT NULL, stored_size INTEGER NOT NULL,"
+              + " sha256 TEXT, storage_key TEXT NOT NULL, key_id TEXT, backup_manifest TEXT, retention TEXT)");
+      s.executeUpdate("CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL)");
+      s.executeUpdate("INSERT OR IGNORE INTO meta VALUES ('schema_version', '" + SCHEMA_VERSION + "')");
+    }
+  }
+
+  @Override
+  public synchronized Recorded recordSegment(SegmentRecord r) {
+    try {
+      Optional<SegmentRecord> existing = segment(r.name().fileName());
+      if (existing.isPresent()) {
+        return sameOrConflict(r.name().fileName(), existing.get().sha256(), r.sha256());
+      }
+      try (PreparedStatement ps =
+          conn.prepareStatement(
+              "INSERT INTO segments VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING")) {
+        SegmentName n = r.name();
+        ps.setString(1, n.fileName());
+        ps.setLong(2, n.timeline().value());
+        ps.setLong(3, n.segno());
+        ps.setLong(4, n.segmentSize());
+        ps.setLong(5, n.startLsn().value());
+        ps.setLong(6, n.endLsn().value());
+        ps.setLong(7, r.plainSize());
+        ps.setLong(8, r.storedSize());
+        ps.setString(9, r.sha256());
+        ps.setString(10, r.storageKey());
+        ps.setString(11, r.keyId());
+        setInstant(ps, 12, r.archivedAt());
+        setInstant(ps, 13, r.firstCommit());
+        setInstant(ps, 14, r.lastCommit());
+        if (ps.executeUpdate() == 1) {
+          return Recorded.INSERTED;
+        }
+      }
+      // another process recorded it between our read and our insert
+      return sameOrConflict(r.name().fileName(), segment(r.name().fileName()).orElseThrow().sha256(), r.sha256());
+    } catch (SQLException e) {
+      throw failure("record segment " + r.name(), e);
+    }
+  }
+
+  private static Recorded sameOrConflict(String name, String existingSha, String newSha) {
+    if (existingSha.equals(newSha)) {
+      return Recorded.ALREADY_PRESENT;
+    }
+    throw new ArchiveConflictException(
+        name + " is already archived with a different checksum (archived " + existingSha + ", offered " + newSha + ")");
+  }
+
+  @Override
+  public synchronized Optional<SegmentRecord> segment(String fileName) {
+    return querySegments("WHERE file_name = ?", ps -> ps.setString(1, fileName)).stream().findFirst();
+  }
+
+  @Override
+  public synchronized List<SegmentRecord> segments(TimelineId timeline, long fromSegno, long toSegno) {
+    return querySegments(
+        "WHERE timeline = ? AND segno BETWEEN ? AND ? ORDER BY segno",
+        ps -> {
+          ps.setLong(1, timeline.value());
+          ps.setLong(2, fromSegno);
+          ps.setLong(3, toSegno);
+        });
+  }
+
+  @Override
+  public synchronized List<SegmentRecord> allSegments() {
+    return querySegments("ORDER BY timeline, segno", ps -> {});
+  }
+
+  private interface Binder {
+    void bind(PreparedStatement ps) throws SQLException;
+  }
+
+  private List<SegmentRecord> querySegments(String where, Binder binder) {
+    String sql =
+        "SELECT timeline, segno, segment_size, plain_size, stored_size, sha256, storage_key, key_id, archived_at,"
+            + " first_commit, last_commit FROM segments "
+            + where;
+    try (PreparedStatement ps = conn.prepareStatement(sql)) {
+      binder.bind(ps);
+      List<SegmentRecord> out = new ArrayList<>();
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          out.add(
+              new SegmentRecord(
+                  new SegmentName(TimelineId.of(rs.getLong(1)), rs.getLong(2), rs.getLong(3)),
+                  rs.getLong(4),
+                  rs.getLong(5),
+                  rs.getString(6),
+                  rs.getString(7),
+                  rs.getString(8),
+                  getInstant(rs, 9),
+                  getInstant(rs, 10),
+                  getInstant(rs, 11)));
+        }
+      }
+      return out;
+    } catch (SQLException e) {
+      throw failure("read segments", e);
+    }
+  }
+
+  @Override
+  public synchronized Recorded recordHistory(HistoryRecord h) {
+    try {
+      Optional<HistoryRecord> existing = history(h.timeline());
+      if (existing.isPresent()) {
+        return sameOrConflict(h.fileName(), existing.get().sha256(), h.sha256());
+      }
+      try (PreparedStatement ps =
+          conn.prepareStatement("INSERT INTO histories VALUES (?,?,?,?,?,?) ON CONFLICT DO NOTHING")) {
+        ps.setLong(1, h.timeline().value());
+        ps.setString(2, h.content());
+        ps.setString(3, h.sha256());
+        ps.setString(4, h.storageKey());
+        ps.setLong(5, h.storedSize());
+        setInstant(ps, 6, h.archivedAt());
+        if (ps.executeUpdate() == 1) {
+          return Recorded.INSERTED;
+        }
+      }
+      return sameOrConflict(h.fileName(), history(h.timeline()).orElseThrow().sha256(), h.sha256());
+    } catch (SQLException e) {
+      throw failure("record history " + h.fileName(), e);
+    }
+  }
+
+  @Override
+  public synchronized Optional<HistoryRecord> history(TimelineId timeline) {
+    return queryHistories("WHERE timeline = ?", ps -> ps.setLong(1, timeline.value())).stream().findFirst();
+  }
+
+  @Override
+  public synchronized List<HistoryRecord> histories() {
+    return queryHistories("ORDER BY timeline", ps -> {});
+  }
+
+  private List<HistoryRecord> queryHistories(String where, Binder binder) {
+    String sql = "SELECT timeline, content, sha256, storage_key, stored_size, archived_at FROM histories " + where;
+    try (PreparedStatement ps = conn.prepareStatement(sql)) {
+      binder.bind(ps);
+      List<HistoryRecord> out = new ArrayList<>();
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          out.add(
+              new HistoryRecord(
+                  TimelineId.of(rs.getLong(1)),
+                  rs.getString(2),
+                  rs.getString(3),
+                  rs.getString(4),
+                  rs.getLong(5),
+                  getInstant(rs, 6)));
+        }
+      }
+      return out;
+    } catch (SQLException e) {
+      throw failure("read histories", e);
+    }
+  }
+
+  @Override
+  public synchronized void createSnapshot(SnapshotRecord s) {
+    try (PreparedStatement ps =
+        conn.prepareStatement(
+            "INSERT INTO snapshots VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING")) {
+      bindSnapshot(ps, s);
+      if (ps.executeUpdate() != 1) {
+        throw new ArchiveConflictException("snapshot " + s.id() + " already exists");
+      }
+    } catch (SQLException e) {
+      throw failure("create snapshot " + s.id(), e);
+    }
+  }
+
+  @Override
+  public synchronized void updateSnapshot(SnapshotRecord s) {
+    try (PreparedStatement ps =
+        conn.prepareStatement(
+            "UPDATE snapshots SET id=?, label=?, status=?, timeline=?, start_lsn=?, stop_lsn=?, start_time=?,"
+                + " stop_time=?, first_segment=?, last_segment=?, plain_size=?, stored_size=?, sha256=?,"
+                + " storage_key=?, key_id=?, backup_manifest=?, retention=? WHERE id=?")) {
+      bindSnapshot(ps, s);
+      ps.setString(18, s.id().value());
+      if (ps.executeUpdate() != 1) {
+        throw new IllegalStateException("snapshot " + s.id() + " does not exist");
+      }
+    } catch (SQLException e) {
+      throw failure("update snapshot " + s.id(), e);
+    }
+  }
+
+  private static void bindSnapshot(PreparedStatement ps, SnapshotRecord s) throws SQLException {
+    ps.setString(1, s.id().value());
+    ps.setString(2, s.label());
+    ps.setString(3, s.status().name());
+    ps.setLong(4, s.timeline().value());
+    ps.setLong(5, s.startLsn().value());
+    if (s.stopLsn() == null) {
+      ps.setNull(6, Types.INTEGER);
+    } else {
+      ps.setLong(6, s.stopLsn().value());
+    }
+    setInstant(ps, 7, s.startTime());
+    setInstant(ps, 8, s.stopTime());
+    ps.setString(9, s.firstSegment());
+    ps.setString(10, s.lastSegment());
+    ps.setLong(11, s.plainSize());
+    ps.setLong(12, s.storedSize());
+    ps.setString(13, s.sha256());
+    ps.setString(14, s.storageKey());
+    ps.setString(15, s.keyId());
+    ps.setString(16, s.backupManifest());
+    ps.setString(17, s.retention());
+  }
+
+  @Override
+  public synchronized Optional<SnapshotRecord> snapshot(SnapshotId id) {
+    return querySnapshots("WHERE id = ?", ps -> ps.setString(1, id.value())).stream().findFirst();
+  }
+
+  @Override
+  public synchronized List<SnapshotRecord> snapshots() {
+    return querySnapshots("ORDER BY id", ps -> {});
+  }
+
+  private List<SnapshotRecord> querySnapshots(String where, Binder binder) {
+    String sql =
+        "SELECT id, label, status, timeline, start_lsn, stop_lsn, start_time, stop_time, first_segment,"
+            + " last_segment, plain_size, stored_size, sha256, storage_key, key_id, backup_manifest, retention"
+            + " FROM snapshots "
+            + where;
+    try (PreparedStatement ps = conn.prepareStatement(sql)) {
+      binder.bind(ps);
+      List<SnapshotRecord> out = new ArrayList<>();
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          long stop = rs.getLong(6);
+          Lsn stopLsn = rs.wasNull() ? null : new Lsn(stop);
+          out.add(
+              new SnapshotRecord(
+                  new SnapshotId(rs.getString(1)),
+                  rs.getString(2),
+                  SnapshotRecord.Status.valueOf(rs.getString(3)),
+                  TimelineId.of(rs.getLong(4)),
+                  new Lsn(rs.getLong(5)),
+                  stopLsn,
+                  getInstant(rs, 7),
+                  getInstant(rs, 8),
+                  rs.getString(9),
+                  rs.getString(10),
+                  rs.getLong(11),
+                  rs.getLong(12),
+                  rs.getString(13),
+                  rs.getString(14),
+                  rs.getString(15),
+                  rs.getString(16),
+                  rs.getString(17)));
+        }
+      }
+      return out;
+    } catch (SQLException e) {
+      throw failure("read snapshots", e);
+    }
+  }
+
+  @Override
+  public String describe() {
+    return "sqlite:" + file;
+  }
+
+  @Override
+  public synchronized void close() {
+    try {
+      conn.close();
+    } catch (SQLException e) {
+      throw failure("close", e);
+    }
+  }
+
+  private CatalogException failure(String what, SQLException e) {
+    return new CatalogException("catalog " + file + ": cannot " + what + ": " + e.getMessage(), e);
+  }
+
+  private static void setInstant(PreparedStatement ps, int i, Instant t) throws SQLException {
+    if (t == null) {
+      ps.setNull(i, Types.INTEGER);
+    } else {
+      // microseconds: the precision of PostgreSQL's commit timestamps
+      ps.setLong(i, Math.addExact(Math.multiplyExact(t.getEpochSecond(), 1_000_000L), t.getNano() / 1_000));
+    }
+  }
+
+  private static Instant getInstant(ResultSet rs, int i) throws SQLException {
+    long v = rs.getLong(i);
+    return rs.wasNull() ? null : Instant.ofEpochSecond(Math.floorDiv(v, 1_000_000L), Math.floorMod(v, 1_000_000L) * 1_000);
+  }
+}

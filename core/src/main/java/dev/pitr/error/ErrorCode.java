@@ -1,0 +1,54 @@
+package dev.pitr.error;
+
+/**
+ * Every user-facing failure, with the exit code the CLI returns for it. Codes are stable: scripts and PostgreSQL's
+ * {@code restore_command} handling depend on them.
+ *
+ * <p>PostgreSQL treats a {@code restore_command} exit status of 1..125 as "this file is not in the archive" and ends
+ * recovery there, but aborts recovery on a status above 125. A segment that is genuinely absent therefore exits 1,
+ * while every failure that might hide a segment we do have (storage or catalog unreachable, a corrupt object) exits
+ * above 125 so that recovery stops instead of finishing early on a shorter history.
+ */
+public enum ErrorCode {
+  /** {@code wal fetch}: the archive does not hold the file. PostgreSQL reads this as the end of the archive. */
+  NOT_IN_ARCHIVE(1),
+  /** Command line that picocli could not parse. */
+  USAGE(2),
+  CONFIG_MISSING(3),
+  CONFIG_INVALID(4),
+  BAD_TARGET(5),
+  TARGET_OUTSIDE_WINDOW(6),
+  TARGET_DIR_NOT_EMPTY(7),
+  PRIMARY_UNREACHABLE(8),
+  CHECK_FAILED(9),
+  SNAPSHOT_NOT_FOUND(10),
+  ARCHIVE_CONFLICT(11),
+  WAL_GAP(12),
+  BACKUP_FAILED(13),
+  RESTORE_FAILED(14),
+  TOOL_MISSING(15),
+  INTERRUPTED(16),
+  /** Storage could not be read or written; above 125 so a restore_command failure aborts recovery. */
+  STORAGE_UNAVAILABLE(140),
+  /** Catalog could not be read or written; above 125 for the same reason. */
+  CATALOG_UNAVAILABLE(141),
+  /** An archived object failed its checksum or could not be decoded; never handed to PostgreSQL. */
+  CORRUPT_OBJECT(142),
+  /** A bug: something the code did not expect. */
+  INTERNAL(150);
+
+  private final int exitCode;
+
+  ErrorCode(int exitCode) {
+    this.exitCode = exitCode;
+  }
+
+  public int exitCode() {
+    return exitCode;
+  }
+
+  /** The code's name as printed to users, e.g. {@code target-dir-not-empty}. */
+  public String label() {
+    return name().toLowerCase().replace('_', '-');
+  }
+}

@@ -1,0 +1,48 @@
+package dev.pitr.storage;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Where archived objects live. Keys are relative, slash-separated paths such as {@code wal/0000000100000000/...}.
+ *
+ * <p>Contract every implementation meets (checked by {@code StorageContractTest}):
+ *
+ * <ul>
+ *   <li>{@link #put} is atomic and durable: when it returns, the whole object is stored and survives a crash; when it
+ *       throws, no object (and no partial object) is visible under the key. An existing object is replaced only by a
+ *       complete new one; callers that must never overwrite check {@link #stat} first.
+ *   <li>{@link #open} of a missing key throws {@link ObjectNotFoundException}, never returns an empty stream.
+ *   <li>{@link #list} returns every key under the prefix, sorted lexicographically, with no temporary objects.
+ *   <li>{@link #delete} of a missing key is not an error.
+ *   <li>Any other failure is a {@link StorageException}.
+ * </ul>
+ */
+public interface Storage {
+
+  /** Writes the bytes a {@link Writer} produces. */
+  @FunctionalInterface
+  interface Writer {
+    void writeTo(OutputStream out) throws IOException;
+  }
+
+  /** Stores the object; see the class contract for atomicity. Returns the stored size in bytes. */
+  long put(String key, Writer writer);
+
+  /** Opens the object for reading; the caller closes the stream. */
+  InputStream open(String key);
+
+  /** Size of the object, or empty when it does not exist. */
+  Optional<Long> stat(String key);
+
+  /** Every key that starts with {@code prefix}, sorted. */
+  List<String> list(String prefix);
+
+  void delete(String key);
+
+  /** A short description for messages, e.g. {@code file:///var/lib/pitr/repo}. */
+  String describe();
+}

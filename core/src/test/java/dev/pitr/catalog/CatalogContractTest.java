@@ -1,0 +1,118 @@
+package dev.pitr.catalog;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.pitr.wal.Lsn;
+import dev.pitr.wal.SegmentName;
+import dev.pitr.wal.TimelineId;
+import java.time.Instant;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The contract of {@link Catalog}; every implementation's test extends this class. */
+public abstract class CatalogContractTest {
+
+  protected static final long SEG = 16L << 20;
+  protected Catalog catalog;
+
+  protected abstract Catalog newCatalog() throws Exception;
+
+  @BeforeEach
+  void setUpCatalog() throws Exception {
+    catalog = newCatalog();
+  }
+
+  @AfterEach
+  void closeCatalog() {
+    catalog.close();
+  }
+
+  protected static SegmentRecord segment(long tli, long segno, String sha) {
+    SegmentName n = new SegmentName(TimelineId.of(tli), segno, SEG);
+    return new SegmentRecord(
+        n, SEG, 1000 + segno, sha, "wal/" + n.fileName() + ".zst", null,
+        Instant.parse("2025-11-23T14:41:37.123456Z"), null, null);
+  }
+
+  @Test
+  void recordingASegmentTwiceIsIdempotent() {
+    SegmentRecord r = segment(1, 5, "aa");
+    assertEquals(Catalog.Recorded.INSERTED, catalog.recordSegment(r));
+    assertEquals(Catalog.Recorded.ALREADY_PRESENT, catalog.recordSegment(r));
+    assertEquals(r, catalog.segment(r.name().fileName()).orElseThrow());
+    assertEquals(1, catalog.allSegments().size());
+  }
+
+  @Test
+  void aDifferentChecksumForTheSameSegmentIsAConflictAndKeepsTheOriginal() {
+    catalog.recordSegment(segment(1, 5, "aa"));
+    assertThrows(ArchiveConflictException.class, () -> catalog.recordSegment(segment(1, 5, "bb")));
+    assertEquals("aa", catalog.segment(segment(1, 5, "x").name().fileName()).orElseThrow().sha256());
+  }
+
+  @Test
+  void segmentsAreListedInOrderPerTimeline() {
+    catalog.recordSegment(segment(2, 7, "c"));
+    catalog.recordSegment(segment(1, 9, "b"));
+    catalog.recordSegment(segment(1, 3, "a"));
+    catalog.recordSegment(segment(1, 300, "d"));
+    assertEquals(
+        List.of(3L, 9L),
+        catalog.segments(TimelineId.of(1), 0, 10).stream().map(s -> s.name().segno()).toList());
+    assertEquals(
+        List.of("a", "b", "d", "c"), catalog.allSegments().stream().map(SegmentRecord::sha256).toList());
+  }
+
+  @Test
+  void commitTimesKeepMicrosecondsAndMayBeEmpty() {
+    SegmentRecord r = segment(1, 1, "a");
+    SegmentRecord timed =
+        new SegmentRecord(
+            r.name(), r.plainSize(), r.storedSize(), r.sha256(), r.storageKey(), "kek-1", r.archivedAt(),
+            Instant.parse("2025-11-23T14:41:37.000001Z"), Instant.parse("2025-11-23T14:41:38.999999Z"));
+    catalog.recordSegment(timed);
+    catalog.recordSegment(segment(1, 2, "b"));
+    assertEquals(timed, catalog.segment(r.name().fileName()).orElseThrow());
+    assertNull(catalog.segment(segment(1, 2, "b").name().fileName()).orElseThrow().firstCommit());
+  }
+
+  @Test
+  void historiesAreIdempotentAndConflictOnDifferentContent() {
+    HistoryRecord h =
+        new HistoryRecord(TimelineId.of(2), "1\t0/3000158\tno recovery target specified\n", "h1",
+            "wal/00000002.history.zst", 60, Instant.parse("2025-11-23T14:41:37Z"));
+    assertEquals(Catalog.Recorded.INSERTED, catalog.recordHistory(h));
+    assertEquals(Catalog.Recorded.ALREADY_PRESENT, catalog.recordHistory(h));
+    assertThrows(
+        ArchiveConflictException.class,
+        () -> catalog.recordHistory(new HistoryRecord(TimelineId.of(2), "x", "h2", "k", 1, Instant.EPOCH)));
+    assertEquals(h, catalog.history(TimelineId.of(2)).orElseThrow());
+    assertEquals(Lsn.parse("0/3000158"), catalog.histories().get(0).parsed().entries().get(0).switchpoint());
+  }
+
+  @Test
+  void snapshotsAreCreatedOnceUpdatedAndListedByStart() {
+    SnapshotRecord a = snapshot("20251123T100000Z");
+    SnapshotRecord b = snapshot("20251122T100000Z");
+    catalog.createSnapshot(a);
+    catalog.createSnapshot(b);
+    assertThrows(ArchiveConflictException.class, () -> catalog.createSnapshot(a));
+    catalog.updateSnapshot(a.withStatus(SnapshotRecord.Status.COMPLETE));
+    assertEquals(SnapshotRecord.Status.COMPLETE, catalog.snapshot(a.id()).orElseThrow().status());
+    assertEquals(List.of(b.id(), a.id()), catalog.snapshots().stream().map(SnapshotRecord::id).toList());
+    assertThrows(IllegalStateException.class, () -> catalog.updateSnapshot(snapshot("20200101T000000Z")));
+    assertTrue(catalog.snapshot(new SnapshotId("20200101T000000Z")).isEmpty());
+  }
+
+  private static SnapshotRecord snapshot(String id) {
+    return new SnapshotRecord(
+        new SnapshotId(id), "nightly", SnapshotRecord.Status.RUNNING, TimelineId.of(1), Lsn.parse("0/2000028"),
+        null, Instant.parse("2025-11-23T10:00:00Z"), null, "000000010000000000000002", null, 0, 0, null,
+        "snapshots/" + id + "/base.tar.zst", null, null, "retained");
+  }
+}
