@@ -34,6 +34,13 @@ public enum ErrorCode {
   CATALOG_UNAVAILABLE(141),
   /** An archived object failed its checksum or could not be decoded; never handed to PostgreSQL. */
   CORRUPT_OBJECT(142),
+  /** A local file could not be written (disk full, permissions); above 125 for the same reason. */
+  LOCAL_IO(144),
+  /**
+   * {@code wal fetch} failed for a reason whose own code is 125 or below (a bad configuration, say). It exits with this
+   * code instead, because a low code would tell PostgreSQL the archive ended and let recovery finish early.
+   */
+  FETCH_ABORTED(146),
   /** A bug: something the code did not expect. */
   INTERNAL(150);
 

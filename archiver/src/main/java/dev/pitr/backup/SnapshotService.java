@@ -1,0 +1,269 @@
+package dev.pitr.backup;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.pitr.catalog.SnapshotId;
+import dev.pitr.catalog.SnapshotRecord;
+import dev.pitr.codec.Sha256;
+import dev.pitr.config.Repository;
+import dev.pitr.error.ErrorCode;
+import dev.pitr.error.PitrException;
+import dev.pitr.postgres.PgTools;
+import dev.pitr.postgres.Primary;
+import dev.pitr.wal.Lsn;
+import dev.pitr.wal.SegmentName;
+import dev.pitr.wal.TimelineId;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
+
+/**
+ * Takes a base backup: {@code pg_basebackup} writes one tar to stdout, which is hashed, compressed and streamed into
+ * storage as it arrives, so the backup is never staged on local disk. While it streams, {@code backup_label} and
+ * {@code backup_manifest} are read out of the tar for the manifest. The snapshot counts as complete only once every
+ * WAL segment from its start to its stop is archived.
+ */
+public final class SnapshotService {
+
+  private final Repository repo;
+  private final PgTools tools;
+  private final Primary primary;
+  private final Clock clock;
+  private final Duration walTimeout;
+  private final PrintWriter log;
+
+  public SnapshotService(
+      Repository repo, PgTools tools, Primary primary, Clock clock, Duration walTimeout, PrintWriter log) {
+    this.repo = repo;
+    this.tools = tools;
+    this.primary = primary;
+    this.clock = clock;
+    this.walTimeout = walTimeout;
+    this.log = log;
+  }
+
+  public SnapshotRecord create(String label) {
+    long segmentSize = segmentSize();
+    Instant started = clock.instant();
+    SnapshotId id = uniqueId(started);
+    String key = "snapshots/" + id + "/base.tar.zst";
+    List<String> cmd = new ArrayList<>();
+    cmd.add(tools.path("pg_basebackup"));
+    cmd.addAll(primary.clientArgs());
+    cmd.addAll(List.of("-D", "-", "-F", "t", "-X", "none", "--checkpoint=fast", "-l", "pitr " + id));
+    log("snapshot " + id + ": starting pg_basebackup");
+    Sha256 sha = new Sha256();
+    Captured captured = new Captured();
+    Process p;
+    try {
+      ProcessBuilder pb = new ProcessBuilder(cmd);
+      pb.environment().putAll(primary.clientEnv());
+      p = pb.start();
+    } catch (IOException e) {
+      throw new PitrException(ErrorCode.BACKUP_FAILED, "cannot start pg_basebackup: " + e.getMessage(), "run 'pitr check'", e);
+    }
+    try {
+      p.getOutputStream().close();
+    } catch (IOException ignored) {
+      // pg_basebackup reads nothing from stdin
+    }
+    CompletableFuture<String> stderr = readAsync(p.getErrorStream());
+    long stored;
+    try {
+      stored =
+          repo.storage()
+              .put(
+                  key,
+                  out -> {
+                    try (OutputStream z = repo.zstd().compress(out)) {
+                      streamTar(sha.wrap(p.getInputStream()), z, captured);
+                    }
+                    int rc = waitFor(p);
+                    if (rc != 0) {
+                      throw new IOException("pg_basebackup exited with " + rc + ": " + stderr.join().strip());
+                    }
+                  });
+    } catch (PitrException e) {
+      p.destroyForcibly();
+      throw new PitrException(ErrorCode.BACKUP_FAILED, "snapshot " + id + " failed: " + e.getMessage(), "run 'pitr check' and look at the server log", e);
+    }
+    Instant stopped = clock.instant();
+    if (captured.label == null || captured.manifest == null) {
+      throw new PitrException(
+          ErrorCode.BACKUP_FAILED, "pg_basebackup's tar held no backup_label or backup_manifest", "use pg_basebackup 13 or later");
+    }
+    BackupLabel bl = BackupLabel.parse(captured.label);
+    Lsn stopLsn = stopLsn(captured.manifest, bl.timeline());
+    SegmentName first = SegmentName.containing(bl.timeline(), bl.startLsn(), segmentSize);
+    SegmentName last = SegmentName.containing(bl.timeline(), new Lsn(stopLsn.value() - 1), segmentSize);
+    SnapshotRecord rec =
+        new SnapshotRecord(
+            id, label, SnapshotRecord.Status.RUNNING, bl.timeline(), bl.startLsn(), stopLsn, started, stopped,
+            first.fileName(), last.fileName(), sha.bytes(), stored, sha.hex(), key, null, captured.manifest, "retained");
+    repo.catalog().createSnapshot(rec);
+    log("snapshot " + id + ": " + sha.bytes() + " bytes stored as " + stored + "; waiting for WAL " + first + ".." + last);
+    try {
+      awaitWal(first, last);
+    } catch (PitrException e) {
+      repo.catalog().updateSnapshot(rec.withStatus(SnapshotRecord.Status.FAILED));
+      throw e;
+    }
+    SnapshotRecord done = rec.withStatus(SnapshotRecord.Status.COMPLETE);
+    repo.catalog().updateSnapshot(done);
+    log("snapshot " + id + " complete: start " + bl.startLsn() + ", stop " + stopLsn + " on timeline " + bl.timeline());
+    return done;
+  }
+
+  private SnapshotId uniqueId(Instant t) {
+    SnapshotId id = SnapshotId.at(t);
+    for (int i = 1; repo.catalog().snapshot(id).isPresent(); i++) {
+      id = new SnapshotId(SnapshotId.at(t).value() + "-" + i);
+    }
+    return id;
+  }
+
+  private long segmentSize() {
+    // pg_settings reports wal_segment_size in bytes since PostgreSQL 11
+    return Long.parseLong(primary.queryOne("SELECT setting FROM pg_settings WHERE name = 'wal_segment_size'"));
+  }
+
+  /** Holds what is read out of the tar stream. */
+  private static final class Captured {
+    String label;
+    String manifest;
+  }
+
+  /**
+   * Copies the whole tar to {@code out} while reading it entry by entry: every byte the tar reader pulls from {@code
+   * in} is also written to {@code out}, and whatever follows the last entry is drained the same way.
+   */
+  private static void streamTar(InputStream in, OutputStream out, Captured captured) throws IOException {
+    InputStream tee =
+        new java.io.FilterInputStream(in) {
+          @Override
+          public int read() throws IOException {
+            int b = super.read();
+            if (b >= 0) {
+              out.write(b);
+            }
+            return b;
+          }
+
+          @Override
+          public int read(byte[] b, int off, int len) throws IOException {
+            int n = super.read(b, off, len);
+            if (n > 0) {
+              out.write(b, off, n);
+            }
+            return n;
+          }
+
+          @Override
+          public long skip(long n) throws IOException {
+            byte[] buf = new byte[(int) Math.min(n, 1 << 16)];
+            int r = read(buf, 0, buf.length);
+            return Math.max(r, 0);
+          }
+        };
+    TarArchiveInputStream tar = new TarArchiveInputStream(tee);
+    TarArchiveEntry e;
+    byte[] buf = new byte[1 << 16];
+    while ((e = tar.getNextEntry()) != null) {
+      String name = e.getName();
+      if (name.equals("backup_label") || name.equals("backup_manifest")) {
+        ByteArrayOutputStream bos = new ByteArrayOutputStream();
+        tar.transferTo(bos);
+        String text = bos.toString(StandardCharsets.UTF_8);
+        if (name.equals("backup_label")) {
+          captured.label = text;
+        } else {
+          captured.manifest = text;
+        }
+      } else {
+        while (tar.read(buf) > 0) {
+          // the tee forwards the bytes
+        }
+      }
+    }
+    while (tee.read(buf) > 0) {
+      // trailing zero blocks are part of the archive too
+    }
+  }
+
+  private static Lsn stopLsn(String manifest, TimelineId tli) {
+    try {
+      JsonNode ranges = new ObjectMapper().readTree(manifest).path("WAL-Ranges");
+      Lsn end = null;
+      for (JsonNode r : ranges) {
+        if (r.path("Timeline").asLong() == tli.value() || end == null) {
+          end = Lsn.parse(r.path("End-LSN").asText());
+        }
+      }
+      if (end == null) {
+        throw new IllegalArgumentException("no WAL-Ranges");
+      }
+      return end;
+    } catch (IOException | IllegalArgumentException e) {
+      throw new PitrException(ErrorCode.BACKUP_FAILED, "cannot read backup_manifest: " + e.getMessage(), "report this as a bug");
+    }
+  }
+
+  private void awaitWal(SegmentName first, SegmentName last) {
+    Instant deadline = clock.instant().plus(walTimeout);
+    while (true) {
+      long have = repo.catalog().segments(first.timeline(), first.segno(), last.segno()).size();
+      long need = last.segno() - first.segno() + 1;
+      if (have == need) {
+        return;
+      }
+      if (clock.instant().isAfter(deadline)) {
+        throw new PitrException(
+            ErrorCode.BACKUP_FAILED,
+            "the WAL this snapshot needs (" + first + ".." + last + ") was not archived within " + walTimeout.toSeconds() + "s",
+            "is 'pitr wal capture' running? The snapshot stays incomplete and is never used for a restore");
+      }
+      try {
+        Thread.sleep(200);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new PitrException(ErrorCode.INTERRUPTED, "interrupted while waiting for WAL", "run the snapshot again");
+      }
+    }
+  }
+
+  private static int waitFor(Process p) throws IOException {
+    try {
+      return p.waitFor();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted", e);
+    }
+  }
+
+  private static CompletableFuture<String> readAsync(InputStream in) {
+    return CompletableFuture.supplyAsync(
+        () -> {
+          try {
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+          } catch (IOException e) {
+            return e.getMessage();
+          }
+        });
+  }
+
+  private void log(String msg) {
+    log.println(msg);
+    log.flush();
+  }
+}

@@ -1,0 +1,23 @@
+package dev.pitr.cli;
+
+import dev.pitr.demo.Demo;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+@Command(name = "demo", description = "Run capture, snapshot and a point-in-time restore on a throwaway local PostgreSQL.")
+final class DemoCommand implements Callable<Integer> {
+
+  @Spec CommandSpec spec;
+
+  @Option(names = "--dir", description = "Working directory, wiped first (default: ./.pitr-demo).")
+  Path dir = Path.of(".pitr-demo");
+
+  @Override
+  public Integer call() throws Exception {
+    return new Demo(dir, spec.commandLine().getOut()).run() ? 0 : 1;
+  }
+}

@@ -1,0 +1,108 @@
+package dev.pitr.cli;
+
+import dev.pitr.catalog.SnapshotId;
+import dev.pitr.config.Config;
+import dev.pitr.config.Key;
+import dev.pitr.config.Repository;
+import dev.pitr.error.ErrorCode;
+import dev.pitr.error.PitrException;
+import dev.pitr.postgres.PgTools;
+import dev.pitr.restore.RestoreRequest;
+import dev.pitr.restore.RestoreService;
+import dev.pitr.restore.RestoreTarget;
+import dev.pitr.wal.Lsn;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+
+@Command(name = "restore", description = "Restore a new PostgreSQL server to a time, an LSN or the latest archived point.")
+final class RestoreCommand implements Callable<Integer> {
+
+  @ParentCommand PitrCommand root;
+  @Spec CommandSpec spec;
+
+  static final class Target {
+    @Option(names = "--to", paramLabel = "TIMESTAMP", description = "'2025-11-23 14:41:37' (in the configured timezone) or ISO-8601 with an offset.")
+    String time;
+
+    @Option(names = "--lsn", paramLabel = "LSN", description = "e.g. 0/3000028")
+    String lsn;
+
+    @Option(names = "--latest", description = "Replay everything archived.")
+    boolean latest;
+  }
+
+  @ArgGroup(exclusive = true, multiplicity = "1")
+  Target target;
+
+  @Option(names = "--target-dir", required = true, paramLabel = "DIR", description = "Data directory of the restored server.")
+  Path targetDir;
+
+  @Option(names = "--port", paramLabel = "N", description = "Port of the restored server (default: restore.port).")
+  Integer port;
+
+  @Option(names = "--action", paramLabel = "promote|pause|shutdown", description = "What the server does at the target (default: restore.action).")
+  String action;
+
+  @Option(names = "--snapshot", paramLabel = "ID", description = "Use this snapshot instead of the newest one before the target.")
+  String snapshot;
+
+  @Option(names = "--force", description = "Wipe a non-empty target directory.")
+  boolean force;
+
+  @Override
+  public Integer call() {
+    Config config = root.config();
+    RestoreTarget t =
+        target.time != null
+            ? RestoreTarget.parseTime(target.time, config.zone())
+            : target.lsn != null ? new RestoreTarget.AtLsn(Lsn.parse(target.lsn)) : new RestoreTarget.Latest();
+    RestoreRequest req =
+        new RestoreRequest(
+            t, targetDir, port != null ? port : config.requireInt(Key.RESTORE_PORT),
+            parseAction(action != null ? action : config.require(Key.RESTORE_ACTION)),
+            snapshot == null ? null : parseSnapshot(snapshot), force);
+    try (Repository repo = Repository.open(config, false)) {
+      RestoreService.Outcome o =
+          new RestoreService(config, repo, PgTools.from(config), Clock.systemUTC(), spec.commandLine().getErr()).restore(req);
+      PrintWriter out = spec.commandLine().getOut();
+      out.println("restored from snapshot " + o.snapshot().id() + " into " + targetDir.toAbsolutePath());
+      if (o.stopReason() != null) {
+        out.println("recovery stopped " + o.stopReason());
+      }
+      if (o.redoDoneAt() != null) {
+        out.println("stopped at LSN " + o.redoDoneAt());
+      }
+      if (o.lastTransaction() != null) {
+        out.println("last replayed transaction committed at " + o.lastTransaction());
+      }
+      if (o.timeline() != null) {
+        out.println("server promoted on timeline " + o.timeline() + ", port " + req.port());
+      }
+      out.flush();
+      return 0;
+    }
+  }
+
+  private static RestoreRequest.Action parseAction(String a) {
+    try {
+      return RestoreRequest.Action.valueOf(a.trim().toUpperCase());
+    } catch (IllegalArgumentException e) {
+      throw new PitrException(ErrorCode.BAD_TARGET, "unknown action '" + a + "'", "use promote, pause or shutdown");
+    }
+  }
+
+  private static SnapshotId parseSnapshot(String id) {
+    if (!SnapshotId.isValid(id)) {
+      throw new PitrException(ErrorCode.SNAPSHOT_NOT_FOUND, "'" + id + "' is not a snapshot id", "run 'pitr snapshot list'");
+    }
+    return new SnapshotId(id);
+  }
+}

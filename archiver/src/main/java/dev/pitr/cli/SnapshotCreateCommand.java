@@ -1,0 +1,42 @@
+package dev.pitr.cli;
+
+import dev.pitr.backup.SnapshotService;
+import dev.pitr.catalog.SnapshotRecord;
+import dev.pitr.config.Config;
+import dev.pitr.config.Key;
+import dev.pitr.config.Repository;
+import dev.pitr.postgres.PgTools;
+import dev.pitr.postgres.Primary;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+
+@Command(name = "create", description = "Take a base backup into storage now.")
+final class SnapshotCreateCommand implements Callable<Integer> {
+
+  @ParentCommand SnapshotCommand snapshot;
+  @Spec CommandSpec spec;
+
+  @Option(names = "--label", description = "A label kept with the snapshot.")
+  String label;
+
+  @Override
+  public Integer call() {
+    Config config = snapshot.root.config();
+    try (Repository repo = Repository.open(config, false)) {
+      SnapshotRecord s =
+          new SnapshotService(
+                  repo, PgTools.from(config), Primary.from(config), Clock.systemUTC(),
+                  Duration.ofSeconds(config.requireInt(Key.SNAPSHOT_WAL_TIMEOUT_SECONDS)), spec.commandLine().getErr())
+              .create(label);
+      spec.commandLine().getOut().println(s.id());
+      spec.commandLine().getOut().flush();
+      return 0;
+    }
+  }
+}

@@ -1,0 +1,64 @@
+package dev.pitr.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.pitr.catalog.SnapshotRecord;
+import dev.pitr.config.Repository;
+import java.io.PrintWriter;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+
+@Command(name = "list", description = "List snapshots, oldest first.")
+final class SnapshotListCommand implements Callable<Integer> {
+
+  @ParentCommand SnapshotCommand snapshot;
+  @Spec CommandSpec spec;
+
+  @Option(names = "--json", description = "Print JSON.")
+  boolean json;
+
+  @Override
+  public Integer call() throws Exception {
+    List<SnapshotRecord> all;
+    try (Repository repo = Repository.open(snapshot.root.config(), false)) {
+      all = repo.catalog().snapshots();
+    }
+    PrintWriter out = spec.commandLine().getOut();
+    if (json) {
+      ObjectMapper m = new ObjectMapper();
+      ArrayNode arr = m.createArrayNode();
+      for (SnapshotRecord s : all) {
+        ObjectNode n = arr.addObject();
+        n.put("id", s.id().value());
+        n.put("label", s.label());
+        n.put("status", s.status().name().toLowerCase());
+        n.put("timeline", s.timeline().value());
+        n.put("start_lsn", s.startLsn().toString());
+        n.put("stop_lsn", s.stopLsn() == null ? null : s.stopLsn().toString());
+        n.put("start_time", s.startTime().toString());
+        n.put("stop_time", s.stopTime() == null ? null : s.stopTime().toString());
+        n.put("first_segment", s.firstSegment());
+        n.put("last_segment", s.lastSegment());
+        n.put("plain_bytes", s.plainSize());
+        n.put("stored_bytes", s.storedSize());
+        n.put("sha256", s.sha256());
+        n.put("storage_key", s.storageKey());
+      }
+      out.println(m.writerWithDefaultPrettyPrinter().writeValueAsString(arr));
+    } else {
+      out.printf("%-18s %-9s %-4s %-12s %-12s %-25s %12s  %s%n", "ID", "STATUS", "TLI", "START LSN", "STOP LSN", "STOP TIME", "BYTES", "LABEL");
+      for (SnapshotRecord s : all) {
+        out.printf("%-18s %-9s %-4s %-12s %-12s %-25s %12d  %s%n", s.id(), s.status().name().toLowerCase(), s.timeline(),
+            s.startLsn(), s.stopLsn(), s.stopTime(), s.storedSize(), s.label() == null ? "" : s.label());
+      }
+    }
+    out.flush();
+    return 0;
+  }
+}

@@ -1,0 +1,63 @@
+package dev.pitr.config;
+
+import java.util.Arrays;
+import java.util.Optional;
+
+/**
+ * Every configuration key, with its default and whether it is secret. The README documents the same list; each key is
+ * also read from the environment as {@code PITR_} plus the key in upper case with dots as underscores.
+ */
+public enum Key {
+  TIMEZONE("timezone", "UTC", false),
+  PRIMARY_HOST("primary.host", null, false),
+  PRIMARY_PORT("primary.port", "5432", false),
+  PRIMARY_USER("primary.user", "postgres", false),
+  PRIMARY_PASSWORD("primary.password", null, true),
+  PRIMARY_DBNAME("primary.dbname", "postgres", false),
+  STANDBY_HOST("standby.host", null, false),
+  STANDBY_PORT("standby.port", "5432", false),
+  POSTGRES_BIN_DIR("postgres.bin_dir", "/usr/lib/postgresql/15/bin", false),
+  POSTGRES_OS_USER("postgres.os_user", "postgres", false),
+  WAL_SPOOL_DIR("wal.spool_dir", null, false),
+  WAL_SLOT("wal.slot", "pitr_slot", false),
+  WAL_POLL_MILLIS("wal.poll_millis", "200", false),
+  COMPRESSION_LEVEL("compression.level", "3", false),
+  STORAGE_TYPE("storage.type", "local", false),
+  STORAGE_PATH("storage.path", null, false),
+  CATALOG_TYPE("catalog.type", "sqlite", false),
+  CATALOG_PATH("catalog.path", null, false),
+  SNAPSHOT_WAL_TIMEOUT_SECONDS("snapshot.wal_timeout_seconds", "300", false),
+  RESTORE_PORT("restore.port", "5433", false),
+  RESTORE_ACTION("restore.action", "promote", false),
+  RESTORE_PITR_COMMAND("restore.pitr_command", null, false);
+
+  private final String path;
+  private final String defaultValue;
+  private final boolean secret;
+
+  Key(String path, String defaultValue, boolean secret) {
+    this.path = path;
+    this.defaultValue = defaultValue;
+    this.secret = secret;
+  }
+
+  public String path() {
+    return path;
+  }
+
+  public Optional<String> defaultValue() {
+    return Optional.ofNullable(defaultValue);
+  }
+
+  public boolean secret() {
+    return secret;
+  }
+
+  public String envName() {
+    return "PITR_" + path.toUpperCase().replace('.', '_');
+  }
+
+  public static Optional<Key> byPath(String path) {
+    return Arrays.stream(values()).filter(k -> k.path.equals(path)).findFirst();
+  }
+}

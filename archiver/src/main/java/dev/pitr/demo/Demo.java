@@ -1,0 +1,171 @@
+package dev.pitr.demo;
+
+import dev.pitr.backup.SnapshotService;
+import dev.pitr.check.CheckService;
+import dev.pitr.config.Config;
+import dev.pitr.config.Key;
+import dev.pitr.config.Repository;
+import dev.pitr.postgres.LocalCluster;
+import dev.pitr.postgres.OsUser;
+import dev.pitr.postgres.PgTools;
+import dev.pitr.postgres.Processes;
+import dev.pitr.restore.RestoreRequest;
+import dev.pitr.restore.RestoreService;
+import dev.pitr.restore.RestoreTarget;
+import dev.pitr.wal.CaptureService;
+import dev.pitr.wal.Lsn;
+import dev.pitr.wal.SegmentName;
+import dev.pitr.wal.TimelineId;
+import dev.pitr.wal.WalShipper;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The whole loop on the embedded default, end to end: a throwaway primary, capture, a snapshot, rows written in three
+ * batches, and a restore to a time between the second and third batch that must hold exactly the first two.
+ */
+public final class Demo {
+
+  private final Path base;
+  private final PrintWriter out;
+
+  public Demo(Path base, PrintWriter out) {
+    this.base = base.toAbsolutePath().normalize();
+    this.out = out;
+  }
+
+  /** Returns true when the restored rows are exactly the expected ones. */
+  public boolean run() throws Exception {
+    reset();
+    int port = LocalCluster.freePort();
+    Config config = Config.of(base.resolve("pitr.yaml"), settings(port));
+    writeConfigFile(config, port);
+    PgTools tools = PgTools.from(config);
+    step("starting a throwaway PostgreSQL 15 primary on port " + port);
+    try (LocalCluster primary = LocalCluster.init(tools, base.resolve("primary"), port).start();
+        Repository repo = Repository.open(config, false)) {
+      step("pitr check --fix");
+      for (CheckService.Result r : new CheckService(config).run(true)) {
+        out.printf("  %-4s %-22s %s%n", r.ok() ? "ok" : "FAIL", r.name(), r.detail());
+      }
+      step("starting WAL capture (pg_receivewal on slot pitr_slot, shipping to " + config.require(Key.STORAGE_PATH) + ")");
+      StringWriter captureLog = new StringWriter();
+      CaptureService capture =
+          new CaptureService(tools, primary.primary(), "pitr_slot", base.resolve("spool"),
+              new WalShipper(repo, Clock.systemUTC()), Duration.ofMillis(100), new PrintWriter(captureLog, true));
+      Thread captureThread = new Thread(capture::run, "capture");
+      captureThread.start();
+      try {
+        primary.execute("CREATE TABLE orders (id int PRIMARY KEY, batch text, committed_at timestamptz DEFAULT clock_timestamp())");
+        insert(primary, 1, 100, "before-snapshot");
+        step("pitr snapshot create");
+        var snap =
+            new SnapshotService(repo, tools, primary.primary(), Clock.systemUTC(), Duration.ofSeconds(60), out).create("demo");
+        out.println("  snapshot " + snap.id() + ": " + snap.plainSize() + " bytes -> " + snap.storedSize() + " stored");
+        insert(primary, 101, 200, "kept");
+        Thread.sleep(1100);
+        Instant target = Instant.parse(primary.queryOne("SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"));
+        Thread.sleep(1100);
+        insert(primary, 201, 300, "after-target");
+        step("rows 1-200 committed before " + target + ", rows 201-300 after it");
+        Lsn end = Lsn.parse(primary.queryOne("SELECT pg_switch_wal()"));
+        primary.execute("CREATE TABLE after_switch (x int)");
+        awaitArchived(repo, end);
+        step("pitr restore --to '" + target + "'");
+        Path restoreDir = base.resolve("restored");
+        int restorePort = LocalCluster.freePort();
+        RestoreService.Outcome o =
+            new RestoreService(config, repo, tools, Clock.systemUTC(), out)
+                .restore(new RestoreRequest(new RestoreTarget.Time(target), restoreDir, restorePort,
+                    RestoreRequest.Action.PROMOTE, null, false));
+        out.println("  recovery stopped " + o.stopReason());
+        try (LocalCluster restored = LocalCluster.existing(tools, restoreDir, restorePort)) {
+          String got = restored.queryOne("SELECT count(*) || ' rows, ids ' || min(id) || '-' || max(id) || ', batches ' || string_agg(DISTINCT batch, ',') FROM orders");
+          String expected = "200 rows, ids 1-200, batches before-snapshot,kept";
+          step("restored database holds: " + got);
+          boolean ok = expected.equals(got);
+          out.println(ok ? "  OK: exactly the rows committed at or before the target, none after" : "  WRONG: expected " + expected);
+          return ok;
+        }
+      } finally {
+        capture.requestStop();
+        captureThread.join(30_000);
+      }
+    } finally {
+      out.println();
+      out.println("demo files are in " + base + " (remove them with: rm -rf " + base + ")");
+      out.flush();
+    }
+  }
+
+  private void reset() throws IOException {
+    if (Files.exists(base)) {
+      for (String d : List.of("restored", "primary")) {
+        Path dir = base.resolve(d);
+        if (Files.exists(dir.resolve("postmaster.pid"))) {
+          Processes.run(List.of("sh", "-c", "runuser -u postgres -- /usr/lib/postgresql/15/bin/pg_ctl -D " + dir + " -m immediate stop || true"));
+        }
+      }
+      Processes.run(List.of("rm", "-rf", base.toString()));
+    }
+    Files.createDirectories(base);
+    // the restored server runs restore_command as the postgres user, which must read the repository
+    Files.setPosixFilePermissions(base, PosixFilePermissions.fromString("rwxr-xr-x"));
+    if (OsUser.isRoot()) {
+      Path p = base.getParent();
+      while (p != null) {
+        if (!PosixFilePermissions.toString(Files.getPosixFilePermissions(p)).endsWith("x")) {
+          out.println("note: " + p + " is not searchable by other users; the restore needs the postgres user to reach " + base);
+        }
+        p = p.getParent();
+      }
+    }
+  }
+
+  private Map<Key, String> settings(int port) {
+    Map<Key, String> m = new EnumMap<>(Key.class);
+    m.put(Key.PRIMARY_HOST, "127.0.0.1");
+    m.put(Key.PRIMARY_PORT, Integer.toString(port));
+    m.put(Key.STORAGE_PATH, base.resolve("repo").toString());
+    m.put(Key.WAL_SPOOL_DIR, base.resolve("spool").toString());
+    return m;
+  }
+
+  private void writeConfigFile(Config config, int port) throws IOException {
+    Files.writeString(
+        config.file(),
+        "# the demo's configuration; every key is documented in the README\n"
+            + "primary:\n  host: 127.0.0.1\n  port: " + port + "\n  user: postgres\n"
+            + "wal:\n  spool_dir: " + base.resolve("spool") + "\n"
+            + "storage:\n  path: " + base.resolve("repo") + "\n");
+  }
+
+  private static void insert(LocalCluster c, int from, int to, String batch) {
+    // one transaction per row, like an application would commit them
+    for (int i = from; i <= to; i++) {
+      c.execute("INSERT INTO orders (id, batch) VALUES (" + i + ", '" + batch + "')");
+    }
+  }
+
+  private static void awaitArchived(Repository repo, Lsn lsn) throws InterruptedException {
+    SegmentName seg = SegmentName.containing(TimelineId.of(1), new Lsn(lsn.value() - 1), 16L << 20);
+    for (int i = 0; i < 600 && repo.catalog().segment(seg.fileName()).isEmpty(); i++) {
+      Thread.sleep(100);
+    }
+  }
+
+  private void step(String s) {
+    out.println("==> " + s);
+    out.flush();
+  }
+}

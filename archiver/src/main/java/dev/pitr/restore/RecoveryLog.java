@@ -1,0 +1,102 @@
+package dev.pitr.restore;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Reads the restored server's log for the messages PostgreSQL 15 prints as recovery progresses. The log is the one
+ * place that says, without a login, where recovery stopped and why.
+ */
+public final class RecoveryLog {
+
+  private static final Pattern STOPPING = Pattern.compile("recovery stopping (.*)$", Pattern.MULTILINE);
+  private static final Pattern REDO_DONE = Pattern.compile("redo done at ([0-9A-F]+/[0-9A-F]+)");
+  private static final Pattern LAST_TX = Pattern.compile("last completed transaction was at log time (.+)$", Pattern.MULTILINE);
+  private static final Pattern TIMELINE = Pattern.compile("selected new timeline ID: (\\d+)");
+
+  private final Path file;
+  private String text = "";
+
+  public RecoveryLog(Path file) {
+    this.file = file;
+  }
+
+  /** Re-reads the log; returns its current text. */
+  public String refresh() {
+    try {
+      if (Files.exists(file)) {
+        text = Files.readString(file, StandardCharsets.UTF_8);
+      }
+    } catch (IOException e) {
+      // the server may be rotating or still creating it; keep the last text
+    }
+    return text;
+  }
+
+  public boolean contains(String message) {
+    return text.contains(message);
+  }
+
+  public boolean promoted() {
+    int done = text.indexOf("archive recovery complete");
+    return done >= 0 && text.indexOf("database system is ready to accept connections", done) >= 0;
+  }
+
+  public boolean paused() {
+    return text.contains("pausing at the end of recovery");
+  }
+
+  public boolean shutDownAtTarget() {
+    return text.contains("shutdown at recovery target");
+  }
+
+  public String failure() {
+    for (String marker : List.of("recovery ended before configured recovery target was reached", "PANIC:", "FATAL:")) {
+      int i = text.indexOf(marker);
+      if (i >= 0) {
+        int end = text.indexOf('\n', i);
+        return text.substring(i, end < 0 ? text.length() : end);
+      }
+    }
+    return null;
+  }
+
+  public String stopReason() {
+    return last(STOPPING);
+  }
+
+  public String redoDoneAt() {
+    return last(REDO_DONE);
+  }
+
+  public String lastTransactionTime() {
+    return last(LAST_TX);
+  }
+
+  public String newTimeline() {
+    return last(TIMELINE);
+  }
+
+  public String tail(int lines) {
+    String[] all = text.split("\n");
+    StringBuilder sb = new StringBuilder();
+    for (int i = Math.max(0, all.length - lines); i < all.length; i++) {
+      sb.append("  ").append(all[i]).append('\n');
+    }
+    return sb.toString();
+  }
+
+  private String last(Pattern p) {
+    Matcher m = p.matcher(text);
+    String v = null;
+    while (m.find()) {
+      v = m.group(1).strip();
+    }
+    return v;
+  }
+}

@@ -1,0 +1,419 @@
+package dev.pitr.restore;
+
+import dev.pitr.catalog.Catalog;
+import dev.pitr.catalog.SegmentRecord;
+import dev.pitr.catalog.SnapshotRecord;
+import dev.pitr.codec.Sha256;
+import dev.pitr.config.Config;
+import dev.pitr.config.Key;
+import dev.pitr.config.Repository;
+import dev.pitr.error.ErrorCode;
+import dev.pitr.error.PitrException;
+import dev.pitr.postgres.OsUser;
+import dev.pitr.postgres.PgTools;
+import dev.pitr.postgres.Processes;
+import dev.pitr.wal.Lsn;
+import dev.pitr.wal.SegmentName;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.stream.Stream;
+
+/**
+ * Restores a new server to a target: plan (pick the snapshot, prove the WAL is there), lay the snapshot down, write
+ * the recovery configuration, start PostgreSQL and wait until it reports where recovery stopped. Every check that can
+ * refuse the request runs before the target directory is touched.
+ */
+public final class RestoreService {
+
+  /** What the restored server reported. */
+  public record Outcome(
+      SnapshotRecord snapshot, String stopReason, String redoDoneAt, String lastTransaction, String timeline) {}
+
+  private final Config config;
+  private final Repository repo;
+  private final PgTools tools;
+  private final Clock clock;
+  private final PrintWriter log;
+
+  public RestoreService(Config config, Repository repo, PgTools tools, Clock clock, PrintWriter log) {
+    this.config = config;
+    this.repo = repo;
+    this.tools = tools;
+    this.clock = clock;
+    this.log = log;
+  }
+
+  public Outcome restore(RestoreRequest req) {
+    Path dir = req.targetDir().toAbsolutePath().normalize();
+    refuseNonEmpty(dir, req.force());
+    SnapshotRecord snap = plan(req);
+    String pitrCommand = pitrCommand();
+    checkRestoreUserCanRead();
+    prepareDirectory(dir);
+    log("restoring snapshot " + snap.id() + " (" + snap.plainSize() + " bytes) into " + dir);
+    laySnapshotDown(snap, dir);
+    verifyAgainstManifest(dir);
+    writeRecoveryConfig(req, dir, pitrCommand);
+    handToPostgres(dir);
+    return startAndWait(req, dir, snap);
+  }
+
+  private static void refuseNonEmpty(Path dir, boolean force) {
+    if (!Files.exists(dir) || force) {
+      return;
+    }
+    if (!Files.isDirectory(dir)) {
+      throw new PitrException(ErrorCode.TARGET_DIR_NOT_EMPTY, dir + " exists and is not a directory", "choose another --target-dir");
+    }
+    try (Stream<Path> s = Files.list(dir)) {
+      if (s.findAny().isPresent()) {
+        throw new PitrException(
+            ErrorCode.TARGET_DIR_NOT_EMPTY,
+            "target directory " + dir + " is not empty",
+            "choose an empty directory, or pass --force to wipe it (everything in it is deleted)");
+      }
+    } catch (IOException e) {
+      throw new PitrException(ErrorCode.LOCAL_IO, "cannot read " + dir + ": " + e.getMessage(), "check permissions", e);
+    }
+  }
+
+  /** Picks the snapshot and checks that the archive can reach the target from it. */
+  SnapshotRecord plan(RestoreRequest req) {
+    Catalog catalog = repo.catalog();
+    List<SnapshotRecord> complete =
+        catalog.snapshots().stream().filter(s -> s.status() == SnapshotRecord.Status.COMPLETE).toList();
+    if (complete.isEmpty()) {
+      throw new PitrException(
+          ErrorCode.TARGET_OUTSIDE_WINDOW, "the archive holds no complete snapshot", "run 'pitr snapshot create' first");
+    }
+    List<SnapshotRecord> usable = complete.stream().filter(s -> reachesBefore(s, req.target())).toList();
+    if (req.snapshot() != null) {
+      SnapshotRecord chosen =
+          complete.stream()
+              .filter(s -> s.id().equals(req.snapshot()))
+              .findFirst()
+              .orElseThrow(
+                  () ->
+                      new PitrException(
+                          ErrorCode.SNAPSHOT_NOT_FOUND,
+                          "no complete snapshot " + req.snapshot(),
+                          "run 'pitr snapshot list' to see the snapshots"));
+      if (!usable.contains(chosen)) {
+        throw new PitrException(
+            ErrorCode.TARGET_OUTSIDE_WINDOW,
+            "snapshot " + chosen.id() + " became consistent at " + chosen.stopTime() + " (" + chosen.stopLsn() + "), after the target",
+            "choose an earlier snapshot or a later target");
+      }
+      checkWal(chosen, req.target());
+      return chosen;
+    }
+    if (usable.isEmpty()) {
+      SnapshotRecord first = complete.get(0);
+      throw new PitrException(
+          ErrorCode.TARGET_OUTSIDE_WINDOW,
+          "the target is earlier than the first snapshot's consistency point ("
+              + first.stopTime() + ", LSN " + first.stopLsn() + "); the restorable window starts there",
+          "pick a target at or after " + first.stopTime());
+    }
+    SnapshotRecord chosen = usable.get(usable.size() - 1);
+    checkWal(chosen, req.target());
+    return chosen;
+  }
+
+  private static boolean reachesBefore(SnapshotRecord s, RestoreTarget t) {
+    if (t instanceof RestoreTarget.Time time) {
+      return !s.stopTime().isAfter(time.time());
+    }
+    if (t instanceof RestoreTarget.AtLsn at) {
+      return !s.stopLsn().isAfter(at.lsn());
+    }
+    return true;
+  }
+
+  /** The archive must hold every segment from the snapshot's start, without a gap, up to the target. */
+  private void checkWal(SnapshotRecord snap, RestoreTarget target) {
+    SegmentName first = SegmentName.parse(snap.firstSegment(), segmentSize(snap));
+    List<SegmentRecord> segs = repo.catalog().segments(snap.timeline(), first.segno(), Long.MAX_VALUE);
+    long expect = first.segno();
+    SegmentRecord lastContiguous = null;
+    boolean gap = false;
+    for (SegmentRecord r : segs) {
+      if (r.name().segno() != expect) {
+        gap = true;
+        break;
+      }
+      lastContiguous = r;
+      expect++;
+    }
+    if (lastContiguous == null) {
+      throw new PitrException(
+          ErrorCode.WAL_GAP, "segment " + first + " needed by snapshot " + snap.id() + " is not archived", "run 'pitr wal sync'");
+    }
+    Lsn end = lastContiguous.endLsn();
+    Instant endTime = lastContiguous.archivedAt();
+    String window = "restorable window on timeline " + snap.timeline() + ": " + snap.stopTime() + " (" + snap.stopLsn()
+        + ") to about " + endTime + " (" + end + ")";
+    if (target instanceof RestoreTarget.AtLsn at && !at.lsn().isBefore(end)) {
+      throw new PitrException(
+          gap ? ErrorCode.WAL_GAP : ErrorCode.TARGET_OUTSIDE_WINDOW,
+          "LSN " + at.lsn() + " is beyond the archived WAL" + (gap ? ", which has a gap after " + lastContiguous.name() : "")
+              + "; " + window,
+          "choose an LSN before " + end);
+    }
+    if (target instanceof RestoreTarget.Time t && t.time().isAfter(endTime)) {
+      throw new PitrException(
+          gap ? ErrorCode.WAL_GAP : ErrorCode.TARGET_OUTSIDE_WINDOW,
+          "time " + t.time() + " is later than the archived WAL reaches" + (gap ? " (gap after " + lastContiguous.name() + ")" : "")
+              + "; " + window,
+          "choose an earlier time, or wait until the WAL covering it is archived");
+    }
+    if (target instanceof RestoreTarget.Latest && gap) {
+      throw new PitrException(
+          ErrorCode.WAL_GAP,
+          "the archive has a gap after " + lastContiguous.name() + "; --latest would silently stop there; " + window,
+          "restore with --lsn " + end + " or earlier, and find out why segments are missing");
+    }
+  }
+
+  private static long segmentSize(SnapshotRecord snap) {
+    // the snapshot records segment names, so the size is recovered from the start LSN and the first segment number
+    for (long size = 1L << 20; size <= 1L << 30; size <<= 1) {
+      try {
+        SegmentName s = SegmentName.parse(snap.firstSegment(), size);
+        if (SegmentName.containing(snap.timeline(), snap.startLsn(), size).equals(s)) {
+          return size;
+        }
+      } catch (IllegalArgumentException ignored) {
+        // not this size
+      }
+    }
+    throw new PitrException(ErrorCode.INTERNAL, "snapshot " + snap.id() + " has inconsistent WAL fields", "report this as a bug");
+  }
+
+  private String pitrCommand() {
+    return config
+        .get(Key.RESTORE_PITR_COMMAND)
+        .orElseGet(
+            () -> {
+              String jar = jarPath();
+              if (jar == null) {
+                throw new PitrException(
+                    ErrorCode.CONFIG_MISSING,
+                    "cannot tell how the restored server should run 'pitr wal fetch'",
+                    "set restore.pitr_command, e.g. 'java -jar /opt/pitr/pitr.jar'");
+              }
+              return Path.of(System.getProperty("java.home"), "bin", "java")
+                  + " -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xss512k -jar " + jar;
+            });
+  }
+
+  private static String jarPath() {
+    try {
+      Path p = Path.of(RestoreService.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+      return p.toString().endsWith(".jar") ? p.toString() : null;
+    } catch (Exception e) {
+      return null;
+    }
+  }
+
+  /** The server runs restore_command as its own OS user, which must be able to read the archive. */
+  private void checkRestoreUserCanRead() {
+    if (!OsUser.isRoot()) {
+      return;
+    }
+    List<String> cmd =
+        new ArrayList<>(List.of("sh", "-c", "for f in \"$@\"; do test -r \"$f\" || { echo \"$f\"; exit 1; }; done", "sh"));
+    String jar = jarPath();
+    if (jar != null) {
+      cmd.add(jar);
+    }
+    cmd.add(config.catalogPath().toString());
+    cmd.add(config.requirePath(Key.STORAGE_PATH).toString());
+    Processes.Result r = Processes.run(OsUser.as(tools.osUser(), cmd));
+    if (!r.ok()) {
+      throw new PitrException(
+          ErrorCode.RESTORE_FAILED,
+          "the '" + tools.osUser() + "' OS user cannot read " + r.output().strip() + ", which restore_command needs",
+          "make the path readable (and its directories searchable) by " + tools.osUser());
+    }
+  }
+
+  private void prepareDirectory(Path dir) {
+    try {
+      if (Files.exists(dir)) {
+        try (Stream<Path> s = Files.walk(dir)) {
+          for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
+            if (!p.equals(dir)) {
+              Files.delete(p);
+            }
+          }
+        }
+      } else {
+        Files.createDirectories(dir);
+      }
+      Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
+    } catch (IOException e) {
+      throw new PitrException(ErrorCode.LOCAL_IO, "cannot prepare " + dir + ": " + e.getMessage(), "check permissions", e);
+    }
+  }
+
+  private void laySnapshotDown(SnapshotRecord snap, Path dir) {
+    Sha256 sha = new Sha256();
+    try (InputStream raw = repo.storage().open(snap.storageKey());
+        InputStream plain = sha.wrap(repo.zstd().decompress(raw))) {
+      long files = TarExtractor.extract(plain, dir);
+      log("laid down " + files + " files");
+    } catch (IOException e) {
+      throw new PitrException(
+          ErrorCode.CORRUPT_OBJECT, "cannot decode snapshot " + snap.id() + ": " + e.getMessage(), "restore from another snapshot with --snapshot", e);
+    }
+    if (!sha.hex().equals(snap.sha256())) {
+      throw new PitrException(
+          ErrorCode.CORRUPT_OBJECT,
+          "snapshot " + snap.id() + " failed verification (sha256 " + sha.hex() + ", manifest says " + snap.sha256() + ")",
+          "restore from another snapshot with --snapshot");
+    }
+  }
+
+  private void verifyAgainstManifest(Path dir) {
+    if (!Files.exists(dir.resolve("backup_manifest"))) {
+      return;
+    }
+    Processes.Result r = Processes.run(List.of(tools.path("pg_verifybackup"), "--no-parse-wal", "--quiet", dir.toString()));
+    if (!r.ok()) {
+      throw new PitrException(
+          ErrorCode.CORRUPT_OBJECT, "the restored files do not match backup_manifest: " + r.output().strip(), "restore from another snapshot with --snapshot");
+    }
+  }
+
+  private void writeRecoveryConfig(RestoreRequest req, Path dir, String pitrCommand) {
+    Path fetchConfig = dir.resolve("pitr-restore.yaml");
+    String yaml =
+        "# written by pitr restore: what restore_command needs to read the archive\n"
+            + "timezone: " + quoteYaml(config.require(Key.TIMEZONE)) + "\n"
+            + "storage:\n"
+            + "  type: " + quoteYaml(config.require(Key.STORAGE_TYPE)) + "\n"
+            + "  path: " + quoteYaml(config.requirePath(Key.STORAGE_PATH).toString()) + "\n"
+            + "catalog:\n"
+            + "  type: " + quoteYaml(config.require(Key.CATALOG_TYPE)) + "\n"
+            + "  path: " + quoteYaml(config.catalogPath().toString()) + "\n"
+            + "compression:\n"
+            + "  level: " + quoteYaml(config.require(Key.COMPRESSION_LEVEL)) + "\n";
+    String restoreCommand = pitrCommand + " --config " + fetchConfig + " wal fetch %f %p";
+    StringBuilder conf = new StringBuilder("\n# added by pitr restore\n");
+    conf.append("restore_command = ").append(pgQuote(restoreCommand)).append('\n');
+    RestoreTarget t = req.target();
+    if (t instanceof RestoreTarget.Time time) {
+      conf.append("recovery_target_time = ").append(pgQuote(RestoreTarget.postgresTime(time.time()))).append('\n');
+    } else if (t instanceof RestoreTarget.AtLsn at) {
+      conf.append("recovery_target_lsn = ").append(pgQuote(at.lsn().toString())).append('\n');
+    }
+    if (!(t instanceof RestoreTarget.Latest)) {
+      conf.append("recovery_target_inclusive = on\n");
+      conf.append("recovery_target_action = ").append(pgQuote(req.action().setting())).append('\n');
+    }
+    conf.append("recovery_target_timeline = 'latest'\n");
+    // a restored server must not push its new timeline into the archive it was restored from
+    conf.append("archive_mode = off\n");
+    conf.append("primary_conninfo = ''\n");
+    conf.append("primary_slot_name = ''\n");
+    conf.append("hot_standby = on\n");
+    conf.append("port = ").append(req.port()).append('\n');
+    try {
+      Files.writeString(fetchConfig, yaml, StandardCharsets.UTF_8);
+      Files.writeString(dir.resolve("postgresql.auto.conf"), conf.toString(), StandardCharsets.UTF_8,
+          StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+      Files.deleteIfExists(dir.resolve("standby.signal"));
+      Files.writeString(dir.resolve("recovery.signal"), "");
+    } catch (IOException e) {
+      throw new PitrException(ErrorCode.LOCAL_IO, "cannot write recovery settings: " + e.getMessage(), "check permissions", e);
+    }
+  }
+
+  private static String quoteYaml(String v) {
+    return "'" + v.replace("'", "''") + "'";
+  }
+
+  private static String pgQuote(String v) {
+    return "'" + v.replace("'", "''") + "'";
+  }
+
+  private void handToPostgres(Path dir) {
+    if (!OsUser.isRoot()) {
+      return;
+    }
+    Processes.Result r = Processes.run(List.of("chown", "-R", tools.osUser() + ":", dir.toString()));
+    if (!r.ok()) {
+      throw new PitrException(ErrorCode.LOCAL_IO, "cannot chown " + dir + ": " + r.output().strip(), "check that the '" + tools.osUser() + "' user exists");
+    }
+  }
+
+  private Outcome startAndWait(RestoreRequest req, Path dir, SnapshotRecord snap) {
+    Path logFile = dir.resolve("pitr-restore.log");
+    Processes.Result r = Processes.run(tools.asPostgres("pg_ctl", "-D", dir.toString(), "-l", logFile.toString(), "-W", "start"));
+    if (!r.ok()) {
+      throw new PitrException(ErrorCode.RESTORE_FAILED, "pg_ctl start failed: " + r.output().strip(), "see " + logFile);
+    }
+    log("PostgreSQL started on port " + req.port() + "; replaying WAL (log: " + logFile + ")");
+    RecoveryLog rl = new RecoveryLog(logFile);
+    boolean wantsTarget = !(req.target() instanceof RestoreTarget.Latest);
+    RestoreRequest.Action action = wantsTarget ? req.action() : RestoreRequest.Action.PROMOTE;
+    Instant lastProgress = clock.instant();
+    int lastLength = 0;
+    while (true) {
+      String text = rl.refresh();
+      if (text.length() != lastLength) {
+        lastLength = text.length();
+        lastProgress = clock.instant();
+      }
+      String failure = rl.failure();
+      if (failure != null && !(action == RestoreRequest.Action.SHUTDOWN && rl.shutDownAtTarget())) {
+        stopQuietly(dir);
+        throw new PitrException(
+            ErrorCode.RESTORE_FAILED,
+            "recovery failed: " + failure + "\n" + rl.tail(15),
+            "the server log is " + logFile + "; the target directory is left as it is for inspection");
+      }
+      boolean done =
+          switch (action) {
+            case PROMOTE -> rl.promoted();
+            case PAUSE -> rl.paused();
+            case SHUTDOWN -> rl.shutDownAtTarget() && !Files.exists(dir.resolve("postmaster.pid"));
+          };
+      if (done) {
+        return new Outcome(snap, rl.stopReason(), rl.redoDoneAt(), rl.lastTransactionTime(), rl.newTimeline());
+      }
+      if (!Files.exists(dir.resolve("postmaster.pid")) && Duration.between(lastProgress, clock.instant()).toSeconds() > 10) {
+        throw new PitrException(
+            ErrorCode.RESTORE_FAILED, "the restored server stopped before reaching the target\n" + rl.tail(15), "see " + logFile);
+      }
+      try {
+        Thread.sleep(200);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new PitrException(ErrorCode.INTERRUPTED, "interrupted while waiting for recovery", "the server keeps running; see " + logFile);
+      }
+    }
+  }
+
+  private void stopQuietly(Path dir) {
+    Processes.run(tools.asPostgres("pg_ctl", "-D", dir.toString(), "-m", "immediate", "-w", "stop"));
+  }
+
+  private void log(String msg) {
+    log.println(msg);
+    log.flush();
+  }
+}

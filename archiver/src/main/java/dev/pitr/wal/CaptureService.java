@@ -1,0 +1,179 @@
+package dev.pitr.wal;
+
+import dev.pitr.error.PitrException;
+import dev.pitr.postgres.PgTools;
+import dev.pitr.postgres.Primary;
+import dev.pitr.postgres.Slots;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The long-running capture: keeps {@code pg_receivewal} streaming from the slot into the spool, restarting it with
+ * backoff when it exits (the primary may be down for a while), and ships every completed file the spool holds. A stop
+ * request lets the current shipping pass finish, stops the receiver, and ships what it completed.
+ */
+public final class CaptureService {
+
+  private static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
+  private static final String PID_FILE = ".pg_receivewal.pid";
+
+  private final PgTools tools;
+  private final Primary primary;
+  private final String slot;
+  private final Path spool;
+  private final WalShipper shipper;
+  private final Duration poll;
+  private final PrintWriter log;
+  private final CountDownLatch stopped = new CountDownLatch(1);
+  private volatile boolean stopping;
+
+  private Process receiver;
+  private Instant receiverStarted;
+  private Instant nextStart = Instant.EPOCH;
+  private Duration backoff = Duration.ofSeconds(1);
+
+  public CaptureService(
+      PgTools tools, Primary primary, String slot, Path spool, WalShipper shipper, Duration poll, PrintWriter log) {
+    this.tools = tools;
+    this.primary = primary;
+    this.slot = slot;
+    this.spool = spool;
+    this.shipper = shipper;
+    this.poll = poll;
+    this.log = log;
+  }
+
+  /** Runs until {@link #requestStop()}. */
+  public void run() {
+    try (SpoolLock lock = SpoolLock.acquire(spool)) {
+      stopOrphanedReceiver();
+      log("capture started: slot " + slot + " on " + primary.describe() + " into " + spool);
+      while (!stopping) {
+        superviseReceiver();
+        shipOnce();
+        sleep(poll);
+      }
+      stopReceiver();
+      shipOnce();
+      log("capture stopped");
+    } finally {
+      stopped.countDown();
+    }
+  }
+
+  /** Asks {@link #run()} to finish; safe from a shutdown hook. */
+  public void requestStop() {
+    stopping = true;
+  }
+
+  public boolean awaitStopped(Duration timeout) throws InterruptedException {
+    return stopped.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  private void shipOnce() {
+    try {
+      for (WalShipper.Shipped s : shipper.shipSpool(spool)) {
+        log(s.outcome() == WalShipper.Outcome.ARCHIVED
+            ? "archived " + s.fileName() + " (" + s.plainBytes() + " -> " + s.storedBytes() + " bytes)"
+            : s.fileName() + " was already archived");
+      }
+    } catch (PitrException | java.io.UncheckedIOException e) {
+      // keep the local copy and try again on the next pass
+      log("shipping failed, will retry: " + e.getMessage());
+    }
+  }
+
+  private void superviseReceiver() {
+    if (receiver != null) {
+      if (receiver.isAlive()) {
+        if (Duration.between(receiverStarted, Instant.now()).compareTo(MAX_BACKOFF) > 0) {
+          backoff = Duration.ofSeconds(1);
+        }
+        return;
+      }
+      log("pg_receivewal exited with code " + receiver.exitValue() + "; restarting in " + backoff.toSeconds() + "s");
+      receiver = null;
+      nextStart = Instant.now().plus(backoff);
+      backoff = backoff.multipliedBy(2).compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : backoff.multipliedBy(2);
+    }
+    if (Instant.now().isBefore(nextStart)) {
+      return;
+    }
+    try {
+      if (Slots.ensure(primary, slot)) {
+        log("created replication slot " + slot);
+      }
+      List<String> cmd = new ArrayList<>();
+      cmd.add(tools.path("pg_receivewal"));
+      cmd.addAll(primary.clientArgs());
+      cmd.addAll(List.of("-D", spool.toString(), "-S", slot, "--synchronous", "--no-loop"));
+      ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.INHERIT);
+      pb.environment().putAll(primary.clientEnv());
+      receiver = pb.start();
+      receiverStarted = Instant.now();
+      Files.writeString(spool.resolve(PID_FILE), Long.toString(receiver.pid()), StandardCharsets.UTF_8);
+      log("pg_receivewal started (pid " + receiver.pid() + ")");
+    } catch (PitrException | IOException e) {
+      log("cannot start pg_receivewal, retrying in " + backoff.toSeconds() + "s: " + e.getMessage());
+      nextStart = Instant.now().plus(backoff);
+      backoff = backoff.multipliedBy(2).compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : backoff.multipliedBy(2);
+    }
+  }
+
+  private void stopReceiver() {
+    if (receiver == null) {
+      return;
+    }
+    receiver.destroy(); // SIGTERM: pg_receivewal flushes what it has and exits
+    try {
+      if (!receiver.waitFor(15, TimeUnit.SECONDS)) {
+        receiver.destroyForcibly();
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** A capture killed by SIGKILL leaves its pg_receivewal running and holding the slot; stop that one first. */
+  private void stopOrphanedReceiver() {
+    Path pidFile = spool.resolve(PID_FILE);
+    if (!Files.exists(pidFile)) {
+      return;
+    }
+    try {
+      long pid = Long.parseLong(Files.readString(pidFile).trim());
+      Optional<ProcessHandle> h = ProcessHandle.of(pid);
+      if (h.isPresent() && h.get().info().command().orElse("").endsWith("pg_receivewal")) {
+        log("stopping pg_receivewal left behind by an earlier capture (pid " + pid + ")");
+        h.get().destroy();
+        h.get().onExit().get(15, TimeUnit.SECONDS);
+      }
+      Files.deleteIfExists(pidFile);
+    } catch (Exception e) {
+      log("could not stop earlier pg_receivewal: " + e.getMessage());
+    }
+  }
+
+  private void log(String msg) {
+    log.println(Instant.now() + " " + msg);
+    log.flush();
+  }
+
+  private static void sleep(Duration d) {
+    try {
+      Thread.sleep(d.toMillis());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}

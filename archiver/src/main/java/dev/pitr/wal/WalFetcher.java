@@ -1,0 +1,101 @@
+package dev.pitr.wal;
+
+import dev.pitr.catalog.HistoryRecord;
+import dev.pitr.catalog.SegmentRecord;
+import dev.pitr.codec.Sha256;
+import dev.pitr.config.Repository;
+import dev.pitr.error.ErrorCode;
+import dev.pitr.error.PitrException;
+import dev.pitr.storage.ObjectNotFoundException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+
+/**
+ * The restore_command: brings one archived file back to the path PostgreSQL asked for. The bytes are decoded into a
+ * temporary file beside the destination and checked against the catalog's checksum before they are renamed into
+ * place, so PostgreSQL never sees a partial or damaged file.
+ */
+public final class WalFetcher {
+
+  private final Repository repo;
+
+  public WalFetcher(Repository repo) {
+    this.repo = repo;
+  }
+
+  /** Fetches {@code fileName} to {@code dest}; a file the archive does not hold is {@code not-in-archive}. */
+  public long fetch(String fileName, Path dest) {
+    String key;
+    String expectedSha;
+    long expectedSize;
+    if (SegmentName.isSegmentFileName(fileName)) {
+      SegmentRecord r = repo.catalog().segment(fileName).orElseThrow(() -> notInArchive(fileName));
+      key = r.storageKey();
+      expectedSha = r.sha256();
+      expectedSize = r.plainSize();
+    } else if (TimelineHistory.isHistoryFileName(fileName)) {
+      TimelineId tli = TimelineId.parseHex(fileName.substring(0, 8));
+      HistoryRecord h = repo.catalog().history(tli).orElseThrow(() -> notInArchive(fileName));
+      key = h.storageKey();
+      expectedSha = h.sha256();
+      expectedSize = -1;
+    } else {
+      // .backup files and .partial segments are never archived; saying so ends the archive for this name only
+      throw notInArchive(fileName);
+    }
+    Path temp = dest.resolveSibling(".pitr-fetch-" + dest.getFileName() + "-" + ProcessHandle.current().pid());
+    try {
+      Sha256 sha = new Sha256();
+      try (InputStream raw = repo.storage().open(key);
+          InputStream in = repo.zstd().decompress(raw);
+          FileChannel ch =
+              FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
+        OutputStream out = sha.wrap(Channels.newOutputStream(ch));
+        in.transferTo(out);
+        out.flush();
+        ch.force(true);
+      } catch (ObjectNotFoundException e) {
+        throw new PitrException(
+            ErrorCode.CORRUPT_OBJECT,
+            fileName + " is in the catalog but its object " + key + " is missing from storage",
+            "the archive is damaged; run 'pitr wal sync' on the capture host or restore an earlier target",
+            e);
+      } catch (IOException e) {
+        throw new PitrException(
+            ErrorCode.CORRUPT_OBJECT,
+            "cannot decode " + key + ": " + e.getMessage(),
+            "the archived object is damaged; recovery was stopped so that no bad WAL is replayed",
+            e);
+      }
+      String got = sha.hex();
+      if (!got.equals(expectedSha) || (expectedSize >= 0 && sha.bytes() != expectedSize)) {
+        throw new PitrException(
+            ErrorCode.CORRUPT_OBJECT,
+            fileName + " failed verification: sha256 " + got + " and " + sha.bytes() + " bytes, catalog says " + expectedSha,
+            "the archived object is damaged; recovery was stopped so that no bad WAL is replayed");
+      }
+      Files.move(temp, dest, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      return sha.bytes();
+    } catch (IOException e) {
+      throw new PitrException(
+          ErrorCode.LOCAL_IO, "cannot write " + dest + ": " + e.getMessage(), "check the data directory's permissions", e);
+    } finally {
+      try {
+        Files.deleteIfExists(temp);
+      } catch (IOException ignored) {
+        // best effort; the name is hidden from PostgreSQL
+      }
+    }
+  }
+
+  private static PitrException notInArchive(String fileName) {
+    return new PitrException(ErrorCode.NOT_IN_ARCHIVE, fileName + " is not in the archive", "this is how recovery learns where the archive ends");
+  }
+}

@@ -1,0 +1,187 @@
+package dev.pitr.wal;
+
+import dev.pitr.catalog.Catalog;
+import dev.pitr.catalog.HistoryRecord;
+import dev.pitr.catalog.SegmentRecord;
+import dev.pitr.codec.Sha256;
+import dev.pitr.config.Repository;
+import dev.pitr.error.ErrorCode;
+import dev.pitr.error.PitrException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+
+/**
+ * Ships one WAL file (a complete segment or a timeline history file) into the archive: compress, store, record. The
+ * steps are idempotent, so a crash between any two of them is repaired by shipping the same file again; the caller
+ * deletes its local copy only after {@link #ship} returns.
+ */
+public final class WalShipper {
+
+  /** What happened to one file. */
+  public enum Outcome {
+    ARCHIVED,
+    ALREADY_ARCHIVED
+  }
+
+  /** The result of shipping one file, for reporting. */
+  public record Shipped(String fileName, Outcome outcome, long plainBytes, long storedBytes) {}
+
+  private final Repository repo;
+  private final Clock clock;
+
+  public WalShipper(Repository repo, Clock clock) {
+    this.repo = repo;
+    this.clock = clock;
+  }
+
+  /** True for the files this shipper takes: complete segments and history files, never {@code .partial}. */
+  public static boolean isShippable(String fileName) {
+    return SegmentName.isSegmentFileName(fileName) || TimelineHistory.isHistoryFileName(fileName);
+  }
+
+  public Shipped ship(Path file) {
+    String name = file.getFileName().toString();
+    if (SegmentName.isSegmentFileName(name)) {
+      return shipSegment(file, name);
+    }
+    if (TimelineHistory.isHistoryFileName(name)) {
+      return shipHistory(file, name);
+    }
+    throw new PitrException(
+        ErrorCode.BAD_TARGET,
+        name + " is neither a complete WAL segment nor a timeline history file",
+        "pass the %p of archive_command; .partial and .backup files are not archived");
+  }
+
+  private Shipped shipSegment(Path file, String name) {
+    long size = size(file);
+    try {
+      SegmentName.validateSegmentSize(size);
+    } catch (IllegalArgumentException e) {
+      throw new PitrException(
+          ErrorCode.BAD_TARGET,
+          name + " is " + size + " bytes, not a complete WAL segment",
+          "only ship segments PostgreSQL has finished writing");
+    }
+    SegmentName seg = SegmentName.parse(name, size);
+    Catalog catalog = repo.catalog();
+    var existing = catalog.segment(name);
+    if (existing.isPresent()) {
+      // verify rather than trust: the same name with other bytes is a conflict, never an overwrite
+      catalog.recordSegment(record(seg, size, existing.get().storedSize(), sha256(file), existing.get().storageKey()));
+      return new Shipped(name, Outcome.ALREADY_ARCHIVED, size, existing.get().storedSize());
+    }
+    String key = WalKeys.segment(seg);
+    Sha256 sha = new Sha256();
+    long stored = repo.storage().put(key, out -> compressFile(file, sha, out));
+    Catalog.Recorded r = catalog.recordSegment(record(seg, size, stored, sha.hex(), key));
+    return new Shipped(
+        name, r == Catalog.Recorded.INSERTED ? Outcome.ARCHIVED : Outcome.ALREADY_ARCHIVED, size, stored);
+  }
+
+  private SegmentRecord record(SegmentName seg, long size, long stored, String sha, String key) {
+    return new SegmentRecord(seg, size, stored, sha, key, null, clock.instant(), null, null);
+  }
+
+  private Shipped shipHistory(Path file, String name) {
+    byte[] content = read(file);
+    TimelineId tli = TimelineId.parseHex(name.substring(0, 8));
+    String text = new String(content, StandardCharsets.UTF_8);
+    try {
+      TimelineHistory.parse(tli, text);
+    } catch (RuntimeException e) {
+      throw new PitrException(
+          ErrorCode.CORRUPT_OBJECT, name + " is not a valid timeline history: " + e.getMessage(), "inspect the file");
+    }
+    String sha = Sha256.of(content);
+    var existing = repo.catalog().history(tli);
+    if (existing.isPresent()) {
+      repo.catalog().recordHistory(new HistoryRecord(tli, text, sha, existing.get().storageKey(), existing.get().storedSize(), clock.instant()));
+      return new Shipped(name, Outcome.ALREADY_ARCHIVED, content.length, existing.get().storedSize());
+    }
+    String key = WalKeys.history(tli);
+    long stored =
+        repo.storage()
+            .put(
+                key,
+                out -> {
+                  try (OutputStream z = repo.zstd().compress(out)) {
+                    z.write(content);
+                  }
+                });
+    Catalog.Recorded r = repo.catalog().recordHistory(new HistoryRecord(tli, text, sha, key, stored, clock.instant()));
+    return new Shipped(
+        name, r == Catalog.Recorded.INSERTED ? Outcome.ARCHIVED : Outcome.ALREADY_ARCHIVED, content.length, stored);
+  }
+
+  private void compressFile(Path file, Sha256 sha, OutputStream out) throws IOException {
+    try (InputStream in = sha.wrap(Files.newInputStream(file));
+        OutputStream z = repo.zstd().compress(out)) {
+      in.transferTo(z);
+    }
+  }
+
+  /**
+   * Ships every complete file in {@code spool}, history files first (a new timeline's history must be archived
+   * before its segments), then segments in order, deleting each local copy once it is archived.
+   */
+  public List<Shipped> shipSpool(Path spool) {
+    List<Path> files = new ArrayList<>();
+    try (Stream<Path> s = Files.list(spool)) {
+      s.filter(p -> isShippable(p.getFileName().toString())).forEach(files::add);
+    } catch (IOException e) {
+      throw new PitrException(ErrorCode.CHECK_FAILED, "cannot list spool " + spool + ": " + e.getMessage(), "check wal.spool_dir", e);
+    }
+    files.sort(
+        (a, b) -> {
+          boolean ha = a.getFileName().toString().endsWith(".history");
+          boolean hb = b.getFileName().toString().endsWith(".history");
+          return ha != hb ? (ha ? -1 : 1) : a.getFileName().compareTo(b.getFileName());
+        });
+    List<Shipped> out = new ArrayList<>();
+    for (Path f : files) {
+      out.add(ship(f));
+      try {
+        Files.deleteIfExists(f);
+      } catch (IOException e) {
+        throw new UncheckedIOException("archived " + f + " but cannot delete it", e);
+      }
+    }
+    return out;
+  }
+
+  private static String sha256(Path file) {
+    Sha256 sha = new Sha256();
+    try (InputStream in = sha.wrap(Files.newInputStream(file))) {
+      in.transferTo(OutputStream.nullOutputStream());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return sha.hex();
+  }
+
+  private static long size(Path file) {
+    try {
+      return Files.size(file);
+    } catch (IOException e) {
+      throw new PitrException(ErrorCode.BAD_TARGET, "cannot read " + file + ": " + e.getMessage(), "check the path", e);
+    }
+  }
+
+  private static byte[] read(Path file) {
+    try {
+      return Files.readAllBytes(file);
+    } catch (IOException e) {
+      throw new PitrException(ErrorCode.BAD_TARGET, "cannot read " + file + ": " + e.getMessage(), "check the path", e);
+    }
+  }
+}
