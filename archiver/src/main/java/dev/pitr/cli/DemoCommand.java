@@ -13,8 +13,8 @@ final class DemoCommand implements Callable<Integer> {
 
   @Spec CommandSpec spec;
 
-  @Option(names = "--dir", description = "Working directory, wiped first (default: ./.pitr-demo).")
-  Path dir = Path.of(".pitr-demo");
+  @Option(names = "--dir", description = "Working directory, wiped first (default: $TMPDIR/pitr-demo).")
+  Path dir = Path.of(System.getenv().getOrDefault("TMPDIR", "/tmp"), "pitr-demo");
 
   @Override
   public Integer call() throws Exception {

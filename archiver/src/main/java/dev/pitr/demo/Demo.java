@@ -138,6 +138,17 @@ public final class Demo {
     m.put(Key.PRIMARY_PORT, Integer.toString(port));
     m.put(Key.STORAGE_PATH, base.resolve("repo").toString());
     m.put(Key.WAL_SPOOL_DIR, base.resolve("spool").toString());
+    // restore_command runs as the postgres user, so it gets its own copy of the jar where that user can read it
+    RestoreService.runningJar()
+        .ifPresent(
+            jar -> {
+              try {
+                Path copy = Files.copy(jar, base.resolve("pitr.jar"));
+                m.put(Key.RESTORE_PITR_COMMAND, RestoreService.pitrCommand(copy));
+              } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+              }
+            });
     return m;
   }
 
@@ -147,7 +158,8 @@ public final class Demo {
         "# the demo's configuration; every key is documented in the README\n"
             + "primary:\n  host: 127.0.0.1\n  port: " + port + "\n  user: postgres\n"
             + "wal:\n  spool_dir: " + base.resolve("spool") + "\n"
-            + "storage:\n  path: " + base.resolve("repo") + "\n");
+            + "storage:\n  path: " + base.resolve("repo") + "\n"
+            + config.get(Key.RESTORE_PITR_COMMAND).map(c -> "restore:\n  pitr_command: '" + c + "'\n").orElse(""));
   }
 
   private static void insert(LocalCluster c, int from, int to, String batch) {

@@ -28,6 +28,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Optional;
 import java.util.stream.Stream;
 
 /**
@@ -206,25 +207,30 @@ public final class RestoreService {
     return config
         .get(Key.RESTORE_PITR_COMMAND)
         .orElseGet(
-            () -> {
-              String jar = jarPath();
-              if (jar == null) {
-                throw new PitrException(
-                    ErrorCode.CONFIG_MISSING,
-                    "cannot tell how the restored server should run 'pitr wal fetch'",
-                    "set restore.pitr_command, e.g. 'java -jar /opt/pitr/pitr.jar'");
-              }
-              return Path.of(System.getProperty("java.home"), "bin", "java")
-                  + " -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xss512k -jar " + jar;
-            });
+            () ->
+                runningJar()
+                    .map(RestoreService::pitrCommand)
+                    .orElseThrow(
+                        () ->
+                            new PitrException(
+                                ErrorCode.CONFIG_MISSING,
+                                "cannot tell how the restored server should run 'pitr wal fetch'",
+                                "set restore.pitr_command, e.g. 'java -jar /opt/pitr/pitr.jar'")));
   }
 
-  private static String jarPath() {
+  /** The command line that runs {@code jar} with a JVM tuned for short runs, as restore_command does per file. */
+  public static String pitrCommand(Path jar) {
+    return Path.of(System.getProperty("java.home"), "bin", "java")
+        + " -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xshare:auto -jar " + jar;
+  }
+
+  /** The pitr.jar this process runs from, if it runs from one. */
+  public static Optional<Path> runningJar() {
     try {
       Path p = Path.of(RestoreService.class.getProtectionDomain().getCodeSource().getLocation().toURI());
-      return p.toString().endsWith(".jar") ? p.toString() : null;
+      return p.toString().endsWith(".jar") ? Optional.of(p) : Optional.empty();
     } catch (Exception e) {
-      return null;
+      return Optional.empty();
     }
   }
 
@@ -235,9 +241,8 @@ public final class RestoreService {
     }
     List<String> cmd =
         new ArrayList<>(List.of("sh", "-c", "for f in \"$@\"; do test -r \"$f\" || { echo \"$f\"; exit 1; }; done", "sh"));
-    String jar = jarPath();
-    if (jar != null) {
-      cmd.add(jar);
+    if (config.get(Key.RESTORE_PITR_COMMAND).isEmpty()) {
+      runningJar().ifPresent(j -> cmd.add(j.toString()));
     }
     cmd.add(config.catalogPath().toString());
     cmd.add(config.requirePath(Key.STORAGE_PATH).toString());
