@@ -1,0 +1,79 @@
+package dev.pitr.wal;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.pitr.catalog.ArchiveConflictException;
+import dev.pitr.catalog.SqliteCatalog;
+import dev.pitr.codec.Zstd;
+import dev.pitr.config.Repository;
+import dev.pitr.error.PitrException;
+import dev.pitr.storage.LocalStorage;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class WalShipperTest {
+
+  @TempDir Path dir;
+  Repository repo;
+  WalShipper shipper;
+  Path spool;
+
+  @BeforeEach
+  void setUp() throws Exception {
+    repo = new Repository(new LocalStorage(dir.resolve("repo")), SqliteCatalog.open(dir.resolve("catalog.db")), new Zstd(1));
+    shipper = new WalShipper(repo, Clock.systemUTC());
+    spool = Files.createDirectories(dir.resolve("spool"));
+  }
+
+  @AfterEach
+  void tearDown() {
+    repo.close();
+  }
+
+  private Path segment(String name, int seed) throws Exception {
+    byte[] b = new byte[1 << 20];
+    new Random(seed).nextBytes(b);
+    return Files.write(spool.resolve(name), b);
+  }
+
+  @Test
+  void shipsCompleteFilesHistoryFirstAndNeverPartials() throws Exception {
+    segment("000000010000000000000002", 1);
+    segment("000000010000000000000003.partial", 2);
+    Files.writeString(spool.resolve("00000002.history"), "1\t0/2100000\tno recovery target specified\n");
+    List<WalShipper.Shipped> shipped = shipper.shipSpool(spool);
+    assertEquals(List.of("00000002.history", "000000010000000000000002"), shipped.stream().map(WalShipper.Shipped::fileName).toList());
+    assertTrue(Files.exists(spool.resolve("000000010000000000000003.partial")));
+    assertFalse(Files.exists(spool.resolve("000000010000000000000002")));
+    assertEquals(1 << 20, repo.catalog().segment("000000010000000000000002").orElseThrow().plainSize());
+  }
+
+  @Test
+  void shippingAgainAfterACrashIsIdempotentButOtherBytesConflict() throws Exception {
+    Path seg = segment("000000010000000000000002", 1);
+    Path copy = Files.copy(seg, dir.resolve("copy"));
+    assertEquals(WalShipper.Outcome.ARCHIVED, shipper.ship(seg).outcome());
+    assertEquals(WalShipper.Outcome.ALREADY_ARCHIVED, shipper.ship(seg).outcome());
+    segment("000000010000000000000002", 99);
+    assertThrows(ArchiveConflictException.class, () -> shipper.ship(seg));
+    Path fetched = dir.resolve("fetched");
+    new WalFetcher(repo).fetch("000000010000000000000002", fetched);
+    assertEquals(-1, Files.mismatch(copy, fetched));
+  }
+
+  @Test
+  void refusesAnIncompleteSegment() throws Exception {
+    Path short1 = Files.write(spool.resolve("000000010000000000000004"), new byte[1000]);
+    assertThrows(PitrException.class, () -> shipper.ship(short1));
+  }
+}
