@@ -21,7 +21,8 @@ import picocli.CommandLine.Option;
       WalCommand.class,
       SnapshotCommand.class,
       RestoreCommand.class,
-      DemoCommand.class
+      DemoCommand.class,
+      BenchCommand.class
     })
 public final class PitrCommand {
 

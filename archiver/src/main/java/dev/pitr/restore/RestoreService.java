@@ -14,6 +14,7 @@ import dev.pitr.postgres.PgTools;
 import dev.pitr.postgres.Processes;
 import dev.pitr.wal.Lsn;
 import dev.pitr.wal.SegmentName;
+import dev.pitr.wal.WalFetcher;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintWriter;
@@ -42,6 +43,9 @@ public final class RestoreService {
   public record Outcome(
       SnapshotRecord snapshot, String stopReason, String redoDoneAt, String lastTransaction, String timeline) {}
 
+  /** Where segments are prefetched; inside the data directory so that taking one is a rename. */
+  static final String PREFETCH_DIR = "pitr-prefetch";
+
   private final Config config;
   private final Repository repo;
   private final PgTools tools;
@@ -68,7 +72,16 @@ public final class RestoreService {
     verifyAgainstManifest(dir);
     writeRecoveryConfig(req, dir, pitrCommand);
     handToPostgres(dir);
-    return startAndWait(req, dir, snap);
+    Prefetcher prefetcher = new Prefetcher(new WalFetcher(repo, serverOwner(dir)), replayPlan(snap), dir.resolve(PREFETCH_DIR), 16);
+    Thread t = new Thread(prefetcher, "prefetch");
+    t.setDaemon(true);
+    t.start();
+    try {
+      return startAndWait(req, dir, snap);
+    } finally {
+      prefetcher.stop();
+      cleanPrefetch(dir.resolve(PREFETCH_DIR), t);
+    }
   }
 
   private static void refuseNonEmpty(Path dir, boolean force) {
@@ -185,6 +198,43 @@ public final class RestoreService {
           ErrorCode.WAL_GAP,
           "the archive has a gap after " + lastContiguous.name() + "; --latest would silently stop there; " + window,
           "restore with --lsn " + end + " or earlier, and find out why segments are missing");
+    }
+  }
+
+  private static java.nio.file.attribute.UserPrincipal serverOwner(Path dir) {
+    try {
+      return Files.getOwner(dir);
+    } catch (IOException e) {
+      throw new PitrException(ErrorCode.LOCAL_IO, "cannot read the owner of " + dir, "check permissions", e);
+    }
+  }
+
+  /** The contiguous run of segments from the snapshot's first one: what recovery replays, in order. */
+  private List<SegmentRecord> replayPlan(SnapshotRecord snap) {
+    SegmentName first = SegmentName.parse(snap.firstSegment(), segmentSize(snap));
+    List<SegmentRecord> out = new ArrayList<>();
+    long expect = first.segno();
+    for (SegmentRecord r : repo.catalog().segments(snap.timeline(), first.segno(), Long.MAX_VALUE)) {
+      if (r.name().segno() != expect++) {
+        break;
+      }
+      out.add(r);
+    }
+    return out;
+  }
+
+  private static void cleanPrefetch(Path spool, Thread t) {
+    try {
+      t.join(10_000);
+      if (Files.isDirectory(spool)) {
+        try (Stream<Path> s = Files.walk(spool)) {
+          for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
+            Files.deleteIfExists(p);
+          }
+        }
+      }
+    } catch (IOException | InterruptedException e) {
+      // leftover prefetched files are harmless; they are never read again
     }
   }
 
@@ -316,7 +366,10 @@ public final class RestoreService {
             + "  path: " + quoteYaml(config.catalogPath().toString()) + "\n"
             + "compression:\n"
             + "  level: " + quoteYaml(config.require(Key.COMPRESSION_LEVEL)) + "\n";
-    String restoreCommand = pitrCommand + " --config " + fetchConfig + " wal fetch %f %p";
+    Path spool = dir.resolve(PREFETCH_DIR);
+    String restoreCommand =
+        "if [ -f " + spool + "/%f ]; then mv -f " + spool + "/%f %p; else " + pitrCommand + " --config " + fetchConfig
+            + " wal fetch %f %p; fi";
     StringBuilder conf = new StringBuilder("\n# added by pitr restore\n");
     conf.append("restore_command = ").append(pgQuote(restoreCommand)).append('\n');
     RestoreTarget t = req.target();
@@ -341,6 +394,7 @@ public final class RestoreService {
       Files.writeString(dir.resolve("postgresql.auto.conf"), conf.toString(), StandardCharsets.UTF_8,
           StandardOpenOption.CREATE, StandardOpenOption.APPEND);
       Files.deleteIfExists(dir.resolve("standby.signal"));
+      Files.createDirectories(spool);
       Files.writeString(dir.resolve("recovery.signal"), "");
     } catch (IOException e) {
       throw new PitrException(ErrorCode.LOCAL_IO, "cannot write recovery settings: " + e.getMessage(), "check permissions", e);

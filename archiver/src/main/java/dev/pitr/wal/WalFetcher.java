@@ -16,6 +16,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.UserPrincipal;
 
 /**
  * The restore_command: brings one archived file back to the path PostgreSQL asked for. The bytes are decoded into a
@@ -25,9 +26,16 @@ import java.nio.file.StandardOpenOption;
 public final class WalFetcher {
 
   private final Repository repo;
+  private final UserPrincipal owner;
 
   public WalFetcher(Repository repo) {
+    this(repo, null);
+  }
+
+  /** A fetcher whose files end up owned by {@code owner} (when it runs as root on the server's behalf). */
+  public WalFetcher(Repository repo, UserPrincipal owner) {
     this.repo = repo;
+    this.owner = owner;
   }
 
   /** Fetches {@code fileName} to {@code dest}; a file the archive does not hold is {@code not-in-archive}. */
@@ -80,6 +88,9 @@ public final class WalFetcher {
             ErrorCode.CORRUPT_OBJECT,
             fileName + " failed verification: sha256 " + got + " and " + sha.bytes() + " bytes, catalog says " + expectedSha,
             "the archived object is damaged; recovery was stopped so that no bad WAL is replayed");
+      }
+      if (owner != null) {
+        Files.setOwner(temp, owner);
       }
       Files.move(temp, dest, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
       return sha.bytes();

@@ -1,0 +1,224 @@
+package dev.pitr.bench;
+
+import dev.pitr.config.Config;
+import dev.pitr.config.Key;
+import dev.pitr.config.Repository;
+import dev.pitr.postgres.LocalCluster;
+import dev.pitr.postgres.OsUser;
+import dev.pitr.postgres.PgTools;
+import dev.pitr.postgres.Processes;
+import dev.pitr.restore.RestoreRequest;
+import dev.pitr.restore.RestoreService;
+import dev.pitr.restore.RestoreTarget;
+import dev.pitr.backup.SnapshotService;
+import dev.pitr.wal.CaptureService;
+import dev.pitr.wal.Lsn;
+import dev.pitr.wal.SegmentName;
+import dev.pitr.wal.TimelineId;
+import dev.pitr.wal.WalShipper;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+/**
+ * Measured, not asserted: real WAL from a throwaway primary, shipped and replayed by pitr and by the plain {@code cp}
+ * baseline in the same run, so each figure comes with its ratio.
+ */
+public final class Benchmarks {
+
+  private static final long SEG = 16L << 20;
+
+  private final Path base;
+  private final PrintWriter out;
+
+  public Benchmarks(Path base, PrintWriter out) {
+    this.base = base.toAbsolutePath().normalize();
+    this.out = out;
+  }
+
+  /** Ships {@code n} real segments from a spool with pitr, and copies them with one {@code cp} per segment. */
+  public void ship(int n) throws Exception {
+    reset();
+    Config config = config(LocalCluster.freePort());
+    PgTools tools = PgTools.from(config);
+    Path source = Files.createDirectories(base.resolve("segments"));
+    try (LocalCluster primary = LocalCluster.init(tools, base.resolve("primary"), config.requireInt(Key.PRIMARY_PORT))) {
+      appendConf(primary, "wal_keep_size = '4GB'\nmax_wal_size = '4GB'\ncheckpoint_timeout = '1h'\n");
+      primary.start();
+      say("generating " + n + " segments of WAL with bulk inserts");
+      primary.execute("CREATE TABLE t (id bigint, pad text)");
+      String first = primary.queryOne("SELECT pg_walfile_name(pg_current_wal_lsn())");
+      int batch = 0;
+      while (segmentsSince(primary, first) < n + 1) {
+        primary.execute("INSERT INTO t SELECT g, md5(g::text) || repeat('x', 100) FROM generate_series(" + batch * 200_000L + ", " + (batch + 1) * 200_000L + ") g");
+        batch++;
+      }
+      SegmentName s = SegmentName.parse(first, SEG);
+      for (int i = 0; i < n; i++, s = s.next()) {
+        Files.copy(primary.dataDir().resolve("pg_wal").resolve(s.fileName()), source.resolve(s.fileName()));
+      }
+    }
+    long bytes = n * SEG;
+
+    Path cpDir = Files.createDirectories(base.resolve("cp-archive"));
+    long t0 = System.nanoTime();
+    try (Stream<Path> files = Files.list(source)) {
+      for (Path f : files.sorted().toList()) {
+        Processes.Result r = Processes.run(List.of("cp", f.toString(), cpDir.resolve(f.getFileName()).toString()));
+        if (!r.ok()) {
+          throw new IllegalStateException(r.output());
+        }
+      }
+    }
+    Processes.run(List.of("sync"));
+    double cpSeconds = (System.nanoTime() - t0) / 1e9;
+
+    Path spool = Files.createDirectories(base.resolve("spool"));
+    try (Stream<Path> files = Files.list(source)) {
+      for (Path f : files.toList()) {
+        Files.copy(f, spool.resolve(f.getFileName()));
+      }
+    }
+    double pitrSeconds;
+    long stored;
+    try (Repository repo = Repository.open(config, false)) {
+      long t1 = System.nanoTime();
+      new WalShipper(repo, Clock.systemUTC()).shipSpool(spool);
+      pitrSeconds = (System.nanoTime() - t1) / 1e9;
+      stored = repo.catalog().allSegments().stream().mapToLong(r -> r.storedSize()).sum();
+    }
+    say(String.format("shipping %d segments (%d MB of real WAL) from the spool:", n, bytes >> 20));
+    say(String.format("  pitr wal sync (zstd %s, fsync, catalog): %.2f s = %.1f segments/s, %.1f MB/s, stored %.1f MB (%.1fx smaller)",
+        config.require(Key.COMPRESSION_LEVEL), pitrSeconds, n / pitrSeconds, (bytes >> 20) / pitrSeconds, stored / 1048576.0, (double) bytes / stored));
+    say(String.format("  cp per segment (archive_command = 'cp %%p ...', then one sync): %.2f s = %.1f segments/s, %.1f MB/s",
+        cpSeconds, n / cpSeconds, (bytes >> 20) / cpSeconds));
+    say(String.format("  ratio pitr/cp throughput: %.2f", cpSeconds / pitrSeconds));
+  }
+
+  /** Replays the same archived WAL twice: restore_command = pitr wal fetch, and restore_command = cp. */
+  public void restore(int n) throws Exception {
+    reset();
+    int port = LocalCluster.freePort();
+    Config config = config(port);
+    PgTools tools = PgTools.from(config);
+    try (LocalCluster primary = LocalCluster.init(tools, base.resolve("primary"), port).start();
+        Repository repo = Repository.open(config, false)) {
+      StringWriter captureLog = new StringWriter();
+      CaptureService capture =
+          new CaptureService(tools, primary.primary(), "pitr_slot", config.requirePath(Key.WAL_SPOOL_DIR),
+              new WalShipper(repo, Clock.systemUTC()), Duration.ofMillis(100), new PrintWriter(captureLog, true));
+      Thread thread = new Thread(capture::run, "capture");
+      thread.start();
+      try {
+        primary.execute("CREATE TABLE t (id bigint, pad text)");
+        new SnapshotService(repo, tools, primary.primary(), Clock.systemUTC(), Duration.ofSeconds(120), new PrintWriter(new StringWriter())).create("bench");
+        say("generating about " + n + " segments of WAL with bulk inserts");
+        String first = primary.queryOne("SELECT pg_walfile_name(pg_current_wal_lsn())");
+        for (int batch = 0; segmentsSince(primary, first) < n; batch++) {
+          primary.execute("INSERT INTO t SELECT g, md5(g::text) || repeat('x', 100) FROM generate_series(" + batch * 200_000L + ", " + (batch + 1) * 200_000L + ") g");
+        }
+        Lsn end = Lsn.parse(primary.queryOne("SELECT pg_switch_wal()"));
+        primary.execute("CREATE TABLE nudge (x int)");
+        SegmentName last = SegmentName.containing(TimelineId.of(1), new Lsn(end.value() - 1), SEG);
+        while (repo.catalog().segment(last.fileName()).isEmpty()) {
+          Thread.sleep(100);
+        }
+      } finally {
+        capture.requestStop();
+        thread.join();
+      }
+      long segments = repo.catalog().allSegments().size();
+      Path plain = Files.createDirectories(base.resolve("plain-wal"));
+      for (var r : repo.catalog().allSegments()) {
+        try (var in = repo.zstd().decompress(repo.storage().open(r.storageKey()))) {
+          Files.copy(in, plain.resolve(r.name().fileName()));
+        }
+      }
+      Processes.run(List.of("chmod", "-R", "a+rX", plain.toString()));
+      Path cpScript = base.resolve("cp-fetch.sh");
+      // same argument positions as 'pitr --config C wal fetch %f %p'
+      Files.writeString(cpScript, "#!/bin/sh\ntest -f '" + plain + "'/\"$5\" || exit 1\nexec cp '" + plain + "'/\"$5\" \"$6\"\n");
+      Files.setPosixFilePermissions(cpScript, PosixFilePermissions.fromString("rwxr-xr-x"));
+
+      double pitrSeconds = timedRestore(config, repo, tools, "restore-pitr", null);
+      double cpSeconds = timedRestore(config, repo, tools, "restore-cp", cpScript.toString());
+      say(String.format("restore --latest of one snapshot + %d archived segments (%d MB of WAL):", segments, segments * SEG >> 20));
+      say(String.format("  restore_command = pitr wal fetch: %.2f s (%.1f MB/s of WAL)", pitrSeconds, (segments * SEG >> 20) / pitrSeconds));
+      say(String.format("  restore_command = cp from a local directory: %.2f s (%.1f MB/s of WAL)", cpSeconds, (segments * SEG >> 20) / cpSeconds));
+      say(String.format("  ratio pitr/cp time: %.2f", pitrSeconds / cpSeconds));
+    }
+  }
+
+  private double timedRestore(Config config, Repository repo, PgTools tools, String dirName, String command) {
+    Map<Key, String> values = new EnumMap<>(Key.class);
+    for (Key k : Key.values()) {
+      config.get(k).ifPresent(v -> values.put(k, v));
+    }
+    if (command != null) {
+      values.put(Key.RESTORE_PITR_COMMAND, command);
+    }
+    Config c = Config.of(config.file(), values);
+    Path dir = base.resolve(dirName);
+    int port = LocalCluster.freePort();
+    long t0 = System.nanoTime();
+    new RestoreService(c, repo, tools, Clock.systemUTC(), new PrintWriter(new StringWriter()))
+        .restore(new RestoreRequest(new RestoreTarget.Latest(), dir, port, RestoreRequest.Action.PROMOTE, null, false));
+    double s = (System.nanoTime() - t0) / 1e9;
+    LocalCluster.existing(tools, dir, port).stop();
+    return s;
+  }
+
+  private static long segmentsSince(LocalCluster c, String first) {
+    String now = c.queryOne("SELECT pg_walfile_name(pg_current_wal_lsn())");
+    return SegmentName.parse(now, SEG).segno() - SegmentName.parse(first, SEG).segno();
+  }
+
+  private static void appendConf(LocalCluster c, String s) throws IOException {
+    Files.writeString(c.dataDir().resolve("postgresql.conf"), s, java.nio.file.StandardOpenOption.APPEND);
+  }
+
+  private Config config(int port) throws IOException {
+    Map<Key, String> m = new EnumMap<>(Key.class);
+    m.put(Key.PRIMARY_HOST, "127.0.0.1");
+    m.put(Key.PRIMARY_PORT, Integer.toString(port));
+    m.put(Key.STORAGE_PATH, base.resolve("repo").toString());
+    m.put(Key.WAL_SPOOL_DIR, base.resolve("capture-spool").toString());
+    RestoreService.runningJar()
+        .ifPresent(
+            jar -> {
+              try {
+                m.put(Key.RESTORE_PITR_COMMAND, RestoreService.pitrCommand(Files.copy(jar, base.resolve("pitr.jar"))));
+              } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+              }
+            });
+    return Config.of(base.resolve("pitr.yaml"), m);
+  }
+
+  private void reset() throws IOException {
+    if (Files.exists(base)) {
+      for (String d : List.of("primary", "restore-pitr", "restore-cp")) {
+        if (Files.exists(base.resolve(d).resolve("postmaster.pid"))) {
+          Processes.run(OsUser.as("postgres", List.of("/usr/lib/postgresql/15/bin/pg_ctl", "-D", base.resolve(d).toString(), "-m", "immediate", "stop")));
+        }
+      }
+      Processes.run(List.of("rm", "-rf", base.toString()));
+    }
+    Files.createDirectories(base);
+    Files.setPosixFilePermissions(base, PosixFilePermissions.fromString("rwxr-xr-x"));
+  }
+
+  private void say(String s) {
+    out.println(s);
+    out.flush();
+  }
+}
