@@ -1,6 +1,6 @@
 package dev.pitr.cli;
 
-import dev.pitr.bench.Benchmarks;
+import dev.pitr.demo.Benchmarks;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;

@@ -6,9 +6,7 @@ import dev.pitr.config.Config;
 import dev.pitr.config.Key;
 import dev.pitr.config.Repository;
 import dev.pitr.postgres.LocalCluster;
-import dev.pitr.postgres.OsUser;
 import dev.pitr.postgres.PgTools;
-import dev.pitr.postgres.Processes;
 import dev.pitr.restore.RestoreRequest;
 import dev.pitr.restore.RestoreService;
 import dev.pitr.restore.RestoreTarget;
@@ -22,12 +20,10 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.EnumMap;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -109,26 +105,9 @@ public final class Demo {
   }
 
   private void reset() throws IOException {
-    if (Files.exists(base)) {
-      for (String d : List.of("restored", "primary")) {
-        Path dir = base.resolve(d);
-        if (Files.exists(dir.resolve("postmaster.pid"))) {
-          Processes.run(List.of("sh", "-c", "runuser -u postgres -- /usr/lib/postgresql/15/bin/pg_ctl -D " + dir + " -m immediate stop || true"));
-        }
-      }
-      Processes.run(List.of("rm", "-rf", base.toString()));
-    }
-    Files.createDirectories(base);
-    // the restored server runs restore_command as the postgres user, which must read the repository
-    Files.setPosixFilePermissions(base, PosixFilePermissions.fromString("rwxr-xr-x"));
-    if (OsUser.isRoot()) {
-      Path p = base.getParent();
-      while (p != null) {
-        if (!PosixFilePermissions.toString(Files.getPosixFilePermissions(p)).endsWith("x")) {
-          out.println("note: " + p + " is not searchable by other users; the restore needs the postgres user to reach " + base);
-        }
-        p = p.getParent();
-      }
+    Workspace.reset(base, new PgTools(Path.of(Key.POSTGRES_BIN_DIR.defaultValue().orElseThrow()), "postgres"));
+    for (Path p : Workspace.unsearchableParents(base)) {
+      out.println("note: " + p + " is not searchable by other users; the restore needs the postgres user to reach " + base);
     }
   }
 
@@ -139,16 +118,7 @@ public final class Demo {
     m.put(Key.STORAGE_PATH, base.resolve("repo").toString());
     m.put(Key.WAL_SPOOL_DIR, base.resolve("spool").toString());
     // restore_command runs as the postgres user, so it gets its own copy of the jar where that user can read it
-    RestoreService.runningJar()
-        .ifPresent(
-            jar -> {
-              try {
-                Path copy = Files.copy(jar, base.resolve("pitr.jar"));
-                m.put(Key.RESTORE_PITR_COMMAND, RestoreService.pitrCommand(copy));
-              } catch (IOException e) {
-                throw new java.io.UncheckedIOException(e);
-              }
-            });
+    Workspace.pitrCommandCopy(base).ifPresent(c -> m.put(Key.RESTORE_PITR_COMMAND, c));
     return m;
   }
 

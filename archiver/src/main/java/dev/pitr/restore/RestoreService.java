@@ -158,22 +158,14 @@ public final class RestoreService {
 
   /** The archive must hold every segment from the snapshot's start, without a gap, up to the target. */
   private void checkWal(SnapshotRecord snap, RestoreTarget target) {
-    SegmentName first = SegmentName.parse(snap.firstSegment(), segmentSize(snap));
-    List<SegmentRecord> segs = repo.catalog().segments(snap.timeline(), first.segno(), Long.MAX_VALUE);
-    long expect = first.segno();
-    SegmentRecord lastContiguous = null;
-    boolean gap = false;
-    for (SegmentRecord r : segs) {
-      if (r.name().segno() != expect) {
-        gap = true;
-        break;
-      }
-      lastContiguous = r;
-      expect++;
-    }
+    List<SegmentRecord> chain = replayPlan(snap);
+    SegmentRecord lastContiguous = chain.isEmpty() ? null : chain.get(chain.size() - 1);
+    boolean gap =
+        lastContiguous != null
+            && repo.catalog().segments(snap.timeline(), lastContiguous.name().segno() + 1, Long.MAX_VALUE).size() > 0;
     if (lastContiguous == null) {
       throw new PitrException(
-          ErrorCode.WAL_GAP, "segment " + first + " needed by snapshot " + snap.id() + " is not archived", "run 'pitr wal sync'");
+          ErrorCode.WAL_GAP, "segment " + snap.firstSegment() + " needed by snapshot " + snap.id() + " is not archived", "run 'pitr wal sync'");
     }
     Lsn end = lastContiguous.endLsn();
     Instant endTime = lastContiguous.archivedAt();

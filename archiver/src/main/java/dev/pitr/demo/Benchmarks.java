@@ -1,10 +1,9 @@
-package dev.pitr.bench;
+package dev.pitr.demo;
 
 import dev.pitr.config.Config;
 import dev.pitr.config.Key;
 import dev.pitr.config.Repository;
 import dev.pitr.postgres.LocalCluster;
-import dev.pitr.postgres.OsUser;
 import dev.pitr.postgres.PgTools;
 import dev.pitr.postgres.Processes;
 import dev.pitr.restore.RestoreRequest;
@@ -192,29 +191,12 @@ public final class Benchmarks {
     m.put(Key.PRIMARY_PORT, Integer.toString(port));
     m.put(Key.STORAGE_PATH, base.resolve("repo").toString());
     m.put(Key.WAL_SPOOL_DIR, base.resolve("capture-spool").toString());
-    RestoreService.runningJar()
-        .ifPresent(
-            jar -> {
-              try {
-                m.put(Key.RESTORE_PITR_COMMAND, RestoreService.pitrCommand(Files.copy(jar, base.resolve("pitr.jar"))));
-              } catch (IOException e) {
-                throw new java.io.UncheckedIOException(e);
-              }
-            });
+    Workspace.pitrCommandCopy(base).ifPresent(c -> m.put(Key.RESTORE_PITR_COMMAND, c));
     return Config.of(base.resolve("pitr.yaml"), m);
   }
 
   private void reset() throws IOException {
-    if (Files.exists(base)) {
-      for (String d : List.of("primary", "restore-pitr", "restore-cp")) {
-        if (Files.exists(base.resolve(d).resolve("postmaster.pid"))) {
-          Processes.run(OsUser.as("postgres", List.of("/usr/lib/postgresql/15/bin/pg_ctl", "-D", base.resolve(d).toString(), "-m", "immediate", "stop")));
-        }
-      }
-      Processes.run(List.of("rm", "-rf", base.toString()));
-    }
-    Files.createDirectories(base);
-    Files.setPosixFilePermissions(base, PosixFilePermissions.fromString("rwxr-xr-x"));
+    Workspace.reset(base, new PgTools(Path.of(Key.POSTGRES_BIN_DIR.defaultValue().orElseThrow()), "postgres"));
   }
 
   private void say(String s) {
