@@ -54,7 +54,7 @@ public final class SnapshotService {
   }
 
   public SnapshotRecord create(String label) {
-    long segmentSize = segmentSize();
+    long segmentSize = primary.walSegmentSize();
     Instant started = clock.instant();
     SnapshotId id = uniqueId(started);
     String key = "snapshots/" + id + "/base.tar.zst";
@@ -131,11 +131,6 @@ public final class SnapshotService {
       id = new SnapshotId(SnapshotId.at(t).value() + "-" + i);
     }
     return id;
-  }
-
-  private long segmentSize() {
-    // pg_settings reports wal_segment_size in bytes since PostgreSQL 11
-    return Long.parseLong(primary.queryOne("SELECT setting FROM pg_settings WHERE name = 'wal_segment_size'"));
   }
 
   /** Holds what is read out of the tar stream. */

@@ -86,6 +86,11 @@ public final class Primary {
     }
   }
 
+  /** The server's {@code wal_segment_size} in bytes (pg_settings reports bytes since PostgreSQL 11). */
+  public long walSegmentSize() {
+    return Long.parseLong(queryOne("SELECT setting FROM pg_settings WHERE name = 'wal_segment_size'"));
+  }
+
   /** {@code -h host -p port -U user}, for pg_receivewal and pg_basebackup. */
   public List<String> clientArgs() {
     return new ArrayList<>(List.of("-h", host, "-p", Integer.toString(port), "-U", user, "--no-password"));

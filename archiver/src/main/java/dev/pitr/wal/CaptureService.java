@@ -3,6 +3,7 @@ package dev.pitr.wal;
 import dev.pitr.error.PitrException;
 import dev.pitr.postgres.PgTools;
 import dev.pitr.postgres.Primary;
+import dev.pitr.postgres.Processes;
 import dev.pitr.postgres.Slots;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -20,7 +21,7 @@ import java.util.concurrent.TimeUnit;
 /**
  * The long-running capture: keeps {@code pg_receivewal} streaming from the slot into the spool, restarting it with
  * backoff when it exits (the primary may be down for a while), and ships every completed file the spool holds. A stop
- * request lets the current shipping pass finish, stops the receiver, and ships what it completed.
+ * request lets the current shipping pass finish, stops the receiver with SIGINT, and ships what it completed.
  */
 public final class CaptureService {
 
@@ -41,6 +42,7 @@ public final class CaptureService {
   private Instant receiverStarted;
   private Instant nextStart = Instant.EPOCH;
   private Duration backoff = Duration.ofSeconds(1);
+  private long segmentSize;
 
   public CaptureService(
       PgTools tools, Primary primary, String slot, Path spool, WalShipper shipper, Duration poll, PrintWriter log) {
@@ -113,6 +115,12 @@ public final class CaptureService {
       if (Slots.ensure(primary, slot)) {
         log("created replication slot " + slot);
       }
+      if (segmentSize == 0) {
+        segmentSize = primary.walSegmentSize();
+      }
+      for (String name : PartialSegments.finishInterruptedPadding(spool, segmentSize)) {
+        log("finished the zero padding of " + name + " that an interrupted pg_receivewal left short");
+      }
       List<String> cmd = new ArrayList<>();
       cmd.add(tools.path("pg_receivewal"));
       cmd.addAll(primary.clientArgs());
@@ -134,11 +142,19 @@ public final class CaptureService {
     if (receiver == null) {
       return;
     }
-    receiver.destroy(); // SIGTERM: pg_receivewal flushes what it has and exits
+    interrupt(receiver.toHandle());
+  }
+
+  /**
+   * SIGINT is pg_receivewal's own stop signal: it finishes the write in hand (including the zero padding of a new
+   * segment), flushes and exits. Only a receiver that ignores it for 15 s is killed.
+   */
+  private void interrupt(ProcessHandle h) {
     try {
-      if (!receiver.waitFor(15, TimeUnit.SECONDS)) {
-        receiver.destroyForcibly();
-      }
+      Processes.run(List.of("kill", "-INT", Long.toString(h.pid())));
+      h.onExit().get(15, TimeUnit.SECONDS);
+    } catch (java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException e) {
+      h.destroyForcibly();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
@@ -155,8 +171,7 @@ public final class CaptureService {
       Optional<ProcessHandle> h = ProcessHandle.of(pid);
       if (h.isPresent() && h.get().info().command().orElse("").endsWith("pg_receivewal")) {
         log("stopping pg_receivewal left behind by an earlier capture (pid " + pid + ")");
-        h.get().destroy();
-        h.get().onExit().get(15, TimeUnit.SECONDS);
+        interrupt(h.get());
       }
       Files.deleteIfExists(pidFile);
     } catch (Exception e) {

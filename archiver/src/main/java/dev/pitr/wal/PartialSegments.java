@@ -1,0 +1,84 @@
+package dev.pitr.wal;
+
+import dev.pitr.error.ErrorCode;
+import dev.pitr.error.PitrException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+
+/**
+ * The {@code .partial} segment pg_receivewal is writing. pg_receivewal creates it by padding an empty file with zeros
+ * to the full segment size before it writes any WAL, and on restart refuses a file of any other size than 0 or the
+ * segment size. A receiver killed during that padding therefore leaves a file that holds nothing but zeros and blocks
+ * every later start. {@link #finishInterruptedPadding} completes such a padding, which is exactly what pg_receivewal
+ * would have done; a short file holding anything but zeros is never touched.
+ */
+public final class PartialSegments {
+
+  private static final String SUFFIX = ".partial";
+
+  private PartialSegments() {}
+
+  /**
+   * Pads every short, all-zero {@code .partial} segment in {@code spool} to {@code segmentSize} bytes and fsyncs it.
+   *
+   * @return the names of the files padded
+   * @throws PitrException {@link ErrorCode#LOCAL_IO} if a short or oversized {@code .partial} holds data
+   */
+  public static List<String> finishInterruptedPadding(Path spool, long segmentSize) {
+    List<String> padded = new ArrayList<>();
+    try (Stream<Path> files = Files.list(spool)) {
+      for (Path f : files.sorted().toList()) {
+        String name = f.getFileName().toString();
+        if (!name.endsWith(SUFFIX) || !SegmentName.isSegmentFileName(name.substring(0, name.length() - SUFFIX.length()))) {
+          continue;
+        }
+        long size = Files.size(f);
+        if (size == 0 || size == segmentSize) {
+          continue;
+        }
+        if (size > segmentSize || !allZero(f)) {
+          throw new PitrException(
+              ErrorCode.LOCAL_IO,
+              f + " has " + size + " bytes of which some are WAL, but a segment is " + segmentSize + " bytes",
+              "pg_receivewal cannot resume from it; move it out of the spool after checking what it holds");
+        }
+        try (FileChannel ch = FileChannel.open(f, StandardOpenOption.WRITE)) {
+          ByteBuffer zeros = ByteBuffer.allocate(8192);
+          long pos = size;
+          while (pos < segmentSize) {
+            zeros.clear().limit((int) Math.min(zeros.capacity(), segmentSize - pos));
+            pos += ch.write(zeros, pos);
+          }
+          ch.force(true);
+        }
+        padded.add(name);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return padded;
+  }
+
+  private static boolean allZero(Path f) throws IOException {
+    byte[] buf = new byte[65536];
+    try (InputStream in = Files.newInputStream(f)) {
+      for (int n; (n = in.read(buf)) > 0; ) {
+        for (int i = 0; i < n; i++) {
+          if (buf[i] != 0) {
+            return false;
+          }
+        }
+      }
+    }
+    return true;
+  }
+}
