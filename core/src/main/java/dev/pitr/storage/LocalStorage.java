@@ -15,6 +15,7 @@ import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
@@ -23,11 +24,13 @@ import java.util.stream.Stream;
 /**
  * Storage in a local directory. A put writes a hidden temporary file beside the target, fsyncs it, renames it over the
  * key and fsyncs the directory, so a crash leaves either the old object or the new one. Objects are world-readable so
- * that a restore running as the {@code postgres} user can fetch them.
+ * that a restore running as the {@code postgres} user can fetch them. Metadata lives in a properties file under
+ * {@code .meta/} with the same key, written the same way just before the object.
  */
 public final class LocalStorage implements Storage {
 
   private static final String TEMP_PREFIX = ".tmp-";
+  private static final String META_DIR = ".meta";
 
   private final Path root;
 
@@ -40,8 +43,34 @@ public final class LocalStorage implements Storage {
   }
 
   @Override
-  public long put(String key, Writer writer) {
+  public long put(String key, Map<String, String> metadata, Writer writer) {
     Path target = resolve(key);
+    Metadata.validate(metadata);
+    Path metaFile = root.resolve(META_DIR).resolve(key + ".properties");
+    if (!metadata.isEmpty()) {
+      write(key, metaFile, out -> out.write(Metadata.toProperties(metadata)));
+    } else {
+      deleteIfExists(metaFile, key);
+    }
+    return write(key, target, writer);
+  }
+
+  @Override
+  public Map<String, String> metadata(String key) {
+    if (stat(key).isEmpty()) {
+      throw new ObjectNotFoundException(key);
+    }
+    Path metaFile = root.resolve(META_DIR).resolve(key + ".properties");
+    try {
+      return Metadata.fromProperties(Files.readAllBytes(metaFile));
+    } catch (NoSuchFileException e) {
+      return Map.of();
+    } catch (IOException e) {
+      throw new StorageException("cannot read the metadata of " + key + ": " + e.getMessage(), e);
+    }
+  }
+
+  private long write(String key, Path target, Writer writer) {
     Path temp = null;
     try {
       Path dir = target.getParent();
@@ -117,7 +146,9 @@ public final class LocalStorage implements Storage {
       return keys;
     }
     try (Stream<Path> s = Files.walk(root)) {
+      Path metaRoot = root.resolve(META_DIR);
       s.filter(Files::isRegularFile)
+          .filter(p -> !p.startsWith(metaRoot))
           .filter(p -> !p.getFileName().toString().startsWith(TEMP_PREFIX))
           .map(p -> root.relativize(p).toString().replace('\\', '/'))
           .filter(k -> k.startsWith(prefix))
@@ -131,8 +162,13 @@ public final class LocalStorage implements Storage {
 
   @Override
   public void delete(String key) {
+    deleteIfExists(resolve(key), key);
+    deleteIfExists(root.resolve(META_DIR).resolve(key + ".properties"), key);
+  }
+
+  private static void deleteIfExists(Path p, String key) {
     try {
-      Files.deleteIfExists(resolve(key));
+      Files.deleteIfExists(p);
     } catch (IOException e) {
       throw new StorageException("cannot delete " + key + ": " + e.getMessage(), e);
     }
@@ -144,7 +180,8 @@ public final class LocalStorage implements Storage {
   }
 
   private Path resolve(String key) {
-    if (key.isEmpty() || key.startsWith("/") || key.contains("..") || key.contains("\\")) {
+    if (key.isEmpty() || key.startsWith("/") || key.contains("..") || key.contains("\\")
+        || key.startsWith(META_DIR + "/")) {
       throw new IllegalArgumentException("invalid storage key: " + key);
     }
     return root.resolve(key);

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -18,6 +19,9 @@ import java.util.Optional;
  *   <li>{@link #open} of a missing key throws {@link ObjectNotFoundException}, never returns an empty stream.
  *   <li>{@link #list} returns every key under the prefix, sorted lexicographically, with no temporary objects.
  *   <li>{@link #delete} of a missing key is not an error.
+ *   <li>Metadata given to {@link #put} is stored with the object and replaced with it; {@link #metadata} returns it
+ *       exactly. Names are lowercase {@code [a-z0-9-]}, values printable ASCII, 2 KiB in all (the S3 limit). It makes
+ *       objects self-describing, so the catalog can be rebuilt from storage alone.
  *   <li>Any other failure is a {@link StorageException}.
  * </ul>
  */
@@ -29,8 +33,16 @@ public interface Storage {
     void writeTo(OutputStream out) throws IOException;
   }
 
-  /** Stores the object; see the class contract for atomicity. Returns the stored size in bytes. */
-  long put(String key, Writer writer);
+  /** Stores the object with its metadata; see the class contract for atomicity. Returns the stored size in bytes. */
+  long put(String key, Map<String, String> metadata, Writer writer);
+
+  /** Stores the object without metadata. */
+  default long put(String key, Writer writer) {
+    return put(key, Map.of(), writer);
+  }
+
+  /** The metadata stored with the object; throws {@link ObjectNotFoundException} when it does not exist. */
+  Map<String, String> metadata(String key);
 
   /** Opens the object for reading; the caller closes the stream. */
   InputStream open(String key);

@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
 import org.junit.jupiter.api.BeforeEach;
@@ -84,6 +85,45 @@ public abstract class StorageContractTest {
     }
     assertEquals(List.of("wal/a", "wal/b", "wal/sub/c"), storage.list("wal/"));
     assertEquals(List.of("snap/1", "wal/a", "wal/b", "wal/sub/c", "walrus"), storage.list(""));
+  }
+
+  @Test
+  void metadataTravelsWithTheObjectAndIsReplacedWithIt() {
+    Map<String, String> meta = Map.of("pitr-kind", "segment", "pitr-sha256", "ab".repeat(32), "pitr-lsn", "0/1000000");
+    storage.put("wal/m", meta, out -> out.write(new byte[10]));
+    assertEquals(meta, storage.metadata("wal/m"));
+    storage.put("wal/m", Map.of("pitr-kind", "other"), out -> out.write(new byte[5]));
+    assertEquals(Map.of("pitr-kind", "other"), storage.metadata("wal/m"));
+    storage.put("wal/plain", out -> out.write(1));
+    assertEquals(Map.of(), storage.metadata("wal/plain"));
+    assertEquals(List.of("wal/m", "wal/plain"), storage.list(""));
+    assertThrows(ObjectNotFoundException.class, () -> storage.metadata("wal/none"));
+  }
+
+  @Test
+  void aMultiPartSizedObjectRoundTrips() throws IOException {
+    // larger than any implementation's single-request size, written in odd-sized chunks of unknown total length
+    byte[] data = new byte[largeObjectBytes()];
+    new Random(7).nextBytes(data);
+    long size =
+        storage.put(
+            "snapshots/big",
+            Map.of("pitr-kind", "snapshot"),
+            out -> {
+              for (int off = 0; off < data.length; off += 1_000_003) {
+                out.write(data, off, Math.min(1_000_003, data.length - off));
+              }
+            });
+    assertEquals(data.length, size);
+    try (InputStream in = storage.open("snapshots/big")) {
+      assertArrayEquals(data, in.readAllBytes());
+    }
+    assertEquals(Map.of("pitr-kind", "snapshot"), storage.metadata("snapshots/big"));
+  }
+
+  /** Big enough to take the implementation's multi-part path, if it has one. */
+  protected int largeObjectBytes() {
+    return 12 * 1024 * 1024 + 5;
   }
 
   @Test
