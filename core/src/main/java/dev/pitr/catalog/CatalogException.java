@@ -10,4 +10,8 @@ public class CatalogException extends PitrException {
   public CatalogException(String message, Throwable cause) {
     super(ErrorCode.CATALOG_UNAVAILABLE, message, "check catalog.path in the configuration and its permissions", cause);
   }
+
+  public CatalogException(ErrorCode code, String message, String hint, Throwable cause) {
+    super(code, message, hint, cause);
+  }
 }

@@ -28,12 +28,23 @@ public enum ErrorCode {
   RESTORE_FAILED(14),
   TOOL_MISSING(15),
   INTERRUPTED(16),
+  /** Another capture process holds the shipping lease for this cluster. */
+  LEASE_HELD(17),
   /** Storage could not be read or written; above 125 so a restore_command failure aborts recovery. */
   STORAGE_UNAVAILABLE(140),
   /** Catalog could not be read or written; above 125 for the same reason. */
   CATALOG_UNAVAILABLE(141),
   /** An archived object failed its checksum or could not be decoded; never handed to PostgreSQL. */
   CORRUPT_OBJECT(142),
+  /**
+   * A catalog write timed out or its connection dropped: it may or may not have been applied. Nothing is deleted on
+   * this outcome; the write is idempotent and is repeated.
+   */
+  CATALOG_OUTCOME_UNKNOWN(145),
+  /** The bucket or the table the configuration names does not exist. */
+  REPOSITORY_NOT_FOUND(147),
+  /** Storage or catalog refused the credentials, or they lack a permission. */
+  ACCESS_DENIED(148),
   /** A local file could not be written (disk full, permissions); above 125 for the same reason. */
   LOCAL_IO(144),
   /**

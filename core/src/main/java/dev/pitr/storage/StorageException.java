@@ -14,4 +14,8 @@ public class StorageException extends PitrException {
         "check that the repository is reachable and writable, then run the command again",
         cause);
   }
+
+  public StorageException(ErrorCode code, String message, String hint, Throwable cause) {
+    super(code, message, hint, cause);
+  }
 }
