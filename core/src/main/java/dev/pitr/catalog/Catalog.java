@@ -1,6 +1,7 @@
 package dev.pitr.catalog;
 
 import dev.pitr.wal.TimelineId;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 
@@ -16,7 +17,10 @@ import java.util.Optional;
  *   <li>{@link #createSnapshot} fails with {@link ArchiveConflictException} if the id exists; {@link #updateSnapshot}
  *       fails with {@link IllegalStateException} if it does not.
  *   <li>Listings are ordered: segments by timeline then segment number, snapshots by id (start time).
- *   <li>Unreachable backends throw {@link CatalogException}.
+ *   <li>{@link #acquireShippingLease} succeeds when no one holds the lease, when it expired, or when the same owner
+ *       holds it; otherwise it throws {@link LeaseHeldException} naming the holder. Tokens only grow.
+ *   <li>Unreachable backends throw {@link CatalogException}; a write whose outcome is unknown (a timeout) throws one
+ *       with {@code CATALOG_OUTCOME_UNKNOWN}, and is safe to repeat.
  * </ul>
  */
 public interface Catalog extends AutoCloseable {
@@ -49,6 +53,9 @@ public interface Catalog extends AutoCloseable {
   Optional<SnapshotRecord> snapshot(SnapshotId id);
 
   List<SnapshotRecord> snapshots();
+
+  /** Takes the shipping lease for this cluster as {@code owner} for {@code ttl}. */
+  ShippingLease acquireShippingLease(String owner, Duration ttl);
 
   /** A short description for messages. */
   String describe();

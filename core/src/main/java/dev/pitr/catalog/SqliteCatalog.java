@@ -12,6 +12,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.sql.Types;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -89,6 +90,9 @@ public final class SqliteCatalog implements Catalog {
               + " start_lsn INTEGER NOT NULL, stop_lsn INTEGER, start_time INTEGER NOT NULL, stop_time INTEGER,"
               + " first_segment TEXT, last_segment TEXT, plain_size INTEGER NOT NULL, stored_size INTEGER NOT NULL,"
               + " sha256 TEXT, storage_key TEXT NOT NULL, key_id TEXT, backup_manifest TEXT, retention TEXT)");
+      s.executeUpdate(
+          "CREATE TABLE IF NOT EXISTS leases ("
+              + " name TEXT PRIMARY KEY, owner TEXT NOT NULL, token INTEGER NOT NULL, expires_at INTEGER NOT NULL)");
       s.executeUpdate("CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL)");
       s.executeUpdate("INSERT OR IGNORE INTO meta VALUES ('schema_version', '" + SCHEMA_VERSION + "')");
     }
@@ -352,6 +356,93 @@ public final class SqliteCatalog implements Catalog {
       return out;
     } catch (SQLException e) {
       throw failure("read snapshots", e);
+    }
+  }
+
+  /**
+   * One conditional upsert takes the lease, so two processes on the same file cannot both win. The embedded catalog
+   * serves one host, where the spool lock already keeps a second capture out; its writes are not fenced.
+   */
+  @Override
+  public synchronized ShippingLease acquireShippingLease(String owner, Duration ttl) {
+    long now = System.currentTimeMillis();
+    long expires = now + ttl.toMillis();
+    try (PreparedStatement ps =
+        conn.prepareStatement(
+            "INSERT INTO leases VALUES ('capture', ?, 1, ?) ON CONFLICT(name) DO UPDATE"
+                + " SET owner = excluded.owner, token = leases.token + 1, expires_at = excluded.expires_at"
+                + " WHERE leases.expires_at < ? OR leases.owner = ?")) {
+      ps.setString(1, owner);
+      ps.setLong(2, expires);
+      ps.setLong(3, now);
+      ps.setString(4, owner);
+      boolean won = ps.executeUpdate() == 1;
+      try (PreparedStatement q = conn.prepareStatement("SELECT owner, token, expires_at FROM leases WHERE name = 'capture'");
+          ResultSet rs = q.executeQuery()) {
+        rs.next();
+        if (!won || !rs.getString(1).equals(owner)) {
+          throw new LeaseHeldException(rs.getString(1), Instant.ofEpochMilli(rs.getLong(3)));
+        }
+        return new SqliteLease(owner, rs.getLong(2), Instant.ofEpochMilli(rs.getLong(3)), ttl);
+      }
+    } catch (SQLException e) {
+      throw failure("take the shipping lease", e);
+    }
+  }
+
+  private final class SqliteLease implements ShippingLease {
+    private final String owner;
+    private final long token;
+    private final Duration ttl;
+    private Instant expiresAt;
+
+    SqliteLease(String owner, long token, Instant expiresAt, Duration ttl) {
+      this.owner = owner;
+      this.token = token;
+      this.expiresAt = expiresAt;
+      this.ttl = ttl;
+    }
+
+    @Override
+    public String owner() {
+      return owner;
+    }
+
+    @Override
+    public long token() {
+      return token;
+    }
+
+    @Override
+    public Instant expiresAt() {
+      return expiresAt;
+    }
+
+    @Override
+    public void renew() {
+      Instant next = Instant.now().plus(ttl);
+      if (update("UPDATE leases SET expires_at = ? WHERE name = 'capture' AND owner = ? AND token = ?", next) != 1) {
+        throw new LeaseHeldException("another process", expiresAt);
+      }
+      expiresAt = next;
+    }
+
+    @Override
+    public void close() {
+      update("UPDATE leases SET expires_at = ? WHERE name = 'capture' AND owner = ? AND token = ?", Instant.EPOCH);
+    }
+
+    private int update(String sql, Instant expires) {
+      synchronized (SqliteCatalog.this) {
+        try (PreparedStatement ps = conn.prepareStatement(sql)) {
+          ps.setLong(1, expires.toEpochMilli());
+          ps.setString(2, owner);
+          ps.setLong(3, token);
+          return ps.executeUpdate();
+        } catch (SQLException e) {
+          throw failure("renew the shipping lease", e);
+        }
+      }
     }
   }
 

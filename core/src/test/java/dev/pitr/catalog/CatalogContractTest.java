@@ -115,4 +115,23 @@ public abstract class CatalogContractTest {
         null, Instant.parse("2025-11-23T10:00:00Z"), null, "000000010000000000000002", null, 0, 0, null,
         "snapshots/" + id + "/base.tar.zst", null, null, "retained");
   }
+
+  @Test
+  void theShippingLeaseHasOneHolderAndGrowingTokens() throws Exception {
+    ShippingLease a = catalog.acquireShippingLease("host-a:1", java.time.Duration.ofMinutes(1));
+    LeaseHeldException held =
+        assertThrows(
+            LeaseHeldException.class, () -> catalog.acquireShippingLease("host-b:2", java.time.Duration.ofMinutes(1)));
+    assertTrue(held.getMessage().contains("host-a:1"), held.getMessage());
+    a.renew();
+    a.close();
+    ShippingLease b = catalog.acquireShippingLease("host-b:2", java.time.Duration.ofMillis(200));
+    assertTrue(b.token() > a.token());
+    Thread.sleep(400);
+    // expired: a newcomer takes it, and the old holder can no longer renew
+    ShippingLease c = catalog.acquireShippingLease("host-c:3", java.time.Duration.ofMinutes(1));
+    assertTrue(c.token() > b.token());
+    assertThrows(LeaseHeldException.class, b::renew);
+    c.close();
+  }
 }
