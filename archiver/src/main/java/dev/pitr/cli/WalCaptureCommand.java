@@ -29,7 +29,8 @@ final class WalCaptureCommand implements Callable<Integer> {
           new CaptureService(
               PgTools.from(config), Primary.from(config), config.require(Key.WAL_SLOT),
               config.requirePath(Key.WAL_SPOOL_DIR), new WalShipper(repo, Clock.systemUTC()),
-              Duration.ofMillis(config.requireInt(Key.WAL_POLL_MILLIS)), spec.commandLine().getErr());
+              Duration.ofMillis(config.requireInt(Key.WAL_POLL_MILLIS)),
+              Duration.ofSeconds(config.requireInt(Key.CATALOG_LEASE_SECONDS)), spec.commandLine().getErr());
       Thread hook =
           new Thread(
               () -> {
@@ -42,6 +43,9 @@ final class WalCaptureCommand implements Callable<Integer> {
               });
       Runtime.getRuntime().addShutdownHook(hook);
       service.run();
+      if (service.lostLease().isPresent()) {
+        throw service.lostLease().get();
+      }
       return 0;
     }
   }

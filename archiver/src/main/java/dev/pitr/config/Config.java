@@ -146,6 +146,17 @@ public final class Config {
         .orElseGet(() -> requirePath(Key.STORAGE_PATH).resolveSibling("catalog.db"));
   }
 
+  /** The keys set under {@code section} (e.g. {@code storage}), with defaults, unmasked: for derived config files. */
+  public Map<Key, String> section(String section) {
+    Map<Key, String> out = new EnumMap<>(Key.class);
+    for (Key k : Key.values()) {
+      if (k.path().startsWith(section + ".")) {
+        get(k).ifPresent(v -> out.put(k, v));
+      }
+    }
+    return out;
+  }
+
   /** Every effective key and value, with secrets masked. */
   public Map<String, String> describe() {
     Map<String, String> out = new TreeMap<>();

@@ -114,7 +114,7 @@ public final class Benchmarks {
       StringWriter captureLog = new StringWriter();
       CaptureService capture =
           new CaptureService(tools, primary.primary(), "pitr_slot", config.requirePath(Key.WAL_SPOOL_DIR),
-              new WalShipper(repo, Clock.systemUTC()), Duration.ofMillis(100), new PrintWriter(captureLog, true));
+              new WalShipper(repo, Clock.systemUTC()), Duration.ofMillis(100), Duration.ofMinutes(1), new PrintWriter(captureLog, true));
       Thread thread = new Thread(capture::run, "capture");
       thread.start();
       try {

@@ -58,7 +58,7 @@ public final class Demo {
       StringWriter captureLog = new StringWriter();
       CaptureService capture =
           new CaptureService(tools, primary.primary(), "pitr_slot", base.resolve("spool"),
-              new WalShipper(repo, Clock.systemUTC()), Duration.ofMillis(100), new PrintWriter(captureLog, true));
+              new WalShipper(repo, Clock.systemUTC()), Duration.ofMillis(100), Duration.ofMinutes(1), new PrintWriter(captureLog, true));
       Thread captureThread = new Thread(capture::run, "capture");
       captureThread.start();
       try {

@@ -29,6 +29,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Stream;
 
@@ -347,17 +348,26 @@ public final class RestoreService {
 
   private void writeRecoveryConfig(RestoreRequest req, Path dir, String pitrCommand) {
     Path fetchConfig = dir.resolve("pitr-restore.yaml");
-    String yaml =
-        "# written by pitr restore: what restore_command needs to read the archive\n"
-            + "timezone: " + quoteYaml(config.require(Key.TIMEZONE)) + "\n"
-            + "storage:\n"
-            + "  type: " + quoteYaml(config.require(Key.STORAGE_TYPE)) + "\n"
-            + "  path: " + quoteYaml(config.requirePath(Key.STORAGE_PATH).toString()) + "\n"
-            + "catalog:\n"
-            + "  type: " + quoteYaml(config.require(Key.CATALOG_TYPE)) + "\n"
-            + "  path: " + quoteYaml(config.catalogPath().toString()) + "\n"
-            + "compression:\n"
-            + "  level: " + quoteYaml(config.require(Key.COMPRESSION_LEVEL)) + "\n";
+    StringBuilder yaml =
+        new StringBuilder("# written by pitr restore: what restore_command needs to read the archive\n")
+            .append("timezone: ").append(quoteYaml(config.require(Key.TIMEZONE))).append('\n')
+            .append("compression:\n  level: ").append(quoteYaml(config.require(Key.COMPRESSION_LEVEL))).append('\n');
+    for (String section : List.of("storage", "catalog", "aws")) {
+      Map<Key, String> keys = config.section(section);
+      if (config.require(Key.STORAGE_TYPE).equals("local")) {
+        keys.put(Key.STORAGE_PATH, config.requirePath(Key.STORAGE_PATH).toString());
+      }
+      if (config.require(Key.CATALOG_TYPE).equals("sqlite")) {
+        keys.put(Key.CATALOG_PATH, config.catalogPath().toString());
+      }
+      keys.keySet().removeIf(k -> !k.path().startsWith(section + "."));
+      if (!keys.isEmpty()) {
+        yaml.append(section).append(":\n");
+        keys.forEach(
+            (k, v) -> yaml.append("  ").append(k.path().substring(section.length() + 1)).append(": ")
+                .append(quoteYaml(v)).append('\n'));
+      }
+    }
     Path spool = dir.resolve(PREFETCH_DIR);
     String restoreCommand =
         "if [ -f " + spool + "/%f ]; then mv -f " + spool + "/%f %p; else " + pitrCommand + " --config " + fetchConfig
@@ -383,6 +393,8 @@ public final class RestoreService {
     conf.append("port = ").append(req.port()).append('\n');
     try {
       Files.writeString(fetchConfig, yaml, StandardCharsets.UTF_8);
+      // it may hold aws.secret_access_key; the data directory's owner is the only reader it needs
+      Files.setPosixFilePermissions(fetchConfig, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
       Files.writeString(dir.resolve("postgresql.auto.conf"), conf.toString(), StandardCharsets.UTF_8,
           StandardOpenOption.CREATE, StandardOpenOption.APPEND);
       Files.deleteIfExists(dir.resolve("standby.signal"));

@@ -1,5 +1,7 @@
 package dev.pitr.wal;
 
+import dev.pitr.catalog.LeaseHeldException;
+import dev.pitr.catalog.ShippingLease;
 import dev.pitr.error.PitrException;
 import dev.pitr.postgres.PgTools;
 import dev.pitr.postgres.Primary;
@@ -34,9 +36,11 @@ public final class CaptureService {
   private final Path spool;
   private final WalShipper shipper;
   private final Duration poll;
+  private final Duration leaseTtl;
   private final PrintWriter log;
   private final CountDownLatch stopped = new CountDownLatch(1);
   private volatile boolean stopping;
+  private volatile LeaseHeldException lost;
 
   private Process receiver;
   private Instant receiverStarted;
@@ -45,22 +49,38 @@ public final class CaptureService {
   private long segmentSize;
 
   public CaptureService(
-      PgTools tools, Primary primary, String slot, Path spool, WalShipper shipper, Duration poll, PrintWriter log) {
+      PgTools tools,
+      Primary primary,
+      String slot,
+      Path spool,
+      WalShipper shipper,
+      Duration poll,
+      Duration leaseTtl,
+      PrintWriter log) {
     this.tools = tools;
     this.primary = primary;
     this.slot = slot;
     this.spool = spool;
     this.shipper = shipper;
     this.poll = poll;
+    this.leaseTtl = leaseTtl;
     this.log = log;
   }
 
-  /** Runs until {@link #requestStop()}. */
+  /**
+   * Runs until {@link #requestStop()}. Refuses to start, with {@link LeaseHeldException}, while another capture holds
+   * the cluster's shipping lease; stops shipping if the lease is lost.
+   */
   public void run() {
-    try (SpoolLock lock = SpoolLock.acquire(spool)) {
+    try (SpoolLock lock = SpoolLock.acquire(spool);
+        ShippingLease lease = shipper.catalog().acquireShippingLease(owner(), leaseTtl)) {
       stopOrphanedReceiver();
-      log("capture started: slot " + slot + " on " + primary.describe() + " into " + spool);
+      log("capture started: slot " + slot + " on " + primary.describe() + " into " + spool + " (lease token "
+          + lease.token() + ")");
       while (!stopping) {
+        if (!renew(lease)) {
+          break;
+        }
         superviseReceiver();
         shipOnce();
         sleep(poll);
@@ -80,6 +100,43 @@ public final class CaptureService {
 
   public boolean awaitStopped(Duration timeout) throws InterruptedException {
     return stopped.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  /** Renews at a third of the lease's life; false when another process took it, which ends shipping here. */
+  private boolean renew(ShippingLease lease) {
+    if (Instant.now().isBefore(lease.expiresAt().minus(leaseTtl.multipliedBy(2).dividedBy(3)))) {
+      return true;
+    }
+    try {
+      lease.renew();
+      return true;
+    } catch (LeaseHeldException e) {
+      log("shipping lease lost, stopping: " + e.getMessage());
+      lost = e;
+      return false;
+    } catch (PitrException e) {
+      log("cannot renew the shipping lease, will retry: " + e.getMessage());
+      return true;
+    }
+  }
+
+  /** The lease lost while running, if it was; the command reports it. */
+  public Optional<LeaseHeldException> lostLease() {
+    return Optional.ofNullable(lost);
+  }
+
+  /**
+   * The spool, not the process, owns the lease: the spool lock already proves that a capture restarted on the same
+   * spool after a crash is the only one, so it takes over at once (with a new token) instead of waiting for expiry.
+   */
+  private String owner() {
+    String host;
+    try {
+      host = java.net.InetAddress.getLocalHost().getHostName();
+    } catch (java.net.UnknownHostException e) {
+      host = "unknown-host";
+    }
+    return host + ":" + spool.toAbsolutePath();
   }
 
   private void shipOnce() {

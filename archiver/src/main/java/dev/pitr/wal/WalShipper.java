@@ -43,6 +43,11 @@ public final class WalShipper {
     this.clock = clock;
   }
 
+  /** The catalog segments are recorded in. */
+  public Catalog catalog() {
+    return repo.catalog();
+  }
+
   /** True for the files this shipper takes: complete segments and history files, never {@code .partial}. */
   public static boolean isShippable(String fileName) {
     return SegmentName.isSegmentFileName(fileName) || TimelineHistory.isHistoryFileName(fileName);
