@@ -2,9 +2,12 @@ package dev.pitr;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import dev.pitr.catalog.SqliteCatalog;
+import dev.pitr.aws.DynamoDbLocalServer;
+import dev.pitr.aws.S3ProxyServer;
+import dev.pitr.catalog.DynamoDbCatalog;
 import dev.pitr.cli.Cli;
 import dev.pitr.config.Config;
+import dev.pitr.config.Repository;
 import dev.pitr.postgres.LocalCluster;
 import dev.pitr.postgres.PgTools;
 import dev.pitr.postgres.Processes;
@@ -36,25 +39,73 @@ public final class ArchiveFixture implements AutoCloseable {
   private int targets;
   private Process capture;
 
+  /** Where the archive lives. */
+  public enum Backend {
+    /** The embedded default: a local directory and a SQLite catalog. */
+    LOCAL,
+    /** S3 (S3Proxy) and DynamoDB (DynamoDB Local), both real servers on 127.0.0.1 started for this fixture. */
+    AWS
+  }
+
+  public final Backend backend;
+  private S3ProxyServer s3;
+  private DynamoDbLocalServer dynamo;
+
   public ArchiveFixture(String name) {
+    this(name, Backend.LOCAL);
+  }
+
+  public ArchiveFixture(String name, Backend backend) {
+    this.backend = backend;
     try {
       base = Files.createTempDirectory(Path.of("/tmp"), "pitr-it-" + name + "-");
       Files.setPosixFilePermissions(base, PosixFilePermissions.fromString("rwxr-xr-x"));
       Path builtJar = Path.of(System.getProperty("pitr.jar", "target/pitr.jar")).toAbsolutePath();
       jar = Files.copy(builtJar, base.resolve("pitr.jar"));
       int port = LocalCluster.freePort();
+      primary = LocalCluster.init(tools, base.resolve("primary"), port).start();
       configFile = base.resolve("pitr.yaml");
       Files.writeString(
           configFile,
           "primary:\n  host: 127.0.0.1\n  port: " + port + "\n  user: postgres\n"
               + "wal:\n  spool_dir: spool\n  poll_millis: 100\n"
-              + "storage:\n  path: repo\n"
+              + repositoryYaml()
               + "snapshot:\n  wal_timeout_seconds: 120\n"
               + "restore:\n  pitr_command: '" + RestoreService.pitrCommand(jar) + "'\n");
-      primary = LocalCluster.init(tools, base.resolve("primary"), port).start();
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+  }
+
+  private String repositoryYaml() {
+    if (backend == Backend.LOCAL) {
+      return "storage:\n  path: repo\n";
+    }
+    s3 = S3ProxyServer.start();
+    s3.createBucket("pitr-archive");
+    dynamo = DynamoDbLocalServer.start();
+    try (var ddb = dynamo.client()) {
+      DynamoDbCatalog.createTable(ddb, "pitr-catalog");
+    }
+    return "storage:\n  type: s3\n  bucket: pitr-archive\n  prefix: it\n  endpoint: " + s3.endpoint() + "\n"
+        + "  part_size_mb: 5\n  request_timeout_seconds: 10\n"
+        + "catalog:\n  type: dynamodb\n  table: pitr-catalog\n  endpoint: " + dynamo.endpoint() + "\n"
+        + "  cluster: '" + primary.queryOne("SELECT system_identifier FROM pg_control_system()") + "'\n"
+        + "aws:\n  access_key_id: " + S3ProxyServer.ACCESS_KEY + "\n  secret_access_key: " + S3ProxyServer.SECRET_KEY
+        + "\n";
+  }
+
+  public S3ProxyServer s3() {
+    return s3;
+  }
+
+  public DynamoDbLocalServer dynamo() {
+    return dynamo;
+  }
+
+  /** The archive's repository, opened the way the CLI opens it; the caller closes it. */
+  public Repository repository() {
+    return Repository.open(config(), backend == Backend.LOCAL && Files.exists(base.resolve("catalog.db")));
   }
 
   public Cli.Run cli(String... args) {
@@ -117,11 +168,10 @@ public final class ArchiveFixture implements AutoCloseable {
 
   public void awaitArchived(Lsn lsn) throws InterruptedException {
     SegmentName seg = SegmentName.containing(TimelineId.of(1), new Lsn(lsn.value() - 1), 16L << 20);
-    Path catalog = base.resolve("catalog.db");
     for (int i = 0; i < 1200; i++) {
-      if (Files.exists(catalog)) {
-        try (SqliteCatalog c = SqliteCatalog.openReadOnly(catalog)) {
-          if (c.segment(seg.fileName()).isPresent()) {
+      if (backend != Backend.LOCAL || Files.exists(base.resolve("catalog.db"))) {
+        try (Repository r = repository()) {
+          if (r.catalog().segment(seg.fileName()).isPresent()) {
             return;
           }
         }
@@ -151,6 +201,12 @@ public final class ArchiveFixture implements AutoCloseable {
       }
     }
     primary.stop();
+    if (s3 != null) {
+      s3.close();
+    }
+    if (dynamo != null) {
+      dynamo.close();
+    }
     if (!Boolean.getBoolean("pitr.keep")) {
       Processes.run(List.of("rm", "-rf", base.toString()));
     }

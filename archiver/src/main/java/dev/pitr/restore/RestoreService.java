@@ -287,8 +287,12 @@ public final class RestoreService {
     if (config.get(Key.RESTORE_PITR_COMMAND).isEmpty()) {
       runningJar().ifPresent(j -> cmd.add(j.toString()));
     }
-    cmd.add(config.catalogPath().toString());
-    cmd.add(config.requirePath(Key.STORAGE_PATH).toString());
+    if (config.require(Key.CATALOG_TYPE).equals("sqlite")) {
+      cmd.add(config.catalogPath().toString());
+    }
+    if (config.require(Key.STORAGE_TYPE).equals("local")) {
+      cmd.add(config.requirePath(Key.STORAGE_PATH).toString());
+    }
     Processes.Result r = Processes.run(OsUser.as(tools.osUser(), cmd));
     if (!r.ok()) {
       throw new PitrException(

@@ -13,21 +13,28 @@ import java.time.Instant;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
 
 /**
  * Point-in-time restores against a real PostgreSQL 15: rows are committed in three batches around a snapshot, and
- * each restore must hold exactly the rows committed at or before its target.
+ * each restore must hold exactly the rows committed at or before its target. Runs on the embedded default; {@link
+ * RestoreOnAwsIT} runs the same tests on S3 and DynamoDB.
  */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class RestoreIT {
 
-  static ArchiveFixture fx;
-  static Instant beforeSnapshot;
-  static Instant betweenBatches;
-  static String lsnAfterKept;
+  ArchiveFixture.Backend backend() {
+    return ArchiveFixture.Backend.LOCAL;
+  }
+
+  ArchiveFixture fx;
+  Instant beforeSnapshot;
+  Instant betweenBatches;
+  String lsnAfterKept;
 
   @BeforeAll
-  static void archiveAPrimary() throws Exception {
-    fx = new ArchiveFixture("restore");
+  void archiveAPrimary() throws Exception {
+    fx = new ArchiveFixture("restore", backend());
     fx.ok("check", "--fix");
     fx.startCapture();
     fx.primary.execute("CREATE TABLE marker (id int PRIMARY KEY, batch text)");
@@ -45,19 +52,19 @@ class RestoreIT {
   }
 
   @AfterAll
-  static void tearDown() throws Exception {
+  void tearDown() throws Exception {
     if (fx != null) {
       fx.close();
     }
   }
 
-  private static void insert(int from, int to, String batch) {
+  private void insert(int from, int to, String batch) {
     for (int i = from; i <= to; i++) {
       fx.primary.execute("INSERT INTO marker VALUES (" + i + ", '" + batch + "')");
     }
   }
 
-  private static String restoredRows(Path dir, int port) {
+  private String restoredRows(Path dir, int port) {
     LocalCluster c = fx.restoredServer(dir, port);
     return c.queryOne("SELECT count(*) || ':' || min(id) || '-' || max(id) FROM marker");
   }

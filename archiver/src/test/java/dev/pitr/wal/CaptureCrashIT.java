@@ -6,7 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.pitr.ArchiveFixture;
 import dev.pitr.catalog.SegmentRecord;
 import dev.pitr.catalog.SnapshotRecord;
-import dev.pitr.catalog.SqliteCatalog;
+import dev.pitr.catalog.Catalog;
+import dev.pitr.config.Repository;
 import dev.pitr.postgres.LocalCluster;
 import java.nio.file.Path;
 import java.util.HashSet;
@@ -56,7 +57,8 @@ class CaptureCrashIT {
     fx.stopCapture();
     assertTrue(fx.captureLog().contains("capture stopped"), fx.captureLog());
 
-    try (SqliteCatalog catalog = SqliteCatalog.openReadOnly(fx.base.resolve("catalog.db"))) {
+    try (Repository repo = fx.repository()) {
+      Catalog catalog = repo.catalog();
       SnapshotRecord snap = catalog.snapshots().get(0);
       List<SegmentRecord> segs = catalog.allSegments();
       Set<String> names = new HashSet<>();

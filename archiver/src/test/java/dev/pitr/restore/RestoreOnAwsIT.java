@@ -1,0 +1,12 @@
+package dev.pitr.restore;
+
+import dev.pitr.ArchiveFixture;
+
+/** Every restore test of {@link RestoreIT}, with the archive in S3 (S3Proxy) and the catalog in DynamoDB (Local). */
+class RestoreOnAwsIT extends RestoreIT {
+
+  @Override
+  ArchiveFixture.Backend backend() {
+    return ArchiveFixture.Backend.AWS;
+  }
+}
