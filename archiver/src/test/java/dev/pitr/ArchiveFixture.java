@@ -116,6 +116,15 @@ public final class ArchiveFixture implements AutoCloseable {
     return Cli.run(Map.of(), all);
   }
 
+  /** Runs a command with {@code PITR_*} environment overrides. */
+  public Cli.Run cliWithEnv(Map<String, String> env, String... args) {
+    String[] all = new String[args.length + 2];
+    all[0] = "--config";
+    all[1] = configFile.toString();
+    System.arraycopy(args, 0, all, 2, args.length);
+    return Cli.run(env, all);
+  }
+
   /** Runs a command and fails the test, with both output streams, unless it exits 0. */
   public Cli.Run ok(String... args) {
     Cli.Run r = cli(args);

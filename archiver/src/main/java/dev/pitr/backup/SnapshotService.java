@@ -2,6 +2,7 @@ package dev.pitr.backup;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.pitr.catalog.ObjectDescriptions;
 import dev.pitr.catalog.SnapshotId;
 import dev.pitr.catalog.SnapshotRecord;
 import dev.pitr.codec.Sha256;
@@ -24,6 +25,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
@@ -85,6 +87,7 @@ public final class SnapshotService {
           repo.storage()
               .put(
                   key,
+                  Map.of(ObjectDescriptions.KIND, "snapshot", "pitr-snapshot-id", id.value()),
                   out -> {
                     try (OutputStream z = repo.zstd().compress(out)) {
                       streamTar(sha.wrap(p.getInputStream()), z, captured);
@@ -120,6 +123,11 @@ public final class SnapshotService {
       throw e;
     }
     SnapshotRecord done = rec.withStatus(SnapshotRecord.Status.COMPLETE);
+    // the sidecar first: a catalog that calls the snapshot complete can always be rebuilt to say so again
+    byte[] manifest = ObjectDescriptions.snapshotManifest(done);
+    repo.storage().put(
+        ObjectDescriptions.snapshotManifestKey(id), Map.of(ObjectDescriptions.KIND, "snapshot-manifest"),
+        out -> out.write(manifest));
     repo.catalog().updateSnapshot(done);
     log("snapshot " + id + " complete: start " + bl.startLsn() + ", stop " + stopLsn + " on timeline " + bl.timeline());
     return done;

@@ -3,6 +3,7 @@ package dev.pitr.check;
 import dev.pitr.config.Config;
 import dev.pitr.config.Key;
 import dev.pitr.config.Repository;
+import dev.pitr.config.RepositorySetup;
 import dev.pitr.error.ErrorCode;
 import dev.pitr.error.PitrException;
 import dev.pitr.postgres.PgTools;
@@ -47,7 +48,7 @@ public final class CheckService {
     int serverMajor = checkPrimary(out, fix);
     checkStandby(out);
     checkTools(out, serverMajor);
-    checkLocal(out);
+    checkLocal(out, fix);
     return out;
   }
 
@@ -63,6 +64,17 @@ public final class CheckService {
     try (Connection c = primary.connect(); Statement s = c.createStatement()) {
       int version = Integer.parseInt(one(s, "SHOW server_version_num"));
       out.add(Result.ok("primary", "connected to " + primary.describe() + " (server " + version + ")"));
+      if (config.require(Key.CATALOG_TYPE).equals("dynamodb")) {
+        String sysid = one(s, "SELECT system_identifier FROM pg_control_system()");
+        String configured = config.get(Key.CATALOG_CLUSTER).orElse("");
+        if (!sysid.equals(configured)) {
+          out.add(Result.fail("cluster", "catalog.cluster is '" + configured + "' but the primary's system identifier is "
+              + sysid, "set catalog.cluster: '" + sysid + "'; it keeps this cluster's catalog apart from others",
+              ErrorCode.CONFIG_INVALID));
+        } else {
+          out.add(Result.ok("cluster", "system identifier " + sysid + " matches catalog.cluster"));
+        }
+      }
       String walLevel = one(s, "SHOW wal_level");
       if (walLevel.equals("minimal")) {
         out.add(Result.fail("wal_level", "wal_level is minimal", "set wal_level = replica in postgresql.conf and restart", ErrorCode.CHECK_FAILED));
@@ -142,7 +154,7 @@ public final class CheckService {
     }
   }
 
-  private void checkLocal(List<Result> out) {
+  private void checkLocal(List<Result> out, boolean fix) {
     try {
       Path spool = config.requirePath(Key.WAL_SPOOL_DIR);
       Files.createDirectories(spool);
@@ -153,6 +165,12 @@ public final class CheckService {
       out.add(Result.fail("spool", e.getMessage(), e.hint(), e.code()));
     } catch (IOException e) {
       out.add(Result.fail("spool", "spool is not writable: " + e.getMessage(), "fix wal.spool_dir or its permissions", ErrorCode.LOCAL_IO));
+    }
+    try {
+      RepositorySetup.ensure(config, fix).forEach(line -> out.add(Result.ok("repository", line)));
+    } catch (PitrException e) {
+      out.add(Result.fail("repository", e.getMessage(), e.hint(), e.code()));
+      return;
     }
     try (Repository repo = Repository.open(config, false)) {
       repo.storage().put(".pitr-check", o -> o.write(1));

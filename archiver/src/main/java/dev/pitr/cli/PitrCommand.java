@@ -17,7 +17,9 @@ import picocli.CommandLine.Option;
     version = "pitr 0.1.0",
     description = "Continuous archiving and point-in-time recovery for PostgreSQL.",
     subcommands = {
+      InitCommand.class,
       CheckCommand.class,
+      CatalogCommand.class,
       WalCommand.class,
       SnapshotCommand.class,
       RestoreCommand.class,

@@ -2,6 +2,7 @@ package dev.pitr.wal;
 
 import dev.pitr.catalog.Catalog;
 import dev.pitr.catalog.HistoryRecord;
+import dev.pitr.catalog.ObjectDescriptions;
 import dev.pitr.catalog.SegmentRecord;
 import dev.pitr.codec.Sha256;
 import dev.pitr.config.Repository;
@@ -15,6 +16,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
@@ -86,9 +88,20 @@ public final class WalShipper {
       return new Shipped(name, Outcome.ALREADY_ARCHIVED, size, existing.get().storedSize());
     }
     String key = WalKeys.segment(seg);
+    // the checksum goes into the object's metadata, which S3 takes before the body: hash first, then verify that the
+    // bytes compressed are the bytes hashed
+    String plainSha = sha256(file);
+    Instant archivedAt = clock.instant();
     Sha256 sha = new Sha256();
-    long stored = repo.storage().put(key, out -> compressFile(file, sha, out));
-    Catalog.Recorded r = catalog.recordSegment(record(seg, size, stored, sha.hex(), key));
+    long stored =
+        repo.storage().put(
+            key, ObjectDescriptions.segment(seg, size, plainSha, archivedAt), out -> compressFile(file, sha, out));
+    if (!sha.hex().equals(plainSha)) {
+      throw new PitrException(
+          ErrorCode.LOCAL_IO, name + " changed while it was shipped", "a completed segment must not change; check the spool");
+    }
+    Catalog.Recorded r =
+        catalog.recordSegment(new SegmentRecord(seg, size, stored, plainSha, key, null, archivedAt, null, null));
     return new Shipped(
         name, r == Catalog.Recorded.INSERTED ? Outcome.ARCHIVED : Outcome.ALREADY_ARCHIVED, size, stored);
   }
@@ -114,16 +127,18 @@ public final class WalShipper {
       return new Shipped(name, Outcome.ALREADY_ARCHIVED, content.length, existing.get().storedSize());
     }
     String key = WalKeys.history(tli);
+    Instant archivedAt = clock.instant();
     long stored =
         repo.storage()
             .put(
                 key,
+                ObjectDescriptions.history(tli, sha, archivedAt),
                 out -> {
                   try (OutputStream z = repo.zstd().compress(out)) {
                     z.write(content);
                   }
                 });
-    Catalog.Recorded r = repo.catalog().recordHistory(new HistoryRecord(tli, text, sha, key, stored, clock.instant()));
+    Catalog.Recorded r = repo.catalog().recordHistory(new HistoryRecord(tli, text, sha, key, stored, archivedAt));
     return new Shipped(
         name, r == Catalog.Recorded.INSERTED ? Outcome.ARCHIVED : Outcome.ALREADY_ARCHIVED, content.length, stored);
   }

@@ -1,0 +1,139 @@
+package dev.pitr.catalog;
+
+import dev.pitr.codec.Sha256;
+import dev.pitr.config.Repository;
+import dev.pitr.error.ErrorCode;
+import dev.pitr.error.PitrException;
+import dev.pitr.storage.Storage;
+import dev.pitr.wal.SegmentName;
+import dev.pitr.wal.TimelineHistory;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Recreates the catalog from storage alone: every segment and history file from its object metadata, every complete
+ * snapshot from its sidecar manifest. Recording is idempotent, so it runs against an empty catalog or a damaged one
+ * alike; an entry that disagrees with its object is reported and left as it is. A segment object without metadata is
+ * read and hashed instead.
+ */
+public final class CatalogRebuilder {
+
+  /** What a rebuild found. */
+  public record Result(int inserted, int alreadyPresent, int snapshots, List<String> conflicts) {}
+
+  private final Repository repo;
+  private final PrintWriter log;
+
+  public CatalogRebuilder(Repository repo, PrintWriter log) {
+    this.repo = repo;
+    this.log = log;
+  }
+
+  public Result rebuild() {
+    Storage storage = repo.storage();
+    Catalog catalog = repo.catalog();
+    int inserted = 0;
+    int present = 0;
+    int snapshots = 0;
+    List<String> conflicts = new ArrayList<>();
+    List<String> keys = storage.list("wal/");
+    // histories first, as when shipping: a timeline's history precedes its segments
+    List<String> ordered = new ArrayList<>(keys.stream().filter(k -> k.endsWith(".history.zst")).toList());
+    keys.stream().filter(k -> !k.endsWith(".history.zst")).forEach(ordered::add);
+    for (String key : ordered) {
+      try {
+        Catalog.Recorded r =
+            key.endsWith(".history.zst") ? catalog.recordHistory(history(key)) : catalog.recordSegment(segment(key));
+        if (r == Catalog.Recorded.INSERTED) {
+          inserted++;
+        } else {
+          present++;
+        }
+      } catch (ArchiveConflictException e) {
+        conflicts.add(e.getMessage());
+        log.println("conflict: " + e.getMessage());
+      }
+    }
+    for (String key : storage.list("snapshots/")) {
+      if (!key.endsWith("/manifest.json")) {
+        continue;
+      }
+      SnapshotRecord s = ObjectDescriptions.snapshotRecord(key, read(key));
+      if (catalog.snapshot(s.id()).isPresent()) {
+        present++;
+        continue;
+      }
+      catalog.createSnapshot(s);
+      snapshots++;
+    }
+    log.println(
+        "rebuilt " + catalog.describe() + " from " + storage.describe() + ": " + inserted + " WAL files and " + snapshots
+            + " snapshots recorded, " + present + " already present, " + conflicts.size() + " conflicts");
+    return new Result(inserted, present, snapshots, conflicts);
+  }
+
+  private SegmentRecord segment(String key) {
+    Map<String, String> meta = repo.storage().metadata(key);
+    long stored = repo.storage().stat(key).orElseThrow();
+    if (meta.containsKey(ObjectDescriptions.KIND)) {
+      return ObjectDescriptions.segmentRecord(key, stored, meta);
+    }
+    String name = key.substring(key.lastIndexOf('/') + 1).replace(".zst", "");
+    if (!SegmentName.isSegmentFileName(name)) {
+      throw new PitrException(
+          ErrorCode.CORRUPT_OBJECT, key + " is neither a WAL segment nor a history file",
+          "move objects pitr did not write out of the repository");
+    }
+    Sha256 sha = new Sha256();
+    long plain;
+    try (InputStream in = sha.wrap(repo.zstd().decompress(repo.storage().open(key)))) {
+      plain = in.transferTo(OutputStream.nullOutputStream());
+    } catch (IOException e) {
+      throw new PitrException(ErrorCode.CORRUPT_OBJECT, key + " cannot be decoded: " + e.getMessage(), "inspect it", e);
+    }
+    return new SegmentRecord(
+        SegmentName.parse(name, plain), plain, stored, sha.hex(), key, null, java.time.Instant.now(), null, null);
+  }
+
+  private HistoryRecord history(String key) {
+    Map<String, String> meta = repo.storage().metadata(key);
+    byte[] content;
+    try (InputStream in = repo.zstd().decompress(repo.storage().open(key))) {
+      content = in.readAllBytes();
+    } catch (IOException e) {
+      throw new PitrException(ErrorCode.CORRUPT_OBJECT, key + " cannot be decoded: " + e.getMessage(), "inspect it", e);
+    }
+    String text = new String(content, StandardCharsets.UTF_8);
+    long stored = repo.storage().stat(key).orElseThrow();
+    if (meta.containsKey(ObjectDescriptions.KIND)) {
+      HistoryRecord h = ObjectDescriptions.historyRecord(key, stored, meta, text);
+      if (!Sha256.of(content).equals(h.sha256())) {
+        throw new PitrException(
+            ErrorCode.CORRUPT_OBJECT, key + " does not match the checksum in its metadata", "inspect the object");
+      }
+      return h;
+    }
+    String file = key.substring(key.lastIndexOf('/') + 1).replace(".zst", "");
+    if (!TimelineHistory.isHistoryFileName(file)) {
+      throw new PitrException(ErrorCode.CORRUPT_OBJECT, key + " is not a history file", "inspect the object");
+    }
+    return new HistoryRecord(
+        dev.pitr.wal.TimelineId.parseHex(file.substring(0, 8)), text, Sha256.of(content), key, stored,
+        java.time.Instant.now());
+  }
+
+  private byte[] read(String key) {
+    try (InputStream in = repo.storage().open(key)) {
+      return in.readAllBytes();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}

@@ -1,0 +1,136 @@
+package dev.pitr.catalog;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.pitr.error.ErrorCode;
+import dev.pitr.error.PitrException;
+import dev.pitr.wal.Lsn;
+import dev.pitr.wal.SegmentName;
+import dev.pitr.wal.TimelineId;
+import java.io.IOException;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * What every archived object says about itself, so that {@code pitr catalog rebuild} can recreate the catalog from
+ * storage alone. Segments and history files carry it as object metadata ({@code pitr-*} names); a snapshot, whose
+ * fields are known only after its body is stored, gets a sidecar {@code manifest.json} beside it once it is complete.
+ */
+public final class ObjectDescriptions {
+
+  public static final String KIND = "pitr-kind";
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private ObjectDescriptions() {}
+
+  /** The sidecar of a snapshot stored under {@code base}'s directory. */
+  public static String snapshotManifestKey(SnapshotId id) {
+    return "snapshots/" + id + "/manifest.json";
+  }
+
+  public static Map<String, String> segment(SegmentName name, long plainSize, String sha256, Instant archivedAt) {
+    Map<String, String> m = new HashMap<>();
+    m.put(KIND, "segment");
+    m.put("pitr-name", name.fileName());
+    m.put("pitr-segment-size", Long.toString(name.segmentSize()));
+    m.put("pitr-plain-size", Long.toString(plainSize));
+    m.put("pitr-sha256", sha256);
+    m.put("pitr-archived-at", archivedAt.toString());
+    return m;
+  }
+
+  /** The catalog record of a segment object from its metadata and stored size. */
+  public static SegmentRecord segmentRecord(String key, long storedSize, Map<String, String> m) {
+    require(key, m, "segment");
+    SegmentName name = SegmentName.parse(m.get("pitr-name"), Long.parseLong(m.get("pitr-segment-size")));
+    return new SegmentRecord(
+        name, Long.parseLong(m.get("pitr-plain-size")), storedSize, m.get("pitr-sha256"), key, m.get("pitr-key-id"),
+        Instant.parse(m.get("pitr-archived-at")), null, null);
+  }
+
+  public static Map<String, String> history(TimelineId tli, String sha256, Instant archivedAt) {
+    Map<String, String> m = new HashMap<>();
+    m.put(KIND, "history");
+    m.put("pitr-timeline", Long.toString(tli.value()));
+    m.put("pitr-sha256", sha256);
+    m.put("pitr-archived-at", archivedAt.toString());
+    return m;
+  }
+
+  public static HistoryRecord historyRecord(String key, long storedSize, Map<String, String> m, String content) {
+    require(key, m, "history");
+    return new HistoryRecord(
+        TimelineId.of(Long.parseLong(m.get("pitr-timeline"))), content, m.get("pitr-sha256"), key, storedSize,
+        Instant.parse(m.get("pitr-archived-at")));
+  }
+
+  public static byte[] snapshotManifest(SnapshotRecord s) {
+    ObjectNode n = JSON.createObjectNode();
+    n.put("format", 1);
+    n.put("id", s.id().value());
+    n.put("label", s.label());
+    n.put("status", s.status().name());
+    n.put("timeline", s.timeline().value());
+    n.put("start_lsn", s.startLsn().toString());
+    n.put("stop_lsn", s.stopLsn() == null ? null : s.stopLsn().toString());
+    n.put("start_time", s.startTime().toString());
+    n.put("stop_time", s.stopTime() == null ? null : s.stopTime().toString());
+    n.put("first_segment", s.firstSegment());
+    n.put("last_segment", s.lastSegment());
+    n.put("plain_size", s.plainSize());
+    n.put("stored_size", s.storedSize());
+    n.put("sha256", s.sha256());
+    n.put("storage_key", s.storageKey());
+    n.put("key_id", s.keyId());
+    n.put("retention", s.retention());
+    n.put("backup_manifest", s.backupManifest());
+    try {
+      return JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(n);
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  public static SnapshotRecord snapshotRecord(String key, byte[] json) {
+    try {
+      JsonNode n = JSON.readTree(json);
+      return new SnapshotRecord(
+          new SnapshotId(n.get("id").asText()),
+          text(n, "label"),
+          SnapshotRecord.Status.valueOf(n.get("status").asText()),
+          TimelineId.of(n.get("timeline").asLong()),
+          Lsn.parse(n.get("start_lsn").asText()),
+          text(n, "stop_lsn") == null ? null : Lsn.parse(text(n, "stop_lsn")),
+          Instant.parse(n.get("start_time").asText()),
+          text(n, "stop_time") == null ? null : Instant.parse(text(n, "stop_time")),
+          text(n, "first_segment"),
+          text(n, "last_segment"),
+          n.get("plain_size").asLong(),
+          n.get("stored_size").asLong(),
+          text(n, "sha256"),
+          n.get("storage_key").asText(),
+          text(n, "key_id"),
+          text(n, "backup_manifest"),
+          text(n, "retention"));
+    } catch (IOException | RuntimeException e) {
+      throw new PitrException(
+          ErrorCode.CORRUPT_OBJECT, key + " is not a readable snapshot manifest: " + e.getMessage(),
+          "restore the object from a bucket version, or remove that snapshot's directory from the rebuild", e);
+    }
+  }
+
+  private static String text(JsonNode n, String field) {
+    JsonNode v = n.get(field);
+    return v == null || v.isNull() ? null : v.asText();
+  }
+
+  private static void require(String key, Map<String, String> m, String kind) {
+    if (!kind.equals(m.get(KIND))) {
+      throw new PitrException(
+          ErrorCode.CORRUPT_OBJECT, key + " does not describe itself as a " + kind + " (metadata " + m + ")",
+          "this object was not written by pitr; move it out of the repository");
+    }
+  }
+}

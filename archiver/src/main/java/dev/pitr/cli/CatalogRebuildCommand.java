@@ -1,0 +1,34 @@
+package dev.pitr.cli;
+
+import dev.pitr.catalog.ArchiveConflictException;
+import dev.pitr.catalog.CatalogRebuilder;
+import dev.pitr.config.Config;
+import dev.pitr.config.Repository;
+import dev.pitr.config.RepositorySetup;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+
+@Command(
+    name = "rebuild",
+    description = "Recreate the catalog from the objects in storage (creates the table or file if it is gone).")
+final class CatalogRebuildCommand implements Callable<Integer> {
+
+  @ParentCommand CatalogCommand catalog;
+  @Spec CommandSpec spec;
+
+  @Override
+  public Integer call() {
+    Config config = catalog.root.config();
+    RepositorySetup.ensure(config, true);
+    try (Repository repo = Repository.open(config, false)) {
+      CatalogRebuilder.Result r = new CatalogRebuilder(repo, spec.commandLine().getOut()).rebuild();
+      if (!r.conflicts().isEmpty()) {
+        throw new ArchiveConflictException(r.conflicts().size() + " objects disagree with the catalog: " + r.conflicts().get(0));
+      }
+      return 0;
+    }
+  }
+}
