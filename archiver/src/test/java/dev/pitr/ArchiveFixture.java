@@ -95,6 +95,19 @@ public final class ArchiveFixture implements AutoCloseable {
         + "\n";
   }
 
+  /** Points the configuration at other endpoints (fault proxies) with a short request timeout. */
+  public void routeThrough(java.net.URI s3Endpoint, java.net.URI dynamoEndpoint, int timeoutSeconds) {
+    try {
+      String yaml = Files.readString(configFile);
+      yaml = yaml.replace("endpoint: " + s3.endpoint(), "endpoint: " + s3Endpoint)
+          .replace("endpoint: " + dynamo.endpoint(), "endpoint: " + dynamoEndpoint)
+          .replace("request_timeout_seconds: 10", "request_timeout_seconds: " + timeoutSeconds);
+      Files.writeString(configFile, yaml);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
   public S3ProxyServer s3() {
     return s3;
   }
