@@ -9,16 +9,27 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-@Command(name = "bench", description = "Benchmarks against the cp baseline, on a throwaway local PostgreSQL: ship | restore.")
+@Command(
+    name = "bench",
+    description = "Benchmarks on a throwaway local PostgreSQL: ship | restore (against cp), ship-s3 (S3 against local storage).")
 final class BenchCommand implements Callable<Integer> {
 
   @Spec CommandSpec spec;
 
-  @Parameters(index = "0", paramLabel = "ship|restore")
+  @Parameters(index = "0", paramLabel = "ship|restore|ship-s3")
   String which;
 
   @Option(names = "--segments", description = "How many 16 MiB segments of WAL (default: 64).")
   int segments = 64;
+
+  @Option(names = "--inflight", description = "ship-s3: uploads in flight for the parallel run (default: 4).")
+  int inflight = 4;
+
+  @Option(names = "--endpoint", description = "ship-s3: an S3 API to use instead of starting S3Proxy.")
+  java.net.URI endpoint;
+
+  @Option(names = "--s3proxy-jar", description = "ship-s3: the S3Proxy jar (default: aws/target/test-servers/s3proxy.jar).")
+  Path s3proxyJar = Path.of(System.getProperty("pitr.home", "."), "aws/target/test-servers/s3proxy.jar");
 
   @Option(names = "--dir", description = "Working directory, wiped first (default: $TMPDIR/pitr-bench).")
   Path dir = Path.of(System.getenv().getOrDefault("TMPDIR", "/tmp"), "pitr-bench");
@@ -29,8 +40,9 @@ final class BenchCommand implements Callable<Integer> {
     switch (which) {
       case "ship" -> b.ship(segments);
       case "restore" -> b.restore(segments);
+      case "ship-s3" -> b.shipS3(segments, inflight, endpoint, s3proxyJar);
       default -> {
-        spec.commandLine().getErr().println("error: unknown benchmark '" + which + "'\nHINT: use ship or restore");
+        spec.commandLine().getErr().println("error: unknown benchmark '" + which + "'\nHINT: use ship, restore or ship-s3");
         return 2;
       }
     }

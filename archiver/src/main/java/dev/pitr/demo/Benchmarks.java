@@ -48,24 +48,7 @@ public final class Benchmarks {
   public void ship(int n) throws Exception {
     reset();
     Config config = config(LocalCluster.freePort());
-    PgTools tools = PgTools.from(config);
-    Path source = Files.createDirectories(base.resolve("segments"));
-    try (LocalCluster primary = LocalCluster.init(tools, base.resolve("primary"), config.requireInt(Key.PRIMARY_PORT))) {
-      appendConf(primary, "wal_keep_size = '4GB'\nmax_wal_size = '4GB'\ncheckpoint_timeout = '1h'\n");
-      primary.start();
-      say("generating " + n + " segments of WAL with bulk inserts");
-      primary.execute("CREATE TABLE t (id bigint, pad text)");
-      String first = primary.queryOne("SELECT pg_walfile_name(pg_current_wal_lsn())");
-      int batch = 0;
-      while (segmentsSince(primary, first) < n + 1) {
-        primary.execute("INSERT INTO t SELECT g, md5(g::text) || repeat('x', 100) FROM generate_series(" + batch * 200_000L + ", " + (batch + 1) * 200_000L + ") g");
-        batch++;
-      }
-      SegmentName s = SegmentName.parse(first, SEG);
-      for (int i = 0; i < n; i++, s = s.next()) {
-        Files.copy(primary.dataDir().resolve("pg_wal").resolve(s.fileName()), source.resolve(s.fileName()));
-      }
-    }
+    Path source = generateSegments(config, n);
     long bytes = n * SEG;
 
     Path cpDir = Files.createDirectories(base.resolve("cp-archive"));
@@ -101,6 +84,118 @@ public final class Benchmarks {
     say(String.format("  cp per segment (archive_command = 'cp %%p ...', then one sync): %.2f s = %.1f segments/s, %.1f MB/s",
         cpSeconds, n / cpSeconds, (bytes >> 20) / cpSeconds));
     say(String.format("  ratio pitr/cp throughput: %.2f", cpSeconds / pitrSeconds));
+  }
+
+  /** {@code n} completed segments of real WAL from bulk inserts on a throwaway primary, copied into a directory. */
+  private Path generateSegments(Config config, int n) throws Exception {
+    PgTools tools = PgTools.from(config);
+    Path source = Files.createDirectories(base.resolve("segments"));
+    try (LocalCluster primary = LocalCluster.init(tools, base.resolve("primary"), config.requireInt(Key.PRIMARY_PORT))) {
+      appendConf(primary, "wal_keep_size = '4GB'\nmax_wal_size = '4GB'\ncheckpoint_timeout = '1h'\n");
+      primary.start();
+      say("generating " + n + " segments of WAL with bulk inserts");
+      primary.execute("CREATE TABLE t (id bigint, pad text)");
+      String first = primary.queryOne("SELECT pg_walfile_name(pg_current_wal_lsn())");
+      int batch = 0;
+      while (segmentsSince(primary, first) < n + 1) {
+        primary.execute("INSERT INTO t SELECT g, md5(g::text) || repeat('x', 100) FROM generate_series(" + batch * 200_000L + ", " + (batch + 1) * 200_000L + ") g");
+        batch++;
+      }
+      SegmentName s = SegmentName.parse(first, SEG);
+      for (int i = 0; i < n; i++, s = s.next()) {
+        Files.copy(primary.dataDir().resolve("pg_wal").resolve(s.fileName()), source.resolve(s.fileName()));
+      }
+    }
+    return source;
+  }
+
+  /**
+   * Ships the same {@code n} segments into local storage and into an S3 API (S3Proxy started here unless {@code
+   * endpoint} is given), one upload at a time and {@code inflight} at a time, with the catalog in SQLite for both so
+   * that only the storage differs.
+   */
+  public void shipS3(int n, int inflight, java.net.URI endpoint, Path s3proxyJar) throws Exception {
+    reset();
+    Config config = config(LocalCluster.freePort());
+    Path source = generateSegments(config, n);
+    Process s3proxy = null;
+    try {
+      java.net.URI ep = endpoint;
+      if (ep == null) {
+        int port = LocalCluster.freePort();
+        s3proxy = S3ProxyProcess.start(s3proxyJar, base.resolve("s3proxy"), port);
+        ep = java.net.URI.create("http://127.0.0.1:" + port);
+        say("started S3Proxy (filesystem backend) on " + ep);
+      }
+      long bytes = n * SEG;
+      say(String.format("shipping %d segments (%d MB of real WAL), zstd %s, catalog in SQLite:", n, bytes >> 20,
+          config.require(Key.COMPRESSION_LEVEL)));
+      for (int par : new int[] {1, inflight}) {
+        double local = timedShip(config, source, par, "local", null);
+        double s3 = timedShip(config, source, par, "s3", ep);
+        say(String.format("  %d in flight: local %.2f s = %.1f seg/s, %.1f MB/s | s3 %.2f s = %.1f seg/s, %.1f MB/s | ratio s3/local throughput %.2f",
+            par, local, n / local, (bytes >> 20) / local, s3, n / s3, (bytes >> 20) / s3, local / s3));
+      }
+    } finally {
+      if (s3proxy != null) {
+        s3proxy.destroy();
+        s3proxy.waitFor();
+      }
+    }
+  }
+
+  private double timedShip(Config base0, Path source, int inflight, String type, java.net.URI endpoint) throws Exception {
+    String run = type + "-" + inflight;
+    Path spool = Files.createDirectories(base.resolve("spool-" + run));
+    try (Stream<Path> files = Files.list(source)) {
+      for (Path f : files.toList()) {
+        Files.copy(f, spool.resolve(f.getFileName()));
+      }
+    }
+    Map<Key, String> m = new EnumMap<>(Key.class);
+    m.put(Key.STORAGE_PATH, base.resolve("repo-" + run).toString());
+    m.put(Key.CATALOG_PATH, base.resolve("catalog-" + run + ".db").toString());
+    if (type.equals("s3")) {
+      m.put(Key.STORAGE_TYPE, "s3");
+      m.put(Key.STORAGE_BUCKET, "pitr-bench");
+      m.put(Key.STORAGE_PREFIX, run);
+      m.put(Key.STORAGE_ENDPOINT, endpoint.toString());
+      if (System.getenv("AWS_ACCESS_KEY_ID") == null) {
+        m.put(Key.AWS_ACCESS_KEY_ID, "bench");
+        m.put(Key.AWS_SECRET_ACCESS_KEY, "bench");
+      }
+    }
+    Config config = Config.of(base.resolve("pitr-" + run + ".yaml"), m);
+    dev.pitr.config.RepositorySetup.ensure(config, true);
+    try (Repository repo = Repository.open(config, false)) {
+      WalShipper shipper = new WalShipper(repo, Clock.systemUTC());
+      List<Path> files;
+      try (Stream<Path> s = Files.list(spool)) {
+        files = s.sorted().toList();
+      }
+      java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(inflight);
+      long t0 = System.nanoTime();
+      try {
+        List<java.util.concurrent.Future<?>> done = new java.util.ArrayList<>();
+        for (Path f : files) {
+          done.add(pool.submit(() -> {
+            shipper.ship(f);
+            Files.delete(f);
+            return null;
+          }));
+        }
+        for (var d : done) {
+          d.get();
+        }
+      } finally {
+        pool.shutdown();
+      }
+      double seconds = (System.nanoTime() - t0) / 1e9;
+      if (repo.catalog().allSegments().size() != files.size()) {
+        throw new IllegalStateException("shipped " + repo.catalog().allSegments().size() + " of " + files.size());
+      }
+      return seconds;
+    }
   }
 
   /** Replays the same archived WAL twice: restore_command = pitr wal fetch, and restore_command = cp. */
