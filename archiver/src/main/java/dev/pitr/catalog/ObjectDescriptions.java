@@ -66,9 +66,9 @@ public final class ObjectDescriptions {
         Instant.parse(m.get("pitr-archived-at")));
   }
 
-  public static byte[] snapshotManifest(SnapshotRecord s) {
+  /** A snapshot's fields as JSON, the form of its sidecar manifest and of {@code snapshot list --json}. */
+  public static ObjectNode snapshotJson(SnapshotRecord s, boolean withBackupManifest) {
     ObjectNode n = JSON.createObjectNode();
-    n.put("format", 1);
     n.put("id", s.id().value());
     n.put("label", s.label());
     n.put("status", s.status().name());
@@ -85,7 +85,15 @@ public final class ObjectDescriptions {
     n.put("storage_key", s.storageKey());
     n.put("key_id", s.keyId());
     n.put("retention", s.retention());
-    n.put("backup_manifest", s.backupManifest());
+    if (withBackupManifest) {
+      n.put("backup_manifest", s.backupManifest());
+    }
+    return n;
+  }
+
+  public static byte[] snapshotManifest(SnapshotRecord s) {
+    ObjectNode n = snapshotJson(s, true);
+    n.put("format", 1);
     try {
       return JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(n);
     } catch (IOException e) {

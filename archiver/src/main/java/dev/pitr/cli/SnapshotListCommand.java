@@ -2,7 +2,7 @@ package dev.pitr.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.pitr.catalog.ObjectDescriptions;
 import dev.pitr.catalog.SnapshotRecord;
 import dev.pitr.config.Repository;
 import java.io.PrintWriter;
@@ -34,21 +34,7 @@ final class SnapshotListCommand implements Callable<Integer> {
       ObjectMapper m = new ObjectMapper();
       ArrayNode arr = m.createArrayNode();
       for (SnapshotRecord s : all) {
-        ObjectNode n = arr.addObject();
-        n.put("id", s.id().value());
-        n.put("label", s.label());
-        n.put("status", s.status().name().toLowerCase());
-        n.put("timeline", s.timeline().value());
-        n.put("start_lsn", s.startLsn().toString());
-        n.put("stop_lsn", s.stopLsn() == null ? null : s.stopLsn().toString());
-        n.put("start_time", s.startTime().toString());
-        n.put("stop_time", s.stopTime() == null ? null : s.stopTime().toString());
-        n.put("first_segment", s.firstSegment());
-        n.put("last_segment", s.lastSegment());
-        n.put("plain_bytes", s.plainSize());
-        n.put("stored_bytes", s.storedSize());
-        n.put("sha256", s.sha256());
-        n.put("storage_key", s.storageKey());
+        arr.add(ObjectDescriptions.snapshotJson(s, false));
       }
       out.println(m.writerWithDefaultPrettyPrinter().writeValueAsString(arr));
     } else {

@@ -157,7 +157,7 @@ public final class DynamoDbCatalog implements Catalog {
                         .key(key(LEASE_SK))
                         .conditionExpression("#o = :o AND #t = :t")
                         .expressionAttributeNames(Map.of("#o", "owner", "#t", "token"))
-                        .expressionAttributeValues(Map.of(":o", s(lease.owner), ":t", n(lease.token)))
+                        .expressionAttributeValues(Map.of(":o", s(lease.owner()), ":t", n(lease.token())))
                         .build())
                 .build();
         TransactWriteItem put =
@@ -172,7 +172,7 @@ public final class DynamoDbCatalog implements Catalog {
     } catch (TransactionCanceledException e) {
       List<CancellationReason> reasons = e.cancellationReasons();
       if (reasons.size() == 2 && "ConditionalCheckFailed".equals(reasons.get(0).code())) {
-        throw new LeaseHeldException("a newer capture process", lease.expiresAt);
+        throw new LeaseHeldException("a newer capture process", lease.expiresAt());
       }
       if (reasons.size() == 2 && "ConditionalCheckFailed".equals(reasons.get(1).code())) {
         return sameOrConflict(r.name().fileName(), segment(r.name().fileName()), r.sha256());
@@ -453,39 +453,10 @@ public final class DynamoDbCatalog implements Catalog {
     }
   }
 
-  private final class DynamoLease implements ShippingLease {
-    private final String owner;
-    private final long token;
-    private final Duration ttl;
-    private volatile Instant expiresAt;
+  private final class DynamoLease extends ExpiringLease {
 
     DynamoLease(String owner, long token, Instant expiresAt, Duration ttl) {
-      this.owner = owner;
-      this.token = token;
-      this.expiresAt = expiresAt;
-      this.ttl = ttl;
-    }
-
-    @Override
-    public String owner() {
-      return owner;
-    }
-
-    @Override
-    public long token() {
-      return token;
-    }
-
-    @Override
-    public Instant expiresAt() {
-      return expiresAt;
-    }
-
-    @Override
-    public void renew() {
-      Instant next = Instant.now().plus(ttl);
-      setExpiry(next);
-      expiresAt = next;
+      super(owner, token, expiresAt, ttl);
     }
 
     @Override
@@ -493,14 +464,11 @@ public final class DynamoDbCatalog implements Catalog {
       if (heldLease == this) {
         heldLease = null;
       }
-      try {
-        setExpiry(Instant.EPOCH);
-      } catch (LeaseHeldException e) {
-        // someone else holds it already: nothing to release
-      }
+      super.close();
     }
 
-    private void setExpiry(Instant when) {
+    @Override
+    protected void writeExpiry(Instant when) {
       try {
         ddb.updateItem(
             u -> u.tableName(table)
@@ -508,7 +476,7 @@ public final class DynamoDbCatalog implements Catalog {
                 .updateExpression("SET #e = :e")
                 .conditionExpression("#o = :o AND #t = :t")
                 .expressionAttributeNames(Map.of("#o", "owner", "#e", "expires_at", "#t", "token"))
-                .expressionAttributeValues(Map.of(":o", s(owner), ":t", n(token), ":e", n(when.toEpochMilli()))));
+                .expressionAttributeValues(Map.of(":o", s(owner()), ":t", n(token()), ":e", n(when.toEpochMilli()))));
       } catch (ConditionalCheckFailedException e) {
         Map<String, AttributeValue> cur = get(LEASE_SK).orElseThrow();
         throw new LeaseHeldException(str(cur, "owner"), Instant.ofEpochMilli(num(cur, "expires_at")));

@@ -390,55 +390,23 @@ public final class SqliteCatalog implements Catalog {
     }
   }
 
-  private final class SqliteLease implements ShippingLease {
-    private final String owner;
-    private final long token;
-    private final Duration ttl;
-    private Instant expiresAt;
+  private final class SqliteLease extends ExpiringLease {
 
     SqliteLease(String owner, long token, Instant expiresAt, Duration ttl) {
-      this.owner = owner;
-      this.token = token;
-      this.expiresAt = expiresAt;
-      this.ttl = ttl;
+      super(owner, token, expiresAt, ttl);
     }
 
     @Override
-    public String owner() {
-      return owner;
-    }
-
-    @Override
-    public long token() {
-      return token;
-    }
-
-    @Override
-    public Instant expiresAt() {
-      return expiresAt;
-    }
-
-    @Override
-    public void renew() {
-      Instant next = Instant.now().plus(ttl);
-      if (update("UPDATE leases SET expires_at = ? WHERE name = 'capture' AND owner = ? AND token = ?", next) != 1) {
-        throw new LeaseHeldException("another process", expiresAt);
-      }
-      expiresAt = next;
-    }
-
-    @Override
-    public void close() {
-      update("UPDATE leases SET expires_at = ? WHERE name = 'capture' AND owner = ? AND token = ?", Instant.EPOCH);
-    }
-
-    private int update(String sql, Instant expires) {
+    protected void writeExpiry(Instant when) {
       synchronized (SqliteCatalog.this) {
-        try (PreparedStatement ps = conn.prepareStatement(sql)) {
-          ps.setLong(1, expires.toEpochMilli());
-          ps.setString(2, owner);
-          ps.setLong(3, token);
-          return ps.executeUpdate();
+        try (PreparedStatement ps =
+            conn.prepareStatement("UPDATE leases SET expires_at = ? WHERE name = 'capture' AND owner = ? AND token = ?")) {
+          ps.setLong(1, when.toEpochMilli());
+          ps.setString(2, owner());
+          ps.setLong(3, token());
+          if (ps.executeUpdate() != 1) {
+            throw new LeaseHeldException("another process", expiresAt());
+          }
         } catch (SQLException e) {
           throw failure("renew the shipping lease", e);
         }
