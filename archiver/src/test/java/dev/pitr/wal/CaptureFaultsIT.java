@@ -56,6 +56,8 @@ class CaptureFaultsIT {
     fx.ok("check", "--fix");
     fx.startCapture();
     fx.primary.execute("CREATE TABLE t (id int PRIMARY KEY, pad text)");
+    // enough data that the snapshot is a multipart upload of several parts, through the same faults
+    fx.primary.execute("CREATE TABLE bulk AS SELECT g, md5(g::text) || md5((g * 7)::text) AS pad FROM generate_series(1, 400000) g");
     fx.ok("snapshot", "create");
     AtomicBoolean writing = new AtomicBoolean(true);
     List<String> violations = new ArrayList<>();
@@ -82,6 +84,7 @@ class CaptureFaultsIT {
     try (Repository repo = fx.repository()) {
       SnapshotRecord snap = repo.catalog().snapshots().get(0);
       assertEquals(SnapshotRecord.Status.COMPLETE, snap.status());
+      assertTrue(snap.storedSize() > 3L * (5 << 20), "snapshot of " + snap.storedSize() + " bytes is not multipart");
       List<SegmentRecord> segs = repo.catalog().allSegments();
       assertTrue(segs.size() >= 30, "only " + segs.size() + " segments");
       long expect = segs.get(0).name().segno();
