@@ -2,16 +2,27 @@ package dev.pitr.storage;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pitr.aws.AwsClients;
 import dev.pitr.aws.S3ProxyServer;
 import dev.pitr.error.ErrorCode;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
+import software.amazon.awssdk.core.interceptor.Context;
+import software.amazon.awssdk.core.interceptor.ExecutionAttributes;
+import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
+import software.amazon.awssdk.http.SdkHttpMethod;
+import software.amazon.awssdk.http.SdkHttpRequest;
+import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
 
 /** The storage contract against a real S3 API server, plus what only S3 has: multipart, prefixes, bucket errors. */
@@ -72,5 +83,70 @@ class S3StorageTest extends StorageContractTest {
       assertEquals(ErrorCode.ACCESS_DENIED, e.code());
     }
     assertEquals(List.of(), new S3Storage(s3, new S3Storage.Options("shared2", "", S3Storage.MIN_PART_BYTES, null, null)).list(""));
+  }
+
+  /** Records the headers of every request the client sends. */
+  private static final class Recorder implements ExecutionInterceptor {
+    final List<SdkHttpRequest> requests = new CopyOnWriteArrayList<>();
+
+    @Override
+    public void beforeTransmission(Context.BeforeTransmission context, ExecutionAttributes attributes) {
+      requests.add(context.httpRequest());
+    }
+
+    List<String> header(String name) {
+      return requests.stream().map(r -> r.firstMatchingHeader(name).orElse("-")).toList();
+    }
+  }
+
+  private static S3Client recordingClient(Recorder recorder) {
+    return S3Client.builder()
+        .endpointOverride(server.endpoint())
+        .forcePathStyle(true)
+        .region(Region.of(S3ProxyServer.REGION))
+        .credentialsProvider(
+            StaticCredentialsProvider.create(AwsBasicCredentials.create(S3ProxyServer.ACCESS_KEY, S3ProxyServer.SECRET_KEY)))
+        .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
+        .overrideConfiguration(o -> o.addExecutionInterceptor(recorder))
+        .build();
+  }
+
+  @Test
+  void theStorageClassIsSetOnSinglePutsAndMultipartUploads() {
+    server.createBucket("classes");
+    Recorder rec = new Recorder();
+    try (S3Client c = recordingClient(rec)) {
+      Storage s = new S3Storage(c, new S3Storage.Options("classes", "", S3Storage.MIN_PART_BYTES, "STANDARD_IA", null));
+      s.put("small", out -> out.write(new byte[100]));
+      assertEquals("STANDARD_IA", c.headObject(r -> r.bucket("classes").key("small")).storageClassAsString());
+      s.put("large", out -> out.write(new byte[S3Storage.MIN_PART_BYTES + 1]));
+    }
+    // PutObject, HeadObject, then CreateMultipartUpload, two UploadParts and CompleteMultipartUpload
+    assertEquals(List.of("STANDARD_IA", "-", "STANDARD_IA", "-", "-", "-"), rec.header("x-amz-storage-class"));
+    assertTrue(rec.header("Content-MD5").get(0).length() == 24, rec.header("Content-MD5").toString());
+  }
+
+  @Test
+  void sseKmsIsRequestedWithItsKeyAndARefusalStoresNothing() {
+    // S3Proxy implements no server-side encryption and answers 501: what is checked here is that pitr asks for
+    // SSE-KMS with the configured key on every object-creating request, and that a refusal leaves nothing behind
+    server.createBucket("kms");
+    Recorder rec = new Recorder();
+    String key = "arn:aws:kms:us-east-1:111122223333:key/pitr-test";
+    try (S3Client c = recordingClient(rec)) {
+      Storage s = new S3Storage(c, new S3Storage.Options("kms", "", S3Storage.MIN_PART_BYTES, null, key));
+      assertThrows(StorageException.class, () -> s.put("small", out -> out.write(new byte[100])));
+      assertThrows(StorageException.class, () -> s.put("large", out -> out.write(new byte[S3Storage.MIN_PART_BYTES + 1])));
+      assertEquals(List.of(), s.list(""));
+    }
+    List<SdkHttpRequest> creating =
+        rec.requests.stream()
+            .filter(r -> r.method() == SdkHttpMethod.PUT || r.rawQueryParameters().containsKey("uploads"))
+            .toList();
+    assertEquals(2, creating.size(), rec.requests.toString());
+    for (SdkHttpRequest r : creating) {
+      assertEquals("aws:kms", r.firstMatchingHeader("x-amz-server-side-encryption").orElse(null));
+      assertEquals(key, r.firstMatchingHeader("x-amz-server-side-encryption-aws-kms-key-id").orElse(null));
+    }
   }
 }
