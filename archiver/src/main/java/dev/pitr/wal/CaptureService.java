@@ -86,7 +86,10 @@ public final class CaptureService {
         sleep(poll);
       }
       stopReceiver();
-      shipOnce();
+      if (lost == null) {
+        // what the receiver completed on its way out; a capture that lost its lease leaves it to its successor
+        shipOnce();
+      }
       log("capture stopped");
     } finally {
       stopped.countDown();
