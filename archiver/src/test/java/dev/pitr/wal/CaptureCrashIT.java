@@ -16,23 +16,33 @@ import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
 
-/** Capture killed with SIGKILL while it ships, then restarted: nothing lost, nothing recorded twice. */
+/**
+ * Capture killed with SIGKILL while it ships, then restarted: nothing lost, nothing recorded twice. The restarted
+ * capture takes over the shipping lease at once, since it works on the same spool. {@link CaptureCrashOnAwsIT} runs
+ * it on S3 and DynamoDB.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class CaptureCrashIT {
 
-  static ArchiveFixture fx;
+  ArchiveFixture fx;
+
+  ArchiveFixture.Backend backend() {
+    return ArchiveFixture.Backend.LOCAL;
+  }
 
   @BeforeAll
-  static void setUp() {
-    fx = new ArchiveFixture("crash");
+  void setUp() {
+    fx = new ArchiveFixture("crash", backend());
   }
 
   @AfterAll
-  static void tearDown() throws Exception {
+  void tearDown() throws Exception {
     fx.close();
   }
 
-  private static void bulk(int from, int to) {
+  private void bulk(int from, int to) {
     // COPY-speed WAL: a few segments per call
     fx.primary.execute(
         "INSERT INTO t SELECT g, repeat(md5(g::text), 20) FROM generate_series(" + from + ", " + to + ") g");

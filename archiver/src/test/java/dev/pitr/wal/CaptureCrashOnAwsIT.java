@@ -1,0 +1,12 @@
+package dev.pitr.wal;
+
+import dev.pitr.ArchiveFixture;
+
+/** {@link CaptureCrashIT} with the archive in S3 (S3Proxy) and the catalog and lease in DynamoDB (Local). */
+class CaptureCrashOnAwsIT extends CaptureCrashIT {
+
+  @Override
+  ArchiveFixture.Backend backend() {
+    return ArchiveFixture.Backend.AWS;
+  }
+}
