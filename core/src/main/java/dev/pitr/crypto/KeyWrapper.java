@@ -1,0 +1,19 @@
+package dev.pitr.crypto;
+
+/**
+ * A key-encryption key: wraps each object's {@link DataKey} into a small envelope stored apart from the object body,
+ * and unwraps it again. Rotation writes new envelopes with another wrapper; bodies are never touched.
+ *
+ * <p>Contract: {@link #unwrap} of an envelope made by {@link #wrap} of the same key returns the same data key; an
+ * envelope made with another key throws {@link WrongKeyException}; a wrapper that holds only public material throws
+ * {@link WrongKeyException} from {@link #unwrap} too, saying so. {@link #keyId()} names the key without revealing it.
+ */
+public interface KeyWrapper {
+
+  /** A stable, non-secret name of the key-encryption key, recorded with every object it wraps. */
+  String keyId();
+
+  byte[] wrap(DataKey key);
+
+  DataKey unwrap(byte[] envelope);
+}
