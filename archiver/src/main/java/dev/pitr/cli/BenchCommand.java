@@ -11,12 +11,12 @@ import picocli.CommandLine.Spec;
 
 @Command(
     name = "bench",
-    description = "Benchmarks on a throwaway local PostgreSQL: ship | restore (against cp), ship-s3 (S3 against local storage).")
+    description = "Benchmarks on a throwaway local PostgreSQL: ship | restore (against cp), ship-s3 (S3 against local storage), encrypt (against compress-only).")
 final class BenchCommand implements Callable<Integer> {
 
   @Spec CommandSpec spec;
 
-  @Parameters(index = "0", paramLabel = "ship|restore|ship-s3")
+  @Parameters(index = "0", paramLabel = "ship|restore|ship-s3|encrypt")
   String which;
 
   @Option(names = "--segments", description = "How many 16 MiB segments of WAL (default: 64).")
@@ -41,8 +41,9 @@ final class BenchCommand implements Callable<Integer> {
       case "ship" -> b.ship(segments);
       case "restore" -> b.restore(segments);
       case "ship-s3" -> b.shipS3(segments, inflight, endpoint, s3proxyJar);
+      case "encrypt" -> b.encrypt(segments);
       default -> {
-        spec.commandLine().getErr().println("error: unknown benchmark '" + which + "'\nHINT: use ship, restore or ship-s3");
+        spec.commandLine().getErr().println("error: unknown benchmark '" + which + "'\nHINT: use ship, restore, ship-s3 or encrypt");
         return 2;
       }
     }
