@@ -356,21 +356,23 @@ public final class RestoreService {
         new StringBuilder("# written by pitr restore: what restore_command needs to read the archive\n")
             .append("timezone: ").append(quoteYaml(config.require(Key.TIMEZONE))).append('\n')
             .append("compression:\n  level: ").append(quoteYaml(config.require(Key.COMPRESSION_LEVEL))).append('\n');
-    for (String section : List.of("storage", "catalog", "aws")) {
-      Map<Key, String> keys = config.section(section);
-      if (config.require(Key.STORAGE_TYPE).equals("local")) {
-        keys.put(Key.STORAGE_PATH, config.requirePath(Key.STORAGE_PATH).toString());
-      }
-      if (config.require(Key.CATALOG_TYPE).equals("sqlite")) {
-        keys.put(Key.CATALOG_PATH, config.catalogPath().toString());
-      }
-      keys.keySet().removeIf(k -> !k.path().startsWith(section + "."));
-      if (!keys.isEmpty()) {
+    Map<Key, String> keys = new java.util.EnumMap<>(Key.class);
+    List.of("storage", "catalog", "aws").forEach(section -> keys.putAll(config.section(section)));
+    // paths resolved here: restore_command reads this file from the data directory
+    if (config.require(Key.STORAGE_TYPE).equals("local")) {
+      keys.put(Key.STORAGE_PATH, config.requirePath(Key.STORAGE_PATH).toString());
+    }
+    if (config.require(Key.CATALOG_TYPE).equals("sqlite")) {
+      keys.put(Key.CATALOG_PATH, config.catalogPath().toString());
+    }
+    String section = "";
+    for (Map.Entry<Key, String> e : keys.entrySet()) {
+      String[] parts = e.getKey().path().split("\\.", 2);
+      if (!parts[0].equals(section)) {
+        section = parts[0];
         yaml.append(section).append(":\n");
-        keys.forEach(
-            (k, v) -> yaml.append("  ").append(k.path().substring(section.length() + 1)).append(": ")
-                .append(quoteYaml(v)).append('\n'));
       }
+      yaml.append("  ").append(parts[1]).append(": ").append(quoteYaml(e.getValue())).append('\n');
     }
     Path spool = dir.resolve(PREFETCH_DIR);
     String restoreCommand =

@@ -103,6 +103,10 @@ class RestoreIT {
     int port = LocalCluster.freePort();
     fx.ok("restore", "--latest", "--target-dir", dir.toString(), "--port", "" + port);
     assertEquals("150:1-150", restoredRows(dir, port));
+    // the settings restore_command reads open the same archive
+    Cli.Run r = Cli.run(java.util.Map.of(), "--config", dir.resolve("pitr-restore.yaml").toString(), "snapshot", "list");
+    assertEquals(0, r.exitCode(), r.toString());
+    assertTrue(r.out().contains("it"), r.toString());
   }
 
   @Test
