@@ -16,4 +16,13 @@ public interface KeyWrapper {
   byte[] wrap(DataKey key);
 
   DataKey unwrap(byte[] envelope);
+
+  /** A fresh data key for one object and its envelope. A key service that makes data keys itself overrides this. */
+  default Wrapped newDataKey() {
+    DataKey k = DataKey.generate();
+    return new Wrapped(k, wrap(k));
+  }
+
+  /** A data key with its envelope, as made for a new object. */
+  record Wrapped(DataKey key, byte[] envelope) {}
 }

@@ -8,6 +8,6 @@ public class WrongKeyException extends PitrException {
   private static final long serialVersionUID = 1L;
 
   public WrongKeyException(String message) {
-    super(ErrorCode.CORRUPT_OBJECT, message, "check encryption.* in the configuration: the key must be the one that wrapped the object, or a newer one after 'pitr keys rotate'");
+    super(ErrorCode.KEY_UNAVAILABLE, message, "check encryption.* in the configuration: the key must be the one that wrapped the object, or a newer one after 'pitr keys rotate'");
   }
 }

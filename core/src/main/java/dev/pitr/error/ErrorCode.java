@@ -45,6 +45,11 @@ public enum ErrorCode {
   REPOSITORY_NOT_FOUND(147),
   /** Storage or catalog refused the credentials, or they lack a permission. */
   ACCESS_DENIED(148),
+  /**
+   * No key this host holds opens an object's key envelope: the wrong key, a retired key left out of the
+   * configuration, or a host that holds only the public key. Above 125 so recovery stops instead of ending early.
+   */
+  KEY_UNAVAILABLE(149),
   /** A local file could not be written (disk full, permissions); above 125 for the same reason. */
   LOCAL_IO(144),
   /**

@@ -1,0 +1,191 @@
+package dev.pitr.codec;
+
+import dev.pitr.crypto.DataKey;
+import dev.pitr.crypto.KeyWrapper;
+import dev.pitr.crypto.Keyring;
+import dev.pitr.crypto.ObjectCipher;
+import dev.pitr.crypto.WrongKeyException;
+import dev.pitr.error.ErrorCode;
+import dev.pitr.error.PitrException;
+import dev.pitr.storage.ObjectNotFoundException;
+import dev.pitr.storage.Storage;
+import java.io.FilterInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.PushbackInputStream;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * The body format of every archived object: zstd, then, when the keyring has a current key, an OpenPGP encryption
+ * under a fresh data key ({@link ObjectCipher}). The data key's envelope is stored before the body as its own small
+ * object under {@link #envelopeKey}, so a rotation rewrites envelopes and never touches a body.
+ *
+ * <p>A body says what it is by its first byte (a zstd frame or an OpenPGP packet), so archives that turned
+ * encryption on later read both kinds; a caller that knows an object was encrypted passes {@code mustBeEncrypted}, so
+ * a plain body put in its place is refused. A reader gets the bytes only once they have passed every check: the
+ * stream throws {@link IOException} at its end if the body was changed, cut short or swapped with another object's.
+ */
+public final class ObjectCodec {
+
+  /** Where the envelope of object {@code k} lives: {@code envelopes/k}. */
+  public static final String ENVELOPE_PREFIX = "envelopes/";
+
+  /** Metadata on bodies and envelopes: the key-encryption key's id (on the body: the key it was written with). */
+  public static final String KEY_ID = "pitr-key-id";
+
+  /** Metadata on an encrypted body: the format, {@value #OPENPGP}. */
+  public static final String ENCRYPTION = "pitr-encryption";
+
+  public static final String OPENPGP = "openpgp-aes256";
+
+  private static final int OPENPGP_SEIPD = 0xC0 | 18;
+  private static final int ZSTD_MAGIC_FIRST = 0x28;
+
+  /** What {@link #put} stored: the body's size and the key id its data key was wrapped with (null when plain). */
+  public record Stored(long storedSize, String keyId) {}
+
+  private final Zstd zstd;
+  private final Keyring keyring;
+
+  public ObjectCodec(Zstd zstd, Keyring keyring) {
+    this.zstd = zstd;
+    this.keyring = keyring;
+  }
+
+  public Zstd zstd() {
+    return zstd;
+  }
+
+  public Keyring keyring() {
+    return keyring;
+  }
+
+  public static String envelopeKey(String objectKey) {
+    return ENVELOPE_PREFIX + objectKey;
+  }
+
+  /** True when new objects are encrypted. */
+  public boolean encrypts() {
+    return keyring.current().isPresent();
+  }
+
+  /**
+   * Stores {@code plain}'s bytes under {@code key}: compressed, and encrypted when a key is configured, in which case
+   * the envelope is stored first (a body is never visible without the envelope that opens it).
+   */
+  public Stored put(Storage storage, String key, Map<String, String> metadata, Storage.Writer plain) {
+    if (keyring.current().isEmpty()) {
+      return new Stored(storage.put(key, metadata, out -> compress(plain, out)), null);
+    }
+    KeyWrapper kek = keyring.current().get();
+    KeyWrapper.Wrapped dk = kek.newDataKey();
+    storage.put(envelopeKey(key), Map.of(KEY_ID, kek.keyId()), out -> out.write(dk.envelope()));
+    Map<String, String> m = new HashMap<>(metadata);
+    m.put(ENCRYPTION, OPENPGP);
+    m.put(KEY_ID, kek.keyId());
+    long stored = storage.put(key, m, out -> compress(plain, ObjectCipher.encrypt(out, dk.key())));
+    return new Stored(stored, kek.keyId());
+  }
+
+  private void compress(Storage.Writer plain, OutputStream out) throws IOException {
+    try (OutputStream z = zstd.compress(out)) {
+      plain.writeTo(z);
+    }
+  }
+
+  /**
+   * Opens {@code key} and returns its plain bytes. Storage errors and a missing object propagate as the storage
+   * threw them; a body that is not a pitr object, or an encrypted body whose envelope no key held opens, is a {@link
+   * PitrException} naming the object.
+   */
+  public InputStream open(Storage storage, String key, boolean mustBeEncrypted) throws IOException {
+    InputStream raw = storage.open(key);
+    try {
+      PushbackInputStream body = new PushbackInputStream(raw, 1);
+      int first = body.read();
+      if (first >= 0) {
+        body.unread(first);
+      }
+      if (first == OPENPGP_SEIPD) {
+        DataKey dk = dataKey(storage, key);
+        InputStream clear = ObjectCipher.decrypt(body, dk);
+        return new Drained(zstd.decompress(clear), clear);
+      }
+      if (mustBeEncrypted) {
+        throw new PitrException(
+            ErrorCode.CORRUPT_OBJECT,
+            key + " should be encrypted but is not: the body was replaced",
+            "restore the object from a bucket version or another copy; it is not used");
+      }
+      if (first != ZSTD_MAGIC_FIRST) {
+        throw new PitrException(
+            ErrorCode.CORRUPT_OBJECT,
+            key + " is neither a zstd frame nor an encrypted pitr object (first byte " + first + ")",
+            "restore the object from a bucket version or another copy; it is not used");
+      }
+      return new Drained(zstd.decompress(body), body);
+    } catch (IOException | RuntimeException e) {
+      raw.close();
+      throw e;
+    }
+  }
+
+  /** Reads and opens the envelope of {@code key}. */
+  public DataKey dataKey(Storage storage, String key) {
+    byte[] envelope;
+    String recorded;
+    try (InputStream in = storage.open(envelopeKey(key))) {
+      envelope = in.readAllBytes();
+      recorded = storage.metadata(envelopeKey(key)).get(KEY_ID);
+    } catch (ObjectNotFoundException e) {
+      throw new PitrException(
+          ErrorCode.CORRUPT_OBJECT,
+          key + " is encrypted but its key envelope " + envelopeKey(key) + " is missing",
+          "restore the envelope from a bucket version; without it the object cannot be opened", e);
+    } catch (IOException e) {
+      throw new PitrException(ErrorCode.STORAGE_UNAVAILABLE, "cannot read " + envelopeKey(key) + ": " + e.getMessage(), "run the command again", e);
+    }
+    try {
+      return keyring.unwrap(envelope, recorded);
+    } catch (WrongKeyException e) {
+      throw new WrongKeyException(key + ": " + e.getMessage());
+    }
+  }
+
+  /**
+   * Reads its source to the very end when the reader reaches the end, so that checks which run at the end of a
+   * stream (the encryption's integrity code, trailing zstd frames) run before the reader sees end of data.
+   */
+  private static final class Drained extends FilterInputStream {
+    private final InputStream source;
+
+    Drained(InputStream in, InputStream source) {
+      super(in);
+      this.source = source;
+    }
+
+    @Override
+    public int read() throws IOException {
+      byte[] one = new byte[1];
+      int n;
+      while ((n = read(one, 0, 1)) == 0) {
+        // a filter may return 0 bytes; read again
+      }
+      return n < 0 ? -1 : one[0] & 0xff;
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) throws IOException {
+      int n = in.read(b, off, len);
+      if (n < 0) {
+        byte[] rest = new byte[8192];
+        while (source.read(rest) >= 0) {
+          // nothing should follow; reading it runs the end-of-stream checks
+        }
+      }
+      return n;
+    }
+  }
+}

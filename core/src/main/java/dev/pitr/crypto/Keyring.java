@@ -1,0 +1,87 @@
+package dev.pitr.crypto;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The key-encryption keys one host holds: the current key, which wraps the data key of every new object, and retired
+ * keys, which only open the envelopes of objects written before a rotation. An empty keyring writes plain (compressed
+ * only) objects.
+ */
+public final class Keyring {
+
+  private static final Keyring NONE = new Keyring(null, List.of());
+
+  private final KeyWrapper current;
+  private final Map<String, KeyWrapper> byId = new LinkedHashMap<>();
+
+  private Keyring(KeyWrapper current, List<KeyWrapper> retired) {
+    this.current = current;
+    if (current != null) {
+      byId.put(current.keyId(), current);
+    }
+    for (KeyWrapper w : retired) {
+      byId.putIfAbsent(w.keyId(), w);
+    }
+  }
+
+  /** No encryption: objects are written compressed only; encrypted objects cannot be read. */
+  public static Keyring none() {
+    return NONE;
+  }
+
+  public static Keyring of(KeyWrapper current, List<KeyWrapper> retired) {
+    if (current == null) {
+      throw new IllegalArgumentException("a keyring needs a current key");
+    }
+    return new Keyring(current, retired);
+  }
+
+  /** The key new data keys are wrapped with; empty when objects are written unencrypted. */
+  public Optional<KeyWrapper> current() {
+    return Optional.ofNullable(current);
+  }
+
+  /** Every key id this host holds, the current one first. */
+  public List<String> keyIds() {
+    return new ArrayList<>(byId.keySet());
+  }
+
+  /** True when {@code keyId} is a key this host holds but no longer writes with. */
+  public boolean isRetired(String keyId) {
+    return byId.containsKey(keyId) && (current == null || !current.keyId().equals(keyId));
+  }
+
+  /**
+   * Opens an envelope. The key named {@code hintKeyId} (as recorded beside the envelope; may be null or stale) is
+   * tried first, then every other key held.
+   *
+   * @throws WrongKeyException when no key held opens it, naming the keys tried
+   */
+  public DataKey unwrap(byte[] envelope, String hintKeyId) {
+    if (byId.isEmpty()) {
+      throw new WrongKeyException(
+          "the object is encrypted" + (hintKeyId == null ? "" : " (key " + hintKeyId + ")") + " and no encryption key is configured");
+    }
+    List<KeyWrapper> order = new ArrayList<>();
+    if (hintKeyId != null && byId.containsKey(hintKeyId)) {
+      order.add(byId.get(hintKeyId));
+    }
+    byId.values().stream().filter(w -> !order.contains(w)).forEach(order::add);
+    List<String> reasons = new ArrayList<>();
+    for (KeyWrapper w : order) {
+      try {
+        return w.unwrap(envelope);
+      } catch (WrongKeyException e) {
+        reasons.add(e.getMessage());
+      }
+    }
+    throw new WrongKeyException(
+        "no configured key opens the envelope"
+            + (hintKeyId == null ? "" : " (it was made with " + hintKeyId + ")")
+            + "; tried " + String.join(", ", byId.keySet()) + ": " + String.join("; ", reasons));
+  }
+}
