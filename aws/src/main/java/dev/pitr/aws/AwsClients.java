@@ -15,6 +15,7 @@ import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.retries.api.BackoffStrategy;
 import software.amazon.awssdk.retries.api.RetryStrategy;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+import software.amazon.awssdk.services.kms.KmsClient;
 import software.amazon.awssdk.services.s3.S3Client;
 
 /**
@@ -76,6 +77,19 @@ public final class AwsClients {
   public static DynamoDbClient dynamoDb(Settings s) {
     var b =
         DynamoDbClient.builder()
+            .httpClientBuilder(http(s))
+            .region(Region.of(s.region()))
+            .credentialsProvider(credentials(s))
+            .overrideConfiguration(override(s));
+    if (s.endpoint() != null) {
+      b.endpointOverride(s.endpoint());
+    }
+    return b.build();
+  }
+
+  public static KmsClient kms(Settings s) {
+    var b =
+        KmsClient.builder()
             .httpClientBuilder(http(s))
             .region(Region.of(s.region()))
             .credentialsProvider(credentials(s))
