@@ -47,7 +47,24 @@ public final class ArchiveFixture implements AutoCloseable {
     AWS
   }
 
+  /** How the archive is encrypted; each mode's key material is made for the fixture under {@code keys/}. */
+  public enum Encryption {
+    NONE,
+    /** A 256-bit key file, as {@code pitr keys generate} writes it. */
+    KEY_FILE,
+    /** A passphrase in a file, stretched with Argon2id. */
+    PASSPHRASE,
+    /**
+     * An OpenPGP key pair made by gpg: the configuration holds only the public key, as on an archiver host; commands
+     * a restore host runs get the secret key through {@code PITR_ENCRYPTION_SECRET_KEY}.
+     */
+    PUBLIC_KEY
+  }
+
   public final Backend backend;
+  public final Encryption encryption;
+  /** The environment of commands that run on the restore host. */
+  public final Map<String, String> restoreEnv = new java.util.HashMap<>();
   private S3ProxyServer s3;
   private DynamoDbLocalServer dynamo;
 
@@ -56,7 +73,12 @@ public final class ArchiveFixture implements AutoCloseable {
   }
 
   public ArchiveFixture(String name, Backend backend) {
+    this(name, backend, Encryption.NONE);
+  }
+
+  public ArchiveFixture(String name, Backend backend, Encryption encryption) {
     this.backend = backend;
+    this.encryption = encryption;
     try {
       base = Files.createTempDirectory(Path.of("/tmp"), "pitr-it-" + name + "-");
       Files.setPosixFilePermissions(base, PosixFilePermissions.fromString("rwxr-xr-x"));
@@ -70,6 +92,7 @@ public final class ArchiveFixture implements AutoCloseable {
           "primary:\n  host: 127.0.0.1\n  port: " + port + "\n  user: postgres\n"
               + "wal:\n  spool_dir: spool\n  poll_millis: 100\n"
               + repositoryYaml()
+              + encryptionYaml()
               + "snapshot:\n  wal_timeout_seconds: 120\n"
               + "restore:\n  pitr_command: '" + RestoreService.pitrCommand(jar) + "'\n");
     } catch (IOException e) {
@@ -93,6 +116,53 @@ public final class ArchiveFixture implements AutoCloseable {
         + "  cluster: '" + primary.queryOne("SELECT system_identifier FROM pg_control_system()") + "'\n"
         + "aws:\n  access_key_id: " + S3ProxyServer.ACCESS_KEY + "\n  secret_access_key: " + S3ProxyServer.SECRET_KEY
         + "\n";
+  }
+
+  private String encryptionYaml() throws IOException {
+    if (encryption == Encryption.NONE) {
+      return "";
+    }
+    Path keys = Files.createDirectories(base.resolve("keys"));
+    switch (encryption) {
+      case KEY_FILE:
+        assertEquals(0, Cli.run(Map.of(), "keys", "generate", "--out", keys.resolve("kek.hex").toString()).exitCode());
+        return "encryption:\n  mode: key-file\n  key_file: keys/kek.hex\n";
+      case PASSPHRASE:
+        Files.writeString(keys.resolve("passphrase"), "correct horse battery staple\n");
+        return "encryption:\n  mode: passphrase\n  passphrase_file: keys/passphrase\n";
+      case PUBLIC_KEY:
+        Path home = Files.createDirectories(keys.resolve("gnupg"));
+        Files.setPosixFilePermissions(home, PosixFilePermissions.fromString("rwx------"));
+        gpg(home, "--quick-gen-key", "pitr restore host <restore@example.invalid>", "ed25519", "sign", "never");
+        String fpr = gpg(home, "--list-keys", "--with-colons").lines().filter(l -> l.startsWith("fpr:")).findFirst()
+            .orElseThrow().split(":")[9];
+        gpg(home, "--quick-add-key", fpr, "cv25519", "encr", "never");
+        Files.writeString(keys.resolve("public.asc"), gpg(home, "--export", "--armor"));
+        Files.writeString(keys.resolve("secret.asc"), gpg(home, "--export-secret-keys", "--armor"));
+        restoreEnv.put("PITR_ENCRYPTION_SECRET_KEY", keys.resolve("secret.asc").toString());
+        return "encryption:\n  mode: public-key\n  public_key: keys/public.asc\n";
+      default:
+        throw new IllegalStateException();
+    }
+  }
+
+  /** Runs gpg with its own home directory, no passphrase, and returns its output. */
+  public static String gpg(Path home, String... args) {
+    List<String> cmd = new java.util.ArrayList<>(List.of("gpg", "--homedir", home.toString(), "--batch", "--quiet",
+        "--pinentry-mode", "loopback", "--passphrase", ""));
+    cmd.addAll(List.of(args));
+    try {
+      Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+      p.getOutputStream().close();
+      String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+      assertEquals(0, p.waitFor(), () -> String.join(" ", cmd));
+      return out;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
   }
 
   /** Points the configuration at other endpoints (fault proxies) with a short request timeout. */
@@ -121,12 +191,15 @@ public final class ArchiveFixture implements AutoCloseable {
     return Repository.open(config(), backend == Backend.LOCAL && Files.exists(base.resolve("catalog.db")));
   }
 
+  /**
+   * Runs a command in-process. Commands of the archiver host (init, check, snapshot, and wal other than fetch) get
+   * no extra environment; every other command runs as on the restore host, with {@link #restoreEnv}.
+   */
   public Cli.Run cli(String... args) {
-    String[] all = new String[args.length + 2];
-    all[0] = "--config";
-    all[1] = configFile.toString();
-    System.arraycopy(args, 0, all, 2, args.length);
-    return Cli.run(Map.of(), all);
+    boolean archiverHost =
+        java.util.Set.of("init", "check", "snapshot").contains(args[0])
+            || (args[0].equals("wal") && args.length > 1 && !args[1].equals("fetch"));
+    return cliWithEnv(archiverHost ? Map.of() : restoreEnv, args);
   }
 
   /** Runs a command with {@code PITR_*} environment overrides. */

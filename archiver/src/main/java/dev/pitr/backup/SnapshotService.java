@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.pitr.catalog.ObjectDescriptions;
 import dev.pitr.catalog.SnapshotId;
 import dev.pitr.catalog.SnapshotRecord;
+import dev.pitr.codec.ObjectCodec;
 import dev.pitr.codec.Sha256;
 import dev.pitr.config.Repository;
 import dev.pitr.error.ErrorCode;
@@ -81,17 +82,16 @@ public final class SnapshotService {
       // pg_basebackup reads nothing from stdin
     }
     CompletableFuture<String> stderr = readAsync(p.getErrorStream());
-    long stored;
+    ObjectCodec.Stored stored;
     try {
       stored =
-          repo.storage()
+          repo.codec()
               .put(
+                  repo.storage(),
                   key,
                   Map.of(ObjectDescriptions.KIND, "snapshot", "pitr-snapshot-id", id.value()),
                   out -> {
-                    try (OutputStream z = repo.zstd().compress(out)) {
-                      streamTar(sha.wrap(p.getInputStream()), z, captured);
-                    }
+                    streamTar(sha.wrap(p.getInputStream()), out, captured);
                     int rc = waitFor(p);
                     if (rc != 0) {
                       throw new IOException("pg_basebackup exited with " + rc + ": " + stderr.join().strip());
@@ -113,9 +113,10 @@ public final class SnapshotService {
     SnapshotRecord rec =
         new SnapshotRecord(
             id, label, SnapshotRecord.Status.RUNNING, bl.timeline(), bl.startLsn(), stopLsn, started, stopped,
-            first.fileName(), last.fileName(), sha.bytes(), stored, sha.hex(), key, null, captured.manifest, "retained");
+            first.fileName(), last.fileName(), sha.bytes(), stored.storedSize(), sha.hex(), key, stored.keyId(),
+            captured.manifest, "retained");
     repo.catalog().createSnapshot(rec);
-    log("snapshot " + id + ": " + sha.bytes() + " bytes stored as " + stored + "; waiting for WAL " + first + ".." + last);
+    log("snapshot " + id + ": " + sha.bytes() + " bytes stored as " + stored.storedSize() + "; waiting for WAL " + first + ".." + last);
     try {
       awaitWal(first, last);
     } catch (PitrException e) {
@@ -125,8 +126,8 @@ public final class SnapshotService {
     SnapshotRecord done = rec.withStatus(SnapshotRecord.Status.COMPLETE);
     // the sidecar first: a catalog that calls the snapshot complete can always be rebuilt to say so again
     byte[] manifest = ObjectDescriptions.snapshotManifest(done);
-    repo.storage().put(
-        ObjectDescriptions.snapshotManifestKey(id), Map.of(ObjectDescriptions.KIND, "snapshot-manifest"),
+    repo.codec().put(
+        repo.storage(), ObjectDescriptions.snapshotManifestKey(id), Map.of(ObjectDescriptions.KIND, "snapshot-manifest"),
         out -> out.write(manifest));
     repo.catalog().updateSnapshot(done);
     log("snapshot " + id + " complete: start " + bl.startLsn() + ", stop " + stopLsn + " on timeline " + bl.timeline());

@@ -1,5 +1,6 @@
 package dev.pitr.catalog;
 
+import dev.pitr.codec.ObjectCodec;
 import dev.pitr.codec.Sha256;
 import dev.pitr.config.Repository;
 import dev.pitr.error.ErrorCode;
@@ -11,7 +12,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.PrintWriter;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -44,6 +44,7 @@ public final class CatalogRebuilder {
     int snapshots = 0;
     List<String> conflicts = new ArrayList<>();
     List<String> keys = storage.list("wal/");
+    // an encrypted object's key id is read from its envelope: rotation rewrites envelopes, never bodies
     // histories first, as when shipping: a timeline's history precedes its segments
     List<String> ordered = new ArrayList<>(keys.stream().filter(k -> k.endsWith(".history.zst")).toList());
     keys.stream().filter(k -> !k.endsWith(".history.zst")).forEach(ordered::add);
@@ -65,7 +66,13 @@ public final class CatalogRebuilder {
       if (!key.endsWith("/manifest.json")) {
         continue;
       }
-      SnapshotRecord s = ObjectDescriptions.snapshotRecord(key, read(key));
+      SnapshotRecord m = ObjectDescriptions.snapshotRecord(key, read(key));
+      String keyId = envelopeKeyId(m.storageKey());
+      SnapshotRecord s =
+          new SnapshotRecord(
+              m.id(), m.label(), m.status(), m.timeline(), m.startLsn(), m.stopLsn(), m.startTime(), m.stopTime(),
+              m.firstSegment(), m.lastSegment(), m.plainSize(), m.storedSize(), m.sha256(), m.storageKey(),
+              keyId != null ? keyId : m.keyId(), m.backupManifest(), m.retention());
       if (catalog.snapshot(s.id()).isPresent()) {
         present++;
         continue;
@@ -83,7 +90,14 @@ public final class CatalogRebuilder {
     Map<String, String> meta = repo.storage().metadata(key);
     long stored = repo.storage().stat(key).orElseThrow();
     if (meta.containsKey(ObjectDescriptions.KIND)) {
-      return ObjectDescriptions.segmentRecord(key, stored, meta);
+      SegmentRecord r = ObjectDescriptions.segmentRecord(key, stored, meta);
+      if (meta.containsKey(ObjectCodec.ENCRYPTION)) {
+        String keyId = envelopeKeyId(key);
+        return new SegmentRecord(
+            r.name(), r.plainSize(), r.storedSize(), r.sha256(), r.storageKey(), keyId, r.archivedAt(), r.firstCommit(),
+            r.lastCommit());
+      }
+      return r;
     }
     String name = key.substring(key.lastIndexOf('/') + 1).replace(".zst", "");
     if (!SegmentName.isSegmentFileName(name)) {
@@ -93,7 +107,7 @@ public final class CatalogRebuilder {
     }
     Sha256 sha = new Sha256();
     long plain;
-    try (InputStream in = sha.wrap(repo.zstd().decompress(repo.storage().open(key)))) {
+    try (InputStream in = sha.wrap(repo.codec().open(repo.storage(), key, false))) {
       plain = in.transferTo(OutputStream.nullOutputStream());
     } catch (IOException e) {
       throw new PitrException(ErrorCode.CORRUPT_OBJECT, key + " cannot be decoded: " + e.getMessage(), "inspect it", e);
@@ -105,7 +119,7 @@ public final class CatalogRebuilder {
   private HistoryRecord history(String key) {
     Map<String, String> meta = repo.storage().metadata(key);
     byte[] content;
-    try (InputStream in = repo.zstd().decompress(repo.storage().open(key))) {
+    try (InputStream in = repo.codec().open(repo.storage(), key, false)) {
       content = in.readAllBytes();
     } catch (IOException e) {
       throw new PitrException(ErrorCode.CORRUPT_OBJECT, key + " cannot be decoded: " + e.getMessage(), "inspect it", e);
@@ -129,11 +143,24 @@ public final class CatalogRebuilder {
         java.time.Instant.now());
   }
 
+  /** A snapshot manifest: JSON, compressed and encrypted like every other object (early ones are plain JSON). */
   private byte[] read(String key) {
-    try (InputStream in = repo.storage().open(key)) {
-      return in.readAllBytes();
+    try (InputStream raw = repo.storage().open(key)) {
+      byte[] b = raw.readAllBytes();
+      if (b.length > 0 && b[0] == '{') {
+        return b;
+      }
+      try (InputStream in = repo.codec().open(repo.storage(), key, false)) {
+        return in.readAllBytes();
+      }
     } catch (IOException e) {
-      throw new UncheckedIOException(e);
+      throw new PitrException(ErrorCode.CORRUPT_OBJECT, key + " cannot be decoded: " + e.getMessage(), "inspect it", e);
     }
+  }
+
+  /** The key id of an encrypted object, from its envelope (which a rotation rewrites); null for a plain object. */
+  private String envelopeKeyId(String key) {
+    String env = ObjectCodec.envelopeKey(key);
+    return repo.storage().stat(env).isPresent() ? repo.storage().metadata(env).get(ObjectCodec.KEY_ID) : null;
   }
 }

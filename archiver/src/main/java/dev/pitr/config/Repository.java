@@ -4,7 +4,9 @@ import dev.pitr.aws.AwsClients;
 import dev.pitr.catalog.Catalog;
 import dev.pitr.catalog.DynamoDbCatalog;
 import dev.pitr.catalog.SqliteCatalog;
+import dev.pitr.codec.ObjectCodec;
 import dev.pitr.codec.Zstd;
+import dev.pitr.crypto.Keyring;
 import dev.pitr.error.ErrorCode;
 import dev.pitr.error.PitrException;
 import dev.pitr.storage.LocalStorage;
@@ -23,17 +25,22 @@ public final class Repository implements AutoCloseable {
 
   private final Storage storage;
   private final Catalog catalog;
-  private final Zstd zstd;
+  private final ObjectCodec codec;
   private final List<AutoCloseable> clients;
 
+  /** An unencrypted repository. */
   public Repository(Storage storage, Catalog catalog, Zstd zstd) {
-    this(storage, catalog, zstd, List.of());
+    this(storage, catalog, new ObjectCodec(zstd, Keyring.none()), List.of());
   }
 
-  private Repository(Storage storage, Catalog catalog, Zstd zstd, List<AutoCloseable> clients) {
+  public Repository(Storage storage, Catalog catalog, ObjectCodec codec) {
+    this(storage, catalog, codec, List.of());
+  }
+
+  private Repository(Storage storage, Catalog catalog, ObjectCodec codec, List<AutoCloseable> clients) {
     this.storage = storage;
     this.catalog = catalog;
-    this.zstd = zstd;
+    this.codec = codec;
     this.clients = clients;
   }
 
@@ -46,8 +53,9 @@ public final class Repository implements AutoCloseable {
     }
     List<AutoCloseable> clients = new ArrayList<>();
     Storage storage = openStorage(config, clients);
+    Keyring keyring = KeyringConfig.load(config, storage, !readOnly, clients);
     Catalog catalog = openCatalog(config, readOnly, clients);
-    return new Repository(storage, catalog, new Zstd(level), clients);
+    return new Repository(storage, catalog, new ObjectCodec(new Zstd(level), keyring), clients);
   }
 
   private static Storage openStorage(Config config, List<AutoCloseable> clients) {
@@ -154,8 +162,9 @@ public final class Repository implements AutoCloseable {
     return catalog;
   }
 
-  public Zstd zstd() {
-    return zstd;
+  /** How bodies are compressed, encrypted, stored and read back. */
+  public ObjectCodec codec() {
+    return codec;
   }
 
   @Override

@@ -297,7 +297,7 @@ public final class Benchmarks {
       long segments = repo.catalog().allSegments().size();
       Path plain = Files.createDirectories(base.resolve("plain-wal"));
       for (var r : repo.catalog().allSegments()) {
-        try (var in = repo.zstd().decompress(repo.storage().open(r.storageKey()))) {
+        try (var in = repo.codec().open(repo.storage(), r.storageKey(), r.keyId() != null)) {
           Files.copy(in, plain.resolve(r.name().fileName()));
         }
       }

@@ -323,8 +323,7 @@ public final class RestoreService {
 
   private void laySnapshotDown(SnapshotRecord snap, Path dir) {
     Sha256 sha = new Sha256();
-    try (InputStream raw = repo.storage().open(snap.storageKey());
-        InputStream plain = sha.wrap(repo.zstd().decompress(raw))) {
+    try (InputStream plain = sha.wrap(repo.codec().open(repo.storage(), snap.storageKey(), snap.keyId() != null))) {
       long files = TarExtractor.extract(plain, dir);
       log("laid down " + files + " files");
     } catch (IOException e) {
@@ -365,6 +364,7 @@ public final class RestoreService {
     if (config.require(Key.CATALOG_TYPE).equals("sqlite")) {
       keys.put(Key.CATALOG_PATH, config.catalogPath().toString());
     }
+    keys.putAll(keysForRestoreCommand(dir));
     String section = "";
     for (Map.Entry<Key, String> e : keys.entrySet()) {
       String[] parts = e.getKey().path().split("\\.", 2);
@@ -400,7 +400,7 @@ public final class RestoreService {
     try {
       Files.writeString(fetchConfig, yaml, StandardCharsets.UTF_8);
       // it may hold aws.secret_access_key; the data directory's owner is the only reader it needs
-      Files.setPosixFilePermissions(fetchConfig, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+      Files.setPosixFilePermissions(fetchConfig, PosixFilePermissions.fromString("rw-------"));
       Files.writeString(dir.resolve("postgresql.auto.conf"), conf.toString(), StandardCharsets.UTF_8,
           StandardOpenOption.CREATE, StandardOpenOption.APPEND);
       Files.deleteIfExists(dir.resolve("standby.signal"));
@@ -409,6 +409,64 @@ public final class RestoreService {
     } catch (IOException e) {
       throw new PitrException(ErrorCode.LOCAL_IO, "cannot write recovery settings: " + e.getMessage(), "check permissions", e);
     }
+  }
+
+  /** Key files, by {@code encryption.*} key, that restore_command needs a copy of. */
+  private static final List<Key> KEY_FILES =
+      List.of(Key.ENCRYPTION_KEY_FILE, Key.ENCRYPTION_PASSPHRASE_FILE, Key.ENCRYPTION_PUBLIC_KEY, Key.ENCRYPTION_SECRET_KEY,
+          Key.ENCRYPTION_RETIRED_KEY_FILES, Key.ENCRYPTION_RETIRED_PASSPHRASE_FILES, Key.ENCRYPTION_RETIRED_SECRET_KEYS);
+
+  /**
+   * The {@code encryption.*} settings for restore_command. It runs as the server's OS user, which may not read the
+   * operator's key files, so they are copied into {@code pitr-keys/} in the data directory (mode 0600, handed to
+   * that user with the rest); a passphrase given inline or in the environment is written there as a file.
+   */
+  private Map<Key, String> keysForRestoreCommand(Path dir) {
+    Map<Key, String> out = new java.util.EnumMap<>(Key.class);
+    Map<Key, String> enc = config.section("encryption");
+    if (enc.getOrDefault(Key.ENCRYPTION_MODE, "none").equals("none") && enc.keySet().stream().noneMatch(KEY_FILES::contains)) {
+      return out;
+    }
+    Path keyDir = dir.resolve("pitr-keys");
+    try {
+      Files.createDirectories(keyDir);
+      Files.setPosixFilePermissions(keyDir, PosixFilePermissions.fromString("rwx------"));
+      int n = 0;
+      for (Map.Entry<Key, String> e : enc.entrySet()) {
+        Key k = e.getKey();
+        if (k == Key.ENCRYPTION_PASSPHRASE) {
+          out.put(Key.ENCRYPTION_PASSPHRASE_FILE, secretFile(keyDir.resolve("passphrase"), e.getValue() + "\n").toString());
+        } else if (KEY_FILES.contains(k)) {
+          List<String> copies = new ArrayList<>();
+          for (String part : e.getValue().split(",")) {
+            if (part.isBlank()) {
+              continue;
+            }
+            Path src = config.file().getParent().resolve(part.strip()).normalize();
+            Path copy = keyDir.resolve((n++) + "-" + src.getFileName());
+            Files.copy(src, copy);
+            Files.setPosixFilePermissions(copy, PosixFilePermissions.fromString("rw-------"));
+            copies.add(copy.toString());
+          }
+          out.put(k, String.join(",", copies));
+        } else {
+          out.put(k, e.getValue());
+        }
+      }
+    } catch (IOException e) {
+      throw new PitrException(
+          ErrorCode.LOCAL_IO, "cannot copy the encryption keys for restore_command: " + e.getMessage(),
+          "check that the files under encryption.* exist and are readable", e);
+    }
+    return out;
+  }
+
+  private static Path secretFile(Path p, String content) throws IOException {
+    Files.deleteIfExists(p);
+    Files.createFile(p, PosixFilePermissions.asFileAttribute(
+        PosixFilePermissions.fromString("rw-------")));
+    Files.writeString(p, content, StandardCharsets.UTF_8);
+    return p;
   }
 
   private static String quoteYaml(String v) {

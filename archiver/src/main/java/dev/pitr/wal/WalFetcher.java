@@ -43,17 +43,20 @@ public final class WalFetcher {
     String key;
     String expectedSha;
     long expectedSize;
+    boolean encrypted;
     if (SegmentName.isSegmentFileName(fileName)) {
       SegmentRecord r = repo.catalog().segment(fileName).orElseThrow(() -> notInArchive(fileName));
       key = r.storageKey();
       expectedSha = r.sha256();
       expectedSize = r.plainSize();
+      encrypted = r.keyId() != null;
     } else if (TimelineHistory.isHistoryFileName(fileName)) {
       TimelineId tli = TimelineId.parseHex(fileName.substring(0, 8));
       HistoryRecord h = repo.catalog().history(tli).orElseThrow(() -> notInArchive(fileName));
       key = h.storageKey();
       expectedSha = h.sha256();
       expectedSize = -1;
+      encrypted = false;
     } else {
       // .backup files and .partial segments are never archived; saying so ends the archive for this name only
       throw notInArchive(fileName);
@@ -61,8 +64,7 @@ public final class WalFetcher {
     Path temp = dest.resolveSibling(".pitr-fetch-" + dest.getFileName() + "-" + ProcessHandle.current().pid());
     try {
       Sha256 sha = new Sha256();
-      try (InputStream raw = repo.storage().open(key);
-          InputStream in = repo.zstd().decompress(raw);
+      try (InputStream in = repo.codec().open(repo.storage(), key, encrypted);
           FileChannel ch =
               FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
         OutputStream out = sha.wrap(Channels.newOutputStream(ch));
@@ -78,7 +80,7 @@ public final class WalFetcher {
       } catch (IOException e) {
         throw new PitrException(
             ErrorCode.CORRUPT_OBJECT,
-            "cannot decode " + key + ": " + e.getMessage(),
+            "cannot decode " + key + " (" + fileName + "): " + e.getMessage(),
             "the archived object is damaged; recovery was stopped so that no bad WAL is replayed",
             e);
       }

@@ -4,6 +4,7 @@ import dev.pitr.catalog.Catalog;
 import dev.pitr.catalog.HistoryRecord;
 import dev.pitr.catalog.ObjectDescriptions;
 import dev.pitr.catalog.SegmentRecord;
+import dev.pitr.codec.ObjectCodec;
 import dev.pitr.codec.Sha256;
 import dev.pitr.config.Repository;
 import dev.pitr.error.ErrorCode;
@@ -22,7 +23,8 @@ import java.util.List;
 import java.util.stream.Stream;
 
 /**
- * Ships one WAL file (a complete segment or a timeline history file) into the archive: compress, store, record. The
+ * Ships one WAL file (a complete segment or a timeline history file) into the archive: compress, encrypt when a key
+ * is configured, store, record. The
  * steps are idempotent, so a crash between any two of them is repaired by shipping the same file again; the caller
  * deletes its local copy only after {@link #ship} returns.
  */
@@ -84,7 +86,7 @@ public final class WalShipper {
     var existing = catalog.segment(name);
     if (existing.isPresent()) {
       // verify rather than trust: the same name with other bytes is a conflict, never an overwrite
-      catalog.recordSegment(record(seg, size, existing.get().storedSize(), sha256(file), existing.get().storageKey()));
+      catalog.recordSegment(record(seg, size, existing.get(), sha256(file)));
       return new Shipped(name, Outcome.ALREADY_ARCHIVED, size, existing.get().storedSize());
     }
     String key = WalKeys.segment(seg);
@@ -93,21 +95,23 @@ public final class WalShipper {
     String plainSha = sha256(file);
     Instant archivedAt = clock.instant();
     Sha256 sha = new Sha256();
-    long stored =
-        repo.storage().put(
-            key, ObjectDescriptions.segment(seg, size, plainSha, archivedAt), out -> compressFile(file, sha, out));
+    ObjectCodec.Stored stored =
+        repo.codec().put(
+            repo.storage(), key, ObjectDescriptions.segment(seg, size, plainSha, archivedAt), out -> copyFile(file, sha, out));
     if (!sha.hex().equals(plainSha)) {
       throw new PitrException(
           ErrorCode.LOCAL_IO, name + " changed while it was shipped", "a completed segment must not change; check the spool");
     }
     Catalog.Recorded r =
-        catalog.recordSegment(new SegmentRecord(seg, size, stored, plainSha, key, null, archivedAt, null, null));
+        catalog.recordSegment(
+            new SegmentRecord(seg, size, stored.storedSize(), plainSha, key, stored.keyId(), archivedAt, null, null));
     return new Shipped(
-        name, r == Catalog.Recorded.INSERTED ? Outcome.ARCHIVED : Outcome.ALREADY_ARCHIVED, size, stored);
+        name, r == Catalog.Recorded.INSERTED ? Outcome.ARCHIVED : Outcome.ALREADY_ARCHIVED, size, stored.storedSize());
   }
 
-  private SegmentRecord record(SegmentName seg, long size, long stored, String sha, String key) {
-    return new SegmentRecord(seg, size, stored, sha, key, null, clock.instant(), null, null);
+  private SegmentRecord record(SegmentName seg, long size, SegmentRecord existing, String sha) {
+    return new SegmentRecord(
+        seg, size, existing.storedSize(), sha, existing.storageKey(), existing.keyId(), clock.instant(), null, null);
   }
 
   private Shipped shipHistory(Path file, String name) {
@@ -129,24 +133,16 @@ public final class WalShipper {
     String key = WalKeys.history(tli);
     Instant archivedAt = clock.instant();
     long stored =
-        repo.storage()
-            .put(
-                key,
-                ObjectDescriptions.history(tli, sha, archivedAt),
-                out -> {
-                  try (OutputStream z = repo.zstd().compress(out)) {
-                    z.write(content);
-                  }
-                });
+        repo.codec().put(repo.storage(), key, ObjectDescriptions.history(tli, sha, archivedAt), out -> out.write(content))
+            .storedSize();
     Catalog.Recorded r = repo.catalog().recordHistory(new HistoryRecord(tli, text, sha, key, stored, archivedAt));
     return new Shipped(
         name, r == Catalog.Recorded.INSERTED ? Outcome.ARCHIVED : Outcome.ALREADY_ARCHIVED, content.length, stored);
   }
 
-  private void compressFile(Path file, Sha256 sha, OutputStream out) throws IOException {
-    try (InputStream in = sha.wrap(Files.newInputStream(file));
-        OutputStream z = repo.zstd().compress(out)) {
-      in.transferTo(z);
+  private static void copyFile(Path file, Sha256 sha, OutputStream out) throws IOException {
+    try (InputStream in = sha.wrap(Files.newInputStream(file))) {
+      in.transferTo(out);
     }
   }
 

@@ -32,9 +32,13 @@ class RestoreIT {
   Instant betweenBatches;
   String lsnAfterKept;
 
+  ArchiveFixture fixture() {
+    return new ArchiveFixture("restore", backend());
+  }
+
   @BeforeAll
   void archiveAPrimary() throws Exception {
-    fx = new ArchiveFixture("restore", backend());
+    fx = fixture();
     fx.ok("check", "--fix");
     fx.startCapture();
     fx.primary.execute("CREATE TABLE marker (id int PRIMARY KEY, batch text)");

@@ -91,7 +91,7 @@ class CaptureFaultsIT {
       for (SegmentRecord s : segs) {
         assertEquals(expect++, s.name().segno(), "gap or duplicate at " + s.name());
         Sha256 sha = new Sha256();
-        try (InputStream in = sha.wrap(repo.zstd().decompress(repo.storage().open(s.storageKey())))) {
+        try (InputStream in = sha.wrap(repo.codec().open(repo.storage(), s.storageKey(), s.keyId() != null))) {
           in.transferTo(OutputStream.nullOutputStream());
         }
         assertEquals(s.sha256(), sha.hex(), "checksum of " + s.name());

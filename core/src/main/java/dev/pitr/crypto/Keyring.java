@@ -33,11 +33,9 @@ public final class Keyring {
     return NONE;
   }
 
+  /** A keyring; {@code current} may be null when new objects are written unencrypted but old ones must be read. */
   public static Keyring of(KeyWrapper current, List<KeyWrapper> retired) {
-    if (current == null) {
-      throw new IllegalArgumentException("a keyring needs a current key");
-    }
-    return new Keyring(current, retired);
+    return current == null && retired.isEmpty() ? NONE : new Keyring(current, retired);
   }
 
   /** The key new data keys are wrapped with; empty when objects are written unencrypted. */
