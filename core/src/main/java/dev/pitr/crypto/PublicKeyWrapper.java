@@ -14,16 +14,17 @@ import org.bouncycastle.openpgp.PGPSecretKeyRing;
 import org.bouncycastle.openpgp.PGPUtil;
 import org.bouncycastle.openpgp.jcajce.JcaPGPPublicKeyRingCollection;
 import org.bouncycastle.openpgp.jcajce.JcaPGPSecretKeyRingCollection;
-import org.bouncycastle.openpgp.operator.jcajce.JcaPGPDigestCalculatorProviderBuilder;
-import org.bouncycastle.openpgp.operator.jcajce.JcePBESecretKeyDecryptorBuilder;
-import org.bouncycastle.openpgp.operator.jcajce.JcePublicKeyDataDecryptorFactoryBuilder;
-import org.bouncycastle.openpgp.operator.jcajce.JcePublicKeyKeyEncryptionMethodGenerator;
+import org.bouncycastle.openpgp.operator.bc.BcPBESecretKeyDecryptorBuilder;
+import org.bouncycastle.openpgp.operator.bc.BcPGPDigestCalculatorProvider;
+import org.bouncycastle.openpgp.operator.bc.BcPublicKeyDataDecryptorFactory;
+import org.bouncycastle.openpgp.operator.bc.BcPublicKeyKeyEncryptionMethodGenerator;
 
 /**
  * An OpenPGP key pair as the key-encryption key. The archiver host is given only the public key: it wraps data keys
  * for it and can never unwrap them. The restore host is given the secret key (an export of {@code gpg
  * --export-secret-keys --armor}, optionally passphrase-protected), and {@code gpg --decrypt} opens an envelope with
- * it as well.
+ * it as well. RSA and Curve25519 (gpg's default {@code cv25519}) keys both work: the public-key operations use Bouncy
+ * Castle's own implementations, since the JDK has no OpenPGP X25519 key agreement.
  */
 public final class PublicKeyWrapper implements KeyWrapper {
 
@@ -62,9 +63,7 @@ public final class PublicKeyWrapper implements KeyWrapper {
           PGPSecretKey k = keys.next();
           if (k.getPublicKey().isEncryptionKey() && !k.isPrivateKeyEmpty()) {
             PGPPrivateKey priv =
-                k.extractPrivateKey(
-                    new JcePBESecretKeyDecryptorBuilder(new JcaPGPDigestCalculatorProviderBuilder().build())
-                        .build(passphrase));
+                k.extractPrivateKey(new BcPBESecretKeyDecryptorBuilder(new BcPGPDigestCalculatorProvider()).build(passphrase));
             return new PublicKeyWrapper(k.getPublicKey(), priv);
           }
         }
@@ -82,7 +81,7 @@ public final class PublicKeyWrapper implements KeyWrapper {
 
   @Override
   public byte[] wrap(DataKey key) {
-    return OpenPgpEnvelopes.seal(key, new JcePublicKeyKeyEncryptionMethodGenerator(encryptionKey));
+    return OpenPgpEnvelopes.seal(key, new BcPublicKeyKeyEncryptionMethodGenerator(encryptionKey));
   }
 
   @Override
@@ -94,7 +93,7 @@ public final class PublicKeyWrapper implements KeyWrapper {
     for (Object o : OpenPgpEnvelopes.parse(envelope)) {
       if (o instanceof PGPPublicKeyEncryptedData pk && pk.getKeyIdentifier().matches(encryptionKey.getKeyIdentifier())) {
         try {
-          return OpenPgpEnvelopes.open(pk, pk.getDataStream(new JcePublicKeyDataDecryptorFactoryBuilder().build(privateKey)));
+          return OpenPgpEnvelopes.open(pk, pk.getDataStream(new BcPublicKeyDataDecryptorFactory(privateKey)));
         } catch (PGPException e) {
           throw new WrongKeyException("cannot open the key envelope with " + keyId() + ": " + e.getMessage());
         }
