@@ -1,0 +1,249 @@
+package dev.pitr.crypto;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.pitr.ArchiveFixture;
+import dev.pitr.catalog.SegmentRecord;
+import dev.pitr.cli.Cli;
+import dev.pitr.codec.ObjectCodec;
+import dev.pitr.codec.Sha256;
+import dev.pitr.config.Repository;
+import dev.pitr.postgres.LocalCluster;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+
+/**
+ * An encrypted archive of a real PostgreSQL 15 primary, damaged on purpose: a flipped byte, a truncation, two
+ * segments' bodies swapped and a wrong key must each make {@code wal fetch} and {@code restore} refuse, naming the
+ * object, with nothing handed to PostgreSQL. Then the key is rotated while WAL keeps arriving, and restores cross the
+ * boundary.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class EncryptedArchiveIT {
+
+  ArchiveFixture fx;
+  SegmentRecord first;
+  SegmentRecord second;
+
+  @BeforeAll
+  void archiveAPrimary() throws Exception {
+    fx = new ArchiveFixture("encrypted", ArchiveFixture.Backend.LOCAL, ArchiveFixture.Encryption.KEY_FILE);
+    fx.ok("check", "--fix");
+    fx.startCapture();
+    fx.primary.execute("CREATE TABLE marker (id int PRIMARY KEY)");
+    insert(1, 50);
+    fx.ok("snapshot", "create", "--label", "enc");
+    insert(51, 100);
+    fx.switchAndAwaitArchived();
+    try (Repository repo = fx.repository()) {
+      var snap = repo.catalog().snapshots().get(0);
+      first = repo.catalog().segment(snap.firstSegment()).orElseThrow();
+      List<SegmentRecord> all = repo.catalog().allSegments();
+      second = all.get(all.indexOf(first) + 1);
+    }
+  }
+
+  @AfterAll
+  void tearDown() throws Exception {
+    if (fx != null) {
+      fx.close();
+    }
+  }
+
+  private void insert(int from, int to) {
+    fx.primary.execute("INSERT INTO marker SELECT generate_series(" + from + ", " + to + ")");
+  }
+
+  private Path body(SegmentRecord s) {
+    return fx.base.resolve("repo").resolve(s.storageKey());
+  }
+
+  /** {@code wal fetch} of the damaged segment exits above 125 naming the object, and writes nothing. */
+  private void fetchRefuses(SegmentRecord s, int exitCode, Map<String, String> env) {
+    Path out = fx.base.resolve("fetched-" + s.name().fileName());
+    Cli.Run r = fx.cliWithEnv(env, "wal", "fetch", s.name().fileName(), out.toString());
+    assertEquals(exitCode, r.exitCode(), r.toString());
+    assertTrue(r.err().contains(s.storageKey()), r.toString());
+    assertFalse(Files.exists(out));
+  }
+
+  /** A restore fails naming the object, and PostgreSQL's pg_wal never holds the damaged segment. */
+  private void restoreRefuses(String object, String segmentName, Map<String, String> env) throws Exception {
+    Path dir = fx.newTargetDir();
+    Cli.Run r =
+        fx.cliWithEnv(env, "restore", "--latest", "--target-dir", dir.toString(), "--port", "" + LocalCluster.freePort());
+    assertNotEquals(0, r.exitCode(), r.toString());
+    assertTrue(r.err().contains(object), r.toString());
+    if (Files.isDirectory(dir.resolve("pg_wal"))) {
+      try (Stream<Path> s = Files.list(dir.resolve("pg_wal"))) {
+        Set<String> names = s.map(p -> p.getFileName().toString()).collect(Collectors.toSet());
+        assertFalse(names.contains(segmentName) || names.contains("RECOVERYXLOG"), names.toString());
+      }
+    }
+  }
+
+  private void withBody(SegmentRecord s, byte[] damaged, ThrowingRunnable test) throws Exception {
+    Path p = body(s);
+    byte[] good = Files.readAllBytes(p);
+    Files.write(p, damaged);
+    try {
+      test.run();
+    } finally {
+      Files.write(p, good);
+    }
+  }
+
+  interface ThrowingRunnable {
+    void run() throws Exception;
+  }
+
+  @Test
+  @Order(1)
+  void aFlippedByteIsRefused() throws Exception {
+    byte[] bad = Files.readAllBytes(body(first));
+    bad[bad.length / 2] ^= 0x01;
+    withBody(first, bad, () -> {
+      fetchRefuses(first, 142, fx.restoreEnv);
+      restoreRefuses(first.storageKey(), first.name().fileName(), fx.restoreEnv);
+    });
+  }
+
+  @Test
+  @Order(2)
+  void aTruncatedObjectIsRefused() throws Exception {
+    byte[] good = Files.readAllBytes(body(first));
+    withBody(first, Arrays.copyOf(good, good.length - 100), () -> {
+      fetchRefuses(first, 142, fx.restoreEnv);
+      restoreRefuses(first.storageKey(), first.name().fileName(), fx.restoreEnv);
+    });
+  }
+
+  @Test
+  @Order(3)
+  void swappedBodiesAreRefused() throws Exception {
+    byte[] a = Files.readAllBytes(body(first));
+    byte[] b = Files.readAllBytes(body(second));
+    withBody(first, b, () -> withBody(second, a, () -> {
+      fetchRefuses(first, 142, fx.restoreEnv);
+      fetchRefuses(second, 142, fx.restoreEnv);
+      restoreRefuses(first.storageKey(), first.name().fileName(), fx.restoreEnv);
+    }));
+  }
+
+  @Test
+  @Order(4)
+  void aWrongKeyIsRefused() throws Exception {
+    Path other = fx.base.resolve("keys/other.hex");
+    fx.ok("keys", "generate", "--out", other.toString());
+    Map<String, String> env = Map.of("PITR_ENCRYPTION_KEY_FILE", other.toString());
+    fetchRefuses(first, 149, env);
+    String snapshotKey;
+    try (Repository repo = fx.repository()) {
+      snapshotKey = repo.catalog().snapshots().get(0).storageKey();
+    }
+    restoreRefuses(snapshotKey, first.name().fileName(), env);
+  }
+
+  @Test
+  @Order(5)
+  void theUndamagedArchiveStillRestores() {
+    Path dir = fx.newTargetDir();
+    int port = LocalCluster.freePort();
+    fx.ok("restore", "--latest", "--target-dir", dir.toString(), "--port", "" + port);
+    assertEquals("100", fx.restoredServer(dir, port).queryOne("SELECT count(*) FROM marker"));
+  }
+
+  private Set<String> listedByCheck() {
+    Cli.Run r = fx.ok("keys", "check");
+    return r.out().lines().filter(l -> l.contains("\t")).map(l -> l.substring(0, l.indexOf('\t')))
+        .collect(Collectors.toCollection(TreeSet::new));
+  }
+
+  private Set<String> encryptedObjects() {
+    try (Repository repo = fx.repository()) {
+      Set<String> out = new TreeSet<>();
+      for (String k : repo.storage().list(ObjectCodec.ENVELOPE_PREFIX)) {
+        out.add(k.substring(ObjectCodec.ENVELOPE_PREFIX.length()));
+      }
+      return out;
+    }
+  }
+
+  @Test
+  @Order(10)
+  void rotationKeepsOldObjectsReadableAndRewrapsOnlyTheirEnvelopes() throws Exception {
+    assertEquals(Set.of(), listedByCheck());
+    Set<String> old = encryptedObjects();
+    Map<String, String> bodies = new HashMap<>();
+    for (String k : old) {
+      bodies.put(k, Sha256.of(Files.readAllBytes(fx.base.resolve("repo").resolve(k))));
+    }
+    String oldKeyId = SecretKeyWrapper.fromKey(hex(fx.base.resolve("keys/kek.hex"))).keyId();
+
+    // the new key becomes current; the old one is retired, still held to read what it wrapped
+    fx.ok("keys", "generate", "--out", fx.base.resolve("keys/kek-b.hex").toString());
+    String newKeyId = SecretKeyWrapper.fromKey(hex(fx.base.resolve("keys/kek-b.hex"))).keyId();
+    fx.stopCapture();
+    String yaml = Files.readString(fx.configFile);
+    Files.writeString(
+        fx.configFile,
+        yaml.replace("key_file: keys/kek.hex\n", "key_file: keys/kek-b.hex\n  retired_key_files: keys/kek.hex\n"));
+    fx.startCapture();
+    assertEquals(old, listedByCheck());
+    assertTrue(fx.ok("keys", "check").out().contains(oldKeyId));
+
+    insert(101, 150);
+    fx.switchAndAwaitArchived();
+    Set<String> fresh = new TreeSet<>(encryptedObjects());
+    fresh.removeAll(old);
+    assertFalse(fresh.isEmpty());
+    try (Repository repo = fx.repository()) {
+      for (String k : fresh) {
+        assertEquals(newKeyId, repo.storage().metadata(ObjectCodec.envelopeKey(k)).get(ObjectCodec.KEY_ID), k);
+      }
+    }
+    assertEquals(old, listedByCheck(), "the check lists exactly the objects from before the rotation");
+
+    Path dir = fx.newTargetDir();
+    int port = LocalCluster.freePort();
+    fx.ok("restore", "--latest", "--target-dir", dir.toString(), "--port", "" + port);
+    assertEquals("150", fx.restoredServer(dir, port).queryOne("SELECT count(*) FROM marker"));
+
+    Cli.Run rotated = fx.ok("keys", "rotate");
+    assertTrue(rotated.out().contains(old.size() + " envelopes rewrapped"), rotated.toString());
+    assertEquals(Set.of(), listedByCheck());
+    for (String k : old) {
+      assertEquals(bodies.get(k), Sha256.of(Files.readAllBytes(fx.base.resolve("repo").resolve(k))), k + " body changed");
+    }
+
+    // with the old key gone from the configuration, everything still restores
+    Files.writeString(fx.configFile, Files.readString(fx.configFile).replace("  retired_key_files: keys/kek.hex\n", ""));
+    Path dir2 = fx.newTargetDir();
+    int port2 = LocalCluster.freePort();
+    fx.ok("restore", "--latest", "--target-dir", dir2.toString(), "--port", "" + port2);
+    assertEquals("150", fx.restoredServer(dir2, port2).queryOne("SELECT count(*) FROM marker"));
+  }
+
+  private static byte[] hex(Path p) throws Exception {
+    return java.util.HexFormat.of().parseHex(Files.readString(p).strip());
+  }
+}
