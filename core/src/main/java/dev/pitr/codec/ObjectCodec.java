@@ -85,7 +85,15 @@ public final class ObjectCodec {
     Map<String, String> m = new HashMap<>(metadata);
     m.put(ENCRYPTION, OPENPGP);
     m.put(KEY_ID, kek.keyId());
-    long stored = storage.put(key, m, out -> compress(plain, ObjectCipher.encrypt(out, dk.key())));
+    long stored =
+        storage.put(
+            key,
+            m,
+            out -> {
+              try (OutputStream enc = encryptingStream(out, dk.key())) {
+                plain.writeTo(enc);
+              }
+            });
     return new Stored(stored, kek.keyId());
   }
 
@@ -93,6 +101,39 @@ public final class ObjectCodec {
     try (OutputStream z = zstd.compress(out)) {
       plain.writeTo(z);
     }
+  }
+
+  /**
+   * The encrypted body format as a stream: what is written is compressed on this thread and encrypted on another
+   * (measured: encryption then costs almost no wall time beside compression); closing it finishes both and closes
+   * {@code out}.
+   */
+  public OutputStream encryptingStream(OutputStream out, DataKey key) throws IOException {
+    HandoffOutputStream handoff = new HandoffOutputStream(ObjectCipher.encrypt(out, key));
+    OutputStream z;
+    try {
+      z = zstd.compress(handoff);
+    } catch (IOException | RuntimeException e) {
+      handoff.close();
+      throw e;
+    }
+    return new java.io.FilterOutputStream(z) {
+      @Override
+      public void write(byte[] b, int off, int len) throws IOException {
+        this.out.write(b, off, len);
+      }
+
+      @Override
+      public void close() throws IOException {
+        // no flush first: a zstd flush would end a block early
+        try {
+          this.out.close();
+        } finally {
+          // idempotent; makes sure the other thread ends even when compression failed
+          handoff.close();
+        }
+      }
+    };
   }
 
   /**

@@ -149,6 +149,8 @@ public final class ObjectCipher {
     private final PacketStream out;
     private final Cipher aes;
     private final MessageDigest sha1;
+    /** Reused for the cipher's output, so that encrypting allocates nothing per write. */
+    private byte[] buf = new byte[1 << 16];
 
     EncryptingStream(PacketStream out, Cipher aes) {
       this.out = out;
@@ -168,9 +170,14 @@ public final class ObjectCipher {
     @Override
     public void write(byte[] b, int off, int len) throws IOException {
       sha1.update(b, off, len);
-      byte[] c = aes.update(b, off, len);
-      if (c != null) {
-        out.write(c);
+      if (buf.length < len) {
+        buf = new byte[Math.max(len, 1 << 16)];
+      }
+      try {
+        int n = aes.update(b, off, len, buf, 0);
+        out.write(buf, 0, n);
+      } catch (GeneralSecurityException e) {
+        throw new IOException(e);
       }
     }
 
