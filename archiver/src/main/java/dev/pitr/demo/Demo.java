@@ -54,7 +54,8 @@ public final class Demo {
       for (CheckService.Result r : new CheckService(config).run(true)) {
         out.printf("  %-4s %-22s %s%n", r.ok() ? "ok" : "FAIL", r.name(), r.detail());
       }
-      step("starting WAL capture (pg_receivewal on slot pitr_slot, shipping to " + config.require(Key.STORAGE_PATH) + ")");
+      step("starting WAL capture (pg_receivewal on slot pitr_slot, shipping to " + config.require(Key.STORAGE_PATH)
+          + ", zstd + OpenPGP AES-256 under a per-object key wrapped by " + repo.codec().keyring().current().orElseThrow().keyId() + ")");
       StringWriter captureLog = new StringWriter();
       CaptureService capture =
           new CaptureService(tools, primary.primary(), "pitr_slot", base.resolve("spool"),
@@ -109,6 +110,13 @@ public final class Demo {
     for (Path p : Workspace.unsearchableParents(base)) {
       out.println("note: " + p + " is not searchable by other users; the restore needs the postgres user to reach " + base);
     }
+    // every object the demo archives is encrypted under this key, as 'pitr keys generate' makes one
+    byte[] kek = new byte[32];
+    new java.security.SecureRandom().nextBytes(kek);
+    Path keyFile = Files.createDirectories(base.resolve("keys")).resolve("kek.hex");
+    Files.createFile(keyFile, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+        java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
+    Files.writeString(keyFile, java.util.HexFormat.of().formatHex(kek) + "\n");
   }
 
   private Map<Key, String> settings(int port) {
@@ -117,6 +125,8 @@ public final class Demo {
     m.put(Key.PRIMARY_PORT, Integer.toString(port));
     m.put(Key.STORAGE_PATH, base.resolve("repo").toString());
     m.put(Key.WAL_SPOOL_DIR, base.resolve("spool").toString());
+    m.put(Key.ENCRYPTION_MODE, "key-file");
+    m.put(Key.ENCRYPTION_KEY_FILE, base.resolve("keys/kek.hex").toString());
     // restore_command runs as the postgres user, so it gets its own copy of the jar where that user can read it
     Workspace.pitrCommandCopy(base).ifPresent(c -> m.put(Key.RESTORE_PITR_COMMAND, c));
     return m;
@@ -129,6 +139,7 @@ public final class Demo {
             + "primary:\n  host: 127.0.0.1\n  port: " + port + "\n  user: postgres\n"
             + "wal:\n  spool_dir: " + base.resolve("spool") + "\n"
             + "storage:\n  path: " + base.resolve("repo") + "\n"
+            + "encryption:\n  mode: key-file\n  key_file: " + base.resolve("keys/kek.hex") + "\n"
             + config.get(Key.RESTORE_PITR_COMMAND).map(c -> "restore:\n  pitr_command: '" + c + "'\n").orElse(""));
   }
 

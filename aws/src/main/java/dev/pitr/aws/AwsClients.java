@@ -6,6 +6,8 @@ import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.awscore.client.builder.AwsClientBuilder;
+import software.amazon.awssdk.awscore.client.builder.AwsSyncClientBuilder;
 import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
 import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
 import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
@@ -58,42 +60,29 @@ public final class AwsClients {
   private AwsClients() {}
 
   public static S3Client s3(Settings s) {
-    var b =
+    return configure(
         S3Client.builder()
-            .httpClientBuilder(http(s))
-            .region(Region.of(s.region()))
-            .credentialsProvider(credentials(s))
             .forcePathStyle(s.pathStyle())
             // Content-MD5 is sent by S3Storage itself; the SDK's trailing checksums are not understood by every S3 API
             .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
-            .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED)
-            .overrideConfiguration(override(s));
-    if (s.endpoint() != null) {
-      b.endpointOverride(s.endpoint());
-    }
-    return b.build();
+            .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED),
+        s);
   }
 
   public static DynamoDbClient dynamoDb(Settings s) {
-    var b =
-        DynamoDbClient.builder()
-            .httpClientBuilder(http(s))
-            .region(Region.of(s.region()))
-            .credentialsProvider(credentials(s))
-            .overrideConfiguration(override(s));
-    if (s.endpoint() != null) {
-      b.endpointOverride(s.endpoint());
-    }
-    return b.build();
+    return configure(DynamoDbClient.builder(), s);
   }
 
   public static KmsClient kms(Settings s) {
-    var b =
-        KmsClient.builder()
-            .httpClientBuilder(http(s))
-            .region(Region.of(s.region()))
-            .credentialsProvider(credentials(s))
-            .overrideConfiguration(override(s));
+    return configure(KmsClient.builder(), s);
+  }
+
+  /** What every client shares: the HTTP client, region, credentials, retries, timeouts and endpoint. */
+  private static <B extends AwsClientBuilder<B, C> & AwsSyncClientBuilder<B, C>, C> C configure(B b, Settings s) {
+    b.httpClientBuilder(http(s))
+        .region(Region.of(s.region()))
+        .credentialsProvider(credentials(s))
+        .overrideConfiguration(override(s));
     if (s.endpoint() != null) {
       b.endpointOverride(s.endpoint());
     }
