@@ -1,10 +1,12 @@
 package dev.pitr.crypto;
 
+import dev.pitr.catalog.SnapshotRecord;
 import dev.pitr.codec.ObjectCodec;
 import dev.pitr.config.Repository;
 import dev.pitr.error.ErrorCode;
 import dev.pitr.error.PitrException;
 import dev.pitr.storage.Storage;
+import dev.pitr.wal.SegmentName;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -58,6 +60,8 @@ public final class KeyRotation {
                         "there is no current key to rotate to (encryption.mode is none)",
                         "set encryption.mode and the new key, list the old key under encryption.retired_*, and run it again"));
     Storage storage = repo.storage();
+    Map<String, SnapshotRecord> snapshots = new java.util.HashMap<>();
+    repo.catalog().snapshots().forEach(s -> snapshots.put(s.storageKey(), s));
     int rewrapped = 0;
     int already = 0;
     for (Wrapped w : envelopes()) {
@@ -69,6 +73,7 @@ public final class KeyRotation {
       DataKey dk = repo.codec().dataKey(storage, w.objectKey());
       byte[] envelope = current.wrap(dk);
       storage.put(envKey, Map.of(ObjectCodec.KEY_ID, current.keyId()), out -> out.write(envelope));
+      recordInCatalog(w.objectKey(), current.keyId(), snapshots);
       if (++rewrapped % 1000 == 0) {
         log.println("rewrapped " + rewrapped + " envelopes");
         log.flush();
@@ -79,6 +84,26 @@ public final class KeyRotation {
             + " already wrapped by it; no object body was read or written");
     log.flush();
     return new Result(rewrapped, already);
+  }
+
+  /** The catalog follows the envelope (which stays the truth: a crash between the two is repaired by a rerun). */
+  private void recordInCatalog(String objectKey, String keyId, Map<String, SnapshotRecord> snapshots) {
+    String file = objectKey.substring(objectKey.lastIndexOf('/') + 1);
+    String name = file.endsWith(".zst") ? file.substring(0, file.length() - 4) : file;
+    if (objectKey.startsWith("wal/") && SegmentName.isSegmentFileName(name)) {
+      if (repo.catalog().segment(name).isPresent()) {
+        repo.catalog().recordSegmentKeyId(name, keyId);
+      }
+    } else if (objectKey.startsWith("snapshots/")) {
+      SnapshotRecord s = snapshots.get(objectKey);
+      if (s != null) {
+        repo.catalog().updateSnapshot(
+            new SnapshotRecord(
+                s.id(), s.label(), s.status(), s.timeline(), s.startLsn(), s.stopLsn(), s.startTime(), s.stopTime(),
+                s.firstSegment(), s.lastSegment(), s.plainSize(), s.storedSize(), s.sha256(), s.storageKey(), keyId,
+                s.backupManifest(), s.retention()));
+      }
+    }
   }
 
   private List<Wrapped> envelopes() {

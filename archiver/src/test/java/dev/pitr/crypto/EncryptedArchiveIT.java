@@ -234,6 +234,12 @@ class EncryptedArchiveIT {
     for (String k : old) {
       assertEquals(bodies.get(k), Sha256.of(Files.readAllBytes(fx.base.resolve("repo").resolve(k))), k + " body changed");
     }
+    try (Repository repo = fx.repository()) {
+      for (SegmentRecord s : repo.catalog().allSegments()) {
+        assertEquals(newKeyId, s.keyId(), s.name().fileName());
+      }
+      assertEquals(newKeyId, repo.catalog().snapshots().get(0).keyId());
+    }
 
     // with the old key gone from the configuration, everything still restores
     Files.writeString(fx.configFile, Files.readString(fx.configFile).replace("  retired_key_files: keys/kek.hex\n", ""));

@@ -202,6 +202,22 @@ public final class DynamoDbCatalog implements Catalog {
   }
 
   @Override
+  public void recordSegmentKeyId(String fileName, String keyId) {
+    try {
+      ddb.updateItem(
+          u -> u.tableName(table)
+              .key(key("wal#" + fileName))
+              .updateExpression("SET key_id = :k")
+              .conditionExpression("attribute_exists(sk)")
+              .expressionAttributeValues(Map.of(":k", s(keyId))));
+    } catch (ConditionalCheckFailedException e) {
+      throw new IllegalStateException("segment " + fileName + " is not recorded");
+    } catch (SdkException e) {
+      throw writeFailure("record the key id of " + fileName, e);
+    }
+  }
+
+  @Override
   public List<SegmentRecord> segments(TimelineId timeline, long fromSegno, long toSegno) {
     Long size = segmentSize();
     if (size == null || fromSegno > toSegno) {

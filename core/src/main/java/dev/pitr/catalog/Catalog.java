@@ -35,6 +35,12 @@ public interface Catalog extends AutoCloseable {
 
   Optional<SegmentRecord> segment(String fileName);
 
+  /**
+   * Records that segment {@code fileName}'s data key is now wrapped by {@code keyId} (after a key rotation); nothing
+   * else of the record changes. Throws {@link IllegalStateException} if the segment is not recorded.
+   */
+  void recordSegmentKeyId(String fileName, String keyId);
+
   /** Segments on {@code timeline} with {@code fromSegno <= segno <= toSegno}. */
   List<SegmentRecord> segments(TimelineId timeline, long fromSegno, long toSegno);
 

@@ -148,6 +148,19 @@ public final class SqliteCatalog implements Catalog {
   }
 
   @Override
+  public synchronized void recordSegmentKeyId(String fileName, String keyId) {
+    try (PreparedStatement ps = conn.prepareStatement("UPDATE segments SET key_id = ? WHERE file_name = ?")) {
+      ps.setString(1, keyId);
+      ps.setString(2, fileName);
+      if (ps.executeUpdate() != 1) {
+        throw new IllegalStateException("segment " + fileName + " is not recorded");
+      }
+    } catch (SQLException e) {
+      throw failure("record the key id of " + fileName, e);
+    }
+  }
+
+  @Override
   public synchronized List<SegmentRecord> segments(TimelineId timeline, long fromSegno, long toSegno) {
     return querySegments(
         "WHERE timeline = ? AND segno BETWEEN ? AND ? ORDER BY segno",

@@ -173,25 +173,34 @@ public final class ObjectCodec {
     }
   }
 
-  /** Reads and opens the envelope of {@code key}. */
+  /**
+   * Reads and opens the envelope of {@code key}: one GET. The keys held are tried in order (the current one first);
+   * only when none opens it is the envelope's recorded key id read, to name it in the error.
+   */
   public DataKey dataKey(Storage storage, String key) {
+    String envKey = envelopeKey(key);
     byte[] envelope;
-    String recorded;
-    try (InputStream in = storage.open(envelopeKey(key))) {
+    try (InputStream in = storage.open(envKey)) {
       envelope = in.readAllBytes();
-      recorded = storage.metadata(envelopeKey(key)).get(KEY_ID);
     } catch (ObjectNotFoundException e) {
       throw new PitrException(
           ErrorCode.CORRUPT_OBJECT,
-          key + " is encrypted but its key envelope " + envelopeKey(key) + " is missing",
+          key + " is encrypted but its key envelope " + envKey + " is missing",
           "restore the envelope from a bucket version; without it the object cannot be opened", e);
     } catch (IOException e) {
-      throw new PitrException(ErrorCode.STORAGE_UNAVAILABLE, "cannot read " + envelopeKey(key) + ": " + e.getMessage(), "run the command again", e);
+      throw new PitrException(ErrorCode.STORAGE_UNAVAILABLE, "cannot read " + envKey + ": " + e.getMessage(), "run the command again", e);
     }
     try {
-      return keyring.unwrap(envelope, recorded);
+      return keyring.unwrap(envelope, null);
     } catch (WrongKeyException e) {
-      throw new WrongKeyException(key + ": " + e.getMessage());
+      String recorded;
+      try {
+        recorded = storage.metadata(envKey).get(KEY_ID);
+      } catch (RuntimeException metadataFailed) {
+        recorded = null;
+      }
+      throw new WrongKeyException(
+          key + ": " + (recorded == null ? "" : "its data key is wrapped by " + recorded + "; ") + e.getMessage());
     }
   }
 

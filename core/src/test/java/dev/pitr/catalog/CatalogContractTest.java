@@ -56,6 +56,21 @@ public abstract class CatalogContractTest {
   }
 
   @Test
+  void aRotationChangesOnlyTheKeyIdOfARecordedSegment() {
+    SegmentRecord r = segment(1, 5, "aa");
+    catalog.recordSegment(r);
+    catalog.recordSegmentKeyId(r.name().fileName(), "key:new");
+    SegmentRecord got = catalog.segment(r.name().fileName()).orElseThrow();
+    assertEquals("key:new", got.keyId());
+    assertEquals(
+        new SegmentRecord(r.name(), r.plainSize(), r.storedSize(), r.sha256(), r.storageKey(), "key:new", r.archivedAt(),
+            null, null),
+        got);
+    assertEquals(Catalog.Recorded.ALREADY_PRESENT, catalog.recordSegment(r));
+    assertThrows(IllegalStateException.class, () -> catalog.recordSegmentKeyId(segment(1, 6, "bb").name().fileName(), "key:new"));
+  }
+
+  @Test
   void segmentsAreListedInOrderPerTimeline() {
     catalog.recordSegment(segment(2, 7, "c"));
     catalog.recordSegment(segment(1, 9, "b"));
