@@ -249,6 +249,34 @@ class EncryptedArchiveIT {
     assertEquals("150", fx.restoredServer(dir2, port2).queryOne("SELECT count(*) FROM marker"));
   }
 
+  @Test
+  @Order(20)
+  void theCatalogIsRebuiltFromEncryptedObjectsWithTheKeysThatOpenThemNow() throws Exception {
+    List<SegmentRecord> before;
+    try (Repository repo = fx.repository()) {
+      before = repo.catalog().allSegments();
+    }
+    fx.stopCapture();
+    Files.move(fx.base.resolve("catalog.db"), fx.base.resolve("catalog.db.lost"));
+    fx.ok("catalog", "rebuild");
+    String newKeyId = SecretKeyWrapper.fromKey(hex(fx.base.resolve("keys/kek-b.hex"))).keyId();
+    try (Repository repo = fx.repository()) {
+      List<SegmentRecord> after = repo.catalog().allSegments();
+      assertEquals(before.stream().map(s -> s.name().fileName() + s.sha256()).toList(),
+          after.stream().map(s -> s.name().fileName() + s.sha256()).toList());
+      for (SegmentRecord s : after) {
+        assertEquals(newKeyId, s.keyId(), s.name().fileName());
+      }
+      var snap = repo.catalog().snapshots().get(0);
+      assertEquals(newKeyId, snap.keyId());
+      assertEquals("COMPLETE", snap.status().name());
+    }
+    Path dir = fx.newTargetDir();
+    int port = LocalCluster.freePort();
+    fx.ok("restore", "--latest", "--target-dir", dir.toString(), "--port", "" + port);
+    assertEquals("150", fx.restoredServer(dir, port).queryOne("SELECT count(*) FROM marker"));
+  }
+
   private static byte[] hex(Path p) throws Exception {
     return java.util.HexFormat.of().parseHex(Files.readString(p).strip());
   }
