@@ -31,12 +31,15 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--s3proxy-jar", description = "ship-s3: the S3Proxy jar (default: aws/target/test-servers/s3proxy.jar).")
   Path s3proxyJar = Path.of(System.getProperty("pitr.home", "."), "aws/target/test-servers/s3proxy.jar");
 
+  @Option(names = "--encrypt", description = "ship, restore, ship-s3: archive with encryption on (a key file made for the run).")
+  boolean encrypt;
+
   @Option(names = "--dir", description = "Working directory, wiped first (default: $TMPDIR/pitr-bench).")
   Path dir = Path.of(System.getenv().getOrDefault("TMPDIR", "/tmp"), "pitr-bench");
 
   @Override
   public Integer call() throws Exception {
-    Benchmarks b = new Benchmarks(dir, spec.commandLine().getOut());
+    Benchmarks b = new Benchmarks(dir, spec.commandLine().getOut()).encrypted(encrypt);
     switch (which) {
       case "ship" -> b.ship(segments);
       case "restore" -> b.restore(segments);

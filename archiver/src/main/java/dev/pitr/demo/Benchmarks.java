@@ -38,10 +38,17 @@ public final class Benchmarks {
 
   private final Path base;
   private final PrintWriter out;
+  private boolean encrypted;
 
   public Benchmarks(Path base, PrintWriter out) {
     this.base = base.toAbsolutePath().normalize();
     this.out = out;
+  }
+
+  /** Archives with encryption on (a key file made for the run), for ship, restore and ship-s3. */
+  public Benchmarks encrypted(boolean on) {
+    this.encrypted = on;
+    return this;
   }
 
   /** Ships {@code n} real segments from a spool with pitr, and copies them with one {@code cp} per segment. */
@@ -405,6 +412,17 @@ public final class Benchmarks {
     m.put(Key.STORAGE_PATH, base.resolve("repo").toString());
     m.put(Key.WAL_SPOOL_DIR, base.resolve("capture-spool").toString());
     Workspace.pitrCommandCopy(base).ifPresent(c -> m.put(Key.RESTORE_PITR_COMMAND, c));
+    if (encrypted) {
+      Path key = base.resolve("kek.hex");
+      if (!Files.exists(key)) {
+        byte[] k = new byte[32];
+        new java.security.SecureRandom().nextBytes(k);
+        Files.writeString(key, java.util.HexFormat.of().formatHex(k) + "\n");
+      }
+      m.put(Key.ENCRYPTION_MODE, "key-file");
+      m.put(Key.ENCRYPTION_KEY_FILE, key.toString());
+      say("encryption on: zstd + OpenPGP AES-256 per object, key file " + key);
+    }
     return Config.of(base.resolve("pitr.yaml"), m);
   }
 
