@@ -1,0 +1,157 @@
+package dev.pitr.wal;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.pitr.postgres.LocalCluster;
+import dev.pitr.postgres.PgTools;
+import dev.pitr.postgres.Processes;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.Statement;
+import java.time.LocalDateTime;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The WAL reader against {@code pg_waldump} on the same real segments: a PostgreSQL 15 primary runs pgbench plus
+ * commits, aborts and restore points, and every commit and abort time and every restore point the reader finds in each
+ * segment must be exactly what pg_waldump prints for that segment's LSN range.
+ */
+class WalRecordsIT {
+
+  private static final PgTools TOOLS = new PgTools(Path.of("/usr/lib/postgresql/15/bin"), "postgres");
+  private static final Pattern LINE =
+      Pattern.compile("rmgr: (\\w+)\\s+len \\(rec/tot\\):\\s*\\d+/\\s*\\d+, tx:\\s*(\\d+), lsn: ([0-9A-F]+/[0-9A-F]+), prev [0-9A-F]+/[0-9A-F]+, desc: (\\w+) ?(.*)");
+  private static final DateTimeFormatter PG_TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss.SSSSSS");
+
+  @Test
+  void commitTimesAndRestorePointsAgreeWithPgWaldump() throws Exception {
+    Path base = Files.createTempDirectory(Path.of("/tmp"), "pitr-walrecords-");
+    Processes.run(List.of("chmod", "755", base.toString()));
+    int port = LocalCluster.freePort();
+    try (LocalCluster pg = LocalCluster.init(TOOLS, base.resolve("pg"), port).start()) {
+      // keep every segment in pg_wal: a checkpoint would otherwise recycle them under future names
+      pg.execute("ALTER SYSTEM SET wal_keep_size = '4GB'");
+      pg.execute("SELECT pg_reload_conf()");
+      String first = pg.queryOne("SELECT pg_walfile_name(pg_current_wal_lsn())");
+      pg.execute("CREATE TABLE marker (id int PRIMARY KEY, pad text)");
+      pgbench(port, "-i", "-s", "3");
+      pg.execute("SELECT pg_create_restore_point('before-load')");
+      try (Connection c = pg.connect(); Statement st = c.createStatement()) {
+        c.setAutoCommit(false);
+        for (int i = 0; i < 400; i++) {
+          // long rows now and then, so that commit records land across page and segment boundaries too
+          st.execute("INSERT INTO marker VALUES (" + i + ", repeat('x', " + (i % 7 == 0 ? 9000 : 40) + "))");
+          if (i % 5 == 0) {
+            c.rollback();
+          } else {
+            c.commit();
+          }
+        }
+      }
+      pgbench(port, "-T", "4", "-c", "2");
+      pg.execute("SELECT pg_create_restore_point('after-load')");
+      pg.execute("INSERT INTO marker VALUES (100000, 'last')");
+      String last = pg.queryOne("SELECT pg_walfile_name(pg_current_wal_lsn())");
+      pg.execute("SELECT pg_switch_wal()");
+
+      Path walDir = pg.dataDir().resolve("pg_wal");
+      List<Path> segments = new ArrayList<>();
+      try (Stream<Path> s = Files.list(walDir)) {
+        s.filter(p -> SegmentName.isSegmentFileName(p.getFileName().toString()))
+            .filter(p -> p.getFileName().toString().compareTo(first) >= 0 && p.getFileName().toString().compareTo(last) <= 0)
+            .sorted()
+            .forEach(segments::add);
+      }
+      assertTrue(segments.size() >= 3, "want several segments, got " + segments);
+
+      Map<String, String> oracle = waldump(walDir, first, last);
+      Map<String, String> ours = new TreeMap<>();
+      int restorePoints = 0;
+      for (int i = 0; i < segments.size(); i++) {
+        Path p = segments.get(i);
+        SegmentName name = SegmentName.parse(p.getFileName().toString(), Files.size(p));
+        ByteBuffer next = i + 1 < segments.size() ? ByteBuffer.wrap(Files.readAllBytes(segments.get(i + 1))) : null;
+        WalRecords.Result r = WalRecords.read(name, ByteBuffer.wrap(Files.readAllBytes(p)), next);
+        if (i < segments.size() - 1) {
+          assertNull(r.stoppedBecause(), name + ": " + r.stoppedBecause());
+        }
+        assertEquals(1, r.timeline().value());
+        for (WalRecords.TransactionEnd e : r.transactionEnds()) {
+          ours.put(e.lsn().toString(), (e.commit() ? "COMMIT " : "ABORT ") + e.xid() + " " + e.time());
+        }
+        for (WalRecords.RestorePoint rp : r.restorePoints()) {
+          ours.put(rp.lsn().toString(), "RESTORE_POINT " + rp.name());
+          restorePoints++;
+        }
+      }
+      assertEquals(2, restorePoints);
+      assertTrue(ours.values().stream().filter(v -> v.startsWith("ABORT")).count() >= 80);
+      List<String> differences = new ArrayList<>();
+      for (String k : new java.util.TreeSet<>(java.util.Set.copyOf(union(oracle, ours)))) {
+        if (!java.util.Objects.equals(oracle.get(k), ours.get(k))) {
+          differences.add(k + ": pg_waldump " + oracle.get(k) + ", pitr " + ours.get(k));
+        }
+      }
+      assertEquals(List.of(), differences.subList(0, Math.min(10, differences.size())),
+          differences.size() + " of " + oracle.size() + " records differ");
+    } finally {
+      Processes.run(List.of("rm", "-rf", base.toString()));
+    }
+  }
+
+  private static java.util.Set<String> union(Map<String, String> a, Map<String, String> b) {
+    java.util.Set<String> u = new java.util.HashSet<>(a.keySet());
+    u.addAll(b.keySet());
+    return u;
+  }
+
+  private static void pgbench(int port, String... args) {
+    List<String> cmd = new ArrayList<>(List.of(TOOLS.path("pgbench"), "-h", "127.0.0.1", "-p", "" + port, "-U", "postgres", "-q"));
+    cmd.addAll(List.of(args));
+    cmd.add("postgres");
+    if (args[0].equals("-T")) {
+      cmd.remove("-q");
+    }
+    Processes.Result r = Processes.run(cmd);
+    assertEquals(0, r.exitCode(), r.output());
+  }
+
+  /** Commit/abort times and restore points as pg_waldump prints them, by LSN. */
+  private static Map<String, String> waldump(Path walDir, String first, String last) {
+    Processes.Result r =
+        Processes.run(List.of(TOOLS.path("pg_waldump"), "-p", walDir.toString(), first, last), Map.of("TZ", "UTC"));
+    Map<String, String> out = new TreeMap<>();
+    for (String line : r.output().lines().toList()) {
+      Matcher m = LINE.matcher(line);
+      if (!m.find()) {
+        continue;
+      }
+      String rmgr = m.group(1);
+      String desc = m.group(4);
+      String rest = m.group(5);
+      String lsn = Lsn.parse(m.group(3)).toString();
+      if (rmgr.equals("Transaction") && (desc.equals("COMMIT") || desc.equals("ABORT"))) {
+        LocalDateTime t = LocalDateTime.parse(rest.substring(0, 26), PG_TIME);
+        out.put(lsn, desc + " " + m.group(2) + " " + t.toInstant(ZoneOffset.UTC));
+      } else if (rmgr.equals("XLOG") && desc.equals("RESTORE_POINT")) {
+        out.put(lsn, "RESTORE_POINT " + rest.strip());
+      }
+    }
+    assertFalse(out.isEmpty(), "pg_waldump printed nothing usable:\n" + r.output().lines().limit(20).toList());
+    return out;
+  }
+}

@@ -1,0 +1,326 @@
+package dev.pitr.wal;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.zip.CRC32C;
+
+/**
+ * Reads the WAL records of one segment as PostgreSQL 15 writes them (little-endian, 8 KiB pages, MAXALIGN 8): page
+ * headers, record headers, records continued across pages and, given the next segment, across the segment's end. It
+ * keeps what the time index needs: transaction commit and abort times, and restore points. Every record is checked
+ * the way PostgreSQL checks it (page address, continuation length, {@code xl_prev} link, CRC-32C), and reading stops
+ * at the first record that fails: the end of valid WAL, or damage, which {@link Result#stoppedBecause()} names. Record
+ * types other than those are skipped by their length, never interpreted.
+ */
+public final class WalRecords {
+
+  static final int PAGE = 8192;
+  static final int MAGIC_PG15 = 0xD110;
+  private static final int XLP_FIRST_IS_CONTRECORD = 0x0001;
+  private static final int XLP_LONG_HEADER = 0x0002;
+  private static final int SHORT_HEADER = 24;
+  private static final int LONG_HEADER = 40;
+  private static final int RECORD_HEADER = 24;
+  private static final int RM_XLOG = 0;
+  private static final int RM_XACT = 1;
+  private static final int XLOG_SWITCH = 0x40;
+  private static final int XLOG_RESTORE_POINT = 0x70;
+  private static final int XACT_OPMASK = 0x70;
+  private static final long POSTGRES_EPOCH_SECONDS = 946_684_800L;
+
+  /** A transaction's end: commit or abort, with its time and the record's LSN. */
+  public record TransactionEnd(Lsn lsn, long xid, boolean commit, Instant time) {}
+
+  /** A named restore point ({@code pg_create_restore_point}). */
+  public record RestorePoint(Lsn lsn, String name, Instant time) {}
+
+  /** What one segment holds. {@code stoppedBecause} is null when every record up to the segment's end was read. */
+  public record Result(
+      TimelineId timeline, int records, List<TransactionEnd> transactionEnds, List<RestorePoint> restorePoints,
+      boolean switched, String stoppedBecause) {
+
+    public Instant firstCommit() {
+      return transactionEnds.isEmpty() ? null : transactionEnds.get(0).time();
+    }
+
+    public Instant lastCommit() {
+      return transactionEnds.isEmpty() ? null : transactionEnds.get(transactionEnds.size() - 1).time();
+    }
+  }
+
+  private final ByteBuffer seg;
+  private final ByteBuffer next;
+  private final long segStart;
+  private final int segSize;
+
+  private WalRecords(ByteBuffer seg, ByteBuffer next, SegmentName name) {
+    this.seg = seg.duplicate().order(ByteOrder.LITTLE_ENDIAN);
+    this.next = next == null ? null : next.duplicate().order(ByteOrder.LITTLE_ENDIAN);
+    this.segStart = name.startLsn().value();
+    this.segSize = (int) name.segmentSize();
+  }
+
+  /**
+   * Reads {@code segment} (the whole file named {@code name}). {@code nextSegment}, when given (complete or still
+   * being written), supplies the rest of a record that starts in this segment and ends in the next.
+   */
+  public static Result read(SegmentName name, ByteBuffer segment, ByteBuffer nextSegment) {
+    return new WalRecords(segment, nextSegment, name).read();
+  }
+
+  private Result read() {
+    List<TransactionEnd> ends = new ArrayList<>();
+    List<RestorePoint> points = new ArrayList<>();
+    String page = checkPage(0, false, -1);
+    if (page != null) {
+      return new Result(null, 0, ends, points, false, page);
+    }
+    TimelineId tli = TimelineId.of(Integer.toUnsignedLong(seg.getInt(4)));
+    int info = seg.getShort(2) & 0xffff;
+    long pos = (info & XLP_LONG_HEADER) != 0 ? LONG_HEADER : SHORT_HEADER;
+    if ((info & XLP_FIRST_IS_CONTRECORD) != 0) {
+      // the tail of a record that began in an earlier segment: skip it, across as many pages as it fills
+      long rem = Integer.toUnsignedLong(seg.getInt(16));
+      Cursor c = new Cursor(pos);
+      String err = c.skip(rem);
+      if (err != null) {
+        return new Result(tli, 0, ends, points, false, err);
+      }
+      pos = align(c.pos);
+    }
+    int records = 0;
+    long prev = -1;
+    while (pos < segSize) {
+      if (pos % PAGE == 0) {
+        // a record that starts a page starts after its header, and that is its LSN
+        String err = checkPage(pos, false, -1);
+        if (err != null) {
+          return new Result(tli, records, ends, points, false, err);
+        }
+        pos += SHORT_HEADER;
+      }
+      Cursor c = new Cursor(pos);
+      byte[] lenBytes = new byte[4];
+      String err = c.peek(lenBytes);
+      if (err != null) {
+        return new Result(tli, records, ends, points, false, err);
+      }
+      long totLen = Integer.toUnsignedLong(ByteBuffer.wrap(lenBytes).order(ByteOrder.LITTLE_ENDIAN).getInt());
+      if (totLen == 0) {
+        // zeroes: nothing was written past here (the end of the WAL written so far)
+        return new Result(tli, records, ends, points, false, "no record at " + lsn(pos) + ": the rest of the segment is empty");
+      }
+      if (totLen < RECORD_HEADER || totLen > (1L << 30)) {
+        return new Result(tli, records, ends, points, false, "invalid record length " + totLen + " at " + lsn(pos));
+      }
+      long atHand = (segSize - pos) + (next == null ? 0 : next.capacity());
+      if (totLen > atHand) {
+        // never allocate more than the WAL at hand could hold: a longer record is damage, or spans further segments
+        return new Result(tli, records, ends, points, false,
+            "record at " + lsn(pos) + " claims " + totLen + " bytes, more than the WAL at hand holds");
+      }
+      byte[] rec = new byte[(int) totLen];
+      err = c.read(rec);
+      if (err != null) {
+        return new Result(tli, records, ends, points, false, err);
+      }
+      ByteBuffer r = ByteBuffer.wrap(rec).order(ByteOrder.LITTLE_ENDIAN);
+      long xlPrev = r.getLong(8);
+      if (prev >= 0 && xlPrev != prev) {
+        return new Result(tli, records, ends, points, false, "record at " + lsn(pos) + " does not link back to " + new Lsn(prev));
+      }
+      CRC32C crc = new CRC32C();
+      crc.update(rec, RECORD_HEADER, rec.length - RECORD_HEADER);
+      crc.update(rec, 0, 20);
+      if ((int) crc.getValue() != r.getInt(20)) {
+        return new Result(tli, records, ends, points, false, "record at " + lsn(pos) + " fails its CRC");
+      }
+      records++;
+      long recLsn = segStart + pos;
+      int rmid = rec[17] & 0xff;
+      int recInfo = rec[16] & 0xff;
+      if (rmid == RM_XACT || (rmid == RM_XLOG && (recInfo & 0xf0) == XLOG_RESTORE_POINT)) {
+        byte[] main = mainData(rec);
+        if (main == null) {
+          return new Result(tli, records, ends, points, false, "record at " + lsn(pos) + " has malformed block headers");
+        }
+        if (rmid == RM_XACT) {
+          int op = recInfo & XACT_OPMASK;
+          // commit, abort, commit prepared, abort prepared: the data begins with the transaction's end time
+          if ((op == 0x00 || op == 0x20 || op == 0x30 || op == 0x40) && main.length >= 8) {
+            ends.add(new TransactionEnd(new Lsn(recLsn), Integer.toUnsignedLong(r.getInt(4)), op == 0x00 || op == 0x30,
+                timestamp(ByteBuffer.wrap(main).order(ByteOrder.LITTLE_ENDIAN).getLong(0))));
+          }
+        } else if (main.length >= 8) {
+          int nul = 8;
+          while (nul < main.length && main[nul] != 0) {
+            nul++;
+          }
+          points.add(new RestorePoint(new Lsn(recLsn), new String(main, 8, nul - 8, StandardCharsets.UTF_8),
+              timestamp(ByteBuffer.wrap(main).order(ByteOrder.LITTLE_ENDIAN).getLong(0))));
+        }
+      }
+      if (rmid == RM_XLOG && (recInfo & 0xf0) == XLOG_SWITCH) {
+        return new Result(tli, records, ends, points, true, null);
+      }
+      prev = recLsn;
+      pos = align(c.pos);
+      if (c.pos >= segSize) {
+        // the record ended in the next segment: this segment is done
+        return new Result(tli, records, ends, points, false, null);
+      }
+    }
+    return new Result(tli, records, ends, points, false, null);
+  }
+
+  /** The record's main data: its last bytes, after the block headers say how long it is. Null if they are malformed. */
+  static byte[] mainData(byte[] rec) {
+    ByteBuffer b = ByteBuffer.wrap(rec).order(ByteOrder.LITTLE_ENDIAN);
+    int p = RECORD_HEADER;
+    long dataTotal = 0;
+    long mainLen = 0;
+    try {
+      while (rec.length - p > dataTotal) {
+        int id = b.get(p++) & 0xff;
+        if (id == 255) {
+          mainLen = b.get(p++) & 0xff;
+          break;
+        } else if (id == 254) {
+          mainLen = Integer.toUnsignedLong(b.getInt(p));
+          p += 4;
+          break;
+        } else if (id == 253) {
+          p += 2; // replication origin
+        } else if (id == 252) {
+          p += 4; // top-level xid
+        } else if (id <= 32) {
+          int forkFlags = b.get(p++) & 0xff;
+          dataTotal += b.getShort(p) & 0xffff;
+          p += 2;
+          if ((forkFlags & 0x10) != 0) {
+            dataTotal += b.getShort(p) & 0xffff;
+            int bimgInfo = b.get(p + 4) & 0xff;
+            p += 5;
+            if ((bimgInfo & 0x1c) != 0 && (bimgInfo & 0x01) != 0) {
+              p += 2; // compressed image with a hole: the hole's length
+            }
+          }
+          if ((forkFlags & 0x80) == 0) {
+            p += 12; // RelFileNode
+          }
+          p += 4; // block number
+        } else {
+          return null;
+        }
+      }
+    } catch (IndexOutOfBoundsException e) {
+      return null;
+    }
+    if (mainLen > rec.length - p) {
+      return null;
+    }
+    byte[] main = new byte[(int) mainLen];
+    System.arraycopy(rec, rec.length - (int) mainLen, main, 0, (int) mainLen);
+    return main;
+  }
+
+  /** Reads the WAL byte stream from a segment offset on, stepping over page headers (and into the next segment). */
+  private final class Cursor {
+    long pos;
+
+    Cursor(long pos) {
+      this.pos = pos;
+    }
+
+    String peek(byte[] out) {
+      long saved = pos;
+      String err = read(out, -1);
+      pos = saved;
+      return err;
+    }
+
+    String read(byte[] out) {
+      return read(out, out.length);
+    }
+
+    /** Reads {@code out.length} bytes; {@code recordLength} >= 0 checks each continuation page's remaining length. */
+    private String read(byte[] out, long recordLength) {
+      int done = 0;
+      while (done < out.length) {
+        if (pos % PAGE == 0) {
+          // a page met inside a record must say it continues it; a record may also simply start on a new page
+          String err = checkPage(pos, done > 0, recordLength < 0 ? -1 : recordLength - done);
+          if (err != null) {
+            return err;
+          }
+          pos += pos % segSize == 0 ? LONG_HEADER : SHORT_HEADER;
+        }
+        int n = (int) Math.min(out.length - done, PAGE - pos % PAGE);
+        ByteBuffer src = source(pos);
+        if (src == null || src.capacity() < (int) (pos % segSize) + n) {
+          return "record at " + lsn(pos - done) + " continues into the next segment, which is not at hand";
+        }
+        src.get((int) (pos % segSize), out, done, n);
+        done += n;
+        pos += n;
+      }
+      return null;
+    }
+
+    String skip(long n) {
+      byte[] sink = new byte[(int) Math.min(n, Integer.MAX_VALUE)];
+      return read(sink, -1);
+    }
+  }
+
+  private ByteBuffer source(long pos) {
+    if (pos < segSize) {
+      return seg;
+    }
+    return pos < 2L * segSize && next != null && next.capacity() >= (int) (pos - segSize) + 1 ? next : null;
+  }
+
+  /** Checks the page header at {@code offset}; a continuation page must say how much of the record remains. */
+  private String checkPage(long offset, boolean continuation, long remaining) {
+    ByteBuffer b = source(offset);
+    if (b == null) {
+      return "the WAL continues into the next segment, which is not at hand";
+    }
+    int at = (int) (offset % segSize);
+    if (b.capacity() < at + SHORT_HEADER) {
+      return "the next segment ends before " + lsn(offset);
+    }
+    int magic = b.getShort(at) & 0xffff;
+    long pageAddr = b.getLong(at + 8);
+    if (magic != MAGIC_PG15) {
+      return "page at " + lsn(offset) + " has magic " + Integer.toHexString(magic) + ", not PostgreSQL 15's d110";
+    }
+    if (pageAddr != segStart + offset) {
+      return "page at " + lsn(offset) + " holds older WAL (page address " + new Lsn(pageAddr) + ")";
+    }
+    if (continuation && remaining >= 0) {
+      int info = b.getShort(at + 2) & 0xffff;
+      long rem = Integer.toUnsignedLong(b.getInt(at + 16));
+      if ((info & XLP_FIRST_IS_CONTRECORD) == 0 || rem != remaining) {
+        return "page at " + lsn(offset) + " does not continue the record before it";
+      }
+    }
+    return null;
+  }
+
+  private Lsn lsn(long offset) {
+    return new Lsn(segStart + offset);
+  }
+
+  private static long align(long p) {
+    return (p + 7) & ~7L;
+  }
+
+  private static Instant timestamp(long micros) {
+    return Instant.ofEpochSecond(POSTGRES_EPOCH_SECONDS + Math.floorDiv(micros, 1_000_000L), Math.floorMod(micros, 1_000_000L) * 1000);
+  }
+}
