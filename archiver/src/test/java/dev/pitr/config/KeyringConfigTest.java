@@ -66,7 +66,7 @@ class KeyringConfigTest {
     Keyring reader = load("  mode: passphrase\n  passphrase_file: pass\n", Map.of(), false);
     assertEquals(writer.current().get().keyId(), reader.current().get().keyId());
     DataKey dk = DataKey.generate();
-    assertEquals(dk, reader.unwrap(writer.current().get().wrap(dk), null));
+    assertEquals(dk, reader.unwrap(writer.current().get().wrap(dk)));
   }
 
   @Test

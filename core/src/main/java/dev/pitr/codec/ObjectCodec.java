@@ -191,7 +191,7 @@ public final class ObjectCodec {
       throw new PitrException(ErrorCode.STORAGE_UNAVAILABLE, "cannot read " + envKey + ": " + e.getMessage(), "run the command again", e);
     }
     try {
-      return keyring.unwrap(envelope, null);
+      return keyring.unwrap(envelope);
     } catch (WrongKeyException e) {
       String recorded;
       try {

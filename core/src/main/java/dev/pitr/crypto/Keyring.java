@@ -54,23 +54,16 @@ public final class Keyring {
   }
 
   /**
-   * Opens an envelope. The key named {@code hintKeyId} (as recorded beside the envelope; may be null or stale) is
-   * tried first, then every other key held.
+   * Opens an envelope with the first key held that opens it, the current one first.
    *
    * @throws WrongKeyException when no key held opens it, naming the keys tried
    */
-  public DataKey unwrap(byte[] envelope, String hintKeyId) {
+  public DataKey unwrap(byte[] envelope) {
     if (byId.isEmpty()) {
-      throw new WrongKeyException(
-          "the object is encrypted" + (hintKeyId == null ? "" : " (key " + hintKeyId + ")") + " and no encryption key is configured");
+      throw new WrongKeyException("the object is encrypted and no encryption key is configured");
     }
-    List<KeyWrapper> order = new ArrayList<>();
-    if (hintKeyId != null && byId.containsKey(hintKeyId)) {
-      order.add(byId.get(hintKeyId));
-    }
-    byId.values().stream().filter(w -> !order.contains(w)).forEach(order::add);
     List<String> reasons = new ArrayList<>();
-    for (KeyWrapper w : order) {
+    for (KeyWrapper w : byId.values()) {
       try {
         return w.unwrap(envelope);
       } catch (WrongKeyException e) {
@@ -78,8 +71,6 @@ public final class Keyring {
       }
     }
     throw new WrongKeyException(
-        "no configured key opens the envelope"
-            + (hintKeyId == null ? "" : " (it was made with " + hintKeyId + ")")
-            + "; tried " + String.join(", ", byId.keySet()) + ": " + String.join("; ", reasons));
+        "no configured key opens the envelope; tried " + String.join(", ", byId.keySet()) + ": " + String.join("; ", reasons));
   }
 }

@@ -271,9 +271,19 @@ public final class WalRecords {
       return null;
     }
 
+    /** Steps over {@code n} bytes of WAL (a header field: never trusted to size an allocation). */
     String skip(long n) {
-      byte[] sink = new byte[(int) Math.min(n, Integer.MAX_VALUE)];
-      return read(sink, -1);
+      byte[] sink = new byte[PAGE];
+      for (long left = n; left > 0; left -= sink.length) {
+        if (left < sink.length) {
+          sink = new byte[(int) left];
+        }
+        String err = read(sink, -1);
+        if (err != null) {
+          return err;
+        }
+      }
+      return null;
     }
   }
 
