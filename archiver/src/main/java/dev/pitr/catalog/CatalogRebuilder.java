@@ -8,10 +8,13 @@ import dev.pitr.error.PitrException;
 import dev.pitr.storage.Storage;
 import dev.pitr.wal.SegmentName;
 import dev.pitr.wal.TimelineHistory;
+import dev.pitr.wal.WalKeys;
+import dev.pitr.wal.WalRecords;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.PrintWriter;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -91,13 +94,11 @@ public final class CatalogRebuilder {
     long stored = repo.storage().stat(key).orElseThrow();
     if (meta.containsKey(ObjectDescriptions.KIND)) {
       SegmentRecord r = ObjectDescriptions.segmentRecord(key, stored, meta);
-      if (meta.containsKey(ObjectCodec.ENCRYPTION)) {
-        String keyId = envelopeKeyId(key);
-        return new SegmentRecord(
-            r.name(), r.plainSize(), r.storedSize(), r.sha256(), r.storageKey(), keyId, r.archivedAt(), r.firstCommit(),
-            r.lastCommit());
+      if (ObjectDescriptions.indexIncomplete(meta)) {
+        r = new SegmentRecord(r.name(), r.plainSize(), r.storedSize(), r.sha256(), r.storageKey(), r.keyId(),
+            r.archivedAt(), reindex(r.name()));
       }
-      return r;
+      return meta.containsKey(ObjectCodec.ENCRYPTION) ? r.withKeyId(envelopeKeyId(key)) : r;
     }
     String name = key.substring(key.lastIndexOf('/') + 1).replace(".zst", "");
     if (!SegmentName.isSegmentFileName(name)) {
@@ -113,7 +114,26 @@ public final class CatalogRebuilder {
       throw new PitrException(ErrorCode.CORRUPT_OBJECT, key + " cannot be decoded: " + e.getMessage(), "inspect it", e);
     }
     return new SegmentRecord(
-        SegmentName.parse(name, plain), plain, stored, sha.hex(), key, null, java.time.Instant.now(), null, null);
+        SegmentName.parse(name, plain), plain, stored, sha.hex(), key, null, java.time.Instant.now(), null);
+  }
+
+  /** Reads a segment (and the one after it, for a record crossing the end) again to index it. */
+  private SegmentIndex reindex(SegmentName name) {
+    byte[] next = decoded(WalKeys.segment(name.next()));
+    return SegmentIndex.of(
+        WalRecords.read(name, ByteBuffer.wrap(decoded(WalKeys.segment(name))), next == null ? null : ByteBuffer.wrap(next)));
+  }
+
+  /** The plain bytes of a WAL object, or null if there is none. */
+  private byte[] decoded(String key) {
+    if (repo.storage().stat(key).isEmpty()) {
+      return null;
+    }
+    try (InputStream in = repo.codec().open(repo.storage(), key, false)) {
+      return in.readAllBytes();
+    } catch (IOException e) {
+      throw new PitrException(ErrorCode.CORRUPT_OBJECT, key + " cannot be decoded: " + e.getMessage(), "inspect it", e);
+    }
   }
 
   private HistoryRecord history(String key) {

@@ -30,7 +30,11 @@ public final class ObjectDescriptions {
     return "snapshots/" + id + "/manifest.json";
   }
 
-  public static Map<String, String> segment(SegmentName name, long plainSize, String sha256, Instant archivedAt) {
+  /** Restore point lists longer than this stay out of the metadata (S3 allows 2 KB in all); rebuild re-reads them. */
+  static final int RESTORE_POINTS_BUDGET = 1024;
+
+  public static Map<String, String> segment(
+      SegmentName name, long plainSize, String sha256, Instant archivedAt, SegmentIndex index) {
     Map<String, String> m = new HashMap<>();
     m.put(KIND, "segment");
     m.put("pitr-name", name.fileName());
@@ -38,7 +42,29 @@ public final class ObjectDescriptions {
     m.put("pitr-plain-size", Long.toString(plainSize));
     m.put("pitr-sha256", sha256);
     m.put("pitr-archived-at", archivedAt.toString());
+    if (index != null) {
+      m.put("pitr-transactions", index.transactions() + " " + index.minXid() + " " + index.maxXid());
+      if (index.firstEnd() != null) {
+        m.put("pitr-first-end", index.firstEnd().toString());
+        m.put("pitr-last-end", index.lastEnd().toString());
+      }
+      String points = index.restorePointsText();
+      if (points.length() > RESTORE_POINTS_BUDGET) {
+        m.put("pitr-restore-points-omitted", Integer.toString(index.restorePoints().size()));
+      } else if (!points.isEmpty()) {
+        m.put("pitr-restore-points", points);
+      }
+      if (index.problem() != null) {
+        String p = index.problem().replaceAll("[^ -~]", "?");
+        m.put("pitr-index-problem", p.length() > 200 ? p.substring(0, 200) : p);
+      }
+    }
     return m;
+  }
+
+  /** True when a segment object's metadata could not hold its whole index, so it must be read again to rebuild. */
+  public static boolean indexIncomplete(Map<String, String> m) {
+    return m.containsKey("pitr-restore-points-omitted");
   }
 
   /** The catalog record of a segment object from its metadata and stored size. */
@@ -47,7 +73,22 @@ public final class ObjectDescriptions {
     SegmentName name = SegmentName.parse(m.get("pitr-name"), Long.parseLong(m.get("pitr-segment-size")));
     return new SegmentRecord(
         name, Long.parseLong(m.get("pitr-plain-size")), storedSize, m.get("pitr-sha256"), key, m.get("pitr-key-id"),
-        Instant.parse(m.get("pitr-archived-at")), null, null);
+        Instant.parse(m.get("pitr-archived-at")), index(m));
+  }
+
+  private static SegmentIndex index(Map<String, String> m) {
+    String tx = m.get("pitr-transactions");
+    if (tx == null) {
+      return null;
+    }
+    String[] f = tx.split(" ");
+    return new SegmentIndex(
+        instant(m.get("pitr-first-end")), instant(m.get("pitr-last-end")), Long.parseLong(f[1]), Long.parseLong(f[2]),
+        Integer.parseInt(f[0]), SegmentIndex.parseRestorePoints(m.get("pitr-restore-points")), m.get("pitr-index-problem"));
+  }
+
+  private static Instant instant(String s) {
+    return s == null ? null : Instant.parse(s);
   }
 
   public static Map<String, String> history(TimelineId tli, String sha256, Instant archivedAt) {

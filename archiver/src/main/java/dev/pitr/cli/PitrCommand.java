@@ -23,6 +23,7 @@ import picocli.CommandLine.Option;
       WalCommand.class,
       SnapshotCommand.class,
       RestoreCommand.class,
+      RestoreWindowCommand.class,
       KeysCommand.class,
       DemoCommand.class,
       BenchCommand.class

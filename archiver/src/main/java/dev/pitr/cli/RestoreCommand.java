@@ -7,9 +7,12 @@ import dev.pitr.config.Repository;
 import dev.pitr.error.ErrorCode;
 import dev.pitr.error.PitrException;
 import dev.pitr.postgres.PgTools;
+import dev.pitr.restore.RestorePlan;
+import dev.pitr.restore.RestoreReports;
 import dev.pitr.restore.RestoreRequest;
 import dev.pitr.restore.RestoreService;
 import dev.pitr.restore.RestoreTarget;
+import dev.pitr.restore.TargetTimeline;
 import dev.pitr.wal.Lsn;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -22,7 +25,9 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
-@Command(name = "restore", description = "Restore a new PostgreSQL server to a time, an LSN or the latest archived point.")
+@Command(
+    name = "restore",
+    description = "Restore a new PostgreSQL server to a time, an LSN, a transaction, a restore point or the latest archived point.")
 final class RestoreCommand implements Callable<Integer> {
 
   @ParentCommand PitrCommand root;
@@ -35,6 +40,15 @@ final class RestoreCommand implements Callable<Integer> {
     @Option(names = "--lsn", paramLabel = "LSN", description = "e.g. 0/3000028")
     String lsn;
 
+    @Option(names = "--xid", paramLabel = "XID", description = "Stop when this transaction ends (commit or abort).")
+    String xid;
+
+    @Option(names = "--name", paramLabel = "RESTORE_POINT", description = "Stop at this pg_create_restore_point() name.")
+    String name;
+
+    @Option(names = "--immediate", description = "Stop as soon as the snapshot is consistent.")
+    boolean immediate;
+
     @Option(names = "--latest", description = "Replay everything archived.")
     boolean latest;
   }
@@ -42,7 +56,19 @@ final class RestoreCommand implements Callable<Integer> {
   @ArgGroup(exclusive = true, multiplicity = "1")
   Target target;
 
-  @Option(names = "--target-dir", required = true, paramLabel = "DIR", description = "Data directory of the restored server.")
+  @Option(names = "--timeline", paramLabel = "latest|current|N", description = "Timeline to follow (default: latest).")
+  String timeline;
+
+  @Option(names = "--exclusive", description = "Stop just before the target instead of just after it.")
+  boolean exclusive;
+
+  @Option(names = "--dry-run", description = "Print the plan (snapshot, WAL files, bytes, estimated time) and stop.")
+  boolean dryRun;
+
+  @Option(names = "--json", description = "With --dry-run: print the plan as JSON.")
+  boolean json;
+
+  @Option(names = "--target-dir", paramLabel = "DIR", description = "Data directory of the restored server.")
   Path targetDir;
 
   @Option(names = "--port", paramLabel = "N", description = "Port of the restored server (default: restore.port).")
@@ -60,19 +86,31 @@ final class RestoreCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     Config config = root.config();
-    RestoreTarget t =
-        target.time != null
-            ? RestoreTarget.parseTime(target.time, config.zone())
-            : target.lsn != null ? new RestoreTarget.AtLsn(Lsn.parse(target.lsn)) : new RestoreTarget.Latest();
+    RestoreTarget t = target(config);
+    if (exclusive && !(t instanceof RestoreTarget.Time || t instanceof RestoreTarget.AtLsn || t instanceof RestoreTarget.Xid)) {
+      throw new PitrException(ErrorCode.USAGE, "--exclusive applies to --to, --lsn and --xid only", "drop --exclusive");
+    }
+    if (targetDir == null && !dryRun) {
+      throw new PitrException(ErrorCode.USAGE, "--target-dir is required", "name the data directory of the restored server");
+    }
     RestoreRequest req =
         new RestoreRequest(
-            t, targetDir, port != null ? port : config.requireInt(Key.RESTORE_PORT),
+            t, TargetTimeline.parse(timeline), !exclusive, targetDir, port != null ? port : config.requireInt(Key.RESTORE_PORT),
             parseAction(action != null ? action : config.require(Key.RESTORE_ACTION)),
             snapshot == null ? null : parseSnapshot(snapshot), force);
+    PrintWriter out = spec.commandLine().getOut();
     try (Repository repo = Repository.open(config, false)) {
-      RestoreService.Outcome o =
-          new RestoreService(config, repo, PgTools.from(config), Clock.systemUTC(), spec.commandLine().getErr()).restore(req);
-      PrintWriter out = spec.commandLine().getOut();
+      RestoreService service = new RestoreService(config, repo, PgTools.from(config), Clock.systemUTC(), spec.commandLine().getErr());
+      if (dryRun) {
+        RestorePlan plan = service.plan(req);
+        if (json) {
+          RestoreReports.printPlanJson(plan, req.action(), out);
+        } else {
+          RestoreReports.printPlan(plan, req.action(), out);
+        }
+        return 0;
+      }
+      RestoreService.Outcome o = service.restore(req);
       out.println("restored from snapshot " + o.snapshot().id() + " into " + targetDir.toAbsolutePath());
       if (o.stopReason() != null) {
         out.println("recovery stopped " + o.stopReason());
@@ -89,6 +127,25 @@ final class RestoreCommand implements Callable<Integer> {
       out.flush();
       return 0;
     }
+  }
+
+  private RestoreTarget target(Config config) {
+    if (target.time != null) {
+      return RestoreTarget.parseTime(target.time, config.zone());
+    } else if (target.lsn != null) {
+      try {
+        return new RestoreTarget.AtLsn(Lsn.parse(target.lsn));
+      } catch (IllegalArgumentException e) {
+        throw new PitrException(ErrorCode.BAD_TARGET, "malformed LSN '" + target.lsn + "'", "write it as PostgreSQL does, e.g. 0/3000028");
+      }
+    } else if (target.xid != null) {
+      return RestoreTarget.parseXid(target.xid);
+    } else if (target.name != null) {
+      return new RestoreTarget.Named(target.name);
+    } else if (target.immediate) {
+      return new RestoreTarget.Immediate();
+    }
+    return new RestoreTarget.Latest();
   }
 
   private static RestoreRequest.Action parseAction(String a) {

@@ -390,7 +390,7 @@ public final class Benchmarks {
     int port = LocalCluster.freePort();
     long t0 = System.nanoTime();
     new RestoreService(c, repo, tools, Clock.systemUTC(), new PrintWriter(new StringWriter()))
-        .restore(new RestoreRequest(new RestoreTarget.Latest(), dir, port, RestoreRequest.Action.PROMOTE, null, false));
+        .restore(RestoreRequest.of(new RestoreTarget.Latest(), dir, port, RestoreRequest.Action.PROMOTE));
     double s = (System.nanoTime() - t0) / 1e9;
     LocalCluster.existing(tools, dir, port).stop();
     return s;

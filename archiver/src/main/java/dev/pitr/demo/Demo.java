@@ -83,8 +83,8 @@ public final class Demo {
         int restorePort = LocalCluster.freePort();
         RestoreService.Outcome o =
             new RestoreService(config, repo, tools, Clock.systemUTC(), out)
-                .restore(new RestoreRequest(new RestoreTarget.Time(target), restoreDir, restorePort,
-                    RestoreRequest.Action.PROMOTE, null, false));
+                .restore(RestoreRequest.of(new RestoreTarget.Time(target), restoreDir, restorePort,
+                    RestoreRequest.Action.PROMOTE));
         out.println("  recovery stopped " + o.stopReason());
         try (LocalCluster restored = LocalCluster.existing(tools, restoreDir, restorePort)) {
           String got = restored.queryOne("SELECT count(*) || ' rows, ids ' || min(id) || '-' || max(id) || ', batches ' || string_agg(DISTINCT batch, ',') FROM orders");

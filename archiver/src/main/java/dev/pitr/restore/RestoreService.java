@@ -40,9 +40,14 @@ import java.util.stream.Stream;
  */
 public final class RestoreService {
 
-  /** What the restored server reported. */
+  /** What the restored server reported, and the plan it followed. */
   public record Outcome(
-      SnapshotRecord snapshot, String stopReason, String redoDoneAt, String lastTransaction, String timeline) {}
+      RestorePlan plan, String stopReason, String redoDoneAt, String lastTransaction, String timeline) {
+
+    public SnapshotRecord snapshot() {
+      return plan.snapshot();
+    }
+  }
 
   /** Where segments are prefetched; inside the data directory so that taking one is a rename. */
   static final String PREFETCH_DIR = "pitr-prefetch";
@@ -64,21 +69,23 @@ public final class RestoreService {
   public Outcome restore(RestoreRequest req) {
     Path dir = req.targetDir().toAbsolutePath().normalize();
     refuseNonEmpty(dir, req.force());
-    SnapshotRecord snap = plan(req);
+    RestorePlan plan = plan(req);
+    SnapshotRecord snap = plan.snapshot();
     String pitrCommand = pitrCommand();
     checkRestoreUserCanRead();
     prepareDirectory(dir);
     log("restoring snapshot " + snap.id() + " (" + snap.plainSize() + " bytes) into " + dir);
     laySnapshotDown(snap, dir);
     verifyAgainstManifest(dir);
-    writeRecoveryConfig(req, dir, pitrCommand);
+    writeRecoveryConfig(req, plan, dir, pitrCommand);
     handToPostgres(dir);
-    Prefetcher prefetcher = new Prefetcher(new WalFetcher(repo, serverOwner(dir)), replayPlan(snap), dir.resolve(PREFETCH_DIR), 16);
+    Prefetcher prefetcher =
+        new Prefetcher(new WalFetcher(repo, serverOwner(dir)), plan.segments(), dir.resolve(PREFETCH_DIR), 16);
     Thread t = new Thread(prefetcher, "prefetch");
     t.setDaemon(true);
     t.start();
     try {
-      return startAndWait(req, dir, snap);
+      return startAndWait(req, plan, dir);
     } finally {
       prefetcher.stop();
       cleanPrefetch(dir.resolve(PREFETCH_DIR), t);
@@ -104,94 +111,10 @@ public final class RestoreService {
     }
   }
 
-  /** Picks the snapshot and checks that the archive can reach the target from it. */
-  SnapshotRecord plan(RestoreRequest req) {
-    Catalog catalog = repo.catalog();
-    List<SnapshotRecord> complete =
-        catalog.snapshots().stream().filter(s -> s.status() == SnapshotRecord.Status.COMPLETE).toList();
-    if (complete.isEmpty()) {
-      throw new PitrException(
-          ErrorCode.TARGET_OUTSIDE_WINDOW, "the archive holds no complete snapshot", "run 'pitr snapshot create' first");
-    }
-    List<SnapshotRecord> usable = complete.stream().filter(s -> reachesBefore(s, req.target())).toList();
-    if (req.snapshot() != null) {
-      SnapshotRecord chosen =
-          complete.stream()
-              .filter(s -> s.id().equals(req.snapshot()))
-              .findFirst()
-              .orElseThrow(
-                  () ->
-                      new PitrException(
-                          ErrorCode.SNAPSHOT_NOT_FOUND,
-                          "no complete snapshot " + req.snapshot(),
-                          "run 'pitr snapshot list' to see the snapshots"));
-      if (!usable.contains(chosen)) {
-        throw new PitrException(
-            ErrorCode.TARGET_OUTSIDE_WINDOW,
-            "snapshot " + chosen.id() + " became consistent at " + chosen.stopTime() + " (" + chosen.stopLsn() + "), after the target",
-            "choose an earlier snapshot or a later target");
-      }
-      checkWal(chosen, req.target());
-      return chosen;
-    }
-    if (usable.isEmpty()) {
-      SnapshotRecord first = complete.get(0);
-      throw new PitrException(
-          ErrorCode.TARGET_OUTSIDE_WINDOW,
-          "the target is earlier than the first snapshot's consistency point ("
-              + first.stopTime() + ", LSN " + first.stopLsn() + "); the restorable window starts there",
-          "pick a target at or after " + first.stopTime());
-    }
-    SnapshotRecord chosen = usable.get(usable.size() - 1);
-    checkWal(chosen, req.target());
-    return chosen;
-  }
-
-  private static boolean reachesBefore(SnapshotRecord s, RestoreTarget t) {
-    if (t instanceof RestoreTarget.Time time) {
-      return !s.stopTime().isAfter(time.time());
-    }
-    if (t instanceof RestoreTarget.AtLsn at) {
-      return !s.stopLsn().isAfter(at.lsn());
-    }
-    return true;
-  }
-
-  /** The archive must hold every segment from the snapshot's start, without a gap, up to the target. */
-  private void checkWal(SnapshotRecord snap, RestoreTarget target) {
-    List<SegmentRecord> chain = replayPlan(snap);
-    SegmentRecord lastContiguous = chain.isEmpty() ? null : chain.get(chain.size() - 1);
-    boolean gap =
-        lastContiguous != null
-            && repo.catalog().segments(snap.timeline(), lastContiguous.name().segno() + 1, Long.MAX_VALUE).size() > 0;
-    if (lastContiguous == null) {
-      throw new PitrException(
-          ErrorCode.WAL_GAP, "segment " + snap.firstSegment() + " needed by snapshot " + snap.id() + " is not archived", "run 'pitr wal sync'");
-    }
-    Lsn end = lastContiguous.endLsn();
-    Instant endTime = lastContiguous.archivedAt();
-    String window = "restorable window on timeline " + snap.timeline() + ": " + snap.stopTime() + " (" + snap.stopLsn()
-        + ") to about " + endTime + " (" + end + ")";
-    if (target instanceof RestoreTarget.AtLsn at && !at.lsn().isBefore(end)) {
-      throw new PitrException(
-          gap ? ErrorCode.WAL_GAP : ErrorCode.TARGET_OUTSIDE_WINDOW,
-          "LSN " + at.lsn() + " is beyond the archived WAL" + (gap ? ", which has a gap after " + lastContiguous.name() : "")
-              + "; " + window,
-          "choose an LSN before " + end);
-    }
-    if (target instanceof RestoreTarget.Time t && t.time().isAfter(endTime)) {
-      throw new PitrException(
-          gap ? ErrorCode.WAL_GAP : ErrorCode.TARGET_OUTSIDE_WINDOW,
-          "time " + t.time() + " is later than the archived WAL reaches" + (gap ? " (gap after " + lastContiguous.name() + ")" : "")
-              + "; " + window,
-          "choose an earlier time, or wait until the WAL covering it is archived");
-    }
-    if (target instanceof RestoreTarget.Latest && gap) {
-      throw new PitrException(
-          ErrorCode.WAL_GAP,
-          "the archive has a gap after " + lastContiguous.name() + "; --latest would silently stop there; " + window,
-          "restore with --lsn " + end + " or earlier, and find out why segments are missing");
-    }
+  /** Picks the snapshot and proves the archive reaches the target from it; reads the catalog only. */
+  public RestorePlan plan(RestoreRequest req) {
+    return new RestorePlanner(RestoreWindow.of(repo.catalog()))
+        .plan(req.target(), req.timeline(), req.inclusive(), req.snapshot());
   }
 
   private static java.nio.file.attribute.UserPrincipal serverOwner(Path dir) {
@@ -200,20 +123,6 @@ public final class RestoreService {
     } catch (IOException e) {
       throw new PitrException(ErrorCode.LOCAL_IO, "cannot read the owner of " + dir, "check permissions", e);
     }
-  }
-
-  /** The contiguous run of segments from the snapshot's first one: what recovery replays, in order. */
-  private List<SegmentRecord> replayPlan(SnapshotRecord snap) {
-    SegmentName first = SegmentName.parse(snap.firstSegment(), segmentSize(snap));
-    List<SegmentRecord> out = new ArrayList<>();
-    long expect = first.segno();
-    for (SegmentRecord r : repo.catalog().segments(snap.timeline(), first.segno(), Long.MAX_VALUE)) {
-      if (r.name().segno() != expect++) {
-        break;
-      }
-      out.add(r);
-    }
-    return out;
   }
 
   private static void cleanPrefetch(Path spool, Thread t) {
@@ -229,21 +138,6 @@ public final class RestoreService {
     } catch (IOException | InterruptedException e) {
       // leftover prefetched files are harmless; they are never read again
     }
-  }
-
-  private static long segmentSize(SnapshotRecord snap) {
-    // the snapshot records segment names, so the size is recovered from the start LSN and the first segment number
-    for (long size = 1L << 20; size <= 1L << 30; size <<= 1) {
-      try {
-        SegmentName s = SegmentName.parse(snap.firstSegment(), size);
-        if (SegmentName.containing(snap.timeline(), snap.startLsn(), size).equals(s)) {
-          return size;
-        }
-      } catch (IllegalArgumentException ignored) {
-        // not this size
-      }
-    }
-    throw new PitrException(ErrorCode.INTERNAL, "snapshot " + snap.id() + " has inconsistent WAL fields", "report this as a bug");
   }
 
   private String pitrCommand() {
@@ -349,7 +243,7 @@ public final class RestoreService {
     }
   }
 
-  private void writeRecoveryConfig(RestoreRequest req, Path dir, String pitrCommand) {
+  private void writeRecoveryConfig(RestoreRequest req, RestorePlan plan, Path dir, String pitrCommand) {
     Path fetchConfig = dir.resolve("pitr-restore.yaml");
     StringBuilder yaml =
         new StringBuilder("# written by pitr restore: what restore_command needs to read the archive\n")
@@ -380,17 +274,7 @@ public final class RestoreService {
             + " wal fetch %f %p; fi";
     StringBuilder conf = new StringBuilder("\n# added by pitr restore\n");
     conf.append("restore_command = ").append(pgQuote(restoreCommand)).append('\n');
-    RestoreTarget t = req.target();
-    if (t instanceof RestoreTarget.Time time) {
-      conf.append("recovery_target_time = ").append(pgQuote(RestoreTarget.postgresTime(time.time()))).append('\n');
-    } else if (t instanceof RestoreTarget.AtLsn at) {
-      conf.append("recovery_target_lsn = ").append(pgQuote(at.lsn().toString())).append('\n');
-    }
-    if (!(t instanceof RestoreTarget.Latest)) {
-      conf.append("recovery_target_inclusive = on\n");
-      conf.append("recovery_target_action = ").append(pgQuote(req.action().setting())).append('\n');
-    }
-    conf.append("recovery_target_timeline = 'latest'\n");
+    plan.recoverySettings(req.action()).forEach((k, v) -> conf.append(k).append(" = ").append(pgQuote(v)).append('\n'));
     // a restored server must not push its new timeline into the archive it was restored from
     conf.append("archive_mode = off\n");
     conf.append("primary_conninfo = ''\n");
@@ -487,7 +371,7 @@ public final class RestoreService {
     }
   }
 
-  private Outcome startAndWait(RestoreRequest req, Path dir, SnapshotRecord snap) {
+  private Outcome startAndWait(RestoreRequest req, RestorePlan plan, Path dir) {
     Path logFile = dir.resolve("pitr-restore.log");
     Processes.Result r = Processes.run(tools.asPostgres("pg_ctl", "-D", dir.toString(), "-l", logFile.toString(), "-W", "start"));
     if (!r.ok()) {
@@ -495,7 +379,7 @@ public final class RestoreService {
     }
     log("PostgreSQL started on port " + req.port() + "; replaying WAL (log: " + logFile + ")");
     RecoveryLog rl = new RecoveryLog(logFile);
-    boolean wantsTarget = !(req.target() instanceof RestoreTarget.Latest);
+    boolean wantsTarget = !(plan.target() instanceof RestoreTarget.Latest);
     RestoreRequest.Action action = wantsTarget ? req.action() : RestoreRequest.Action.PROMOTE;
     Instant lastProgress = clock.instant();
     int lastLength = 0;
@@ -520,7 +404,7 @@ public final class RestoreService {
             case SHUTDOWN -> rl.shutDownAtTarget() && !Files.exists(dir.resolve("postmaster.pid"));
           };
       if (done) {
-        return new Outcome(snap, rl.stopReason(), rl.redoDoneAt(), rl.lastTransactionTime(), rl.newTimeline());
+        return new Outcome(plan, rl.stopReason(), rl.redoDoneAt(), rl.lastTransactionTime(), rl.newTimeline());
       }
       if (!Files.exists(dir.resolve("postmaster.pid")) && Duration.between(lastProgress, clock.instant()).toSeconds() > 10) {
         throw new PitrException(

@@ -23,7 +23,7 @@ import java.util.stream.Stream;
  */
 public final class PartialSegments {
 
-  private static final String SUFFIX = ".partial";
+  static final String SUFFIX = ".partial";
 
   private PartialSegments() {}
 

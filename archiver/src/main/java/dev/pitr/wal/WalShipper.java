@@ -3,6 +3,7 @@ package dev.pitr.wal;
 import dev.pitr.catalog.Catalog;
 import dev.pitr.catalog.HistoryRecord;
 import dev.pitr.catalog.ObjectDescriptions;
+import dev.pitr.catalog.SegmentIndex;
 import dev.pitr.catalog.SegmentRecord;
 import dev.pitr.codec.ObjectCodec;
 import dev.pitr.codec.Sha256;
@@ -13,6 +14,8 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -93,25 +96,47 @@ public final class WalShipper {
     // the checksum goes into the object's metadata, which S3 takes before the body: hash first, then verify that the
     // bytes compressed are the bytes hashed
     String plainSha = sha256(file);
+    SegmentIndex index = index(file, seg);
     Instant archivedAt = clock.instant();
     Sha256 sha = new Sha256();
     ObjectCodec.Stored stored =
         repo.codec().put(
-            repo.storage(), key, ObjectDescriptions.segment(seg, size, plainSha, archivedAt), out -> copyFile(file, sha, out));
+            repo.storage(), key, ObjectDescriptions.segment(seg, size, plainSha, archivedAt, index),
+            out -> copyFile(file, sha, out));
     if (!sha.hex().equals(plainSha)) {
       throw new PitrException(
           ErrorCode.LOCAL_IO, name + " changed while it was shipped", "a completed segment must not change; check the spool");
     }
     Catalog.Recorded r =
         catalog.recordSegment(
-            new SegmentRecord(seg, size, stored.storedSize(), plainSha, key, stored.keyId(), archivedAt, null, null));
+            new SegmentRecord(seg, size, stored.storedSize(), plainSha, key, stored.keyId(), archivedAt, index));
     return new Shipped(
         name, r == Catalog.Recorded.INSERTED ? Outcome.ARCHIVED : Outcome.ALREADY_ARCHIVED, size, stored.storedSize());
   }
 
   private SegmentRecord record(SegmentName seg, long size, SegmentRecord existing, String sha) {
     return new SegmentRecord(
-        seg, size, existing.storedSize(), sha, existing.storageKey(), existing.keyId(), clock.instant(), null, null);
+        seg, size, existing.storedSize(), sha, existing.storageKey(), existing.keyId(), clock.instant(), existing.index());
+  }
+
+  /**
+   * Reads the segment's WAL records for the time index. The segment after it, complete or still {@code .partial},
+   * lies beside it when capture or PostgreSQL is writing it; it completes a record that crosses the end. A segment
+   * that cannot be read as WAL is archived all the same, and its index names the problem.
+   */
+  static SegmentIndex index(Path file, SegmentName seg) {
+    Path dir = file.toAbsolutePath().getParent();
+    String next = seg.next().fileName();
+    Path nextFile = Files.isRegularFile(dir.resolve(next)) ? dir.resolve(next) : dir.resolve(next + PartialSegments.SUFFIX);
+    try (FileChannel ch = FileChannel.open(file);
+        FileChannel nch = Files.isRegularFile(nextFile) ? FileChannel.open(nextFile) : null) {
+      ByteBuffer body = ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size());
+      ByteBuffer after = nch == null ? null : nch.map(FileChannel.MapMode.READ_ONLY, 0, Math.min(nch.size(), seg.segmentSize()));
+      return SegmentIndex.of(WalRecords.read(seg, body, after));
+    } catch (IOException e) {
+      // the next file may be renamed or removed under us; the segment itself was just read whole for its checksum
+      return SegmentIndex.of(WalRecords.read(seg, ByteBuffer.wrap(read(file)), null));
+    }
   }
 
   private Shipped shipHistory(Path file, String name) {

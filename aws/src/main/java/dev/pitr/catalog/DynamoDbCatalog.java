@@ -141,8 +141,17 @@ public final class DynamoDbCatalog implements Catalog {
     item.put("storage_key", s(r.storageKey()));
     putOpt(item, "key_id", r.keyId());
     item.put("archived_at", micros(r.archivedAt()));
-    putOpt(item, "first_commit", r.firstCommit());
-    putOpt(item, "last_commit", r.lastCommit());
+    SegmentIndex x = r.index();
+    if (x != null) {
+      item.put("indexed", n(1));
+      putOpt(item, "first_commit", x.firstEnd());
+      putOpt(item, "last_commit", x.lastEnd());
+      item.put("min_xid", n(x.minXid()));
+      item.put("max_xid", n(x.maxXid()));
+      item.put("transactions", n(x.transactions()));
+      putOpt(item, "restore_points", x.restorePoints().isEmpty() ? null : x.restorePointsText());
+      putOpt(item, "index_problem", x.problem());
+    }
     String what = "record segment " + r.name();
     DynamoLease lease = heldLease;
     try {
@@ -244,8 +253,11 @@ public final class DynamoDbCatalog implements Catalog {
         str(i, "storage_key"),
         str(i, "key_id"),
         instant(i, "archived_at"),
-        instant(i, "first_commit"),
-        instant(i, "last_commit"));
+        i.containsKey("indexed")
+            ? new SegmentIndex(instant(i, "first_commit"), instant(i, "last_commit"), num(i, "min_xid"),
+                num(i, "max_xid"), (int) num(i, "transactions"), SegmentIndex.parseRestorePoints(str(i, "restore_points")),
+                str(i, "index_problem"))
+            : null);
   }
 
   /** The cluster item fixes the segment size that turns segment numbers into sort keys. */

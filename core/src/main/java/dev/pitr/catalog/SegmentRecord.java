@@ -6,7 +6,8 @@ import java.time.Instant;
 
 /**
  * What the catalog knows about one archived WAL segment. {@code sha256} is over the plain (uncompressed, unencrypted)
- * bytes. The commit timestamps are null until the WAL records are indexed.
+ * bytes. {@code index} is what its WAL records say about time; null for a segment recorded without one (rebuilt from
+ * an object that predates the index).
  */
 public record SegmentRecord(
     SegmentName name,
@@ -16,8 +17,7 @@ public record SegmentRecord(
     String storageKey,
     String keyId,
     Instant archivedAt,
-    Instant firstCommit,
-    Instant lastCommit) {
+    SegmentIndex index) {
 
   public Lsn startLsn() {
     return name.startLsn();
@@ -25,5 +25,9 @@ public record SegmentRecord(
 
   public Lsn endLsn() {
     return name.endLsn();
+  }
+
+  public SegmentRecord withKeyId(String newKeyId) {
+    return new SegmentRecord(name, plainSize, storedSize, sha256, storageKey, newKeyId, archivedAt, index);
   }
 }

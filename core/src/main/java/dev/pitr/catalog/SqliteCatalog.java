@@ -79,6 +79,8 @@ public final class SqliteCatalog implements Catalog {
               + " plain_size INTEGER NOT NULL, stored_size INTEGER NOT NULL, sha256 TEXT NOT NULL,"
               + " storage_key TEXT NOT NULL, key_id TEXT, archived_at INTEGER NOT NULL,"
               + " first_commit INTEGER, last_commit INTEGER)");
+      addColumns(s, "segments", "indexed INTEGER", "min_xid INTEGER", "max_xid INTEGER", "transactions INTEGER",
+          "restore_points TEXT", "index_problem TEXT");
       s.executeUpdate("CREATE UNIQUE INDEX IF NOT EXISTS segments_tli_segno ON segments (timeline, segno)");
       s.executeUpdate(
           "CREATE TABLE IF NOT EXISTS histories ("
@@ -107,7 +109,10 @@ public final class SqliteCatalog implements Catalog {
       }
       try (PreparedStatement ps =
           conn.prepareStatement(
-              "INSERT INTO segments VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING")) {
+              "INSERT INTO segments (file_name, timeline, segno, segment_size, start_lsn, end_lsn, plain_size, stored_size,"
+                  + " sha256, storage_key, key_id, archived_at, first_commit, last_commit, indexed, min_xid, max_xid,"
+                  + " transactions, restore_points, index_problem) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+                  + " ON CONFLICT DO NOTHING")) {
         SegmentName n = r.name();
         ps.setString(1, n.fileName());
         ps.setLong(2, n.timeline().value());
@@ -121,8 +126,15 @@ public final class SqliteCatalog implements Catalog {
         ps.setString(10, r.storageKey());
         ps.setString(11, r.keyId());
         setInstant(ps, 12, r.archivedAt());
-        setInstant(ps, 13, r.firstCommit());
-        setInstant(ps, 14, r.lastCommit());
+        SegmentIndex x = r.index();
+        setInstant(ps, 13, x == null ? null : x.firstEnd());
+        setInstant(ps, 14, x == null ? null : x.lastEnd());
+        ps.setInt(15, x == null ? 0 : 1);
+        ps.setLong(16, x == null ? 0 : x.minXid());
+        ps.setLong(17, x == null ? 0 : x.maxXid());
+        ps.setInt(18, x == null ? 0 : x.transactions());
+        ps.setString(19, x == null ? null : x.restorePointsText());
+        ps.setString(20, x == null ? null : x.problem());
         if (ps.executeUpdate() == 1) {
           return Recorded.INSERTED;
         }
@@ -183,7 +195,8 @@ public final class SqliteCatalog implements Catalog {
   private List<SegmentRecord> querySegments(String where, Binder binder) {
     String sql =
         "SELECT timeline, segno, segment_size, plain_size, stored_size, sha256, storage_key, key_id, archived_at,"
-            + " first_commit, last_commit FROM segments "
+            + " first_commit, last_commit, indexed, min_xid, max_xid, transactions, restore_points, index_problem"
+            + " FROM segments "
             + where;
     try (PreparedStatement ps = conn.prepareStatement(sql)) {
       binder.bind(ps);
@@ -199,8 +212,10 @@ public final class SqliteCatalog implements Catalog {
                   rs.getString(7),
                   rs.getString(8),
                   getInstant(rs, 9),
-                  getInstant(rs, 10),
-                  getInstant(rs, 11)));
+                  rs.getInt(12) == 0
+                      ? null
+                      : new SegmentIndex(getInstant(rs, 10), getInstant(rs, 11), rs.getLong(13), rs.getLong(14),
+                          rs.getInt(15), SegmentIndex.parseRestorePoints(rs.getString(16)), rs.getString(17))));
         }
       }
       return out;
@@ -443,6 +458,21 @@ public final class SqliteCatalog implements Catalog {
 
   private CatalogException failure(String what, SQLException e) {
     return new CatalogException("catalog " + file + ": cannot " + what + ": " + e.getMessage(), e);
+  }
+
+  /** Adds the columns a catalog written by an earlier version lacks. */
+  private void addColumns(Statement s, String table, String... columns) throws SQLException {
+    java.util.Set<String> have = new java.util.HashSet<>();
+    try (ResultSet rs = s.executeQuery("PRAGMA table_info(" + table + ")")) {
+      while (rs.next()) {
+        have.add(rs.getString("name"));
+      }
+    }
+    for (String c : columns) {
+      if (!have.contains(c.split(" ")[0])) {
+        s.executeUpdate("ALTER TABLE " + table + " ADD COLUMN " + c);
+      }
+    }
   }
 
   private static void setInstant(PreparedStatement ps, int i, Instant t) throws SQLException {

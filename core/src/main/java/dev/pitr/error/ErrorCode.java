@@ -30,6 +30,8 @@ public enum ErrorCode {
   INTERRUPTED(16),
   /** Another capture process holds the shipping lease for this cluster. */
   LEASE_HELD(17),
+  /** The target's timeline cannot be reached from the snapshot: it branched off before it, or is not archived. */
+  TIMELINE_UNREACHABLE(18),
   /** Storage could not be read or written; above 125 so a restore_command failure aborts recovery. */
   STORAGE_UNAVAILABLE(140),
   /** Catalog could not be read or written; above 125 for the same reason. */

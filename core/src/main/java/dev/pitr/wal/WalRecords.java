@@ -38,10 +38,19 @@ public final class WalRecords {
   /** A named restore point ({@code pg_create_restore_point}). */
   public record RestorePoint(Lsn lsn, String name, Instant time) {}
 
-  /** What one segment holds. {@code stoppedBecause} is null when every record up to the segment's end was read. */
+  /**
+   * What one segment holds. {@code stoppedBecause} is null when every record up to the segment's end was read; {@code
+   * stoppedPastEnd} says the record that stopped the reading extends past this segment, into a next segment that is not
+   * at hand, not yet written, or not the one that follows: this segment's own bytes are then intact.
+   */
   public record Result(
       TimelineId timeline, int records, List<TransactionEnd> transactionEnds, List<RestorePoint> restorePoints,
-      boolean switched, String stoppedBecause) {
+      boolean switched, String stoppedBecause, boolean stoppedPastEnd) {
+
+    /** True when this segment's own bytes hold something that is not valid WAL. */
+    public boolean damaged() {
+      return stoppedBecause != null && !stoppedPastEnd;
+    }
 
     public Instant firstCommit() {
       return transactionEnds.isEmpty() ? null : transactionEnds.get(0).time();
@@ -53,6 +62,8 @@ public final class WalRecords {
   }
 
   private final ByteBuffer seg;
+  /** Set when reading failed at a position in the next segment. */
+  private boolean pastEnd;
   private final ByteBuffer next;
   private final long segStart;
   private final int segSize;
@@ -77,7 +88,7 @@ public final class WalRecords {
     List<RestorePoint> points = new ArrayList<>();
     String page = checkPage(0, false, -1);
     if (page != null) {
-      return new Result(null, 0, ends, points, false, page);
+      return stop(null, 0, ends, points, page);
     }
     TimelineId tli = TimelineId.of(Integer.toUnsignedLong(seg.getInt(4)));
     int info = seg.getShort(2) & 0xffff;
@@ -88,7 +99,7 @@ public final class WalRecords {
       Cursor c = new Cursor(pos);
       String err = c.skip(rem);
       if (err != null) {
-        return new Result(tli, 0, ends, points, false, err);
+        return stop(tli, 0, ends, points, err);
       }
       pos = align(c.pos);
     }
@@ -99,7 +110,7 @@ public final class WalRecords {
         // a record that starts a page starts after its header, and that is its LSN
         String err = checkPage(pos, false, -1);
         if (err != null) {
-          return new Result(tli, records, ends, points, false, err);
+          return stop(tli, records, ends, points, err);
         }
         pos += SHORT_HEADER;
       }
@@ -107,37 +118,38 @@ public final class WalRecords {
       byte[] lenBytes = new byte[4];
       String err = c.peek(lenBytes);
       if (err != null) {
-        return new Result(tli, records, ends, points, false, err);
+        return stop(tli, records, ends, points, err);
       }
       long totLen = Integer.toUnsignedLong(ByteBuffer.wrap(lenBytes).order(ByteOrder.LITTLE_ENDIAN).getInt());
       if (totLen == 0) {
         // zeroes: nothing was written past here (the end of the WAL written so far)
-        return new Result(tli, records, ends, points, false, "no record at " + lsn(pos) + ": the rest of the segment is empty");
+        return stop(tli, records, ends, points, "no record at " + lsn(pos) + ": the rest of the segment is empty");
       }
       if (totLen < RECORD_HEADER || totLen > (1L << 30)) {
-        return new Result(tli, records, ends, points, false, "invalid record length " + totLen + " at " + lsn(pos));
+        return stop(tli, records, ends, points, "invalid record length " + totLen + " at " + lsn(pos));
       }
       long atHand = (segSize - pos) + (next == null ? 0 : next.capacity());
       if (totLen > atHand) {
+        pastEnd = totLen > segSize - pos;
         // never allocate more than the WAL at hand could hold: a longer record is damage, or spans further segments
-        return new Result(tli, records, ends, points, false,
+        return stop(tli, records, ends, points,
             "record at " + lsn(pos) + " claims " + totLen + " bytes, more than the WAL at hand holds");
       }
       byte[] rec = new byte[(int) totLen];
       err = c.read(rec);
       if (err != null) {
-        return new Result(tli, records, ends, points, false, err);
+        return stop(tli, records, ends, points, err);
       }
       ByteBuffer r = ByteBuffer.wrap(rec).order(ByteOrder.LITTLE_ENDIAN);
       long xlPrev = r.getLong(8);
       if (prev >= 0 && xlPrev != prev) {
-        return new Result(tli, records, ends, points, false, "record at " + lsn(pos) + " does not link back to " + new Lsn(prev));
+        return stop(tli, records, ends, points, "record at " + lsn(pos) + " does not link back to " + new Lsn(prev));
       }
       CRC32C crc = new CRC32C();
       crc.update(rec, RECORD_HEADER, rec.length - RECORD_HEADER);
       crc.update(rec, 0, 20);
       if ((int) crc.getValue() != r.getInt(20)) {
-        return new Result(tli, records, ends, points, false, "record at " + lsn(pos) + " fails its CRC");
+        return stop(tli, records, ends, points, "record at " + lsn(pos) + " fails its CRC");
       }
       records++;
       long recLsn = segStart + pos;
@@ -146,7 +158,7 @@ public final class WalRecords {
       if (rmid == RM_XACT || (rmid == RM_XLOG && (recInfo & 0xf0) == XLOG_RESTORE_POINT)) {
         byte[] main = mainData(rec);
         if (main == null) {
-          return new Result(tli, records, ends, points, false, "record at " + lsn(pos) + " has malformed block headers");
+          return stop(tli, records, ends, points, "record at " + lsn(pos) + " has malformed block headers");
         }
         if (rmid == RM_XACT) {
           int op = recInfo & XACT_OPMASK;
@@ -165,16 +177,20 @@ public final class WalRecords {
         }
       }
       if (rmid == RM_XLOG && (recInfo & 0xf0) == XLOG_SWITCH) {
-        return new Result(tli, records, ends, points, true, null);
+        return new Result(tli, records, ends, points, true, null, false);
       }
       prev = recLsn;
       pos = align(c.pos);
       if (c.pos >= segSize) {
         // the record ended in the next segment: this segment is done
-        return new Result(tli, records, ends, points, false, null);
+        return stop(tli, records, ends, points, null);
       }
     }
-    return new Result(tli, records, ends, points, false, null);
+    return stop(tli, records, ends, points, null);
+  }
+
+  private Result stop(TimelineId tli, int records, List<TransactionEnd> ends, List<RestorePoint> points, String why) {
+    return new Result(tli, records, ends, points, false, why, why != null && pastEnd);
   }
 
   /** The record's main data: its last bytes, after the block headers say how long it is. Null if they are malformed. */
@@ -262,6 +278,7 @@ public final class WalRecords {
         int n = (int) Math.min(out.length - done, PAGE - pos % PAGE);
         ByteBuffer src = source(pos);
         if (src == null || src.capacity() < (int) (pos % segSize) + n) {
+          pastEnd = true;
           return "record at " + lsn(pos - done) + " continues into the next segment, which is not at hand";
         }
         src.get((int) (pos % segSize), out, done, n);
@@ -296,6 +313,12 @@ public final class WalRecords {
 
   /** Checks the page header at {@code offset}; a continuation page must say how much of the record remains. */
   private String checkPage(long offset, boolean continuation, long remaining) {
+    String err = checkPageAt(offset, continuation, remaining);
+    pastEnd = err != null && offset >= segSize;
+    return err;
+  }
+
+  private String checkPageAt(long offset, boolean continuation, long remaining) {
     ByteBuffer b = source(offset);
     if (b == null) {
       return "the WAL continues into the next segment, which is not at hand";

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.pitr.wal.Lsn;
 import dev.pitr.wal.SegmentName;
 import dev.pitr.wal.TimelineId;
+import dev.pitr.wal.WalRecords;
 import java.time.Instant;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
@@ -36,7 +37,7 @@ public abstract class CatalogContractTest {
     SegmentName n = new SegmentName(TimelineId.of(tli), segno, SEG);
     return new SegmentRecord(
         n, SEG, 1000 + segno, sha, "wal/" + n.fileName() + ".zst", null,
-        Instant.parse("2025-11-23T14:41:37.123456Z"), null, null);
+        Instant.parse("2025-11-23T14:41:37.123456Z"), null);
   }
 
   @Test
@@ -63,8 +64,7 @@ public abstract class CatalogContractTest {
     SegmentRecord got = catalog.segment(r.name().fileName()).orElseThrow();
     assertEquals("key:new", got.keyId());
     assertEquals(
-        new SegmentRecord(r.name(), r.plainSize(), r.storedSize(), r.sha256(), r.storageKey(), "key:new", r.archivedAt(),
-            null, null),
+        r.withKeyId("key:new"),
         got);
     assertEquals(Catalog.Recorded.ALREADY_PRESENT, catalog.recordSegment(r));
     assertThrows(IllegalStateException.class, () -> catalog.recordSegmentKeyId(segment(1, 6, "bb").name().fileName(), "key:new"));
@@ -84,16 +84,28 @@ public abstract class CatalogContractTest {
   }
 
   @Test
-  void commitTimesKeepMicrosecondsAndMayBeEmpty() {
+  void theTimeIndexKeepsMicrosecondsRestorePointsAndProblemsAndMayBeAbsent() {
     SegmentRecord r = segment(1, 1, "a");
-    SegmentRecord timed =
-        new SegmentRecord(
-            r.name(), r.plainSize(), r.storedSize(), r.sha256(), r.storageKey(), "kek-1", r.archivedAt(),
-            Instant.parse("2025-11-23T14:41:37.000001Z"), Instant.parse("2025-11-23T14:41:38.999999Z"));
+    SegmentIndex index =
+        new SegmentIndex(
+            Instant.parse("2025-11-23T14:41:37.000001Z"), Instant.parse("2025-11-23T14:41:38.999999Z"), 700, 4_000_000_000L,
+            12,
+            List.of(
+                new WalRecords.RestorePoint(Lsn.parse("0/1000028"), "before upgrade; \"ü\", 1,2", Instant.parse("2025-11-23T14:41:37.5Z")),
+                new WalRecords.RestorePoint(Lsn.parse("0/1FFFFF0"), "x", Instant.parse("2025-11-23T14:41:38Z"))),
+            null);
+    SegmentRecord timed = new SegmentRecord(
+        r.name(), r.plainSize(), r.storedSize(), r.sha256(), r.storageKey(), "kek-1", r.archivedAt(), index);
+    SegmentRecord damaged = new SegmentRecord(
+        segment(1, 3, "c").name(), r.plainSize(), r.storedSize(), "c", "k3", null, r.archivedAt(),
+        new SegmentIndex(null, null, 0, 0, 0, List.of(), "record at 0/3000100 fails its CRC"));
     catalog.recordSegment(timed);
     catalog.recordSegment(segment(1, 2, "b"));
+    catalog.recordSegment(damaged);
     assertEquals(timed, catalog.segment(r.name().fileName()).orElseThrow());
-    assertNull(catalog.segment(segment(1, 2, "b").name().fileName()).orElseThrow().firstCommit());
+    assertEquals(damaged, catalog.segment(damaged.name().fileName()).orElseThrow());
+    assertNull(catalog.segment(segment(1, 2, "b").name().fileName()).orElseThrow().index());
+    assertTrue(index.mayHoldXid(700) && index.mayHoldXid(4_000_000_000L) && !index.mayHoldXid(699));
   }
 
   @Test

@@ -1,0 +1,29 @@
+package dev.pitr.restore;
+
+import dev.pitr.catalog.SnapshotId;
+import java.nio.file.Path;
+
+/**
+ * Everything {@code pitr restore} was asked to do. {@code snapshot} is null to let the plan pick one; {@code
+ * inclusive} false stops just before the target (PostgreSQL's {@code recovery_target_inclusive = off}).
+ */
+public record RestoreRequest(
+    RestoreTarget target, TargetTimeline timeline, boolean inclusive, Path targetDir, int port, Action action,
+    SnapshotId snapshot, boolean force) {
+
+  /** What the restored server does when it reaches the target (PostgreSQL's recovery_target_action). */
+  public enum Action {
+    PROMOTE,
+    PAUSE,
+    SHUTDOWN;
+
+    public String setting() {
+      return name().toLowerCase();
+    }
+  }
+
+  /** A request with the usual defaults: the latest timeline, the target included. */
+  public static RestoreRequest of(RestoreTarget target, Path targetDir, int port, Action action) {
+    return new RestoreRequest(target, new TargetTimeline.Latest(), true, targetDir, port, action, null, false);
+  }
+}
