@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.pitr.catalog.SegmentIndex;
 import dev.pitr.postgres.LocalCluster;
 import dev.pitr.postgres.PgTools;
 import dev.pitr.postgres.Processes;
@@ -108,9 +109,68 @@ class WalRecordsIT {
       }
       assertEquals(List.of(), differences.subList(0, Math.min(10, differences.size())),
           differences.size() + " of " + oracle.size() + " records differ");
+
+      // the index shipping records per segment (the next segment read from beside it, as capture leaves it)
+      List<String> indexDifferences = new ArrayList<>();
+      for (Path p : segments.subList(0, segments.size() - 1)) {
+        SegmentName name = SegmentName.parse(p.getFileName().toString(), Files.size(p));
+        SegmentIndex index = WalShipper.index(p, name);
+        String expected = expectedIndex(oracle, name);
+        String got = describe(index);
+        if (!expected.equals(got)) {
+          indexDifferences.add(name.fileName() + ": pg_waldump " + expected + ", pitr " + got);
+        }
+      }
+      assertEquals(List.of(), indexDifferences);
     } finally {
       Processes.run(List.of("rm", "-rf", base.toString()));
     }
+  }
+
+  /** First and last transaction end time, xid range and restore points of one segment, from pg_waldump's lines. */
+  private static String expectedIndex(Map<String, String> oracle, SegmentName seg) {
+    List<String> times = new ArrayList<>();
+    List<Long> xids = new ArrayList<>();
+    List<String> points = new ArrayList<>();
+    for (Map.Entry<String, String> e : new TreeMap<>(oracle).entrySet()) {
+      Lsn lsn = Lsn.parse(e.getKey());
+      if (lsn.isBefore(seg.startLsn()) || !lsn.isBefore(seg.endLsn())) {
+        continue;
+      }
+      String[] f = e.getValue().split(" ", 3);
+      if (f[0].equals("RESTORE_POINT")) {
+        points.add(f[1] + "@" + lsn);
+      } else {
+        times.add(f[2]);
+        xids.add(Long.parseLong(f[1]));
+      }
+    }
+    // the oracle's map is ordered by LSN text; order by LSN value for first and last
+    return times.isEmpty() ? "none " + points
+        : times.size() + " ends, " + firstByLsn(oracle, seg, true) + " .. " + firstByLsn(oracle, seg, false) + ", xids "
+            + xids.stream().mapToLong(x -> x).min().getAsLong() + "-" + xids.stream().mapToLong(x -> x).max().getAsLong()
+            + " " + points;
+  }
+
+  private static String firstByLsn(Map<String, String> oracle, SegmentName seg, boolean first) {
+    return oracle.entrySet().stream()
+        .filter(e -> !e.getValue().startsWith("RESTORE_POINT"))
+        .map(e -> Map.entry(Lsn.parse(e.getKey()), e.getValue()))
+        .filter(e -> !e.getKey().isBefore(seg.startLsn()) && e.getKey().isBefore(seg.endLsn()))
+        .sorted(first ? Map.Entry.comparingByKey() : Map.Entry.<Lsn, String>comparingByKey().reversed())
+        .map(e -> e.getValue().split(" ", 3)[2])
+        .findFirst()
+        .orElseThrow();
+  }
+
+  private static String describe(SegmentIndex x) {
+    List<String> points = x.restorePoints().stream().map(p -> p.name() + "@" + p.lsn()).toList();
+    if (x.problem() != null) {
+      return "problem " + x.problem();
+    }
+    return x.transactions() == 0 ? "none " + points
+        : x.transactions() + " ends, " + x.firstEnd() + " .. " + x.lastEnd() + ", xids " + x.minXid() + "-" + x.maxXid()
+            + " " + points;
   }
 
   private static java.util.Set<String> union(Map<String, String> a, Map<String, String> b) {
