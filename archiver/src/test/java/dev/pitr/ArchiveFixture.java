@@ -262,7 +262,12 @@ public final class ArchiveFixture implements AutoCloseable {
   }
 
   public void awaitArchived(Lsn lsn) throws InterruptedException {
-    SegmentName seg = SegmentName.containing(TimelineId.of(1), new Lsn(lsn.value() - 1), 16L << 20);
+    awaitArchived(lsn, TimelineId.of(1));
+  }
+
+  /** Waits until the segment that ends at or holds the byte before {@code lsn} on {@code timeline} is recorded. */
+  public void awaitArchived(Lsn lsn, TimelineId timeline) throws InterruptedException {
+    SegmentName seg = SegmentName.containing(timeline, new Lsn(lsn.value() - 1), 16L << 20);
     for (int i = 0; i < 1200; i++) {
       if (backend != Backend.LOCAL || Files.exists(base.resolve("catalog.db"))) {
         try (Repository r = repository()) {

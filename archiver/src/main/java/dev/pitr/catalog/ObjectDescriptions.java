@@ -31,7 +31,7 @@ public final class ObjectDescriptions {
   }
 
   /** Restore point lists longer than this stay out of the metadata (S3 allows 2 KB in all); rebuild re-reads them. */
-  static final int RESTORE_POINTS_BUDGET = 1024;
+  static final int RESTORE_POINTS_BUDGET = 800;
 
   public static Map<String, String> segment(
       SegmentName name, long plainSize, String sha256, Instant archivedAt, SegmentIndex index) {

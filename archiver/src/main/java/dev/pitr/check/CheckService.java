@@ -122,7 +122,7 @@ public final class CheckService {
       return;
     }
     try (Connection c = standby.get().connect(); Statement s = c.createStatement()) {
-      boolean inRecovery = Boolean.parseBoolean(one(s, "SELECT pg_is_in_recovery()"));
+      boolean inRecovery = Boolean.parseBoolean(one(s, "SELECT pg_is_in_recovery()::text"));
       String status = one(s, "SELECT coalesce((SELECT status FROM pg_stat_wal_receiver), 'none')");
       if (!inRecovery || !status.equals("streaming")) {
         out.add(Result.fail("standby", standby.get().describe() + " is " + (inRecovery ? "not streaming (" + status + ")" : "not in recovery"),

@@ -61,6 +61,36 @@ public final class LocalCluster implements AutoCloseable {
     }
   }
 
+  /**
+   * A hot standby of {@code primary} in {@code dataDir} (which must not exist), as the original topology has it:
+   * {@code pg_basebackup -R} on a slot of its own, {@code slot}, created on the primary. Not started.
+   */
+  public static LocalCluster standbyOf(PgTools tools, LocalCluster primary, Path dataDir, int port, String slot) {
+    try {
+      Files.createDirectories(dataDir.getParent());
+      Files.createDirectory(dataDir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+      if (OsUser.isRoot()) {
+        check(Processes.run(List.of("chown", tools.osUser() + ":", dataDir.toString())), "chown");
+      }
+      check(
+          Processes.run(tools.asPostgres("pg_basebackup", "-h", "127.0.0.1", "-p", Integer.toString(primary.port()),
+              "-U", "postgres", "-D", dataDir.toString(), "-R", "-C", "-S", slot, "-X", "stream", "--no-sync")),
+          "pg_basebackup");
+      // postgresql.conf came from the primary; the standby listens on its own port
+      Files.writeString(dataDir.resolve("postgresql.auto.conf"), "port = " + port + "\nhot_standby = on\n",
+          StandardCharsets.UTF_8, StandardOpenOption.APPEND);
+      return new LocalCluster(tools, dataDir, port);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** Promotes this standby and waits until it accepts writes. */
+  public LocalCluster promote() {
+    check(Processes.run(tools.asPostgres("pg_ctl", "-D", dataDir.toString(), "-w", "-t", "60", "promote")), "pg_ctl promote");
+    return this;
+  }
+
   /** A cluster that already exists in {@code dataDir}, e.g. one a restore created. */
   public static LocalCluster existing(PgTools tools, Path dataDir, int port) {
     return new LocalCluster(tools, dataDir, port);

@@ -14,31 +14,41 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.stream.Collectors;
 
-/** How to reach a server (the primary or the standby): JDBC for queries, libpq options for the client programs. */
+/**
+ * How to reach the primary: JDBC for queries, libpq options for the client programs. With a standby configured it
+ * names both servers and lets the client pick whichever accepts writes ({@code target_session_attrs=read-write} for
+ * libpq, {@code targetServerType=primary} for JDBC), so capture and snapshots follow a promotion without a config
+ * change. {@link #servers} gives each server on its own.
+ */
 public final class Primary {
 
-  private final String host;
-  private final int port;
+  /** One server's address. */
+  public record Endpoint(String host, int port) {}
+
+  private final List<Endpoint> endpoints;
   private final String user;
   private final String password;
   private final String dbname;
 
   public Primary(String host, int port, String user, String password, String dbname) {
-    this.host = host;
-    this.port = port;
+    this(List.of(new Endpoint(host, port)), user, password, dbname);
+  }
+
+  private Primary(List<Endpoint> endpoints, String user, String password, String dbname) {
+    this.endpoints = List.copyOf(endpoints);
     this.user = user;
     this.password = password;
     this.dbname = dbname;
   }
 
+  /** The primary, or with {@code standby.host} set, whichever of primary and standby is the primary now. */
   public static Primary from(Config c) {
-    return new Primary(
-        c.require(Key.PRIMARY_HOST),
-        c.requireInt(Key.PRIMARY_PORT),
-        c.require(Key.PRIMARY_USER),
-        c.get(Key.PRIMARY_PASSWORD).orElse(null),
-        c.require(Key.PRIMARY_DBNAME));
+    List<Endpoint> eps = new ArrayList<>();
+    eps.add(new Endpoint(c.require(Key.PRIMARY_HOST), c.requireInt(Key.PRIMARY_PORT)));
+    c.get(Key.STANDBY_HOST).ifPresent(h -> eps.add(new Endpoint(h, c.requireInt(Key.STANDBY_PORT))));
+    return new Primary(eps, c.require(Key.PRIMARY_USER), c.get(Key.PRIMARY_PASSWORD).orElse(null), c.require(Key.PRIMARY_DBNAME));
   }
 
   /** The configured standby, reached with the primary's role, if one is configured. */
@@ -51,8 +61,13 @@ public final class Primary {
                     c.get(Key.PRIMARY_PASSWORD).orElse(null), c.require(Key.PRIMARY_DBNAME)));
   }
 
+  /** Each configured server on its own, whatever its role now. */
+  public List<Primary> servers() {
+    return endpoints.stream().map(e -> new Primary(List.of(e), user, password, dbname)).toList();
+  }
+
   public String describe() {
-    return user + "@" + host + ":" + port + "/" + dbname;
+    return user + "@" + endpoints.stream().map(e -> e.host() + ":" + e.port()).collect(Collectors.joining(",")) + "/" + dbname;
   }
 
   public Connection connect() {
@@ -63,8 +78,12 @@ public final class Primary {
     }
     p.setProperty("connectTimeout", "10");
     p.setProperty("ApplicationName", "pitr");
+    if (endpoints.size() > 1) {
+      p.setProperty("targetServerType", "primary");
+    }
+    String hosts = endpoints.stream().map(e -> e.host() + ":" + e.port()).collect(Collectors.joining(","));
     try {
-      return DriverManager.getConnection("jdbc:postgresql://" + host + ":" + port + "/" + dbname, p);
+      return DriverManager.getConnection("jdbc:postgresql://" + hosts + "/" + dbname, p);
     } catch (SQLException e) {
       throw new PitrException(
           ErrorCode.PRIMARY_UNREACHABLE,
@@ -91,9 +110,16 @@ public final class Primary {
     return Long.parseLong(queryOne("SELECT setting FROM pg_settings WHERE name = 'wal_segment_size'"));
   }
 
-  /** {@code -h host -p port -U user}, for pg_receivewal and pg_basebackup. */
+  /** {@code -h host -p port -U user}, or a multi-host connection string, for pg_receivewal and pg_basebackup. */
   public List<String> clientArgs() {
-    return new ArrayList<>(List.of("-h", host, "-p", Integer.toString(port), "-U", user, "--no-password"));
+    if (endpoints.size() == 1) {
+      Endpoint e = endpoints.get(0);
+      return new ArrayList<>(List.of("-h", e.host(), "-p", Integer.toString(e.port()), "-U", user, "--no-password"));
+    }
+    String hosts = endpoints.stream().map(Endpoint::host).collect(Collectors.joining(","));
+    String ports = endpoints.stream().map(e -> Integer.toString(e.port())).collect(Collectors.joining(","));
+    return new ArrayList<>(List.of(
+        "-d", "host=" + hosts + " port=" + ports + " target_session_attrs=read-write", "-U", user, "--no-password"));
   }
 
   /** The password goes through the environment, never the command line. */

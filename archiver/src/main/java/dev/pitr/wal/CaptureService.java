@@ -47,6 +47,10 @@ public final class CaptureService {
   private Instant nextStart = Instant.EPOCH;
   private Duration backoff = Duration.ofSeconds(1);
   private long segmentSize;
+  /** The end of the newest segment this capture has seen archived: how far a standby's slot may advance. */
+  private Lsn archivedUpTo;
+  private Instant nextStandbyCare = Instant.EPOCH;
+  private String lastStandbyProblem;
 
   public CaptureService(
       PgTools tools,
@@ -83,6 +87,7 @@ public final class CaptureService {
         }
         superviseReceiver();
         shipOnce();
+        keepStandbySlots();
         sleep(poll);
       }
       stopReceiver();
@@ -145,6 +150,10 @@ public final class CaptureService {
   private void shipOnce() {
     try {
       for (WalShipper.Shipped s : shipper.shipSpool(spool)) {
+        if (SegmentName.isSegmentFileName(s.fileName())) {
+          Lsn end = SegmentName.parse(s.fileName(), s.plainBytes()).endLsn();
+          archivedUpTo = archivedUpTo == null || end.isAfter(archivedUpTo) ? end : archivedUpTo;
+        }
         log(s.outcome() == WalShipper.Outcome.ARCHIVED
             ? "archived " + s.fileName() + " (" + s.plainBytes() + " -> " + s.storedBytes() + " bytes)"
             : s.fileName() + " was already archived");
@@ -152,6 +161,29 @@ public final class CaptureService {
     } catch (PitrException | java.io.UncheckedIOException e) {
       // keep the local copy and try again on the next pass
       log("shipping failed, will retry: " + e.getMessage());
+    }
+  }
+
+  /** With a standby configured, keeps the capture slot on whichever server is a standby now (see {@link Slots#keepOnStandby}). */
+  private void keepStandbySlots() {
+    List<Primary> servers = primary.servers();
+    if (servers.size() < 2 || Instant.now().isBefore(nextStandbyCare)) {
+      return;
+    }
+    nextStandbyCare = Instant.now().plusSeconds(2);
+    for (Primary server : servers) {
+      try {
+        String did = Slots.keepOnStandby(server, slot, archivedUpTo);
+        if (did != null) {
+          log(did);
+        }
+      } catch (PitrException e) {
+        // a server that is down now is looked at again on the next round; say so once, not every round
+        if (!e.getMessage().equals(lastStandbyProblem)) {
+          log("cannot keep slot " + slot + " on " + server.describe() + ", will retry: " + e.getMessage());
+          lastStandbyProblem = e.getMessage();
+        }
+      }
     }
   }
 
