@@ -264,6 +264,8 @@ class EncryptedArchiveIT {
       List<SegmentRecord> after = repo.catalog().allSegments();
       assertEquals(before.stream().map(s -> s.name().fileName() + s.sha256()).toList(),
           after.stream().map(s -> s.name().fileName() + s.sha256()).toList());
+      // the time index comes back from the objects' metadata
+      assertEquals(before.stream().map(SegmentRecord::index).toList(), after.stream().map(SegmentRecord::index).toList());
       for (SegmentRecord s : after) {
         assertEquals(newKeyId, s.keyId(), s.name().fileName());
       }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pitr.catalog.ArchiveConflictException;
+import dev.pitr.catalog.SegmentIndex;
 import dev.pitr.catalog.SqliteCatalog;
 import dev.pitr.codec.Zstd;
 import dev.pitr.config.Repository;
@@ -69,6 +70,17 @@ class WalShipperTest {
     Path fetched = dir.resolve("fetched");
     new WalFetcher(repo).fetch("000000010000000000000002", fetched);
     assertEquals(-1, Files.mismatch(copy, fetched));
+  }
+
+  @Test
+  void aSegmentThatIsNotWalIsArchivedAllTheSameAndFlagged() throws Exception {
+    Path seg = segment("000000010000000000000002", 7);
+    assertEquals(WalShipper.Outcome.ARCHIVED, shipper.ship(seg).outcome());
+    SegmentIndex index = repo.catalog().segment("000000010000000000000002").orElseThrow().index();
+    assertTrue(index.problem().contains("not PostgreSQL 15's d110"), index.problem());
+    assertEquals(0, index.transactions());
+    assertEquals(index.problem(), repo.storage().metadata(WalKeys.segment(SegmentName.parse(
+        "000000010000000000000002", 1 << 20))).get("pitr-index-problem"));
   }
 
   @Test
