@@ -20,6 +20,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -284,6 +285,27 @@ public final class ArchiveFixture implements AutoCloseable {
   /** A fresh, not yet existing directory for a restore; whatever runs there is stopped when the fixture closes. */
   public Path newTargetDir() {
     return base.resolve("restore-" + (++targets));
+  }
+
+  /** Inserts marker rows {@code from..to} of {@code batch}, one transaction each. */
+  public static void insertMarkers(LocalCluster pg, int from, int to, String batch) {
+    for (int i = from; i <= to; i++) {
+      pg.execute("INSERT INTO marker VALUES (" + i + ", '" + batch + "')");
+    }
+  }
+
+  /**
+   * Runs {@code pitr restore TARGET... --target-dir NEW --port FREE}, which must succeed, and returns the restored
+   * marker rows as {@code count:min-max}.
+   */
+  public String restoreMarkers(String... target) {
+    Path dir = newTargetDir();
+    int port = LocalCluster.freePort();
+    List<String> args = new ArrayList<>(List.of("restore"));
+    args.addAll(List.of(target));
+    args.addAll(List.of("--target-dir", dir.toString(), "--port", Integer.toString(port)));
+    ok(args.toArray(String[]::new));
+    return restoredServer(dir, port).queryOne("SELECT count(*) || ':' || min(id) || '-' || max(id) FROM marker");
   }
 
   /** The server a restore started in {@code dir}. */

@@ -35,11 +35,7 @@ public final class LocalCluster implements AutoCloseable {
   /** Runs initdb in {@code dataDir} (which must not exist) and configures the cluster to listen on {@code port}. */
   public static LocalCluster init(PgTools tools, Path dataDir, int port) {
     try {
-      Files.createDirectories(dataDir.getParent());
-      Files.createDirectory(dataDir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-      if (OsUser.isRoot()) {
-        check(Processes.run(List.of("chown", tools.osUser() + ":", dataDir.toString())), "chown");
-      }
+      createDataDir(tools, dataDir);
       check(
           Processes.run(tools.asPostgres("initdb", "-D", dataDir.toString(), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync")),
           "initdb");
@@ -67,11 +63,7 @@ public final class LocalCluster implements AutoCloseable {
    */
   public static LocalCluster standbyOf(PgTools tools, LocalCluster primary, Path dataDir, int port, String slot) {
     try {
-      Files.createDirectories(dataDir.getParent());
-      Files.createDirectory(dataDir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-      if (OsUser.isRoot()) {
-        check(Processes.run(List.of("chown", tools.osUser() + ":", dataDir.toString())), "chown");
-      }
+      createDataDir(tools, dataDir);
       check(
           Processes.run(tools.asPostgres("pg_basebackup", "-h", "127.0.0.1", "-p", Integer.toString(primary.port()),
               "-U", "postgres", "-D", dataDir.toString(), "-R", "-C", "-S", slot, "-X", "stream", "--no-sync")),
@@ -89,6 +81,15 @@ public final class LocalCluster implements AutoCloseable {
   public LocalCluster promote() {
     check(Processes.run(tools.asPostgres("pg_ctl", "-D", dataDir.toString(), "-w", "-t", "60", "promote")), "pg_ctl promote");
     return this;
+  }
+
+  /** An empty data directory, mode 0700, owned by the PostgreSQL OS user. */
+  private static void createDataDir(PgTools tools, Path dataDir) throws IOException {
+    Files.createDirectories(dataDir.getParent());
+    Files.createDirectory(dataDir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+    if (OsUser.isRoot()) {
+      check(Processes.run(List.of("chown", tools.osUser() + ":", dataDir.toString())), "chown");
+    }
   }
 
   /** A cluster that already exists in {@code dataDir}, e.g. one a restore created. */

@@ -53,19 +53,19 @@ class FailoverIT {
     fx.ok("check", "--fix");
     fx.startCapture();
     fx.primary.execute("CREATE TABLE marker (id int PRIMARY KEY, batch text)");
-    insert(fx.primary, 1, 20, "a");
+    ArchiveFixture.insertMarkers(fx.primary, 1, 20, "a");
     fx.ok("snapshot", "create", "--label", "on-timeline-1");
-    insert(fx.primary, 21, 40, "b");
+    ArchiveFixture.insertMarkers(fx.primary, 21, 40, "b");
     fx.primary.queryOne("SELECT pg_create_restore_point('tl1-point')");
     Thread.sleep(300);
     afterB = Instant.now();
     Thread.sleep(300);
-    insert(fx.primary, 41, 60, "c");
+    ArchiveFixture.insertMarkers(fx.primary, 41, 60, "c");
     lsnAfterC = fx.primary.queryOne("SELECT pg_current_wal_insert_lsn()");
-    insert(fx.primary, 61, 69, "d");
+    ArchiveFixture.insertMarkers(fx.primary, 61, 69, "d");
     xidOfRow70 = Long.parseLong(fx.primary.queryOne(
         "WITH x AS (INSERT INTO marker VALUES (70, 'd') RETURNING 1) SELECT txid_current() FROM x"));
-    insert(fx.primary, 71, 80, "d");
+    ArchiveFixture.insertMarkers(fx.primary, 71, 80, "d");
     // capture keeps its slot on the standby too, advanced only as far as it has archived, so the promotion cannot
     // lose what capture has not archived
     Lsn archived = Lsn.parse(fx.primary.queryOne("SELECT pg_switch_wal()"));
@@ -77,11 +77,11 @@ class FailoverIT {
     fx.primary.stop();
     standby.promote();
     await(() -> "f".equals(standby.queryOne("SELECT pg_is_in_recovery()")), "the promotion");
-    insert(standby, 81, 100, "e");
+    ArchiveFixture.insertMarkers(standby, 81, 100, "e");
     Thread.sleep(300);
     afterE = Instant.now();
     Thread.sleep(300);
-    insert(standby, 101, 120, "f");
+    ArchiveFixture.insertMarkers(standby, 101, 120, "f");
     assertTrue(standby.queryOne("SELECT pg_walfile_name(pg_current_wal_lsn())").startsWith("00000002"));
     Lsn end = Lsn.parse(standby.queryOne("SELECT pg_switch_wal()"));
     fx.awaitArchived(end, TimelineId.of(2));
@@ -115,26 +115,6 @@ class FailoverIT {
     }
   }
 
-  private static void insert(LocalCluster pg, int from, int to, String batch) {
-    for (int i = from; i <= to; i++) {
-      pg.execute("INSERT INTO marker VALUES (" + i + ", '" + batch + "')");
-    }
-  }
-
-  private String restore(String... target) {
-    Path dir = fx.newTargetDir();
-    int port = LocalCluster.freePort();
-    String[] args = new String[target.length + 5];
-    args[0] = "restore";
-    System.arraycopy(target, 0, args, 1, target.length);
-    args[target.length + 1] = "--target-dir";
-    args[target.length + 2] = dir.toString();
-    args[target.length + 3] = "--port";
-    args[target.length + 4] = Integer.toString(port);
-    fx.ok(args);
-    return fx.restoredServer(dir, port).queryOne("SELECT count(*) || ':' || min(id) || '-' || max(id) FROM marker");
-  }
-
   @Test
   @Order(1)
   void captureFollowedTheNewPrimaryAndLeftNoGapAtTheSwitch() throws Exception {
@@ -155,17 +135,17 @@ class FailoverIT {
   @Test
   @Order(2)
   void targetsOnTheOldTimelineBeforeTheSwitch() {
-    assertEquals("40:1-40", restore("--to", afterB.toString()));
-    assertEquals("60:1-60", restore("--lsn", lsnAfterC));
-    assertEquals("40:1-40", restore("--name", "tl1-point"));
-    assertEquals("70:1-70", restore("--xid", Long.toString(xidOfRow70)));
+    assertEquals("40:1-40", fx.restoreMarkers("--to", afterB.toString()));
+    assertEquals("60:1-60", fx.restoreMarkers("--lsn", lsnAfterC));
+    assertEquals("40:1-40", fx.restoreMarkers("--name", "tl1-point"));
+    assertEquals("70:1-70", fx.restoreMarkers("--xid", Long.toString(xidOfRow70)));
   }
 
   @Test
   @Order(3)
   void targetsOnTheNewTimeline() {
-    assertEquals("100:1-100", restore("--to", afterE.toString()));
-    assertEquals("120:1-120", restore("--latest"));
+    assertEquals("100:1-100", fx.restoreMarkers("--to", afterE.toString()));
+    assertEquals("120:1-120", fx.restoreMarkers("--latest"));
   }
 
   @Test

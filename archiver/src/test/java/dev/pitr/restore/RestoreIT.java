@@ -42,16 +42,16 @@ class RestoreIT {
     fx.ok("check", "--fix");
     fx.startCapture();
     fx.primary.execute("CREATE TABLE marker (id int PRIMARY KEY, batch text)");
-    insert(1, 50, "early");
+    ArchiveFixture.insertMarkers(fx.primary, 1, 50, "early");
     beforeSnapshot = Instant.now();
     Thread.sleep(50);
     fx.ok("snapshot", "create", "--label", "it");
-    insert(51, 100, "kept");
+    ArchiveFixture.insertMarkers(fx.primary, 51, 100, "kept");
     lsnAfterKept = fx.primary.queryOne("SELECT pg_current_wal_insert_lsn()");
     Thread.sleep(300);
     betweenBatches = Instant.now();
     Thread.sleep(300);
-    insert(101, 150, "late");
+    ArchiveFixture.insertMarkers(fx.primary, 101, 150, "late");
     fx.switchAndAwaitArchived();
   }
 
@@ -59,12 +59,6 @@ class RestoreIT {
   void tearDown() throws Exception {
     if (fx != null) {
       fx.close();
-    }
-  }
-
-  private void insert(int from, int to, String batch) {
-    for (int i = from; i <= to; i++) {
-      fx.primary.execute("INSERT INTO marker VALUES (" + i + ", '" + batch + "')");
     }
   }
 

@@ -57,26 +57,26 @@ class RestoreWindowIT {
     fx.ok("check", "--fix");
     fx.startCapture();
     fx.primary.execute("CREATE TABLE marker (id int PRIMARY KEY, batch text)");
-    insert(1, 20, "a");
+    ArchiveFixture.insertMarkers(fx.primary, 1, 20, "a");
     fx.ok("snapshot", "create", "--label", "window");
-    insert(21, 39, "b");
+    ArchiveFixture.insertMarkers(fx.primary, 21, 39, "b");
     xidOfRow40 = Long.parseLong(fx.primary.queryOne(
         "WITH x AS (INSERT INTO marker VALUES (40, 'b') RETURNING 1) SELECT txid_current() FROM x"));
     fx.primary.queryOne("SELECT pg_create_restore_point('after-b')");
     Thread.sleep(300);
     afterB = Instant.now();
     Thread.sleep(300);
-    insert(41, 60, "c");
+    ArchiveFixture.insertMarkers(fx.primary, 41, 60, "c");
     Thread.sleep(300);
     afterC = Instant.now();
     Thread.sleep(300);
     switchAndAwait();
-    insert(61, 80, "d");
+    ArchiveFixture.insertMarkers(fx.primary, 61, 80, "d");
     segmentOfD = switchAndAwait();
     Thread.sleep(300);
     betweenDandE = Instant.now();
     Thread.sleep(300);
-    insert(81, 99, "e");
+    ArchiveFixture.insertMarkers(fx.primary, 81, 99, "e");
     lastInsert = OffsetDateTime.parse(fx.primary.queryOne(
         "WITH x AS (INSERT INTO marker VALUES (100, 'e') RETURNING 1)"
             + " SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') FROM x"))
@@ -96,26 +96,6 @@ class RestoreWindowIT {
     if (fx != null) {
       fx.close();
     }
-  }
-
-  private void insert(int from, int to, String batch) {
-    for (int i = from; i <= to; i++) {
-      fx.primary.execute("INSERT INTO marker VALUES (" + i + ", '" + batch + "')");
-    }
-  }
-
-  private String restore(String... target) {
-    Path dir = fx.newTargetDir();
-    int port = LocalCluster.freePort();
-    String[] args = new String[target.length + 5];
-    args[0] = "restore";
-    System.arraycopy(target, 0, args, 1, target.length);
-    args[target.length + 1] = "--target-dir";
-    args[target.length + 2] = dir.toString();
-    args[target.length + 3] = "--port";
-    args[target.length + 4] = Integer.toString(port);
-    fx.ok(args);
-    return fx.restoredServer(dir, port).queryOne("SELECT count(*) || ':' || min(id) || '-' || max(id) FROM marker");
   }
 
   private static Instant pgTime(String s) {
@@ -192,15 +172,15 @@ class RestoreWindowIT {
   @Test
   @Order(4)
   void anXidTargetStopsAfterThatTransactionOrJustBeforeIt() {
-    assertEquals("40:1-40", restore("--xid", Long.toString(xidOfRow40)));
-    assertEquals("39:1-39", restore("--xid", Long.toString(xidOfRow40), "--exclusive"));
+    assertEquals("40:1-40", fx.restoreMarkers("--xid", Long.toString(xidOfRow40)));
+    assertEquals("39:1-39", fx.restoreMarkers("--xid", Long.toString(xidOfRow40), "--exclusive"));
   }
 
   @Test
   @Order(5)
   void aRestorePointAndTheImmediateTargetStopWhereTheySay() {
-    assertEquals("40:1-40", restore("--name", "after-b"));
-    assertEquals("20:1-20", restore("--immediate"));
+    assertEquals("40:1-40", fx.restoreMarkers("--name", "after-b"));
+    assertEquals("20:1-20", fx.restoreMarkers("--immediate"));
   }
 
   @Test
@@ -236,6 +216,6 @@ class RestoreWindowIT {
 
     // after c's last commit nothing is known: the missing segment may hold commits before any later time
     assertEquals(12, fx.cli("restore", "--to", afterC.toString(), "--target-dir", dir.toString()).exitCode());
-    assertEquals("40:1-40", restore("--to", afterB.toString()));
+    assertEquals("40:1-40", fx.restoreMarkers("--to", afterB.toString()));
   }
 }
