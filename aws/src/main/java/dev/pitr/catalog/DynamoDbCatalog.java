@@ -415,6 +415,36 @@ public final class DynamoDbCatalog implements Catalog {
   }
 
   @Override
+  public void recordRestore(RestoreRecord r) {
+    Map<String, AttributeValue> item = key("restore#" + r.id());
+    item.put("recorded_at", micros(r.recordedAt()));
+    item.put("outcome", s(r.outcome()));
+    putOpt(item, "target", r.target());
+    putOpt(item, "snapshot_id", r.snapshotId());
+    if (r.timeline() != null) {
+      item.put("timeline", n(r.timeline()));
+    }
+    putOpt(item, "stopped_at", r.stoppedAt());
+    putOpt(item, "error", r.error());
+    putOpt(item, "cause", r.cause());
+    try {
+      // a restore's record is replaced when its last step runs again
+      ddb.putItem(p -> p.tableName(table).item(item));
+    } catch (SdkException e) {
+      throw writeFailure("record restore " + r.id(), e);
+    }
+  }
+
+  @Override
+  public List<RestoreRecord> restores() {
+    return prefix("restore#").stream()
+        .map(i -> new RestoreRecord(str(i, SK).substring("restore#".length()), instant(i, "recorded_at"), str(i, "outcome"),
+            str(i, "target"), str(i, "snapshot_id"), i.containsKey("timeline") ? num(i, "timeline") : null,
+            str(i, "stopped_at"), str(i, "error"), str(i, "cause")))
+        .toList();
+  }
+
+  @Override
   public List<SnapshotRecord> snapshots() {
     return prefix("snap#").stream().map(this::toSnapshot).toList();
   }

@@ -60,6 +60,12 @@ public interface Catalog extends AutoCloseable {
 
   List<SnapshotRecord> snapshots();
 
+  /** Records (or replaces, by id) the outcome of a restore. */
+  void recordRestore(RestoreRecord restore);
+
+  /** Every recorded restore, by id. */
+  List<RestoreRecord> restores();
+
   /** Takes the shipping lease for this cluster as {@code owner} for {@code ttl}. */
   ShippingLease acquireShippingLease(String owner, Duration ttl);
 

@@ -95,6 +95,9 @@ public final class SqliteCatalog implements Catalog {
       s.executeUpdate(
           "CREATE TABLE IF NOT EXISTS leases ("
               + " name TEXT PRIMARY KEY, owner TEXT NOT NULL, token INTEGER NOT NULL, expires_at INTEGER NOT NULL)");
+      s.executeUpdate(
+          "CREATE TABLE IF NOT EXISTS restores (id TEXT PRIMARY KEY, recorded_at INTEGER NOT NULL, outcome TEXT NOT NULL,"
+              + " target TEXT, snapshot_id TEXT, timeline INTEGER, stopped_at TEXT, error TEXT, cause TEXT)");
       s.executeUpdate("CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL)");
       s.executeUpdate("INSERT OR IGNORE INTO meta VALUES ('schema_version', '" + SCHEMA_VERSION + "')");
     }
@@ -340,6 +343,46 @@ public final class SqliteCatalog implements Catalog {
   @Override
   public synchronized Optional<SnapshotRecord> snapshot(SnapshotId id) {
     return querySnapshots("WHERE id = ?", ps -> ps.setString(1, id.value())).stream().findFirst();
+  }
+
+  @Override
+  public synchronized void recordRestore(RestoreRecord r) {
+    try (PreparedStatement ps = conn.prepareStatement("INSERT OR REPLACE INTO restores VALUES (?,?,?,?,?,?,?,?,?)")) {
+      ps.setString(1, r.id());
+      setInstant(ps, 2, r.recordedAt());
+      ps.setString(3, r.outcome());
+      ps.setString(4, r.target());
+      ps.setString(5, r.snapshotId());
+      if (r.timeline() == null) {
+        ps.setNull(6, Types.INTEGER);
+      } else {
+        ps.setLong(6, r.timeline());
+      }
+      ps.setString(7, r.stoppedAt());
+      ps.setString(8, r.error());
+      ps.setString(9, r.cause());
+      ps.executeUpdate();
+    } catch (SQLException e) {
+      throw failure("record restore " + r.id(), e);
+    }
+  }
+
+  @Override
+  public synchronized List<RestoreRecord> restores() {
+    try (PreparedStatement ps = conn.prepareStatement(
+            "SELECT id, recorded_at, outcome, target, snapshot_id, timeline, stopped_at, error, cause FROM restores ORDER BY id");
+        ResultSet rs = ps.executeQuery()) {
+      List<RestoreRecord> out = new ArrayList<>();
+      while (rs.next()) {
+        long tli = rs.getLong(6);
+        Long timeline = rs.wasNull() ? null : tli;
+        out.add(new RestoreRecord(rs.getString(1), getInstant(rs, 2), rs.getString(3), rs.getString(4), rs.getString(5),
+            timeline, rs.getString(7), rs.getString(8), rs.getString(9)));
+      }
+      return out;
+    } catch (SQLException e) {
+      throw failure("read restores", e);
+    }
   }
 
   @Override

@@ -109,6 +109,19 @@ public abstract class CatalogContractTest {
   }
 
   @Test
+  void aRestoreIsRecordedAndReplacedById() {
+    RestoreRecord failed = new RestoreRecord("exec-1", Instant.parse("2026-11-22T10:00:00.000001Z"), "failed",
+        "time 2026-11-22 09:00:00.000000+00", null, null, null, "dev.pitr.functions.TargetUnreachableException",
+        "time ... is earlier than the first snapshot's consistency point");
+    catalog.recordRestore(failed);
+    RestoreRecord done = new RestoreRecord("exec-2", Instant.parse("2026-11-22T11:00:00Z"), "restored", "latest",
+        "20261122T100000Z", 2L, "0/5000060", null, null);
+    catalog.recordRestore(done);
+    catalog.recordRestore(done);
+    assertEquals(List.of(failed, done), catalog.restores());
+  }
+
+  @Test
   void historiesAreIdempotentAndConflictOnDifferentContent() {
     HistoryRecord h =
         new HistoryRecord(TimelineId.of(2), "1\t0/3000158\tno recovery target specified\n", "h1",
