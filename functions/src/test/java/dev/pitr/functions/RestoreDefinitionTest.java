@@ -1,0 +1,50 @@
+package dev.pitr.functions;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class RestoreDefinitionTest {
+
+  @Test
+  void aSuccessfulRestorePassesThroughTheStepsInTheDesignsOrder() {
+    assertEquals(
+        List.of("Plan", "TargetReachable", "PrepareTarget", "FetchSnapshot", "WriteRecoveryConfig", "Replay", "Verify",
+            "Record", "Restored"),
+        RestoreDefinition.successPath());
+  }
+
+  @Test
+  void everyTaskCatchesIntoRecordFailureAndTheHostStepsHeartbeat() throws Exception {
+    JsonNode states = RestoreJob.JSON.readTree(RestoreDefinition.text()).get("States");
+    for (var it = states.fields(); it.hasNext(); ) {
+      var e = it.next();
+      JsonNode s = e.getValue();
+      if (!s.get("Type").asText().equals("Task")) {
+        continue;
+      }
+      String catchTo = s.get("Catch").get(0).get("Next").asText();
+      assertTrue(catchTo.equals("RecordFailure") || catchTo.equals("Failed"), e.getKey());
+      if (s.get("Resource").asText().equals("${AgentActivityArn}")) {
+        assertTrue(s.get("HeartbeatSeconds").asInt() > 0, e.getKey());
+        // a dead agent must end the execution, not be retried
+        assertFalse(s.toString().contains("States.HeartbeatTimeout\"],\"IntervalSeconds"), e.getKey());
+      }
+    }
+    assertEquals("$.failure.Cause", states.get("Failed").get("CausePath").asText());
+  }
+
+  @Test
+  void resourcesAreSubstituted() {
+    String t = RestoreDefinition.withResources(Map.of(
+        "PlanFunctionArn", "arn:aws:lambda:eu-west-1:111122223333:function:plan",
+        "RecordFunctionArn", "arn:aws:lambda:eu-west-1:111122223333:function:record",
+        "AgentActivityArn", "arn:aws:states:eu-west-1:111122223333:activity:agent"));
+    assertFalse(t.contains("${"), t);
+  }
+}
