@@ -11,7 +11,7 @@ import dev.pitr.config.Repository;
 import dev.pitr.postgres.LocalCluster;
 import dev.pitr.postgres.PgTools;
 import dev.pitr.postgres.Processes;
-import dev.pitr.restore.RestoreService;
+import dev.pitr.restore.RestoreSteps;
 import dev.pitr.wal.Lsn;
 import dev.pitr.wal.SegmentName;
 import dev.pitr.wal.TimelineId;
@@ -95,7 +95,7 @@ public final class ArchiveFixture implements AutoCloseable {
               + repositoryYaml()
               + encryptionYaml()
               + "snapshot:\n  wal_timeout_seconds: 120\n"
-              + "restore:\n  pitr_command: '" + RestoreService.pitrCommand(jar) + "'\n");
+              + "restore:\n  pitr_command: '" + RestoreSteps.pitrCommand(jar) + "'\n");
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

@@ -24,6 +24,7 @@ import picocli.CommandLine.Option;
       SnapshotCommand.class,
       RestoreCommand.class,
       RestoreWindowCommand.class,
+      AgentCommand.class,
       KeysCommand.class,
       DemoCommand.class,
       BenchCommand.class

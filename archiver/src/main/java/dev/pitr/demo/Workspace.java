@@ -3,7 +3,7 @@ package dev.pitr.demo;
 import dev.pitr.postgres.OsUser;
 import dev.pitr.postgres.PgTools;
 import dev.pitr.postgres.Processes;
-import dev.pitr.restore.RestoreService;
+import dev.pitr.restore.RestoreSteps;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -51,11 +51,11 @@ final class Workspace {
 
   /** A copy of the running pitr.jar in {@code base}, and the restore_command prefix that runs it. */
   static Optional<String> pitrCommandCopy(Path base) {
-    return RestoreService.runningJar()
+    return RestoreSteps.runningJar()
         .map(
             jar -> {
               try {
-                return RestoreService.pitrCommand(Files.copy(jar, base.resolve("pitr.jar")));
+                return RestoreSteps.pitrCommand(Files.copy(jar, base.resolve("pitr.jar")));
               } catch (IOException e) {
                 throw new UncheckedIOException(e);
               }

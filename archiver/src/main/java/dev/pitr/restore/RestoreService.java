@@ -1,42 +1,27 @@
 package dev.pitr.restore;
 
-import dev.pitr.catalog.Catalog;
-import dev.pitr.catalog.SegmentRecord;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.pitr.catalog.SnapshotRecord;
-import dev.pitr.codec.Sha256;
 import dev.pitr.config.Config;
-import dev.pitr.config.Key;
 import dev.pitr.config.Repository;
-import dev.pitr.error.ErrorCode;
 import dev.pitr.error.PitrException;
-import dev.pitr.postgres.OsUser;
+import dev.pitr.functions.Failures;
+import dev.pitr.functions.PlanStep;
+import dev.pitr.functions.RecordStep;
+import dev.pitr.functions.RestoreDefinition;
+import dev.pitr.functions.RestoreJob;
+import dev.pitr.functions.TargetUnreachableException;
 import dev.pitr.postgres.PgTools;
-import dev.pitr.postgres.Processes;
-import dev.pitr.wal.Lsn;
-import dev.pitr.wal.SegmentName;
-import dev.pitr.wal.WalFetcher;
-import java.io.IOException;
-import java.io.InputStream;
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Clock;
-import java.time.Duration;
-import java.time.Instant;
-import java.util.ArrayList;
-import java.util.Comparator;
-import java.util.List;
-import java.util.Map;
-import java.util.Optional;
-import java.util.stream.Stream;
 
 /**
- * Restores a new server to a target: plan (pick the snapshot, prove the WAL is there), lay the snapshot down, write
- * the recovery configuration, start PostgreSQL and wait until it reports where recovery stopped. Every check that can
- * refuse the request runs before the target directory is touched.
+ * A local restore: the restore state machine run in-process, without AWS. It walks the states of the same ASL file
+ * a Step Functions execution runs ({@link RestoreDefinition#successPath()}), so the order cannot drift from the
+ * definition: each state name is dispatched to the same step code (the Plan and Record steps of {@code functions},
+ * the host steps of {@link RestoreSteps}), and a failure in any of them is recorded as Record-failure records it,
+ * then reported with its exit code. Every check that can refuse the request runs before the target directory is
+ * touched.
  */
 public final class RestoreService {
 
@@ -49,382 +34,83 @@ public final class RestoreService {
     }
   }
 
-  /** Where segments are prefetched; inside the data directory so that taking one is a rename. */
-  static final String PREFETCH_DIR = "pitr-prefetch";
-
-  private final Config config;
   private final Repository repo;
-  private final PgTools tools;
+  private final RestoreSteps steps;
   private final Clock clock;
   private final PrintWriter log;
 
   public RestoreService(Config config, Repository repo, PgTools tools, Clock clock, PrintWriter log) {
-    this.config = config;
     this.repo = repo;
-    this.tools = tools;
+    this.steps = new RestoreSteps(config, repo, tools, clock, log);
     this.clock = clock;
     this.log = log;
   }
 
-  public Outcome restore(RestoreRequest req) {
-    Path dir = req.targetDir().toAbsolutePath().normalize();
-    refuseNonEmpty(dir, req.force());
-    RestorePlan plan = plan(req);
-    SnapshotRecord snap = plan.snapshot();
-    String pitrCommand = pitrCommand();
-    checkRestoreUserCanRead();
-    prepareDirectory(dir);
-    log("restoring snapshot " + snap.id() + " (" + snap.plainSize() + " bytes) into " + dir);
-    laySnapshotDown(snap, dir);
-    verifyAgainstManifest(dir);
-    writeRecoveryConfig(req, plan, dir, pitrCommand);
-    handToPostgres(dir);
-    Prefetcher prefetcher =
-        new Prefetcher(new WalFetcher(repo, serverOwner(dir)), plan.segments(), dir.resolve(PREFETCH_DIR), 16);
-    Thread t = new Thread(prefetcher, "prefetch");
-    t.setDaemon(true);
-    t.start();
-    try {
-      return startAndWait(req, plan, dir);
-    } finally {
-      prefetcher.stop();
-      cleanPrefetch(dir.resolve(PREFETCH_DIR), t);
-    }
-  }
-
-  private static void refuseNonEmpty(Path dir, boolean force) {
-    if (!Files.exists(dir) || force) {
-      return;
-    }
-    if (!Files.isDirectory(dir)) {
-      throw new PitrException(ErrorCode.TARGET_DIR_NOT_EMPTY, dir + " exists and is not a directory", "choose another --target-dir");
-    }
-    try (Stream<Path> s = Files.list(dir)) {
-      if (s.findAny().isPresent()) {
-        throw new PitrException(
-            ErrorCode.TARGET_DIR_NOT_EMPTY,
-            "target directory " + dir + " is not empty",
-            "choose an empty directory, or pass --force to wipe it (everything in it is deleted)");
-      }
-    } catch (IOException e) {
-      throw new PitrException(ErrorCode.LOCAL_IO, "cannot read " + dir + ": " + e.getMessage(), "check permissions", e);
-    }
-  }
-
   /** Picks the snapshot and proves the archive reaches the target from it; reads the catalog only. */
   public RestorePlan plan(RestoreRequest req) {
-    return new RestorePlanner(RestoreWindow.of(repo.catalog()))
-        .plan(req.target(), req.timeline(), req.inclusive(), req.snapshot());
+    return PlanStep.plan(repo.catalog(), req);
   }
 
-  private static java.nio.file.attribute.UserPrincipal serverOwner(Path dir) {
+  public Outcome restore(RestoreRequest req) {
+    String id = "local-" + clock.instant().toString().replace(':', '-');
+    ObjectNode state = RestoreJob.JSON.createObjectNode();
+    state.set("request", RestoreJob.requestJson(id, req));
+    RestorePlan plan = null;
+    RestoreSteps.Replayed replayed = null;
     try {
-      return Files.getOwner(dir);
-    } catch (IOException e) {
-      throw new PitrException(ErrorCode.LOCAL_IO, "cannot read the owner of " + dir, "check permissions", e);
-    }
-  }
-
-  private static void cleanPrefetch(Path spool, Thread t) {
-    try {
-      t.join(10_000);
-      if (Files.isDirectory(spool)) {
-        try (Stream<Path> s = Files.walk(spool)) {
-          for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
-            Files.deleteIfExists(p);
+      for (String name : RestoreDefinition.successPath()) {
+        switch (name) {
+          case "Plan" -> {
+            plan = plan(req);
+            state.set("plan", RestoreJob.planJson(plan, req.action()));
           }
+          case "TargetReachable" -> {
+            // plan() has already thrown for an unreachable target: the Choice's other branch
+          }
+          case "PrepareTarget" -> steps.prepareTarget(req);
+          case "FetchSnapshot" -> steps.fetchSnapshot(req, plan.snapshot());
+          case "WriteRecoveryConfig" -> steps.writeRecoveryConfig(req, plan.recoverySettings(req.action()));
+          case "Replay" -> {
+            replayed = steps.replay(req, plan.segments(), wantsTarget(plan, req), () -> {});
+            state.putObject("replay").put("stoppedAt", replayed.redoDoneAt());
+          }
+          case "Verify" -> steps.verify(req, wantsTarget(plan, req), plan.mustReach(), replayed);
+          case "Record" -> {
+            state.put("outcome", "restored");
+            record(state);
+          }
+          case "Restored" -> {
+            // the Succeed state
+          }
+          default -> throw new IllegalStateException("the local runner has no step for state " + name);
         }
       }
-    } catch (IOException | InterruptedException e) {
-      // leftover prefetched files are harmless; they are never read again
+    } catch (PitrException e) {
+      String error = Failures.unreachable(e) ? TargetUnreachableException.class.getName()
+          : Failures.typed(e).getClass().getName();
+      state.put("outcome", "failed");
+      state.putObject("failure").put("Error", error).put("Cause", e.getMessage());
+      record(state);
+      throw e;
     }
+    return new Outcome(plan, replayed.stopReason(), replayed.redoDoneAt(), replayed.lastTransaction(), replayed.timeline());
   }
 
-  private String pitrCommand() {
-    return config
-        .get(Key.RESTORE_PITR_COMMAND)
-        .orElseGet(
-            () ->
-                runningJar()
-                    .map(RestoreService::pitrCommand)
-                    .orElseThrow(
-                        () ->
-                            new PitrException(
-                                ErrorCode.CONFIG_MISSING,
-                                "cannot tell how the restored server should run 'pitr wal fetch'",
-                                "set restore.pitr_command, e.g. 'java -jar /opt/pitr/pitr.jar'")));
+  private static boolean wantsTarget(RestorePlan plan, RestoreRequest req) {
+    return RestoreSteps.wantsTarget(plan.recoverySettings(req.action()));
   }
-
-  /** The command line that runs {@code jar} with a JVM tuned for short runs, as restore_command does per file. */
-  public static String pitrCommand(Path jar) {
-    return Path.of(System.getProperty("java.home"), "bin", "java")
-        + " -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xshare:auto -jar " + jar;
-  }
-
-  /** The pitr.jar this process runs from, if it runs from one. */
-  public static Optional<Path> runningJar() {
-    try {
-      Path p = Path.of(RestoreService.class.getProtectionDomain().getCodeSource().getLocation().toURI());
-      return p.toString().endsWith(".jar") ? Optional.of(p) : Optional.empty();
-    } catch (Exception e) {
-      return Optional.empty();
-    }
-  }
-
-  /** The server runs restore_command as its own OS user, which must be able to read the archive. */
-  private void checkRestoreUserCanRead() {
-    if (!OsUser.isRoot()) {
-      return;
-    }
-    List<String> cmd =
-        new ArrayList<>(List.of("sh", "-c", "for f in \"$@\"; do test -r \"$f\" || { echo \"$f\"; exit 1; }; done", "sh"));
-    if (config.get(Key.RESTORE_PITR_COMMAND).isEmpty()) {
-      runningJar().ifPresent(j -> cmd.add(j.toString()));
-    }
-    if (config.require(Key.CATALOG_TYPE).equals("sqlite")) {
-      cmd.add(config.catalogPath().toString());
-    }
-    if (config.require(Key.STORAGE_TYPE).equals("local")) {
-      cmd.add(config.requirePath(Key.STORAGE_PATH).toString());
-    }
-    Processes.Result r = Processes.run(OsUser.as(tools.osUser(), cmd));
-    if (!r.ok()) {
-      throw new PitrException(
-          ErrorCode.RESTORE_FAILED,
-          "the '" + tools.osUser() + "' OS user cannot read " + r.output().strip() + ", which restore_command needs",
-          "make the path readable (and its directories searchable) by " + tools.osUser());
-    }
-  }
-
-  private void prepareDirectory(Path dir) {
-    try {
-      if (Files.exists(dir)) {
-        try (Stream<Path> s = Files.walk(dir)) {
-          for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
-            if (!p.equals(dir)) {
-              Files.delete(p);
-            }
-          }
-        }
-      } else {
-        Files.createDirectories(dir);
-      }
-      Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
-    } catch (IOException e) {
-      throw new PitrException(ErrorCode.LOCAL_IO, "cannot prepare " + dir + ": " + e.getMessage(), "check permissions", e);
-    }
-  }
-
-  private void laySnapshotDown(SnapshotRecord snap, Path dir) {
-    Sha256 sha = new Sha256();
-    try (InputStream plain = sha.wrap(repo.codec().open(repo.storage(), snap.storageKey(), snap.keyId() != null))) {
-      long files = TarExtractor.extract(plain, dir);
-      log("laid down " + files + " files");
-    } catch (IOException e) {
-      throw new PitrException(
-          ErrorCode.CORRUPT_OBJECT, "cannot decode snapshot " + snap.id() + ": " + e.getMessage(), "restore from another snapshot with --snapshot", e);
-    }
-    if (!sha.hex().equals(snap.sha256())) {
-      throw new PitrException(
-          ErrorCode.CORRUPT_OBJECT,
-          "snapshot " + snap.id() + " failed verification (sha256 " + sha.hex() + ", manifest says " + snap.sha256() + ")",
-          "restore from another snapshot with --snapshot");
-    }
-  }
-
-  private void verifyAgainstManifest(Path dir) {
-    if (!Files.exists(dir.resolve("backup_manifest"))) {
-      return;
-    }
-    Processes.Result r = Processes.run(List.of(tools.path("pg_verifybackup"), "--no-parse-wal", "--quiet", dir.toString()));
-    if (!r.ok()) {
-      throw new PitrException(
-          ErrorCode.CORRUPT_OBJECT, "the restored files do not match backup_manifest: " + r.output().strip(), "restore from another snapshot with --snapshot");
-    }
-  }
-
-  private void writeRecoveryConfig(RestoreRequest req, RestorePlan plan, Path dir, String pitrCommand) {
-    Path fetchConfig = dir.resolve("pitr-restore.yaml");
-    StringBuilder yaml =
-        new StringBuilder("# written by pitr restore: what restore_command needs to read the archive\n")
-            .append("timezone: ").append(quoteYaml(config.require(Key.TIMEZONE))).append('\n')
-            .append("compression:\n  level: ").append(quoteYaml(config.require(Key.COMPRESSION_LEVEL))).append('\n');
-    Map<Key, String> keys = new java.util.EnumMap<>(Key.class);
-    List.of("storage", "catalog", "aws").forEach(section -> keys.putAll(config.section(section)));
-    // paths resolved here: restore_command reads this file from the data directory
-    if (config.require(Key.STORAGE_TYPE).equals("local")) {
-      keys.put(Key.STORAGE_PATH, config.requirePath(Key.STORAGE_PATH).toString());
-    }
-    if (config.require(Key.CATALOG_TYPE).equals("sqlite")) {
-      keys.put(Key.CATALOG_PATH, config.catalogPath().toString());
-    }
-    keys.putAll(keysForRestoreCommand(dir));
-    String section = "";
-    for (Map.Entry<Key, String> e : keys.entrySet()) {
-      String[] parts = e.getKey().path().split("\\.", 2);
-      if (!parts[0].equals(section)) {
-        section = parts[0];
-        yaml.append(section).append(":\n");
-      }
-      yaml.append("  ").append(parts[1]).append(": ").append(quoteYaml(e.getValue())).append('\n');
-    }
-    Path spool = dir.resolve(PREFETCH_DIR);
-    String restoreCommand =
-        "if [ -f " + spool + "/%f ]; then mv -f " + spool + "/%f %p; else " + pitrCommand + " --config " + fetchConfig
-            + " wal fetch %f %p; fi";
-    StringBuilder conf = new StringBuilder("\n# added by pitr restore\n");
-    conf.append("restore_command = ").append(pgQuote(restoreCommand)).append('\n');
-    plan.recoverySettings(req.action()).forEach((k, v) -> conf.append(k).append(" = ").append(pgQuote(v)).append('\n'));
-    // a restored server must not push its new timeline into the archive it was restored from
-    conf.append("archive_mode = off\n");
-    conf.append("primary_conninfo = ''\n");
-    conf.append("primary_slot_name = ''\n");
-    conf.append("hot_standby = on\n");
-    conf.append("port = ").append(req.port()).append('\n');
-    try {
-      Files.writeString(fetchConfig, yaml, StandardCharsets.UTF_8);
-      // it may hold aws.secret_access_key; the data directory's owner is the only reader it needs
-      Files.setPosixFilePermissions(fetchConfig, PosixFilePermissions.fromString("rw-------"));
-      Files.writeString(dir.resolve("postgresql.auto.conf"), conf.toString(), StandardCharsets.UTF_8,
-          StandardOpenOption.CREATE, StandardOpenOption.APPEND);
-      Files.deleteIfExists(dir.resolve("standby.signal"));
-      Files.createDirectories(spool);
-      Files.writeString(dir.resolve("recovery.signal"), "");
-    } catch (IOException e) {
-      throw new PitrException(ErrorCode.LOCAL_IO, "cannot write recovery settings: " + e.getMessage(), "check permissions", e);
-    }
-  }
-
-  /** Key files, by {@code encryption.*} key, that restore_command needs a copy of. */
-  private static final List<Key> KEY_FILES =
-      List.of(Key.ENCRYPTION_KEY_FILE, Key.ENCRYPTION_PASSPHRASE_FILE, Key.ENCRYPTION_PUBLIC_KEY, Key.ENCRYPTION_SECRET_KEY,
-          Key.ENCRYPTION_RETIRED_KEY_FILES, Key.ENCRYPTION_RETIRED_PASSPHRASE_FILES, Key.ENCRYPTION_RETIRED_SECRET_KEYS);
 
   /**
-   * The {@code encryption.*} settings for restore_command. It runs as the server's OS user, which may not read the
-   * operator's key files, so they are copied into {@code pitr-keys/} in the data directory (mode 0600, handed to
-   * that user with the rest); a passphrase given inline or in the environment is written there as a file.
+   * Record or Record-failure. Locally, a catalog that cannot be written (a read-only copy, say) costs the record, not
+   * the restore: the outcome is logged instead. The state machine, which owns its table, fails on it.
    */
-  private Map<Key, String> keysForRestoreCommand(Path dir) {
-    Map<Key, String> out = new java.util.EnumMap<>(Key.class);
-    Map<Key, String> enc = config.section("encryption");
-    if (enc.getOrDefault(Key.ENCRYPTION_MODE, "none").equals("none") && enc.keySet().stream().noneMatch(KEY_FILES::contains)) {
-      return out;
-    }
-    Path keyDir = dir.resolve("pitr-keys");
+  private void record(ObjectNode state) {
     try {
-      Files.createDirectories(keyDir);
-      Files.setPosixFilePermissions(keyDir, PosixFilePermissions.fromString("rwx------"));
-      int n = 0;
-      for (Map.Entry<Key, String> e : enc.entrySet()) {
-        Key k = e.getKey();
-        if (k == Key.ENCRYPTION_PASSPHRASE) {
-          out.put(Key.ENCRYPTION_PASSPHRASE_FILE, secretFile(keyDir.resolve("passphrase"), e.getValue() + "\n").toString());
-        } else if (KEY_FILES.contains(k)) {
-          List<String> copies = new ArrayList<>();
-          for (String part : e.getValue().split(",")) {
-            if (part.isBlank()) {
-              continue;
-            }
-            Path src = config.file().getParent().resolve(part.strip()).normalize();
-            Path copy = keyDir.resolve((n++) + "-" + src.getFileName());
-            Files.copy(src, copy);
-            Files.setPosixFilePermissions(copy, PosixFilePermissions.fromString("rw-------"));
-            copies.add(copy.toString());
-          }
-          out.put(k, String.join(",", copies));
-        } else {
-          out.put(k, e.getValue());
-        }
-      }
-    } catch (IOException e) {
-      throw new PitrException(
-          ErrorCode.LOCAL_IO, "cannot copy the encryption keys for restore_command: " + e.getMessage(),
-          "check that the files under encryption.* exist and are readable", e);
+      RecordStep.run(repo.catalog(), state, clock);
+    } catch (RuntimeException e) {
+      log.println("could not record the restore's outcome (" + state.path("outcome").asText() + ") in the catalog: "
+          + e.getMessage());
+      log.flush();
     }
-    return out;
-  }
-
-  private static Path secretFile(Path p, String content) throws IOException {
-    Files.deleteIfExists(p);
-    Files.createFile(p, PosixFilePermissions.asFileAttribute(
-        PosixFilePermissions.fromString("rw-------")));
-    Files.writeString(p, content, StandardCharsets.UTF_8);
-    return p;
-  }
-
-  private static String quoteYaml(String v) {
-    return "'" + v.replace("'", "''") + "'";
-  }
-
-  private static String pgQuote(String v) {
-    return "'" + v.replace("'", "''") + "'";
-  }
-
-  private void handToPostgres(Path dir) {
-    if (!OsUser.isRoot()) {
-      return;
-    }
-    Processes.Result r = Processes.run(List.of("chown", "-R", tools.osUser() + ":", dir.toString()));
-    if (!r.ok()) {
-      throw new PitrException(ErrorCode.LOCAL_IO, "cannot chown " + dir + ": " + r.output().strip(), "check that the '" + tools.osUser() + "' user exists");
-    }
-  }
-
-  private Outcome startAndWait(RestoreRequest req, RestorePlan plan, Path dir) {
-    Path logFile = dir.resolve("pitr-restore.log");
-    Processes.Result r = Processes.run(tools.asPostgres("pg_ctl", "-D", dir.toString(), "-l", logFile.toString(), "-W", "start"));
-    if (!r.ok()) {
-      throw new PitrException(ErrorCode.RESTORE_FAILED, "pg_ctl start failed: " + r.output().strip(), "see " + logFile);
-    }
-    log("PostgreSQL started on port " + req.port() + "; replaying WAL (log: " + logFile + ")");
-    RecoveryLog rl = new RecoveryLog(logFile);
-    boolean wantsTarget = !(plan.target() instanceof RestoreTarget.Latest);
-    RestoreRequest.Action action = wantsTarget ? req.action() : RestoreRequest.Action.PROMOTE;
-    Instant lastProgress = clock.instant();
-    int lastLength = 0;
-    while (true) {
-      String text = rl.refresh();
-      if (text.length() != lastLength) {
-        lastLength = text.length();
-        lastProgress = clock.instant();
-      }
-      String failure = rl.failure();
-      if (failure != null && !(action == RestoreRequest.Action.SHUTDOWN && rl.shutDownAtTarget())) {
-        stopQuietly(dir);
-        throw new PitrException(
-            ErrorCode.RESTORE_FAILED,
-            "recovery failed: " + failure + "\n" + rl.tail(15),
-            "the server log is " + logFile + "; the target directory is left as it is for inspection");
-      }
-      boolean done =
-          switch (action) {
-            case PROMOTE -> rl.promoted();
-            case PAUSE -> rl.paused();
-            case SHUTDOWN -> rl.shutDownAtTarget() && !Files.exists(dir.resolve("postmaster.pid"));
-          };
-      if (done) {
-        return new Outcome(plan, rl.stopReason(), rl.redoDoneAt(), rl.lastTransactionTime(), rl.newTimeline());
-      }
-      if (!Files.exists(dir.resolve("postmaster.pid")) && Duration.between(lastProgress, clock.instant()).toSeconds() > 10) {
-        throw new PitrException(
-            ErrorCode.RESTORE_FAILED, "the restored server stopped before reaching the target\n" + rl.tail(15), "see " + logFile);
-      }
-      try {
-        Thread.sleep(200);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new PitrException(ErrorCode.INTERRUPTED, "interrupted while waiting for recovery", "the server keeps running; see " + logFile);
-      }
-    }
-  }
-
-  private void stopQuietly(Path dir) {
-    Processes.run(tools.asPostgres("pg_ctl", "-D", dir.toString(), "-m", "immediate", "-w", "stop"));
-  }
-
-  private void log(String msg) {
-    log.println(msg);
-    log.flush();
   }
 }

@@ -43,6 +43,16 @@ public record RestorePlan(
     segments = List.copyOf(segments);
   }
 
+  /**
+   * Where recovery must at least get to when it replays to the end of the planned WAL: the start of the last planned
+   * segment. A restore that stops before it ended early (a segment that could not be fetched). Null for a target
+   * that stops recovery itself.
+   */
+  public Lsn mustReach() {
+    return target instanceof RestoreTarget.Latest && !segments.isEmpty()
+        ? segments.get(segments.size() - 1).startLsn() : null;
+  }
+
   public long walPlainBytes() {
     return segments.stream().mapToLong(SegmentRecord::plainSize).sum();
   }

@@ -170,6 +170,8 @@ class RestorePlannerTest {
     RestorePlan p = plan(new RestoreTarget.Time(at(12, 9)));
     assertTrue(p.target() instanceof RestoreTarget.Latest, p.toString());
     assertNull(p.recoverySettings(RestoreRequest.Action.PAUSE).get("recovery_target_time"));
+    assertEquals(new Lsn(12 * SEG), p.mustReach());
+    assertNull(plan(new RestoreTarget.Time(at(9, 5))).mustReach());
   }
 
   @Test

@@ -120,6 +120,7 @@ public final class RestoreJob {
     n.put("snapshotPlainBytes", p.snapshot().plainSize());
     n.put("estimatedSeconds", p.estimate().toMillis() / 1000.0);
     n.put("stopsAt", p.stopsAt() == null ? null : p.stopsAt().toString());
+    n.put("mustReach", p.mustReach() == null ? null : p.mustReach().toString());
     n.put("note", p.note());
     n.put("window", p.window());
     ObjectNode settings = n.putObject("settings");

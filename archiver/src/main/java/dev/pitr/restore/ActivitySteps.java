@@ -1,0 +1,107 @@
+package dev.pitr.restore;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.pitr.catalog.SnapshotId;
+import dev.pitr.catalog.SnapshotRecord;
+import dev.pitr.config.Repository;
+import dev.pitr.error.ErrorCode;
+import dev.pitr.error.PitrException;
+import dev.pitr.functions.Failures;
+import dev.pitr.functions.PlanStep;
+import dev.pitr.functions.RestoreException;
+import dev.pitr.functions.RestoreJob;
+import dev.pitr.wal.Lsn;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The host steps as the state machine hands them to an agent: JSON in ({@code step}, {@code request}, {@code plan}
+ * and, for Verify, {@code replay}), JSON out. Failures leave as the typed exceptions the state machine retries or
+ * catches by name. The recovery settings are the ones the Plan state decided; the segment list to prefetch is planned
+ * again from the catalog with the plan's snapshot pinned (the plan itself carries only its ends, to stay small).
+ */
+public final class ActivitySteps {
+
+  private final Repository repo;
+  private final RestoreSteps steps;
+
+  public ActivitySteps(Repository repo, RestoreSteps steps) {
+    this.repo = repo;
+    this.steps = steps;
+  }
+
+  public ObjectNode run(JsonNode input, Runnable heartbeat) {
+    try {
+      return dispatch(input, heartbeat);
+    } catch (PitrException e) {
+      throw Failures.typed(e);
+    }
+  }
+
+  private ObjectNode dispatch(JsonNode input, Runnable heartbeat) {
+    String step = input.path("step").asText();
+    RestoreRequest req = RestoreJob.request(input.get("request"));
+    JsonNode plan = input.path("plan");
+    ObjectNode out = RestoreJob.JSON.createObjectNode();
+    switch (step) {
+      case "prepare-target" -> {
+        steps.prepareTarget(req);
+        out.put("targetDir", req.targetDir().toAbsolutePath().toString());
+      }
+      case "fetch-snapshot" -> out.put("files", steps.fetchSnapshot(req, snapshot(plan)));
+      case "write-recovery-config" -> {
+        steps.writeRecoveryConfig(req, settings(plan));
+        out.set("settings", plan.get("settings"));
+      }
+      case "replay" -> {
+        RestorePlan again = replan(req, plan);
+        RestoreSteps.Replayed r = steps.replay(req, again.segments(), RestoreSteps.wantsTarget(settings(plan)), heartbeat);
+        out.put("stopReason", r.stopReason());
+        out.put("stoppedAt", r.redoDoneAt());
+        out.put("lastTransaction", r.lastTransaction());
+        out.put("timeline", r.timeline());
+      }
+      case "verify" -> {
+        JsonNode replay = input.path("replay");
+        RestoreSteps.Replayed r = new RestoreSteps.Replayed(text(replay, "stopReason"), text(replay, "stoppedAt"),
+            text(replay, "lastTransaction"), text(replay, "timeline"));
+        String mustReach = text(plan, "mustReach");
+        out.put("state", steps.verify(req, RestoreSteps.wantsTarget(settings(plan)),
+            mustReach == null ? null : Lsn.parse(mustReach), r));
+      }
+      default -> throw new RestoreException("usage: unknown restore step '" + step + "'", null);
+    }
+    return out;
+  }
+
+  private SnapshotRecord snapshot(JsonNode plan) {
+    String id = text(plan, "snapshot");
+    return repo.catalog().snapshot(new SnapshotId(id)).orElseThrow(() -> new PitrException(
+        ErrorCode.SNAPSHOT_NOT_FOUND, "the plan's snapshot " + id + " is not in the catalog", "plan the restore again"));
+  }
+
+  private RestorePlan replan(RestoreRequest req, JsonNode plan) {
+    RestoreRequest pinned = new RestoreRequest(req.target(), req.timeline(), req.inclusive(), req.targetDir(), req.port(),
+        req.action(), new SnapshotId(text(plan, "snapshot")), req.force());
+    RestorePlan again = PlanStep.plan(repo.catalog(), pinned);
+    if (again.timeline().value() != plan.path("timeline").asLong()) {
+      throw new PitrException(ErrorCode.RESTORE_FAILED,
+          "the archive changed since the plan: it now leads to timeline " + again.timeline() + ", not "
+              + plan.path("timeline").asLong(),
+          "start the restore again");
+    }
+    return again;
+  }
+
+  private static Map<String, String> settings(JsonNode plan) {
+    Map<String, String> m = new LinkedHashMap<>();
+    plan.path("settings").fields().forEachRemaining(e -> m.put(e.getKey(), e.getValue().asText()));
+    return m;
+  }
+
+  private static String text(JsonNode n, String field) {
+    JsonNode v = n.get(field);
+    return v == null || v.isNull() ? null : v.asText();
+  }
+}

@@ -1,0 +1,485 @@
+package dev.pitr.restore;
+
+import dev.pitr.catalog.Catalog;
+import dev.pitr.catalog.SegmentRecord;
+import dev.pitr.catalog.SnapshotRecord;
+import dev.pitr.codec.Sha256;
+import dev.pitr.config.Config;
+import dev.pitr.config.Key;
+import dev.pitr.config.Repository;
+import dev.pitr.error.ErrorCode;
+import dev.pitr.error.PitrException;
+import dev.pitr.postgres.OsUser;
+import dev.pitr.postgres.PgTools;
+import dev.pitr.postgres.Primary;
+import dev.pitr.postgres.Processes;
+import dev.pitr.wal.Lsn;
+import dev.pitr.wal.SegmentName;
+import dev.pitr.wal.WalFetcher;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Stream;
+
+/**
+ * The restore host's steps of the restore state machine, one method per state: prepare the target directory, lay
+ * the snapshot down and verify it, write the recovery configuration, replay (start PostgreSQL and wait until it
+ * reports where recovery stopped), and verify the server's state. {@link RestoreService} runs them in-process for a
+ * local restore; {@code pitr agent} runs them as the activity tasks of a Step Functions execution.
+ */
+public final class RestoreSteps {
+
+  /** What the restored server reported. */
+  public record Replayed(String stopReason, String redoDoneAt, String lastTransaction, String timeline) {}
+
+  /** Where segments are prefetched; inside the data directory so that taking one is a rename. */
+  static final String PREFETCH_DIR = "pitr-prefetch";
+
+  private final Config config;
+  private final Repository repo;
+  private final PgTools tools;
+  private final Clock clock;
+  private final PrintWriter log;
+
+  public RestoreSteps(Config config, Repository repo, PgTools tools, Clock clock, PrintWriter log) {
+    this.config = config;
+    this.repo = repo;
+    this.tools = tools;
+    this.clock = clock;
+    this.log = log;
+  }
+
+  /** PrepareTarget: refuses a non-empty directory (unless forced), checks the server's user can read what it needs, empties it. */
+  public void prepareTarget(RestoreRequest req) {
+    Path dir = dir(req);
+    refuseNonEmpty(dir, req.force());
+    pitrCommand();
+    checkRestoreUserCanRead();
+    prepareDirectory(dir);
+  }
+
+  /** FetchSnapshot: lays the snapshot down and checks it against its checksum and PostgreSQL's backup_manifest. */
+  public long fetchSnapshot(RestoreRequest req, SnapshotRecord snap) {
+    Path dir = dir(req);
+    log("restoring snapshot " + snap.id() + " (" + snap.plainSize() + " bytes) into " + dir);
+    long files = laySnapshotDown(snap, dir);
+    verifyAgainstManifest(dir);
+    return files;
+  }
+
+  /**
+   * WriteRecoveryConfig: restore_command, the recovery settings the plan decided ({@link RestorePlan#recoverySettings}),
+   * and the data directory handed to PostgreSQL.
+   */
+  public void writeRecoveryConfig(RestoreRequest req, Map<String, String> settings) {
+    Path dir = dir(req);
+    writeRecoveryConfig(req, settings, dir, pitrCommand());
+    handToPostgres(dir);
+  }
+
+  /**
+   * Replay: prefetches {@code segments}, starts PostgreSQL and waits until recovery stops (at the target, when the
+   * settings name one); {@code heartbeat} runs about every 200 ms while it waits.
+   */
+  public Replayed replay(RestoreRequest req, List<SegmentRecord> segments, boolean wantsTarget, Runnable heartbeat) {
+    Path dir = dir(req);
+    Prefetcher prefetcher =
+        new Prefetcher(new WalFetcher(repo, serverOwner(dir)), segments, dir.resolve(PREFETCH_DIR), 16);
+    Thread t = new Thread(prefetcher, "prefetch");
+    t.setDaemon(true);
+    t.start();
+    try {
+      return startAndWait(req, wantsTarget, dir, heartbeat);
+    } finally {
+      prefetcher.stop();
+      cleanPrefetch(dir.resolve(PREFETCH_DIR), t);
+    }
+  }
+
+  /**
+   * Verify: the restored server is in the state the action asks for (promoted and writable, paused in recovery, or
+   * shut down), and recovery stopped at a target when the plan set one rather than at the end of the WAL.
+   */
+  public String verify(RestoreRequest req, boolean wantsTarget, Lsn mustReach, Replayed replayed) {
+    Path dir = dir(req);
+    if (wantsTarget && replayed.stopReason() == null) {
+      throw new PitrException(ErrorCode.RESTORE_FAILED,
+          "recovery ended without reaching its target", "see " + dir.resolve("pitr-restore.log"));
+    }
+    if (mustReach != null && (replayed.redoDoneAt() == null || Lsn.parse(replayed.redoDoneAt()).isBefore(mustReach))) {
+      throw new PitrException(ErrorCode.RESTORE_FAILED,
+          "recovery ended at " + replayed.redoDoneAt() + ", before the end of the planned WAL (" + mustReach + ")",
+          "a planned segment could not be fetched; see " + dir.resolve("pitr-restore.log"));
+    }
+    RestoreRequest.Action action = wantsTarget ? req.action() : RestoreRequest.Action.PROMOTE;
+    if (action == RestoreRequest.Action.SHUTDOWN) {
+      if (Files.exists(dir.resolve("postmaster.pid"))) {
+        throw new PitrException(ErrorCode.RESTORE_FAILED, "the restored server is still running after shutting down at the target",
+            "see " + dir.resolve("pitr-restore.log"));
+      }
+      return "shut down at the target";
+    }
+    String state = new Primary("127.0.0.1", req.port(), "postgres", null, "postgres").queryOne(
+        "SELECT CASE WHEN NOT pg_is_in_recovery() THEN 'promoted' ELSE pg_get_wal_replay_pause_state() END");
+    String want = action == RestoreRequest.Action.PROMOTE ? "promoted" : "paused";
+    if (!want.equals(state)) {
+      throw new PitrException(ErrorCode.RESTORE_FAILED, "the restored server is " + state + ", not " + want,
+          "see " + dir.resolve("pitr-restore.log"));
+    }
+    return state;
+  }
+
+  private static Path dir(RestoreRequest req) {
+    return req.targetDir().toAbsolutePath().normalize();
+  }
+
+  private static void refuseNonEmpty(Path dir, boolean force) {
+    if (!Files.exists(dir) || force) {
+      return;
+    }
+    if (!Files.isDirectory(dir)) {
+      throw new PitrException(ErrorCode.TARGET_DIR_NOT_EMPTY, dir + " exists and is not a directory", "choose another --target-dir");
+    }
+    try (Stream<Path> s = Files.list(dir)) {
+      if (s.findAny().isPresent()) {
+        throw new PitrException(
+            ErrorCode.TARGET_DIR_NOT_EMPTY,
+            "target directory " + dir + " is not empty",
+            "choose an empty directory, or pass --force to wipe it (everything in it is deleted)");
+      }
+    } catch (IOException e) {
+      throw new PitrException(ErrorCode.LOCAL_IO, "cannot read " + dir + ": " + e.getMessage(), "check permissions", e);
+    }
+  }
+
+  private static java.nio.file.attribute.UserPrincipal serverOwner(Path dir) {
+    try {
+      return Files.getOwner(dir);
+    } catch (IOException e) {
+      throw new PitrException(ErrorCode.LOCAL_IO, "cannot read the owner of " + dir, "check permissions", e);
+    }
+  }
+
+  private static void cleanPrefetch(Path spool, Thread t) {
+    try {
+      t.join(10_000);
+      if (Files.isDirectory(spool)) {
+        try (Stream<Path> s = Files.walk(spool)) {
+          for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
+            Files.deleteIfExists(p);
+          }
+        }
+      }
+    } catch (IOException | InterruptedException e) {
+      // leftover prefetched files are harmless; they are never read again
+    }
+  }
+
+  private String pitrCommand() {
+    return config
+        .get(Key.RESTORE_PITR_COMMAND)
+        .orElseGet(
+            () ->
+                runningJar()
+                    .map(RestoreSteps::pitrCommand)
+                    .orElseThrow(
+                        () ->
+                            new PitrException(
+                                ErrorCode.CONFIG_MISSING,
+                                "cannot tell how the restored server should run 'pitr wal fetch'",
+                                "set restore.pitr_command, e.g. 'java -jar /opt/pitr/pitr.jar'")));
+  }
+
+  /** The command line that runs {@code jar} with a JVM tuned for short runs, as restore_command does per file. */
+  public static String pitrCommand(Path jar) {
+    return Path.of(System.getProperty("java.home"), "bin", "java")
+        + " -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xshare:auto -jar " + jar;
+  }
+
+  /** The pitr.jar this process runs from, if it runs from one. */
+  public static Optional<Path> runningJar() {
+    try {
+      Path p = Path.of(RestoreSteps.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+      return p.toString().endsWith(".jar") ? Optional.of(p) : Optional.empty();
+    } catch (Exception e) {
+      return Optional.empty();
+    }
+  }
+
+  /** The server runs restore_command as its own OS user, which must be able to read the archive. */
+  private void checkRestoreUserCanRead() {
+    if (!OsUser.isRoot()) {
+      return;
+    }
+    List<String> cmd =
+        new ArrayList<>(List.of("sh", "-c", "for f in \"$@\"; do test -r \"$f\" || { echo \"$f\"; exit 1; }; done", "sh"));
+    if (config.get(Key.RESTORE_PITR_COMMAND).isEmpty()) {
+      runningJar().ifPresent(j -> cmd.add(j.toString()));
+    }
+    if (config.require(Key.CATALOG_TYPE).equals("sqlite")) {
+      cmd.add(config.catalogPath().toString());
+    }
+    if (config.require(Key.STORAGE_TYPE).equals("local")) {
+      cmd.add(config.requirePath(Key.STORAGE_PATH).toString());
+    }
+    Processes.Result r = Processes.run(OsUser.as(tools.osUser(), cmd));
+    if (!r.ok()) {
+      throw new PitrException(
+          ErrorCode.RESTORE_FAILED,
+          "the '" + tools.osUser() + "' OS user cannot read " + r.output().strip() + ", which restore_command needs",
+          "make the path readable (and its directories searchable) by " + tools.osUser());
+    }
+  }
+
+  private void prepareDirectory(Path dir) {
+    try {
+      if (Files.exists(dir)) {
+        try (Stream<Path> s = Files.walk(dir)) {
+          for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
+            if (!p.equals(dir)) {
+              Files.delete(p);
+            }
+          }
+        }
+      } else {
+        Files.createDirectories(dir);
+      }
+      Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
+    } catch (IOException e) {
+      throw new PitrException(ErrorCode.LOCAL_IO, "cannot prepare " + dir + ": " + e.getMessage(), "check permissions", e);
+    }
+  }
+
+  private long laySnapshotDown(SnapshotRecord snap, Path dir) {
+    Sha256 sha = new Sha256();
+    long files;
+    try (InputStream plain = sha.wrap(repo.codec().open(repo.storage(), snap.storageKey(), snap.keyId() != null))) {
+      files = TarExtractor.extract(plain, dir);
+      log("laid down " + files + " files");
+    } catch (IOException e) {
+      throw new PitrException(
+          ErrorCode.CORRUPT_OBJECT, "cannot decode snapshot " + snap.id() + ": " + e.getMessage(), "restore from another snapshot with --snapshot", e);
+    }
+    if (!sha.hex().equals(snap.sha256())) {
+      throw new PitrException(
+          ErrorCode.CORRUPT_OBJECT,
+          "snapshot " + snap.id() + " failed verification (sha256 " + sha.hex() + ", manifest says " + snap.sha256() + ")",
+          "restore from another snapshot with --snapshot");
+    }
+    return files;
+  }
+
+  private void verifyAgainstManifest(Path dir) {
+    if (!Files.exists(dir.resolve("backup_manifest"))) {
+      return;
+    }
+    Processes.Result r = Processes.run(List.of(tools.path("pg_verifybackup"), "--no-parse-wal", "--quiet", dir.toString()));
+    if (!r.ok()) {
+      throw new PitrException(
+          ErrorCode.CORRUPT_OBJECT, "the restored files do not match backup_manifest: " + r.output().strip(), "restore from another snapshot with --snapshot");
+    }
+  }
+
+  /** True when recovery settings make PostgreSQL stop at a target rather than at the end of the WAL. */
+  public static boolean wantsTarget(Map<String, String> settings) {
+    return settings.keySet().stream().anyMatch(k -> k.startsWith("recovery_target") && !k.equals("recovery_target_timeline"));
+  }
+
+  private void writeRecoveryConfig(RestoreRequest req, Map<String, String> settings, Path dir, String pitrCommand) {
+    Path fetchConfig = dir.resolve("pitr-restore.yaml");
+    StringBuilder yaml =
+        new StringBuilder("# written by pitr restore: what restore_command needs to read the archive\n")
+            .append("timezone: ").append(quoteYaml(config.require(Key.TIMEZONE))).append('\n')
+            .append("compression:\n  level: ").append(quoteYaml(config.require(Key.COMPRESSION_LEVEL))).append('\n');
+    Map<Key, String> keys = new java.util.EnumMap<>(Key.class);
+    List.of("storage", "catalog", "aws").forEach(section -> keys.putAll(config.section(section)));
+    // paths resolved here: restore_command reads this file from the data directory
+    if (config.require(Key.STORAGE_TYPE).equals("local")) {
+      keys.put(Key.STORAGE_PATH, config.requirePath(Key.STORAGE_PATH).toString());
+    }
+    if (config.require(Key.CATALOG_TYPE).equals("sqlite")) {
+      keys.put(Key.CATALOG_PATH, config.catalogPath().toString());
+    }
+    keys.putAll(keysForRestoreCommand(dir));
+    String section = "";
+    for (Map.Entry<Key, String> e : keys.entrySet()) {
+      String[] parts = e.getKey().path().split("\\.", 2);
+      if (!parts[0].equals(section)) {
+        section = parts[0];
+        yaml.append(section).append(":\n");
+      }
+      yaml.append("  ").append(parts[1]).append(": ").append(quoteYaml(e.getValue())).append('\n');
+    }
+    Path spool = dir.resolve(PREFETCH_DIR);
+    String restoreCommand =
+        "if [ -f " + spool + "/%f ]; then mv -f " + spool + "/%f %p; else " + pitrCommand + " --config " + fetchConfig
+            + " wal fetch %f %p; fi";
+    StringBuilder conf = new StringBuilder("\n# added by pitr restore\n");
+    conf.append("restore_command = ").append(pgQuote(restoreCommand)).append('\n');
+    settings.forEach((k, v) -> conf.append(k).append(" = ").append(pgQuote(v)).append('\n'));
+    // a restored server must not push its new timeline into the archive it was restored from
+    conf.append("archive_mode = off\n");
+    conf.append("primary_conninfo = ''\n");
+    conf.append("primary_slot_name = ''\n");
+    conf.append("hot_standby = on\n");
+    conf.append("port = ").append(req.port()).append('\n');
+    try {
+      Files.writeString(fetchConfig, yaml, StandardCharsets.UTF_8);
+      // it may hold aws.secret_access_key; the data directory's owner is the only reader it needs
+      Files.setPosixFilePermissions(fetchConfig, PosixFilePermissions.fromString("rw-------"));
+      Files.writeString(dir.resolve("postgresql.auto.conf"), conf.toString(), StandardCharsets.UTF_8,
+          StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+      Files.deleteIfExists(dir.resolve("standby.signal"));
+      Files.createDirectories(spool);
+      Files.writeString(dir.resolve("recovery.signal"), "");
+    } catch (IOException e) {
+      throw new PitrException(ErrorCode.LOCAL_IO, "cannot write recovery settings: " + e.getMessage(), "check permissions", e);
+    }
+  }
+
+  /** Key files, by {@code encryption.*} key, that restore_command needs a copy of. */
+  private static final List<Key> KEY_FILES =
+      List.of(Key.ENCRYPTION_KEY_FILE, Key.ENCRYPTION_PASSPHRASE_FILE, Key.ENCRYPTION_PUBLIC_KEY, Key.ENCRYPTION_SECRET_KEY,
+          Key.ENCRYPTION_RETIRED_KEY_FILES, Key.ENCRYPTION_RETIRED_PASSPHRASE_FILES, Key.ENCRYPTION_RETIRED_SECRET_KEYS);
+
+  /**
+   * The {@code encryption.*} settings for restore_command. It runs as the server's OS user, which may not read the
+   * operator's key files, so they are copied into {@code pitr-keys/} in the data directory (mode 0600, handed to
+   * that user with the rest); a passphrase given inline or in the environment is written there as a file.
+   */
+  private Map<Key, String> keysForRestoreCommand(Path dir) {
+    Map<Key, String> out = new java.util.EnumMap<>(Key.class);
+    Map<Key, String> enc = config.section("encryption");
+    if (enc.getOrDefault(Key.ENCRYPTION_MODE, "none").equals("none") && enc.keySet().stream().noneMatch(KEY_FILES::contains)) {
+      return out;
+    }
+    Path keyDir = dir.resolve("pitr-keys");
+    try {
+      Files.createDirectories(keyDir);
+      Files.setPosixFilePermissions(keyDir, PosixFilePermissions.fromString("rwx------"));
+      int n = 0;
+      for (Map.Entry<Key, String> e : enc.entrySet()) {
+        Key k = e.getKey();
+        if (k == Key.ENCRYPTION_PASSPHRASE) {
+          out.put(Key.ENCRYPTION_PASSPHRASE_FILE, secretFile(keyDir.resolve("passphrase"), e.getValue() + "\n").toString());
+        } else if (KEY_FILES.contains(k)) {
+          List<String> copies = new ArrayList<>();
+          for (String part : e.getValue().split(",")) {
+            if (part.isBlank()) {
+              continue;
+            }
+            Path src = config.file().getParent().resolve(part.strip()).normalize();
+            Path copy = keyDir.resolve((n++) + "-" + src.getFileName());
+            Files.copy(src, copy);
+            Files.setPosixFilePermissions(copy, PosixFilePermissions.fromString("rw-------"));
+            copies.add(copy.toString());
+          }
+          out.put(k, String.join(",", copies));
+        } else {
+          out.put(k, e.getValue());
+        }
+      }
+    } catch (IOException e) {
+      throw new PitrException(
+          ErrorCode.LOCAL_IO, "cannot copy the encryption keys for restore_command: " + e.getMessage(),
+          "check that the files under encryption.* exist and are readable", e);
+    }
+    return out;
+  }
+
+  private static Path secretFile(Path p, String content) throws IOException {
+    Files.deleteIfExists(p);
+    Files.createFile(p, PosixFilePermissions.asFileAttribute(
+        PosixFilePermissions.fromString("rw-------")));
+    Files.writeString(p, content, StandardCharsets.UTF_8);
+    return p;
+  }
+
+  private static String quoteYaml(String v) {
+    return "'" + v.replace("'", "''") + "'";
+  }
+
+  private static String pgQuote(String v) {
+    return "'" + v.replace("'", "''") + "'";
+  }
+
+  private void handToPostgres(Path dir) {
+    if (!OsUser.isRoot()) {
+      return;
+    }
+    Processes.Result r = Processes.run(List.of("chown", "-R", tools.osUser() + ":", dir.toString()));
+    if (!r.ok()) {
+      throw new PitrException(ErrorCode.LOCAL_IO, "cannot chown " + dir + ": " + r.output().strip(), "check that the '" + tools.osUser() + "' user exists");
+    }
+  }
+
+  private Replayed startAndWait(RestoreRequest req, boolean wantsTarget, Path dir, Runnable heartbeat) {
+    Path logFile = dir.resolve("pitr-restore.log");
+    Processes.Result r = Processes.run(tools.asPostgres("pg_ctl", "-D", dir.toString(), "-l", logFile.toString(), "-W", "start"));
+    if (!r.ok()) {
+      throw new PitrException(ErrorCode.RESTORE_FAILED, "pg_ctl start failed: " + r.output().strip(), "see " + logFile);
+    }
+    log("PostgreSQL started on port " + req.port() + "; replaying WAL (log: " + logFile + ")");
+    RecoveryLog rl = new RecoveryLog(logFile);
+    RestoreRequest.Action action = wantsTarget ? req.action() : RestoreRequest.Action.PROMOTE;
+    Instant lastProgress = clock.instant();
+    int lastLength = 0;
+    while (true) {
+      String text = rl.refresh();
+      if (text.length() != lastLength) {
+        lastLength = text.length();
+        lastProgress = clock.instant();
+      }
+      String failure = rl.failure();
+      if (failure != null && !(action == RestoreRequest.Action.SHUTDOWN && rl.shutDownAtTarget())) {
+        stopQuietly(dir);
+        throw new PitrException(
+            ErrorCode.RESTORE_FAILED,
+            "recovery failed: " + failure + "\n" + rl.tail(15),
+            "the server log is " + logFile + "; the target directory is left as it is for inspection");
+      }
+      boolean done =
+          switch (action) {
+            case PROMOTE -> rl.promoted();
+            case PAUSE -> rl.paused();
+            case SHUTDOWN -> rl.shutDownAtTarget() && !Files.exists(dir.resolve("postmaster.pid"));
+          };
+      if (done) {
+        return new Replayed(rl.stopReason(), rl.redoDoneAt(), rl.lastTransactionTime(), rl.newTimeline());
+      }
+      if (!Files.exists(dir.resolve("postmaster.pid")) && Duration.between(lastProgress, clock.instant()).toSeconds() > 10) {
+        throw new PitrException(
+            ErrorCode.RESTORE_FAILED, "the restored server stopped before reaching the target\n" + rl.tail(15), "see " + logFile);
+      }
+      try {
+        heartbeat.run();
+        Thread.sleep(200);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new PitrException(ErrorCode.INTERRUPTED, "interrupted while waiting for recovery", "the server keeps running; see " + logFile);
+      }
+    }
+  }
+
+  private void stopQuietly(Path dir) {
+    Processes.run(tools.asPostgres("pg_ctl", "-D", dir.toString(), "-m", "immediate", "-w", "stop"));
+  }
+
+  private void log(String msg) {
+    log.println(msg);
+    log.flush();
+  }
+}

@@ -1,0 +1,65 @@
+package dev.pitr.restore;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.pitr.functions.RestoreJob;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The agent's steps over stdin and stdout, one JSON object per line, for a state machine runner on the same host
+ * (CI runs the ASL this way): {@code {"id": 7, "input": {...}}} in; {@code {"id": 7, "heartbeat": true}} every
+ * {@code heartbeatSeconds} while the step runs, then {@code {"id": 7, "output": {...}}} or {@code {"id": 7, "error":
+ * "<exception class>", "cause": "..."}} out. The runner plays the part of the Step Functions activity service,
+ * including the heartbeat timeout.
+ */
+public final class StdioAgent {
+
+  private final ActivitySteps steps;
+  private final long heartbeatSeconds;
+
+  public StdioAgent(ActivitySteps steps, long heartbeatSeconds) {
+    this.steps = steps;
+    this.heartbeatSeconds = heartbeatSeconds;
+  }
+
+  public void run(BufferedReader in, PrintWriter out) throws IOException {
+    ScheduledExecutorService beats = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "heartbeat");
+      t.setDaemon(true);
+      return t;
+    });
+    try {
+      for (String line = in.readLine(); line != null; line = in.readLine()) {
+        if (line.isBlank()) {
+          continue;
+        }
+        JsonNode msg = RestoreJob.JSON.readTree(line);
+        long id = msg.path("id").asLong();
+        ObjectNode beat = RestoreJob.JSON.createObjectNode().put("id", id).put("heartbeat", true);
+        var task = beats.scheduleAtFixedRate(() -> write(out, beat), heartbeatSeconds, heartbeatSeconds, TimeUnit.SECONDS);
+        ObjectNode reply = RestoreJob.JSON.createObjectNode().put("id", id);
+        try {
+          reply.set("output", steps.run(msg.get("input"), () -> {}));
+        } catch (RuntimeException e) {
+          reply.put("error", e.getClass().getName());
+          reply.put("cause", e.getMessage());
+        } finally {
+          task.cancel(false);
+        }
+        write(out, reply);
+      }
+    } finally {
+      beats.shutdownNow();
+    }
+  }
+
+  private static synchronized void write(PrintWriter out, JsonNode msg) {
+    out.println(msg.toString());
+    out.flush();
+  }
+}
