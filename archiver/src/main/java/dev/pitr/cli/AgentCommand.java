@@ -1,29 +1,36 @@
 package dev.pitr.cli;
 
+import dev.pitr.aws.AwsClients;
 import dev.pitr.config.Config;
+import dev.pitr.config.Key;
 import dev.pitr.config.Repository;
 import dev.pitr.error.ErrorCode;
 import dev.pitr.error.PitrException;
 import dev.pitr.postgres.PgTools;
 import dev.pitr.restore.ActivitySteps;
+import dev.pitr.restore.ActivityWorker;
 import dev.pitr.restore.RestoreSteps;
 import dev.pitr.restore.StdioAgent;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.io.PrintWriter;
+import java.net.InetAddress;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
+import software.amazon.awssdk.services.sfn.SfnClient;
 
 @Command(
     name = "agent",
     description = "Run the restore host's steps of the restore state machine (prepare, fetch the snapshot, write the "
-        + "recovery config, replay, verify) for a state machine runner.")
+        + "recovery config, replay, verify): poll the Step Functions activity, or serve a local runner with --stdio.")
 final class AgentCommand implements Callable<Integer> {
 
   @ParentCommand PitrCommand root;
@@ -35,18 +42,37 @@ final class AgentCommand implements Callable<Integer> {
   @Option(names = "--heartbeat-seconds", paramLabel = "N", description = "Seconds between heartbeats (default 10).")
   long heartbeatSeconds = 10;
 
+  @Option(names = "--tasks", paramLabel = "N", description = "Exit after N tasks (default: run until stopped).")
+  int tasks;
+
   @Override
   public Integer call() throws Exception {
-    if (!stdio) {
-      throw new PitrException(ErrorCode.USAGE, "only --stdio is available so far",
-          "run the agent with --stdio under a state machine runner");
-    }
     Config config = root.config();
     try (Repository repo = Repository.open(config, false)) {
-      RestoreSteps steps = new RestoreSteps(config, repo, PgTools.from(config), Clock.systemUTC(), spec.commandLine().getErr());
-      new StdioAgent(new ActivitySteps(repo, steps), heartbeatSeconds).run(
-          new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)),
-          new PrintWriter(System.out, true, StandardCharsets.UTF_8));
+      RestoreSteps restoreSteps =
+          new RestoreSteps(config, repo, PgTools.from(config), Clock.systemUTC(), spec.commandLine().getErr());
+      ActivitySteps steps = new ActivitySteps(repo, restoreSteps);
+      if (stdio) {
+        new StdioAgent(steps, heartbeatSeconds).run(
+            new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)),
+            new PrintWriter(System.out, true, StandardCharsets.UTF_8));
+        return 0;
+      }
+      String arn = config.get(Key.STEPFUNCTIONS_ACTIVITY_ARN).orElseThrow(() -> new PitrException(
+          ErrorCode.CONFIG_MISSING, "stepfunctions.activity_arn is not set",
+          "set it to the activity the deployed state machine's host steps use (an output of the infrastructure stack)"));
+      String endpoint = config.get(Key.STEPFUNCTIONS_ENDPOINT).orElse(null);
+      AwsClients.Settings s = AwsClients.Settings.of(config.require(Key.STEPFUNCTIONS_REGION),
+              endpoint == null ? null : URI.create(endpoint))
+          .withCredentials(config.get(Key.AWS_ACCESS_KEY_ID).orElse(null), config.get(Key.AWS_SECRET_ACCESS_KEY).orElse(null))
+          // GetActivityTask holds the connection up to 60 s waiting for a task
+          .withAttemptTimeout(Duration.ofSeconds(70));
+      try (SfnClient sfn = AwsClients.sfn(s)) {
+        ActivityWorker worker = new ActivityWorker(sfn, arn, InetAddress.getLocalHost().getHostName(), steps,
+            Duration.ofSeconds(heartbeatSeconds), spec.commandLine().getErr());
+        Runtime.getRuntime().addShutdownHook(new Thread(worker::requestStop));
+        worker.run(tasks);
+      }
     }
     return 0;
   }

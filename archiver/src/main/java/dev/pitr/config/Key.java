@@ -60,7 +60,11 @@ public enum Key {
   SNAPSHOT_WAL_TIMEOUT_SECONDS("snapshot.wal_timeout_seconds", "300", false),
   RESTORE_PORT("restore.port", "5433", false),
   RESTORE_ACTION("restore.action", "promote", false),
-  RESTORE_PITR_COMMAND("restore.pitr_command", null, false);
+  RESTORE_PITR_COMMAND("restore.pitr_command", null, false),
+  STEPFUNCTIONS_REGION("stepfunctions.region", "us-east-1", false),
+  STEPFUNCTIONS_ENDPOINT("stepfunctions.endpoint", null, false),
+  STEPFUNCTIONS_ACTIVITY_ARN("stepfunctions.activity_arn", null, false),
+  STEPFUNCTIONS_STATE_MACHINE_ARN("stepfunctions.state_machine_arn", null, false);
 
   private final String path;
   private final String defaultValue;

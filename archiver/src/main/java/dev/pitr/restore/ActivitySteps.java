@@ -21,7 +21,7 @@ import java.util.Map;
  * catches by name. The recovery settings are the ones the Plan state decided; the segment list to prefetch is planned
  * again from the catalog with the plan's snapshot pinned (the plan itself carries only its ends, to stay small).
  */
-public final class ActivitySteps {
+public final class ActivitySteps implements ActivityWorker.Steps {
 
   private final Repository repo;
   private final RestoreSteps steps;
@@ -31,6 +31,7 @@ public final class ActivitySteps {
     this.steps = steps;
   }
 
+  @Override
   public ObjectNode run(JsonNode input, Runnable heartbeat) {
     try {
       return dispatch(input, heartbeat);

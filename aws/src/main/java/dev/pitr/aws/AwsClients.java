@@ -18,6 +18,7 @@ import software.amazon.awssdk.retries.api.BackoffStrategy;
 import software.amazon.awssdk.retries.api.RetryStrategy;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.kms.KmsClient;
+import software.amazon.awssdk.services.sfn.SfnClient;
 import software.amazon.awssdk.services.s3.S3Client;
 
 /**
@@ -75,6 +76,10 @@ public final class AwsClients {
 
   public static KmsClient kms(Settings s) {
     return configure(KmsClient.builder(), s);
+  }
+
+  public static SfnClient sfn(Settings s) {
+    return configure(SfnClient.builder(), s);
   }
 
   /** What every client shares: the HTTP client, region, credentials, retries, timeouts and endpoint. */
