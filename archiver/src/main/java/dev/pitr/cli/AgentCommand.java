@@ -1,11 +1,9 @@
 package dev.pitr.cli;
 
-import dev.pitr.aws.AwsClients;
 import dev.pitr.config.Config;
 import dev.pitr.config.Key;
 import dev.pitr.config.Repository;
-import dev.pitr.error.ErrorCode;
-import dev.pitr.error.PitrException;
+import dev.pitr.config.StepFunctions;
 import dev.pitr.postgres.PgTools;
 import dev.pitr.restore.ActivitySteps;
 import dev.pitr.restore.ActivityWorker;
@@ -15,7 +13,6 @@ import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.io.PrintWriter;
 import java.net.InetAddress;
-import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
@@ -58,16 +55,9 @@ final class AgentCommand implements Callable<Integer> {
             new PrintWriter(System.out, true, StandardCharsets.UTF_8));
         return 0;
       }
-      String arn = config.get(Key.STEPFUNCTIONS_ACTIVITY_ARN).orElseThrow(() -> new PitrException(
-          ErrorCode.CONFIG_MISSING, "stepfunctions.activity_arn is not set",
-          "set it to the activity the deployed state machine's host steps use (an output of the infrastructure stack)"));
-      String endpoint = config.get(Key.STEPFUNCTIONS_ENDPOINT).orElse(null);
-      AwsClients.Settings s = AwsClients.Settings.of(config.require(Key.STEPFUNCTIONS_REGION),
-              endpoint == null ? null : URI.create(endpoint))
-          .withCredentials(config.get(Key.AWS_ACCESS_KEY_ID).orElse(null), config.get(Key.AWS_SECRET_ACCESS_KEY).orElse(null))
-          // GetActivityTask holds the connection up to 60 s waiting for a task
-          .withAttemptTimeout(Duration.ofSeconds(70));
-      try (SfnClient sfn = AwsClients.sfn(s)) {
+      String arn = StepFunctions.arn(config, Key.STEPFUNCTIONS_ACTIVITY_ARN);
+      // GetActivityTask holds the connection up to 60 s waiting for a task
+      try (SfnClient sfn = StepFunctions.client(config, Duration.ofSeconds(70))) {
         ActivityWorker worker = new ActivityWorker(sfn, arn, InetAddress.getLocalHost().getHostName(), steps,
             Duration.ofSeconds(heartbeatSeconds), spec.commandLine().getErr());
         Runtime.getRuntime().addShutdownHook(new Thread(worker::requestStop));

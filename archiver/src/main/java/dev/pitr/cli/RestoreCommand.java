@@ -4,9 +4,11 @@ import dev.pitr.catalog.SnapshotId;
 import dev.pitr.config.Config;
 import dev.pitr.config.Key;
 import dev.pitr.config.Repository;
+import dev.pitr.config.StepFunctions;
 import dev.pitr.error.ErrorCode;
 import dev.pitr.error.PitrException;
 import dev.pitr.postgres.PgTools;
+import dev.pitr.restore.RemoteRestore;
 import dev.pitr.restore.RestorePlan;
 import dev.pitr.restore.RestoreReports;
 import dev.pitr.restore.RestoreRequest;
@@ -24,6 +26,7 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
+import software.amazon.awssdk.services.sfn.SfnClient;
 
 @Command(
     name = "restore",
@@ -64,6 +67,10 @@ final class RestoreCommand implements Callable<Integer> {
 
   @Option(names = "--dry-run", description = "Print the plan (snapshot, WAL files, bytes, estimated time) and stop.")
   boolean dryRun;
+
+  @Option(names = "--remote", description = "Run the restore as an execution of the deployed state machine "
+      + "(stepfunctions.state_machine_arn) and follow it; 'pitr agent' on the target host runs its host steps.")
+  boolean remote;
 
   @Option(names = "--json", description = "With --dry-run: print the plan as JSON.")
   boolean json;
@@ -107,6 +114,14 @@ final class RestoreCommand implements Callable<Integer> {
           RestoreReports.printPlanJson(plan, req.action(), out);
         } else {
           RestoreReports.printPlan(plan, req.action(), out);
+        }
+        return 0;
+      }
+      if (remote) {
+        String id = "pitr-" + java.time.Instant.now().toString().replaceAll("[^0-9A-Za-z]", "");
+        try (SfnClient sfn = StepFunctions.client(config, java.time.Duration.ofSeconds(30))) {
+          out.println(new RemoteRestore(sfn, StepFunctions.arn(config, Key.STEPFUNCTIONS_STATE_MACHINE_ARN), repo.catalog(),
+              out, java.time.Duration.ofSeconds(2)).run(id, req));
         }
         return 0;
       }

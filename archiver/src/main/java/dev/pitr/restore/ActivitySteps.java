@@ -2,6 +2,7 @@ package dev.pitr.restore;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.pitr.catalog.RestoreRecord;
 import dev.pitr.catalog.SnapshotId;
 import dev.pitr.catalog.SnapshotRecord;
 import dev.pitr.config.Repository;
@@ -11,7 +12,9 @@ import dev.pitr.functions.Failures;
 import dev.pitr.functions.PlanStep;
 import dev.pitr.functions.RestoreException;
 import dev.pitr.functions.RestoreJob;
+import dev.pitr.postgres.Primary;
 import dev.pitr.wal.Lsn;
+import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -57,7 +60,8 @@ public final class ActivitySteps implements ActivityWorker.Steps {
       }
       case "replay" -> {
         RestorePlan again = replan(req, plan);
-        RestoreSteps.Replayed r = steps.replay(req, again.segments(), RestoreSteps.wantsTarget(settings(plan)), heartbeat);
+        Runnable progress = progress(input, req, plan, heartbeat);
+        RestoreSteps.Replayed r = steps.replay(req, again.segments(), RestoreSteps.wantsTarget(settings(plan)), progress);
         out.put("stopReason", r.stopReason());
         out.put("stoppedAt", r.redoDoneAt());
         out.put("lastTransaction", r.lastTransaction());
@@ -74,6 +78,34 @@ public final class ActivitySteps implements ActivityWorker.Steps {
       default -> throw new RestoreException("usage: unknown restore step '" + step + "'", null);
     }
     return out;
+  }
+
+  /**
+   * While PostgreSQL replays, records every 10 s how far it got ({@code outcome: replaying}, the replayed LSN) under
+   * the restore's id, for {@code pitr restore --remote} to show; the Record state replaces it with the outcome.
+   */
+  private Runnable progress(JsonNode input, RestoreRequest req, JsonNode plan, Runnable heartbeat) {
+    String id = RestoreJob.id(input.get("request"));
+    long[] next = {System.nanoTime()};
+    String[] last = {null};
+    return () -> {
+      heartbeat.run();
+      if (id == null || System.nanoTime() < next[0]) {
+        return;
+      }
+      next[0] = System.nanoTime() + 10_000_000_000L;
+      try {
+        String lsn = new Primary("127.0.0.1", req.port(), "postgres", null, "postgres")
+            .queryOne("SELECT pg_last_wal_replay_lsn()");
+        if (lsn != null && !lsn.equals(last[0])) {
+          last[0] = lsn;
+          repo.catalog().recordRestore(new RestoreRecord(id, Instant.now(), "replaying", text(plan, "target"),
+              text(plan, "snapshot"), plan.path("timeline").asLong(), lsn, null, null));
+        }
+      } catch (PitrException e) {
+        // not accepting connections yet (before consistency), or the catalog is busy: progress is a courtesy
+      }
+    };
   }
 
   private SnapshotRecord snapshot(JsonNode plan) {

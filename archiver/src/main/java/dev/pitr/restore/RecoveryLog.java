@@ -57,13 +57,24 @@ public final class RecoveryLog {
 
   public String failure() {
     for (String marker : List.of("recovery ended before configured recovery target was reached", "PANIC:", "FATAL:")) {
-      int i = text.indexOf(marker);
-      if (i >= 0) {
+      for (int i = text.indexOf(marker); i >= 0; i = text.indexOf(marker, i + 1)) {
         int end = text.indexOf('\n', i);
-        return text.substring(i, end < 0 ? text.length() : end);
+        String line = text.substring(i, end < 0 ? text.length() : end);
+        if (!refusedConnection(line)) {
+          return line;
+        }
       }
     }
     return null;
+  }
+
+  /**
+   * A FATAL that refuses one client connection while the server starts (the agent's progress query, say) ends
+   * that connection, not recovery.
+   */
+  private static boolean refusedConnection(String line) {
+    return line.contains("the database system is starting up") || line.contains("the database system is not yet accepting connections")
+        || line.contains("the database system is not accepting connections");
   }
 
   public String stopReason() {
