@@ -12,7 +12,6 @@ import dev.pitr.functions.Failures;
 import dev.pitr.functions.PlanStep;
 import dev.pitr.functions.RestoreException;
 import dev.pitr.functions.RestoreJob;
-import dev.pitr.postgres.Primary;
 import dev.pitr.wal.Lsn;
 import java.time.Instant;
 import java.util.LinkedHashMap;
@@ -95,8 +94,7 @@ public final class ActivitySteps implements ActivityWorker.Steps {
       }
       next[0] = System.nanoTime() + 10_000_000_000L;
       try {
-        String lsn = new Primary("127.0.0.1", req.port(), "postgres", null, "postgres")
-            .queryOne("SELECT pg_last_wal_replay_lsn()");
+        String lsn = RestoreSteps.restoredServer(req).queryOne("SELECT pg_last_wal_replay_lsn()");
         if (lsn != null && !lsn.equals(last[0])) {
           last[0] = lsn;
           repo.catalog().recordRestore(new RestoreRecord(id, Instant.now(), "replaying", text(plan, "target"),

@@ -132,7 +132,7 @@ public final class RestoreSteps {
       }
       return "shut down at the target";
     }
-    String state = new Primary("127.0.0.1", req.port(), "postgres", null, "postgres").queryOne(
+    String state = restoredServer(req).queryOne(
         "SELECT CASE WHEN NOT pg_is_in_recovery() THEN 'promoted' ELSE pg_get_wal_replay_pause_state() END");
     String want = action == RestoreRequest.Action.PROMOTE ? "promoted" : "paused";
     if (!want.equals(state)) {
@@ -140,6 +140,11 @@ public final class RestoreSteps {
           "see " + dir.resolve("pitr-restore.log"));
     }
     return state;
+  }
+
+  /** The restored server, on this host at the request's port. */
+  static Primary restoredServer(RestoreRequest req) {
+    return new Primary("127.0.0.1", req.port(), "postgres", null, "postgres");
   }
 
   private static Path dir(RestoreRequest req) {

@@ -77,6 +77,7 @@ public final class RestoreWindow {
   }
 
   private final Map<TimelineId, HistoryRecord> histories = new HashMap<>();
+  private final Map<TimelineId, TimelineHistory> parsed = new HashMap<>();
   private final Map<String, SegmentRecord> segments = new HashMap<>();
   private final List<SnapshotRecord> snapshots;
   private final TreeSet<TimelineId> timelines = new TreeSet<>();
@@ -91,6 +92,7 @@ public final class RestoreWindow {
     }
     for (HistoryRecord h : hist) {
       histories.put(h.timeline(), h);
+      parsed.put(h.timeline(), h.parsed());
       timelines.add(h.timeline());
     }
     snapshots =
@@ -126,8 +128,7 @@ public final class RestoreWindow {
   }
 
   public WalPath path(TimelineId tli) {
-    HistoryRecord h = histories.get(tli);
-    return WalPath.of(tli, h == null ? null : h.parsed());
+    return WalPath.of(tli, parsed.get(tli));
   }
 
   /** The window of every timeline, oldest first. */
@@ -147,10 +148,10 @@ public final class RestoreWindow {
       gaps.add(new Gap(GapKind.MISSING_HISTORY, new Lsn(0), null, List.of(TimelineHistory.fileName(tli)),
           "the history file of timeline " + tli + " is not archived, so its ancestors' WAL cannot be followed"));
     }
-    for (HistoryRecord h : histories.values()) {
-      for (TimelineHistory.Entry e : h.parsed().entries()) {
+    for (TimelineHistory h : parsed.values()) {
+      for (TimelineHistory.Entry e : h.entries()) {
         if (e.parent().equals(tli) && isChildOf(h.timeline(), tli)) {
-          gaps.add(new Gap(GapKind.TIMELINE_BRANCH, e.switchpoint(), null, List.of(h.fileName()),
+          gaps.add(new Gap(GapKind.TIMELINE_BRANCH, e.switchpoint(), null, List.of(TimelineHistory.fileName(h.timeline())),
               "timeline " + h.timeline() + " branches off here; restore with --timeline " + h.timeline()
                   + " to follow it"));
         }
@@ -198,7 +199,7 @@ public final class RestoreWindow {
 
   /** True when {@code parent} is the timeline {@code child} branched from directly. */
   private boolean isChildOf(TimelineId child, TimelineId parent) {
-    List<TimelineHistory.Entry> entries = histories.get(child).parsed().entries();
+    List<TimelineHistory.Entry> entries = parsed.get(child).entries();
     return !entries.isEmpty() && entries.get(entries.size() - 1).parent().equals(parent);
   }
 
