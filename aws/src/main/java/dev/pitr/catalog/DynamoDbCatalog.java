@@ -68,8 +68,11 @@ public final class DynamoDbCatalog implements Catalog {
   /** Room left in a 400 KB item for the rest of a snapshot item. */
   private static final int MANIFEST_CHUNK = 300 * 1024;
 
-  private static final String PK = "pk";
-  private static final String SK = "sk";
+  /** The table's partition key (string): {@code cluster#<system identifier>}. */
+  public static final String PK = "pk";
+
+  /** The table's sort key (string): the item's kind and name, such as {@code wal#<segment>}. */
+  public static final String SK = "sk";
   private static final String LEASE_SK = "lease#capture";
 
   private final DynamoDbClient ddb;

@@ -38,6 +38,13 @@ import software.amazon.awssdk.services.s3.model.ServerSideEncryption;
  */
 public final class S3Storage implements Storage {
 
+  /**
+   * The object tag that hands an object to the bucket's lifecycle rule for expiry (value {@code true}). Retention
+   * sets it only after the catalog no longer calls the object restorable and the grace period has passed; the
+   * deployed bucket keeps the expired version as noncurrent for a further period before it is gone.
+   */
+  public static final String EXPIRED_TAG = "pitr-expired";
+
   /** S3's smallest allowed part (all but the last). */
   public static final int MIN_PART_BYTES = 5 * 1024 * 1024;
 

@@ -17,6 +17,12 @@ import java.util.Map;
  */
 public final class FunctionEnvironment {
 
+  /** The catalog table's name. */
+  public static final String CATALOG_TABLE = "PITR_CATALOG_TABLE";
+
+  /** The cluster's system identifier, which keys its items in the table. */
+  public static final String CLUSTER_ID = "PITR_CLUSTER_ID";
+
   private FunctionEnvironment() {}
 
   public static Catalog catalog(Map<String, String> env) {
@@ -28,7 +34,7 @@ public final class FunctionEnvironment {
     if (env.containsKey("AWS_ACCESS_KEY_ID") && env.containsKey("AWS_SECRET_ACCESS_KEY") && endpoint != null) {
       s = s.withCredentials(env.get("AWS_ACCESS_KEY_ID"), env.get("AWS_SECRET_ACCESS_KEY"));
     }
-    return new DynamoDbCatalog(AwsClients.dynamoDb(s), require(env, "PITR_CATALOG_TABLE"), require(env, "PITR_CLUSTER_ID"));
+    return new DynamoDbCatalog(AwsClients.dynamoDb(s), require(env, CATALOG_TABLE), require(env, CLUSTER_ID));
   }
 
   private static String require(Map<String, String> env, String name) {

@@ -18,6 +18,15 @@ public final class RestoreDefinition {
 
   public static final String RESOURCE = "restore.asl.json";
 
+  /** The placeholder for the plan function's ARN. */
+  public static final String PLAN_FUNCTION = "PlanFunctionArn";
+
+  /** The placeholder for the record function's ARN. */
+  public static final String RECORD_FUNCTION = "RecordFunctionArn";
+
+  /** The placeholder for the activity the restore agent polls. */
+  public static final String AGENT_ACTIVITY = "AgentActivityArn";
+
   private RestoreDefinition() {}
 
   public static String text() {

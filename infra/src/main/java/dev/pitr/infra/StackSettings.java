@@ -1,0 +1,76 @@
+package dev.pitr.infra;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import software.constructs.Node;
+
+/**
+ * The deploy-time choices, read from CDK context ({@code cdk deploy -c pitr:objectLockDays=30}, or {@code
+ * cdk.json}). Everything has a default except the Lambda jar, which must have been built.
+ *
+ * @param lambdaJar the functions module's Lambda jar ({@code pitr:lambdaJar}, else the {@code pitr.lambda.jar}
+ *     system property the build sets)
+ * @param storagePrefix the archive's key prefix in the bucket, as {@code storage.prefix} ({@code pitr:storagePrefix})
+ * @param noncurrentDays how long an expired or replaced object stays as a noncurrent version ({@code
+ *     pitr:noncurrentDays}, default 7): the last chance to get it back
+ * @param snapshotColdDays age at which snapshot objects move to Standard-IA ({@code pitr:snapshotColdDays}, default 30,
+ *     the class's minimum)
+ * @param objectLockDays default Object Lock retention for new objects, 0 for none ({@code pitr:objectLockDays})
+ * @param objectLockCompliance compliance mode instead of governance ({@code pitr:objectLockMode=compliance})
+ * @param retentionSchedule when retention runs, as an EventBridge cron expression without {@code cron()} ({@code
+ *     pitr:retentionSchedule}, default daily at 03:17 UTC)
+ */
+public record StackSettings(
+    Path lambdaJar,
+    String storagePrefix,
+    int noncurrentDays,
+    int snapshotColdDays,
+    int objectLockDays,
+    boolean objectLockCompliance,
+    String retentionSchedule) {
+
+  public StackSettings {
+    if (!Files.isRegularFile(lambdaJar)) {
+      throw new IllegalArgumentException("the Lambda jar " + lambdaJar + " does not exist; build it first with"
+          + " 'mvn -B -pl functions -am package -DskipTests', or set -c pitr:lambdaJar=PATH");
+    }
+    if (noncurrentDays < 1 || snapshotColdDays < 30 || objectLockDays < 0) {
+      throw new IllegalArgumentException("pitr:noncurrentDays must be at least 1, pitr:snapshotColdDays at least 30"
+          + " (Standard-IA's minimum) and pitr:objectLockDays 0 or more");
+    }
+  }
+
+  /** Reads the settings from the app's context. */
+  public static StackSettings from(Node node) {
+    String jar = text(node, "pitr:lambdaJar", System.getProperty("pitr.lambda.jar", ""));
+    String mode = text(node, "pitr:objectLockMode", "governance");
+    if (!mode.equals("governance") && !mode.equals("compliance")) {
+      throw new IllegalArgumentException("pitr:objectLockMode is '" + mode + "'; use governance or compliance");
+    }
+    return new StackSettings(
+        Path.of(jar),
+        text(node, "pitr:storagePrefix", ""),
+        number(node, "pitr:noncurrentDays", 7),
+        number(node, "pitr:snapshotColdDays", 30),
+        number(node, "pitr:objectLockDays", 0),
+        mode.equals("compliance"),
+        text(node, "pitr:retentionSchedule", "17 3 * * ? *"));
+  }
+
+  private static String text(Node node, String key, String fallback) {
+    Object v = node.tryGetContext(key);
+    return v == null ? fallback : v.toString();
+  }
+
+  private static int number(Node node, String key, int fallback) {
+    Object v = node.tryGetContext(key);
+    if (v == null) {
+      return fallback;
+    }
+    try {
+      return v instanceof Number n ? n.intValue() : Integer.parseInt(v.toString());
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException(key + " is '" + v + "', not a whole number of days", e);
+    }
+  }
+}
