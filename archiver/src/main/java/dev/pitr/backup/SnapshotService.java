@@ -114,7 +114,7 @@ public final class SnapshotService {
         new SnapshotRecord(
             id, label, SnapshotRecord.Status.RUNNING, bl.timeline(), bl.startLsn(), stopLsn, started, stopped,
             first.fileName(), last.fileName(), sha.bytes(), stored.storedSize(), sha.hex(), key, stored.keyId(),
-            captured.manifest, "retained");
+            captured.manifest, SnapshotRecord.RETAINED);
     repo.catalog().createSnapshot(rec);
     log("snapshot " + id + ": " + sha.bytes() + " bytes stored as " + stored.storedSize() + "; waiting for WAL " + first + ".." + last);
     try {

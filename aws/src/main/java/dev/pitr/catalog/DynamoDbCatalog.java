@@ -180,14 +180,14 @@ public final class DynamoDbCatalog implements Catalog {
       }
       return Recorded.INSERTED;
     } catch (ConditionalCheckFailedException e) {
-      return sameOrConflict(r.name().fileName(), segment(r.name().fileName()), r.sha256());
+      return sameOrConflict(r.name().fileName(), recorded(r.name().fileName()), r.sha256());
     } catch (TransactionCanceledException e) {
       List<CancellationReason> reasons = e.cancellationReasons();
       if (reasons.size() == 2 && "ConditionalCheckFailed".equals(reasons.get(0).code())) {
         throw new LeaseHeldException("a newer capture process", lease.expiresAt());
       }
       if (reasons.size() == 2 && "ConditionalCheckFailed".equals(reasons.get(1).code())) {
-        return sameOrConflict(r.name().fileName(), segment(r.name().fileName()), r.sha256());
+        return sameOrConflict(r.name().fileName(), recorded(r.name().fileName()), r.sha256());
       }
       throw writeFailure(what, e);
     } catch (SdkException e) {
@@ -210,7 +210,77 @@ public final class DynamoDbCatalog implements Catalog {
     if (!SegmentName.isSegmentFileName(fileName)) {
       return Optional.empty();
     }
+    return get("wal#" + fileName).filter(DynamoDbCatalog::live).map(DynamoDbCatalog::toSegment);
+  }
+
+  /** The segment as recorded, expired or not. */
+  private Optional<SegmentRecord> recorded(String fileName) {
     return get("wal#" + fileName).map(DynamoDbCatalog::toSegment);
+  }
+
+  private static boolean live(Map<String, AttributeValue> segmentItem) {
+    return !segmentItem.containsKey("expired_at");
+  }
+
+  @Override
+  public void expireSegment(String fileName, Instant at) {
+    updateSegment(fileName, "SET expired_at = if_not_exists(expired_at, :t)", "attribute_exists(sk)", at,
+        "is not recorded");
+  }
+
+  @Override
+  public void segmentRemoved(String fileName, Instant at) {
+    updateSegment(fileName, "SET removed_at = if_not_exists(removed_at, :t)", "attribute_exists(expired_at)", at,
+        "is not expired");
+  }
+
+  private void updateSegment(String fileName, String update, String condition, Instant at, String otherwise) {
+    try {
+      ddb.updateItem(u -> u.tableName(table)
+          .key(key("wal#" + fileName))
+          .updateExpression(update)
+          .conditionExpression(condition)
+          .expressionAttributeValues(Map.of(":t", micros(at))));
+    } catch (ConditionalCheckFailedException e) {
+      throw new IllegalStateException("segment " + fileName + " " + otherwise);
+    } catch (SdkException e) {
+      throw writeFailure("update segment " + fileName, e);
+    }
+  }
+
+  @Override
+  public List<ExpiredSegment> expiredSegments() {
+    return prefix("wal#").stream()
+        .filter(i -> !live(i))
+        .map(i -> new ExpiredSegment(str(i, SK).substring("wal#".length()), str(i, "storage_key"),
+            instant(i, "expired_at"), i.containsKey("removed_at") ? instant(i, "removed_at") : null))
+        .toList();
+  }
+
+  @Override
+  public void forgetSegment(String fileName) {
+    forget("wal#" + fileName, "attribute_exists(removed_at)", Map.of(), "segment " + fileName);
+  }
+
+  @Override
+  public void forgetSnapshot(SnapshotId id) {
+    forget("snap#" + id.value(), "#s = :removed", Map.of(":removed", s(SnapshotRecord.Status.REMOVED.name())),
+        "snapshot " + id);
+  }
+
+  private void forget(String sk, String condition, Map<String, AttributeValue> values, String what) {
+    try {
+      ddb.deleteItem(d -> {
+        d.tableName(table).key(key(sk)).conditionExpression(condition);
+        if (!values.isEmpty()) {
+          d.expressionAttributeNames(Map.of("#s", "status")).expressionAttributeValues(values);
+        }
+      });
+    } catch (ConditionalCheckFailedException e) {
+      throw new IllegalStateException(what + " is not recorded as removed");
+    } catch (SdkException e) {
+      throw writeFailure("forget " + what, e);
+    }
   }
 
   @Override
@@ -238,13 +308,14 @@ public final class DynamoDbCatalog implements Catalog {
     String lo = "wal#" + new SegmentName(timeline, fromSegno, size).fileName();
     String hi = "wal#" + new SegmentName(timeline, toSegno, size).fileName();
     return query("#sk BETWEEN :lo AND :hi", Map.of(":lo", s(lo), ":hi", s(hi))).stream()
+        .filter(DynamoDbCatalog::live)
         .map(DynamoDbCatalog::toSegment)
         .toList();
   }
 
   @Override
   public List<SegmentRecord> allSegments() {
-    return prefix("wal#").stream().map(DynamoDbCatalog::toSegment).toList();
+    return prefix("wal#").stream().filter(DynamoDbCatalog::live).map(DynamoDbCatalog::toSegment).toList();
   }
 
   private static SegmentRecord toSegment(Map<String, AttributeValue> i) {

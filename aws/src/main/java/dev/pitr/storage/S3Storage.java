@@ -18,6 +18,7 @@ import software.amazon.awssdk.core.ResponseInputStream;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.Tag;
 import software.amazon.awssdk.services.s3.model.CompletedPart;
 import software.amazon.awssdk.services.s3.model.CreateMultipartUploadRequest;
 import software.amazon.awssdk.services.s3.model.GetObjectRequest;
@@ -131,6 +132,28 @@ public final class S3Storage implements Storage {
       s3.deleteObject(r -> r.bucket(options.bucket()).key(fullKey(key)));
     } catch (SdkException e) {
       throw AwsErrors.storage("cannot delete " + key + " from " + describe(), e);
+    }
+  }
+
+  /**
+   * Tags the object {@link #EXPIRED_TAG}. A store without object tagging (it answers 501 Not Implemented, as S3Proxy
+   * does) gets a plain delete instead, as local storage does: the grace period has already passed, and a versioned
+   * bucket keeps the old version as noncurrent.
+   */
+  @Override
+  public void expire(String key) {
+    try {
+      s3.putObjectTagging(r -> r.bucket(options.bucket()).key(fullKey(key))
+          .tagging(t -> t.tagSet(Tag.builder().key(EXPIRED_TAG).value("true").build())));
+    } catch (NoSuchKeyException e) {
+      // already gone
+    } catch (S3Exception e) {
+      if (e.statusCode() != 501) {
+        throw AwsErrors.storage("cannot tag " + key + " in " + describe() + " for expiry", e);
+      }
+      delete(key);
+    } catch (SdkException e) {
+      throw AwsErrors.storage("cannot tag " + key + " in " + describe() + " for expiry", e);
     }
   }
 

@@ -2,6 +2,7 @@ package dev.pitr.catalog;
 
 import dev.pitr.wal.TimelineId;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 
@@ -19,6 +20,12 @@ import java.util.Optional;
  *   <li>Listings are ordered: segments by timeline then segment number, snapshots by id (start time).
  *   <li>{@link #acquireShippingLease} succeeds when no one holds the lease, when it expired, or when the same owner
  *       holds it; otherwise it throws {@link LeaseHeldException} naming the holder. Tokens only grow.
+ *   <li>Retention marks before it removes: {@link #expireSegment} takes a segment out of every segment lookup and
+ *       listing at once (recording the same file again then returns {@link Recorded#ALREADY_PRESENT} or conflicts, and
+ *       never brings it back); {@link #segmentRemoved} and {@link #forgetSegment} refuse a segment that is not
+ *       expired, and not yet removed, respectively, with {@link IllegalStateException}. Snapshots go the same way
+ *       through {@link SnapshotRecord.Status#EXPIRED} and {@link SnapshotRecord.Status#REMOVED}, and {@link
+ *       #forgetSnapshot} refuses any other status.
  *   <li>Unreachable backends throw {@link CatalogException}; a write whose outcome is unknown (a timeout) throws one
  *       with {@code CATALOG_OUTCOME_UNKNOWN}, and is safe to repeat.
  * </ul>
@@ -46,6 +53,18 @@ public interface Catalog extends AutoCloseable {
 
   List<SegmentRecord> allSegments();
 
+  /** Takes the segment out of the restorable archive; idempotent, the first time counts. */
+  void expireSegment(String fileName, Instant at);
+
+  /** Notes that the expired segment's objects were handed to storage for removal; idempotent. */
+  void segmentRemoved(String fileName, Instant at);
+
+  /** Every expired segment, removed or not, by timeline then segment number. */
+  List<ExpiredSegment> expiredSegments();
+
+  /** Drops the record of a removed segment. */
+  void forgetSegment(String fileName);
+
   Recorded recordHistory(HistoryRecord history);
 
   Optional<HistoryRecord> history(TimelineId timeline);
@@ -57,6 +76,9 @@ public interface Catalog extends AutoCloseable {
   void updateSnapshot(SnapshotRecord snapshot);
 
   Optional<SnapshotRecord> snapshot(SnapshotId id);
+
+  /** Drops the record of a snapshot whose objects were removed. */
+  void forgetSnapshot(SnapshotId id);
 
   List<SnapshotRecord> snapshots();
 

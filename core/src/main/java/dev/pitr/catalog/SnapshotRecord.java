@@ -3,6 +3,7 @@ package dev.pitr.catalog;
 import dev.pitr.wal.Lsn;
 import dev.pitr.wal.TimelineId;
 import java.time.Instant;
+import java.util.Optional;
 
 /**
  * A base backup and its manifest. It becomes {@link Status#COMPLETE} only once the WAL from {@code firstSegment} to
@@ -27,11 +28,40 @@ public record SnapshotRecord(
     String backupManifest,
     String retention) {
 
-  /** Lifecycle of a snapshot in the catalog. */
+  /** What {@code retention} holds for a snapshot kept however old it gets. */
+  public static final String PINNED = "pinned";
+
+  /** What {@code retention} holds for a snapshot the retention policy decides on. */
+  public static final String RETAINED = "retained";
+
+  /**
+   * Lifecycle of a snapshot in the catalog. Retention moves a snapshot to {@code EXPIRED} (no longer restorable; its
+   * objects are still stored) and then, after the grace period, to {@code REMOVED} (its objects handed to storage for
+   * removal); for both, {@code retention} holds the instant it expired.
+   */
   public enum Status {
     RUNNING,
     COMPLETE,
-    FAILED
+    FAILED,
+    EXPIRED,
+    REMOVED
+  }
+
+  public boolean pinned() {
+    return PINNED.equals(retention);
+  }
+
+  /** When retention expired it, for an {@code EXPIRED} or {@code REMOVED} snapshot. */
+  public Optional<Instant> expiredAt() {
+    return (status == Status.EXPIRED || status == Status.REMOVED) && retention != null
+        ? Optional.of(Instant.parse(retention))
+        : Optional.empty();
+  }
+
+  public SnapshotRecord withRetention(Status s, String r) {
+    return new SnapshotRecord(
+        id, label, s, timeline, startLsn, stopLsn, startTime, stopTime, firstSegment, lastSegment, plainSize,
+        storedSize, sha256, storageKey, keyId, backupManifest, r);
   }
 
   public SnapshotRecord withStatus(Status s) {

@@ -80,7 +80,7 @@ public final class SqliteCatalog implements Catalog {
               + " storage_key TEXT NOT NULL, key_id TEXT, archived_at INTEGER NOT NULL,"
               + " first_commit INTEGER, last_commit INTEGER)");
       addColumns(s, "segments", "indexed INTEGER", "min_xid INTEGER", "max_xid INTEGER", "transactions INTEGER",
-          "restore_points TEXT", "index_problem TEXT");
+          "restore_points TEXT", "index_problem TEXT", "expired_at INTEGER", "removed_at INTEGER");
       s.executeUpdate("CREATE UNIQUE INDEX IF NOT EXISTS segments_tli_segno ON segments (timeline, segno)");
       s.executeUpdate(
           "CREATE TABLE IF NOT EXISTS histories ("
@@ -106,9 +106,9 @@ public final class SqliteCatalog implements Catalog {
   @Override
   public synchronized Recorded recordSegment(SegmentRecord r) {
     try {
-      Optional<SegmentRecord> existing = segment(r.name().fileName());
+      Optional<String> existing = recordedSha(r.name().fileName());
       if (existing.isPresent()) {
-        return sameOrConflict(r.name().fileName(), existing.get().sha256(), r.sha256());
+        return sameOrConflict(r.name().fileName(), existing.get(), r.sha256());
       }
       try (PreparedStatement ps =
           conn.prepareStatement(
@@ -143,7 +143,7 @@ public final class SqliteCatalog implements Catalog {
         }
       }
       // another process recorded it between our read and our insert
-      return sameOrConflict(r.name().fileName(), segment(r.name().fileName()).orElseThrow().sha256(), r.sha256());
+      return sameOrConflict(r.name().fileName(), recordedSha(r.name().fileName()).orElseThrow(), r.sha256());
     } catch (SQLException e) {
       throw failure("record segment " + r.name(), e);
     }
@@ -157,9 +157,71 @@ public final class SqliteCatalog implements Catalog {
         name + " is already archived with a different checksum (archived " + existingSha + ", offered " + newSha + ")");
   }
 
+  /** The checksum of the segment as recorded, expired or not. */
+  private Optional<String> recordedSha(String fileName) throws SQLException {
+    try (PreparedStatement ps = conn.prepareStatement("SELECT sha256 FROM segments WHERE file_name = ?")) {
+      ps.setString(1, fileName);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next() ? Optional.of(rs.getString(1)) : Optional.empty();
+      }
+    }
+  }
+
   @Override
   public synchronized Optional<SegmentRecord> segment(String fileName) {
-    return querySegments("WHERE file_name = ?", ps -> ps.setString(1, fileName)).stream().findFirst();
+    return querySegments("AND file_name = ?", ps -> ps.setString(1, fileName)).stream().findFirst();
+  }
+
+  @Override
+  public synchronized void expireSegment(String fileName, Instant at) {
+    updateSegment("UPDATE segments SET expired_at = COALESCE(expired_at, ?) WHERE file_name = ?", fileName, at,
+        "is not recorded");
+  }
+
+  @Override
+  public synchronized void segmentRemoved(String fileName, Instant at) {
+    updateSegment("UPDATE segments SET removed_at = COALESCE(removed_at, ?) WHERE file_name = ? AND expired_at IS NOT NULL",
+        fileName, at, "is not expired");
+  }
+
+  @Override
+  public synchronized void forgetSegment(String fileName) {
+    try (PreparedStatement ps = conn.prepareStatement("DELETE FROM segments WHERE file_name = ? AND removed_at IS NOT NULL")) {
+      ps.setString(1, fileName);
+      if (ps.executeUpdate() != 1) {
+        throw new IllegalStateException("segment " + fileName + " is not recorded as removed");
+      }
+    } catch (SQLException e) {
+      throw failure("forget segment " + fileName, e);
+    }
+  }
+
+  private void updateSegment(String sql, String fileName, Instant at, String otherwise) {
+    try (PreparedStatement ps = conn.prepareStatement(sql)) {
+      setInstant(ps, 1, at);
+      ps.setString(2, fileName);
+      if (ps.executeUpdate() != 1) {
+        throw new IllegalStateException("segment " + fileName + " " + otherwise);
+      }
+    } catch (SQLException e) {
+      throw failure("update segment " + fileName, e);
+    }
+  }
+
+  @Override
+  public synchronized List<ExpiredSegment> expiredSegments() {
+    try (PreparedStatement ps = conn.prepareStatement(
+            "SELECT file_name, storage_key, expired_at, removed_at FROM segments WHERE expired_at IS NOT NULL"
+                + " ORDER BY timeline, segno");
+        ResultSet rs = ps.executeQuery()) {
+      List<ExpiredSegment> out = new ArrayList<>();
+      while (rs.next()) {
+        out.add(new ExpiredSegment(rs.getString(1), rs.getString(2), getInstant(rs, 3), getInstant(rs, 4)));
+      }
+      return out;
+    } catch (SQLException e) {
+      throw failure("read expired segments", e);
+    }
   }
 
   @Override
@@ -178,7 +240,7 @@ public final class SqliteCatalog implements Catalog {
   @Override
   public synchronized List<SegmentRecord> segments(TimelineId timeline, long fromSegno, long toSegno) {
     return querySegments(
-        "WHERE timeline = ? AND segno BETWEEN ? AND ? ORDER BY segno",
+        "AND timeline = ? AND segno BETWEEN ? AND ? ORDER BY segno",
         ps -> {
           ps.setLong(1, timeline.value());
           ps.setLong(2, fromSegno);
@@ -199,7 +261,7 @@ public final class SqliteCatalog implements Catalog {
     String sql =
         "SELECT timeline, segno, segment_size, plain_size, stored_size, sha256, storage_key, key_id, archived_at,"
             + " first_commit, last_commit, indexed, min_xid, max_xid, transactions, restore_points, index_problem"
-            + " FROM segments "
+            + " FROM segments WHERE expired_at IS NULL "
             + where;
     try (PreparedStatement ps = conn.prepareStatement(sql)) {
       binder.bind(ps);
@@ -343,6 +405,18 @@ public final class SqliteCatalog implements Catalog {
   @Override
   public synchronized Optional<SnapshotRecord> snapshot(SnapshotId id) {
     return querySnapshots("WHERE id = ?", ps -> ps.setString(1, id.value())).stream().findFirst();
+  }
+
+  @Override
+  public synchronized void forgetSnapshot(SnapshotId id) {
+    try (PreparedStatement ps = conn.prepareStatement("DELETE FROM snapshots WHERE id = ? AND status = 'REMOVED'")) {
+      ps.setString(1, id.value());
+      if (ps.executeUpdate() != 1) {
+        throw new IllegalStateException("snapshot " + id + " is not recorded as removed");
+      }
+    } catch (SQLException e) {
+      throw failure("forget snapshot " + id, e);
+    }
   }
 
   @Override

@@ -166,6 +166,12 @@ public final class LocalStorage implements Storage {
     deleteIfExists(root.resolve(META_DIR).resolve(key + ".properties"), key);
   }
 
+  /** Local storage has no lifecycle of its own: the grace period has passed, so the object goes now. */
+  @Override
+  public void expire(String key) {
+    delete(key);
+  }
+
   private static void deleteIfExists(Path p, String key) {
     try {
       Files.deleteIfExists(p);

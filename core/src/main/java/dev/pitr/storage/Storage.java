@@ -19,6 +19,9 @@ import java.util.Optional;
  *   <li>{@link #open} of a missing key throws {@link ObjectNotFoundException}, never returns an empty stream.
  *   <li>{@link #list} returns every key under the prefix, sorted lexicographically, with no temporary objects.
  *   <li>{@link #delete} of a missing key is not an error.
+ *   <li>{@link #expire} hands an object to the storage's own removal, once the catalog no longer calls it restorable:
+ *       local storage deletes it at once, S3 tags it for the bucket's lifecycle rule (which keeps the version as
+ *       noncurrent for a while). Expiring a missing or already expired key is not an error.
  *   <li>Metadata given to {@link #put} is stored with the object and replaced with it; {@link #metadata} returns it
  *       exactly. Names are lowercase {@code [a-z0-9-]}, values printable ASCII, 2 KiB in all (the S3 limit). It makes
  *       objects self-describing, so the catalog can be rebuilt from storage alone.
@@ -54,6 +57,9 @@ public interface Storage {
   List<String> list(String prefix);
 
   void delete(String key);
+
+  /** Hands the object to the storage's removal; see the class contract. */
+  void expire(String key);
 
   /** A short description for messages, e.g. {@code file:///var/lib/pitr/repo}. */
   String describe();

@@ -149,6 +149,52 @@ public abstract class CatalogContractTest {
     assertTrue(catalog.snapshot(new SnapshotId("20200101T000000Z")).isEmpty());
   }
 
+  @Test
+  void anExpiredSegmentLeavesEveryListingAndIsRemovedThenForgottenInThatOrder() {
+    SegmentRecord a = segment(1, 5, "aa");
+    SegmentRecord b = segment(1, 6, "bb");
+    catalog.recordSegment(a);
+    catalog.recordSegment(b);
+    String name = a.name().fileName();
+    assertThrows(IllegalStateException.class, () -> catalog.segmentRemoved(name, Instant.now()));
+    assertThrows(IllegalStateException.class, () -> catalog.forgetSegment(name));
+    Instant expired = Instant.parse("2025-12-01T00:00:00Z");
+    catalog.expireSegment(name, expired);
+    catalog.expireSegment(name, expired.plusSeconds(60));
+    assertTrue(catalog.segment(name).isEmpty());
+    assertEquals(List.of(b), catalog.allSegments());
+    assertEquals(List.of(b), catalog.segments(TimelineId.of(1), 0, 100));
+    assertEquals(List.of(new ExpiredSegment(name, a.storageKey(), expired, null)), catalog.expiredSegments());
+    // an expired segment offered again is not brought back, and a different body still conflicts
+    assertEquals(Catalog.Recorded.ALREADY_PRESENT, catalog.recordSegment(a));
+    assertThrows(ArchiveConflictException.class, () -> catalog.recordSegment(segment(1, 5, "cc")));
+    assertTrue(catalog.segment(name).isEmpty());
+    assertThrows(IllegalStateException.class, () -> catalog.forgetSegment(name));
+
+    Instant removed = expired.plusSeconds(86400);
+    catalog.segmentRemoved(name, removed);
+    assertEquals(List.of(new ExpiredSegment(name, a.storageKey(), expired, removed)), catalog.expiredSegments());
+    catalog.forgetSegment(name);
+    assertEquals(List.of(), catalog.expiredSegments());
+    assertThrows(IllegalStateException.class, () -> catalog.expireSegment(name, removed));
+    assertThrows(IllegalStateException.class, () -> catalog.expireSegment(segment(9, 9, "x").name().fileName(), removed));
+  }
+
+  @Test
+  void onlyARemovedSnapshotIsForgotten() {
+    SnapshotRecord a = snapshot("20251123T100000Z");
+    catalog.createSnapshot(a);
+    assertThrows(IllegalStateException.class, () -> catalog.forgetSnapshot(a.id()));
+    String at = Instant.parse("2025-12-01T00:00:00Z").toString();
+    catalog.updateSnapshot(a.withRetention(SnapshotRecord.Status.EXPIRED, at));
+    assertEquals(Instant.parse(at), catalog.snapshot(a.id()).orElseThrow().expiredAt().orElseThrow());
+    assertThrows(IllegalStateException.class, () -> catalog.forgetSnapshot(a.id()));
+    catalog.updateSnapshot(a.withRetention(SnapshotRecord.Status.REMOVED, at));
+    catalog.forgetSnapshot(a.id());
+    assertTrue(catalog.snapshot(a.id()).isEmpty());
+    assertThrows(IllegalStateException.class, () -> catalog.forgetSnapshot(a.id()));
+  }
+
   private static SnapshotRecord snapshot(String id) {
     return new SnapshotRecord(
         new SnapshotId(id), "nightly", SnapshotRecord.Status.RUNNING, TimelineId.of(1), Lsn.parse("0/2000028"),

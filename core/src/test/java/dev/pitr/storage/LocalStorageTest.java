@@ -19,6 +19,14 @@ class LocalStorageTest extends StorageContractTest {
   }
 
   @Test
+  void expiringDeletesAtOnce() {
+    storage.put("wal/x", java.util.Map.of("pitr-kind", "segment"), out -> out.write(1));
+    storage.expire("wal/x");
+    assertEquals(java.util.Optional.empty(), storage.stat("wal/x"));
+    assertEquals(java.util.List.of(), storage.list(""));
+  }
+
+  @Test
   void objectsAreReadableByTheRestoreUser() throws Exception {
     storage.put("wal/x", out -> out.write(1));
     Path p = dir.resolve("repo/wal/x");

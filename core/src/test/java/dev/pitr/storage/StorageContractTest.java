@@ -134,4 +134,14 @@ public abstract class StorageContractTest {
     assertEquals(Optional.empty(), storage.stat("d/x"));
     assertTrue(storage.list("d/").isEmpty());
   }
+
+  @Test
+  void expiringIsIdempotentAndLeavesOtherObjectsAlone() {
+    storage.put("e/x", out -> out.write(1));
+    storage.put("e/y", out -> out.write(2));
+    storage.expire("e/x");
+    storage.expire("e/x");
+    storage.expire("e/never-stored");
+    assertEquals(Optional.of(1L), storage.stat("e/y"));
+  }
 }
