@@ -109,7 +109,8 @@ public final class RestoreWindow {
     return new RestoreWindow(catalog.allSegments(), catalog.histories(), catalog.snapshots());
   }
 
-  static RestoreWindow of(List<SegmentRecord> segs, List<HistoryRecord> hist, List<SnapshotRecord> snaps) {
+  /** The window over these records, as {@link #of(Catalog)} reads them. */
+  public static RestoreWindow of(List<SegmentRecord> segs, List<HistoryRecord> hist, List<SnapshotRecord> snaps) {
     return new RestoreWindow(segs, hist, snaps);
   }
 
