@@ -24,6 +24,7 @@ import picocli.CommandLine.Option;
       SnapshotCommand.class,
       RestoreCommand.class,
       RestoreWindowCommand.class,
+      RetentionCommand.class,
       AgentCommand.class,
       KeysCommand.class,
       DemoCommand.class,

@@ -5,8 +5,8 @@ import picocli.CommandLine.ParentCommand;
 
 @Command(
     name = "snapshot",
-    description = "Take and list base backups.",
-    subcommands = {SnapshotCreateCommand.class, SnapshotListCommand.class})
+    description = "Take, list and pin base backups.",
+    subcommands = {SnapshotCreateCommand.class, SnapshotListCommand.class, SnapshotPinCommand.class})
 final class SnapshotCommand {
   @ParentCommand PitrCommand root;
 }

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.pitr.error.ErrorCode;
 import dev.pitr.error.PitrException;
+import dev.pitr.retention.RetentionPolicy;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -127,6 +128,11 @@ public final class Config {
   /** A path key, resolved against the configuration file's directory. */
   public Path requirePath(Key key) {
     return file.getParent().resolve(require(key)).normalize();
+  }
+
+  /** The retention policy the {@code retention.*} keys and {@code timezone} give. */
+  public RetentionPolicy retentionPolicy() {
+    return RetentionPolicy.from(path -> get(Key.byPath(path).orElseThrow()).orElse(null), file.toString());
   }
 
   public ZoneId zone() {

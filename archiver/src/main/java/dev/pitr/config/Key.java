@@ -64,7 +64,13 @@ public enum Key {
   STEPFUNCTIONS_REGION("stepfunctions.region", "us-east-1", false),
   STEPFUNCTIONS_ENDPOINT("stepfunctions.endpoint", null, false),
   STEPFUNCTIONS_ACTIVITY_ARN("stepfunctions.activity_arn", null, false),
-  STEPFUNCTIONS_STATE_MACHINE_ARN("stepfunctions.state_machine_arn", null, false);
+  STEPFUNCTIONS_STATE_MACHINE_ARN("stepfunctions.state_machine_arn", null, false),
+  // the retention defaults live in RetentionPolicy, which the retention Lambda shares
+  RETENTION_DAILY("retention.daily", null, false),
+  RETENTION_WEEKLY("retention.weekly", null, false),
+  RETENTION_MONTHLY("retention.monthly", null, false),
+  RETENTION_MIN_WINDOW("retention.min_window", null, false),
+  RETENTION_GRACE("retention.grace", null, false);
 
   private final String path;
   private final String defaultValue;

@@ -12,8 +12,10 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeSet;
 import java.util.function.Predicate;
 
@@ -28,6 +30,8 @@ public final class RestoreWindow {
   /** Why the WAL of a timeline does not go on. */
   public enum GapKind {
     MISSING_SEGMENT,
+    /** Segments retention expired: WAL between kept snapshots that no kept snapshot or window point needs. */
+    EXPIRED,
     UNREADABLE_SEGMENT,
     TIMELINE_BRANCH,
     MISSING_HISTORY
@@ -81,9 +85,12 @@ public final class RestoreWindow {
   private final Map<String, SegmentRecord> segments = new HashMap<>();
   private final List<SnapshotRecord> snapshots;
   private final TreeSet<TimelineId> timelines = new TreeSet<>();
+  private final Set<String> expired;
   private final long segmentSize;
 
-  private RestoreWindow(List<SegmentRecord> segs, List<HistoryRecord> hist, List<SnapshotRecord> snaps) {
+  private RestoreWindow(List<SegmentRecord> segs, List<HistoryRecord> hist, List<SnapshotRecord> snaps,
+      Set<String> expired) {
+    this.expired = expired;
     long size = 0;
     for (SegmentRecord s : segs) {
       segments.put(s.name().fileName(), s);
@@ -106,12 +113,14 @@ public final class RestoreWindow {
 
   /** Reads what the window needs from {@code catalog}: every segment, history and snapshot record. */
   public static RestoreWindow of(Catalog catalog) {
-    return new RestoreWindow(catalog.allSegments(), catalog.histories(), catalog.snapshots());
+    Set<String> expired = new HashSet<>();
+    catalog.expiredSegments().forEach(e -> expired.add(e.fileName()));
+    return new RestoreWindow(catalog.allSegments(), catalog.histories(), catalog.snapshots(), expired);
   }
 
   /** The window over these records, as {@link #of(Catalog)} reads them. */
   public static RestoreWindow of(List<SegmentRecord> segs, List<HistoryRecord> hist, List<SnapshotRecord> snaps) {
-    return new RestoreWindow(segs, hist, snaps);
+    return new RestoreWindow(segs, hist, snaps, Set.of());
   }
 
   /** Every timeline the archive knows, oldest first. */
@@ -211,6 +220,15 @@ public final class RestoreWindow {
     }
     long count = toSegno - fromSegno;
     String first = path.segment(fromSegno, segmentSize).fileName();
+    boolean retention = !expired.isEmpty();
+    for (long n = fromSegno; n < toSegno && retention; n++) {
+      retention = expired.contains(path.segment(n, segmentSize).fileName());
+    }
+    if (retention) {
+      return new Gap(GapKind.EXPIRED, new Lsn(fromSegno * segmentSize), new Lsn(toSegno * segmentSize), files,
+          (count == 1 ? "segment " + first + " was" : count + " segments from " + first + " on were")
+              + " expired by retention; no kept snapshot or window point needs them");
+    }
     return new Gap(GapKind.MISSING_SEGMENT, new Lsn(fromSegno * segmentSize), new Lsn(toSegno * segmentSize), files,
         count == 1 ? "segment " + first + " is not archived"
             : count + " segments from " + first + " on are not archived");

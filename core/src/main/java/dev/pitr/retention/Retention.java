@@ -9,7 +9,9 @@ import dev.pitr.storage.Storage;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.TreeSet;
 import java.util.function.Consumer;
 
@@ -32,7 +34,41 @@ public final class Retention {
   /** What a run did (or, dry, would do now). */
   public record Report(
       RetentionPlan plan, boolean dryRun, int snapshotsExpired, int segmentsExpired, int snapshotsRemoved,
-      int segmentsRemoved, int recordsForgotten, int awaitingGrace, List<String> removed) {}
+      int segmentsRemoved, int recordsForgotten, int awaitingGrace, List<String> removed) {
+
+    /** The report as plain maps and lists, for JSON: what {@code --json} prints and the retention function returns. */
+    public Map<String, Object> toMap() {
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("dryRun", dryRun);
+      m.put("at", plan.now().toString());
+      m.put("policy", plan.policy().describe());
+      m.put("windowStart", plan.windowStart() == null ? null : plan.windowStart().toString());
+      List<Map<String, Object>> snaps = new ArrayList<>();
+      for (RetentionPlan.SnapshotDecision d : plan.snapshots()) {
+        Map<String, Object> x = new LinkedHashMap<>();
+        x.put("id", d.snapshot().id().value());
+        x.put("status", d.snapshot().status().name().toLowerCase());
+        x.put("action", d.keep() ? "keep" : "expire");
+        x.put("reasons", d.reasons());
+        snaps.add(x);
+      }
+      m.put("snapshots", snaps);
+      Map<String, Object> wal = new LinkedHashMap<>();
+      wal.put("kept", plan.keptSegments());
+      wal.put("expired", plan.expiredSegments().size());
+      if (!plan.expiredSegments().isEmpty()) {
+        wal.put("firstExpired", plan.expiredSegments().get(0).name().fileName());
+        wal.put("lastExpired", plan.expiredSegments().get(plan.expiredSegments().size() - 1).name().fileName());
+      }
+      m.put("segments", wal);
+      m.put("snapshotsRemoved", snapshotsRemoved);
+      m.put("segmentsRemoved", segmentsRemoved);
+      m.put("recordsForgotten", recordsForgotten);
+      m.put("awaitingGrace", awaitingGrace);
+      m.put("warnings", plan.warnings());
+      return m;
+    }
+  }
 
   private final Catalog catalog;
   private final Storage storage;

@@ -11,6 +11,7 @@ import dev.pitr.catalog.SegmentRecord;
 import dev.pitr.catalog.SnapshotRecord;
 import dev.pitr.catalog.SqliteCatalog;
 import dev.pitr.codec.ObjectCodec;
+import dev.pitr.restore.RestoreWindow;
 import dev.pitr.storage.LocalStorage;
 import dev.pitr.storage.Storage;
 import dev.pitr.storage.StorageException;
@@ -57,6 +58,13 @@ class RetentionTest {
       assertAgree(catalog, storage);
       for (SegmentRecord s : first.plan().expiredSegments()) {
         assertTrue(storage.stat(s.storageKey()).isPresent(), "removed inside the grace period: " + s.name());
+      }
+      // the window names what retention took out as such, not as WAL that never arrived
+      List<RestoreWindow.Gap> expiredGaps = RestoreWindow.of(catalog).all().stream().flatMap(t -> t.gaps().stream())
+          .filter(g -> g.kind() == RestoreWindow.GapKind.EXPIRED).toList();
+      assertFalse(expiredGaps.isEmpty());
+      for (RestoreWindow.Gap g : expiredGaps) {
+        assertTrue(catalog.expiredSegments().stream().anyMatch(e -> e.fileName().equals(g.files().get(0))), g.toString());
       }
 
       Instant later = h.now.plus(POLICY.grace()).plusSeconds(1);

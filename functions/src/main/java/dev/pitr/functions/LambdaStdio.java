@@ -22,6 +22,7 @@ public final class LambdaStdio {
   public static void main(String[] args) throws IOException {
     PlanHandler plan = new PlanHandler();
     RecordHandler record = new RecordHandler();
+    RetentionHandler retention = new RetentionHandler();
     BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
     PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
     for (String line = in.readLine(); line != null; line = in.readLine()) {
@@ -35,6 +36,7 @@ public final class LambdaStdio {
         Map<String, Object> result = switch (msg.path("handler").asText()) {
           case "plan" -> plan.handleRequest(input, null);
           case "record" -> record.handleRequest(input, null);
+          case "retention" -> retention.handleRequest(input, null);
           default -> throw new IllegalArgumentException("no handler " + msg.path("handler").asText());
         };
         reply.set("output", RestoreJob.JSON.valueToTree(result));

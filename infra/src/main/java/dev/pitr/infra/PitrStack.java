@@ -5,6 +5,7 @@ import dev.pitr.functions.FunctionEnvironment;
 import dev.pitr.functions.PlanHandler;
 import dev.pitr.functions.RecordHandler;
 import dev.pitr.functions.RestoreDefinition;
+import dev.pitr.functions.RetentionHandler;
 import dev.pitr.storage.S3Storage;
 import io.github.cdklabs.cdknag.NagPackSuppression;
 import io.github.cdklabs.cdknag.NagSuppressions;
@@ -24,6 +25,10 @@ import software.amazon.awscdk.services.dynamodb.BillingMode;
 import software.amazon.awscdk.services.dynamodb.PointInTimeRecoverySpecification;
 import software.amazon.awscdk.services.dynamodb.Table;
 import software.amazon.awscdk.services.dynamodb.TableEncryption;
+import software.amazon.awscdk.services.events.Rule;
+import software.amazon.awscdk.services.events.RuleTargetInput;
+import software.amazon.awscdk.services.events.Schedule;
+import software.amazon.awscdk.services.events.targets.LambdaFunction;
 import software.amazon.awscdk.services.iam.Effect;
 import software.amazon.awscdk.services.iam.ManagedPolicy;
 import software.amazon.awscdk.services.iam.PolicyStatement;
@@ -53,7 +58,7 @@ import software.constructs.Construct;
 
 /**
  * One cluster's archive in one AWS account: the bucket, the catalog table, the key, the plan and record functions, the
- * activity the restore agent polls, the restore state machine (from the ASL file the functions module ships), and one
+ * retention function and its daily schedule, the activity the restore agent polls, the restore state machine (from the ASL file the functions module ships), and one
  * managed policy per host role. The stored data is kept when the stack is deleted.
  */
 public final class PitrStack extends Stack {
@@ -67,6 +72,7 @@ public final class PitrStack extends Stack {
   private final Table table;
   private final Function plan;
   private final Function record;
+  private final Function retention;
   private final Activity activity;
   private final StateMachine restore;
 
@@ -107,6 +113,26 @@ public final class PitrStack extends Stack {
     record = function("Record", RecordHandler.class, environment,
         List.of("dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem"),
         List.of("kms:Decrypt", "kms:GenerateDataKey"));
+    Map<String, String> retentionEnvironment = new java.util.TreeMap<>(environment);
+    retentionEnvironment.put(FunctionEnvironment.STORAGE_BUCKET, bucket.getBucketName());
+    retentionEnvironment.put(FunctionEnvironment.STORAGE_PREFIX, settings.storagePrefix());
+    retentionEnvironment.putAll(settings.retention());
+    retention = function("Retention", RetentionHandler.class, retentionEnvironment,
+        List.of("dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"),
+        List.of("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"));
+    retention.getRole().addToPrincipalPolicy(allow(List.of("s3:ListBucket"), bucket.getBucketArn()));
+    retention.getRole().addToPrincipalPolicy(
+        allow(List.of("s3:PutObjectTagging"), bucket.arnForObjects(settings.storagePrefix() + "*")));
+    NagSuppressions.addResourceSuppressions(retention.getRole(), List.of(objectsOnly()), true);
+    Rule.Builder.create(this, "RetentionSchedule")
+        .description("pitr retention, as 'pitr retention apply' runs it")
+        .schedule(Schedule.expression("cron(" + settings.retentionSchedule() + ")"))
+        .targets(List.of(LambdaFunction.Builder.create(retention)
+            .event(RuleTargetInput.fromObject(Map.of("dryRun", false)))
+            .retryAttempts(2)
+            .maxEventAge(Duration.hours(6))
+            .build()))
+        .build();
     activity = Activity.Builder.create(this, "Agent").build();
     restore = restoreMachine();
     hostPolicies();
@@ -196,13 +222,13 @@ public final class PitrStack extends Stack {
     role.addToPolicy(allow(tableActions, table.getTableArn()));
     role.addToPolicy(allow(keyActions, key.getKeyArn()));
     return Function.Builder.create(this, name)
-        .description("pitr restore: " + name.toLowerCase() + " step")
+        .description("pitr " + name.toLowerCase())
         .runtime(JAVA)
         .architecture(Architecture.ARM_64)
         .handler(handler.getName() + "::handleRequest")
         .code(Code.fromAsset(settings.lambdaJar().toString()))
         .memorySize(1024)
-        .timeout(Duration.seconds(60))
+        .timeout(Duration.minutes(name.equals("Retention") ? 15 : 1))
         .environment(environment)
         .role(role)
         .logGroup(logs)
@@ -252,8 +278,10 @@ public final class PitrStack extends Stack {
         .statements(List.of(
             allow(List.of("s3:ListBucket"), bucket.getBucketArn()),
             allow(List.of("s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"), objects),
-            allow(concat(tableRead, List.of("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem")),
-                table.getTableArn()),
+            // retention ('pitr run' applies it daily) hands expired objects to the lifecycle rule by tagging them
+            allow(List.of("s3:PutObjectTagging"), objects),
+            allow(concat(tableRead, List.of("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem",
+                "dynamodb:DeleteItem")), table.getTableArn()),
             allow(List.of("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"), key.getKeyArn())))
         .build();
     ManagedPolicy agent = ManagedPolicy.Builder.create(this, "RestoreAgentPolicy")
@@ -283,14 +311,8 @@ public final class PitrStack extends Stack {
             allow(List.of("kms:Decrypt"), key.getKeyArn())))
         .build();
 
-    NagPackSuppression objectsOnly = NagPackSuppression.builder()
-        .id("AwsSolutions-IAM5")
-        .reason("Object actions must name the objects under the archive's prefix, whose keys (segment and snapshot"
-            + " names) are not known at deploy time; the bucket and actions are fixed.")
-        .appliesTo(List.of(objectsWildcard()))
-        .build();
-    NagSuppressions.addResourceSuppressions(archiver, List.of(objectsOnly));
-    NagSuppressions.addResourceSuppressions(agent, List.of(objectsOnly));
+    NagSuppressions.addResourceSuppressions(archiver, List.of(objectsOnly()));
+    NagSuppressions.addResourceSuppressions(agent, List.of(objectsOnly()));
     NagSuppressions.addResourceSuppressions(operator, List.of(NagPackSuppression.builder()
         .id("AwsSolutions-IAM5")
         .reason("Each restore is an execution with a new name; the statement names only this state machine's"
@@ -301,6 +323,15 @@ public final class PitrStack extends Stack {
     output("ArchiverPolicyArn", archiver.getManagedPolicyArn(), "attach to the archiving host's role");
     output("RestoreAgentPolicyArn", agent.getManagedPolicyArn(), "attach to the restore host's role");
     output("RestoreOperatorPolicyArn", operator.getManagedPolicyArn(), "attach to whoever runs 'pitr restore --remote'");
+  }
+
+  private NagPackSuppression objectsOnly() {
+    return NagPackSuppression.builder()
+        .id("AwsSolutions-IAM5")
+        .reason("Object actions must name the objects under the archive's prefix, whose keys (segment and snapshot"
+            + " names) are not known at deploy time; the bucket and actions are fixed.")
+        .appliesTo(List.of(objectsWildcard()))
+        .build();
   }
 
   private Object objectsWildcard() {

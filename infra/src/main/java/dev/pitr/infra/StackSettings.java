@@ -1,7 +1,10 @@
 package dev.pitr.infra;
 
+import dev.pitr.retention.RetentionPolicy;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
+import java.util.TreeMap;
 import software.constructs.Node;
 
 /**
@@ -19,6 +22,10 @@ import software.constructs.Node;
  * @param objectLockCompliance compliance mode instead of governance ({@code pitr:objectLockMode=compliance})
  * @param retentionSchedule when retention runs, as an EventBridge cron expression without {@code cron()} ({@code
  *     pitr:retentionSchedule}, default daily at 03:17 UTC)
+ * @param retention the retention function's policy settings in their environment form ({@code PITR_RETENTION_DAILY}
+ *     ...), from the context keys {@code pitr:retention.daily}, {@code pitr:retention.weekly}, {@code
+ *     pitr:retention.monthly}, {@code pitr:retention.min_window}, {@code pitr:retention.grace} and {@code
+ *     pitr:timezone}; unset keys take the defaults of {@code pitr retention apply}
  */
 public record StackSettings(
     Path lambdaJar,
@@ -27,7 +34,8 @@ public record StackSettings(
     int snapshotColdDays,
     int objectLockDays,
     boolean objectLockCompliance,
-    String retentionSchedule) {
+    String retentionSchedule,
+    Map<String, String> retention) {
 
   public StackSettings {
     if (!Files.isRegularFile(lambdaJar)) {
@@ -54,7 +62,21 @@ public record StackSettings(
         number(node, "pitr:snapshotColdDays", 30),
         number(node, "pitr:objectLockDays", 0),
         mode.equals("compliance"),
-        text(node, "pitr:retentionSchedule", "17 3 * * ? *"));
+        text(node, "pitr:retentionSchedule", "17 3 * * ? *"),
+        retention(node));
+  }
+
+  /** The retention keys given in the context, checked now so a bad value fails the synth, not the first run. */
+  private static Map<String, String> retention(Node node) {
+    Map<String, String> env = new TreeMap<>();
+    for (String key : RetentionPolicy.KEYS) {
+      Object v = node.tryGetContext("pitr:" + key);
+      if (v != null) {
+        env.put("PITR_" + key.toUpperCase().replace('.', '_'), v.toString());
+      }
+    }
+    RetentionPolicy.from(path -> env.get("PITR_" + path.toUpperCase().replace('.', '_')), "the CDK context");
+    return env;
   }
 
   private static String text(Node node, String key, String fallback) {

@@ -70,6 +70,8 @@ class PitrStackTest {
         "AwsSolutions-S1 AccessLogs",
         "AwsSolutions-IAM5 RestoreRole",
         "AwsSolutions-IAM5 RestoreRoleDefaultPolicy",
+        "AwsSolutions-IAM5 RetentionRole",
+        "AwsSolutions-IAM5 RetentionRoleDefaultPolicy",
         "AwsSolutions-IAM5 ArchiverPolicy",
         "AwsSolutions-IAM5 RestoreAgentPolicy",
         "AwsSolutions-IAM5 RestoreOperatorPolicy")), suppressed);
@@ -159,12 +161,12 @@ class PitrStackTest {
   void functionsRunHandlersThatAreInTheLambdaJar() throws IOException {
     Path jar = Path.of(System.getProperty("pitr.lambda.jar"));
     List<String> handlers = new ArrayList<>();
-    for (String name : List.of("Plan", "Record")) {
+    for (String name : List.of("Plan", "Record", "Retention")) {
       Map<String, Object> props = properties("AWS::Lambda::Function", name);
       assertEquals("java25", props.get("Runtime"));
       assertEquals(List.of("arm64"), props.get("Architectures"));
       Map<String, Object> env = map(map(props.get("Environment")).get("Variables"));
-      assertEquals(Set.of(FunctionEnvironment.CATALOG_TABLE, FunctionEnvironment.CLUSTER_ID), env.keySet());
+      assertTrue(env.keySet().containsAll(Set.of(FunctionEnvironment.CATALOG_TABLE, FunctionEnvironment.CLUSTER_ID)));
       assertEquals(Map.of("Ref", "ClusterId"), env.get(FunctionEnvironment.CLUSTER_ID));
       handlers.add(((String) props.get("Handler")).replaceAll("::handleRequest$", ""));
     }
@@ -175,6 +177,23 @@ class PitrStackTest {
       assertTrue(zip.getEntry("dev/pitr/functions/" + RestoreDefinition.RESOURCE) != null);
       assertTrue(zip.getEntry("picocli/CommandLine.class") == null, "the Lambda jar carries the CLI");
     }
+  }
+
+  @Test
+  void retentionRunsDailyOverTheArchiveAndOnlyTagsObjects() {
+    Map<String, Object> rule = properties("AWS::Events::Rule", "RetentionSchedule");
+    assertEquals("cron(17 3 * * ? *)", rule.get("ScheduleExpression"));
+    Map<String, Object> target = map(((List<?>) rule.get("Targets")).get(0));
+    assertEquals(Map.of("Fn::GetAtt", List.of(logicalId("AWS::Lambda::Function", "Retention"), "Arn")), target.get("Arn"));
+    assertEquals("{\"dryRun\":false}", target.get("Input"));
+    Map<String, Object> env = map(map(properties("AWS::Lambda::Function", "Retention").get("Environment")).get("Variables"));
+    assertEquals(Map.of("Ref", logicalId("AWS::S3::Bucket", "Archive")), env.get(FunctionEnvironment.STORAGE_BUCKET));
+    assertEquals("", env.get(FunctionEnvironment.STORAGE_PREFIX));
+    assertEquals(15 * 60, properties("AWS::Lambda::Function", "Retention").get("Timeout"));
+    List<String> actions = actions(policyOf("RetentionRole")).stream().flatMap(List::stream).toList();
+    assertTrue(actions.containsAll(List.of("s3:PutObjectTagging", "s3:ListBucket", "dynamodb:DeleteItem")), actions.toString());
+    assertFalse(actions.contains("s3:DeleteObject"), "retention leaves deletion to the lifecycle rule");
+    assertFalse(actions.contains("s3:GetObject"), "retention never reads a body");
   }
 
   @Test

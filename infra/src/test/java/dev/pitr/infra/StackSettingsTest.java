@@ -1,10 +1,15 @@
 package dev.pitr.infra;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.pitr.error.PitrException;
 import java.nio.file.Path;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
+import software.amazon.awscdk.App;
+import software.amazon.awscdk.AppProps;
 
 class StackSettingsTest {
 
@@ -13,14 +18,25 @@ class StackSettingsTest {
   @Test
   void aMissingLambdaJarSaysHowToBuildIt() {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> new StackSettings(Path.of("/nonexistent/pitr-functions-lambda.jar"), "", 7, 30, 0, false, "0 3 * * ? *"));
+        () -> new StackSettings(Path.of("/nonexistent/pitr-functions-lambda.jar"), "", 7, 30, 0, false, "0 3 * * ? *", Map.of()));
     assertTrue(e.getMessage().contains("mvn -B -pl functions -am package"), e.getMessage());
   }
 
   @Test
+  void retentionSettingsAreCheckedAtSynthAndPassedInTheirEnvironmentForm() {
+    Map<String, Object> context = Map.of("pitr:lambdaJar", JAR.toString(), "pitr:retention.daily", 14,
+        "pitr:retention.min_window", "30d");
+    assertEquals(Map.of("PITR_RETENTION_DAILY", "14", "PITR_RETENTION_MIN_WINDOW", "30d"),
+        StackSettings.from(new App(AppProps.builder().context(context).build()).getNode()).retention());
+    PitrException e = assertThrows(PitrException.class, () -> StackSettings.from(new App(AppProps.builder()
+        .context(Map.of("pitr:lambdaJar", JAR.toString(), "pitr:retention.min_window", "a week")).build()).getNode()));
+    assertTrue(e.getMessage().contains("retention.min_window"), e.getMessage());
+  }
+
+  @Test
   void periodsOutsideWhatS3AcceptsAreRefused() {
-    assertThrows(IllegalArgumentException.class, () -> new StackSettings(JAR, "", 0, 30, 0, false, "0 3 * * ? *"));
-    assertThrows(IllegalArgumentException.class, () -> new StackSettings(JAR, "", 7, 29, 0, false, "0 3 * * ? *"));
-    assertThrows(IllegalArgumentException.class, () -> new StackSettings(JAR, "", 7, 30, -1, false, "0 3 * * ? *"));
+    assertThrows(IllegalArgumentException.class, () -> new StackSettings(JAR, "", 0, 30, 0, false, "0 3 * * ? *", Map.of()));
+    assertThrows(IllegalArgumentException.class, () -> new StackSettings(JAR, "", 7, 29, 0, false, "0 3 * * ? *", Map.of()));
+    assertThrows(IllegalArgumentException.class, () -> new StackSettings(JAR, "", 7, 30, -1, false, "0 3 * * ? *", Map.of()));
   }
 }
