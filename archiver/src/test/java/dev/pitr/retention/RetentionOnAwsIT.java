@@ -1,0 +1,74 @@
+package dev.pitr.retention;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.pitr.ArchiveFixture;
+import dev.pitr.aws.S3ProxyServer;
+import dev.pitr.config.Key;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * {@link RetentionIT} with the archive in S3 (S3Proxy) and the catalog in DynamoDB (Local), and retention applied by
+ * the retention function from the Lambda jar, configured only by its environment as the stack configures it.
+ */
+class RetentionOnAwsIT extends RetentionIT {
+
+  @Override
+  ArchiveFixture.Backend backend() {
+    return ArchiveFixture.Backend.AWS;
+  }
+
+  @Override
+  JsonNode applyRetention(Instant cut) throws Exception {
+    JsonNode dry = invoke(policy(cut), "{\"dryRun\": true}");
+    assertTrue(dry.path("dryRun").asBoolean(), dry.toString());
+    assertTrue(dry.path("snapshots").toString().contains("\"expire\""), dry.toString());
+    return invoke(policy(cut), "{}");
+  }
+
+  private static Map<String, String> policy(Instant cut) {
+    return Map.of("PITR_RETENTION_DAILY", "1", "PITR_RETENTION_WEEKLY", "0", "PITR_RETENTION_MONTHLY", "0",
+        "PITR_RETENTION_MIN_WINDOW", windowTo(cut), "PITR_RETENTION_GRACE", "0s");
+  }
+
+  /** One call of the retention handler through the jar's stdio bridge, as the Lambda runtime would call it. */
+  private JsonNode invoke(Map<String, String> policy, String input) throws Exception {
+    ProcessBuilder pb = new ProcessBuilder("java", "-cp", System.getProperty("pitr.lambda.jar"),
+        "dev.pitr.functions.LambdaStdio");
+    Map<String, String> e = pb.environment();
+    e.put("PITR_CATALOG_TABLE", "pitr-catalog");
+    e.put("PITR_CLUSTER_ID", fx.config().require(Key.CATALOG_CLUSTER));
+    e.put("PITR_DYNAMODB_ENDPOINT", fx.dynamo().endpoint().toString());
+    e.put("PITR_STORAGE_BUCKET", "pitr-archive");
+    e.put("PITR_STORAGE_PREFIX", "it");
+    e.put("PITR_STORAGE_ENDPOINT", fx.s3().endpoint().toString());
+    e.put("AWS_REGION", "us-east-1");
+    e.put("AWS_ACCESS_KEY_ID", S3ProxyServer.ACCESS_KEY);
+    e.put("AWS_SECRET_ACCESS_KEY", S3ProxyServer.SECRET_KEY);
+    e.putAll(policy);
+    pb.redirectError(ProcessBuilder.Redirect.INHERIT);
+    Process p = pb.start();
+    try (OutputStream in = p.getOutputStream()) {
+      in.write(("{\"id\": 1, \"handler\": \"retention\", \"input\": " + input + "}\n").getBytes(StandardCharsets.UTF_8));
+    }
+    String line;
+    try (BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+      line = out.readLine();
+    }
+    assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+    JsonNode reply = new ObjectMapper().readTree(line);
+    assertEquals(List.of(), reply.has("error") ? List.of(reply.path("error").asText(), reply.path("cause").asText())
+        : List.of());
+    return reply.path("output");
+  }
+}
