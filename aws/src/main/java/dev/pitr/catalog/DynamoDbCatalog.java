@@ -519,6 +519,20 @@ public final class DynamoDbCatalog implements Catalog {
   }
 
   @Override
+  public boolean claimRun(String job, Instant slot, String owner) {
+    Map<String, AttributeValue> item = key("run#" + job + "#" + slot);
+    item.put("owner", s(owner));
+    try {
+      ddb.putItem(p -> p.tableName(table).item(item).conditionExpression("attribute_not_exists(sk)"));
+      return true;
+    } catch (ConditionalCheckFailedException e) {
+      return get("run#" + job + "#" + slot).map(i -> owner.equals(str(i, "owner"))).orElse(false);
+    } catch (SdkException e) {
+      throw writeFailure("claim the " + job + " run of " + slot, e);
+    }
+  }
+
+  @Override
   public List<SnapshotRecord> snapshots() {
     return prefix("snap#").stream().map(this::toSnapshot).toList();
   }

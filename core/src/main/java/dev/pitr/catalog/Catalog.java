@@ -88,6 +88,13 @@ public interface Catalog extends AutoCloseable {
   /** Every recorded restore, by id. */
   List<RestoreRecord> restores();
 
+  /**
+   * Claims the run of scheduled {@code job} due at {@code slot} for {@code owner}: true for the first claim of that slot
+   * and for the same owner asking again, false once another owner has it. Schedulers on several hosts claim before they
+   * run, so each slot runs once.
+   */
+  boolean claimRun(String job, Instant slot, String owner);
+
   /** Takes the shipping lease for this cluster as {@code owner} for {@code ttl}. */
   ShippingLease acquireShippingLease(String owner, Duration ttl);
 

@@ -99,6 +99,8 @@ public final class SqliteCatalog implements Catalog {
           "CREATE TABLE IF NOT EXISTS restores (id TEXT PRIMARY KEY, recorded_at INTEGER NOT NULL, outcome TEXT NOT NULL,"
               + " target TEXT, snapshot_id TEXT, timeline INTEGER, stopped_at TEXT, error TEXT, cause TEXT)");
       s.executeUpdate("CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL)");
+      s.executeUpdate("CREATE TABLE IF NOT EXISTS runs (job TEXT NOT NULL, slot INTEGER NOT NULL, owner TEXT NOT NULL,"
+          + " PRIMARY KEY (job, slot))");
       s.executeUpdate("INSERT OR IGNORE INTO meta VALUES ('schema_version', '" + SCHEMA_VERSION + "')");
     }
   }
@@ -501,6 +503,24 @@ public final class SqliteCatalog implements Catalog {
       return out;
     } catch (SQLException e) {
       throw failure("read snapshots", e);
+    }
+  }
+
+  @Override
+  public synchronized boolean claimRun(String job, Instant slot, String owner) {
+    try (PreparedStatement ins = conn.prepareStatement("INSERT OR IGNORE INTO runs VALUES (?, ?, ?)");
+        PreparedStatement q = conn.prepareStatement("SELECT owner FROM runs WHERE job = ? AND slot = ?")) {
+      ins.setString(1, job);
+      setInstant(ins, 2, slot);
+      ins.setString(3, owner);
+      ins.executeUpdate();
+      q.setString(1, job);
+      setInstant(q, 2, slot);
+      try (ResultSet rs = q.executeQuery()) {
+        return rs.next() && rs.getString(1).equals(owner);
+      }
+    } catch (SQLException e) {
+      throw failure("claim the " + job + " run of " + slot, e);
     }
   }
 

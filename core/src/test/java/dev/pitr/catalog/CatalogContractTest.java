@@ -1,6 +1,7 @@
 package dev.pitr.catalog;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -178,6 +179,16 @@ public abstract class CatalogContractTest {
     assertEquals(List.of(), catalog.expiredSegments());
     assertThrows(IllegalStateException.class, () -> catalog.expireSegment(name, removed));
     assertThrows(IllegalStateException.class, () -> catalog.expireSegment(segment(9, 9, "x").name().fileName(), removed));
+  }
+
+  @Test
+  void aScheduledRunIsClaimedOnce() {
+    Instant slot = Instant.parse("2026-11-23T06:00:00Z");
+    assertTrue(catalog.claimRun("snapshot", slot, "host-a"));
+    assertTrue(catalog.claimRun("snapshot", slot, "host-a"));
+    assertFalse(catalog.claimRun("snapshot", slot, "host-b"));
+    assertTrue(catalog.claimRun("snapshot", slot.plusSeconds(6 * 3600), "host-b"));
+    assertTrue(catalog.claimRun("retention", slot, "host-b"));
   }
 
   @Test
