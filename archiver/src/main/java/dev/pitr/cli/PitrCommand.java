@@ -25,6 +25,8 @@ import picocli.CommandLine.Option;
       RestoreCommand.class,
       RestoreWindowCommand.class,
       RetentionCommand.class,
+      StatusCommand.class,
+      RunCommand.class,
       AgentCommand.class,
       KeysCommand.class,
       DemoCommand.class,

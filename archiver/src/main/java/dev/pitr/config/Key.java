@@ -58,6 +58,7 @@ public enum Key {
   AWS_ACCESS_KEY_ID("aws.access_key_id", null, false),
   AWS_SECRET_ACCESS_KEY("aws.secret_access_key", null, true),
   SNAPSHOT_WAL_TIMEOUT_SECONDS("snapshot.wal_timeout_seconds", "300", false),
+  SNAPSHOT_SCHEDULE("snapshot.schedule", "0 */6 * * *", false),
   RESTORE_PORT("restore.port", "5433", false),
   RESTORE_ACTION("restore.action", "promote", false),
   RESTORE_PITR_COMMAND("restore.pitr_command", null, false),
@@ -70,7 +71,14 @@ public enum Key {
   RETENTION_WEEKLY("retention.weekly", null, false),
   RETENTION_MONTHLY("retention.monthly", null, false),
   RETENTION_MIN_WINDOW("retention.min_window", null, false),
-  RETENTION_GRACE("retention.grace", null, false);
+  RETENTION_GRACE("retention.grace", null, false),
+  RETENTION_SCHEDULE("retention.schedule", "17 3 * * *", false),
+  STATUS_RPO_WARNING("status.rpo_warning", "5m", false),
+  STATUS_SLOT_RETAINED_WARNING_MB("status.slot_retained_warning_mb", "1024", false),
+  DASHBOARD_LISTEN("dashboard.listen", "127.0.0.1:8432", false),
+  DASHBOARD_TOKEN("dashboard.token", null, true),
+  DASHBOARD_USER("dashboard.user", null, false),
+  DASHBOARD_PASSWORD("dashboard.password", null, true);
 
   private final String path;
   private final String defaultValue;

@@ -42,6 +42,11 @@ public final class RestoreReports {
   }
 
   public static void printWindowJson(RestoreWindow w, PrintWriter out) {
+    write(windowJson(w), out);
+  }
+
+  /** The window as {@code restore-window --json} prints it: {@code {"timelines": [...]}}. */
+  public static ObjectNode windowJson(RestoreWindow w) {
     ArrayNode tls = JSON.createArrayNode();
     for (RestoreWindow.Timeline t : w.all()) {
       ObjectNode n = tls.addObject();
@@ -86,7 +91,7 @@ public final class RestoreReports {
     }
     ObjectNode root = JSON.createObjectNode();
     root.set("timelines", tls);
-    write(root, out);
+    return root;
   }
 
   public static void printPlan(RestorePlan p, RestoreRequest.Action action, PrintWriter out) {

@@ -21,23 +21,23 @@ import java.util.Random;
  * stretch of time with transaction ends in it; timeline switches (sometimes the old primary goes on for a while);
  * segments that never arrived; snapshots, some failed, some pinned, maybe one still running at the end.
  */
-final class ArchiveHistory {
+public final class ArchiveHistory {
 
   static final long SEG = 16L << 20;
   static final Instant T0 = Instant.parse("2026-01-01T00:00:00Z");
 
-  final List<SegmentRecord> segments = new ArrayList<>();
-  final List<HistoryRecord> histories = new ArrayList<>();
-  final List<SnapshotRecord> snapshots = new ArrayList<>();
-  final Instant now;
-  final String description;
+  public final List<SegmentRecord> segments = new ArrayList<>();
+  public final List<HistoryRecord> histories = new ArrayList<>();
+  public final List<SnapshotRecord> snapshots = new ArrayList<>();
+  public final Instant now;
+  public final String description;
 
   ArchiveHistory(long seed) {
     this(seed, 80, 480);
   }
 
   /** A history of {@code min} to {@code max} segments. */
-  ArchiveHistory(long seed, int min, int max) {
+  public ArchiveHistory(long seed, int min, int max) {
     Random r = new Random(seed);
     int count = min + r.nextInt(max - min);
     Duration span = Duration.ofMinutes(5 + r.nextInt(180));

@@ -1,4 +1,4 @@
-package dev.pitr.backup;
+package dev.pitr.schedule;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -24,11 +24,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The scheduler under a clock the test moves: catch-up after an outage, and two schedulers sharing one catalog. */
-class SnapshotSchedulerTest {
+class ScheduledJobTest {
 
   @TempDir Path dir;
 
-  private static final SnapshotSchedule EVERY_SIX_HOURS = SnapshotSchedule.parse("0 */6 * * *", ZoneId.of("UTC"));
+  private static final CronSchedule EVERY_SIX_HOURS = CronSchedule.parse("0 */6 * * *", ZoneId.of("UTC"));
 
   /** A clock the test sets. */
   static final class TestClock extends Clock {
@@ -59,12 +59,12 @@ class SnapshotSchedulerTest {
   }
 
   /** Records a snapshot (as the real one would, running then complete) when asked to take one. */
-  private static SnapshotScheduler.Taker recording(Catalog catalog, TestClock clock, List<Instant> taken) {
-    return label -> {
+  private static ScheduledJob.Action recording(Catalog catalog, TestClock clock, List<Instant> taken) {
+    return due -> {
       taken.add(clock.instant());
       String id = java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC)
           .format(clock.instant());
-      catalog.createSnapshot(new SnapshotRecord(new SnapshotId(id), label, SnapshotRecord.Status.COMPLETE,
+      catalog.createSnapshot(new SnapshotRecord(new SnapshotId(id), "scheduled " + due, SnapshotRecord.Status.COMPLETE,
           TimelineId.of(1), new Lsn(0x2000028), new Lsn(0x2001000), clock.instant(), clock.instant(),
           "000000010000000000000002", "000000010000000000000002", 1, 1, "s", "snapshots/" + id + "/base.tar.zst",
           null, null, SnapshotRecord.RETAINED));
@@ -76,7 +76,7 @@ class SnapshotSchedulerTest {
     assertEquals(Instant.parse("2026-11-23T12:00:00Z"), EVERY_SIX_HOURS.lastDue(Instant.parse("2026-11-23T13:10:00Z")).orElseThrow());
     assertEquals(Instant.parse("2026-11-23T12:00:00Z"), EVERY_SIX_HOURS.lastDue(Instant.parse("2026-11-23T12:00:00Z")).orElseThrow());
     assertEquals(Instant.parse("2026-11-23T18:00:00Z"), EVERY_SIX_HOURS.next(Instant.parse("2026-11-23T13:10:00Z")).orElseThrow());
-    PitrException e = assertThrows(PitrException.class, () -> SnapshotSchedule.parse("every 6 hours", ZoneId.of("UTC")));
+    PitrException e = assertThrows(PitrException.class, () -> CronSchedule.parse("every 6 hours", ZoneId.of("UTC")));
     assertTrue(e.hint().contains("0 */6 * * *"), e.hint());
   }
 
@@ -86,7 +86,7 @@ class SnapshotSchedulerTest {
     List<Instant> taken = new ArrayList<>();
     try (SqliteCatalog catalog = SqliteCatalog.open(dir.resolve("c.db"))) {
       List<String> log = new ArrayList<>();
-      SnapshotScheduler s = new SnapshotScheduler(EVERY_SIX_HOURS, catalog, recording(catalog, clock, taken), "a", clock,
+      ScheduledJob s = ScheduledJob.snapshots(EVERY_SIX_HOURS, catalog, recording(catalog, clock, taken), "a", clock,
           log::add);
       assertTrue(s.tick(), "the 12:00 snapshot was missed before the scheduler started: " + log);
       assertFalse(s.tick());
@@ -111,10 +111,10 @@ class SnapshotSchedulerTest {
     TestClock clock = new TestClock("2026-11-23T05:50:00Z");
     List<Instant> taken = new ArrayList<>();
     try (SqliteCatalog catalog = SqliteCatalog.open(dir.resolve("c.db"))) {
-      SnapshotScheduler a = new SnapshotScheduler(EVERY_SIX_HOURS, catalog, recording(catalog, clock, taken), "a", clock,
+      ScheduledJob a = ScheduledJob.snapshots(EVERY_SIX_HOURS, catalog, recording(catalog, clock, taken), "a", clock,
           x -> {});
       // the other node sees the catalog before the snapshot is recorded, as a real race would
-      SnapshotScheduler b = new SnapshotScheduler(EVERY_SIX_HOURS, catalog, label -> taken.add(clock.instant()), "b",
+      ScheduledJob b = ScheduledJob.snapshots(EVERY_SIX_HOURS, catalog, due -> taken.add(clock.instant()), "b",
           clock, x -> {});
       a.tick();
       b.tick();

@@ -1,4 +1,4 @@
-package dev.pitr.backup;
+package dev.pitr.schedule;
 
 import com.cronutils.model.CronType;
 import com.cronutils.model.definition.CronDefinitionBuilder;
@@ -11,8 +11,8 @@ import java.time.ZoneId;
 import java.time.ZonedDateTime;
 import java.util.Optional;
 
-/** When snapshots are due: a five-field cron expression ({@code 0 *}{@code /6 * * *}) read in a zone. */
-public final class SnapshotSchedule {
+/** When a scheduled job is due: a five-field cron expression ({@code 0 *}{@code /6 * * *}) read in a zone. */
+public final class CronSchedule {
 
   private static final CronParser PARSER = new CronParser(CronDefinitionBuilder.instanceDefinitionFor(CronType.UNIX));
 
@@ -20,17 +20,17 @@ public final class SnapshotSchedule {
   private final ExecutionTime times;
   private final ZoneId zone;
 
-  private SnapshotSchedule(String expression, ExecutionTime times, ZoneId zone) {
+  private CronSchedule(String expression, ExecutionTime times, ZoneId zone) {
     this.expression = expression;
     this.times = times;
     this.zone = zone;
   }
 
-  public static SnapshotSchedule parse(String expression, ZoneId zone) {
+  public static CronSchedule parse(String expression, ZoneId zone) {
     try {
-      return new SnapshotSchedule(expression, ExecutionTime.forCron(PARSER.parse(expression).validate()), zone);
+      return new CronSchedule(expression, ExecutionTime.forCron(PARSER.parse(expression).validate()), zone);
     } catch (IllegalArgumentException e) {
-      throw new PitrException(ErrorCode.CONFIG_INVALID, "the snapshot schedule '" + expression + "' is not a cron"
+      throw new PitrException(ErrorCode.CONFIG_INVALID, "the schedule '" + expression + "' is not a cron"
           + " expression: " + e.getMessage(), "use five fields: minute hour day-of-month month day-of-week, e.g. '0 */6 * * *'");
     }
   }
