@@ -110,7 +110,7 @@ class DashboardIT {
     HttpResponse<String> r = get("/metrics", "Bearer " + TOKEN);
     assertEquals(200, r.statusCode());
     assertTrue(r.headers().firstValue("Content-Type").orElse("").startsWith("text/plain; version=0.0.4"));
-    Process py = new ProcessBuilder("python3", "-c", "import sys, json\n"
+    Process py = new ProcessBuilder("/usr/bin/python3", "-c", "import sys, json\n"
         + "from prometheus_client.parser import text_string_to_metric_families as parse\n"
         + "print(json.dumps([[s.name, s.labels, s.value] for f in parse(sys.stdin.read()) for s in f.samples]))")
         .redirectError(ProcessBuilder.Redirect.INHERIT).start();
@@ -129,11 +129,11 @@ class DashboardIT {
     }
     assertTrue(values.containsKey("pitr_rpo_seconds{}"), values.toString());
     assertTrue(values.get("pitr_rpo_seconds{}") < 120, values.toString());
-    assertTrue(values.containsKey("pitr_window_start_timestamp_seconds{\"timeline\": \"1\"}"), values.toString());
-    assertTrue(values.containsKey("pitr_window_end_timestamp_seconds{\"timeline\": \"1\"}"), values.toString());
+    assertTrue(values.containsKey("pitr_window_start_timestamp_seconds{\"timeline\":\"1\"}"), values.toString());
+    assertTrue(values.containsKey("pitr_window_end_timestamp_seconds{\"timeline\":\"1\"}"), values.toString());
     assertEquals(status.path("archive").path("bytes").asDouble(), archiveBytes, 0.5);
     assertEquals(1.0, values.get("pitr_capture_slot_active{}"));
-    double windowStart = values.get("pitr_window_start_timestamp_seconds{\"timeline\": \"1\"}");
+    double windowStart = values.get("pitr_window_start_timestamp_seconds{\"timeline\":\"1\"}");
     String earliest = status.path("window").path("timelines").get(0).path("ranges").get(0).path("earliest_time").asText();
     assertEquals(Instant.parse(earliest.replace(" ", "T").replaceAll("\\+00$", "Z")).getEpochSecond(),
         (long) windowStart);
