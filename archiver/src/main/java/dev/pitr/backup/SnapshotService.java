@@ -10,6 +10,7 @@ import dev.pitr.codec.Sha256;
 import dev.pitr.config.Repository;
 import dev.pitr.error.ErrorCode;
 import dev.pitr.error.PitrException;
+import dev.pitr.status.Progress;
 import dev.pitr.postgres.PgTools;
 import dev.pitr.postgres.Primary;
 import dev.pitr.wal.Lsn;
@@ -57,7 +58,16 @@ public final class SnapshotService {
   }
 
   public SnapshotRecord create(String label) {
+    return create(label, total -> Progress.NONE);
+  }
+
+  /**
+   * Takes a snapshot, reporting the bytes streamed to the progress {@code progress} makes for the estimated total (the
+   * size of every database).
+   */
+  public SnapshotRecord create(String label, java.util.function.LongFunction<Progress> progress) {
     long segmentSize = primary.walSegmentSize();
+    Progress shown = progress.apply(estimatedSize());
     Instant started = clock.instant();
     SnapshotId id = uniqueId(started);
     String key = "snapshots/" + id + "/base.tar.zst";
@@ -91,7 +101,7 @@ public final class SnapshotService {
                   key,
                   Map.of(ObjectDescriptions.KIND, "snapshot", "pitr-snapshot-id", id.value()),
                   out -> {
-                    streamTar(sha.wrap(p.getInputStream()), out, captured);
+                    streamTar(new Counting(sha.wrap(p.getInputStream()), shown), out, captured);
                     int rc = waitFor(p);
                     if (rc != 0) {
                       throw new IOException("pg_basebackup exited with " + rc + ": " + stderr.join().strip());
@@ -101,6 +111,7 @@ public final class SnapshotService {
       p.destroyForcibly();
       throw new PitrException(ErrorCode.BACKUP_FAILED, "snapshot " + id + " failed: " + e.getMessage(), "run 'pitr check' and look at the server log", e);
     }
+    shown.finish();
     Instant stopped = clock.instant();
     if (captured.label == null || captured.manifest == null) {
       throw new PitrException(
@@ -269,5 +280,44 @@ public final class SnapshotService {
   private void log(String msg) {
     log.println(msg);
     log.flush();
+  }
+
+  /** What pg_basebackup will stream, about: the size of every database. */
+  private long estimatedSize() {
+    try {
+      return Long.parseLong(primary.queryOne("SELECT sum(pg_database_size(oid))::bigint FROM pg_database"));
+    } catch (RuntimeException e) {
+      return 0;
+    }
+  }
+
+  /** Counts the bytes read through it for the progress. */
+  private static final class Counting extends java.io.FilterInputStream {
+    private final Progress progress;
+    private long count;
+
+    Counting(InputStream in, Progress progress) {
+      super(in);
+      this.progress = progress;
+    }
+
+    @Override
+    public int read() throws IOException {
+      int b = super.read();
+      if (b >= 0) {
+        progress.at(++count);
+      }
+      return b;
+    }
+
+    @Override
+    public int read(byte[] buf, int off, int len) throws IOException {
+      int n = super.read(buf, off, len);
+      if (n > 0) {
+        count += n;
+        progress.at(count);
+      }
+      return n;
+    }
   }
 }

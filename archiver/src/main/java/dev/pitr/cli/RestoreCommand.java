@@ -8,6 +8,7 @@ import dev.pitr.config.StepFunctions;
 import dev.pitr.error.ErrorCode;
 import dev.pitr.error.PitrException;
 import dev.pitr.postgres.PgTools;
+import dev.pitr.status.Progress;
 import dev.pitr.restore.RemoteRestore;
 import dev.pitr.restore.RestorePlan;
 import dev.pitr.restore.RestoreReports;
@@ -107,7 +108,8 @@ final class RestoreCommand implements Callable<Integer> {
             snapshot == null ? null : parseSnapshot(snapshot), force);
     PrintWriter out = spec.commandLine().getOut();
     try (Repository repo = Repository.open(config, false)) {
-      RestoreService service = new RestoreService(config, repo, PgTools.from(config), Clock.systemUTC(), spec.commandLine().getErr());
+      RestoreService service = new RestoreService(config, repo, PgTools.from(config), Clock.systemUTC(), spec.commandLine().getErr())
+          .showing(total -> Progress.forTerminal("replay", total, json, spec.commandLine().getErr()));
       if (dryRun) {
         RestorePlan plan = service.plan(req);
         if (json) {

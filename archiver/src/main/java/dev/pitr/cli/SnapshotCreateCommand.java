@@ -7,6 +7,7 @@ import dev.pitr.config.Key;
 import dev.pitr.config.Repository;
 import dev.pitr.postgres.PgTools;
 import dev.pitr.postgres.Primary;
+import dev.pitr.status.Progress;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.Callable;
@@ -33,7 +34,7 @@ final class SnapshotCreateCommand implements Callable<Integer> {
           new SnapshotService(
                   repo, PgTools.from(config), Primary.from(config), Clock.systemUTC(),
                   Duration.ofSeconds(config.requireInt(Key.SNAPSHOT_WAL_TIMEOUT_SECONDS)), spec.commandLine().getErr())
-              .create(label);
+              .create(label, total -> Progress.forTerminal("snapshot", total, false, spec.commandLine().getErr()));
       spec.commandLine().getOut().println(s.id());
       spec.commandLine().getOut().flush();
       return 0;

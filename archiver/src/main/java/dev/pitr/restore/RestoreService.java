@@ -12,8 +12,11 @@ import dev.pitr.functions.RestoreDefinition;
 import dev.pitr.functions.RestoreJob;
 import dev.pitr.functions.TargetUnreachableException;
 import dev.pitr.postgres.PgTools;
+import dev.pitr.status.Progress;
+import dev.pitr.wal.Lsn;
 import java.io.PrintWriter;
 import java.time.Clock;
+import java.util.function.LongFunction;
 
 /**
  * A local restore: the restore state machine run in-process, without AWS. It walks the states of the same ASL file
@@ -46,10 +49,18 @@ public final class RestoreService {
     this.log = log;
   }
 
+  /** Shows replay progress (WAL bytes replayed of those planned) on the progress {@code progress} makes for a total. */
+  public RestoreService showing(LongFunction<Progress> progress) {
+    this.progress = progress;
+    return this;
+  }
+
   /** Picks the snapshot and proves the archive reaches the target from it; reads the catalog only. */
   public RestorePlan plan(RestoreRequest req) {
     return PlanStep.plan(repo.catalog(), req);
   }
+
+  private LongFunction<Progress> progress = total -> Progress.NONE;
 
   public Outcome restore(RestoreRequest req) {
     String id = "local-" + clock.instant().toString().replace(':', '-');
@@ -71,7 +82,7 @@ public final class RestoreService {
           case "FetchSnapshot" -> steps.fetchSnapshot(req, plan.snapshot());
           case "WriteRecoveryConfig" -> steps.writeRecoveryConfig(req, plan.recoverySettings(req.action()));
           case "Replay" -> {
-            replayed = steps.replay(req, plan.segments(), wantsTarget(plan, req), () -> {});
+            replayed = steps.replay(req, plan.segments(), wantsTarget(plan, req), replayProgress(req, plan));
             state.putObject("replay").put("stoppedAt", replayed.redoDoneAt());
           }
           case "Verify" -> steps.verify(req, wantsTarget(plan, req), plan.mustReach(), replayed);
@@ -112,5 +123,33 @@ public final class RestoreService {
           + e.getMessage());
       log.flush();
     }
+  }
+
+  /**
+   * Polls the restored server's replay position about once a second for the progress; before it is consistent, it
+   * refuses connections and the bar waits.
+   */
+  private Runnable replayProgress(RestoreRequest req, RestorePlan plan) {
+    if (plan.segments().isEmpty()) {
+      return () -> {};
+    }
+    long start = plan.snapshot().startLsn().value();
+    long end = plan.segments().get(plan.segments().size() - 1).endLsn().value();
+    Progress shown = progress.apply(Math.max(0, end - start));
+    long[] next = {0};
+    return () -> {
+      if (System.nanoTime() < next[0]) {
+        return;
+      }
+      next[0] = System.nanoTime() + 1_000_000_000L;
+      try {
+        String lsn = RestoreSteps.restoredServer(req).queryOne("SELECT pg_last_wal_replay_lsn()");
+        if (lsn != null) {
+          shown.at(Math.max(0, Lsn.parse(lsn).value() - start));
+        }
+      } catch (PitrException e) {
+        // not accepting connections yet
+      }
+    };
   }
 }
