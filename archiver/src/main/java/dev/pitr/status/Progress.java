@@ -28,7 +28,25 @@ public interface Progress {
 
   /** A bar on {@code err} when a person is watching (a console is attached and JSON was not asked for). */
   static Progress forTerminal(String label, long total, boolean json, PrintWriter err) {
-    return System.console() == null || json ? NONE : new Bar(label, total, err, Clock.systemUTC());
+    return !terminal() || json ? NONE : new Bar(label, total, err, Clock.systemUTC());
+  }
+
+  /**
+   * Whether a person is at a terminal. Java 22 and later hand out a console even when output is redirected and say
+   * whether it is a terminal with {@code Console.isTerminal()}; before that, there is a console only at a terminal.
+   */
+  static boolean terminal() {
+    java.io.Console c = System.console();
+    if (c == null) {
+      return false;
+    }
+    try {
+      return (Boolean) java.io.Console.class.getMethod("isTerminal").invoke(c);
+    } catch (NoSuchMethodException e) {
+      return true;
+    } catch (ReflectiveOperationException e) {
+      return false;
+    }
   }
 
   /** The bar itself: {@code label  1.2 GiB / 3.4 GiB  35%  45.0 MiB/s  ETA 48 s}. */
