@@ -23,8 +23,11 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
 
 /**
  * {@code pitr run} on a real primary: it captures WAL, takes the scheduled snapshot, and serves the dashboard and
@@ -32,6 +35,7 @@ import org.junit.jupiter.api.TestInstance;
  * Prometheus client library's own parser.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class DashboardIT {
 
   private static final String TOKEN = "dashboard-token-4711";
@@ -69,12 +73,15 @@ class DashboardIT {
 
   @AfterAll
   void stop() throws Exception {
-    if (run != null) {
-      run.destroy();
-      run.waitFor(60, TimeUnit.SECONDS);
-    }
-    if (fx != null) {
-      fx.close();
+    try {
+      if (run != null) {
+        run.destroy();
+        assertTrue(run.waitFor(60, TimeUnit.SECONDS), "pitr run did not stop on SIGTERM: " + log());
+      }
+    } finally {
+      if (fx != null) {
+        fx.close();
+      }
     }
   }
 
@@ -157,6 +164,22 @@ class DashboardIT {
     Matcher ranges = Pattern.compile("<rect class=\"range\" x=\"([\\d.]+)\"[^>]*width=\"([\\d.]+)\"").matcher(dom);
     assertTrue(ranges.find(), "no restorable range drawn:\n" + dom);
     assertTrue(Double.parseDouble(ranges.group(2)) > 100, "the range is drawn " + ranges.group(2) + " px wide");
+  }
+
+  /** Last: its snapshots change what the other tests compare. */
+  @Test
+  @Order(Integer.MAX_VALUE)
+  void snapshotCreateDrawsAProgressBarOnATerminalAndNothingElsewhere() throws Exception {
+    // script(1) gives the command a pseudo-terminal, as a person at a shell has
+    Process p = new ProcessBuilder("script", "-qec", "java -jar " + fx.base.resolve("pitr.jar") + " --config "
+        + fx.configFile + " snapshot create --label tty", "/dev/null").redirectErrorStream(true).start();
+    String shown = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertTrue(p.waitFor(120, TimeUnit.SECONDS));
+    assertEquals(0, p.exitValue(), shown);
+    assertTrue(Pattern.compile("\rsnapshot  [\\d.]+ [KMG]?i?B / [\\d.]+ [KMG]?i?B  \\d+%  [\\d.]+ [KMG]?i?B/s").matcher(shown)
+        .find(), "no progress bar on the terminal:\n" + shown);
+    String piped = fx.ok("snapshot", "create", "--label", "pipe").err();
+    assertTrue(!piped.contains("\r") && !piped.contains("MiB/s"), piped);
   }
 
   private static String element(String dom, String id) {
