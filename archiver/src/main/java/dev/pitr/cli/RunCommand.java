@@ -44,7 +44,7 @@ final class RunCommand implements Callable<Integer> {
     try (Repository repo = Repository.open(config, false)) {
       CaptureService capture = new CaptureService(
           PgTools.from(config), Primary.from(config), config.require(Key.WAL_SLOT),
-          config.requirePath(Key.WAL_SPOOL_DIR), new WalShipper(repo, clock),
+          config.requirePath(Key.WAL_SPOOL_DIR), new WalShipper(repo, clock, config.requireInt(Key.WAL_SHIP_PARALLELISM)),
           Duration.ofMillis(config.requireInt(Key.WAL_POLL_MILLIS)),
           Duration.ofSeconds(config.requireInt(Key.CATALOG_LEASE_SECONDS)), err);
       SnapshotService snapshots = new SnapshotService(repo, PgTools.from(config), Primary.from(config), clock,

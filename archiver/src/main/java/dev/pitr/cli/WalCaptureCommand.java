@@ -28,7 +28,7 @@ final class WalCaptureCommand implements Callable<Integer> {
       CaptureService service =
           new CaptureService(
               PgTools.from(config), Primary.from(config), config.require(Key.WAL_SLOT),
-              config.requirePath(Key.WAL_SPOOL_DIR), new WalShipper(repo, Clock.systemUTC()),
+              config.requirePath(Key.WAL_SPOOL_DIR), new WalShipper(repo, Clock.systemUTC(), config.requireInt(Key.WAL_SHIP_PARALLELISM)),
               Duration.ofMillis(config.requireInt(Key.WAL_POLL_MILLIS)),
               Duration.ofSeconds(config.requireInt(Key.CATALOG_LEASE_SECONDS)), spec.commandLine().getErr());
       Thread hook =

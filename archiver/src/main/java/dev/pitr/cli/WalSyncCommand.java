@@ -26,7 +26,8 @@ final class WalSyncCommand implements Callable<Integer> {
     try (Repository repo = Repository.open(config, false);
         SpoolLock lock = SpoolLock.acquire(config.requirePath(Key.WAL_SPOOL_DIR))) {
       List<WalShipper.Shipped> shipped =
-          new WalShipper(repo, Clock.systemUTC()).shipSpool(config.requirePath(Key.WAL_SPOOL_DIR));
+          new WalShipper(repo, Clock.systemUTC(), config.requireInt(Key.WAL_SHIP_PARALLELISM))
+              .shipSpool(config.requirePath(Key.WAL_SPOOL_DIR));
       PrintWriter out = spec.commandLine().getOut();
       long archived = shipped.stream().filter(s -> s.outcome() == WalShipper.Outcome.ARCHIVED).count();
       out.println("shipped " + shipped.size() + " file(s): " + archived + " archived, " + (shipped.size() - archived) + " already archived");

@@ -21,6 +21,7 @@ public enum Key {
   WAL_SPOOL_DIR("wal.spool_dir", null, false),
   WAL_SLOT("wal.slot", "pitr_slot", false),
   WAL_POLL_MILLIS("wal.poll_millis", "200", false),
+  WAL_SHIP_PARALLELISM("wal.ship_parallelism", "4", false),
   COMPRESSION_LEVEL("compression.level", "3", false),
   STORAGE_TYPE("storage.type", "local", false),
   STORAGE_PATH("storage.path", null, false),

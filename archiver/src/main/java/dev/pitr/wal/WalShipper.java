@@ -21,8 +21,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Instant;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 /**
@@ -44,10 +50,20 @@ public final class WalShipper {
 
   private final Repository repo;
   private final Clock clock;
+  private final int parallelism;
 
   public WalShipper(Repository repo, Clock clock) {
+    this(repo, clock, 1);
+  }
+
+  /** A shipper that ships up to {@code parallelism} segments of a spool at once ({@code wal.ship_parallelism}). */
+  public WalShipper(Repository repo, Clock clock, int parallelism) {
+    if (parallelism < 1) {
+      throw new PitrException(ErrorCode.CONFIG_INVALID, "wal.ship_parallelism must be 1 or more", "set it to e.g. 4");
+    }
     this.repo = repo;
     this.clock = clock;
+    this.parallelism = parallelism;
   }
 
   /** The catalog segments are recorded in. */
@@ -175,6 +191,13 @@ public final class WalShipper {
    * Ships every complete file in {@code spool}, history files first (a new timeline's history must be archived
    * before its segments), then segments in order, deleting each local copy once it is archived.
    */
+  /**
+   * Ships every complete file in {@code spool} and deletes each local copy once it is archived: history files first,
+   * one by one (a timeline's history is archived before its segments), then the segments in order, up to
+   * {@code parallelism} at a time. Acknowledgement stays in order: a segment's copy is deleted, and it is returned,
+   * only after it and every earlier one are archived, so a failure never leaves a hole behind what was acknowledged.
+   * Segments after a failed one may be archived already; they are found archived on the next pass.
+   */
   public List<Shipped> shipSpool(Path spool) {
     List<Path> files = new ArrayList<>();
     try (Stream<Path> s = Files.list(spool)) {
@@ -189,15 +212,69 @@ public final class WalShipper {
           return ha != hb ? (ha ? -1 : 1) : a.getFileName().compareTo(b.getFileName());
         });
     List<Shipped> out = new ArrayList<>();
-    for (Path f : files) {
-      out.add(ship(f));
+    int first = 0;
+    while (first < files.size() && files.get(first).getFileName().toString().endsWith(".history")) {
+      out.add(acknowledge(files.get(first), ship(files.get(first))));
+      first++;
+    }
+    List<Path> segments = files.subList(first, files.size());
+    if (parallelism == 1 || segments.size() < 2) {
+      for (Path f : segments) {
+        out.add(acknowledge(f, ship(f)));
+      }
+      return out;
+    }
+    ExecutorService pool = Executors.newFixedThreadPool(Math.min(parallelism, segments.size()), r -> {
+      Thread t = new Thread(r, "pitr-ship");
+      t.setDaemon(true);
+      return t;
+    });
+    try {
+      ArrayDeque<Future<Shipped>> inFlight = new ArrayDeque<>();
+      int next = 0;
+      for (Path f : segments) {
+        while (next < segments.size() && inFlight.size() < parallelism) {
+          Path g = segments.get(next++);
+          inFlight.add(pool.submit(() -> ship(g)));
+        }
+        out.add(acknowledge(f, await(inFlight.poll())));
+      }
+      return out;
+    } finally {
+      pool.shutdown();
       try {
-        Files.deleteIfExists(f);
-      } catch (IOException e) {
-        throw new UncheckedIOException("archived " + f + " but cannot delete it", e);
+        // let the other uploads end before the next pass may start them again
+        pool.awaitTermination(10, TimeUnit.MINUTES);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
       }
     }
-    return out;
+  }
+
+  private static Shipped acknowledge(Path file, Shipped shipped) {
+    try {
+      Files.deleteIfExists(file);
+    } catch (IOException e) {
+      throw new UncheckedIOException("archived " + file + " but cannot delete it", e);
+    }
+    return shipped;
+  }
+
+  private static Shipped await(Future<Shipped> f) {
+    try {
+      return f.get();
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof RuntimeException r) {
+        throw r;
+      }
+      if (e.getCause() instanceof Error err) {
+        throw err;
+      }
+      throw new UncheckedIOException(new IOException(e.getCause()));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new PitrException(ErrorCode.INTERRUPTED, "interrupted while shipping", "ship again");
+    }
   }
 
   private static String sha256(Path file) {

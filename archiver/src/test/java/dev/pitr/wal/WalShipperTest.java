@@ -60,6 +60,34 @@ class WalShipperTest {
   }
 
   @Test
+  void parallelShippingAcknowledgesInOrderAndStopsAtTheFirstFailure() throws Exception {
+    for (int n = 2; n <= 9; n++) {
+      segment(String.format("0000000100000000000000%02X", n), n);
+    }
+    // the sixth file is not a whole segment: shipping it fails, whatever the threads did after it
+    Files.write(spool.resolve("000000010000000000000007"), new byte[1000]);
+    WalShipper parallel = new WalShipper(repo, Clock.systemUTC(), 4);
+    assertThrows(PitrException.class, () -> parallel.shipSpool(spool));
+    for (int n = 2; n <= 9; n++) {
+      String name = String.format("0000000100000000000000%02X", n);
+      assertEquals(n >= 7, Files.exists(spool.resolve(name)), name + " acknowledged out of order");
+    }
+    assertTrue(repo.catalog().segment("000000010000000000000006").isPresent());
+    Files.write(spool.resolve("000000010000000000000007"), segmentBytes(7));
+    List<WalShipper.Shipped> rest = parallel.shipSpool(spool);
+    assertEquals(List.of("000000010000000000000007", "000000010000000000000008", "000000010000000000000009"),
+        rest.stream().map(WalShipper.Shipped::fileName).toList());
+    assertEquals(8, repo.catalog().allSegments().size());
+    assertEquals(List.of(), Files.list(spool).toList());
+  }
+
+  private static byte[] segmentBytes(int seed) {
+    byte[] b = new byte[1 << 20];
+    new Random(seed).nextBytes(b);
+    return b;
+  }
+
+  @Test
   void shippingAgainAfterACrashIsIdempotentButOtherBytesConflict() throws Exception {
     Path seg = segment("000000010000000000000002", 1);
     Path copy = Files.copy(seg, dir.resolve("copy"));
