@@ -63,6 +63,8 @@ public enum Key {
   RESTORE_PORT("restore.port", "5433", false),
   RESTORE_ACTION("restore.action", "promote", false),
   RESTORE_PITR_COMMAND("restore.pitr_command", null, false),
+  RESTORE_PREFETCH_PARALLELISM("restore.prefetch_parallelism", "4", false),
+  RESTORE_PREFETCH_MB("restore.prefetch_mb", "256", false),
   STEPFUNCTIONS_REGION("stepfunctions.region", "us-east-1", false),
   STEPFUNCTIONS_ENDPOINT("stepfunctions.endpoint", null, false),
   STEPFUNCTIONS_ACTIVITY_ARN("stepfunctions.activity_arn", null, false),

@@ -356,7 +356,9 @@ public final class Benchmarks {
       double pitrSeconds = timedRestore(config, repo, tools, "restore-pitr", null);
       double cpSeconds = timedRestore(config, repo, tools, "restore-cp", cpScript.toString());
       say(String.format("restore --latest of one snapshot + %d archived segments (%d MB of WAL):", segments, segments * SEG >> 20));
-      say(String.format("  restore_command = pitr wal fetch: %.2f s (%.1f MB/s of WAL)", pitrSeconds, (segments * SEG >> 20) / pitrSeconds));
+      say(String.format("  pitr (prefetch %s threads, %s MB ahead; restore_command takes each from the spool): %.2f s (%.1f MB/s of WAL)",
+          config.require(Key.RESTORE_PREFETCH_PARALLELISM), config.require(Key.RESTORE_PREFETCH_MB), pitrSeconds,
+          (segments * SEG >> 20) / pitrSeconds));
       say(String.format("  restore_command = cp from a local directory: %.2f s (%.1f MB/s of WAL)", cpSeconds, (segments * SEG >> 20) / cpSeconds));
       say(String.format("  ratio pitr/cp time: %.2f", pitrSeconds / cpSeconds));
     }
@@ -368,7 +370,9 @@ public final class Benchmarks {
       config.get(k).ifPresent(v -> values.put(k, v));
     }
     if (command != null) {
+      // the floor: restore_command is the command alone, with no prefetch spool in front of it
       values.put(Key.RESTORE_PITR_COMMAND, command);
+      values.put(Key.RESTORE_PREFETCH_MB, "0");
     }
     Config c = Config.of(config.file(), values);
     Path dir = base.resolve(dirName);

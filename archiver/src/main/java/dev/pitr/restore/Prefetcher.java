@@ -1,67 +1,194 @@
 package dev.pitr.restore;
 
 import dev.pitr.catalog.SegmentRecord;
-import dev.pitr.error.PitrException;
-import dev.pitr.wal.WalFetcher;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.Deque;
 import java.util.List;
-import java.util.stream.Stream;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * Fetches the segments a restore will replay into a local spool ahead of PostgreSQL, so that restore_command is a
- * rename instead of a process start and a storage round trip per segment. Each file is verified and renamed into the
- * spool whole; anything it has not fetched (or failed to) is fetched directly by restore_command.
+ * Fetches the segments a restore will replay into a local spool ahead of PostgreSQL, in plan order, on several threads
+ * and within a byte budget, so that restore_command is a rename instead of a JVM start and a storage round trip per
+ * segment. Decoding (zstd, decryption) and verification happen on these threads; each file lands in the spool whole,
+ * by rename.
+ *
+ * <p>The spool speaks to restore_command through files ({@link #command}): {@code .pid} names this process, and a
+ * {@code .NAME} marker exists from the moment a segment is claimed until its file is in place (or its fetch failed).
+ * restore_command waits while the marker exists and this process lives, then takes the file if it is there and
+ * otherwise fetches directly, which is also how a failure here reaches PostgreSQL with its own exit code: a segment
+ * missing from the archive ends the archive, any other error aborts recovery. Segments are claimed strictly in plan
+ * order and the budget counts every claimed segment until restore_command has taken it, so the segment replay asks
+ * for next is always in the spool or on its way, and the spool never holds more than the budget (one segment at
+ * least).
  */
-final class Prefetcher implements Runnable {
+final class Prefetcher implements AutoCloseable {
 
-  private final WalFetcher fetcher;
+  private final SegmentFetch fetch;
   private final List<SegmentRecord> plan;
   private final Path spool;
-  private final int lookahead;
+  private final int threads;
+  private final long budgetBytes;
+  private final AtomicBoolean failed = new AtomicBoolean();
   private volatile boolean stopped;
+  private ExecutorService pool;
+  private Thread coordinator;
 
-  Prefetcher(WalFetcher fetcher, List<SegmentRecord> plan, Path spool, int lookahead) {
-    this.fetcher = fetcher;
+  /** One segment from the archive into a path, whole or not at all (WalFetcher's contract). */
+  interface SegmentFetch {
+    void fetch(String fileName, Path dest);
+  }
+
+  Prefetcher(SegmentFetch fetch, List<SegmentRecord> plan, Path spool, int threads, long budgetBytes) {
+    this.fetch = fetch;
     this.plan = plan;
     this.spool = spool;
-    this.lookahead = lookahead;
+    this.threads = Math.max(1, threads);
+    this.budgetBytes = budgetBytes;
   }
 
-  void stop() {
-    stopped = true;
+  /**
+   * The restore_command that takes {@code %f} from {@code spool} when it is there or on its way, and otherwise runs
+   * {@code direct} (a command that is given {@code %f %p}).
+   */
+  static String command(Path spool, String direct) {
+    String s = "'" + spool + "'";
+    return "s=" + s + "; if [ -f \"$s/.%f\" ] && read p < \"$s/.pid\"; then"
+        + " while [ -f \"$s/.%f\" ] && [ -d /proc/$p ]; do sleep 0.01; done; fi;"
+        + " if [ -f \"$s/%f\" ]; then exec mv -f \"$s/%f\" \"%p\"; fi; exec " + direct + " %f \"%p\"";
   }
 
-  @Override
-  public void run() {
-    for (SegmentRecord s : plan) {
-      while (!stopped && waiting() >= lookahead) {
-        sleep();
+  /** Starts fetching; a budget of zero or less fetches nothing. */
+  void start() {
+    if (budgetBytes <= 0 || plan.isEmpty()) {
+      return;
+    }
+    try {
+      Files.createDirectories(spool);
+      Files.writeString(spool.resolve(".pid"), ProcessHandle.current().pid() + "\n");
+    } catch (IOException e) {
+      return; // no spool: restore_command fetches every segment itself
+    }
+    pool = Executors.newFixedThreadPool(threads, r -> {
+      Thread t = new Thread(r, "prefetch");
+      t.setDaemon(true);
+      return t;
+    });
+    coordinator = new Thread(this::coordinate, "prefetch-coordinator");
+    coordinator.setDaemon(true);
+    coordinator.start();
+  }
+
+  /** True once a fetch failed; restore_command fetches that segment and every later one itself. */
+  boolean failed() {
+    return failed.get();
+  }
+
+  private void coordinate() {
+    Deque<SegmentRecord> claimed = new ArrayDeque<>();
+    long claimedBytes = 0;
+    int next = 0;
+    int[] running = {0};
+    while (!stopped) {
+      // a claimed segment whose marker and file are both gone has been taken by restore_command
+      while (!claimed.isEmpty() && taken(claimed.peekFirst())) {
+        claimedBytes -= size(claimed.removeFirst());
       }
-      if (stopped) {
+      boolean done = next >= plan.size() || failed.get();
+      if (done && claimed.isEmpty()) {
         return;
       }
-      try {
-        fetcher.fetch(s.name().fileName(), spool.resolve(s.name().fileName()));
-      } catch (PitrException e) {
-        // restore_command falls back to a direct fetch, which reports the failure to PostgreSQL itself
-        return;
+      synchronized (running) {
+        while (!done && running[0] < threads
+            && (claimed.isEmpty() || claimedBytes + size(plan.get(next)) <= budgetBytes)) {
+          SegmentRecord s = plan.get(next++);
+          if (!mark(s)) {
+            failed.set(true);
+            break;
+          }
+          claimed.addLast(s);
+          claimedBytes += size(s);
+          running[0]++;
+          pool.execute(() -> {
+            try {
+              fetchOne(s);
+            } finally {
+              synchronized (running) {
+                running[0]--;
+              }
+            }
+          });
+          done = next >= plan.size() || failed.get();
+        }
       }
+      sleep();
     }
   }
 
-  private long waiting() {
-    try (Stream<Path> s = Files.list(spool)) {
-      return s.filter(p -> !p.getFileName().toString().startsWith(".")).count();
+  private void fetchOne(SegmentRecord s) {
+    String name = s.name().fileName();
+    try {
+      if (!stopped && !failed.get()) {
+        fetch.fetch(name, spool.resolve(name));
+      }
+    } catch (RuntimeException e) {
+      // restore_command fetches it directly and reports the failure to PostgreSQL with the right exit code
+      failed.set(true);
+    } finally {
+      unmark(s);
+    }
+  }
+
+  private boolean taken(SegmentRecord s) {
+    String name = s.name().fileName();
+    return !Files.exists(spool.resolve("." + name)) && !Files.exists(spool.resolve(name));
+  }
+
+  private static long size(SegmentRecord s) {
+    return Math.max(1, s.plainSize());
+  }
+
+  private boolean mark(SegmentRecord s) {
+    try {
+      Files.writeString(spool.resolve("." + s.name().fileName()), "");
+      return true;
     } catch (IOException e) {
-      return Long.MAX_VALUE;
+      return false;
+    }
+  }
+
+  private void unmark(SegmentRecord s) {
+    try {
+      Files.deleteIfExists(spool.resolve("." + s.name().fileName()));
+    } catch (IOException e) {
+      // a marker left behind only makes restore_command wait until this process ends
+    }
+  }
+
+  /** Stops claiming, waits for fetches in flight, and leaves no marker behind. */
+  @Override
+  public void close() {
+    stopped = true;
+    if (pool == null) {
+      return;
+    }
+    try {
+      coordinator.join(10_000);
+      pool.shutdown();
+      pool.awaitTermination(60, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
   }
 
   private static void sleep() {
     try {
-      Thread.sleep(20);
+      Thread.sleep(5);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }

@@ -96,16 +96,15 @@ public final class RestoreSteps {
    */
   public Replayed replay(RestoreRequest req, List<SegmentRecord> segments, boolean wantsTarget, Runnable heartbeat) {
     Path dir = dir(req);
-    Prefetcher prefetcher =
-        new Prefetcher(new WalFetcher(repo, serverOwner(dir)), segments, dir.resolve(PREFETCH_DIR), 16);
-    Thread t = new Thread(prefetcher, "prefetch");
-    t.setDaemon(true);
-    t.start();
+    WalFetcher fetcher = new WalFetcher(repo, serverOwner(dir));
+    Prefetcher prefetcher = new Prefetcher(fetcher::fetch, segments, dir.resolve(PREFETCH_DIR),
+        config.requireInt(Key.RESTORE_PREFETCH_PARALLELISM), (long) config.requireInt(Key.RESTORE_PREFETCH_MB) << 20);
+    prefetcher.start();
     try {
       return startAndWait(req, wantsTarget, dir, heartbeat);
     } finally {
-      prefetcher.stop();
-      cleanPrefetch(dir.resolve(PREFETCH_DIR), t);
+      prefetcher.close();
+      cleanPrefetch(dir.resolve(PREFETCH_DIR));
     }
   }
 
@@ -178,9 +177,8 @@ public final class RestoreSteps {
     }
   }
 
-  private static void cleanPrefetch(Path spool, Thread t) {
+  private static void cleanPrefetch(Path spool) {
     try {
-      t.join(10_000);
       if (Files.isDirectory(spool)) {
         try (Stream<Path> s = Files.walk(spool)) {
           for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
@@ -188,7 +186,7 @@ public final class RestoreSteps {
           }
         }
       }
-    } catch (IOException | InterruptedException e) {
+    } catch (IOException e) {
       // leftover prefetched files are harmless; they are never read again
     }
   }
@@ -329,9 +327,7 @@ public final class RestoreSteps {
       yaml.append("  ").append(parts[1]).append(": ").append(quoteYaml(e.getValue())).append('\n');
     }
     Path spool = dir.resolve(PREFETCH_DIR);
-    String restoreCommand =
-        "if [ -f " + spool + "/%f ]; then mv -f " + spool + "/%f %p; else " + pitrCommand + " --config " + fetchConfig
-            + " wal fetch %f %p; fi";
+    String restoreCommand = Prefetcher.command(spool, pitrCommand + " --config " + fetchConfig + " wal fetch");
     StringBuilder conf = new StringBuilder("\n# added by pitr restore\n");
     conf.append("restore_command = ").append(pgQuote(restoreCommand)).append('\n');
     settings.forEach((k, v) -> conf.append(k).append(" = ").append(pgQuote(v)).append('\n'));

@@ -1,0 +1,164 @@
+package dev.pitr.restore;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.pitr.catalog.SegmentRecord;
+import dev.pitr.error.ErrorCode;
+import dev.pitr.error.PitrException;
+import dev.pitr.wal.SegmentName;
+import dev.pitr.wal.TimelineId;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The prefetch spool as PostgreSQL meets it: each segment is asked for with the real restore_command run by
+ * {@code /bin/sh}, in replay order, while the prefetcher fills the spool.
+ */
+class PrefetcherTest {
+
+  private static final long SEG = 1000;
+
+  @TempDir Path dir;
+
+  @Test
+  void replayTakesEverySegmentFromTheSpoolWithinTheBudget() throws Exception {
+    List<SegmentRecord> plan = plan(24);
+    AtomicLong maxHeld = new AtomicLong();
+    Path spool = dir.resolve("spool");
+    Prefetcher.SegmentFetch fetch = (name, dest) -> {
+      maxHeld.accumulateAndGet(claimed(spool) * SEG, Math::max);
+      sleep(15);
+      write(dest, "prefetched " + name);
+    };
+    try (Prefetcher p = new Prefetcher(fetch, plan, spool, 3, 5 * SEG)) {
+      p.start();
+      for (SegmentRecord s : plan) {
+        String got = restoreCommand(spool, s);
+        assertEquals("prefetched " + s.name().fileName(), got, "from the spool, not fetched directly");
+      }
+    }
+    assertTrue(maxHeld.get() <= 5 * SEG, "spool and fetches in flight held " + maxHeld.get() + " bytes, budget 5000");
+    assertEquals(Set.of(), Set.of(spool.toFile().list((d, n) -> !n.equals(".pid"))), "nothing left in the spool");
+  }
+
+  @Test
+  void aSlowFetchIsWaitedForNotFetchedTwice() throws Exception {
+    List<SegmentRecord> plan = plan(3);
+    Set<String> fetched = ConcurrentHashMap.newKeySet();
+    Path spool = dir.resolve("spool");
+    Prefetcher.SegmentFetch fetch = (name, dest) -> {
+      sleep(400);
+      fetched.add(name);
+      write(dest, "prefetched " + name);
+    };
+    try (Prefetcher p = new Prefetcher(fetch, plan, spool, 1, 10 * SEG)) {
+      p.start();
+      sleep(50);
+      for (SegmentRecord s : plan) {
+        assertEquals("prefetched " + s.name().fileName(), restoreCommand(spool, s));
+      }
+    }
+    assertEquals(3, fetched.size());
+  }
+
+  @Test
+  void afterAFailedFetchRestoreCommandFetchesDirectlyFromThatSegmentOn() throws Exception {
+    List<SegmentRecord> plan = plan(8);
+    AtomicInteger calls = new AtomicInteger();
+    Path spool = dir.resolve("spool");
+    Prefetcher.SegmentFetch fetch = (name, dest) -> {
+      calls.incrementAndGet();
+      if (name.equals(plan.get(3).name().fileName())) {
+        throw new PitrException(ErrorCode.STORAGE_UNAVAILABLE, "storage down", "retry");
+      }
+      write(dest, "prefetched " + name);
+    };
+    List<String> got = new ArrayList<>();
+    try (Prefetcher p = new Prefetcher(fetch, plan, spool, 1, 100 * SEG)) {
+      p.start();
+      for (SegmentRecord s : plan) {
+        got.add(restoreCommand(spool, s));
+      }
+      assertTrue(p.failed());
+    }
+    for (int i = 0; i < plan.size(); i++) {
+      String name = plan.get(i).name().fileName();
+      assertEquals((i < 3 ? "prefetched " : "direct ") + name, got.get(i));
+    }
+    assertEquals(4, calls.get(), "nothing is claimed after a failure");
+  }
+
+  @Test
+  void aZeroBudgetFetchesNothing() throws Exception {
+    List<SegmentRecord> plan = plan(2);
+    Path spool = Files.createDirectories(dir.resolve("spool"));
+    try (Prefetcher p = new Prefetcher((n, d) -> { throw new AssertionError("fetched " + n); }, plan, spool, 2, 0)) {
+      p.start();
+      for (SegmentRecord s : plan) {
+        assertEquals("direct " + s.name().fileName(), restoreCommand(spool, s));
+      }
+    }
+  }
+
+  /** Runs the restore_command as PostgreSQL would, for {@code s}, and returns the file it produced. */
+  private String restoreCommand(Path spool, SegmentRecord s) throws Exception {
+    Path direct = dir.resolve("direct.sh");
+    if (!Files.exists(direct)) {
+      Files.writeString(direct, "#!/bin/sh\nprintf 'direct %s' \"$1\" > \"$2\"\n");
+      Files.setPosixFilePermissions(direct, PosixFilePermissions.fromString("rwx------"));
+    }
+    Path dest = dir.resolve("RECOVERYXLOG");
+    Files.deleteIfExists(dest);
+    String cmd = Prefetcher.command(spool, direct.toString())
+        .replace("%f", s.name().fileName()).replace("%p", dest.toString());
+    Process p = new ProcessBuilder("/bin/sh", "-c", cmd).redirectErrorStream(true).start();
+    assertTrue(p.waitFor(30, TimeUnit.SECONDS), "restore_command did not finish");
+    assertEquals(0, p.exitValue(), new String(p.getInputStream().readAllBytes()));
+    return Files.readString(dest);
+  }
+
+  /** Segments the spool holds or has on their way: files in place and markers, by name. */
+  private static long claimed(Path spool) {
+    String[] names = spool.toFile().list((d, n) -> n.matches("\\.?[0-9A-F]{24}"));
+    return names == null ? 0 : java.util.Arrays.stream(names).map(n -> n.replace(".", "")).distinct().count();
+  }
+
+  private static List<SegmentRecord> plan(int n) {
+    List<SegmentRecord> plan = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      SegmentName name = new SegmentName(TimelineId.of(1), 10 + i, 16L << 20);
+      plan.add(new SegmentRecord(name, SEG, SEG / 4, "sha", "wal/" + name.fileName(), null, Instant.EPOCH, null));
+    }
+    return plan;
+  }
+
+  private static void write(Path dest, String content) {
+    try {
+      Path tmp = dest.resolveSibling(".pitr-fetch-" + dest.getFileName());
+      Files.writeString(tmp, content);
+      Files.move(tmp, dest, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  private static void sleep(long ms) {
+    try {
+      Thread.sleep(ms);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}
