@@ -11,12 +11,12 @@ import picocli.CommandLine.Spec;
 
 @Command(
     name = "bench",
-    description = "Benchmarks on a throwaway local PostgreSQL: ship | restore (against cp), ship-s3 (S3 against local storage), encrypt (against compress-only).")
+    description = "Benchmarks on a throwaway local PostgreSQL: ship | restore (against cp), ship-s3 (S3 against local storage), encrypt (against compress-only), peers (against pgBackRest and cp; bench/run.sh).")
 final class BenchCommand implements Callable<Integer> {
 
   @Spec CommandSpec spec;
 
-  @Parameters(index = "0", paramLabel = "ship|restore|ship-s3|encrypt")
+  @Parameters(index = "0", paramLabel = "ship|restore|ship-s3|encrypt|peers")
   String which;
 
   @Option(names = "--segments", description = "How many 16 MiB segments of WAL (default: 64).")
@@ -34,6 +34,12 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--encrypt", description = "ship, restore, ship-s3: archive with encryption on (a key file made for the run).")
   boolean encrypt;
 
+  @Option(names = "--scale", description = "peers: pgbench scale of the database snapshotted and restored (default: 100).")
+  int scale = 100;
+
+  @Option(names = "--json", description = "peers: where the figures are written as JSON (default: bench/results.json).")
+  Path json = Path.of(System.getProperty("pitr.home", "."), "bench/results.json");
+
   @Option(names = "--dir", description = "Working directory, wiped first (default: $TMPDIR/pitr-bench).")
   Path dir = Path.of(System.getenv().getOrDefault("TMPDIR", "/tmp"), "pitr-bench");
 
@@ -45,8 +51,9 @@ final class BenchCommand implements Callable<Integer> {
       case "restore" -> b.restore(segments);
       case "ship-s3" -> b.shipS3(segments, inflight, endpoint, s3proxyJar);
       case "encrypt" -> b.encrypt(segments);
+      case "peers" -> b.encrypted(true).peers(scale, segments, json);
       default -> {
-        spec.commandLine().getErr().println("error: unknown benchmark '" + which + "'\nHINT: use ship, restore, ship-s3 or encrypt");
+        spec.commandLine().getErr().println("error: unknown benchmark '" + which + "'\nHINT: use ship, restore, ship-s3, encrypt or peers");
         return 2;
       }
     }

@@ -308,6 +308,14 @@ public final class Benchmarks {
         .getProcessCpuTime();
   }
 
+  /**
+   * pitr against pgBackRest on the same cluster and WAL: a snapshot of a pgbench database of {@code scale}, shipping
+   * {@code segments} segments, a restore to a time target against the cp floor; figures also written to {@code json}.
+   */
+  public void peers(int scale, int segments, Path json) throws Exception {
+    new PeerBenchmark(this, base).run(scale, segments, json);
+  }
+
   /** Replays the same archived WAL twice: restore_command = pitr wal fetch, and restore_command = cp. */
   public void restore(int n) throws Exception {
     reset();
@@ -341,20 +349,11 @@ public final class Benchmarks {
         thread.join();
       }
       long segments = repo.catalog().allSegments().size();
-      Path plain = Files.createDirectories(base.resolve("plain-wal"));
-      for (var r : repo.catalog().allSegments()) {
-        try (var in = repo.codec().open(repo.storage(), r.storageKey(), r.keyId() != null)) {
-          Files.copy(in, plain.resolve(r.name().fileName()));
-        }
-      }
-      Processes.run(List.of("chmod", "-R", "a+rX", plain.toString()));
-      Path cpScript = base.resolve("cp-fetch.sh");
-      // same argument positions as 'pitr --config C wal fetch %f %p'
-      Files.writeString(cpScript, "#!/bin/sh\ntest -f '" + plain + "'/\"$5\" || exit 1\nexec cp '" + plain + "'/\"$5\" \"$6\"\n");
-      Files.setPosixFilePermissions(cpScript, PosixFilePermissions.fromString("rwxr-xr-x"));
+      Path cpScript = cpFetchScript(repo);
 
-      double pitrSeconds = timedRestore(config, repo, tools, "restore-pitr", null);
-      double cpSeconds = timedRestore(config, repo, tools, "restore-cp", cpScript.toString());
+      RestoreTarget latest = new RestoreTarget.Latest();
+      double pitrSeconds = timedRestore(config, repo, tools, "restore-pitr", null, latest, new StringWriter(), c -> {});
+      double cpSeconds = timedRestore(config, repo, tools, "restore-cp", cpScript.toString(), latest, new StringWriter(), c -> {});
       say(String.format("restore --latest of one snapshot + %d archived segments (%d MB of WAL):", segments, segments * SEG >> 20));
       say(String.format("  pitr (prefetch %s threads, %s MB ahead; restore_command takes each from the spool): %.2f s (%.1f MB/s of WAL)",
           config.require(Key.RESTORE_PREFETCH_PARALLELISM), config.require(Key.RESTORE_PREFETCH_MB), pitrSeconds,
@@ -364,7 +363,31 @@ public final class Benchmarks {
     }
   }
 
-  private double timedRestore(Config config, Repository repo, PgTools tools, String dirName, String command) {
+  /**
+   * The floor's fetch command: every archived segment decoded once into a plain directory, and a script that copies
+   * one from there, taking the same arguments as {@code pitr --config C wal fetch %f %p}.
+   */
+  Path cpFetchScript(Repository repo) throws IOException {
+    Path plain = Files.createDirectories(base.resolve("plain-wal"));
+    for (var r : repo.catalog().allSegments()) {
+      try (var in = repo.codec().open(repo.storage(), r.storageKey(), r.keyId() != null)) {
+        Files.copy(in, plain.resolve(r.name().fileName()));
+      }
+    }
+    Processes.run(List.of("chmod", "-R", "a+rX", plain.toString()));
+    Path cpScript = base.resolve("cp-fetch.sh");
+    Files.writeString(cpScript, "#!/bin/sh\ntest -f '" + plain + "'/\"$5\" || exit 1\nexec cp '" + plain + "'/\"$5\" \"$6\"\n");
+    Files.setPosixFilePermissions(cpScript, PosixFilePermissions.fromString("rwxr-xr-x"));
+    return cpScript;
+  }
+
+  /**
+   * Restores {@code target} into {@code dirName} and returns the seconds it took; {@code command}, when given, replaces
+   * the fetch command and turns prefetching off (the floor). The restore's log goes to {@code log}; {@code inspect}
+   * sees the restored server before it is stopped.
+   */
+  double timedRestore(Config config, Repository repo, PgTools tools, String dirName, String command, RestoreTarget target,
+      java.io.Writer log, java.util.function.Consumer<LocalCluster> inspect) {
     Map<Key, String> values = new EnumMap<>(Key.class);
     for (Key k : Key.values()) {
       config.get(k).ifPresent(v -> values.put(k, v));
@@ -378,23 +401,28 @@ public final class Benchmarks {
     Path dir = base.resolve(dirName);
     int port = LocalCluster.freePort();
     long t0 = System.nanoTime();
-    new RestoreService(c, repo, tools, Clock.systemUTC(), new PrintWriter(new StringWriter()))
-        .restore(RestoreRequest.of(new RestoreTarget.Latest(), dir, port, RestoreRequest.Action.PROMOTE));
+    new RestoreService(c, repo, tools, Clock.systemUTC(), new PrintWriter(log, true))
+        .restore(RestoreRequest.of(target, dir, port, RestoreRequest.Action.PROMOTE));
     double s = (System.nanoTime() - t0) / 1e9;
-    LocalCluster.existing(tools, dir, port).stop();
+    LocalCluster restored = LocalCluster.existing(tools, dir, port);
+    try {
+      inspect.accept(restored);
+    } finally {
+      restored.stop();
+    }
     return s;
   }
 
-  private static long segmentsSince(LocalCluster c, String first) {
+  static long segmentsSince(LocalCluster c, String first) {
     String now = c.queryOne("SELECT pg_walfile_name(pg_current_wal_lsn())");
     return SegmentName.parse(now, SEG).segno() - SegmentName.parse(first, SEG).segno();
   }
 
-  private static void appendConf(LocalCluster c, String s) throws IOException {
+  static void appendConf(LocalCluster c, String s) throws IOException {
     Files.writeString(c.dataDir().resolve("postgresql.conf"), s, java.nio.file.StandardOpenOption.APPEND);
   }
 
-  private Config config(int port) throws IOException {
+  Config config(int port) throws IOException {
     Map<Key, String> m = new EnumMap<>(Key.class);
     m.put(Key.PRIMARY_HOST, "127.0.0.1");
     m.put(Key.PRIMARY_PORT, Integer.toString(port));
@@ -415,11 +443,11 @@ public final class Benchmarks {
     return Config.of(base.resolve("pitr.yaml"), m);
   }
 
-  private void reset() throws IOException {
+  void reset() throws IOException {
     Workspace.reset(base, new PgTools(Path.of(Key.POSTGRES_BIN_DIR.defaultValue().orElseThrow()), "postgres"));
   }
 
-  private void say(String s) {
+  void say(String s) {
     out.println(s);
     out.flush();
   }

@@ -26,11 +26,17 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * order and the budget counts every claimed segment until restore_command has taken it, so the segment replay asks
  * for next is always in the spool or on its way, and the spool never holds more than the budget (one segment at
  * least).
+ *
+ * <p>Recovery also asks for files the plan already knows the answer to, each of which would otherwise cost a JVM
+ * start: the segment after the last planned one and timeline histories that are not archived ({@code .none-NAME}
+ * markers, answered "not in the archive"), and the last planned segment a second time when recovery ends (kept and
+ * copied, {@code .keep-NAME}, rather than moved).
  */
 final class Prefetcher implements AutoCloseable {
 
   private final SegmentFetch fetch;
   private final List<SegmentRecord> plan;
+  private final List<String> absent;
   private final Path spool;
   private final int threads;
   private final long budgetBytes;
@@ -44,9 +50,15 @@ final class Prefetcher implements AutoCloseable {
     void fetch(String fileName, Path dest);
   }
 
-  Prefetcher(SegmentFetch fetch, List<SegmentRecord> plan, Path spool, int threads, long budgetBytes) {
+  /**
+   * Prefetches {@code plan} into {@code spool}; {@code absent} names files restore_command may answer "not in the
+   * archive" for without asking the archive.
+   */
+  Prefetcher(SegmentFetch fetch, List<SegmentRecord> plan, List<String> absent, Path spool, int threads,
+      long budgetBytes) {
     this.fetch = fetch;
     this.plan = plan;
+    this.absent = absent;
     this.spool = spool;
     this.threads = Math.max(1, threads);
     this.budgetBytes = budgetBytes;
@@ -58,8 +70,10 @@ final class Prefetcher implements AutoCloseable {
    */
   static String command(Path spool, String direct) {
     String s = "'" + spool + "'";
-    return "s=" + s + "; if [ -f \"$s/.%f\" ] && read p < \"$s/.pid\"; then"
+    return "s=" + s + "; if [ -f \"$s/.none-%f\" ]; then exit 1; fi;"
+        + " if [ -f \"$s/.%f\" ] && read p < \"$s/.pid\"; then"
         + " while [ -f \"$s/.%f\" ] && [ -d /proc/$p ]; do sleep 0.01; done; fi;"
+        + " if [ -f \"$s/.keep-%f\" ] && [ -f \"$s/%f\" ]; then exec cp \"$s/%f\" \"%p\"; fi;"
         + " if [ -f \"$s/%f\" ]; then exec mv -f \"$s/%f\" \"%p\"; fi; exec " + direct + " %f \"%p\"";
   }
 
@@ -71,6 +85,10 @@ final class Prefetcher implements AutoCloseable {
     try {
       Files.createDirectories(spool);
       Files.writeString(spool.resolve(".pid"), ProcessHandle.current().pid() + "\n");
+      for (String name : absent) {
+        Files.writeString(spool.resolve(".none-" + name), "");
+      }
+      Files.writeString(spool.resolve(".keep-" + plan.get(plan.size() - 1).name().fileName()), "");
     } catch (IOException e) {
       return; // no spool: restore_command fetches every segment itself
     }

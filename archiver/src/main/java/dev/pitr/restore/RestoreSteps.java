@@ -15,6 +15,8 @@ import dev.pitr.postgres.Primary;
 import dev.pitr.postgres.Processes;
 import dev.pitr.wal.Lsn;
 import dev.pitr.wal.SegmentName;
+import dev.pitr.wal.TimelineHistory;
+import dev.pitr.wal.TimelineId;
 import dev.pitr.wal.WalFetcher;
 import java.io.IOException;
 import java.io.InputStream;
@@ -97,7 +99,7 @@ public final class RestoreSteps {
   public Replayed replay(RestoreRequest req, List<SegmentRecord> segments, boolean wantsTarget, Runnable heartbeat) {
     Path dir = dir(req);
     WalFetcher fetcher = new WalFetcher(repo, serverOwner(dir));
-    Prefetcher prefetcher = new Prefetcher(fetcher::fetch, segments, dir.resolve(PREFETCH_DIR),
+    Prefetcher prefetcher = new Prefetcher(fetcher::fetch, segments, knownAbsent(segments), dir.resolve(PREFETCH_DIR),
         config.requireInt(Key.RESTORE_PREFETCH_PARALLELISM), (long) config.requireInt(Key.RESTORE_PREFETCH_MB) << 20);
     prefetcher.start();
     try {
@@ -106,6 +108,22 @@ public final class RestoreSteps {
       prefetcher.close();
       cleanPrefetch(dir.resolve(PREFETCH_DIR));
     }
+  }
+
+  /**
+   * Files recovery asks for that the plan knows are not there: the segment after the last planned one (the plan ends
+   * where recovery stops, or at the end of the archive for a latest restore), the history file of timeline 1 (there is
+   * none) and of the timeline after the newest archived one (the probe that picks the restored server's new timeline).
+   */
+  private List<String> knownAbsent(List<SegmentRecord> segments) {
+    List<String> absent = new ArrayList<>();
+    if (!segments.isEmpty()) {
+      absent.add(segments.get(segments.size() - 1).name().next().fileName());
+    }
+    absent.add(TimelineHistory.fileName(TimelineId.of(1)));
+    long newest = repo.catalog().histories().stream().mapToLong(h -> h.timeline().value()).max().orElse(1);
+    absent.add(TimelineHistory.fileName(TimelineId.of(newest + 1)));
+    return absent;
   }
 
   /**

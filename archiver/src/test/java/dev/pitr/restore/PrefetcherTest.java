@@ -42,7 +42,7 @@ class PrefetcherTest {
       sleep(15);
       write(dest, "prefetched " + name);
     };
-    try (Prefetcher p = new Prefetcher(fetch, plan, spool, 3, 5 * SEG)) {
+    try (Prefetcher p = new Prefetcher(fetch, plan, List.of(), spool, 3, 5 * SEG)) {
       p.start();
       for (SegmentRecord s : plan) {
         String got = restoreCommand(spool, s);
@@ -50,7 +50,8 @@ class PrefetcherTest {
       }
     }
     assertTrue(maxHeld.get() <= 5 * SEG, "spool and fetches in flight held " + maxHeld.get() + " bytes, budget 5000");
-    assertEquals(Set.of(), Set.of(spool.toFile().list((d, n) -> !n.equals(".pid"))), "nothing left in the spool");
+    assertEquals(Set.of(plan.get(plan.size() - 1).name().fileName()),
+        Set.of(spool.toFile().list((d, n) -> !n.startsWith("."))), "only the last segment is kept, for recovery's end");
   }
 
   @Test
@@ -63,7 +64,7 @@ class PrefetcherTest {
       fetched.add(name);
       write(dest, "prefetched " + name);
     };
-    try (Prefetcher p = new Prefetcher(fetch, plan, spool, 1, 10 * SEG)) {
+    try (Prefetcher p = new Prefetcher(fetch, plan, List.of(), spool, 1, 10 * SEG)) {
       p.start();
       sleep(50);
       for (SegmentRecord s : plan) {
@@ -86,7 +87,7 @@ class PrefetcherTest {
       write(dest, "prefetched " + name);
     };
     List<String> got = new ArrayList<>();
-    try (Prefetcher p = new Prefetcher(fetch, plan, spool, 1, 100 * SEG)) {
+    try (Prefetcher p = new Prefetcher(fetch, plan, List.of(), spool, 1, 100 * SEG)) {
       p.start();
       for (SegmentRecord s : plan) {
         got.add(restoreCommand(spool, s));
@@ -101,10 +102,29 @@ class PrefetcherTest {
   }
 
   @Test
+  void knownAbsentNamesAreAnsweredAndTheLastSegmentServesTwice() throws Exception {
+    List<SegmentRecord> plan = plan(2);
+    Path spool = dir.resolve("spool");
+    String after = plan.get(1).name().next().fileName();
+    try (Prefetcher p = new Prefetcher((name, dest) -> write(dest, "prefetched " + name), plan,
+        List.of(after, "00000002.history"), spool, 2, 10 * SEG)) {
+      p.start();
+      for (SegmentRecord s : plan) {
+        assertEquals("prefetched " + s.name().fileName(), restoreCommand(spool, s.name().fileName(), 0));
+      }
+      // recovery reads the last segment again when it ends, then probes the next segment and timeline
+      assertEquals("prefetched " + plan.get(1).name().fileName(), restoreCommand(spool, plan.get(1).name().fileName(), 0));
+      assertEquals(null, restoreCommand(spool, after, 1));
+      assertEquals(null, restoreCommand(spool, "00000002.history", 1));
+      assertEquals("direct 00000003.history", restoreCommand(spool, "00000003.history", 0));
+    }
+  }
+
+  @Test
   void aZeroBudgetFetchesNothing() throws Exception {
     List<SegmentRecord> plan = plan(2);
     Path spool = Files.createDirectories(dir.resolve("spool"));
-    try (Prefetcher p = new Prefetcher((n, d) -> { throw new AssertionError("fetched " + n); }, plan, spool, 2, 0)) {
+    try (Prefetcher p = new Prefetcher((n, d) -> { throw new AssertionError("fetched " + n); }, plan, List.of(), spool, 2, 0)) {
       p.start();
       for (SegmentRecord s : plan) {
         assertEquals("direct " + s.name().fileName(), restoreCommand(spool, s));
@@ -112,8 +132,15 @@ class PrefetcherTest {
     }
   }
 
-  /** Runs the restore_command as PostgreSQL would, for {@code s}, and returns the file it produced. */
   private String restoreCommand(Path spool, SegmentRecord s) throws Exception {
+    return restoreCommand(spool, s.name().fileName(), 0);
+  }
+
+  /**
+   * Runs the restore_command as PostgreSQL would, for {@code file}, checks it exits with {@code exit}, and returns the
+   * file it produced (null if none).
+   */
+  private String restoreCommand(Path spool, String file, int exit) throws Exception {
     Path direct = dir.resolve("direct.sh");
     if (!Files.exists(direct)) {
       Files.writeString(direct, "#!/bin/sh\nprintf 'direct %s' \"$1\" > \"$2\"\n");
@@ -121,12 +148,11 @@ class PrefetcherTest {
     }
     Path dest = dir.resolve("RECOVERYXLOG");
     Files.deleteIfExists(dest);
-    String cmd = Prefetcher.command(spool, direct.toString())
-        .replace("%f", s.name().fileName()).replace("%p", dest.toString());
+    String cmd = Prefetcher.command(spool, direct.toString()).replace("%f", file).replace("%p", dest.toString());
     Process p = new ProcessBuilder("/bin/sh", "-c", cmd).redirectErrorStream(true).start();
     assertTrue(p.waitFor(30, TimeUnit.SECONDS), "restore_command did not finish");
-    assertEquals(0, p.exitValue(), new String(p.getInputStream().readAllBytes()));
-    return Files.readString(dest);
+    assertEquals(exit, p.exitValue(), new String(p.getInputStream().readAllBytes()));
+    return Files.exists(dest) ? Files.readString(dest) : null;
   }
 
   /** Segments the spool holds or has on their way: files in place and markers, by name. */

@@ -1,0 +1,418 @@
+package dev.pitr.demo;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.pitr.backup.SnapshotService;
+import dev.pitr.catalog.SnapshotRecord;
+import dev.pitr.config.Config;
+import dev.pitr.config.Key;
+import dev.pitr.config.Repository;
+import dev.pitr.postgres.LocalCluster;
+import dev.pitr.postgres.OsUser;
+import dev.pitr.postgres.PgTools;
+import dev.pitr.postgres.Processes;
+import dev.pitr.restore.RestoreSteps;
+import dev.pitr.restore.RestoreTarget;
+import dev.pitr.wal.CaptureService;
+import dev.pitr.wal.Lsn;
+import dev.pitr.wal.SegmentName;
+import dev.pitr.wal.TimelineId;
+import dev.pitr.wal.WalShipper;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.io.Writer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.stream.Stream;
+
+/**
+ * pitr against pgBackRest on one cluster and the same WAL, in one run: a full snapshot of a pgbench database, shipping
+ * the same segments, and a restore to a time target, with the plain {@code cp} restore_command as the floor. Both
+ * tools compress with zstd at level 3 and encrypt (pitr: OpenPGP AES-256 under a key file; pgBackRest: its repository
+ * cipher, aes-256-cbc), both run two processes where they have the option, and both keep their repository on local
+ * disk. Prints a markdown table and writes the figures as JSON.
+ */
+final class PeerBenchmark {
+
+  private static final long SEG = 16L << 20;
+  private static final String STANZA = "bench";
+
+  private final Benchmarks b;
+  private final Path base;
+  private final Map<String, Object> results = new LinkedHashMap<>();
+  private final List<String[]> rows = new ArrayList<>();
+
+  PeerBenchmark(Benchmarks b, Path base) {
+    this.b = b;
+    this.base = base;
+  }
+
+  void run(int scale, int segments, Path json) throws Exception {
+    b.reset();
+    String version = Processes.run(List.of("pgbackrest", "version")).output().strip();
+    if (!version.startsWith("pgBackRest")) {
+      throw new IllegalStateException("pgbackrest is not installed (bench/run.sh installs Debian's package): " + version);
+    }
+    results.put("machine", Map.of("cores", Runtime.getRuntime().availableProcessors(), "pgbackrest", version,
+        "java", System.getProperty("java.version"), "storage", "local disk for both repositories"));
+    int port = LocalCluster.freePort();
+    Config config = b.config(port);
+    PgTools tools = PgTools.from(config);
+    Path sock = ownedByPostgres(tools, base.resolve("sock"));
+    Path pgbrConf = pgbackrestConf(tools, "pgbr", STANZA, base.resolve("primary"), port, sock);
+    try (LocalCluster primary = LocalCluster.init(tools, base.resolve("primary"), port);
+        Repository repo = Repository.open(config, false)) {
+      Benchmarks.appendConf(primary, "wal_keep_size = '16GB'\nmax_wal_size = '16GB'\ncheckpoint_timeout = '1h'\n"
+          + "unix_socket_directories = '" + sock + "'\narchive_mode = on\n"
+          + "archive_command = 'pgbackrest --config=" + pgbrConf + " --stanza=" + STANZA + " archive-push %p'\n");
+      primary.start();
+      pgbackrest(tools, pgbrConf, STANZA, "stanza-create");
+      b.say("pgbench -i -s " + scale);
+      run(tools.asPostgres("pgbench", "-i", "-q", "-s", Integer.toString(scale), "-h", "127.0.0.1", "-p",
+          Integer.toString(port), "-U", "postgres", "postgres"), "pgbench -i");
+      StringWriter captureLog = new StringWriter();
+      CaptureService capture = new CaptureService(tools, primary.primary(), "pitr_slot",
+          config.requirePath(Key.WAL_SPOOL_DIR), new WalShipper(repo, Clock.systemUTC(),
+              config.requireInt(Key.WAL_SHIP_PARALLELISM)), Duration.ofMillis(100), Duration.ofMinutes(1),
+          new PrintWriter(captureLog, true));
+      Thread thread = new Thread(capture::run, "capture");
+      thread.start();
+      Instant target;
+      long expectedRows;
+      String firstWal;
+      try {
+        snapshot(repo, tools, primary, pgbrConf);
+        firstWal = primary.queryOne("SELECT pg_walfile_name(pg_current_wal_lsn())");
+        generateWal(primary, tools, port, firstWal, segments);
+        target = Instant.parse(primary.queryOne(
+            "SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"));
+        expectedRows = Long.parseLong(primary.queryOne("SELECT count(*) FROM pgbench_history"));
+        Thread.sleep(1200);
+        primary.execute("CREATE TABLE after_target AS SELECT 1 AS x");
+        Lsn end = Lsn.parse(primary.queryOne("SELECT pg_switch_wal()"));
+        primary.execute("CREATE TABLE nudge (x int)");
+        pgbackrest(tools, pgbrConf, STANZA, "check");
+        SegmentName last = SegmentName.containing(TimelineId.of(1), new Lsn(end.value() - 1), SEG);
+        while (repo.catalog().segment(last.fileName()).isEmpty()) {
+          Thread.sleep(100);
+        }
+      } finally {
+        capture.requestStop();
+        thread.join();
+      }
+      Path shipSource = copySegments(primary, firstWal, segments);
+      primary.stop();
+      restores(config, repo, tools, pgbrConf, port, target, expectedRows);
+      shipping(config, tools, primary, shipSource, segments, sock);
+    }
+    print();
+    Files.createDirectories(json.toAbsolutePath().getParent());
+    new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(json.toFile(), results);
+    b.say("figures written to " + json);
+  }
+
+  private void snapshot(Repository repo, PgTools tools, LocalCluster primary, Path pgbrConf) throws IOException {
+    long dbBytes = Long.parseLong(primary.queryOne("SELECT pg_database_size('postgres')"));
+    long t0 = System.nanoTime();
+    SnapshotRecord snap = new SnapshotService(repo, tools, primary.primary(), Clock.systemUTC(), Duration.ofSeconds(300),
+        new PrintWriter(new StringWriter())).create("bench");
+    double pitr = seconds(t0);
+    long t1 = System.nanoTime();
+    pgbackrest(tools, pgbrConf, STANZA, "backup", "--type=full");
+    double pgbr = seconds(t1);
+    long pgbrBytes = du(base.resolve("pgbr/repo/backup"));
+    results.put("snapshot", Map.of("database_bytes", dbBytes,
+        "pitr", Map.of("seconds", pitr, "stored_bytes", snap.storedSize()),
+        "pgbackrest", Map.of("seconds", pgbr, "stored_bytes", pgbrBytes, "options", "backup --type=full, process-max=2"),
+        "ratio_time_pitr_to_pgbackrest", pitr / pgbr));
+    rows.add(new String[] {"snapshot of " + (dbBytes >> 20) + " MB: time", fmt(pitr) + " s", fmt(pgbr) + " s", "",
+        fmt(pitr / pgbr) + " (pitr/pgBackRest)"});
+    rows.add(new String[] {"snapshot: stored", (snap.storedSize() >> 20) + " MB", (pgbrBytes >> 20) + " MB", "", ""});
+  }
+
+  private void generateWal(LocalCluster primary, PgTools tools, int port, String first, int segments) throws Exception {
+    b.say("pgbench until " + segments + " segments of WAL are written (both archivers running)");
+    long t0 = System.nanoTime();
+    while (Benchmarks.segmentsSince(primary, first) < segments) {
+      Processes.Result r = Processes.run(tools.asPostgres("pgbench", "-n", "-T", "10", "-c", "4", "-j", "2", "-h",
+          "127.0.0.1", "-p", Integer.toString(port), "-U", "postgres", "postgres"), Map.of("PGOPTIONS",
+          "-c synchronous_commit=off"));
+      if (!r.ok()) {
+        throw new IllegalStateException("pgbench: " + r.output());
+      }
+    }
+    double s = seconds(t0);
+    b.say(String.format("  %.0f s, %.1f MB/s of WAL", s, Benchmarks.segmentsSince(primary, first) * 16 / s));
+  }
+
+  /** The first {@code n} segments from {@code first} as the primary wrote them (kept by wal_keep_size). */
+  private Path copySegments(LocalCluster primary, String first, int n) throws IOException {
+    Path out = Files.createDirectories(base.resolve("ship-source"));
+    SegmentName s = SegmentName.parse(first, SEG);
+    for (int i = 0; i < n; i++, s = s.next()) {
+      Files.copy(primary.dataDir().resolve("pg_wal").resolve(s.fileName()), out.resolve(s.fileName()));
+    }
+    return out;
+  }
+
+  private void restores(Config config, Repository repo, PgTools tools, Path pgbrConf, int port, Instant target,
+      long expectedRows) throws Exception {
+    RestoreTarget t = new RestoreTarget.Time(target);
+    String check = "SELECT count(*) || ',' || (to_regclass('after_target') IS NULL) FROM pgbench_history";
+    String want = expectedRows + ",true";
+    long wal = repo.catalog().allSegments().size() * SEG;
+    b.say("restoring to " + target + " (" + (wal >> 20) + " MB of WAL archived); the target holds " + expectedRows
+        + " pgbench_history rows");
+    Path cpScript = b.cpFetchScript(repo);
+    double[] floor = timedPitr(config, repo, tools, "restore-cp", cpScript.toString(), t, check, want);
+    double[] pitr = timedPitr(config, repo, tools, "restore-pitr", null, t, check, want);
+    double[] pgbr = timedPgbackrest(tools, pgbrConf, port, target, check, want);
+    results.put("restore", Map.of("target", target.toString(), "wal_bytes_archived", wal,
+        "cp_floor", Map.of("seconds", floor[0], "replay_seconds", floor[1],
+            "what", "pitr's snapshot laid down, restore_command = cp from a directory of plain segments, no prefetch"),
+        "pitr", Map.of("seconds", pitr[0], "replay_seconds", pitr[1], "prefetch_parallelism",
+            config.require(Key.RESTORE_PREFETCH_PARALLELISM), "prefetch_mb", config.require(Key.RESTORE_PREFETCH_MB)),
+        "pgbackrest", Map.of("seconds", pgbr[0], "replay_seconds", pgbr[1],
+            "options", "restore --type=time, archive-async=y, process-max=2"),
+        "ratio_replay_pitr_to_floor", pitr[1] / floor[1], "ratio_replay_pgbackrest_to_floor", pgbr[1] / floor[1],
+        "ratio_total_pitr_to_pgbackrest", pitr[0] / pgbr[0]));
+    rows.add(new String[] {"restore to a time: replay", fmt(pitr[1]) + " s", fmt(pgbr[1]) + " s", fmt(floor[1]) + " s",
+        fmt(pitr[1] / floor[1]) + " (pitr/floor), " + fmt(pgbr[1] / floor[1]) + " (pgBackRest/floor)"});
+    rows.add(new String[] {"restore to a time: total (snapshot + replay)", fmt(pitr[0]) + " s", fmt(pgbr[0]) + " s",
+        fmt(floor[0]) + " s", fmt(pitr[0] / pgbr[0]) + " (pitr/pgBackRest)"});
+  }
+
+  /** Total and replay seconds of a pitr restore; replay counts from the server's start to the end. */
+  private double[] timedPitr(Config config, Repository repo, PgTools tools, String dir, String command,
+      RestoreTarget target, String check, String want) {
+    long[] started = {0};
+    Writer log = new Writer() {
+      @Override
+      public void write(char[] c, int off, int len) {
+        if (started[0] == 0 && new String(c, off, len).contains("replaying WAL")) {
+          started[0] = System.nanoTime();
+        }
+      }
+
+      @Override
+      public void flush() {}
+
+      @Override
+      public void close() {}
+    };
+    long t0 = System.nanoTime();
+    double total = b.timedRestore(config, repo, tools, dir, command, target, log, c -> verify(c, check, want, dir));
+    double replay = total - (started[0] - t0) / 1e9;
+    b.say(String.format("  %s: %.2f s, of which replay %.2f s", dir, total, replay));
+    return new double[] {total, replay};
+  }
+
+  private double[] timedPgbackrest(PgTools tools, Path conf, int port, Instant target, String check, String want)
+      throws Exception {
+    Path dir = base.resolve("restore-pgbackrest");
+    Files.createDirectory(dir, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+        java.nio.file.attribute.PosixFilePermissions.fromString("rwx------")));
+    Processes.run(List.of("chown", tools.osUser() + ":", dir.toString()));
+    long t0 = System.nanoTime();
+    pgbackrest(tools, conf, STANZA, "restore", "--pg1-path=" + dir, "--type=time",
+        "--target=" + target.toString().replace('T', ' ').replace("Z", "+00"), "--target-action=promote",
+        "--archive-mode=off");
+    long t1 = System.nanoTime();
+    run(tools.asPostgres("pg_ctl", "-D", dir.toString(), "-l", dir.resolve("restore.log").toString(), "-o",
+        "-p " + port, "-W", "start"), "pg_ctl start");
+    LocalCluster restored = LocalCluster.existing(tools, dir, port);
+    try {
+      while (!promoted(port)) {
+        Thread.sleep(50);
+      }
+      double total = seconds(t0);
+      double replay = seconds(t1);
+      verify(restored, check, want, "restore-pgbackrest");
+      b.say(String.format("  restore-pgbackrest: %.2f s, of which replay %.2f s", total, replay));
+      return new double[] {total, replay};
+    } finally {
+      restored.stop();
+    }
+  }
+
+  private static boolean promoted(int port) {
+    Properties p = new Properties();
+    p.setProperty("user", "postgres");
+    p.setProperty("connectTimeout", "2");
+    try (Connection c = DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + port + "/postgres", p);
+        ResultSet r = c.createStatement().executeQuery("SELECT NOT pg_is_in_recovery()")) {
+      return r.next() && r.getBoolean(1);
+    } catch (java.sql.SQLException e) {
+      return false; // not up yet, or still starting
+    }
+  }
+
+  private static void verify(LocalCluster c, String check, String want, String what) {
+    String got = c.queryOne(check);
+    if (!got.equals(want)) {
+      throw new IllegalStateException(what + " restored " + got + " (rows, no later table), expected " + want);
+    }
+  }
+
+  /**
+   * The same segments shipped three ways: pitr's capture path (a spool shipped with wal.ship_parallelism uploads in
+   * flight), pitr as archive_command (one process per segment), and pgBackRest's asynchronous archive-push driven
+   * as PostgreSQL's archiver drives it (one call per segment, in order, each .ready renamed .done after it returns).
+   */
+  private void shipping(Config config, PgTools tools, LocalCluster primary, Path source, int n, Path sock)
+      throws Exception {
+    long bytes = n * SEG;
+    b.say("shipping " + n + " segments (" + (bytes >> 20) + " MB) of the same WAL");
+    // pgBackRest: a data directory with only pg_control (what archive-push checks) and the segments in pg_wal
+    Path pg = ownedByPostgres(tools, base.resolve("ship-pg"));
+    Path pgWal = Files.createDirectories(pg.resolve("pg_wal/archive_status"));
+    Files.createDirectories(pg.resolve("global"));
+    Files.copy(primary.dataDir().resolve("global/pg_control"), pg.resolve("global/pg_control"));
+    List<Path> segs;
+    try (Stream<Path> s = Files.list(source)) {
+      segs = s.sorted().toList();
+    }
+    for (Path f : segs) {
+      Files.copy(f, pg.resolve("pg_wal").resolve(f.getFileName()));
+      Files.writeString(pgWal.resolve(f.getFileName() + ".ready"), "");
+    }
+    Processes.run(List.of("chown", "-R", tools.osUser() + ":", pg.toString()));
+    Path conf = pgbackrestConf(tools, "pgbr-ship", "ship", pg, primary.port(), sock);
+    pgbackrest(tools, conf, "ship", "stanza-create", "--no-online");
+    long t0 = System.nanoTime();
+    for (Path f : segs) {
+      pgbackrest(tools, conf, "ship", "archive-push", pg.resolve("pg_wal").resolve(f.getFileName()).toString());
+      Files.move(pgWal.resolve(f.getFileName() + ".ready"), pgWal.resolve(f.getFileName() + ".done"));
+    }
+    double pgbr = seconds(t0);
+
+    // pitr as capture ships: the spool, wal.ship_parallelism at once, in a running process
+    Path spool = Files.createDirectories(base.resolve("ship-spool"));
+    for (Path f : segs) {
+      Files.copy(f, spool.resolve(f.getFileName()));
+    }
+    Config syncConfig = shipConfig(config, "ship-sync");
+    double sync;
+    try (Repository repo = Repository.open(syncConfig, false)) {
+      long t1 = System.nanoTime();
+      new WalShipper(repo, Clock.systemUTC(), syncConfig.requireInt(Key.WAL_SHIP_PARALLELISM)).shipSpool(spool);
+      sync = seconds(t1);
+    }
+
+    // pitr as archive_command: one 'pitr wal push' process per segment
+    Path yaml = base.resolve("ship-push.yaml");
+    Files.writeString(yaml, "storage:\n  path: " + base.resolve("repo-ship-push") + "\ncatalog:\n  path: "
+        + base.resolve("catalog-ship-push.db") + "\nencryption:\n  mode: key-file\n  key_file: "
+        + config.require(Key.ENCRYPTION_KEY_FILE) + "\n");
+    Path jar = RestoreSteps.runningJar().orElseThrow(() -> new IllegalStateException("run from pitr.jar"));
+    run(List.of("java", "-jar", jar.toString(), "--config", yaml.toString(), "init", "--create"), "pitr init");
+    long t2 = System.nanoTime();
+    for (Path f : segs) {
+      run(List.of("java", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xshare:auto", "-jar", jar.toString(),
+          "--config", yaml.toString(), "wal", "push", f.toString()), "pitr wal push");
+    }
+    double push = seconds(t2);
+    results.put("shipping", Map.of("segments", n, "bytes", bytes, "compression", "zstd level 3", "encryption", "on",
+        "pitr_capture", rates(sync, n, bytes, "spool shipped by the capture path, wal.ship_parallelism="
+            + syncConfig.require(Key.WAL_SHIP_PARALLELISM)),
+        "pitr_archive_command", rates(push, n, bytes, "pitr wal push, one process per segment"),
+        "pgbackrest", rates(pgbr, n, bytes, "archive-push, archive-async=y, process-max=2, one call per segment"),
+        "ratio_segments_per_second_pitr_capture_to_pgbackrest", pgbr / sync,
+        "ratio_segments_per_second_pitr_archive_command_to_pgbackrest", pgbr / push));
+    rows.add(new String[] {"shipping: capture path", fmt(n / sync) + " seg/s, " + fmt((bytes >> 20) / sync) + " MB/s",
+        fmt(n / pgbr) + " seg/s, " + fmt((bytes >> 20) / pgbr) + " MB/s", "", fmt(pgbr / sync) + " (pitr/pgBackRest)"});
+    rows.add(new String[] {"shipping: archive_command, a process per segment",
+        fmt(n / push) + " seg/s, " + fmt((bytes >> 20) / push) + " MB/s", "(same run as above)", "",
+        fmt(pgbr / push) + " (pitr/pgBackRest)"});
+  }
+
+  private Config shipConfig(Config config, String run) {
+    Map<Key, String> m = new java.util.EnumMap<>(Key.class);
+    for (Key k : Key.values()) {
+      config.get(k).ifPresent(v -> m.put(k, v));
+    }
+    m.put(Key.STORAGE_PATH, base.resolve("repo-" + run).toString());
+    m.put(Key.CATALOG_PATH, base.resolve("catalog-" + run + ".db").toString());
+    Config c = Config.of(base.resolve("pitr-" + run + ".yaml"), m);
+    dev.pitr.config.RepositorySetup.ensure(c, true);
+    return c;
+  }
+
+  private static Map<String, Object> rates(double seconds, int n, long bytes, String what) {
+    return Map.of("seconds", seconds, "segments_per_second", n / seconds, "mb_per_second", (bytes >> 20) / seconds,
+        "what", what);
+  }
+
+  /** A pgBackRest configuration for {@code stanza} with its repository, spool, lock and log under {@code name}. */
+  private Path pgbackrestConf(PgTools tools, String name, String stanza, Path pgPath, int port, Path sock)
+      throws IOException {
+    Path dir = ownedByPostgres(tools, base.resolve(name));
+    byte[] pass = new byte[24];
+    new java.security.SecureRandom().nextBytes(pass);
+    String conf = "[global]\nrepo1-path=" + dir.resolve("repo") + "\nrepo1-cipher-type=aes-256-cbc\nrepo1-cipher-pass="
+        + java.util.Base64.getEncoder().encodeToString(pass) + "\nrepo1-retention-full=2\ncompress-type=zst\n"
+        + "compress-level=3\nprocess-max=2\narchive-async=y\nspool-path=" + dir.resolve("spool") + "\nlock-path="
+        + dir.resolve("lock") + "\nlog-path=" + dir.resolve("log") + "\nlog-level-console=warn\nlog-level-file=info\n"
+        + "start-fast=y\narchive-timeout=300\n\n[" + stanza + "]\npg1-path=" + pgPath + "\npg1-port=" + port
+        + "\npg1-socket-path=" + sock + "\n";
+    Path file = dir.resolve("pgbackrest.conf");
+    Files.writeString(file, conf);
+    Processes.run(List.of("chown", "-R", tools.osUser() + ":", dir.toString()));
+    Processes.run(List.of("chmod", "600", file.toString()));
+    return file;
+  }
+
+  private static void pgbackrest(PgTools tools, Path conf, String stanza, String command, String... args) {
+    List<String> cmd = new ArrayList<>(List.of("pgbackrest", "--config=" + conf, "--stanza=" + stanza, command));
+    cmd.addAll(List.of(args));
+    run(OsUser.as(tools.osUser(), cmd), "pgbackrest " + command);
+  }
+
+  private static void run(List<String> cmd, String what) {
+    Processes.Result r = Processes.run(cmd);
+    if (!r.ok()) {
+      throw new IllegalStateException(what + " failed (exit " + r.exitCode() + "): " + r.output().strip());
+    }
+  }
+
+  private static Path ownedByPostgres(PgTools tools, Path dir) throws IOException {
+    Files.createDirectories(dir);
+    Processes.run(List.of("chown", tools.osUser() + ":", dir.toString()));
+    return dir;
+  }
+
+  private static long du(Path dir) throws IOException {
+    try (Stream<Path> s = Files.walk(dir)) {
+      return s.filter(Files::isRegularFile).mapToLong(p -> p.toFile().length()).sum();
+    }
+  }
+
+  private static double seconds(long t0) {
+    return (System.nanoTime() - t0) / 1e9;
+  }
+
+  private static String fmt(double v) {
+    return String.format("%.2f", v);
+  }
+
+  private void print() {
+    b.say("");
+    b.say("| measure | pitr | pgBackRest 2.45 | cp floor | ratio |");
+    b.say("|---|---|---|---|---|");
+    for (String[] r : rows) {
+      b.say("| " + String.join(" | ", r) + " |");
+    }
+  }
+}
