@@ -1,5 +1,6 @@
 package dev.pitr.cli;
 
+import dev.pitr.config.Key;
 import dev.pitr.config.Repository;
 import dev.pitr.wal.WalShipper;
 import java.nio.file.Path;
@@ -9,8 +10,14 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
 
-@Command(name = "push", description = "archive_command mode: archive_command = 'pitr wal push %p'.")
+@Command(
+    name = "push",
+    description = "archive_command mode: archive_command = 'test -f pg_wal/.pitr-pushed/%f && rm -f pg_wal/.pitr-pushed/%f || pitr wal push %p'."
+        + " Ships %p, then the other files PostgreSQL has marked ready, leaving a receipt for each that the command's first half answers.")
 final class WalPushCommand implements Callable<Integer> {
+
+  /** Files pushed ahead per call at most, so that one call stays short after a long outage. */
+  private static final int PUSH_AHEAD = 256;
 
   @ParentCommand WalCommand wal;
 
@@ -20,7 +27,7 @@ final class WalPushCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     try (Repository repo = Repository.open(wal.root.config(), false)) {
-      new WalShipper(repo, Clock.systemUTC()).ship(path);
+      new WalShipper(repo, Clock.systemUTC(), wal.root.config().requireInt(Key.WAL_SHIP_PARALLELISM)).push(path, PUSH_AHEAD);
       return 0;
     }
   }

@@ -188,10 +188,6 @@ public final class WalShipper {
   }
 
   /**
-   * Ships every complete file in {@code spool}, history files first (a new timeline's history must be archived
-   * before its segments), then segments in order, deleting each local copy once it is archived.
-   */
-  /**
    * Ships every complete file in {@code spool} and deletes each local copy once it is archived: history files first,
    * one by one (a timeline's history is archived before its segments), then the segments in order, up to
    * {@code parallelism} at a time. Acknowledgement stays in order: a segment's copy is deleted, and it is returned,
@@ -205,6 +201,73 @@ public final class WalShipper {
     } catch (IOException e) {
       throw new PitrException(ErrorCode.CHECK_FAILED, "cannot list spool " + spool + ": " + e.getMessage(), "check wal.spool_dir", e);
     }
+    return shipInOrder(files, WalShipper::delete);
+  }
+
+  /**
+   * archive_command mode ({@code pitr wal push %p}): ships {@code file}, then every other file PostgreSQL has marked
+   * ready in {@code archive_status} beside it, as {@link #shipSpool} ships a spool, leaving a receipt in
+   * {@value #RECEIPTS} beside it for each. PostgreSQL still runs archive_command for each of those; the command
+   * {@link #archiveCommand} gives answers them from their receipts without starting a JVM. A receipt is written only
+   * after its file is stored and recorded, and names a file PostgreSQL no longer changes (it is ready), so taking it
+   * for success is as safe as shipping again. At most {@code limit} files are pushed ahead per call.
+   */
+  public List<Shipped> push(Path file, int limit) {
+    Path dir = file.toAbsolutePath().getParent();
+    try {
+      // asked again: under a plain 'pitr wal push %p' archive_command nothing else would ever take its receipt
+      Files.deleteIfExists(dir.resolve(RECEIPTS).resolve(file.getFileName().toString()));
+    } catch (IOException e) {
+      // a receipt left behind is only a small empty file
+    }
+    Shipped asked = ship(file);
+    Path status = dir.resolve("archive_status");
+    List<Path> ready = new ArrayList<>();
+    if (Files.isDirectory(status)) {
+      try (Stream<Path> s = Files.list(status)) {
+        s.map(p -> p.getFileName().toString())
+            .filter(n -> n.endsWith(".ready"))
+            .map(n -> n.substring(0, n.length() - ".ready".length()))
+            .filter(n -> isShippable(n) && !n.equals(file.getFileName().toString()))
+            .filter(n -> Files.isRegularFile(dir.resolve(n)) && !Files.exists(dir.resolve(RECEIPTS).resolve(n)))
+            .sorted()
+            .limit(limit)
+            .forEach(n -> ready.add(dir.resolve(n)));
+      } catch (IOException e) {
+        // pushing ahead is an optimization; PostgreSQL will ask for each of these itself
+        return List.of(asked);
+      }
+    }
+    List<Shipped> out = new ArrayList<>(List.of(asked));
+    if (!ready.isEmpty()) {
+      try {
+        Files.createDirectories(dir.resolve(RECEIPTS));
+        out.addAll(shipInOrder(ready, f -> receipt(dir.resolve(RECEIPTS), f)));
+      } catch (IOException | RuntimeException e) {
+        // the file PostgreSQL asked for is archived; the rest is shipped when it asks for them
+      }
+    }
+    return out;
+  }
+
+  /** Where {@link #push} leaves its receipts, beside the pushed file (in pg_wal). */
+  public static final String RECEIPTS = ".pitr-pushed";
+
+  /**
+   * The archive_command that answers a file pushed ahead from its receipt (removing it) and runs {@code pitr} (the
+   * command that starts pitr, e.g. {@code pitr} or {@code java -jar /opt/pitr/pitr.jar}) for any other.
+   */
+  public static String archiveCommand(String pitr) {
+    String r = "pg_wal/" + RECEIPTS + "/%f";
+    return "test -f " + r + " && rm -f " + r + " || " + pitr + " wal push %p";
+  }
+
+  /**
+   * Ships {@code files}: history files first, one by one, then the segments in name order, up to {@code parallelism}
+   * at a time, handing each to {@code acknowledge} only after it and every earlier one are archived.
+   */
+  private List<Shipped> shipInOrder(List<Path> files, java.util.function.Consumer<Path> acknowledge) {
+    files = new ArrayList<>(files);
     files.sort(
         (a, b) -> {
           boolean ha = a.getFileName().toString().endsWith(".history");
@@ -214,13 +277,13 @@ public final class WalShipper {
     List<Shipped> out = new ArrayList<>();
     int first = 0;
     while (first < files.size() && files.get(first).getFileName().toString().endsWith(".history")) {
-      out.add(acknowledge(files.get(first), ship(files.get(first))));
+      out.add(acknowledged(acknowledge, files.get(first), ship(files.get(first))));
       first++;
     }
     List<Path> segments = files.subList(first, files.size());
     if (parallelism == 1 || segments.size() < 2) {
       for (Path f : segments) {
-        out.add(acknowledge(f, ship(f)));
+        out.add(acknowledged(acknowledge, f, ship(f)));
       }
       return out;
     }
@@ -237,7 +300,7 @@ public final class WalShipper {
           Path g = segments.get(next++);
           inFlight.add(pool.submit(() -> ship(g)));
         }
-        out.add(acknowledge(f, await(inFlight.poll())));
+        out.add(acknowledged(acknowledge, f, await(inFlight.poll())));
       }
       return out;
     } finally {
@@ -251,13 +314,27 @@ public final class WalShipper {
     }
   }
 
-  private static Shipped acknowledge(Path file, Shipped shipped) {
+  private static Shipped acknowledged(java.util.function.Consumer<Path> acknowledge, Path file, Shipped shipped) {
+    acknowledge.accept(file);
+    return shipped;
+  }
+
+  private static void delete(Path file) {
     try {
       Files.deleteIfExists(file);
     } catch (IOException e) {
       throw new UncheckedIOException("archived " + file + " but cannot delete it", e);
     }
-    return shipped;
+  }
+
+  private static void receipt(Path receipts, Path file) {
+    try {
+      Path tmp = receipts.resolve("." + file.getFileName() + ".tmp");
+      Files.writeString(tmp, "");
+      Files.move(tmp, receipts.resolve(file.getFileName()), java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    } catch (IOException e) {
+      throw new UncheckedIOException("archived " + file + " but cannot leave its receipt", e);
+    }
   }
 
   private static Shipped await(Future<Shipped> f) {

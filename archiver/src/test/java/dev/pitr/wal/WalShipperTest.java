@@ -116,4 +116,51 @@ class WalShipperTest {
     Path short1 = Files.write(spool.resolve("000000010000000000000004"), new byte[1000]);
     assertThrows(PitrException.class, () -> shipper.ship(short1));
   }
+
+  @Test
+  void pushShipsTheReadyFilesAheadAndTheArchiveCommandAnswersThemFromReceipts() throws Exception {
+    Path status = Files.createDirectories(spool.resolve("archive_status"));
+    for (int n = 2; n <= 7; n++) {
+      String name = String.format("0000000100000000000000%02X", n);
+      segment(name, n);
+      // 06 and 07 are still being written as far as PostgreSQL is concerned: not ready, so not pushed
+      if (n <= 5) {
+        Files.writeString(status.resolve(name + ".ready"), "");
+      }
+    }
+    WalShipper parallel = new WalShipper(repo, Clock.systemUTC(), 2);
+    List<WalShipper.Shipped> shipped = parallel.push(spool.resolve("000000010000000000000002"), 256);
+    assertEquals(List.of("000000010000000000000002", "000000010000000000000003", "000000010000000000000004",
+        "000000010000000000000005"), shipped.stream().map(WalShipper.Shipped::fileName).toList());
+    assertTrue(repo.catalog().segment("000000010000000000000005").isPresent());
+    assertFalse(repo.catalog().segment("000000010000000000000006").isPresent());
+    Path receipts = spool.resolve(WalShipper.RECEIPTS);
+    assertEquals(List.of("000000010000000000000003", "000000010000000000000004", "000000010000000000000005"),
+        Files.list(receipts).map(p -> p.getFileName().toString()).sorted().toList());
+    // PostgreSQL's archiver runs in the data directory: pushed-ahead files succeed with no pitr run at all, the
+    // others fall through to pitr (here a command that fails, to tell them apart)
+    Path dataDir = spool.getParent();
+    Files.move(spool, dataDir.resolve("pg_wal"));
+    String command = WalShipper.archiveCommand("false");
+    for (int n = 3; n <= 6; n++) {
+      String name = String.format("0000000100000000000000%02X", n);
+      Process p = new ProcessBuilder("/bin/sh", "-c", command.replace("%f", name).replace("%p", "pg_wal/" + name))
+          .directory(dataDir.toFile()).start();
+      assertEquals(n <= 5 ? 0 : 1, p.waitFor(), name);
+    }
+    assertEquals(List.of(), Files.list(dataDir.resolve("pg_wal").resolve(WalShipper.RECEIPTS)).toList(), "receipts taken");
+  }
+
+  @Test
+  void aReceiptIsTakenWhenTheFileIsPushedAgainByAPlainArchiveCommand() throws Exception {
+    Files.createDirectories(spool.resolve("archive_status"));
+    segment("000000010000000000000002", 2);
+    segment("000000010000000000000003", 3);
+    Files.writeString(spool.resolve("archive_status/000000010000000000000003.ready"), "");
+    shipper.push(spool.resolve("000000010000000000000002"), 256);
+    assertTrue(Files.exists(spool.resolve(WalShipper.RECEIPTS).resolve("000000010000000000000003")));
+    List<WalShipper.Shipped> again = shipper.push(spool.resolve("000000010000000000000003"), 256);
+    assertEquals(WalShipper.Outcome.ALREADY_ARCHIVED, again.get(0).outcome());
+    assertFalse(Files.exists(spool.resolve(WalShipper.RECEIPTS).resolve("000000010000000000000003")));
+  }
 }
