@@ -46,6 +46,7 @@ public final class SnapshotService {
   private final Clock clock;
   private final Duration walTimeout;
   private final PrintWriter log;
+  private int compressionWorkers = Runtime.getRuntime().availableProcessors();
 
   public SnapshotService(
       Repository repo, PgTools tools, Primary primary, Clock clock, Duration walTimeout, PrintWriter log) {
@@ -55,6 +56,15 @@ public final class SnapshotService {
     this.clock = clock;
     this.walTimeout = walTimeout;
     this.log = log;
+  }
+
+  /**
+   * Compresses on {@code n} zstd workers beside the thread that reads pg_basebackup's stream (default: one per
+   * core); {@code snapshot.compression_workers}.
+   */
+  public SnapshotService compressionWorkers(int n) {
+    this.compressionWorkers = n;
+    return this;
   }
 
   public SnapshotRecord create(String label) {
@@ -96,6 +106,7 @@ public final class SnapshotService {
     try {
       stored =
           repo.codec()
+              .withCompressionWorkers(compressionWorkers)
               .put(
                   repo.storage(),
                   key,

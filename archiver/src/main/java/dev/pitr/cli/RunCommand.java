@@ -48,7 +48,8 @@ final class RunCommand implements Callable<Integer> {
           Duration.ofMillis(config.requireInt(Key.WAL_POLL_MILLIS)),
           Duration.ofSeconds(config.requireInt(Key.CATALOG_LEASE_SECONDS)), err);
       SnapshotService snapshots = new SnapshotService(repo, PgTools.from(config), Primary.from(config), clock,
-          Duration.ofSeconds(config.requireInt(Key.SNAPSHOT_WAL_TIMEOUT_SECONDS)), err);
+          Duration.ofSeconds(config.requireInt(Key.SNAPSHOT_WAL_TIMEOUT_SECONDS)), err)
+          .compressionWorkers(config.compressionWorkers());
       List<ScheduledJob> jobs = List.of(
           ScheduledJob.snapshots(CronSchedule.parse(config.require(Key.SNAPSHOT_SCHEDULE), config.zone()),
               repo.catalog(), due -> snapshots.create("scheduled"), owner, clock, line -> log(err, line)),

@@ -34,6 +34,7 @@ final class SnapshotCreateCommand implements Callable<Integer> {
           new SnapshotService(
                   repo, PgTools.from(config), Primary.from(config), Clock.systemUTC(),
                   Duration.ofSeconds(config.requireInt(Key.SNAPSHOT_WAL_TIMEOUT_SECONDS)), spec.commandLine().getErr())
+              .compressionWorkers(config.compressionWorkers())
               .create(label, total -> Progress.forTerminal("snapshot", total, false, spec.commandLine().getErr()));
       spec.commandLine().getOut().println(s.id());
       spec.commandLine().getOut().flush();

@@ -125,6 +125,19 @@ public final class Config {
     }
   }
 
+  /** {@code snapshot.compression_workers}: zstd workers for a snapshot, one per core unless set (0: none). */
+  public int compressionWorkers() {
+    if (get(Key.SNAPSHOT_COMPRESSION_WORKERS).isEmpty()) {
+      return Runtime.getRuntime().availableProcessors();
+    }
+    int n = requireInt(Key.SNAPSHOT_COMPRESSION_WORKERS);
+    if (n < 0 || n > 64) {
+      throw new PitrException(ErrorCode.CONFIG_INVALID, "snapshot.compression_workers must be 0 to 64, got " + n,
+          "fix 'snapshot.compression_workers' in " + file);
+    }
+    return n;
+  }
+
   /** A path key, resolved against the configuration file's directory. */
   public Path requirePath(Key key) {
     return file.getParent().resolve(require(key)).normalize();

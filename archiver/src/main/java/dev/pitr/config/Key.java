@@ -60,6 +60,7 @@ public enum Key {
   AWS_SECRET_ACCESS_KEY("aws.secret_access_key", null, true),
   SNAPSHOT_WAL_TIMEOUT_SECONDS("snapshot.wal_timeout_seconds", "300", false),
   SNAPSHOT_SCHEDULE("snapshot.schedule", "0 */6 * * *", false),
+  SNAPSHOT_COMPRESSION_WORKERS("snapshot.compression_workers", null, false),
   RESTORE_PORT("restore.port", "5433", false),
   RESTORE_ACTION("restore.action", "promote", false),
   RESTORE_PITR_COMMAND("restore.pitr_command", null, false),

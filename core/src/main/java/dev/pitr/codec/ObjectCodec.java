@@ -58,6 +58,11 @@ public final class ObjectCodec {
     return zstd;
   }
 
+  /** This codec compressing on {@code n} zstd workers ({@link Zstd#Zstd(int, int)}), for large objects. */
+  public ObjectCodec withCompressionWorkers(int n) {
+    return new ObjectCodec(zstd.withWorkers(n), keyring);
+  }
+
   public Keyring keyring() {
     return keyring;
   }

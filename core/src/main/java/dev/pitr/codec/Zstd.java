@@ -13,22 +13,44 @@ import java.io.OutputStream;
 public final class Zstd {
 
   private final int level;
+  private final int workers;
 
   public Zstd(int level) {
+    this(level, 0);
+  }
+
+  /**
+   * Compresses on {@code workers} threads of zstd's own besides the writing thread (0: on the writing thread only).
+   * The output is one ordinary frame either way; it pays for large objects (snapshots), not for 16 MiB segments
+   * that are already compressed side by side.
+   */
+  public Zstd(int level, int workers) {
     if (level < 1 || level > 19) {
       throw new IllegalArgumentException("zstd level must be between 1 and 19, got " + level);
     }
+    if (workers < 0) {
+      throw new IllegalArgumentException("zstd workers must be 0 or more, got " + workers);
+    }
     this.level = level;
+    this.workers = workers;
   }
 
   public int level() {
     return level;
   }
 
+  /** The same level on {@code n} workers. */
+  public Zstd withWorkers(int n) {
+    return new Zstd(level, n);
+  }
+
   /** Closing the returned stream finishes the frame and closes {@code out}. */
   public OutputStream compress(OutputStream out) throws IOException {
     ZstdOutputStream z = new ZstdOutputStream(out, level);
     z.setChecksum(true);
+    if (workers > 0) {
+      z.setWorkers(workers);
+    }
     return z;
   }
 
