@@ -12,6 +12,7 @@ import dev.pitr.schedule.ScheduledJob;
 import dev.pitr.status.DashboardServer;
 import dev.pitr.status.StatusService;
 import dev.pitr.wal.CaptureService;
+import dev.pitr.wal.PartialShipper;
 import dev.pitr.wal.WalShipper;
 import java.io.PrintWriter;
 import java.net.InetAddress;
@@ -47,6 +48,9 @@ final class RunCommand implements Callable<Integer> {
           config.requirePath(Key.WAL_SPOOL_DIR), new WalShipper(repo, clock, config.requireInt(Key.WAL_SHIP_PARALLELISM)),
           Duration.ofMillis(config.requireInt(Key.WAL_POLL_MILLIS)),
           Duration.ofSeconds(config.requireInt(Key.CATALOG_LEASE_SECONDS)), err);
+      if (config.requireBoolean(Key.WAL_SHIP_PARTIAL)) {
+        capture.shippingPartials(new PartialShipper(repo, clock));
+      }
       SnapshotService snapshots = new SnapshotService(repo, PgTools.from(config), Primary.from(config), clock,
           Duration.ofSeconds(config.requireInt(Key.SNAPSHOT_WAL_TIMEOUT_SECONDS)), err)
           .compressionWorkers(config.compressionWorkers());

@@ -6,6 +6,7 @@ import dev.pitr.config.Repository;
 import dev.pitr.postgres.PgTools;
 import dev.pitr.postgres.Primary;
 import dev.pitr.wal.CaptureService;
+import dev.pitr.wal.PartialShipper;
 import dev.pitr.wal.WalShipper;
 import java.time.Clock;
 import java.time.Duration;
@@ -31,6 +32,9 @@ final class WalCaptureCommand implements Callable<Integer> {
               config.requirePath(Key.WAL_SPOOL_DIR), new WalShipper(repo, Clock.systemUTC(), config.requireInt(Key.WAL_SHIP_PARALLELISM)),
               Duration.ofMillis(config.requireInt(Key.WAL_POLL_MILLIS)),
               Duration.ofSeconds(config.requireInt(Key.CATALOG_LEASE_SECONDS)), spec.commandLine().getErr());
+      if (config.requireBoolean(Key.WAL_SHIP_PARTIAL)) {
+        service.shippingPartials(new PartialShipper(repo, Clock.systemUTC()));
+      }
       Thread hook =
           new Thread(
               () -> {

@@ -125,6 +125,16 @@ public final class Config {
     }
   }
 
+  /** A {@code true}/{@code false} key; anything else is {@code config-invalid}. */
+  public boolean requireBoolean(Key key) {
+    String v = require(key).trim();
+    if (v.equalsIgnoreCase("true") || v.equalsIgnoreCase("false")) {
+      return Boolean.parseBoolean(v);
+    }
+    throw new PitrException(ErrorCode.CONFIG_INVALID,
+        "configuration key '" + key.path() + "' must be true or false, got '" + v + "'", "fix '" + key.path() + "' in " + file);
+  }
+
   /** {@code snapshot.compression_workers}: zstd workers for a snapshot, one per core unless set (0: none). */
   public int compressionWorkers() {
     if (get(Key.SNAPSHOT_COMPRESSION_WORKERS).isEmpty()) {

@@ -443,6 +443,28 @@ public final class Benchmarks {
     return Config.of(base.resolve("pitr.yaml"), m);
   }
 
+  /** Writes {@code config}'s values as the YAML file it names, for pitr processes started by a benchmark. */
+  static Path writeYaml(Config config) throws IOException {
+    Map<String, StringBuilder> sections = new java.util.LinkedHashMap<>();
+    StringBuilder y = new StringBuilder("# written by pitr bench\n");
+    for (Key k : Key.values()) {
+      String v = config.get(k).orElse(null);
+      if (v == null || k.defaultValue().map(v::equals).orElse(false)) {
+        continue;
+      }
+      String quoted = "'" + v.replace("'", "''") + "'\n";
+      String[] parts = k.path().split("\\.", 2);
+      if (parts.length == 1) {
+        y.append(parts[0]).append(": ").append(quoted);
+      } else {
+        sections.computeIfAbsent(parts[0], x -> new StringBuilder()).append("  ").append(parts[1]).append(": ").append(quoted);
+      }
+    }
+    sections.forEach((name, body) -> y.append(name).append(":\n").append(body));
+    Files.writeString(config.file(), y);
+    return config.file();
+  }
+
   void reset() throws IOException {
     Workspace.reset(base, new PgTools(Path.of(Key.POSTGRES_BIN_DIR.defaultValue().orElseThrow()), "postgres"));
   }

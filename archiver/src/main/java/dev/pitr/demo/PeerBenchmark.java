@@ -13,7 +13,6 @@ import dev.pitr.postgres.PgTools;
 import dev.pitr.postgres.Processes;
 import dev.pitr.restore.RestoreSteps;
 import dev.pitr.restore.RestoreTarget;
-import dev.pitr.wal.CaptureService;
 import dev.pitr.wal.Lsn;
 import dev.pitr.wal.SegmentName;
 import dev.pitr.wal.TimelineId;
@@ -82,20 +81,21 @@ final class PeerBenchmark {
       b.say("pgbench -i -s " + scale);
       run(tools.asPostgres("pgbench", "-i", "-q", "-s", Integer.toString(scale), "-h", "127.0.0.1", "-p",
           Integer.toString(port), "-U", "postgres", "postgres"), "pgbench -i");
-      StringWriter captureLog = new StringWriter();
-      CaptureService capture = new CaptureService(tools, primary.primary(), "pitr_slot",
-          config.requirePath(Key.WAL_SPOOL_DIR), new WalShipper(repo, Clock.systemUTC(),
-              config.requireInt(Key.WAL_SHIP_PARALLELISM)), Duration.ofMillis(100), Duration.ofMinutes(1),
-          new PrintWriter(captureLog, true));
-      Thread thread = new Thread(capture::run, "capture");
-      thread.start();
+      // capture as an operator runs it: its own process, so that its memory is its own
+      Path yaml = Benchmarks.writeYaml(config);
+      Process capture = new ProcessBuilder(java("wal", "capture", yaml)).redirectErrorStream(true)
+          .redirectOutput(base.resolve("capture.log").toFile()).start();
+      Rss captureRss = new Rss(capture.pid());
       Instant target;
       long expectedRows;
       String firstWal;
       try {
+        // both archivers catch up with pgbench -i's WAL first, so that neither snapshot waits for the other's backlog
+        caughtUp(primary, repo, tools, pgbrConf);
         snapshot(repo, tools, primary, pgbrConf);
         firstWal = primary.queryOne("SELECT pg_walfile_name(pg_current_wal_lsn())");
         generateWal(primary, tools, port, firstWal, segments);
+        rpo(primary, repo, tools, port, 30);
         target = Instant.parse(primary.queryOne(
             "SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"));
         expectedRows = Long.parseLong(primary.queryOne("SELECT count(*) FROM pgbench_history"));
@@ -109,18 +109,33 @@ final class PeerBenchmark {
           Thread.sleep(100);
         }
       } finally {
-        capture.requestStop();
-        thread.join();
+        capture.destroy();
+        capture.waitFor();
+        captureRss.stop();
       }
       Path shipSource = copySegments(primary, firstWal, segments);
       primary.stop();
-      restores(config, repo, tools, pgbrConf, port, target, expectedRows);
+      restores(config, yaml, repo, tools, pgbrConf, port, target, expectedRows);
+      results.put("resources", Map.of("capture_peak_rss_mb", captureRss.peakMb(), "restore_peak_rss_mb", restoreRssMb,
+          "jvm", "java -XX:+UseSerialGC (as ./pitr runs it), default heap limit"));
+      rows.add(new String[] {"peak RSS: capture / restore (agent)", captureRss.peakMb() + " MB / " + restoreRssMb + " MB",
+          "", "", ""});
       shipping(config, tools, primary, shipSource, segments, sock);
     }
     print();
     Files.createDirectories(json.toAbsolutePath().getParent());
     new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(json.toFile(), results);
     b.say("figures written to " + json);
+  }
+
+  private void caughtUp(LocalCluster primary, Repository repo, PgTools tools, Path pgbrConf) throws Exception {
+    Lsn end = Lsn.parse(primary.queryOne("SELECT pg_switch_wal()"));
+    primary.execute("CREATE TABLE catch_up (x int)");
+    SegmentName last = SegmentName.containing(TimelineId.of(1), new Lsn(end.value() - 1), SEG);
+    while (repo.catalog().segment(last.fileName()).isEmpty()) {
+      Thread.sleep(100);
+    }
+    pgbackrest(tools, pgbrConf, STANZA, "check");
   }
 
   private void snapshot(Repository repo, PgTools tools, LocalCluster primary, Path pgbrConf) throws IOException {
@@ -167,8 +182,10 @@ final class PeerBenchmark {
     return out;
   }
 
-  private void restores(Config config, Repository repo, PgTools tools, Path pgbrConf, int port, Instant target,
-      long expectedRows) throws Exception {
+  private long restoreRssMb;
+
+  private void restores(Config config, Path yaml, Repository repo, PgTools tools, Path pgbrConf, int port,
+      Instant target, long expectedRows) throws Exception {
     RestoreTarget t = new RestoreTarget.Time(target);
     String check = "SELECT count(*) || ',' || (to_regclass('after_target') IS NULL) FROM pgbench_history";
     String want = expectedRows + ",true";
@@ -177,12 +194,13 @@ final class PeerBenchmark {
         + " pgbench_history rows");
     Path cpScript = b.cpFetchScript(repo);
     double[] floor = timedPitr(config, repo, tools, "restore-cp", cpScript.toString(), t, check, want);
-    double[] pitr = timedPitr(config, repo, tools, "restore-pitr", null, t, check, want);
+    double[] pitr = timedPitrCli(yaml, tools, target, check, want);
     double[] pgbr = timedPgbackrest(tools, pgbrConf, port, target, check, want);
     results.put("restore", Map.of("target", target.toString(), "wal_bytes_archived", wal,
         "cp_floor", Map.of("seconds", floor[0], "replay_seconds", floor[1],
             "what", "pitr's snapshot laid down, restore_command = cp from a directory of plain segments, no prefetch"),
-        "pitr", Map.of("seconds", pitr[0], "replay_seconds", pitr[1], "prefetch_parallelism",
+        "pitr", Map.of("seconds", pitr[0], "replay_seconds", pitr[1], "what", "pitr restore --to, its own process",
+            "prefetch_parallelism",
             config.require(Key.RESTORE_PREFETCH_PARALLELISM), "prefetch_mb", config.require(Key.RESTORE_PREFETCH_MB)),
         "pgbackrest", Map.of("seconds", pgbr[0], "replay_seconds", pgbr[1],
             "options", "restore --type=time, archive-async=y, process-max=2"),
@@ -217,6 +235,165 @@ final class PeerBenchmark {
     double replay = total - (started[0] - t0) / 1e9;
     b.say(String.format("  %s: %.2f s, of which replay %.2f s", dir, total, replay));
     return new double[] {total, replay};
+  }
+
+  /** A pitr restore as the operator runs it, {@code pitr restore --to}, in its own process (for its memory). */
+  private double[] timedPitrCli(Path yaml, PgTools tools, Instant target, String check, String want) throws Exception {
+    Path dir = base.resolve("restore-pitr");
+    int port = LocalCluster.freePort();
+    List<String> cmd = java("restore", null, yaml);
+    cmd.addAll(List.of("--to", target.toString(), "--target-dir", dir.toString(), "--port", Integer.toString(port)));
+    long t0 = System.nanoTime();
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    Rss rss = new Rss(p.pid());
+    long started = 0;
+    StringBuilder out = new StringBuilder();
+    try (var lines = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream()))) {
+      for (String line; (line = lines.readLine()) != null; ) {
+        out.append(line).append('\n');
+        if (started == 0 && line.contains("replaying WAL")) {
+          started = System.nanoTime();
+        }
+      }
+    }
+    int rc = p.waitFor();
+    double total = seconds(t0);
+    rss.stop();
+    restoreRssMb = rss.peakMb();
+    LocalCluster restored = LocalCluster.existing(tools, dir, port);
+    try {
+      if (rc != 0) {
+        throw new IllegalStateException("pitr restore failed (exit " + rc + "):\n" + out);
+      }
+      verify(restored, check, want, "restore-pitr");
+    } finally {
+      restored.stop();
+    }
+    double replay = total - (started - t0) / 1e9;
+    b.say(String.format("  restore-pitr: %.2f s, of which replay %.2f s", total, replay));
+    return new double[] {total, replay};
+  }
+
+  /**
+   * The recovery point while pgbench runs with its defaults (synchronous commit) for {@code seconds}: every 100 ms,
+   * how old the newest archived WAL byte is, for pitr (its catalog) and pgBackRest (PostgreSQL's archiver), from
+   * when the primary had written that far. Zero when the archive holds everything written.
+   */
+  private void rpo(LocalCluster primary, Repository repo, PgTools tools, int port, int seconds) throws Exception {
+    b.say("recovery point: pgbench for " + seconds + " s (synchronous commit, archive_timeout off), sampled every 100 ms");
+    Process bench = new ProcessBuilder(tools.asPostgres("pgbench", "-n", "-T", Integer.toString(seconds), "-c", "4",
+        "-j", "2", "-h", "127.0.0.1", "-p", Integer.toString(port), "-U", "postgres", "postgres"))
+        .redirectErrorStream(true).redirectOutput(base.resolve("pgbench-rpo.log").toFile()).start();
+    List<long[]> written = new ArrayList<>();
+    List<Double> pitr = new ArrayList<>();
+    List<Double> pgbr = new ArrayList<>();
+    Properties props = new Properties();
+    props.setProperty("user", "postgres");
+    try (Connection c = DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + port + "/postgres", props)) {
+      Thread.sleep(2000);
+      long pgbrEnd = 0;
+      while (bench.isAlive()) {
+        long now = System.nanoTime();
+        try (ResultSet r = c.createStatement().executeQuery(
+            "SELECT pg_current_wal_lsn() - '0/0', last_archived_wal FROM pg_stat_archiver")) {
+          r.next();
+          written.add(new long[] {now, r.getLong(1)});
+          String lastPgbr = r.getString(2);
+          // a .history name may be the last one archived; then the last segment seen still counts
+          if (lastPgbr != null && lastPgbr.length() >= 24 && SegmentName.isSegmentFileName(lastPgbr.substring(0, 24))) {
+            pgbrEnd = SegmentName.parse(lastPgbr.substring(0, 24), SEG).endLsn().value();
+          }
+          long pitrEnd = repo.catalog().allSegments().stream().mapToLong(x -> x.endLsn().value()).max().orElse(0);
+          pitr.add(age(written, now, pitrEnd));
+          pgbr.add(age(written, now, pgbrEnd));
+        }
+        Thread.sleep(Math.max(1, 100 - (System.nanoTime() - now) / 1_000_000));
+      }
+    }
+    results.put("rpo", Map.of("samples", pitr.size(), "interval_ms", 100, "load", "pgbench -c 4 -j 2, synchronous commit",
+        "pitr", percentiles(pitr), "pgbackrest", percentiles(pgbr),
+        "what", "age of the newest archived WAL byte; pitr: whole segments from the slot, pgBackRest: archive_command"));
+    Map<String, Double> a = percentiles(pitr);
+    Map<String, Double> g = percentiles(pgbr);
+    rows.add(new String[] {"recovery point under pgbench: p50 / p99 / max",
+        fmt(a.get("p50")) + " / " + fmt(a.get("p99")) + " / " + fmt(a.get("max")) + " s",
+        fmt(g.get("p50")) + " / " + fmt(g.get("p99")) + " / " + fmt(g.get("max")) + " s", "", ""});
+  }
+
+  /** Seconds since the primary had first written up to {@code archivedEnd}; 0 when nothing newer was written. */
+  private static double age(List<long[]> written, long now, long archivedEnd) {
+    long[] latest = written.get(written.size() - 1);
+    if (archivedEnd >= latest[1]) {
+      return 0;
+    }
+    for (long[] w : written) {
+      if (w[1] >= archivedEnd) {
+        return (now - w[0]) / 1e9;
+      }
+    }
+    return (now - written.get(0)[0]) / 1e9;
+  }
+
+  private static Map<String, Double> percentiles(List<Double> v) {
+    List<Double> sorted = v.stream().sorted().toList();
+    java.util.function.IntFunction<Double> at = i -> sorted.get(Math.min(sorted.size() - 1, i));
+    return Map.of("p50", at.apply(sorted.size() / 2), "p99", at.apply((int) Math.ceil(sorted.size() * 0.99) - 1),
+        "max", sorted.get(sorted.size() - 1));
+  }
+
+  /** {@code java -jar pitr.jar --config yaml} and the command, as ./pitr runs it. */
+  private static List<String> java(String verb, String noun, Path yaml) {
+    Path jar = RestoreSteps.runningJar().orElseThrow(() -> new IllegalStateException("run from pitr.jar"));
+    List<String> cmd = new ArrayList<>(List.of("java", "-XX:+UseSerialGC", "-jar", jar.toString(), "--config",
+        yaml.toString(), verb));
+    if (noun != null) {
+      cmd.add(noun);
+    }
+    return cmd;
+  }
+
+  /** The peak resident memory of a process, from the kernel's high-water mark, read until it ends. */
+  private static final class Rss {
+    private final long pid;
+    private final Thread thread;
+    private volatile long peakKb;
+    private volatile boolean stopped;
+
+    Rss(long pid) {
+      this.pid = pid;
+      this.thread = new Thread(this::poll, "rss-" + pid);
+      thread.setDaemon(true);
+      thread.start();
+    }
+
+    private void poll() {
+      Path status = Path.of("/proc", Long.toString(pid), "status");
+      while (!stopped) {
+        try {
+          for (String line : Files.readAllLines(status)) {
+            if (line.startsWith("VmHWM:")) {
+              peakKb = Math.max(peakKb, Long.parseLong(line.replaceAll("[^0-9]", "")));
+            }
+          }
+        } catch (IOException | RuntimeException e) {
+          return; // the process is gone
+        }
+        try {
+          Thread.sleep(100);
+        } catch (InterruptedException e) {
+          return;
+        }
+      }
+    }
+
+    void stop() throws InterruptedException {
+      stopped = true;
+      thread.join(1000);
+    }
+
+    long peakMb() {
+      return peakKb / 1024;
+    }
   }
 
   private double[] timedPgbackrest(PgTools tools, Path conf, int port, Instant target, String check, String want)
@@ -324,7 +501,8 @@ final class PeerBenchmark {
         + config.require(Key.ENCRYPTION_KEY_FILE) + "\n");
     Path jar = RestoreSteps.runningJar().orElseThrow(() -> new IllegalStateException("run from pitr.jar"));
     run(List.of("java", "-jar", jar.toString(), "--config", yaml.toString(), "init", "--create"), "pitr init");
-    String archiveCommand = WalShipper.archiveCommand(RestoreSteps.pitrCommand(jar) + " --config " + yaml);
+    // the JVM as ./pitr starts it: a call that pushes ahead ships many segments and wants the full JIT
+    String archiveCommand = WalShipper.archiveCommand("java -XX:+UseSerialGC -jar " + jar + " --config " + yaml);
     long t2 = System.nanoTime();
     for (Path f : segs) {
       String name = f.getFileName().toString();

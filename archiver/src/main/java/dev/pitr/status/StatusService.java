@@ -81,7 +81,13 @@ public final class StatusService {
       warnings.add("no complete snapshot: nothing can be restored yet");
     }
 
-    SegmentRecord newest = segments.stream().max(Comparator.comparing(SegmentRecord::archivedAt)).orElse(null);
+    // the WAL received includes the segment being written, as far as it was shipped
+    List<SegmentRecord> received = new ArrayList<>(segments);
+    java.util.Set<String> complete = new java.util.HashSet<>();
+    segments.forEach(x -> complete.add(x.name().fileName()));
+    catalog.partials().stream().filter(p -> !complete.contains(p.name().fileName()))
+        .map(dev.pitr.catalog.PartialSegment::asSegment).forEach(received::add);
+    SegmentRecord newest = received.stream().max(Comparator.comparing(SegmentRecord::archivedAt)).orElse(null);
     Status.Wal lastWal = null;
     if (newest != null) {
       long rpo = Duration.between(newest.archivedAt(), now).toSeconds();

@@ -51,6 +51,8 @@ public final class CaptureService {
   private Lsn archivedUpTo;
   private Instant nextStandbyCare = Instant.EPOCH;
   private String lastStandbyProblem;
+  private PartialShipper partials;
+  private String lastPartialProblem;
 
   public CaptureService(
       PgTools tools,
@@ -71,6 +73,12 @@ public final class CaptureService {
     this.log = log;
   }
 
+  /** Also ships the segment being written as it grows ({@code wal.ship_partial}); see {@link PartialShipper}. */
+  public CaptureService shippingPartials(PartialShipper p) {
+    this.partials = p;
+    return this;
+  }
+
   /**
    * Runs until {@link #requestStop()}. Refuses to start, with {@link LeaseHeldException}, while another capture holds
    * the cluster's shipping lease; stops shipping if the lease is lost.
@@ -79,6 +87,9 @@ public final class CaptureService {
     try (SpoolLock lock = SpoolLock.acquire(spool);
         ShippingLease lease = shipper.catalog().acquireShippingLease(owner(), leaseTtl)) {
       stopOrphanedReceiver();
+      if (partials != null) {
+        sweepPartials();
+      }
       log("capture started: slot " + slot + " on " + primary.describe() + " into " + spool + " (lease token "
           + lease.token() + ")");
       while (!stopping) {
@@ -87,6 +98,7 @@ public final class CaptureService {
         }
         superviseReceiver();
         shipOnce();
+        shipPartials();
         keepStandbySlots();
         sleep(poll);
       }
@@ -153,6 +165,9 @@ public final class CaptureService {
         if (SegmentName.isSegmentFileName(s.fileName())) {
           Lsn end = SegmentName.parse(s.fileName(), s.plainBytes()).endLsn();
           archivedUpTo = archivedUpTo == null || end.isAfter(archivedUpTo) ? end : archivedUpTo;
+          if (partials != null) {
+            partials.completed(s.fileName());
+          }
         }
         log(s.outcome() == WalShipper.Outcome.ARCHIVED
             ? "archived " + s.fileName() + " (" + s.plainBytes() + " -> " + s.storedBytes() + " bytes)"
@@ -161,6 +176,35 @@ public final class CaptureService {
     } catch (PitrException | java.io.UncheckedIOException e) {
       // keep the local copy and try again on the next pass
       log("shipping failed, will retry: " + e.getMessage());
+    }
+  }
+
+  /** Ships what the segment being written gained since the last pass; a failure is retried on the next pass. */
+  private void shipPartials() {
+    if (partials == null || segmentSize == 0) {
+      return;
+    }
+    try {
+      for (String line : partials.shipOnce(spool, segmentSize)) {
+        if (!line.startsWith("shipped ")) {
+          log(line);
+        }
+      }
+      lastPartialProblem = null;
+    } catch (PitrException | java.io.UncheckedIOException e) {
+      // the complete segment still ships as ever; say so once, not every pass
+      if (!e.getMessage().equals(lastPartialProblem)) {
+        log("shipping the segment being written failed, will retry: " + e.getMessage());
+        lastPartialProblem = e.getMessage();
+      }
+    }
+  }
+
+  private void sweepPartials() {
+    try {
+      partials.sweep();
+    } catch (PitrException e) {
+      log("cannot look at earlier partial segments, will go on: " + e.getMessage());
     }
   }
 

@@ -1,6 +1,7 @@
 package dev.pitr.wal;
 
 import dev.pitr.catalog.HistoryRecord;
+import dev.pitr.catalog.PartialSegment;
 import dev.pitr.catalog.SegmentRecord;
 import dev.pitr.codec.Sha256;
 import dev.pitr.config.Repository;
@@ -17,6 +18,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.UserPrincipal;
+import java.util.Optional;
 
 /**
  * The restore_command: brings one archived file back to the path PostgreSQL asked for. The bytes are decoded into a
@@ -45,7 +47,14 @@ public final class WalFetcher {
     long expectedSize;
     boolean encrypted;
     if (SegmentName.isSegmentFileName(fileName)) {
-      SegmentRecord r = repo.catalog().segment(fileName).orElseThrow(() -> notInArchive(fileName));
+      Optional<SegmentRecord> complete = repo.catalog().segment(fileName);
+      if (complete.isEmpty()) {
+        Optional<PartialSegment> partial = repo.catalog().partial(fileName);
+        if (partial.isPresent()) {
+          return fetchPartial(partial.get(), dest);
+        }
+      }
+      SegmentRecord r = complete.orElseThrow(() -> notInArchive(fileName));
       key = r.storageKey();
       expectedSha = r.sha256();
       expectedSize = r.plainSize();
@@ -96,6 +105,65 @@ public final class WalFetcher {
       }
       Files.move(temp, dest, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
       return sha.bytes();
+    } catch (IOException e) {
+      throw new PitrException(
+          ErrorCode.LOCAL_IO, "cannot write " + dest + ": " + e.getMessage(), "check the data directory's permissions", e);
+    } finally {
+      try {
+        Files.deleteIfExists(temp);
+      } catch (IOException ignored) {
+        // best effort; the name is hidden from PostgreSQL
+      }
+    }
+  }
+
+  /**
+   * A segment still being written, as far as it was shipped: its chunks in order, checked against the recorded
+   * checksum, then zeroes to the segment's size, which is how PostgreSQL itself leaves a segment it has not finished
+   * (recovery reads up to the last complete record and finds the end of the WAL there). A chunk that went missing
+   * because the complete segment was archived meanwhile sends the fetch to the complete segment.
+   */
+  private long fetchPartial(PartialSegment p, Path dest) {
+    String fileName = p.name().fileName();
+    Path temp = dest.resolveSibling(".pitr-fetch-" + dest.getFileName() + "-" + ProcessHandle.current().pid());
+    try {
+      Sha256 sha = new Sha256();
+      try (FileChannel ch =
+          FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
+        OutputStream out = sha.wrap(Channels.newOutputStream(ch));
+        for (int i = 0; i < p.chunkEnds().size(); i++) {
+          try (InputStream in = repo.codec().open(repo.storage(), p.chunkKey(i), p.keyId() != null)) {
+            in.transferTo(out);
+          } catch (ObjectNotFoundException e) {
+            if (repo.catalog().segment(fileName).isPresent()) {
+              Files.deleteIfExists(temp);
+              return fetch(fileName, dest);
+            }
+            throw new PitrException(ErrorCode.CORRUPT_OBJECT,
+                fileName + " was shipped while it was written, but its chunk " + p.chunkKey(i) + " is missing",
+                "the archive is damaged; restore an earlier target", e);
+          } catch (IOException e) {
+            throw new PitrException(ErrorCode.CORRUPT_OBJECT,
+                "cannot decode " + p.chunkKey(i) + " (" + fileName + "): " + e.getMessage(),
+                "the archived object is damaged; recovery was stopped so that no bad WAL is replayed", e);
+          }
+        }
+        out.flush();
+        if (!sha.hex().equals(p.sha256()) || sha.bytes() != p.bytes()) {
+          throw new PitrException(ErrorCode.CORRUPT_OBJECT,
+              fileName + " (shipped while written) failed verification: sha256 " + sha.hex() + " and " + sha.bytes()
+                  + " bytes, catalog says " + p.sha256() + " and " + p.bytes(),
+              "the archived object is damaged; recovery was stopped so that no bad WAL is replayed");
+        }
+        // the rest of the segment reads as zeroes, as the unwritten part of a segment PostgreSQL is still writing
+        ch.write(java.nio.ByteBuffer.allocate(1), p.name().segmentSize() - 1);
+        ch.force(true);
+      }
+      if (owner != null) {
+        Files.setOwner(temp, owner);
+      }
+      Files.move(temp, dest, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      return p.bytes();
     } catch (IOException e) {
       throw new PitrException(
           ErrorCode.LOCAL_IO, "cannot write " + dest + ": " + e.getMessage(), "check the data directory's permissions", e);

@@ -366,6 +366,51 @@ public final class DynamoDbCatalog implements Catalog {
     return segmentSize;
   }
 
+  // ---- partial segments: one item each, replaced only by a longer one
+
+  @Override
+  public Recorded recordPartial(PartialSegment p) {
+    Map<String, AttributeValue> item = key("partial#" + p.name().fileName());
+    item.put("segment_size", n(p.name().segmentSize()));
+    item.put("bytes", n(p.bytes()));
+    item.put("record", s(p.encode()));
+    try {
+      ddb.putItem(x -> x.tableName(table).item(item)
+          .conditionExpression("attribute_not_exists(sk) OR #b < :b")
+          .expressionAttributeNames(Map.of("#b", "bytes"))
+          .expressionAttributeValues(Map.of(":b", n(p.bytes()))));
+      return Recorded.INSERTED;
+    } catch (ConditionalCheckFailedException e) {
+      return Recorded.ALREADY_PRESENT;
+    } catch (SdkException e) {
+      throw writeFailure("record partial segment " + p.name(), e);
+    }
+  }
+
+  @Override
+  public Optional<PartialSegment> partial(String fileName) {
+    return get("partial#" + fileName).map(DynamoDbCatalog::toPartial);
+  }
+
+  @Override
+  public List<PartialSegment> partials() {
+    return prefix("partial#").stream().map(DynamoDbCatalog::toPartial).toList();
+  }
+
+  @Override
+  public void forgetPartial(String fileName) {
+    try {
+      ddb.deleteItem(d -> d.tableName(table).key(key("partial#" + fileName)));
+    } catch (SdkException e) {
+      throw writeFailure("forget partial segment " + fileName, e);
+    }
+  }
+
+  private static PartialSegment toPartial(Map<String, AttributeValue> i) {
+    String name = str(i, SK).substring("partial#".length());
+    return PartialSegment.decode(SegmentName.parse(name, num(i, "segment_size")), str(i, "record"));
+  }
+
   // ---- histories
 
   @Override

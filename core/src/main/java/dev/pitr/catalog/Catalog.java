@@ -65,6 +65,21 @@ public interface Catalog extends AutoCloseable {
   /** Drops the record of a removed segment. */
   void forgetSegment(String fileName);
 
+  /**
+   * Records how far capture has shipped a segment still being written. The record for a segment only grows: one with
+   * no more bytes than the record held is not applied and returns {@link Recorded#ALREADY_PRESENT}. Partials appear in
+   * no segment lookup or listing; {@link #recordSegment} of the complete segment leaves them to {@link #forgetPartial}.
+   */
+  Recorded recordPartial(PartialSegment partial);
+
+  Optional<PartialSegment> partial(String fileName);
+
+  /** Every partial segment, by timeline then segment number. */
+  List<PartialSegment> partials();
+
+  /** Drops the record of a partial segment (once its complete segment is recorded); idempotent. */
+  void forgetPartial(String fileName);
+
   Recorded recordHistory(HistoryRecord history);
 
   Optional<HistoryRecord> history(TimelineId timeline);

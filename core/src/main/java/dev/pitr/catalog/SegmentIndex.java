@@ -36,6 +36,15 @@ public record SegmentIndex(
         ends.isEmpty() ? 0 : min, max, ends.size(), r.restorePoints(), r.damaged() ? r.stoppedBecause() : null);
   }
 
+  /**
+   * The index of the complete records at the start of a segment still being written: where reading stopped is the
+   * end of what was written so far, not a problem.
+   */
+  public static SegmentIndex ofPrefix(WalRecords.Result r) {
+    SegmentIndex x = of(r);
+    return new SegmentIndex(x.firstEnd, x.lastEnd, x.minXid, x.maxXid, x.transactions, x.restorePoints, null);
+  }
+
   /** True when a transaction that ended here may have had id {@code xid} (xids end roughly, not strictly, in order). */
   public boolean mayHoldXid(long xid) {
     return transactions > 0 && minXid <= xid && xid <= maxXid;

@@ -23,8 +23,17 @@ public record SegmentRecord(
     return name.startLsn();
   }
 
+  /** The end of the WAL this record holds: the segment's end, or for a {@link #partial()} one the end shipped. */
   public Lsn endLsn() {
-    return name.endLsn();
+    return partial() ? new Lsn(name.startLsn().value() + plainSize) : name.endLsn();
+  }
+
+  /**
+   * True for a segment still being written, shipped up to {@link #plainSize()} bytes ({@link PartialSegment#asSegment}).
+   * Archived complete segments always hold the whole segment.
+   */
+  public boolean partial() {
+    return plainSize < name.segmentSize();
   }
 
   public SegmentRecord withKeyId(String newKeyId) {

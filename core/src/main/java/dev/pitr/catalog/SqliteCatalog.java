@@ -98,6 +98,8 @@ public final class SqliteCatalog implements Catalog {
       s.executeUpdate(
           "CREATE TABLE IF NOT EXISTS restores (id TEXT PRIMARY KEY, recorded_at INTEGER NOT NULL, outcome TEXT NOT NULL,"
               + " target TEXT, snapshot_id TEXT, timeline INTEGER, stopped_at TEXT, error TEXT, cause TEXT)");
+      s.executeUpdate("CREATE TABLE IF NOT EXISTS partials (file_name TEXT PRIMARY KEY, timeline INTEGER NOT NULL,"
+          + " segno INTEGER NOT NULL, segment_size INTEGER NOT NULL, bytes INTEGER NOT NULL, record TEXT NOT NULL)");
       s.executeUpdate("CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL)");
       s.executeUpdate("CREATE TABLE IF NOT EXISTS runs (job TEXT NOT NULL, slot INTEGER NOT NULL, owner TEXT NOT NULL,"
           + " PRIMARY KEY (job, slot))");
@@ -288,6 +290,61 @@ public final class SqliteCatalog implements Catalog {
       return out;
     } catch (SQLException e) {
       throw failure("read segments", e);
+    }
+  }
+
+  @Override
+  public synchronized Recorded recordPartial(PartialSegment p) {
+    try (PreparedStatement ps = conn.prepareStatement(
+        "INSERT INTO partials VALUES (?,?,?,?,?,?) ON CONFLICT (file_name) DO UPDATE SET bytes = excluded.bytes,"
+            + " record = excluded.record WHERE excluded.bytes > partials.bytes")) {
+      SegmentName n = p.name();
+      ps.setString(1, n.fileName());
+      ps.setLong(2, n.timeline().value());
+      ps.setLong(3, n.segno());
+      ps.setLong(4, n.segmentSize());
+      ps.setLong(5, p.bytes());
+      ps.setString(6, p.encode());
+      return ps.executeUpdate() == 1 ? Recorded.INSERTED : Recorded.ALREADY_PRESENT;
+    } catch (SQLException e) {
+      throw failure("record partial segment " + p.name(), e);
+    }
+  }
+
+  @Override
+  public synchronized Optional<PartialSegment> partial(String fileName) {
+    return queryPartials("WHERE file_name = ?", ps -> ps.setString(1, fileName)).stream().findFirst();
+  }
+
+  @Override
+  public synchronized List<PartialSegment> partials() {
+    return queryPartials("ORDER BY timeline, segno", ps -> {});
+  }
+
+  private List<PartialSegment> queryPartials(String where, Binder binder) {
+    try (PreparedStatement ps = conn.prepareStatement(
+        "SELECT timeline, segno, segment_size, record FROM partials " + where)) {
+      binder.bind(ps);
+      List<PartialSegment> out = new ArrayList<>();
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          SegmentName n = new SegmentName(TimelineId.of(rs.getLong(1)), rs.getLong(2), rs.getLong(3));
+          out.add(PartialSegment.decode(n, rs.getString(4)));
+        }
+      }
+      return out;
+    } catch (SQLException e) {
+      throw failure("read partial segments", e);
+    }
+  }
+
+  @Override
+  public synchronized void forgetPartial(String fileName) {
+    try (PreparedStatement ps = conn.prepareStatement("DELETE FROM partials WHERE file_name = ?")) {
+      ps.setString(1, fileName);
+      ps.executeUpdate();
+    } catch (SQLException e) {
+      throw failure("forget partial segment " + fileName, e);
     }
   }
 

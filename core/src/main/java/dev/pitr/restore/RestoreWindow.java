@@ -2,6 +2,7 @@ package dev.pitr.restore;
 
 import dev.pitr.catalog.Catalog;
 import dev.pitr.catalog.HistoryRecord;
+import dev.pitr.catalog.PartialSegment;
 import dev.pitr.catalog.SegmentRecord;
 import dev.pitr.catalog.SnapshotRecord;
 import dev.pitr.wal.Lsn;
@@ -111,11 +112,23 @@ public final class RestoreWindow {
     segmentSize = size;
   }
 
-  /** Reads what the window needs from {@code catalog}: every segment, history and snapshot record. */
+  /**
+   * Reads what the window needs from {@code catalog}: every segment, history and snapshot record, and the segments
+   * still being written as far as they were shipped ({@link PartialSegment#asSegment}), where no complete one is
+   * archived under the same name.
+   */
   public static RestoreWindow of(Catalog catalog) {
     Set<String> expired = new HashSet<>();
     catalog.expiredSegments().forEach(e -> expired.add(e.fileName()));
-    return new RestoreWindow(catalog.allSegments(), catalog.histories(), catalog.snapshots(), expired);
+    List<SegmentRecord> segs = new ArrayList<>(catalog.allSegments());
+    Set<String> complete = new HashSet<>();
+    segs.forEach(s -> complete.add(s.name().fileName()));
+    for (PartialSegment p : catalog.partials()) {
+      if (!complete.contains(p.name().fileName()) && !expired.contains(p.name().fileName())) {
+        segs.add(p.asSegment());
+      }
+    }
+    return new RestoreWindow(segs, catalog.histories(), catalog.snapshots(), expired);
   }
 
   /** The window over these records, as {@link #of(Catalog)} reads them. */
@@ -200,7 +213,8 @@ public final class RestoreWindow {
       closeRun(run, usable, ranges);
       if (!onPath.isEmpty()) {
         long lastArchived = onPath.get(onPath.size() - 1).name().segno();
-        walAfter = ranges.isEmpty() || lastArchived > ranges.get(ranges.size() - 1).endLsn().value() / segmentSize - 1;
+        List<SegmentRecord> lastRange = ranges.isEmpty() ? List.of() : ranges.get(ranges.size() - 1).segments();
+        walAfter = lastRange.isEmpty() || lastArchived > lastRange.get(lastRange.size() - 1).name().segno();
       }
     }
     gaps.sort(Comparator.comparing(Gap::from));

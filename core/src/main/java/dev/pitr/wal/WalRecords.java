@@ -41,11 +41,14 @@ public final class WalRecords {
   /**
    * What one segment holds. {@code stoppedBecause} is null when every record up to the segment's end was read; {@code
    * stoppedPastEnd} says the record that stopped the reading extends past this segment, into a next segment that is not
-   * at hand, not yet written, or not the one that follows: this segment's own bytes are then intact.
+   * at hand, not yet written, or not the one that follows: this segment's own bytes are then intact. {@code
+   * completeBytes} is how many bytes from the segment's start hold only complete, checked records (and the page
+   * headers among them): for a segment still being written, how much of it replays without reaching torn or unwritten
+   * WAL.
    */
   public record Result(
       TimelineId timeline, int records, List<TransactionEnd> transactionEnds, List<RestorePoint> restorePoints,
-      boolean switched, String stoppedBecause, boolean stoppedPastEnd) {
+      boolean switched, String stoppedBecause, boolean stoppedPastEnd, long completeBytes) {
 
     /** True when this segment's own bytes hold something that is not valid WAL. */
     public boolean damaged() {
@@ -67,6 +70,8 @@ public final class WalRecords {
   private final ByteBuffer next;
   private final long segStart;
   private final int segSize;
+  /** The end of the last complete record read so far, as an offset into the segment. */
+  private long complete;
 
   private WalRecords(ByteBuffer seg, ByteBuffer next, SegmentName name) {
     this.seg = seg.duplicate().order(ByteOrder.LITTLE_ENDIAN);
@@ -103,6 +108,7 @@ public final class WalRecords {
       }
       pos = align(c.pos);
     }
+    complete = Math.min(pos, segSize);
     int records = 0;
     long prev = -1;
     while (pos < segSize) {
@@ -152,6 +158,8 @@ public final class WalRecords {
         return stop(tli, records, ends, points, "record at " + lsn(pos) + " fails its CRC");
       }
       records++;
+      // where the next record would start, as PostgreSQL counts the end of the WAL
+      complete = Math.min(align(c.pos), segSize);
       long recLsn = segStart + pos;
       int rmid = rec[17] & 0xff;
       int recInfo = rec[16] & 0xff;
@@ -177,7 +185,7 @@ public final class WalRecords {
         }
       }
       if (rmid == RM_XLOG && (recInfo & 0xf0) == XLOG_SWITCH) {
-        return new Result(tli, records, ends, points, true, null, false);
+        return new Result(tli, records, ends, points, true, null, false, complete);
       }
       prev = recLsn;
       pos = align(c.pos);
@@ -190,7 +198,7 @@ public final class WalRecords {
   }
 
   private Result stop(TimelineId tli, int records, List<TransactionEnd> ends, List<RestorePoint> points, String why) {
-    return new Result(tli, records, ends, points, false, why, why != null && pastEnd);
+    return new Result(tli, records, ends, points, false, why, why != null && pastEnd, complete);
   }
 
   /** The record's main data: its last bytes, after the block headers say how long it is. Null if they are malformed. */

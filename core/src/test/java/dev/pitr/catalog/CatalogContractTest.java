@@ -110,6 +110,30 @@ public abstract class CatalogContractTest {
   }
 
   @Test
+  void aPartialSegmentOnlyGrowsStaysOutOfSegmentListingsAndIsForgotten() {
+    SegmentName n = new SegmentName(TimelineId.of(2), 9, SEG);
+    Instant t = Instant.parse("2025-11-23T14:41:37.123456Z");
+    SegmentIndex x = new SegmentIndex(t, t.plusMillis(250), 700, 703, 4,
+        List.of(new WalRecords.RestorePoint(new Lsn(n.startLsn().value() + 100), "before|after", t)), null);
+    PartialSegment first = new PartialSegment(n, List.of(8192L), "s1", 300, "wal/x.partial/", "k1", t, x);
+    PartialSegment longer = first.extend(40960, "s2", 200, "k1", t.plusSeconds(1), x);
+    assertEquals(Catalog.Recorded.INSERTED, catalog.recordPartial(first));
+    assertEquals(Catalog.Recorded.INSERTED, catalog.recordPartial(longer));
+    assertEquals(Catalog.Recorded.ALREADY_PRESENT, catalog.recordPartial(first), "never shrinks");
+    assertEquals(longer, catalog.partial(n.fileName()).orElseThrow());
+    assertEquals(List.of(longer), catalog.partials());
+    assertEquals(500, longer.storedSize());
+    assertEquals("wal/x.partial/00002000-0000A000", longer.chunkKey(1));
+    assertTrue(catalog.segment(n.fileName()).isEmpty());
+    assertTrue(catalog.allSegments().isEmpty());
+    assertEquals(new Lsn(n.startLsn().value() + 40960), longer.asSegment().endLsn());
+    assertTrue(longer.asSegment().partial());
+    catalog.forgetPartial(n.fileName());
+    catalog.forgetPartial(n.fileName());
+    assertTrue(catalog.partials().isEmpty());
+  }
+
+  @Test
   void aRestoreIsRecordedAndReplacedById() {
     RestoreRecord failed = new RestoreRecord("exec-1", Instant.parse("2026-11-22T10:00:00.000001Z"), "failed",
         "time 2026-11-22 09:00:00.000000+00", null, null, null, "dev.pitr.functions.TargetUnreachableException",
