@@ -110,6 +110,8 @@ public final class KeyRotation {
     Storage storage = repo.storage();
     Set<String> bodies = new HashSet<>(storage.list("wal/"));
     bodies.addAll(storage.list("snapshots/"));
+    // the chunks of segments shipped while written: an old timeline's last segment keeps them for good
+    bodies.addAll(storage.list(dev.pitr.wal.PartialShipper.PREFIX));
     List<Wrapped> out = new ArrayList<>();
     for (String env : storage.list(ObjectCodec.ENVELOPE_PREFIX)) {
       String object = env.substring(ObjectCodec.ENVELOPE_PREFIX.length());

@@ -117,7 +117,7 @@ final class PeerBenchmark {
       primary.stop();
       restores(config, yaml, repo, tools, pgbrConf, port, target, expectedRows);
       results.put("resources", Map.of("capture_peak_rss_mb", captureRss.peakMb(), "restore_peak_rss_mb", restoreRssMb,
-          "jvm", "java -XX:+UseSerialGC (as ./pitr runs it), default heap limit"));
+          "jvm", "as the ./pitr launcher starts it (capture: -XX:+UseSerialGC -Xmx128m)"));
       rows.add(new String[] {"peak RSS: capture / restore (agent)", captureRss.peakMb() + " MB / " + restoreRssMb + " MB",
           "", "", ""});
       shipping(config, tools, primary, shipSource, segments, sock);
@@ -341,11 +341,13 @@ final class PeerBenchmark {
         "max", sorted.get(sorted.size() - 1));
   }
 
-  /** {@code java -jar pitr.jar --config yaml} and the command, as ./pitr runs it. */
+  /** {@code pitr --config yaml} and the command, through the ./pitr launcher (its JVM options) when there is one. */
   private static List<String> java(String verb, String noun, Path yaml) {
+    Path launcher = Path.of(System.getProperty("pitr.home", "."), "pitr");
     Path jar = RestoreSteps.runningJar().orElseThrow(() -> new IllegalStateException("run from pitr.jar"));
-    List<String> cmd = new ArrayList<>(List.of("java", "-XX:+UseSerialGC", "-jar", jar.toString(), "--config",
-        yaml.toString(), verb));
+    List<String> cmd = new ArrayList<>(Files.isExecutable(launcher) ? List.of(launcher.toString())
+        : List.of("java", "-XX:+UseSerialGC", "-jar", jar.toString()));
+    cmd.addAll(List.of("--config", yaml.toString(), verb));
     if (noun != null) {
       cmd.add(noun);
     }

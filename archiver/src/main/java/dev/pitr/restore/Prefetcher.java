@@ -23,9 +23,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * restore_command waits while the marker exists and this process lives, then takes the file if it is there and
  * otherwise fetches directly, which is also how a failure here reaches PostgreSQL with its own exit code: a segment
  * missing from the archive ends the archive, any other error aborts recovery. Segments are claimed strictly in plan
- * order and the budget counts every claimed segment until restore_command has taken it, so the segment replay asks
- * for next is always in the spool or on its way, and the spool never holds more than the budget (one segment at
- * least).
+ * order (as many as the budget allows, fetched {@code threads} at a time) and the budget counts every claimed segment
+ * until restore_command has taken it, so the segment replay asks for next is always in the spool or on its way, and
+ * the spool never holds more than the budget (one segment at least).
  *
  * <p>Recovery also asks for files the plan already knows the answer to, each of which would otherwise cost a JVM
  * start: the segment after the last planned one and timeline histories that are not archived ({@code .none-NAME}
@@ -41,6 +41,7 @@ final class Prefetcher implements AutoCloseable {
   private final int threads;
   private final long budgetBytes;
   private final AtomicBoolean failed = new AtomicBoolean();
+  private final java.util.concurrent.CountDownLatch firstClaims = new java.util.concurrent.CountDownLatch(1);
   private volatile boolean stopped;
   private ExecutorService pool;
   private Thread coordinator;
@@ -100,6 +101,12 @@ final class Prefetcher implements AutoCloseable {
     coordinator = new Thread(this::coordinate, "prefetch-coordinator");
     coordinator.setDaemon(true);
     coordinator.start();
+    try {
+      // once start returns, the first segments are claimed: restore_command waits for them rather than fetching
+      firstClaims.await(10, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   /** True once a fetch failed; restore_command fetches that segment and every later one itself. */
@@ -111,18 +118,17 @@ final class Prefetcher implements AutoCloseable {
     Deque<SegmentRecord> claimed = new ArrayDeque<>();
     long claimedBytes = 0;
     int next = 0;
-    int[] running = {0};
-    while (!stopped) {
-      // a claimed segment whose marker and file are both gone has been taken by restore_command
-      while (!claimed.isEmpty() && taken(claimed.peekFirst())) {
-        claimedBytes -= size(claimed.removeFirst());
-      }
-      boolean done = next >= plan.size() || failed.get();
-      if (done && claimed.isEmpty()) {
-        return;
-      }
-      synchronized (running) {
-        while (!done && running[0] < threads
+    try {
+      while (!stopped) {
+        // a claimed segment whose marker and file are both gone has been taken by restore_command
+        while (!claimed.isEmpty() && taken(claimed.peekFirst())) {
+          claimedBytes -= size(claimed.removeFirst());
+        }
+        if ((next >= plan.size() || failed.get()) && claimed.isEmpty()) {
+          return;
+        }
+        // claim (mark) everything the budget allows at once; the pool fetches the claims in order
+        while (next < plan.size() && !failed.get()
             && (claimed.isEmpty() || claimedBytes + size(plan.get(next)) <= budgetBytes)) {
           SegmentRecord s = plan.get(next++);
           if (!mark(s)) {
@@ -131,20 +137,13 @@ final class Prefetcher implements AutoCloseable {
           }
           claimed.addLast(s);
           claimedBytes += size(s);
-          running[0]++;
-          pool.execute(() -> {
-            try {
-              fetchOne(s);
-            } finally {
-              synchronized (running) {
-                running[0]--;
-              }
-            }
-          });
-          done = next >= plan.size() || failed.get();
+          pool.execute(() -> fetchOne(s));
         }
+        firstClaims.countDown();
+        sleep();
       }
-      sleep();
+    } finally {
+      firstClaims.countDown();
     }
   }
 

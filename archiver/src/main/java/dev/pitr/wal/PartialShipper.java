@@ -39,7 +39,7 @@ import java.util.stream.Stream;
 public final class PartialShipper {
 
   /** Where chunks live: their own prefix, so that nothing that lists {@code wal/} mistakes one for a segment. */
-  static final String PREFIX = "partial/";
+  public static final String PREFIX = "partial/";
 
   private final Repository repo;
   private final Clock clock;
