@@ -9,6 +9,7 @@ import dev.pitr.ArchiveFixture;
 import dev.pitr.catalog.SegmentRecord;
 import dev.pitr.cli.Cli;
 import dev.pitr.codec.ObjectCodec;
+import dev.pitr.wal.PartialShipper;
 import dev.pitr.codec.Sha256;
 import dev.pitr.config.Repository;
 import dev.pitr.postgres.LocalCluster;
@@ -172,18 +173,30 @@ class EncryptedArchiveIT {
     assertEquals("100", fx.restoredServer(dir, port).queryOne("SELECT count(*) FROM marker"));
   }
 
+  /**
+   * What {@code keys check} lists, but the chunks of the segment being written: they last only until that segment is
+   * archived whole, so which of them exist depends on the moment.
+   */
   private Set<String> listedByCheck() {
+    Set<String> out = listedByCheckAll();
+    out.removeIf(k -> k.startsWith(PartialShipper.PREFIX));
+    return out;
+  }
+
+  private Set<String> listedByCheckAll() {
     Cli.Run r = fx.ok("keys", "check");
     return r.out().lines().filter(l -> l.contains("\t")).map(l -> l.substring(0, l.indexOf('\t')))
         .collect(Collectors.toCollection(TreeSet::new));
   }
 
+  /** Every encrypted object but the chunks of the segment being written (see {@link #listedByCheck}). */
   private Set<String> encryptedObjects() {
     try (Repository repo = fx.repository()) {
       Set<String> out = new TreeSet<>();
       for (String k : repo.storage().list(ObjectCodec.ENVELOPE_PREFIX)) {
         out.add(k.substring(ObjectCodec.ENVELOPE_PREFIX.length()));
       }
+      out.removeIf(k -> k.startsWith(PartialShipper.PREFIX));
       return out;
     }
   }
@@ -230,7 +243,7 @@ class EncryptedArchiveIT {
 
     Cli.Run rotated = fx.ok("keys", "rotate");
     assertTrue(rotated.out().contains(old.size() + " envelopes rewrapped"), rotated.toString());
-    assertEquals(Set.of(), listedByCheck());
+    assertEquals(Set.of(), listedByCheckAll(), "nothing is left under the old key, chunks included");
     for (String k : old) {
       assertEquals(bodies.get(k), Sha256.of(Files.readAllBytes(fx.base.resolve("repo").resolve(k))), k + " body changed");
     }
