@@ -303,7 +303,10 @@ final class PeerBenchmark {
           if (lastPgbr != null && lastPgbr.length() >= 24 && SegmentName.isSegmentFileName(lastPgbr.substring(0, 24))) {
             pgbrEnd = SegmentName.parse(lastPgbr.substring(0, 24), SEG).endLsn().value();
           }
-          long pitrEnd = repo.catalog().allSegments().stream().mapToLong(x -> x.endLsn().value()).max().orElse(0);
+          // complete segments, and the segment being written as far as it was shipped
+          long pitrEnd = Math.max(
+              repo.catalog().allSegments().stream().mapToLong(x -> x.endLsn().value()).max().orElse(0),
+              repo.catalog().partials().stream().mapToLong(x -> x.endLsn().value()).max().orElse(0));
           pitr.add(age(written, now, pitrEnd));
           pgbr.add(age(written, now, pgbrEnd));
         }
@@ -312,7 +315,8 @@ final class PeerBenchmark {
     }
     results.put("rpo", Map.of("samples", pitr.size(), "interval_ms", 100, "load", "pgbench -c 4 -j 2, synchronous commit",
         "pitr", percentiles(pitr), "pgbackrest", percentiles(pgbr),
-        "what", "age of the newest archived WAL byte; pitr: whole segments from the slot, pgBackRest: archive_command"));
+        "what", "age of the newest archived WAL byte; pitr: capture from the slot, complete segments and the one being"
+            + " written as shipped; pgBackRest: archive_command, complete segments"));
     Map<String, Double> a = percentiles(pitr);
     Map<String, Double> g = percentiles(pgbr);
     rows.add(new String[] {"recovery point under pgbench: p50 / p99 / max",

@@ -9,6 +9,7 @@ import dev.pitr.config.Repository;
 import dev.pitr.error.PitrException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -108,11 +109,12 @@ public final class PartialShipper {
     if (st.recorded != null && modified == st.modified) {
       return null;
     }
+    MappedByteBuffer body = null;
     try (FileChannel ch = FileChannel.open(file)) {
       if (ch.size() < seg.segmentSize()) {
         return null; // pg_receivewal pads a new segment to full size before it writes WAL into it
       }
-      ByteBuffer body = ch.map(FileChannel.MapMode.READ_ONLY, 0, seg.segmentSize());
+      body = MappedFiles.map(ch, seg.segmentSize());
       if (st.sha == null && !resume(st, seg, body)) {
         return st.refused;
       }
@@ -146,6 +148,9 @@ public final class PartialShipper {
       return null;
     } catch (IOException | CloneNotSupportedException e) {
       throw new java.io.UncheckedIOException(new IOException("cannot ship " + file + ": " + e.getMessage(), e));
+    } finally {
+      // the chunk and the index are copies: nothing refers to the mapping any more
+      MappedFiles.unmap(body);
     }
   }
 

@@ -15,6 +15,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
+import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -146,14 +147,20 @@ public final class WalShipper {
     Path dir = file.toAbsolutePath().getParent();
     String next = seg.next().fileName();
     Path nextFile = Files.isRegularFile(dir.resolve(next)) ? dir.resolve(next) : dir.resolve(next + PartialSegments.SUFFIX);
+    MappedByteBuffer body = null;
+    MappedByteBuffer after = null;
     try (FileChannel ch = FileChannel.open(file);
         FileChannel nch = Files.isRegularFile(nextFile) ? FileChannel.open(nextFile) : null) {
-      ByteBuffer body = ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size());
-      ByteBuffer after = nch == null ? null : nch.map(FileChannel.MapMode.READ_ONLY, 0, Math.min(nch.size(), seg.segmentSize()));
+      body = MappedFiles.map(ch, ch.size());
+      after = nch == null ? null : MappedFiles.map(nch, Math.min(nch.size(), seg.segmentSize()));
       return SegmentIndex.of(WalRecords.read(seg, body, after));
     } catch (IOException e) {
       // the next file may be renamed or removed under us; the segment itself was just read whole for its checksum
       return SegmentIndex.of(WalRecords.read(seg, ByteBuffer.wrap(read(file)), null));
+    } finally {
+      // the index holds copies: nothing refers to the mappings any more
+      MappedFiles.unmap(body);
+      MappedFiles.unmap(after);
     }
   }
 
