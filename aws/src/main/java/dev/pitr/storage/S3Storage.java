@@ -51,6 +51,14 @@ public final class S3Storage implements Storage {
 
   private static final int MAX_PARTS = 10_000;
   private static final int READ_RESUMES = 8;
+  /** Parts on their way to S3 while the writer fills the next one: uploads overlap compression and encryption. */
+  private static final int PARTS_IN_FLIGHT = 2;
+  private static final java.util.concurrent.ExecutorService PART_UPLOADS =
+      java.util.concurrent.Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "pitr-s3-part");
+        t.setDaemon(true);
+        return t;
+      });
 
   /** How objects are written. {@code storageClass} and {@code kmsKeyId} may be null (bucket defaults). */
   public record Options(String bucket, String prefix, int partBytes, String storageClass, String kmsKeyId) {
@@ -215,14 +223,18 @@ public final class S3Storage implements Storage {
   }
 
   /**
-   * Buffers one part at a time. Nothing becomes visible until {@link #finish}: a single PutObject for a short stream,
-   * or CompleteMultipartUpload for a long one. Part sizes double every thousand parts so that a stream of any length
-   * fits S3's ten thousand.
+   * Buffers one part at a time and uploads it on another thread, with at most {@value #PARTS_IN_FLIGHT} parts on their
+   * way while the writer fills the next (so memory stays at a few parts). Nothing becomes visible until {@link
+   * #finish}: a single PutObject for a short stream, or CompleteMultipartUpload, after every part is confirmed, for a
+   * long one. A failed part fails the next write or the finish. Part sizes double every thousand parts so that a stream
+   * of any length fits S3's ten thousand.
    */
   private final class Upload extends OutputStream {
     private final String full;
     private final Map<String, String> metadata;
     private final List<CompletedPart> parts = new ArrayList<>();
+    private final java.util.ArrayDeque<java.util.concurrent.Future<CompletedPart>> inFlight = new java.util.ArrayDeque<>();
+    private int partsStarted;
     private byte[] buf;
     private int len;
     private long total;
@@ -264,12 +276,12 @@ public final class S3Storage implements Storage {
     }
 
     private int partBytes() {
-      long size = (long) options.partBytes() << Math.min(parts.size() / 1000, 8);
+      long size = (long) options.partBytes() << Math.min(partsStarted / 1000, 8);
       return (int) Math.min(size, Integer.MAX_VALUE - 8);
     }
 
     private void uploadPart() {
-      if (parts.size() >= MAX_PARTS) {
+      if (partsStarted >= MAX_PARTS) {
         throw new StorageException("object " + full + " needs more than " + MAX_PARTS + " parts", null);
       }
       if (uploadId == null) {
@@ -283,15 +295,36 @@ public final class S3Storage implements Storage {
         }
         uploadId = s3.createMultipartUpload(c.build()).uploadId();
       }
-      int number = parts.size() + 1;
-      String etag =
-          s3.uploadPart(
-                  r -> r.bucket(options.bucket()).key(full).uploadId(uploadId).partNumber(number)
-                      .contentLength((long) len).contentMD5(md5(buf, len)),
-                  RequestBody.fromBytes(java.util.Arrays.copyOf(buf, len)))
-              .eTag();
-      parts.add(CompletedPart.builder().partNumber(number).eTag(etag).build());
+      int number = ++partsStarted;
+      byte[] body = java.util.Arrays.copyOf(buf, len);
+      String id = uploadId;
+      inFlight.add(PART_UPLOADS.submit(() -> {
+        String etag = s3.uploadPart(
+                r -> r.bucket(options.bucket()).key(full).uploadId(id).partNumber(number)
+                    .contentLength((long) body.length).contentMD5(md5(body, body.length)),
+                RequestBody.fromBytes(body))
+            .eTag();
+        return CompletedPart.builder().partNumber(number).eTag(etag).build();
+      }));
       len = 0;
+      while (inFlight.size() > PARTS_IN_FLIGHT) {
+        awaitOldest();
+      }
+    }
+
+    /** Waits for the oldest part in flight; its failure is this write's. Parts complete into {@code parts} in order. */
+    private void awaitOldest() {
+      try {
+        parts.add(inFlight.poll().get());
+      } catch (java.util.concurrent.ExecutionException e) {
+        if (e.getCause() instanceof RuntimeException r) {
+          throw r;
+        }
+        throw new StorageException("part upload of " + full + " failed: " + e.getCause(), e.getCause());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new StorageException("interrupted while uploading " + full, e);
+      }
     }
 
     long finish() {
@@ -311,12 +344,27 @@ public final class S3Storage implements Storage {
       if (len > 0) {
         uploadPart();
       }
+      while (!inFlight.isEmpty()) {
+        awaitOldest();
+      }
       s3.completeMultipartUpload(
           r -> r.bucket(options.bucket()).key(full).uploadId(uploadId).multipartUpload(m -> m.parts(parts)));
       return total;
     }
 
     void abort() {
+      // parts still on their way finish or fail first, so that the abort is the last word on this upload
+      for (java.util.concurrent.Future<CompletedPart> f : inFlight) {
+        try {
+          f.get();
+        } catch (java.util.concurrent.ExecutionException | RuntimeException e) {
+          // the upload is being aborted anyway
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          break;
+        }
+      }
+      inFlight.clear();
       if (uploadId == null) {
         return;
       }
