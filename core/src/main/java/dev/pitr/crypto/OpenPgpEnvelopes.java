@@ -51,6 +51,13 @@ final class OpenPgpEnvelopes {
 
   /** The encrypted-data list of an envelope, for a wrapper to pick its own key packet from. */
   static PGPEncryptedDataList parse(byte[] envelope) {
+    // an envelope starts with a session key packet (public-key or symmetric); anything else is refused before the
+    // OpenPGP parser sees it, which sizes some packets' allocations by their fields (found by fuzzing: a key
+    // packet of a few bytes claiming megabytes)
+    int tag = envelope.length == 0 ? -1 : packetTag(envelope[0] & 0xff);
+    if (tag != 1 && tag != 3) {
+      throw new WrongKeyException("not a key envelope: it starts with packet type " + tag);
+    }
     try {
       Object o = new JcaPGPObjectFactory(new ByteArrayInputStream(envelope)).nextObject();
       if (o instanceof PGPEncryptedDataList list) {
@@ -60,6 +67,17 @@ final class OpenPgpEnvelopes {
       throw new WrongKeyException("not a key envelope: " + e.getMessage());
     }
     throw new WrongKeyException("not a key envelope");
+  }
+
+  /** The packet type of a packet whose first byte is {@code b} (new or old format), or -1 if it is no packet header. */
+  static int packetTag(int b) {
+    if ((b & 0xC0) == 0xC0) {
+      return b & 0x3F;
+    }
+    if ((b & 0xC0) == 0x80) {
+      return (b >> 2) & 0x0F;
+    }
+    return -1;
   }
 
   /** Reads the data key out of opened encrypted data and checks its integrity. */
@@ -74,7 +92,9 @@ final class OpenPgpEnvelopes {
         throw new WrongKeyException("the key envelope failed its integrity check");
       }
       return DataKey.parseSessionKey(new String(content, StandardCharsets.US_ASCII));
-    } catch (IOException | PGPException | IllegalArgumentException e) {
+    } catch (IOException | PGPException | RuntimeException e) {
+      // Bouncy Castle's parser answers some malformed packets with runtime exceptions (a ClassCastException was
+      // found by fuzzing): a damaged envelope is refused like any other that this key does not open
       throw new WrongKeyException("cannot open the key envelope: " + e.getMessage());
     }
   }

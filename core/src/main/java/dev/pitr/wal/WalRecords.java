@@ -95,7 +95,12 @@ public final class WalRecords {
     if (page != null) {
       return stop(null, 0, ends, points, page);
     }
-    TimelineId tli = TimelineId.of(Integer.toUnsignedLong(seg.getInt(4)));
+    long tliValue = Integer.toUnsignedLong(seg.getInt(4));
+    if (tliValue == 0) {
+      // found by fuzzing: a header naming timeline 0 is damage, not a reason to throw
+      return stop(null, 0, ends, points, "page at " + lsn(0) + " names timeline 0");
+    }
+    TimelineId tli = TimelineId.of(tliValue);
     int info = seg.getShort(2) & 0xffff;
     long pos = (info & XLP_LONG_HEADER) != 0 ? LONG_HEADER : SHORT_HEADER;
     if ((info & XLP_FIRST_IS_CONTRECORD) != 0) {
