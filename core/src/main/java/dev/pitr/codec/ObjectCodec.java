@@ -41,6 +41,8 @@ public final class ObjectCodec {
   public static final String OPENPGP = "openpgp-aes256";
 
   private static final int OPENPGP_SEIPD = 0xC0 | 18;
+  /** Far above any envelope pitr writes (an RSA-4096 public-key envelope is under 1 KB). */
+  static final int MAX_ENVELOPE_BYTES = 64 * 1024;
   private static final int ZSTD_MAGIC_FIRST = 0x28;
 
   /** What {@link #put} stored: the body's size and the key id its data key was wrapped with (null when plain). */
@@ -186,7 +188,13 @@ public final class ObjectCodec {
     String envKey = envelopeKey(key);
     byte[] envelope;
     try (InputStream in = storage.open(envKey)) {
-      envelope = in.readAllBytes();
+      // envelopes are a few hundred bytes; a damaged repository must not make this read whatever it holds
+      envelope = in.readNBytes(MAX_ENVELOPE_BYTES + 1);
+      if (envelope.length > MAX_ENVELOPE_BYTES) {
+        throw new PitrException(ErrorCode.CORRUPT_OBJECT,
+            envKey + " is larger than any key envelope (" + MAX_ENVELOPE_BYTES + " bytes)",
+            "restore the envelope from a bucket version; without it the object cannot be opened");
+      }
     } catch (ObjectNotFoundException e) {
       throw new PitrException(
           ErrorCode.CORRUPT_OBJECT,

@@ -86,8 +86,15 @@ public final class ObjectCipher {
    * integrity check fails, and at once if the key does not fit.
    */
   public static InputStream decrypt(InputStream source, DataKey key) throws IOException {
+    // the packet header and version first: only a version 1 encrypted data packet reaches the parser
+    java.io.PushbackInputStream in = new java.io.PushbackInputStream(source, 7);
+    byte[] head = in.readNBytes(7);
+    in.unread(head);
+    if (head.length < 3 || (head[0] & 0xff) != (0xC0 | 18) || !OpenPgpEnvelopes.seipdVersionOne(head, 0)) {
+      throw new IOException("not an encrypted pitr object (an OpenPGP version 1 encrypted data packet)");
+    }
     try {
-      Object first = new JcaPGPObjectFactory(source).nextObject();
+      Object first = new JcaPGPObjectFactory(in).nextObject();
       if (!(first instanceof PGPEncryptedDataList list)) {
         throw new IOException("not an encrypted pitr object");
       }
@@ -96,7 +103,7 @@ public final class ObjectCipher {
           data.getDataStream(
               new JceSessionKeyDataDecryptorFactoryBuilder()
                   .build(new PGPSessionKey(DataKey.OPENPGP_AES_256, key.bytes())));
-      Object inner = new JcaPGPObjectFactory(clear).nextObject();
+      Object inner = new JcaPGPObjectFactory(OpenPgpEnvelopes.literalOnly(clear)).nextObject();
       if (!(inner instanceof PGPLiteralData literal)) {
         throw new IOException("the encrypted object holds no data (wrong key?)");
       }

@@ -51,12 +51,11 @@ final class OpenPgpEnvelopes {
 
   /** The encrypted-data list of an envelope, for a wrapper to pick its own key packet from. */
   static PGPEncryptedDataList parse(byte[] envelope) {
-    // an envelope starts with a session key packet (public-key or symmetric); anything else is refused before the
-    // OpenPGP parser sees it, which sizes some packets' allocations by their fields (found by fuzzing: a key
-    // packet of a few bytes claiming megabytes)
-    int tag = envelope.length == 0 ? -1 : packetTag(envelope[0] & 0xff);
-    if (tag != 1 && tag != 3) {
-      throw new WrongKeyException("not a key envelope: it starts with packet type " + tag);
+    // only session key packets followed by the encrypted data reach the OpenPGP parser, which sizes some other
+    // packets' allocations by their fields (found by fuzzing: key packets of a few bytes claiming megabytes)
+    String shape = envelopeShape(envelope);
+    if (shape != null) {
+      throw new WrongKeyException("not a key envelope: " + shape);
     }
     try {
       Object o = new JcaPGPObjectFactory(new ByteArrayInputStream(envelope)).nextObject();
@@ -69,21 +68,124 @@ final class OpenPgpEnvelopes {
     throw new WrongKeyException("not a key envelope");
   }
 
-  /** The packet type of a packet whose first byte is {@code b} (new or old format), or -1 if it is no packet header. */
-  static int packetTag(int b) {
-    if ((b & 0xC0) == 0xC0) {
-      return b & 0x3F;
+  /**
+   * Null when {@code b} is one or more whole session key packets (public-key, 1, or symmetric, 3) followed by an
+   * encrypted data packet (18, or 9); otherwise what is wrong. Only packet headers are read (RFC 4880 4.2, both
+   * formats); the encrypted data's own length is left to the parser, which streams it.
+   */
+  static String envelopeShape(byte[] b) {
+    int pos = 0;
+    int sessionKeys = 0;
+    while (pos < b.length) {
+      int h = b[pos] & 0xff;
+      boolean newFormat = (h & 0xC0) == 0xC0;
+      if ((h & 0x80) == 0) {
+        return "no packet header at byte " + pos;
+      }
+      int tag = newFormat ? h & 0x3F : (h >> 2) & 0x0F;
+      if (tag == 18) {
+        if (sessionKeys == 0) {
+          return "no session key packet before the encrypted data";
+        }
+        return seipdVersionOne(b, pos) ? null : "encrypted data other than version 1 (AES with a modification code)";
+      }
+      if (tag != 1 && tag != 3) {
+        return "packet type " + tag + " at byte " + pos;
+      }
+      long len;
+      int p = pos + 1;
+      if (newFormat) {
+        if (p >= b.length) {
+          return "cut short";
+        }
+        int o1 = b[p] & 0xff;
+        if (o1 < 192) {
+          len = o1;
+          p += 1;
+        } else if (o1 < 224) {
+          if (p + 1 >= b.length) {
+            return "cut short";
+          }
+          len = ((o1 - 192L) << 8) + (b[p + 1] & 0xff) + 192;
+          p += 2;
+        } else if (o1 == 255) {
+          if (p + 4 >= b.length) {
+            return "cut short";
+          }
+          len = ((b[p + 1] & 0xffL) << 24) | ((b[p + 2] & 0xff) << 16) | ((b[p + 3] & 0xff) << 8) | (b[p + 4] & 0xff);
+          p += 5;
+        } else {
+          return "a session key packet in partial lengths";
+        }
+      } else {
+        int lenType = h & 3;
+        if (lenType == 3) {
+          return "a session key packet of indeterminate length";
+        }
+        int n = 1 << lenType;
+        if (p + n > b.length) {
+          return "cut short";
+        }
+        len = 0;
+        for (int i = 0; i < n; i++) {
+          len = (len << 8) | (b[p + i] & 0xff);
+        }
+        p += n;
+      }
+      if (len > b.length - p) {
+        return "a packet longer than the envelope";
+      }
+      // the versions pitr writes: a version 3 public-key or a version 4 symmetric session key packet
+      if (len < 1 || (b[p] & 0xff) != (tag == 1 ? 3 : 4)) {
+        return "a session key packet of another version";
+      }
+      pos = p + (int) len;
+      sessionKeys++;
     }
-    if ((b & 0xC0) == 0x80) {
-      return (b >> 2) & 0x0F;
+    return "no encrypted data";
+  }
+
+  /**
+   * True when the encrypted data packet at {@code pos} (type 18) is version 1, the only one pitr writes: version 2 is
+   * AEAD, whose chunk size octet the parser would allocate by (found by fuzzing).
+   */
+  static boolean seipdVersionOne(byte[] b, int pos) {
+    int p = pos + 1;
+    if ((b[pos] & 0xC0) != 0xC0) {
+      int lenType = b[pos] & 3;
+      p += lenType == 3 ? 0 : 1 << lenType;
+    } else if (p < b.length) {
+      int o1 = b[p] & 0xff;
+      p += o1 < 192 || o1 >= 224 && o1 < 255 ? 1 : o1 < 224 ? 2 : 5;
     }
-    return -1;
+    return p < b.length && b[p] == 1;
+  }
+
+  /**
+   * {@code clear}, the decrypted content of an envelope or a body, if it starts with a literal data packet (type 11),
+   * which is all pitr writes there. Decrypted with the wrong key (or damaged) it is noise, which the OpenPGP parser would
+   * otherwise read as whatever packets it seems to hold before the integrity check runs at the end (found by fuzzing:
+   * noise read as a signature packet whose fields claimed gigabytes).
+   */
+  static InputStream literalOnly(InputStream clear) throws IOException {
+    java.io.PushbackInputStream in = new java.io.PushbackInputStream(clear, 1);
+    int first = in.read();
+    if (first < 0) {
+      throw new IOException("the encrypted content is empty");
+    }
+    in.unread(first);
+    boolean newFormat = (first & 0xC0) == 0xC0;
+    int tag = (first & 0x80) == 0 ? -1 : newFormat ? first & 0x3F : (first >> 2) & 0x0F;
+    if (tag != 11) {
+      throw new IOException("the encrypted content is not literal data (wrong key, or damaged)");
+    }
+    return in;
   }
 
   /** Reads the data key out of opened encrypted data and checks its integrity. */
   static DataKey open(PGPEncryptedData data, InputStream clear) {
     try {
-      Object o = new JcaPGPObjectFactory(clear).nextObject();
+      Object o = new JcaPGPObjectFactory(literalOnly(clear)).nextObject();
       if (!(o instanceof PGPLiteralData lit)) {
         throw new WrongKeyException("the key envelope holds no key");
       }
