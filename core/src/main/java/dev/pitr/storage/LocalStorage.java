@@ -19,7 +19,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
-import java.util.stream.Stream;
 
 /**
  * Storage in a local directory. A put writes a hidden temporary file beside the target, fsyncs it, renames it over the
@@ -145,14 +144,46 @@ public final class LocalStorage implements Storage {
     if (!Files.isDirectory(root)) {
       return keys;
     }
-    try (Stream<Path> s = Files.walk(root)) {
-      Path metaRoot = root.resolve(META_DIR);
-      s.filter(Files::isRegularFile)
-          .filter(p -> !p.startsWith(metaRoot))
-          .filter(p -> !p.getFileName().toString().startsWith(TEMP_PREFIX))
-          .map(p -> root.relativize(p).toString().replace('\\', '/'))
-          .filter(k -> k.startsWith(prefix))
-          .forEach(keys::add);
+    // from the prefix's own directory down; an object (or a directory) removed while the listing walks past it is
+    // simply not listed: capture removes chunks while other commands list
+    int slash = prefix.lastIndexOf('/');
+    Path start = slash > 0 ? root.resolve(prefix.substring(0, slash)).normalize() : root;
+    if (!start.startsWith(root) || !Files.isDirectory(start)) {
+      return keys;
+    }
+    Path metaRoot = root.resolve(META_DIR);
+    try {
+      Files.walkFileTree(start, new java.nio.file.SimpleFileVisitor<>() {
+        @Override
+        public java.nio.file.FileVisitResult preVisitDirectory(Path dir, java.nio.file.attribute.BasicFileAttributes a) {
+          return dir.equals(metaRoot) ? java.nio.file.FileVisitResult.SKIP_SUBTREE : java.nio.file.FileVisitResult.CONTINUE;
+        }
+
+        @Override
+        public java.nio.file.FileVisitResult visitFile(Path p, java.nio.file.attribute.BasicFileAttributes a) {
+          String key = root.relativize(p).toString().replace('\\', '/');
+          if (a.isRegularFile() && !p.getFileName().toString().startsWith(TEMP_PREFIX) && key.startsWith(prefix)) {
+            keys.add(key);
+          }
+          return java.nio.file.FileVisitResult.CONTINUE;
+        }
+
+        @Override
+        public java.nio.file.FileVisitResult visitFileFailed(Path p, IOException e) throws IOException {
+          if (e instanceof java.nio.file.NoSuchFileException) {
+            return java.nio.file.FileVisitResult.CONTINUE;
+          }
+          throw e;
+        }
+
+        @Override
+        public java.nio.file.FileVisitResult postVisitDirectory(Path dir, IOException e) throws IOException {
+          if (e != null && !(e instanceof java.nio.file.NoSuchFileException)) {
+            throw e;
+          }
+          return java.nio.file.FileVisitResult.CONTINUE;
+        }
+      });
     } catch (IOException e) {
       throw new StorageException("cannot list " + describe() + ": " + e.getMessage(), e);
     }
