@@ -22,7 +22,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code pitr retention apply} killed with SIGKILL at random moments, 20 times, over an archive of 1,500 segments and
+ * {@code pitr retention apply} killed with SIGKILL at random moments, 20 times, over an archive of 6,000 segments and
  * their snapshots: after every kill the catalog and the storage agree (every record the catalog calls restorable has
  * its objects; nothing recorded as removed is still stored), and a last run completes the work.
  */
@@ -37,7 +37,8 @@ class RetentionCrashIT {
     Path config = dir.resolve("pitr.yaml");
     Files.writeString(config, "storage:\n  path: repo\ncatalog:\n  path: catalog.db\n"
         + "retention:\n  daily: 2\n  weekly: 1\n  monthly: 0\n  min_window: 1h\n  grace: 0s\n");
-    ArchiveHistory h = new ArchiveHistory(2026, 1500, 1501);
+    // large enough that one run takes longer than the kill delays (listing and removal are fast on local storage)
+    ArchiveHistory h = new ArchiveHistory(2026, 6000, 6001);
     Storage storage = new LocalStorage(repo);
     try (SqliteCatalog catalog = SqliteCatalog.open(catalogFile)) {
       fill(h, catalog, storage);
@@ -46,7 +47,7 @@ class RetentionCrashIT {
     List<String> outcomes = new ArrayList<>();
     for (int i = 0; i < 20; i++) {
       Process p = retention(config);
-      long delay = 700 + random.nextInt(2500);
+      long delay = 500 + random.nextInt(2000);
       boolean finished = p.waitFor(delay, TimeUnit.MILLISECONDS);
       if (!finished) {
         p.destroyForcibly().waitFor();
