@@ -157,7 +157,7 @@ public final class CheckService {
   private void checkLocal(List<Result> out, boolean fix) {
     try {
       Path spool = config.requirePath(Key.WAL_SPOOL_DIR);
-      Files.createDirectories(spool);
+      dev.pitr.storage.OwnerOnly.directory(spool);
       Path probe = Files.createTempFile(spool, ".pitr-check", "");
       Files.delete(probe);
       out.add(Result.ok("spool", spool + " is writable"));

@@ -55,7 +55,8 @@ final class StatusCommand implements Callable<Integer> {
     Status.Capture c = s.capture();
     out.println("capture:         " + (!c.reachable() ? "primary not reachable" + (c.error() == null ? "" : " (" + c.error() + ")")
         : (c.slotActive() ? "streaming" : "not streaming") + " from " + c.server() + ", lag " + c.lagBytes()
-            + " bytes, slot holds " + c.retainedBytes() + " bytes of WAL"));
+            + " bytes, slot holds " + c.retainedBytes() + " bytes of WAL")
+        + (c.spoolFreeBytes() == null ? "" : "; spool has " + c.spoolFreeBytes() + " bytes free"));
     Status.Retention r = s.retention();
     out.println("retention:       " + r.policy() + "; pinned: " + (r.pinned().isEmpty() ? "none" : String.join(", ", r.pinned()))
         + "; " + r.awaitingRemoval() + " expired items wait out the grace period"

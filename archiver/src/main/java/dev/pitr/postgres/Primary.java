@@ -20,27 +20,51 @@ import java.util.stream.Collectors;
  * How to reach the primary: JDBC for queries, libpq options for the client programs. With a standby configured it
  * names both servers and lets the client pick whichever accepts writes ({@code target_session_attrs=read-write} for
  * libpq, {@code targetServerType=primary} for JDBC), so capture and snapshots follow a promotion without a config
- * change. {@link #servers} gives each server on its own.
+ * change. {@link #servers} gives each server on its own. The password and the TLS settings reach the client programs
+ * through libpq's environment ({@code PGPASSWORD}, {@code PGSSLMODE}, {@code PGSSLROOTCERT}), never their command
+ * line; without a password, both JDBC and libpq read the passfile ({@code PGPASSFILE} or {@code ~/.pgpass}).
  */
 public final class Primary {
 
   /** One server's address. */
   public record Endpoint(String host, int port) {}
 
+  /** libpq's {@code sslmode} values, which the JDBC driver takes too. */
+  private static final java.util.Set<String> SSL_MODES =
+      java.util.Set.of("disable", "allow", "prefer", "require", "verify-ca", "verify-full");
+
+  /** {@code sslmode} and the CA certificate file, if one is set (null: the client's default, ~/.postgresql/root.crt). */
+  public record Tls(String sslmode, String rootCert) {
+    public static final Tls DEFAULT = new Tls("prefer", null);
+
+    /** The {@code primary.sslmode} and {@code primary.sslrootcert} settings; an unknown mode is refused. */
+    public static Tls from(Config c) {
+      String mode = c.require(Key.PRIMARY_SSLMODE).trim();
+      if (!SSL_MODES.contains(mode)) {
+        throw new PitrException(ErrorCode.CONFIG_INVALID, "primary.sslmode '" + mode + "' is not an sslmode",
+            "use one of disable, allow, prefer, require, verify-ca, verify-full, as for libpq");
+      }
+      String root = c.get(Key.PRIMARY_SSLROOTCERT).map(x -> c.requirePath(Key.PRIMARY_SSLROOTCERT).toString()).orElse(null);
+      return new Tls(mode, root);
+    }
+  }
+
   private final List<Endpoint> endpoints;
   private final String user;
   private final String password;
   private final String dbname;
+  private final Tls tls;
 
   public Primary(String host, int port, String user, String password, String dbname) {
-    this(List.of(new Endpoint(host, port)), user, password, dbname);
+    this(List.of(new Endpoint(host, port)), user, password, dbname, Tls.DEFAULT);
   }
 
-  private Primary(List<Endpoint> endpoints, String user, String password, String dbname) {
+  private Primary(List<Endpoint> endpoints, String user, String password, String dbname, Tls tls) {
     this.endpoints = List.copyOf(endpoints);
     this.user = user;
     this.password = password;
     this.dbname = dbname;
+    this.tls = tls;
   }
 
   /** The primary, or with {@code standby.host} set, whichever of primary and standby is the primary now. */
@@ -48,7 +72,8 @@ public final class Primary {
     List<Endpoint> eps = new ArrayList<>();
     eps.add(new Endpoint(c.require(Key.PRIMARY_HOST), c.requireInt(Key.PRIMARY_PORT)));
     c.get(Key.STANDBY_HOST).ifPresent(h -> eps.add(new Endpoint(h, c.requireInt(Key.STANDBY_PORT))));
-    return new Primary(eps, c.require(Key.PRIMARY_USER), c.get(Key.PRIMARY_PASSWORD).orElse(null), c.require(Key.PRIMARY_DBNAME));
+    return new Primary(eps, c.require(Key.PRIMARY_USER), c.get(Key.PRIMARY_PASSWORD).orElse(null),
+        c.require(Key.PRIMARY_DBNAME), Tls.from(c));
   }
 
   /** The configured standby, reached with the primary's role, if one is configured. */
@@ -57,13 +82,13 @@ public final class Primary {
         .map(
             h ->
                 new Primary(
-                    h, c.requireInt(Key.STANDBY_PORT), c.require(Key.PRIMARY_USER),
-                    c.get(Key.PRIMARY_PASSWORD).orElse(null), c.require(Key.PRIMARY_DBNAME)));
+                    List.of(new Endpoint(h, c.requireInt(Key.STANDBY_PORT))), c.require(Key.PRIMARY_USER),
+                    c.get(Key.PRIMARY_PASSWORD).orElse(null), c.require(Key.PRIMARY_DBNAME), Tls.from(c)));
   }
 
   /** Each configured server on its own, whatever its role now. */
   public List<Primary> servers() {
-    return endpoints.stream().map(e -> new Primary(List.of(e), user, password, dbname)).toList();
+    return endpoints.stream().map(e -> new Primary(List.of(e), user, password, dbname, tls)).toList();
   }
 
   public String describe() {
@@ -78,6 +103,10 @@ public final class Primary {
     }
     p.setProperty("connectTimeout", "10");
     p.setProperty("ApplicationName", "pitr");
+    p.setProperty("sslmode", tls.sslmode());
+    if (tls.rootCert() != null) {
+      p.setProperty("sslrootcert", tls.rootCert());
+    }
     if (endpoints.size() > 1) {
       p.setProperty("targetServerType", "primary");
     }
@@ -122,11 +151,15 @@ public final class Primary {
         "-d", "host=" + hosts + " port=" + ports + " target_session_attrs=read-write", "-U", user, "--no-password"));
   }
 
-  /** The password goes through the environment, never the command line. */
+  /** The password and the TLS settings go through the environment, never the command line. */
   public Map<String, String> clientEnv() {
     Map<String, String> env = new HashMap<>();
     if (password != null) {
       env.put("PGPASSWORD", password);
+    }
+    env.put("PGSSLMODE", tls.sslmode());
+    if (tls.rootCert() != null) {
+      env.put("PGSSLROOTCERT", tls.rootCert());
     }
     return env;
   }

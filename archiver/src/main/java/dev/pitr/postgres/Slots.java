@@ -36,6 +36,21 @@ public final class Slots {
     }
   }
 
+  /** Bytes of WAL the slot holds back in {@code pg_wal}: from its restart point to the current insert position. */
+  public static java.util.OptionalLong retainedBytes(Primary primary, String slot) {
+    try (Connection c = primary.connect();
+        PreparedStatement ps = c.prepareStatement(
+            "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn)::bigint FROM pg_replication_slots"
+                + " WHERE slot_name = ? AND restart_lsn IS NOT NULL")) {
+      ps.setString(1, slot);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next() ? java.util.OptionalLong.of(rs.getLong(1)) : java.util.OptionalLong.empty();
+      }
+    } catch (SQLException e) {
+      throw failed(primary, e);
+    }
+  }
+
   /** Creates the slot, reserving WAL from now on; a no-op when it already exists. */
   public static boolean ensure(Primary primary, String slot) {
     if (exists(primary, slot)) {

@@ -13,6 +13,7 @@ import dev.pitr.postgres.OsUser;
 import dev.pitr.postgres.PgTools;
 import dev.pitr.postgres.Primary;
 import dev.pitr.postgres.Processes;
+import dev.pitr.storage.OwnerOnly;
 import dev.pitr.wal.Lsn;
 import dev.pitr.wal.SegmentName;
 import dev.pitr.wal.TimelineHistory;
@@ -250,9 +251,6 @@ public final class RestoreSteps {
     if (config.get(Key.RESTORE_PITR_COMMAND).isEmpty()) {
       runningJar().ifPresent(j -> cmd.add(j.toString()));
     }
-    if (config.require(Key.CATALOG_TYPE).equals("sqlite")) {
-      cmd.add(config.catalogPath().toString());
-    }
     if (config.require(Key.STORAGE_TYPE).equals("local")) {
       cmd.add(config.requirePath(Key.STORAGE_PATH).toString());
     }
@@ -332,7 +330,7 @@ public final class RestoreSteps {
       keys.put(Key.STORAGE_PATH, config.requirePath(Key.STORAGE_PATH).toString());
     }
     if (config.require(Key.CATALOG_TYPE).equals("sqlite")) {
-      keys.put(Key.CATALOG_PATH, config.catalogPath().toString());
+      keys.put(Key.CATALOG_PATH, catalogForRestoreCommand(dir).toString());
     }
     keys.putAll(keysForRestoreCommand(dir));
     String section = "";
@@ -356,9 +354,8 @@ public final class RestoreSteps {
     conf.append("hot_standby = on\n");
     conf.append("port = ").append(req.port()).append('\n');
     try {
-      Files.writeString(fetchConfig, yaml, StandardCharsets.UTF_8);
       // it may hold aws.secret_access_key; the data directory's owner is the only reader it needs
-      Files.setPosixFilePermissions(fetchConfig, PosixFilePermissions.fromString("rw-------"));
+      OwnerOnly.write(fetchConfig, yaml.toString());
       Files.writeString(dir.resolve("postgresql.auto.conf"), conf.toString(), StandardCharsets.UTF_8,
           StandardOpenOption.CREATE, StandardOpenOption.APPEND);
       Files.deleteIfExists(dir.resolve("standby.signal"));
@@ -366,6 +363,23 @@ public final class RestoreSteps {
       Files.writeString(dir.resolve("recovery.signal"), "");
     } catch (IOException e) {
       throw new PitrException(ErrorCode.LOCAL_IO, "cannot write recovery settings: " + e.getMessage(), "check permissions", e);
+    }
+  }
+
+  /**
+   * The SQLite catalog restore_command reads. The catalog is its owner's alone (mode 0600); when pitr runs as root
+   * and the server as its own OS user, restore_command gets a consistent copy in {@code pitr-keys/}, handed to that
+   * user with the data directory. Every segment the plan needs is in the copy: the plan was made from the catalog.
+   */
+  private Path catalogForRestoreCommand(Path dir) {
+    if (!OsUser.isRoot() || !(repo.catalog() instanceof dev.pitr.catalog.SqliteCatalog sqlite)) {
+      return config.catalogPath();
+    }
+    try {
+      return sqlite.copyTo(OwnerOnly.directory(dir.resolve("pitr-keys")).resolve("catalog.db"));
+    } catch (IOException e) {
+      throw new PitrException(ErrorCode.LOCAL_IO, "cannot copy the catalog for restore_command: " + e.getMessage(),
+          "check the free space and permissions of " + dir, e);
     }
   }
 
@@ -387,13 +401,12 @@ public final class RestoreSteps {
     }
     Path keyDir = dir.resolve("pitr-keys");
     try {
-      Files.createDirectories(keyDir);
-      Files.setPosixFilePermissions(keyDir, PosixFilePermissions.fromString("rwx------"));
+      OwnerOnly.directory(keyDir);
       int n = 0;
       for (Map.Entry<Key, String> e : enc.entrySet()) {
         Key k = e.getKey();
         if (k == Key.ENCRYPTION_PASSPHRASE) {
-          out.put(Key.ENCRYPTION_PASSPHRASE_FILE, secretFile(keyDir.resolve("passphrase"), e.getValue() + "\n").toString());
+          out.put(Key.ENCRYPTION_PASSPHRASE_FILE, OwnerOnly.write(keyDir.resolve("passphrase"), e.getValue() + "\n").toString());
         } else if (KEY_FILES.contains(k)) {
           List<String> copies = new ArrayList<>();
           for (String part : e.getValue().split(",")) {
@@ -402,8 +415,7 @@ public final class RestoreSteps {
             }
             Path src = config.file().getParent().resolve(part.strip()).normalize();
             Path copy = keyDir.resolve((n++) + "-" + src.getFileName());
-            Files.copy(src, copy);
-            Files.setPosixFilePermissions(copy, PosixFilePermissions.fromString("rw-------"));
+            Files.copy(src, OwnerOnly.file(copy), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
             copies.add(copy.toString());
           }
           out.put(k, String.join(",", copies));
@@ -417,14 +429,6 @@ public final class RestoreSteps {
           "check that the files under encryption.* exist and are readable", e);
     }
     return out;
-  }
-
-  private static Path secretFile(Path p, String content) throws IOException {
-    Files.deleteIfExists(p);
-    Files.createFile(p, PosixFilePermissions.asFileAttribute(
-        PosixFilePermissions.fromString("rw-------")));
-    Files.writeString(p, content, StandardCharsets.UTF_8);
-    return p;
   }
 
   private static String quoteYaml(String v) {

@@ -62,6 +62,8 @@ public final class Metrics {
         s.capture().lagBytes() == null ? null : (double) s.capture().lagBytes());
     m.gauge("pitr_slot_retained_bytes", "Bytes of WAL the replication slot holds back in pg_wal on the primary.",
         s.capture().retainedBytes() == null ? null : (double) s.capture().retainedBytes());
+    m.gauge("pitr_spool_free_bytes", "Free bytes in the spool filesystem; below a segment, capture cannot receive WAL.",
+        s.capture().spoolFreeBytes() == null ? null : (double) s.capture().spoolFreeBytes());
     m.gauge("pitr_retention_awaiting_removal", "Expired items waiting out the grace period.",
         (double) s.retention().awaitingRemoval());
     m.gauge("pitr_snapshots_pinned", "Pinned snapshots.", (double) s.retention().pinned().size());

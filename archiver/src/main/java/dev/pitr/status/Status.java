@@ -34,10 +34,11 @@ public record Status(
 
   /**
    * What the primary says about capture: whether it is reachable, whether a client streams from the slot, how far the
-   * archive is behind its current WAL, and how much WAL the slot holds back in {@code pg_wal}.
+   * archive is behind its current WAL, and how much WAL the slot holds back in {@code pg_wal}; and the free space in
+   * the spool, when it is on this host.
    */
   public record Capture(boolean reachable, String server, boolean slotActive, Long lagBytes, Long retainedBytes,
-      String error) {}
+      Long spoolFreeBytes, String error) {}
 
   /** Retention's view: the policy, the pins, what waits out its grace period, and what the policy would expire now. */
   public record Retention(String policy, List<String> pinned, int awaitingRemoval, Instant nextRemoval,
@@ -76,6 +77,7 @@ public record Status(
         .put("slot_active", capture.slotActive());
     c.put("lag_bytes", capture.lagBytes());
     c.put("slot_retained_bytes", capture.retainedBytes());
+    c.put("spool_free_bytes", capture.spoolFreeBytes());
     c.put("error", capture.error());
     ObjectNode r = root.putObject("retention").put("policy", retention.policy());
     ArrayNode pins = r.putArray("pinned");

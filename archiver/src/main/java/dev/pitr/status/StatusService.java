@@ -15,6 +15,10 @@ import dev.pitr.retention.RetentionPlan;
 import dev.pitr.retention.RetentionPlanner;
 import dev.pitr.retention.RetentionPolicy;
 import dev.pitr.wal.Lsn;
+import dev.pitr.wal.PartialSegments;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -36,19 +40,24 @@ import java.util.TreeMap;
 public final class StatusService {
 
   /** When a figure is worth a warning. */
-  public record Thresholds(Duration rpo, long slotRetainedBytes) {}
+  public record Thresholds(Duration rpo, long slotRetainedBytes, long spoolFreeBytes) {}
+
+  /** The segment size when the archive has none yet to tell it. */
+  private static final long DEFAULT_SEGMENT_BYTES = 16L << 20;
 
   private final Catalog catalog;
   private final Optional<Primary> primary;
+  private final Optional<Path> spool;
   private final String slot;
   private final RetentionPolicy policy;
   private final Thresholds thresholds;
   private final Clock clock;
 
-  public StatusService(Catalog catalog, Optional<Primary> primary, String slot, RetentionPolicy policy,
-      Thresholds thresholds, Clock clock) {
+  public StatusService(Catalog catalog, Optional<Primary> primary, Optional<Path> spool, String slot,
+      RetentionPolicy policy, Thresholds thresholds, Clock clock) {
     this.catalog = catalog;
     this.primary = primary;
+    this.spool = spool;
     this.slot = slot;
     this.policy = policy;
     this.thresholds = thresholds;
@@ -61,8 +70,10 @@ public final class StatusService {
     Duration rpo = RetentionPolicy.parseDuration(config.require(Key.STATUS_RPO_WARNING)).orElseThrow(
         () -> new PitrException(ErrorCode.CONFIG_INVALID, "status.rpo_warning must be a duration such as 5m",
             "fix 'status.rpo_warning' in " + config.file()));
-    return new StatusService(catalog, primary, config.require(Key.WAL_SLOT), config.retentionPolicy(),
-        new Thresholds(rpo, config.requireInt(Key.STATUS_SLOT_RETAINED_WARNING_MB) * 1024L * 1024L), clock);
+    Optional<Path> spool = config.get(Key.WAL_SPOOL_DIR).map(x -> config.requirePath(Key.WAL_SPOOL_DIR));
+    return new StatusService(catalog, primary, spool, config.require(Key.WAL_SLOT), config.retentionPolicy(),
+        new Thresholds(rpo, config.requireInt(Key.STATUS_SLOT_RETAINED_WARNING_MB) * 1024L * 1024L,
+            config.requireInt(Key.STATUS_SPOOL_FREE_WARNING_MB) * 1024L * 1024L), clock);
   }
 
   public Status status() {
@@ -150,9 +161,38 @@ public final class StatusService {
     v[1] += bytes;
   }
 
+  /**
+   * The spool's free space, when the spool is on this host, with a warning when it runs low. Below what
+   * pg_receivewal needs to go on ({@link PartialSegments#roomNeeded}) capture does not receive, so the primary keeps
+   * the WAL instead (see the slot).
+   */
+  private Long spoolFree(List<String> warnings, long segmentSize) {
+    if (spool.isEmpty() || !Files.isDirectory(spool.get())) {
+      return null;
+    }
+    long free;
+    try {
+      free = Files.getFileStore(spool.get()).getUsableSpace();
+    } catch (IOException e) {
+      warnings.add("cannot read the free space of the spool " + spool.get() + ": " + e.getMessage());
+      return null;
+    }
+    long need = PartialSegments.roomNeeded(spool.get(), segmentSize);
+    if (free < need) {
+      warnings.add("SPOOL FULL: " + spool.get() + " has " + free / (1024 * 1024) + " MiB free, less than the "
+          + need / (1024 * 1024) + " MiB pg_receivewal needs: capture receives no WAL until space returns, and the slot"
+          + " holds it in pg_wal on the primary meanwhile");
+    } else if (free < thresholds.spoolFreeBytes()) {
+      warnings.add("the spool " + spool.get() + " has " + free / (1024 * 1024) + " MiB free, less than "
+          + thresholds.spoolFreeBytes() / (1024 * 1024) + " MiB: capture stops receiving WAL when a segment no longer fits");
+    }
+    return free;
+  }
+
   private Status.Capture capture(SegmentRecord newest, List<String> warnings) {
+    Long spoolFree = spoolFree(warnings, newest == null ? DEFAULT_SEGMENT_BYTES : newest.name().segmentSize());
     if (primary.isEmpty()) {
-      return new Status.Capture(false, null, false, null, null, "no primary configured");
+      return new Status.Capture(false, null, false, null, null, spoolFree, "no primary configured");
     }
     Primary p = primary.get();
     try (Connection c = p.connect();
@@ -176,11 +216,11 @@ public final class StatusService {
           warnings.add("the slot " + slot + " holds back " + retained / (1024 * 1024) + " MiB of WAL in pg_wal on "
               + p.describe() + ", more than " + thresholds.slotRetainedBytes() / (1024 * 1024) + " MiB");
         }
-        return new Status.Capture(true, p.describe(), active, lag, retained, null);
+        return new Status.Capture(true, p.describe(), active, lag, retained, spoolFree, null);
       }
     } catch (SQLException | RuntimeException e) {
       warnings.add("the primary is not reachable: " + e.getMessage());
-      return new Status.Capture(false, p.describe(), false, null, null, e.getMessage());
+      return new Status.Capture(false, p.describe(), false, null, null, spoolFree, e.getMessage());
     }
   }
 }

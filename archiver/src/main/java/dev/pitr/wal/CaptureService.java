@@ -53,6 +53,9 @@ public final class CaptureService {
   private String lastStandbyProblem;
   private PartialShipper partials;
   private String lastPartialProblem;
+  private volatile Instant spoolFullSince;
+  private Instant nextSpoolFullLog = Instant.EPOCH;
+  private static final long MIB = 1024 * 1024;
 
   public CaptureService(
       PgTools tools,
@@ -239,8 +242,13 @@ public final class CaptureService {
         }
         return;
       }
-      log("pg_receivewal exited with code " + receiver.exitValue() + "; restarting in " + backoff.toSeconds() + "s");
+      int code = receiver.exitValue();
       receiver = null;
+      if (!spoolHasRoom()) {
+        // not a fault of the server's: start again as soon as a segment fits, without backing off
+        return;
+      }
+      log("pg_receivewal exited with code " + code + "; restarting in " + backoff.toSeconds() + "s");
       nextStart = Instant.now().plus(backoff);
       backoff = backoff.multipliedBy(2).compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : backoff.multipliedBy(2);
     }
@@ -253,6 +261,9 @@ public final class CaptureService {
       }
       if (segmentSize == 0) {
         segmentSize = primary.walSegmentSize();
+      }
+      if (!spoolHasRoom()) {
+        return;
       }
       for (String name : PartialSegments.finishInterruptedPadding(spool, segmentSize)) {
         log("finished the zero padding of " + name + " that an interrupted pg_receivewal left short");
@@ -272,6 +283,51 @@ public final class CaptureService {
       nextStart = Instant.now().plus(backoff);
       backoff = backoff.multipliedBy(2).compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : backoff.multipliedBy(2);
     }
+  }
+
+  /**
+   * pg_receivewal writes each new segment at its full size before any WAL goes into it, so with less free space than
+   * a segment it fails at the next one. Then capture receives nothing: the slot keeps the WAL in the primary's
+   * pg_wal, where it grows. Capture says so when it happens and every minute after, with how much the slot holds,
+   * keeps shipping what is spooled (which frees space too), and starts pg_receivewal again once the rest of the
+   * current segment and the next one fit ({@link PartialSegments#roomNeeded}), so it does not fail again at once.
+   */
+  private boolean spoolHasRoom() {
+    long need = PartialSegments.roomNeeded(spool, segmentSize == 0 ? 16L << 20 : segmentSize);
+    long free;
+    try {
+      free = Files.getFileStore(spool).getUsableSpace();
+    } catch (IOException e) {
+      return true; // pg_receivewal reports what is wrong with the spool itself
+    }
+    if (free >= need) {
+      if (spoolFullSince != null) {
+        log("the spool has room again (" + free / MIB + " MiB free) after " + Duration.between(spoolFullSince,
+            Instant.now()).toSeconds() + " s: receiving WAL from the slot resumes where it stopped");
+        spoolFullSince = null;
+      }
+      return true;
+    }
+    Instant now = Instant.now();
+    if (spoolFullSince == null || !now.isBefore(nextSpoolFullLog)) {
+      String held;
+      try {
+        held = Slots.retainedBytes(primary, slot).stream().mapToObj(b -> b / MIB + " MiB").findFirst().orElse("?");
+      } catch (PitrException e) {
+        held = "? (" + e.getMessage() + ")";
+      }
+      log("SPOOL FULL: " + spool + " has " + free / MIB + " MiB free and pg_receivewal needs " + need / MIB
+          + " MiB to go on. Capture receives no WAL until space returns; the slot " + slot + " holds " + held
+          + " of WAL in pg_wal on the primary meanwhile, and that grows. Free space in the spool's filesystem.");
+      spoolFullSince = spoolFullSince == null ? now : spoolFullSince;
+      nextSpoolFullLog = now.plusSeconds(60);
+    }
+    return false;
+  }
+
+  /** True while capture waits for space in the spool. */
+  public boolean spoolFull() {
+    return spoolFullSince != null;
   }
 
   private void stopReceiver() {

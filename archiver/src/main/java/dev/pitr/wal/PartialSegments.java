@@ -28,6 +28,26 @@ public final class PartialSegments {
   private PartialSegments() {}
 
   /**
+   * The free space pg_receivewal needs in {@code spool} to go on and then start the segment after: the padding a
+   * short {@code .partial} still lacks, plus one whole segment, which it writes at full size before any WAL goes in.
+   * Capture does not start it with less, and {@code pitr status} calls the spool full below this.
+   */
+  public static long roomNeeded(Path spool, long segmentSize) {
+    long missing = 0;
+    try (Stream<Path> files = Files.list(spool)) {
+      for (Path f : files.toList()) {
+        String name = f.getFileName().toString();
+        if (name.endsWith(SUFFIX) && SegmentName.isSegmentFileName(name.substring(0, name.length() - SUFFIX.length()))) {
+          missing += Math.max(0, segmentSize - Files.size(f));
+        }
+      }
+    } catch (IOException | java.io.UncheckedIOException e) {
+      // a file gone while looking: pg_receivewal renamed it, which needs no room
+    }
+    return missing + segmentSize;
+  }
+
+  /**
    * Pads every short, all-zero {@code .partial} segment in {@code spool} to {@code segmentSize} bytes and fsyncs it.
    *
    * @return the names of the files padded

@@ -25,7 +25,7 @@ public final class SpoolLock implements AutoCloseable {
 
   public static SpoolLock acquire(Path spool) {
     try {
-      Files.createDirectories(spool);
+      dev.pitr.storage.OwnerOnly.directory(spool);
       FileChannel ch =
           FileChannel.open(spool.resolve(".pitr.lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
       FileLock l = ch.tryLock();

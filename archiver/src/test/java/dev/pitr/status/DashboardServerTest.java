@@ -24,7 +24,7 @@ class DashboardServerTest {
   private static Status empty() {
     return new Status(Instant.parse("2026-11-23T00:00:00Z"), null, null, List.of(),
         RestoreWindow.of(List.of(), List.of(), List.of()),
-        new Status.Capture(false, null, false, null, null, "no primary configured"),
+        new Status.Capture(false, null, false, null, null, null, "no primary configured"),
         new Status.Retention("7 daily", List.of(), 0, null, 0, 0, null), List.of("no complete snapshot"));
   }
 

@@ -55,6 +55,10 @@ public final class SqliteCatalog implements Catalog {
       if (!readOnly && abs.getParent() != null) {
         Files.createDirectories(abs.getParent());
       }
+      if (!readOnly) {
+        // SQLite gives its -wal and -shm files the database file's mode
+        dev.pitr.storage.OwnerOnly.file(abs);
+      }
       SQLiteConfig cfg = new SQLiteConfig();
       cfg.setBusyTimeout(30_000);
       cfg.setReadOnly(readOnly);
@@ -104,6 +108,26 @@ public final class SqliteCatalog implements Catalog {
       s.executeUpdate("CREATE TABLE IF NOT EXISTS runs (job TEXT NOT NULL, slot INTEGER NOT NULL, owner TEXT NOT NULL,"
           + " PRIMARY KEY (job, slot))");
       s.executeUpdate("INSERT OR IGNORE INTO meta VALUES ('schema_version', '" + SCHEMA_VERSION + "')");
+    }
+  }
+
+  /**
+   * Writes a consistent copy of the whole catalog to {@code copy} (which must not exist), mode 0600: for a process
+   * running as another OS user, such as restore_command, that may not read this one. SQLite creates the file with the
+   * process's umask before it is narrowed, so {@code copy} belongs in a directory only its owner can enter.
+   */
+  public synchronized Path copyTo(Path copy) {
+    try {
+      try (java.sql.PreparedStatement ps = conn.prepareStatement("VACUUM INTO ?")) {
+        ps.setString(1, copy.toAbsolutePath().toString());
+        ps.execute();
+      }
+      java.nio.file.attribute.PosixFileAttributeView v =
+          Files.getFileAttributeView(copy, java.nio.file.attribute.PosixFileAttributeView.class);
+      v.setPermissions(java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+      return copy;
+    } catch (SQLException | java.io.IOException e) {
+      throw new CatalogException("cannot copy catalog " + file + " to " + copy + ": " + e.getMessage(), e);
     }
   }
 
