@@ -33,7 +33,9 @@ public final class FaultProxy implements AutoCloseable {
     NONE,
     THROTTLE,
     RESET_MID_BODY,
-    STALL
+    STALL,
+    /** The connection reset at once, as while the service is down ({@link #outage}). */
+    OUTAGE
   }
 
   /** How the service says "slow down". */
@@ -57,6 +59,10 @@ public final class FaultProxy implements AutoCloseable {
   private final Map<Fault, AtomicInteger> counts = new EnumMap<>(Fault.class);
   private final List<Socket> open = Collections.synchronizedList(new ArrayList<>());
   private volatile boolean enabled = true;
+  private volatile boolean outage;
+  private java.util.Random random;
+  private double rate;
+  private List<Fault> kinds = List.of();
 
   /**
    * @param everyNth every n-th request gets a fault, the kinds taking turns (throttle, reset, stall)
@@ -83,12 +89,27 @@ public final class FaultProxy implements AutoCloseable {
     enabled = !on;
   }
 
+  /**
+   * From now on each request gets one of {@code kinds}, picked by {@code random}, with probability {@code rate}
+   * instead of every n-th request; a rate of 0 passes everything through.
+   */
+  public synchronized void randomFaults(java.util.Random random, double rate, List<Fault> kinds) {
+    this.random = random;
+    this.rate = rate;
+    this.kinds = List.copyOf(kinds);
+  }
+
+  /** While on, every connection is reset before a byte of the request is read: the service is down. */
+  public void outage(boolean on) {
+    outage = on;
+  }
+
   public int count(Fault f) {
     return counts.get(f).get();
   }
 
   public int faults() {
-    return count(Fault.THROTTLE) + count(Fault.RESET_MID_BODY) + count(Fault.STALL);
+    return count(Fault.THROTTLE) + count(Fault.RESET_MID_BODY) + count(Fault.STALL) + count(Fault.OUTAGE);
   }
 
   public String summary() {
@@ -96,6 +117,10 @@ public final class FaultProxy implements AutoCloseable {
   }
 
   private synchronized Fault pick() {
+    if (random != null) {
+      return !enabled || kinds.isEmpty() || random.nextDouble() >= rate ? Fault.NONE
+          : kinds.get(random.nextInt(kinds.size()));
+    }
     if (!enabled || ++requests % everyNth != 0) {
       return Fault.NONE;
     }
@@ -116,6 +141,11 @@ public final class FaultProxy implements AutoCloseable {
 
   private void handle(Socket client) {
     try (client) {
+      if (outage) {
+        counts.get(Fault.OUTAGE).incrementAndGet();
+        client.setSoLinger(true, 0);
+        return;
+      }
       InputStream in = client.getInputStream();
       String head = readHead(in);
       if (head == null) {

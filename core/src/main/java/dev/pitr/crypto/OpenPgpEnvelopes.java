@@ -139,10 +139,25 @@ final class OpenPgpEnvelopes {
       if (len < 1 || (b[p] & 0xff) != (tag == 1 ? 3 : 4)) {
         return "a session key packet of another version";
       }
+      if (tag == 3 && tooCostly(b, p, (int) len)) {
+        return "a symmetric session key packet whose S2K costs more than pitr's";
+      }
       pos = p + (int) len;
       sessionKeys++;
     }
     return "no encrypted data";
+  }
+
+  /** The iterated S2K count octet pitr writes (Bouncy Castle's default, 65536 bytes hashed). */
+  static final int S2K_COUNT = 0x60;
+
+  /**
+   * True when the symmetric session key packet body at {@code p} asks for an iterated and salted S2K (type 3) with a
+   * larger count than pitr writes: its count octet can ask for 65 MB of hashing per packet (found by fuzzing, as an
+   * input that took seconds to refuse). Version, cipher, S2K type, hash, 8 bytes of salt, the count.
+   */
+  static boolean tooCostly(byte[] b, int p, int len) {
+    return len >= 13 && (b[p + 2] & 0xff) == 3 && (b[p + 12] & 0xff) > S2K_COUNT;
   }
 
   /**
