@@ -2,11 +2,11 @@
 # The chaos suite (ChaosSuite): a primary with a synchronous standby under pgbench, archived by `pitr run` into S3
 # and DynamoDB behind fault proxies, with faults injected at random, then WAL continuity, every checksum and four
 # restores checked. Not part of the default test run. Runs as root (PostgreSQL as the postgres user, a tmpfs spool).
-# Usage: bench/chaos.sh [--seed N] [--minutes M]   (defaults: seed 1, 20 minutes of faults, about 25 minutes in all)
+# Usage: bench/chaos.sh [--seed N] [--minutes M]   (defaults: seed 1, 17 minutes of faults, about 20 minutes in all)
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 seed=1
-minutes=20
+minutes=17
 while [ $# -gt 0 ]; do
   case "$1" in
     --seed) seed="$2"; shift 2 ;;
