@@ -282,6 +282,38 @@ public final class ArchiveFixture implements AutoCloseable {
     throw new AssertionError("segment " + seg + " was not archived within 120 s\n" + captureLog());
   }
 
+  /** What {@link #await} waits for; a runtime exception counts as "not yet" (a server still starting, say). */
+  public interface Condition {
+    boolean holds() throws Exception;
+  }
+
+  /** Waits up to 60 s for {@code c}, failing with {@code what} otherwise. */
+  public void await(String what, Condition c) throws Exception {
+    for (int i = 0; i < 600; i++) {
+      try {
+        if (c.holds()) {
+          return;
+        }
+      } catch (RuntimeException e) {
+        // not yet
+      }
+      Thread.sleep(100);
+    }
+    throw new AssertionError("timed out waiting for " + what + "\n" + captureLog());
+  }
+
+  /** Writes {@code bytes} of zeros for real, as ballast that fills a filesystem: tmpfs keeps every page written. */
+  public static void fill(Path file, long bytes) throws IOException {
+    java.nio.ByteBuffer zeros = java.nio.ByteBuffer.allocate(1 << 20);
+    try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(file,
+        java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.WRITE)) {
+      for (long left = bytes; left > 0; ) {
+        zeros.clear().limit((int) Math.min(zeros.capacity(), left));
+        left -= ch.write(zeros);
+      }
+    }
+  }
+
   /** A fresh, not yet existing directory for a restore; whatever runs there is stopped when the fixture closes. */
   public Path newTargetDir() {
     return base.resolve("restore-" + (++targets));

@@ -17,8 +17,6 @@ import dev.pitr.wal.TimelineId;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -527,16 +525,12 @@ class ChaosSuite {
         .forEach(ProcessHandle::destroyForcibly);
   }
 
-  /** Writes {@code bytes} of zeros for real: tmpfs keeps every page written. */
-  private static void fill(Path file, long bytes) throws IOException {
-    ByteBuffer zeros = ByteBuffer.allocate((int) MIB);
-    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
-      for (long left = bytes; left > 0; ) {
-        zeros.clear().limit((int) Math.min(MIB, left));
-        left -= ch.write(zeros);
-      }
+  /** Ballast up to {@code bytes}; the filesystem filling up first is what was wanted. */
+  private static void fill(Path file, long bytes) {
+    try {
+      ArchiveFixture.fill(file, bytes);
     } catch (IOException e) {
-      // the filesystem filled up before the ballast did: full is what was wanted
+      // full
     }
   }
 

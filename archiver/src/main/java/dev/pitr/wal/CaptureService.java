@@ -54,6 +54,10 @@ public final class CaptureService {
   private PartialShipper partials;
   private String lastPartialProblem;
   private volatile Instant spoolFullSince;
+  /** Set by the output reader when the walsender refused to stream: where the new primary's history forked. */
+  private volatile String forkedBefore;
+  private boolean forkPending;
+  private Thread outputReader;
   private Instant nextSpoolFullLog = Instant.EPOCH;
   private static final long MIB = 1024 * 1024;
 
@@ -244,6 +248,18 @@ public final class CaptureService {
       }
       int code = receiver.exitValue();
       receiver = null;
+      try {
+        outputReader.join(2_000); // its last lines may say why it exited
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      if (forkedBefore != null) {
+        log("pg_receivewal was refused: the primary's history forked from " + forkedBefore
+            + ", before where it would start. The WAL received beyond that is a dead branch of the old timeline;"
+            + " once its complete segments are shipped, capture sets the rest aside and starts again from the slot");
+        forkPending = true;
+        forkedBefore = null;
+      }
       if (!spoolHasRoom()) {
         // not a fault of the server's: start again as soon as a segment fits, without backing off
         return;
@@ -254,6 +270,12 @@ public final class CaptureService {
     }
     if (Instant.now().isBefore(nextStart)) {
       return;
+    }
+    if (forkPending) {
+      if (!setAsideDeadBranch()) {
+        return;
+      }
+      forkPending = false;
     }
     try {
       if (Slots.ensure(primary, slot)) {
@@ -272,9 +294,10 @@ public final class CaptureService {
       cmd.add(tools.path("pg_receivewal"));
       cmd.addAll(primary.clientArgs());
       cmd.addAll(List.of("-D", spool.toString(), "-S", slot, "--synchronous", "--no-loop"));
-      ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.INHERIT);
+      ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
       pb.environment().putAll(primary.clientEnv());
       receiver = pb.start();
+      forwardOutput(receiver);
       receiverStarted = Instant.now();
       Files.writeString(spool.resolve(PID_FILE), Long.toString(receiver.pid()), StandardCharsets.UTF_8);
       log("pg_receivewal started (pid " + receiver.pid() + ")");
@@ -328,6 +351,77 @@ public final class CaptureService {
   /** True while capture waits for space in the spool. */
   public boolean spoolFull() {
     return spoolFullSince != null;
+  }
+
+  /**
+   * Passes pg_receivewal's output on to the log, watching for the walsender's refusal to stream from a point the
+   * server's history does not have ({@code is not in this server's history}).
+   */
+  private void forwardOutput(Process p) {
+    Thread t = new Thread(() -> {
+      try (java.io.BufferedReader r = new java.io.BufferedReader(
+          new java.io.InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+        String refused = null;
+        for (String line; (line = r.readLine()) != null; ) {
+          log.println(line);
+          log.flush();
+          if (line.contains("is not in this server's history")) {
+            refused = "?";
+          } else if (refused != null && line.contains("history forked from timeline")) {
+            refused = line.substring(line.indexOf("history forked from timeline") + 29).replaceAll("\\.$", "").trim();
+          }
+        }
+        if (refused != null) {
+          forkedBefore = refused.equals("?") ? "the old timeline earlier" : "timeline " + refused;
+        }
+      } catch (IOException e) {
+        // the receiver is gone
+      }
+    }, "pg_receivewal-output");
+    t.setDaemon(true);
+    t.start();
+    outputReader = t;
+  }
+
+  /**
+   * After a promotion whose history forked from the old timeline before the segment capture was receiving: capture
+   * had WAL from the old primary that the promoted standby never got, and pg_receivewal, resuming from the spool,
+   * asks for a point the new primary does not have. That WAL is a dead branch, but valid WAL of the old timeline, so
+   * its complete segments ship as usual; when they have, the segments still being written are moved (kept, not
+   * deleted) into {@code .dead-branch-<time>/}, and pg_receivewal, finding the spool empty, starts from the slot. The
+   * slot is on the new primary because capture kept it there while it was a standby, never past its replay point, so
+   * the new primary has everything from there: the old timeline up to the switch, then the new one.
+   *
+   * @return false while complete segments still wait to be shipped
+   */
+  private boolean setAsideDeadBranch() {
+    List<Path> complete = new ArrayList<>();
+    List<Path> partial = new ArrayList<>();
+    try (java.util.stream.Stream<Path> files = Files.list(spool)) {
+      for (Path f : files.toList()) {
+        String name = f.getFileName().toString();
+        if (SegmentName.isSegmentFileName(name)) {
+          complete.add(f);
+        } else if (name.endsWith(PartialSegments.SUFFIX)
+            && SegmentName.isSegmentFileName(name.substring(0, name.length() - PartialSegments.SUFFIX.length()))) {
+          partial.add(f);
+        }
+      }
+      if (!complete.isEmpty()) {
+        return false;
+      }
+      Path aside = spool.resolve(".dead-branch-" + Instant.now().getEpochSecond());
+      Files.createDirectories(aside);
+      for (Path f : partial) {
+        Files.move(f, aside.resolve(f.getFileName()));
+      }
+      log("set " + partial.stream().map(f -> f.getFileName().toString()).toList() + " aside in " + aside
+          + "; pg_receivewal starts again from the slot " + slot);
+      return true;
+    } catch (IOException e) {
+      log("cannot set the dead branch aside, will retry: " + e.getMessage());
+      return false;
+    }
   }
 
   private void stopReceiver() {

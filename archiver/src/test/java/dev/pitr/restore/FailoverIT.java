@@ -70,13 +70,12 @@ class FailoverIT {
     // lose what capture has not archived
     Lsn archived = Lsn.parse(fx.primary.queryOne("SELECT pg_switch_wal()"));
     fx.awaitArchived(archived);
-    await(() -> "t".equals(standby.queryOne(
-            "SELECT restart_lsn >= '" + archived + "' FROM pg_replication_slots WHERE slot_name = 'pitr_slot'")),
-        "capture's slot on the standby to reach " + archived);
+    fx.await("capture's slot on the standby to reach " + archived, () -> "t".equals(standby.queryOne(
+        "SELECT restart_lsn >= '" + archived + "' FROM pg_replication_slots WHERE slot_name = 'pitr_slot'")));
 
     fx.primary.stop();
     standby.promote();
-    await(() -> "f".equals(standby.queryOne("SELECT pg_is_in_recovery()")), "the promotion");
+    fx.await("the promotion", () -> "f".equals(standby.queryOne("SELECT pg_is_in_recovery()")));
     ArchiveFixture.insertMarkers(standby, 81, 100, "e");
     Thread.sleep(300);
     afterE = Instant.now();
@@ -85,24 +84,6 @@ class FailoverIT {
     assertTrue(standby.queryOne("SELECT pg_walfile_name(pg_current_wal_lsn())").startsWith("00000002"));
     Lsn end = Lsn.parse(standby.queryOne("SELECT pg_switch_wal()"));
     fx.awaitArchived(end, TimelineId.of(2));
-  }
-
-  private interface Condition {
-    boolean holds() throws Exception;
-  }
-
-  private void await(Condition c, String what) throws Exception {
-    for (int i = 0; i < 600; i++) {
-      try {
-        if (c.holds()) {
-          return;
-        }
-      } catch (RuntimeException e) {
-        // not reachable yet
-      }
-      Thread.sleep(100);
-    }
-    throw new AssertionError("timed out waiting for " + what + "\n" + fx.captureLog());
   }
 
   @AfterAll

@@ -11,8 +11,6 @@ import dev.pitr.catalog.SegmentRecord;
 import dev.pitr.config.Repository;
 import dev.pitr.postgres.Processes;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -61,7 +59,7 @@ class SpoolFullIT {
     // other files take all but 6 MiB while the receiver runs: the next segment does not fit, and once the finished
     // one is shipped, the rest of the short segment and the one after still do not
     Path ballast = spool.resolve("ballast");
-    fill(ballast, free() - 6 * MIB);
+    ArchiveFixture.fill(ballast, free() - 6 * MIB);
     int marker = 20;
     for (int i = 0; i < 4; i++) {
       ArchiveFixture.insertMarkers(fx.primary, marker + 1, marker + 10, "full-" + i);
@@ -105,17 +103,6 @@ class SpoolFullIT {
 
   private static long free() throws IOException {
     return Files.getFileStore(spool).getUsableSpace();
-  }
-
-  /** Writes {@code bytes} of zeros for real: tmpfs keeps every page written. */
-  private static void fill(Path file, long bytes) throws IOException {
-    ByteBuffer zeros = ByteBuffer.allocate((int) MIB);
-    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-      for (long left = bytes; left > 0; ) {
-        zeros.clear().limit((int) Math.min(MIB, left));
-        left -= ch.write(zeros);
-      }
-    }
   }
 
   private static void awaitLog(String line) throws InterruptedException {
