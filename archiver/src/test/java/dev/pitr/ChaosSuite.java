@@ -272,8 +272,8 @@ class ChaosSuite {
   /**
    * Writers paused and the standby caught up (it is synchronous, so every acknowledged commit is on it already), the
    * primary crashes for good and the standby is promoted; the new primary has no synchronous standby. The writers
-   * pause so that capture cannot have received WAL the standby has not: capture does not yet handle a promoted
-   * standby whose history forked before what capture received (pg_receivewal then refuses to stream).
+   * pause so that no commit is in flight at the crash, which keeps every marker's expected presence exact; a
+   * promotion of a standby that lagged behind capture is {@code CaptureForkIT}'s case.
    */
   private void failover() throws Exception {
     markersPaused.set(true);
