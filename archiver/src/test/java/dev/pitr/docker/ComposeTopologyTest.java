@@ -1,0 +1,124 @@
+package dev.pitr.docker;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.pitr.postgres.Processes;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code docker/compose.yaml} against the documented topology (services, volumes, health checks, start order,
+ * profiles), the scripts beside it against shellcheck and CRLF, the images and the compose file against baked-in
+ * credentials, and the compose file against the compose tool's own validation, which needs no engine.
+ */
+class ComposeTopologyTest {
+
+  static final Path DOCKER = Path.of(System.getProperty("pitr.docker.dir", "../docker")).toAbsolutePath().normalize();
+
+  static JsonNode compose() throws IOException {
+    return new ObjectMapper(new YAMLFactory()).readTree(DOCKER.resolve("compose.yaml").toFile());
+  }
+
+  @Test
+  void servicesAndVolumesAreTheDocumentedTopology() throws IOException {
+    JsonNode c = compose();
+    assertEquals(Set.of("primary", "standby", "localstack", "wal_capture", "restore", "pgadmin"), names(c.get("services")));
+    assertEquals(Set.of("primary-data", "standby-data", "spool", "restore-data"), names(c.get("volumes")));
+    JsonNode s = c.get("services");
+    for (String healthy : List.of("primary", "standby", "localstack")) {
+      assertTrue(s.get(healthy).has("healthcheck"), healthy + " has a health check");
+    }
+    assertEquals("service_healthy", s.at("/standby/depends_on/primary/condition").asText());
+    for (String dep : List.of("primary", "standby", "localstack")) {
+      assertEquals("service_healthy", s.at("/wal_capture/depends_on/" + dep + "/condition").asText(), dep);
+    }
+    assertEquals("unless-stopped", s.at("/wal_capture/restart").asText(), "capture keeps running when the primary dies");
+    assertEquals("capture-entrypoint.sh", s.at("/wal_capture/entrypoint/0").asText());
+    assertEquals("restore-entrypoint.sh", s.at("/restore/entrypoint/0").asText());
+    assertEquals("standby-entrypoint.sh", s.at("/standby/entrypoint/0").asText());
+    assertEquals("restore", s.at("/restore/profiles/0").asText(), "the restore target comes up only for a restore");
+    assertEquals("pgadmin", s.at("/pgadmin/profiles/0").asText());
+    assertEquals("primary-data:/var/lib/postgresql/data", s.at("/primary/volumes/0").asText());
+    assertEquals("spool:/var/lib/pitr/spool", s.at("/wal_capture/volumes/0").asText());
+  }
+
+  @Test
+  void credentialsComeFromDocumentedEnvFilesNotTheImages() throws IOException {
+    JsonNode s = compose().get("services");
+    Set<String> envFiles = new TreeSet<>();
+    s.forEach(svc -> {
+      if (svc.has("env_file")) {
+        envFiles.add(svc.get("env_file").asText());
+      }
+      svc.path("environment").fields().forEachRemaining(e ->
+          assertFalse(e.getKey().matches(".*(PASSWORD|SECRET|TOKEN|PASSPHRASE).*"), e.getKey() + " set in compose.yaml"));
+    });
+    assertEquals(Set.of("env/postgres.env", "env/pitr.env", "env/pgadmin.env"), envFiles);
+    for (String f : envFiles) {
+      assertTrue(Files.isRegularFile(DOCKER.resolve(f + ".example")), f + ".example documents " + f);
+    }
+    for (Path f : files(p -> true)) {
+      String text = Files.readString(f);
+      if (f.getFileName().toString().equals("Dockerfile")) {
+        assertFalse(text.matches("(?s).*\\b(ENV|ARG)\\b[^\\n]*(PASSWORD|SECRET|PASSPHRASE|TOKEN).*"), f + " bakes in a secret");
+      }
+    }
+  }
+
+  @Test
+  void scriptsHaveLfLineEndingsAShebangAndPassShellcheck() throws Exception {
+    List<Path> scripts = files(p -> p.toString().endsWith(".sh"));
+    assertTrue(scripts.size() >= 4, scripts.toString());
+    for (Path f : scripts) {
+      byte[] b = Files.readAllBytes(f);
+      assertFalse(new String(b, StandardCharsets.ISO_8859_1).contains("\r"), f + " has a CR");
+      assertTrue(new String(b, StandardCharsets.US_ASCII).startsWith("#!/usr/bin/env bash\n"), f + " shebang");
+      assertTrue(Files.isExecutable(f), f + " is executable");
+    }
+    List<String> cmd = new ArrayList<>(List.of("shellcheck", "--severity=style"));
+    scripts.forEach(p -> cmd.add(p.toString()));
+    Processes.Result r = Processes.run(cmd);
+    assertEquals(0, r.exitCode(), "shellcheck (Debian package 'shellcheck'; .ci/run installs it):\n" + r.output());
+  }
+
+  /** The compose tool's own validation, on a copy with each env file made from its example. */
+  @Test
+  void theComposeToolAcceptsTheFile(@TempDir Path tmp) throws Exception {
+    Path repo = Files.createDirectories(tmp.resolve("repo"));
+    Processes.run(List.of("cp", "-r", DOCKER.toString(), repo.toString()));
+    for (String f : List.of("postgres", "pitr", "pgadmin")) {
+      Files.copy(repo.resolve("docker/env/" + f + ".env.example"), repo.resolve("docker/env/" + f + ".env"));
+    }
+    String file = repo.resolve("docker/compose.yaml").toString();
+    Processes.Result v2 = Processes.run(List.of("docker", "compose", "-f", file, "config", "--quiet"));
+    Processes.Result r = v2.ok() ? v2 : Processes.run(List.of("docker-compose", "-f", file, "config", "--quiet"));
+    assertEquals(0, r.exitCode(), "docker compose config (or docker-compose; .ci/run installs Debian's docker-compose):\n"
+        + v2.output() + "\n" + r.output());
+  }
+
+  private static Set<String> names(JsonNode n) {
+    Set<String> out = new TreeSet<>();
+    n.fieldNames().forEachRemaining(out::add);
+    return out;
+  }
+
+  private static List<Path> files(java.util.function.Predicate<Path> p) throws IOException {
+    try (Stream<Path> s = Files.walk(DOCKER)) {
+      return s.filter(Files::isRegularFile).filter(p).sorted().toList();
+    }
+  }
+}
