@@ -53,7 +53,7 @@ public final class CaptureService {
   private String lastStandbyProblem;
   private PartialShipper partials;
   private String lastPartialProblem;
-  private volatile Instant spoolFullSince;
+  private Instant spoolFullSince;
   /** Set by the output reader when the walsender refused to stream: where the new primary's history forked. */
   private volatile String forkedBefore;
   private boolean forkPending;
@@ -348,11 +348,6 @@ public final class CaptureService {
     return false;
   }
 
-  /** True while capture waits for space in the spool. */
-  public boolean spoolFull() {
-    return spoolFullSince != null;
-  }
-
   /**
    * Passes pg_receivewal's output on to the log, watching for the walsender's refusal to stream from a point the
    * server's history does not have ({@code is not in this server's history}).
@@ -361,18 +356,19 @@ public final class CaptureService {
     Thread t = new Thread(() -> {
       try (java.io.BufferedReader r = new java.io.BufferedReader(
           new java.io.InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-        String refused = null;
+        boolean refused = false;
+        String at = "the old timeline earlier";
         for (String line; (line = r.readLine()) != null; ) {
           log.println(line);
           log.flush();
-          if (line.contains("is not in this server's history")) {
-            refused = "?";
-          } else if (refused != null && line.contains("history forked from timeline")) {
-            refused = line.substring(line.indexOf("history forked from timeline") + 29).replaceAll("\\.$", "").trim();
+          refused |= line.contains("is not in this server's history");
+          int detail = line.indexOf("history forked from ");
+          if (detail >= 0) {
+            at = line.substring(detail + "history forked from ".length()).replaceAll("\\.$", "").trim();
           }
         }
-        if (refused != null) {
-          forkedBefore = refused.equals("?") ? "the old timeline earlier" : "timeline " + refused;
+        if (refused) {
+          forkedBefore = at;
         }
       } catch (IOException e) {
         // the receiver is gone
@@ -402,8 +398,7 @@ public final class CaptureService {
         String name = f.getFileName().toString();
         if (SegmentName.isSegmentFileName(name)) {
           complete.add(f);
-        } else if (name.endsWith(PartialSegments.SUFFIX)
-            && SegmentName.isSegmentFileName(name.substring(0, name.length() - PartialSegments.SUFFIX.length()))) {
+        } else if (PartialSegments.isPartialSegment(name)) {
           partial.add(f);
         }
       }

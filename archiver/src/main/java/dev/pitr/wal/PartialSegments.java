@@ -27,6 +27,11 @@ public final class PartialSegments {
 
   private PartialSegments() {}
 
+  /** True for the name of a segment pg_receivewal is still writing: a segment name plus {@code .partial}. */
+  static boolean isPartialSegment(String fileName) {
+    return fileName.endsWith(SUFFIX) && SegmentName.isSegmentFileName(fileName.substring(0, fileName.length() - SUFFIX.length()));
+  }
+
   /**
    * The free space pg_receivewal needs in {@code spool} to go on and then start the segment after: the padding a
    * short {@code .partial} still lacks, plus one whole segment, which it writes at full size before any WAL goes in.
@@ -37,7 +42,7 @@ public final class PartialSegments {
     try (Stream<Path> files = Files.list(spool)) {
       for (Path f : files.toList()) {
         String name = f.getFileName().toString();
-        if (name.endsWith(SUFFIX) && SegmentName.isSegmentFileName(name.substring(0, name.length() - SUFFIX.length()))) {
+        if (isPartialSegment(name)) {
           missing += Math.max(0, segmentSize - Files.size(f));
         }
       }
@@ -58,7 +63,7 @@ public final class PartialSegments {
     try (Stream<Path> files = Files.list(spool)) {
       for (Path f : files.sorted().toList()) {
         String name = f.getFileName().toString();
-        if (!name.endsWith(SUFFIX) || !SegmentName.isSegmentFileName(name.substring(0, name.length() - SUFFIX.length()))) {
+        if (!isPartialSegment(name)) {
           continue;
         }
         long size = Files.size(f);

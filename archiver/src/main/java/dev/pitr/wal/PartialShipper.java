@@ -74,7 +74,7 @@ public final class PartialShipper {
     List<String> out = new ArrayList<>();
     List<Path> files;
     try (Stream<Path> s = Files.list(spool)) {
-      files = s.filter(p -> isPartial(p.getFileName().toString())).sorted().toList();
+      files = s.filter(p -> PartialSegments.isPartialSegment(p.getFileName().toString())).sorted().toList();
     } catch (IOException e) {
       return out;
     }
@@ -87,11 +87,6 @@ public final class PartialShipper {
       }
     }
     return out;
-  }
-
-  private static boolean isPartial(String fileName) {
-    return fileName.endsWith(PartialSegments.SUFFIX)
-        && SegmentName.isSegmentFileName(fileName.substring(0, fileName.length() - PartialSegments.SUFFIX.length()));
   }
 
   private String ship(Path file, SegmentName seg) {
