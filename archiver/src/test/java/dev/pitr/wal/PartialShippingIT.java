@@ -117,12 +117,14 @@ class PartialShippingIT {
     try {
       fx.switchAndAwaitArchived();
       try (Repository repo = fx.repository()) {
-        for (int i = 0; i < 100 && repo.catalog().partial(segment).isPresent(); i++) {
+        // the record goes first, then the chunks: wait for both
+        String prefix = PartialShipper.keyPrefix(SegmentName.parse(segment, 16L << 20));
+        for (int i = 0; i < 100 && (repo.catalog().partial(segment).isPresent()
+            || !repo.storage().list(prefix).isEmpty()); i++) {
           Thread.sleep(100);
         }
         assertTrue(repo.catalog().partial(segment).isEmpty(), "partial record dropped");
-        assertEquals(List.of(), repo.storage().list(PartialShipper.keyPrefix(
-            SegmentName.parse(segment, 16L << 20))), "its chunks removed");
+        assertEquals(List.of(), repo.storage().list(prefix), "its chunks removed");
       }
       assertEquals("30:1-30", fx.restoreMarkers("--latest"));
     } finally {
