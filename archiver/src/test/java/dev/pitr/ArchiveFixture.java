@@ -2,9 +2,7 @@ package dev.pitr;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import dev.pitr.aws.DynamoDbLocalServer;
-import dev.pitr.aws.S3ProxyServer;
-import dev.pitr.catalog.DynamoDbCatalog;
+import dev.pitr.aws.TestAws;
 import dev.pitr.cli.Cli;
 import dev.pitr.config.Config;
 import dev.pitr.config.Repository;
@@ -66,8 +64,8 @@ public final class ArchiveFixture implements AutoCloseable {
   public final Encryption encryption;
   /** The environment of commands that run on the restore host. */
   public final Map<String, String> restoreEnv = new java.util.HashMap<>();
-  private S3ProxyServer s3;
-  private DynamoDbLocalServer dynamo;
+  /** S3 and DynamoDB of an AWS fixture, wherever {@link TestAws} finds them; null for a local one. */
+  private final TestAws aws;
 
   public ArchiveFixture(String name) {
     this(name, Backend.LOCAL);
@@ -80,6 +78,8 @@ public final class ArchiveFixture implements AutoCloseable {
   public ArchiveFixture(String name, Backend backend, Encryption encryption) {
     this.backend = backend;
     this.encryption = encryption;
+    // first, so that a test aborted for want of Docker leaves nothing running
+    aws = backend == Backend.AWS ? TestAws.start() : null;
     try {
       base = Files.createTempDirectory(Path.of("/tmp"), "pitr-it-" + name + "-");
       Files.setPosixFilePermissions(base, PosixFilePermissions.fromString("rwxr-xr-x"));
@@ -105,18 +105,13 @@ public final class ArchiveFixture implements AutoCloseable {
     if (backend == Backend.LOCAL) {
       return "storage:\n  path: repo\n";
     }
-    s3 = S3ProxyServer.start();
-    s3.createBucket("pitr-archive");
-    dynamo = DynamoDbLocalServer.start();
-    try (var ddb = dynamo.client()) {
-      DynamoDbCatalog.createTable(ddb, "pitr-catalog");
-    }
-    return "storage:\n  type: s3\n  bucket: pitr-archive\n  prefix: it\n  endpoint: " + s3.endpoint() + "\n"
-        + "  part_size_mb: 5\n  request_timeout_seconds: 10\n"
-        + "catalog:\n  type: dynamodb\n  table: pitr-catalog\n  endpoint: " + dynamo.endpoint() + "\n"
+    aws.createArchive();
+    return "storage:\n  type: s3\n  bucket: " + aws.bucket() + "\n  prefix: it\n  endpoint: " + aws.s3Endpoint() + "\n"
+        + "  region: " + aws.region() + "\n  part_size_mb: 5\n  request_timeout_seconds: 10\n"
+        + "catalog:\n  type: dynamodb\n  table: " + aws.table() + "\n  endpoint: " + aws.dynamoDbEndpoint() + "\n"
+        + "  region: " + aws.region() + "\n"
         + "  cluster: '" + primary.queryOne("SELECT system_identifier FROM pg_control_system()") + "'\n"
-        + "aws:\n  access_key_id: " + S3ProxyServer.ACCESS_KEY + "\n  secret_access_key: " + S3ProxyServer.SECRET_KEY
-        + "\n";
+        + "aws:\n  access_key_id: " + aws.accessKey() + "\n  secret_access_key: " + aws.secretKey() + "\n";
   }
 
   private String encryptionYaml() throws IOException {
@@ -170,8 +165,8 @@ public final class ArchiveFixture implements AutoCloseable {
   public void routeThrough(java.net.URI s3Endpoint, java.net.URI dynamoEndpoint, int timeoutSeconds) {
     try {
       String yaml = Files.readString(configFile);
-      yaml = yaml.replace("endpoint: " + s3.endpoint(), "endpoint: " + s3Endpoint)
-          .replace("endpoint: " + dynamo.endpoint(), "endpoint: " + dynamoEndpoint)
+      yaml = yaml.replace("endpoint: " + aws.s3Endpoint(), "endpoint: " + s3Endpoint)
+          .replace("endpoint: " + aws.dynamoDbEndpoint(), "endpoint: " + dynamoEndpoint)
           .replace("request_timeout_seconds: 10", "request_timeout_seconds: " + timeoutSeconds);
       Files.writeString(configFile, yaml);
     } catch (IOException e) {
@@ -179,12 +174,9 @@ public final class ArchiveFixture implements AutoCloseable {
     }
   }
 
-  public S3ProxyServer s3() {
-    return s3;
-  }
-
-  public DynamoDbLocalServer dynamo() {
-    return dynamo;
+  /** The S3 and DynamoDB services of an AWS fixture. */
+  public TestAws aws() {
+    return aws;
   }
 
   /** The archive's repository, opened the way the CLI opens it; the caller closes it. */
@@ -355,11 +347,8 @@ public final class ArchiveFixture implements AutoCloseable {
       }
     }
     primary.stop();
-    if (s3 != null) {
-      s3.close();
-    }
-    if (dynamo != null) {
-      dynamo.close();
+    if (aws != null) {
+      aws.close();
     }
     if (!Boolean.getBoolean("pitr.keep")) {
       Processes.run(List.of("rm", "-rf", base.toString()));

@@ -128,8 +128,8 @@ class ChaosSuite {
         StandardOpenOption.APPEND);
     standbyCluster = standby.start();
     current = fx.primary;
-    s3 = new FaultProxy(fx.s3().endpoint(), FaultProxy.Service.S3, Integer.MAX_VALUE, 7_000);
-    dynamo = new FaultProxy(fx.dynamo().endpoint(), FaultProxy.Service.DYNAMODB, Integer.MAX_VALUE, 7_000);
+    s3 = new FaultProxy(fx.aws().s3Endpoint(), FaultProxy.Service.S3, Integer.MAX_VALUE, 7_000);
+    dynamo = new FaultProxy(fx.aws().dynamoDbEndpoint(), FaultProxy.Service.DYNAMODB, Integer.MAX_VALUE, 7_000);
     s3.randomFaults(new Random(random.nextLong()), 0, List.of());
     dynamo.randomFaults(new Random(random.nextLong()), 0, List.of());
     fx.routeThrough(s3.endpoint(), dynamo.endpoint(), 5);

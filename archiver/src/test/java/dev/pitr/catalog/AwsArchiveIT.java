@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.pitr.aws.NeedsAws;
 import dev.pitr.ArchiveFixture;
 import dev.pitr.cli.Cli;
 import dev.pitr.config.Repository;
@@ -28,6 +29,7 @@ import org.junit.jupiter.api.TestMethodOrder;
  * its table is deleted, exactly enough for a point-in-time restore.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+@NeedsAws
 class AwsArchiveIT {
 
   static ArchiveFixture fx;
@@ -51,7 +53,9 @@ class AwsArchiveIT {
 
   @AfterAll
   static void tearDown() throws Exception {
-    fx.close();
+    if (fx != null) {
+      fx.close();
+    }
   }
 
   private static List<String> storedKeys() {
@@ -124,8 +128,8 @@ class AwsArchiveIT {
     try (Repository r = fx.repository()) {
       segmentsBefore = r.catalog().allSegments();
     }
-    try (var ddb = fx.dynamo().client()) {
-      ddb.deleteTable(t -> t.tableName("pitr-catalog"));
+    try (var ddb = fx.aws().dynamoDb()) {
+      ddb.deleteTable(t -> t.tableName(fx.aws().table()));
     }
     Cli.Run r = fx.ok("catalog", "rebuild");
     assertTrue(r.out().contains("1 snapshots recorded"), r.toString());

@@ -3,8 +3,8 @@ package dev.pitr.config;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.pitr.aws.NeedsAws;
 import dev.pitr.ArchiveFixture;
-import dev.pitr.aws.S3ProxyServer;
 import dev.pitr.cli.Cli;
 import dev.pitr.error.ErrorCode;
 import dev.pitr.postgres.Processes;
@@ -34,12 +34,14 @@ import software.amazon.awssdk.services.dynamodb.model.ScanRequest;
  * writes apart from the owner-only ones meant to hold them, and not on any process's command line while capture,
  * a snapshot and a restore run. The primary takes pitr's role only over TLS, checked with {@code verify-full}.
  */
+@NeedsAws
 class SecretsIT {
 
   static final String PASSWORD = "pg-" + UUID.randomUUID();
   static final String PASSPHRASE = "pp-" + UUID.randomUUID();
   static final String TOKEN = "dt-" + UUID.randomUUID();
-  static final List<String> SECRETS = List.of(PASSWORD, PASSPHRASE, TOKEN, S3ProxyServer.SECRET_KEY);
+  /** The four secrets, the S3 secret key being whichever the test services take. */
+  static List<String> SECRETS;
 
   static ArchiveFixture fx;
   static Path tls;
@@ -51,6 +53,7 @@ class SecretsIT {
   @BeforeAll
   static void setUp() throws Exception {
     fx = new ArchiveFixture("secrets", ArchiveFixture.Backend.AWS);
+    SECRETS = List.of(PASSWORD, PASSPHRASE, TOKEN, fx.aws().secretKey());
     tls = Files.createDirectories(fx.base.resolve("tls"));
     certificates();
     Path data = fx.primary.dataDir();
@@ -91,7 +94,9 @@ class SecretsIT {
   @AfterAll
   static void tearDown() throws Exception {
     sampling.set(false);
-    fx.close();
+    if (fx != null) {
+      fx.close();
+    }
   }
 
   @Test
@@ -141,8 +146,8 @@ class SecretsIT {
       }
     }
     leakedCommandLines.forEach(c -> leaks.add("a command line holds a secret: " + c));
-    try (var ddb = fx.dynamo().client()) {
-      String items = ddb.scan(ScanRequest.builder().tableName("pitr-catalog").build()).items().toString();
+    try (var ddb = fx.aws().dynamoDb()) {
+      String items = ddb.scan(ScanRequest.builder().tableName(fx.aws().table()).build()).items().toString();
       assertTrue(items.contains("wal#"), "the catalog scan found no segments: " + items);
       SECRETS.stream().filter(items::contains).forEach(s -> leaks.add("the catalog holds " + name(s)));
     }

@@ -2,6 +2,7 @@ package dev.pitr.docker;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.pitr.aws.NeedsAws;
 import dev.pitr.ArchiveFixture;
 import dev.pitr.config.Repository;
 import java.nio.file.Files;
@@ -17,6 +18,7 @@ import org.junit.jupiter.api.Test;
  * the cluster's system identifier itself (the configuration leaves {@code catalog.cluster} out, as the compose one
  * does), runs the start-up checks, creating the slot, and then capture, which archives what the primary writes.
  */
+@NeedsAws
 class CaptureEntrypointIT {
 
   static ArchiveFixture fx;

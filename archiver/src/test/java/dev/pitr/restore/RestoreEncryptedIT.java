@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.pitr.aws.NeedsAws;
 import dev.pitr.ArchiveFixture;
 import dev.pitr.codec.ObjectCodec;
 import dev.pitr.codec.Sha256;
@@ -109,6 +110,7 @@ class RestoreEncryptedIT {
 
   /** A key file with the archive in S3 (S3Proxy) and the catalog in DynamoDB (Local): envelopes as S3 objects. */
   @Nested
+  @NeedsAws
   class KeyFileOnAws extends Encrypted {
     @Override
     ArchiveFixture.Backend backend() {

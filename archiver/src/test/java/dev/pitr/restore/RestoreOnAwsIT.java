@@ -1,8 +1,10 @@
 package dev.pitr.restore;
 
+import dev.pitr.aws.NeedsAws;
 import dev.pitr.ArchiveFixture;
 
 /** Every restore test of {@link RestoreIT}, with the archive in S3 (S3Proxy) and the catalog in DynamoDB (Local). */
+@NeedsAws
 class RestoreOnAwsIT extends RestoreIT {
 
   @Override

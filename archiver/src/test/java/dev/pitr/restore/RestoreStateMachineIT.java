@@ -6,9 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.pitr.aws.NeedsAws;
 import dev.pitr.ArchiveFixture;
 import dev.pitr.aws.FaultProxy;
-import dev.pitr.aws.S3ProxyServer;
 import dev.pitr.catalog.RestoreRecord;
 import dev.pitr.catalog.SegmentRecord;
 import dev.pitr.config.Repository;
@@ -44,6 +44,7 @@ import org.junit.jupiter.api.TestMethodOrder;
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+@NeedsAws
 class RestoreStateMachineIT {
 
   ArchiveFixture fx;
@@ -106,12 +107,12 @@ class RestoreStateMachineIT {
     e.put("PITR_AGENT_CMD", RestoreJob.JSON.writeValueAsString(List.of("java", "-jar",
         fx.base.resolve("pitr.jar").toString(), "--config", fx.configFile.toString(), "agent", "--stdio",
         "--heartbeat-seconds", "1")));
-    e.put("PITR_CATALOG_TABLE", "pitr-catalog");
+    e.put("PITR_CATALOG_TABLE", fx.aws().table());
     e.put("PITR_CLUSTER_ID", clusterId);
-    e.put("PITR_DYNAMODB_ENDPOINT", fx.dynamo().endpoint().toString());
-    e.put("AWS_REGION", "us-east-1");
-    e.put("AWS_ACCESS_KEY_ID", S3ProxyServer.ACCESS_KEY);
-    e.put("AWS_SECRET_ACCESS_KEY", S3ProxyServer.SECRET_KEY);
+    e.put("PITR_DYNAMODB_ENDPOINT", fx.aws().dynamoDbEndpoint().toString());
+    e.put("AWS_REGION", fx.aws().region());
+    e.put("AWS_ACCESS_KEY_ID", fx.aws().accessKey());
+    e.put("AWS_SECRET_ACCESS_KEY", fx.aws().secretKey());
     e.putAll(env);
     Process p = pb.start();
     List<String> log = Collections.synchronizedList(new ArrayList<>());
@@ -192,7 +193,7 @@ class RestoreStateMachineIT {
   @Test
   @Order(4)
   void aTransientCatalogFailureIsRetried() throws Exception {
-    try (FaultProxy proxy = new FaultProxy(fx.dynamo().endpoint(), FaultProxy.Service.DYNAMODB, 1, 200)) {
+    try (FaultProxy proxy = new FaultProxy(fx.aws().dynamoDbEndpoint(), FaultProxy.Service.DYNAMODB, 1, 200)) {
       Execution x = execute("sfn-transient", target("immediate", null, null),
           Map.of("PITR_DYNAMODB_ENDPOINT", proxy.endpoint().toString(), "PITR_RETRY_INTERVAL_MS", "1500"),
           line -> {

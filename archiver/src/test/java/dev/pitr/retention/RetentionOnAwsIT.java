@@ -5,8 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.pitr.aws.NeedsAws;
 import dev.pitr.ArchiveFixture;
-import dev.pitr.aws.S3ProxyServer;
 import dev.pitr.config.Key;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
@@ -21,6 +21,7 @@ import java.util.concurrent.TimeUnit;
  * {@link RetentionIT} with the archive in S3 (S3Proxy) and the catalog in DynamoDB (Local), and retention applied by
  * the retention function from the Lambda jar, configured only by its environment as the stack configures it.
  */
+@NeedsAws
 class RetentionOnAwsIT extends RetentionIT {
 
   @Override
@@ -46,15 +47,15 @@ class RetentionOnAwsIT extends RetentionIT {
     ProcessBuilder pb = new ProcessBuilder("java", "-cp", System.getProperty("pitr.lambda.jar"),
         "dev.pitr.functions.LambdaStdio");
     Map<String, String> e = pb.environment();
-    e.put("PITR_CATALOG_TABLE", "pitr-catalog");
+    e.put("PITR_CATALOG_TABLE", fx.aws().table());
     e.put("PITR_CLUSTER_ID", fx.config().require(Key.CATALOG_CLUSTER));
-    e.put("PITR_DYNAMODB_ENDPOINT", fx.dynamo().endpoint().toString());
-    e.put("PITR_STORAGE_BUCKET", "pitr-archive");
+    e.put("PITR_DYNAMODB_ENDPOINT", fx.aws().dynamoDbEndpoint().toString());
+    e.put("PITR_STORAGE_BUCKET", fx.aws().bucket());
     e.put("PITR_STORAGE_PREFIX", "it");
-    e.put("PITR_STORAGE_ENDPOINT", fx.s3().endpoint().toString());
-    e.put("AWS_REGION", "us-east-1");
-    e.put("AWS_ACCESS_KEY_ID", S3ProxyServer.ACCESS_KEY);
-    e.put("AWS_SECRET_ACCESS_KEY", S3ProxyServer.SECRET_KEY);
+    e.put("PITR_STORAGE_ENDPOINT", fx.aws().s3Endpoint().toString());
+    e.put("AWS_REGION", fx.aws().region());
+    e.put("AWS_ACCESS_KEY_ID", fx.aws().accessKey());
+    e.put("AWS_SECRET_ACCESS_KEY", fx.aws().secretKey());
     e.putAll(policy);
     pb.redirectError(ProcessBuilder.Redirect.INHERIT);
     Process p = pb.start();

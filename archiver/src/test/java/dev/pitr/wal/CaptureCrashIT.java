@@ -39,7 +39,9 @@ class CaptureCrashIT {
 
   @AfterAll
   void tearDown() throws Exception {
-    fx.close();
+    if (fx != null) {
+      fx.close();
+    }
   }
 
   private void bulk(int from, int to) {

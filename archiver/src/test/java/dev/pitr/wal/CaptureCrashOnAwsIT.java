@@ -1,8 +1,10 @@
 package dev.pitr.wal;
 
+import dev.pitr.aws.NeedsAws;
 import dev.pitr.ArchiveFixture;
 
 /** {@link CaptureCrashIT} with the archive in S3 (S3Proxy) and the catalog and lease in DynamoDB (Local). */
+@NeedsAws
 class CaptureCrashOnAwsIT extends CaptureCrashIT {
 
   @Override

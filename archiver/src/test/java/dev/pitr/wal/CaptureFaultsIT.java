@@ -3,6 +3,7 @@ package dev.pitr.wal;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.pitr.aws.NeedsAws;
 import dev.pitr.ArchiveFixture;
 import dev.pitr.aws.FaultProxy;
 import dev.pitr.catalog.SegmentRecord;
@@ -30,6 +31,7 @@ import org.junit.jupiter.api.Test;
  * stalled past the timeout. While it runs, every segment is at all times either still in the spool or in both storage
  * and catalog; at the end every segment is stored exactly once with its checksum, and a restore has every row.
  */
+@NeedsAws
 class CaptureFaultsIT {
 
   static ArchiveFixture fx;
@@ -39,16 +41,18 @@ class CaptureFaultsIT {
   @BeforeAll
   static void setUp() throws Exception {
     fx = new ArchiveFixture("faults", ArchiveFixture.Backend.AWS);
-    s3Faults = new FaultProxy(fx.s3().endpoint(), FaultProxy.Service.S3, 5, 2_500);
-    dynamoFaults = new FaultProxy(fx.dynamo().endpoint(), FaultProxy.Service.DYNAMODB, 5, 2_500);
+    s3Faults = new FaultProxy(fx.aws().s3Endpoint(), FaultProxy.Service.S3, 5, 2_500);
+    dynamoFaults = new FaultProxy(fx.aws().dynamoDbEndpoint(), FaultProxy.Service.DYNAMODB, 5, 2_500);
     fx.routeThrough(s3Faults.endpoint(), dynamoFaults.endpoint(), 2);
   }
 
   @AfterAll
   static void tearDown() throws Exception {
-    s3Faults.close();
-    dynamoFaults.close();
-    fx.close();
+    if (fx != null) {
+      s3Faults.close();
+      dynamoFaults.close();
+      fx.close();
+    }
   }
 
   @Test
