@@ -6,6 +6,14 @@ set -euo pipefail
 read -r -a pitr <<<"${PITR:-java -jar /opt/pitr/pitr.jar}"
 read -r -a service <<<"${PITR_SERVICE:-run}"
 config="${PITR_CONFIG:-/etc/pitr/pitr.yaml}"
+# the settings LocalStack's init hook wrote from pitr's stack (bucket, table, ARNs), where there are any
+outputs="${PITR_STACK_OUTPUTS:-/var/lib/pitr/stack/outputs.env}"
+if [ -f "$outputs" ]; then
+  set -a
+  # shellcheck source=/dev/null
+  . "$outputs"
+  set +a
+fi
 host="${PITR_PRIMARY_HOST:?set PITR_PRIMARY_HOST}"
 port="${PITR_PRIMARY_PORT:-5432}"
 wait="${PITR_WAIT_SECONDS:-120}"

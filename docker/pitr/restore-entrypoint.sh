@@ -5,6 +5,14 @@
 set -euo pipefail
 read -r -a pitr <<<"${PITR:-java -jar /opt/pitr/pitr.jar}"
 config="${PITR_CONFIG:-/etc/pitr/pitr.yaml}"
+# the settings LocalStack's init hook wrote from pitr's stack (bucket, table, ARNs), where there are any
+outputs="${PITR_STACK_OUTPUTS:-/var/lib/pitr/stack/outputs.env}"
+if [ -f "$outputs" ]; then
+  set -a
+  # shellcheck source=/dev/null
+  . "$outputs"
+  set +a
+fi
 if (($# == 0)); then
   exec "${pitr[@]}" --config "$config" agent
 fi

@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.pitr.aws.NeedsAws;
 import dev.pitr.ArchiveFixture;
+import dev.pitr.aws.NeedsAws;
 import dev.pitr.cli.Cli;
 import dev.pitr.config.Repository;
 import dev.pitr.postgres.LocalCluster;

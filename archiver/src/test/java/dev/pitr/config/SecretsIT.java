@@ -3,8 +3,8 @@ package dev.pitr.config;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.pitr.aws.NeedsAws;
 import dev.pitr.ArchiveFixture;
+import dev.pitr.aws.NeedsAws;
 import dev.pitr.cli.Cli;
 import dev.pitr.error.ErrorCode;
 import dev.pitr.postgres.Processes;

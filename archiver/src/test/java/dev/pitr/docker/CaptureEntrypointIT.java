@@ -2,8 +2,8 @@ package dev.pitr.docker;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.pitr.aws.NeedsAws;
 import dev.pitr.ArchiveFixture;
+import dev.pitr.aws.NeedsAws;
 import dev.pitr.config.Repository;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,7 +16,9 @@ import org.junit.jupiter.api.Test;
 /**
  * The wal_capture container's entrypoint run outside a container, against a real primary, S3 and DynamoDB: it finds
  * the cluster's system identifier itself (the configuration leaves {@code catalog.cluster} out, as the compose one
- * does), runs the start-up checks, creating the slot, and then capture, which archives what the primary writes.
+ * does), takes the bucket and the table from the stack's outputs file, as LocalStack's init hook writes it (the
+ * configuration names others), runs the start-up checks, creating the slot, and then capture, which archives what the
+ * primary writes.
  */
 @NeedsAws
 class CaptureEntrypointIT {
@@ -29,7 +31,11 @@ class CaptureEntrypointIT {
   static void setUp() throws Exception {
     fx = new ArchiveFixture("entrypoint", ArchiveFixture.Backend.AWS);
     withCluster = Files.readString(fx.configFile);
-    Files.writeString(fx.configFile, withCluster.replaceAll("(?m)^  cluster: .*\\n", ""));
+    Files.writeString(fx.configFile, withCluster.replaceAll("(?m)^  cluster: .*\\n", "")
+        .replace("bucket: " + fx.aws().bucket() + "\n", "bucket: not-the-stacks-bucket\n")
+        .replace("table: " + fx.aws().table() + "\n", "table: not-the-stacks-table\n"));
+    Files.writeString(fx.base.resolve("outputs.env"), "PITR_STORAGE_BUCKET=" + fx.aws().bucket() + "\n"
+        + "PITR_CATALOG_TABLE=" + fx.aws().table() + "\n");
   }
 
   @AfterAll
@@ -53,6 +59,7 @@ class CaptureEntrypointIT {
     env.put("PITR_SERVICE", "wal capture");
     env.put("PITR_PRIMARY_HOST", "127.0.0.1");
     env.put("PITR_PRIMARY_PORT", Integer.toString(fx.primary.port()));
+    env.put("PITR_STACK_OUTPUTS", fx.base.resolve("outputs.env").toString());
     entrypoint = pb.start();
 
     String system = fx.primary.queryOne("SELECT system_identifier FROM pg_control_system()");
@@ -64,7 +71,7 @@ class CaptureEntrypointIT {
     fx.awaitArchived(dev.pitr.wal.Lsn.parse(fx.primary.queryOne("SELECT pg_switch_wal()")));
     assertTrue(entrypoint.isAlive(), fx.captureLog());
     assertTrue(fx.captureLog().contains("ok   slot"), fx.captureLog());
-    // the catalog read under the primary's own identifier has the segment: capture found the right one
+    // the catalog read under the primary's own identifier, in the outputs' table, has the segment: capture found both
     try (Repository repo = fx.repository()) {
       assertTrue(repo.catalog().allSegments().stream().anyMatch(r -> r.name().timeline().value() == 1), system);
     }

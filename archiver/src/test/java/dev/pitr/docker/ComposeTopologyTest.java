@@ -28,6 +28,7 @@ import org.junit.jupiter.api.io.TempDir;
 class ComposeTopologyTest {
 
   static final Path DOCKER = Path.of(System.getProperty("pitr.docker.dir", "../docker")).toAbsolutePath().normalize();
+  static final Path LOCALSTACK = DOCKER.resolveSibling("localstack");
 
   static JsonNode compose() throws IOException {
     return new ObjectMapper(new YAMLFactory()).readTree(DOCKER.resolve("compose.yaml").toFile());
@@ -37,7 +38,8 @@ class ComposeTopologyTest {
   void servicesAndVolumesAreTheDocumentedTopology() throws IOException {
     JsonNode c = compose();
     assertEquals(Set.of("primary", "standby", "localstack", "wal_capture", "restore", "pgadmin"), names(c.get("services")));
-    assertEquals(Set.of("primary-data", "standby-data", "spool", "restore-data"), names(c.get("volumes")));
+    assertEquals(Set.of("primary-data", "standby-data", "spool", "restore-data", "cluster", "stack"),
+        names(c.get("volumes")));
     JsonNode s = c.get("services");
     for (String healthy : List.of("primary", "standby", "localstack")) {
       assertTrue(s.get(healthy).has("healthcheck"), healthy + " has a health check");
@@ -54,6 +56,35 @@ class ComposeTopologyTest {
     assertEquals("pgadmin", s.at("/pgadmin/profiles/0").asText());
     assertEquals("primary-data:/var/lib/postgresql/data", s.at("/primary/volumes/0").asText());
     assertEquals("spool:/var/lib/pitr/spool", s.at("/wal_capture/volumes/0").asText());
+  }
+
+  /**
+   * LocalStack deploys pitr's own stack: its init hook and the synthesized cloud assembly are mounted, it waits for
+   * the primary's identifier, it is healthy only once the stack's outputs are written, and the pitr containers read
+   * those outputs. Its image is the one the {@code -Plocalstack} tests start.
+   */
+  @Test
+  void localStackDeploysTheStackAndHandsItsOutputsToThePitrContainers() throws IOException {
+    JsonNode s = compose().get("services");
+    assertEquals(dev.pitr.aws.LocalStackAws.IMAGE, s.at("/localstack/image").asText());
+    List<String> volumes = new ArrayList<>();
+    s.at("/localstack/volumes").forEach(v -> volumes.add(v.asText()));
+    assertTrue(volumes.contains("../localstack/init/ready.d:/etc/localstack/init/ready.d:ro"), volumes.toString());
+    assertTrue(volumes.contains("../localstack/cdk.out:/opt/pitr/cdk.out:ro"), volumes.toString());
+    assertTrue(volumes.contains("cluster:/var/lib/pitr/cluster:ro"), volumes.toString());
+    assertTrue(volumes.contains("stack:/var/lib/pitr/stack"), volumes.toString());
+    assertTrue(Files.isExecutable(LOCALSTACK.resolve("init/ready.d/10-pitr-stack.sh")));
+    assertEquals("cluster:/var/lib/pitr/cluster", s.at("/primary/volumes/1").asText());
+    assertEquals("service_healthy", s.at("/localstack/depends_on/primary/condition").asText());
+    assertTrue(s.at("/localstack/healthcheck/test/1").asText().contains("test -s /var/lib/pitr/stack/outputs.env"));
+    for (String svc : List.of("wal_capture", "restore")) {
+      List<String> v = new ArrayList<>();
+      s.at("/" + svc + "/volumes").forEach(x -> v.add(x.asText()));
+      assertTrue(v.contains("stack:/var/lib/pitr/stack:ro"), svc + " " + v);
+    }
+    for (String entrypoint : List.of("pitr/capture-entrypoint.sh", "pitr/restore-entrypoint.sh")) {
+      assertTrue(Files.readString(DOCKER.resolve(entrypoint)).contains("/var/lib/pitr/stack/outputs.env"), entrypoint);
+    }
   }
 
   @Test
@@ -81,8 +112,11 @@ class ComposeTopologyTest {
 
   @Test
   void scriptsHaveLfLineEndingsAShebangAndPassShellcheck() throws Exception {
-    List<Path> scripts = files(p -> p.toString().endsWith(".sh"));
-    assertTrue(scripts.size() >= 4, scripts.toString());
+    List<Path> scripts = new ArrayList<>(files(p -> p.toString().endsWith(".sh")));
+    try (Stream<Path> l = Files.walk(LOCALSTACK)) {
+      l.filter(p -> p.toString().endsWith(".sh") && !p.toString().contains("/cdk.out/")).sorted().forEach(scripts::add);
+    }
+    assertTrue(scripts.size() >= 7, scripts.toString());
     for (Path f : scripts) {
       byte[] b = Files.readAllBytes(f);
       assertFalse(new String(b, StandardCharsets.ISO_8859_1).contains("\r"), f + " has a CR");
@@ -99,7 +133,7 @@ class ComposeTopologyTest {
   @Test
   void theComposeToolAcceptsTheFile(@TempDir Path tmp) throws Exception {
     Path repo = Files.createDirectories(tmp.resolve("repo"));
-    Processes.run(List.of("cp", "-r", DOCKER.toString(), repo.toString()));
+    Processes.run(List.of("cp", "-r", DOCKER.toString(), LOCALSTACK.toString(), repo.toString()));
     for (String f : List.of("postgres", "pitr", "pgadmin")) {
       Files.copy(repo.resolve("docker/env/" + f + ".env.example"), repo.resolve("docker/env/" + f + ".env"));
     }

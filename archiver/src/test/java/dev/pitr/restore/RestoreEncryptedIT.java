@@ -5,8 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.pitr.aws.NeedsAws;
 import dev.pitr.ArchiveFixture;
+import dev.pitr.aws.NeedsAws;
 import dev.pitr.codec.ObjectCodec;
 import dev.pitr.codec.Sha256;
 import dev.pitr.config.Repository;

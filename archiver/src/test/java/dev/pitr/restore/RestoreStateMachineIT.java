@@ -6,9 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.pitr.aws.NeedsAws;
 import dev.pitr.ArchiveFixture;
 import dev.pitr.aws.FaultProxy;
+import dev.pitr.aws.NeedsAws;
 import dev.pitr.catalog.RestoreRecord;
 import dev.pitr.catalog.SegmentRecord;
 import dev.pitr.config.Repository;

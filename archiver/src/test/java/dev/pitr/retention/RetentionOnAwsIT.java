@@ -5,8 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.pitr.aws.NeedsAws;
 import dev.pitr.ArchiveFixture;
+import dev.pitr.aws.NeedsAws;
 import dev.pitr.config.Key;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;

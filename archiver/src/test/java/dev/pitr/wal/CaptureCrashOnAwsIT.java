@@ -1,7 +1,7 @@
 package dev.pitr.wal;
 
-import dev.pitr.aws.NeedsAws;
 import dev.pitr.ArchiveFixture;
+import dev.pitr.aws.NeedsAws;
 
 /** {@link CaptureCrashIT} with the archive in S3 (S3Proxy) and the catalog and lease in DynamoDB (Local). */
 @NeedsAws

@@ -3,9 +3,9 @@ package dev.pitr.wal;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.pitr.aws.NeedsAws;
 import dev.pitr.ArchiveFixture;
 import dev.pitr.aws.FaultProxy;
+import dev.pitr.aws.NeedsAws;
 import dev.pitr.catalog.SegmentRecord;
 import dev.pitr.catalog.SnapshotRecord;
 import dev.pitr.codec.Sha256;

@@ -26,6 +26,9 @@ import software.constructs.Node;
  *     ...), from the context keys {@code pitr:retention.daily}, {@code pitr:retention.weekly}, {@code
  *     pitr:retention.monthly}, {@code pitr:retention.min_window}, {@code pitr:retention.grace} and {@code
  *     pitr:timezone}; unset keys take the defaults of {@code pitr retention apply}
+ * @param lambdaRuntime the functions' Lambda runtime ({@code pitr:lambdaRuntime}, default {@code java25}, the newest);
+ *     the code is built for Java 17 and runs unchanged on any of {@link #RUNTIMES}. LocalStack 3.8 knows java21 at
+ *     most, so the LocalStack deployment synthesizes with {@code java21}
  */
 public record StackSettings(
     Path lambdaJar,
@@ -35,9 +38,16 @@ public record StackSettings(
     int objectLockDays,
     boolean objectLockCompliance,
     String retentionSchedule,
-    Map<String, String> retention) {
+    Map<String, String> retention,
+    String lambdaRuntime) {
+
+  /** The Lambda runtimes the functions run on. */
+  public static final java.util.List<String> RUNTIMES = java.util.List.of("java17", "java21", "java25");
 
   public StackSettings {
+    if (!RUNTIMES.contains(lambdaRuntime)) {
+      throw new IllegalArgumentException("pitr:lambdaRuntime is '" + lambdaRuntime + "'; use one of " + RUNTIMES);
+    }
     if (!Files.isRegularFile(lambdaJar)) {
       throw new IllegalArgumentException("the Lambda jar " + lambdaJar + " does not exist; build it first with"
           + " 'mvn -B -pl functions -am package -DskipTests', or set -c pitr:lambdaJar=PATH");
@@ -63,7 +73,8 @@ public record StackSettings(
         number(node, "pitr:objectLockDays", 0),
         mode.equals("compliance"),
         text(node, "pitr:retentionSchedule", "17 3 * * ? *"),
-        retention(node));
+        retention(node),
+        text(node, "pitr:lambdaRuntime", "java25"));
   }
 
   /** The retention keys given in the context, checked now so a bad value fails the synth, not the first run. */

@@ -18,7 +18,8 @@ class StackSettingsTest {
   @Test
   void aMissingLambdaJarSaysHowToBuildIt() {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> new StackSettings(Path.of("/nonexistent/pitr-functions-lambda.jar"), "", 7, 30, 0, false, "0 3 * * ? *", Map.of()));
+        () -> new StackSettings(Path.of("/nonexistent/pitr-functions-lambda.jar"), "", 7, 30, 0, false, "0 3 * * ? *",
+            Map.of(), "java25"));
     assertTrue(e.getMessage().contains("mvn -B -pl functions -am package"), e.getMessage());
   }
 
@@ -35,8 +36,19 @@ class StackSettingsTest {
 
   @Test
   void periodsOutsideWhatS3AcceptsAreRefused() {
-    assertThrows(IllegalArgumentException.class, () -> new StackSettings(JAR, "", 0, 30, 0, false, "0 3 * * ? *", Map.of()));
-    assertThrows(IllegalArgumentException.class, () -> new StackSettings(JAR, "", 7, 29, 0, false, "0 3 * * ? *", Map.of()));
-    assertThrows(IllegalArgumentException.class, () -> new StackSettings(JAR, "", 7, 30, -1, false, "0 3 * * ? *", Map.of()));
+    assertThrows(IllegalArgumentException.class, () -> settings(0, 30, 0, "java25"));
+    assertThrows(IllegalArgumentException.class, () -> settings(7, 29, 0, "java25"));
+    assertThrows(IllegalArgumentException.class, () -> settings(7, 30, -1, "java25"));
+  }
+
+  @Test
+  void onlyJavaRuntimesTheCodeRunsOnAreTaken() {
+    assertEquals("java21", settings(7, 30, 0, "java21").lambdaRuntime());
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> settings(7, 30, 0, "java11"));
+    assertTrue(e.getMessage().contains("[java17, java21, java25]"), e.getMessage());
+  }
+
+  private static StackSettings settings(int noncurrentDays, int coldDays, int lockDays, String runtime) {
+    return new StackSettings(JAR, "", noncurrentDays, coldDays, lockDays, false, "0 3 * * ? *", Map.of(), runtime);
   }
 }
