@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pitr.ArchiveFixture;
-import dev.pitr.aws.NeedsAws;
 import dev.pitr.codec.ObjectCodec;
 import dev.pitr.codec.Sha256;
 import dev.pitr.config.Repository;
@@ -17,7 +16,8 @@ import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 
 /**
- * Every restore test of {@link RestoreIT} with encryption on, once per key mode (KMS is covered by its adapter tests).
+ * Every restore test of {@link RestoreIT} with encryption on, once per key mode (KMS is covered by its adapter tests;
+ * {@link RestoreEncryptedOnAwsIT} runs the key file mode on S3 and DynamoDB).
  * Each mode also checks that what it stored is encrypted: no object body is a plain zstd frame, every envelope names
  * the configured key, and the catalog records it.
  */
@@ -105,21 +105,6 @@ class RestoreEncryptedIT {
     @Override
     ArchiveFixture.Encryption encryption() {
       return ArchiveFixture.Encryption.PASSPHRASE;
-    }
-  }
-
-  /** A key file with the archive in S3 (S3Proxy) and the catalog in DynamoDB (Local): envelopes as S3 objects. */
-  @Nested
-  @NeedsAws
-  class KeyFileOnAws extends Encrypted {
-    @Override
-    ArchiveFixture.Backend backend() {
-      return ArchiveFixture.Backend.AWS;
-    }
-
-    @Override
-    ArchiveFixture.Encryption encryption() {
-      return ArchiveFixture.Encryption.KEY_FILE;
     }
   }
 

@@ -32,9 +32,14 @@ public final class LocalStackAws {
     return new ConfiguredAws(endpoint, endpoint, c.getRegion(), c.getAccessKey(), secret, c::stop);
   }
 
+  /** Whether a Docker engine answers, so that containers can start. */
+  public static boolean dockerAnswers() {
+    return DockerClientFactory.instance().isDockerAvailable();
+  }
+
   /** Why no container can start here (no Docker engine), or null when one can. */
   public static String unavailable() {
-    return DockerClientFactory.instance().isDockerAvailable() ? null
+    return dockerAnswers() ? null
         : TestAws.MODE + "=localstack needs a Docker engine and none answers here (DOCKER_HOST or"
             + " /var/run/docker.sock); without -Plocalstack the same tests run against S3Proxy and DynamoDB Local";
   }
