@@ -18,6 +18,8 @@ fi
 account="${PITR_ACCOUNT_ID:-000000000000}"
 region="${AWS_DEFAULT_REGION:-us-east-1}"
 
+# outputs of an earlier LocalStack (its state went with it) must not make this one look deployed
+rm -f "$outputs"
 template="$out/$stack.template.json"
 manifest="$out/$stack.assets.json"
 for f in "$template" "$manifest"; do
