@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs once, when the primary's data directory is initialised: the role that capture and the standby connect with
-# (REPLICATION, and enough to run pitr's checks), password authentication for it over the network, and the slot the
-# standby streams from. pitr creates its own slot with 'pitr check --fix'.
+# (REPLICATION is all that pitr's checks, capture, snapshots and status need; the rest lets an operator make restore
+# points and switch WAL as this role), password authentication for it over the network, and the slot the standby
+# streams from. pitr creates its own slot with 'pitr check --fix'.
 set -euo pipefail
 : "${PITR_REPLICATION_USER:?set PITR_REPLICATION_USER in env/postgres.env}"
 : "${PITR_REPLICATION_PASSWORD:?set PITR_REPLICATION_PASSWORD in env/postgres.env}"
