@@ -7,15 +7,21 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.pitr.config.Config;
+import dev.pitr.config.Key;
 import dev.pitr.postgres.Processes;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -108,6 +114,42 @@ class ComposeTopologyTest {
         assertFalse(text.matches("(?s).*\\b(ENV|ARG)\\b[^\\n]*(PASSWORD|SECRET|PASSPHRASE|TOKEN).*"), f + " bakes in a secret");
       }
     }
+  }
+
+  /**
+   * The pitr containers' configuration as pitr loads it, with {@code env/pitr.env.example} and the stack's outputs in
+   * the environment: every {@code PITR_} name in the env file and in the outputs the init hook writes is a setting
+   * pitr reads, and what the outputs give wins over the file's placeholder names.
+   */
+  @Test
+  void theContainersConfigurationLoadsWithTheEnvFileAndTheStacksOutputs() throws IOException {
+    Map<String, String> env = new HashMap<>();
+    for (String line : Files.readAllLines(DOCKER.resolve("env/pitr.env.example"))) {
+      if (!line.isBlank() && !line.startsWith("#")) {
+        env.put(line.substring(0, line.indexOf('=')), line.substring(line.indexOf('=') + 1));
+      }
+    }
+    Matcher m = Pattern.compile("echo \"(PITR_[A-Z_]+)=").matcher(
+        Files.readString(LOCALSTACK.resolve("init/ready.d/10-pitr-stack.sh")));
+    while (m.find()) {
+      env.put(m.group(1), "from-the-stack");
+    }
+    Set<String> known = new TreeSet<>();
+    for (Key k : Key.values()) {
+      known.add(k.envName());
+    }
+    Set<String> unknown = new TreeSet<>(env.keySet());
+    unknown.removeAll(known);
+    assertEquals(Set.of(), unknown, "names pitr does not read");
+    assertTrue(env.size() >= 12, env.toString());
+    Config c = Config.load(DOCKER.resolve("pitr/pitr.yaml"), env);
+    assertEquals("from-the-stack", c.get(Key.STORAGE_BUCKET).orElseThrow());
+    assertEquals("from-the-stack", c.get(Key.CATALOG_TABLE).orElseThrow());
+    assertEquals("from-the-stack", c.get(Key.STEPFUNCTIONS_STATE_MACHINE_ARN).orElseThrow());
+    for (Key k : List.of(Key.STORAGE_ENDPOINT, Key.CATALOG_ENDPOINT, Key.STEPFUNCTIONS_ENDPOINT)) {
+      assertEquals("http://localstack:4566", c.get(k).orElseThrow(), k.path());
+    }
+    assertEquals("replicator", c.get(Key.PRIMARY_USER).orElseThrow());
   }
 
   @Test
