@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.pitr.aws.AwsClients;
 import dev.pitr.aws.LocalStackAws;
+import dev.pitr.catalog.DynamoDbCatalog;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -34,7 +35,8 @@ import software.amazon.awssdk.services.s3.model.BucketVersioningStatus;
  * The stack deployed into LocalStack the way the compose topology does it: {@code localstack/synth.sh} writes the
  * cloud assembly, a LocalStack container runs {@code localstack/init/ready.d/10-pitr-stack.sh} with it, and the
  * hook's outputs file names a versioned bucket, the catalog table with pitr's keys and the restore state machine with
- * the states of {@code restore.asl.json}. Runs with {@code -Plocalstack}; without a Docker engine it reports skipped.
+ * the states of {@code restore.asl.json}, which runs a restore of a cluster with nothing archived through its Lambda
+ * functions to the failure it must end in. Runs with {@code -Plocalstack}; without a Docker engine it reports skipped.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @EnabledIf(value = "dev.pitr.aws.LocalStackAws#dockerAnswers",
@@ -143,6 +145,39 @@ class LocalStackDeploymentIT {
           outputs.get("PITR_STEPFUNCTIONS_STATE_MACHINE_ARN"))).definition());
       assertEquals(names(asl.path("States")), names(deployed.path("States")));
       assertEquals(asl.path("StartAt").asText(), deployed.path("StartAt").asText());
+    }
+  }
+
+  /**
+   * A restore of a cluster with nothing archived, run by LocalStack's Step Functions: the Plan function (in LocalStack's
+   * Lambda) finds no window, the Choice sends it to RecordFailure, the Record function writes the failure into the
+   * table, and the execution fails with the cause.
+   */
+  @Test
+  void aRestoreWithNothingArchivedRunsThePlanAndRecordFunctionsAndFailsThroughTheChoice() throws Exception {
+    ObjectMapper json = new ObjectMapper();
+    var request = json.createObjectNode().put("id", "localstack-unreachable");
+    request.set("target", json.createObjectNode().put("kind", "latest"));
+    request.put("timeline", "latest").put("inclusive", true).put("targetDir", "/var/lib/pitr/restore/data")
+        .put("port", 5433).put("action", "promote").put("force", false);
+    var input = json.createObjectNode();
+    input.set("request", request);
+    try (var sfn = AwsClients.sfn(settings()); var ddb = AwsClients.dynamoDb(settings())) {
+      String arn = sfn.startExecution(r -> r.stateMachineArn(outputs.get("PITR_STEPFUNCTIONS_STATE_MACHINE_ARN"))
+          .name("localstack-unreachable").input(input.toString())).executionArn();
+      long deadline = System.nanoTime() + Duration.ofMinutes(5).toNanos();
+      var execution = sfn.describeExecution(r -> r.executionArn(arn));
+      while (execution.statusAsString().equals("RUNNING")) {
+        assertTrue(System.nanoTime() < deadline, "the execution is still running");
+        Thread.sleep(2000);
+        execution = sfn.describeExecution(r -> r.executionArn(arn));
+      }
+      assertEquals("FAILED", execution.statusAsString(), execution.toString());
+      assertEquals("dev.pitr.functions.TargetUnreachableException", execution.error(), execution.toString());
+      try (var catalog = new DynamoDbCatalog(ddb, outputs.get("PITR_CATALOG_TABLE"), CLUSTER)) {
+        assertEquals("failed", catalog.restores().stream().filter(r -> r.id().equals("localstack-unreachable"))
+            .findFirst().orElseThrow().outcome());
+      }
     }
   }
 
