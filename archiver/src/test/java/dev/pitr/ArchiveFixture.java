@@ -42,7 +42,7 @@ public final class ArchiveFixture implements AutoCloseable {
   public enum Backend {
     /** The embedded default: a local directory and a SQLite catalog. */
     LOCAL,
-    /** S3 (S3Proxy) and DynamoDB (DynamoDB Local), both real servers on 127.0.0.1 started for this fixture. */
+    /** S3 and DynamoDB from {@link TestAws}: S3Proxy and DynamoDB Local by default, LocalStack with -Plocalstack. */
     AWS
   }
 

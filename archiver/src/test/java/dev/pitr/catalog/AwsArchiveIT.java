@@ -24,9 +24,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 
 /**
- * An archive in S3 (S3Proxy) with its catalog in DynamoDB (Local): bad input is refused with its own exit code and
- * changes nothing, a second capture is kept out by the lease, and the catalog is rebuilt from the objects alone after
- * its table is deleted, exactly enough for a point-in-time restore.
+ * An archive in S3 with its catalog in DynamoDB ({@link dev.pitr.aws.TestAws}): bad input is refused with its own exit
+ * code and changes nothing, a second capture is kept out by the lease, and the catalog is rebuilt from the objects
+ * alone after its table is deleted, exactly enough for a point-in-time restore.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 @NeedsAws

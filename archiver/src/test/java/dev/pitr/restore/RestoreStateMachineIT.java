@@ -37,10 +37,10 @@ import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
 
 /**
- * The restore state machine's ASL file executed end to end by aws-local-stepfunctions (node), its Lambda Tasks bound
- * to the handlers in the Lambda jar and its activity Tasks to {@code pitr agent --stdio}, against a real PostgreSQL
- * archived into S3Proxy and DynamoDB Local. The restored rows must be exactly right, and each failure path must end in
- * Record-failure with its cause in the execution's output.
+ * The restore state machine's ASL file executed end to end by aws-local-stepfunctions (node), its Lambda Tasks bound to
+ * the handlers in the Lambda jar and its activity Tasks to {@code pitr agent --stdio}, against a real PostgreSQL
+ * archived into S3 and DynamoDB ({@link dev.pitr.aws.TestAws}). The restored rows must be exactly right, and each
+ * failure path must end in Record-failure with its cause in the execution's output.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)

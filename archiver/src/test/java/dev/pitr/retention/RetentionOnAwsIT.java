@@ -18,8 +18,8 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
- * {@link RetentionIT} with the archive in S3 (S3Proxy) and the catalog in DynamoDB (Local), and retention applied by
- * the retention function from the Lambda jar, configured only by its environment as the stack configures it.
+ * {@link RetentionIT} with the archive in S3 and the catalog in DynamoDB ({@link dev.pitr.aws.TestAws}), and retention
+ * applied by the retention function from the Lambda jar, configured only by its environment as the stack configures it.
  */
 @NeedsAws
 class RetentionOnAwsIT extends RetentionIT {
