@@ -22,9 +22,7 @@ public final class LocalStackAws {
   /** Starts the container, or aborts the test when no Docker engine answers; closing the result stops it. */
   public static TestAws start() {
     requireDocker();
-    LocalStackContainer c = new LocalStackContainer(DockerImageName.parse(System.getProperty(
-        "pitr.it.localstack.image", IMAGE)).asCompatibleSubstituteFor("localstack/localstack"))
-        .withServices("s3", "dynamodb");
+    LocalStackContainer c = container().withServices("s3", "dynamodb");
     c.start();
     URI endpoint = c.getEndpoint();
     // LocalStack takes any secret key: one of its own, so that a test looking for leaked secrets can tell it apart
@@ -42,6 +40,12 @@ public final class LocalStackAws {
     return dockerAnswers() ? null
         : TestAws.MODE + "=localstack needs a Docker engine and none answers here (DOCKER_HOST or"
             + " /var/run/docker.sock); without -Plocalstack the same tests run against S3Proxy and DynamoDB Local";
+  }
+
+  /** A container, not yet started, of the image {@code pitr.it.localstack.image} names (default {@link #IMAGE}). */
+  public static LocalStackContainer container() {
+    return new LocalStackContainer(DockerImageName.parse(System.getProperty("pitr.it.localstack.image", IMAGE))
+        .asCompatibleSubstituteFor("localstack/localstack"));
   }
 
   /** Aborts the calling test, so that it reports skipped, when Docker is absent. */

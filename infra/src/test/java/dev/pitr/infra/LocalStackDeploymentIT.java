@@ -27,7 +27,6 @@ import org.junit.jupiter.api.condition.EnabledIf;
 import org.junit.jupiter.api.io.TempDir;
 import org.testcontainers.containers.BindMode;
 import org.testcontainers.localstack.LocalStackContainer;
-import org.testcontainers.utility.DockerImageName;
 import software.amazon.awssdk.services.dynamodb.model.KeySchemaElement;
 import software.amazon.awssdk.services.s3.model.BucketVersioningStatus;
 
@@ -61,8 +60,7 @@ class LocalStackDeploymentIT {
     Files.writeString(cluster.resolve("system_identifier"), CLUSTER + "\n");
     Path stack = Files.createDirectories(dir.resolve("stack"));
     stack.toFile().setWritable(true, false);
-    localstack = new LocalStackContainer(DockerImageName.parse(System.getProperty("pitr.it.localstack.image",
-        LocalStackAws.IMAGE)).asCompatibleSubstituteFor("localstack/localstack"))
+    localstack = LocalStackAws.container()
         .withServices("s3", "dynamodb", "lambda", "stepfunctions", "iam", "sts", "cloudformation", "ssm", "kms",
             "logs", "events")
         .withEnv("LAMBDA_IGNORE_ARCHITECTURE", "1")
