@@ -1,5 +1,6 @@
 package dev.pitr.cli;
 
+import dev.pitr.error.ErrorCode;
 import dev.pitr.config.Config;
 import dev.pitr.config.Key;
 import dev.pitr.config.Repository;
@@ -24,10 +25,12 @@ import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 import software.amazon.awssdk.services.sfn.SfnClient;
 
+@Fails(value = {ErrorCode.RESTORE_FAILED, ErrorCode.TARGET_DIR_NOT_EMPTY, ErrorCode.WAL_GAP, ErrorCode.INTERRUPTED}, uses = {Fails.Part.CONFIG, Fails.Part.REPOSITORY, Fails.Part.PRIMARY, Fails.Part.LOCAL_FILES})
 @Command(
     name = "agent",
     description = "Run the restore host's steps of the restore state machine (prepare, fetch the snapshot, write the "
-        + "recovery config, replay, verify): poll the Step Functions activity, or serve a local runner with --stdio.")
+        + "recovery config, replay, verify): poll the Step Functions activity, or serve a local runner with --stdio.",
+    footer = {"Example:", "  pitr --config /etc/pitr/pitr.yaml agent"})
 final class AgentCommand implements Callable<Integer> {
 
   @ParentCommand PitrCommand root;
@@ -36,7 +39,7 @@ final class AgentCommand implements Callable<Integer> {
   @Option(names = "--stdio", description = "Take steps as JSON lines on stdin and answer on stdout.")
   boolean stdio;
 
-  @Option(names = "--heartbeat-seconds", paramLabel = "N", description = "Seconds between heartbeats (default 10).")
+  @Option(names = "--heartbeat-seconds", paramLabel = "N", description = "Seconds between heartbeats (default: ${DEFAULT-VALUE}).")
   long heartbeatSeconds = 10;
 
   @Option(names = "--tasks", paramLabel = "N", description = "Exit after N tasks (default: run until stopped).")

@@ -9,38 +9,40 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
+@Fails(uses = {Fails.Part.PRIMARY, Fails.Part.LOCAL_FILES})
 @Command(
     name = "bench",
-    description = "Benchmarks on a throwaway local PostgreSQL: ship | restore (against cp), ship-s3 (S3 against local storage), encrypt (against compress-only), peers (against pgBackRest and cp; bench/run.sh).")
+    description = "Benchmarks on a throwaway local PostgreSQL: ship | restore (against cp), ship-s3 (S3 against local storage), encrypt (against compress-only), peers (against pgBackRest and cp; bench/run.sh).",
+    footer = {"Example:", "  ./pitr bench ship --segments 64"})
 final class BenchCommand implements Callable<Integer> {
 
   @Spec CommandSpec spec;
 
-  @Parameters(index = "0", paramLabel = "ship|restore|ship-s3|encrypt|peers")
+  @Parameters(index = "0", paramLabel = "ship|restore|ship-s3|encrypt|peers", description = "The benchmark to run.")
   String which;
 
-  @Option(names = "--segments", description = "How many 16 MiB segments of WAL (default: 64).")
+  @Option(names = "--segments", paramLabel = "N", description = "How many 16 MiB segments of WAL (default: ${DEFAULT-VALUE}).")
   int segments = 64;
 
-  @Option(names = "--inflight", description = "ship-s3: uploads in flight for the parallel run (default: 4).")
+  @Option(names = "--inflight", paramLabel = "N", description = "ship-s3: uploads in flight for the parallel run (default: ${DEFAULT-VALUE}).")
   int inflight = 4;
 
-  @Option(names = "--endpoint", description = "ship-s3: an S3 API to use instead of starting S3Proxy.")
+  @Option(names = "--endpoint", paramLabel = "URL", description = "ship-s3: an S3 API to use instead of starting S3Proxy.")
   java.net.URI endpoint;
 
-  @Option(names = "--s3proxy-jar", description = "ship-s3: the S3Proxy jar (default: aws/target/test-servers/s3proxy.jar).")
+  @Option(names = "--s3proxy-jar", paramLabel = "JAR", description = "ship-s3: the S3Proxy jar (default: ${DEFAULT-VALUE}).")
   Path s3proxyJar = Path.of(System.getProperty("pitr.home", "."), "aws/target/test-servers/s3proxy.jar");
 
   @Option(names = "--encrypt", description = "ship, restore, ship-s3: archive with encryption on (a key file made for the run).")
   boolean encrypt;
 
-  @Option(names = "--scale", description = "peers: pgbench scale of the database snapshotted and restored (default: 100).")
+  @Option(names = "--scale", paramLabel = "N", description = "peers: pgbench scale of the database snapshotted and restored (default: ${DEFAULT-VALUE}).")
   int scale = 100;
 
-  @Option(names = "--json", description = "peers: where the figures are written as JSON (default: bench/results.json).")
+  @Option(names = "--json", paramLabel = "FILE", description = "peers: where the figures are written as JSON (default: ${DEFAULT-VALUE}).")
   Path json = Path.of(System.getProperty("pitr.home", "."), "bench/results.json");
 
-  @Option(names = "--dir", description = "Working directory, wiped first (default: $TMPDIR/pitr-bench).")
+  @Option(names = "--dir", paramLabel = "DIR", description = "Working directory, wiped first (default: ${DEFAULT-VALUE}).")
   Path dir = Path.of(System.getenv().getOrDefault("TMPDIR", "/tmp"), "pitr-bench");
 
   @Override

@@ -1,5 +1,6 @@
 package dev.pitr.cli;
 
+import dev.pitr.error.ErrorCode;
 import dev.pitr.catalog.ArchiveConflictException;
 import dev.pitr.catalog.CatalogRebuilder;
 import dev.pitr.config.Config;
@@ -11,9 +12,11 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
+@Fails({ErrorCode.ARCHIVE_CONFLICT, ErrorCode.LEASE_HELD})
 @Command(
     name = "rebuild",
-    description = "Recreate the catalog from the objects in storage (creates the table or file if it is gone).")
+    description = "Recreate the catalog from the objects in storage (creates the table or file if it is gone).",
+    footer = {"Example:", "  pitr --config /etc/pitr/pitr.yaml catalog rebuild"})
 final class CatalogRebuildCommand implements Callable<Integer> {
 
   @ParentCommand CatalogCommand catalog;

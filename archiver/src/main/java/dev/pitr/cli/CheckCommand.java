@@ -11,7 +11,10 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
-@Command(name = "check", description = "Check every prerequisite of capture, snapshots and restores.")
+@Fails(value = ErrorCode.CHECK_FAILED, uses = {Fails.Part.CONFIG, Fails.Part.REPOSITORY, Fails.Part.PRIMARY, Fails.Part.LOCAL_FILES})
+@Command(
+    name = "check", description = "Check every prerequisite of capture, snapshots and restores.",
+    footer = {"Example:", "  pitr check --fix"})
 final class CheckCommand implements Callable<Integer> {
 
   @ParentCommand PitrCommand root;

@@ -8,9 +8,11 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
+@Fails
 @Command(
     name = "init",
-    description = "Verify that the bucket and table (or local directory and catalog) exist; --create makes missing ones.")
+    description = "Verify that the bucket and table (or local directory and catalog) exist; --create makes missing ones.",
+    footer = {"Example:", "  pitr init --create"})
 final class InitCommand implements Callable<Integer> {
 
   @ParentCommand PitrCommand root;

@@ -12,9 +12,11 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
+@Fails
 @Command(
     name = "check",
-    description = "List every object whose data key is still wrapped by a key other than the current one.")
+    description = "List every object whose data key is still wrapped by a key other than the current one.",
+    footer = {"Example:", "  pitr keys check"})
 final class KeysCheckCommand implements Callable<Integer> {
 
   @ParentCommand KeysCommand keys;

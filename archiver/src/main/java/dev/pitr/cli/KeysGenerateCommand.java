@@ -17,14 +17,16 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
+@Fails(value = ErrorCode.BAD_TARGET, uses = {Fails.Part.LOCAL_FILES})
 @Command(
     name = "generate",
-    description = "Write a new random 256-bit key file (64 hex digits, mode 0600) for encryption.key_file.")
+    description = "Write a new random 256-bit key file (64 hex digits, mode 0600) for encryption.key_file.",
+    footer = {"Example:", "  pitr keys generate --out /etc/pitr/archive.key"})
 final class KeysGenerateCommand implements Callable<Integer> {
 
   @Spec CommandSpec spec;
 
-  @Option(names = "--out", required = true, description = "The key file to create; an existing file is never replaced.")
+  @Option(names = "--out", paramLabel = "FILE", required = true, description = "The key file to create; an existing file is never replaced.")
   Path out;
 
   @Override

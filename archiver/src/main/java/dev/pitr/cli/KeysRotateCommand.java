@@ -8,11 +8,13 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
+@Fails
 @Command(
     name = "rotate",
     description =
         "Rewrap every object's data key with the current key. Needs the old keys under encryption.retired_*; "
-            + "rewrites only the small envelopes, never an object body.")
+            + "rewrites only the small envelopes, never an object body.",
+    footer = {"Example:", "  pitr keys rotate"})
 final class KeysRotateCommand implements Callable<Integer> {
 
   @ParentCommand KeysCommand keys;

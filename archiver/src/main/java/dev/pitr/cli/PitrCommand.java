@@ -5,7 +5,14 @@ import dev.pitr.error.ErrorCode;
 import dev.pitr.error.PitrException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.EnumSet;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.SortedMap;
+import java.util.TreeMap;
+import java.util.function.IntUnaryOperator;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -13,10 +20,16 @@ import picocli.CommandLine.Option;
 /** The root command: global options and the subcommands. */
 @Command(
     name = "pitr",
+    // every subcommand inherits -h/--help, -V/--version and how its help reads
+    scope = CommandLine.ScopeType.INHERIT,
     mixinStandardHelpOptions = true,
     version = "pitr 0.1.0",
+    sortOptions = false,
+    usageHelpAutoWidth = true,
+    footerHeading = "%n",
     description = "Continuous archiving and point-in-time recovery for PostgreSQL.",
     subcommands = {
+      HelpCommand.class,
       InitCommand.class,
       CheckCommand.class,
       CatalogCommand.class,
@@ -36,6 +49,7 @@ public final class PitrCommand {
 
   @Option(
       names = "--config",
+      paramLabel = "FILE",
       description = "Configuration file (default: ./pitr.yaml).",
       scope = CommandLine.ScopeType.INHERIT)
   Path configFile = Path.of("pitr.yaml");
@@ -49,15 +63,54 @@ public final class PitrCommand {
   /** A command line with the error handling every entry point shares. */
   public static CommandLine commandLine(Map<String, String> env) {
     CommandLine cl = new CommandLine(new PitrCommand(env));
+    describeExitCodes(cl);
+    cl.getCommandSpec().usageMessage().exitCodeListHeading("%nExit codes:%n")
+        .exitCodeList(exitCodeList(EnumSet.allOf(ErrorCode.class), code -> code));
+    cl.getCommandSpec().usageMessage().footer(
+        "Run 'pitr help COMMAND' or 'pitr COMMAND --help' for a command's options, exit codes and an example.");
     cl.setExecutionExceptionHandler(PitrCommand::handle);
     cl.setParameterExceptionHandler(
         (ex, args) -> {
           PrintWriter err = ex.getCommandLine().getErr();
           err.println("error: " + ex.getMessage());
           err.println("HINT: run '" + ex.getCommandLine().getCommandSpec().qualifiedName() + " --help'");
-          return ErrorCode.USAGE.exitCode();
+          err.flush();
+          // restore_command's rules hold for a command line it cannot parse too: a low code would end recovery early
+          return ex.getCommandLine().getCommand() instanceof ExitCodeOverride o
+              ? o.exitCode(ErrorCode.USAGE)
+              : ErrorCode.USAGE.exitCode();
         });
     return cl;
+  }
+
+  /** Fills each command's exit code list from its {@link Fails}, as the command itself would exit. */
+  private static void describeExitCodes(CommandLine cl) {
+    for (CommandLine sub : cl.getSubcommands().values()) {
+      Object cmd = sub.getCommand();
+      Fails fails = cmd.getClass().getAnnotation(Fails.class);
+      if (fails != null) {
+        Set<ErrorCode> codes = EnumSet.of(ErrorCode.USAGE, ErrorCode.INTERNAL);
+        codes.addAll(List.of(fails.value()));
+        for (Fails.Part part : fails.uses()) {
+          codes.addAll(List.of(part.codes));
+        }
+        IntUnaryOperator exit = cmd instanceof ExitCodeOverride o ? c -> o.exitCode(ErrorCode.ofExitCode(c)) : c -> c;
+        sub.getCommandSpec().usageMessage().exitCodeListHeading("%nExit codes:%n").exitCodeList(exitCodeList(codes, exit));
+      }
+      describeExitCodes(sub);
+    }
+  }
+
+  private static Map<String, String> exitCodeList(Set<ErrorCode> codes, IntUnaryOperator exit) {
+    SortedMap<Integer, String> byExit = new TreeMap<>();
+    byExit.put(0, "success");
+    for (ErrorCode code : codes) {
+      int e = exit.applyAsInt(code.exitCode());
+      byExit.put(e, ErrorCode.ofExitCode(e).label());
+    }
+    Map<String, String> list = new LinkedHashMap<>();
+    byExit.forEach((e, label) -> list.put(String.format("%5d", e), label));
+    return list;
   }
 
   Config config() {

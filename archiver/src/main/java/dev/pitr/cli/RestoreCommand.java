@@ -29,9 +29,11 @@ import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 import software.amazon.awssdk.services.sfn.SfnClient;
 
+@Fails(value = {ErrorCode.BAD_TARGET, ErrorCode.TARGET_OUTSIDE_WINDOW, ErrorCode.TARGET_DIR_NOT_EMPTY, ErrorCode.SNAPSHOT_NOT_FOUND, ErrorCode.WAL_GAP, ErrorCode.TIMELINE_UNREACHABLE, ErrorCode.RESTORE_FAILED, ErrorCode.INTERRUPTED}, uses = {Fails.Part.CONFIG, Fails.Part.REPOSITORY, Fails.Part.PRIMARY, Fails.Part.LOCAL_FILES})
 @Command(
     name = "restore",
-    description = "Restore a new PostgreSQL server to a time, an LSN, a transaction, a restore point or the latest archived point.")
+    description = "Restore a new PostgreSQL server to a time, an LSN, a transaction, a restore point or the latest archived point.",
+    footer = {"Example:", "  pitr restore --to '2025-11-23 14:41:37' --target-dir /srv/restored"})
 final class RestoreCommand implements Callable<Integer> {
 
   @ParentCommand PitrCommand root;
@@ -96,10 +98,10 @@ final class RestoreCommand implements Callable<Integer> {
     Config config = root.config();
     RestoreTarget t = target(config);
     if (exclusive && !(t instanceof RestoreTarget.Time || t instanceof RestoreTarget.AtLsn || t instanceof RestoreTarget.Xid)) {
-      throw new PitrException(ErrorCode.USAGE, "--exclusive applies to --to, --lsn and --xid only", "drop --exclusive");
+      throw new PitrException(ErrorCode.USAGE, "--exclusive applies to --to, --lsn and --xid only", "drop --exclusive; see 'pitr restore --help'");
     }
     if (targetDir == null && !dryRun) {
-      throw new PitrException(ErrorCode.USAGE, "--target-dir is required", "name the data directory of the restored server");
+      throw new PitrException(ErrorCode.USAGE, "--target-dir is required", "name the data directory of the restored server; see 'pitr restore --help'");
     }
     RestoreRequest req =
         new RestoreRequest(

@@ -10,9 +10,11 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
+@Fails
 @Command(
     name = "restore-window",
-    description = "Show the earliest and latest restorable time and LSN of every timeline, and every gap.")
+    description = "Show the earliest and latest restorable time and LSN of every timeline, and every gap.",
+    footer = {"Example:", "  pitr restore-window --json"})
 final class RestoreWindowCommand implements Callable<Integer> {
 
   @ParentCommand PitrCommand root;

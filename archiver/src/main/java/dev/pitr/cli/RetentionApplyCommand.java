@@ -1,5 +1,6 @@
 package dev.pitr.cli;
 
+import dev.pitr.error.ErrorCode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.pitr.config.Config;
 import dev.pitr.config.Repository;
@@ -15,10 +16,12 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
+@Fails(ErrorCode.LEASE_HELD)
 @Command(
     name = "apply",
     description = "Mark what the policy no longer keeps as expired, and hand to storage what has been expired for the"
-        + " grace period. Shows what goes and why.")
+        + " grace period. Shows what goes and why.",
+    footer = {"Example:", "  pitr retention apply --dry-run"})
 final class RetentionApplyCommand implements Callable<Integer> {
 
   @ParentCommand RetentionCommand retention;

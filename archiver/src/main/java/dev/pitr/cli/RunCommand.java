@@ -1,5 +1,6 @@
 package dev.pitr.cli;
 
+import dev.pitr.error.ErrorCode;
 import dev.pitr.backup.SnapshotService;
 import dev.pitr.config.Config;
 import dev.pitr.config.Key;
@@ -26,9 +27,12 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
-@Command(name = "run", description = "The long-running service: WAL capture, scheduled snapshots"
+@Fails(value = {ErrorCode.LEASE_HELD, ErrorCode.CHECK_FAILED, ErrorCode.ARCHIVE_CONFLICT, ErrorCode.BACKUP_FAILED, ErrorCode.INTERRUPTED}, uses = {Fails.Part.CONFIG, Fails.Part.REPOSITORY, Fails.Part.PRIMARY, Fails.Part.LOCAL_FILES})
+@Command(
+    name = "run", description = "The long-running service: WAL capture, scheduled snapshots"
     + " (snapshot.schedule), retention (retention.schedule) and the dashboard with /metrics (dashboard.listen)."
-    + " Runs until SIGTERM.")
+    + " Runs until SIGTERM.",
+    footer = {"Example:", "  pitr --config /etc/pitr/pitr.yaml run"})
 final class RunCommand implements Callable<Integer> {
 
   private static final Duration TICK = Duration.ofSeconds(15);

@@ -1,5 +1,6 @@
 package dev.pitr.cli;
 
+import dev.pitr.error.ErrorCode;
 import dev.pitr.backup.SnapshotService;
 import dev.pitr.catalog.SnapshotRecord;
 import dev.pitr.config.Config;
@@ -17,13 +18,16 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
-@Command(name = "create", description = "Take a base backup into storage now.")
+@Fails(value = {ErrorCode.BACKUP_FAILED, ErrorCode.INTERRUPTED}, uses = {Fails.Part.CONFIG, Fails.Part.REPOSITORY, Fails.Part.PRIMARY})
+@Command(
+    name = "create", description = "Take a base backup into storage now.",
+    footer = {"Example:", "  pitr snapshot create --label before-upgrade"})
 final class SnapshotCreateCommand implements Callable<Integer> {
 
   @ParentCommand SnapshotCommand snapshot;
   @Spec CommandSpec spec;
 
-  @Option(names = "--label", description = "A label kept with the snapshot.")
+  @Option(names = "--label", paramLabel = "LABEL", description = "A label kept with the snapshot.")
   String label;
 
   @Override

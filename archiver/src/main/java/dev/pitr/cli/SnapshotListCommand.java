@@ -14,7 +14,10 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
-@Command(name = "list", description = "List snapshots, oldest first.")
+@Fails
+@Command(
+    name = "list", description = "List snapshots, oldest first.",
+    footer = {"Example:", "  pitr snapshot list --json"})
 final class SnapshotListCommand implements Callable<Integer> {
 
   @ParentCommand SnapshotCommand snapshot;

@@ -13,8 +13,11 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
-@Command(name = "pin", description = "Keep a snapshot however old it gets (retention never expires it); --undo lets"
-    + " the policy decide again.")
+@Fails(ErrorCode.SNAPSHOT_NOT_FOUND)
+@Command(
+    name = "pin", description = "Keep a snapshot however old it gets (retention never expires it); --undo lets"
+    + " the policy decide again.",
+    footer = {"Example:", "  pitr snapshot pin 20261122T144137Z-1a2b3c"})
 final class SnapshotPinCommand implements Callable<Integer> {
 
   @ParentCommand SnapshotCommand snapshot;

@@ -14,8 +14,11 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
-@Command(name = "status", description = "Show the last snapshot, the last WAL received and its age (the RPO), the"
-    + " archive's size, the restorable window and gaps, capture's state on the primary, retention, and warnings.")
+@Fails
+@Command(
+    name = "status", description = "Show the last snapshot, the last WAL received and its age (the RPO), the"
+    + " archive's size, the restorable window and gaps, capture's state on the primary, retention, and warnings.",
+    footer = {"Example:", "  pitr status --json"})
 final class StatusCommand implements Callable<Integer> {
 
   @ParentCommand PitrCommand root;

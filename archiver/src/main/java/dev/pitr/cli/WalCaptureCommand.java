@@ -1,5 +1,6 @@
 package dev.pitr.cli;
 
+import dev.pitr.error.ErrorCode;
 import dev.pitr.config.Config;
 import dev.pitr.config.Key;
 import dev.pitr.config.Repository;
@@ -16,7 +17,10 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
-@Command(name = "capture", description = "Stream WAL from the replication slot and ship every completed segment (runs until SIGTERM).")
+@Fails(value = {ErrorCode.LEASE_HELD, ErrorCode.CHECK_FAILED, ErrorCode.ARCHIVE_CONFLICT, ErrorCode.INTERRUPTED}, uses = {Fails.Part.CONFIG, Fails.Part.REPOSITORY, Fails.Part.PRIMARY, Fails.Part.LOCAL_FILES})
+@Command(
+    name = "capture", description = "Stream WAL from the replication slot and ship every completed segment (runs until SIGTERM).",
+    footer = {"Example:", "  pitr --config /etc/pitr/pitr.yaml wal capture"})
 final class WalCaptureCommand implements Callable<Integer> {
 
   @ParentCommand WalCommand wal;

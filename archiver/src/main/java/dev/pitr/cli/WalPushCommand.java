@@ -1,5 +1,6 @@
 package dev.pitr.cli;
 
+import dev.pitr.error.ErrorCode;
 import dev.pitr.config.Key;
 import dev.pitr.config.Repository;
 import dev.pitr.wal.WalShipper;
@@ -10,10 +11,12 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
 
+@Fails(value = {ErrorCode.ARCHIVE_CONFLICT, ErrorCode.BAD_TARGET}, uses = {Fails.Part.CONFIG, Fails.Part.REPOSITORY, Fails.Part.LOCAL_FILES})
 @Command(
     name = "push",
-    description = "archive_command mode: archive_command = 'test -f pg_wal/.pitr-pushed/%f && rm -f pg_wal/.pitr-pushed/%f || pitr wal push %p'."
-        + " Ships %p, then the other files PostgreSQL has marked ready, leaving a receipt for each that the command's first half answers.")
+    description = "archive_command mode: archive_command = 'test -f pg_wal/.pitr-pushed/%%f && rm -f pg_wal/.pitr-pushed/%%f || pitr wal push %%p'."
+        + " Ships %%p, then the other files PostgreSQL has marked ready, leaving a receipt for each that the command's first half answers.",
+    footer = {"Example (what PostgreSQL runs for one segment):", "  pitr wal push pg_wal/000000010000000000000003"})
 final class WalPushCommand implements Callable<Integer> {
 
   /** Files pushed ahead per call at most, so that one call stays short after a long outage. */
@@ -21,7 +24,7 @@ final class WalPushCommand implements Callable<Integer> {
 
   @ParentCommand WalCommand wal;
 
-  @Parameters(index = "0", paramLabel = "PATH", description = "The file PostgreSQL asks to archive (%p).")
+  @Parameters(index = "0", paramLabel = "PATH", description = "The file PostgreSQL asks to archive (%%p).")
   Path path;
 
   @Override

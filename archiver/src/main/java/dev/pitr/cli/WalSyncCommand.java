@@ -1,5 +1,6 @@
 package dev.pitr.cli;
 
+import dev.pitr.error.ErrorCode;
 import dev.pitr.config.Config;
 import dev.pitr.config.Key;
 import dev.pitr.config.Repository;
@@ -14,7 +15,10 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
-@Command(name = "sync", description = "Ship, once, every completed WAL file in the spool.")
+@Fails(value = {ErrorCode.LEASE_HELD, ErrorCode.ARCHIVE_CONFLICT, ErrorCode.CORRUPT_OBJECT}, uses = {Fails.Part.CONFIG, Fails.Part.REPOSITORY, Fails.Part.LOCAL_FILES})
+@Command(
+    name = "sync", description = "Ship, once, every completed WAL file in the spool.",
+    footer = {"Example:", "  pitr wal sync"})
 final class WalSyncCommand implements Callable<Integer> {
 
   @ParentCommand WalCommand wal;

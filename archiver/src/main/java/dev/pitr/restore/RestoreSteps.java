@@ -221,7 +221,7 @@ public final class RestoreSteps {
                         () ->
                             new PitrException(
                                 ErrorCode.CONFIG_MISSING,
-                                "cannot tell how the restored server should run 'pitr wal fetch'",
+                                "cannot tell how the restored server should run pitr for its restore_command",
                                 "set restore.pitr_command, e.g. 'java -jar /opt/pitr/pitr.jar'")));
   }
 

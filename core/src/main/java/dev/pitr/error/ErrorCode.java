@@ -72,6 +72,16 @@ public enum ErrorCode {
     return exitCode;
   }
 
+  /** The code whose exit code this is. */
+  public static ErrorCode ofExitCode(int exitCode) {
+    for (ErrorCode c : values()) {
+      if (c.exitCode == exitCode) {
+        return c;
+      }
+    }
+    throw new IllegalArgumentException("no error code exits " + exitCode);
+  }
+
   /** The code's name as printed to users, e.g. {@code target-dir-not-empty}. */
   public String label() {
     return name().toLowerCase().replace('_', '-');
