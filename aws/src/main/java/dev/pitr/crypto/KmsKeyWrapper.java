@@ -52,8 +52,17 @@ public final class KmsKeyWrapper implements KeyWrapper {
         .asByteArray();
   }
 
+  /** The sizes KMS's Decrypt accepts as a ciphertext blob; anything else is refused without a call. */
+  static final int MIN_BLOB_BYTES = 1;
+
+  static final int MAX_BLOB_BYTES = 6144;
+
   @Override
   public DataKey unwrap(byte[] envelope) {
+    if (envelope.length < MIN_BLOB_BYTES || envelope.length > MAX_BLOB_BYTES) {
+      throw new MalformedEnvelopeException("a KMS ciphertext blob of " + envelope.length + " bytes (KMS's are "
+          + MIN_BLOB_BYTES + " to " + MAX_BLOB_BYTES + ")");
+    }
     try {
       byte[] plain =
           kms.decrypt(b -> b.keyId(kmsKeyId).ciphertextBlob(SdkBytes.fromByteArray(envelope)).encryptionContext(CONTEXT))

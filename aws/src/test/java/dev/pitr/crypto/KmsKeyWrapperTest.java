@@ -180,4 +180,18 @@ class KmsKeyWrapperTest {
     assertEquals(ErrorCode.KEY_UNAVAILABLE, e.code());
     assertTrue(e.hint().contains("kms:Decrypt"));
   }
+
+  /** A blob of a size KMS never returns is refused as damaged without a call, alone or beside another kind of key. */
+  @Test
+  void aBlobOfASizeKmsNeverMakesIsRefusedUncalled() {
+    StandInKms kms = new StandInKms("k");
+    KmsKeyWrapper w = new KmsKeyWrapper(kms, "k");
+    for (byte[] blob : List.of(new byte[0], new byte[KmsKeyWrapper.MAX_BLOB_BYTES + 1])) {
+      MalformedEnvelopeException e = assertThrows(MalformedEnvelopeException.class, () -> w.unwrap(blob));
+      assertEquals(ErrorCode.CORRUPT_OBJECT, e.code());
+      assertThrows(MalformedEnvelopeException.class,
+          () -> Keyring.of(w, List.of(SecretKeyWrapper.fromKey(new byte[32]))).unwrap(blob));
+    }
+    assertTrue(kms.calls.isEmpty(), kms.calls.toString());
+  }
 }

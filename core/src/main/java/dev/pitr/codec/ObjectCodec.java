@@ -3,6 +3,7 @@ package dev.pitr.codec;
 import dev.pitr.crypto.DataKey;
 import dev.pitr.crypto.KeyWrapper;
 import dev.pitr.crypto.Keyring;
+import dev.pitr.crypto.MalformedEnvelopeException;
 import dev.pitr.crypto.ObjectCipher;
 import dev.pitr.crypto.WrongKeyException;
 import dev.pitr.error.ErrorCode;
@@ -205,6 +206,9 @@ public final class ObjectCodec {
     }
     try {
       return keyring.unwrap(envelope);
+    } catch (MalformedEnvelopeException e) {
+      throw new PitrException(ErrorCode.CORRUPT_OBJECT, key + ": its key envelope " + envKey + " is not one pitr writes: "
+          + e.field(), "restore the envelope from a bucket version or another copy; without it the object is not used", e);
     } catch (WrongKeyException e) {
       String recorded;
       try {

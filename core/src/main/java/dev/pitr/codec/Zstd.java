@@ -54,7 +54,17 @@ public final class Zstd {
     return z;
   }
 
+  /**
+   * The largest window a frame may ask the decoder for, as a power of two: 16 MiB. Level 19, the highest this class
+   * writes, uses 8 MiB; zstd's own limit (128 MiB, of native memory per stream) would let a planted frame cost that
+   * much on every restore host.
+   */
+  static final int WINDOW_LOG_MAX = 24;
+
+  /** A frame asking for a larger window than {@link #WINDOW_LOG_MAX} fails to read with an {@link IOException}. */
   public InputStream decompress(InputStream in) throws IOException {
-    return new ZstdInputStream(in);
+    ZstdInputStream z = new ZstdInputStream(in);
+    z.setLongMax(WINDOW_LOG_MAX);
+    return z;
   }
 }

@@ -6,7 +6,10 @@ package dev.pitr.crypto;
  *
  * <p>Contract: {@link #unwrap} of an envelope made by {@link #wrap} of the same key returns the same data key; an
  * envelope made with another key throws {@link WrongKeyException}; a wrapper that holds only public material throws
- * {@link WrongKeyException} from {@link #unwrap} too, saying so. {@link #keyId()} names the key without revealing it.
+ * {@link WrongKeyException} from {@link #unwrap} too, saying so; an envelope in no shape this kind of key writes throws
+ * {@link MalformedEnvelopeException}, naming the field, before any parser or key service sees it, so that what a
+ * damaged or planted envelope costs is bounded by what a real one costs. {@link #keyId()} names the key without
+ * revealing it.
  */
 public interface KeyWrapper {
 

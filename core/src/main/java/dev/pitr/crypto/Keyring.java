@@ -2,9 +2,11 @@ package dev.pitr.crypto;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * The key-encryption keys one host holds: the current key, which wraps the data key of every new object, and retired
@@ -57,18 +59,26 @@ public final class Keyring {
    * Opens an envelope with the first key held that opens it, the current one first.
    *
    * @throws WrongKeyException when no key held opens it, naming the keys tried
+   * @throws MalformedEnvelopeException when no key held even reads it: it is in no shape any of them writes
    */
   public DataKey unwrap(byte[] envelope) {
     if (byId.isEmpty()) {
       throw new WrongKeyException("the object is encrypted and no encryption key is configured");
     }
-    List<String> reasons = new ArrayList<>();
+    Set<String> reasons = new LinkedHashSet<>();
+    boolean anyRead = false;
     for (KeyWrapper w : byId.values()) {
       try {
         return w.unwrap(envelope);
+      } catch (MalformedEnvelopeException e) {
+        reasons.add(e.field());
       } catch (WrongKeyException e) {
+        anyRead = true;
         reasons.add(e.getMessage());
       }
+    }
+    if (!anyRead) {
+      throw new MalformedEnvelopeException(String.join("; ", reasons));
     }
     throw new WrongKeyException(
         "no configured key opens the envelope; tried " + String.join(", ", byId.keySet()) + ": " + String.join("; ", reasons));

@@ -86,12 +86,13 @@ public final class ObjectCipher {
    * integrity check fails, and at once if the key does not fit.
    */
   public static InputStream decrypt(InputStream source, DataKey key) throws IOException {
-    // the packet header and version first: only a version 1 encrypted data packet reaches the parser
+    // the packet header and version first: only the encrypted data packet pitr writes reaches the parser
     java.io.PushbackInputStream in = new java.io.PushbackInputStream(source, 7);
     byte[] head = in.readNBytes(7);
     in.unread(head);
-    if (head.length < 3 || (head[0] & 0xff) != (0xC0 | 18) || !OpenPgpEnvelopes.seipdVersionOne(head, 0)) {
-      throw new IOException("not an encrypted pitr object (an OpenPGP version 1 encrypted data packet)");
+    if (!isPitrsHeader(head)) {
+      throw new IOException("not an encrypted pitr object (an OpenPGP version 1 encrypted data packet, new format, in "
+          + "64 KiB parts or of one length)");
     }
     try {
       Object first = new JcaPGPObjectFactory(in).nextObject();
@@ -111,6 +112,20 @@ public final class ObjectCipher {
     } catch (PGPException | RuntimeException e) {
       throw new IOException("cannot decrypt: " + e.getMessage(), e);
     }
+  }
+
+  /**
+   * True when {@code head} starts the way {@link #encrypt} writes a body: a new-format encrypted data packet (type 18)
+   * whose length is a 64 KiB partial body or a one-, two- or five-octet length, and version 1. Version 2 is AEAD, whose
+   * chunk size octet the parser would allocate by (found by fuzzing).
+   */
+  static boolean isPitrsHeader(byte[] head) {
+    if (head.length < 3 || (head[0] & 0xff) != (0xC0 | 18)) {
+      return false;
+    }
+    int o1 = head[1] & 0xff;
+    int version = o1 < 192 || o1 == 0xE0 + 16 ? 2 : o1 < 224 ? 3 : o1 == 255 ? 6 : -1;
+    return version > 0 && version < head.length && head[version] == 1;
   }
 
   /** Checks the modification detection code once the data is read to its end. */

@@ -5,6 +5,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.io.PushbackInputStream;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.util.Date;
@@ -49,13 +50,19 @@ final class OpenPgpEnvelopes {
     }
   }
 
-  /** The encrypted-data list of an envelope, for a wrapper to pick its own key packet from. */
-  static PGPEncryptedDataList parse(byte[] envelope) {
-    // only session key packets followed by the encrypted data reach the OpenPGP parser, which sizes some other
-    // packets' allocations by their fields (found by fuzzing: key packets of a few bytes claiming megabytes)
-    String shape = envelopeShape(envelope);
-    if (shape != null) {
-      throw new WrongKeyException("not a key envelope: " + shape);
+  /**
+   * The encrypted-data list of an envelope made for {@code kind} of key, for a wrapper to pick its own key packet
+   * from. Only an envelope in the exact shape pitr writes reaches the OpenPGP parser ({@link EnvelopeFormat}).
+   *
+   * @throws MalformedEnvelopeException when it is not in that shape
+   * @throws WrongKeyException when it is, but for the other kind of key
+   */
+  static PGPEncryptedDataList parse(byte[] envelope, EnvelopeFormat.Kind kind) {
+    EnvelopeFormat.Kind made = EnvelopeFormat.check(envelope);
+    if (made != kind) {
+      throw new WrongKeyException(made == EnvelopeFormat.Kind.PUBLIC_KEY
+          ? "the key envelope was made for an OpenPGP public key, not a key file or passphrase"
+          : "the key envelope was made with a key file or passphrase, not an OpenPGP public key");
     }
     try {
       Object o = new JcaPGPObjectFactory(new ByteArrayInputStream(envelope)).nextObject();
@@ -63,139 +70,47 @@ final class OpenPgpEnvelopes {
         return list;
       }
     } catch (IOException | RuntimeException e) {
-      throw new WrongKeyException("not a key envelope: " + e.getMessage());
+      throw new MalformedEnvelopeException(e.getMessage());
     }
-    throw new WrongKeyException("not a key envelope");
+    throw new MalformedEnvelopeException("it holds no encrypted data");
   }
 
   /**
-   * Null when {@code b} is one or more whole session key packets (public-key, 1, or symmetric, 3) followed by an
-   * encrypted data packet (18, or 9); otherwise what is wrong. Only packet headers are read (RFC 4880 4.2, both
-   * formats); the encrypted data's own length is left to the parser, which streams it.
-   */
-  static String envelopeShape(byte[] b) {
-    int pos = 0;
-    int sessionKeys = 0;
-    while (pos < b.length) {
-      int h = b[pos] & 0xff;
-      boolean newFormat = (h & 0xC0) == 0xC0;
-      if ((h & 0x80) == 0) {
-        return "no packet header at byte " + pos;
-      }
-      int tag = newFormat ? h & 0x3F : (h >> 2) & 0x0F;
-      if (tag == 18) {
-        if (sessionKeys == 0) {
-          return "no session key packet before the encrypted data";
-        }
-        return seipdVersionOne(b, pos) ? null : "encrypted data other than version 1 (AES with a modification code)";
-      }
-      if (tag != 1 && tag != 3) {
-        return "packet type " + tag + " at byte " + pos;
-      }
-      long len;
-      int p = pos + 1;
-      if (newFormat) {
-        if (p >= b.length) {
-          return "cut short";
-        }
-        int o1 = b[p] & 0xff;
-        if (o1 < 192) {
-          len = o1;
-          p += 1;
-        } else if (o1 < 224) {
-          if (p + 1 >= b.length) {
-            return "cut short";
-          }
-          len = ((o1 - 192L) << 8) + (b[p + 1] & 0xff) + 192;
-          p += 2;
-        } else if (o1 == 255) {
-          if (p + 4 >= b.length) {
-            return "cut short";
-          }
-          len = ((b[p + 1] & 0xffL) << 24) | ((b[p + 2] & 0xff) << 16) | ((b[p + 3] & 0xff) << 8) | (b[p + 4] & 0xff);
-          p += 5;
-        } else {
-          return "a session key packet in partial lengths";
-        }
-      } else {
-        int lenType = h & 3;
-        if (lenType == 3) {
-          return "a session key packet of indeterminate length";
-        }
-        int n = 1 << lenType;
-        if (p + n > b.length) {
-          return "cut short";
-        }
-        len = 0;
-        for (int i = 0; i < n; i++) {
-          len = (len << 8) | (b[p + i] & 0xff);
-        }
-        p += n;
-      }
-      if (len > b.length - p) {
-        return "a packet longer than the envelope";
-      }
-      // the versions pitr writes: a version 3 public-key or a version 4 symmetric session key packet
-      if (len < 1 || (b[p] & 0xff) != (tag == 1 ? 3 : 4)) {
-        return "a session key packet of another version";
-      }
-      if (tag == 3 && tooCostly(b, p, (int) len)) {
-        return "a symmetric session key packet whose S2K costs more than pitr's";
-      }
-      pos = p + (int) len;
-      sessionKeys++;
-    }
-    return "no encrypted data";
-  }
-
-  /** The iterated S2K count octet pitr writes (Bouncy Castle's default, 65536 bytes hashed). */
-  static final int S2K_COUNT = 0x60;
-
-  /**
-   * True when the symmetric session key packet body at {@code p} asks for an iterated and salted S2K (type 3) with a
-   * larger count than pitr writes: its count octet can ask for 65 MB of hashing per packet (found by fuzzing, as an
-   * input that took seconds to refuse). Version, cipher, S2K type, hash, 8 bytes of salt, the count.
-   */
-  static boolean tooCostly(byte[] b, int p, int len) {
-    return len >= 13 && (b[p + 2] & 0xff) == 3 && (b[p + 12] & 0xff) > S2K_COUNT;
-  }
-
-  /**
-   * True when the encrypted data packet at {@code pos} (type 18) is version 1, the only one pitr writes: version 2 is
-   * AEAD, whose chunk size octet the parser would allocate by (found by fuzzing).
-   */
-  static boolean seipdVersionOne(byte[] b, int pos) {
-    int p = pos + 1;
-    if ((b[pos] & 0xC0) != 0xC0) {
-      int lenType = b[pos] & 3;
-      p += lenType == 3 ? 0 : 1 << lenType;
-    } else if (p < b.length) {
-      int o1 = b[p] & 0xff;
-      p += o1 < 192 || o1 >= 224 && o1 < 255 ? 1 : o1 < 224 ? 2 : 5;
-    }
-    return p < b.length && b[p] == 1;
-  }
-
-  /**
-   * {@code clear}, the decrypted content of an envelope or a body, if it starts with a literal data packet (type 11),
-   * which is all pitr writes there. Decrypted with the wrong key (or damaged) it is noise, which the OpenPGP parser would
+   * {@code clear}, the decrypted content of an envelope or a body, if it starts with the literal data packet header
+   * pitr writes there: new format, type 11, a length (one, two or five octets, or a partial body of 64 KiB), binary
+   * format, no file name, date 0. Decrypted with the wrong key (or damaged) it is noise, which the OpenPGP parser would
    * otherwise read as whatever packets it seems to hold before the integrity check runs at the end (found by fuzzing:
    * noise read as a signature packet whose fields claimed gigabytes).
    */
   static InputStream literalOnly(InputStream clear) throws IOException {
-    java.io.PushbackInputStream in = new java.io.PushbackInputStream(clear, 1);
-    int first = in.read();
-    if (first < 0) {
-      throw new IOException("the encrypted content is empty");
-    }
-    in.unread(first);
-    boolean newFormat = (first & 0xC0) == 0xC0;
-    int tag = (first & 0x80) == 0 ? -1 : newFormat ? first & 0x3F : (first >> 2) & 0x0F;
-    if (tag != 11) {
+    PushbackInputStream in = new PushbackInputStream(clear, LITERAL_HEADER_MAX);
+    byte[] head = in.readNBytes(LITERAL_HEADER_MAX);
+    in.unread(head);
+    int p = 0;
+    if (head.length < 2 || (head[p++] & 0xff) != (0xC0 | 11)) {
       throw new IOException("the encrypted content is not literal data (wrong key, or damaged)");
+    }
+    int o1 = head[p++] & 0xff;
+    if (o1 >= 192 && o1 < 224) {
+      p += 1;
+    } else if (o1 == 255) {
+      p += 4;
+    } else if (o1 >= 224 && o1 != 0xE0 + 16) {
+      throw new IOException("the encrypted content's literal data has partial lengths pitr does not write (wrong key, or damaged)");
+    }
+    for (int b : LITERAL_FORMAT) {
+      if (p >= head.length || (head[p++] & 0xff) != b) {
+        throw new IOException("the encrypted content's literal data header is not pitr's (wrong key, or damaged)");
+      }
     }
     return in;
   }
+
+  /** Binary format, a file name of 0 bytes, a date of 0: the literal data header's fields pitr writes. */
+  private static final int[] LITERAL_FORMAT = {'b', 0, 0, 0, 0, 0};
+
+  /** The tag octet, the longest length (five octets) and the format fields. */
+  private static final int LITERAL_HEADER_MAX = 1 + 5 + LITERAL_FORMAT.length;
 
   /** Reads the data key out of opened encrypted data and checks its integrity. */
   static DataKey open(PGPEncryptedData data, InputStream clear) {

@@ -90,7 +90,7 @@ public final class PublicKeyWrapper implements KeyWrapper {
       throw new WrongKeyException(
           "this host holds only the public key " + keyId() + " and cannot open key envelopes; restore where the secret key is");
     }
-    for (Object o : OpenPgpEnvelopes.parse(envelope)) {
+    for (Object o : OpenPgpEnvelopes.parse(envelope, EnvelopeFormat.Kind.PUBLIC_KEY)) {
       if (o instanceof PGPPublicKeyEncryptedData pk && pk.getKeyIdentifier().matches(encryptionKey.getKeyIdentifier())) {
         try {
           return OpenPgpEnvelopes.open(pk, pk.getDataStream(new BcPublicKeyDataDecryptorFactory(privateKey)));

@@ -71,7 +71,7 @@ public final class SecretKeyWrapper implements KeyWrapper {
 
   @Override
   public DataKey unwrap(byte[] envelope) {
-    for (Object o : OpenPgpEnvelopes.parse(envelope)) {
+    for (Object o : OpenPgpEnvelopes.parse(envelope, EnvelopeFormat.Kind.SECRET_KEY)) {
       if (o instanceof PGPPBEEncryptedData pbe) {
         try {
           return OpenPgpEnvelopes.open(

@@ -178,6 +178,29 @@ class ObjectCodecTest {
     assertTrue(e.getMessage().contains(ObjectCodec.envelopeKey("wal/a.zst")), e.getMessage());
   }
 
+  /**
+   * The envelope the fuzzer found (its first byte chose the envelope case): an Argon2 S2K whose memory parameter made
+   * Bouncy Castle allocate past any heap. It is refused as corrupt, by the field, before any parser sees it.
+   */
+  @Test
+  void theArgon2EnvelopeFoundByFuzzingIsRefusedAsCorruptAtOnce() throws IOException {
+    LocalStorage s = storage();
+    putEncrypted(s);
+    byte[] input;
+    try (InputStream in = getClass().getResourceAsStream("ObjectCodecFuzzTestInputs/anyObjectIsReadOrRefused/oom-argon2-s2k")) {
+      input = in.readAllBytes();
+    }
+    s.delete(ObjectCodec.envelopeKey("wal/a.zst"));
+    s.put(ObjectCodec.envelopeKey("wal/a.zst"), Map.of(), out -> out.write(input, 1, input.length - 1));
+    long start = System.nanoTime();
+    PitrException e =
+        assertThrows(PitrException.class, () -> read(codec(Keyring.of(A, List.of(B))), s, "wal/a.zst", true));
+    long millis = (System.nanoTime() - start) / 1_000_000;
+    assertEquals(ErrorCode.CORRUPT_OBJECT, e.code(), e.getMessage());
+    assertTrue(e.getMessage().contains("envelopes/wal/a.zst is not one pitr writes: its cipher"), e.getMessage());
+    assertTrue(millis < 1000, "took " + millis + " ms");
+  }
+
   /** The reader must fail before it reports the end of the data: nothing damaged is ever handed on as complete. */
   private static void assertRefused(ObjectCodec c, LocalStorage s, String key, String what) {
     Exception e = assertThrows(Exception.class, () -> read(c, s, key, true), what + " was not detected");

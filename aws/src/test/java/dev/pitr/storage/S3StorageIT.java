@@ -27,7 +27,7 @@ import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
 
 /** The storage contract against a real S3 API server, plus what only S3 has: multipart, prefixes, bucket errors. */
-class S3StorageTest extends StorageContractTest {
+class S3StorageIT extends StorageContractTest {
 
   private static final AtomicInteger BUCKETS = new AtomicInteger();
   static S3ProxyServer server;

@@ -20,7 +20,7 @@ import software.amazon.awssdk.services.s3.S3Client;
  * S3 storage through a proxy that throttles, resets or stalls every fourth request: every put that returns has
  * stored exactly its bytes, and every read returns them, multipart uploads and resumed reads included.
  */
-class S3StorageFaultTest {
+class S3StorageFaultIT {
 
   static S3ProxyServer server;
   static FaultProxy proxy;

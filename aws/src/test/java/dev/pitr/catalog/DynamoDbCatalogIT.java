@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 
 /** The catalog contract against DynamoDB Local, plus fencing, clusters apart, big manifests and a missing table. */
-class DynamoDbCatalogTest extends CatalogContractTest {
+class DynamoDbCatalogIT extends CatalogContractTest {
 
   private static final AtomicInteger CLUSTERS = new AtomicInteger();
   static DynamoDbLocalServer server;

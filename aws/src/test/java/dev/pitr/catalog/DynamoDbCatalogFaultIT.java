@@ -19,7 +19,7 @@ import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
  * lost is repeated and then found already applied: every segment ends up recorded exactly once, and the fenced writes
  * of a lease holder behave the same.
  */
-class DynamoDbCatalogFaultTest {
+class DynamoDbCatalogFaultIT {
 
   static DynamoDbLocalServer server;
   static FaultProxy proxy;

@@ -18,7 +18,7 @@ import software.amazon.awssdk.services.dynamodb.model.ResourceNotFoundException;
  * makes a bucket and a table of its own and leaves nothing behind, objects included; the mode's properties are
  * required; LocalStack without Docker is refused with the reason.
  */
-class ConfiguredAwsTest {
+class ConfiguredAwsIT {
 
   static EmbeddedAws running;
 
