@@ -168,7 +168,7 @@ class ComposeTopologyTest {
     List<String> cmd = new ArrayList<>(List.of("shellcheck", "--severity=style"));
     scripts.forEach(p -> cmd.add(p.toString()));
     Processes.Result r = Processes.run(cmd);
-    assertEquals(0, r.exitCode(), "shellcheck (Debian package 'shellcheck'; .ci/run installs it):\n" + r.output());
+    assertEquals(0, r.exitCode(), "shellcheck (Debian package 'shellcheck'; ./run-tests installs it):\n" + r.output());
   }
 
   /** The compose tool's own validation, on a copy with each env file made from its example. */
@@ -182,7 +182,7 @@ class ComposeTopologyTest {
     String file = repo.resolve("docker/compose.yaml").toString();
     Processes.Result v2 = Processes.run(List.of("docker", "compose", "-f", file, "config", "--quiet"));
     Processes.Result r = v2.ok() ? v2 : Processes.run(List.of("docker-compose", "-f", file, "config", "--quiet"));
-    assertEquals(0, r.exitCode(), "docker compose config (or docker-compose; .ci/run installs Debian's docker-compose):\n"
+    assertEquals(0, r.exitCode(), "docker compose config (or docker-compose; ./run-tests installs Debian's docker-compose):\n"
         + v2.output() + "\n" + r.output());
   }
 
