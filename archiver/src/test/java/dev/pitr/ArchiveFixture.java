@@ -95,7 +95,7 @@ public final class ArchiveFixture implements AutoCloseable {
               + repositoryYaml()
               + encryptionYaml()
               + "snapshot:\n  wal_timeout_seconds: 120\n"
-              + "restore:\n  pitr_command: '" + RestoreSteps.pitrCommand(jar) + "'\n");
+              + "restore:\n  pitr_command: '" + RestoreSteps.pitrCommand(jar).replace("'", "''") + "'\n");
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

@@ -12,7 +12,6 @@ import dev.pitr.wal.WalKeys;
 import dev.pitr.wal.WalRecords;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.io.PrintWriter;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -23,13 +22,15 @@ import java.util.Map;
 /**
  * Recreates the catalog from storage alone: every segment and history file from its object metadata, every complete
  * snapshot from its sidecar manifest. Recording is idempotent, so it runs against an empty catalog or a damaged one
- * alike; an entry that disagrees with its object is reported and left as it is. A segment object without metadata is
- * read and hashed instead.
+ * alike; an entry that disagrees with its object is reported and left as it is. A segment object whose metadata is
+ * gone or unreadable is read instead: hashed, and indexed as capture indexes it, so that a time target can be placed
+ * in it. An object that cannot be recorded at all is reported with its key and reason, and the rebuild goes on: what
+ * it could record is usable.
  */
 public final class CatalogRebuilder {
 
   /** What a rebuild found. */
-  public record Result(int inserted, int alreadyPresent, int snapshots, List<String> conflicts) {}
+  public record Result(int inserted, int alreadyPresent, int snapshots, List<String> conflicts, List<String> failures) {}
 
   private final Repository repo;
   private final PrintWriter log;
@@ -46,6 +47,7 @@ public final class CatalogRebuilder {
     int present = 0;
     int snapshots = 0;
     List<String> conflicts = new ArrayList<>();
+    List<String> failures = new ArrayList<>();
     List<String> keys = storage.list("wal/");
     // an encrypted object's key id is read from its envelope: rotation rewrites envelopes, never bodies
     // histories first, as when shipping: a timeline's history precedes its segments
@@ -63,42 +65,72 @@ public final class CatalogRebuilder {
       } catch (ArchiveConflictException e) {
         conflicts.add(e.getMessage());
         log.println("conflict: " + e.getMessage());
+      } catch (RuntimeException e) {
+        failed(failures, key, e);
       }
     }
     for (String key : storage.list("snapshots/")) {
       if (!key.endsWith("/manifest.json")) {
         continue;
       }
-      SnapshotRecord m = ObjectDescriptions.snapshotRecord(key, read(key));
-      String keyId = envelopeKeyId(m.storageKey());
-      SnapshotRecord s =
-          new SnapshotRecord(
-              m.id(), m.label(), m.status(), m.timeline(), m.startLsn(), m.stopLsn(), m.startTime(), m.stopTime(),
-              m.firstSegment(), m.lastSegment(), m.plainSize(), m.storedSize(), m.sha256(), m.storageKey(),
-              keyId != null ? keyId : m.keyId(), m.backupManifest(), m.retention());
-      if (catalog.snapshot(s.id()).isPresent()) {
-        present++;
-        continue;
+      try {
+        if (snapshot(key)) {
+          snapshots++;
+        } else {
+          present++;
+        }
+      } catch (RuntimeException e) {
+        failed(failures, key, e);
       }
-      catalog.createSnapshot(s);
-      snapshots++;
     }
     log.println(
         "rebuilt " + catalog.describe() + " from " + storage.describe() + ": " + inserted + " WAL files and " + snapshots
-            + " snapshots recorded, " + present + " already present, " + conflicts.size() + " conflicts");
-    return new Result(inserted, present, snapshots, conflicts);
+            + " snapshots recorded, " + present + " already present, " + conflicts.size() + " conflicts, "
+            + failures.size() + " objects that could not be recorded");
+    log.flush();
+    return new Result(inserted, present, snapshots, conflicts, failures);
+  }
+
+  private void failed(List<String> failures, String key, RuntimeException e) {
+    String reason = key + ": " + (e instanceof PitrException ? e.getMessage() : e.toString());
+    failures.add(reason);
+    log.println("not recorded: " + reason);
+  }
+
+  /** Records the snapshot {@code key} describes; false when the catalog already has it. */
+  private boolean snapshot(String key) {
+    Catalog catalog = repo.catalog();
+    SnapshotRecord m = ObjectDescriptions.snapshotRecord(key, read(key));
+    String keyId = envelopeKeyId(m.storageKey());
+    SnapshotRecord s =
+        new SnapshotRecord(
+            m.id(), m.label(), m.status(), m.timeline(), m.startLsn(), m.stopLsn(), m.startTime(), m.stopTime(),
+            m.firstSegment(), m.lastSegment(), m.plainSize(), m.storedSize(), m.sha256(), m.storageKey(),
+            keyId != null ? keyId : m.keyId(), m.backupManifest(), m.retention());
+    if (catalog.snapshot(s.id()).isPresent()) {
+      return false;
+    }
+    catalog.createSnapshot(s);
+    return true;
   }
 
   private SegmentRecord segment(String key) {
     Map<String, String> meta = repo.storage().metadata(key);
     long stored = repo.storage().stat(key).orElseThrow();
     if (meta.containsKey(ObjectDescriptions.KIND)) {
-      SegmentRecord r = ObjectDescriptions.segmentRecord(key, stored, meta);
-      if (ObjectDescriptions.indexIncomplete(meta)) {
-        r = new SegmentRecord(r.name(), r.plainSize(), r.storedSize(), r.sha256(), r.storageKey(), r.keyId(),
-            r.archivedAt(), reindex(r.name()));
+      SegmentRecord r = null;
+      try {
+        r = ObjectDescriptions.segmentRecord(key, stored, meta);
+      } catch (RuntimeException e) {
+        log.println("the metadata of " + key + " is unreadable (" + e.getMessage() + "); reading the object instead");
       }
-      return meta.containsKey(ObjectCodec.ENCRYPTION) ? r.withKeyId(envelopeKeyId(key)) : r;
+      if (r != null) {
+        if (ObjectDescriptions.indexIncomplete(meta)) {
+          r = new SegmentRecord(r.name(), r.plainSize(), r.storedSize(), r.sha256(), r.storageKey(), r.keyId(),
+              r.archivedAt(), reindex(r.name()));
+        }
+        return meta.containsKey(ObjectCodec.ENCRYPTION) ? r.withKeyId(envelopeKeyId(key)) : r;
+      }
     }
     String name = key.substring(key.lastIndexOf('/') + 1).replace(".zst", "");
     if (!SegmentName.isSegmentFileName(name)) {
@@ -106,15 +138,13 @@ public final class CatalogRebuilder {
           ErrorCode.CORRUPT_OBJECT, key + " is neither a WAL segment nor a history file",
           "move objects pitr did not write out of the repository");
     }
-    Sha256 sha = new Sha256();
-    long plain;
-    try (InputStream in = sha.wrap(repo.codec().open(repo.storage(), key, false))) {
-      plain = in.transferTo(OutputStream.nullOutputStream());
-    } catch (IOException e) {
-      throw new PitrException(ErrorCode.CORRUPT_OBJECT, key + " cannot be decoded: " + e.getMessage(), "inspect it", e);
-    }
-    return new SegmentRecord(
-        SegmentName.parse(name, plain), plain, stored, sha.hex(), key, null, java.time.Instant.now(), null);
+    byte[] plain = decoded(key);
+    SegmentName segment = SegmentName.parse(name, plain.length);
+    byte[] next = decoded(WalKeys.segment(segment.next()));
+    SegmentIndex index = SegmentIndex.of(
+        WalRecords.read(segment, ByteBuffer.wrap(plain), next == null ? null : ByteBuffer.wrap(next)));
+    return new SegmentRecord(segment, plain.length, stored, Sha256.of(plain), key, envelopeKeyId(key),
+        java.time.Instant.now(), index);
   }
 
   /** Reads a segment (and the one after it, for a record crossing the end) again to index it. */

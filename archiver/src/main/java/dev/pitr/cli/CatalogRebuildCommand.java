@@ -1,6 +1,7 @@
 package dev.pitr.cli;
 
 import dev.pitr.error.ErrorCode;
+import dev.pitr.error.PitrException;
 import dev.pitr.catalog.ArchiveConflictException;
 import dev.pitr.catalog.CatalogRebuilder;
 import dev.pitr.config.Config;
@@ -28,6 +29,11 @@ final class CatalogRebuildCommand implements Callable<Integer> {
     RepositorySetup.ensure(config, true);
     try (Repository repo = Repository.open(config, false)) {
       CatalogRebuilder.Result r = new CatalogRebuilder(repo, spec.commandLine().getOut()).rebuild();
+      if (!r.failures().isEmpty()) {
+        throw new PitrException(ErrorCode.CORRUPT_OBJECT, r.failures().size() + " objects could not be recorded (each is"
+            + " listed above), the first: " + r.failures().get(0),
+            "what was recorded is usable; restore or remove those objects and run 'pitr catalog rebuild' again");
+      }
       if (!r.conflicts().isEmpty()) {
         throw new ArchiveConflictException(r.conflicts().size() + " objects disagree with the catalog: " + r.conflicts().get(0));
       }

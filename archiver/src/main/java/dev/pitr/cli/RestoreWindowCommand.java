@@ -26,7 +26,7 @@ final class RestoreWindowCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     RestoreWindow w;
-    try (Repository repo = Repository.open(root.config(), false)) {
+    try (Repository repo = Repository.open(root.config(), true)) {
       w = RestoreWindow.of(repo.catalog());
     }
     if (json) {

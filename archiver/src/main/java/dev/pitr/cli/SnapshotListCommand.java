@@ -29,7 +29,7 @@ final class SnapshotListCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     List<SnapshotRecord> all;
-    try (Repository repo = Repository.open(snapshot.root.config(), false)) {
+    try (Repository repo = Repository.open(snapshot.root.config(), true)) {
       all = repo.catalog().snapshots();
     }
     PrintWriter out = spec.commandLine().getOut();

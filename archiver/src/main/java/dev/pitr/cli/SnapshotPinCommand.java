@@ -31,6 +31,10 @@ final class SnapshotPinCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
+    if (!SnapshotId.isValid(id)) {
+      throw new PitrException(ErrorCode.SNAPSHOT_NOT_FOUND, "'" + id + "' is not a snapshot id",
+          "list them with 'pitr snapshot list'");
+    }
     try (Repository repo = Repository.open(snapshot.root.config(), false)) {
       SnapshotRecord s = repo.catalog().snapshot(new SnapshotId(id)).orElseThrow(() -> new PitrException(
           ErrorCode.SNAPSHOT_NOT_FOUND, "no snapshot " + id + " in " + repo.catalog().describe(),

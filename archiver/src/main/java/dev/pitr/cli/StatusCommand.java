@@ -30,7 +30,7 @@ final class StatusCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     Status s;
-    try (Repository repo = Repository.open(root.config(), false)) {
+    try (Repository repo = Repository.open(root.config(), true)) {
       s = StatusService.from(root.config(), repo.catalog(), Clock.systemUTC()).status();
     }
     PrintWriter out = spec.commandLine().getOut();

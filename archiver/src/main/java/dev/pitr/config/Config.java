@@ -42,7 +42,10 @@ public final class Config {
     }
     Map<Key, String> values = new EnumMap<>(Key.class);
     try {
-      JsonNode root = new ObjectMapper(new YAMLFactory()).readTree(abs.toFile());
+      // a key given twice is a mistake to report, not a choice of the last one
+      JsonNode root = new ObjectMapper(new YAMLFactory())
+          .enable(com.fasterxml.jackson.core.JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
+          .readTree(abs.toFile());
       if (root != null && !root.isMissingNode() && !root.isNull()) {
         if (!root.isObject()) {
           throw invalid(abs, "the top level must be a mapping of sections");

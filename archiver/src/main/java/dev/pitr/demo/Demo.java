@@ -140,7 +140,7 @@ public final class Demo {
             + "wal:\n  spool_dir: " + base.resolve("spool") + "\n"
             + "storage:\n  path: " + base.resolve("repo") + "\n"
             + "encryption:\n  mode: key-file\n  key_file: " + base.resolve("keys/kek.hex") + "\n"
-            + config.get(Key.RESTORE_PITR_COMMAND).map(c -> "restore:\n  pitr_command: '" + c + "'\n").orElse(""));
+            + config.get(Key.RESTORE_PITR_COMMAND).map(c -> "restore:\n  pitr_command: '" + c.replace("'", "''") + "'\n").orElse(""));
   }
 
   private static void insert(LocalCluster c, int from, int to, String batch) {

@@ -1,6 +1,8 @@
 package dev.pitr.restore;
 
 import dev.pitr.catalog.SegmentRecord;
+import dev.pitr.error.ErrorCode;
+import dev.pitr.postgres.Shell;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -67,15 +69,22 @@ final class Prefetcher implements AutoCloseable {
 
   /**
    * The restore_command that takes {@code %f} from {@code spool} when it is there or on its way, and otherwise runs
-   * {@code direct} (a command that is given {@code %f %p}).
+   * {@code direct} (a command that is given {@code %f %p}, and exits 0 when it fetched the file and {@code absentExit}
+   * when the archive does not hold it).
+   *
+   * <p>PostgreSQL ends recovery when restore_command exits 1 to 125, so only {@code absentExit} becomes 1. Every other
+   * exit of 125 or below becomes {@link ErrorCode#FETCH_ABORTED} and aborts recovery instead: a JVM that cannot start
+   * exits 1, and would otherwise pass for the end of the archive.
    */
-  static String command(Path spool, String direct) {
-    String s = "'" + spool + "'";
+  static String command(Path spool, String direct, int absentExit) {
+    String s = Shell.quote(spool.toString());
     return "s=" + s + "; if [ -f \"$s/.none-%f\" ]; then exit 1; fi;"
         + " if [ -f \"$s/.%f\" ] && read p < \"$s/.pid\"; then"
         + " while [ -f \"$s/.%f\" ] && [ -d /proc/$p ]; do sleep 0.01; done; fi;"
         + " if [ -f \"$s/.keep-%f\" ] && [ -f \"$s/%f\" ]; then exec cp \"$s/%f\" \"%p\"; fi;"
-        + " if [ -f \"$s/%f\" ]; then exec mv -f \"$s/%f\" \"%p\"; fi; exec " + direct + " %f \"%p\"";
+        + " if [ -f \"$s/%f\" ]; then exec mv -f \"$s/%f\" \"%p\"; fi; " + direct + " %f \"%p\"; r=$?;"
+        + " if [ $r -eq 0 ]; then exit 0; elif [ $r -eq " + absentExit + " ]; then exit 1;"
+        + " elif [ $r -gt 125 ]; then exit $r; else exit " + ErrorCode.FETCH_ABORTED.exitCode() + "; fi";
   }
 
   /** Starts fetching; a budget of zero or less fetches nothing. */

@@ -13,6 +13,7 @@ import dev.pitr.postgres.OsUser;
 import dev.pitr.postgres.PgTools;
 import dev.pitr.postgres.Primary;
 import dev.pitr.postgres.Processes;
+import dev.pitr.postgres.Shell;
 import dev.pitr.storage.OwnerOnly;
 import dev.pitr.wal.Lsn;
 import dev.pitr.wal.SegmentName;
@@ -48,6 +49,9 @@ public final class RestoreSteps {
   /** What the restored server reported. */
   public record Replayed(String stopReason, String redoDoneAt, String lastTransaction, String timeline) {}
 
+  /** The restored server's log; made when the directory is prepared, it also marks the directory as a restore's. */
+  static final String RESTORE_LOG = "pitr-restore.log";
+
   /** Where segments are prefetched; inside the data directory so that taking one is a rename. */
   static final String PREFETCH_DIR = "pitr-prefetch";
 
@@ -68,6 +72,7 @@ public final class RestoreSteps {
   /** PrepareTarget: refuses a non-empty directory (unless forced), checks the server's user can read what it needs, empties it. */
   public void prepareTarget(RestoreRequest req) {
     Path dir = dir(req);
+    refuseUnsafeName(dir);
     refuseNonEmpty(dir, req.force());
     pitrCommand();
     checkRestoreUserCanRead();
@@ -105,6 +110,8 @@ public final class RestoreSteps {
     prefetcher.start();
     try {
       return startAndWait(req, wantsTarget, dir, heartbeat);
+    } catch (PitrException e) {
+      throw stopped(dir, e);
     } finally {
       prefetcher.close();
       cleanPrefetch(dir.resolve(PREFETCH_DIR));
@@ -133,20 +140,43 @@ public final class RestoreSteps {
    */
   public String verify(RestoreRequest req, boolean wantsTarget, Lsn mustReach, Replayed replayed) {
     Path dir = dir(req);
+    try {
+      return verified(req, dir, wantsTarget, mustReach, replayed);
+    } catch (PitrException e) {
+      throw stopped(dir, e);
+    }
+  }
+
+  /**
+   * {@code failure}, after stopping the server a failed restore started: a server in the wrong state must not go on
+   * taking writes as though it were the restore that was asked for.
+   */
+  private PitrException stopped(Path dir, PitrException failure) {
+    if (!Files.exists(dir.resolve("postmaster.pid"))) {
+      return failure;
+    }
+    Processes.Result r = Processes.run(tools.asPostgres("pg_ctl", "-D", dir.toString(), "-m", "fast", "-w", "stop"));
+    String what = r.ok() ? "; the restored server was stopped"
+        : "; stopping the restored server failed too (" + r.output().strip() + "): stop it before anything uses it";
+    log("restore failed" + what.substring(1));
+    return new PitrException(failure.code(), failure.getMessage() + what, failure.hint(), failure);
+  }
+
+  private String verified(RestoreRequest req, Path dir, boolean wantsTarget, Lsn mustReach, Replayed replayed) {
     if (wantsTarget && replayed.stopReason() == null) {
       throw new PitrException(ErrorCode.RESTORE_FAILED,
-          "recovery ended without reaching its target", "see " + dir.resolve("pitr-restore.log"));
+          "recovery ended without reaching its target", "see " + dir.resolve(RESTORE_LOG));
     }
     if (mustReach != null && (replayed.redoDoneAt() == null || Lsn.parse(replayed.redoDoneAt()).isBefore(mustReach))) {
       throw new PitrException(ErrorCode.RESTORE_FAILED,
           "recovery ended at " + replayed.redoDoneAt() + ", before the end of the planned WAL (" + mustReach + ")",
-          "a planned segment could not be fetched; see " + dir.resolve("pitr-restore.log"));
+          "a planned segment could not be fetched; see " + dir.resolve(RESTORE_LOG));
     }
     RestoreRequest.Action action = wantsTarget ? req.action() : RestoreRequest.Action.PROMOTE;
     if (action == RestoreRequest.Action.SHUTDOWN) {
       if (Files.exists(dir.resolve("postmaster.pid"))) {
         throw new PitrException(ErrorCode.RESTORE_FAILED, "the restored server is still running after shutting down at the target",
-            "see " + dir.resolve("pitr-restore.log"));
+            "see " + dir.resolve(RESTORE_LOG));
       }
       return "shut down at the target";
     }
@@ -155,7 +185,7 @@ public final class RestoreSteps {
     String want = action == RestoreRequest.Action.PROMOTE ? "promoted" : "paused";
     if (!want.equals(state)) {
       throw new PitrException(ErrorCode.RESTORE_FAILED, "the restored server is " + state + ", not " + want,
-          "see " + dir.resolve("pitr-restore.log"));
+          "see " + dir.resolve(RESTORE_LOG));
     }
     return state;
   }
@@ -169,22 +199,78 @@ public final class RestoreSteps {
     return req.targetDir().toAbsolutePath().normalize();
   }
 
-  private static void refuseNonEmpty(Path dir, boolean force) {
-    if (!Files.exists(dir) || force) {
+  /**
+   * pg_ctl hands the data directory and its log file to a shell inside double quotes, where {@code $}, a backquote
+   * and a backslash still act and a double quote ends the word: a directory named with one of them would run what
+   * follows as the server's OS user. Every other character, a space or a single quote among them, is fine.
+   */
+  static void refuseUnsafeName(Path dir) {
+    String s = dir.toString();
+    for (char c : new char[] {'"', '$', '`', '\\', '\n', '\r'}) {
+      if (s.indexOf(c) >= 0) {
+        throw new PitrException(ErrorCode.USAGE, "the target directory " + s.replace("\n", "\\n").replace("\r", "\\r")
+            + " holds a character pg_ctl would let a shell act on (\" $ ` \\ or a line break)",
+            "choose a directory name without them");
+      }
+    }
+  }
+
+  /**
+   * An empty or missing directory is taken as it is. A non-empty one only with {@code force}, and even then never the
+   * root directory, one a server still runs in, or one that is neither a PostgreSQL data directory nor an earlier
+   * pitr restore: --force wipes what a restore would replace, not whatever a mistyped path names.
+   */
+  static void refuseNonEmpty(Path dir, boolean force) {
+    if (!Files.exists(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
       return;
     }
     if (!Files.isDirectory(dir)) {
       throw new PitrException(ErrorCode.TARGET_DIR_NOT_EMPTY, dir + " exists and is not a directory", "choose another --target-dir");
     }
     try (Stream<Path> s = Files.list(dir)) {
-      if (s.findAny().isPresent()) {
-        throw new PitrException(
-            ErrorCode.TARGET_DIR_NOT_EMPTY,
-            "target directory " + dir + " is not empty",
-            "choose an empty directory, or pass --force to wipe it (everything in it is deleted)");
+      if (s.findAny().isEmpty()) {
+        return;
       }
     } catch (IOException e) {
       throw new PitrException(ErrorCode.LOCAL_IO, "cannot read " + dir + ": " + e.getMessage(), "check permissions", e);
+    }
+    if (!force) {
+      throw new PitrException(
+          ErrorCode.TARGET_DIR_NOT_EMPTY,
+          "target directory " + dir + " is not empty",
+          "choose an empty directory, or pass --force to wipe it (everything in it is deleted)");
+    }
+    if (dir.getNameCount() == 0) {
+      throw new PitrException(ErrorCode.TARGET_DIR_NOT_EMPTY, "--force will not wipe " + dir, "choose another --target-dir");
+    }
+    Optional<Long> pid = livePostmaster(dir);
+    if (pid.isPresent()) {
+      throw new PitrException(ErrorCode.TARGET_DIR_NOT_EMPTY,
+          "a PostgreSQL server (pid " + pid.get() + ") is running in " + dir + "; --force does not wipe a running server",
+          "stop it first (pg_ctl stop -D " + dir + "), or choose another --target-dir");
+    }
+    if (!Files.isRegularFile(dir.resolve("PG_VERSION"), java.nio.file.LinkOption.NOFOLLOW_LINKS)
+        && !Files.isRegularFile(dir.resolve(RESTORE_LOG), java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+      throw new PitrException(ErrorCode.TARGET_DIR_NOT_EMPTY,
+          dir + " is not empty and is neither a PostgreSQL data directory nor an earlier pitr restore;"
+              + " --force wipes only those",
+          "choose another --target-dir, or empty it yourself if it really is to go");
+    }
+  }
+
+  /** The pid in {@code dir}'s postmaster.pid, when that process is alive. */
+  private static Optional<Long> livePostmaster(Path dir) {
+    Path pidFile = dir.resolve("postmaster.pid");
+    if (!Files.exists(pidFile, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+      return Optional.empty();
+    }
+    try {
+      String first = Files.readAllLines(pidFile, StandardCharsets.US_ASCII).stream().findFirst().orElse("").strip();
+      long pid = Long.parseLong(first);
+      return ProcessHandle.of(pid).filter(ProcessHandle::isAlive).map(h -> pid);
+    } catch (IOException | NumberFormatException e) {
+      // unreadable or damaged: treat it as a server that may still run
+      return Optional.of(-1L);
     }
   }
 
@@ -227,8 +313,8 @@ public final class RestoreSteps {
 
   /** The command line that runs {@code jar} with a JVM tuned for short runs, as restore_command does per file. */
   public static String pitrCommand(Path jar) {
-    return Path.of(System.getProperty("java.home"), "bin", "java")
-        + " -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xshare:auto -jar " + jar;
+    return Shell.quote(Path.of(System.getProperty("java.home"), "bin", "java").toString())
+        + " -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xshare:auto -jar " + Shell.quote(jar.toString());
   }
 
   /** The pitr.jar this process runs from, if it runs from one. */
@@ -277,6 +363,7 @@ public final class RestoreSteps {
         Files.createDirectories(dir);
       }
       Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
+      Files.createFile(dir.resolve(RESTORE_LOG), PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
     } catch (IOException e) {
       throw new PitrException(ErrorCode.LOCAL_IO, "cannot prepare " + dir + ": " + e.getMessage(), "check permissions", e);
     }
@@ -288,6 +375,9 @@ public final class RestoreSteps {
     try (InputStream plain = sha.wrap(repo.codec().open(repo.storage(), snap.storageKey(), snap.keyId() != null))) {
       files = TarExtractor.extract(plain, dir);
       log("laid down " + files + " files");
+    } catch (TarExtractor.LocalWriteException e) {
+      throw new PitrException(ErrorCode.LOCAL_IO, "cannot lay snapshot " + snap.id() + " down: " + e.getMessage(),
+          "free space in " + dir + " (it needs " + snap.plainSize() + " bytes) and run the restore again with --force", e);
     } catch (IOException e) {
       throw new PitrException(
           ErrorCode.CORRUPT_OBJECT, "cannot decode snapshot " + snap.id() + ": " + e.getMessage(), "restore from another snapshot with --snapshot", e);
@@ -305,7 +395,8 @@ public final class RestoreSteps {
     if (!Files.exists(dir.resolve("backup_manifest"))) {
       return;
     }
-    Processes.Result r = Processes.run(List.of(tools.path("pg_verifybackup"), "--no-parse-wal", "--quiet", dir.toString()));
+    Processes.Result r = Processes.run(List.of(tools.path("pg_verifybackup"), "--no-parse-wal", "--quiet",
+        "--ignore=" + RESTORE_LOG, dir.toString()));
     if (!r.ok()) {
       throw new PitrException(
           ErrorCode.CORRUPT_OBJECT, "the restored files do not match backup_manifest: " + r.output().strip(), "restore from another snapshot with --snapshot");
@@ -343,7 +434,8 @@ public final class RestoreSteps {
       yaml.append("  ").append(parts[1]).append(": ").append(quoteYaml(e.getValue())).append('\n');
     }
     Path spool = dir.resolve(PREFETCH_DIR);
-    String restoreCommand = Prefetcher.command(spool, pitrCommand + " --config " + fetchConfig + " wal fetch");
+    String restoreCommand = Prefetcher.command(spool, pitrCommand + " --config " + Shell.quote(fetchConfig.toString())
+        + " wal fetch --absent-exit-code " + WalFetcher.WRAPPED_ABSENT_EXIT, WalFetcher.WRAPPED_ABSENT_EXIT);
     StringBuilder conf = new StringBuilder("\n# added by pitr restore\n");
     conf.append("restore_command = ").append(pgQuote(restoreCommand)).append('\n');
     settings.forEach((k, v) -> conf.append(k).append(" = ").append(pgQuote(v)).append('\n'));
@@ -435,8 +527,9 @@ public final class RestoreSteps {
     return "'" + v.replace("'", "''") + "'";
   }
 
-  private static String pgQuote(String v) {
-    return "'" + v.replace("'", "''") + "'";
+  /** A postgresql.conf string: a backslash starts an escape there, and a quote is doubled. */
+  static String pgQuote(String v) {
+    return "'" + v.replace("\\", "\\\\").replace("'", "''") + "'";
   }
 
   private void handToPostgres(Path dir) {
@@ -450,7 +543,7 @@ public final class RestoreSteps {
   }
 
   private Replayed startAndWait(RestoreRequest req, boolean wantsTarget, Path dir, Runnable heartbeat) {
-    Path logFile = dir.resolve("pitr-restore.log");
+    Path logFile = dir.resolve(RESTORE_LOG);
     Processes.Result r = Processes.run(tools.asPostgres("pg_ctl", "-D", dir.toString(), "-l", logFile.toString(), "-W", "start"));
     if (!r.ok()) {
       throw new PitrException(ErrorCode.RESTORE_FAILED, "pg_ctl start failed: " + r.output().strip(), "see " + logFile);

@@ -2,39 +2,45 @@ package dev.pitr.restore;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.Paths;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
+import org.apache.commons.compress.archivers.tar.TarConstants;
 
-/** Lays a base backup's tar down in a data directory, refusing entries that would land outside it. */
+/**
+ * Lays a base backup's tar down in a data directory, where only what {@code pg_basebackup} writes into a single tar
+ * gets through: directories and regular files, under relative names that stay inside the directory. Links of every
+ * kind are refused: a tar written to standard output holds no tablespace, so a snapshot has no {@code pg_tblspc}
+ * link, and with none created no later entry can be written through one. However a tar was made, nothing outside
+ * the directory is created, written or changed; a refused entry stops the extraction where it is.
+ */
 final class TarExtractor {
 
   private TarExtractor() {}
 
   /** Extracts every entry; returns the number of files written. */
   static long extract(InputStream in, Path dir) throws IOException {
+    Path root = dir.toAbsolutePath().normalize();
     TarArchiveInputStream tar = new TarArchiveInputStream(in);
     long files = 0;
     TarArchiveEntry e;
     while ((e = tar.getNextEntry()) != null) {
-      Path out = dir.resolve(e.getName()).normalize();
-      if (!out.startsWith(dir)) {
-        throw new IOException("tar entry escapes the target directory: " + e.getName());
-      }
+      Path out = inside(root, e.getName());
       if (e.isDirectory()) {
-        Files.createDirectories(out);
-        Files.setPosixFilePermissions(out, PosixFilePermissions.fromString("rwx------"));
-      } else if (e.isSymbolicLink()) {
-        Files.createDirectories(out.getParent());
-        Files.createSymbolicLink(out, Paths.get(e.getLinkName()));
-      } else if (e.isFile()) {
-        Files.createDirectories(out.getParent());
-        Files.copy(tar, out);
-        Files.setPosixFilePermissions(out, PosixFilePermissions.fromString("rw-------"));
+        createDirectories(root, out);
+      } else if (e.getLinkFlag() == TarConstants.LF_NORMAL || e.getLinkFlag() == TarConstants.LF_OLDNORM) {
+        createDirectories(root, out.getParent());
+        copy(tar, out);
         files++;
+      } else {
+        throw new IOException("tar entry " + e.getName() + " is a " + kind(e)
+            + ": a snapshot holds only files and directories");
       }
     }
     byte[] buf = new byte[1 << 16];
@@ -42,5 +48,100 @@ final class TarExtractor {
       // read to the end so the checksum covers the whole object
     }
     return files;
+  }
+
+  /**
+   * A local file could not be written (a full disk, say): the snapshot is not at fault, and the failure says so
+   * apart from a damaged archive.
+   */
+  static final class LocalWriteException extends IOException {
+    private static final long serialVersionUID = 1L;
+
+    LocalWriteException(Path file, IOException cause) {
+      super("cannot write " + file + ": " + cause.getMessage(), cause);
+    }
+  }
+
+  /** Copies the entry's bytes into a new owner-only file; a name seen twice fails rather than replacing the first. */
+  private static void copy(InputStream entry, Path out) throws IOException {
+    byte[] buf = new byte[1 << 16];
+    OutputStream file;
+    try {
+      file = Files.newOutputStream(out, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+    } catch (FileAlreadyExistsException e) {
+      throw new IOException("tar entry " + out + " appears twice", e);
+    } catch (IOException e) {
+      throw new LocalWriteException(out, e);
+    }
+    boolean written = false;
+    try {
+      Files.setPosixFilePermissions(out, PosixFilePermissions.fromString("rw-------"));
+      int n;
+      while ((n = entry.read(buf)) > 0) {
+        try {
+          file.write(buf, 0, n);
+        } catch (IOException e) {
+          throw new LocalWriteException(out, e);
+        }
+      }
+      written = true;
+    } finally {
+      try {
+        file.close();
+      } catch (IOException e) {
+        // a failure already on its way says more than the close that follows it
+        if (written) {
+          throw new LocalWriteException(out, e);
+        }
+      }
+    }
+  }
+
+  /** {@code name} under {@code root}, when it is relative and none of its parts climbs out. */
+  static Path inside(Path root, String name) throws IOException {
+    if (name.isEmpty() || name.startsWith("/") || name.indexOf('\0') >= 0) {
+      throw new IOException("tar entry '" + name + "' is not a relative name");
+    }
+    for (String part : name.split("/")) {
+      if (part.equals("..")) {
+        throw new IOException("tar entry '" + name + "' climbs out of the target directory");
+      }
+    }
+    Path out = root.resolve(name).normalize();
+    if (!out.startsWith(root)) {
+      throw new IOException("tar entry '" + name + "' escapes the target directory");
+    }
+    return out;
+  }
+
+  /** Creates {@code d} and its parents up to {@code root} as owner-only directories, through no link. */
+  private static void createDirectories(Path root, Path d) throws IOException {
+    if (d.equals(root)) {
+      return;
+    }
+    createDirectories(root, d.getParent());
+    if (Files.isSymbolicLink(d)) {
+      throw new IOException(d + " is a link; a snapshot is never laid down through one");
+    }
+    if (!Files.isDirectory(d, LinkOption.NOFOLLOW_LINKS)) {
+      Files.createDirectory(d);
+    }
+    Files.setPosixFilePermissions(d, PosixFilePermissions.fromString("rwx------"));
+  }
+
+  private static String kind(TarArchiveEntry e) {
+    if (e.isSymbolicLink()) {
+      return "symbolic link to " + e.getLinkName();
+    }
+    if (e.isLink()) {
+      return "hard link to " + e.getLinkName();
+    }
+    if (e.isCharacterDevice() || e.isBlockDevice()) {
+      return "device";
+    }
+    if (e.isFIFO()) {
+      return "named pipe";
+    }
+    return "entry of type '" + (char) e.getLinkFlag() + "'";
   }
 }

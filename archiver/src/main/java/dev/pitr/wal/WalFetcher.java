@@ -27,6 +27,12 @@ import java.util.Optional;
  */
 public final class WalFetcher {
 
+  /**
+   * What {@code wal fetch} exits with for a file the archive does not hold when restore_command wraps it: any exit of
+   * 1 to 125 ends recovery, and a JVM that cannot start exits 1, so the wrapper takes only this code for "absent".
+   */
+  public static final int WRAPPED_ABSENT_EXIT = 79;
+
   private final Repository repo;
   private final UserPrincipal owner;
 

@@ -3,6 +3,7 @@ package dev.pitr.config;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pitr.error.ErrorCode;
 import dev.pitr.error.PitrException;
@@ -44,6 +45,14 @@ class ConfigTest {
     assertEquals(ErrorCode.CONFIG_INVALID, typo.code());
     PitrException none = assertThrows(PitrException.class, () -> Config.load(dir.resolve("nope.yaml"), Map.of()));
     assertEquals(ErrorCode.CONFIG_MISSING, none.code());
+  }
+
+  @Test
+  void aKeyGivenTwiceIsAnErrorNotTheLastOneWinning() throws Exception {
+    PitrException twice = assertThrows(PitrException.class,
+        () -> Config.load(write("storage:\n  path: repo\n  path: elsewhere\n"), Map.of()));
+    assertEquals(ErrorCode.CONFIG_INVALID, twice.code());
+    assertTrue(twice.getMessage().contains("Duplicate field 'path'"), twice.getMessage());
   }
 
   @Test

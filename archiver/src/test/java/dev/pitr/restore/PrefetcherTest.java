@@ -1,6 +1,7 @@
 package dev.pitr.restore;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pitr.catalog.SegmentRecord;
@@ -132,6 +133,23 @@ class PrefetcherTest {
     }
   }
 
+  /**
+   * Only the direct command's "absent" code reads as the end of the archive; any other low exit (a JVM that cannot
+   * start exits 1) aborts recovery, and a high one passes through. A spool path with a space and quotes is one word.
+   */
+  @Test
+  void theDirectFetchsExitIsMappedSoThatOnlyAbsentEndsTheArchive() throws Exception {
+    Path spool = Files.createDirectories(dir.resolve("it's a \"spool\" $(touch x)"));
+    for (int[] exits : new int[][] {{0, 0}, {79, 1}, {1, 146}, {2, 146}, {125, 146}, {142, 142}, {149, 149}}) {
+      directExit = exits[0];
+      String got = restoreCommand(spool, "000000010000000000000009", exits[1]);
+      assertEquals("direct 000000010000000000000009", got);
+    }
+    assertFalse(Files.exists(dir.resolve("x")));
+  }
+
+  private int directExit;
+
   private String restoreCommand(Path spool, SegmentRecord s) throws Exception {
     return restoreCommand(spool, s.name().fileName(), 0);
   }
@@ -142,14 +160,12 @@ class PrefetcherTest {
    */
   private String restoreCommand(Path spool, String file, int exit) throws Exception {
     Path direct = dir.resolve("direct.sh");
-    if (!Files.exists(direct)) {
-      Files.writeString(direct, "#!/bin/sh\nprintf 'direct %s' \"$1\" > \"$2\"\n");
-      Files.setPosixFilePermissions(direct, PosixFilePermissions.fromString("rwx------"));
-    }
+    Files.writeString(direct, "#!/bin/sh\nprintf 'direct %s' \"$1\" > \"$2\"\nexit " + directExit + "\n");
+    Files.setPosixFilePermissions(direct, PosixFilePermissions.fromString("rwx------"));
     Path dest = dir.resolve("RECOVERYXLOG");
     Files.deleteIfExists(dest);
-    String cmd = Prefetcher.command(spool, direct.toString()).replace("%f", file).replace("%p", dest.toString());
-    Process p = new ProcessBuilder("/bin/sh", "-c", cmd).redirectErrorStream(true).start();
+    String cmd = Prefetcher.command(spool, direct.toString(), 79).replace("%f", file).replace("%p", dest.toString());
+    Process p = new ProcessBuilder("/bin/sh", "-c", cmd).directory(dir.toFile()).redirectErrorStream(true).start();
     assertTrue(p.waitFor(30, TimeUnit.SECONDS), "restore_command did not finish");
     assertEquals(exit, p.exitValue(), new String(p.getInputStream().readAllBytes()));
     return Files.exists(dest) ? Files.readString(dest) : null;

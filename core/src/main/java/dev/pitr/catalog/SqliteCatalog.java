@@ -1,5 +1,6 @@
 package dev.pitr.catalog;
 
+import dev.pitr.error.ErrorCode;
 import dev.pitr.wal.Lsn;
 import dev.pitr.wal.SegmentName;
 import dev.pitr.wal.TimelineId;
@@ -50,7 +51,8 @@ public final class SqliteCatalog implements Catalog {
     Path abs = file.toAbsolutePath().normalize();
     try {
       if (readOnly && !Files.isRegularFile(abs)) {
-        throw new CatalogException("catalog " + abs + " does not exist", null);
+        throw new CatalogException(ErrorCode.REPOSITORY_NOT_FOUND, "catalog " + abs + " does not exist",
+            "check catalog.path; 'pitr init --create' makes a new one, 'pitr catalog rebuild' one from storage", null);
       }
       if (!readOnly && abs.getParent() != null) {
         Files.createDirectories(abs.getParent());

@@ -128,11 +128,22 @@ public final class RestorePlanner {
       }
       SnapshotRecord s = newest(fits);
       // the first segment holding a transaction end past the target is where PostgreSQL stops
+      int unindexed = 0;
       for (SegmentRecord seg : r.from(window.firstSegno(s))) {
-        Instant last = seg.index() == null ? null : seg.index().lastEnd();
-        if (last != null && (inclusive ? last.isAfter(t) : !last.isBefore(t))) {
-          return new Choice(r, s, new RestoreTarget.Time(t), seg.name().segno(), null, null);
+        if (seg.index() == null) {
+          unindexed++;
+          continue;
         }
+        Instant last = seg.index().lastEnd();
+        if (last != null && (inclusive ? last.isAfter(t) : !last.isBefore(t))) {
+          String note = unindexed == 0 ? null : unindexedNote(unindexed);
+          return new Choice(r, s, new RestoreTarget.Time(t), seg.name().segno(), null, note);
+        }
+      }
+      if (unindexed > 0) {
+        // segments without a time index may hold the target: never widen it, PostgreSQL stops at it itself
+        return new Choice(r, s, new RestoreTarget.Time(t), lastSegno(r), null, unindexedNote(unindexed)
+            + "; if nothing ended after the target, recovery ends before reaching it and the restore fails");
       }
       // nothing ended after the target in this stretch: every archived transaction is wanted, replay all of it
       return new Choice(r, s, new RestoreTarget.Latest(), lastSegno(r), r.endLsn(),
@@ -161,6 +172,15 @@ public final class RestorePlanner {
       }
     }
     return true;
+  }
+
+  /**
+   * Segments recorded without their time index ({@code catalog rebuild} from objects whose metadata is gone) cannot
+   * place a time target; the plan keeps the target and fetches every segment that may hold it.
+   */
+  private static String unindexedNote(int unindexed) {
+    return unindexed + " segment(s) between the snapshot and the target have no time index, so the plan cannot tell"
+        + " where the target falls: PostgreSQL stops at it itself, and every segment that may hold it is fetched";
   }
 
   private Choice byLsn(RestoreWindow.Timeline w, Lsn lsn) {

@@ -11,6 +11,7 @@ import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeFormatterBuilder;
 import java.time.format.DateTimeParseException;
+import java.time.format.ResolverStyle;
 import java.time.temporal.ChronoField;
 
 /**
@@ -72,7 +73,7 @@ public sealed interface RestoreTarget {
 
   DateTimeFormatter LOCAL =
       new DateTimeFormatterBuilder()
-          .appendPattern("yyyy-MM-dd")
+          .appendPattern("uuuu-MM-dd")
           .optionalStart()
           .appendLiteral('T')
           .optionalEnd()
@@ -83,7 +84,9 @@ public sealed interface RestoreTarget {
           .optionalStart()
           .appendFraction(ChronoField.NANO_OF_SECOND, 1, 9, true)
           .optionalEnd()
-          .toFormatter();
+          // a day that does not exist (2026-02-30) is malformed, not the last day of the month
+          .toFormatter()
+          .withResolverStyle(ResolverStyle.STRICT);
 
   DateTimeFormatter WITH_OFFSET =
       new DateTimeFormatterBuilder()
@@ -92,7 +95,8 @@ public sealed interface RestoreTarget {
           .appendLiteral(' ')
           .optionalEnd()
           .appendOffset("+HH:mm", "Z")
-          .toFormatter();
+          .toFormatter()
+          .withResolverStyle(ResolverStyle.STRICT);
 
   DateTimeFormatter WITH_SHORT_OFFSET =
       new DateTimeFormatterBuilder()
@@ -101,7 +105,8 @@ public sealed interface RestoreTarget {
           .appendLiteral(' ')
           .optionalEnd()
           .appendOffset("+HH", "Z")
-          .toFormatter();
+          .toFormatter()
+          .withResolverStyle(ResolverStyle.STRICT);
 
   /**
    * Parses {@code 2025-11-23 14:41:37} (in {@code zone}), or ISO-8601 with an offset such as {@code

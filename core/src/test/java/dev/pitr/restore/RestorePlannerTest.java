@@ -93,6 +93,27 @@ class RestorePlannerTest {
     return new SegmentName(tli, n, SEG).fileName();
   }
 
+  /**
+   * Segments rebuilt without their time index (their metadata was lost) cannot tell where a time falls: the plan keeps
+   * the time as the target and fetches every segment that may hold it, never widening it to the latest point.
+   */
+  @Test
+  void aTimeTheIndexCannotPlaceStaysTheTargetAndEveryUnindexedSegmentIsFetched() {
+    segments.replaceAll(s -> s.name().timeline().equals(ONE) && s.name().segno() >= 3
+        ? segment(ONE, s.name().segno(), null) : s);
+    RestorePlan p = new RestorePlanner(window()).plan(new RestoreTarget.Time(at(9, 5)), new TargetTimeline.Exactly(ONE),
+        true, null);
+    assertEquals(new RestoreTarget.Time(at(9, 5)), p.target());
+    assertEquals(name(ONE, 10), files(p).get(files(p).size() - 1));
+    assertTrue(p.note().contains("no time index"), p.note());
+    // an indexed segment past the target still bounds what is fetched
+    segments.replaceAll(s -> s.name().timeline().equals(ONE) && s.name().segno() == 7 ? segment(ONE, 7) : s);
+    RestorePlan q = new RestorePlanner(window()).plan(new RestoreTarget.Time(at(5, 5)), new TargetTimeline.Exactly(ONE),
+        true, null);
+    assertEquals(new RestoreTarget.Time(at(5, 5)), q.target());
+    assertEquals(name(ONE, 7), files(q).get(files(q).size() - 1));
+  }
+
   @Test
   void theLatestTimelineFollowsItsHistoryAndReadsTheNewTimelinesCopyOfTheSwitchSegment() {
     RestoreWindow.Timeline two = window().timeline(TWO);

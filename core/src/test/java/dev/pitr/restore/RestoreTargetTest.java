@@ -33,7 +33,8 @@ class RestoreTargetTest {
 
   @Test
   void malformedTimesAreBadTargetsWithAHint() {
-    for (String bad : new String[] {"yesterday", "2025-11-23", "2025-13-01 00:00:00", "14:41:37", ""}) {
+    for (String bad : new String[] {"yesterday", "2025-11-23", "2025-13-01 00:00:00", "14:41:37", "",
+        "2026-02-30 12:00:00", "2025-11-31T10:00:00+01:00", "2026-02-29 00:00:00+00", "2025-11-23 24:00:00"}) {
       PitrException e = assertThrows(PitrException.class, () -> RestoreTarget.parseTime(bad, ZoneOffset.UTC), bad);
       assertEquals(ErrorCode.BAD_TARGET, e.code());
     }
