@@ -198,6 +198,10 @@ public final class CatalogRebuilder {
     try (InputStream raw = repo.storage().open(key)) {
       byte[] b = raw.readAllBytes();
       if (b.length > 0 && b[0] == '{') {
+        if (!repo.codec().plainAccepted()) {
+          throw new PitrException(ErrorCode.CORRUPT_OBJECT, key + " is not encrypted, and every object of this"
+              + " repository must be", "restore it from a bucket version; someone without the key may have put it there");
+        }
         return b;
       }
       try (InputStream in = repo.codec().open(repo.storage(), key, false)) {

@@ -59,6 +59,7 @@ public enum Key {
   ENCRYPTION_RETIRED_PASSPHRASE_FILES("encryption.retired_passphrase_files", null, false),
   ENCRYPTION_RETIRED_SECRET_KEYS("encryption.retired_secret_keys", null, false),
   ENCRYPTION_RETIRED_KMS_KEY_IDS("encryption.retired_kms_key_ids", null, false),
+  ENCRYPTION_ACCEPT_PLAIN("encryption.accept_plain", "false", false),
   AWS_ACCESS_KEY_ID("aws.access_key_id", null, false),
   AWS_SECRET_ACCESS_KEY("aws.secret_access_key", null, true),
   SNAPSHOT_WAL_TIMEOUT_SECONDS("snapshot.wal_timeout_seconds", "300", false),

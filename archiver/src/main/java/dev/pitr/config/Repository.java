@@ -55,7 +55,9 @@ public final class Repository implements AutoCloseable {
     Storage storage = openStorage(config, clients);
     Keyring keyring = KeyringConfig.load(config, storage, !readOnly, clients);
     Catalog catalog = openCatalog(config, readOnly, clients);
-    return new Repository(storage, catalog, new ObjectCodec(new Zstd(level), keyring), clients);
+    ObjectCodec codec = new ObjectCodec(new Zstd(level), keyring)
+        .acceptingPlain(config.requireBoolean(Key.ENCRYPTION_ACCEPT_PLAIN));
+    return new Repository(storage, catalog, codec, clients);
   }
 
   private static Storage openStorage(Config config, List<AutoCloseable> clients) {

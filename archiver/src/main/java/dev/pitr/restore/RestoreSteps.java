@@ -52,6 +52,12 @@ public final class RestoreSteps {
   /** The restored server's log; made when the directory is prepared, it also marks the directory as a restore's. */
   static final String RESTORE_LOG = "pitr-restore.log";
 
+  /** The settings restore_command reads, in the data directory. */
+  static final String FETCH_CONFIG = "pitr-restore.yaml";
+
+  /** The key files (and catalog copy) restore_command reads, in the data directory until recovery ends. */
+  static final String KEY_DIR = "pitr-keys";
+
   /** Where segments are prefetched; inside the data directory so that taking one is a rename. */
   static final String PREFETCH_DIR = "pitr-prefetch";
 
@@ -187,7 +193,35 @@ public final class RestoreSteps {
       throw new PitrException(ErrorCode.RESTORE_FAILED, "the restored server is " + state + ", not " + want,
           "see " + dir.resolve(RESTORE_LOG));
     }
+    if (action == RestoreRequest.Action.PROMOTE) {
+      removeRestoreCommandSecrets(dir);
+    } else {
+      log("recovery has not ended: " + dir.resolve(FETCH_CONFIG) + " and " + dir.resolve(KEY_DIR) + " stay for"
+          + " restore_command; remove them once the server is promoted (a superuser can read them with pg_read_file)");
+    }
     return state;
+  }
+
+  /**
+   * Once recovery has ended, restore_command is never run again, and what it read (the archive's keys, the storage
+   * credentials, a copy of the catalog) must not stay where the restored server's superusers can read it with
+   * {@code pg_read_file}.
+   */
+  private void removeRestoreCommandSecrets(Path dir) {
+    try {
+      Files.deleteIfExists(dir.resolve(FETCH_CONFIG));
+      Path keys = dir.resolve(KEY_DIR);
+      if (Files.isDirectory(keys, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+        try (Stream<Path> s = Files.walk(keys)) {
+          for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
+            Files.delete(p);
+          }
+        }
+      }
+    } catch (IOException e) {
+      throw new PitrException(ErrorCode.LOCAL_IO, "cannot remove the keys restore_command read from " + dir + ": "
+          + e.getMessage(), "remove " + dir.resolve(KEY_DIR) + " and " + dir.resolve(FETCH_CONFIG) + " by hand", e);
+    }
   }
 
   /** The restored server, on this host at the request's port. */
@@ -409,7 +443,7 @@ public final class RestoreSteps {
   }
 
   private void writeRecoveryConfig(RestoreRequest req, Map<String, String> settings, Path dir, String pitrCommand) {
-    Path fetchConfig = dir.resolve("pitr-restore.yaml");
+    Path fetchConfig = dir.resolve(FETCH_CONFIG);
     StringBuilder yaml =
         new StringBuilder("# written by pitr restore: what restore_command needs to read the archive\n")
             .append("timezone: ").append(quoteYaml(config.require(Key.TIMEZONE))).append('\n')
@@ -468,7 +502,7 @@ public final class RestoreSteps {
       return config.catalogPath();
     }
     try {
-      return sqlite.copyTo(OwnerOnly.directory(dir.resolve("pitr-keys")).resolve("catalog.db"));
+      return sqlite.copyTo(OwnerOnly.directory(dir.resolve(KEY_DIR)).resolve("catalog.db"));
     } catch (IOException e) {
       throw new PitrException(ErrorCode.LOCAL_IO, "cannot copy the catalog for restore_command: " + e.getMessage(),
           "check the free space and permissions of " + dir, e);
@@ -491,7 +525,7 @@ public final class RestoreSteps {
     if (enc.getOrDefault(Key.ENCRYPTION_MODE, "none").equals("none") && enc.keySet().stream().noneMatch(KEY_FILES::contains)) {
       return out;
     }
-    Path keyDir = dir.resolve("pitr-keys");
+    Path keyDir = dir.resolve(KEY_DIR);
     try {
       OwnerOnly.directory(keyDir);
       int n = 0;

@@ -292,6 +292,47 @@ class EncryptedArchiveIT {
     assertEquals("150", fx.restoredServer(dir, port).queryOne("SELECT count(*) FROM marker"));
   }
 
+  /**
+   * Someone who can write to the bucket but holds no key plants plain objects: a segment with no metadata and a
+   * snapshot manifest. An encrypted repository never takes them, rebuilt or not: the rebuild lists each as not
+   * recorded and exits 142, and the archive still restores exactly.
+   */
+  @Test
+  @Order(21)
+  void plainObjectsPlantedInAnEncryptedRepositoryAreNeverTaken() throws Exception {
+    List<SegmentRecord> segments;
+    try (Repository repo = fx.repository()) {
+      segments = repo.catalog().allSegments();
+    }
+    SegmentRecord last = segments.get(segments.size() - 1);
+    String plantedKey = last.storageKey().replace(last.name().fileName(), last.name().next().fileName());
+    java.io.ByteArrayOutputStream zstd = new java.io.ByteArrayOutputStream();
+    try (var out = new dev.pitr.codec.Zstd(3).compress(zstd)) {
+      out.write(new byte[(int) last.plainSize()]);
+    }
+    Path planted = Files.write(fx.base.resolve("repo").resolve(plantedKey), zstd.toByteArray());
+    Path manifest = Files.createDirectories(fx.base.resolve("repo/snapshots/20991231T000000Z")).resolve("manifest.json");
+    Files.writeString(manifest, "{\"id\":\"20991231T000000Z\",\"key_id\":null}");
+    try {
+      Cli.Run r = fx.cli("catalog", "rebuild");
+      assertEquals(142, r.exitCode(), r.toString());
+      assertTrue(r.out().contains("not recorded: " + plantedKey) && r.out().contains("is not encrypted"), r.toString());
+      assertTrue(r.out().contains("not recorded: snapshots/20991231T000000Z/manifest.json"), r.toString());
+      assertTrue(r.err().contains("2 objects could not be recorded"), r.toString());
+      try (Repository repo = fx.repository()) {
+        assertTrue(repo.catalog().segment(last.name().next().fileName()).isEmpty());
+        assertEquals(1, repo.catalog().snapshots().size());
+      }
+      Path dir = fx.newTargetDir();
+      int port = LocalCluster.freePort();
+      fx.ok("restore", "--latest", "--target-dir", dir.toString(), "--port", "" + port);
+      assertEquals("150", fx.restoredServer(dir, port).queryOne("SELECT count(*) FROM marker"));
+    } finally {
+      Files.deleteIfExists(planted);
+      Files.deleteIfExists(manifest);
+    }
+  }
+
   private static byte[] hex(Path p) throws Exception {
     return java.util.HexFormat.of().parseHex(Files.readString(p).strip());
   }

@@ -101,8 +101,20 @@ class RestoreIT {
     int port = LocalCluster.freePort();
     fx.ok("restore", "--latest", "--target-dir", dir.toString(), "--port", "" + port);
     assertEquals("150:1-150", restoredRows(dir, port));
-    // the settings restore_command reads open the same archive
-    Cli.Run r = Cli.run(java.util.Map.of(), "--config", dir.resolve("pitr-restore.yaml").toString(), "snapshot", "list");
+    // recovery has ended: what restore_command read is gone from where pg_read_file reaches
+    assertFalse(Files.exists(dir.resolve(RestoreSteps.FETCH_CONFIG)));
+    assertFalse(Files.exists(dir.resolve(RestoreSteps.KEY_DIR)));
+  }
+
+  @Test
+  void aPausedRestoreKeepsWhatRestoreCommandReadsAndItOpensTheSameArchive() {
+    Path dir = fx.newTargetDir();
+    int port = LocalCluster.freePort();
+    fx.ok("restore", "--to", betweenBatches.toString(), "--action", "pause", "--target-dir", dir.toString(),
+        "--port", "" + port);
+    assertEquals("100:1-100", restoredRows(dir, port));
+    Cli.Run r = Cli.run(java.util.Map.of(), "--config", dir.resolve(RestoreSteps.FETCH_CONFIG).toString(), "snapshot",
+        "list");
     assertEquals(0, r.exitCode(), r.toString());
     assertTrue(r.out().contains("it"), r.toString());
   }

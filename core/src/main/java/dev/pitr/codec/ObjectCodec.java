@@ -23,9 +23,11 @@ import java.util.Map;
  * under a fresh data key ({@link ObjectCipher}). The data key's envelope is stored before the body as its own small
  * object under {@link #envelopeKey}, so a rotation rewrites envelopes and never touches a body.
  *
- * <p>A body says what it is by its first byte (a zstd frame or an OpenPGP packet), so archives that turned
- * encryption on later read both kinds; a caller that knows an object was encrypted passes {@code mustBeEncrypted}, so
- * a plain body put in its place is refused. A reader gets the bytes only once they have passed every check: the
+ * <p>A body says what it is by its first byte (a zstd frame or an OpenPGP packet). A codec that writes encrypted
+ * objects reads only encrypted ones: what the reader's own configuration says cannot be changed by whoever can write
+ * to the bucket, while a plain object, its metadata and the catalog entry rebuilt from them can. A repository whose
+ * early objects are plain (encryption turned on later) says so with {@link #acceptingPlain}. A codec that writes
+ * plain objects reads both kinds, and a caller that knows an object was encrypted passes {@code mustBeEncrypted}. A reader gets the bytes only once they have passed every check: the
  * stream throws {@link IOException} at its end if the body was changed, cut short or swapped with another object's.
  */
 public final class ObjectCodec {
@@ -51,10 +53,27 @@ public final class ObjectCodec {
 
   private final Zstd zstd;
   private final Keyring keyring;
+  private final boolean plainAccepted;
 
+  /** A codec that reads plain objects only when it writes them ({@code keyring} has no current key). */
   public ObjectCodec(Zstd zstd, Keyring keyring) {
+    this(zstd, keyring, keyring.current().isEmpty());
+  }
+
+  private ObjectCodec(Zstd zstd, Keyring keyring, boolean plainAccepted) {
     this.zstd = zstd;
     this.keyring = keyring;
+    this.plainAccepted = plainAccepted;
+  }
+
+  /** This codec reading plain objects too ({@code encryption.accept_plain}), or only when it writes them. */
+  public ObjectCodec acceptingPlain(boolean accept) {
+    return new ObjectCodec(zstd, keyring, accept || keyring.current().isEmpty());
+  }
+
+  /** Whether a plain object is read, where an encrypted one could stand. */
+  public boolean plainAccepted() {
+    return plainAccepted;
   }
 
   public Zstd zstd() {
@@ -63,7 +82,7 @@ public final class ObjectCodec {
 
   /** This codec compressing on {@code n} zstd workers ({@link Zstd#Zstd(int, int)}), for large objects. */
   public ObjectCodec withCompressionWorkers(int n) {
-    return new ObjectCodec(zstd.withWorkers(n), keyring);
+    return new ObjectCodec(zstd.withWorkers(n), keyring, plainAccepted);
   }
 
   public Keyring keyring() {
@@ -167,6 +186,13 @@ public final class ObjectCodec {
             ErrorCode.CORRUPT_OBJECT,
             key + " should be encrypted but is not: the body was replaced",
             "restore the object from a bucket version or another copy; it is not used");
+      }
+      if (!plainAccepted) {
+        throw new PitrException(
+            ErrorCode.CORRUPT_OBJECT,
+            key + " is not encrypted, and every object of this repository must be (encryption is configured)",
+            "restore the object from a bucket version or another copy; someone without the key may have put it there."
+                + " If the repository's early objects really are plain, set encryption.accept_plain: true");
       }
       if (first != ZSTD_MAGIC_FIRST) {
         throw new PitrException(
