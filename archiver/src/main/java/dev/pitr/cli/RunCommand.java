@@ -27,7 +27,7 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
-@Fails(value = {ErrorCode.LEASE_HELD, ErrorCode.CHECK_FAILED, ErrorCode.ARCHIVE_CONFLICT, ErrorCode.BACKUP_FAILED, ErrorCode.INTERRUPTED}, uses = {Fails.Part.CONFIG, Fails.Part.REPOSITORY, Fails.Part.PRIMARY, Fails.Part.LOCAL_FILES})
+@Fails(value = {ErrorCode.LEASE_HELD, ErrorCode.CHECK_FAILED, ErrorCode.WRONG_CLUSTER, ErrorCode.ARCHIVE_CONFLICT, ErrorCode.BACKUP_FAILED, ErrorCode.INTERRUPTED}, uses = {Fails.Part.CONFIG, Fails.Part.REPOSITORY, Fails.Part.PRIMARY, Fails.Part.LOCAL_FILES})
 @Command(
     name = "run", description = "The long-running service: WAL capture, scheduled snapshots"
     + " (snapshot.schedule), retention (retention.schedule) and the dashboard with /metrics (dashboard.listen)."

@@ -17,7 +17,7 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
-@Fails(value = {ErrorCode.LEASE_HELD, ErrorCode.CHECK_FAILED, ErrorCode.ARCHIVE_CONFLICT, ErrorCode.INTERRUPTED}, uses = {Fails.Part.CONFIG, Fails.Part.REPOSITORY, Fails.Part.PRIMARY, Fails.Part.LOCAL_FILES})
+@Fails(value = {ErrorCode.LEASE_HELD, ErrorCode.CHECK_FAILED, ErrorCode.WRONG_CLUSTER, ErrorCode.ARCHIVE_CONFLICT, ErrorCode.INTERRUPTED}, uses = {Fails.Part.CONFIG, Fails.Part.REPOSITORY, Fails.Part.PRIMARY, Fails.Part.LOCAL_FILES})
 @Command(
     name = "capture", description = "Stream WAL from the replication slot and ship every completed segment (runs until SIGTERM).",
     footer = {"Example:", "  pitr --config /etc/pitr/pitr.yaml wal capture"})

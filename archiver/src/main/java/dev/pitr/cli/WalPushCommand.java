@@ -11,7 +11,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
 
-@Fails(value = {ErrorCode.ARCHIVE_CONFLICT, ErrorCode.BAD_TARGET}, uses = {Fails.Part.CONFIG, Fails.Part.REPOSITORY, Fails.Part.LOCAL_FILES})
+@Fails(value = {ErrorCode.WRONG_CLUSTER, ErrorCode.ARCHIVE_CONFLICT, ErrorCode.BAD_TARGET}, uses = {Fails.Part.CONFIG, Fails.Part.REPOSITORY, Fails.Part.LOCAL_FILES})
 @Command(
     name = "push",
     description = "archive_command mode: archive_command = 'test -f pg_wal/.pitr-pushed/%%f && rm -f pg_wal/.pitr-pushed/%%f || pitr wal push %%p'."

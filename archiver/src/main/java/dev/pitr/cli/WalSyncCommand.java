@@ -15,7 +15,7 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
-@Fails(value = {ErrorCode.LEASE_HELD, ErrorCode.ARCHIVE_CONFLICT, ErrorCode.CORRUPT_OBJECT}, uses = {Fails.Part.CONFIG, Fails.Part.REPOSITORY, Fails.Part.LOCAL_FILES})
+@Fails(value = {ErrorCode.LEASE_HELD, ErrorCode.WRONG_CLUSTER, ErrorCode.ARCHIVE_CONFLICT, ErrorCode.CORRUPT_OBJECT}, uses = {Fails.Part.CONFIG, Fails.Part.REPOSITORY, Fails.Part.LOCAL_FILES})
 @Command(
     name = "sync", description = "Ship, once, every completed WAL file in the spool.",
     footer = {"Example:", "  pitr wal sync"})

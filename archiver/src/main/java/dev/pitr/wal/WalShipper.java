@@ -25,6 +25,7 @@ import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.OptionalLong;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -53,6 +54,7 @@ public final class WalShipper {
   private final Repository repo;
   private final Clock clock;
   private final int parallelism;
+  private final ClusterIdentity cluster;
 
   public WalShipper(Repository repo, Clock clock) {
     this(repo, clock, 1);
@@ -66,6 +68,7 @@ public final class WalShipper {
     this.repo = repo;
     this.clock = clock;
     this.parallelism = parallelism;
+    this.cluster = new ClusterIdentity(repo.storage());
   }
 
   /** The catalog segments are recorded in. */
@@ -103,6 +106,11 @@ public final class WalShipper {
           "only ship segments PostgreSQL has finished writing");
     }
     SegmentName seg = SegmentName.parse(name, size);
+    // before anything is looked up or stored: another cluster's segment never takes this cluster's name
+    OptionalLong sysid = WalRecords.systemIdentifier(ByteBuffer.wrap(firstBytes(file, 64)));
+    if (sysid.isPresent()) {
+      cluster.check(seg, sysid.getAsLong());
+    }
     Catalog catalog = repo.catalog();
     var existing = catalog.segment(name);
     if (existing.isPresent()) {
@@ -188,6 +196,14 @@ public final class WalShipper {
     Catalog.Recorded r = repo.catalog().recordHistory(new HistoryRecord(tli, text, sha, key, stored, archivedAt));
     return new Shipped(
         name, r == Catalog.Recorded.INSERTED ? Outcome.ARCHIVED : Outcome.ALREADY_ARCHIVED, content.length, stored);
+  }
+
+  private static byte[] firstBytes(Path file, int n) {
+    try (InputStream in = Files.newInputStream(file)) {
+      return in.readNBytes(n);
+    } catch (IOException e) {
+      throw new PitrException(ErrorCode.LOCAL_IO, "cannot read " + file + ": " + e.getMessage(), "check the spool", e);
+    }
   }
 
   private static void copyFile(Path file, CRC32C crc, OutputStream out) throws IOException {

@@ -47,6 +47,31 @@ class WalShipperTest {
     return Files.write(spool.resolve(name), b);
   }
 
+  /** A segment whose first page is a PostgreSQL 15 long header naming {@code sysid}. */
+  private Path segmentOf(String name, long sysid) throws Exception {
+    java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(1 << 20).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    b.putShort(0, (short) 0xD110).putShort(2, (short) 0x0002).putInt(4, 1).putLong(24, sysid);
+    return Files.write(spool.resolve(name), b.array());
+  }
+
+  @Test
+  void anotherClustersSegmentIsRefusedBeforeAnythingIsStored() throws Exception {
+    segmentOf("000000010000000000000002", 7345000000000000001L);
+    shipper.ship(spool.resolve("000000010000000000000002"));
+    Path foreign = segmentOf("000000010000000000000003", 7345000000000000002L);
+    PitrException e = assertThrows(PitrException.class, () -> shipper.ship(foreign));
+    assertEquals(dev.pitr.error.ErrorCode.WRONG_CLUSTER, e.code());
+    assertTrue(e.getMessage().contains("7345000000000000002") && e.getMessage().contains("7345000000000000001"),
+        e.getMessage());
+    assertTrue(repo.catalog().segment("000000010000000000000003").isEmpty());
+    assertFalse(Files.exists(dir.resolve("repo/wal/0000000100000000/000000010000000000000003.zst")));
+    // a new shipper (another archive_command run) reads what the first one recorded
+    PitrException again = assertThrows(PitrException.class, () -> new WalShipper(repo, Clock.systemUTC()).ship(foreign));
+    assertEquals(dev.pitr.error.ErrorCode.WRONG_CLUSTER, again.code());
+    segmentOf("000000010000000000000004", 7345000000000000001L);
+    new WalShipper(repo, Clock.systemUTC()).ship(spool.resolve("000000010000000000000004"));
+  }
+
   @Test
   void shipsCompleteFilesHistoryFirstAndNeverPartials() throws Exception {
     segment("000000010000000000000002", 1);

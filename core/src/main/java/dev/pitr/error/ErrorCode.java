@@ -32,6 +32,8 @@ public enum ErrorCode {
   LEASE_HELD(17),
   /** The target's timeline cannot be reached from the snapshot: it branched off before it, or is not archived. */
   TIMELINE_UNREACHABLE(18),
+  /** WAL of another cluster (another system identifier) than the one the repository archives; nothing is stored. */
+  WRONG_CLUSTER(19),
   /** Storage could not be read or written; above 125 so a restore_command failure aborts recovery. */
   STORAGE_UNAVAILABLE(140),
   /** Catalog could not be read or written; above 125 for the same reason. */

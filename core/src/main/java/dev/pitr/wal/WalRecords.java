@@ -6,6 +6,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.OptionalLong;
 import java.util.zip.CRC32C;
 
 /**
@@ -31,6 +32,23 @@ public final class WalRecords {
   private static final int XLOG_RESTORE_POINT = 0x70;
   private static final int XACT_OPMASK = 0x70;
   private static final long POSTGRES_EPOCH_SECONDS = 946_684_800L;
+
+  /**
+   * The system identifier a segment's first page names in its long header, or empty when that page is not a PostgreSQL
+   * 15 WAL page with a long header (a segment that cannot be read as WAL names no cluster).
+   */
+  public static OptionalLong systemIdentifier(ByteBuffer segment) {
+    if (segment.limit() < LONG_HEADER) {
+      return OptionalLong.empty();
+    }
+    ByteBuffer b = segment.duplicate().order(ByteOrder.LITTLE_ENDIAN);
+    int magic = b.getShort(0) & 0xffff;
+    int info = b.getShort(2) & 0xffff;
+    if (magic != MAGIC_PG15 || (info & XLP_LONG_HEADER) == 0) {
+      return OptionalLong.empty();
+    }
+    return OptionalLong.of(b.getLong(24));
+  }
 
   /** A transaction's end: commit or abort, with its time and the record's LSN. */
   public record TransactionEnd(Lsn lsn, long xid, boolean commit, Instant time) {}
