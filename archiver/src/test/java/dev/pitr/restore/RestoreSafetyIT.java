@@ -161,6 +161,27 @@ class RestoreSafetyIT {
     assertTrue(log.contains("exit code 146") && !log.contains("redo done"), log);
   }
 
+  /**
+   * An Error inside wal fetch (here zstd's native library cannot be unpacked into a missing temporary directory) exits
+   * above 125, never 1, which PostgreSQL would read as the end of the archive.
+   */
+  @Test
+  void anErrorInWalFetchExitsAbove125() throws Exception {
+    String segment;
+    try (var repo = fx.repository()) {
+      segment = repo.catalog().allSegments().get(0).name().fileName();
+    }
+    List<String> cmd = new java.util.ArrayList<>(List.of(
+        Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Djava.io.tmpdir=/nonexistent",
+        "-Dorg.sqlite.tmpdir=" + fx.base, "-jar",
+        fx.base.resolve("pitr.jar").toString(), "--config", fx.configFile.toString(), "wal", "fetch", segment,
+        fx.base.resolve("fetched-with-no-tmp").toString()));
+    Processes.Result r = Processes.run(cmd);
+    assertEquals(150, r.exitCode(), r.output());
+    assertTrue(r.output().contains("error (internal)"), r.output());
+    assertFalse(Files.exists(fx.base.resolve("fetched-with-no-tmp")));
+  }
+
   /** A planned segment gone from storage aborts recovery (the catalog says it exists), and the restore fails. */
   @Test
   void aMissingPlannedSegmentAbortsRecoveryAndTheRestoreFails() throws Exception {

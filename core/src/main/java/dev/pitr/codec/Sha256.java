@@ -14,6 +14,7 @@ public final class Sha256 {
 
   private final MessageDigest digest;
   private long bytes;
+  private String hex;
 
   public Sha256() {
     try {
@@ -38,9 +39,12 @@ public final class Sha256 {
     return bytes;
   }
 
-  /** Finishes the digest; call once. */
+  /** Finishes the digest: what passed through until the first call; later calls give the same. */
   public String hex() {
-    return HexFormat.of().formatHex(digest.digest());
+    if (hex == null) {
+      hex = HexFormat.of().formatHex(digest.digest());
+    }
+    return hex;
   }
 
   /** A stream that counts and hashes what is read through it. */
