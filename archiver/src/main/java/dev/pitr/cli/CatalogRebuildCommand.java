@@ -1,12 +1,12 @@
 package dev.pitr.cli;
 
-import dev.pitr.error.ErrorCode;
-import dev.pitr.error.PitrException;
 import dev.pitr.catalog.ArchiveConflictException;
 import dev.pitr.catalog.CatalogRebuilder;
 import dev.pitr.config.Config;
 import dev.pitr.config.Repository;
 import dev.pitr.config.RepositorySetup;
+import dev.pitr.error.ErrorCode;
+import dev.pitr.error.PitrException;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;

@@ -1,9 +1,9 @@
 package dev.pitr.cli;
 
-import dev.pitr.error.ErrorCode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.pitr.config.Config;
 import dev.pitr.config.Repository;
+import dev.pitr.error.ErrorCode;
 import dev.pitr.restore.RestoreTarget;
 import dev.pitr.retention.Retention;
 import dev.pitr.retention.RetentionPlan;

@@ -1,11 +1,11 @@
 package dev.pitr.cli;
 
-import dev.pitr.error.ErrorCode;
 import dev.pitr.backup.SnapshotService;
 import dev.pitr.catalog.SnapshotRecord;
 import dev.pitr.config.Config;
 import dev.pitr.config.Key;
 import dev.pitr.config.Repository;
+import dev.pitr.error.ErrorCode;
 import dev.pitr.postgres.PgTools;
 import dev.pitr.postgres.Primary;
 import dev.pitr.status.Progress;

@@ -1,9 +1,9 @@
 package dev.pitr.cli;
 
-import dev.pitr.error.ErrorCode;
 import dev.pitr.config.Config;
 import dev.pitr.config.Key;
 import dev.pitr.config.Repository;
+import dev.pitr.error.ErrorCode;
 import dev.pitr.postgres.PgTools;
 import dev.pitr.postgres.Primary;
 import dev.pitr.wal.CaptureService;

@@ -1,8 +1,8 @@
 package dev.pitr.cli;
 
-import dev.pitr.error.ErrorCode;
 import dev.pitr.config.Key;
 import dev.pitr.config.Repository;
+import dev.pitr.error.ErrorCode;
 import dev.pitr.wal.WalShipper;
 import java.nio.file.Path;
 import java.time.Clock;

@@ -1,9 +1,9 @@
 package dev.pitr.cli;
 
-import dev.pitr.error.ErrorCode;
 import dev.pitr.config.Config;
 import dev.pitr.config.Key;
 import dev.pitr.config.Repository;
+import dev.pitr.error.ErrorCode;
 import dev.pitr.wal.SpoolLock;
 import dev.pitr.wal.WalShipper;
 import java.io.PrintWriter;
