@@ -91,7 +91,15 @@ public final class CatalogRebuilder {
     return new Result(inserted, present, snapshots, conflicts, failures);
   }
 
+  /**
+   * Notes an object that cannot be recorded, and goes on. Only the object's own fault is passed over (it is damaged,
+   * or its description cannot be read): storage, the catalog or a key being unavailable is no fault of the object, and
+   * reporting it as one could have an operator remove good objects, so that stops the rebuild with its own code.
+   */
   private void failed(List<String> failures, String key, RuntimeException e) {
+    if (e instanceof PitrException p && p.code() != ErrorCode.CORRUPT_OBJECT) {
+      throw p;
+    }
     String reason = key + ": " + (e instanceof PitrException ? e.getMessage() : e.toString());
     failures.add(reason);
     log.println("not recorded: " + reason);

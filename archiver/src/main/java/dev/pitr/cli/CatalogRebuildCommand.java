@@ -13,7 +13,7 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
-@Fails({ErrorCode.ARCHIVE_CONFLICT, ErrorCode.LEASE_HELD})
+@Fails(value = {ErrorCode.ARCHIVE_CONFLICT, ErrorCode.LEASE_HELD}, uses = {Fails.Part.CONFIG, Fails.Part.REPOSITORY, Fails.Part.LOCAL_FILES})
 @Command(
     name = "rebuild",
     description = "Recreate the catalog from the objects in storage (creates the table or file if it is gone).",

@@ -8,7 +8,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
-@Fails
+@Fails(uses = {Fails.Part.CONFIG, Fails.Part.REPOSITORY, Fails.Part.LOCAL_FILES})
 @Command(
     name = "init",
     description = "Verify that the bucket and table (or local directory and catalog) exist; --create makes missing ones.",

@@ -75,12 +75,21 @@ public final class PitrCommand {
           err.println("error: " + ex.getMessage());
           err.println("HINT: run '" + ex.getCommandLine().getCommandSpec().qualifiedName() + " --help'");
           err.flush();
-          // restore_command's rules hold for a command line it cannot parse too: a low code would end recovery early
-          return ex.getCommandLine().getCommand() instanceof ExitCodeOverride o
-              ? o.exitCode(ErrorCode.USAGE)
-              : ErrorCode.USAGE.exitCode();
+          // restore_command's rules hold for a command line it cannot parse too: a low code would end recovery early,
+          // also when the mistake comes before 'wal fetch' (a misspelled --config) and picocli blames the root
+          if (ex.getCommandLine().getCommand() instanceof ExitCodeOverride o) {
+            return o.exitCode(ErrorCode.USAGE);
+          }
+          return namesWalFetch(args) ? ErrorCode.FETCH_ABORTED.exitCode() : ErrorCode.USAGE.exitCode();
         });
     return cl;
+  }
+
+  /** True when {@code args} hold {@code wal} followed by {@code fetch}: a restore_command, however mistyped. */
+  static boolean namesWalFetch(String[] args) {
+    List<String> a = List.of(args);
+    int wal = a.indexOf("wal");
+    return wal >= 0 && a.subList(wal + 1, a.size()).contains("fetch");
   }
 
   /** Fills each command's exit code list from its {@link Fails}, as the command itself would exit. */

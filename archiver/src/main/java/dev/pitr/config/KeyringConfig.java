@@ -194,9 +194,19 @@ public final class KeyringConfig {
             ErrorCode.CONFIG_INVALID, KDF_KEY + " names a KDF this version does not know: " + n.path("kdf").asText(),
             "use the pitr version that wrote the repository");
       }
-      return new SecretKeyWrapper.KdfParams(
+      SecretKeyWrapper.KdfParams read = new SecretKeyWrapper.KdfParams(
           n.path("salt").asText().getBytes(StandardCharsets.US_ASCII), n.path("iterations").asInt(),
           n.path("memory_kib").asInt(), n.path("lanes").asInt());
+      // the cost comes from the bucket, which anyone who may write there can change: only the cost pitr writes is
+      // spent (Argon2 allocates what memory_kib asks, on every wal fetch)
+      SecretKeyWrapper.KdfParams written = SecretKeyWrapper.KdfParams.defaults(read.salt());
+      if (read.iterations() != written.iterations() || read.memoryKiB() != written.memoryKiB()
+          || read.lanes() != written.lanes() || !n.path("salt").asText().matches("[0-9a-f]{32}")) {
+        throw new PitrException(ErrorCode.CORRUPT_OBJECT, KDF_KEY + " asks for another Argon2 cost or salt than pitr"
+            + " writes (" + written.iterations() + " passes, " + written.memoryKiB() + " KiB, " + written.lanes()
+            + " lane, 16 bytes of salt in hex)", "restore it from a bucket version");
+      }
+      return read;
     } catch (ObjectNotFoundException e) {
       if (!create) {
         throw new PitrException(

@@ -74,17 +74,20 @@ final class Prefetcher implements AutoCloseable {
    *
    * <p>PostgreSQL ends recovery when restore_command exits 1 to 125, so only {@code absentExit} becomes 1. Every other
    * exit of 125 or below becomes {@link ErrorCode#FETCH_ABORTED} and aborts recovery instead: a JVM that cannot start
-   * exits 1, and would otherwise pass for the end of the archive.
+   * exits 1, and would otherwise pass for the end of the archive; so would a copy out of the spool that fails.
    */
   static String command(Path spool, String direct, int absentExit) {
-    String s = Shell.quote(spool.toString());
+    int aborted = ErrorCode.FETCH_ABORTED.exitCode();
+    // PostgreSQL replaces %f, %p and %r anywhere in the command, and %% with %: the fixed parts escape theirs
+    String s = Shell.quote(spool.toString()).replace("%", "%%");
     return "s=" + s + "; if [ -f \"$s/.none-%f\" ]; then exit 1; fi;"
         + " if [ -f \"$s/.%f\" ] && read p < \"$s/.pid\"; then"
         + " while [ -f \"$s/.%f\" ] && [ -d /proc/$p ]; do sleep 0.01; done; fi;"
-        + " if [ -f \"$s/.keep-%f\" ] && [ -f \"$s/%f\" ]; then exec cp \"$s/%f\" \"%p\"; fi;"
-        + " if [ -f \"$s/%f\" ]; then exec mv -f \"$s/%f\" \"%p\"; fi; " + direct + " %f \"%p\"; r=$?;"
+        + " if [ -f \"$s/.keep-%f\" ] && [ -f \"$s/%f\" ]; then cp \"$s/%f\" \"%p\" && exit 0; exit " + aborted + "; fi;"
+        + " if [ -f \"$s/%f\" ]; then mv -f \"$s/%f\" \"%p\" && exit 0; exit " + aborted + "; fi; "
+        + direct.replace("%", "%%") + " %f \"%p\"; r=$?;"
         + " if [ $r -eq 0 ]; then exit 0; elif [ $r -eq " + absentExit + " ]; then exit 1;"
-        + " elif [ $r -gt 125 ]; then exit $r; else exit " + ErrorCode.FETCH_ABORTED.exitCode() + "; fi";
+        + " elif [ $r -gt 125 ]; then exit $r; else exit " + aborted + "; fi";
   }
 
   /** Starts fetching; a budget of zero or less fetches nothing. */

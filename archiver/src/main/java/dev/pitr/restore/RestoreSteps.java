@@ -61,6 +61,12 @@ public final class RestoreSteps {
   /** Where segments are prefetched; inside the data directory so that taking one is a rename. */
   static final String PREFETCH_DIR = "pitr-prefetch";
 
+  /**
+   * What a restore adds to a data directory. A snapshot of a server that was itself restored holds what its restore
+   * left there (pg_basebackup copies every file): none of it is the database's, and none of it is laid down again.
+   */
+  static final java.util.Set<String> RESTORE_ARTIFACTS = java.util.Set.of(RESTORE_LOG, FETCH_CONFIG, KEY_DIR, PREFETCH_DIR);
+
   private final Config config;
   private final Repository repo;
   private final PgTools tools;
@@ -116,7 +122,7 @@ public final class RestoreSteps {
     prefetcher.start();
     try {
       return startAndWait(req, wantsTarget, dir, heartbeat);
-    } catch (PitrException e) {
+    } catch (RuntimeException e) {
       throw stopped(dir, e);
     } finally {
       prefetcher.close();
@@ -132,7 +138,11 @@ public final class RestoreSteps {
   private List<String> knownAbsent(List<SegmentRecord> segments) {
     List<String> absent = new ArrayList<>();
     if (!segments.isEmpty()) {
-      absent.add(segments.get(segments.size() - 1).name().next().fileName());
+      // only when the archive does not hold it: a stopping record that crosses into it needs it read
+      String after = segments.get(segments.size() - 1).name().next().fileName();
+      if (repo.catalog().segment(after).isEmpty()) {
+        absent.add(after);
+      }
     }
     absent.add(TimelineHistory.fileName(TimelineId.of(1)));
     long newest = repo.catalog().histories().stream().mapToLong(h -> h.timeline().value()).max().orElse(1);
@@ -148,7 +158,7 @@ public final class RestoreSteps {
     Path dir = dir(req);
     try {
       return verified(req, dir, wantsTarget, mustReach, replayed);
-    } catch (PitrException e) {
+    } catch (RuntimeException e) {
       throw stopped(dir, e);
     }
   }
@@ -157,7 +167,9 @@ public final class RestoreSteps {
    * {@code failure}, after stopping the server a failed restore started: a server in the wrong state must not go on
    * taking writes as though it were the restore that was asked for.
    */
-  private PitrException stopped(Path dir, PitrException failure) {
+  private PitrException stopped(Path dir, RuntimeException thrown) {
+    PitrException failure = thrown instanceof PitrException p ? p
+        : new PitrException(ErrorCode.INTERNAL, thrown.toString(), "this is a bug; please report it", thrown);
     if (!Files.exists(dir.resolve("postmaster.pid"))) {
       return failure;
     }
@@ -407,7 +419,7 @@ public final class RestoreSteps {
     Sha256 sha = new Sha256();
     long files;
     try (InputStream plain = sha.wrap(repo.codec().open(repo.storage(), snap.storageKey(), snap.keyId() != null))) {
-      files = TarExtractor.extract(plain, dir);
+      files = TarExtractor.extract(plain, dir, RESTORE_ARTIFACTS);
       log("laid down " + files + " files");
     } catch (TarExtractor.LocalWriteException e) {
       throw new PitrException(ErrorCode.LOCAL_IO, "cannot lay snapshot " + snap.id() + " down: " + e.getMessage(),
@@ -425,12 +437,14 @@ public final class RestoreSteps {
     return files;
   }
 
-  private void verifyAgainstManifest(Path dir) {
+  void verifyAgainstManifest(Path dir) {
     if (!Files.exists(dir.resolve("backup_manifest"))) {
       return;
     }
-    Processes.Result r = Processes.run(List.of(tools.path("pg_verifybackup"), "--no-parse-wal", "--quiet",
-        "--ignore=" + RESTORE_LOG, dir.toString()));
+    List<String> cmd = new ArrayList<>(List.of(tools.path("pg_verifybackup"), "--no-parse-wal", "--quiet"));
+    RESTORE_ARTIFACTS.forEach(name -> cmd.add("--ignore=" + name));
+    cmd.add(dir.toString());
+    Processes.Result r = Processes.run(cmd);
     if (!r.ok()) {
       throw new PitrException(
           ErrorCode.CORRUPT_OBJECT, "the restored files do not match backup_manifest: " + r.output().strip(), "restore from another snapshot with --snapshot");
@@ -619,7 +633,7 @@ public final class RestoreSteps {
         Thread.sleep(200);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
-        throw new PitrException(ErrorCode.INTERRUPTED, "interrupted while waiting for recovery", "the server keeps running; see " + logFile);
+        throw new PitrException(ErrorCode.INTERRUPTED, "interrupted while waiting for recovery", "see " + logFile);
       }
     }
   }

@@ -9,6 +9,7 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Set;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 import org.apache.commons.compress.archivers.tar.TarConstants;
@@ -26,12 +27,29 @@ final class TarExtractor {
 
   /** Extracts every entry; returns the number of files written. */
   static long extract(InputStream in, Path dir) throws IOException {
+    return extract(in, dir, Set.of());
+  }
+
+  /**
+   * Extracts every entry but those under the top-level names {@code skipped} (what an earlier restore of the
+   * snapshotted server left in its data directory, which is not the database's); returns the number of files written.
+   */
+  static long extract(InputStream in, Path dir, Set<String> skipped) throws IOException {
     Path root = dir.toAbsolutePath().normalize();
     TarArchiveInputStream tar = new TarArchiveInputStream(in);
     long files = 0;
     TarArchiveEntry e;
     while ((e = tar.getNextEntry()) != null) {
       Path out = inside(root, e.getName());
+      if (out.equals(root)) {
+        if (!e.isDirectory()) {
+          throw new IOException("tar entry '" + e.getName() + "' names the target directory itself");
+        }
+        continue;
+      }
+      if (skipped.contains(root.relativize(out).getName(0).toString())) {
+        continue;
+      }
       if (e.isDirectory()) {
         createDirectories(root, out);
       } else if (e.getLinkFlag() == TarConstants.LF_NORMAL || e.getLinkFlag() == TarConstants.LF_OLDNORM) {
@@ -116,17 +134,17 @@ final class TarExtractor {
 
   /** Creates {@code d} and its parents up to {@code root} as owner-only directories, through no link. */
   private static void createDirectories(Path root, Path d) throws IOException {
-    if (d.equals(root)) {
-      return;
+    Path at = root;
+    for (Path part : root.relativize(d)) {
+      at = at.resolve(part);
+      if (Files.isSymbolicLink(at)) {
+        throw new IOException(at + " is a link; a snapshot is never laid down through one");
+      }
+      if (!Files.isDirectory(at, LinkOption.NOFOLLOW_LINKS)) {
+        Files.createDirectory(at);
+        Files.setPosixFilePermissions(at, PosixFilePermissions.fromString("rwx------"));
+      }
     }
-    createDirectories(root, d.getParent());
-    if (Files.isSymbolicLink(d)) {
-      throw new IOException(d + " is a link; a snapshot is never laid down through one");
-    }
-    if (!Files.isDirectory(d, LinkOption.NOFOLLOW_LINKS)) {
-      Files.createDirectory(d);
-    }
-    Files.setPosixFilePermissions(d, PosixFilePermissions.fromString("rwx------"));
   }
 
   private static String kind(TarArchiveEntry e) {

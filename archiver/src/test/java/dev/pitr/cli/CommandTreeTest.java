@@ -149,6 +149,10 @@ class CommandTreeTest {
     // PostgreSQL ends recovery on 1..125: a broken restore_command must not look like the end of the archive
     Cli.Run r = Cli.run(Map.of(), "wal", "fetch", "000000010000000000000001");
     assertEquals(ErrorCode.FETCH_ABORTED.exitCode(), r.exitCode(), r::toString);
+    Cli.Run misspelled = Cli.run(Map.of(), "--confg", "/etc/pitr/pitr.yaml", "wal", "fetch", "000000010000000000000001", "x");
+    assertEquals(ErrorCode.FETCH_ABORTED.exitCode(), misspelled.exitCode(), misspelled::toString);
+    Cli.Run swallowed = Cli.run(Map.of(), "--config", "wal", "fetch", "000000010000000000000001", "x");
+    assertEquals(ErrorCode.FETCH_ABORTED.exitCode(), swallowed.exitCode(), swallowed::toString);
   }
 
   /** Every 'pitr ...' a hint in the code names is a command line the CLI accepts. */

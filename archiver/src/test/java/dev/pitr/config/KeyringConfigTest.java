@@ -69,6 +69,20 @@ class KeyringConfigTest {
     assertEquals(dk, reader.unwrap(writer.current().get().wrap(dk)));
   }
 
+  /** The Argon2 cost is read from the bucket: a planted one asking for 4 GiB is refused before it is spent. */
+  @Test
+  void aKdfCostOtherThanPitrWritesIsRefused() throws Exception {
+    load("  mode: passphrase\n", Map.of("PITR_ENCRYPTION_PASSPHRASE", "s3cret pass"), true);
+    Path kdf = dir.resolve("repo/keys/kdf.json");
+    Files.writeString(kdf, Files.readString(kdf).replaceAll("\"memory_kib\" : \\d+", "\"memory_kib\" : 4194304"));
+    assertTrue(Files.readString(kdf).contains("4194304"));
+    long start = System.nanoTime();
+    PitrException e = assertThrows(PitrException.class,
+        () -> load("  mode: passphrase\n", Map.of("PITR_ENCRYPTION_PASSPHRASE", "s3cret pass"), false));
+    assertEquals(ErrorCode.CORRUPT_OBJECT, e.code());
+    assertTrue((System.nanoTime() - start) / 1_000_000 < 1000);
+  }
+
   @Test
   void retiredKeysOpenButNeverWrap() throws Exception {
     Files.writeString(dir.resolve("a"), "11".repeat(32));

@@ -139,13 +139,32 @@ class PrefetcherTest {
    */
   @Test
   void theDirectFetchsExitIsMappedSoThatOnlyAbsentEndsTheArchive() throws Exception {
-    Path spool = Files.createDirectories(dir.resolve("it's a \"spool\" $(touch x)"));
+    Path spool = Files.createDirectories(dir.resolve("it's a \"spool\" $(touch x) at 100%f"));
     for (int[] exits : new int[][] {{0, 0}, {79, 1}, {1, 146}, {2, 146}, {125, 146}, {142, 142}, {149, 149}}) {
       directExit = exits[0];
       String got = restoreCommand(spool, "000000010000000000000009", exits[1]);
       assertEquals("direct 000000010000000000000009", got);
     }
     assertFalse(Files.exists(dir.resolve("x")));
+  }
+
+  /** A copy or move out of the spool that fails (a full disk, say) aborts recovery; it is not "absent". */
+  @Test
+  void aFailedCopyOutOfTheSpoolAbortsRecovery() throws Exception {
+    Path spool = Files.createDirectories(dir.resolve("spool-copy"));
+    String file = "000000010000000000000009";
+    Files.writeString(spool.resolve(file), "prefetched");
+    Files.writeString(spool.resolve(".keep-" + file), "");
+    String unwritable = dir.resolve("no-such-dir/RECOVERYXLOG").toString();
+    for (boolean keep : new boolean[] {true, false}) {
+      if (!keep) {
+        Files.delete(spool.resolve(".keep-" + file));
+      }
+      String cmd = substitute(Prefetcher.command(spool, "false", 79), file, unwritable);
+      Process p = new ProcessBuilder("/bin/sh", "-c", cmd).directory(dir.toFile()).redirectErrorStream(true).start();
+      assertTrue(p.waitFor(30, TimeUnit.SECONDS));
+      assertEquals(146, p.exitValue(), new String(p.getInputStream().readAllBytes()));
+    }
   }
 
   private int directExit;
@@ -164,11 +183,33 @@ class PrefetcherTest {
     Files.setPosixFilePermissions(direct, PosixFilePermissions.fromString("rwx------"));
     Path dest = dir.resolve("RECOVERYXLOG");
     Files.deleteIfExists(dest);
-    String cmd = Prefetcher.command(spool, direct.toString(), 79).replace("%f", file).replace("%p", dest.toString());
+    String cmd = substitute(Prefetcher.command(spool, direct.toString(), 79), file, dest.toString());
     Process p = new ProcessBuilder("/bin/sh", "-c", cmd).directory(dir.toFile()).redirectErrorStream(true).start();
     assertTrue(p.waitFor(30, TimeUnit.SECONDS), "restore_command did not finish");
     assertEquals(exit, p.exitValue(), new String(p.getInputStream().readAllBytes()));
     return Files.exists(dest) ? Files.readString(dest) : null;
+  }
+
+  /** What PostgreSQL makes of a restore_command: %f and %p replaced, %% made %, any other % left as it is. */
+  private static String substitute(String command, String file, String path) {
+    StringBuilder out = new StringBuilder();
+    for (int i = 0; i < command.length(); i++) {
+      char c = command.charAt(i);
+      char next = i + 1 < command.length() ? command.charAt(i + 1) : 0;
+      if (c == '%' && next == 'f') {
+        out.append(file);
+        i++;
+      } else if (c == '%' && next == 'p') {
+        out.append(path);
+        i++;
+      } else if (c == '%' && next == '%') {
+        out.append('%');
+        i++;
+      } else {
+        out.append(c);
+      }
+    }
+    return out.toString();
   }
 
   /** Segments the spool holds or has on their way: files in place and markers, by name. */

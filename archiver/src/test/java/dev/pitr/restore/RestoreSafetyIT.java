@@ -221,6 +221,36 @@ class RestoreSafetyIT {
     assertFalse(running(dir));
   }
 
+  /**
+   * A base backup of a server pitr restored holds what that restore left in its data directory (a paused one: its
+   * log, restore_command's settings and keys). Laid down again, none of it comes back, and the backup still verifies.
+   */
+  @Test
+  void aSnapshotOfARestoredServerIsLaidDownWithoutWhatItsRestoreLeft() throws Exception {
+    Path dir = fx.newTargetDir();
+    int port = LocalCluster.freePort();
+    fx.ok("restore", "--to", betweenBatches.toString(), "--action", "pause", "--target-dir", dir.toString(),
+        "--port", "" + port);
+    assertTrue(Files.exists(dir.resolve(RestoreSteps.FETCH_CONFIG)) && Files.exists(dir.resolve(RestoreSteps.RESTORE_LOG)));
+    Path tar = fx.base.resolve("of-restored.tar");
+    Processes.Result backup = Processes.run(List.of("sh", "-c", fx.tools.path("pg_basebackup")
+        + " -h 127.0.0.1 -p " + port + " -U postgres -D - -F t -X none --checkpoint=fast > " + tar));
+    assertTrue(backup.ok(), backup.output());
+    Path again = fx.newTargetDir();
+    RestoreRequest req = RestoreRequest.of(new RestoreTarget.Latest(), again, LocalCluster.freePort(),
+        RestoreRequest.Action.PROMOTE);
+    try (var repo = fx.repository(); var in = Files.newInputStream(tar)) {
+      RestoreSteps steps = new RestoreSteps(fx.config(), repo, fx.tools, Clock.systemUTC(),
+          new PrintWriter(Writer.nullWriter()));
+      steps.prepareTarget(req);
+      assertTrue(TarExtractor.extract(in, again, RestoreSteps.RESTORE_ARTIFACTS) > 100);
+      steps.verifyAgainstManifest(again);
+    }
+    assertFalse(Files.exists(again.resolve(RestoreSteps.FETCH_CONFIG)));
+    assertFalse(Files.exists(again.resolve(RestoreSteps.KEY_DIR)));
+    assertEquals("", Files.readString(again.resolve(RestoreSteps.RESTORE_LOG)));
+  }
+
   /** A target directory with a space and a quote is one word everywhere pitr and pg_ctl put it. */
   @Test
   void aTargetDirectoryWithASpaceAndAQuoteRestoresExactly() throws Exception {

@@ -122,4 +122,17 @@ class TarExtractorTest {
     assertThrows(IOException.class, () -> extract(tar(Entry.file("PG_VERSION", "15\n"), Entry.file("PG_VERSION", "x"))));
     assertEquals("15\n", Files.readString(target.resolve("PG_VERSION")));
   }
+
+  @Test
+  void whatAnEarlierRestoreLeftIsSkippedAndAFileNamedLikeTheDirectoryIsRefused() throws IOException {
+    Files.writeString(target.resolve("pitr-restore.log"), "");
+    long files = TarExtractor.extract(new ByteArrayInputStream(tar(Entry.file("PG_VERSION", "15\n"),
+        Entry.file("pitr-restore.log", "old log"), Entry.dir("pitr-keys/"), Entry.file("pitr-keys/0-kek.hex", "secret"))),
+        target, java.util.Set.of("pitr-restore.log", "pitr-keys"));
+    assertEquals(1, files);
+    assertEquals("", Files.readString(target.resolve("pitr-restore.log")));
+    assertFalse(Files.exists(target.resolve("pitr-keys")));
+    IOException e = assertThrows(IOException.class, () -> extract(tar(Entry.file(".", "x"))));
+    assertTrue(e.getMessage().contains("target directory itself"), e.getMessage());
+  }
 }

@@ -44,7 +44,10 @@ final class OpenPgpEnvelopes {
               new PGPLiteralDataGenerator().open(enc, PGPLiteralData.BINARY, "", content.length, new Date(0))) {
         lit.write(content);
       }
-      return out.toByteArray();
+      byte[] envelope = out.toByteArray();
+      // never write an envelope the reader would refuse: a library upgrade that changes what it writes fails here
+      EnvelopeFormat.check(envelope);
+      return envelope;
     } catch (IOException | PGPException e) {
       throw new IllegalStateException("cannot seal a data key: " + e.getMessage(), e);
     }

@@ -36,6 +36,21 @@ public final class PublicKeyWrapper implements KeyWrapper {
     this.privateKey = privateKey;
   }
 
+  /**
+   * {@code w}, once an envelope it makes has the shape the reader accepts ({@link EnvelopeFormat}): a key of another
+   * algorithm (a NIST or Brainpool curve, ElGamal, X448) would wrap every object's key in envelopes that no restore
+   * could open, so it is refused when it is loaded, not found out at restore time.
+   */
+  private static PublicKeyWrapper supported(PublicKeyWrapper w) {
+    try {
+      EnvelopeFormat.check(w.wrap(DataKey.generate()));
+      return w;
+    } catch (MalformedEnvelopeException e) {
+      throw new IllegalArgumentException("the OpenPGP key " + w.keyId() + " (algorithm " + w.encryptionKey.getAlgorithm()
+          + ") is not one pitr supports: use an RSA or a Curve25519 (cv25519) encryption key");
+    }
+  }
+
   /** From an armored or binary public key: wraps only. */
   public static PublicKeyWrapper encryptOnly(InputStream publicKey) {
     try {
@@ -44,7 +59,7 @@ public final class PublicKeyWrapper implements KeyWrapper {
         for (Iterator<PGPPublicKey> keys = it.next().getPublicKeys(); keys.hasNext(); ) {
           PGPPublicKey k = keys.next();
           if (k.isEncryptionKey() && !k.hasRevocation()) {
-            return new PublicKeyWrapper(k, null);
+            return supported(new PublicKeyWrapper(k, null));
           }
         }
       }
@@ -64,7 +79,7 @@ public final class PublicKeyWrapper implements KeyWrapper {
           if (k.getPublicKey().isEncryptionKey() && !k.isPrivateKeyEmpty()) {
             PGPPrivateKey priv =
                 k.extractPrivateKey(new BcPBESecretKeyDecryptorBuilder(new BcPGPDigestCalculatorProvider()).build(passphrase));
-            return new PublicKeyWrapper(k.getPublicKey(), priv);
+            return supported(new PublicKeyWrapper(k.getPublicKey(), priv));
           }
         }
       }

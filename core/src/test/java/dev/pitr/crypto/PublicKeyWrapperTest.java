@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
@@ -35,7 +36,8 @@ class PublicKeyWrapperTest {
   static void makeKeys() throws Exception {
     assumeTrue(Files.isExecutable(Path.of("/usr/bin/gpg")), "gpg is not installed");
     // RSA, and gpg's default Curve25519 pair (ed25519 signing, cv25519 encryption)
-    for (String[] kind : new String[][] {{"rsa", "rsa3072", "rsa3072"}, {"cv25519", "ed25519", "cv25519"}}) {
+    for (String[] kind : new String[][] {{"rsa", "rsa3072", "rsa3072"}, {"cv25519", "ed25519", "cv25519"},
+        {"nistp256", "nistp256", "nistp256"}}) {
       Path home = Files.createDirectories(dir.resolve("gnupg-" + kind[0]));
       Files.setPosixFilePermissions(home, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
       gpg(home, "--quick-gen-key", "pitr restore host <restore@example.invalid>", kind[1], "sign", "never");
@@ -73,5 +75,15 @@ class PublicKeyWrapperTest {
     Path env = dir.resolve(kind + "-seg.key");
     Files.write(env, PublicKeyWrapper.encryptOnly(new ByteArrayInputStream((byte[]) pairs.get(kind)[1])).wrap(dk));
     assertEquals(dk.sessionKey(), gpg((Path) pairs.get(kind)[0], "--decrypt", env.toString()).trim());
+  }
+
+  /** A key whose envelopes no restore could read is refused when it is loaded, not found out at restore time. */
+  @Test
+  void aKeyOfAnotherAlgorithmIsRefusedWhenLoaded() {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> PublicKeyWrapper.encryptOnly(new ByteArrayInputStream((byte[]) pairs.get("nistp256")[1])));
+    assertTrue(e.getMessage().contains("not one pitr supports"), e.getMessage());
+    assertThrows(IllegalArgumentException.class, () -> PublicKeyWrapper.withSecretKey(
+        new ByteArrayInputStream((byte[]) pairs.get("nistp256")[2]), new char[0]));
   }
 }
