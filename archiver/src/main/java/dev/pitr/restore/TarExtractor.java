@@ -93,7 +93,11 @@ final class TarExtractor {
     }
     boolean written = false;
     try {
-      Files.setPosixFilePermissions(out, PosixFilePermissions.fromString("rw-------"));
+      try {
+        Files.setPosixFilePermissions(out, PosixFilePermissions.fromString("rw-------"));
+      } catch (IOException e) {
+        throw new LocalWriteException(out, e);
+      }
       int n;
       while ((n = entry.read(buf)) > 0) {
         try {
@@ -141,8 +145,14 @@ final class TarExtractor {
         throw new IOException(at + " is a link; a snapshot is never laid down through one");
       }
       if (!Files.isDirectory(at, LinkOption.NOFOLLOW_LINKS)) {
-        Files.createDirectory(at);
-        Files.setPosixFilePermissions(at, PosixFilePermissions.fromString("rwx------"));
+        try {
+          Files.createDirectory(at);
+          Files.setPosixFilePermissions(at, PosixFilePermissions.fromString("rwx------"));
+        } catch (FileAlreadyExistsException e) {
+          throw new IOException("tar entry " + at + " is a directory and a file at once", e);
+        } catch (IOException e) {
+          throw new LocalWriteException(at, e);
+        }
       }
     }
   }

@@ -251,6 +251,22 @@ class RestoreSafetyIT {
     assertEquals("", Files.readString(again.resolve(RestoreSteps.RESTORE_LOG)));
   }
 
+  /** A target directory that fills up while the snapshot is laid down is a local failure, not a damaged snapshot. */
+  @Test
+  void aFullDiskWhileLayingTheSnapshotDownIsLocalIoNotCorruption() throws Exception {
+    org.junit.jupiter.api.Assumptions.assumeTrue(OsUser.isRoot(), "mounting a small tmpfs needs root");
+    Path dir = Files.createDirectories(fx.newTargetDir());
+    Processes.Result m = Processes.run(List.of("mount", "-t", "tmpfs", "-o", "size=4m,mode=0700", "tmpfs", dir.toString()));
+    assertTrue(m.ok(), m.output());
+    try {
+      Cli.Run r = fx.cli("restore", "--latest", "--target-dir", dir.toString(), "--port", "" + LocalCluster.freePort());
+      assertEquals(144, r.exitCode(), r.toString());
+      assertTrue(r.err().contains("free space"), r.toString());
+    } finally {
+      Processes.run(List.of("umount", "-l", dir.toString()));
+    }
+  }
+
   /** A target directory with a space and a quote is one word everywhere pitr and pg_ctl put it. */
   @Test
   void aTargetDirectoryWithASpaceAndAQuoteRestoresExactly() throws Exception {
