@@ -42,8 +42,7 @@ import picocli.CommandLine.Option;
       RunCommand.class,
       AgentCommand.class,
       KeysCommand.class,
-      DemoCommand.class,
-      BenchCommand.class
+      DemoCommand.class
     })
 public final class PitrCommand {
 

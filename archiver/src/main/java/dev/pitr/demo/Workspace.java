@@ -17,12 +17,12 @@ import java.util.stream.Stream;
  * The throwaway directory the demo and the benchmarks work in: wiped on start (stopping any server a previous run
  * left there), and readable by the postgres OS user, which runs restore_command against it.
  */
-final class Workspace {
+public final class Workspace {
 
   private Workspace() {}
 
   /** Stops servers left in {@code base}'s subdirectories, deletes it, and recreates it empty and world-readable. */
-  static void reset(Path base, PgTools tools) throws IOException {
+  public static void reset(Path base, PgTools tools) throws IOException {
     if (Files.exists(base)) {
       try (Stream<Path> dirs = Files.list(base)) {
         for (Path dir : dirs.filter(d -> Files.exists(d.resolve("postmaster.pid"))).toList()) {
@@ -36,7 +36,7 @@ final class Workspace {
   }
 
   /** The parents of {@code base} the postgres OS user cannot search, which would make restore_command fail. */
-  static List<Path> unsearchableParents(Path base) throws IOException {
+  public static List<Path> unsearchableParents(Path base) throws IOException {
     if (!OsUser.isRoot()) {
       return List.of();
     }
@@ -51,14 +51,15 @@ final class Workspace {
 
   /** A copy of the running pitr.jar in {@code base}, and the restore_command prefix that runs it. */
   static Optional<String> pitrCommandCopy(Path base) {
-    return RestoreSteps.runningJar()
-        .map(
-            jar -> {
-              try {
-                return RestoreSteps.pitrCommand(Files.copy(jar, base.resolve("pitr.jar")));
-              } catch (IOException e) {
-                throw new UncheckedIOException(e);
-              }
-            });
+    return RestoreSteps.runningJar().map(jar -> pitrCommandCopy(base, jar));
+  }
+
+  /** A copy of {@code jar} (a pitr.jar) in {@code base}, and the restore_command prefix that runs it. */
+  public static String pitrCommandCopy(Path base, Path jar) {
+    try {
+      return RestoreSteps.pitrCommand(Files.copy(jar, base.resolve("pitr.jar")));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 }

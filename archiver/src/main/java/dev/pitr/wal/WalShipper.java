@@ -405,7 +405,7 @@ public final class WalShipper {
     try {
       return Files.size(file);
     } catch (IOException e) {
-      throw new PitrException(ErrorCode.BAD_TARGET, "cannot read " + file + ": " + e.getMessage(), "check the path", e);
+      throw new PitrException(ErrorCode.LOCAL_IO, "cannot read " + file + ": " + e.getMessage(), "check the path and its permissions", e);
     }
   }
 
@@ -413,7 +413,7 @@ public final class WalShipper {
     try {
       return Files.readAllBytes(file);
     } catch (IOException e) {
-      throw new PitrException(ErrorCode.BAD_TARGET, "cannot read " + file + ": " + e.getMessage(), "check the path", e);
+      throw new PitrException(ErrorCode.LOCAL_IO, "cannot read " + file + ": " + e.getMessage(), "check the path and its permissions", e);
     }
   }
 }

@@ -34,6 +34,14 @@ public final class S3ProxyServer implements AutoCloseable {
   }
 
   public static S3ProxyServer start() {
+    return start(Path.of(System.getProperty("s3proxy.jar", "target/test-servers/s3proxy.jar")));
+  }
+
+  /** S3Proxy run from {@code jar} (the benchmarks name the one the build copied). */
+  public static S3ProxyServer start(Path jar) {
+    if (!Files.isRegularFile(jar)) {
+      throw new IllegalStateException("no S3Proxy jar at " + jar + "; 'mvn -B -DskipTests package' copies it there");
+    }
     try {
       Path dir = Files.createTempDirectory("pitr-s3proxy-");
       Files.createDirectories(dir.resolve("data"));
@@ -50,9 +58,9 @@ public final class S3ProxyServer implements AutoCloseable {
               "jclouds.provider=filesystem",
               "jclouds.filesystem.basedir=" + dir.resolve("data"),
               ""));
-      String jar = System.getProperty("s3proxy.jar", "target/test-servers/s3proxy.jar");
       ProcessBuilder pb =
-          new ProcessBuilder(List.of("java", "-Xmx512m", "-DLOG_LEVEL=warn", "-jar", jar, "--properties", props.toString()))
+          new ProcessBuilder(List.of("java", "-Xmx512m", "-DLOG_LEVEL=warn", "-jar", jar.toString(), "--properties",
+                  props.toString()))
               .redirectErrorStream(true)
               .redirectOutput(dir.resolve("s3proxy.log").toFile());
       // S3Proxy logs wire bytes at its default level

@@ -54,7 +54,7 @@ public enum ErrorCode {
    * configuration, or a host that holds only the public key. Above 125 so recovery stops instead of ending early.
    */
   KEY_UNAVAILABLE(149),
-  /** A local file could not be written (disk full, permissions); above 125 for the same reason. */
+  /** A local file could not be read or written (disk full, permissions); above 125 for the same reason. */
   LOCAL_IO(144),
   /**
    * {@code wal fetch} failed for a reason whose own code is 125 or below (a bad configuration, say). It exits with this

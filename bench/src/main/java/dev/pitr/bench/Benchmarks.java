@@ -1,8 +1,10 @@
-package dev.pitr.demo;
+package dev.pitr.bench;
 
 import dev.pitr.config.Config;
 import dev.pitr.config.Key;
 import dev.pitr.config.Repository;
+import dev.pitr.demo.Workspace;
+import dev.pitr.aws.S3ProxyServer;
 import dev.pitr.postgres.LocalCluster;
 import dev.pitr.postgres.PgTools;
 import dev.pitr.postgres.Processes;
@@ -14,6 +16,7 @@ import dev.pitr.wal.CaptureService;
 import dev.pitr.wal.Lsn;
 import dev.pitr.wal.SegmentName;
 import dev.pitr.wal.TimelineId;
+import dev.pitr.wal.WalFetcher;
 import dev.pitr.wal.WalShipper;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -125,13 +128,13 @@ public final class Benchmarks {
     reset();
     Config config = config(LocalCluster.freePort());
     Path source = generateSegments(config, n);
-    Process s3proxy = null;
+    S3ProxyServer s3proxy = null;
     try {
       java.net.URI ep = endpoint;
       if (ep == null) {
-        int port = LocalCluster.freePort();
-        s3proxy = S3ProxyProcess.start(s3proxyJar, base.resolve("s3proxy"), port);
-        ep = java.net.URI.create("http://127.0.0.1:" + port);
+        s3proxy = S3ProxyServer.start(s3proxyJar);
+        ep = s3proxy.endpoint();
+        s3Keys = new String[] {S3ProxyServer.ACCESS_KEY, S3ProxyServer.SECRET_KEY};
         say("started S3Proxy (filesystem backend) on " + ep);
       }
       long bytes = n * SEG;
@@ -145,10 +148,21 @@ public final class Benchmarks {
       }
     } finally {
       if (s3proxy != null) {
-        s3proxy.destroy();
-        s3proxy.waitFor();
+        s3proxy.close();
       }
     }
+  }
+
+  /** The key pair the S3 API takes: S3Proxy's when it was started here, else the environment's or a placeholder. */
+  private String[] s3Keys = {"bench", "bench"};
+
+  /** The pitr.jar the launcher built, which restore_command runs. */
+  static Path pitrJar() {
+    Path jar = Path.of(System.getProperty("pitr.home", "."), "archiver", "target", "pitr.jar");
+    if (!Files.isRegularFile(jar)) {
+      throw new IllegalStateException("no pitr.jar at " + jar + "; run the benchmarks through ./pitr bench");
+    }
+    return jar;
   }
 
   private double timedShip(Config base0, Path source, int inflight, String type, java.net.URI endpoint) throws Exception {
@@ -168,8 +182,8 @@ public final class Benchmarks {
       m.put(Key.STORAGE_PREFIX, run);
       m.put(Key.STORAGE_ENDPOINT, endpoint.toString());
       if (System.getenv("AWS_ACCESS_KEY_ID") == null) {
-        m.put(Key.AWS_ACCESS_KEY_ID, "bench");
-        m.put(Key.AWS_SECRET_ACCESS_KEY, "bench");
+        m.put(Key.AWS_ACCESS_KEY_ID, s3Keys[0]);
+        m.put(Key.AWS_SECRET_ACCESS_KEY, s3Keys[1]);
       }
     }
     Config config = Config.of(base.resolve("pitr-" + run + ".yaml"), m);
@@ -376,7 +390,11 @@ public final class Benchmarks {
     }
     Processes.run(List.of("chmod", "-R", "a+rX", plain.toString()));
     Path cpScript = base.resolve("cp-fetch.sh");
-    Files.writeString(cpScript, "#!/bin/sh\ntest -f '" + plain + "'/\"$5\" || exit 1\nexec cp '" + plain + "'/\"$5\" \"$6\"\n");
+    // it stands where pitr's restore_command runs 'pitr ... wal fetch --absent-exit-code N %f %p': the last two
+    // arguments are the file and the path, and an absent file exits N
+    Files.writeString(cpScript, "#!/bin/sh\nfor a; do f=\"$p\"; p=\"$a\"; done\n"
+        + "test -f '" + plain + "'/\"$f\" || exit " + WalFetcher.WRAPPED_ABSENT_EXIT + "\n"
+        + "exec cp '" + plain + "'/\"$f\" \"$p\"\n");
     Files.setPosixFilePermissions(cpScript, PosixFilePermissions.fromString("rwxr-xr-x"));
     return cpScript;
   }
@@ -428,7 +446,7 @@ public final class Benchmarks {
     m.put(Key.PRIMARY_PORT, Integer.toString(port));
     m.put(Key.STORAGE_PATH, base.resolve("repo").toString());
     m.put(Key.WAL_SPOOL_DIR, base.resolve("capture-spool").toString());
-    Workspace.pitrCommandCopy(base).ifPresent(c -> m.put(Key.RESTORE_PITR_COMMAND, c));
+    m.put(Key.RESTORE_PITR_COMMAND, Workspace.pitrCommandCopy(base, pitrJar()));
     if (encrypted) {
       Path key = base.resolve("kek.hex");
       if (!Files.exists(key)) {

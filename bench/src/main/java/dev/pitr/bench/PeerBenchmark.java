@@ -1,4 +1,4 @@
-package dev.pitr.demo;
+package dev.pitr.bench;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -348,7 +348,7 @@ final class PeerBenchmark {
   /** {@code pitr --config yaml} and the command, through the ./pitr launcher (its JVM options) when there is one. */
   private static List<String> java(String verb, String noun, Path yaml) {
     Path launcher = Path.of(System.getProperty("pitr.home", "."), "pitr");
-    Path jar = RestoreSteps.runningJar().orElseThrow(() -> new IllegalStateException("run from pitr.jar"));
+    Path jar = Benchmarks.pitrJar();
     List<String> cmd = new ArrayList<>(Files.isExecutable(launcher) ? List.of(launcher.toString())
         : List.of("java", "-XX:+UseSerialGC", "-jar", jar.toString()));
     cmd.addAll(List.of("--config", yaml.toString(), verb));
@@ -505,7 +505,7 @@ final class PeerBenchmark {
     Files.writeString(yaml, "storage:\n  path: " + base.resolve("repo-ship-push") + "\ncatalog:\n  path: "
         + base.resolve("catalog-ship-push.db") + "\nencryption:\n  mode: key-file\n  key_file: "
         + config.require(Key.ENCRYPTION_KEY_FILE) + "\n");
-    Path jar = RestoreSteps.runningJar().orElseThrow(() -> new IllegalStateException("run from pitr.jar"));
+    Path jar = Benchmarks.pitrJar();
     run(List.of("java", "-jar", jar.toString(), "--config", yaml.toString(), "init", "--create"), "pitr init");
     // the JVM as ./pitr starts it: a call that pushes ahead ships many segments and wants the full JIT
     String archiveCommand = WalShipper.archiveCommand("java -XX:+UseSerialGC -jar " + jar + " --config " + yaml);

@@ -1,25 +1,54 @@
-package dev.pitr.cli;
+package dev.pitr.bench;
 
-import dev.pitr.demo.Benchmarks;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-@Fails(uses = {Fails.Part.PRIMARY, Fails.Part.LOCAL_FILES})
+/**
+ * The benchmarks, run by {@code ./pitr bench}: a program of their own beside the product, never part of pitr.jar. Each
+ * prints its figures against the baseline it names, in the same run.
+ */
 @Command(
-    name = "bench",
-    description = "Benchmarks on a throwaway local PostgreSQL: ship | restore (against cp), ship-s3 (S3 against local storage), encrypt (against compress-only), peers (against pgBackRest and cp; bench/run.sh).",
+    name = "pitr bench",
+    mixinStandardHelpOptions = true,
+    version = "pitr bench 0.1.0",
+    description = "Benchmarks on a throwaway local PostgreSQL: ship | restore (against cp), ship-s3 (S3 against local"
+        + " storage), encrypt (against compress-only), peers (against pgBackRest and cp; bench/run.sh).",
+    footerHeading = "%n",
     footer = {"Example:", "  ./pitr bench ship --segments 64"})
-final class BenchCommand implements Callable<Integer> {
+public final class BenchMain implements Callable<Integer> {
+
+  /** The benchmarks there are. */
+  enum Which {
+    ship, restore, ship_s3, encrypt, peers
+  }
+
+  public static void main(String[] args) {
+    CommandLine cl = new CommandLine(new BenchMain());
+    cl.registerConverter(Which.class, v -> {
+      try {
+        return Which.valueOf(v.replace('-', '_'));
+      } catch (IllegalArgumentException e) {
+        throw new CommandLine.TypeConversionException("unknown benchmark '" + v + "'");
+      }
+    });
+    cl.setParameterExceptionHandler((ex, a) -> {
+      ex.getCommandLine().getErr().println("error: " + ex.getMessage());
+      ex.getCommandLine().getErr().println("HINT: run './pitr bench --help'");
+      return 2;
+    });
+    System.exit(cl.execute(args));
+  }
 
   @Spec CommandSpec spec;
 
   @Parameters(index = "0", paramLabel = "ship|restore|ship-s3|encrypt|peers", description = "The benchmark to run.")
-  String which;
+  Which which;
 
   @Option(names = "--segments", paramLabel = "N", description = "How many 16 MiB segments of WAL (default: ${DEFAULT-VALUE}).")
   int segments = 64;
@@ -49,15 +78,12 @@ final class BenchCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     Benchmarks b = new Benchmarks(dir, spec.commandLine().getOut()).encrypted(encrypt);
     switch (which) {
-      case "ship" -> b.ship(segments);
-      case "restore" -> b.restore(segments);
-      case "ship-s3" -> b.shipS3(segments, inflight, endpoint, s3proxyJar);
-      case "encrypt" -> b.encrypt(segments);
-      case "peers" -> b.encrypted(true).peers(scale, segments, json);
-      default -> {
-        spec.commandLine().getErr().println("error: unknown benchmark '" + which + "'\nHINT: use ship, restore, ship-s3, encrypt or peers");
-        return 2;
-      }
+      case ship -> b.ship(segments);
+      case restore -> b.restore(segments);
+      case ship_s3 -> b.shipS3(segments, inflight, endpoint, s3proxyJar);
+      case encrypt -> b.encrypt(segments);
+      case peers -> b.encrypted(true).peers(scale, segments, json);
+      default -> throw new IllegalStateException("no benchmark " + which);
     }
     return 0;
   }
