@@ -7,6 +7,8 @@ import dev.pitr.catalog.SnapshotId;
 import dev.pitr.catalog.SnapshotRecord;
 import dev.pitr.codec.ObjectCodec;
 import dev.pitr.codec.Sha256;
+import dev.pitr.config.Config;
+import dev.pitr.config.Key;
 import dev.pitr.config.Repository;
 import dev.pitr.error.ErrorCode;
 import dev.pitr.error.PitrException;
@@ -47,6 +49,13 @@ public final class SnapshotService {
   private final Duration walTimeout;
   private final PrintWriter log;
   private int compressionWorkers = Runtime.getRuntime().availableProcessors();
+
+  /** Snapshots as the configuration describes them: of the primary, waiting {@code snapshot.wal_timeout_seconds}. */
+  public static SnapshotService from(Config config, Repository repo, Clock clock, PrintWriter log) {
+    return new SnapshotService(repo, PgTools.from(config), Primary.from(config), clock,
+        Duration.ofSeconds(config.requireInt(Key.SNAPSHOT_WAL_TIMEOUT_SECONDS)), log)
+        .compressionWorkers(config.compressionWorkers());
+  }
 
   public SnapshotService(
       Repository repo, PgTools tools, Primary primary, Clock clock, Duration walTimeout, PrintWriter log) {

@@ -5,16 +5,12 @@ import dev.pitr.config.Config;
 import dev.pitr.config.Key;
 import dev.pitr.config.Repository;
 import dev.pitr.error.ErrorCode;
-import dev.pitr.postgres.PgTools;
-import dev.pitr.postgres.Primary;
 import dev.pitr.retention.Retention;
 import dev.pitr.schedule.CronSchedule;
 import dev.pitr.schedule.ScheduledJob;
 import dev.pitr.status.DashboardServer;
 import dev.pitr.status.StatusService;
 import dev.pitr.wal.CaptureService;
-import dev.pitr.wal.PartialShipper;
-import dev.pitr.wal.WalShipper;
 import java.io.PrintWriter;
 import java.net.InetAddress;
 import java.time.Clock;
@@ -47,17 +43,8 @@ final class RunCommand implements Callable<Integer> {
     Clock clock = Clock.systemUTC();
     String owner = InetAddress.getLocalHost().getHostName() + "/" + ProcessHandle.current().pid();
     try (Repository repo = Repository.open(config, false)) {
-      CaptureService capture = new CaptureService(
-          PgTools.from(config), Primary.from(config), config.require(Key.WAL_SLOT),
-          config.requirePath(Key.WAL_SPOOL_DIR), new WalShipper(repo, clock, config.requireInt(Key.WAL_SHIP_PARALLELISM)),
-          Duration.ofMillis(config.requireInt(Key.WAL_POLL_MILLIS)),
-          Duration.ofSeconds(config.requireInt(Key.CATALOG_LEASE_SECONDS)), err);
-      if (config.requireBoolean(Key.WAL_SHIP_PARTIAL)) {
-        capture.shippingPartials(new PartialShipper(repo, clock));
-      }
-      SnapshotService snapshots = new SnapshotService(repo, PgTools.from(config), Primary.from(config), clock,
-          Duration.ofSeconds(config.requireInt(Key.SNAPSHOT_WAL_TIMEOUT_SECONDS)), err)
-          .compressionWorkers(config.compressionWorkers());
+      CaptureService capture = CaptureService.from(config, repo, clock, err);
+      SnapshotService snapshots = SnapshotService.from(config, repo, clock, err);
       List<ScheduledJob> jobs = List.of(
           ScheduledJob.snapshots(CronSchedule.parse(config.require(Key.SNAPSHOT_SCHEDULE), config.zone()),
               repo.catalog(), due -> snapshots.create("scheduled"), owner, clock, line -> log(err, line)),

@@ -3,14 +3,10 @@ package dev.pitr.cli;
 import dev.pitr.backup.SnapshotService;
 import dev.pitr.catalog.SnapshotRecord;
 import dev.pitr.config.Config;
-import dev.pitr.config.Key;
 import dev.pitr.config.Repository;
 import dev.pitr.error.ErrorCode;
-import dev.pitr.postgres.PgTools;
-import dev.pitr.postgres.Primary;
 import dev.pitr.status.Progress;
 import java.time.Clock;
-import java.time.Duration;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -35,10 +31,7 @@ final class SnapshotCreateCommand implements Callable<Integer> {
     Config config = snapshot.root.config();
     try (Repository repo = Repository.open(config, false)) {
       SnapshotRecord s =
-          new SnapshotService(
-                  repo, PgTools.from(config), Primary.from(config), Clock.systemUTC(),
-                  Duration.ofSeconds(config.requireInt(Key.SNAPSHOT_WAL_TIMEOUT_SECONDS)), spec.commandLine().getErr())
-              .compressionWorkers(config.compressionWorkers())
+          SnapshotService.from(config, repo, Clock.systemUTC(), spec.commandLine().getErr())
               .create(label, total -> Progress.forTerminal("snapshot", total, false, spec.commandLine().getErr()));
       spec.commandLine().getOut().println(s.id());
       spec.commandLine().getOut().flush();

@@ -1,14 +1,9 @@
 package dev.pitr.cli;
 
 import dev.pitr.config.Config;
-import dev.pitr.config.Key;
 import dev.pitr.config.Repository;
 import dev.pitr.error.ErrorCode;
-import dev.pitr.postgres.PgTools;
-import dev.pitr.postgres.Primary;
 import dev.pitr.wal.CaptureService;
-import dev.pitr.wal.PartialShipper;
-import dev.pitr.wal.WalShipper;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.Callable;
@@ -30,15 +25,7 @@ final class WalCaptureCommand implements Callable<Integer> {
   public Integer call() throws InterruptedException {
     Config config = wal.root.config();
     try (Repository repo = Repository.open(config, false)) {
-      CaptureService service =
-          new CaptureService(
-              PgTools.from(config), Primary.from(config), config.require(Key.WAL_SLOT),
-              config.requirePath(Key.WAL_SPOOL_DIR), new WalShipper(repo, Clock.systemUTC(), config.requireInt(Key.WAL_SHIP_PARALLELISM)),
-              Duration.ofMillis(config.requireInt(Key.WAL_POLL_MILLIS)),
-              Duration.ofSeconds(config.requireInt(Key.CATALOG_LEASE_SECONDS)), spec.commandLine().getErr());
-      if (config.requireBoolean(Key.WAL_SHIP_PARTIAL)) {
-        service.shippingPartials(new PartialShipper(repo, Clock.systemUTC()));
-      }
+      CaptureService service = CaptureService.from(config, repo, Clock.systemUTC(), spec.commandLine().getErr());
       Thread hook =
           new Thread(
               () -> {

@@ -2,6 +2,9 @@ package dev.pitr.wal;
 
 import dev.pitr.catalog.LeaseHeldException;
 import dev.pitr.catalog.ShippingLease;
+import dev.pitr.config.Config;
+import dev.pitr.config.Key;
+import dev.pitr.config.Repository;
 import dev.pitr.error.PitrException;
 import dev.pitr.postgres.PgTools;
 import dev.pitr.postgres.Primary;
@@ -12,6 +15,7 @@ import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -60,6 +64,22 @@ public final class CaptureService {
   private Thread outputReader;
   private Instant nextSpoolFullLog = Instant.EPOCH;
   private static final long MIB = 1024 * 1024;
+
+  /**
+   * Capture as the configuration describes it: the primary, the slot, the spool, shipping {@code wal.ship_parallelism}
+   * segments at once into {@code repo}, and the segment still being written too when {@code wal.ship_partial} is on.
+   */
+  public static CaptureService from(Config config, Repository repo, Clock clock, PrintWriter log) {
+    CaptureService capture = new CaptureService(
+        PgTools.from(config), Primary.from(config), config.require(Key.WAL_SLOT), config.requirePath(Key.WAL_SPOOL_DIR),
+        new WalShipper(repo, clock, config.requireInt(Key.WAL_SHIP_PARALLELISM)),
+        Duration.ofMillis(config.requireInt(Key.WAL_POLL_MILLIS)),
+        Duration.ofSeconds(config.requireInt(Key.CATALOG_LEASE_SECONDS)), log);
+    if (config.requireBoolean(Key.WAL_SHIP_PARTIAL)) {
+      capture.shippingPartials(new PartialShipper(repo, clock));
+    }
+    return capture;
+  }
 
   public CaptureService(
       PgTools tools,
