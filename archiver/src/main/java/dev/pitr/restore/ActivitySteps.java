@@ -12,6 +12,7 @@ import dev.pitr.functions.Failures;
 import dev.pitr.functions.PlanStep;
 import dev.pitr.functions.RestoreException;
 import dev.pitr.functions.RestoreJob;
+import dev.pitr.functions.RestoreState;
 import dev.pitr.wal.Lsn;
 import java.time.Instant;
 import java.util.LinkedHashMap;
@@ -47,17 +48,19 @@ public final class ActivitySteps implements ActivityWorker.Steps {
     RestoreRequest req = RestoreJob.request(input.get("request"));
     JsonNode plan = input.path("plan");
     ObjectNode out = RestoreJob.JSON.createObjectNode();
-    switch (step) {
-      case "prepare-target" -> {
+    RestoreState state = RestoreState.ofStep(step)
+        .orElseThrow(() -> new RestoreException("usage: unknown restore step '" + step + "'", null));
+    switch (state) {
+      case PREPARE_TARGET -> {
         steps.prepareTarget(req);
         out.put("targetDir", req.targetDir().toAbsolutePath().toString());
       }
-      case "fetch-snapshot" -> out.put("files", steps.fetchSnapshot(req, snapshot(plan)));
-      case "write-recovery-config" -> {
+      case FETCH_SNAPSHOT -> out.put("files", steps.fetchSnapshot(req, snapshot(plan)));
+      case WRITE_RECOVERY_CONFIG -> {
         steps.writeRecoveryConfig(req, settings(plan));
         out.set("settings", plan.get("settings"));
       }
-      case "replay" -> {
+      case REPLAY -> {
         RestorePlan again = replan(req, plan);
         Runnable progress = progress(input, req, plan, heartbeat);
         RestoreSteps.Replayed r = steps.replay(req, again.segments(), RestoreSteps.wantsTarget(settings(plan)), progress);
@@ -66,7 +69,7 @@ public final class ActivitySteps implements ActivityWorker.Steps {
         out.put("lastTransaction", r.lastTransaction());
         out.put("timeline", r.timeline());
       }
-      case "verify" -> {
+      case VERIFY -> {
         JsonNode replay = input.path("replay");
         RestoreSteps.Replayed r = new RestoreSteps.Replayed(text(replay, "stopReason"), text(replay, "stoppedAt"),
             text(replay, "lastTransaction"), text(replay, "timeline"));
@@ -74,7 +77,7 @@ public final class ActivitySteps implements ActivityWorker.Steps {
         out.put("state", steps.verify(req, RestoreSteps.wantsTarget(settings(plan)),
             mustReach == null ? null : Lsn.parse(mustReach), r));
       }
-      default -> throw new RestoreException("usage: unknown restore step '" + step + "'", null);
+      default -> throw new RestoreException("usage: " + state.aslName() + " is not a step of the restore host", null);
     }
     return out;
   }

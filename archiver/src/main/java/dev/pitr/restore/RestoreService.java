@@ -10,6 +10,7 @@ import dev.pitr.functions.PlanStep;
 import dev.pitr.functions.RecordStep;
 import dev.pitr.functions.RestoreDefinition;
 import dev.pitr.functions.RestoreJob;
+import dev.pitr.functions.RestoreState;
 import dev.pitr.functions.TargetUnreachableException;
 import dev.pitr.postgres.PgTools;
 import dev.pitr.status.Progress;
@@ -70,27 +71,27 @@ public final class RestoreService {
     RestoreSteps.Replayed replayed = null;
     try {
       for (String name : RestoreDefinition.successPath()) {
-        switch (name) {
-          case "Plan" -> {
+        switch (RestoreState.ofAslName(name)) {
+          case PLAN -> {
             plan = plan(req);
             state.set("plan", RestoreJob.planJson(plan, req.action()));
           }
-          case "TargetReachable" -> {
+          case TARGET_REACHABLE -> {
             // plan() has already thrown for an unreachable target: the Choice's other branch
           }
-          case "PrepareTarget" -> steps.prepareTarget(req);
-          case "FetchSnapshot" -> steps.fetchSnapshot(req, plan.snapshot());
-          case "WriteRecoveryConfig" -> steps.writeRecoveryConfig(req, plan.recoverySettings(req.action()));
-          case "Replay" -> {
+          case PREPARE_TARGET -> steps.prepareTarget(req);
+          case FETCH_SNAPSHOT -> steps.fetchSnapshot(req, plan.snapshot());
+          case WRITE_RECOVERY_CONFIG -> steps.writeRecoveryConfig(req, plan.recoverySettings(req.action()));
+          case REPLAY -> {
             replayed = steps.replay(req, plan.segments(), wantsTarget(plan, req), replayProgress(req, plan));
             state.putObject("replay").put("stoppedAt", replayed.redoDoneAt());
           }
-          case "Verify" -> steps.verify(req, wantsTarget(plan, req), plan.mustReach(), replayed);
-          case "Record" -> {
+          case VERIFY -> steps.verify(req, wantsTarget(plan, req), plan.mustReach(), replayed);
+          case RECORD -> {
             state.put("outcome", "restored");
             record(state);
           }
-          case "Restored" -> {
+          case RESTORED -> {
             // the Succeed state
           }
           default -> throw new IllegalStateException("the local runner has no step for state " + name);

@@ -39,6 +39,21 @@ class RestoreDefinitionTest {
     assertEquals("$.failure.Cause", states.get("Failed").get("CausePath").asText());
   }
 
+  /** The ASL and {@link RestoreState} name the same states, and each host state's task carries its step. */
+  @Test
+  void theAslAndRestoreStateAgree() throws Exception {
+    JsonNode states = RestoreJob.JSON.readTree(RestoreDefinition.text()).get("States");
+    java.util.Set<String> asl = new java.util.TreeSet<>();
+    states.fieldNames().forEachRemaining(asl::add);
+    java.util.Set<String> named = new java.util.TreeSet<>();
+    for (RestoreState s : RestoreState.values()) {
+      named.add(s.aslName());
+      JsonNode step = states.path(s.aslName()).path("Parameters").path("step");
+      assertEquals(s.step().orElse(null), step.isMissingNode() ? null : step.asText(), s.aslName());
+    }
+    assertEquals(asl, named);
+  }
+
   @Test
   void resourcesAreSubstituted() {
     String t = RestoreDefinition.withResources(Map.of(
