@@ -15,6 +15,7 @@ import java.io.InputStream;
 import java.io.PrintWriter;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -152,7 +153,7 @@ public final class CatalogRebuilder {
     SegmentIndex index = SegmentIndex.of(
         WalRecords.read(segment, ByteBuffer.wrap(plain), next == null ? null : ByteBuffer.wrap(next)));
     return new SegmentRecord(segment, plain.length, stored, Sha256.of(plain), key, envelopeKeyId(key),
-        java.time.Instant.now(), index);
+        Instant.now(), index);
   }
 
   /** Reads a segment (and the one after it, for a record crossing the end) again to index it. */
@@ -198,7 +199,7 @@ public final class CatalogRebuilder {
     }
     return new HistoryRecord(
         dev.pitr.wal.TimelineId.parseHex(file.substring(0, 8)), text, Sha256.of(content), key, stored,
-        java.time.Instant.now());
+        Instant.now());
   }
 
   /** A snapshot manifest: JSON, compressed and encrypted like every other object (early ones are plain JSON). */

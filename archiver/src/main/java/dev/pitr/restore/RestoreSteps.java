@@ -25,17 +25,22 @@ import java.io.InputStream;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.nio.file.attribute.UserPrincipal;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.stream.Stream;
 
 /**
@@ -65,7 +70,7 @@ public final class RestoreSteps {
    * What a restore adds to a data directory. A snapshot of a server that was itself restored holds what its restore
    * left there (pg_basebackup copies every file): none of it is the database's, and none of it is laid down again.
    */
-  static final java.util.Set<String> RESTORE_ARTIFACTS = java.util.Set.of(RESTORE_LOG, FETCH_CONFIG, KEY_DIR, PREFETCH_DIR);
+  static final Set<String> RESTORE_ARTIFACTS = Set.of(RESTORE_LOG, FETCH_CONFIG, KEY_DIR, PREFETCH_DIR);
 
   private final Config config;
   private final Repository repo;
@@ -223,7 +228,7 @@ public final class RestoreSteps {
     try {
       Files.deleteIfExists(dir.resolve(FETCH_CONFIG));
       Path keys = dir.resolve(KEY_DIR);
-      if (Files.isDirectory(keys, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+      if (Files.isDirectory(keys, LinkOption.NOFOLLOW_LINKS)) {
         try (Stream<Path> s = Files.walk(keys)) {
           for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
             Files.delete(p);
@@ -267,7 +272,7 @@ public final class RestoreSteps {
    * pitr restore: --force wipes what a restore would replace, not whatever a mistyped path names.
    */
   static void refuseNonEmpty(Path dir, boolean force) {
-    if (!Files.exists(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+    if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
       return;
     }
     if (!Files.isDirectory(dir)) {
@@ -295,8 +300,8 @@ public final class RestoreSteps {
           "a PostgreSQL server (pid " + pid.get() + ") is running in " + dir + "; --force does not wipe a running server",
           "stop it first (pg_ctl stop -D " + dir + "), or choose another --target-dir");
     }
-    if (!Files.isRegularFile(dir.resolve("PG_VERSION"), java.nio.file.LinkOption.NOFOLLOW_LINKS)
-        && !Files.isRegularFile(dir.resolve(RESTORE_LOG), java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+    if (!Files.isRegularFile(dir.resolve("PG_VERSION"), LinkOption.NOFOLLOW_LINKS)
+        && !Files.isRegularFile(dir.resolve(RESTORE_LOG), LinkOption.NOFOLLOW_LINKS)) {
       throw new PitrException(ErrorCode.TARGET_DIR_NOT_EMPTY,
           dir + " is not empty and is neither a PostgreSQL data directory nor an earlier pitr restore;"
               + " --force wipes only those",
@@ -307,7 +312,7 @@ public final class RestoreSteps {
   /** The pid in {@code dir}'s postmaster.pid, when that process is alive. */
   private static Optional<Long> livePostmaster(Path dir) {
     Path pidFile = dir.resolve("postmaster.pid");
-    if (!Files.exists(pidFile, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+    if (!Files.exists(pidFile, LinkOption.NOFOLLOW_LINKS)) {
       return Optional.empty();
     }
     try {
@@ -320,7 +325,7 @@ public final class RestoreSteps {
     }
   }
 
-  private static java.nio.file.attribute.UserPrincipal serverOwner(Path dir) {
+  private static UserPrincipal serverOwner(Path dir) {
     try {
       return Files.getOwner(dir);
     } catch (IOException e) {
@@ -462,7 +467,7 @@ public final class RestoreSteps {
         new StringBuilder("# written by pitr restore: what restore_command needs to read the archive\n")
             .append("timezone: ").append(quoteYaml(config.require(Key.TIMEZONE))).append('\n')
             .append("compression:\n  level: ").append(quoteYaml(config.require(Key.COMPRESSION_LEVEL))).append('\n');
-    Map<Key, String> keys = new java.util.EnumMap<>(Key.class);
+    Map<Key, String> keys = new EnumMap<>(Key.class);
     List.of("storage", "catalog", "aws").forEach(section -> keys.putAll(config.section(section)));
     // paths resolved here: restore_command reads this file from the data directory
     if (config.require(Key.STORAGE_TYPE).equals("local")) {
@@ -534,7 +539,7 @@ public final class RestoreSteps {
    * that user with the rest); a passphrase given inline or in the environment is written there as a file.
    */
   private Map<Key, String> keysForRestoreCommand(Path dir) {
-    Map<Key, String> out = new java.util.EnumMap<>(Key.class);
+    Map<Key, String> out = new EnumMap<>(Key.class);
     Map<Key, String> enc = config.section("encryption");
     if (enc.getOrDefault(Key.ENCRYPTION_MODE, "none").equals("none") && enc.keySet().stream().noneMatch(KEY_FILES::contains)) {
       return out;
@@ -555,7 +560,7 @@ public final class RestoreSteps {
             }
             Path src = config.file().getParent().resolve(part.strip()).normalize();
             Path copy = keyDir.resolve((n++) + "-" + src.getFileName());
-            Files.copy(src, OwnerOnly.file(copy), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            Files.copy(src, OwnerOnly.file(copy), StandardCopyOption.REPLACE_EXISTING);
             copies.add(copy.toString());
           }
           out.put(k, String.join(",", copies));

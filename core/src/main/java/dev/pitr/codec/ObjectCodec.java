@@ -93,11 +93,6 @@ public final class ObjectCodec {
     return ENVELOPE_PREFIX + objectKey;
   }
 
-  /** True when new objects are encrypted. */
-  public boolean encrypts() {
-    return keyring.current().isPresent();
-  }
-
   /**
    * Stores {@code plain}'s bytes under {@code key}: compressed, and encrypted when a key is configured, in which case
    * the envelope is stored first (a body is never visible without the envelope that opens it).

@@ -56,10 +56,6 @@ public record SegmentName(TimelineId timeline, long segno, long segmentSize) imp
     return new SegmentName(timeline, segno + 1, segmentSize);
   }
 
-  public SegmentName withTimeline(TimelineId tli) {
-    return new SegmentName(tli, segno, segmentSize);
-  }
-
   public String fileName() {
     long segsPerId = segmentsPerXLogId(segmentSize);
     return String.format("%s%08X%08X", timeline.hex(), segno / segsPerId, segno % segsPerId);
