@@ -414,7 +414,7 @@ public final class RestoreSteps {
         Files.createDirectories(dir);
       }
       Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
-      Files.createFile(dir.resolve(RESTORE_LOG), PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+      OwnerOnly.file(dir.resolve(RESTORE_LOG));
     } catch (IOException e) {
       throw new PitrException(ErrorCode.LOCAL_IO, "cannot prepare " + dir + ": " + e.getMessage(), "check permissions", e);
     }

@@ -77,6 +77,16 @@ class RestoreSafetyIT {
     return fx.restoredServer(dir, port).queryOne("SELECT count(*) || ':' || min(id) || '-' || max(id) FROM marker");
   }
 
+  /** Restores to the time between the batches with {@code env}, which must succeed; the restored marker rows. */
+  private String restoreBetweenBatches(Map<String, String> env) {
+    Path dir = fx.newTargetDir();
+    int port = LocalCluster.freePort();
+    Cli.Run r = fx.cliWithEnv(env, "restore", "--to", betweenBatches.toString(), "--target-dir", dir.toString(),
+        "--port", "" + port);
+    assertEquals(0, r.exitCode(), r.toString());
+    return rows(dir, port);
+  }
+
   private static boolean running(Path dir) {
     return Files.exists(dir.resolve("postmaster.pid"));
   }
@@ -93,16 +103,11 @@ class RestoreSafetyIT {
         "PITR_CATALOG_PATH", fx.base.resolve("rebuilt.db").toString());
     Cli.Run rebuilt = fx.cliWithEnv(env, "catalog", "rebuild");
     assertEquals(0, rebuilt.exitCode(), rebuilt.toString());
-    Path dir = fx.newTargetDir();
-    int port = LocalCluster.freePort();
     Cli.Run plan = fx.cliWithEnv(env, "restore", "--to", betweenBatches.toString(), "--dry-run");
     assertEquals(0, plan.exitCode(), plan.toString());
     assertTrue(plan.out().contains("recovery_target_time"), plan.toString());
     assertFalse(plan.out().contains("ended after the target"), plan.toString());
-    Cli.Run r = fx.cliWithEnv(env, "restore", "--to", betweenBatches.toString(), "--target-dir", dir.toString(),
-        "--port", "" + port);
-    assertEquals(0, r.exitCode(), r.toString());
-    assertEquals("100:1-100", rows(dir, port));
+    assertEquals("100:1-100", restoreBetweenBatches(env));
   }
 
   /**
@@ -128,12 +133,7 @@ class RestoreSafetyIT {
     assertTrue(rebuilt.out().contains("not recorded: snapshots/20991231T000000Z/manifest.json"), rebuilt.toString());
     assertTrue(rebuilt.out().contains("is unreadable"), rebuilt.toString());
     assertFalse(rebuilt.err().contains("at dev.pitr"), rebuilt.toString());
-    Path dir = fx.newTargetDir();
-    int port = LocalCluster.freePort();
-    Cli.Run r = fx.cliWithEnv(env, "restore", "--to", betweenBatches.toString(), "--target-dir", dir.toString(),
-        "--port", "" + port);
-    assertEquals(0, r.exitCode(), r.toString());
-    assertEquals("100:1-100", rows(dir, port));
+    assertEquals("100:1-100", restoreBetweenBatches(env));
   }
 
   /**
