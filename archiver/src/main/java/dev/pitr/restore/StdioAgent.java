@@ -2,7 +2,7 @@ package dev.pitr.restore;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.pitr.functions.RestoreJob;
+import dev.pitr.restore.workflow.RestoreJob;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.PrintWriter;

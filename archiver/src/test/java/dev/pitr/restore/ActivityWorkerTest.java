@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.pitr.functions.RestoreJob;
-import dev.pitr.functions.TransientException;
+import dev.pitr.restore.workflow.RestoreJob;
+import dev.pitr.restore.workflow.TransientException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.time.Duration;
@@ -99,7 +99,7 @@ class ActivityWorkerTest {
     List<String> calls = List.copyOf(sfn.calls);
     assertTrue(calls.stream().filter(c -> c.equals("heartbeat t1")).count() >= 2, calls.toString());
     assertTrue(calls.contains("success t1 {\"stoppedAt\":\"0/5000060\"}"), calls.toString());
-    assertTrue(calls.contains("failure t2 dev.pitr.functions.TransientException storage-unavailable: connection reset"),
+    assertTrue(calls.contains("failure t2 dev.pitr.restore.workflow.TransientException storage-unavailable: connection reset"),
         calls.toString());
     // no heartbeat for a task once it is reported
     int success = calls.indexOf("success t1 {\"stoppedAt\":\"0/5000060\"}");

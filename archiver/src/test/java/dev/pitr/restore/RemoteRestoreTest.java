@@ -102,7 +102,7 @@ class RemoteRestoreTest {
     StandIn sfn = new StandIn();
     sfn.pages.add(List.of(entered("Plan"), HistoryEvent.builder().type(HistoryEventType.EXECUTION_FAILED)
         .executionFailedEventDetails(ExecutionFailedEventDetails.builder()
-            .error("dev.pitr.functions.TargetUnreachableException")
+            .error("dev.pitr.restore.workflow.TargetUnreachableException")
             .cause("time ... is later than the last transaction archived; restorable window on timeline 1: ...").build())
         .build()));
     try (Catalog catalog = SqliteCatalog.open(dir.resolve("catalog.db"))) {

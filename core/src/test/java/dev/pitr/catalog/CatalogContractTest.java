@@ -136,7 +136,7 @@ public abstract class CatalogContractTest {
   @Test
   void aRestoreIsRecordedAndReplacedById() {
     RestoreRecord failed = new RestoreRecord("exec-1", Instant.parse("2026-11-22T10:00:00.000001Z"), "failed",
-        "time 2026-11-22 09:00:00.000000+00", null, null, null, "dev.pitr.functions.TargetUnreachableException",
+        "time 2026-11-22 09:00:00.000000+00", null, null, null, "dev.pitr.restore.workflow.TargetUnreachableException",
         "time ... is earlier than the first snapshot's consistency point");
     catalog.recordRestore(failed);
     RestoreRecord done = new RestoreRecord("exec-2", Instant.parse("2026-11-22T11:00:00Z"), "restored", "latest",

@@ -4,6 +4,8 @@ import com.amazonaws.services.lambda.runtime.Context;
 import com.amazonaws.services.lambda.runtime.RequestHandler;
 import com.fasterxml.jackson.core.type.TypeReference;
 import dev.pitr.catalog.Catalog;
+import dev.pitr.restore.workflow.PlanStep;
+import dev.pitr.restore.workflow.RestoreJob;
 import java.util.Map;
 
 /** The Lambda behind the Plan state: {@link PlanStep} over the DynamoDB catalog the environment names. */

@@ -3,6 +3,8 @@ package dev.pitr.functions;
 import com.amazonaws.services.lambda.runtime.Context;
 import com.amazonaws.services.lambda.runtime.RequestHandler;
 import dev.pitr.catalog.Catalog;
+import dev.pitr.restore.workflow.RecordStep;
+import dev.pitr.restore.workflow.RestoreJob;
 import java.time.Clock;
 import java.util.Map;
 

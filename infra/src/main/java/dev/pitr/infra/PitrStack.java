@@ -4,7 +4,7 @@ import dev.pitr.catalog.DynamoDbCatalog;
 import dev.pitr.functions.FunctionEnvironment;
 import dev.pitr.functions.PlanHandler;
 import dev.pitr.functions.RecordHandler;
-import dev.pitr.functions.RestoreDefinition;
+import dev.pitr.restore.workflow.RestoreDefinition;
 import dev.pitr.functions.RetentionHandler;
 import dev.pitr.storage.S3Storage;
 import io.github.cdklabs.cdknag.NagPackSuppression;
@@ -58,7 +58,7 @@ import software.constructs.Construct;
 
 /**
  * One cluster's archive in one AWS account: the bucket, the catalog table, the key, the plan and record functions, the
- * retention function and its daily schedule, the activity the restore agent polls, the restore state machine (from the ASL file the functions module ships), and one
+ * retention function and its daily schedule, the activity the restore agent polls, the restore state machine (from the ASL file in core's restore workflow), and one
  * managed policy per host role. The stored data is kept when the stack is deleted.
  */
 public final class PitrStack extends Stack {

@@ -171,7 +171,7 @@ class LocalStackDeploymentIT {
         execution = sfn.describeExecution(r -> r.executionArn(arn));
       }
       assertEquals("FAILED", execution.statusAsString(), execution.toString());
-      assertEquals("dev.pitr.functions.TargetUnreachableException", execution.error(), execution.toString());
+      assertEquals("dev.pitr.restore.workflow.TargetUnreachableException", execution.error(), execution.toString());
       try (var catalog = new DynamoDbCatalog(ddb, outputs.get("PITR_CATALOG_TABLE"), CLUSTER)) {
         assertEquals("failed", catalog.restores().stream().filter(r -> r.id().equals("localstack-unreachable"))
             .findFirst().orElseThrow().outcome());

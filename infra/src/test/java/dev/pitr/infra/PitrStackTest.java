@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pitr.catalog.DynamoDbCatalog;
 import dev.pitr.functions.FunctionEnvironment;
-import dev.pitr.functions.RestoreDefinition;
+import dev.pitr.restore.workflow.RestoreDefinition;
 import dev.pitr.storage.S3Storage;
 import java.io.IOException;
 import java.nio.file.Path;

@@ -1,4 +1,4 @@
-package dev.pitr.functions;
+package dev.pitr.restore.workflow;
 
 /**
  * A restore step failed for a reason a retry will not fix. The message starts with the error's label from the error

@@ -1,4 +1,4 @@
-package dev.pitr.functions;
+package dev.pitr.restore.workflow;
 
 /**
  * A failure worth retrying: storage or catalog unreachable, or a write whose outcome is unknown. The state machine

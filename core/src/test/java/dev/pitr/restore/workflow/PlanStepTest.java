@@ -1,4 +1,4 @@
-package dev.pitr.functions;
+package dev.pitr.restore.workflow;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -117,7 +117,7 @@ class PlanStepTest {
     var r = catalog.restores().get(0);
     assertEquals("exec-1", r.id());
     assertEquals("failed", r.outcome());
-    assertEquals("dev.pitr.functions.TargetUnreachableException", r.error());
+    assertEquals("dev.pitr.restore.workflow.TargetUnreachableException", r.error());
     assertEquals("outside the window", r.cause());
   }
 }

@@ -1,4 +1,4 @@
-package dev.pitr.functions;
+package dev.pitr.restore.workflow;
 
 /**
  * The plan found the target outside the restorable window, in a gap, or on a timeline the snapshots cannot reach.

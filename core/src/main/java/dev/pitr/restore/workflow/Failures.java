@@ -1,4 +1,4 @@
-package dev.pitr.functions;
+package dev.pitr.restore.workflow;
 
 import dev.pitr.error.ErrorCode;
 import dev.pitr.error.PitrException;

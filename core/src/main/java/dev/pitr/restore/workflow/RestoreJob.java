@@ -1,4 +1,4 @@
-package dev.pitr.functions;
+package dev.pitr.restore.workflow;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -56,7 +56,7 @@ public final class RestoreJob {
         throw p;
       }
       throw new PitrException(ErrorCode.BAD_TARGET, "malformed restore request " + n + ": " + e.getMessage(),
-          "start the execution with a request as 'pitr restore --remote' writes it", e);
+          "start the execution with the request 'pitr restore --latest --remote' writes, with its own target", e);
     }
   }
 

@@ -1,4 +1,4 @@
-package dev.pitr.functions;
+package dev.pitr.restore.workflow;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;

@@ -12,7 +12,7 @@ import dev.pitr.aws.NeedsAws;
 import dev.pitr.catalog.RestoreRecord;
 import dev.pitr.catalog.SegmentRecord;
 import dev.pitr.config.Repository;
-import dev.pitr.functions.RestoreJob;
+import dev.pitr.restore.workflow.RestoreJob;
 import dev.pitr.postgres.LocalCluster;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
@@ -171,7 +171,7 @@ class RestoreStateMachineIT {
     Execution x = execute("sfn-outside", target("time", "time", Instant.now().plusSeconds(3600).toString()), Map.of(),
         l -> {});
     assertEquals("FAILED", x.status(), x.toString());
-    assertEquals("dev.pitr.functions.TargetUnreachableException", x.result().path("error").asText(), x.toString());
+    assertEquals("dev.pitr.restore.workflow.TargetUnreachableException", x.result().path("error").asText(), x.toString());
     assertTrue(x.result().path("cause").asText().contains("restorable window on timeline 1"), x.toString());
     assertTrue(x.entered("TargetUnreachable") && x.entered("RecordFailure"), x.log().toString());
     assertFalse(x.entered("PrepareTarget"), x.log().toString());
@@ -220,7 +220,7 @@ class RestoreStateMachineIT {
     }
     Execution x = execute("sfn-missing", target("latest", null, null), new HashMap<>(), l -> {});
     assertEquals("FAILED", x.status(), x.toString());
-    assertEquals("dev.pitr.functions.RestoreException", x.result().path("error").asText(), x.toString());
+    assertEquals("dev.pitr.restore.workflow.RestoreException", x.result().path("error").asText(), x.toString());
     assertTrue(x.entered("Replay") && x.entered("RecordFailure"), x.log().toString());
     assertTrue(x.result().path("cause").asText().startsWith("restore-failed"), x.toString());
   }

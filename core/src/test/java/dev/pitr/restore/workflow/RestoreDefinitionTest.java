@@ -1,4 +1,4 @@
-package dev.pitr.functions;
+package dev.pitr.restore.workflow;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import org.junit.jupiter.api.Test;
 
 class RestoreDefinitionTest {
@@ -43,15 +45,49 @@ class RestoreDefinitionTest {
   @Test
   void theAslAndRestoreStateAgree() throws Exception {
     JsonNode states = RestoreJob.JSON.readTree(RestoreDefinition.text()).get("States");
-    java.util.Set<String> asl = new java.util.TreeSet<>();
+    Set<String> asl = new TreeSet<>();
     states.fieldNames().forEachRemaining(asl::add);
-    java.util.Set<String> named = new java.util.TreeSet<>();
+    Set<String> named = new TreeSet<>();
     for (RestoreState s : RestoreState.values()) {
       named.add(s.aslName());
       JsonNode step = states.path(s.aslName()).path("Parameters").path("step");
       assertEquals(s.step().orElse(null), step.isMissingNode() ? null : step.asText(), s.aslName());
     }
     assertEquals(asl, named);
+  }
+
+  /**
+   * The errors the ASL retries or raises by class name are the workflow's exception classes: moving or renaming one
+   * without the ASL would stop its retries silently.
+   */
+  @Test
+  void theErrorsTheAslNamesAreTheWorkflowsExceptions() throws Exception {
+    Set<String> named = new TreeSet<>();
+    collectErrorNames(RestoreJob.JSON.readTree(RestoreDefinition.text()), named);
+    Set<String> ours = new TreeSet<>();
+    for (String n : named) {
+      if (!n.startsWith("States.") && !n.startsWith("Lambda.")) {
+        ours.add(n);
+      }
+    }
+    assertEquals(
+        new TreeSet<>(List.of(TransientException.class.getName(), TargetUnreachableException.class.getName())), ours);
+  }
+
+  private static void collectErrorNames(JsonNode n, Set<String> out) {
+    if (n.isObject()) {
+      n.fields().forEachRemaining(f -> {
+        if (f.getKey().equals("ErrorEquals")) {
+          f.getValue().forEach(v -> out.add(v.asText()));
+        } else if (f.getKey().equals("Error")) {
+          out.add(f.getValue().asText());
+        } else {
+          collectErrorNames(f.getValue(), out);
+        }
+      });
+    } else if (n.isArray()) {
+      n.forEach(v -> collectErrorNames(v, out));
+    }
   }
 
   @Test
