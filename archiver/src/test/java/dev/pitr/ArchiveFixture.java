@@ -119,27 +119,29 @@ public final class ArchiveFixture implements AutoCloseable {
       return "";
     }
     Path keys = Files.createDirectories(base.resolve("keys"));
-    switch (encryption) {
-      case KEY_FILE:
+    return switch (encryption) {
+      case KEY_FILE -> {
         assertEquals(0, Cli.run(Map.of(), "keys", "generate", "--out", keys.resolve("kek.hex").toString()).exitCode());
-        return "encryption:\n  mode: key-file\n  key_file: keys/kek.hex\n";
-      case PASSPHRASE:
+        yield "encryption:\n  mode: key-file\n  key_file: keys/kek.hex\n";
+      }
+      case PASSPHRASE -> {
         Files.writeString(keys.resolve("passphrase"), "correct horse battery staple\n");
-        return "encryption:\n  mode: passphrase\n  passphrase_file: keys/passphrase\n";
-      case PUBLIC_KEY:
+        yield "encryption:\n  mode: passphrase\n  passphrase_file: keys/passphrase\n";
+      }
+      case PUBLIC_KEY -> {
         Path home = Files.createDirectories(keys.resolve("gnupg"));
         Files.setPosixFilePermissions(home, PosixFilePermissions.fromString("rwx------"));
         gpg(home, "--quick-gen-key", "pitr restore host <restore@example.invalid>", "ed25519", "sign", "never");
         String fpr = gpg(home, "--list-keys", "--with-colons").lines().filter(l -> l.startsWith("fpr:")).findFirst()
-            .orElseThrow().split(":")[9];
+            .orElseThrow().split(":", -1)[9];
         gpg(home, "--quick-add-key", fpr, "cv25519", "encr", "never");
         Files.writeString(keys.resolve("public.asc"), gpg(home, "--export", "--armor"));
         Files.writeString(keys.resolve("secret.asc"), gpg(home, "--export-secret-keys", "--armor"));
         restoreEnv.put("PITR_ENCRYPTION_SECRET_KEY", keys.resolve("secret.asc").toString());
-        return "encryption:\n  mode: public-key\n  public_key: keys/public.asc\n";
-      default:
-        throw new IllegalStateException();
-    }
+        yield "encryption:\n  mode: public-key\n  public_key: keys/public.asc\n";
+      }
+      case NONE -> throw new IllegalStateException();
+    };
   }
 
   /** Runs gpg with its own home directory, no passphrase, and returns its output. */
@@ -308,7 +310,8 @@ public final class ArchiveFixture implements AutoCloseable {
 
   /** A fresh, not yet existing directory for a restore; whatever runs there is stopped when the fixture closes. */
   public Path newTargetDir() {
-    return base.resolve("restore-" + (++targets));
+    targets++;
+    return base.resolve("restore-" + targets);
   }
 
   /** Inserts marker rows {@code from..to} of {@code batch}, one transaction each. */

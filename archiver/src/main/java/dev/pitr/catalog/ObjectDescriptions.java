@@ -81,7 +81,7 @@ public final class ObjectDescriptions {
     if (tx == null) {
       return null;
     }
-    String[] f = tx.split(" ");
+    String[] f = tx.split(" ", -1);
     return new SegmentIndex(
         instant(m.get("pitr-first-end")), instant(m.get("pitr-last-end")), Long.parseLong(f[1]), Long.parseLong(f[2]),
         Integer.parseInt(f[0]), SegmentIndex.parseRestorePoints(m.get("pitr-restore-points")), m.get("pitr-index-problem"));

@@ -5,6 +5,7 @@ import java.lang.annotation.ElementType;
 import java.lang.annotation.Retention;
 import java.lang.annotation.RetentionPolicy;
 import java.lang.annotation.Target;
+import java.util.List;
 
 /**
  * The failures a command can end with, listed in its {@code --help} with their exit codes. Every command can also
@@ -38,10 +39,11 @@ import java.lang.annotation.Target;
     /** Local files: the spool, a target directory. */
     LOCAL_FILES(ErrorCode.LOCAL_IO);
 
-    final ErrorCode[] codes;
+    @SuppressWarnings("ImmutableEnumChecker") // List.of is unmodifiable
+    final List<ErrorCode> codes;
 
     Part(ErrorCode... codes) {
-      this.codes = codes;
+      this.codes = List.of(codes);
     }
   }
 }

@@ -100,7 +100,7 @@ public final class PitrCommand {
         Set<ErrorCode> codes = EnumSet.of(ErrorCode.USAGE, ErrorCode.INTERNAL);
         codes.addAll(List.of(fails.value()));
         for (Fails.Part part : fails.uses()) {
-          codes.addAll(List.of(part.codes));
+          codes.addAll(part.codes);
         }
         IntUnaryOperator exit = cmd instanceof ExitCodeOverride o ? c -> o.exitCode(ErrorCode.ofExitCode(c)) : c -> c;
         sub.getCommandSpec().usageMessage().exitCodeListHeading("%nExit codes:%n").exitCodeList(exitCodeList(codes, exit));

@@ -20,6 +20,7 @@ import dev.pitr.wal.Lsn;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
@@ -169,7 +170,7 @@ final class RestoreCommand implements Callable<Integer> {
 
   private static RestoreRequest.Action parseAction(String a) {
     try {
-      return RestoreRequest.Action.valueOf(a.trim().toUpperCase());
+      return RestoreRequest.Action.valueOf(a.trim().toUpperCase(Locale.ROOT));
     } catch (IllegalArgumentException e) {
       throw new PitrException(ErrorCode.BAD_TARGET, "unknown action '" + a + "'", "use promote, pause or shutdown");
     }

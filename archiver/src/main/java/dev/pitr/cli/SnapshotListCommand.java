@@ -7,6 +7,7 @@ import dev.pitr.catalog.SnapshotRecord;
 import dev.pitr.config.Repository;
 import java.io.PrintWriter;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -43,7 +44,7 @@ final class SnapshotListCommand implements Callable<Integer> {
     } else {
       out.printf("%-18s %-9s %-4s %-12s %-12s %-25s %12s  %s%n", "ID", "STATUS", "TLI", "START LSN", "STOP LSN", "STOP TIME", "BYTES", "LABEL");
       for (SnapshotRecord s : all) {
-        out.printf("%-18s %-9s %-4s %-12s %-12s %-25s %12d  %s%n", s.id(), s.status().name().toLowerCase(), s.timeline(),
+        out.printf("%-18s %-9s %-4s %-12s %-12s %-25s %12d  %s%n", s.id(), s.status().name().toLowerCase(Locale.ROOT), s.timeline(),
             s.startLsn(), s.stopLsn(), s.stopTime(), s.storedSize(), s.label() == null ? "" : s.label());
       }
     }

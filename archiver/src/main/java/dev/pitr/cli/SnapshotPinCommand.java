@@ -5,6 +5,7 @@ import dev.pitr.catalog.SnapshotRecord;
 import dev.pitr.config.Repository;
 import dev.pitr.error.ErrorCode;
 import dev.pitr.error.PitrException;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -40,7 +41,7 @@ final class SnapshotPinCommand implements Callable<Integer> {
           ErrorCode.SNAPSHOT_NOT_FOUND, "no snapshot " + id + " in " + repo.catalog().describe(),
           "list them with 'pitr snapshot list'"));
       if (s.status() != SnapshotRecord.Status.COMPLETE && s.status() != SnapshotRecord.Status.RUNNING) {
-        throw new PitrException(ErrorCode.SNAPSHOT_NOT_FOUND, "snapshot " + id + " is " + s.status().name().toLowerCase()
+        throw new PitrException(ErrorCode.SNAPSHOT_NOT_FOUND, "snapshot " + id + " is " + s.status().name().toLowerCase(Locale.ROOT)
             + " and can no longer be pinned", "pin a complete snapshot");
       }
       repo.catalog().updateSnapshot(s.withRetention(s.status(), undo ? SnapshotRecord.RETAINED : SnapshotRecord.PINNED));

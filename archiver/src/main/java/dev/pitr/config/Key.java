@@ -1,6 +1,7 @@
 package dev.pitr.config;
 
 import java.util.Arrays;
+import java.util.Locale;
 import java.util.Optional;
 
 /**
@@ -112,7 +113,7 @@ public enum Key {
   }
 
   public String envName() {
-    return "PITR_" + path.toUpperCase().replace('.', '_');
+    return "PITR_" + path.toUpperCase(Locale.ROOT).replace('.', '_');
   }
 
   public static Optional<Key> byPath(String path) {

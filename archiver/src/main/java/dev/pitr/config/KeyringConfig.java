@@ -24,6 +24,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import software.amazon.awssdk.services.kms.KmsClient;
 
@@ -50,29 +51,17 @@ public final class KeyringConfig {
    */
   public static Keyring load(Config config, Storage storage, boolean create, List<AutoCloseable> clients) {
     String mode = config.require(Key.ENCRYPTION_MODE);
-    KeyWrapper current;
-    switch (mode) {
-      case "none":
-        current = null;
-        break;
-      case "key-file":
-        current = SecretKeyWrapper.fromKey(keyFile(config, config.requirePath(Key.ENCRYPTION_KEY_FILE)));
-        break;
-      case "passphrase":
-        current = SecretKeyWrapper.fromPassphrase(passphrase(config), kdf(storage, create));
-        break;
-      case "public-key":
-        current = publicKey(config);
-        break;
-      case "kms":
-        current = new KmsKeyWrapper(kms(config, clients), config.require(Key.ENCRYPTION_KMS_KEY_ID));
-        break;
-      default:
-        throw new PitrException(
-            ErrorCode.CONFIG_INVALID,
-            "encryption.mode '" + mode + "' is not supported",
-            "set encryption.mode to none, key-file, passphrase, public-key or kms");
-    }
+    KeyWrapper current = switch (mode) {
+      case "none" -> null;
+      case "key-file" -> SecretKeyWrapper.fromKey(keyFile(config, config.requirePath(Key.ENCRYPTION_KEY_FILE)));
+      case "passphrase" -> SecretKeyWrapper.fromPassphrase(passphrase(config), kdf(storage, create));
+      case "public-key" -> publicKey(config);
+      case "kms" -> new KmsKeyWrapper(kms(config, clients), config.require(Key.ENCRYPTION_KMS_KEY_ID));
+      default -> throw new PitrException(
+          ErrorCode.CONFIG_INVALID,
+          "encryption.mode '" + mode + "' is not supported",
+          "set encryption.mode to none, key-file, passphrase, public-key or kms");
+    };
     List<KeyWrapper> retired = new ArrayList<>();
     for (Path p : paths(config, Key.ENCRYPTION_RETIRED_KEY_FILES)) {
       retired.add(SecretKeyWrapper.fromKey(keyFile(config, p)));
@@ -81,7 +70,7 @@ public final class KeyringConfig {
     if (!retiredPassphrases.isEmpty()) {
       SecretKeyWrapper.KdfParams params = kdf(storage, false);
       for (Path p : retiredPassphrases) {
-        retired.add(SecretKeyWrapper.fromPassphrase(firstLine(config, p, Key.ENCRYPTION_RETIRED_PASSPHRASE_FILES), params));
+        retired.add(SecretKeyWrapper.fromPassphrase(firstLine(p, Key.ENCRYPTION_RETIRED_PASSPHRASE_FILES), params));
       }
     }
     for (Path p : paths(config, Key.ENCRYPTION_RETIRED_SECRET_KEYS)) {
@@ -146,7 +135,7 @@ public final class KeyringConfig {
     }
     String text = new String(raw, StandardCharsets.US_ASCII).strip();
     if (text.matches("[0-9a-fA-F]{64}")) {
-      return HexFormat.of().parseHex(text.toLowerCase());
+      return HexFormat.of().parseHex(text.toLowerCase(Locale.ROOT));
     }
     if (raw.length == 32) {
       return raw;
@@ -160,7 +149,7 @@ public final class KeyringConfig {
       return inline.get().toCharArray();
     }
     if (config.get(Key.ENCRYPTION_PASSPHRASE_FILE).isPresent()) {
-      return firstLine(config, config.requirePath(Key.ENCRYPTION_PASSPHRASE_FILE), Key.ENCRYPTION_PASSPHRASE_FILE);
+      return firstLine(config.requirePath(Key.ENCRYPTION_PASSPHRASE_FILE), Key.ENCRYPTION_PASSPHRASE_FILE);
     }
     throw new PitrException(
         ErrorCode.CONFIG_MISSING,
@@ -168,7 +157,7 @@ public final class KeyringConfig {
         "set " + Key.ENCRYPTION_PASSPHRASE.envName() + " or encryption.passphrase_file (a file only this user can read)");
   }
 
-  private static char[] firstLine(Config config, Path p, Key key) {
+  private static char[] firstLine(Path p, Key key) {
     try {
       String s = Files.readString(p, StandardCharsets.UTF_8);
       int nl = s.indexOf('\n');

@@ -62,34 +62,33 @@ public final class Repository implements AutoCloseable {
 
   private static Storage openStorage(Config config, List<AutoCloseable> clients) {
     String type = config.require(Key.STORAGE_TYPE);
-    switch (type) {
-      case "local":
-        return new LocalStorage(config.requirePath(Key.STORAGE_PATH));
-      case "s3":
+    return switch (type) {
+      case "local" -> new LocalStorage(config.requirePath(Key.STORAGE_PATH));
+      case "s3" -> {
         S3Client s3 = s3Client(config);
         clients.add(s3);
-        return new S3Storage(s3, s3Options(config));
-      default:
-        throw new PitrException(
-            ErrorCode.CONFIG_INVALID, "storage.type '" + type + "' is not supported", "set storage.type to 'local' or 's3'");
-    }
+        yield new S3Storage(s3, s3Options(config));
+      }
+      default -> throw new PitrException(
+          ErrorCode.CONFIG_INVALID, "storage.type '" + type + "' is not supported", "set storage.type to 'local' or 's3'");
+    };
   }
 
   private static Catalog openCatalog(Config config, boolean readOnly, List<AutoCloseable> clients) {
     String type = config.require(Key.CATALOG_TYPE);
-    switch (type) {
-      case "sqlite":
-        return readOnly ? SqliteCatalog.openReadOnly(config.catalogPath()) : SqliteCatalog.open(config.catalogPath());
-      case "dynamodb":
+    return switch (type) {
+      case "sqlite" ->
+          readOnly ? SqliteCatalog.openReadOnly(config.catalogPath()) : SqliteCatalog.open(config.catalogPath());
+      case "dynamodb" -> {
         DynamoDbClient ddb = dynamoDbClient(config);
         clients.add(ddb);
-        return new DynamoDbCatalog(ddb, config.require(Key.CATALOG_TABLE), clusterId(config));
-      default:
-        throw new PitrException(
-            ErrorCode.CONFIG_INVALID,
-            "catalog.type '" + type + "' is not supported",
-            "set catalog.type to 'sqlite' or 'dynamodb'");
-    }
+        yield new DynamoDbCatalog(ddb, config.require(Key.CATALOG_TABLE), clusterId(config));
+      }
+      default -> throw new PitrException(
+          ErrorCode.CONFIG_INVALID,
+          "catalog.type '" + type + "' is not supported",
+          "set catalog.type to 'sqlite' or 'dynamodb'");
+    };
   }
 
   public static S3Client s3Client(Config config) {

@@ -94,10 +94,10 @@ public final class RecoveryLog {
   }
 
   public String tail(int lines) {
-    String[] all = text.split("\n");
+    List<String> all = text.lines().toList();
     StringBuilder sb = new StringBuilder();
-    for (int i = Math.max(0, all.length - lines); i < all.length; i++) {
-      sb.append("  ").append(all[i]).append('\n');
+    for (int i = Math.max(0, all.size() - lines); i < all.size(); i++) {
+      sb.append("  ").append(all.get(i)).append('\n');
     }
     return sb.toString();
   }

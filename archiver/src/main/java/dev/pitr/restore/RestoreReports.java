@@ -10,6 +10,7 @@ import dev.pitr.wal.WalRecords;
 import java.io.PrintWriter;
 import java.time.Instant;
 import java.util.List;
+import java.util.Locale;
 
 /** Prints the restorable window and a restore plan, as text for people and as JSON for programs. */
 public final class RestoreReports {
@@ -35,7 +36,7 @@ public final class RestoreReports {
         out.println("            " + r.snapshots().size() + " snapshot(s), " + r.segments().size() + " segment(s)");
       }
       for (RestoreWindow.Gap g : t.gaps()) {
-        out.println("  gap       " + g.kind().name().toLowerCase().replace('_', '-') + " at " + g.from() + ": " + g.detail());
+        out.println("  gap       " + g.kind().name().toLowerCase(Locale.ROOT).replace('_', '-') + " at " + g.from() + ": " + g.detail());
       }
     }
     out.flush();
@@ -81,7 +82,7 @@ public final class RestoreReports {
       ArrayNode gaps = n.putArray("gaps");
       for (RestoreWindow.Gap g : t.gaps()) {
         ObjectNode o = gaps.addObject();
-        o.put("kind", g.kind().name().toLowerCase().replace('_', '-'));
+        o.put("kind", g.kind().name().toLowerCase(Locale.ROOT).replace('_', '-'));
         o.put("from_lsn", g.from().toString());
         o.put("to_lsn", g.to() == null ? null : g.to().toString());
         ArrayNode files = o.putArray("files");

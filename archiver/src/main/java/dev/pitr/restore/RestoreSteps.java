@@ -554,12 +554,13 @@ public final class RestoreSteps {
           out.put(Key.ENCRYPTION_PASSPHRASE_FILE, OwnerOnly.write(keyDir.resolve("passphrase"), e.getValue() + "\n").toString());
         } else if (KEY_FILES.contains(k)) {
           List<String> copies = new ArrayList<>();
-          for (String part : e.getValue().split(",")) {
+          for (String part : e.getValue().split(",", -1)) {
             if (part.isBlank()) {
               continue;
             }
             Path src = config.file().getParent().resolve(part.strip()).normalize();
-            Path copy = keyDir.resolve((n++) + "-" + src.getFileName());
+            int copyNo = n++;
+            Path copy = keyDir.resolve(copyNo + "-" + src.getFileName());
             Files.copy(src, OwnerOnly.file(copy), StandardCopyOption.REPLACE_EXISTING);
             copies.add(copy.toString());
           }

@@ -91,7 +91,6 @@ final class TarExtractor {
     } catch (IOException e) {
       throw new LocalWriteException(out, e);
     }
-    boolean written = false;
     try {
       try {
         Files.setPosixFilePermissions(out, PosixFilePermissions.fromString("rw-------"));
@@ -106,16 +105,19 @@ final class TarExtractor {
           throw new LocalWriteException(out, e);
         }
       }
-      written = true;
-    } finally {
+    } catch (IOException | RuntimeException e) {
+      // a failure already on its way says more than the close that follows it
       try {
         file.close();
-      } catch (IOException e) {
-        // a failure already on its way says more than the close that follows it
-        if (written) {
-          throw new LocalWriteException(out, e);
-        }
+      } catch (IOException closing) {
+        e.addSuppressed(closing);
       }
+      throw e;
+    }
+    try {
+      file.close();
+    } catch (IOException e) {
+      throw new LocalWriteException(out, e);
     }
   }
 
@@ -124,7 +126,7 @@ final class TarExtractor {
     if (name.isEmpty() || name.startsWith("/") || name.indexOf('\0') >= 0) {
       throw new IOException("tar entry '" + name + "' is not a relative name");
     }
-    for (String part : name.split("/")) {
+    for (String part : name.split("/", -1)) {
       if (part.equals("..")) {
         throw new IOException("tar entry '" + name + "' climbs out of the target directory");
       }

@@ -111,7 +111,7 @@ public final class DashboardServer implements AutoCloseable {
       String query = x.getRequestURI().getRawQuery();
       boolean inQuery = query != null && java.util.Arrays.stream(query.split("&"))
           .anyMatch(q -> same(q, "token=" + java.net.URLEncoder.encode(access.token(), StandardCharsets.UTF_8)));
-      return inQuery || auth != null && same(auth, "Bearer " + access.token());
+      return inQuery || (auth != null && same(auth, "Bearer " + access.token()));
     }
     if (access.user() != null) {
       String basic = "Basic " + Base64.getEncoder().encodeToString(

@@ -2,6 +2,7 @@ package dev.pitr.status;
 
 import dev.pitr.restore.RestoreWindow;
 import java.time.Instant;
+import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -27,11 +28,11 @@ public final class Metrics {
 
     m.header("pitr_archive_bytes", "Stored bytes, by timeline and kind (wal, history, snapshot).");
     for (Status.Size z : s.archive()) {
-      m.sample("pitr_archive_bytes", Map.of("timeline", "" + z.timeline(), "kind", z.kind()), z.bytes());
+      m.sample("pitr_archive_bytes", Map.of("timeline", "" + z.timeline(), "kind", z.kind()), (double) z.bytes());
     }
     m.header("pitr_archive_objects", "Stored objects, by timeline and kind.");
     for (Status.Size z : s.archive()) {
-      m.sample("pitr_archive_objects", Map.of("timeline", "" + z.timeline(), "kind", z.kind()), z.objects());
+      m.sample("pitr_archive_objects", Map.of("timeline", "" + z.timeline(), "kind", z.kind()), (double) z.objects());
     }
 
     m.header("pitr_window_start_timestamp_seconds", "The earliest restorable time, per timeline.");
@@ -51,7 +52,7 @@ public final class Metrics {
     m.header("pitr_window_gaps", "Gaps in the WAL, per timeline and kind.");
     for (RestoreWindow.Timeline t : s.window().all()) {
       Map<String, Integer> kinds = new TreeMap<>();
-      t.gaps().forEach(g -> kinds.merge(g.kind().name().toLowerCase().replace('_', '-'), 1, Integer::sum));
+      t.gaps().forEach(g -> kinds.merge(g.kind().name().toLowerCase(Locale.ROOT).replace('_', '-'), 1, Integer::sum));
       kinds.forEach((k, n) -> m.sample("pitr_window_gaps", Map.of("timeline", "" + t.timeline().value(), "kind", k), n));
     }
 

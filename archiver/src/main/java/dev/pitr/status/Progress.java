@@ -35,6 +35,7 @@ public interface Progress {
    * Whether a person is at a terminal. Java 22 and later hand out a console even when output is redirected and say
    * whether it is a terminal with {@code Console.isTerminal()}; before that, there is a console only at a terminal.
    */
+  @SuppressWarnings("SystemConsoleNull") // null is the answer on Java 17 to 21; isTerminal() is asked on 22 and later
   static boolean terminal() {
     java.io.Console c = System.console();
     if (c == null) {

@@ -125,7 +125,7 @@ public final class StatusService {
     }
     List<Status.Size> archive = new ArrayList<>();
     sizes.forEach((k, v) -> {
-      String[] parts = k.split(" ");
+      String[] parts = k.split(" ", 2);
       archive.add(new Status.Size(Long.parseLong(parts[0]), parts[1], v[0], v[1]));
     });
 

@@ -9,6 +9,7 @@ import dev.pitr.error.ErrorCode;
 import dev.pitr.error.PitrException;
 import dev.pitr.wal.SegmentName;
 import dev.pitr.wal.TimelineId;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -163,7 +164,7 @@ class PrefetcherTest {
       String cmd = substitute(Prefetcher.command(spool, "false", 79), file, unwritable);
       Process p = new ProcessBuilder("/bin/sh", "-c", cmd).directory(dir.toFile()).redirectErrorStream(true).start();
       assertTrue(p.waitFor(30, TimeUnit.SECONDS));
-      assertEquals(146, p.exitValue(), new String(p.getInputStream().readAllBytes()));
+      assertEquals(146, p.exitValue(), new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
     }
   }
 
@@ -186,7 +187,7 @@ class PrefetcherTest {
     String cmd = substitute(Prefetcher.command(spool, direct.toString(), 79), file, dest.toString());
     Process p = new ProcessBuilder("/bin/sh", "-c", cmd).directory(dir.toFile()).redirectErrorStream(true).start();
     assertTrue(p.waitFor(30, TimeUnit.SECONDS), "restore_command did not finish");
-    assertEquals(exit, p.exitValue(), new String(p.getInputStream().readAllBytes()));
+    assertEquals(exit, p.exitValue(), new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
     return Files.exists(dest) ? Files.readString(dest) : null;
   }
 

@@ -9,9 +9,11 @@ import dev.pitr.ArchiveFixture;
 import dev.pitr.codec.ObjectCodec;
 import dev.pitr.codec.Sha256;
 import dev.pitr.config.Repository;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Locale;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 
@@ -28,7 +30,7 @@ class RestoreEncryptedIT {
 
     @Override
     ArchiveFixture fixture() {
-      return new ArchiveFixture("restore-" + encryption().name().toLowerCase(), backend(), encryption());
+      return new ArchiveFixture("restore-" + encryption().name().toLowerCase(Locale.ROOT), backend(), encryption());
     }
 
     @Test
@@ -73,7 +75,7 @@ class RestoreEncryptedIT {
         Path tar = recipe(snap.storageKey(), key);
         assertEquals(snap.sha256(), Sha256.of(Files.readAllBytes(tar)));
         var list = new ProcessBuilder("tar", "-tf", tar.toString()).redirectErrorStream(true).start();
-        assertTrue(new String(list.getInputStream().readAllBytes()).contains("backup_label"));
+        assertTrue(new String(list.getInputStream().readAllBytes(), StandardCharsets.UTF_8).contains("backup_label"));
       }
     }
 
@@ -86,7 +88,7 @@ class RestoreEncryptedIT {
                   fx.base.resolve(key[1]).toString())
               .redirectErrorStream(true)
               .start();
-      String output = new String(p.getInputStream().readAllBytes());
+      String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
       assertEquals(0, p.waitFor(), output);
       return out;
     }

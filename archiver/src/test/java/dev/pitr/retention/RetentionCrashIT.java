@@ -12,6 +12,7 @@ import dev.pitr.catalog.SqliteCatalog;
 import dev.pitr.codec.ObjectCodec;
 import dev.pitr.storage.LocalStorage;
 import dev.pitr.storage.Storage;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -35,8 +36,18 @@ class RetentionCrashIT {
     Path repo = dir.resolve("repo");
     Path catalogFile = dir.resolve("catalog.db");
     Path config = dir.resolve("pitr.yaml");
-    Files.writeString(config, "storage:\n  path: repo\ncatalog:\n  path: catalog.db\n"
-        + "retention:\n  daily: 2\n  weekly: 1\n  monthly: 0\n  min_window: 1h\n  grace: 0s\n");
+    Files.writeString(config, """
+        storage:
+          path: repo
+        catalog:
+          path: catalog.db
+        retention:
+          daily: 2
+          weekly: 1
+          monthly: 0
+          min_window: 1h
+          grace: 0s
+        """);
     // large enough that one run takes longer than the kill delays (listing and removal are fast on local storage)
     ArchiveHistory h = new ArchiveHistory(2026, 6000, 6001);
     Storage storage = new LocalStorage(repo);
@@ -47,7 +58,7 @@ class RetentionCrashIT {
     List<String> outcomes = new ArrayList<>();
     for (int i = 0; i < 20; i++) {
       Process p = retention(config);
-      long delay = 500 + random.nextInt(2000);
+      long delay = 500L + random.nextInt(2000);
       boolean finished = p.waitFor(delay, TimeUnit.MILLISECONDS);
       if (!finished) {
         p.destroyForcibly().waitFor();
@@ -58,7 +69,7 @@ class RetentionCrashIT {
     assertTrue(outcomes.stream().filter(o -> o.startsWith("killed")).count() >= 10, outcomes.toString());
     Process last = retention(config);
     assertTrue(last.waitFor(300, TimeUnit.SECONDS));
-    assertEquals(0, last.exitValue(), new String(last.getErrorStream().readAllBytes()));
+    assertEquals(0, last.exitValue(), new String(last.getErrorStream().readAllBytes(), StandardCharsets.UTF_8));
     assertAgree(catalogFile, storage, "after the last run");
     try (SqliteCatalog catalog = SqliteCatalog.open(catalogFile)) {
       assertTrue(catalog.expiredSegments().stream().allMatch(e -> e.removedAt() != null), "the last run finished it");

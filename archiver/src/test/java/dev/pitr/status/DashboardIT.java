@@ -117,9 +117,10 @@ class DashboardIT {
     HttpResponse<String> r = get("/metrics", "Bearer " + TOKEN);
     assertEquals(200, r.statusCode());
     assertTrue(r.headers().firstValue("Content-Type").orElse("").startsWith("text/plain; version=0.0.4"));
-    Process py = new ProcessBuilder("/usr/bin/python3", "-c", "import sys, json\n"
-        + "from prometheus_client.parser import text_string_to_metric_families as parse\n"
-        + "print(json.dumps([[s.name, s.labels, s.value] for f in parse(sys.stdin.read()) for s in f.samples]))")
+    Process py = new ProcessBuilder("/usr/bin/python3", "-c", """
+        import sys, json
+        from prometheus_client.parser import text_string_to_metric_families as parse
+        print(json.dumps([[s.name, s.labels, s.value] for f in parse(sys.stdin.read()) for s in f.samples]))""")
         .redirectError(ProcessBuilder.Redirect.INHERIT).start();
     py.getOutputStream().write(r.body().getBytes(StandardCharsets.UTF_8));
     py.getOutputStream().close();

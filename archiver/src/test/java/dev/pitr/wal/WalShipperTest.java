@@ -17,6 +17,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.util.List;
 import java.util.Random;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -103,7 +104,9 @@ class WalShipperTest {
     assertEquals(List.of("000000010000000000000007", "000000010000000000000008", "000000010000000000000009"),
         rest.stream().map(WalShipper.Shipped::fileName).toList());
     assertEquals(8, repo.catalog().allSegments().size());
-    assertEquals(List.of(), Files.list(spool).toList());
+    try (Stream<Path> left = Files.list(spool)) {
+      assertEquals(List.of(), left.toList());
+    }
   }
 
   private static byte[] segmentBytes(int seed) {
@@ -160,8 +163,10 @@ class WalShipperTest {
     assertTrue(repo.catalog().segment("000000010000000000000005").isPresent());
     assertFalse(repo.catalog().segment("000000010000000000000006").isPresent());
     Path receipts = spool.resolve(WalShipper.RECEIPTS);
-    assertEquals(List.of("000000010000000000000003", "000000010000000000000004", "000000010000000000000005"),
-        Files.list(receipts).map(p -> p.getFileName().toString()).sorted().toList());
+    try (Stream<Path> names = Files.list(receipts)) {
+      assertEquals(List.of("000000010000000000000003", "000000010000000000000004", "000000010000000000000005"),
+          names.map(p -> p.getFileName().toString()).sorted().toList());
+    }
     // PostgreSQL's archiver runs in the data directory: pushed-ahead files succeed with no pitr run at all, the
     // others fall through to pitr (here a command that fails, to tell them apart)
     Path dataDir = spool.getParent();
@@ -173,7 +178,9 @@ class WalShipperTest {
           .directory(dataDir.toFile()).start();
       assertEquals(n <= 5 ? 0 : 1, p.waitFor(), name);
     }
-    assertEquals(List.of(), Files.list(dataDir.resolve("pg_wal").resolve(WalShipper.RECEIPTS)).toList(), "receipts taken");
+    try (Stream<Path> left = Files.list(dataDir.resolve("pg_wal").resolve(WalShipper.RECEIPTS))) {
+      assertEquals(List.of(), left.toList(), "receipts taken");
+    }
   }
 
   @Test

@@ -32,7 +32,7 @@ public final class AwsErrors {
           ErrorCode.REPOSITORY_NOT_FOUND, detail + " (the bucket does not exist)",
           "check storage.bucket and storage.region, or create the bucket with 'pitr init'", e);
     }
-    if (e instanceof S3Exception && ((S3Exception) e).statusCode() == 404 && errorCode(e) == null) {
+    if (e instanceof S3Exception s3 && s3.statusCode() == 404 && errorCode(e) == null) {
       return new StorageException(
           ErrorCode.REPOSITORY_NOT_FOUND, detail + " (not found)",
           "check storage.bucket and storage.region, or create the bucket with 'pitr init'", e);

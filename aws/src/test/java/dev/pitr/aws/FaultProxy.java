@@ -255,9 +255,9 @@ public final class FaultProxy implements AutoCloseable {
 
   private static String withConnectionClose(String head) {
     StringBuilder sb = new StringBuilder();
-    for (String line : head.split("\r\n")) {
+    for (String line : head.split("\r\n", -1)) {
       String lower = line.toLowerCase(Locale.ROOT);
-      if (lower.startsWith("connection:") || lower.startsWith("keep-alive:") || lower.startsWith("expect:")) {
+      if (line.isEmpty() || lower.startsWith("connection:") || lower.startsWith("keep-alive:") || lower.startsWith("expect:")) {
         continue;
       }
       sb.append(line).append("\r\n");
@@ -266,7 +266,7 @@ public final class FaultProxy implements AutoCloseable {
   }
 
   private static long contentLength(String head) {
-    for (String line : head.split("\r\n")) {
+    for (String line : head.split("\r\n", -1)) {
       if (line.toLowerCase(Locale.ROOT).startsWith("content-length:")) {
         return Long.parseLong(line.substring(15).trim());
       }
@@ -281,7 +281,7 @@ public final class FaultProxy implements AutoCloseable {
     while (true) {
       int c = in.read();
       if (c < 0) {
-        return b.size() == 0 ? null : null;
+        return null;
       }
       b.write(c);
       state = (c == '\r' && (state == 0 || state == 2)) ? state + 1 : (c == '\n' && (state == 1 || state == 3)) ? state + 1 : 0;

@@ -2,6 +2,7 @@ package dev.pitr.aws;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
@@ -102,7 +103,7 @@ public final class S3ProxyServer implements AutoCloseable {
         throw new IOException("S3Proxy exited: " + Files.readString(dir.resolve("s3proxy.log")));
       }
       try (Socket s = new Socket()) {
-        s.connect(new InetSocketAddress("127.0.0.1", port), 200);
+        s.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 200);
         return;
       } catch (IOException e) {
         sleep(100);

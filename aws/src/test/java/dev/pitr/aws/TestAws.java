@@ -28,16 +28,12 @@ public interface TestAws extends AutoCloseable {
   /** Starts (or connects to) the services the configuration names. */
   static TestAws start() {
     String mode = System.getProperty(MODE, "embedded");
-    switch (mode) {
-      case "embedded":
-        return EmbeddedAws.start();
-      case "localstack":
-        return LocalStackAws.start();
-      case "endpoints":
-        return ConfiguredAws.fromProperties();
-      default:
-        throw new IllegalArgumentException(MODE + " is '" + mode + "'; use embedded, localstack or endpoints");
-    }
+    return switch (mode) {
+      case "embedded" -> EmbeddedAws.start();
+      case "localstack" -> LocalStackAws.start();
+      case "endpoints" -> ConfiguredAws.fromProperties();
+      default -> throw new IllegalArgumentException(MODE + " is '" + mode + "'; use embedded, localstack or endpoints");
+    };
   }
 
   /** Why {@link #start()} cannot start the configured services here, or null when it can. */

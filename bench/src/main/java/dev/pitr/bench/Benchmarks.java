@@ -141,8 +141,8 @@ public final class Benchmarks {
       say(String.format("shipping %d segments (%d MB of real WAL), zstd %s, catalog in SQLite:", n, bytes >> 20,
           config.require(Key.COMPRESSION_LEVEL)));
       for (int par : new int[] {1, inflight}) {
-        double local = timedShip(config, source, par, "local", null);
-        double s3 = timedShip(config, source, par, "s3", ep);
+        double local = timedShip(source, par, "local", null);
+        double s3 = timedShip(source, par, "s3", ep);
         say(String.format("  %d in flight: local %.2f s = %.1f seg/s, %.1f MB/s | s3 %.2f s = %.1f seg/s, %.1f MB/s | ratio s3/local throughput %.2f",
             par, local, n / local, (bytes >> 20) / local, s3, n / s3, (bytes >> 20) / s3, local / s3));
       }
@@ -165,7 +165,7 @@ public final class Benchmarks {
     return jar;
   }
 
-  private double timedShip(Config base0, Path source, int inflight, String type, java.net.URI endpoint) throws Exception {
+  private double timedShip(Path source, int inflight, String type, java.net.URI endpoint) throws Exception {
     String run = type + "-" + inflight;
     Path spool = Files.createDirectories(base.resolve("spool-" + run));
     try (Stream<Path> files = Files.list(source)) {
@@ -346,7 +346,7 @@ public final class Benchmarks {
       thread.start();
       try {
         primary.execute("CREATE TABLE t (id bigint, pad text)");
-        new SnapshotService(repo, tools, primary.primary(), Clock.systemUTC(), Duration.ofSeconds(120), new PrintWriter(new StringWriter())).create("bench");
+        new SnapshotService(repo, tools, primary.primary(), Clock.systemUTC(), Duration.ofMinutes(2), new PrintWriter(new StringWriter())).create("bench");
         say("generating about " + n + " segments of WAL with bulk inserts");
         String first = primary.queryOne("SELECT pg_walfile_name(pg_current_wal_lsn())");
         for (int batch = 0; segmentsSince(primary, first) < n; batch++) {
@@ -368,11 +368,11 @@ public final class Benchmarks {
       RestoreTarget latest = new RestoreTarget.Latest();
       double pitrSeconds = timedRestore(config, repo, tools, "restore-pitr", null, latest, new StringWriter(), c -> {});
       double cpSeconds = timedRestore(config, repo, tools, "restore-cp", cpScript.toString(), latest, new StringWriter(), c -> {});
-      say(String.format("restore --latest of one snapshot + %d archived segments (%d MB of WAL):", segments, segments * SEG >> 20));
+      say(String.format("restore --latest of one snapshot + %d archived segments (%d MB of WAL):", segments, (segments * SEG) >> 20));
       say(String.format("  pitr (prefetch %s threads, %s MB ahead; restore_command takes each from the spool): %.2f s (%.1f MB/s of WAL)",
           config.require(Key.RESTORE_PREFETCH_PARALLELISM), config.require(Key.RESTORE_PREFETCH_MB), pitrSeconds,
-          (segments * SEG >> 20) / pitrSeconds));
-      say(String.format("  restore_command = cp from a local directory: %.2f s (%.1f MB/s of WAL)", cpSeconds, (segments * SEG >> 20) / cpSeconds));
+          ((segments * SEG) >> 20) / pitrSeconds));
+      say(String.format("  restore_command = cp from a local directory: %.2f s (%.1f MB/s of WAL)", cpSeconds, ((segments * SEG) >> 20) / cpSeconds));
       say(String.format("  ratio pitr/cp time: %.2f", pitrSeconds / cpSeconds));
     }
   }

@@ -21,6 +21,7 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.io.Writer;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -95,7 +96,7 @@ final class PeerBenchmark {
         snapshot(repo, tools, primary, pgbrConf);
         firstWal = primary.queryOne("SELECT pg_walfile_name(pg_current_wal_lsn())");
         generateWal(primary, tools, port, firstWal, segments);
-        rpo(primary, repo, tools, port, 30);
+        rpo(repo, tools, port, 30);
         target = Instant.parse(primary.queryOne(
             "SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"));
         expectedRows = Long.parseLong(primary.queryOne("SELECT count(*) FROM pgbench_history"));
@@ -141,7 +142,7 @@ final class PeerBenchmark {
   private void snapshot(Repository repo, PgTools tools, LocalCluster primary, Path pgbrConf) throws IOException {
     long dbBytes = Long.parseLong(primary.queryOne("SELECT pg_database_size('postgres')"));
     long t0 = System.nanoTime();
-    SnapshotRecord snap = new SnapshotService(repo, tools, primary.primary(), Clock.systemUTC(), Duration.ofSeconds(300),
+    SnapshotRecord snap = new SnapshotService(repo, tools, primary.primary(), Clock.systemUTC(), Duration.ofMinutes(5),
         new PrintWriter(new StringWriter())).create("bench");
     double pitr = seconds(t0);
     long t1 = System.nanoTime();
@@ -248,7 +249,7 @@ final class PeerBenchmark {
     Rss rss = new Rss(p.pid());
     long started = 0;
     StringBuilder out = new StringBuilder();
-    try (var lines = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream()))) {
+    try (var lines = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
       for (String line; (line = lines.readLine()) != null; ) {
         out.append(line).append('\n');
         if (started == 0 && line.contains("replaying WAL")) {
@@ -279,7 +280,7 @@ final class PeerBenchmark {
    * how old the newest archived WAL byte is, for pitr (its catalog) and pgBackRest (PostgreSQL's archiver), from
    * when the primary had written that far. Zero when the archive holds everything written.
    */
-  private void rpo(LocalCluster primary, Repository repo, PgTools tools, int port, int seconds) throws Exception {
+  private void rpo(Repository repo, PgTools tools, int port, int seconds) throws Exception {
     b.say("recovery point: pgbench for " + seconds + " s (synchronous commit, archive_timeout off), sampled every 100 ms");
     Process bench = new ProcessBuilder(tools.asPostgres("pgbench", "-n", "-T", Integer.toString(seconds), "-c", "4",
         "-j", "2", "-h", "127.0.0.1", "-p", Integer.toString(port), "-U", "postgres", "postgres"))

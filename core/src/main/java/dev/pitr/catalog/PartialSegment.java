@@ -87,7 +87,7 @@ public record PartialSegment(
       throw new IllegalArgumentException("not an encoded partial segment: " + text);
     }
     List<Long> ends = new ArrayList<>();
-    for (String e : f[0].split(",")) {
+    for (String e : f[0].split(",", -1)) {
       ends.add(Long.parseLong(e));
     }
     SegmentIndex index = f[6].isEmpty() ? null

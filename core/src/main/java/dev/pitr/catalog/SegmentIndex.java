@@ -54,7 +54,8 @@ public record SegmentIndex(
   public String restorePointsText() {
     List<String> parts = new ArrayList<>();
     for (WalRecords.RestorePoint p : restorePoints) {
-      long micros = Math.multiplyExact(p.time().getEpochSecond(), 1_000_000L) + p.time().getNano() / 1000;
+      Instant t = p.time();
+      long micros = Math.multiplyExact(t.getEpochSecond(), 1_000_000L) + t.getNano() / 1000;
       parts.add(p.lsn() + "," + micros + ","
           + Base64.getUrlEncoder().withoutPadding().encodeToString(p.name().getBytes(StandardCharsets.UTF_8)));
     }
@@ -67,7 +68,7 @@ public record SegmentIndex(
     if (text == null || text.isEmpty()) {
       return out;
     }
-    for (String part : text.split(";")) {
+    for (String part : text.split(";", -1)) {
       String[] f = part.split(",", 3);
       long micros = Long.parseLong(f[1]);
       out.add(new WalRecords.RestorePoint(

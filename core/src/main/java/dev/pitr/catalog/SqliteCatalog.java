@@ -689,7 +689,7 @@ public final class SqliteCatalog implements Catalog {
       }
     }
     for (String c : columns) {
-      if (!have.contains(c.split(" ")[0])) {
+      if (!have.contains(c.split(" ", 2)[0])) {
         s.executeUpdate("ALTER TABLE " + table + " ADD COLUMN " + c);
       }
     }

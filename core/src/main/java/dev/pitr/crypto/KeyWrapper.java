@@ -27,5 +27,6 @@ public interface KeyWrapper {
   }
 
   /** A data key with its envelope, as made for a new object. */
+  @SuppressWarnings("ArrayRecordComponent") // a carrier, never compared or hashed
   record Wrapped(DataKey key, byte[] envelope) {}
 }

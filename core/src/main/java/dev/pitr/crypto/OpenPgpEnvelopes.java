@@ -29,6 +29,7 @@ final class OpenPgpEnvelopes {
 
   private OpenPgpEnvelopes() {}
 
+  @SuppressWarnings("JavaUtilDate") // Bouncy Castle's literal-data packet takes a Date; it is the fixed epoch
   static byte[] seal(DataKey key, PGPKeyEncryptionMethodGenerator method) {
     try {
       ByteArrayOutputStream out = new ByteArrayOutputStream();

@@ -21,6 +21,7 @@ import org.bouncycastle.openpgp.operator.jcajce.JcePBEKeyEncryptionMethodGenerat
 public final class SecretKeyWrapper implements KeyWrapper {
 
   /** The Argon2id cost: 3 passes over 64 MiB, one lane (RFC 9106's second recommended option). */
+  @SuppressWarnings("ArrayRecordComponent") // compared field by field where it matters, never hashed
   public record KdfParams(byte[] salt, int iterations, int memoryKiB, int lanes) {
     public static KdfParams defaults(byte[] salt) {
       return new KdfParams(salt, 3, 65536, 1);

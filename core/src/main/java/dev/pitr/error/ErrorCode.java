@@ -1,5 +1,7 @@
 package dev.pitr.error;
 
+import java.util.Locale;
+
 /**
  * Every user-facing failure, with the exit code the CLI returns for it. Codes are stable: scripts and PostgreSQL's
  * {@code restore_command} handling depend on them.
@@ -86,6 +88,6 @@ public enum ErrorCode {
 
   /** The code's name as printed to users, e.g. {@code target-dir-not-empty}. */
   public String label() {
-    return name().toLowerCase().replace('_', '-');
+    return name().toLowerCase(Locale.ROOT).replace('_', '-');
   }
 }

@@ -35,7 +35,7 @@ public final class RestorePlanner {
     SnapshotRecord only = snapshotId == null ? null : chosen(snapshotId);
     if (timeline instanceof TargetTimeline.Current) {
       if (only != null) {
-        return planOn(only.timeline(), target, inclusive, only, s -> s.equals(only));
+        return planOn(only.timeline(), target, inclusive, s -> s.equals(only));
       }
       // the snapshot's own timeline: try the newest timeline any snapshot is on first
       List<TimelineId> tlis = window.snapshots().stream().map(SnapshotRecord::timeline).distinct()
@@ -43,7 +43,7 @@ public final class RestorePlanner {
       PitrException first = null;
       for (TimelineId t : tlis) {
         try {
-          return planOn(t, target, inclusive, null, s -> s.timeline().equals(t));
+          return planOn(t, target, inclusive, s -> s.timeline().equals(t));
         } catch (PitrException e) {
           first = first == null ? e : first;
         }
@@ -56,7 +56,7 @@ public final class RestorePlanner {
           ErrorCode.TIMELINE_UNREACHABLE, "timeline " + tli + " is not in the archive (it knows timelines "
               + window.timelines() + ")", "choose one of those with --timeline, or latest");
     }
-    return planOn(tli, target, inclusive, only, only == null ? s -> true : s -> s.equals(only));
+    return planOn(tli, target, inclusive, only == null ? s -> true : s -> s.equals(only));
   }
 
   private TimelineId newest() {
@@ -73,7 +73,7 @@ public final class RestorePlanner {
   }
 
   private RestorePlan planOn(
-      TimelineId tli, RestoreTarget target, boolean inclusive, SnapshotRecord only, Predicate<SnapshotRecord> use) {
+      TimelineId tli, RestoreTarget target, boolean inclusive, Predicate<SnapshotRecord> use) {
     WalPath path = window.path(tli);
     List<SnapshotRecord> onPath = window.snapshots().stream().filter(use).filter(path::holds).toList();
     if (onPath.isEmpty()) {

@@ -2,6 +2,7 @@ package dev.pitr.restore;
 
 import dev.pitr.catalog.SnapshotId;
 import java.nio.file.Path;
+import java.util.Locale;
 
 /**
  * Everything {@code pitr restore} was asked to do. {@code snapshot} is null to let the plan pick one; {@code
@@ -18,7 +19,7 @@ public record RestoreRequest(
     SHUTDOWN;
 
     public String setting() {
-      return name().toLowerCase();
+      return name().toLowerCase(Locale.ROOT);
     }
   }
 

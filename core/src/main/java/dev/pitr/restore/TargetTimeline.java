@@ -3,6 +3,7 @@ package dev.pitr.restore;
 import dev.pitr.error.ErrorCode;
 import dev.pitr.error.PitrException;
 import dev.pitr.wal.TimelineId;
+import java.util.Locale;
 
 /**
  * Which timeline a restore follows ({@code --timeline}): the newest one archived, the snapshot's own, or a given one.
@@ -20,7 +21,7 @@ public sealed interface TargetTimeline {
   record Exactly(TimelineId timeline) implements TargetTimeline {}
 
   static TargetTimeline parse(String text) {
-    String t = text == null ? "latest" : text.strip().toLowerCase();
+    String t = text == null ? "latest" : text.strip().toLowerCase(Locale.ROOT);
     if (t.equals("latest")) {
       return new Latest();
     }

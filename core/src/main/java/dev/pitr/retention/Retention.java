@@ -11,6 +11,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.TreeSet;
 import java.util.function.Consumer;
@@ -47,7 +48,7 @@ public final class Retention {
       for (RetentionPlan.SnapshotDecision d : plan.snapshots()) {
         Map<String, Object> x = new LinkedHashMap<>();
         x.put("id", d.snapshot().id().value());
-        x.put("status", d.snapshot().status().name().toLowerCase());
+        x.put("status", d.snapshot().status().name().toLowerCase(Locale.ROOT));
         x.put("action", d.keep() ? "keep" : "expire");
         x.put("reasons", d.reasons());
         snaps.add(x);

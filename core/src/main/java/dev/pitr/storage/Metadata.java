@@ -41,7 +41,7 @@ public final class Metadata {
 
   public static Map<String, String> fromProperties(byte[] bytes) {
     Map<String, String> m = new TreeMap<>();
-    for (String line : new String(bytes, StandardCharsets.US_ASCII).split("\n")) {
+    for (String line : new String(bytes, StandardCharsets.US_ASCII).split("\n", -1)) {
       int eq = line.indexOf('=');
       if (eq > 0) {
         m.put(line.substring(0, eq), line.substring(eq + 1));

@@ -27,7 +27,7 @@ public record TimelineHistory(TimelineId timeline, List<Entry> entries) {
   public static TimelineHistory parse(TimelineId timeline, String text) {
     List<Entry> out = new ArrayList<>();
     TimelineId last = null;
-    for (String raw : text.split("\n")) {
+    for (String raw : text.split("\n", -1)) {
       String line = raw.strip();
       if (line.isEmpty() || line.startsWith("#")) {
         continue;

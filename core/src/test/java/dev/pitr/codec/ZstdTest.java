@@ -9,6 +9,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.util.Locale;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
@@ -61,7 +62,7 @@ class ZstdTest {
     }
     IOException e = assertThrows(IOException.class,
         () -> new Zstd(3).decompress(new ByteArrayInputStream(frame)).readAllBytes());
-    assertTrue(e.getMessage().toLowerCase().contains("memory"), e.getMessage());
+    assertTrue(e.getMessage().toLowerCase(Locale.ROOT).contains("memory"), e.getMessage());
   }
 
   @Test

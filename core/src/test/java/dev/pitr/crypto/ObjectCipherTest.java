@@ -10,6 +10,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -98,7 +99,7 @@ class ObjectCipherTest {
                     key.sessionKey(), "--output", outFile.toString(), "--decrypt", obj.toString()))
             .redirectErrorStream(true)
             .start();
-    String log = new String(p.getInputStream().readAllBytes());
+    String log = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertEquals(0, p.waitFor(), log);
     assertArrayEquals(plain, Files.readAllBytes(outFile));
   }

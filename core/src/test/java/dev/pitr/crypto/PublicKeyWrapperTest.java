@@ -42,7 +42,7 @@ class PublicKeyWrapperTest {
       Files.setPosixFilePermissions(home, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
       gpg(home, "--quick-gen-key", "pitr restore host <restore@example.invalid>", kind[1], "sign", "never");
       String fpr = gpg(home, "--list-keys", "--with-colons").lines().filter(l -> l.startsWith("fpr:")).findFirst()
-          .orElseThrow().split(":")[9];
+          .orElseThrow().split(":", -1)[9];
       gpg(home, "--quick-add-key", fpr, kind[2], "encr", "never");
       pairs.put(kind[0], new Object[] {
           home,

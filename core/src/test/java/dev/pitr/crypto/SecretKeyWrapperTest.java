@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HexFormat;
@@ -68,7 +69,7 @@ class SecretKeyWrapperTest {
                     "--passphrase", HexFormat.of().formatHex(kek), "--decrypt", env.toString()))
             .redirectError(ProcessBuilder.Redirect.DISCARD)
             .start();
-    String out = new String(p.getInputStream().readAllBytes()).trim();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
     assertEquals(0, p.waitFor());
     assertEquals(dk.sessionKey(), out);
   }

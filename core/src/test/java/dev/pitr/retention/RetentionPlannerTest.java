@@ -82,7 +82,7 @@ class RetentionPlannerTest {
     // pins and running snapshots stay; failed ones go
     for (SnapshotRecord s : h.snapshots) {
       boolean isKept = kept.contains(s);
-      if (s.pinned() && s.status() == SnapshotRecord.Status.COMPLETE || s.status() == SnapshotRecord.Status.RUNNING) {
+      if ((s.pinned() && s.status() == SnapshotRecord.Status.COMPLETE) || s.status() == SnapshotRecord.Status.RUNNING) {
         assertTrue(isKept, s.id() + " (" + s.status() + ", " + s.retention() + ") was expired");
       }
       if (s.status() == SnapshotRecord.Status.FAILED) {
@@ -143,7 +143,7 @@ class RetentionPlannerTest {
       out.add(r.startTime());
       out.add(r.endTime());
     }
-    long step = Math.max(1, Duration.between(from, to).getSeconds() / 100);
+    long step = Math.max(1, Duration.between(from, to).toSeconds() / 100);
     for (Instant p = from; p.isBefore(to); p = p.plusSeconds(step)) {
       out.add(p);
     }

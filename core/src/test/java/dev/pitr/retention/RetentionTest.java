@@ -106,7 +106,7 @@ class RetentionTest {
         assertTrue(catalog.expiredSegments().stream()
             .allMatch(e -> e.expiredAt().isAfter(h.now) || e.removedAt() != null), "failing after " + failAfter);
         assertTrue(catalog.snapshots().stream().noneMatch(s -> s.status() == SnapshotRecord.Status.REMOVED
-            || s.status() == SnapshotRecord.Status.EXPIRED && !s.expiredAt().orElseThrow().isAfter(h.now)));
+            || (s.status() == SnapshotRecord.Status.EXPIRED && !s.expiredAt().orElseThrow().isAfter(h.now))));
       }
     }
   }

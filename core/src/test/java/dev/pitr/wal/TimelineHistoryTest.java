@@ -10,10 +10,11 @@ class TimelineHistoryTest {
 
   @Test
   void parsesAHistoryFileAsPostgresWritesIt() {
-    String text =
-        "1\t0/3000158\tno recovery target specified\n"
-            + "\n"
-            + "2\t0/5000000\tbefore 2025-11-23 14:41:37+00\n";
+    String text = """
+        1\t0/3000158\tno recovery target specified
+
+        2\t0/5000000\tbefore 2025-11-23 14:41:37+00
+        """;
     TimelineHistory h = TimelineHistory.parse(TimelineId.of(3), text);
     assertEquals(2, h.entries().size());
     assertEquals(Lsn.parse("0/3000158"), h.entries().get(0).switchpoint());

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
@@ -60,7 +61,7 @@ class WalRecordsTest {
     rec[26] = 'a';
     rec[27] = 'b';
     rec[28] = 'c';
-    assertEquals("abc", new String(WalRecords.mainData(rec)));
+    assertEquals("abc", new String(WalRecords.mainData(rec), StandardCharsets.UTF_8));
     rec[24] = (byte) 100; // neither a block id nor a data marker
     assertEquals(null, WalRecords.mainData(rec));
   }

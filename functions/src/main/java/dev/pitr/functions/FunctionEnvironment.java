@@ -9,6 +9,7 @@ import dev.pitr.retention.RetentionPolicy;
 import dev.pitr.storage.S3Storage;
 import dev.pitr.storage.Storage;
 import java.net.URI;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -50,7 +51,7 @@ public final class FunctionEnvironment {
    * PITR_RETENTION_DAILY}, {@code PITR_RETENTION_MIN_WINDOW}, {@code PITR_TIMEZONE}, ...).
    */
   public static RetentionPolicy retentionPolicy(Map<String, String> env) {
-    return RetentionPolicy.from(path -> env.get("PITR_" + path.toUpperCase().replace('.', '_')),
+    return RetentionPolicy.from(path -> env.get("PITR_" + path.toUpperCase(Locale.ROOT).replace('.', '_')),
         "the function's environment");
   }
 

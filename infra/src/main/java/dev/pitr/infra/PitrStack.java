@@ -10,6 +10,7 @@ import dev.pitr.storage.S3Storage;
 import io.github.cdklabs.cdknag.NagPackSuppression;
 import io.github.cdklabs.cdknag.NagSuppressions;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import software.amazon.awscdk.ArnComponents;
 import software.amazon.awscdk.ArnFormat;
@@ -223,7 +224,7 @@ public final class PitrStack extends Stack {
     role.addToPolicy(allow(tableActions, table.getTableArn()));
     role.addToPolicy(allow(keyActions, key.getKeyArn()));
     Function function = Function.Builder.create(this, name)
-        .description("pitr " + name.toLowerCase())
+        .description("pitr " + name.toLowerCase(Locale.ROOT))
         .runtime(JAVA.get(settings.lambdaRuntime()))
         .architecture(Architecture.ARM_64)
         .handler(handler.getName() + "::handleRequest")

@@ -3,6 +3,7 @@ package dev.pitr.infra;
 import dev.pitr.retention.RetentionPolicy;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 import software.constructs.Node;
@@ -83,10 +84,10 @@ public record StackSettings(
     for (String key : RetentionPolicy.KEYS) {
       Object v = node.tryGetContext("pitr:" + key);
       if (v != null) {
-        env.put("PITR_" + key.toUpperCase().replace('.', '_'), v.toString());
+        env.put("PITR_" + key.toUpperCase(Locale.ROOT).replace('.', '_'), v.toString());
       }
     }
-    RetentionPolicy.from(path -> env.get("PITR_" + path.toUpperCase().replace('.', '_')), "the CDK context");
+    RetentionPolicy.from(path -> env.get("PITR_" + path.toUpperCase(Locale.ROOT).replace('.', '_')), "the CDK context");
     return env;
   }
 

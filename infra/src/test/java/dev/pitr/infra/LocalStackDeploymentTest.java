@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
@@ -106,8 +107,8 @@ class LocalStackDeploymentTest {
     JsonNode outputs = template.get("Outputs");
     mapped.forEach((output, env) -> {
       assertTrue(outputs.has(output), output + " is not an output of the stack");
-      String key = outputs.get(output).path("Description").asText().split("[ ,]")[0];
-      assertEquals("PITR_" + key.toUpperCase().replace('.', '_'), env, output + ": " + key);
+      String key = outputs.get(output).path("Description").asText().split("[ ,]", -1)[0];
+      assertEquals("PITR_" + key.toUpperCase(Locale.ROOT).replace('.', '_'), env, output + ": " + key);
     });
     assertFalse(hook.contains("\r"));
   }

@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -51,8 +52,10 @@ class PitrAppTest {
     assertTrue(manifest.path("artifacts").has("PitrProd"), manifest.toString());
     JsonNode written = new ObjectMapper().readTree(out.resolve("PitrProd.template.json").toFile());
     assertTrue(written.path("Resources").size() > 20);
-    assertTrue(Files.list(out).anyMatch(p -> p.getFileName().toString().startsWith("asset.")),
-        "the Lambda jar is staged as an asset");
+    try (Stream<Path> staged = Files.list(out)) {
+      assertTrue(staged.anyMatch(p -> p.getFileName().toString().startsWith("asset.")),
+          "the Lambda jar is staged as an asset");
+    }
   }
 
   @Test

@@ -174,7 +174,7 @@ class PitrStackTest {
       for (String h : handlers) {
         assertNotNull(zip.getEntry(h.replace('.', '/') + ".class"), h + " is not in " + jar);
       }
-      assertTrue(zip.getEntry("dev/pitr/functions/" + RestoreDefinition.RESOURCE) != null);
+      assertTrue(zip.getEntry("dev/pitr/restore/workflow/" + RestoreDefinition.RESOURCE) != null);
       assertTrue(zip.getEntry("picocli/CommandLine.class") == null, "the Lambda jar carries the CLI");
     }
   }

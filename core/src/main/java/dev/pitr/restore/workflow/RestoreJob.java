@@ -13,6 +13,7 @@ import dev.pitr.restore.TargetTimeline;
 import dev.pitr.wal.Lsn;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.Locale;
 
 /**
  * The JSON a restore execution carries from state to state: {@code request} (what was asked, set when the execution
@@ -48,7 +49,7 @@ public final class RestoreJob {
           !n.has("inclusive") || n.get("inclusive").asBoolean(),
           text(n, "targetDir") == null ? null : Path.of(text(n, "targetDir")),
           n.path("port").asInt(5433),
-          RestoreRequest.Action.valueOf(n.path("action").asText("promote").toUpperCase()),
+          RestoreRequest.Action.valueOf(n.path("action").asText("promote").toUpperCase(Locale.ROOT)),
           text(n, "snapshot") == null ? null : new SnapshotId(text(n, "snapshot")),
           n.path("force").asBoolean(false));
     } catch (RuntimeException e) {
