@@ -12,9 +12,9 @@ import dev.pitr.config.Key;
 import dev.pitr.config.Repository;
 import dev.pitr.error.ErrorCode;
 import dev.pitr.error.PitrException;
-import dev.pitr.status.Progress;
 import dev.pitr.postgres.PgTools;
 import dev.pitr.postgres.Primary;
+import dev.pitr.status.Progress;
 import dev.pitr.wal.Lsn;
 import dev.pitr.wal.SegmentName;
 import dev.pitr.wal.TimelineId;
@@ -42,302 +42,335 @@ import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
  */
 public final class SnapshotService {
 
-  private final Repository repo;
-  private final PgTools tools;
-  private final Primary primary;
-  private final Clock clock;
-  private final Duration walTimeout;
-  private final PrintWriter log;
-  private int compressionWorkers = Runtime.getRuntime().availableProcessors();
+    private final Repository repo;
+    private final PgTools tools;
+    private final Primary primary;
+    private final Clock clock;
+    private final Duration walTimeout;
+    private final PrintWriter log;
+    private int compressionWorkers = Runtime.getRuntime().availableProcessors();
 
-  /** Snapshots as the configuration describes them: of the primary, waiting {@code snapshot.wal_timeout_seconds}. */
-  public static SnapshotService from(Config config, Repository repo, Clock clock, PrintWriter log) {
-    return new SnapshotService(repo, PgTools.from(config), Primary.from(config), clock,
-        Duration.ofSeconds(config.requireInt(Key.SNAPSHOT_WAL_TIMEOUT_SECONDS)), log)
-        .compressionWorkers(config.compressionWorkers());
-  }
-
-  public SnapshotService(
-      Repository repo, PgTools tools, Primary primary, Clock clock, Duration walTimeout, PrintWriter log) {
-    this.repo = repo;
-    this.tools = tools;
-    this.primary = primary;
-    this.clock = clock;
-    this.walTimeout = walTimeout;
-    this.log = log;
-  }
-
-  /**
-   * Compresses on {@code n} zstd workers beside the thread that reads pg_basebackup's stream (default: one per
-   * core); {@code snapshot.compression_workers}.
-   */
-  public SnapshotService compressionWorkers(int n) {
-    this.compressionWorkers = n;
-    return this;
-  }
-
-  public SnapshotRecord create(String label) {
-    return create(label, total -> Progress.NONE);
-  }
-
-  /**
-   * Takes a snapshot, reporting the bytes streamed to the progress {@code progress} makes for the estimated total (the
-   * size of every database).
-   */
-  public SnapshotRecord create(String label, java.util.function.LongFunction<Progress> progress) {
-    long segmentSize = primary.walSegmentSize();
-    Progress shown = progress.apply(estimatedSize());
-    Instant started = clock.instant();
-    SnapshotId id = uniqueId(started);
-    String key = "snapshots/" + id + "/base.tar.zst";
-    List<String> cmd = new ArrayList<>();
-    cmd.add(tools.path("pg_basebackup"));
-    cmd.addAll(primary.clientArgs());
-    cmd.addAll(List.of("-D", "-", "-F", "t", "-X", "none", "--checkpoint=fast", "-l", "pitr " + id));
-    log("snapshot " + id + ": starting pg_basebackup");
-    Sha256 sha = new Sha256();
-    Captured captured = new Captured();
-    Process p;
-    try {
-      ProcessBuilder pb = new ProcessBuilder(cmd);
-      pb.environment().putAll(primary.clientEnv());
-      p = pb.start();
-    } catch (IOException e) {
-      throw new PitrException(ErrorCode.BACKUP_FAILED, "cannot start pg_basebackup: " + e.getMessage(), "run 'pitr check'", e);
+    /** Snapshots as the configuration describes them: of the primary, waiting {@code snapshot.wal_timeout_seconds}. */
+    public static SnapshotService from(Config config, Repository repo, Clock clock, PrintWriter log) {
+        return new SnapshotService(
+                        repo,
+                        PgTools.from(config),
+                        Primary.from(config),
+                        clock,
+                        Duration.ofSeconds(config.requireInt(Key.SNAPSHOT_WAL_TIMEOUT_SECONDS)),
+                        log)
+                .compressionWorkers(config.compressionWorkers());
     }
-    try {
-      p.getOutputStream().close();
-    } catch (IOException ignored) {
-      // pg_basebackup reads nothing from stdin
-    }
-    CompletableFuture<String> stderr = readAsync(p.getErrorStream());
-    ObjectCodec.Stored stored;
-    try {
-      stored =
-          repo.codec()
-              .withCompressionWorkers(compressionWorkers)
-              .put(
-                  repo.storage(),
-                  key,
-                  Map.of(ObjectDescriptions.KIND, "snapshot", "pitr-snapshot-id", id.value()),
-                  out -> {
-                    streamTar(new Counting(sha.wrap(p.getInputStream()), shown), out, captured);
-                    int rc = waitFor(p);
-                    if (rc != 0) {
-                      throw new IOException("pg_basebackup exited with " + rc + ": " + stderr.join().strip());
-                    }
-                  });
-    } catch (PitrException e) {
-      p.destroyForcibly();
-      throw new PitrException(ErrorCode.BACKUP_FAILED, "snapshot " + id + " failed: " + e.getMessage(), "run 'pitr check' and look at the server log", e);
-    }
-    shown.finish();
-    Instant stopped = clock.instant();
-    if (captured.label == null || captured.manifest == null) {
-      throw new PitrException(
-          ErrorCode.BACKUP_FAILED, "pg_basebackup's tar held no backup_label or backup_manifest", "use pg_basebackup 13 or later");
-    }
-    BackupLabel bl = BackupLabel.parse(captured.label);
-    Lsn stopLsn = stopLsn(captured.manifest, bl.timeline());
-    SegmentName first = SegmentName.containing(bl.timeline(), bl.startLsn(), segmentSize);
-    SegmentName last = SegmentName.containing(bl.timeline(), new Lsn(stopLsn.value() - 1), segmentSize);
-    SnapshotRecord rec =
-        new SnapshotRecord(
-            id, label, SnapshotRecord.Status.RUNNING, bl.timeline(), bl.startLsn(), stopLsn, started, stopped,
-            first.fileName(), last.fileName(), sha.bytes(), stored.storedSize(), sha.hex(), key, stored.keyId(),
-            captured.manifest, SnapshotRecord.RETAINED);
-    repo.catalog().createSnapshot(rec);
-    log("snapshot " + id + ": " + sha.bytes() + " bytes stored as " + stored.storedSize() + "; waiting for WAL " + first + ".." + last);
-    try {
-      awaitWal(first, last);
-    } catch (PitrException e) {
-      repo.catalog().updateSnapshot(rec.withStatus(SnapshotRecord.Status.FAILED));
-      throw e;
-    }
-    SnapshotRecord done = rec.withStatus(SnapshotRecord.Status.COMPLETE);
-    // the sidecar first: a catalog that calls the snapshot complete can always be rebuilt to say so again
-    byte[] manifest = ObjectDescriptions.snapshotManifest(done);
-    repo.codec().put(
-        repo.storage(), ObjectDescriptions.snapshotManifestKey(id), Map.of(ObjectDescriptions.KIND, "snapshot-manifest"),
-        out -> out.write(manifest));
-    repo.catalog().updateSnapshot(done);
-    log("snapshot " + id + " complete: start " + bl.startLsn() + ", stop " + stopLsn + " on timeline " + bl.timeline());
-    return done;
-  }
 
-  private SnapshotId uniqueId(Instant t) {
-    SnapshotId id = SnapshotId.at(t);
-    for (int i = 1; repo.catalog().snapshot(id).isPresent(); i++) {
-      id = new SnapshotId(SnapshotId.at(t).value() + "-" + i);
+    public SnapshotService(
+            Repository repo, PgTools tools, Primary primary, Clock clock, Duration walTimeout, PrintWriter log) {
+        this.repo = repo;
+        this.tools = tools;
+        this.primary = primary;
+        this.clock = clock;
+        this.walTimeout = walTimeout;
+        this.log = log;
     }
-    return id;
-  }
 
-  /** Holds what is read out of the tar stream. */
-  private static final class Captured {
-    String label;
-    String manifest;
-  }
+    /**
+     * Compresses on {@code n} zstd workers beside the thread that reads pg_basebackup's stream (default: one per
+     * core); {@code snapshot.compression_workers}.
+     */
+    public SnapshotService compressionWorkers(int n) {
+        this.compressionWorkers = n;
+        return this;
+    }
 
-  /**
-   * Copies the whole tar to {@code out} while reading it entry by entry: every byte the tar reader pulls from {@code
-   * in} is also written to {@code out}, and whatever follows the last entry is drained the same way.
-   */
-  private static void streamTar(InputStream in, OutputStream out, Captured captured) throws IOException {
-    InputStream tee =
-        new java.io.FilterInputStream(in) {
-          @Override
-          public int read() throws IOException {
+    public SnapshotRecord create(String label) {
+        return create(label, total -> Progress.NONE);
+    }
+
+    /**
+     * Takes a snapshot, reporting the bytes streamed to the progress {@code progress} makes for the estimated total (the
+     * size of every database).
+     */
+    public SnapshotRecord create(String label, java.util.function.LongFunction<Progress> progress) {
+        long segmentSize = primary.walSegmentSize();
+        Progress shown = progress.apply(estimatedSize());
+        Instant started = clock.instant();
+        SnapshotId id = uniqueId(started);
+        String key = "snapshots/" + id + "/base.tar.zst";
+        List<String> cmd = new ArrayList<>();
+        cmd.add(tools.path("pg_basebackup"));
+        cmd.addAll(primary.clientArgs());
+        cmd.addAll(List.of("-D", "-", "-F", "t", "-X", "none", "--checkpoint=fast", "-l", "pitr " + id));
+        log("snapshot " + id + ": starting pg_basebackup");
+        Sha256 sha = new Sha256();
+        Captured captured = new Captured();
+        Process p;
+        try {
+            ProcessBuilder pb = new ProcessBuilder(cmd);
+            pb.environment().putAll(primary.clientEnv());
+            p = pb.start();
+        } catch (IOException e) {
+            throw new PitrException(
+                    ErrorCode.BACKUP_FAILED, "cannot start pg_basebackup: " + e.getMessage(), "run 'pitr check'", e);
+        }
+        try {
+            p.getOutputStream().close();
+        } catch (IOException ignored) {
+            // pg_basebackup reads nothing from stdin
+        }
+        CompletableFuture<String> stderr = readAsync(p.getErrorStream());
+        ObjectCodec.Stored stored;
+        try {
+            stored = repo.codec()
+                    .withCompressionWorkers(compressionWorkers)
+                    .put(
+                            repo.storage(),
+                            key,
+                            Map.of(ObjectDescriptions.KIND, "snapshot", "pitr-snapshot-id", id.value()),
+                            out -> {
+                                streamTar(new Counting(sha.wrap(p.getInputStream()), shown), out, captured);
+                                int rc = waitFor(p);
+                                if (rc != 0) {
+                                    throw new IOException("pg_basebackup exited with " + rc + ": "
+                                            + stderr.join().strip());
+                                }
+                            });
+        } catch (PitrException e) {
+            p.destroyForcibly();
+            throw new PitrException(
+                    ErrorCode.BACKUP_FAILED,
+                    "snapshot " + id + " failed: " + e.getMessage(),
+                    "run 'pitr check' and look at the server log",
+                    e);
+        }
+        shown.finish();
+        Instant stopped = clock.instant();
+        if (captured.label == null || captured.manifest == null) {
+            throw new PitrException(
+                    ErrorCode.BACKUP_FAILED,
+                    "pg_basebackup's tar held no backup_label or backup_manifest",
+                    "use pg_basebackup 13 or later");
+        }
+        BackupLabel bl = BackupLabel.parse(captured.label);
+        Lsn stopLsn = stopLsn(captured.manifest, bl.timeline());
+        SegmentName first = SegmentName.containing(bl.timeline(), bl.startLsn(), segmentSize);
+        SegmentName last = SegmentName.containing(bl.timeline(), new Lsn(stopLsn.value() - 1), segmentSize);
+        SnapshotRecord rec = new SnapshotRecord(
+                id,
+                label,
+                SnapshotRecord.Status.RUNNING,
+                bl.timeline(),
+                bl.startLsn(),
+                stopLsn,
+                started,
+                stopped,
+                first.fileName(),
+                last.fileName(),
+                sha.bytes(),
+                stored.storedSize(),
+                sha.hex(),
+                key,
+                stored.keyId(),
+                captured.manifest,
+                SnapshotRecord.RETAINED);
+        repo.catalog().createSnapshot(rec);
+        log("snapshot " + id + ": " + sha.bytes() + " bytes stored as " + stored.storedSize() + "; waiting for WAL "
+                + first + ".." + last);
+        try {
+            awaitWal(first, last);
+        } catch (PitrException e) {
+            repo.catalog().updateSnapshot(rec.withStatus(SnapshotRecord.Status.FAILED));
+            throw e;
+        }
+        SnapshotRecord done = rec.withStatus(SnapshotRecord.Status.COMPLETE);
+        // the sidecar first: a catalog that calls the snapshot complete can always be rebuilt to say so again
+        byte[] manifest = ObjectDescriptions.snapshotManifest(done);
+        repo.codec()
+                .put(
+                        repo.storage(),
+                        ObjectDescriptions.snapshotManifestKey(id),
+                        Map.of(ObjectDescriptions.KIND, "snapshot-manifest"),
+                        out -> out.write(manifest));
+        repo.catalog().updateSnapshot(done);
+        log("snapshot " + id + " complete: start " + bl.startLsn() + ", stop " + stopLsn + " on timeline "
+                + bl.timeline());
+        return done;
+    }
+
+    private SnapshotId uniqueId(Instant t) {
+        SnapshotId id = SnapshotId.at(t);
+        for (int i = 1; repo.catalog().snapshot(id).isPresent(); i++) {
+            id = new SnapshotId(SnapshotId.at(t).value() + "-" + i);
+        }
+        return id;
+    }
+
+    /** Holds what is read out of the tar stream. */
+    private static final class Captured {
+        String label;
+        String manifest;
+    }
+
+    /**
+     * Copies the whole tar to {@code out} while reading it entry by entry: every byte the tar reader pulls from {@code
+     * in} is also written to {@code out}, and whatever follows the last entry is drained the same way.
+     */
+    private static void streamTar(InputStream in, OutputStream out, Captured captured) throws IOException {
+        InputStream tee = new java.io.FilterInputStream(in) {
+            @Override
+            public int read() throws IOException {
+                int b = super.read();
+                if (b >= 0) {
+                    out.write(b);
+                }
+                return b;
+            }
+
+            @Override
+            public int read(byte[] b, int off, int len) throws IOException {
+                int n = super.read(b, off, len);
+                if (n > 0) {
+                    out.write(b, off, n);
+                }
+                return n;
+            }
+
+            @Override
+            public long skip(long n) throws IOException {
+                byte[] buf = new byte[(int) Math.min(n, 1 << 16)];
+                int r = read(buf, 0, buf.length);
+                return Math.max(r, 0);
+            }
+        };
+        TarArchiveInputStream tar = new TarArchiveInputStream(tee);
+        TarArchiveEntry e;
+        byte[] buf = new byte[1 << 16];
+        while ((e = tar.getNextEntry()) != null) {
+            String name = e.getName();
+            if (name.equals("backup_label") || name.equals("backup_manifest")) {
+                ByteArrayOutputStream bos = new ByteArrayOutputStream();
+                tar.transferTo(bos);
+                String text = bos.toString(StandardCharsets.UTF_8);
+                if (name.equals("backup_label")) {
+                    captured.label = text;
+                } else {
+                    captured.manifest = text;
+                }
+            } else {
+                while (tar.read(buf) > 0) {
+                    // the tee forwards the bytes
+                }
+            }
+        }
+        while (tee.read(buf) > 0) {
+            // trailing zero blocks are part of the archive too
+        }
+    }
+
+    private static Lsn stopLsn(String manifest, TimelineId tli) {
+        try {
+            JsonNode ranges = new ObjectMapper().readTree(manifest).path("WAL-Ranges");
+            Lsn end = null;
+            for (JsonNode r : ranges) {
+                if (r.path("Timeline").asLong() == tli.value() || end == null) {
+                    end = Lsn.parse(r.path("End-LSN").asText());
+                }
+            }
+            if (end == null) {
+                throw new IllegalArgumentException("no WAL-Ranges");
+            }
+            return end;
+        } catch (IOException | IllegalArgumentException e) {
+            throw new PitrException(
+                    ErrorCode.BACKUP_FAILED, "cannot read backup_manifest: " + e.getMessage(), "report this as a bug");
+        }
+    }
+
+    private void awaitWal(SegmentName first, SegmentName last) {
+        Instant deadline = clock.instant().plus(walTimeout);
+        while (true) {
+            long have = repo.catalog()
+                    .segments(first.timeline(), first.segno(), last.segno())
+                    .size();
+            long need = last.segno() - first.segno() + 1;
+            if (have == need) {
+                return;
+            }
+            if (clock.instant().isAfter(deadline)) {
+                throw new PitrException(
+                        ErrorCode.BACKUP_FAILED,
+                        "the WAL this snapshot needs (" + first + ".." + last + ") was not archived within "
+                                + walTimeout.toSeconds() + "s",
+                        "is 'pitr wal capture' running? The snapshot stays incomplete and is never used for a restore");
+            }
+            try {
+                Thread.sleep(200);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new PitrException(
+                        ErrorCode.INTERRUPTED, "interrupted while waiting for WAL", "run the snapshot again");
+            }
+        }
+    }
+
+    private static int waitFor(Process p) throws IOException {
+        try {
+            return p.waitFor();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted", e);
+        }
+    }
+
+    private static CompletableFuture<String> readAsync(InputStream in) {
+        return CompletableFuture.supplyAsync(() -> {
+            try {
+                return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            } catch (IOException e) {
+                return e.getMessage();
+            }
+        });
+    }
+
+    private void log(String msg) {
+        log.println(msg);
+        log.flush();
+    }
+
+    /** What pg_basebackup will stream, about: the size of every database. */
+    private long estimatedSize() {
+        try {
+            return Long.parseLong(primary.queryOne("SELECT sum(pg_database_size(oid))::bigint FROM pg_database"));
+        } catch (RuntimeException e) {
+            return 0;
+        }
+    }
+
+    /** Counts the bytes read through it for the progress. */
+    private static final class Counting extends java.io.FilterInputStream {
+        private final Progress progress;
+        private long count;
+
+        Counting(InputStream in, Progress progress) {
+            super(in);
+            this.progress = progress;
+        }
+
+        @Override
+        public int read() throws IOException {
             int b = super.read();
             if (b >= 0) {
-              out.write(b);
+                progress.at(++count);
             }
             return b;
-          }
+        }
 
-          @Override
-          public int read(byte[] b, int off, int len) throws IOException {
-            int n = super.read(b, off, len);
+        @Override
+        public int read(byte[] buf, int off, int len) throws IOException {
+            int n = super.read(buf, off, len);
             if (n > 0) {
-              out.write(b, off, n);
+                count += n;
+                progress.at(count);
             }
             return n;
-          }
-
-          @Override
-          public long skip(long n) throws IOException {
-            byte[] buf = new byte[(int) Math.min(n, 1 << 16)];
-            int r = read(buf, 0, buf.length);
-            return Math.max(r, 0);
-          }
-        };
-    TarArchiveInputStream tar = new TarArchiveInputStream(tee);
-    TarArchiveEntry e;
-    byte[] buf = new byte[1 << 16];
-    while ((e = tar.getNextEntry()) != null) {
-      String name = e.getName();
-      if (name.equals("backup_label") || name.equals("backup_manifest")) {
-        ByteArrayOutputStream bos = new ByteArrayOutputStream();
-        tar.transferTo(bos);
-        String text = bos.toString(StandardCharsets.UTF_8);
-        if (name.equals("backup_label")) {
-          captured.label = text;
-        } else {
-          captured.manifest = text;
         }
-      } else {
-        while (tar.read(buf) > 0) {
-          // the tee forwards the bytes
-        }
-      }
     }
-    while (tee.read(buf) > 0) {
-      // trailing zero blocks are part of the archive too
-    }
-  }
-
-  private static Lsn stopLsn(String manifest, TimelineId tli) {
-    try {
-      JsonNode ranges = new ObjectMapper().readTree(manifest).path("WAL-Ranges");
-      Lsn end = null;
-      for (JsonNode r : ranges) {
-        if (r.path("Timeline").asLong() == tli.value() || end == null) {
-          end = Lsn.parse(r.path("End-LSN").asText());
-        }
-      }
-      if (end == null) {
-        throw new IllegalArgumentException("no WAL-Ranges");
-      }
-      return end;
-    } catch (IOException | IllegalArgumentException e) {
-      throw new PitrException(ErrorCode.BACKUP_FAILED, "cannot read backup_manifest: " + e.getMessage(), "report this as a bug");
-    }
-  }
-
-  private void awaitWal(SegmentName first, SegmentName last) {
-    Instant deadline = clock.instant().plus(walTimeout);
-    while (true) {
-      long have = repo.catalog().segments(first.timeline(), first.segno(), last.segno()).size();
-      long need = last.segno() - first.segno() + 1;
-      if (have == need) {
-        return;
-      }
-      if (clock.instant().isAfter(deadline)) {
-        throw new PitrException(
-            ErrorCode.BACKUP_FAILED,
-            "the WAL this snapshot needs (" + first + ".." + last + ") was not archived within " + walTimeout.toSeconds() + "s",
-            "is 'pitr wal capture' running? The snapshot stays incomplete and is never used for a restore");
-      }
-      try {
-        Thread.sleep(200);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new PitrException(ErrorCode.INTERRUPTED, "interrupted while waiting for WAL", "run the snapshot again");
-      }
-    }
-  }
-
-  private static int waitFor(Process p) throws IOException {
-    try {
-      return p.waitFor();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IOException("interrupted", e);
-    }
-  }
-
-  private static CompletableFuture<String> readAsync(InputStream in) {
-    return CompletableFuture.supplyAsync(
-        () -> {
-          try {
-            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-          } catch (IOException e) {
-            return e.getMessage();
-          }
-        });
-  }
-
-  private void log(String msg) {
-    log.println(msg);
-    log.flush();
-  }
-
-  /** What pg_basebackup will stream, about: the size of every database. */
-  private long estimatedSize() {
-    try {
-      return Long.parseLong(primary.queryOne("SELECT sum(pg_database_size(oid))::bigint FROM pg_database"));
-    } catch (RuntimeException e) {
-      return 0;
-    }
-  }
-
-  /** Counts the bytes read through it for the progress. */
-  private static final class Counting extends java.io.FilterInputStream {
-    private final Progress progress;
-    private long count;
-
-    Counting(InputStream in, Progress progress) {
-      super(in);
-      this.progress = progress;
-    }
-
-    @Override
-    public int read() throws IOException {
-      int b = super.read();
-      if (b >= 0) {
-        progress.at(++count);
-      }
-      return b;
-    }
-
-    @Override
-    public int read(byte[] buf, int off, int len) throws IOException {
-      int n = super.read(buf, off, len);
-      if (n > 0) {
-        count += n;
-        progress.at(count);
-      }
-      return n;
-    }
-  }
 }

@@ -30,200 +30,238 @@ import java.util.Map;
  */
 public final class CatalogRebuilder {
 
-  /** What a rebuild found. */
-  public record Result(int inserted, int alreadyPresent, int snapshots, List<String> conflicts, List<String> failures) {}
+    /** What a rebuild found. */
+    public record Result(
+            int inserted, int alreadyPresent, int snapshots, List<String> conflicts, List<String> failures) {}
 
-  private final Repository repo;
-  private final PrintWriter log;
+    private final Repository repo;
+    private final PrintWriter log;
 
-  public CatalogRebuilder(Repository repo, PrintWriter log) {
-    this.repo = repo;
-    this.log = log;
-  }
+    public CatalogRebuilder(Repository repo, PrintWriter log) {
+        this.repo = repo;
+        this.log = log;
+    }
 
-  public Result rebuild() {
-    Storage storage = repo.storage();
-    Catalog catalog = repo.catalog();
-    int inserted = 0;
-    int present = 0;
-    int snapshots = 0;
-    List<String> conflicts = new ArrayList<>();
-    List<String> failures = new ArrayList<>();
-    List<String> keys = storage.list("wal/");
-    // an encrypted object's key id is read from its envelope: rotation rewrites envelopes, never bodies
-    // histories first, as when shipping: a timeline's history precedes its segments
-    List<String> ordered = new ArrayList<>(keys.stream().filter(k -> k.endsWith(".history.zst")).toList());
-    keys.stream().filter(k -> !k.endsWith(".history.zst")).forEach(ordered::add);
-    for (String key : ordered) {
-      try {
-        Catalog.Recorded r =
-            key.endsWith(".history.zst") ? catalog.recordHistory(history(key)) : catalog.recordSegment(segment(key));
-        if (r == Catalog.Recorded.INSERTED) {
-          inserted++;
-        } else {
-          present++;
+    public Result rebuild() {
+        Storage storage = repo.storage();
+        Catalog catalog = repo.catalog();
+        int inserted = 0;
+        int present = 0;
+        int snapshots = 0;
+        List<String> conflicts = new ArrayList<>();
+        List<String> failures = new ArrayList<>();
+        List<String> keys = storage.list("wal/");
+        // an encrypted object's key id is read from its envelope: rotation rewrites envelopes, never bodies
+        // histories first, as when shipping: a timeline's history precedes its segments
+        List<String> ordered = new ArrayList<>(
+                keys.stream().filter(k -> k.endsWith(".history.zst")).toList());
+        keys.stream().filter(k -> !k.endsWith(".history.zst")).forEach(ordered::add);
+        for (String key : ordered) {
+            try {
+                Catalog.Recorded r = key.endsWith(".history.zst")
+                        ? catalog.recordHistory(history(key))
+                        : catalog.recordSegment(segment(key));
+                if (r == Catalog.Recorded.INSERTED) {
+                    inserted++;
+                } else {
+                    present++;
+                }
+            } catch (ArchiveConflictException e) {
+                conflicts.add(e.getMessage());
+                log.println("conflict: " + e.getMessage());
+            } catch (RuntimeException e) {
+                failed(failures, key, e);
+            }
         }
-      } catch (ArchiveConflictException e) {
-        conflicts.add(e.getMessage());
-        log.println("conflict: " + e.getMessage());
-      } catch (RuntimeException e) {
-        failed(failures, key, e);
-      }
-    }
-    for (String key : storage.list("snapshots/")) {
-      if (!key.endsWith("/manifest.json")) {
-        continue;
-      }
-      try {
-        if (snapshot(key)) {
-          snapshots++;
-        } else {
-          present++;
+        for (String key : storage.list("snapshots/")) {
+            if (!key.endsWith("/manifest.json")) {
+                continue;
+            }
+            try {
+                if (snapshot(key)) {
+                    snapshots++;
+                } else {
+                    present++;
+                }
+            } catch (RuntimeException e) {
+                failed(failures, key, e);
+            }
         }
-      } catch (RuntimeException e) {
-        failed(failures, key, e);
-      }
+        log.println("rebuilt " + catalog.describe() + " from " + storage.describe() + ": " + inserted
+                + " WAL files and " + snapshots
+                + " snapshots recorded, " + present + " already present, " + conflicts.size() + " conflicts, "
+                + failures.size() + " objects that could not be recorded");
+        log.flush();
+        return new Result(inserted, present, snapshots, conflicts, failures);
     }
-    log.println(
-        "rebuilt " + catalog.describe() + " from " + storage.describe() + ": " + inserted + " WAL files and " + snapshots
-            + " snapshots recorded, " + present + " already present, " + conflicts.size() + " conflicts, "
-            + failures.size() + " objects that could not be recorded");
-    log.flush();
-    return new Result(inserted, present, snapshots, conflicts, failures);
-  }
 
-  /**
-   * Notes an object that cannot be recorded, and goes on. Only the object's own fault is passed over (it is damaged,
-   * or its description cannot be read): storage, the catalog or a key being unavailable is no fault of the object, and
-   * reporting it as one could have an operator remove good objects, so that stops the rebuild with its own code.
-   */
-  private void failed(List<String> failures, String key, RuntimeException e) {
-    if (e instanceof PitrException p && p.code() != ErrorCode.CORRUPT_OBJECT) {
-      throw p;
-    }
-    String reason = key + ": " + (e instanceof PitrException ? e.getMessage() : e.toString());
-    failures.add(reason);
-    log.println("not recorded: " + reason);
-  }
-
-  /** Records the snapshot {@code key} describes; false when the catalog already has it. */
-  private boolean snapshot(String key) {
-    Catalog catalog = repo.catalog();
-    SnapshotRecord m = ObjectDescriptions.snapshotRecord(key, read(key));
-    String keyId = envelopeKeyId(m.storageKey());
-    SnapshotRecord s =
-        new SnapshotRecord(
-            m.id(), m.label(), m.status(), m.timeline(), m.startLsn(), m.stopLsn(), m.startTime(), m.stopTime(),
-            m.firstSegment(), m.lastSegment(), m.plainSize(), m.storedSize(), m.sha256(), m.storageKey(),
-            keyId != null ? keyId : m.keyId(), m.backupManifest(), m.retention());
-    if (catalog.snapshot(s.id()).isPresent()) {
-      return false;
-    }
-    catalog.createSnapshot(s);
-    return true;
-  }
-
-  private SegmentRecord segment(String key) {
-    Map<String, String> meta = repo.storage().metadata(key);
-    long stored = repo.storage().stat(key).orElseThrow();
-    if (meta.containsKey(ObjectDescriptions.KIND)) {
-      SegmentRecord r = null;
-      try {
-        r = ObjectDescriptions.segmentRecord(key, stored, meta);
-      } catch (RuntimeException e) {
-        log.println("the metadata of " + key + " is unreadable (" + e.getMessage() + "); reading the object instead");
-      }
-      if (r != null) {
-        if (ObjectDescriptions.indexIncomplete(meta)) {
-          r = new SegmentRecord(r.name(), r.plainSize(), r.storedSize(), r.sha256(), r.storageKey(), r.keyId(),
-              r.archivedAt(), reindex(r.name()));
+    /**
+     * Notes an object that cannot be recorded, and goes on. Only the object's own fault is passed over (it is damaged,
+     * or its description cannot be read): storage, the catalog or a key being unavailable is no fault of the object, and
+     * reporting it as one could have an operator remove good objects, so that stops the rebuild with its own code.
+     */
+    private void failed(List<String> failures, String key, RuntimeException e) {
+        if (e instanceof PitrException p && p.code() != ErrorCode.CORRUPT_OBJECT) {
+            throw p;
         }
-        return meta.containsKey(ObjectCodec.ENCRYPTION) ? r.withKeyId(envelopeKeyId(key)) : r;
-      }
+        String reason = key + ": " + (e instanceof PitrException ? e.getMessage() : e.toString());
+        failures.add(reason);
+        log.println("not recorded: " + reason);
     }
-    String name = key.substring(key.lastIndexOf('/') + 1).replace(".zst", "");
-    if (!SegmentName.isSegmentFileName(name)) {
-      throw new PitrException(
-          ErrorCode.CORRUPT_OBJECT, key + " is neither a WAL segment nor a history file",
-          "move objects pitr did not write out of the repository");
-    }
-    byte[] plain = decoded(key);
-    SegmentName segment = SegmentName.parse(name, plain.length);
-    byte[] next = decoded(WalKeys.segment(segment.next()));
-    SegmentIndex index = SegmentIndex.of(
-        WalRecords.read(segment, ByteBuffer.wrap(plain), next == null ? null : ByteBuffer.wrap(next)));
-    return new SegmentRecord(segment, plain.length, stored, Sha256.of(plain), key, envelopeKeyId(key),
-        Instant.now(), index);
-  }
 
-  /** Reads a segment (and the one after it, for a record crossing the end) again to index it. */
-  private SegmentIndex reindex(SegmentName name) {
-    byte[] next = decoded(WalKeys.segment(name.next()));
-    return SegmentIndex.of(
-        WalRecords.read(name, ByteBuffer.wrap(decoded(WalKeys.segment(name))), next == null ? null : ByteBuffer.wrap(next)));
-  }
-
-  /** The plain bytes of a WAL object, or null if there is none. */
-  private byte[] decoded(String key) {
-    if (repo.storage().stat(key).isEmpty()) {
-      return null;
-    }
-    try (InputStream in = repo.codec().open(repo.storage(), key, false)) {
-      return in.readAllBytes();
-    } catch (IOException e) {
-      throw new PitrException(ErrorCode.CORRUPT_OBJECT, key + " cannot be decoded: " + e.getMessage(), "inspect it", e);
-    }
-  }
-
-  private HistoryRecord history(String key) {
-    Map<String, String> meta = repo.storage().metadata(key);
-    byte[] content;
-    try (InputStream in = repo.codec().open(repo.storage(), key, false)) {
-      content = in.readAllBytes();
-    } catch (IOException e) {
-      throw new PitrException(ErrorCode.CORRUPT_OBJECT, key + " cannot be decoded: " + e.getMessage(), "inspect it", e);
-    }
-    String text = new String(content, StandardCharsets.UTF_8);
-    long stored = repo.storage().stat(key).orElseThrow();
-    if (meta.containsKey(ObjectDescriptions.KIND)) {
-      HistoryRecord h = ObjectDescriptions.historyRecord(key, stored, meta, text);
-      if (!Sha256.of(content).equals(h.sha256())) {
-        throw new PitrException(
-            ErrorCode.CORRUPT_OBJECT, key + " does not match the checksum in its metadata", "inspect the object");
-      }
-      return h;
-    }
-    String file = key.substring(key.lastIndexOf('/') + 1).replace(".zst", "");
-    if (!TimelineHistory.isHistoryFileName(file)) {
-      throw new PitrException(ErrorCode.CORRUPT_OBJECT, key + " is not a history file", "inspect the object");
-    }
-    return new HistoryRecord(
-        dev.pitr.wal.TimelineId.parseHex(file.substring(0, 8)), text, Sha256.of(content), key, stored,
-        Instant.now());
-  }
-
-  /** A snapshot manifest: JSON, compressed and encrypted like every other object (early ones are plain JSON). */
-  private byte[] read(String key) {
-    try (InputStream raw = repo.storage().open(key)) {
-      byte[] b = raw.readAllBytes();
-      if (b.length > 0 && b[0] == '{') {
-        if (!repo.codec().plainAccepted()) {
-          throw new PitrException(ErrorCode.CORRUPT_OBJECT, key + " is not encrypted, and every object of this"
-              + " repository must be", "restore it from a bucket version; someone without the key may have put it there");
+    /** Records the snapshot {@code key} describes; false when the catalog already has it. */
+    private boolean snapshot(String key) {
+        Catalog catalog = repo.catalog();
+        SnapshotRecord m = ObjectDescriptions.snapshotRecord(key, read(key));
+        String keyId = envelopeKeyId(m.storageKey());
+        SnapshotRecord s = new SnapshotRecord(
+                m.id(),
+                m.label(),
+                m.status(),
+                m.timeline(),
+                m.startLsn(),
+                m.stopLsn(),
+                m.startTime(),
+                m.stopTime(),
+                m.firstSegment(),
+                m.lastSegment(),
+                m.plainSize(),
+                m.storedSize(),
+                m.sha256(),
+                m.storageKey(),
+                keyId != null ? keyId : m.keyId(),
+                m.backupManifest(),
+                m.retention());
+        if (catalog.snapshot(s.id()).isPresent()) {
+            return false;
         }
-        return b;
-      }
-      try (InputStream in = repo.codec().open(repo.storage(), key, false)) {
-        return in.readAllBytes();
-      }
-    } catch (IOException e) {
-      throw new PitrException(ErrorCode.CORRUPT_OBJECT, key + " cannot be decoded: " + e.getMessage(), "inspect it", e);
+        catalog.createSnapshot(s);
+        return true;
     }
-  }
 
-  /** The key id of an encrypted object, from its envelope (which a rotation rewrites); null for a plain object. */
-  private String envelopeKeyId(String key) {
-    String env = ObjectCodec.envelopeKey(key);
-    return repo.storage().stat(env).isPresent() ? repo.storage().metadata(env).get(ObjectCodec.KEY_ID) : null;
-  }
+    private SegmentRecord segment(String key) {
+        Map<String, String> meta = repo.storage().metadata(key);
+        long stored = repo.storage().stat(key).orElseThrow();
+        if (meta.containsKey(ObjectDescriptions.KIND)) {
+            SegmentRecord r = null;
+            try {
+                r = ObjectDescriptions.segmentRecord(key, stored, meta);
+            } catch (RuntimeException e) {
+                log.println("the metadata of " + key + " is unreadable (" + e.getMessage()
+                        + "); reading the object instead");
+            }
+            if (r != null) {
+                if (ObjectDescriptions.indexIncomplete(meta)) {
+                    r = new SegmentRecord(
+                            r.name(),
+                            r.plainSize(),
+                            r.storedSize(),
+                            r.sha256(),
+                            r.storageKey(),
+                            r.keyId(),
+                            r.archivedAt(),
+                            reindex(r.name()));
+                }
+                return meta.containsKey(ObjectCodec.ENCRYPTION) ? r.withKeyId(envelopeKeyId(key)) : r;
+            }
+        }
+        String name = key.substring(key.lastIndexOf('/') + 1).replace(".zst", "");
+        if (!SegmentName.isSegmentFileName(name)) {
+            throw new PitrException(
+                    ErrorCode.CORRUPT_OBJECT,
+                    key + " is neither a WAL segment nor a history file",
+                    "move objects pitr did not write out of the repository");
+        }
+        byte[] plain = decoded(key);
+        SegmentName segment = SegmentName.parse(name, plain.length);
+        byte[] next = decoded(WalKeys.segment(segment.next()));
+        SegmentIndex index = SegmentIndex.of(
+                WalRecords.read(segment, ByteBuffer.wrap(plain), next == null ? null : ByteBuffer.wrap(next)));
+        return new SegmentRecord(
+                segment, plain.length, stored, Sha256.of(plain), key, envelopeKeyId(key), Instant.now(), index);
+    }
+
+    /** Reads a segment (and the one after it, for a record crossing the end) again to index it. */
+    private SegmentIndex reindex(SegmentName name) {
+        byte[] next = decoded(WalKeys.segment(name.next()));
+        return SegmentIndex.of(WalRecords.read(
+                name, ByteBuffer.wrap(decoded(WalKeys.segment(name))), next == null ? null : ByteBuffer.wrap(next)));
+    }
+
+    /** The plain bytes of a WAL object, or null if there is none. */
+    private byte[] decoded(String key) {
+        if (repo.storage().stat(key).isEmpty()) {
+            return null;
+        }
+        try (InputStream in = repo.codec().open(repo.storage(), key, false)) {
+            return in.readAllBytes();
+        } catch (IOException e) {
+            throw new PitrException(
+                    ErrorCode.CORRUPT_OBJECT, key + " cannot be decoded: " + e.getMessage(), "inspect it", e);
+        }
+    }
+
+    private HistoryRecord history(String key) {
+        Map<String, String> meta = repo.storage().metadata(key);
+        byte[] content;
+        try (InputStream in = repo.codec().open(repo.storage(), key, false)) {
+            content = in.readAllBytes();
+        } catch (IOException e) {
+            throw new PitrException(
+                    ErrorCode.CORRUPT_OBJECT, key + " cannot be decoded: " + e.getMessage(), "inspect it", e);
+        }
+        String text = new String(content, StandardCharsets.UTF_8);
+        long stored = repo.storage().stat(key).orElseThrow();
+        if (meta.containsKey(ObjectDescriptions.KIND)) {
+            HistoryRecord h = ObjectDescriptions.historyRecord(key, stored, meta, text);
+            if (!Sha256.of(content).equals(h.sha256())) {
+                throw new PitrException(
+                        ErrorCode.CORRUPT_OBJECT,
+                        key + " does not match the checksum in its metadata",
+                        "inspect the object");
+            }
+            return h;
+        }
+        String file = key.substring(key.lastIndexOf('/') + 1).replace(".zst", "");
+        if (!TimelineHistory.isHistoryFileName(file)) {
+            throw new PitrException(ErrorCode.CORRUPT_OBJECT, key + " is not a history file", "inspect the object");
+        }
+        return new HistoryRecord(
+                dev.pitr.wal.TimelineId.parseHex(file.substring(0, 8)),
+                text,
+                Sha256.of(content),
+                key,
+                stored,
+                Instant.now());
+    }
+
+    /** A snapshot manifest: JSON, compressed and encrypted like every other object (early ones are plain JSON). */
+    private byte[] read(String key) {
+        try (InputStream raw = repo.storage().open(key)) {
+            byte[] b = raw.readAllBytes();
+            if (b.length > 0 && b[0] == '{') {
+                if (!repo.codec().plainAccepted()) {
+                    throw new PitrException(
+                            ErrorCode.CORRUPT_OBJECT,
+                            key + " is not encrypted, and every object of this" + " repository must be",
+                            "restore it from a bucket version; someone without the key may have put it there");
+                }
+                return b;
+            }
+            try (InputStream in = repo.codec().open(repo.storage(), key, false)) {
+                return in.readAllBytes();
+            }
+        } catch (IOException e) {
+            throw new PitrException(
+                    ErrorCode.CORRUPT_OBJECT, key + " cannot be decoded: " + e.getMessage(), "inspect it", e);
+        }
+    }
+
+    /** The key id of an encrypted object, from its envelope (which a rotation rewrites); null for a plain object. */
+    private String envelopeKeyId(String key) {
+        String env = ObjectCodec.envelopeKey(key);
+        return repo.storage().stat(env).isPresent()
+                ? repo.storage().metadata(env).get(ObjectCodec.KEY_ID)
+                : null;
+    }
 }

@@ -26,167 +26,201 @@ import java.util.Optional;
  */
 public final class CheckService {
 
-  /** One check's outcome; {@code code} says which error a failure is. */
-  public record Result(String name, boolean ok, String detail, String hint, ErrorCode code) {
-    static Result ok(String name, String detail) {
-      return new Result(name, true, detail, null, null);
-    }
-
-    static Result fail(String name, String detail, String hint, ErrorCode code) {
-      return new Result(name, false, detail, hint, code);
-    }
-  }
-
-  private final Config config;
-
-  public CheckService(Config config) {
-    this.config = config;
-  }
-
-  public List<Result> run(boolean fix) {
-    List<Result> out = new ArrayList<>();
-    int serverMajor = checkPrimary(out, fix);
-    checkStandby(out);
-    checkTools(out, serverMajor);
-    checkLocal(out, fix);
-    return out;
-  }
-
-  private int checkPrimary(List<Result> out, boolean fix) {
-    Primary primary;
-    try {
-      primary = Primary.from(config);
-    } catch (PitrException e) {
-      out.add(Result.fail("primary", e.getMessage(), e.hint(), e.code()));
-      return -1;
-    }
-    String slot = config.require(Key.WAL_SLOT);
-    try (Connection c = primary.connect(); Statement s = c.createStatement()) {
-      int version = Integer.parseInt(one(s, "SHOW server_version_num"));
-      out.add(Result.ok("primary", "connected to " + primary.describe() + " (server " + version + ")"));
-      if (config.require(Key.CATALOG_TYPE).equals("dynamodb")) {
-        String sysid = one(s, "SELECT system_identifier FROM pg_control_system()");
-        String configured = config.get(Key.CATALOG_CLUSTER).orElse("");
-        if (!sysid.equals(configured)) {
-          out.add(Result.fail("cluster", "catalog.cluster is '" + configured + "' but the primary's system identifier is "
-              + sysid, "set catalog.cluster: '" + sysid + "'; it keeps this cluster's catalog apart from others",
-              ErrorCode.CONFIG_INVALID));
-        } else {
-          out.add(Result.ok("cluster", "system identifier " + sysid + " matches catalog.cluster"));
+    /** One check's outcome; {@code code} says which error a failure is. */
+    public record Result(String name, boolean ok, String detail, String hint, ErrorCode code) {
+        static Result ok(String name, String detail) {
+            return new Result(name, true, detail, null, null);
         }
-      }
-      String walLevel = one(s, "SHOW wal_level");
-      if (walLevel.equals("minimal")) {
-        out.add(Result.fail("wal_level", "wal_level is minimal", "set wal_level = replica in postgresql.conf and restart", ErrorCode.CHECK_FAILED));
-      } else {
-        out.add(Result.ok("wal_level", walLevel));
-      }
-      int senders = Integer.parseInt(one(s, "SHOW max_wal_senders"));
-      int usedSenders = Integer.parseInt(one(s, "SELECT count(*) FROM pg_stat_replication"));
-      if (senders - usedSenders < 1) {
-        out.add(Result.fail("max_wal_senders", usedSenders + " of " + senders + " WAL senders in use",
-            "raise max_wal_senders (needs a restart); capture and each snapshot use one", ErrorCode.CHECK_FAILED));
-      } else {
-        out.add(Result.ok("max_wal_senders", usedSenders + " of " + senders + " in use"));
-      }
-      int slots = Integer.parseInt(one(s, "SHOW max_replication_slots"));
-      int usedSlots = Integer.parseInt(one(s, "SELECT count(*) FROM pg_replication_slots"));
-      boolean exists = Slots.exists(primary, slot);
-      if (!exists && slots - usedSlots < 1) {
-        out.add(Result.fail("max_replication_slots", usedSlots + " of " + slots + " slots in use",
-            "raise max_replication_slots (needs a restart) or drop an unused slot", ErrorCode.CHECK_FAILED));
-      } else {
-        out.add(Result.ok("max_replication_slots", usedSlots + " of " + slots + " in use"));
-      }
-      if (!exists && fix) {
-        Slots.ensure(primary, slot);
-        out.add(Result.ok("slot", "created physical replication slot " + slot));
-      } else if (!exists) {
-        out.add(Result.fail("slot", "replication slot " + slot + " does not exist",
-            "run 'pitr check --fix' to create it", ErrorCode.CHECK_FAILED));
-      } else {
-        out.add(Result.ok("slot", slot + " exists"));
-      }
-      return version / 10000;
-    } catch (PitrException e) {
-      out.add(Result.fail("primary", e.getMessage(), e.hint(), e.code()));
-    } catch (SQLException e) {
-      out.add(Result.fail("primary", "query failed: " + e.getMessage(), "the role needs to read pg_settings and pg_stat_replication", ErrorCode.CHECK_FAILED));
-    }
-    return -1;
-  }
 
-  private void checkStandby(List<Result> out) {
-    Optional<Primary> standby = Primary.standbyFrom(config);
-    if (standby.isEmpty()) {
-      return;
-    }
-    try (Connection c = standby.get().connect(); Statement s = c.createStatement()) {
-      boolean inRecovery = Boolean.parseBoolean(one(s, "SELECT pg_is_in_recovery()::text"));
-      String status = one(s, "SELECT coalesce((SELECT status FROM pg_stat_wal_receiver), 'none')");
-      if (!inRecovery || !status.equals("streaming")) {
-        out.add(Result.fail("standby", standby.get().describe() + " is " + (inRecovery ? "not streaming (" + status + ")" : "not in recovery"),
-            "check primary_conninfo on the standby and its log", ErrorCode.CHECK_FAILED));
-      } else {
-        out.add(Result.ok("standby", standby.get().describe() + " is streaming"));
-      }
-    } catch (PitrException e) {
-      out.add(Result.fail("standby", e.getMessage(), "check standby.host and standby.port", ErrorCode.CHECK_FAILED));
-    } catch (SQLException e) {
-      out.add(Result.fail("standby", e.getMessage(), "check the standby's log", ErrorCode.CHECK_FAILED));
-    }
-  }
-
-  private void checkTools(List<Result> out, int serverMajor) {
-    PgTools tools = PgTools.from(config);
-    for (String program : List.of("pg_receivewal", "pg_basebackup")) {
-      try {
-        int major = tools.majorVersion(program);
-        if (serverMajor > 0 && major < serverMajor) {
-          out.add(Result.fail(program, program + " " + major + " is older than the server (" + serverMajor + ")",
-              "install the client programs of version " + serverMajor + " or later and set postgres.bin_dir", ErrorCode.TOOL_MISSING));
-        } else {
-          out.add(Result.ok(program, "version " + major));
+        static Result fail(String name, String detail, String hint, ErrorCode code) {
+            return new Result(name, false, detail, hint, code);
         }
-      } catch (PitrException e) {
-        out.add(Result.fail(program, e.getMessage(), e.hint(), e.code()));
-      }
     }
-  }
 
-  private void checkLocal(List<Result> out, boolean fix) {
-    try {
-      Path spool = config.requirePath(Key.WAL_SPOOL_DIR);
-      dev.pitr.storage.OwnerOnly.directory(spool);
-      Path probe = Files.createTempFile(spool, ".pitr-check", "");
-      Files.delete(probe);
-      out.add(Result.ok("spool", spool + " is writable"));
-    } catch (PitrException e) {
-      out.add(Result.fail("spool", e.getMessage(), e.hint(), e.code()));
-    } catch (IOException e) {
-      out.add(Result.fail("spool", "spool is not writable: " + e.getMessage(), "fix wal.spool_dir or its permissions", ErrorCode.LOCAL_IO));
-    }
-    try {
-      RepositorySetup.ensure(config, fix).forEach(line -> out.add(Result.ok("repository", line)));
-    } catch (PitrException e) {
-      out.add(Result.fail("repository", e.getMessage(), e.hint(), e.code()));
-      return;
-    }
-    try (Repository repo = Repository.open(config, false)) {
-      repo.storage().put(".pitr-check", o -> o.write(1));
-      repo.storage().delete(".pitr-check");
-      out.add(Result.ok("storage", repo.storage().describe() + " is writable"));
-      int snapshots = repo.catalog().snapshots().size();
-      out.add(Result.ok("catalog", repo.catalog().describe() + " holds " + snapshots + " snapshot(s)"));
-    } catch (PitrException e) {
-      out.add(Result.fail("storage/catalog", e.getMessage(), e.hint(), e.code()));
-    }
-  }
+    private final Config config;
 
-  private static String one(Statement s, String sql) throws SQLException {
-    try (ResultSet rs = s.executeQuery(sql)) {
-      rs.next();
-      return rs.getString(1);
+    public CheckService(Config config) {
+        this.config = config;
     }
-  }
+
+    public List<Result> run(boolean fix) {
+        List<Result> out = new ArrayList<>();
+        int serverMajor = checkPrimary(out, fix);
+        checkStandby(out);
+        checkTools(out, serverMajor);
+        checkLocal(out, fix);
+        return out;
+    }
+
+    private int checkPrimary(List<Result> out, boolean fix) {
+        Primary primary;
+        try {
+            primary = Primary.from(config);
+        } catch (PitrException e) {
+            out.add(Result.fail("primary", e.getMessage(), e.hint(), e.code()));
+            return -1;
+        }
+        String slot = config.require(Key.WAL_SLOT);
+        try (Connection c = primary.connect();
+                Statement s = c.createStatement()) {
+            int version = Integer.parseInt(one(s, "SHOW server_version_num"));
+            out.add(Result.ok("primary", "connected to " + primary.describe() + " (server " + version + ")"));
+            if (config.require(Key.CATALOG_TYPE).equals("dynamodb")) {
+                String sysid = one(s, "SELECT system_identifier FROM pg_control_system()");
+                String configured = config.get(Key.CATALOG_CLUSTER).orElse("");
+                if (!sysid.equals(configured)) {
+                    out.add(Result.fail(
+                            "cluster",
+                            "catalog.cluster is '" + configured + "' but the primary's system identifier is " + sysid,
+                            "set catalog.cluster: '" + sysid + "'; it keeps this cluster's catalog apart from others",
+                            ErrorCode.CONFIG_INVALID));
+                } else {
+                    out.add(Result.ok("cluster", "system identifier " + sysid + " matches catalog.cluster"));
+                }
+            }
+            String walLevel = one(s, "SHOW wal_level");
+            if (walLevel.equals("minimal")) {
+                out.add(Result.fail(
+                        "wal_level",
+                        "wal_level is minimal",
+                        "set wal_level = replica in postgresql.conf and restart",
+                        ErrorCode.CHECK_FAILED));
+            } else {
+                out.add(Result.ok("wal_level", walLevel));
+            }
+            int senders = Integer.parseInt(one(s, "SHOW max_wal_senders"));
+            int usedSenders = Integer.parseInt(one(s, "SELECT count(*) FROM pg_stat_replication"));
+            if (senders - usedSenders < 1) {
+                out.add(Result.fail(
+                        "max_wal_senders",
+                        usedSenders + " of " + senders + " WAL senders in use",
+                        "raise max_wal_senders (needs a restart); capture and each snapshot use one",
+                        ErrorCode.CHECK_FAILED));
+            } else {
+                out.add(Result.ok("max_wal_senders", usedSenders + " of " + senders + " in use"));
+            }
+            int slots = Integer.parseInt(one(s, "SHOW max_replication_slots"));
+            int usedSlots = Integer.parseInt(one(s, "SELECT count(*) FROM pg_replication_slots"));
+            boolean exists = Slots.exists(primary, slot);
+            if (!exists && slots - usedSlots < 1) {
+                out.add(Result.fail(
+                        "max_replication_slots",
+                        usedSlots + " of " + slots + " slots in use",
+                        "raise max_replication_slots (needs a restart) or drop an unused slot",
+                        ErrorCode.CHECK_FAILED));
+            } else {
+                out.add(Result.ok("max_replication_slots", usedSlots + " of " + slots + " in use"));
+            }
+            if (!exists && fix) {
+                Slots.ensure(primary, slot);
+                out.add(Result.ok("slot", "created physical replication slot " + slot));
+            } else if (!exists) {
+                out.add(Result.fail(
+                        "slot",
+                        "replication slot " + slot + " does not exist",
+                        "run 'pitr check --fix' to create it",
+                        ErrorCode.CHECK_FAILED));
+            } else {
+                out.add(Result.ok("slot", slot + " exists"));
+            }
+            return version / 10000;
+        } catch (PitrException e) {
+            out.add(Result.fail("primary", e.getMessage(), e.hint(), e.code()));
+        } catch (SQLException e) {
+            out.add(Result.fail(
+                    "primary",
+                    "query failed: " + e.getMessage(),
+                    "the role needs to read pg_settings and pg_stat_replication",
+                    ErrorCode.CHECK_FAILED));
+        }
+        return -1;
+    }
+
+    private void checkStandby(List<Result> out) {
+        Optional<Primary> standby = Primary.standbyFrom(config);
+        if (standby.isEmpty()) {
+            return;
+        }
+        try (Connection c = standby.get().connect();
+                Statement s = c.createStatement()) {
+            boolean inRecovery = Boolean.parseBoolean(one(s, "SELECT pg_is_in_recovery()::text"));
+            String status = one(s, "SELECT coalesce((SELECT status FROM pg_stat_wal_receiver), 'none')");
+            if (!inRecovery || !status.equals("streaming")) {
+                out.add(Result.fail(
+                        "standby",
+                        standby.get().describe() + " is "
+                                + (inRecovery ? "not streaming (" + status + ")" : "not in recovery"),
+                        "check primary_conninfo on the standby and its log",
+                        ErrorCode.CHECK_FAILED));
+            } else {
+                out.add(Result.ok("standby", standby.get().describe() + " is streaming"));
+            }
+        } catch (PitrException e) {
+            out.add(Result.fail(
+                    "standby", e.getMessage(), "check standby.host and standby.port", ErrorCode.CHECK_FAILED));
+        } catch (SQLException e) {
+            out.add(Result.fail("standby", e.getMessage(), "check the standby's log", ErrorCode.CHECK_FAILED));
+        }
+    }
+
+    private void checkTools(List<Result> out, int serverMajor) {
+        PgTools tools = PgTools.from(config);
+        for (String program : List.of("pg_receivewal", "pg_basebackup")) {
+            try {
+                int major = tools.majorVersion(program);
+                if (serverMajor > 0 && major < serverMajor) {
+                    out.add(Result.fail(
+                            program,
+                            program + " " + major + " is older than the server (" + serverMajor + ")",
+                            "install the client programs of version " + serverMajor
+                                    + " or later and set postgres.bin_dir",
+                            ErrorCode.TOOL_MISSING));
+                } else {
+                    out.add(Result.ok(program, "version " + major));
+                }
+            } catch (PitrException e) {
+                out.add(Result.fail(program, e.getMessage(), e.hint(), e.code()));
+            }
+        }
+    }
+
+    private void checkLocal(List<Result> out, boolean fix) {
+        try {
+            Path spool = config.requirePath(Key.WAL_SPOOL_DIR);
+            dev.pitr.storage.OwnerOnly.directory(spool);
+            Path probe = Files.createTempFile(spool, ".pitr-check", "");
+            Files.delete(probe);
+            out.add(Result.ok("spool", spool + " is writable"));
+        } catch (PitrException e) {
+            out.add(Result.fail("spool", e.getMessage(), e.hint(), e.code()));
+        } catch (IOException e) {
+            out.add(Result.fail(
+                    "spool",
+                    "spool is not writable: " + e.getMessage(),
+                    "fix wal.spool_dir or its permissions",
+                    ErrorCode.LOCAL_IO));
+        }
+        try {
+            RepositorySetup.ensure(config, fix).forEach(line -> out.add(Result.ok("repository", line)));
+        } catch (PitrException e) {
+            out.add(Result.fail("repository", e.getMessage(), e.hint(), e.code()));
+            return;
+        }
+        try (Repository repo = Repository.open(config, false)) {
+            repo.storage().put(".pitr-check", o -> o.write(1));
+            repo.storage().delete(".pitr-check");
+            out.add(Result.ok("storage", repo.storage().describe() + " is writable"));
+            int snapshots = repo.catalog().snapshots().size();
+            out.add(Result.ok("catalog", repo.catalog().describe() + " holds " + snapshots + " snapshot(s)"));
+        } catch (PitrException e) {
+            out.add(Result.fail("storage/catalog", e.getMessage(), e.hint(), e.code()));
+        }
+    }
+
+    private static String one(Statement s, String sql) throws SQLException {
+        try (ResultSet rs = s.executeQuery(sql)) {
+            rs.next();
+            return rs.getString(1);
+        }
+    }
 }

@@ -25,48 +25,67 @@ import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 import software.amazon.awssdk.services.sfn.SfnClient;
 
-@Fails(value = {ErrorCode.RESTORE_FAILED, ErrorCode.TARGET_DIR_NOT_EMPTY, ErrorCode.WAL_GAP, ErrorCode.INTERRUPTED}, uses = {Fails.Part.CONFIG, Fails.Part.REPOSITORY, Fails.Part.PRIMARY, Fails.Part.LOCAL_FILES})
+@Fails(
+        value = {ErrorCode.RESTORE_FAILED, ErrorCode.TARGET_DIR_NOT_EMPTY, ErrorCode.WAL_GAP, ErrorCode.INTERRUPTED},
+        uses = {Fails.Part.CONFIG, Fails.Part.REPOSITORY, Fails.Part.PRIMARY, Fails.Part.LOCAL_FILES})
 @Command(
-    name = "agent",
-    description = "Run the restore host's steps of the restore state machine (prepare, fetch the snapshot, write the "
-        + "recovery config, replay, verify): poll the Step Functions activity, or serve a local runner with --stdio.",
-    footer = {"Example:", "  pitr --config /etc/pitr/pitr.yaml agent"})
+        name = "agent",
+        description =
+                "Run the restore host's steps of the restore state machine (prepare, fetch the snapshot, write the "
+                        + "recovery config, replay, verify): poll the Step Functions activity, or serve a local runner with --stdio.",
+        footer = {"Example:", "  pitr --config /etc/pitr/pitr.yaml agent"})
 final class AgentCommand implements Callable<Integer> {
 
-  @ParentCommand PitrCommand root;
-  @Spec CommandSpec spec;
+    @ParentCommand
+    PitrCommand root;
 
-  @Option(names = "--stdio", description = "Take steps as JSON lines on stdin and answer on stdout.")
-  boolean stdio;
+    @Spec
+    CommandSpec spec;
 
-  @Option(names = "--heartbeat-seconds", paramLabel = "N", description = "Seconds between heartbeats (default: ${DEFAULT-VALUE}).")
-  long heartbeatSeconds = 10;
+    @Option(names = "--stdio", description = "Take steps as JSON lines on stdin and answer on stdout.")
+    boolean stdio;
 
-  @Option(names = "--tasks", paramLabel = "N", description = "Exit after N tasks (default: run until stopped).")
-  int tasks;
+    @Option(
+            names = "--heartbeat-seconds",
+            paramLabel = "N",
+            description = "Seconds between heartbeats (default: ${DEFAULT-VALUE}).")
+    long heartbeatSeconds = 10;
 
-  @Override
-  public Integer call() throws Exception {
-    Config config = root.config();
-    try (Repository repo = Repository.open(config, false)) {
-      RestoreSteps restoreSteps =
-          new RestoreSteps(config, repo, PgTools.from(config), Clock.systemUTC(), spec.commandLine().getErr());
-      ActivitySteps steps = new ActivitySteps(repo, restoreSteps);
-      if (stdio) {
-        new StdioAgent(steps, heartbeatSeconds).run(
-            new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)),
-            new PrintWriter(System.out, true, StandardCharsets.UTF_8));
+    @Option(names = "--tasks", paramLabel = "N", description = "Exit after N tasks (default: run until stopped).")
+    int tasks;
+
+    @Override
+    public Integer call() throws Exception {
+        Config config = root.config();
+        try (Repository repo = Repository.open(config, false)) {
+            RestoreSteps restoreSteps = new RestoreSteps(
+                    config,
+                    repo,
+                    PgTools.from(config),
+                    Clock.systemUTC(),
+                    spec.commandLine().getErr());
+            ActivitySteps steps = new ActivitySteps(repo, restoreSteps);
+            if (stdio) {
+                new StdioAgent(steps, heartbeatSeconds)
+                        .run(
+                                new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)),
+                                new PrintWriter(System.out, true, StandardCharsets.UTF_8));
+                return 0;
+            }
+            String arn = StepFunctions.arn(config, Key.STEPFUNCTIONS_ACTIVITY_ARN);
+            // GetActivityTask holds the connection up to 60 s waiting for a task
+            try (SfnClient sfn = StepFunctions.client(config, Duration.ofSeconds(70))) {
+                ActivityWorker worker = new ActivityWorker(
+                        sfn,
+                        arn,
+                        InetAddress.getLocalHost().getHostName(),
+                        steps,
+                        Duration.ofSeconds(heartbeatSeconds),
+                        spec.commandLine().getErr());
+                Runtime.getRuntime().addShutdownHook(new Thread(worker::requestStop));
+                worker.run(tasks);
+            }
+        }
         return 0;
-      }
-      String arn = StepFunctions.arn(config, Key.STEPFUNCTIONS_ACTIVITY_ARN);
-      // GetActivityTask holds the connection up to 60 s waiting for a task
-      try (SfnClient sfn = StepFunctions.client(config, Duration.ofSeconds(70))) {
-        ActivityWorker worker = new ActivityWorker(sfn, arn, InetAddress.getLocalHost().getHostName(), steps,
-            Duration.ofSeconds(heartbeatSeconds), spec.commandLine().getErr());
-        Runtime.getRuntime().addShutdownHook(new Thread(worker::requestStop));
-        worker.run(tasks);
-      }
     }
-    return 0;
-  }
 }

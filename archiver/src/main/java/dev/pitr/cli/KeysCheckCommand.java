@@ -14,30 +14,34 @@ import picocli.CommandLine.Spec;
 
 @Fails
 @Command(
-    name = "check",
-    description = "List every object whose data key is still wrapped by a key other than the current one.",
-    footer = {"Example:", "  pitr keys check"})
+        name = "check",
+        description = "List every object whose data key is still wrapped by a key other than the current one.",
+        footer = {"Example:", "  pitr keys check"})
 final class KeysCheckCommand implements Callable<Integer> {
 
-  @ParentCommand KeysCommand keys;
-  @Spec CommandSpec spec;
+    @ParentCommand
+    KeysCommand keys;
 
-  @Override
-  public Integer call() {
-    try (Repository repo = Repository.open(keys.root.config(), true)) {
-      List<KeyRotation.Wrapped> old = new KeyRotation(repo).notWrappedByCurrentKey();
-      PrintWriter out = spec.commandLine().getOut();
-      Map<String, Integer> byKey = new TreeMap<>();
-      for (KeyRotation.Wrapped w : old) {
-        out.println(w.objectKey() + "\t" + w.keyId());
-        byKey.merge(w.keyId(), 1, Integer::sum);
-      }
-      String current = repo.codec().keyring().current().map(k -> k.keyId()).orElse("none");
-      out.println(
-          old.size() + " objects not wrapped by the current key " + current + (byKey.isEmpty() ? "" : ": " + byKey)
-              + (old.isEmpty() ? "" : "; run 'pitr keys rotate' with the old keys under encryption.retired_*"));
-      out.flush();
-      return 0;
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        try (Repository repo = Repository.open(keys.root.config(), true)) {
+            List<KeyRotation.Wrapped> old = new KeyRotation(repo).notWrappedByCurrentKey();
+            PrintWriter out = spec.commandLine().getOut();
+            Map<String, Integer> byKey = new TreeMap<>();
+            for (KeyRotation.Wrapped w : old) {
+                out.println(w.objectKey() + "\t" + w.keyId());
+                byKey.merge(w.keyId(), 1, Integer::sum);
+            }
+            String current =
+                    repo.codec().keyring().current().map(k -> k.keyId()).orElse("none");
+            out.println(old.size() + " objects not wrapped by the current key " + current
+                    + (byKey.isEmpty() ? "" : ": " + byKey)
+                    + (old.isEmpty() ? "" : "; run 'pitr keys rotate' with the old keys under encryption.retired_*"));
+            out.flush();
+            return 0;
+        }
     }
-  }
 }

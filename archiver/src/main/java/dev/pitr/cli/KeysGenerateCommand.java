@@ -17,32 +17,47 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-@Fails(value = ErrorCode.BAD_TARGET, uses = {Fails.Part.LOCAL_FILES})
+@Fails(
+        value = ErrorCode.BAD_TARGET,
+        uses = {Fails.Part.LOCAL_FILES})
 @Command(
-    name = "generate",
-    description = "Write a new random 256-bit key file (64 hex digits, mode 0600) for encryption.key_file.",
-    footer = {"Example:", "  pitr keys generate --out /etc/pitr/archive.key"})
+        name = "generate",
+        description = "Write a new random 256-bit key file (64 hex digits, mode 0600) for encryption.key_file.",
+        footer = {"Example:", "  pitr keys generate --out /etc/pitr/archive.key"})
 final class KeysGenerateCommand implements Callable<Integer> {
 
-  @Spec CommandSpec spec;
+    @Spec
+    CommandSpec spec;
 
-  @Option(names = "--out", paramLabel = "FILE", required = true, description = "The key file to create; an existing file is never replaced.")
-  Path out;
+    @Option(
+            names = "--out",
+            paramLabel = "FILE",
+            required = true,
+            description = "The key file to create; an existing file is never replaced.")
+    Path out;
 
-  @Override
-  public Integer call() {
-    byte[] key = new byte[32];
-    new SecureRandom().nextBytes(key);
-    try {
-      Files.createFile(out, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-      Files.write(out, (HexFormat.of().formatHex(key) + "\n").getBytes(StandardCharsets.US_ASCII), StandardOpenOption.WRITE);
-    } catch (FileAlreadyExistsException e) {
-      throw new PitrException(ErrorCode.BAD_TARGET, out + " exists", "choose another path; a key file is never overwritten");
-    } catch (IOException e) {
-      throw new PitrException(ErrorCode.LOCAL_IO, "cannot write " + out + ": " + e.getMessage(), "check the directory", e);
+    @Override
+    public Integer call() {
+        byte[] key = new byte[32];
+        new SecureRandom().nextBytes(key);
+        try {
+            Files.createFile(out, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            Files.write(
+                    out,
+                    (HexFormat.of().formatHex(key) + "\n").getBytes(StandardCharsets.US_ASCII),
+                    StandardOpenOption.WRITE);
+        } catch (FileAlreadyExistsException e) {
+            throw new PitrException(
+                    ErrorCode.BAD_TARGET, out + " exists", "choose another path; a key file is never overwritten");
+        } catch (IOException e) {
+            throw new PitrException(
+                    ErrorCode.LOCAL_IO, "cannot write " + out + ": " + e.getMessage(), "check the directory", e);
+        }
+        spec.commandLine()
+                .getOut()
+                .println("wrote a new key to " + out
+                        + "; keep a copy apart from the archive: without it nothing can be restored");
+        spec.commandLine().getOut().flush();
+        return 0;
     }
-    spec.commandLine().getOut().println("wrote a new key to " + out + "; keep a copy apart from the archive: without it nothing can be restored");
-    spec.commandLine().getOut().flush();
-    return 0;
-  }
 }

@@ -19,135 +19,142 @@ import picocli.CommandLine.Option;
 
 /** The root command: global options and the subcommands. */
 @Command(
-    name = "pitr",
-    // every subcommand inherits -h/--help, -V/--version and how its help reads
-    scope = CommandLine.ScopeType.INHERIT,
-    mixinStandardHelpOptions = true,
-    version = "pitr 0.1.0",
-    sortOptions = false,
-    usageHelpAutoWidth = true,
-    footerHeading = "%n",
-    description = "Continuous archiving and point-in-time recovery for PostgreSQL.",
-    subcommands = {
-      HelpCommand.class,
-      InitCommand.class,
-      CheckCommand.class,
-      CatalogCommand.class,
-      WalCommand.class,
-      SnapshotCommand.class,
-      RestoreCommand.class,
-      RestoreWindowCommand.class,
-      RetentionCommand.class,
-      StatusCommand.class,
-      RunCommand.class,
-      AgentCommand.class,
-      KeysCommand.class,
-      DemoCommand.class
-    })
+        name = "pitr",
+        // every subcommand inherits -h/--help, -V/--version and how its help reads
+        scope = CommandLine.ScopeType.INHERIT,
+        mixinStandardHelpOptions = true,
+        version = "pitr 0.1.0",
+        sortOptions = false,
+        usageHelpAutoWidth = true,
+        footerHeading = "%n",
+        description = "Continuous archiving and point-in-time recovery for PostgreSQL.",
+        subcommands = {
+            HelpCommand.class,
+            InitCommand.class,
+            CheckCommand.class,
+            CatalogCommand.class,
+            WalCommand.class,
+            SnapshotCommand.class,
+            RestoreCommand.class,
+            RestoreWindowCommand.class,
+            RetentionCommand.class,
+            StatusCommand.class,
+            RunCommand.class,
+            AgentCommand.class,
+            KeysCommand.class,
+            DemoCommand.class
+        })
 public final class PitrCommand {
 
-  @Option(
-      names = "--config",
-      paramLabel = "FILE",
-      description = "Configuration file (default: ./pitr.yaml).",
-      scope = CommandLine.ScopeType.INHERIT)
-  Path configFile = Path.of("pitr.yaml");
+    @Option(
+            names = "--config",
+            paramLabel = "FILE",
+            description = "Configuration file (default: ./pitr.yaml).",
+            scope = CommandLine.ScopeType.INHERIT)
+    Path configFile = Path.of("pitr.yaml");
 
-  final Map<String, String> env;
+    final Map<String, String> env;
 
-  PitrCommand(Map<String, String> env) {
-    this.env = env;
-  }
+    PitrCommand(Map<String, String> env) {
+        this.env = env;
+    }
 
-  /** A command line with the error handling every entry point shares. */
-  public static CommandLine commandLine(Map<String, String> env) {
-    CommandLine cl = new CommandLine(new PitrCommand(env));
-    describeExitCodes(cl);
-    cl.getCommandSpec().usageMessage().exitCodeListHeading("%nExit codes:%n")
-        .exitCodeList(exitCodeList(EnumSet.allOf(ErrorCode.class), code -> code));
-    cl.getCommandSpec().usageMessage().footer(
-        "Run 'pitr help COMMAND' or 'pitr COMMAND --help' for a command's options, exit codes and an example.");
-    cl.setExecutionExceptionHandler(PitrCommand::handle);
-    cl.setParameterExceptionHandler(
-        (ex, args) -> {
-          PrintWriter err = ex.getCommandLine().getErr();
-          err.println("error: " + ex.getMessage());
-          err.println("HINT: run '" + ex.getCommandLine().getCommandSpec().qualifiedName() + " --help'");
-          err.flush();
-          // restore_command's rules hold for a command line it cannot parse too: a low code would end recovery early,
-          // also when the mistake comes before 'wal fetch' (a misspelled --config) and picocli blames the root
-          if (ex.getCommandLine().getCommand() instanceof ExitCodeOverride o) {
-            return o.exitCode(ErrorCode.USAGE);
-          }
-          return namesWalFetch(args) ? ErrorCode.FETCH_ABORTED.exitCode() : ErrorCode.USAGE.exitCode();
+    /** A command line with the error handling every entry point shares. */
+    public static CommandLine commandLine(Map<String, String> env) {
+        CommandLine cl = new CommandLine(new PitrCommand(env));
+        describeExitCodes(cl);
+        cl.getCommandSpec()
+                .usageMessage()
+                .exitCodeListHeading("%nExit codes:%n")
+                .exitCodeList(exitCodeList(EnumSet.allOf(ErrorCode.class), code -> code));
+        cl.getCommandSpec()
+                .usageMessage()
+                .footer(
+                        "Run 'pitr help COMMAND' or 'pitr COMMAND --help' for a command's options, exit codes and an example.");
+        cl.setExecutionExceptionHandler(PitrCommand::handle);
+        cl.setParameterExceptionHandler((ex, args) -> {
+            PrintWriter err = ex.getCommandLine().getErr();
+            err.println("error: " + ex.getMessage());
+            err.println("HINT: run '" + ex.getCommandLine().getCommandSpec().qualifiedName() + " --help'");
+            err.flush();
+            // restore_command's rules hold for a command line it cannot parse too: a low code would end recovery early,
+            // also when the mistake comes before 'wal fetch' (a misspelled --config) and picocli blames the root
+            if (ex.getCommandLine().getCommand() instanceof ExitCodeOverride o) {
+                return o.exitCode(ErrorCode.USAGE);
+            }
+            return namesWalFetch(args) ? ErrorCode.FETCH_ABORTED.exitCode() : ErrorCode.USAGE.exitCode();
         });
-    return cl;
-  }
+        return cl;
+    }
 
-  /** True when {@code args} hold {@code wal} followed by {@code fetch}: a restore_command, however mistyped. */
-  static boolean namesWalFetch(String[] args) {
-    List<String> a = List.of(args);
-    int wal = a.indexOf("wal");
-    return wal >= 0 && a.subList(wal + 1, a.size()).contains("fetch");
-  }
+    /** True when {@code args} hold {@code wal} followed by {@code fetch}: a restore_command, however mistyped. */
+    static boolean namesWalFetch(String[] args) {
+        List<String> a = List.of(args);
+        int wal = a.indexOf("wal");
+        return wal >= 0 && a.subList(wal + 1, a.size()).contains("fetch");
+    }
 
-  /** Fills each command's exit code list from its {@link Fails}, as the command itself would exit. */
-  private static void describeExitCodes(CommandLine cl) {
-    for (CommandLine sub : cl.getSubcommands().values()) {
-      Object cmd = sub.getCommand();
-      Fails fails = cmd.getClass().getAnnotation(Fails.class);
-      if (fails != null) {
-        Set<ErrorCode> codes = EnumSet.of(ErrorCode.USAGE, ErrorCode.INTERNAL);
-        codes.addAll(List.of(fails.value()));
-        for (Fails.Part part : fails.uses()) {
-          codes.addAll(part.codes);
+    /** Fills each command's exit code list from its {@link Fails}, as the command itself would exit. */
+    private static void describeExitCodes(CommandLine cl) {
+        for (CommandLine sub : cl.getSubcommands().values()) {
+            Object cmd = sub.getCommand();
+            Fails fails = cmd.getClass().getAnnotation(Fails.class);
+            if (fails != null) {
+                Set<ErrorCode> codes = EnumSet.of(ErrorCode.USAGE, ErrorCode.INTERNAL);
+                codes.addAll(List.of(fails.value()));
+                for (Fails.Part part : fails.uses()) {
+                    codes.addAll(part.codes);
+                }
+                IntUnaryOperator exit =
+                        cmd instanceof ExitCodeOverride o ? c -> o.exitCode(ErrorCode.ofExitCode(c)) : c -> c;
+                sub.getCommandSpec()
+                        .usageMessage()
+                        .exitCodeListHeading("%nExit codes:%n")
+                        .exitCodeList(exitCodeList(codes, exit));
+            }
+            describeExitCodes(sub);
         }
-        IntUnaryOperator exit = cmd instanceof ExitCodeOverride o ? c -> o.exitCode(ErrorCode.ofExitCode(c)) : c -> c;
-        sub.getCommandSpec().usageMessage().exitCodeListHeading("%nExit codes:%n").exitCodeList(exitCodeList(codes, exit));
-      }
-      describeExitCodes(sub);
     }
-  }
 
-  private static Map<String, String> exitCodeList(Set<ErrorCode> codes, IntUnaryOperator exit) {
-    SortedMap<Integer, String> byExit = new TreeMap<>();
-    byExit.put(0, "success");
-    for (ErrorCode code : codes) {
-      int e = exit.applyAsInt(code.exitCode());
-      byExit.put(e, ErrorCode.ofExitCode(e).label());
+    private static Map<String, String> exitCodeList(Set<ErrorCode> codes, IntUnaryOperator exit) {
+        SortedMap<Integer, String> byExit = new TreeMap<>();
+        byExit.put(0, "success");
+        for (ErrorCode code : codes) {
+            int e = exit.applyAsInt(code.exitCode());
+            byExit.put(e, ErrorCode.ofExitCode(e).label());
+        }
+        Map<String, String> list = new LinkedHashMap<>();
+        byExit.forEach((e, label) -> list.put(String.format("%5d", e), label));
+        return list;
     }
-    Map<String, String> list = new LinkedHashMap<>();
-    byExit.forEach((e, label) -> list.put(String.format("%5d", e), label));
-    return list;
-  }
 
-  Config config() {
-    return Config.load(configFile, env);
-  }
+    Config config() {
+        return Config.load(configFile, env);
+    }
 
-  private static int handle(Exception ex, CommandLine cl, CommandLine.ParseResult parsed) {
-    PrintWriter err = cl.getErr();
-    PitrException pe =
-        ex instanceof PitrException p
-            ? p
-            : new PitrException(ErrorCode.INTERNAL, ex.toString(), "this is a bug; please report it with the output above", ex);
-    if (pe.code() == ErrorCode.INTERNAL) {
-      ex.printStackTrace(err);
+    private static int handle(Exception ex, CommandLine cl, CommandLine.ParseResult parsed) {
+        PrintWriter err = cl.getErr();
+        PitrException pe = ex instanceof PitrException p
+                ? p
+                : new PitrException(
+                        ErrorCode.INTERNAL, ex.toString(), "this is a bug; please report it with the output above", ex);
+        if (pe.code() == ErrorCode.INTERNAL) {
+            ex.printStackTrace(err);
+        }
+        err.println("error (" + pe.code().label() + "): " + pe.getMessage());
+        if (pe.hint() != null) {
+            err.println("HINT: " + pe.hint());
+        }
+        err.flush();
+        Object cmd = cl.getCommand();
+        if (cmd instanceof ExitCodeOverride o) {
+            return o.exitCode(pe.code());
+        }
+        return pe.code().exitCode();
     }
-    err.println("error (" + pe.code().label() + "): " + pe.getMessage());
-    if (pe.hint() != null) {
-      err.println("HINT: " + pe.hint());
-    }
-    err.flush();
-    Object cmd = cl.getCommand();
-    if (cmd instanceof ExitCodeOverride o) {
-      return o.exitCode(pe.code());
-    }
-    return pe.code().exitCode();
-  }
 
-  /** A command whose exit codes must follow another program's rules (restore_command's, for one). */
-  interface ExitCodeOverride {
-    int exitCode(ErrorCode code);
-  }
+    /** A command whose exit codes must follow another program's rules (restore_command's, for one). */
+    interface ExitCodeOverride {
+        int exitCode(ErrorCode code);
+    }
 }

@@ -12,28 +12,31 @@ import picocli.CommandLine.Spec;
 
 @Fails
 @Command(
-    name = "restore-window",
-    description = "Show the earliest and latest restorable time and LSN of every timeline, and every gap.",
-    footer = {"Example:", "  pitr restore-window --json"})
+        name = "restore-window",
+        description = "Show the earliest and latest restorable time and LSN of every timeline, and every gap.",
+        footer = {"Example:", "  pitr restore-window --json"})
 final class RestoreWindowCommand implements Callable<Integer> {
 
-  @ParentCommand PitrCommand root;
-  @Spec CommandSpec spec;
+    @ParentCommand
+    PitrCommand root;
 
-  @Option(names = "--json", description = "Print JSON.")
-  boolean json;
+    @Spec
+    CommandSpec spec;
 
-  @Override
-  public Integer call() {
-    RestoreWindow w;
-    try (Repository repo = Repository.open(root.config(), true)) {
-      w = RestoreWindow.of(repo.catalog());
+    @Option(names = "--json", description = "Print JSON.")
+    boolean json;
+
+    @Override
+    public Integer call() {
+        RestoreWindow w;
+        try (Repository repo = Repository.open(root.config(), true)) {
+            w = RestoreWindow.of(repo.catalog());
+        }
+        if (json) {
+            RestoreReports.printWindowJson(w, spec.commandLine().getOut());
+        } else {
+            RestoreReports.printWindow(w, spec.commandLine().getOut());
+        }
+        return 0;
     }
-    if (json) {
-      RestoreReports.printWindowJson(w, spec.commandLine().getOut());
-    } else {
-      RestoreReports.printWindow(w, spec.commandLine().getOut());
-    }
-    return 0;
-  }
 }

@@ -18,61 +18,77 @@ import picocli.CommandLine.Spec;
 
 @Fails(ErrorCode.LEASE_HELD)
 @Command(
-    name = "apply",
-    description = "Mark what the policy no longer keeps as expired, and hand to storage what has been expired for the"
-        + " grace period. Shows what goes and why.",
-    footer = {"Example:", "  pitr retention apply --dry-run"})
+        name = "apply",
+        description =
+                "Mark what the policy no longer keeps as expired, and hand to storage what has been expired for the"
+                        + " grace period. Shows what goes and why.",
+        footer = {"Example:", "  pitr retention apply --dry-run"})
 final class RetentionApplyCommand implements Callable<Integer> {
 
-  @ParentCommand RetentionCommand retention;
-  @Spec CommandSpec spec;
+    @ParentCommand
+    RetentionCommand retention;
 
-  @Option(names = "--dry-run", description = "Show the decisions; change nothing.")
-  boolean dryRun;
+    @Spec
+    CommandSpec spec;
 
-  @Option(names = "--json", description = "Print JSON.")
-  boolean json;
+    @Option(names = "--dry-run", description = "Show the decisions; change nothing.")
+    boolean dryRun;
 
-  @Override
-  public Integer call() throws Exception {
-    Config config = retention.root.config();
-    PrintWriter out = spec.commandLine().getOut();
-    PrintWriter err = spec.commandLine().getErr();
-    Retention.Report report;
-    try (Repository repo = Repository.open(config, false)) {
-      report = new Retention(repo.catalog(), repo.storage(), config.retentionPolicy(), Clock.systemUTC(),
-          line -> {
-            err.println("retention: " + line);
-            err.flush();
-          }).apply(dryRun);
-    }
-    if (json) {
-      out.println(new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(report.toMap()));
-    } else {
-      print(report, out);
-    }
-    out.flush();
-    return 0;
-  }
+    @Option(names = "--json", description = "Print JSON.")
+    boolean json;
 
-  private static void print(Retention.Report r, PrintWriter out) {
-    RetentionPlan p = r.plan();
-    out.println((r.dryRun() ? "dry run: nothing changed. " : "") + "policy: " + p.policy().describe());
-    if (p.windowStart() != null) {
-      out.println("restorable from " + RestoreTarget.postgresTime(p.windowStart()) + " on, as before");
+    @Override
+    public Integer call() throws Exception {
+        Config config = retention.root.config();
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        Retention.Report report;
+        try (Repository repo = Repository.open(config, false)) {
+            report = new Retention(
+                            repo.catalog(), repo.storage(), config.retentionPolicy(), Clock.systemUTC(), line -> {
+                                err.println("retention: " + line);
+                                err.flush();
+                            })
+                    .apply(dryRun);
+        }
+        if (json) {
+            out.println(new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(report.toMap()));
+        } else {
+            print(report, out);
+        }
+        out.flush();
+        return 0;
     }
-    for (RetentionPlan.SnapshotDecision d : p.snapshots()) {
-      out.printf("  %-6s snapshot %-18s %s%n", d.keep() ? "keep" : "expire", d.snapshot().id(), String.join(", ", d.reasons()));
+
+    private static void print(Retention.Report r, PrintWriter out) {
+        RetentionPlan p = r.plan();
+        out.println((r.dryRun() ? "dry run: nothing changed. " : "") + "policy: "
+                + p.policy().describe());
+        if (p.windowStart() != null) {
+            out.println("restorable from " + RestoreTarget.postgresTime(p.windowStart()) + " on, as before");
+        }
+        for (RetentionPlan.SnapshotDecision d : p.snapshots()) {
+            out.printf(
+                    "  %-6s snapshot %-18s %s%n",
+                    d.keep() ? "keep" : "expire", d.snapshot().id(), String.join(", ", d.reasons()));
+        }
+        out.printf(
+                "  WAL: keep %d segments, expire %d%s%n",
+                p.keptSegments(),
+                p.expiredSegments().size(),
+                p.expiredSegments().isEmpty()
+                        ? ""
+                        : " (" + p.expiredSegments().get(0).name() + " to "
+                                + p.expiredSegments()
+                                        .get(p.expiredSegments().size() - 1)
+                                        .name() + ", not needed by a kept snapshot or the window)");
+        if (!r.dryRun()) {
+            out.printf(
+                    "  handed to storage for removal: %d snapshots, %d segments; %d expired items wait out the grace period%n",
+                    r.snapshotsRemoved(), r.segmentsRemoved(), r.awaitingGrace());
+        }
+        for (String w : p.warnings()) {
+            out.println("warning: " + w);
+        }
     }
-    out.printf("  WAL: keep %d segments, expire %d%s%n", p.keptSegments(), p.expiredSegments().size(),
-        p.expiredSegments().isEmpty() ? "" : " (" + p.expiredSegments().get(0).name() + " to "
-            + p.expiredSegments().get(p.expiredSegments().size() - 1).name() + ", not needed by a kept snapshot or the window)");
-    if (!r.dryRun()) {
-      out.printf("  handed to storage for removal: %d snapshots, %d segments; %d expired items wait out the grace period%n",
-          r.snapshotsRemoved(), r.segmentsRemoved(), r.awaitingGrace());
-    }
-    for (String w : p.warnings()) {
-      out.println("warning: " + w);
-    }
-  }
 }

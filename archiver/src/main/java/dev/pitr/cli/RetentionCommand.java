@@ -4,9 +4,10 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.ParentCommand;
 
 @Command(
-    name = "retention",
-    description = "Expire snapshots and WAL the retention policy no longer keeps.",
-    subcommands = {RetentionApplyCommand.class})
+        name = "retention",
+        description = "Expire snapshots and WAL the retention policy no longer keeps.",
+        subcommands = {RetentionApplyCommand.class})
 final class RetentionCommand {
-  @ParentCommand PitrCommand root;
+    @ParentCommand
+    PitrCommand root;
 }

@@ -14,28 +14,37 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
-@Fails(value = {ErrorCode.BACKUP_FAILED, ErrorCode.INTERRUPTED}, uses = {Fails.Part.CONFIG, Fails.Part.REPOSITORY, Fails.Part.PRIMARY})
+@Fails(
+        value = {ErrorCode.BACKUP_FAILED, ErrorCode.INTERRUPTED},
+        uses = {Fails.Part.CONFIG, Fails.Part.REPOSITORY, Fails.Part.PRIMARY})
 @Command(
-    name = "create", description = "Take a base backup into storage now.",
-    footer = {"Example:", "  pitr snapshot create --label before-upgrade"})
+        name = "create",
+        description = "Take a base backup into storage now.",
+        footer = {"Example:", "  pitr snapshot create --label before-upgrade"})
 final class SnapshotCreateCommand implements Callable<Integer> {
 
-  @ParentCommand SnapshotCommand snapshot;
-  @Spec CommandSpec spec;
+    @ParentCommand
+    SnapshotCommand snapshot;
 
-  @Option(names = "--label", paramLabel = "LABEL", description = "A label kept with the snapshot.")
-  String label;
+    @Spec
+    CommandSpec spec;
 
-  @Override
-  public Integer call() {
-    Config config = snapshot.root.config();
-    try (Repository repo = Repository.open(config, false)) {
-      SnapshotRecord s =
-          SnapshotService.from(config, repo, Clock.systemUTC(), spec.commandLine().getErr())
-              .create(label, total -> Progress.forTerminal("snapshot", total, false, spec.commandLine().getErr()));
-      spec.commandLine().getOut().println(s.id());
-      spec.commandLine().getOut().flush();
-      return 0;
+    @Option(names = "--label", paramLabel = "LABEL", description = "A label kept with the snapshot.")
+    String label;
+
+    @Override
+    public Integer call() {
+        Config config = snapshot.root.config();
+        try (Repository repo = Repository.open(config, false)) {
+            SnapshotRecord s = SnapshotService.from(
+                            config, repo, Clock.systemUTC(), spec.commandLine().getErr())
+                    .create(
+                            label,
+                            total -> Progress.forTerminal(
+                                    "snapshot", total, false, spec.commandLine().getErr()));
+            spec.commandLine().getOut().println(s.id());
+            spec.commandLine().getOut().flush();
+            return 0;
+        }
     }
-  }
 }

@@ -16,38 +16,52 @@ import picocli.CommandLine.Spec;
 
 @Fails(ErrorCode.SNAPSHOT_NOT_FOUND)
 @Command(
-    name = "pin", description = "Keep a snapshot however old it gets (retention never expires it); --undo lets"
-    + " the policy decide again.",
-    footer = {"Example:", "  pitr snapshot pin 20261122T144137Z-1a2b3c"})
+        name = "pin",
+        description = "Keep a snapshot however old it gets (retention never expires it); --undo lets"
+                + " the policy decide again.",
+        footer = {"Example:", "  pitr snapshot pin 20261122T144137Z-1a2b3c"})
 final class SnapshotPinCommand implements Callable<Integer> {
 
-  @ParentCommand SnapshotCommand snapshot;
-  @Spec CommandSpec spec;
+    @ParentCommand
+    SnapshotCommand snapshot;
 
-  @Parameters(index = "0", paramLabel = "ID", description = "The snapshot, as 'pitr snapshot list' shows it.")
-  String id;
+    @Spec
+    CommandSpec spec;
 
-  @Option(names = "--undo", description = "Unpin.")
-  boolean undo;
+    @Parameters(index = "0", paramLabel = "ID", description = "The snapshot, as 'pitr snapshot list' shows it.")
+    String id;
 
-  @Override
-  public Integer call() {
-    if (!SnapshotId.isValid(id)) {
-      throw new PitrException(ErrorCode.SNAPSHOT_NOT_FOUND, "'" + id + "' is not a snapshot id",
-          "list them with 'pitr snapshot list'");
+    @Option(names = "--undo", description = "Unpin.")
+    boolean undo;
+
+    @Override
+    public Integer call() {
+        if (!SnapshotId.isValid(id)) {
+            throw new PitrException(
+                    ErrorCode.SNAPSHOT_NOT_FOUND,
+                    "'" + id + "' is not a snapshot id",
+                    "list them with 'pitr snapshot list'");
+        }
+        try (Repository repo = Repository.open(snapshot.root.config(), false)) {
+            SnapshotRecord s = repo.catalog()
+                    .snapshot(new SnapshotId(id))
+                    .orElseThrow(() -> new PitrException(
+                            ErrorCode.SNAPSHOT_NOT_FOUND,
+                            "no snapshot " + id + " in " + repo.catalog().describe(),
+                            "list them with 'pitr snapshot list'"));
+            if (s.status() != SnapshotRecord.Status.COMPLETE && s.status() != SnapshotRecord.Status.RUNNING) {
+                throw new PitrException(
+                        ErrorCode.SNAPSHOT_NOT_FOUND,
+                        "snapshot " + id + " is " + s.status().name().toLowerCase(Locale.ROOT)
+                                + " and can no longer be pinned",
+                        "pin a complete snapshot");
+            }
+            repo.catalog()
+                    .updateSnapshot(
+                            s.withRetention(s.status(), undo ? SnapshotRecord.RETAINED : SnapshotRecord.PINNED));
+        }
+        spec.commandLine().getOut().println((undo ? "unpinned " : "pinned ") + id);
+        spec.commandLine().getOut().flush();
+        return 0;
     }
-    try (Repository repo = Repository.open(snapshot.root.config(), false)) {
-      SnapshotRecord s = repo.catalog().snapshot(new SnapshotId(id)).orElseThrow(() -> new PitrException(
-          ErrorCode.SNAPSHOT_NOT_FOUND, "no snapshot " + id + " in " + repo.catalog().describe(),
-          "list them with 'pitr snapshot list'"));
-      if (s.status() != SnapshotRecord.Status.COMPLETE && s.status() != SnapshotRecord.Status.RUNNING) {
-        throw new PitrException(ErrorCode.SNAPSHOT_NOT_FOUND, "snapshot " + id + " is " + s.status().name().toLowerCase(Locale.ROOT)
-            + " and can no longer be pinned", "pin a complete snapshot");
-      }
-      repo.catalog().updateSnapshot(s.withRetention(s.status(), undo ? SnapshotRecord.RETAINED : SnapshotRecord.PINNED));
-    }
-    spec.commandLine().getOut().println((undo ? "unpinned " : "pinned ") + id);
-    spec.commandLine().getOut().flush();
-    return 0;
-  }
 }

@@ -16,59 +16,75 @@ import picocli.CommandLine.Spec;
 
 @Fails
 @Command(
-    name = "status", description = "Show the last snapshot, the last WAL received and its age (the RPO), the"
-    + " archive's size, the restorable window and gaps, capture's state on the primary, retention, and warnings.",
-    footer = {"Example:", "  pitr status --json"})
+        name = "status",
+        description =
+                "Show the last snapshot, the last WAL received and its age (the RPO), the"
+                        + " archive's size, the restorable window and gaps, capture's state on the primary, retention, and warnings.",
+        footer = {"Example:", "  pitr status --json"})
 final class StatusCommand implements Callable<Integer> {
 
-  @ParentCommand PitrCommand root;
-  @Spec CommandSpec spec;
+    @ParentCommand
+    PitrCommand root;
 
-  @Option(names = "--json", description = "Print JSON (what the dashboard's /status.json serves).")
-  boolean json;
+    @Spec
+    CommandSpec spec;
 
-  @Override
-  public Integer call() {
-    Status s;
-    try (Repository repo = Repository.open(root.config(), true)) {
-      s = StatusService.from(root.config(), repo.catalog(), Clock.systemUTC()).status();
-    }
-    PrintWriter out = spec.commandLine().getOut();
-    if (json) {
-      out.println(s.toJson().toPrettyString());
-    } else {
-      print(s, out);
-    }
-    out.flush();
-    return 0;
-  }
+    @Option(names = "--json", description = "Print JSON (what the dashboard's /status.json serves).")
+    boolean json;
 
-  private static void print(Status s, PrintWriter out) {
-    out.println("last snapshot:   " + (s.lastSnapshot() == null ? "none"
-        : s.lastSnapshot().id() + ", consistent " + RestoreTarget.postgresTime(s.lastSnapshot().stopTime()) + " ("
-            + s.lastSnapshot().ageSeconds() + " s ago)"));
-    out.println("last WAL:        " + (s.lastWal() == null ? "none"
-        : s.lastWal().endLsn() + " on timeline " + s.lastWal().timeline() + ", archived "
-            + RestoreTarget.postgresTime(s.lastWal().archivedAt()) + " (RPO " + s.lastWal().rpoSeconds() + " s)"));
-    out.println("archive:         " + s.archiveBytes() + " bytes stored");
-    for (Status.Size z : s.archive()) {
-      out.printf("                 timeline %d %-8s %6d objects %14d bytes%n", z.timeline(), z.kind(), z.objects(),
-          z.bytes());
+    @Override
+    public Integer call() {
+        Status s;
+        try (Repository repo = Repository.open(root.config(), true)) {
+            s = StatusService.from(root.config(), repo.catalog(), Clock.systemUTC())
+                    .status();
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        if (json) {
+            out.println(s.toJson().toPrettyString());
+        } else {
+            print(s, out);
+        }
+        out.flush();
+        return 0;
     }
-    Status.Capture c = s.capture();
-    out.println("capture:         " + (!c.reachable() ? "primary not reachable" + (c.error() == null ? "" : " (" + c.error() + ")")
-        : (c.slotActive() ? "streaming" : "not streaming") + " from " + c.server() + ", lag " + c.lagBytes()
-            + " bytes, slot holds " + c.retainedBytes() + " bytes of WAL")
-        + (c.spoolFreeBytes() == null ? "" : "; spool has " + c.spoolFreeBytes() + " bytes free"));
-    Status.Retention r = s.retention();
-    out.println("retention:       " + r.policy() + "; pinned: " + (r.pinned().isEmpty() ? "none" : String.join(", ", r.pinned()))
-        + "; " + r.awaitingRemoval() + " expired items wait out the grace period"
-        + (r.nextRemoval() == null ? "" : " (next at " + RestoreTarget.postgresTime(r.nextRemoval()) + ")")
-        + "; the policy would expire " + r.wouldExpireSnapshots() + " snapshots and " + r.wouldExpireSegments()
-        + " segments now");
-    RestoreReports.printWindow(s.window(), out);
-    for (String w : s.warnings()) {
-      out.println("warning: " + w);
+
+    private static void print(Status s, PrintWriter out) {
+        out.println("last snapshot:   "
+                + (s.lastSnapshot() == null
+                        ? "none"
+                        : s.lastSnapshot().id() + ", consistent "
+                                + RestoreTarget.postgresTime(s.lastSnapshot().stopTime()) + " ("
+                                + s.lastSnapshot().ageSeconds() + " s ago)"));
+        out.println("last WAL:        "
+                + (s.lastWal() == null
+                        ? "none"
+                        : s.lastWal().endLsn() + " on timeline " + s.lastWal().timeline() + ", archived "
+                                + RestoreTarget.postgresTime(s.lastWal().archivedAt()) + " (RPO "
+                                + s.lastWal().rpoSeconds() + " s)"));
+        out.println("archive:         " + s.archiveBytes() + " bytes stored");
+        for (Status.Size z : s.archive()) {
+            out.printf(
+                    "                 timeline %d %-8s %6d objects %14d bytes%n",
+                    z.timeline(), z.kind(), z.objects(), z.bytes());
+        }
+        Status.Capture c = s.capture();
+        out.println("capture:         "
+                + (!c.reachable()
+                        ? "primary not reachable" + (c.error() == null ? "" : " (" + c.error() + ")")
+                        : (c.slotActive() ? "streaming" : "not streaming") + " from " + c.server() + ", lag "
+                                + c.lagBytes() + " bytes, slot holds " + c.retainedBytes() + " bytes of WAL")
+                + (c.spoolFreeBytes() == null ? "" : "; spool has " + c.spoolFreeBytes() + " bytes free"));
+        Status.Retention r = s.retention();
+        out.println("retention:       " + r.policy() + "; pinned: "
+                + (r.pinned().isEmpty() ? "none" : String.join(", ", r.pinned()))
+                + "; " + r.awaitingRemoval() + " expired items wait out the grace period"
+                + (r.nextRemoval() == null ? "" : " (next at " + RestoreTarget.postgresTime(r.nextRemoval()) + ")")
+                + "; the policy would expire " + r.wouldExpireSnapshots() + " snapshots and " + r.wouldExpireSegments()
+                + " segments now");
+        RestoreReports.printWindow(s.window(), out);
+        for (String w : s.warnings()) {
+            out.println("warning: " + w);
+        }
     }
-  }
 }

@@ -11,27 +11,32 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
 
-@Fails(value = {ErrorCode.WRONG_CLUSTER, ErrorCode.ARCHIVE_CONFLICT, ErrorCode.BAD_TARGET}, uses = {Fails.Part.CONFIG, Fails.Part.REPOSITORY, Fails.Part.LOCAL_FILES})
+@Fails(
+        value = {ErrorCode.WRONG_CLUSTER, ErrorCode.ARCHIVE_CONFLICT, ErrorCode.BAD_TARGET},
+        uses = {Fails.Part.CONFIG, Fails.Part.REPOSITORY, Fails.Part.LOCAL_FILES})
 @Command(
-    name = "push",
-    description = "archive_command mode: archive_command = 'test -f pg_wal/.pitr-pushed/%%f && rm -f pg_wal/.pitr-pushed/%%f || pitr wal push %%p'."
-        + " Ships %%p, then the other files PostgreSQL has marked ready, leaving a receipt for each that the command's first half answers.",
-    footer = {"Example (what PostgreSQL runs for one segment):", "  pitr wal push pg_wal/000000010000000000000003"})
+        name = "push",
+        description =
+                "archive_command mode: archive_command = 'test -f pg_wal/.pitr-pushed/%%f && rm -f pg_wal/.pitr-pushed/%%f || pitr wal push %%p'."
+                        + " Ships %%p, then the other files PostgreSQL has marked ready, leaving a receipt for each that the command's first half answers.",
+        footer = {"Example (what PostgreSQL runs for one segment):", "  pitr wal push pg_wal/000000010000000000000003"})
 final class WalPushCommand implements Callable<Integer> {
 
-  /** Files pushed ahead per call at most, so that one call stays short after a long outage. */
-  private static final int PUSH_AHEAD = 256;
+    /** Files pushed ahead per call at most, so that one call stays short after a long outage. */
+    private static final int PUSH_AHEAD = 256;
 
-  @ParentCommand WalCommand wal;
+    @ParentCommand
+    WalCommand wal;
 
-  @Parameters(index = "0", paramLabel = "PATH", description = "The file PostgreSQL asks to archive (%%p).")
-  Path path;
+    @Parameters(index = "0", paramLabel = "PATH", description = "The file PostgreSQL asks to archive (%%p).")
+    Path path;
 
-  @Override
-  public Integer call() {
-    try (Repository repo = Repository.open(wal.root.config(), false)) {
-      new WalShipper(repo, Clock.systemUTC(), wal.root.config().requireInt(Key.WAL_SHIP_PARALLELISM)).push(path, PUSH_AHEAD);
-      return 0;
+    @Override
+    public Integer call() {
+        try (Repository repo = Repository.open(wal.root.config(), false)) {
+            new WalShipper(repo, Clock.systemUTC(), wal.root.config().requireInt(Key.WAL_SHIP_PARALLELISM))
+                    .push(path, PUSH_AHEAD);
+            return 0;
+        }
     }
-  }
 }

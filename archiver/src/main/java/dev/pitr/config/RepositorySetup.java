@@ -19,66 +19,74 @@ import software.amazon.awssdk.services.s3.S3Client;
  */
 public final class RepositorySetup {
 
-  private RepositorySetup() {}
+    private RepositorySetup() {}
 
-  /** Returns one line per thing checked or created; throws on the first that is missing and may not be created. */
-  public static List<String> ensure(Config config, boolean create) {
-    List<String> done = new ArrayList<>();
-    switch (config.require(Key.STORAGE_TYPE)) {
-      case "local" -> {
-        try {
-          Files.createDirectories(config.requirePath(Key.STORAGE_PATH));
-        } catch (IOException e) {
-          throw new PitrException(ErrorCode.LOCAL_IO, "cannot create " + config.requirePath(Key.STORAGE_PATH), "check permissions", e);
-        }
-        done.add("storage: directory " + config.requirePath(Key.STORAGE_PATH) + " ready");
-      }
-      case "s3" -> {
-        try (S3Client s3 = Repository.s3Client(config)) {
-          S3Storage.Options o = Repository.s3Options(config);
-          S3Storage storage = new S3Storage(s3, o);
-          try {
-            storage.verifyBucket();
-            done.add("storage: bucket " + o.bucket() + " exists");
-          } catch (PitrException e) {
-            if (!create || e.code() != ErrorCode.REPOSITORY_NOT_FOUND) {
-              throw e;
+    /** Returns one line per thing checked or created; throws on the first that is missing and may not be created. */
+    public static List<String> ensure(Config config, boolean create) {
+        List<String> done = new ArrayList<>();
+        switch (config.require(Key.STORAGE_TYPE)) {
+            case "local" -> {
+                try {
+                    Files.createDirectories(config.requirePath(Key.STORAGE_PATH));
+                } catch (IOException e) {
+                    throw new PitrException(
+                            ErrorCode.LOCAL_IO,
+                            "cannot create " + config.requirePath(Key.STORAGE_PATH),
+                            "check permissions",
+                            e);
+                }
+                done.add("storage: directory " + config.requirePath(Key.STORAGE_PATH) + " ready");
             }
-            try {
-              s3.createBucket(r -> r.bucket(o.bucket()));
-            } catch (SdkException ce) {
-              throw new PitrException(ErrorCode.ACCESS_DENIED, "cannot create bucket " + o.bucket() + ": " + ce.getMessage(),
-                  "create it with the infrastructure code, or use credentials that may create buckets", ce);
+            case "s3" -> {
+                try (S3Client s3 = Repository.s3Client(config)) {
+                    S3Storage.Options o = Repository.s3Options(config);
+                    S3Storage storage = new S3Storage(s3, o);
+                    try {
+                        storage.verifyBucket();
+                        done.add("storage: bucket " + o.bucket() + " exists");
+                    } catch (PitrException e) {
+                        if (!create || e.code() != ErrorCode.REPOSITORY_NOT_FOUND) {
+                            throw e;
+                        }
+                        try {
+                            s3.createBucket(r -> r.bucket(o.bucket()));
+                        } catch (SdkException ce) {
+                            throw new PitrException(
+                                    ErrorCode.ACCESS_DENIED,
+                                    "cannot create bucket " + o.bucket() + ": " + ce.getMessage(),
+                                    "create it with the infrastructure code, or use credentials that may create buckets",
+                                    ce);
+                        }
+                        done.add("storage: bucket " + o.bucket() + " created");
+                    }
+                }
             }
-            done.add("storage: bucket " + o.bucket() + " created");
-          }
+            default -> throw new PitrException(ErrorCode.CONFIG_INVALID, "unknown storage.type", "use 'local' or 's3'");
         }
-      }
-      default -> throw new PitrException(ErrorCode.CONFIG_INVALID, "unknown storage.type", "use 'local' or 's3'");
+        switch (config.require(Key.CATALOG_TYPE)) {
+            case "sqlite" -> {
+                Repository.open(config, false).close();
+                done.add("catalog: " + config.catalogPath() + " ready");
+            }
+            case "dynamodb" -> {
+                String table = config.require(Key.CATALOG_TABLE);
+                try (DynamoDbClient ddb = Repository.dynamoDbClient(config)) {
+                    DynamoDbCatalog catalog = new DynamoDbCatalog(ddb, table, Repository.clusterId(config));
+                    try {
+                        catalog.verifyTable();
+                        done.add("catalog: table " + table + " exists with the pitr key schema");
+                    } catch (PitrException e) {
+                        if (!create || e.code() != ErrorCode.REPOSITORY_NOT_FOUND) {
+                            throw e;
+                        }
+                        DynamoDbCatalog.createTable(ddb, table);
+                        done.add("catalog: table " + table + " created");
+                    }
+                }
+            }
+            default ->
+                throw new PitrException(ErrorCode.CONFIG_INVALID, "unknown catalog.type", "use 'sqlite' or 'dynamodb'");
+        }
+        return done;
     }
-    switch (config.require(Key.CATALOG_TYPE)) {
-      case "sqlite" -> {
-        Repository.open(config, false).close();
-        done.add("catalog: " + config.catalogPath() + " ready");
-      }
-      case "dynamodb" -> {
-        String table = config.require(Key.CATALOG_TABLE);
-        try (DynamoDbClient ddb = Repository.dynamoDbClient(config)) {
-          DynamoDbCatalog catalog = new DynamoDbCatalog(ddb, table, Repository.clusterId(config));
-          try {
-            catalog.verifyTable();
-            done.add("catalog: table " + table + " exists with the pitr key schema");
-          } catch (PitrException e) {
-            if (!create || e.code() != ErrorCode.REPOSITORY_NOT_FOUND) {
-              throw e;
-            }
-            DynamoDbCatalog.createTable(ddb, table);
-            done.add("catalog: table " + table + " created");
-          }
-        }
-      }
-      default -> throw new PitrException(ErrorCode.CONFIG_INVALID, "unknown catalog.type", "use 'sqlite' or 'dynamodb'");
-    }
-    return done;
-  }
 }

@@ -6,19 +6,19 @@ import java.util.List;
 /** PostgreSQL refuses to run as root; when we are root, its programs run as the configured OS user instead. */
 public final class OsUser {
 
-  private OsUser() {}
+    private OsUser() {}
 
-  public static boolean isRoot() {
-    return "root".equals(System.getProperty("user.name"));
-  }
-
-  /** {@code command} as {@code user} when we are root, unchanged otherwise. */
-  public static List<String> as(String user, List<String> command) {
-    if (!isRoot()) {
-      return command;
+    public static boolean isRoot() {
+        return "root".equals(System.getProperty("user.name"));
     }
-    List<String> out = new ArrayList<>(List.of("runuser", "-u", user, "--"));
-    out.addAll(command);
-    return out;
-  }
+
+    /** {@code command} as {@code user} when we are root, unchanged otherwise. */
+    public static List<String> as(String user, List<String> command) {
+        if (!isRoot()) {
+            return command;
+        }
+        List<String> out = new ArrayList<>(List.of("runuser", "-u", user, "--"));
+        out.addAll(command);
+        return out;
+    }
 }

@@ -13,52 +13,54 @@ import java.util.regex.Pattern;
 /** Locates PostgreSQL's client and server programs in {@code postgres.bin_dir} and reads their versions. */
 public final class PgTools {
 
-  private static final Pattern VERSION = Pattern.compile("\\(PostgreSQL\\) (\\d+)(?:\\.(\\d+))?");
+    private static final Pattern VERSION = Pattern.compile("\\(PostgreSQL\\) (\\d+)(?:\\.(\\d+))?");
 
-  private final Path binDir;
-  private final String osUser;
+    private final Path binDir;
+    private final String osUser;
 
-  public PgTools(Path binDir, String osUser) {
-    this.binDir = binDir;
-    this.osUser = osUser;
-  }
-
-  public static PgTools from(Config config) {
-    return new PgTools(Path.of(config.require(Key.POSTGRES_BIN_DIR)), config.require(Key.POSTGRES_OS_USER));
-  }
-
-  public String osUser() {
-    return osUser;
-  }
-
-  /** The absolute path of {@code program}, or a {@code tool-missing} error. */
-  public String path(String program) {
-    Path p = binDir.resolve(program);
-    if (!Files.isExecutable(p)) {
-      throw new PitrException(
-          ErrorCode.TOOL_MISSING,
-          program + " not found in " + binDir,
-          "install the PostgreSQL client/server packages matching the server and set postgres.bin_dir");
+    public PgTools(Path binDir, String osUser) {
+        this.binDir = binDir;
+        this.osUser = osUser;
     }
-    return p.toString();
-  }
 
-  /** The major version {@code program --version} reports, e.g. 15. */
-  public int majorVersion(String program) {
-    Processes.Result r = Processes.run(List.of(path(program), "--version"));
-    Matcher m = VERSION.matcher(r.output());
-    if (!r.ok() || !m.find()) {
-      throw new PitrException(
-          ErrorCode.TOOL_MISSING, program + " --version failed: " + r.output().strip(), "check the installation in " + binDir);
+    public static PgTools from(Config config) {
+        return new PgTools(Path.of(config.require(Key.POSTGRES_BIN_DIR)), config.require(Key.POSTGRES_OS_USER));
     }
-    return Integer.parseInt(m.group(1));
-  }
 
-  /** {@code program args} run as the PostgreSQL OS user when we are root. */
-  public List<String> asPostgres(String program, String... args) {
-    List<String> cmd = new java.util.ArrayList<>();
-    cmd.add(path(program));
-    cmd.addAll(List.of(args));
-    return OsUser.as(osUser, cmd);
-  }
+    public String osUser() {
+        return osUser;
+    }
+
+    /** The absolute path of {@code program}, or a {@code tool-missing} error. */
+    public String path(String program) {
+        Path p = binDir.resolve(program);
+        if (!Files.isExecutable(p)) {
+            throw new PitrException(
+                    ErrorCode.TOOL_MISSING,
+                    program + " not found in " + binDir,
+                    "install the PostgreSQL client/server packages matching the server and set postgres.bin_dir");
+        }
+        return p.toString();
+    }
+
+    /** The major version {@code program --version} reports, e.g. 15. */
+    public int majorVersion(String program) {
+        Processes.Result r = Processes.run(List.of(path(program), "--version"));
+        Matcher m = VERSION.matcher(r.output());
+        if (!r.ok() || !m.find()) {
+            throw new PitrException(
+                    ErrorCode.TOOL_MISSING,
+                    program + " --version failed: " + r.output().strip(),
+                    "check the installation in " + binDir);
+        }
+        return Integer.parseInt(m.group(1));
+    }
+
+    /** {@code program args} run as the PostgreSQL OS user when we are root. */
+    public List<String> asPostgres(String program, String... args) {
+        List<String> cmd = new java.util.ArrayList<>();
+        cmd.add(path(program));
+        cmd.addAll(List.of(args));
+        return OsUser.as(osUser, cmd);
+    }
 }

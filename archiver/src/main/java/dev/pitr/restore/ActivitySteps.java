@@ -26,116 +26,149 @@ import java.util.Map;
  */
 public final class ActivitySteps implements ActivityWorker.Steps {
 
-  private final Repository repo;
-  private final RestoreSteps steps;
+    private final Repository repo;
+    private final RestoreSteps steps;
 
-  public ActivitySteps(Repository repo, RestoreSteps steps) {
-    this.repo = repo;
-    this.steps = steps;
-  }
-
-  @Override
-  public ObjectNode run(JsonNode input, Runnable heartbeat) {
-    try {
-      return dispatch(input, heartbeat);
-    } catch (PitrException e) {
-      throw Failures.typed(e);
+    public ActivitySteps(Repository repo, RestoreSteps steps) {
+        this.repo = repo;
+        this.steps = steps;
     }
-  }
 
-  private ObjectNode dispatch(JsonNode input, Runnable heartbeat) {
-    String step = input.path("step").asText();
-    RestoreRequest req = RestoreJob.request(input.get("request"));
-    JsonNode plan = input.path("plan");
-    ObjectNode out = RestoreJob.JSON.createObjectNode();
-    RestoreState state = RestoreState.ofStep(step)
-        .orElseThrow(() -> new RestoreException("usage: unknown restore step '" + step + "'", null));
-    switch (state) {
-      case PREPARE_TARGET -> {
-        steps.prepareTarget(req);
-        out.put("targetDir", req.targetDir().toAbsolutePath().toString());
-      }
-      case FETCH_SNAPSHOT -> out.put("files", steps.fetchSnapshot(req, snapshot(plan)));
-      case WRITE_RECOVERY_CONFIG -> {
-        steps.writeRecoveryConfig(req, settings(plan));
-        out.set("settings", plan.get("settings"));
-      }
-      case REPLAY -> {
-        RestorePlan again = replan(req, plan);
-        Runnable progress = progress(input, req, plan, heartbeat);
-        RestoreSteps.Replayed r = steps.replay(req, again.segments(), RestoreSteps.wantsTarget(settings(plan)), progress);
-        out.put("stopReason", r.stopReason());
-        out.put("stoppedAt", r.redoDoneAt());
-        out.put("lastTransaction", r.lastTransaction());
-        out.put("timeline", r.timeline());
-      }
-      case VERIFY -> {
-        JsonNode replay = input.path("replay");
-        RestoreSteps.Replayed r = new RestoreSteps.Replayed(text(replay, "stopReason"), text(replay, "stoppedAt"),
-            text(replay, "lastTransaction"), text(replay, "timeline"));
-        String mustReach = text(plan, "mustReach");
-        out.put("state", steps.verify(req, RestoreSteps.wantsTarget(settings(plan)),
-            mustReach == null ? null : Lsn.parse(mustReach), r));
-      }
-      default -> throw new RestoreException("usage: " + state.aslName() + " is not a step of the restore host", null);
-    }
-    return out;
-  }
-
-  /**
-   * While PostgreSQL replays, records every 10 s how far it got ({@code outcome: replaying}, the replayed LSN) under
-   * the restore's id, for {@code pitr restore --remote} to show; the Record state replaces it with the outcome.
-   */
-  private Runnable progress(JsonNode input, RestoreRequest req, JsonNode plan, Runnable heartbeat) {
-    String id = RestoreJob.id(input.get("request"));
-    long[] next = {System.nanoTime()};
-    String[] last = {null};
-    return () -> {
-      heartbeat.run();
-      if (id == null || System.nanoTime() < next[0]) {
-        return;
-      }
-      next[0] = System.nanoTime() + 10_000_000_000L;
-      try {
-        String lsn = RestoreSteps.restoredServer(req).queryOne("SELECT pg_last_wal_replay_lsn()");
-        if (lsn != null && !lsn.equals(last[0])) {
-          last[0] = lsn;
-          repo.catalog().recordRestore(new RestoreRecord(id, Instant.now(), "replaying", text(plan, "target"),
-              text(plan, "snapshot"), plan.path("timeline").asLong(), lsn, null, null));
+    @Override
+    public ObjectNode run(JsonNode input, Runnable heartbeat) {
+        try {
+            return dispatch(input, heartbeat);
+        } catch (PitrException e) {
+            throw Failures.typed(e);
         }
-      } catch (PitrException e) {
-        // not accepting connections yet (before consistency), or the catalog is busy: progress is a courtesy
-      }
-    };
-  }
-
-  private SnapshotRecord snapshot(JsonNode plan) {
-    String id = text(plan, "snapshot");
-    return repo.catalog().snapshot(new SnapshotId(id)).orElseThrow(() -> new PitrException(
-        ErrorCode.SNAPSHOT_NOT_FOUND, "the plan's snapshot " + id + " is not in the catalog", "plan the restore again"));
-  }
-
-  private RestorePlan replan(RestoreRequest req, JsonNode plan) {
-    RestoreRequest pinned = new RestoreRequest(req.target(), req.timeline(), req.inclusive(), req.targetDir(), req.port(),
-        req.action(), new SnapshotId(text(plan, "snapshot")), req.force());
-    RestorePlan again = PlanStep.plan(repo.catalog(), pinned);
-    if (again.timeline().value() != plan.path("timeline").asLong()) {
-      throw new PitrException(ErrorCode.RESTORE_FAILED,
-          "the archive changed since the plan: it now leads to timeline " + again.timeline() + ", not "
-              + plan.path("timeline").asLong(),
-          "start the restore again");
     }
-    return again;
-  }
 
-  private static Map<String, String> settings(JsonNode plan) {
-    Map<String, String> m = new LinkedHashMap<>();
-    plan.path("settings").fields().forEachRemaining(e -> m.put(e.getKey(), e.getValue().asText()));
-    return m;
-  }
+    private ObjectNode dispatch(JsonNode input, Runnable heartbeat) {
+        String step = input.path("step").asText();
+        RestoreRequest req = RestoreJob.request(input.get("request"));
+        JsonNode plan = input.path("plan");
+        ObjectNode out = RestoreJob.JSON.createObjectNode();
+        RestoreState state = RestoreState.ofStep(step)
+                .orElseThrow(() -> new RestoreException("usage: unknown restore step '" + step + "'", null));
+        switch (state) {
+            case PREPARE_TARGET -> {
+                steps.prepareTarget(req);
+                out.put("targetDir", req.targetDir().toAbsolutePath().toString());
+            }
+            case FETCH_SNAPSHOT -> out.put("files", steps.fetchSnapshot(req, snapshot(plan)));
+            case WRITE_RECOVERY_CONFIG -> {
+                steps.writeRecoveryConfig(req, settings(plan));
+                out.set("settings", plan.get("settings"));
+            }
+            case REPLAY -> {
+                RestorePlan again = replan(req, plan);
+                Runnable progress = progress(input, req, plan, heartbeat);
+                RestoreSteps.Replayed r =
+                        steps.replay(req, again.segments(), RestoreSteps.wantsTarget(settings(plan)), progress);
+                out.put("stopReason", r.stopReason());
+                out.put("stoppedAt", r.redoDoneAt());
+                out.put("lastTransaction", r.lastTransaction());
+                out.put("timeline", r.timeline());
+            }
+            case VERIFY -> {
+                JsonNode replay = input.path("replay");
+                RestoreSteps.Replayed r = new RestoreSteps.Replayed(
+                        text(replay, "stopReason"),
+                        text(replay, "stoppedAt"),
+                        text(replay, "lastTransaction"),
+                        text(replay, "timeline"));
+                String mustReach = text(plan, "mustReach");
+                out.put(
+                        "state",
+                        steps.verify(
+                                req,
+                                RestoreSteps.wantsTarget(settings(plan)),
+                                mustReach == null ? null : Lsn.parse(mustReach),
+                                r));
+            }
+            default ->
+                throw new RestoreException("usage: " + state.aslName() + " is not a step of the restore host", null);
+        }
+        return out;
+    }
 
-  private static String text(JsonNode n, String field) {
-    JsonNode v = n.get(field);
-    return v == null || v.isNull() ? null : v.asText();
-  }
+    /**
+     * While PostgreSQL replays, records every 10 s how far it got ({@code outcome: replaying}, the replayed LSN) under
+     * the restore's id, for {@code pitr restore --remote} to show; the Record state replaces it with the outcome.
+     */
+    private Runnable progress(JsonNode input, RestoreRequest req, JsonNode plan, Runnable heartbeat) {
+        String id = RestoreJob.id(input.get("request"));
+        long[] next = {System.nanoTime()};
+        String[] last = {null};
+        return () -> {
+            heartbeat.run();
+            if (id == null || System.nanoTime() < next[0]) {
+                return;
+            }
+            next[0] = System.nanoTime() + 10_000_000_000L;
+            try {
+                String lsn = RestoreSteps.restoredServer(req).queryOne("SELECT pg_last_wal_replay_lsn()");
+                if (lsn != null && !lsn.equals(last[0])) {
+                    last[0] = lsn;
+                    repo.catalog()
+                            .recordRestore(new RestoreRecord(
+                                    id,
+                                    Instant.now(),
+                                    "replaying",
+                                    text(plan, "target"),
+                                    text(plan, "snapshot"),
+                                    plan.path("timeline").asLong(),
+                                    lsn,
+                                    null,
+                                    null));
+                }
+            } catch (PitrException e) {
+                // not accepting connections yet (before consistency), or the catalog is busy: progress is a courtesy
+            }
+        };
+    }
+
+    private SnapshotRecord snapshot(JsonNode plan) {
+        String id = text(plan, "snapshot");
+        return repo.catalog()
+                .snapshot(new SnapshotId(id))
+                .orElseThrow(() -> new PitrException(
+                        ErrorCode.SNAPSHOT_NOT_FOUND,
+                        "the plan's snapshot " + id + " is not in the catalog",
+                        "plan the restore again"));
+    }
+
+    private RestorePlan replan(RestoreRequest req, JsonNode plan) {
+        RestoreRequest pinned = new RestoreRequest(
+                req.target(),
+                req.timeline(),
+                req.inclusive(),
+                req.targetDir(),
+                req.port(),
+                req.action(),
+                new SnapshotId(text(plan, "snapshot")),
+                req.force());
+        RestorePlan again = PlanStep.plan(repo.catalog(), pinned);
+        if (again.timeline().value() != plan.path("timeline").asLong()) {
+            throw new PitrException(
+                    ErrorCode.RESTORE_FAILED,
+                    "the archive changed since the plan: it now leads to timeline " + again.timeline() + ", not "
+                            + plan.path("timeline").asLong(),
+                    "start the restore again");
+        }
+        return again;
+    }
+
+    private static Map<String, String> settings(JsonNode plan) {
+        Map<String, String> m = new LinkedHashMap<>();
+        plan.path("settings")
+                .fields()
+                .forEachRemaining(e -> m.put(e.getKey(), e.getValue().asText()));
+        return m;
+    }
+
+    private static String text(JsonNode n, String field) {
+        JsonNode v = n.get(field);
+        return v == null || v.isNull() ? null : v.asText();
+    }
 }

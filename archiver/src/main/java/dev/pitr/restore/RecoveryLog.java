@@ -14,100 +14,103 @@ import java.util.regex.Pattern;
  */
 public final class RecoveryLog {
 
-  private static final Pattern STOPPING = Pattern.compile("recovery stopping (.*)$", Pattern.MULTILINE);
-  private static final Pattern REDO_DONE = Pattern.compile("redo done at ([0-9A-F]+/[0-9A-F]+)");
-  private static final Pattern LAST_TX = Pattern.compile("last completed transaction was at log time (.+)$", Pattern.MULTILINE);
-  private static final Pattern TIMELINE = Pattern.compile("selected new timeline ID: (\\d+)");
+    private static final Pattern STOPPING = Pattern.compile("recovery stopping (.*)$", Pattern.MULTILINE);
+    private static final Pattern REDO_DONE = Pattern.compile("redo done at ([0-9A-F]+/[0-9A-F]+)");
+    private static final Pattern LAST_TX =
+            Pattern.compile("last completed transaction was at log time (.+)$", Pattern.MULTILINE);
+    private static final Pattern TIMELINE = Pattern.compile("selected new timeline ID: (\\d+)");
 
-  private final Path file;
-  private String text = "";
+    private final Path file;
+    private String text = "";
 
-  public RecoveryLog(Path file) {
-    this.file = file;
-  }
-
-  /** Re-reads the log; returns its current text. */
-  public String refresh() {
-    try {
-      if (Files.exists(file)) {
-        text = Files.readString(file, StandardCharsets.UTF_8);
-      }
-    } catch (IOException e) {
-      // the server may be rotating or still creating it; keep the last text
+    public RecoveryLog(Path file) {
+        this.file = file;
     }
-    return text;
-  }
 
-  public boolean contains(String message) {
-    return text.contains(message);
-  }
-
-  public boolean promoted() {
-    int done = text.indexOf("archive recovery complete");
-    return done >= 0 && text.indexOf("database system is ready to accept connections", done) >= 0;
-  }
-
-  public boolean paused() {
-    return text.contains("pausing at the end of recovery");
-  }
-
-  public boolean shutDownAtTarget() {
-    return text.contains("shutdown at recovery target");
-  }
-
-  public String failure() {
-    for (String marker : List.of("recovery ended before configured recovery target was reached", "PANIC:", "FATAL:")) {
-      for (int i = text.indexOf(marker); i >= 0; i = text.indexOf(marker, i + 1)) {
-        int end = text.indexOf('\n', i);
-        String line = text.substring(i, end < 0 ? text.length() : end);
-        if (!refusedConnection(line)) {
-          return line;
+    /** Re-reads the log; returns its current text. */
+    public String refresh() {
+        try {
+            if (Files.exists(file)) {
+                text = Files.readString(file, StandardCharsets.UTF_8);
+            }
+        } catch (IOException e) {
+            // the server may be rotating or still creating it; keep the last text
         }
-      }
+        return text;
     }
-    return null;
-  }
 
-  /**
-   * A FATAL that refuses one client connection while the server starts (the agent's progress query, say) ends
-   * that connection, not recovery.
-   */
-  private static boolean refusedConnection(String line) {
-    return line.contains("the database system is starting up") || line.contains("the database system is not yet accepting connections")
-        || line.contains("the database system is not accepting connections");
-  }
-
-  public String stopReason() {
-    return last(STOPPING);
-  }
-
-  public String redoDoneAt() {
-    return last(REDO_DONE);
-  }
-
-  public String lastTransactionTime() {
-    return last(LAST_TX);
-  }
-
-  public String newTimeline() {
-    return last(TIMELINE);
-  }
-
-  public String tail(int lines) {
-    List<String> all = text.lines().toList();
-    StringBuilder sb = new StringBuilder();
-    for (int i = Math.max(0, all.size() - lines); i < all.size(); i++) {
-      sb.append("  ").append(all.get(i)).append('\n');
+    public boolean contains(String message) {
+        return text.contains(message);
     }
-    return sb.toString();
-  }
 
-  private String last(Pattern p) {
-    Matcher m = p.matcher(text);
-    String v = null;
-    while (m.find()) {
-      v = m.group(1).strip();
+    public boolean promoted() {
+        int done = text.indexOf("archive recovery complete");
+        return done >= 0 && text.indexOf("database system is ready to accept connections", done) >= 0;
     }
-    return v;
-  }
+
+    public boolean paused() {
+        return text.contains("pausing at the end of recovery");
+    }
+
+    public boolean shutDownAtTarget() {
+        return text.contains("shutdown at recovery target");
+    }
+
+    public String failure() {
+        for (String marker :
+                List.of("recovery ended before configured recovery target was reached", "PANIC:", "FATAL:")) {
+            for (int i = text.indexOf(marker); i >= 0; i = text.indexOf(marker, i + 1)) {
+                int end = text.indexOf('\n', i);
+                String line = text.substring(i, end < 0 ? text.length() : end);
+                if (!refusedConnection(line)) {
+                    return line;
+                }
+            }
+        }
+        return null;
+    }
+
+    /**
+     * A FATAL that refuses one client connection while the server starts (the agent's progress query, say) ends
+     * that connection, not recovery.
+     */
+    private static boolean refusedConnection(String line) {
+        return line.contains("the database system is starting up")
+                || line.contains("the database system is not yet accepting connections")
+                || line.contains("the database system is not accepting connections");
+    }
+
+    public String stopReason() {
+        return last(STOPPING);
+    }
+
+    public String redoDoneAt() {
+        return last(REDO_DONE);
+    }
+
+    public String lastTransactionTime() {
+        return last(LAST_TX);
+    }
+
+    public String newTimeline() {
+        return last(TIMELINE);
+    }
+
+    public String tail(int lines) {
+        List<String> all = text.lines().toList();
+        StringBuilder sb = new StringBuilder();
+        for (int i = Math.max(0, all.size() - lines); i < all.size(); i++) {
+            sb.append("  ").append(all.get(i)).append('\n');
+        }
+        return sb.toString();
+    }
+
+    private String last(Pattern p) {
+        Matcher m = p.matcher(text);
+        String v = null;
+        while (m.find()) {
+            v = m.group(1).strip();
+        }
+        return v;
+    }
 }

@@ -22,115 +22,141 @@ import software.amazon.awssdk.services.sfn.model.HistoryEvent;
  */
 public final class RemoteRestore {
 
-  private final SfnClient sfn;
-  private final String stateMachineArn;
-  private final Catalog catalog;
-  private final PrintWriter out;
-  private final Duration poll;
+    private final SfnClient sfn;
+    private final String stateMachineArn;
+    private final Catalog catalog;
+    private final PrintWriter out;
+    private final Duration poll;
 
-  public RemoteRestore(SfnClient sfn, String stateMachineArn, Catalog catalog, PrintWriter out, Duration poll) {
-    this.sfn = sfn;
-    this.stateMachineArn = stateMachineArn;
-    this.catalog = catalog;
-    this.out = out;
-    this.poll = poll;
-  }
-
-  /** Runs the restore remotely; returns the execution's output, or throws with its error and cause. */
-  public String run(String id, RestoreRequest req) {
-    ObjectNode input = RestoreJob.JSON.createObjectNode();
-    input.set("request", RestoreJob.requestJson(id, req));
-    String arn;
-    try {
-      arn = sfn.startExecution(r -> r.stateMachineArn(stateMachineArn).name(id).input(input.toString())).executionArn();
-    } catch (SdkException e) {
-      throw new PitrException(ErrorCode.CONFIG_INVALID, "cannot start " + stateMachineArn + ": " + e.getMessage(),
-          "check stepfunctions.state_machine_arn, the region and the credentials", e);
+    public RemoteRestore(SfnClient sfn, String stateMachineArn, Catalog catalog, PrintWriter out, Duration poll) {
+        this.sfn = sfn;
+        this.stateMachineArn = stateMachineArn;
+        this.catalog = catalog;
+        this.out = out;
+        this.poll = poll;
     }
-    say("started " + arn);
-    String token = null;
-    String progress = null;
-    while (true) {
-      GetExecutionHistoryResponse page;
-      try {
-        String t = token;
-        page = sfn.getExecutionHistory(r -> r.executionArn(arn).nextToken(t).maxResults(100));
-      } catch (SdkException e) {
-        say("cannot read the execution's history, will retry: " + e.getMessage());
-        sleep();
-        continue;
-      }
-      for (HistoryEvent e : page.events()) {
-        String end = report(e);
-        if (end != null) {
-          return end;
+
+    /** Runs the restore remotely; returns the execution's output, or throws with its error and cause. */
+    public String run(String id, RestoreRequest req) {
+        ObjectNode input = RestoreJob.JSON.createObjectNode();
+        input.set("request", RestoreJob.requestJson(id, req));
+        String arn;
+        try {
+            arn = sfn.startExecution(
+                            r -> r.stateMachineArn(stateMachineArn).name(id).input(input.toString()))
+                    .executionArn();
+        } catch (SdkException e) {
+            throw new PitrException(
+                    ErrorCode.CONFIG_INVALID,
+                    "cannot start " + stateMachineArn + ": " + e.getMessage(),
+                    "check stepfunctions.state_machine_arn, the region and the credentials",
+                    e);
         }
-      }
-      if (page.nextToken() != null) {
-        token = page.nextToken();
-        continue;
-      }
-      progress = progress(id, progress);
-      sleep();
+        say("started " + arn);
+        String token = null;
+        String progress = null;
+        while (true) {
+            GetExecutionHistoryResponse page;
+            try {
+                String t = token;
+                page = sfn.getExecutionHistory(
+                        r -> r.executionArn(arn).nextToken(t).maxResults(100));
+            } catch (SdkException e) {
+                say("cannot read the execution's history, will retry: " + e.getMessage());
+                sleep();
+                continue;
+            }
+            for (HistoryEvent e : page.events()) {
+                String end = report(e);
+                if (end != null) {
+                    return end;
+                }
+            }
+            if (page.nextToken() != null) {
+                token = page.nextToken();
+                continue;
+            }
+            progress = progress(id, progress);
+            sleep();
+        }
     }
-  }
 
-  /** Prints one event; returns the output when the execution succeeded, throws when it ended otherwise. */
-  private String report(HistoryEvent e) {
-    switch (e.type()) {
-      case TASK_STATE_ENTERED, CHOICE_STATE_ENTERED, PASS_STATE_ENTERED, SUCCEED_STATE_ENTERED, FAIL_STATE_ENTERED ->
-          say("entered " + e.stateEnteredEventDetails().name());
-      case ACTIVITY_FAILED -> say("  attempt failed: " + e.activityFailedEventDetails().error() + ": "
-          + e.activityFailedEventDetails().cause());
-      case ACTIVITY_TIMED_OUT -> say("  attempt timed out: " + e.activityTimedOutEventDetails().error());
-      case LAMBDA_FUNCTION_FAILED -> say("  attempt failed: " + e.lambdaFunctionFailedEventDetails().error() + ": "
-          + e.lambdaFunctionFailedEventDetails().cause());
-      case EXECUTION_SUCCEEDED -> {
-        say("restore succeeded");
-        return e.executionSucceededEventDetails().output();
-      }
-      case EXECUTION_FAILED -> {
-        String error = e.executionFailedEventDetails().error();
-        String cause = e.executionFailedEventDetails().cause();
-        throw new PitrException(
-            TargetUnreachableException.class.getName().equals(error) ? ErrorCode.TARGET_OUTSIDE_WINDOW : ErrorCode.RESTORE_FAILED,
-            "the restore failed with " + error + ": " + cause, "the execution's history in the Step Functions console has every step");
-      }
-      case EXECUTION_TIMED_OUT, EXECUTION_ABORTED -> throw new PitrException(ErrorCode.RESTORE_FAILED,
-          "the restore execution " + (e.type().toString().contains("ABORTED") ? "was aborted" : "timed out"),
-          "start it again; the target directory is left as it is");
-      default -> {
-        // other events (scheduled, started, succeeded, heartbeats) say nothing an operator needs here
-      }
+    /** Prints one event; returns the output when the execution succeeded, throws when it ended otherwise. */
+    private String report(HistoryEvent e) {
+        switch (e.type()) {
+            case TASK_STATE_ENTERED,
+                    CHOICE_STATE_ENTERED,
+                    PASS_STATE_ENTERED,
+                    SUCCEED_STATE_ENTERED,
+                    FAIL_STATE_ENTERED ->
+                say("entered " + e.stateEnteredEventDetails().name());
+            case ACTIVITY_FAILED ->
+                say("  attempt failed: " + e.activityFailedEventDetails().error() + ": "
+                        + e.activityFailedEventDetails().cause());
+            case ACTIVITY_TIMED_OUT ->
+                say("  attempt timed out: " + e.activityTimedOutEventDetails().error());
+            case LAMBDA_FUNCTION_FAILED ->
+                say("  attempt failed: " + e.lambdaFunctionFailedEventDetails().error() + ": "
+                        + e.lambdaFunctionFailedEventDetails().cause());
+            case EXECUTION_SUCCEEDED -> {
+                say("restore succeeded");
+                return e.executionSucceededEventDetails().output();
+            }
+            case EXECUTION_FAILED -> {
+                String error = e.executionFailedEventDetails().error();
+                String cause = e.executionFailedEventDetails().cause();
+                throw new PitrException(
+                        TargetUnreachableException.class.getName().equals(error)
+                                ? ErrorCode.TARGET_OUTSIDE_WINDOW
+                                : ErrorCode.RESTORE_FAILED,
+                        "the restore failed with " + error + ": " + cause,
+                        "the execution's history in the Step Functions console has every step");
+            }
+            case EXECUTION_TIMED_OUT, EXECUTION_ABORTED ->
+                throw new PitrException(
+                        ErrorCode.RESTORE_FAILED,
+                        "the restore execution "
+                                + (e.type().toString().contains("ABORTED") ? "was aborted" : "timed out"),
+                        "start it again; the target directory is left as it is");
+            default -> {
+                // other events (scheduled, started, succeeded, heartbeats) say nothing an operator needs here
+            }
+        }
+        return null;
     }
-    return null;
-  }
 
-  /** The replay progress the agent records under the restore's id while it replays. */
-  private String progress(String id, String last) {
-    try {
-      RestoreRecord r = catalog.restores().stream().filter(x -> x.id().equals(id)).findFirst().orElse(null);
-      if (r != null && "replaying".equals(r.outcome()) && r.stoppedAt() != null && !Objects.equals(r.stoppedAt(), last)) {
-        say("  replayed up to " + r.stoppedAt());
-        return r.stoppedAt();
-      }
-    } catch (PitrException e) {
-      // progress is a courtesy; the execution's history is the truth
+    /** The replay progress the agent records under the restore's id while it replays. */
+    private String progress(String id, String last) {
+        try {
+            RestoreRecord r = catalog.restores().stream()
+                    .filter(x -> x.id().equals(id))
+                    .findFirst()
+                    .orElse(null);
+            if (r != null
+                    && "replaying".equals(r.outcome())
+                    && r.stoppedAt() != null
+                    && !Objects.equals(r.stoppedAt(), last)) {
+                say("  replayed up to " + r.stoppedAt());
+                return r.stoppedAt();
+            }
+        } catch (PitrException e) {
+            // progress is a courtesy; the execution's history is the truth
+        }
+        return last;
     }
-    return last;
-  }
 
-  private void say(String s) {
-    out.println(s);
-    out.flush();
-  }
-
-  private void sleep() {
-    try {
-      Thread.sleep(poll.toMillis());
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new PitrException(ErrorCode.INTERRUPTED, "stopped following the restore", "it keeps running in Step Functions");
+    private void say(String s) {
+        out.println(s);
+        out.flush();
     }
-  }
+
+    private void sleep() {
+        try {
+            Thread.sleep(poll.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new PitrException(
+                    ErrorCode.INTERRUPTED, "stopped following the restore", "it keeps running in Step Functions");
+        }
+    }
 }

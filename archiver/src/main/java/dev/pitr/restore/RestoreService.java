@@ -5,6 +5,7 @@ import dev.pitr.catalog.SnapshotRecord;
 import dev.pitr.config.Config;
 import dev.pitr.config.Repository;
 import dev.pitr.error.PitrException;
+import dev.pitr.postgres.PgTools;
 import dev.pitr.restore.workflow.Failures;
 import dev.pitr.restore.workflow.PlanStep;
 import dev.pitr.restore.workflow.RecordStep;
@@ -12,7 +13,6 @@ import dev.pitr.restore.workflow.RestoreDefinition;
 import dev.pitr.restore.workflow.RestoreJob;
 import dev.pitr.restore.workflow.RestoreState;
 import dev.pitr.restore.workflow.TargetUnreachableException;
-import dev.pitr.postgres.PgTools;
 import dev.pitr.status.Progress;
 import dev.pitr.wal.Lsn;
 import java.io.PrintWriter;
@@ -29,128 +29,131 @@ import java.util.function.LongFunction;
  */
 public final class RestoreService {
 
-  /** What the restored server reported, and the plan it followed. */
-  public record Outcome(
-      RestorePlan plan, String stopReason, String redoDoneAt, String lastTransaction, String timeline) {
+    /** What the restored server reported, and the plan it followed. */
+    public record Outcome(
+            RestorePlan plan, String stopReason, String redoDoneAt, String lastTransaction, String timeline) {
 
-    public SnapshotRecord snapshot() {
-      return plan.snapshot();
+        public SnapshotRecord snapshot() {
+            return plan.snapshot();
+        }
     }
-  }
 
-  private final Repository repo;
-  private final RestoreSteps steps;
-  private final Clock clock;
-  private final PrintWriter log;
+    private final Repository repo;
+    private final RestoreSteps steps;
+    private final Clock clock;
+    private final PrintWriter log;
 
-  public RestoreService(Config config, Repository repo, PgTools tools, Clock clock, PrintWriter log) {
-    this.repo = repo;
-    this.steps = new RestoreSteps(config, repo, tools, clock, log);
-    this.clock = clock;
-    this.log = log;
-  }
+    public RestoreService(Config config, Repository repo, PgTools tools, Clock clock, PrintWriter log) {
+        this.repo = repo;
+        this.steps = new RestoreSteps(config, repo, tools, clock, log);
+        this.clock = clock;
+        this.log = log;
+    }
 
-  /** Shows replay progress (WAL bytes replayed of those planned) on the progress {@code progress} makes for a total. */
-  public RestoreService showing(LongFunction<Progress> progress) {
-    this.progress = progress;
-    return this;
-  }
+    /** Shows replay progress (WAL bytes replayed of those planned) on the progress {@code progress} makes for a total. */
+    public RestoreService showing(LongFunction<Progress> progress) {
+        this.progress = progress;
+        return this;
+    }
 
-  /** Picks the snapshot and proves the archive reaches the target from it; reads the catalog only. */
-  public RestorePlan plan(RestoreRequest req) {
-    return PlanStep.plan(repo.catalog(), req);
-  }
+    /** Picks the snapshot and proves the archive reaches the target from it; reads the catalog only. */
+    public RestorePlan plan(RestoreRequest req) {
+        return PlanStep.plan(repo.catalog(), req);
+    }
 
-  private LongFunction<Progress> progress = total -> Progress.NONE;
+    private LongFunction<Progress> progress = total -> Progress.NONE;
 
-  public Outcome restore(RestoreRequest req) {
-    String id = "local-" + clock.instant().toString().replace(':', '-');
-    ObjectNode state = RestoreJob.JSON.createObjectNode();
-    state.set("request", RestoreJob.requestJson(id, req));
-    RestorePlan plan = null;
-    RestoreSteps.Replayed replayed = null;
-    try {
-      for (String name : RestoreDefinition.successPath()) {
-        switch (RestoreState.ofAslName(name)) {
-          case PLAN -> {
-            plan = plan(req);
-            state.set("plan", RestoreJob.planJson(plan, req.action()));
-          }
-          case TARGET_REACHABLE -> {
-            // plan() has already thrown for an unreachable target: the Choice's other branch
-          }
-          case PREPARE_TARGET -> steps.prepareTarget(req);
-          case FETCH_SNAPSHOT -> steps.fetchSnapshot(req, plan.snapshot());
-          case WRITE_RECOVERY_CONFIG -> steps.writeRecoveryConfig(req, plan.recoverySettings(req.action()));
-          case REPLAY -> {
-            replayed = steps.replay(req, plan.segments(), wantsTarget(plan, req), replayProgress(req, plan));
-            state.putObject("replay").put("stoppedAt", replayed.redoDoneAt());
-          }
-          case VERIFY -> steps.verify(req, wantsTarget(plan, req), plan.mustReach(), replayed);
-          case RECORD -> {
-            state.put("outcome", "restored");
+    public Outcome restore(RestoreRequest req) {
+        String id = "local-" + clock.instant().toString().replace(':', '-');
+        ObjectNode state = RestoreJob.JSON.createObjectNode();
+        state.set("request", RestoreJob.requestJson(id, req));
+        RestorePlan plan = null;
+        RestoreSteps.Replayed replayed = null;
+        try {
+            for (String name : RestoreDefinition.successPath()) {
+                switch (RestoreState.ofAslName(name)) {
+                    case PLAN -> {
+                        plan = plan(req);
+                        state.set("plan", RestoreJob.planJson(plan, req.action()));
+                    }
+                    case TARGET_REACHABLE -> {
+                        // plan() has already thrown for an unreachable target: the Choice's other branch
+                    }
+                    case PREPARE_TARGET -> steps.prepareTarget(req);
+                    case FETCH_SNAPSHOT -> steps.fetchSnapshot(req, plan.snapshot());
+                    case WRITE_RECOVERY_CONFIG -> steps.writeRecoveryConfig(req, plan.recoverySettings(req.action()));
+                    case REPLAY -> {
+                        replayed =
+                                steps.replay(req, plan.segments(), wantsTarget(plan, req), replayProgress(req, plan));
+                        state.putObject("replay").put("stoppedAt", replayed.redoDoneAt());
+                    }
+                    case VERIFY -> steps.verify(req, wantsTarget(plan, req), plan.mustReach(), replayed);
+                    case RECORD -> {
+                        state.put("outcome", "restored");
+                        record(state);
+                    }
+                    case RESTORED -> {
+                        // the Succeed state
+                    }
+                    default -> throw new IllegalStateException("the local runner has no step for state " + name);
+                }
+            }
+        } catch (PitrException e) {
+            String error = Failures.unreachable(e)
+                    ? TargetUnreachableException.class.getName()
+                    : Failures.typed(e).getClass().getName();
+            state.put("outcome", "failed");
+            state.putObject("failure").put("Error", error).put("Cause", e.getMessage());
             record(state);
-          }
-          case RESTORED -> {
-            // the Succeed state
-          }
-          default -> throw new IllegalStateException("the local runner has no step for state " + name);
+            throw e;
         }
-      }
-    } catch (PitrException e) {
-      String error = Failures.unreachable(e) ? TargetUnreachableException.class.getName()
-          : Failures.typed(e).getClass().getName();
-      state.put("outcome", "failed");
-      state.putObject("failure").put("Error", error).put("Cause", e.getMessage());
-      record(state);
-      throw e;
+        return new Outcome(
+                plan, replayed.stopReason(), replayed.redoDoneAt(), replayed.lastTransaction(), replayed.timeline());
     }
-    return new Outcome(plan, replayed.stopReason(), replayed.redoDoneAt(), replayed.lastTransaction(), replayed.timeline());
-  }
 
-  private static boolean wantsTarget(RestorePlan plan, RestoreRequest req) {
-    return RestoreSteps.wantsTarget(plan.recoverySettings(req.action()));
-  }
-
-  /**
-   * Record or Record-failure. Locally, a catalog that cannot be written (a read-only copy, say) costs the record, not
-   * the restore: the outcome is logged instead. The state machine, which owns its table, fails on it.
-   */
-  private void record(ObjectNode state) {
-    try {
-      RecordStep.run(repo.catalog(), state, clock);
-    } catch (RuntimeException e) {
-      log.println("could not record the restore's outcome (" + state.path("outcome").asText() + ") in the catalog: "
-          + e.getMessage());
-      log.flush();
+    private static boolean wantsTarget(RestorePlan plan, RestoreRequest req) {
+        return RestoreSteps.wantsTarget(plan.recoverySettings(req.action()));
     }
-  }
 
-  /**
-   * Polls the restored server's replay position about once a second for the progress; before it is consistent, it
-   * refuses connections and the bar waits.
-   */
-  private Runnable replayProgress(RestoreRequest req, RestorePlan plan) {
-    if (plan.segments().isEmpty()) {
-      return () -> {};
-    }
-    long start = plan.snapshot().startLsn().value();
-    long end = plan.segments().get(plan.segments().size() - 1).endLsn().value();
-    Progress shown = progress.apply(Math.max(0, end - start));
-    long[] next = {0};
-    return () -> {
-      if (System.nanoTime() < next[0]) {
-        return;
-      }
-      next[0] = System.nanoTime() + 1_000_000_000L;
-      try {
-        String lsn = RestoreSteps.restoredServer(req).queryOne("SELECT pg_last_wal_replay_lsn()");
-        if (lsn != null) {
-          shown.at(Math.max(0, Lsn.parse(lsn).value() - start));
+    /**
+     * Record or Record-failure. Locally, a catalog that cannot be written (a read-only copy, say) costs the record, not
+     * the restore: the outcome is logged instead. The state machine, which owns its table, fails on it.
+     */
+    private void record(ObjectNode state) {
+        try {
+            RecordStep.run(repo.catalog(), state, clock);
+        } catch (RuntimeException e) {
+            log.println("could not record the restore's outcome ("
+                    + state.path("outcome").asText() + ") in the catalog: " + e.getMessage());
+            log.flush();
         }
-      } catch (PitrException e) {
-        // not accepting connections yet
-      }
-    };
-  }
+    }
+
+    /**
+     * Polls the restored server's replay position about once a second for the progress; before it is consistent, it
+     * refuses connections and the bar waits.
+     */
+    private Runnable replayProgress(RestoreRequest req, RestorePlan plan) {
+        if (plan.segments().isEmpty()) {
+            return () -> {};
+        }
+        long start = plan.snapshot().startLsn().value();
+        long end = plan.segments().get(plan.segments().size() - 1).endLsn().value();
+        Progress shown = progress.apply(Math.max(0, end - start));
+        long[] next = {0};
+        return () -> {
+            if (System.nanoTime() < next[0]) {
+                return;
+            }
+            next[0] = System.nanoTime() + 1_000_000_000L;
+            try {
+                String lsn = RestoreSteps.restoredServer(req).queryOne("SELECT pg_last_wal_replay_lsn()");
+                if (lsn != null) {
+                    shown.at(Math.max(0, Lsn.parse(lsn).value() - start));
+                }
+            } catch (PitrException e) {
+                // not accepting connections yet
+            }
+        };
+    }
 }

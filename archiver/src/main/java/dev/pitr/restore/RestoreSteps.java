@@ -1,6 +1,5 @@
 package dev.pitr.restore;
 
-import dev.pitr.catalog.Catalog;
 import dev.pitr.catalog.SegmentRecord;
 import dev.pitr.catalog.SnapshotRecord;
 import dev.pitr.codec.Sha256;
@@ -16,7 +15,6 @@ import dev.pitr.postgres.Processes;
 import dev.pitr.postgres.Shell;
 import dev.pitr.storage.OwnerOnly;
 import dev.pitr.wal.Lsn;
-import dev.pitr.wal.SegmentName;
 import dev.pitr.wal.TimelineHistory;
 import dev.pitr.wal.TimelineId;
 import dev.pitr.wal.WalFetcher;
@@ -51,605 +49,702 @@ import java.util.stream.Stream;
  */
 public final class RestoreSteps {
 
-  /** What the restored server reported. */
-  public record Replayed(String stopReason, String redoDoneAt, String lastTransaction, String timeline) {}
+    /** What the restored server reported. */
+    public record Replayed(String stopReason, String redoDoneAt, String lastTransaction, String timeline) {}
 
-  /** The restored server's log; made when the directory is prepared, it also marks the directory as a restore's. */
-  static final String RESTORE_LOG = "pitr-restore.log";
+    /** The restored server's log; made when the directory is prepared, it also marks the directory as a restore's. */
+    static final String RESTORE_LOG = "pitr-restore.log";
 
-  /** The settings restore_command reads, in the data directory. */
-  static final String FETCH_CONFIG = "pitr-restore.yaml";
+    /** The settings restore_command reads, in the data directory. */
+    static final String FETCH_CONFIG = "pitr-restore.yaml";
 
-  /** The key files (and catalog copy) restore_command reads, in the data directory until recovery ends. */
-  static final String KEY_DIR = "pitr-keys";
+    /** The key files (and catalog copy) restore_command reads, in the data directory until recovery ends. */
+    static final String KEY_DIR = "pitr-keys";
 
-  /** Where segments are prefetched; inside the data directory so that taking one is a rename. */
-  static final String PREFETCH_DIR = "pitr-prefetch";
+    /** Where segments are prefetched; inside the data directory so that taking one is a rename. */
+    static final String PREFETCH_DIR = "pitr-prefetch";
 
-  /**
-   * What a restore adds to a data directory. A snapshot of a server that was itself restored holds what its restore
-   * left there (pg_basebackup copies every file): none of it is the database's, and none of it is laid down again.
-   */
-  static final Set<String> RESTORE_ARTIFACTS = Set.of(RESTORE_LOG, FETCH_CONFIG, KEY_DIR, PREFETCH_DIR);
+    /**
+     * What a restore adds to a data directory. A snapshot of a server that was itself restored holds what its restore
+     * left there (pg_basebackup copies every file): none of it is the database's, and none of it is laid down again.
+     */
+    static final Set<String> RESTORE_ARTIFACTS = Set.of(RESTORE_LOG, FETCH_CONFIG, KEY_DIR, PREFETCH_DIR);
 
-  private final Config config;
-  private final Repository repo;
-  private final PgTools tools;
-  private final Clock clock;
-  private final PrintWriter log;
+    private final Config config;
+    private final Repository repo;
+    private final PgTools tools;
+    private final Clock clock;
+    private final PrintWriter log;
 
-  public RestoreSteps(Config config, Repository repo, PgTools tools, Clock clock, PrintWriter log) {
-    this.config = config;
-    this.repo = repo;
-    this.tools = tools;
-    this.clock = clock;
-    this.log = log;
-  }
-
-  /** PrepareTarget: refuses a non-empty directory (unless forced), checks the server's user can read what it needs, empties it. */
-  public void prepareTarget(RestoreRequest req) {
-    Path dir = dir(req);
-    refuseUnsafeName(dir);
-    refuseNonEmpty(dir, req.force());
-    pitrCommand();
-    checkRestoreUserCanRead();
-    prepareDirectory(dir);
-  }
-
-  /** FetchSnapshot: lays the snapshot down and checks it against its checksum and PostgreSQL's backup_manifest. */
-  public long fetchSnapshot(RestoreRequest req, SnapshotRecord snap) {
-    Path dir = dir(req);
-    log("restoring snapshot " + snap.id() + " (" + snap.plainSize() + " bytes) into " + dir);
-    long files = laySnapshotDown(snap, dir);
-    verifyAgainstManifest(dir);
-    return files;
-  }
-
-  /**
-   * WriteRecoveryConfig: restore_command, the recovery settings the plan decided ({@link RestorePlan#recoverySettings}),
-   * and the data directory handed to PostgreSQL.
-   */
-  public void writeRecoveryConfig(RestoreRequest req, Map<String, String> settings) {
-    Path dir = dir(req);
-    writeRecoveryConfig(req, settings, dir, pitrCommand());
-    handToPostgres(dir);
-  }
-
-  /**
-   * Replay: prefetches {@code segments}, starts PostgreSQL and waits until recovery stops (at the target, when the
-   * settings name one); {@code heartbeat} runs about every 200 ms while it waits.
-   */
-  public Replayed replay(RestoreRequest req, List<SegmentRecord> segments, boolean wantsTarget, Runnable heartbeat) {
-    Path dir = dir(req);
-    WalFetcher fetcher = new WalFetcher(repo, serverOwner(dir));
-    Prefetcher prefetcher = new Prefetcher(fetcher::fetch, segments, knownAbsent(segments), dir.resolve(PREFETCH_DIR),
-        config.requireInt(Key.RESTORE_PREFETCH_PARALLELISM), (long) config.requireInt(Key.RESTORE_PREFETCH_MB) << 20);
-    prefetcher.start();
-    try {
-      return startAndWait(req, wantsTarget, dir, heartbeat);
-    } catch (RuntimeException e) {
-      throw stopped(dir, e);
-    } finally {
-      prefetcher.close();
-      cleanPrefetch(dir.resolve(PREFETCH_DIR));
+    public RestoreSteps(Config config, Repository repo, PgTools tools, Clock clock, PrintWriter log) {
+        this.config = config;
+        this.repo = repo;
+        this.tools = tools;
+        this.clock = clock;
+        this.log = log;
     }
-  }
 
-  /**
-   * Files recovery asks for that the plan knows are not there: the segment after the last planned one (the plan ends
-   * where recovery stops, or at the end of the archive for a latest restore), the history file of timeline 1 (there is
-   * none) and of the timeline after the newest archived one (the probe that picks the restored server's new timeline).
-   */
-  private List<String> knownAbsent(List<SegmentRecord> segments) {
-    List<String> absent = new ArrayList<>();
-    if (!segments.isEmpty()) {
-      // only when the archive does not hold it: a stopping record that crosses into it needs it read
-      String after = segments.get(segments.size() - 1).name().next().fileName();
-      if (repo.catalog().segment(after).isEmpty()) {
-        absent.add(after);
-      }
+    /** PrepareTarget: refuses a non-empty directory (unless forced), checks the server's user can read what it needs, empties it. */
+    public void prepareTarget(RestoreRequest req) {
+        Path dir = dir(req);
+        refuseUnsafeName(dir);
+        refuseNonEmpty(dir, req.force());
+        pitrCommand();
+        checkRestoreUserCanRead();
+        prepareDirectory(dir);
     }
-    absent.add(TimelineHistory.fileName(TimelineId.of(1)));
-    long newest = repo.catalog().histories().stream().mapToLong(h -> h.timeline().value()).max().orElse(1);
-    absent.add(TimelineHistory.fileName(TimelineId.of(newest + 1)));
-    return absent;
-  }
 
-  /**
-   * Verify: the restored server is in the state the action asks for (promoted and writable, paused in recovery, or
-   * shut down), and recovery stopped at a target when the plan set one rather than at the end of the WAL.
-   */
-  public String verify(RestoreRequest req, boolean wantsTarget, Lsn mustReach, Replayed replayed) {
-    Path dir = dir(req);
-    try {
-      return verified(req, dir, wantsTarget, mustReach, replayed);
-    } catch (RuntimeException e) {
-      throw stopped(dir, e);
+    /** FetchSnapshot: lays the snapshot down and checks it against its checksum and PostgreSQL's backup_manifest. */
+    public long fetchSnapshot(RestoreRequest req, SnapshotRecord snap) {
+        Path dir = dir(req);
+        log("restoring snapshot " + snap.id() + " (" + snap.plainSize() + " bytes) into " + dir);
+        long files = laySnapshotDown(snap, dir);
+        verifyAgainstManifest(dir);
+        return files;
     }
-  }
 
-  /**
-   * {@code failure}, after stopping the server a failed restore started: a server in the wrong state must not go on
-   * taking writes as though it were the restore that was asked for.
-   */
-  private PitrException stopped(Path dir, RuntimeException thrown) {
-    PitrException failure = thrown instanceof PitrException p ? p
-        : new PitrException(ErrorCode.INTERNAL, thrown.toString(), "this is a bug; please report it", thrown);
-    if (!Files.exists(dir.resolve("postmaster.pid"))) {
-      return failure;
+    /**
+     * WriteRecoveryConfig: restore_command, the recovery settings the plan decided ({@link RestorePlan#recoverySettings}),
+     * and the data directory handed to PostgreSQL.
+     */
+    public void writeRecoveryConfig(RestoreRequest req, Map<String, String> settings) {
+        Path dir = dir(req);
+        writeRecoveryConfig(req, settings, dir, pitrCommand());
+        handToPostgres(dir);
     }
-    Processes.Result r = Processes.run(tools.asPostgres("pg_ctl", "-D", dir.toString(), "-m", "fast", "-w", "stop"));
-    String what = r.ok() ? "; the restored server was stopped"
-        : "; stopping the restored server failed too (" + r.output().strip() + "): stop it before anything uses it";
-    log("restore failed" + what.substring(1));
-    return new PitrException(failure.code(), failure.getMessage() + what, failure.hint(), failure);
-  }
 
-  private String verified(RestoreRequest req, Path dir, boolean wantsTarget, Lsn mustReach, Replayed replayed) {
-    if (wantsTarget && replayed.stopReason() == null) {
-      throw new PitrException(ErrorCode.RESTORE_FAILED,
-          "recovery ended without reaching its target", "see " + dir.resolve(RESTORE_LOG));
-    }
-    if (mustReach != null && (replayed.redoDoneAt() == null || Lsn.parse(replayed.redoDoneAt()).isBefore(mustReach))) {
-      throw new PitrException(ErrorCode.RESTORE_FAILED,
-          "recovery ended at " + replayed.redoDoneAt() + ", before the end of the planned WAL (" + mustReach + ")",
-          "a planned segment could not be fetched; see " + dir.resolve(RESTORE_LOG));
-    }
-    RestoreRequest.Action action = wantsTarget ? req.action() : RestoreRequest.Action.PROMOTE;
-    if (action == RestoreRequest.Action.SHUTDOWN) {
-      if (Files.exists(dir.resolve("postmaster.pid"))) {
-        throw new PitrException(ErrorCode.RESTORE_FAILED, "the restored server is still running after shutting down at the target",
-            "see " + dir.resolve(RESTORE_LOG));
-      }
-      return "shut down at the target";
-    }
-    String state = restoredServer(req).queryOne(
-        "SELECT CASE WHEN NOT pg_is_in_recovery() THEN 'promoted' ELSE pg_get_wal_replay_pause_state() END");
-    String want = action == RestoreRequest.Action.PROMOTE ? "promoted" : "paused";
-    if (!want.equals(state)) {
-      throw new PitrException(ErrorCode.RESTORE_FAILED, "the restored server is " + state + ", not " + want,
-          "see " + dir.resolve(RESTORE_LOG));
-    }
-    if (action == RestoreRequest.Action.PROMOTE) {
-      removeRestoreCommandSecrets(dir);
-    } else {
-      log("recovery has not ended: " + dir.resolve(FETCH_CONFIG) + " and " + dir.resolve(KEY_DIR) + " stay for"
-          + " restore_command; remove them once the server is promoted (a superuser can read them with pg_read_file)");
-    }
-    return state;
-  }
-
-  /**
-   * Once recovery has ended, restore_command is never run again, and what it read (the archive's keys, the storage
-   * credentials, a copy of the catalog) must not stay where the restored server's superusers can read it with
-   * {@code pg_read_file}.
-   */
-  private void removeRestoreCommandSecrets(Path dir) {
-    try {
-      Files.deleteIfExists(dir.resolve(FETCH_CONFIG));
-      Path keys = dir.resolve(KEY_DIR);
-      if (Files.isDirectory(keys, LinkOption.NOFOLLOW_LINKS)) {
-        try (Stream<Path> s = Files.walk(keys)) {
-          for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
-            Files.delete(p);
-          }
+    /**
+     * Replay: prefetches {@code segments}, starts PostgreSQL and waits until recovery stops (at the target, when the
+     * settings name one); {@code heartbeat} runs about every 200 ms while it waits.
+     */
+    public Replayed replay(RestoreRequest req, List<SegmentRecord> segments, boolean wantsTarget, Runnable heartbeat) {
+        Path dir = dir(req);
+        WalFetcher fetcher = new WalFetcher(repo, serverOwner(dir));
+        Prefetcher prefetcher = new Prefetcher(
+                fetcher::fetch,
+                segments,
+                knownAbsent(segments),
+                dir.resolve(PREFETCH_DIR),
+                config.requireInt(Key.RESTORE_PREFETCH_PARALLELISM),
+                (long) config.requireInt(Key.RESTORE_PREFETCH_MB) << 20);
+        prefetcher.start();
+        try {
+            return startAndWait(req, wantsTarget, dir, heartbeat);
+        } catch (RuntimeException e) {
+            throw stopped(dir, e);
+        } finally {
+            prefetcher.close();
+            cleanPrefetch(dir.resolve(PREFETCH_DIR));
         }
-      }
-    } catch (IOException e) {
-      throw new PitrException(ErrorCode.LOCAL_IO, "cannot remove the keys restore_command read from " + dir + ": "
-          + e.getMessage(), "remove " + dir.resolve(KEY_DIR) + " and " + dir.resolve(FETCH_CONFIG) + " by hand", e);
     }
-  }
 
-  /** The restored server, on this host at the request's port. */
-  static Primary restoredServer(RestoreRequest req) {
-    return new Primary("127.0.0.1", req.port(), "postgres", null, "postgres");
-  }
-
-  private static Path dir(RestoreRequest req) {
-    return req.targetDir().toAbsolutePath().normalize();
-  }
-
-  /**
-   * pg_ctl hands the data directory and its log file to a shell inside double quotes, where {@code $}, a backquote
-   * and a backslash still act and a double quote ends the word: a directory named with one of them would run what
-   * follows as the server's OS user. Every other character, a space or a single quote among them, is fine.
-   */
-  static void refuseUnsafeName(Path dir) {
-    String s = dir.toString();
-    for (char c : new char[] {'"', '$', '`', '\\', '\n', '\r'}) {
-      if (s.indexOf(c) >= 0) {
-        throw new PitrException(ErrorCode.USAGE, "the target directory " + s.replace("\n", "\\n").replace("\r", "\\r")
-            + " holds a character pg_ctl would let a shell act on (\" $ ` \\ or a line break)",
-            "choose a directory name without them");
-      }
-    }
-  }
-
-  /**
-   * An empty or missing directory is taken as it is. A non-empty one only with {@code force}, and even then never the
-   * root directory, one a server still runs in, or one that is neither a PostgreSQL data directory nor an earlier
-   * pitr restore: --force wipes what a restore would replace, not whatever a mistyped path names.
-   */
-  static void refuseNonEmpty(Path dir, boolean force) {
-    if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
-      return;
-    }
-    if (!Files.isDirectory(dir)) {
-      throw new PitrException(ErrorCode.TARGET_DIR_NOT_EMPTY, dir + " exists and is not a directory", "choose another --target-dir");
-    }
-    try (Stream<Path> s = Files.list(dir)) {
-      if (s.findAny().isEmpty()) {
-        return;
-      }
-    } catch (IOException e) {
-      throw new PitrException(ErrorCode.LOCAL_IO, "cannot read " + dir + ": " + e.getMessage(), "check permissions", e);
-    }
-    if (!force) {
-      throw new PitrException(
-          ErrorCode.TARGET_DIR_NOT_EMPTY,
-          "target directory " + dir + " is not empty",
-          "choose an empty directory, or pass --force to wipe it (everything in it is deleted)");
-    }
-    if (dir.getNameCount() == 0) {
-      throw new PitrException(ErrorCode.TARGET_DIR_NOT_EMPTY, "--force will not wipe " + dir, "choose another --target-dir");
-    }
-    Optional<Long> pid = livePostmaster(dir);
-    if (pid.isPresent()) {
-      throw new PitrException(ErrorCode.TARGET_DIR_NOT_EMPTY,
-          "a PostgreSQL server (pid " + pid.get() + ") is running in " + dir + "; --force does not wipe a running server",
-          "stop it first (pg_ctl stop -D " + dir + "), or choose another --target-dir");
-    }
-    if (!Files.isRegularFile(dir.resolve("PG_VERSION"), LinkOption.NOFOLLOW_LINKS)
-        && !Files.isRegularFile(dir.resolve(RESTORE_LOG), LinkOption.NOFOLLOW_LINKS)) {
-      throw new PitrException(ErrorCode.TARGET_DIR_NOT_EMPTY,
-          dir + " is not empty and is neither a PostgreSQL data directory nor an earlier pitr restore;"
-              + " --force wipes only those",
-          "choose another --target-dir, or empty it yourself if it really is to go");
-    }
-  }
-
-  /** The pid in {@code dir}'s postmaster.pid, when that process is alive. */
-  private static Optional<Long> livePostmaster(Path dir) {
-    Path pidFile = dir.resolve("postmaster.pid");
-    if (!Files.exists(pidFile, LinkOption.NOFOLLOW_LINKS)) {
-      return Optional.empty();
-    }
-    try {
-      String first = Files.readAllLines(pidFile, StandardCharsets.US_ASCII).stream().findFirst().orElse("").strip();
-      long pid = Long.parseLong(first);
-      return ProcessHandle.of(pid).filter(ProcessHandle::isAlive).map(h -> pid);
-    } catch (IOException | NumberFormatException e) {
-      // unreadable or damaged: treat it as a server that may still run
-      return Optional.of(-1L);
-    }
-  }
-
-  private static UserPrincipal serverOwner(Path dir) {
-    try {
-      return Files.getOwner(dir);
-    } catch (IOException e) {
-      throw new PitrException(ErrorCode.LOCAL_IO, "cannot read the owner of " + dir, "check permissions", e);
-    }
-  }
-
-  private static void cleanPrefetch(Path spool) {
-    try {
-      if (Files.isDirectory(spool)) {
-        try (Stream<Path> s = Files.walk(spool)) {
-          for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
-            Files.deleteIfExists(p);
-          }
+    /**
+     * Files recovery asks for that the plan knows are not there: the segment after the last planned one (the plan ends
+     * where recovery stops, or at the end of the archive for a latest restore), the history file of timeline 1 (there is
+     * none) and of the timeline after the newest archived one (the probe that picks the restored server's new timeline).
+     */
+    private List<String> knownAbsent(List<SegmentRecord> segments) {
+        List<String> absent = new ArrayList<>();
+        if (!segments.isEmpty()) {
+            // only when the archive does not hold it: a stopping record that crosses into it needs it read
+            String after = segments.get(segments.size() - 1).name().next().fileName();
+            if (repo.catalog().segment(after).isEmpty()) {
+                absent.add(after);
+            }
         }
-      }
-    } catch (IOException e) {
-      // leftover prefetched files are harmless; they are never read again
+        absent.add(TimelineHistory.fileName(TimelineId.of(1)));
+        long newest = repo.catalog().histories().stream()
+                .mapToLong(h -> h.timeline().value())
+                .max()
+                .orElse(1);
+        absent.add(TimelineHistory.fileName(TimelineId.of(newest + 1)));
+        return absent;
     }
-  }
 
-  private String pitrCommand() {
-    return config
-        .get(Key.RESTORE_PITR_COMMAND)
-        .orElseGet(
-            () ->
-                runningJar()
-                    .map(RestoreSteps::pitrCommand)
-                    .orElseThrow(
-                        () ->
-                            new PitrException(
+    /**
+     * Verify: the restored server is in the state the action asks for (promoted and writable, paused in recovery, or
+     * shut down), and recovery stopped at a target when the plan set one rather than at the end of the WAL.
+     */
+    public String verify(RestoreRequest req, boolean wantsTarget, Lsn mustReach, Replayed replayed) {
+        Path dir = dir(req);
+        try {
+            return verified(req, dir, wantsTarget, mustReach, replayed);
+        } catch (RuntimeException e) {
+            throw stopped(dir, e);
+        }
+    }
+
+    /**
+     * {@code failure}, after stopping the server a failed restore started: a server in the wrong state must not go on
+     * taking writes as though it were the restore that was asked for.
+     */
+    private PitrException stopped(Path dir, RuntimeException thrown) {
+        PitrException failure = thrown instanceof PitrException p
+                ? p
+                : new PitrException(ErrorCode.INTERNAL, thrown.toString(), "this is a bug; please report it", thrown);
+        if (!Files.exists(dir.resolve("postmaster.pid"))) {
+            return failure;
+        }
+        Processes.Result r =
+                Processes.run(tools.asPostgres("pg_ctl", "-D", dir.toString(), "-m", "fast", "-w", "stop"));
+        String what = r.ok()
+                ? "; the restored server was stopped"
+                : "; stopping the restored server failed too (" + r.output().strip()
+                        + "): stop it before anything uses it";
+        log("restore failed" + what.substring(1));
+        return new PitrException(failure.code(), failure.getMessage() + what, failure.hint(), failure);
+    }
+
+    private String verified(RestoreRequest req, Path dir, boolean wantsTarget, Lsn mustReach, Replayed replayed) {
+        if (wantsTarget && replayed.stopReason() == null) {
+            throw new PitrException(
+                    ErrorCode.RESTORE_FAILED,
+                    "recovery ended without reaching its target",
+                    "see " + dir.resolve(RESTORE_LOG));
+        }
+        if (mustReach != null
+                && (replayed.redoDoneAt() == null
+                        || Lsn.parse(replayed.redoDoneAt()).isBefore(mustReach))) {
+            throw new PitrException(
+                    ErrorCode.RESTORE_FAILED,
+                    "recovery ended at " + replayed.redoDoneAt() + ", before the end of the planned WAL (" + mustReach
+                            + ")",
+                    "a planned segment could not be fetched; see " + dir.resolve(RESTORE_LOG));
+        }
+        RestoreRequest.Action action = wantsTarget ? req.action() : RestoreRequest.Action.PROMOTE;
+        if (action == RestoreRequest.Action.SHUTDOWN) {
+            if (Files.exists(dir.resolve("postmaster.pid"))) {
+                throw new PitrException(
+                        ErrorCode.RESTORE_FAILED,
+                        "the restored server is still running after shutting down at the target",
+                        "see " + dir.resolve(RESTORE_LOG));
+            }
+            return "shut down at the target";
+        }
+        String state = restoredServer(req)
+                .queryOne(
+                        "SELECT CASE WHEN NOT pg_is_in_recovery() THEN 'promoted' ELSE pg_get_wal_replay_pause_state() END");
+        String want = action == RestoreRequest.Action.PROMOTE ? "promoted" : "paused";
+        if (!want.equals(state)) {
+            throw new PitrException(
+                    ErrorCode.RESTORE_FAILED,
+                    "the restored server is " + state + ", not " + want,
+                    "see " + dir.resolve(RESTORE_LOG));
+        }
+        if (action == RestoreRequest.Action.PROMOTE) {
+            removeRestoreCommandSecrets(dir);
+        } else {
+            log(
+                    "recovery has not ended: " + dir.resolve(FETCH_CONFIG) + " and " + dir.resolve(KEY_DIR)
+                            + " stay for"
+                            + " restore_command; remove them once the server is promoted (a superuser can read them with pg_read_file)");
+        }
+        return state;
+    }
+
+    /**
+     * Once recovery has ended, restore_command is never run again, and what it read (the archive's keys, the storage
+     * credentials, a copy of the catalog) must not stay where the restored server's superusers can read it with
+     * {@code pg_read_file}.
+     */
+    private void removeRestoreCommandSecrets(Path dir) {
+        try {
+            Files.deleteIfExists(dir.resolve(FETCH_CONFIG));
+            Path keys = dir.resolve(KEY_DIR);
+            if (Files.isDirectory(keys, LinkOption.NOFOLLOW_LINKS)) {
+                try (Stream<Path> s = Files.walk(keys)) {
+                    for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
+                        Files.delete(p);
+                    }
+                }
+            }
+        } catch (IOException e) {
+            throw new PitrException(
+                    ErrorCode.LOCAL_IO,
+                    "cannot remove the keys restore_command read from " + dir + ": " + e.getMessage(),
+                    "remove " + dir.resolve(KEY_DIR) + " and " + dir.resolve(FETCH_CONFIG) + " by hand",
+                    e);
+        }
+    }
+
+    /** The restored server, on this host at the request's port. */
+    static Primary restoredServer(RestoreRequest req) {
+        return new Primary("127.0.0.1", req.port(), "postgres", null, "postgres");
+    }
+
+    private static Path dir(RestoreRequest req) {
+        return req.targetDir().toAbsolutePath().normalize();
+    }
+
+    /**
+     * pg_ctl hands the data directory and its log file to a shell inside double quotes, where {@code $}, a backquote
+     * and a backslash still act and a double quote ends the word: a directory named with one of them would run what
+     * follows as the server's OS user. Every other character, a space or a single quote among them, is fine.
+     */
+    static void refuseUnsafeName(Path dir) {
+        String s = dir.toString();
+        for (char c : new char[] {'"', '$', '`', '\\', '\n', '\r'}) {
+            if (s.indexOf(c) >= 0) {
+                throw new PitrException(
+                        ErrorCode.USAGE,
+                        "the target directory " + s.replace("\n", "\\n").replace("\r", "\\r")
+                                + " holds a character pg_ctl would let a shell act on (\" $ ` \\ or a line break)",
+                        "choose a directory name without them");
+            }
+        }
+    }
+
+    /**
+     * An empty or missing directory is taken as it is. A non-empty one only with {@code force}, and even then never the
+     * root directory, one a server still runs in, or one that is neither a PostgreSQL data directory nor an earlier
+     * pitr restore: --force wipes what a restore would replace, not whatever a mistyped path names.
+     */
+    static void refuseNonEmpty(Path dir, boolean force) {
+        if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        if (!Files.isDirectory(dir)) {
+            throw new PitrException(
+                    ErrorCode.TARGET_DIR_NOT_EMPTY,
+                    dir + " exists and is not a directory",
+                    "choose another --target-dir");
+        }
+        try (Stream<Path> s = Files.list(dir)) {
+            if (s.findAny().isEmpty()) {
+                return;
+            }
+        } catch (IOException e) {
+            throw new PitrException(
+                    ErrorCode.LOCAL_IO, "cannot read " + dir + ": " + e.getMessage(), "check permissions", e);
+        }
+        if (!force) {
+            throw new PitrException(
+                    ErrorCode.TARGET_DIR_NOT_EMPTY,
+                    "target directory " + dir + " is not empty",
+                    "choose an empty directory, or pass --force to wipe it (everything in it is deleted)");
+        }
+        if (dir.getNameCount() == 0) {
+            throw new PitrException(
+                    ErrorCode.TARGET_DIR_NOT_EMPTY, "--force will not wipe " + dir, "choose another --target-dir");
+        }
+        Optional<Long> pid = livePostmaster(dir);
+        if (pid.isPresent()) {
+            throw new PitrException(
+                    ErrorCode.TARGET_DIR_NOT_EMPTY,
+                    "a PostgreSQL server (pid " + pid.get() + ") is running in " + dir
+                            + "; --force does not wipe a running server",
+                    "stop it first (pg_ctl stop -D " + dir + "), or choose another --target-dir");
+        }
+        if (!Files.isRegularFile(dir.resolve("PG_VERSION"), LinkOption.NOFOLLOW_LINKS)
+                && !Files.isRegularFile(dir.resolve(RESTORE_LOG), LinkOption.NOFOLLOW_LINKS)) {
+            throw new PitrException(
+                    ErrorCode.TARGET_DIR_NOT_EMPTY,
+                    dir + " is not empty and is neither a PostgreSQL data directory nor an earlier pitr restore;"
+                            + " --force wipes only those",
+                    "choose another --target-dir, or empty it yourself if it really is to go");
+        }
+    }
+
+    /** The pid in {@code dir}'s postmaster.pid, when that process is alive. */
+    private static Optional<Long> livePostmaster(Path dir) {
+        Path pidFile = dir.resolve("postmaster.pid");
+        if (!Files.exists(pidFile, LinkOption.NOFOLLOW_LINKS)) {
+            return Optional.empty();
+        }
+        try {
+            String first = Files.readAllLines(pidFile, StandardCharsets.US_ASCII).stream()
+                    .findFirst()
+                    .orElse("")
+                    .strip();
+            long pid = Long.parseLong(first);
+            return ProcessHandle.of(pid).filter(ProcessHandle::isAlive).map(h -> pid);
+        } catch (IOException | NumberFormatException e) {
+            // unreadable or damaged: treat it as a server that may still run
+            return Optional.of(-1L);
+        }
+    }
+
+    private static UserPrincipal serverOwner(Path dir) {
+        try {
+            return Files.getOwner(dir);
+        } catch (IOException e) {
+            throw new PitrException(ErrorCode.LOCAL_IO, "cannot read the owner of " + dir, "check permissions", e);
+        }
+    }
+
+    private static void cleanPrefetch(Path spool) {
+        try {
+            if (Files.isDirectory(spool)) {
+                try (Stream<Path> s = Files.walk(spool)) {
+                    for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
+                        Files.deleteIfExists(p);
+                    }
+                }
+            }
+        } catch (IOException e) {
+            // leftover prefetched files are harmless; they are never read again
+        }
+    }
+
+    private String pitrCommand() {
+        return config.get(Key.RESTORE_PITR_COMMAND)
+                .orElseGet(() -> runningJar()
+                        .map(RestoreSteps::pitrCommand)
+                        .orElseThrow(() -> new PitrException(
                                 ErrorCode.CONFIG_MISSING,
                                 "cannot tell how the restored server should run pitr for its restore_command",
                                 "set restore.pitr_command, e.g. 'java -jar /opt/pitr/pitr.jar'")));
-  }
+    }
 
-  /** The command line that runs {@code jar} with a JVM tuned for short runs, as restore_command does per file. */
-  public static String pitrCommand(Path jar) {
-    return Shell.quote(Path.of(System.getProperty("java.home"), "bin", "java").toString())
-        + " -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xshare:auto -jar " + Shell.quote(jar.toString());
-  }
+    /** The command line that runs {@code jar} with a JVM tuned for short runs, as restore_command does per file. */
+    public static String pitrCommand(Path jar) {
+        return Shell.quote(
+                        Path.of(System.getProperty("java.home"), "bin", "java").toString())
+                + " -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xshare:auto -jar " + Shell.quote(jar.toString());
+    }
 
-  /** The pitr.jar this process runs from, if it runs from one. */
-  public static Optional<Path> runningJar() {
-    try {
-      Path p = Path.of(RestoreSteps.class.getProtectionDomain().getCodeSource().getLocation().toURI());
-      return p.toString().endsWith(".jar") ? Optional.of(p) : Optional.empty();
-    } catch (Exception e) {
-      return Optional.empty();
-    }
-  }
-
-  /** The server runs restore_command as its own OS user, which must be able to read the archive. */
-  private void checkRestoreUserCanRead() {
-    if (!OsUser.isRoot()) {
-      return;
-    }
-    List<String> cmd =
-        new ArrayList<>(List.of("sh", "-c", "for f in \"$@\"; do test -r \"$f\" || { echo \"$f\"; exit 1; }; done", "sh"));
-    if (config.get(Key.RESTORE_PITR_COMMAND).isEmpty()) {
-      runningJar().ifPresent(j -> cmd.add(j.toString()));
-    }
-    if (config.require(Key.STORAGE_TYPE).equals("local")) {
-      cmd.add(config.requirePath(Key.STORAGE_PATH).toString());
-    }
-    Processes.Result r = Processes.run(OsUser.as(tools.osUser(), cmd));
-    if (!r.ok()) {
-      throw new PitrException(
-          ErrorCode.RESTORE_FAILED,
-          "the '" + tools.osUser() + "' OS user cannot read " + r.output().strip() + ", which restore_command needs",
-          "make the path readable (and its directories searchable) by " + tools.osUser());
-    }
-  }
-
-  private void prepareDirectory(Path dir) {
-    try {
-      if (Files.exists(dir)) {
-        try (Stream<Path> s = Files.walk(dir)) {
-          for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
-            if (!p.equals(dir)) {
-              Files.delete(p);
-            }
-          }
+    /** The pitr.jar this process runs from, if it runs from one. */
+    public static Optional<Path> runningJar() {
+        try {
+            Path p = Path.of(RestoreSteps.class
+                    .getProtectionDomain()
+                    .getCodeSource()
+                    .getLocation()
+                    .toURI());
+            return p.toString().endsWith(".jar") ? Optional.of(p) : Optional.empty();
+        } catch (Exception e) {
+            return Optional.empty();
         }
-      } else {
-        Files.createDirectories(dir);
-      }
-      Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
-      OwnerOnly.file(dir.resolve(RESTORE_LOG));
-    } catch (IOException e) {
-      throw new PitrException(ErrorCode.LOCAL_IO, "cannot prepare " + dir + ": " + e.getMessage(), "check permissions", e);
     }
-  }
 
-  private long laySnapshotDown(SnapshotRecord snap, Path dir) {
-    Sha256 sha = new Sha256();
-    long files;
-    try (InputStream plain = sha.wrap(repo.codec().open(repo.storage(), snap.storageKey(), snap.keyId() != null))) {
-      files = TarExtractor.extract(plain, dir, RESTORE_ARTIFACTS);
-      log("laid down " + files + " files");
-    } catch (TarExtractor.LocalWriteException e) {
-      throw new PitrException(ErrorCode.LOCAL_IO, "cannot lay snapshot " + snap.id() + " down: " + e.getMessage(),
-          "free space in " + dir + " (it needs " + snap.plainSize() + " bytes) and run the restore again with --force", e);
-    } catch (IOException e) {
-      throw new PitrException(
-          ErrorCode.CORRUPT_OBJECT, "cannot decode snapshot " + snap.id() + ": " + e.getMessage(), "restore from another snapshot with --snapshot", e);
-    }
-    if (!sha.hex().equals(snap.sha256())) {
-      throw new PitrException(
-          ErrorCode.CORRUPT_OBJECT,
-          "snapshot " + snap.id() + " failed verification (sha256 " + sha.hex() + ", manifest says " + snap.sha256() + ")",
-          "restore from another snapshot with --snapshot");
-    }
-    return files;
-  }
-
-  void verifyAgainstManifest(Path dir) {
-    if (!Files.exists(dir.resolve("backup_manifest"))) {
-      return;
-    }
-    List<String> cmd = new ArrayList<>(List.of(tools.path("pg_verifybackup"), "--no-parse-wal", "--quiet"));
-    RESTORE_ARTIFACTS.forEach(name -> cmd.add("--ignore=" + name));
-    cmd.add(dir.toString());
-    Processes.Result r = Processes.run(cmd);
-    if (!r.ok()) {
-      throw new PitrException(
-          ErrorCode.CORRUPT_OBJECT, "the restored files do not match backup_manifest: " + r.output().strip(), "restore from another snapshot with --snapshot");
-    }
-  }
-
-  /** True when recovery settings make PostgreSQL stop at a target rather than at the end of the WAL. */
-  public static boolean wantsTarget(Map<String, String> settings) {
-    return settings.keySet().stream().anyMatch(k -> k.startsWith("recovery_target") && !k.equals("recovery_target_timeline"));
-  }
-
-  private void writeRecoveryConfig(RestoreRequest req, Map<String, String> settings, Path dir, String pitrCommand) {
-    Path fetchConfig = dir.resolve(FETCH_CONFIG);
-    StringBuilder yaml =
-        new StringBuilder("# written by pitr restore: what restore_command needs to read the archive\n")
-            .append("timezone: ").append(quoteYaml(config.require(Key.TIMEZONE))).append('\n')
-            .append("compression:\n  level: ").append(quoteYaml(config.require(Key.COMPRESSION_LEVEL))).append('\n');
-    Map<Key, String> keys = new EnumMap<>(Key.class);
-    List.of("storage", "catalog", "aws").forEach(section -> keys.putAll(config.section(section)));
-    // paths resolved here: restore_command reads this file from the data directory
-    if (config.require(Key.STORAGE_TYPE).equals("local")) {
-      keys.put(Key.STORAGE_PATH, config.requirePath(Key.STORAGE_PATH).toString());
-    }
-    if (config.require(Key.CATALOG_TYPE).equals("sqlite")) {
-      keys.put(Key.CATALOG_PATH, catalogForRestoreCommand(dir).toString());
-    }
-    keys.putAll(keysForRestoreCommand(dir));
-    String section = "";
-    for (Map.Entry<Key, String> e : keys.entrySet()) {
-      String[] parts = e.getKey().path().split("\\.", 2);
-      if (!parts[0].equals(section)) {
-        section = parts[0];
-        yaml.append(section).append(":\n");
-      }
-      yaml.append("  ").append(parts[1]).append(": ").append(quoteYaml(e.getValue())).append('\n');
-    }
-    Path spool = dir.resolve(PREFETCH_DIR);
-    String restoreCommand = Prefetcher.command(spool, pitrCommand + " --config " + Shell.quote(fetchConfig.toString())
-        + " wal fetch --absent-exit-code " + WalFetcher.WRAPPED_ABSENT_EXIT, WalFetcher.WRAPPED_ABSENT_EXIT);
-    StringBuilder conf = new StringBuilder("\n# added by pitr restore\n");
-    conf.append("restore_command = ").append(pgQuote(restoreCommand)).append('\n');
-    settings.forEach((k, v) -> conf.append(k).append(" = ").append(pgQuote(v)).append('\n'));
-    // a restored server must not push its new timeline into the archive it was restored from
-    conf.append("archive_mode = off\n");
-    conf.append("primary_conninfo = ''\n");
-    conf.append("primary_slot_name = ''\n");
-    conf.append("hot_standby = on\n");
-    conf.append("port = ").append(req.port()).append('\n');
-    try {
-      // it may hold aws.secret_access_key; the data directory's owner is the only reader it needs
-      OwnerOnly.write(fetchConfig, yaml.toString());
-      Files.writeString(dir.resolve("postgresql.auto.conf"), conf.toString(), StandardCharsets.UTF_8,
-          StandardOpenOption.CREATE, StandardOpenOption.APPEND);
-      Files.deleteIfExists(dir.resolve("standby.signal"));
-      Files.createDirectories(spool);
-      Files.writeString(dir.resolve("recovery.signal"), "");
-    } catch (IOException e) {
-      throw new PitrException(ErrorCode.LOCAL_IO, "cannot write recovery settings: " + e.getMessage(), "check permissions", e);
-    }
-  }
-
-  /**
-   * The SQLite catalog restore_command reads. The catalog is its owner's alone (mode 0600); when pitr runs as root
-   * and the server as its own OS user, restore_command gets a consistent copy in {@code pitr-keys/}, handed to that
-   * user with the data directory. Every segment the plan needs is in the copy: the plan was made from the catalog.
-   */
-  private Path catalogForRestoreCommand(Path dir) {
-    if (!OsUser.isRoot() || !(repo.catalog() instanceof dev.pitr.catalog.SqliteCatalog sqlite)) {
-      return config.catalogPath();
-    }
-    try {
-      return sqlite.copyTo(OwnerOnly.directory(dir.resolve(KEY_DIR)).resolve("catalog.db"));
-    } catch (IOException e) {
-      throw new PitrException(ErrorCode.LOCAL_IO, "cannot copy the catalog for restore_command: " + e.getMessage(),
-          "check the free space and permissions of " + dir, e);
-    }
-  }
-
-  /** Key files, by {@code encryption.*} key, that restore_command needs a copy of. */
-  private static final List<Key> KEY_FILES =
-      List.of(Key.ENCRYPTION_KEY_FILE, Key.ENCRYPTION_PASSPHRASE_FILE, Key.ENCRYPTION_PUBLIC_KEY, Key.ENCRYPTION_SECRET_KEY,
-          Key.ENCRYPTION_RETIRED_KEY_FILES, Key.ENCRYPTION_RETIRED_PASSPHRASE_FILES, Key.ENCRYPTION_RETIRED_SECRET_KEYS);
-
-  /**
-   * The {@code encryption.*} settings for restore_command. It runs as the server's OS user, which may not read the
-   * operator's key files, so they are copied into {@code pitr-keys/} in the data directory (mode 0600, handed to
-   * that user with the rest); a passphrase given inline or in the environment is written there as a file.
-   */
-  private Map<Key, String> keysForRestoreCommand(Path dir) {
-    Map<Key, String> out = new EnumMap<>(Key.class);
-    Map<Key, String> enc = config.section("encryption");
-    if (enc.getOrDefault(Key.ENCRYPTION_MODE, "none").equals("none") && enc.keySet().stream().noneMatch(KEY_FILES::contains)) {
-      return out;
-    }
-    Path keyDir = dir.resolve(KEY_DIR);
-    try {
-      OwnerOnly.directory(keyDir);
-      int n = 0;
-      for (Map.Entry<Key, String> e : enc.entrySet()) {
-        Key k = e.getKey();
-        if (k == Key.ENCRYPTION_PASSPHRASE) {
-          out.put(Key.ENCRYPTION_PASSPHRASE_FILE, OwnerOnly.write(keyDir.resolve("passphrase"), e.getValue() + "\n").toString());
-        } else if (KEY_FILES.contains(k)) {
-          List<String> copies = new ArrayList<>();
-          for (String part : e.getValue().split(",", -1)) {
-            if (part.isBlank()) {
-              continue;
-            }
-            Path src = config.file().getParent().resolve(part.strip()).normalize();
-            int copyNo = n++;
-            Path copy = keyDir.resolve(copyNo + "-" + src.getFileName());
-            Files.copy(src, OwnerOnly.file(copy), StandardCopyOption.REPLACE_EXISTING);
-            copies.add(copy.toString());
-          }
-          out.put(k, String.join(",", copies));
-        } else {
-          out.put(k, e.getValue());
+    /** The server runs restore_command as its own OS user, which must be able to read the archive. */
+    private void checkRestoreUserCanRead() {
+        if (!OsUser.isRoot()) {
+            return;
         }
-      }
-    } catch (IOException e) {
-      throw new PitrException(
-          ErrorCode.LOCAL_IO, "cannot copy the encryption keys for restore_command: " + e.getMessage(),
-          "check that the files under encryption.* exist and are readable", e);
+        List<String> cmd = new ArrayList<>(
+                List.of("sh", "-c", "for f in \"$@\"; do test -r \"$f\" || { echo \"$f\"; exit 1; }; done", "sh"));
+        if (config.get(Key.RESTORE_PITR_COMMAND).isEmpty()) {
+            runningJar().ifPresent(j -> cmd.add(j.toString()));
+        }
+        if (config.require(Key.STORAGE_TYPE).equals("local")) {
+            cmd.add(config.requirePath(Key.STORAGE_PATH).toString());
+        }
+        Processes.Result r = Processes.run(OsUser.as(tools.osUser(), cmd));
+        if (!r.ok()) {
+            throw new PitrException(
+                    ErrorCode.RESTORE_FAILED,
+                    "the '" + tools.osUser() + "' OS user cannot read "
+                            + r.output().strip() + ", which restore_command needs",
+                    "make the path readable (and its directories searchable) by " + tools.osUser());
+        }
     }
-    return out;
-  }
 
-  private static String quoteYaml(String v) {
-    return "'" + v.replace("'", "''") + "'";
-  }
-
-  /** A postgresql.conf string: a backslash starts an escape there, and a quote is doubled. */
-  static String pgQuote(String v) {
-    return "'" + v.replace("\\", "\\\\").replace("'", "''") + "'";
-  }
-
-  private void handToPostgres(Path dir) {
-    if (!OsUser.isRoot()) {
-      return;
+    private void prepareDirectory(Path dir) {
+        try {
+            if (Files.exists(dir)) {
+                try (Stream<Path> s = Files.walk(dir)) {
+                    for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
+                        if (!p.equals(dir)) {
+                            Files.delete(p);
+                        }
+                    }
+                }
+            } else {
+                Files.createDirectories(dir);
+            }
+            Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
+            OwnerOnly.file(dir.resolve(RESTORE_LOG));
+        } catch (IOException e) {
+            throw new PitrException(
+                    ErrorCode.LOCAL_IO, "cannot prepare " + dir + ": " + e.getMessage(), "check permissions", e);
+        }
     }
-    Processes.Result r = Processes.run(List.of("chown", "-R", tools.osUser() + ":", dir.toString()));
-    if (!r.ok()) {
-      throw new PitrException(ErrorCode.LOCAL_IO, "cannot chown " + dir + ": " + r.output().strip(), "check that the '" + tools.osUser() + "' user exists");
-    }
-  }
 
-  private Replayed startAndWait(RestoreRequest req, boolean wantsTarget, Path dir, Runnable heartbeat) {
-    Path logFile = dir.resolve(RESTORE_LOG);
-    Processes.Result r = Processes.run(tools.asPostgres("pg_ctl", "-D", dir.toString(), "-l", logFile.toString(), "-W", "start"));
-    if (!r.ok()) {
-      throw new PitrException(ErrorCode.RESTORE_FAILED, "pg_ctl start failed: " + r.output().strip(), "see " + logFile);
+    private long laySnapshotDown(SnapshotRecord snap, Path dir) {
+        Sha256 sha = new Sha256();
+        long files;
+        try (InputStream plain = sha.wrap(repo.codec().open(repo.storage(), snap.storageKey(), snap.keyId() != null))) {
+            files = TarExtractor.extract(plain, dir, RESTORE_ARTIFACTS);
+            log("laid down " + files + " files");
+        } catch (TarExtractor.LocalWriteException e) {
+            throw new PitrException(
+                    ErrorCode.LOCAL_IO,
+                    "cannot lay snapshot " + snap.id() + " down: " + e.getMessage(),
+                    "free space in " + dir + " (it needs " + snap.plainSize()
+                            + " bytes) and run the restore again with --force",
+                    e);
+        } catch (IOException e) {
+            throw new PitrException(
+                    ErrorCode.CORRUPT_OBJECT,
+                    "cannot decode snapshot " + snap.id() + ": " + e.getMessage(),
+                    "restore from another snapshot with --snapshot",
+                    e);
+        }
+        if (!sha.hex().equals(snap.sha256())) {
+            throw new PitrException(
+                    ErrorCode.CORRUPT_OBJECT,
+                    "snapshot " + snap.id() + " failed verification (sha256 " + sha.hex() + ", manifest says "
+                            + snap.sha256() + ")",
+                    "restore from another snapshot with --snapshot");
+        }
+        return files;
     }
-    log("PostgreSQL started on port " + req.port() + "; replaying WAL (log: " + logFile + ")");
-    RecoveryLog rl = new RecoveryLog(logFile);
-    RestoreRequest.Action action = wantsTarget ? req.action() : RestoreRequest.Action.PROMOTE;
-    Instant lastProgress = clock.instant();
-    int lastLength = 0;
-    while (true) {
-      String text = rl.refresh();
-      if (text.length() != lastLength) {
-        lastLength = text.length();
-        lastProgress = clock.instant();
-      }
-      String failure = rl.failure();
-      if (failure != null && !(action == RestoreRequest.Action.SHUTDOWN && rl.shutDownAtTarget())) {
-        stopQuietly(dir);
-        throw new PitrException(
-            ErrorCode.RESTORE_FAILED,
-            "recovery failed: " + failure + "\n" + rl.tail(15),
-            "the server log is " + logFile + "; the target directory is left as it is for inspection");
-      }
-      boolean done =
-          switch (action) {
-            case PROMOTE -> rl.promoted();
-            case PAUSE -> rl.paused();
-            case SHUTDOWN -> rl.shutDownAtTarget() && !Files.exists(dir.resolve("postmaster.pid"));
-          };
-      if (done) {
-        return new Replayed(rl.stopReason(), rl.redoDoneAt(), rl.lastTransactionTime(), rl.newTimeline());
-      }
-      if (!Files.exists(dir.resolve("postmaster.pid")) && Duration.between(lastProgress, clock.instant()).toSeconds() > 10) {
-        throw new PitrException(
-            ErrorCode.RESTORE_FAILED, "the restored server stopped before reaching the target\n" + rl.tail(15), "see " + logFile);
-      }
-      try {
-        heartbeat.run();
-        Thread.sleep(200);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new PitrException(ErrorCode.INTERRUPTED, "interrupted while waiting for recovery", "see " + logFile);
-      }
+
+    void verifyAgainstManifest(Path dir) {
+        if (!Files.exists(dir.resolve("backup_manifest"))) {
+            return;
+        }
+        List<String> cmd = new ArrayList<>(List.of(tools.path("pg_verifybackup"), "--no-parse-wal", "--quiet"));
+        RESTORE_ARTIFACTS.forEach(name -> cmd.add("--ignore=" + name));
+        cmd.add(dir.toString());
+        Processes.Result r = Processes.run(cmd);
+        if (!r.ok()) {
+            throw new PitrException(
+                    ErrorCode.CORRUPT_OBJECT,
+                    "the restored files do not match backup_manifest: "
+                            + r.output().strip(),
+                    "restore from another snapshot with --snapshot");
+        }
     }
-  }
 
-  private void stopQuietly(Path dir) {
-    Processes.run(tools.asPostgres("pg_ctl", "-D", dir.toString(), "-m", "immediate", "-w", "stop"));
-  }
+    /** True when recovery settings make PostgreSQL stop at a target rather than at the end of the WAL. */
+    public static boolean wantsTarget(Map<String, String> settings) {
+        return settings.keySet().stream()
+                .anyMatch(k -> k.startsWith("recovery_target") && !k.equals("recovery_target_timeline"));
+    }
 
-  private void log(String msg) {
-    log.println(msg);
-    log.flush();
-  }
+    private void writeRecoveryConfig(RestoreRequest req, Map<String, String> settings, Path dir, String pitrCommand) {
+        Path fetchConfig = dir.resolve(FETCH_CONFIG);
+        StringBuilder yaml = new StringBuilder(
+                        "# written by pitr restore: what restore_command needs to read the archive\n")
+                .append("timezone: ")
+                .append(quoteYaml(config.require(Key.TIMEZONE)))
+                .append('\n')
+                .append("compression:\n  level: ")
+                .append(quoteYaml(config.require(Key.COMPRESSION_LEVEL)))
+                .append('\n');
+        Map<Key, String> keys = new EnumMap<>(Key.class);
+        List.of("storage", "catalog", "aws").forEach(section -> keys.putAll(config.section(section)));
+        // paths resolved here: restore_command reads this file from the data directory
+        if (config.require(Key.STORAGE_TYPE).equals("local")) {
+            keys.put(Key.STORAGE_PATH, config.requirePath(Key.STORAGE_PATH).toString());
+        }
+        if (config.require(Key.CATALOG_TYPE).equals("sqlite")) {
+            keys.put(Key.CATALOG_PATH, catalogForRestoreCommand(dir).toString());
+        }
+        keys.putAll(keysForRestoreCommand(dir));
+        String section = "";
+        for (Map.Entry<Key, String> e : keys.entrySet()) {
+            String[] parts = e.getKey().path().split("\\.", 2);
+            if (!parts[0].equals(section)) {
+                section = parts[0];
+                yaml.append(section).append(":\n");
+            }
+            yaml.append("  ")
+                    .append(parts[1])
+                    .append(": ")
+                    .append(quoteYaml(e.getValue()))
+                    .append('\n');
+        }
+        Path spool = dir.resolve(PREFETCH_DIR);
+        String restoreCommand = Prefetcher.command(
+                spool,
+                pitrCommand + " --config " + Shell.quote(fetchConfig.toString()) + " wal fetch --absent-exit-code "
+                        + WalFetcher.WRAPPED_ABSENT_EXIT,
+                WalFetcher.WRAPPED_ABSENT_EXIT);
+        StringBuilder conf = new StringBuilder("\n# added by pitr restore\n");
+        conf.append("restore_command = ").append(pgQuote(restoreCommand)).append('\n');
+        settings.forEach(
+                (k, v) -> conf.append(k).append(" = ").append(pgQuote(v)).append('\n'));
+        // a restored server must not push its new timeline into the archive it was restored from
+        conf.append("archive_mode = off\n");
+        conf.append("primary_conninfo = ''\n");
+        conf.append("primary_slot_name = ''\n");
+        conf.append("hot_standby = on\n");
+        conf.append("port = ").append(req.port()).append('\n');
+        try {
+            // it may hold aws.secret_access_key; the data directory's owner is the only reader it needs
+            OwnerOnly.write(fetchConfig, yaml.toString());
+            Files.writeString(
+                    dir.resolve("postgresql.auto.conf"),
+                    conf.toString(),
+                    StandardCharsets.UTF_8,
+                    StandardOpenOption.CREATE,
+                    StandardOpenOption.APPEND);
+            Files.deleteIfExists(dir.resolve("standby.signal"));
+            Files.createDirectories(spool);
+            Files.writeString(dir.resolve("recovery.signal"), "");
+        } catch (IOException e) {
+            throw new PitrException(
+                    ErrorCode.LOCAL_IO, "cannot write recovery settings: " + e.getMessage(), "check permissions", e);
+        }
+    }
+
+    /**
+     * The SQLite catalog restore_command reads. The catalog is its owner's alone (mode 0600); when pitr runs as root
+     * and the server as its own OS user, restore_command gets a consistent copy in {@code pitr-keys/}, handed to that
+     * user with the data directory. Every segment the plan needs is in the copy: the plan was made from the catalog.
+     */
+    private Path catalogForRestoreCommand(Path dir) {
+        if (!OsUser.isRoot() || !(repo.catalog() instanceof dev.pitr.catalog.SqliteCatalog sqlite)) {
+            return config.catalogPath();
+        }
+        try {
+            return sqlite.copyTo(OwnerOnly.directory(dir.resolve(KEY_DIR)).resolve("catalog.db"));
+        } catch (IOException e) {
+            throw new PitrException(
+                    ErrorCode.LOCAL_IO,
+                    "cannot copy the catalog for restore_command: " + e.getMessage(),
+                    "check the free space and permissions of " + dir,
+                    e);
+        }
+    }
+
+    /** Key files, by {@code encryption.*} key, that restore_command needs a copy of. */
+    private static final List<Key> KEY_FILES = List.of(
+            Key.ENCRYPTION_KEY_FILE,
+            Key.ENCRYPTION_PASSPHRASE_FILE,
+            Key.ENCRYPTION_PUBLIC_KEY,
+            Key.ENCRYPTION_SECRET_KEY,
+            Key.ENCRYPTION_RETIRED_KEY_FILES,
+            Key.ENCRYPTION_RETIRED_PASSPHRASE_FILES,
+            Key.ENCRYPTION_RETIRED_SECRET_KEYS);
+
+    /**
+     * The {@code encryption.*} settings for restore_command. It runs as the server's OS user, which may not read the
+     * operator's key files, so they are copied into {@code pitr-keys/} in the data directory (mode 0600, handed to
+     * that user with the rest); a passphrase given inline or in the environment is written there as a file.
+     */
+    private Map<Key, String> keysForRestoreCommand(Path dir) {
+        Map<Key, String> out = new EnumMap<>(Key.class);
+        Map<Key, String> enc = config.section("encryption");
+        if (enc.getOrDefault(Key.ENCRYPTION_MODE, "none").equals("none")
+                && enc.keySet().stream().noneMatch(KEY_FILES::contains)) {
+            return out;
+        }
+        Path keyDir = dir.resolve(KEY_DIR);
+        try {
+            OwnerOnly.directory(keyDir);
+            int n = 0;
+            for (Map.Entry<Key, String> e : enc.entrySet()) {
+                Key k = e.getKey();
+                if (k == Key.ENCRYPTION_PASSPHRASE) {
+                    out.put(
+                            Key.ENCRYPTION_PASSPHRASE_FILE,
+                            OwnerOnly.write(keyDir.resolve("passphrase"), e.getValue() + "\n")
+                                    .toString());
+                } else if (KEY_FILES.contains(k)) {
+                    List<String> copies = new ArrayList<>();
+                    for (String part : e.getValue().split(",", -1)) {
+                        if (part.isBlank()) {
+                            continue;
+                        }
+                        Path src =
+                                config.file().getParent().resolve(part.strip()).normalize();
+                        int copyNo = n++;
+                        Path copy = keyDir.resolve(copyNo + "-" + src.getFileName());
+                        Files.copy(src, OwnerOnly.file(copy), StandardCopyOption.REPLACE_EXISTING);
+                        copies.add(copy.toString());
+                    }
+                    out.put(k, String.join(",", copies));
+                } else {
+                    out.put(k, e.getValue());
+                }
+            }
+        } catch (IOException e) {
+            throw new PitrException(
+                    ErrorCode.LOCAL_IO,
+                    "cannot copy the encryption keys for restore_command: " + e.getMessage(),
+                    "check that the files under encryption.* exist and are readable",
+                    e);
+        }
+        return out;
+    }
+
+    private static String quoteYaml(String v) {
+        return "'" + v.replace("'", "''") + "'";
+    }
+
+    /** A postgresql.conf string: a backslash starts an escape there, and a quote is doubled. */
+    static String pgQuote(String v) {
+        return "'" + v.replace("\\", "\\\\").replace("'", "''") + "'";
+    }
+
+    private void handToPostgres(Path dir) {
+        if (!OsUser.isRoot()) {
+            return;
+        }
+        Processes.Result r = Processes.run(List.of("chown", "-R", tools.osUser() + ":", dir.toString()));
+        if (!r.ok()) {
+            throw new PitrException(
+                    ErrorCode.LOCAL_IO,
+                    "cannot chown " + dir + ": " + r.output().strip(),
+                    "check that the '" + tools.osUser() + "' user exists");
+        }
+    }
+
+    private Replayed startAndWait(RestoreRequest req, boolean wantsTarget, Path dir, Runnable heartbeat) {
+        Path logFile = dir.resolve(RESTORE_LOG);
+        Processes.Result r = Processes.run(
+                tools.asPostgres("pg_ctl", "-D", dir.toString(), "-l", logFile.toString(), "-W", "start"));
+        if (!r.ok()) {
+            throw new PitrException(
+                    ErrorCode.RESTORE_FAILED,
+                    "pg_ctl start failed: " + r.output().strip(),
+                    "see " + logFile);
+        }
+        log("PostgreSQL started on port " + req.port() + "; replaying WAL (log: " + logFile + ")");
+        RecoveryLog rl = new RecoveryLog(logFile);
+        RestoreRequest.Action action = wantsTarget ? req.action() : RestoreRequest.Action.PROMOTE;
+        Instant lastProgress = clock.instant();
+        int lastLength = 0;
+        while (true) {
+            String text = rl.refresh();
+            if (text.length() != lastLength) {
+                lastLength = text.length();
+                lastProgress = clock.instant();
+            }
+            String failure = rl.failure();
+            if (failure != null && !(action == RestoreRequest.Action.SHUTDOWN && rl.shutDownAtTarget())) {
+                stopQuietly(dir);
+                throw new PitrException(
+                        ErrorCode.RESTORE_FAILED,
+                        "recovery failed: " + failure + "\n" + rl.tail(15),
+                        "the server log is " + logFile + "; the target directory is left as it is for inspection");
+            }
+            boolean done = switch (action) {
+                case PROMOTE -> rl.promoted();
+                case PAUSE -> rl.paused();
+                case SHUTDOWN -> rl.shutDownAtTarget() && !Files.exists(dir.resolve("postmaster.pid"));
+            };
+            if (done) {
+                return new Replayed(rl.stopReason(), rl.redoDoneAt(), rl.lastTransactionTime(), rl.newTimeline());
+            }
+            if (!Files.exists(dir.resolve("postmaster.pid"))
+                    && Duration.between(lastProgress, clock.instant()).toSeconds() > 10) {
+                throw new PitrException(
+                        ErrorCode.RESTORE_FAILED,
+                        "the restored server stopped before reaching the target\n" + rl.tail(15),
+                        "see " + logFile);
+            }
+            try {
+                heartbeat.run();
+                Thread.sleep(200);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new PitrException(
+                        ErrorCode.INTERRUPTED, "interrupted while waiting for recovery", "see " + logFile);
+            }
+        }
+    }
+
+    private void stopQuietly(Path dir) {
+        Processes.run(tools.asPostgres("pg_ctl", "-D", dir.toString(), "-m", "immediate", "-w", "stop"));
+    }
+
+    private void log(String msg) {
+        log.println(msg);
+        log.flush();
+    }
 }

@@ -19,47 +19,49 @@ import java.util.concurrent.TimeUnit;
  */
 public final class StdioAgent {
 
-  private final ActivitySteps steps;
-  private final long heartbeatSeconds;
+    private final ActivitySteps steps;
+    private final long heartbeatSeconds;
 
-  public StdioAgent(ActivitySteps steps, long heartbeatSeconds) {
-    this.steps = steps;
-    this.heartbeatSeconds = heartbeatSeconds;
-  }
-
-  public void run(BufferedReader in, PrintWriter out) throws IOException {
-    ScheduledExecutorService beats = Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = new Thread(r, "heartbeat");
-      t.setDaemon(true);
-      return t;
-    });
-    try {
-      for (String line = in.readLine(); line != null; line = in.readLine()) {
-        if (line.isBlank()) {
-          continue;
-        }
-        JsonNode msg = RestoreJob.JSON.readTree(line);
-        long id = msg.path("id").asLong();
-        ObjectNode beat = RestoreJob.JSON.createObjectNode().put("id", id).put("heartbeat", true);
-        var task = beats.scheduleAtFixedRate(() -> write(out, beat), heartbeatSeconds, heartbeatSeconds, TimeUnit.SECONDS);
-        ObjectNode reply = RestoreJob.JSON.createObjectNode().put("id", id);
-        try {
-          reply.set("output", steps.run(msg.get("input"), () -> {}));
-        } catch (RuntimeException e) {
-          reply.put("error", e.getClass().getName());
-          reply.put("cause", e.getMessage());
-        } finally {
-          task.cancel(false);
-        }
-        write(out, reply);
-      }
-    } finally {
-      beats.shutdownNow();
+    public StdioAgent(ActivitySteps steps, long heartbeatSeconds) {
+        this.steps = steps;
+        this.heartbeatSeconds = heartbeatSeconds;
     }
-  }
 
-  private static synchronized void write(PrintWriter out, JsonNode msg) {
-    out.println(msg.toString());
-    out.flush();
-  }
+    public void run(BufferedReader in, PrintWriter out) throws IOException {
+        ScheduledExecutorService beats = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "heartbeat");
+            t.setDaemon(true);
+            return t;
+        });
+        try {
+            for (String line = in.readLine(); line != null; line = in.readLine()) {
+                if (line.isBlank()) {
+                    continue;
+                }
+                JsonNode msg = RestoreJob.JSON.readTree(line);
+                long id = msg.path("id").asLong();
+                ObjectNode beat =
+                        RestoreJob.JSON.createObjectNode().put("id", id).put("heartbeat", true);
+                var task = beats.scheduleAtFixedRate(
+                        () -> write(out, beat), heartbeatSeconds, heartbeatSeconds, TimeUnit.SECONDS);
+                ObjectNode reply = RestoreJob.JSON.createObjectNode().put("id", id);
+                try {
+                    reply.set("output", steps.run(msg.get("input"), () -> {}));
+                } catch (RuntimeException e) {
+                    reply.put("error", e.getClass().getName());
+                    reply.put("cause", e.getMessage());
+                } finally {
+                    task.cancel(false);
+                }
+                write(out, reply);
+            }
+        } finally {
+            beats.shutdownNow();
+        }
+    }
+
+    private static synchronized void write(PrintWriter out, JsonNode msg) {
+        out.println(msg.toString());
+        out.flush();
+    }
 }

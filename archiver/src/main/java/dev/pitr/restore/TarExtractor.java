@@ -23,155 +23,155 @@ import org.apache.commons.compress.archivers.tar.TarConstants;
  */
 final class TarExtractor {
 
-  private TarExtractor() {}
+    private TarExtractor() {}
 
-  /** Extracts every entry; returns the number of files written. */
-  static long extract(InputStream in, Path dir) throws IOException {
-    return extract(in, dir, Set.of());
-  }
+    /** Extracts every entry; returns the number of files written. */
+    static long extract(InputStream in, Path dir) throws IOException {
+        return extract(in, dir, Set.of());
+    }
 
-  /**
-   * Extracts every entry but those under the top-level names {@code skipped} (what an earlier restore of the
-   * snapshotted server left in its data directory, which is not the database's); returns the number of files written.
-   */
-  static long extract(InputStream in, Path dir, Set<String> skipped) throws IOException {
-    Path root = dir.toAbsolutePath().normalize();
-    TarArchiveInputStream tar = new TarArchiveInputStream(in);
-    long files = 0;
-    TarArchiveEntry e;
-    while ((e = tar.getNextEntry()) != null) {
-      Path out = inside(root, e.getName());
-      if (out.equals(root)) {
-        if (!e.isDirectory()) {
-          throw new IOException("tar entry '" + e.getName() + "' names the target directory itself");
+    /**
+     * Extracts every entry but those under the top-level names {@code skipped} (what an earlier restore of the
+     * snapshotted server left in its data directory, which is not the database's); returns the number of files written.
+     */
+    static long extract(InputStream in, Path dir, Set<String> skipped) throws IOException {
+        Path root = dir.toAbsolutePath().normalize();
+        TarArchiveInputStream tar = new TarArchiveInputStream(in);
+        long files = 0;
+        TarArchiveEntry e;
+        while ((e = tar.getNextEntry()) != null) {
+            Path out = inside(root, e.getName());
+            if (out.equals(root)) {
+                if (!e.isDirectory()) {
+                    throw new IOException("tar entry '" + e.getName() + "' names the target directory itself");
+                }
+                continue;
+            }
+            if (skipped.contains(root.relativize(out).getName(0).toString())) {
+                continue;
+            }
+            if (e.isDirectory()) {
+                createDirectories(root, out);
+            } else if (e.getLinkFlag() == TarConstants.LF_NORMAL || e.getLinkFlag() == TarConstants.LF_OLDNORM) {
+                createDirectories(root, out.getParent());
+                copy(tar, out);
+                files++;
+            } else {
+                throw new IOException("tar entry " + e.getName() + " is a " + kind(e)
+                        + ": a snapshot holds only files and directories");
+            }
         }
-        continue;
-      }
-      if (skipped.contains(root.relativize(out).getName(0).toString())) {
-        continue;
-      }
-      if (e.isDirectory()) {
-        createDirectories(root, out);
-      } else if (e.getLinkFlag() == TarConstants.LF_NORMAL || e.getLinkFlag() == TarConstants.LF_OLDNORM) {
-        createDirectories(root, out.getParent());
-        copy(tar, out);
-        files++;
-      } else {
-        throw new IOException("tar entry " + e.getName() + " is a " + kind(e)
-            + ": a snapshot holds only files and directories");
-      }
-    }
-    byte[] buf = new byte[1 << 16];
-    while (in.read(buf) > 0) {
-      // read to the end so the checksum covers the whole object
-    }
-    return files;
-  }
-
-  /**
-   * A local file could not be written (a full disk, say): the snapshot is not at fault, and the failure says so
-   * apart from a damaged archive.
-   */
-  static final class LocalWriteException extends IOException {
-    private static final long serialVersionUID = 1L;
-
-    LocalWriteException(Path file, IOException cause) {
-      super("cannot write " + file + ": " + cause.getMessage(), cause);
-    }
-  }
-
-  /** Copies the entry's bytes into a new owner-only file; a name seen twice fails rather than replacing the first. */
-  private static void copy(InputStream entry, Path out) throws IOException {
-    byte[] buf = new byte[1 << 16];
-    OutputStream file;
-    try {
-      file = Files.newOutputStream(out, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-    } catch (FileAlreadyExistsException e) {
-      throw new IOException("tar entry " + out + " appears twice", e);
-    } catch (IOException e) {
-      throw new LocalWriteException(out, e);
-    }
-    try {
-      try {
-        Files.setPosixFilePermissions(out, PosixFilePermissions.fromString("rw-------"));
-      } catch (IOException e) {
-        throw new LocalWriteException(out, e);
-      }
-      int n;
-      while ((n = entry.read(buf)) > 0) {
-        try {
-          file.write(buf, 0, n);
-        } catch (IOException e) {
-          throw new LocalWriteException(out, e);
+        byte[] buf = new byte[1 << 16];
+        while (in.read(buf) > 0) {
+            // read to the end so the checksum covers the whole object
         }
-      }
-    } catch (IOException | RuntimeException e) {
-      // a failure already on its way says more than the close that follows it
-      try {
-        file.close();
-      } catch (IOException closing) {
-        e.addSuppressed(closing);
-      }
-      throw e;
+        return files;
     }
-    try {
-      file.close();
-    } catch (IOException e) {
-      throw new LocalWriteException(out, e);
-    }
-  }
 
-  /** {@code name} under {@code root}, when it is relative and none of its parts climbs out. */
-  static Path inside(Path root, String name) throws IOException {
-    if (name.isEmpty() || name.startsWith("/") || name.indexOf('\0') >= 0) {
-      throw new IOException("tar entry '" + name + "' is not a relative name");
-    }
-    for (String part : name.split("/", -1)) {
-      if (part.equals("..")) {
-        throw new IOException("tar entry '" + name + "' climbs out of the target directory");
-      }
-    }
-    Path out = root.resolve(name).normalize();
-    if (!out.startsWith(root)) {
-      throw new IOException("tar entry '" + name + "' escapes the target directory");
-    }
-    return out;
-  }
+    /**
+     * A local file could not be written (a full disk, say): the snapshot is not at fault, and the failure says so
+     * apart from a damaged archive.
+     */
+    static final class LocalWriteException extends IOException {
+        private static final long serialVersionUID = 1L;
 
-  /** Creates {@code d} and its parents up to {@code root} as owner-only directories, through no link. */
-  private static void createDirectories(Path root, Path d) throws IOException {
-    Path at = root;
-    for (Path part : root.relativize(d)) {
-      at = at.resolve(part);
-      if (Files.isSymbolicLink(at)) {
-        throw new IOException(at + " is a link; a snapshot is never laid down through one");
-      }
-      if (!Files.isDirectory(at, LinkOption.NOFOLLOW_LINKS)) {
+        LocalWriteException(Path file, IOException cause) {
+            super("cannot write " + file + ": " + cause.getMessage(), cause);
+        }
+    }
+
+    /** Copies the entry's bytes into a new owner-only file; a name seen twice fails rather than replacing the first. */
+    private static void copy(InputStream entry, Path out) throws IOException {
+        byte[] buf = new byte[1 << 16];
+        OutputStream file;
         try {
-          Files.createDirectory(at);
-          Files.setPosixFilePermissions(at, PosixFilePermissions.fromString("rwx------"));
+            file = Files.newOutputStream(out, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
         } catch (FileAlreadyExistsException e) {
-          throw new IOException("tar entry " + at + " is a directory and a file at once", e);
+            throw new IOException("tar entry " + out + " appears twice", e);
         } catch (IOException e) {
-          throw new LocalWriteException(at, e);
+            throw new LocalWriteException(out, e);
         }
-      }
+        try {
+            try {
+                Files.setPosixFilePermissions(out, PosixFilePermissions.fromString("rw-------"));
+            } catch (IOException e) {
+                throw new LocalWriteException(out, e);
+            }
+            int n;
+            while ((n = entry.read(buf)) > 0) {
+                try {
+                    file.write(buf, 0, n);
+                } catch (IOException e) {
+                    throw new LocalWriteException(out, e);
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // a failure already on its way says more than the close that follows it
+            try {
+                file.close();
+            } catch (IOException closing) {
+                e.addSuppressed(closing);
+            }
+            throw e;
+        }
+        try {
+            file.close();
+        } catch (IOException e) {
+            throw new LocalWriteException(out, e);
+        }
     }
-  }
 
-  private static String kind(TarArchiveEntry e) {
-    if (e.isSymbolicLink()) {
-      return "symbolic link to " + e.getLinkName();
+    /** {@code name} under {@code root}, when it is relative and none of its parts climbs out. */
+    static Path inside(Path root, String name) throws IOException {
+        if (name.isEmpty() || name.startsWith("/") || name.indexOf('\0') >= 0) {
+            throw new IOException("tar entry '" + name + "' is not a relative name");
+        }
+        for (String part : name.split("/", -1)) {
+            if (part.equals("..")) {
+                throw new IOException("tar entry '" + name + "' climbs out of the target directory");
+            }
+        }
+        Path out = root.resolve(name).normalize();
+        if (!out.startsWith(root)) {
+            throw new IOException("tar entry '" + name + "' escapes the target directory");
+        }
+        return out;
     }
-    if (e.isLink()) {
-      return "hard link to " + e.getLinkName();
+
+    /** Creates {@code d} and its parents up to {@code root} as owner-only directories, through no link. */
+    private static void createDirectories(Path root, Path d) throws IOException {
+        Path at = root;
+        for (Path part : root.relativize(d)) {
+            at = at.resolve(part);
+            if (Files.isSymbolicLink(at)) {
+                throw new IOException(at + " is a link; a snapshot is never laid down through one");
+            }
+            if (!Files.isDirectory(at, LinkOption.NOFOLLOW_LINKS)) {
+                try {
+                    Files.createDirectory(at);
+                    Files.setPosixFilePermissions(at, PosixFilePermissions.fromString("rwx------"));
+                } catch (FileAlreadyExistsException e) {
+                    throw new IOException("tar entry " + at + " is a directory and a file at once", e);
+                } catch (IOException e) {
+                    throw new LocalWriteException(at, e);
+                }
+            }
+        }
     }
-    if (e.isCharacterDevice() || e.isBlockDevice()) {
-      return "device";
+
+    private static String kind(TarArchiveEntry e) {
+        if (e.isSymbolicLink()) {
+            return "symbolic link to " + e.getLinkName();
+        }
+        if (e.isLink()) {
+            return "hard link to " + e.getLinkName();
+        }
+        if (e.isCharacterDevice() || e.isBlockDevice()) {
+            return "device";
+        }
+        if (e.isFIFO()) {
+            return "named pipe";
+        }
+        return "entry of type '" + (char) e.getLinkFlag() + "'";
     }
-    if (e.isFIFO()) {
-      return "named pipe";
-    }
-    return "entry of type '" + (char) e.getLinkFlag() + "'";
-  }
 }

@@ -16,66 +16,74 @@ import java.util.function.Predicate;
  */
 public final class ScheduledJob {
 
-  /** The work; a failure is reported by throwing. */
-  public interface Action {
-    void run(Instant due);
-  }
-
-  private final String job;
-  private final CronSchedule schedule;
-  private final Catalog catalog;
-  private final Predicate<Instant> done;
-  private final Action action;
-  private final String owner;
-  private final Clock clock;
-  private final Consumer<String> log;
-  private Instant handled;
-
-  public ScheduledJob(String job, CronSchedule schedule, Catalog catalog, Predicate<Instant> done, Action action,
-      String owner, Clock clock, Consumer<String> log) {
-    this.job = job;
-    this.schedule = schedule;
-    this.catalog = catalog;
-    this.done = done;
-    this.action = action;
-    this.owner = owner;
-    this.clock = clock;
-    this.log = log;
-  }
-
-  /** Scheduled snapshots: done for a due time once a snapshot (running or complete) started at or after it. */
-  public static ScheduledJob snapshots(CronSchedule schedule, Catalog catalog, Action take, String owner, Clock clock,
-      Consumer<String> log) {
-    Predicate<Instant> done = due -> catalog.snapshots().stream()
-        .filter(s -> s.status() == SnapshotRecord.Status.COMPLETE || s.status() == SnapshotRecord.Status.RUNNING)
-        .anyMatch(s -> !s.startTime().isBefore(due));
-    return new ScheduledJob("snapshot", schedule, catalog, done, take, owner, clock, log);
-  }
-
-  /** Runs the job if it is due; true if this call ran it (successfully). */
-  public boolean tick() {
-    Optional<Instant> due = schedule.lastDue(clock.instant());
-    if (due.isEmpty() || due.get().equals(handled)) {
-      return false;
+    /** The work; a failure is reported by throwing. */
+    public interface Action {
+        void run(Instant due);
     }
-    Instant slot = due.get();
-    handled = slot;
-    if (done.test(slot) || !catalog.claimRun(job, slot, owner)) {
-      return false;
-    }
-    log.accept("scheduled " + job + " for " + slot + " (" + schedule + ")");
-    try {
-      action.run(slot);
-      return true;
-    } catch (RuntimeException e) {
-      log.accept("scheduled " + job + " for " + slot + " failed: " + e.getMessage() + "; the next is due "
-          + nextDue().map(Instant::toString).orElse("never"));
-      return false;
-    }
-  }
 
-  /** When the job is next due. */
-  public Optional<Instant> nextDue() {
-    return schedule.next(clock.instant());
-  }
+    private final String job;
+    private final CronSchedule schedule;
+    private final Catalog catalog;
+    private final Predicate<Instant> done;
+    private final Action action;
+    private final String owner;
+    private final Clock clock;
+    private final Consumer<String> log;
+    private Instant handled;
+
+    public ScheduledJob(
+            String job,
+            CronSchedule schedule,
+            Catalog catalog,
+            Predicate<Instant> done,
+            Action action,
+            String owner,
+            Clock clock,
+            Consumer<String> log) {
+        this.job = job;
+        this.schedule = schedule;
+        this.catalog = catalog;
+        this.done = done;
+        this.action = action;
+        this.owner = owner;
+        this.clock = clock;
+        this.log = log;
+    }
+
+    /** Scheduled snapshots: done for a due time once a snapshot (running or complete) started at or after it. */
+    public static ScheduledJob snapshots(
+            CronSchedule schedule, Catalog catalog, Action take, String owner, Clock clock, Consumer<String> log) {
+        Predicate<Instant> done = due -> catalog.snapshots().stream()
+                .filter(s ->
+                        s.status() == SnapshotRecord.Status.COMPLETE || s.status() == SnapshotRecord.Status.RUNNING)
+                .anyMatch(s -> !s.startTime().isBefore(due));
+        return new ScheduledJob("snapshot", schedule, catalog, done, take, owner, clock, log);
+    }
+
+    /** Runs the job if it is due; true if this call ran it (successfully). */
+    public boolean tick() {
+        Optional<Instant> due = schedule.lastDue(clock.instant());
+        if (due.isEmpty() || due.get().equals(handled)) {
+            return false;
+        }
+        Instant slot = due.get();
+        handled = slot;
+        if (done.test(slot) || !catalog.claimRun(job, slot, owner)) {
+            return false;
+        }
+        log.accept("scheduled " + job + " for " + slot + " (" + schedule + ")");
+        try {
+            action.run(slot);
+            return true;
+        } catch (RuntimeException e) {
+            log.accept("scheduled " + job + " for " + slot + " failed: " + e.getMessage() + "; the next is due "
+                    + nextDue().map(Instant::toString).orElse("never"));
+            return false;
+        }
+    }
+
+    /** When the job is next due. */
+    public Optional<Instant> nextDue() {
+        return schedule.next(clock.instant());
+    }
 }

@@ -13,82 +13,117 @@ import java.util.List;
  * seconds at {@code at}; the recovery point age ({@code rpoSeconds}) is how long ago the newest archived WAL arrived.
  */
 public record Status(
-    Instant at,
-    Snapshot lastSnapshot,
-    Wal lastWal,
-    List<Size> archive,
-    RestoreWindow window,
-    Capture capture,
-    Retention retention,
-    List<String> warnings) {
+        Instant at,
+        Snapshot lastSnapshot,
+        Wal lastWal,
+        List<Size> archive,
+        RestoreWindow window,
+        Capture capture,
+        Retention retention,
+        List<String> warnings) {
 
-  /** The newest complete snapshot. */
-  public record Snapshot(String id, Instant stopTime, long ageSeconds) {}
+    /** The newest complete snapshot. */
+    public record Snapshot(String id, Instant stopTime, long ageSeconds) {}
 
-  /** The newest archived segment: where it ends, when it arrived, the last transaction end in it. */
-  public record Wal(String segment, long timeline, String endLsn, Instant archivedAt, Instant lastTransaction,
-      long rpoSeconds) {}
+    /** The newest archived segment: where it ends, when it arrived, the last transaction end in it. */
+    public record Wal(
+            String segment,
+            long timeline,
+            String endLsn,
+            Instant archivedAt,
+            Instant lastTransaction,
+            long rpoSeconds) {}
 
-  /** Stored bytes of one kind ({@code wal}, {@code history}, {@code snapshot}) on one timeline. */
-  public record Size(long timeline, String kind, long objects, long bytes) {}
+    /** Stored bytes of one kind ({@code wal}, {@code history}, {@code snapshot}) on one timeline. */
+    public record Size(long timeline, String kind, long objects, long bytes) {}
 
-  /**
-   * What the primary says about capture: whether it is reachable, whether a client streams from the slot, how far the
-   * archive is behind its current WAL, and how much WAL the slot holds back in {@code pg_wal}; and the free space in
-   * the spool, when it is on this host.
-   */
-  public record Capture(boolean reachable, String server, boolean slotActive, Long lagBytes, Long retainedBytes,
-      Long spoolFreeBytes, String error) {}
+    /**
+     * What the primary says about capture: whether it is reachable, whether a client streams from the slot, how far the
+     * archive is behind its current WAL, and how much WAL the slot holds back in {@code pg_wal}; and the free space in
+     * the spool, when it is on this host.
+     */
+    public record Capture(
+            boolean reachable,
+            String server,
+            boolean slotActive,
+            Long lagBytes,
+            Long retainedBytes,
+            Long spoolFreeBytes,
+            String error) {}
 
-  /** Retention's view: the policy, the pins, what waits out its grace period, and what the policy would expire now. */
-  public record Retention(String policy, List<String> pinned, int awaitingRemoval, Instant nextRemoval,
-      int wouldExpireSnapshots, int wouldExpireSegments, Instant windowStart) {}
+    /** Retention's view: the policy, the pins, what waits out its grace period, and what the policy would expire now. */
+    public record Retention(
+            String policy,
+            List<String> pinned,
+            int awaitingRemoval,
+            Instant nextRemoval,
+            int wouldExpireSnapshots,
+            int wouldExpireSegments,
+            Instant windowStart) {}
 
-  public long archiveBytes() {
-    return archive.stream().mapToLong(Size::bytes).sum();
-  }
-
-  public ObjectNode toJson() {
-    ObjectMapper m = new ObjectMapper();
-    ObjectNode root = m.createObjectNode();
-    root.put("at", at.toString());
-    if (lastSnapshot == null) {
-      root.putNull("last_snapshot");
-    } else {
-      root.putObject("last_snapshot").put("id", lastSnapshot.id()).put("stop_time", lastSnapshot.stopTime().toString())
-          .put("age_seconds", lastSnapshot.ageSeconds());
+    public long archiveBytes() {
+        return archive.stream().mapToLong(Size::bytes).sum();
     }
-    if (lastWal == null) {
-      root.putNull("last_wal");
-    } else {
-      ObjectNode w = root.putObject("last_wal").put("segment", lastWal.segment()).put("timeline", lastWal.timeline())
-          .put("end_lsn", lastWal.endLsn()).put("archived_at", lastWal.archivedAt().toString())
-          .put("rpo_seconds", lastWal.rpoSeconds());
-      w.put("last_transaction", lastWal.lastTransaction() == null ? null : lastWal.lastTransaction().toString());
+
+    public ObjectNode toJson() {
+        ObjectMapper m = new ObjectMapper();
+        ObjectNode root = m.createObjectNode();
+        root.put("at", at.toString());
+        if (lastSnapshot == null) {
+            root.putNull("last_snapshot");
+        } else {
+            root.putObject("last_snapshot")
+                    .put("id", lastSnapshot.id())
+                    .put("stop_time", lastSnapshot.stopTime().toString())
+                    .put("age_seconds", lastSnapshot.ageSeconds());
+        }
+        if (lastWal == null) {
+            root.putNull("last_wal");
+        } else {
+            ObjectNode w = root.putObject("last_wal")
+                    .put("segment", lastWal.segment())
+                    .put("timeline", lastWal.timeline())
+                    .put("end_lsn", lastWal.endLsn())
+                    .put("archived_at", lastWal.archivedAt().toString())
+                    .put("rpo_seconds", lastWal.rpoSeconds());
+            w.put(
+                    "last_transaction",
+                    lastWal.lastTransaction() == null
+                            ? null
+                            : lastWal.lastTransaction().toString());
+        }
+        ObjectNode a = root.putObject("archive").put("bytes", archiveBytes());
+        ArrayNode rows = a.putArray("by_timeline_and_kind");
+        for (Size s : archive) {
+            rows.addObject()
+                    .put("timeline", s.timeline())
+                    .put("kind", s.kind())
+                    .put("objects", s.objects())
+                    .put("bytes", s.bytes());
+        }
+        root.set("window", RestoreReports.windowJson(window));
+        ObjectNode c = root.putObject("capture")
+                .put("reachable", capture.reachable())
+                .put("server", capture.server())
+                .put("slot_active", capture.slotActive());
+        c.put("lag_bytes", capture.lagBytes());
+        c.put("slot_retained_bytes", capture.retainedBytes());
+        c.put("spool_free_bytes", capture.spoolFreeBytes());
+        c.put("error", capture.error());
+        ObjectNode r = root.putObject("retention").put("policy", retention.policy());
+        ArrayNode pins = r.putArray("pinned");
+        retention.pinned().forEach(pins::add);
+        r.put("awaiting_removal", retention.awaitingRemoval());
+        r.put(
+                "next_removal",
+                retention.nextRemoval() == null ? null : retention.nextRemoval().toString());
+        r.put("would_expire_snapshots", retention.wouldExpireSnapshots());
+        r.put("would_expire_segments", retention.wouldExpireSegments());
+        r.put(
+                "window_start",
+                retention.windowStart() == null ? null : retention.windowStart().toString());
+        ArrayNode w = root.putArray("warnings");
+        warnings.forEach(w::add);
+        return root;
     }
-    ObjectNode a = root.putObject("archive").put("bytes", archiveBytes());
-    ArrayNode rows = a.putArray("by_timeline_and_kind");
-    for (Size s : archive) {
-      rows.addObject().put("timeline", s.timeline()).put("kind", s.kind()).put("objects", s.objects())
-          .put("bytes", s.bytes());
-    }
-    root.set("window", RestoreReports.windowJson(window));
-    ObjectNode c = root.putObject("capture").put("reachable", capture.reachable()).put("server", capture.server())
-        .put("slot_active", capture.slotActive());
-    c.put("lag_bytes", capture.lagBytes());
-    c.put("slot_retained_bytes", capture.retainedBytes());
-    c.put("spool_free_bytes", capture.spoolFreeBytes());
-    c.put("error", capture.error());
-    ObjectNode r = root.putObject("retention").put("policy", retention.policy());
-    ArrayNode pins = r.putArray("pinned");
-    retention.pinned().forEach(pins::add);
-    r.put("awaiting_removal", retention.awaitingRemoval());
-    r.put("next_removal", retention.nextRemoval() == null ? null : retention.nextRemoval().toString());
-    r.put("would_expire_snapshots", retention.wouldExpireSnapshots());
-    r.put("would_expire_segments", retention.wouldExpireSegments());
-    r.put("window_start", retention.windowStart() == null ? null : retention.windowStart().toString());
-    ArrayNode w = root.putArray("warnings");
-    warnings.forEach(w::add);
-    return root;
-  }
 }

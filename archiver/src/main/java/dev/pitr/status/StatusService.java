@@ -39,188 +39,233 @@ import java.util.TreeMap;
  */
 public final class StatusService {
 
-  /** When a figure is worth a warning. */
-  public record Thresholds(Duration rpo, long slotRetainedBytes, long spoolFreeBytes) {}
+    /** When a figure is worth a warning. */
+    public record Thresholds(Duration rpo, long slotRetainedBytes, long spoolFreeBytes) {}
 
-  /** The segment size when the archive has none yet to tell it. */
-  private static final long DEFAULT_SEGMENT_BYTES = 16L << 20;
+    /** The segment size when the archive has none yet to tell it. */
+    private static final long DEFAULT_SEGMENT_BYTES = 16L << 20;
 
-  private final Catalog catalog;
-  private final Optional<Primary> primary;
-  private final Optional<Path> spool;
-  private final String slot;
-  private final RetentionPolicy policy;
-  private final Thresholds thresholds;
-  private final Clock clock;
+    private final Catalog catalog;
+    private final Optional<Primary> primary;
+    private final Optional<Path> spool;
+    private final String slot;
+    private final RetentionPolicy policy;
+    private final Thresholds thresholds;
+    private final Clock clock;
 
-  public StatusService(Catalog catalog, Optional<Primary> primary, Optional<Path> spool, String slot,
-      RetentionPolicy policy, Thresholds thresholds, Clock clock) {
-    this.catalog = catalog;
-    this.primary = primary;
-    this.spool = spool;
-    this.slot = slot;
-    this.policy = policy;
-    this.thresholds = thresholds;
-    this.clock = clock;
-  }
-
-  /** The service the configuration describes: the repository's catalog, and the primary if one is configured. */
-  public static StatusService from(Config config, Catalog catalog, Clock clock) {
-    Optional<Primary> primary = config.get(Key.PRIMARY_HOST).map(h -> Primary.from(config));
-    Duration rpo = RetentionPolicy.parseDuration(config.require(Key.STATUS_RPO_WARNING)).orElseThrow(
-        () -> new PitrException(ErrorCode.CONFIG_INVALID, "status.rpo_warning must be a duration such as 5m",
-            "fix 'status.rpo_warning' in " + config.file()));
-    Optional<Path> spool = config.get(Key.WAL_SPOOL_DIR).map(x -> config.requirePath(Key.WAL_SPOOL_DIR));
-    return new StatusService(catalog, primary, spool, config.require(Key.WAL_SLOT), config.retentionPolicy(),
-        new Thresholds(rpo, config.requireInt(Key.STATUS_SLOT_RETAINED_WARNING_MB) * 1024L * 1024L,
-            config.requireInt(Key.STATUS_SPOOL_FREE_WARNING_MB) * 1024L * 1024L), clock);
-  }
-
-  public Status status() {
-    Instant now = clock.instant();
-    List<SegmentRecord> segments = catalog.allSegments();
-    List<HistoryRecord> histories = catalog.histories();
-    List<SnapshotRecord> snapshots = catalog.snapshots();
-    List<String> warnings = new ArrayList<>();
-
-    Status.Snapshot lastSnapshot = snapshots.stream()
-        .filter(s -> s.status() == SnapshotRecord.Status.COMPLETE)
-        .max(Comparator.comparing(SnapshotRecord::stopTime))
-        .map(s -> new Status.Snapshot(s.id().value(), s.stopTime(), Duration.between(s.stopTime(), now).toSeconds()))
-        .orElse(null);
-    if (lastSnapshot == null) {
-      warnings.add("no complete snapshot: nothing can be restored yet");
+    public StatusService(
+            Catalog catalog,
+            Optional<Primary> primary,
+            Optional<Path> spool,
+            String slot,
+            RetentionPolicy policy,
+            Thresholds thresholds,
+            Clock clock) {
+        this.catalog = catalog;
+        this.primary = primary;
+        this.spool = spool;
+        this.slot = slot;
+        this.policy = policy;
+        this.thresholds = thresholds;
+        this.clock = clock;
     }
 
-    // the WAL received includes the segment being written, as far as it was shipped
-    List<SegmentRecord> received = new ArrayList<>(segments);
-    java.util.Set<String> complete = new java.util.HashSet<>();
-    segments.forEach(x -> complete.add(x.name().fileName()));
-    catalog.partials().stream().filter(p -> !complete.contains(p.name().fileName()))
-        .map(dev.pitr.catalog.PartialSegment::asSegment).forEach(received::add);
-    SegmentRecord newest = received.stream().max(Comparator.comparing(SegmentRecord::archivedAt)).orElse(null);
-    Status.Wal lastWal = null;
-    if (newest != null) {
-      long rpo = Duration.between(newest.archivedAt(), now).toSeconds();
-      lastWal = new Status.Wal(newest.name().fileName(), newest.name().timeline().value(),
-          newest.endLsn().toString(), newest.archivedAt(),
-          newest.index() == null ? null : newest.index().lastEnd(), rpo);
-      if (rpo > thresholds.rpo().toSeconds()) {
-        warnings.add("the newest WAL arrived " + rpo + " s ago, more than " + thresholds.rpo().toSeconds()
-            + " s: is capture running, and is the server writing?");
-      }
+    /** The service the configuration describes: the repository's catalog, and the primary if one is configured. */
+    public static StatusService from(Config config, Catalog catalog, Clock clock) {
+        Optional<Primary> primary = config.get(Key.PRIMARY_HOST).map(h -> Primary.from(config));
+        Duration rpo = RetentionPolicy.parseDuration(config.require(Key.STATUS_RPO_WARNING))
+                .orElseThrow(() -> new PitrException(
+                        ErrorCode.CONFIG_INVALID,
+                        "status.rpo_warning must be a duration such as 5m",
+                        "fix 'status.rpo_warning' in " + config.file()));
+        Optional<Path> spool = config.get(Key.WAL_SPOOL_DIR).map(x -> config.requirePath(Key.WAL_SPOOL_DIR));
+        return new StatusService(
+                catalog,
+                primary,
+                spool,
+                config.require(Key.WAL_SLOT),
+                config.retentionPolicy(),
+                new Thresholds(
+                        rpo,
+                        config.requireInt(Key.STATUS_SLOT_RETAINED_WARNING_MB) * 1024L * 1024L,
+                        config.requireInt(Key.STATUS_SPOOL_FREE_WARNING_MB) * 1024L * 1024L),
+                clock);
     }
 
-    Map<String, long[]> sizes = new TreeMap<>();
-    for (SegmentRecord s : segments) {
-      add(sizes, s.name().timeline().value(), "wal", s.storedSize());
-    }
-    for (HistoryRecord h : histories) {
-      add(sizes, h.timeline().value(), "history", h.storedSize());
-    }
-    for (SnapshotRecord s : snapshots) {
-      if (s.status() == SnapshotRecord.Status.COMPLETE || s.status() == SnapshotRecord.Status.EXPIRED) {
-        add(sizes, s.timeline().value(), "snapshot", s.storedSize());
-      }
-    }
-    List<Status.Size> archive = new ArrayList<>();
-    sizes.forEach((k, v) -> {
-      String[] parts = k.split(" ", 2);
-      archive.add(new Status.Size(Long.parseLong(parts[0]), parts[1], v[0], v[1]));
-    });
+    public Status status() {
+        Instant now = clock.instant();
+        List<SegmentRecord> segments = catalog.allSegments();
+        List<HistoryRecord> histories = catalog.histories();
+        List<SnapshotRecord> snapshots = catalog.snapshots();
+        List<String> warnings = new ArrayList<>();
 
-    RestoreWindow window = RestoreWindow.of(catalog);
-    for (RestoreWindow.Timeline t : window.all()) {
-      for (RestoreWindow.Gap g : t.gaps()) {
-        if (g.kind() == RestoreWindow.GapKind.MISSING_SEGMENT || g.kind() == RestoreWindow.GapKind.UNREADABLE_SEGMENT
-            || g.kind() == RestoreWindow.GapKind.MISSING_HISTORY) {
-          warnings.add("timeline " + t.timeline() + ": " + g.detail());
+        Status.Snapshot lastSnapshot = snapshots.stream()
+                .filter(s -> s.status() == SnapshotRecord.Status.COMPLETE)
+                .max(Comparator.comparing(SnapshotRecord::stopTime))
+                .map(s -> new Status.Snapshot(
+                        s.id().value(),
+                        s.stopTime(),
+                        Duration.between(s.stopTime(), now).toSeconds()))
+                .orElse(null);
+        if (lastSnapshot == null) {
+            warnings.add("no complete snapshot: nothing can be restored yet");
         }
-      }
-    }
 
-    Status.Capture capture = capture(newest, warnings);
-
-    RetentionPlan plan = RetentionPlanner.plan(segments, histories, snapshots, now, policy);
-    List<ExpiredSegment> expired = catalog.expiredSegments();
-    List<Instant> waiting = new ArrayList<>();
-    expired.stream().filter(e -> e.removedAt() == null).forEach(e -> waiting.add(e.expiredAt().plus(policy.grace())));
-    snapshots.stream().filter(s -> s.status() == SnapshotRecord.Status.EXPIRED)
-        .forEach(s -> waiting.add(s.expiredAt().orElseThrow().plus(policy.grace())));
-    Status.Retention retention = new Status.Retention(policy.describe(),
-        snapshots.stream().filter(SnapshotRecord::pinned).map(s -> s.id().value()).toList(), waiting.size(),
-        waiting.stream().min(Comparator.naturalOrder()).orElse(null), plan.expiredSnapshots().size(),
-        plan.expiredSegments().size(), plan.windowStart());
-    warnings.addAll(plan.warnings());
-    return new Status(now, lastSnapshot, lastWal, archive, window, capture, retention, warnings);
-  }
-
-  private static void add(Map<String, long[]> sizes, long timeline, String kind, long bytes) {
-    long[] v = sizes.computeIfAbsent(timeline + " " + kind, k -> new long[2]);
-    v[0]++;
-    v[1] += bytes;
-  }
-
-  /**
-   * The spool's free space, when the spool is on this host, with a warning when it runs low. Below what
-   * pg_receivewal needs to go on ({@link PartialSegments#roomNeeded}) capture does not receive, so the primary keeps
-   * the WAL instead (see the slot).
-   */
-  private Long spoolFree(List<String> warnings, long segmentSize) {
-    if (spool.isEmpty() || !Files.isDirectory(spool.get())) {
-      return null;
-    }
-    long free;
-    try {
-      free = Files.getFileStore(spool.get()).getUsableSpace();
-    } catch (IOException e) {
-      warnings.add("cannot read the free space of the spool " + spool.get() + ": " + e.getMessage());
-      return null;
-    }
-    long need = PartialSegments.roomNeeded(spool.get(), segmentSize);
-    if (free < need) {
-      warnings.add("SPOOL FULL: " + spool.get() + " has " + free / (1024 * 1024) + " MiB free, less than the "
-          + need / (1024 * 1024) + " MiB pg_receivewal needs: capture receives no WAL until space returns, and the slot"
-          + " holds it in pg_wal on the primary meanwhile");
-    } else if (free < thresholds.spoolFreeBytes()) {
-      warnings.add("the spool " + spool.get() + " has " + free / (1024 * 1024) + " MiB free, less than "
-          + thresholds.spoolFreeBytes() / (1024 * 1024) + " MiB: capture stops receiving WAL when a segment no longer fits");
-    }
-    return free;
-  }
-
-  private Status.Capture capture(SegmentRecord newest, List<String> warnings) {
-    Long spoolFree = spoolFree(warnings, newest == null ? DEFAULT_SEGMENT_BYTES : newest.name().segmentSize());
-    if (primary.isEmpty()) {
-      return new Status.Capture(false, null, false, null, null, spoolFree, "no primary configured");
-    }
-    Primary p = primary.get();
-    try (Connection c = p.connect();
-        PreparedStatement ps = c.prepareStatement(
-            "SELECT pg_current_wal_lsn()::text, s.active, s.restart_lsn::text,"
-                + " pg_wal_lsn_diff(pg_current_wal_lsn(), s.restart_lsn)::bigint"
-                + " FROM (SELECT 1) one LEFT JOIN pg_replication_slots s ON s.slot_name = ?")) {
-      ps.setString(1, slot);
-      try (ResultSet rs = ps.executeQuery()) {
-        rs.next();
-        Lsn current = Lsn.parse(rs.getString(1));
-        boolean active = rs.getBoolean(2);
-        Long retained = rs.getString(3) == null ? null : rs.getLong(4);
-        Long lag = newest == null ? null : Math.max(0, current.value() - newest.endLsn().value());
-        if (rs.getString(3) == null) {
-          warnings.add("the slot " + slot + " does not exist on " + p.describe() + "; run 'pitr check --fix'");
-        } else if (!active) {
-          warnings.add("nothing streams from the slot " + slot + ": capture is not running or not connected");
+        // the WAL received includes the segment being written, as far as it was shipped
+        List<SegmentRecord> received = new ArrayList<>(segments);
+        java.util.Set<String> complete = new java.util.HashSet<>();
+        segments.forEach(x -> complete.add(x.name().fileName()));
+        catalog.partials().stream()
+                .filter(p -> !complete.contains(p.name().fileName()))
+                .map(dev.pitr.catalog.PartialSegment::asSegment)
+                .forEach(received::add);
+        SegmentRecord newest = received.stream()
+                .max(Comparator.comparing(SegmentRecord::archivedAt))
+                .orElse(null);
+        Status.Wal lastWal = null;
+        if (newest != null) {
+            long rpo = Duration.between(newest.archivedAt(), now).toSeconds();
+            lastWal = new Status.Wal(
+                    newest.name().fileName(),
+                    newest.name().timeline().value(),
+                    newest.endLsn().toString(),
+                    newest.archivedAt(),
+                    newest.index() == null ? null : newest.index().lastEnd(),
+                    rpo);
+            if (rpo > thresholds.rpo().toSeconds()) {
+                warnings.add("the newest WAL arrived " + rpo + " s ago, more than "
+                        + thresholds.rpo().toSeconds() + " s: is capture running, and is the server writing?");
+            }
         }
-        if (retained != null && retained > thresholds.slotRetainedBytes()) {
-          warnings.add("the slot " + slot + " holds back " + retained / (1024 * 1024) + " MiB of WAL in pg_wal on "
-              + p.describe() + ", more than " + thresholds.slotRetainedBytes() / (1024 * 1024) + " MiB");
+
+        Map<String, long[]> sizes = new TreeMap<>();
+        for (SegmentRecord s : segments) {
+            add(sizes, s.name().timeline().value(), "wal", s.storedSize());
         }
-        return new Status.Capture(true, p.describe(), active, lag, retained, spoolFree, null);
-      }
-    } catch (SQLException | RuntimeException e) {
-      warnings.add("the primary is not reachable: " + e.getMessage());
-      return new Status.Capture(false, p.describe(), false, null, null, spoolFree, e.getMessage());
+        for (HistoryRecord h : histories) {
+            add(sizes, h.timeline().value(), "history", h.storedSize());
+        }
+        for (SnapshotRecord s : snapshots) {
+            if (s.status() == SnapshotRecord.Status.COMPLETE || s.status() == SnapshotRecord.Status.EXPIRED) {
+                add(sizes, s.timeline().value(), "snapshot", s.storedSize());
+            }
+        }
+        List<Status.Size> archive = new ArrayList<>();
+        sizes.forEach((k, v) -> {
+            String[] parts = k.split(" ", 2);
+            archive.add(new Status.Size(Long.parseLong(parts[0]), parts[1], v[0], v[1]));
+        });
+
+        RestoreWindow window = RestoreWindow.of(catalog);
+        for (RestoreWindow.Timeline t : window.all()) {
+            for (RestoreWindow.Gap g : t.gaps()) {
+                if (g.kind() == RestoreWindow.GapKind.MISSING_SEGMENT
+                        || g.kind() == RestoreWindow.GapKind.UNREADABLE_SEGMENT
+                        || g.kind() == RestoreWindow.GapKind.MISSING_HISTORY) {
+                    warnings.add("timeline " + t.timeline() + ": " + g.detail());
+                }
+            }
+        }
+
+        Status.Capture capture = capture(newest, warnings);
+
+        RetentionPlan plan = RetentionPlanner.plan(segments, histories, snapshots, now, policy);
+        List<ExpiredSegment> expired = catalog.expiredSegments();
+        List<Instant> waiting = new ArrayList<>();
+        expired.stream()
+                .filter(e -> e.removedAt() == null)
+                .forEach(e -> waiting.add(e.expiredAt().plus(policy.grace())));
+        snapshots.stream()
+                .filter(s -> s.status() == SnapshotRecord.Status.EXPIRED)
+                .forEach(s -> waiting.add(s.expiredAt().orElseThrow().plus(policy.grace())));
+        Status.Retention retention = new Status.Retention(
+                policy.describe(),
+                snapshots.stream()
+                        .filter(SnapshotRecord::pinned)
+                        .map(s -> s.id().value())
+                        .toList(),
+                waiting.size(),
+                waiting.stream().min(Comparator.naturalOrder()).orElse(null),
+                plan.expiredSnapshots().size(),
+                plan.expiredSegments().size(),
+                plan.windowStart());
+        warnings.addAll(plan.warnings());
+        return new Status(now, lastSnapshot, lastWal, archive, window, capture, retention, warnings);
     }
-  }
+
+    private static void add(Map<String, long[]> sizes, long timeline, String kind, long bytes) {
+        long[] v = sizes.computeIfAbsent(timeline + " " + kind, k -> new long[2]);
+        v[0]++;
+        v[1] += bytes;
+    }
+
+    /**
+     * The spool's free space, when the spool is on this host, with a warning when it runs low. Below what
+     * pg_receivewal needs to go on ({@link PartialSegments#roomNeeded}) capture does not receive, so the primary keeps
+     * the WAL instead (see the slot).
+     */
+    private Long spoolFree(List<String> warnings, long segmentSize) {
+        if (spool.isEmpty() || !Files.isDirectory(spool.get())) {
+            return null;
+        }
+        long free;
+        try {
+            free = Files.getFileStore(spool.get()).getUsableSpace();
+        } catch (IOException e) {
+            warnings.add("cannot read the free space of the spool " + spool.get() + ": " + e.getMessage());
+            return null;
+        }
+        long need = PartialSegments.roomNeeded(spool.get(), segmentSize);
+        if (free < need) {
+            warnings.add("SPOOL FULL: " + spool.get() + " has " + free / (1024 * 1024) + " MiB free, less than the "
+                    + need / (1024 * 1024)
+                    + " MiB pg_receivewal needs: capture receives no WAL until space returns, and the slot"
+                    + " holds it in pg_wal on the primary meanwhile");
+        } else if (free < thresholds.spoolFreeBytes()) {
+            warnings.add("the spool " + spool.get() + " has " + free / (1024 * 1024) + " MiB free, less than "
+                    + thresholds.spoolFreeBytes() / (1024 * 1024)
+                    + " MiB: capture stops receiving WAL when a segment no longer fits");
+        }
+        return free;
+    }
+
+    private Status.Capture capture(SegmentRecord newest, List<String> warnings) {
+        Long spoolFree = spoolFree(
+                warnings, newest == null ? DEFAULT_SEGMENT_BYTES : newest.name().segmentSize());
+        if (primary.isEmpty()) {
+            return new Status.Capture(false, null, false, null, null, spoolFree, "no primary configured");
+        }
+        Primary p = primary.get();
+        try (Connection c = p.connect();
+                PreparedStatement ps =
+                        c.prepareStatement("SELECT pg_current_wal_lsn()::text, s.active, s.restart_lsn::text,"
+                                + " pg_wal_lsn_diff(pg_current_wal_lsn(), s.restart_lsn)::bigint"
+                                + " FROM (SELECT 1) one LEFT JOIN pg_replication_slots s ON s.slot_name = ?")) {
+            ps.setString(1, slot);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                Lsn current = Lsn.parse(rs.getString(1));
+                boolean active = rs.getBoolean(2);
+                Long retained = rs.getString(3) == null ? null : rs.getLong(4);
+                Long lag = newest == null
+                        ? null
+                        : Math.max(0, current.value() - newest.endLsn().value());
+                if (rs.getString(3) == null) {
+                    warnings.add(
+                            "the slot " + slot + " does not exist on " + p.describe() + "; run 'pitr check --fix'");
+                } else if (!active) {
+                    warnings.add("nothing streams from the slot " + slot + ": capture is not running or not connected");
+                }
+                if (retained != null && retained > thresholds.slotRetainedBytes()) {
+                    warnings.add("the slot " + slot + " holds back " + retained / (1024 * 1024)
+                            + " MiB of WAL in pg_wal on " + p.describe() + ", more than "
+                            + thresholds.slotRetainedBytes() / (1024 * 1024) + " MiB");
+                }
+                return new Status.Capture(true, p.describe(), active, lag, retained, spoolFree, null);
+            }
+        } catch (SQLException | RuntimeException e) {
+            warnings.add("the primary is not reachable: " + e.getMessage());
+            return new Status.Capture(false, p.describe(), false, null, null, spoolFree, e.getMessage());
+        }
+    }
 }

@@ -19,57 +19,68 @@ import java.util.Map;
  */
 final class ClusterIdentity {
 
-  /** The object that records it, at the repository's root. */
-  static final String KEY = "pitr-cluster.json";
+    /** The object that records it, at the repository's root. */
+    static final String KEY = "pitr-cluster.json";
 
-  private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper JSON = new ObjectMapper();
 
-  private final Storage storage;
-  private String known;
+    private final Storage storage;
+    private String known;
 
-  ClusterIdentity(Storage storage) {
-    this.storage = storage;
-  }
-
-  /**
-   * Checks that {@code segment}, whose first page names {@code systemIdentifier}, belongs to this repository's
-   * cluster; the first segment ever shipped records its cluster as the repository's.
-   *
-   * @throws PitrException {@link ErrorCode#WRONG_CLUSTER} when it names another cluster
-   */
-  synchronized void check(SegmentName segment, long systemIdentifier) {
-    String id = Long.toUnsignedString(systemIdentifier);
-    if (known == null) {
-      known = recorded();
+    ClusterIdentity(Storage storage) {
+        this.storage = storage;
     }
-    if (known == null) {
-      storage.put(KEY, Map.of(), out -> out.write(
-          JSON.createObjectNode().put("system_identifier", id).toString().getBytes(StandardCharsets.UTF_8)));
-      known = id;
-    }
-    if (!known.equals(id)) {
-      throw new PitrException(ErrorCode.WRONG_CLUSTER,
-          segment.fileName() + " is WAL of the cluster with system identifier " + id + ", but " + storage.describe()
-              + " archives the cluster " + known + "; nothing was stored",
-          "point this archive_command or capture at the repository of its own cluster (SELECT system_identifier FROM"
-              + " pg_control_system() names a server's); " + KEY + " records the repository's");
-    }
-  }
 
-  private String recorded() {
-    try (InputStream in = storage.open(KEY)) {
-      JsonNode n = JSON.readTree(in);
-      String id = n == null ? null : n.path("system_identifier").asText(null);
-      if (id == null || !id.matches("[0-9]{1,20}")) {
-        throw new PitrException(ErrorCode.CORRUPT_OBJECT, KEY + " in " + storage.describe() + " names no system identifier",
-            "restore it from a bucket version, or remove it so that the next segment shipped records its cluster again");
-      }
-      return id;
-    } catch (ObjectNotFoundException e) {
-      return null;
-    } catch (IOException e) {
-      throw new PitrException(ErrorCode.CORRUPT_OBJECT, KEY + " in " + storage.describe() + " cannot be read: "
-          + e.getMessage(), "restore it from a bucket version, or remove it so that the next segment records it again", e);
+    /**
+     * Checks that {@code segment}, whose first page names {@code systemIdentifier}, belongs to this repository's
+     * cluster; the first segment ever shipped records its cluster as the repository's.
+     *
+     * @throws PitrException {@link ErrorCode#WRONG_CLUSTER} when it names another cluster
+     */
+    synchronized void check(SegmentName segment, long systemIdentifier) {
+        String id = Long.toUnsignedString(systemIdentifier);
+        if (known == null) {
+            known = recorded();
+        }
+        if (known == null) {
+            storage.put(
+                    KEY,
+                    Map.of(),
+                    out -> out.write(JSON.createObjectNode()
+                            .put("system_identifier", id)
+                            .toString()
+                            .getBytes(StandardCharsets.UTF_8)));
+            known = id;
+        }
+        if (!known.equals(id)) {
+            throw new PitrException(
+                    ErrorCode.WRONG_CLUSTER,
+                    segment.fileName() + " is WAL of the cluster with system identifier " + id + ", but "
+                            + storage.describe() + " archives the cluster " + known + "; nothing was stored",
+                    "point this archive_command or capture at the repository of its own cluster (SELECT system_identifier FROM"
+                            + " pg_control_system() names a server's); " + KEY + " records the repository's");
+        }
     }
-  }
+
+    private String recorded() {
+        try (InputStream in = storage.open(KEY)) {
+            JsonNode n = JSON.readTree(in);
+            String id = n == null ? null : n.path("system_identifier").asText(null);
+            if (id == null || !id.matches("[0-9]{1,20}")) {
+                throw new PitrException(
+                        ErrorCode.CORRUPT_OBJECT,
+                        KEY + " in " + storage.describe() + " names no system identifier",
+                        "restore it from a bucket version, or remove it so that the next segment shipped records its cluster again");
+            }
+            return id;
+        } catch (ObjectNotFoundException e) {
+            return null;
+        } catch (IOException e) {
+            throw new PitrException(
+                    ErrorCode.CORRUPT_OBJECT,
+                    KEY + " in " + storage.describe() + " cannot be read: " + e.getMessage(),
+                    "restore it from a bucket version, or remove it so that the next segment records it again",
+                    e);
+        }
+    }
 }

@@ -15,40 +15,40 @@ import java.nio.channels.FileChannel;
  */
 final class MappedFiles {
 
-  private static final Object UNSAFE;
-  private static final Method INVOKE_CLEANER;
+    private static final Object UNSAFE;
+    private static final Method INVOKE_CLEANER;
 
-  static {
-    Object unsafe = null;
-    Method cleaner = null;
-    try {
-      Class<?> c = Class.forName("sun.misc.Unsafe");
-      java.lang.reflect.Field f = c.getDeclaredField("theUnsafe");
-      f.setAccessible(true);
-      unsafe = f.get(null);
-      cleaner = c.getMethod("invokeCleaner", ByteBuffer.class);
-    } catch (ReflectiveOperationException | RuntimeException e) {
-      // without it the mappings go when the buffers are collected, as for any mapped buffer
+    static {
+        Object unsafe = null;
+        Method cleaner = null;
+        try {
+            Class<?> c = Class.forName("sun.misc.Unsafe");
+            java.lang.reflect.Field f = c.getDeclaredField("theUnsafe");
+            f.setAccessible(true);
+            unsafe = f.get(null);
+            cleaner = c.getMethod("invokeCleaner", ByteBuffer.class);
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            // without it the mappings go when the buffers are collected, as for any mapped buffer
+        }
+        UNSAFE = unsafe;
+        INVOKE_CLEANER = cleaner;
     }
-    UNSAFE = unsafe;
-    INVOKE_CLEANER = cleaner;
-  }
 
-  private MappedFiles() {}
+    private MappedFiles() {}
 
-  static MappedByteBuffer map(FileChannel ch, long size) throws IOException {
-    return ch.map(FileChannel.MapMode.READ_ONLY, 0, size);
-  }
-
-  /** Releases {@code b}'s mapping now; null is fine. */
-  static void unmap(MappedByteBuffer b) {
-    if (b == null || INVOKE_CLEANER == null) {
-      return;
+    static MappedByteBuffer map(FileChannel ch, long size) throws IOException {
+        return ch.map(FileChannel.MapMode.READ_ONLY, 0, size);
     }
-    try {
-      INVOKE_CLEANER.invoke(UNSAFE, b);
-    } catch (ReflectiveOperationException | RuntimeException e) {
-      // left to the collector
+
+    /** Releases {@code b}'s mapping now; null is fine. */
+    static void unmap(MappedByteBuffer b) {
+        if (b == null || INVOKE_CLEANER == null) {
+            return;
+        }
+        try {
+            INVOKE_CLEANER.invoke(UNSAFE, b);
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            // left to the collector
+        }
     }
-  }
 }

@@ -23,87 +23,89 @@ import java.util.stream.Stream;
  */
 public final class PartialSegments {
 
-  static final String SUFFIX = ".partial";
+    static final String SUFFIX = ".partial";
 
-  private PartialSegments() {}
+    private PartialSegments() {}
 
-  /** True for the name of a segment pg_receivewal is still writing: a segment name plus {@code .partial}. */
-  static boolean isPartialSegment(String fileName) {
-    return fileName.endsWith(SUFFIX) && SegmentName.isSegmentFileName(fileName.substring(0, fileName.length() - SUFFIX.length()));
-  }
-
-  /**
-   * The free space pg_receivewal needs in {@code spool} to go on and then start the segment after: the padding a
-   * short {@code .partial} still lacks, plus one whole segment, which it writes at full size before any WAL goes in.
-   * Capture does not start it with less, and {@code pitr status} calls the spool full below this.
-   */
-  public static long roomNeeded(Path spool, long segmentSize) {
-    long missing = 0;
-    try (Stream<Path> files = Files.list(spool)) {
-      for (Path f : files.toList()) {
-        String name = f.getFileName().toString();
-        if (isPartialSegment(name)) {
-          missing += Math.max(0, segmentSize - Files.size(f));
-        }
-      }
-    } catch (IOException | java.io.UncheckedIOException e) {
-      // a file gone while looking: pg_receivewal renamed it, which needs no room
+    /** True for the name of a segment pg_receivewal is still writing: a segment name plus {@code .partial}. */
+    static boolean isPartialSegment(String fileName) {
+        return fileName.endsWith(SUFFIX)
+                && SegmentName.isSegmentFileName(fileName.substring(0, fileName.length() - SUFFIX.length()));
     }
-    return missing + segmentSize;
-  }
 
-  /**
-   * Pads every short, all-zero {@code .partial} segment in {@code spool} to {@code segmentSize} bytes and fsyncs it.
-   *
-   * @return the names of the files padded
-   * @throws PitrException {@link ErrorCode#LOCAL_IO} if a short or oversized {@code .partial} holds data
-   */
-  public static List<String> finishInterruptedPadding(Path spool, long segmentSize) {
-    List<String> padded = new ArrayList<>();
-    try (Stream<Path> files = Files.list(spool)) {
-      for (Path f : files.sorted().toList()) {
-        String name = f.getFileName().toString();
-        if (!isPartialSegment(name)) {
-          continue;
+    /**
+     * The free space pg_receivewal needs in {@code spool} to go on and then start the segment after: the padding a
+     * short {@code .partial} still lacks, plus one whole segment, which it writes at full size before any WAL goes in.
+     * Capture does not start it with less, and {@code pitr status} calls the spool full below this.
+     */
+    public static long roomNeeded(Path spool, long segmentSize) {
+        long missing = 0;
+        try (Stream<Path> files = Files.list(spool)) {
+            for (Path f : files.toList()) {
+                String name = f.getFileName().toString();
+                if (isPartialSegment(name)) {
+                    missing += Math.max(0, segmentSize - Files.size(f));
+                }
+            }
+        } catch (IOException | java.io.UncheckedIOException e) {
+            // a file gone while looking: pg_receivewal renamed it, which needs no room
         }
-        long size = Files.size(f);
-        if (size == 0 || size == segmentSize) {
-          continue;
-        }
-        if (size > segmentSize || !allZero(f)) {
-          throw new PitrException(
-              ErrorCode.LOCAL_IO,
-              f + " has " + size + " bytes of which some are WAL, but a segment is " + segmentSize + " bytes",
-              "pg_receivewal cannot resume from it; move it out of the spool after checking what it holds");
-        }
-        try (FileChannel ch = FileChannel.open(f, StandardOpenOption.WRITE)) {
-          ByteBuffer zeros = ByteBuffer.allocate(8192);
-          long pos = size;
-          while (pos < segmentSize) {
-            zeros.clear().limit((int) Math.min(zeros.capacity(), segmentSize - pos));
-            pos += ch.write(zeros, pos);
-          }
-          ch.force(true);
-        }
-        padded.add(name);
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
+        return missing + segmentSize;
     }
-    return padded;
-  }
 
-  private static boolean allZero(Path f) throws IOException {
-    byte[] buf = new byte[65536];
-    try (InputStream in = Files.newInputStream(f)) {
-      for (int n; (n = in.read(buf)) > 0; ) {
-        for (int i = 0; i < n; i++) {
-          if (buf[i] != 0) {
-            return false;
-          }
+    /**
+     * Pads every short, all-zero {@code .partial} segment in {@code spool} to {@code segmentSize} bytes and fsyncs it.
+     *
+     * @return the names of the files padded
+     * @throws PitrException {@link ErrorCode#LOCAL_IO} if a short or oversized {@code .partial} holds data
+     */
+    public static List<String> finishInterruptedPadding(Path spool, long segmentSize) {
+        List<String> padded = new ArrayList<>();
+        try (Stream<Path> files = Files.list(spool)) {
+            for (Path f : files.sorted().toList()) {
+                String name = f.getFileName().toString();
+                if (!isPartialSegment(name)) {
+                    continue;
+                }
+                long size = Files.size(f);
+                if (size == 0 || size == segmentSize) {
+                    continue;
+                }
+                if (size > segmentSize || !allZero(f)) {
+                    throw new PitrException(
+                            ErrorCode.LOCAL_IO,
+                            f + " has " + size + " bytes of which some are WAL, but a segment is " + segmentSize
+                                    + " bytes",
+                            "pg_receivewal cannot resume from it; move it out of the spool after checking what it holds");
+                }
+                try (FileChannel ch = FileChannel.open(f, StandardOpenOption.WRITE)) {
+                    ByteBuffer zeros = ByteBuffer.allocate(8192);
+                    long pos = size;
+                    while (pos < segmentSize) {
+                        zeros.clear().limit((int) Math.min(zeros.capacity(), segmentSize - pos));
+                        pos += ch.write(zeros, pos);
+                    }
+                    ch.force(true);
+                }
+                padded.add(name);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
-      }
+        return padded;
     }
-    return true;
-  }
+
+    private static boolean allZero(Path f) throws IOException {
+        byte[] buf = new byte[65536];
+        try (InputStream in = Files.newInputStream(f)) {
+            for (int n; (n = in.read(buf)) > 0; ) {
+                for (int i = 0; i < n; i++) {
+                    if (buf[i] != 0) {
+                        return false;
+                    }
+                }
+            }
+        }
+        return true;
+    }
 }

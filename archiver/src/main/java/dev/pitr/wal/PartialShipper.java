@@ -39,182 +39,201 @@ import java.util.stream.Stream;
  */
 public final class PartialShipper {
 
-  /** Where chunks live: their own prefix, so that nothing that lists {@code wal/} mistakes one for a segment. */
-  public static final String PREFIX = "partial/";
+    /** Where chunks live: their own prefix, so that nothing that lists {@code wal/} mistakes one for a segment. */
+    public static final String PREFIX = "partial/";
 
-  private final Repository repo;
-  private final Clock clock;
-  private final Map<String, State> states = new HashMap<>();
+    private final Repository repo;
+    private final Clock clock;
+    private final Map<String, State> states = new HashMap<>();
 
-  /** What this process knows of one partial segment. */
-  private static final class State {
-    PartialSegment recorded;
-    MessageDigest sha;
-    long modified;
-    /** Set when the file does not start with what was shipped before: shipping it stops, loudly, once. */
-    String refused;
-  }
+    /** What this process knows of one partial segment. */
+    private static final class State {
+        PartialSegment recorded;
+        MessageDigest sha;
+        long modified;
+        /** Set when the file does not start with what was shipped before: shipping it stops, loudly, once. */
+        String refused;
+    }
 
-  public PartialShipper(Repository repo, Clock clock) {
-    this.repo = repo;
-    this.clock = clock;
-  }
+    public PartialShipper(Repository repo, Clock clock) {
+        this.repo = repo;
+        this.clock = clock;
+    }
 
-  /** The prefix of segment {@code name}'s chunks. */
-  public static String keyPrefix(SegmentName name) {
-    String f = name.fileName();
-    return PREFIX + f.substring(0, 16) + "/" + f + "/";
-  }
+    /** The prefix of segment {@code name}'s chunks. */
+    public static String keyPrefix(SegmentName name) {
+        String f = name.fileName();
+        return PREFIX + f.substring(0, 16) + "/" + f + "/";
+    }
 
-  /**
-   * One pass over the spool's {@code .partial} files; returns a line per chunk shipped or problem found. Storage and
-   * catalog failures propagate (the next pass tries again from what was recorded).
-   */
-  public List<String> shipOnce(Path spool, long segmentSize) {
-    List<String> out = new ArrayList<>();
-    List<Path> files;
-    try (Stream<Path> s = Files.list(spool)) {
-      files = s.filter(p -> PartialSegments.isPartialSegment(p.getFileName().toString())).sorted().toList();
-    } catch (IOException e) {
-      return out;
+    /**
+     * One pass over the spool's {@code .partial} files; returns a line per chunk shipped or problem found. Storage and
+     * catalog failures propagate (the next pass tries again from what was recorded).
+     */
+    public List<String> shipOnce(Path spool, long segmentSize) {
+        List<String> out = new ArrayList<>();
+        List<Path> files;
+        try (Stream<Path> s = Files.list(spool)) {
+            files = s.filter(p ->
+                            PartialSegments.isPartialSegment(p.getFileName().toString()))
+                    .sorted()
+                    .toList();
+        } catch (IOException e) {
+            return out;
+        }
+        for (Path f : files) {
+            String name = f.getFileName().toString();
+            name = name.substring(0, name.length() - PartialSegments.SUFFIX.length());
+            String line = ship(f, SegmentName.parse(name, segmentSize));
+            if (line != null) {
+                out.add(line);
+            }
+        }
+        return out;
     }
-    for (Path f : files) {
-      String name = f.getFileName().toString();
-      name = name.substring(0, name.length() - PartialSegments.SUFFIX.length());
-      String line = ship(f, SegmentName.parse(name, segmentSize));
-      if (line != null) {
-        out.add(line);
-      }
-    }
-    return out;
-  }
 
-  private String ship(Path file, SegmentName seg) {
-    String name = seg.fileName();
-    State st = states.computeIfAbsent(name, n -> new State());
-    if (st.refused != null) {
-      return null;
+    private String ship(Path file, SegmentName seg) {
+        String name = seg.fileName();
+        State st = states.computeIfAbsent(name, n -> new State());
+        if (st.refused != null) {
+            return null;
+        }
+        long modified;
+        try {
+            modified = Files.getLastModifiedTime(file).toMillis();
+        } catch (IOException e) {
+            return null; // completed (renamed) or removed since the listing
+        }
+        if (st.recorded != null && modified == st.modified) {
+            return null;
+        }
+        MappedByteBuffer body = null;
+        try (FileChannel ch = FileChannel.open(file)) {
+            if (ch.size() < seg.segmentSize()) {
+                return null; // pg_receivewal pads a new segment to full size before it writes WAL into it
+            }
+            body = MappedFiles.map(ch, seg.segmentSize());
+            if (st.sha == null && !resume(st, seg, body)) {
+                return st.refused;
+            }
+            WalRecords.Result r = WalRecords.read(seg, body, null);
+            long shipped = st.recorded == null ? 0 : st.recorded.bytes();
+            long complete = r.completeBytes();
+            st.modified = modified;
+            if (complete <= shipped) {
+                return null;
+            }
+            byte[] chunk = new byte[(int) (complete - shipped)];
+            body.get((int) shipped, chunk);
+            MessageDigest next = (MessageDigest) st.sha.clone();
+            next.update(chunk);
+            String sha = HexFormat.of().formatHex(((MessageDigest) next.clone()).digest());
+            SegmentIndex index = SegmentIndex.ofPrefix(r);
+            String key = keyPrefix(seg) + String.format("%08X-%08X", shipped, complete);
+            ObjectCodec.Stored stored = repo.codec()
+                    .put(
+                            repo.storage(),
+                            key,
+                            Map.of(
+                                    ObjectDescriptions.KIND,
+                                    "partial-chunk",
+                                    "pitr-name",
+                                    name,
+                                    "pitr-chunk",
+                                    shipped + "-" + complete),
+                            o -> o.write(chunk));
+            PartialSegment p = st.recorded == null
+                    ? new PartialSegment(
+                            seg,
+                            List.of(complete),
+                            sha,
+                            stored.storedSize(),
+                            keyPrefix(seg),
+                            stored.keyId(),
+                            clock.instant(),
+                            index)
+                    : st.recorded.extend(complete, sha, stored.storedSize(), stored.keyId(), clock.instant(), index);
+            repo.catalog().recordPartial(p);
+            st.recorded = p;
+            st.sha = next;
+            return "shipped " + name + " up to " + p.endLsn() + " (" + chunk.length + " -> " + stored.storedSize()
+                    + " bytes)";
+        } catch (NoSuchFileException e) {
+            return null;
+        } catch (IOException | CloneNotSupportedException e) {
+            throw new java.io.UncheckedIOException(new IOException("cannot ship " + file + ": " + e.getMessage(), e));
+        } finally {
+            // the chunk and the index are copies: nothing refers to the mapping any more
+            MappedFiles.unmap(body);
+        }
     }
-    long modified;
-    try {
-      modified = Files.getLastModifiedTime(file).toMillis();
-    } catch (IOException e) {
-      return null; // completed (renamed) or removed since the listing
-    }
-    if (st.recorded != null && modified == st.modified) {
-      return null;
-    }
-    MappedByteBuffer body = null;
-    try (FileChannel ch = FileChannel.open(file)) {
-      if (ch.size() < seg.segmentSize()) {
-        return null; // pg_receivewal pads a new segment to full size before it writes WAL into it
-      }
-      body = MappedFiles.map(ch, seg.segmentSize());
-      if (st.sha == null && !resume(st, seg, body)) {
-        return st.refused;
-      }
-      WalRecords.Result r = WalRecords.read(seg, body, null);
-      long shipped = st.recorded == null ? 0 : st.recorded.bytes();
-      long complete = r.completeBytes();
-      st.modified = modified;
-      if (complete <= shipped) {
-        return null;
-      }
-      byte[] chunk = new byte[(int) (complete - shipped)];
-      body.get((int) shipped, chunk);
-      MessageDigest next = (MessageDigest) st.sha.clone();
-      next.update(chunk);
-      String sha = HexFormat.of().formatHex(((MessageDigest) next.clone()).digest());
-      SegmentIndex index = SegmentIndex.ofPrefix(r);
-      String key = keyPrefix(seg) + String.format("%08X-%08X", shipped, complete);
-      ObjectCodec.Stored stored = repo.codec().put(repo.storage(), key,
-          Map.of(ObjectDescriptions.KIND, "partial-chunk", "pitr-name", name, "pitr-chunk", shipped + "-" + complete),
-          o -> o.write(chunk));
-      PartialSegment p = st.recorded == null
-          ? new PartialSegment(seg, List.of(complete), sha, stored.storedSize(), keyPrefix(seg), stored.keyId(),
-              clock.instant(), index)
-          : st.recorded.extend(complete, sha, stored.storedSize(), stored.keyId(), clock.instant(), index);
-      repo.catalog().recordPartial(p);
-      st.recorded = p;
-      st.sha = next;
-      return "shipped " + name + " up to " + p.endLsn() + " (" + chunk.length + " -> " + stored.storedSize()
-          + " bytes)";
-    } catch (NoSuchFileException e) {
-      return null;
-    } catch (IOException | CloneNotSupportedException e) {
-      throw new java.io.UncheckedIOException(new IOException("cannot ship " + file + ": " + e.getMessage(), e));
-    } finally {
-      // the chunk and the index are copies: nothing refers to the mapping any more
-      MappedFiles.unmap(body);
-    }
-  }
 
-  /**
-   * Picks up where an earlier capture left off: the recorded partial, checked against the file's first bytes. A file
-   * that does not start with what was shipped is refused (and said so); the complete segment still ships as usual.
-   */
-  private boolean resume(State st, SegmentName seg, ByteBuffer body) {
-    st.sha = sha256();
-    PartialSegment p = repo.catalog().partial(seg.fileName()).orElse(null);
-    if (p == null) {
-      return true;
+    /**
+     * Picks up where an earlier capture left off: the recorded partial, checked against the file's first bytes. A file
+     * that does not start with what was shipped is refused (and said so); the complete segment still ships as usual.
+     */
+    private boolean resume(State st, SegmentName seg, ByteBuffer body) {
+        st.sha = sha256();
+        PartialSegment p = repo.catalog().partial(seg.fileName()).orElse(null);
+        if (p == null) {
+            return true;
+        }
+        byte[] prefix = new byte[(int) p.bytes()];
+        body.get(0, prefix);
+        st.sha.update(prefix);
+        String got = HexFormat.of().formatHex(((MessageDigest) cloneOf(st.sha)).digest());
+        if (!got.equals(p.sha256())) {
+            st.refused = "not shipping " + seg.fileName() + " as it grows: its first " + p.bytes()
+                    + " bytes differ from what was shipped before (sha256 " + got + ", recorded " + p.sha256() + ")";
+            return false;
+        }
+        st.recorded = p;
+        return true;
     }
-    byte[] prefix = new byte[(int) p.bytes()];
-    body.get(0, prefix);
-    st.sha.update(prefix);
-    String got = HexFormat.of().formatHex(((MessageDigest) cloneOf(st.sha)).digest());
-    if (!got.equals(p.sha256())) {
-      st.refused = "not shipping " + seg.fileName() + " as it grows: its first " + p.bytes()
-          + " bytes differ from what was shipped before (sha256 " + got + ", recorded " + p.sha256() + ")";
-      return false;
-    }
-    st.recorded = p;
-    return true;
-  }
 
-  /**
-   * The complete segment {@code fileName} is archived: its partial record goes first, then its chunks, so the catalog
-   * never names a chunk that is gone (a reader that raced the removal finds the complete segment instead).
-   */
-  public void completed(String fileName) {
-    states.remove(fileName);
-    PartialSegment p = repo.catalog().partial(fileName).orElse(null);
-    if (p == null) {
-      return;
+    /**
+     * The complete segment {@code fileName} is archived: its partial record goes first, then its chunks, so the catalog
+     * never names a chunk that is gone (a reader that raced the removal finds the complete segment instead).
+     */
+    public void completed(String fileName) {
+        states.remove(fileName);
+        PartialSegment p = repo.catalog().partial(fileName).orElse(null);
+        if (p == null) {
+            return;
+        }
+        repo.catalog().forgetPartial(fileName);
+        for (int i = 0; i < p.chunkEnds().size(); i++) {
+            try {
+                repo.storage().delete(p.chunkKey(i));
+                repo.storage().delete(ObjectCodec.envelopeKey(p.chunkKey(i)));
+            } catch (PitrException e) {
+                // an orphaned chunk costs a little space and nothing else; the catalog no longer names it
+            }
+        }
     }
-    repo.catalog().forgetPartial(fileName);
-    for (int i = 0; i < p.chunkEnds().size(); i++) {
-      try {
-        repo.storage().delete(p.chunkKey(i));
-        repo.storage().delete(ObjectCodec.envelopeKey(p.chunkKey(i)));
-      } catch (PitrException e) {
-        // an orphaned chunk costs a little space and nothing else; the catalog no longer names it
-      }
-    }
-  }
 
-  /** Partials whose complete segment is archived already (a capture stopped between the two): drop them now. */
-  public void sweep() {
-    for (PartialSegment p : repo.catalog().partials()) {
-      if (repo.catalog().segment(p.name().fileName()).isPresent()) {
-        completed(p.name().fileName());
-      }
+    /** Partials whose complete segment is archived already (a capture stopped between the two): drop them now. */
+    public void sweep() {
+        for (PartialSegment p : repo.catalog().partials()) {
+            if (repo.catalog().segment(p.name().fileName()).isPresent()) {
+                completed(p.name().fileName());
+            }
+        }
     }
-  }
 
-  private static MessageDigest sha256() {
-    try {
-      return MessageDigest.getInstance("SHA-256");
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
+    private static MessageDigest sha256() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
     }
-  }
 
-  private static Object cloneOf(MessageDigest d) {
-    try {
-      return d.clone();
-    } catch (CloneNotSupportedException e) {
-      throw new IllegalStateException(e);
+    private static Object cloneOf(MessageDigest d) {
+        try {
+            return d.clone();
+        } catch (CloneNotSupportedException e) {
+            throw new IllegalStateException(e);
+        }
     }
-  }
 }

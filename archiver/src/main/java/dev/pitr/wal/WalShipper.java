@@ -42,378 +42,427 @@ import java.util.zip.CRC32C;
  */
 public final class WalShipper {
 
-  /** What happened to one file. */
-  public enum Outcome {
-    ARCHIVED,
-    ALREADY_ARCHIVED
-  }
-
-  /** The result of shipping one file, for reporting. */
-  public record Shipped(String fileName, Outcome outcome, long plainBytes, long storedBytes) {}
-
-  private final Repository repo;
-  private final Clock clock;
-  private final int parallelism;
-  private final ClusterIdentity cluster;
-
-  public WalShipper(Repository repo, Clock clock) {
-    this(repo, clock, 1);
-  }
-
-  /** A shipper that ships up to {@code parallelism} segments of a spool at once ({@code wal.ship_parallelism}). */
-  public WalShipper(Repository repo, Clock clock, int parallelism) {
-    if (parallelism < 1) {
-      throw new PitrException(ErrorCode.CONFIG_INVALID, "wal.ship_parallelism must be 1 or more", "set it to e.g. 4");
+    /** What happened to one file. */
+    public enum Outcome {
+        ARCHIVED,
+        ALREADY_ARCHIVED
     }
-    this.repo = repo;
-    this.clock = clock;
-    this.parallelism = parallelism;
-    this.cluster = new ClusterIdentity(repo.storage());
-  }
 
-  /** The catalog segments are recorded in. */
-  public Catalog catalog() {
-    return repo.catalog();
-  }
+    /** The result of shipping one file, for reporting. */
+    public record Shipped(String fileName, Outcome outcome, long plainBytes, long storedBytes) {}
 
-  /** True for the files this shipper takes: complete segments and history files, never {@code .partial}. */
-  public static boolean isShippable(String fileName) {
-    return SegmentName.isSegmentFileName(fileName) || TimelineHistory.isHistoryFileName(fileName);
-  }
+    private final Repository repo;
+    private final Clock clock;
+    private final int parallelism;
+    private final ClusterIdentity cluster;
 
-  public Shipped ship(Path file) {
-    String name = file.getFileName().toString();
-    if (SegmentName.isSegmentFileName(name)) {
-      return shipSegment(file, name);
+    public WalShipper(Repository repo, Clock clock) {
+        this(repo, clock, 1);
     }
-    if (TimelineHistory.isHistoryFileName(name)) {
-      return shipHistory(file, name);
-    }
-    throw new PitrException(
-        ErrorCode.BAD_TARGET,
-        name + " is neither a complete WAL segment nor a timeline history file",
-        "pass the %p of archive_command; .partial and .backup files are not archived");
-  }
 
-  private Shipped shipSegment(Path file, String name) {
-    long size = size(file);
-    try {
-      SegmentName.validateSegmentSize(size);
-    } catch (IllegalArgumentException e) {
-      throw new PitrException(
-          ErrorCode.BAD_TARGET,
-          name + " is " + size + " bytes, not a complete WAL segment",
-          "only ship segments PostgreSQL has finished writing");
-    }
-    SegmentName seg = SegmentName.parse(name, size);
-    // before anything is looked up or stored: another cluster's segment never takes this cluster's name
-    OptionalLong sysid = WalRecords.systemIdentifier(ByteBuffer.wrap(firstBytes(file, 64)));
-    if (sysid.isPresent()) {
-      cluster.check(seg, sysid.getAsLong());
-    }
-    Catalog catalog = repo.catalog();
-    var existing = catalog.segment(name);
-    if (existing.isPresent()) {
-      // verify rather than trust: the same name with other bytes is a conflict, never an overwrite
-      catalog.recordSegment(record(seg, size, existing.get(), digest(file).sha256()));
-      return new Shipped(name, Outcome.ALREADY_ARCHIVED, size, existing.get().storedSize());
-    }
-    String key = WalKeys.segment(seg);
-    // the checksum goes into the object's metadata, which S3 takes before the body: hash first, then verify that the
-    // bytes compressed are the bytes hashed (a CRC-32C of both passes is enough to see a change, at a tenth of the cost)
-    FileDigest digest = digest(file);
-    String plainSha = digest.sha256();
-    SegmentIndex index = index(file, seg);
-    Instant archivedAt = clock.instant();
-    CRC32C again = new CRC32C();
-    ObjectCodec.Stored stored =
-        repo.codec().put(
-            repo.storage(), key, ObjectDescriptions.segment(seg, size, plainSha, archivedAt, index),
-            out -> copyFile(file, again, out));
-    if (again.getValue() != digest.crc32c()) {
-      throw new PitrException(
-          ErrorCode.LOCAL_IO, name + " changed while it was shipped", "a completed segment must not change; check the spool");
-    }
-    Catalog.Recorded r =
-        catalog.recordSegment(
-            new SegmentRecord(seg, size, stored.storedSize(), plainSha, key, stored.keyId(), archivedAt, index));
-    return new Shipped(
-        name, r == Catalog.Recorded.INSERTED ? Outcome.ARCHIVED : Outcome.ALREADY_ARCHIVED, size, stored.storedSize());
-  }
-
-  private SegmentRecord record(SegmentName seg, long size, SegmentRecord existing, String sha) {
-    return new SegmentRecord(
-        seg, size, existing.storedSize(), sha, existing.storageKey(), existing.keyId(), clock.instant(), existing.index());
-  }
-
-  /**
-   * Reads the segment's WAL records for the time index. The segment after it, complete or still {@code .partial},
-   * lies beside it when capture or PostgreSQL is writing it; it completes a record that crosses the end. A segment
-   * that cannot be read as WAL is archived all the same, and its index names the problem.
-   */
-  static SegmentIndex index(Path file, SegmentName seg) {
-    Path dir = file.toAbsolutePath().getParent();
-    String next = seg.next().fileName();
-    Path nextFile = Files.isRegularFile(dir.resolve(next)) ? dir.resolve(next) : dir.resolve(next + PartialSegments.SUFFIX);
-    MappedByteBuffer body = null;
-    MappedByteBuffer after = null;
-    try (FileChannel ch = FileChannel.open(file);
-        FileChannel nch = Files.isRegularFile(nextFile) ? FileChannel.open(nextFile) : null) {
-      body = MappedFiles.map(ch, ch.size());
-      after = nch == null ? null : MappedFiles.map(nch, Math.min(nch.size(), seg.segmentSize()));
-      return SegmentIndex.of(WalRecords.read(seg, body, after));
-    } catch (IOException e) {
-      // the next file may be renamed or removed under us; the segment itself was just read whole for its checksum
-      return SegmentIndex.of(WalRecords.read(seg, ByteBuffer.wrap(read(file)), null));
-    } finally {
-      // the index holds copies: nothing refers to the mappings any more
-      MappedFiles.unmap(body);
-      MappedFiles.unmap(after);
-    }
-  }
-
-  private Shipped shipHistory(Path file, String name) {
-    byte[] content = read(file);
-    TimelineId tli = TimelineId.parseHex(name.substring(0, 8));
-    String text = new String(content, StandardCharsets.UTF_8);
-    try {
-      TimelineHistory.parse(tli, text);
-    } catch (RuntimeException e) {
-      throw new PitrException(
-          ErrorCode.CORRUPT_OBJECT, name + " is not a valid timeline history: " + e.getMessage(), "inspect the file");
-    }
-    String sha = Sha256.of(content);
-    var existing = repo.catalog().history(tli);
-    if (existing.isPresent()) {
-      repo.catalog().recordHistory(new HistoryRecord(tli, text, sha, existing.get().storageKey(), existing.get().storedSize(), clock.instant()));
-      return new Shipped(name, Outcome.ALREADY_ARCHIVED, content.length, existing.get().storedSize());
-    }
-    String key = WalKeys.history(tli);
-    Instant archivedAt = clock.instant();
-    long stored =
-        repo.codec().put(repo.storage(), key, ObjectDescriptions.history(tli, sha, archivedAt), out -> out.write(content))
-            .storedSize();
-    Catalog.Recorded r = repo.catalog().recordHistory(new HistoryRecord(tli, text, sha, key, stored, archivedAt));
-    return new Shipped(
-        name, r == Catalog.Recorded.INSERTED ? Outcome.ARCHIVED : Outcome.ALREADY_ARCHIVED, content.length, stored);
-  }
-
-  private static byte[] firstBytes(Path file, int n) {
-    try (InputStream in = Files.newInputStream(file)) {
-      return in.readNBytes(n);
-    } catch (IOException e) {
-      throw new PitrException(ErrorCode.LOCAL_IO, "cannot read " + file + ": " + e.getMessage(), "check the spool", e);
-    }
-  }
-
-  private static void copyFile(Path file, CRC32C crc, OutputStream out) throws IOException {
-    byte[] buf = new byte[1 << 16];
-    try (InputStream in = Files.newInputStream(file)) {
-      for (int n; (n = in.read(buf)) > 0; ) {
-        crc.update(buf, 0, n);
-        out.write(buf, 0, n);
-      }
-    }
-  }
-
-  /**
-   * Ships every complete file in {@code spool} and deletes each local copy once it is archived: history files first,
-   * one by one (a timeline's history is archived before its segments), then the segments in order, up to
-   * {@code parallelism} at a time. Acknowledgement stays in order: a segment's copy is deleted, and it is returned,
-   * only after it and every earlier one are archived, so a failure never leaves a hole behind what was acknowledged.
-   * Segments after a failed one may be archived already; they are found archived on the next pass.
-   */
-  public List<Shipped> shipSpool(Path spool) {
-    List<Path> files = new ArrayList<>();
-    try (Stream<Path> s = Files.list(spool)) {
-      s.filter(p -> isShippable(p.getFileName().toString())).forEach(files::add);
-    } catch (IOException e) {
-      throw new PitrException(ErrorCode.CHECK_FAILED, "cannot list spool " + spool + ": " + e.getMessage(), "check wal.spool_dir", e);
-    }
-    return shipInOrder(files, WalShipper::delete);
-  }
-
-  /**
-   * archive_command mode ({@code pitr wal push %p}): ships {@code file}, then every other file PostgreSQL has marked
-   * ready in {@code archive_status} beside it, as {@link #shipSpool} ships a spool, leaving a receipt in
-   * {@value #RECEIPTS} beside it for each. PostgreSQL still runs archive_command for each of those; the command
-   * {@link #archiveCommand} gives answers them from their receipts without starting a JVM. A receipt is written only
-   * after its file is stored and recorded, and names a file PostgreSQL no longer changes (it is ready), so taking it
-   * for success is as safe as shipping again. At most {@code limit} files are pushed ahead per call.
-   */
-  public List<Shipped> push(Path file, int limit) {
-    Path dir = file.toAbsolutePath().getParent();
-    try {
-      // asked again: under a plain 'pitr wal push %p' archive_command nothing else would ever take its receipt
-      Files.deleteIfExists(dir.resolve(RECEIPTS).resolve(file.getFileName().toString()));
-    } catch (IOException e) {
-      // a receipt left behind is only a small empty file
-    }
-    Shipped asked = ship(file);
-    Path status = dir.resolve("archive_status");
-    List<Path> ready = new ArrayList<>();
-    if (Files.isDirectory(status)) {
-      try (Stream<Path> s = Files.list(status)) {
-        s.map(p -> p.getFileName().toString())
-            .filter(n -> n.endsWith(".ready"))
-            .map(n -> n.substring(0, n.length() - ".ready".length()))
-            .filter(n -> isShippable(n) && !n.equals(file.getFileName().toString()))
-            .filter(n -> Files.isRegularFile(dir.resolve(n)) && !Files.exists(dir.resolve(RECEIPTS).resolve(n)))
-            .sorted()
-            .limit(limit)
-            .forEach(n -> ready.add(dir.resolve(n)));
-      } catch (IOException e) {
-        // pushing ahead is an optimization; PostgreSQL will ask for each of these itself
-        return List.of(asked);
-      }
-    }
-    List<Shipped> out = new ArrayList<>(List.of(asked));
-    if (!ready.isEmpty()) {
-      try {
-        Files.createDirectories(dir.resolve(RECEIPTS));
-        out.addAll(shipInOrder(ready, f -> receipt(dir.resolve(RECEIPTS), f)));
-      } catch (IOException | RuntimeException e) {
-        // the file PostgreSQL asked for is archived; the rest is shipped when it asks for them
-      }
-    }
-    return out;
-  }
-
-  /** Where {@link #push} leaves its receipts, beside the pushed file (in pg_wal). */
-  public static final String RECEIPTS = ".pitr-pushed";
-
-  /**
-   * The archive_command that answers a file pushed ahead from its receipt (removing it) and runs {@code pitr} (the
-   * command that starts pitr, e.g. {@code pitr} or {@code java -jar /opt/pitr/pitr.jar}) for any other.
-   */
-  public static String archiveCommand(String pitr) {
-    String r = "pg_wal/" + RECEIPTS + "/%f";
-    return "test -f " + r + " && rm -f " + r + " || " + pitr + " wal push %p";
-  }
-
-  /**
-   * Ships {@code files}: history files first, one by one, then the segments in name order, up to {@code parallelism}
-   * at a time, handing each to {@code acknowledge} only after it and every earlier one are archived.
-   */
-  private List<Shipped> shipInOrder(List<Path> files, java.util.function.Consumer<Path> acknowledge) {
-    files = new ArrayList<>(files);
-    files.sort(
-        (a, b) -> {
-          boolean ha = a.getFileName().toString().endsWith(".history");
-          boolean hb = b.getFileName().toString().endsWith(".history");
-          return ha != hb ? (ha ? -1 : 1) : a.getFileName().compareTo(b.getFileName());
-        });
-    List<Shipped> out = new ArrayList<>();
-    int first = 0;
-    while (first < files.size() && files.get(first).getFileName().toString().endsWith(".history")) {
-      out.add(acknowledged(acknowledge, files.get(first), ship(files.get(first))));
-      first++;
-    }
-    List<Path> segments = files.subList(first, files.size());
-    if (parallelism == 1 || segments.size() < 2) {
-      for (Path f : segments) {
-        out.add(acknowledged(acknowledge, f, ship(f)));
-      }
-      return out;
-    }
-    ExecutorService pool = Executors.newFixedThreadPool(Math.min(parallelism, segments.size()), r -> {
-      Thread t = new Thread(r, "pitr-ship");
-      t.setDaemon(true);
-      return t;
-    });
-    try {
-      ArrayDeque<Future<Shipped>> inFlight = new ArrayDeque<>();
-      int next = 0;
-      for (Path f : segments) {
-        while (next < segments.size() && inFlight.size() < parallelism) {
-          Path g = segments.get(next++);
-          inFlight.add(pool.submit(() -> ship(g)));
+    /** A shipper that ships up to {@code parallelism} segments of a spool at once ({@code wal.ship_parallelism}). */
+    public WalShipper(Repository repo, Clock clock, int parallelism) {
+        if (parallelism < 1) {
+            throw new PitrException(
+                    ErrorCode.CONFIG_INVALID, "wal.ship_parallelism must be 1 or more", "set it to e.g. 4");
         }
-        out.add(acknowledged(acknowledge, f, await(inFlight.poll())));
-      }
-      return out;
-    } finally {
-      pool.shutdown();
-      try {
-        // let the other uploads end before the next pass may start them again
-        pool.awaitTermination(10, TimeUnit.MINUTES);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
+        this.repo = repo;
+        this.clock = clock;
+        this.parallelism = parallelism;
+        this.cluster = new ClusterIdentity(repo.storage());
     }
-  }
 
-  private static Shipped acknowledged(java.util.function.Consumer<Path> acknowledge, Path file, Shipped shipped) {
-    acknowledge.accept(file);
-    return shipped;
-  }
-
-  private static void delete(Path file) {
-    try {
-      Files.deleteIfExists(file);
-    } catch (IOException e) {
-      throw new UncheckedIOException("archived " + file + " but cannot delete it", e);
+    /** The catalog segments are recorded in. */
+    public Catalog catalog() {
+        return repo.catalog();
     }
-  }
 
-  private static void receipt(Path receipts, Path file) {
-    try {
-      Path tmp = receipts.resolve("." + file.getFileName() + ".tmp");
-      Files.writeString(tmp, "");
-      Files.move(tmp, receipts.resolve(file.getFileName()), java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-    } catch (IOException e) {
-      throw new UncheckedIOException("archived " + file + " but cannot leave its receipt", e);
+    /** True for the files this shipper takes: complete segments and history files, never {@code .partial}. */
+    public static boolean isShippable(String fileName) {
+        return SegmentName.isSegmentFileName(fileName) || TimelineHistory.isHistoryFileName(fileName);
     }
-  }
 
-  private static Shipped await(Future<Shipped> f) {
-    try {
-      return f.get();
-    } catch (ExecutionException e) {
-      if (e.getCause() instanceof RuntimeException r) {
-        throw r;
-      }
-      if (e.getCause() instanceof Error err) {
-        throw err;
-      }
-      throw new UncheckedIOException(new IOException(e.getCause()));
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new PitrException(ErrorCode.INTERRUPTED, "interrupted while shipping", "ship again");
+    public Shipped ship(Path file) {
+        String name = file.getFileName().toString();
+        if (SegmentName.isSegmentFileName(name)) {
+            return shipSegment(file, name);
+        }
+        if (TimelineHistory.isHistoryFileName(name)) {
+            return shipHistory(file, name);
+        }
+        throw new PitrException(
+                ErrorCode.BAD_TARGET,
+                name + " is neither a complete WAL segment nor a timeline history file",
+                "pass the %p of archive_command; .partial and .backup files are not archived");
     }
-  }
 
-  /** A file's SHA-256 (what the catalog keeps) and CRC-32C (to see that a second read got the same bytes). */
-  private record FileDigest(String sha256, long crc32c) {}
-
-  private static FileDigest digest(Path file) {
-    Sha256 sha = new Sha256();
-    CRC32C crc = new CRC32C();
-    byte[] buf = new byte[1 << 16];
-    try (InputStream in = Files.newInputStream(file)) {
-      for (int n; (n = in.read(buf)) > 0; ) {
-        sha.update(buf, 0, n);
-        crc.update(buf, 0, n);
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
+    private Shipped shipSegment(Path file, String name) {
+        long size = size(file);
+        try {
+            SegmentName.validateSegmentSize(size);
+        } catch (IllegalArgumentException e) {
+            throw new PitrException(
+                    ErrorCode.BAD_TARGET,
+                    name + " is " + size + " bytes, not a complete WAL segment",
+                    "only ship segments PostgreSQL has finished writing");
+        }
+        SegmentName seg = SegmentName.parse(name, size);
+        // before anything is looked up or stored: another cluster's segment never takes this cluster's name
+        OptionalLong sysid = WalRecords.systemIdentifier(ByteBuffer.wrap(firstBytes(file, 64)));
+        if (sysid.isPresent()) {
+            cluster.check(seg, sysid.getAsLong());
+        }
+        Catalog catalog = repo.catalog();
+        var existing = catalog.segment(name);
+        if (existing.isPresent()) {
+            // verify rather than trust: the same name with other bytes is a conflict, never an overwrite
+            catalog.recordSegment(record(seg, size, existing.get(), digest(file).sha256()));
+            return new Shipped(
+                    name, Outcome.ALREADY_ARCHIVED, size, existing.get().storedSize());
+        }
+        String key = WalKeys.segment(seg);
+        // the checksum goes into the object's metadata, which S3 takes before the body: hash first, then verify that
+        // the
+        // bytes compressed are the bytes hashed (a CRC-32C of both passes is enough to see a change, at a tenth of the
+        // cost)
+        FileDigest digest = digest(file);
+        String plainSha = digest.sha256();
+        SegmentIndex index = index(file, seg);
+        Instant archivedAt = clock.instant();
+        CRC32C again = new CRC32C();
+        ObjectCodec.Stored stored = repo.codec()
+                .put(
+                        repo.storage(),
+                        key,
+                        ObjectDescriptions.segment(seg, size, plainSha, archivedAt, index),
+                        out -> copyFile(file, again, out));
+        if (again.getValue() != digest.crc32c()) {
+            throw new PitrException(
+                    ErrorCode.LOCAL_IO,
+                    name + " changed while it was shipped",
+                    "a completed segment must not change; check the spool");
+        }
+        Catalog.Recorded r = catalog.recordSegment(
+                new SegmentRecord(seg, size, stored.storedSize(), plainSha, key, stored.keyId(), archivedAt, index));
+        return new Shipped(
+                name,
+                r == Catalog.Recorded.INSERTED ? Outcome.ARCHIVED : Outcome.ALREADY_ARCHIVED,
+                size,
+                stored.storedSize());
     }
-    return new FileDigest(sha.hex(), crc.getValue());
-  }
 
-  private static long size(Path file) {
-    try {
-      return Files.size(file);
-    } catch (IOException e) {
-      throw new PitrException(ErrorCode.LOCAL_IO, "cannot read " + file + ": " + e.getMessage(), "check the path and its permissions", e);
+    private SegmentRecord record(SegmentName seg, long size, SegmentRecord existing, String sha) {
+        return new SegmentRecord(
+                seg,
+                size,
+                existing.storedSize(),
+                sha,
+                existing.storageKey(),
+                existing.keyId(),
+                clock.instant(),
+                existing.index());
     }
-  }
 
-  private static byte[] read(Path file) {
-    try {
-      return Files.readAllBytes(file);
-    } catch (IOException e) {
-      throw new PitrException(ErrorCode.LOCAL_IO, "cannot read " + file + ": " + e.getMessage(), "check the path and its permissions", e);
+    /**
+     * Reads the segment's WAL records for the time index. The segment after it, complete or still {@code .partial},
+     * lies beside it when capture or PostgreSQL is writing it; it completes a record that crosses the end. A segment
+     * that cannot be read as WAL is archived all the same, and its index names the problem.
+     */
+    static SegmentIndex index(Path file, SegmentName seg) {
+        Path dir = file.toAbsolutePath().getParent();
+        String next = seg.next().fileName();
+        Path nextFile =
+                Files.isRegularFile(dir.resolve(next)) ? dir.resolve(next) : dir.resolve(next + PartialSegments.SUFFIX);
+        MappedByteBuffer body = null;
+        MappedByteBuffer after = null;
+        try (FileChannel ch = FileChannel.open(file);
+                FileChannel nch = Files.isRegularFile(nextFile) ? FileChannel.open(nextFile) : null) {
+            body = MappedFiles.map(ch, ch.size());
+            after = nch == null ? null : MappedFiles.map(nch, Math.min(nch.size(), seg.segmentSize()));
+            return SegmentIndex.of(WalRecords.read(seg, body, after));
+        } catch (IOException e) {
+            // the next file may be renamed or removed under us; the segment itself was just read whole for its checksum
+            return SegmentIndex.of(WalRecords.read(seg, ByteBuffer.wrap(read(file)), null));
+        } finally {
+            // the index holds copies: nothing refers to the mappings any more
+            MappedFiles.unmap(body);
+            MappedFiles.unmap(after);
+        }
     }
-  }
+
+    private Shipped shipHistory(Path file, String name) {
+        byte[] content = read(file);
+        TimelineId tli = TimelineId.parseHex(name.substring(0, 8));
+        String text = new String(content, StandardCharsets.UTF_8);
+        try {
+            TimelineHistory.parse(tli, text);
+        } catch (RuntimeException e) {
+            throw new PitrException(
+                    ErrorCode.CORRUPT_OBJECT,
+                    name + " is not a valid timeline history: " + e.getMessage(),
+                    "inspect the file");
+        }
+        String sha = Sha256.of(content);
+        var existing = repo.catalog().history(tli);
+        if (existing.isPresent()) {
+            repo.catalog()
+                    .recordHistory(new HistoryRecord(
+                            tli,
+                            text,
+                            sha,
+                            existing.get().storageKey(),
+                            existing.get().storedSize(),
+                            clock.instant()));
+            return new Shipped(
+                    name,
+                    Outcome.ALREADY_ARCHIVED,
+                    content.length,
+                    existing.get().storedSize());
+        }
+        String key = WalKeys.history(tli);
+        Instant archivedAt = clock.instant();
+        long stored = repo.codec()
+                .put(repo.storage(), key, ObjectDescriptions.history(tli, sha, archivedAt), out -> out.write(content))
+                .storedSize();
+        Catalog.Recorded r = repo.catalog().recordHistory(new HistoryRecord(tli, text, sha, key, stored, archivedAt));
+        return new Shipped(
+                name,
+                r == Catalog.Recorded.INSERTED ? Outcome.ARCHIVED : Outcome.ALREADY_ARCHIVED,
+                content.length,
+                stored);
+    }
+
+    private static byte[] firstBytes(Path file, int n) {
+        try (InputStream in = Files.newInputStream(file)) {
+            return in.readNBytes(n);
+        } catch (IOException e) {
+            throw new PitrException(
+                    ErrorCode.LOCAL_IO, "cannot read " + file + ": " + e.getMessage(), "check the spool", e);
+        }
+    }
+
+    private static void copyFile(Path file, CRC32C crc, OutputStream out) throws IOException {
+        byte[] buf = new byte[1 << 16];
+        try (InputStream in = Files.newInputStream(file)) {
+            for (int n; (n = in.read(buf)) > 0; ) {
+                crc.update(buf, 0, n);
+                out.write(buf, 0, n);
+            }
+        }
+    }
+
+    /**
+     * Ships every complete file in {@code spool} and deletes each local copy once it is archived: history files first,
+     * one by one (a timeline's history is archived before its segments), then the segments in order, up to
+     * {@code parallelism} at a time. Acknowledgement stays in order: a segment's copy is deleted, and it is returned,
+     * only after it and every earlier one are archived, so a failure never leaves a hole behind what was acknowledged.
+     * Segments after a failed one may be archived already; they are found archived on the next pass.
+     */
+    public List<Shipped> shipSpool(Path spool) {
+        List<Path> files = new ArrayList<>();
+        try (Stream<Path> s = Files.list(spool)) {
+            s.filter(p -> isShippable(p.getFileName().toString())).forEach(files::add);
+        } catch (IOException e) {
+            throw new PitrException(
+                    ErrorCode.CHECK_FAILED,
+                    "cannot list spool " + spool + ": " + e.getMessage(),
+                    "check wal.spool_dir",
+                    e);
+        }
+        return shipInOrder(files, WalShipper::delete);
+    }
+
+    /**
+     * archive_command mode ({@code pitr wal push %p}): ships {@code file}, then every other file PostgreSQL has marked
+     * ready in {@code archive_status} beside it, as {@link #shipSpool} ships a spool, leaving a receipt in
+     * {@value #RECEIPTS} beside it for each. PostgreSQL still runs archive_command for each of those; the command
+     * {@link #archiveCommand} gives answers them from their receipts without starting a JVM. A receipt is written only
+     * after its file is stored and recorded, and names a file PostgreSQL no longer changes (it is ready), so taking it
+     * for success is as safe as shipping again. At most {@code limit} files are pushed ahead per call.
+     */
+    public List<Shipped> push(Path file, int limit) {
+        Path dir = file.toAbsolutePath().getParent();
+        try {
+            // asked again: under a plain 'pitr wal push %p' archive_command nothing else would ever take its receipt
+            Files.deleteIfExists(
+                    dir.resolve(RECEIPTS).resolve(file.getFileName().toString()));
+        } catch (IOException e) {
+            // a receipt left behind is only a small empty file
+        }
+        Shipped asked = ship(file);
+        Path status = dir.resolve("archive_status");
+        List<Path> ready = new ArrayList<>();
+        if (Files.isDirectory(status)) {
+            try (Stream<Path> s = Files.list(status)) {
+                s.map(p -> p.getFileName().toString())
+                        .filter(n -> n.endsWith(".ready"))
+                        .map(n -> n.substring(0, n.length() - ".ready".length()))
+                        .filter(n ->
+                                isShippable(n) && !n.equals(file.getFileName().toString()))
+                        .filter(n -> Files.isRegularFile(dir.resolve(n))
+                                && !Files.exists(dir.resolve(RECEIPTS).resolve(n)))
+                        .sorted()
+                        .limit(limit)
+                        .forEach(n -> ready.add(dir.resolve(n)));
+            } catch (IOException e) {
+                // pushing ahead is an optimization; PostgreSQL will ask for each of these itself
+                return List.of(asked);
+            }
+        }
+        List<Shipped> out = new ArrayList<>(List.of(asked));
+        if (!ready.isEmpty()) {
+            try {
+                Files.createDirectories(dir.resolve(RECEIPTS));
+                out.addAll(shipInOrder(ready, f -> receipt(dir.resolve(RECEIPTS), f)));
+            } catch (IOException | RuntimeException e) {
+                // the file PostgreSQL asked for is archived; the rest is shipped when it asks for them
+            }
+        }
+        return out;
+    }
+
+    /** Where {@link #push} leaves its receipts, beside the pushed file (in pg_wal). */
+    public static final String RECEIPTS = ".pitr-pushed";
+
+    /**
+     * The archive_command that answers a file pushed ahead from its receipt (removing it) and runs {@code pitr} (the
+     * command that starts pitr, e.g. {@code pitr} or {@code java -jar /opt/pitr/pitr.jar}) for any other.
+     */
+    public static String archiveCommand(String pitr) {
+        String r = "pg_wal/" + RECEIPTS + "/%f";
+        return "test -f " + r + " && rm -f " + r + " || " + pitr + " wal push %p";
+    }
+
+    /**
+     * Ships {@code files}: history files first, one by one, then the segments in name order, up to {@code parallelism}
+     * at a time, handing each to {@code acknowledge} only after it and every earlier one are archived.
+     */
+    private List<Shipped> shipInOrder(List<Path> files, java.util.function.Consumer<Path> acknowledge) {
+        files = new ArrayList<>(files);
+        files.sort((a, b) -> {
+            boolean ha = a.getFileName().toString().endsWith(".history");
+            boolean hb = b.getFileName().toString().endsWith(".history");
+            return ha != hb ? (ha ? -1 : 1) : a.getFileName().compareTo(b.getFileName());
+        });
+        List<Shipped> out = new ArrayList<>();
+        int first = 0;
+        while (first < files.size() && files.get(first).getFileName().toString().endsWith(".history")) {
+            out.add(acknowledged(acknowledge, files.get(first), ship(files.get(first))));
+            first++;
+        }
+        List<Path> segments = files.subList(first, files.size());
+        if (parallelism == 1 || segments.size() < 2) {
+            for (Path f : segments) {
+                out.add(acknowledged(acknowledge, f, ship(f)));
+            }
+            return out;
+        }
+        ExecutorService pool = Executors.newFixedThreadPool(Math.min(parallelism, segments.size()), r -> {
+            Thread t = new Thread(r, "pitr-ship");
+            t.setDaemon(true);
+            return t;
+        });
+        try {
+            ArrayDeque<Future<Shipped>> inFlight = new ArrayDeque<>();
+            int next = 0;
+            for (Path f : segments) {
+                while (next < segments.size() && inFlight.size() < parallelism) {
+                    Path g = segments.get(next++);
+                    inFlight.add(pool.submit(() -> ship(g)));
+                }
+                out.add(acknowledged(acknowledge, f, await(inFlight.poll())));
+            }
+            return out;
+        } finally {
+            pool.shutdown();
+            try {
+                // let the other uploads end before the next pass may start them again
+                pool.awaitTermination(10, TimeUnit.MINUTES);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    private static Shipped acknowledged(java.util.function.Consumer<Path> acknowledge, Path file, Shipped shipped) {
+        acknowledge.accept(file);
+        return shipped;
+    }
+
+    private static void delete(Path file) {
+        try {
+            Files.deleteIfExists(file);
+        } catch (IOException e) {
+            throw new UncheckedIOException("archived " + file + " but cannot delete it", e);
+        }
+    }
+
+    private static void receipt(Path receipts, Path file) {
+        try {
+            Path tmp = receipts.resolve("." + file.getFileName() + ".tmp");
+            Files.writeString(tmp, "");
+            Files.move(tmp, receipts.resolve(file.getFileName()), java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            throw new UncheckedIOException("archived " + file + " but cannot leave its receipt", e);
+        }
+    }
+
+    private static Shipped await(Future<Shipped> f) {
+        try {
+            return f.get();
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            if (e.getCause() instanceof Error err) {
+                throw err;
+            }
+            throw new UncheckedIOException(new IOException(e.getCause()));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new PitrException(ErrorCode.INTERRUPTED, "interrupted while shipping", "ship again");
+        }
+    }
+
+    /** A file's SHA-256 (what the catalog keeps) and CRC-32C (to see that a second read got the same bytes). */
+    private record FileDigest(String sha256, long crc32c) {}
+
+    private static FileDigest digest(Path file) {
+        Sha256 sha = new Sha256();
+        CRC32C crc = new CRC32C();
+        byte[] buf = new byte[1 << 16];
+        try (InputStream in = Files.newInputStream(file)) {
+            for (int n; (n = in.read(buf)) > 0; ) {
+                sha.update(buf, 0, n);
+                crc.update(buf, 0, n);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return new FileDigest(sha.hex(), crc.getValue());
+    }
+
+    private static long size(Path file) {
+        try {
+            return Files.size(file);
+        } catch (IOException e) {
+            throw new PitrException(
+                    ErrorCode.LOCAL_IO,
+                    "cannot read " + file + ": " + e.getMessage(),
+                    "check the path and its permissions",
+                    e);
+        }
+    }
+
+    private static byte[] read(Path file) {
+        try {
+            return Files.readAllBytes(file);
+        } catch (IOException e) {
+            throw new PitrException(
+                    ErrorCode.LOCAL_IO,
+                    "cannot read " + file + ": " + e.getMessage(),
+                    "check the path and its permissions",
+                    e);
+        }
+    }
 }

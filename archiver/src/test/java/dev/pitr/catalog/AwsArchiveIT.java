@@ -32,115 +32,125 @@ import org.junit.jupiter.api.TestMethodOrder;
 @NeedsAws
 class AwsArchiveIT {
 
-  static ArchiveFixture fx;
-  static Instant betweenBatches;
+    static ArchiveFixture fx;
+    static Instant betweenBatches;
 
-  @BeforeAll
-  static void archive() throws Exception {
-    fx = new ArchiveFixture("aws", ArchiveFixture.Backend.AWS);
-    fx.ok("check", "--fix");
-    fx.startCapture();
-    fx.primary.execute("CREATE TABLE marker (id int PRIMARY KEY)");
-    fx.primary.execute("INSERT INTO marker SELECT generate_series(1, 50)");
-    fx.ok("snapshot", "create");
-    fx.primary.execute("INSERT INTO marker SELECT generate_series(51, 100)");
-    Thread.sleep(300);
-    betweenBatches = Instant.now();
-    Thread.sleep(300);
-    fx.primary.execute("INSERT INTO marker SELECT generate_series(101, 150)");
-    fx.switchAndAwaitArchived();
-  }
+    @BeforeAll
+    static void archive() throws Exception {
+        fx = new ArchiveFixture("aws", ArchiveFixture.Backend.AWS);
+        fx.ok("check", "--fix");
+        fx.startCapture();
+        fx.primary.execute("CREATE TABLE marker (id int PRIMARY KEY)");
+        fx.primary.execute("INSERT INTO marker SELECT generate_series(1, 50)");
+        fx.ok("snapshot", "create");
+        fx.primary.execute("INSERT INTO marker SELECT generate_series(51, 100)");
+        Thread.sleep(300);
+        betweenBatches = Instant.now();
+        Thread.sleep(300);
+        fx.primary.execute("INSERT INTO marker SELECT generate_series(101, 150)");
+        fx.switchAndAwaitArchived();
+    }
 
-  @AfterAll
-  static void tearDown() throws Exception {
-    if (fx != null) {
-      fx.close();
+    @AfterAll
+    static void tearDown() throws Exception {
+        if (fx != null) {
+            fx.close();
+        }
     }
-  }
 
-  private static List<String> storedKeys() {
-    try (Repository r = fx.repository()) {
-      return r.storage().list("");
+    private static List<String> storedKeys() {
+        try (Repository r = fx.repository()) {
+            return r.storage().list("");
+        }
     }
-  }
 
-  @Test
-  @Order(1)
-  void aSecondCaptureForTheSameClusterIsRefusedAndNamesTheHolder() {
-    Cli.Run r = fx.cliWithEnv(Map.of("PITR_WAL_SPOOL_DIR", fx.base.resolve("spool2").toString()), "wal", "capture");
-    assertEquals(17, r.exitCode(), r.toString());
-    assertTrue(r.err().contains(fx.base.resolve("spool").toString()) && r.err().contains("HINT:"), r.toString());
-  }
+    @Test
+    @Order(1)
+    void aSecondCaptureForTheSameClusterIsRefusedAndNamesTheHolder() {
+        Cli.Run r = fx.cliWithEnv(
+                Map.of("PITR_WAL_SPOOL_DIR", fx.base.resolve("spool2").toString()), "wal", "capture");
+        assertEquals(17, r.exitCode(), r.toString());
+        assertTrue(
+                r.err().contains(fx.base.resolve("spool").toString()) && r.err().contains("HINT:"), r.toString());
+    }
 
-  @Test
-  @Order(2)
-  void aConflictingSegmentIsRefusedAndTheArchivedOneKept() throws Exception {
-    SegmentRecord seg;
-    byte[] before;
-    try (Repository r = fx.repository()) {
-      seg = r.catalog().allSegments().get(0);
-      try (InputStream in = r.storage().open(seg.storageKey())) {
-        before = in.readAllBytes();
-      }
+    @Test
+    @Order(2)
+    void aConflictingSegmentIsRefusedAndTheArchivedOneKept() throws Exception {
+        SegmentRecord seg;
+        byte[] before;
+        try (Repository r = fx.repository()) {
+            seg = r.catalog().allSegments().get(0);
+            try (InputStream in = r.storage().open(seg.storageKey())) {
+                before = in.readAllBytes();
+            }
+        }
+        Path fake = fx.base.resolve("conflict").resolve(seg.name().fileName());
+        Files.createDirectories(fake.getParent());
+        byte[] noise = new byte[(int) seg.plainSize()];
+        new Random(1).nextBytes(noise);
+        Files.write(fake, noise);
+        Cli.Run r = fx.cli("wal", "push", fake.toString());
+        assertEquals(11, r.exitCode(), r.toString());
+        try (Repository repo = fx.repository();
+                InputStream in = repo.storage().open(seg.storageKey())) {
+            assertArrayEquals(before, in.readAllBytes());
+            assertEquals(
+                    seg.sha256(),
+                    repo.catalog().segment(seg.name().fileName()).orElseThrow().sha256());
+        }
     }
-    Path fake = fx.base.resolve("conflict").resolve(seg.name().fileName());
-    Files.createDirectories(fake.getParent());
-    byte[] noise = new byte[(int) seg.plainSize()];
-    new Random(1).nextBytes(noise);
-    Files.write(fake, noise);
-    Cli.Run r = fx.cli("wal", "push", fake.toString());
-    assertEquals(11, r.exitCode(), r.toString());
-    try (Repository repo = fx.repository();
-        InputStream in = repo.storage().open(seg.storageKey())) {
-      assertArrayEquals(before, in.readAllBytes());
-      assertEquals(seg.sha256(), repo.catalog().segment(seg.name().fileName()).orElseThrow().sha256());
-    }
-  }
 
-  @Test
-  @Order(3)
-  void aWrongBucketWrongTableOrBadCredentialsEachGetTheirOwnCodeAndChangeNothing() throws Exception {
-    List<String> keys = storedKeys();
-    Path seg = fx.base.resolve("bad-input").resolve("0000000100000000000000F0");
-    Files.createDirectories(seg.getParent());
-    Files.write(seg, new byte[16 << 20]);
-    Cli.Run bucket = fx.cliWithEnv(Map.of("PITR_STORAGE_BUCKET", "no-such-bucket"), "wal", "push", seg.toString());
-    assertEquals(147, bucket.exitCode(), bucket.toString());
-    assertTrue(bucket.err().contains("bucket") && bucket.err().contains("HINT:"), bucket.toString());
-    Cli.Run table = fx.cliWithEnv(Map.of("PITR_CATALOG_TABLE", "no-such-table"), "snapshot", "list");
-    assertEquals(147, table.exitCode(), table.toString());
-    assertTrue(table.err().contains("table"), table.toString());
-    Cli.Run creds =
-        fx.cliWithEnv(
-            Map.of("PITR_AWS_SECRET_ACCESS_KEY", "wrong", "PITR_STORAGE_MAX_ATTEMPTS", "2"), "wal", "push", seg.toString());
-    assertEquals(148, creds.exitCode(), creds.toString());
-    assertTrue(creds.err().contains("credentials") && !creds.err().contains("wrong"), creds.toString());
-    Cli.Run init = fx.cliWithEnv(Map.of("PITR_STORAGE_BUCKET", "no-such-bucket"), "init");
-    assertEquals(147, init.exitCode(), init.toString());
-    assertEquals(keys, storedKeys());
-  }
+    @Test
+    @Order(3)
+    void aWrongBucketWrongTableOrBadCredentialsEachGetTheirOwnCodeAndChangeNothing() throws Exception {
+        List<String> keys = storedKeys();
+        Path seg = fx.base.resolve("bad-input").resolve("0000000100000000000000F0");
+        Files.createDirectories(seg.getParent());
+        Files.write(seg, new byte[16 << 20]);
+        Cli.Run bucket = fx.cliWithEnv(Map.of("PITR_STORAGE_BUCKET", "no-such-bucket"), "wal", "push", seg.toString());
+        assertEquals(147, bucket.exitCode(), bucket.toString());
+        assertTrue(bucket.err().contains("bucket") && bucket.err().contains("HINT:"), bucket.toString());
+        Cli.Run table = fx.cliWithEnv(Map.of("PITR_CATALOG_TABLE", "no-such-table"), "snapshot", "list");
+        assertEquals(147, table.exitCode(), table.toString());
+        assertTrue(table.err().contains("table"), table.toString());
+        Cli.Run creds = fx.cliWithEnv(
+                Map.of("PITR_AWS_SECRET_ACCESS_KEY", "wrong", "PITR_STORAGE_MAX_ATTEMPTS", "2"),
+                "wal",
+                "push",
+                seg.toString());
+        assertEquals(148, creds.exitCode(), creds.toString());
+        assertTrue(creds.err().contains("credentials") && !creds.err().contains("wrong"), creds.toString());
+        Cli.Run init = fx.cliWithEnv(Map.of("PITR_STORAGE_BUCKET", "no-such-bucket"), "init");
+        assertEquals(147, init.exitCode(), init.toString());
+        assertEquals(keys, storedKeys());
+    }
 
-  @Test
-  @Order(4)
-  void theCatalogIsRebuiltFromStorageAloneAfterItsTableIsDeleted() throws Exception {
-    fx.stopCapture();
-    List<SegmentRecord> segmentsBefore;
-    try (Repository r = fx.repository()) {
-      segmentsBefore = r.catalog().allSegments();
+    @Test
+    @Order(4)
+    void theCatalogIsRebuiltFromStorageAloneAfterItsTableIsDeleted() throws Exception {
+        fx.stopCapture();
+        List<SegmentRecord> segmentsBefore;
+        try (Repository r = fx.repository()) {
+            segmentsBefore = r.catalog().allSegments();
+        }
+        try (var ddb = fx.aws().dynamoDb()) {
+            ddb.deleteTable(t -> t.tableName(fx.aws().table()));
+        }
+        Cli.Run r = fx.ok("catalog", "rebuild");
+        assertTrue(r.out().contains("1 snapshots recorded"), r.toString());
+        try (Repository repo = fx.repository()) {
+            assertEquals(segmentsBefore, repo.catalog().allSegments());
+            assertEquals(
+                    SnapshotRecord.Status.COMPLETE,
+                    repo.catalog().snapshots().get(0).status());
+        }
+        Path dir = fx.newTargetDir();
+        int port = LocalCluster.freePort();
+        fx.ok("restore", "--to", betweenBatches.toString(), "--target-dir", dir.toString(), "--port", "" + port);
+        assertEquals(
+                "100:1-100",
+                fx.restoredServer(dir, port)
+                        .queryOne("SELECT count(*) || ':' || min(id) || '-' || max(id) FROM marker"));
     }
-    try (var ddb = fx.aws().dynamoDb()) {
-      ddb.deleteTable(t -> t.tableName(fx.aws().table()));
-    }
-    Cli.Run r = fx.ok("catalog", "rebuild");
-    assertTrue(r.out().contains("1 snapshots recorded"), r.toString());
-    try (Repository repo = fx.repository()) {
-      assertEquals(segmentsBefore, repo.catalog().allSegments());
-      assertEquals(SnapshotRecord.Status.COMPLETE, repo.catalog().snapshots().get(0).status());
-    }
-    Path dir = fx.newTargetDir();
-    int port = LocalCluster.freePort();
-    fx.ok("restore", "--to", betweenBatches.toString(), "--target-dir", dir.toString(), "--port", "" + port);
-    assertEquals("100:1-100",
-        fx.restoredServer(dir, port).queryOne("SELECT count(*) || ':' || min(id) || '-' || max(id) FROM marker"));
-  }
 }

@@ -16,47 +16,49 @@ import org.junit.jupiter.api.io.TempDir;
 /** Bad input that needs no server: each gets its own exit code and a hint, never a stack trace or a side effect. */
 class CliRefusalsTest {
 
-  @TempDir Path dir;
-  Path config;
+    @TempDir
+    Path dir;
 
-  @BeforeEach
-  void config() throws IOException {
-    config = Files.writeString(dir.resolve("pitr.yaml"), "primary:\n  host: 127.0.0.1\nstorage:\n  path: repo\n");
-  }
+    Path config;
 
-  private Cli.Run run(String... args) {
-    String[] all = new String[args.length + 2];
-    all[0] = "--config";
-    all[1] = config.toString();
-    System.arraycopy(args, 0, all, 2, args.length);
-    return Cli.run(Map.of(), all);
-  }
-
-  private static void assertRefused(Cli.Run r, ErrorCode code) {
-    assertEquals(code.exitCode(), r.exitCode(), r::toString);
-    assertTrue(r.err().contains("HINT:"), r::toString);
-    assertFalse(r.err().contains("\tat "), r::toString);
-  }
-
-  @Test
-  void aSnapshotIdThatIsAPathIsNotASnapshot() {
-    Cli.Run r = run("snapshot", "pin", "../x");
-    assertRefused(r, ErrorCode.SNAPSHOT_NOT_FOUND);
-    assertTrue(r.err().contains("'../x' is not a snapshot id"), r::toString);
-  }
-
-  @Test
-  void readingCommandsCreateNoCatalog() {
-    for (String[] cmd : new String[][] {{"restore-window"}, {"status"}, {"snapshot", "list"}}) {
-      Cli.Run r = run(cmd);
-      assertRefused(r, ErrorCode.REPOSITORY_NOT_FOUND);
-      assertFalse(Files.exists(dir.resolve("catalog.db")), String.join(" ", cmd) + " created a catalog");
+    @BeforeEach
+    void config() throws IOException {
+        config = Files.writeString(dir.resolve("pitr.yaml"), "primary:\n  host: 127.0.0.1\nstorage:\n  path: repo\n");
     }
-  }
 
-  @Test
-  void aDayThatDoesNotExistIsAMalformedTarget() {
-    Cli.Run r = run("restore", "--to", "2026-02-30 12:00:00", "--dry-run");
-    assertRefused(r, ErrorCode.BAD_TARGET);
-  }
+    private Cli.Run run(String... args) {
+        String[] all = new String[args.length + 2];
+        all[0] = "--config";
+        all[1] = config.toString();
+        System.arraycopy(args, 0, all, 2, args.length);
+        return Cli.run(Map.of(), all);
+    }
+
+    private static void assertRefused(Cli.Run r, ErrorCode code) {
+        assertEquals(code.exitCode(), r.exitCode(), r::toString);
+        assertTrue(r.err().contains("HINT:"), r::toString);
+        assertFalse(r.err().contains("\tat "), r::toString);
+    }
+
+    @Test
+    void aSnapshotIdThatIsAPathIsNotASnapshot() {
+        Cli.Run r = run("snapshot", "pin", "../x");
+        assertRefused(r, ErrorCode.SNAPSHOT_NOT_FOUND);
+        assertTrue(r.err().contains("'../x' is not a snapshot id"), r::toString);
+    }
+
+    @Test
+    void readingCommandsCreateNoCatalog() {
+        for (String[] cmd : new String[][] {{"restore-window"}, {"status"}, {"snapshot", "list"}}) {
+            Cli.Run r = run(cmd);
+            assertRefused(r, ErrorCode.REPOSITORY_NOT_FOUND);
+            assertFalse(Files.exists(dir.resolve("catalog.db")), String.join(" ", cmd) + " created a catalog");
+        }
+    }
+
+    @Test
+    void aDayThatDoesNotExistIsAMalformedTarget() {
+        Cli.Run r = run("restore", "--to", "2026-02-30 12:00:00", "--dry-run");
+        assertRefused(r, ErrorCode.BAD_TARGET);
+    }
 }

@@ -23,57 +23,70 @@ import org.junit.jupiter.api.Test;
 @NeedsAws
 class CaptureEntrypointIT {
 
-  static ArchiveFixture fx;
-  static Process entrypoint;
-  static String withCluster;
+    static ArchiveFixture fx;
+    static Process entrypoint;
+    static String withCluster;
 
-  @BeforeAll
-  static void setUp() throws Exception {
-    fx = new ArchiveFixture("entrypoint", ArchiveFixture.Backend.AWS);
-    withCluster = Files.readString(fx.configFile);
-    Files.writeString(fx.configFile, withCluster.replaceAll("(?m)^  cluster: .*\\n", "")
-        .replace("bucket: " + fx.aws().bucket() + "\n", "bucket: not-the-stacks-bucket\n")
-        .replace("table: " + fx.aws().table() + "\n", "table: not-the-stacks-table\n"));
-    Files.writeString(fx.base.resolve("outputs.env"), "PITR_STORAGE_BUCKET=" + fx.aws().bucket() + "\n"
-        + "PITR_CATALOG_TABLE=" + fx.aws().table() + "\n");
-  }
-
-  @AfterAll
-  static void tearDown() throws Exception {
-    if (entrypoint != null && entrypoint.isAlive()) {
-      entrypoint.destroy();
-      entrypoint.waitFor(60, TimeUnit.SECONDS);
+    @BeforeAll
+    static void setUp() throws Exception {
+        fx = new ArchiveFixture("entrypoint", ArchiveFixture.Backend.AWS);
+        withCluster = Files.readString(fx.configFile);
+        Files.writeString(
+                fx.configFile,
+                withCluster
+                        .replaceAll("(?m)^  cluster: .*\\n", "")
+                        .replace("bucket: " + fx.aws().bucket() + "\n", "bucket: not-the-stacks-bucket\n")
+                        .replace("table: " + fx.aws().table() + "\n", "table: not-the-stacks-table\n"));
+        Files.writeString(
+                fx.base.resolve("outputs.env"),
+                "PITR_STORAGE_BUCKET=" + fx.aws().bucket() + "\n" + "PITR_CATALOG_TABLE="
+                        + fx.aws().table() + "\n");
     }
-    fx.close();
-  }
 
-  @Test
-  void checksThenCapturesAgainstALocalPrimary() throws Exception {
-    Path script = ComposeTopologyTest.DOCKER.resolve("pitr/capture-entrypoint.sh");
-    ProcessBuilder pb = new ProcessBuilder("bash", script.toString()).redirectErrorStream(true)
-        .redirectOutput(fx.base.resolve("capture.log").toFile());
-    Map<String, String> env = pb.environment();
-    env.put("PATH", "/usr/lib/postgresql/15/bin:" + env.get("PATH"));
-    env.put("PITR", "java -jar " + fx.base.resolve("pitr.jar"));
-    env.put("PITR_CONFIG", fx.configFile.toString());
-    env.put("PITR_SERVICE", "wal capture");
-    env.put("PITR_PRIMARY_HOST", "127.0.0.1");
-    env.put("PITR_PRIMARY_PORT", Integer.toString(fx.primary.port()));
-    env.put("PITR_STACK_OUTPUTS", fx.base.resolve("outputs.env").toString());
-    entrypoint = pb.start();
-
-    String system = fx.primary.queryOne("SELECT system_identifier FROM pg_control_system()");
-    fx.await("the start-up checks to create the slot", () -> "1".equals(
-        fx.primary.queryOne("SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'pitr_slot' AND active")));
-    // capture has read its configuration; the test's own reads need the identifier back
-    Files.writeString(fx.configFile, withCluster);
-    fx.primary.execute("CREATE TABLE t AS SELECT generate_series(1, 1000) AS x");
-    fx.awaitArchived(dev.pitr.wal.Lsn.parse(fx.primary.queryOne("SELECT pg_switch_wal()")));
-    assertTrue(entrypoint.isAlive(), fx.captureLog());
-    assertTrue(fx.captureLog().contains("ok   slot"), fx.captureLog());
-    // the catalog read under the primary's own identifier, in the outputs' table, has the segment: capture found both
-    try (Repository repo = fx.repository()) {
-      assertTrue(repo.catalog().allSegments().stream().anyMatch(r -> r.name().timeline().value() == 1), system);
+    @AfterAll
+    static void tearDown() throws Exception {
+        if (entrypoint != null && entrypoint.isAlive()) {
+            entrypoint.destroy();
+            entrypoint.waitFor(60, TimeUnit.SECONDS);
+        }
+        fx.close();
     }
-  }
+
+    @Test
+    void checksThenCapturesAgainstALocalPrimary() throws Exception {
+        Path script = ComposeTopologyTest.DOCKER.resolve("pitr/capture-entrypoint.sh");
+        ProcessBuilder pb = new ProcessBuilder("bash", script.toString())
+                .redirectErrorStream(true)
+                .redirectOutput(fx.base.resolve("capture.log").toFile());
+        Map<String, String> env = pb.environment();
+        env.put("PATH", "/usr/lib/postgresql/15/bin:" + env.get("PATH"));
+        env.put("PITR", "java -jar " + fx.base.resolve("pitr.jar"));
+        env.put("PITR_CONFIG", fx.configFile.toString());
+        env.put("PITR_SERVICE", "wal capture");
+        env.put("PITR_PRIMARY_HOST", "127.0.0.1");
+        env.put("PITR_PRIMARY_PORT", Integer.toString(fx.primary.port()));
+        env.put("PITR_STACK_OUTPUTS", fx.base.resolve("outputs.env").toString());
+        entrypoint = pb.start();
+
+        String system = fx.primary.queryOne("SELECT system_identifier FROM pg_control_system()");
+        fx.await(
+                "the start-up checks to create the slot",
+                () -> "1"
+                        .equals(fx.primary.queryOne(
+                                "SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'pitr_slot' AND active")));
+        // capture has read its configuration; the test's own reads need the identifier back
+        Files.writeString(fx.configFile, withCluster);
+        fx.primary.execute("CREATE TABLE t AS SELECT generate_series(1, 1000) AS x");
+        fx.awaitArchived(dev.pitr.wal.Lsn.parse(fx.primary.queryOne("SELECT pg_switch_wal()")));
+        assertTrue(entrypoint.isAlive(), fx.captureLog());
+        assertTrue(fx.captureLog().contains("ok   slot"), fx.captureLog());
+        // the catalog read under the primary's own identifier, in the outputs' table, has the segment: capture found
+        // both
+        try (Repository repo = fx.repository()) {
+            assertTrue(
+                    repo.catalog().allSegments().stream()
+                            .anyMatch(r -> r.name().timeline().value() == 1),
+                    system);
+        }
+    }
 }

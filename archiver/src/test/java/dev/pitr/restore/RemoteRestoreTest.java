@@ -33,83 +33,116 @@ import software.amazon.awssdk.services.sfn.model.StateEnteredEventDetails;
 /** Following a remote restore, against a stand-in for Step Functions that replays a scripted history. */
 class RemoteRestoreTest {
 
-  @TempDir Path dir;
+    @TempDir
+    Path dir;
 
-  static final class StandIn implements SfnClient {
-    final Deque<List<HistoryEvent>> pages = new ArrayDeque<>();
-    StartExecutionRequest started;
-    Runnable onPoll = () -> {};
+    static final class StandIn implements SfnClient {
+        final Deque<List<HistoryEvent>> pages = new ArrayDeque<>();
+        StartExecutionRequest started;
+        Runnable onPoll = () -> {};
 
-    @Override
-    public StartExecutionResponse startExecution(StartExecutionRequest r) {
-      started = r;
-      return StartExecutionResponse.builder().executionArn("arn:aws:states:eu-west-1:1:execution:restore:" + r.name()).build();
+        @Override
+        public StartExecutionResponse startExecution(StartExecutionRequest r) {
+            started = r;
+            return StartExecutionResponse.builder()
+                    .executionArn("arn:aws:states:eu-west-1:1:execution:restore:" + r.name())
+                    .build();
+        }
+
+        @Override
+        public GetExecutionHistoryResponse getExecutionHistory(GetExecutionHistoryRequest r) {
+            onPoll.run();
+            List<HistoryEvent> page = pages.isEmpty() ? List.of() : pages.poll();
+            return GetExecutionHistoryResponse.builder().events(page).build();
+        }
+
+        @Override
+        public String serviceName() {
+            return "states";
+        }
+
+        @Override
+        public void close() {}
     }
 
-    @Override
-    public GetExecutionHistoryResponse getExecutionHistory(GetExecutionHistoryRequest r) {
-      onPoll.run();
-      List<HistoryEvent> page = pages.isEmpty() ? List.of() : pages.poll();
-      return GetExecutionHistoryResponse.builder().events(page).build();
+    static HistoryEvent entered(String state) {
+        return HistoryEvent.builder()
+                .type(HistoryEventType.TASK_STATE_ENTERED)
+                .stateEnteredEventDetails(
+                        StateEnteredEventDetails.builder().name(state).build())
+                .build();
     }
 
-    @Override
-    public String serviceName() {
-      return "states";
+    RestoreRequest request() {
+        return RestoreRequest.of(
+                new RestoreTarget.Latest(), dir.resolve("target"), 5499, RestoreRequest.Action.PROMOTE);
     }
 
-    @Override
-    public void close() {}
-  }
-
-  static HistoryEvent entered(String state) {
-    return HistoryEvent.builder().type(HistoryEventType.TASK_STATE_ENTERED)
-        .stateEnteredEventDetails(StateEnteredEventDetails.builder().name(state).build()).build();
-  }
-
-  RestoreRequest request() {
-    return RestoreRequest.of(new RestoreTarget.Latest(), dir.resolve("target"), 5499, RestoreRequest.Action.PROMOTE);
-  }
-
-  @Test
-  void followsTheStatesTheReplayProgressAndTheOutcome() {
-    StandIn sfn = new StandIn();
-    sfn.pages.add(List.of(entered("Plan"), entered("PrepareTarget"), entered("Replay")));
-    sfn.pages.add(List.of());
-    sfn.pages.add(List.of(entered("Verify"), entered("Record"), HistoryEvent.builder()
-        .type(HistoryEventType.EXECUTION_SUCCEEDED)
-        .executionSucceededEventDetails(ExecutionSucceededEventDetails.builder().output("{\"ok\":true}").build()).build()));
-    StringWriter out = new StringWriter();
-    try (Catalog catalog = SqliteCatalog.open(dir.resolve("catalog.db"))) {
-      catalog.recordRestore(new RestoreRecord("r1", Instant.now(), "replaying", "latest", "s", 1L, "0/5000060", null, null));
-      String result = new RemoteRestore(sfn, "arn:aws:states:eu-west-1:1:stateMachine:restore", catalog,
-          new PrintWriter(out), Duration.ofMillis(10)).run("r1", request());
-      assertEquals("{\"ok\":true}", result);
+    @Test
+    void followsTheStatesTheReplayProgressAndTheOutcome() {
+        StandIn sfn = new StandIn();
+        sfn.pages.add(List.of(entered("Plan"), entered("PrepareTarget"), entered("Replay")));
+        sfn.pages.add(List.of());
+        sfn.pages.add(List.of(
+                entered("Verify"),
+                entered("Record"),
+                HistoryEvent.builder()
+                        .type(HistoryEventType.EXECUTION_SUCCEEDED)
+                        .executionSucceededEventDetails(ExecutionSucceededEventDetails.builder()
+                                .output("{\"ok\":true}")
+                                .build())
+                        .build()));
+        StringWriter out = new StringWriter();
+        try (Catalog catalog = SqliteCatalog.open(dir.resolve("catalog.db"))) {
+            catalog.recordRestore(
+                    new RestoreRecord("r1", Instant.now(), "replaying", "latest", "s", 1L, "0/5000060", null, null));
+            String result = new RemoteRestore(
+                            sfn,
+                            "arn:aws:states:eu-west-1:1:stateMachine:restore",
+                            catalog,
+                            new PrintWriter(out),
+                            Duration.ofMillis(10))
+                    .run("r1", request());
+            assertEquals("{\"ok\":true}", result);
+        }
+        assertEquals("r1", sfn.started.name());
+        assertTrue(sfn.started.input().contains("\"targetDir\""), sfn.started.input());
+        String text = out.toString();
+        for (String line : List.of(
+                "entered Plan",
+                "entered Replay",
+                "  replayed up to 0/5000060",
+                "entered Record",
+                "restore succeeded")) {
+            assertTrue(text.contains(line + "\n"), line + " in\n" + text);
+        }
+        assertTrue(
+                text.indexOf("entered Replay") < text.indexOf("replayed up to")
+                        && text.indexOf("replayed up to") < text.indexOf("entered Verify"),
+                text);
     }
-    assertEquals("r1", sfn.started.name());
-    assertTrue(sfn.started.input().contains("\"targetDir\""), sfn.started.input());
-    String text = out.toString();
-    for (String line : List.of("entered Plan", "entered Replay", "  replayed up to 0/5000060", "entered Record",
-        "restore succeeded")) {
-      assertTrue(text.contains(line + "\n"), line + " in\n" + text);
-    }
-    assertTrue(text.indexOf("entered Replay") < text.indexOf("replayed up to") && text.indexOf("replayed up to")
-        < text.indexOf("entered Verify"), text);
-  }
 
-  @Test
-  void anUnreachableTargetExitsWithTheWindowInTheMessage() {
-    StandIn sfn = new StandIn();
-    sfn.pages.add(List.of(entered("Plan"), HistoryEvent.builder().type(HistoryEventType.EXECUTION_FAILED)
-        .executionFailedEventDetails(ExecutionFailedEventDetails.builder()
-            .error("dev.pitr.restore.workflow.TargetUnreachableException")
-            .cause("time ... is later than the last transaction archived; restorable window on timeline 1: ...").build())
-        .build()));
-    try (Catalog catalog = SqliteCatalog.open(dir.resolve("catalog.db"))) {
-      PitrException e = assertThrows(PitrException.class, () -> new RemoteRestore(sfn, "arn", catalog,
-          new PrintWriter(new StringWriter()), Duration.ofMillis(10)).run("r2", request()));
-      assertEquals(ErrorCode.TARGET_OUTSIDE_WINDOW, e.code());
-      assertTrue(e.getMessage().contains("restorable window on timeline 1"), e.getMessage());
+    @Test
+    void anUnreachableTargetExitsWithTheWindowInTheMessage() {
+        StandIn sfn = new StandIn();
+        sfn.pages.add(List.of(
+                entered("Plan"),
+                HistoryEvent.builder()
+                        .type(HistoryEventType.EXECUTION_FAILED)
+                        .executionFailedEventDetails(ExecutionFailedEventDetails.builder()
+                                .error("dev.pitr.restore.workflow.TargetUnreachableException")
+                                .cause(
+                                        "time ... is later than the last transaction archived; restorable window on timeline 1: ...")
+                                .build())
+                        .build()));
+        try (Catalog catalog = SqliteCatalog.open(dir.resolve("catalog.db"))) {
+            PitrException e = assertThrows(
+                    PitrException.class,
+                    () -> new RemoteRestore(
+                                    sfn, "arn", catalog, new PrintWriter(new StringWriter()), Duration.ofMillis(10))
+                            .run("r2", request()));
+            assertEquals(ErrorCode.TARGET_OUTSIDE_WINDOW, e.code());
+            assertTrue(e.getMessage().contains("restorable window on timeline 1"), e.getMessage());
+        }
     }
-  }
 }

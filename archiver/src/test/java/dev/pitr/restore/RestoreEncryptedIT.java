@@ -25,110 +25,126 @@ import org.junit.jupiter.api.Test;
  */
 class RestoreEncryptedIT {
 
-  abstract static class Encrypted extends RestoreIT {
-    abstract ArchiveFixture.Encryption encryption();
+    abstract static class Encrypted extends RestoreIT {
+        abstract ArchiveFixture.Encryption encryption();
 
-    @Override
-    ArchiveFixture fixture() {
-      return new ArchiveFixture("restore-" + encryption().name().toLowerCase(Locale.ROOT), backend(), encryption());
-    }
-
-    @Test
-    void everyObjectIsEncryptedWithTheConfiguredKey() throws Exception {
-      try (Repository repo = fx.repository()) {
-        var segments = repo.catalog().allSegments();
-        assertFalse(segments.isEmpty());
-        String keyId = segments.get(0).keyId();
-        assertNotNull(keyId);
-        for (var s : segments) {
-          assertEquals(keyId, s.keyId(), s.name().fileName());
-          assertEquals(keyId, repo.storage().metadata(ObjectCodec.envelopeKey(s.storageKey())).get(ObjectCodec.KEY_ID));
+        @Override
+        ArchiveFixture fixture() {
+            return new ArchiveFixture(
+                    "restore-" + encryption().name().toLowerCase(Locale.ROOT), backend(), encryption());
         }
-        for (var snap : repo.catalog().snapshots()) {
-          assertEquals(keyId, snap.keyId());
+
+        @Test
+        void everyObjectIsEncryptedWithTheConfiguredKey() throws Exception {
+            try (Repository repo = fx.repository()) {
+                var segments = repo.catalog().allSegments();
+                assertFalse(segments.isEmpty());
+                String keyId = segments.get(0).keyId();
+                assertNotNull(keyId);
+                for (var s : segments) {
+                    assertEquals(keyId, s.keyId(), s.name().fileName());
+                    assertEquals(
+                            keyId,
+                            repo.storage()
+                                    .metadata(ObjectCodec.envelopeKey(s.storageKey()))
+                                    .get(ObjectCodec.KEY_ID));
+                }
+                for (var snap : repo.catalog().snapshots()) {
+                    assertEquals(keyId, snap.keyId());
+                }
+                List<String> bodies = new java.util.ArrayList<>(repo.storage().list("wal/"));
+                bodies.addAll(repo.storage().list("snapshots/"));
+                assertFalse(bodies.isEmpty());
+                for (String key : bodies) {
+                    assertEquals(
+                            ObjectCodec.OPENPGP,
+                            repo.storage().metadata(key).get(ObjectCodec.ENCRYPTION),
+                            key + " is not encrypted");
+                }
+            }
         }
-        List<String> bodies = new java.util.ArrayList<>(repo.storage().list("wal/"));
-        bodies.addAll(repo.storage().list("snapshots/"));
-        assertFalse(bodies.isEmpty());
-        for (String key : bodies) {
-          assertEquals(ObjectCodec.OPENPGP, repo.storage().metadata(key).get(ObjectCodec.ENCRYPTION), key + " is not encrypted");
+
+        /** The emergency path: docs/recover-by-hand.sh with gpg, zstd and argon2, and no pitr. */
+        @Test
+        void theRecipeRecoversASegmentAndTheSnapshotWithStandardTools() throws Exception {
+            org.junit.jupiter.api.Assumptions.assumeTrue(
+                    backend() == ArchiveFixture.Backend.LOCAL, "the recipe reads a local copy");
+            String[] key = switch (encryption()) {
+                case KEY_FILE -> new String[] {"key-file", "keys/kek.hex"};
+                case PASSPHRASE -> new String[] {"passphrase-file", "keys/passphrase"};
+                case PUBLIC_KEY -> new String[] {"secret-key", "keys/secret.asc"};
+                default -> throw new IllegalStateException();
+            };
+            try (Repository repo = fx.repository()) {
+                var seg = repo.catalog().allSegments().get(1);
+                var snap = repo.catalog().snapshots().get(0);
+                Path segOut = recipe(seg.storageKey(), key);
+                assertEquals(seg.sha256(), Sha256.of(Files.readAllBytes(segOut)));
+                Path tar = recipe(snap.storageKey(), key);
+                assertEquals(snap.sha256(), Sha256.of(Files.readAllBytes(tar)));
+                var list = new ProcessBuilder("tar", "-tf", tar.toString())
+                        .redirectErrorStream(true)
+                        .start();
+                assertTrue(new String(list.getInputStream().readAllBytes(), StandardCharsets.UTF_8)
+                        .contains("backup_label"));
+            }
         }
-      }
+
+        private Path recipe(String object, String[] key) throws Exception {
+            Path out = fx.base.resolve("by-hand-" + object.replace('/', '_'));
+            Path script =
+                    Path.of("..", "docs", "recover-by-hand.sh").toAbsolutePath().normalize();
+            Process p = new ProcessBuilder(
+                            "bash",
+                            script.toString(),
+                            fx.base.resolve("repo").toString(),
+                            object,
+                            out.toString(),
+                            key[0],
+                            fx.base.resolve(key[1]).toString())
+                    .redirectErrorStream(true)
+                    .start();
+            String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertEquals(0, p.waitFor(), output);
+            return out;
+        }
     }
 
-    /** The emergency path: docs/recover-by-hand.sh with gpg, zstd and argon2, and no pitr. */
-    @Test
-    void theRecipeRecoversASegmentAndTheSnapshotWithStandardTools() throws Exception {
-      org.junit.jupiter.api.Assumptions.assumeTrue(backend() == ArchiveFixture.Backend.LOCAL, "the recipe reads a local copy");
-      String[] key =
-          switch (encryption()) {
-            case KEY_FILE -> new String[] {"key-file", "keys/kek.hex"};
-            case PASSPHRASE -> new String[] {"passphrase-file", "keys/passphrase"};
-            case PUBLIC_KEY -> new String[] {"secret-key", "keys/secret.asc"};
-            default -> throw new IllegalStateException();
-          };
-      try (Repository repo = fx.repository()) {
-        var seg = repo.catalog().allSegments().get(1);
-        var snap = repo.catalog().snapshots().get(0);
-        Path segOut = recipe(seg.storageKey(), key);
-        assertEquals(seg.sha256(), Sha256.of(Files.readAllBytes(segOut)));
-        Path tar = recipe(snap.storageKey(), key);
-        assertEquals(snap.sha256(), Sha256.of(Files.readAllBytes(tar)));
-        var list = new ProcessBuilder("tar", "-tf", tar.toString()).redirectErrorStream(true).start();
-        assertTrue(new String(list.getInputStream().readAllBytes(), StandardCharsets.UTF_8).contains("backup_label"));
-      }
+    @Nested
+    class KeyFile extends Encrypted {
+        @Override
+        ArchiveFixture.Encryption encryption() {
+            return ArchiveFixture.Encryption.KEY_FILE;
+        }
     }
 
-    private Path recipe(String object, String[] key) throws Exception {
-      Path out = fx.base.resolve("by-hand-" + object.replace('/', '_'));
-      Path script = Path.of("..", "docs", "recover-by-hand.sh").toAbsolutePath().normalize();
-      Process p =
-          new ProcessBuilder(
-                  "bash", script.toString(), fx.base.resolve("repo").toString(), object, out.toString(), key[0],
-                  fx.base.resolve(key[1]).toString())
-              .redirectErrorStream(true)
-              .start();
-      String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-      assertEquals(0, p.waitFor(), output);
-      return out;
-    }
-  }
-
-  @Nested
-  class KeyFile extends Encrypted {
-    @Override
-    ArchiveFixture.Encryption encryption() {
-      return ArchiveFixture.Encryption.KEY_FILE;
-    }
-  }
-
-  @Nested
-  class Passphrase extends Encrypted {
-    @Override
-    ArchiveFixture.Encryption encryption() {
-      return ArchiveFixture.Encryption.PASSPHRASE;
-    }
-  }
-
-  /** The archiver host holds only the public key: capture and snapshots run without the secret key. */
-  @Nested
-  class PublicKey extends Encrypted {
-    @Override
-    ArchiveFixture.Encryption encryption() {
-      return ArchiveFixture.Encryption.PUBLIC_KEY;
+    @Nested
+    class Passphrase extends Encrypted {
+        @Override
+        ArchiveFixture.Encryption encryption() {
+            return ArchiveFixture.Encryption.PASSPHRASE;
+        }
     }
 
-    @Test
-    void theArchiverHostCannotReadWhatItWrote() throws Exception {
-      String seg;
-      try (Repository repo = fx.repository()) {
-        seg = repo.catalog().allSegments().get(0).name().fileName();
-      }
-      Path out = fx.base.resolve("fetched-" + seg);
-      var r = fx.cliWithEnv(java.util.Map.of(), "wal", "fetch", seg, out.toString());
-      assertEquals(149, r.exitCode(), r.toString());
-      assertTrue(r.err().contains("only the public key"), r.toString());
-      assertFalse(Files.exists(out));
+    /** The archiver host holds only the public key: capture and snapshots run without the secret key. */
+    @Nested
+    class PublicKey extends Encrypted {
+        @Override
+        ArchiveFixture.Encryption encryption() {
+            return ArchiveFixture.Encryption.PUBLIC_KEY;
+        }
+
+        @Test
+        void theArchiverHostCannotReadWhatItWrote() throws Exception {
+            String seg;
+            try (Repository repo = fx.repository()) {
+                seg = repo.catalog().allSegments().get(0).name().fileName();
+            }
+            Path out = fx.base.resolve("fetched-" + seg);
+            var r = fx.cliWithEnv(java.util.Map.of(), "wal", "fetch", seg, out.toString());
+            assertEquals(149, r.exitCode(), r.toString());
+            assertTrue(r.err().contains("only the public key"), r.toString());
+            assertFalse(Files.exists(out));
+        }
     }
-  }
 }

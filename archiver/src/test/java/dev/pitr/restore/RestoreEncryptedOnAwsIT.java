@@ -7,13 +7,13 @@ import dev.pitr.aws.NeedsAws;
 @NeedsAws
 class RestoreEncryptedOnAwsIT extends RestoreEncryptedIT.Encrypted {
 
-  @Override
-  ArchiveFixture.Backend backend() {
-    return ArchiveFixture.Backend.AWS;
-  }
+    @Override
+    ArchiveFixture.Backend backend() {
+        return ArchiveFixture.Backend.AWS;
+    }
 
-  @Override
-  ArchiveFixture.Encryption encryption() {
-    return ArchiveFixture.Encryption.KEY_FILE;
-  }
+    @Override
+    ArchiveFixture.Encryption encryption() {
+        return ArchiveFixture.Encryption.KEY_FILE;
+    }
 }

@@ -10,8 +10,8 @@ import dev.pitr.aws.NeedsAws;
 @NeedsAws
 class RestoreOnAwsIT extends RestoreIT {
 
-  @Override
-  ArchiveFixture.Backend backend() {
-    return ArchiveFixture.Backend.AWS;
-  }
+    @Override
+    ArchiveFixture.Backend backend() {
+        return ArchiveFixture.Backend.AWS;
+    }
 }

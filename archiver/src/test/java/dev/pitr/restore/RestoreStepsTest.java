@@ -17,71 +17,73 @@ import org.junit.jupiter.api.io.TempDir;
 /** What a restore may take as its target directory, with and without --force. */
 class RestoreStepsTest {
 
-  @TempDir Path tmp;
+    @TempDir
+    Path tmp;
 
-  private static String refusal(Path dir, boolean force) {
-    PitrException e = assertThrows(PitrException.class, () -> RestoreSteps.refuseNonEmpty(dir, force));
-    assertEquals(ErrorCode.TARGET_DIR_NOT_EMPTY, e.code(), e.getMessage());
-    return e.getMessage();
-  }
-
-  @Test
-  void anEmptyOrMissingDirectoryIsTakenAndANonEmptyOneOnlyWithForce() throws IOException {
-    assertDoesNotThrow(() -> RestoreSteps.refuseNonEmpty(tmp.resolve("new"), false));
-    Path dir = Files.createDirectory(tmp.resolve("d"));
-    assertDoesNotThrow(() -> RestoreSteps.refuseNonEmpty(dir, false));
-    Files.writeString(dir.resolve("PG_VERSION"), "15\n");
-    assertTrue(refusal(dir, false).contains("is not empty"));
-    assertDoesNotThrow(() -> RestoreSteps.refuseNonEmpty(dir, true));
-  }
-
-  @Test
-  void forceNeverWipesTheRootDirectory() {
-    assertTrue(refusal(Path.of("/"), true).contains("will not wipe /"));
-  }
-
-  @Test
-  void forceNeverWipesARunningServer() throws IOException {
-    Path dir = Files.createDirectory(tmp.resolve("running"));
-    Files.writeString(dir.resolve("PG_VERSION"), "15\n");
-    Files.writeString(dir.resolve("postmaster.pid"), ProcessHandle.current().pid() + "\n" + dir + "\n");
-    assertTrue(refusal(dir, true).contains("is running in"));
-    Files.writeString(dir.resolve("postmaster.pid"), "not a pid\n");
-    assertTrue(refusal(dir, true).contains("is running in"));
-  }
-
-  @Test
-  void forceWipesAServerThatIsGone() throws Exception {
-    Path dir = Files.createDirectory(tmp.resolve("crashed"));
-    Files.writeString(dir.resolve("PG_VERSION"), "15\n");
-    Process p = new ProcessBuilder("true").start();
-    p.waitFor();
-    Files.writeString(dir.resolve("postmaster.pid"), p.pid() + "\n");
-    assertDoesNotThrow(() -> RestoreSteps.refuseNonEmpty(dir, true));
-  }
-
-  @Test
-  void forceWipesOnlyADataDirectoryOrAnEarlierRestore() throws IOException {
-    Path home = Files.createDirectory(tmp.resolve("home"));
-    Files.writeString(home.resolve("notes.txt"), "keep me");
-    assertTrue(refusal(home, true).contains("neither a PostgreSQL data directory nor an earlier pitr restore"));
-    Path earlier = Files.createDirectory(tmp.resolve("earlier"));
-    Files.writeString(earlier.resolve(RestoreSteps.RESTORE_LOG), "");
-    Files.writeString(earlier.resolve("base.partial"), "");
-    assertDoesNotThrow(() -> RestoreSteps.refuseNonEmpty(earlier, true));
-  }
-
-  @Test
-  void aNameAShellWouldActOnInsidePgCtlsQuotesIsRefused() {
-    for (String name : List.of("a\"b", "x'$(id)'", "a`id`", "a\\b", "line\nbreak")) {
-      PitrException e = assertThrows(PitrException.class, () -> RestoreSteps.refuseUnsafeName(Path.of("/srv", name)));
-      assertEquals(ErrorCode.USAGE, e.code(), name);
+    private static String refusal(Path dir, boolean force) {
+        PitrException e = assertThrows(PitrException.class, () -> RestoreSteps.refuseNonEmpty(dir, force));
+        assertEquals(ErrorCode.TARGET_DIR_NOT_EMPTY, e.code(), e.getMessage());
+        return e.getMessage();
     }
-    assertDoesNotThrow(() -> RestoreSteps.refuseUnsafeName(Path.of("/srv/it's restored here")));
-  }
 
-  @Test
-  void postgresqlConfStringsEscapeQuotesAndBackslashes() {
-    assertEquals("'it''s a \\\\path'", RestoreSteps.pgQuote("it's a \\path"));
-  }
+    @Test
+    void anEmptyOrMissingDirectoryIsTakenAndANonEmptyOneOnlyWithForce() throws IOException {
+        assertDoesNotThrow(() -> RestoreSteps.refuseNonEmpty(tmp.resolve("new"), false));
+        Path dir = Files.createDirectory(tmp.resolve("d"));
+        assertDoesNotThrow(() -> RestoreSteps.refuseNonEmpty(dir, false));
+        Files.writeString(dir.resolve("PG_VERSION"), "15\n");
+        assertTrue(refusal(dir, false).contains("is not empty"));
+        assertDoesNotThrow(() -> RestoreSteps.refuseNonEmpty(dir, true));
+    }
+
+    @Test
+    void forceNeverWipesTheRootDirectory() {
+        assertTrue(refusal(Path.of("/"), true).contains("will not wipe /"));
+    }
+
+    @Test
+    void forceNeverWipesARunningServer() throws IOException {
+        Path dir = Files.createDirectory(tmp.resolve("running"));
+        Files.writeString(dir.resolve("PG_VERSION"), "15\n");
+        Files.writeString(dir.resolve("postmaster.pid"), ProcessHandle.current().pid() + "\n" + dir + "\n");
+        assertTrue(refusal(dir, true).contains("is running in"));
+        Files.writeString(dir.resolve("postmaster.pid"), "not a pid\n");
+        assertTrue(refusal(dir, true).contains("is running in"));
+    }
+
+    @Test
+    void forceWipesAServerThatIsGone() throws Exception {
+        Path dir = Files.createDirectory(tmp.resolve("crashed"));
+        Files.writeString(dir.resolve("PG_VERSION"), "15\n");
+        Process p = new ProcessBuilder("true").start();
+        p.waitFor();
+        Files.writeString(dir.resolve("postmaster.pid"), p.pid() + "\n");
+        assertDoesNotThrow(() -> RestoreSteps.refuseNonEmpty(dir, true));
+    }
+
+    @Test
+    void forceWipesOnlyADataDirectoryOrAnEarlierRestore() throws IOException {
+        Path home = Files.createDirectory(tmp.resolve("home"));
+        Files.writeString(home.resolve("notes.txt"), "keep me");
+        assertTrue(refusal(home, true).contains("neither a PostgreSQL data directory nor an earlier pitr restore"));
+        Path earlier = Files.createDirectory(tmp.resolve("earlier"));
+        Files.writeString(earlier.resolve(RestoreSteps.RESTORE_LOG), "");
+        Files.writeString(earlier.resolve("base.partial"), "");
+        assertDoesNotThrow(() -> RestoreSteps.refuseNonEmpty(earlier, true));
+    }
+
+    @Test
+    void aNameAShellWouldActOnInsidePgCtlsQuotesIsRefused() {
+        for (String name : List.of("a\"b", "x'$(id)'", "a`id`", "a\\b", "line\nbreak")) {
+            PitrException e =
+                    assertThrows(PitrException.class, () -> RestoreSteps.refuseUnsafeName(Path.of("/srv", name)));
+            assertEquals(ErrorCode.USAGE, e.code(), name);
+        }
+        assertDoesNotThrow(() -> RestoreSteps.refuseUnsafeName(Path.of("/srv/it's restored here")));
+    }
+
+    @Test
+    void postgresqlConfStringsEscapeQuotesAndBackslashes() {
+        assertEquals("'it''s a \\\\path'", RestoreSteps.pgQuote("it's a \\path"));
+    }
 }

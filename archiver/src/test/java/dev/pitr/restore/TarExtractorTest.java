@@ -23,116 +23,138 @@ import org.junit.jupiter.api.io.TempDir;
 /** A planted snapshot tar can do nothing outside the data directory it is laid down in. */
 class TarExtractorTest {
 
-  @TempDir Path tmp;
-  Path target;
-  Path outside;
+    @TempDir
+    Path tmp;
 
-  /** One entry of a tar being made: a name, and what it is. */
-  record Entry(String name, byte type, String linkOrContent) {
-    static Entry dir(String name) {
-      return new Entry(name, TarConstants.LF_DIR, null);
-    }
+    Path target;
+    Path outside;
 
-    static Entry file(String name, String content) {
-      return new Entry(name, TarConstants.LF_NORMAL, content);
-    }
-  }
-
-  @BeforeEach
-  void dirs() throws IOException {
-    target = Files.createDirectory(tmp.resolve("restored"));
-    outside = Files.createDirectory(tmp.resolve("elsewhere"));
-    Files.setPosixFilePermissions(outside, PosixFilePermissions.fromString("rwxr-xr-x"));
-  }
-
-  static byte[] tar(Entry... entries) throws IOException {
-    ByteArrayOutputStream bos = new ByteArrayOutputStream();
-    try (TarArchiveOutputStream out = new TarArchiveOutputStream(bos)) {
-      out.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
-      for (Entry e : entries) {
-        TarArchiveEntry t = new TarArchiveEntry(e.name(), e.type(), true);
-        byte[] content = new byte[0];
-        if (e.type() == TarConstants.LF_SYMLINK || e.type() == TarConstants.LF_LINK) {
-          t.setLinkName(e.linkOrContent());
-        } else if (e.linkOrContent() != null) {
-          content = e.linkOrContent().getBytes(StandardCharsets.UTF_8);
-          t.setSize(content.length);
+    /** One entry of a tar being made: a name, and what it is. */
+    record Entry(String name, byte type, String linkOrContent) {
+        static Entry dir(String name) {
+            return new Entry(name, TarConstants.LF_DIR, null);
         }
-        out.putArchiveEntry(t);
-        out.write(content);
-        out.closeArchiveEntry();
-      }
+
+        static Entry file(String name, String content) {
+            return new Entry(name, TarConstants.LF_NORMAL, content);
+        }
     }
-    return bos.toByteArray();
-  }
 
-  long extract(byte[] tar) throws IOException {
-    return TarExtractor.extract(new ByteArrayInputStream(tar), target);
-  }
-
-  /** Nothing was created in, or changed about, the directory outside. */
-  void assertOutsideUntouched() throws IOException {
-    try (var s = Files.list(outside)) {
-      assertEquals(List.of(), s.toList());
+    @BeforeEach
+    void dirs() throws IOException {
+        target = Files.createDirectory(tmp.resolve("restored"));
+        outside = Files.createDirectory(tmp.resolve("elsewhere"));
+        Files.setPosixFilePermissions(outside, PosixFilePermissions.fromString("rwxr-xr-x"));
     }
-    assertEquals("rwxr-xr-x", PosixFilePermissions.toString(Files.getPosixFilePermissions(outside)));
-  }
 
-  @Test
-  void whatPgBasebackupWritesIsLaidDownOwnerOnly() throws IOException {
-    long files = extract(tar(Entry.dir("global/"), Entry.file("global/pg_control", "control"),
-        Entry.file("base/1/1259", "pages"), Entry.file("PG_VERSION", "15\n")));
-    assertEquals(3, files);
-    assertEquals("pages", Files.readString(target.resolve("base/1/1259")));
-    assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(target.resolve("PG_VERSION"))));
-    assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(target.resolve("base/1"))));
-  }
-
-  /** The planted tar that wrote a file elsewhere and chmodded that directory, as root. */
-  @Test
-  void aLinkIsRefusedSoNothingIsWrittenThroughIt() throws IOException {
-    byte[] planted = tar(Entry.file("PG_VERSION", "15\n"),
-        new Entry("pg_tblspc/16384", TarConstants.LF_SYMLINK, outside.toString()),
-        Entry.dir("pg_tblspc/16384/"), Entry.file("pg_tblspc/16384/evil", "owned"));
-    IOException e = assertThrows(IOException.class, () -> extract(planted));
-    assertTrue(e.getMessage().contains("symbolic link"), e.getMessage());
-    assertOutsideUntouched();
-    assertFalse(Files.exists(target.resolve("pg_tblspc/16384")));
-  }
-
-  @Test
-  void aRelativeLinkOutAndAHardLinkAreRefusedToo() throws IOException {
-    assertThrows(IOException.class, () -> extract(tar(new Entry("pg_wal", TarConstants.LF_SYMLINK, "../elsewhere"),
-        Entry.file("pg_wal/evil", "owned"))));
-    assertThrows(IOException.class, () -> extract(tar(new Entry("passwd", TarConstants.LF_LINK, "/etc/passwd"))));
-    assertOutsideUntouched();
-  }
-
-  @Test
-  void namesThatClimbOutOrAreAbsoluteAreRefused() throws IOException {
-    for (String name : List.of("../elsewhere/evil", "base/../../elsewhere/evil", outside.resolve("evil").toString())) {
-      IOException e = assertThrows(IOException.class, () -> extract(tar(Entry.file(name, "owned"))), name);
-      assertTrue(e.getMessage().contains(name), e.getMessage());
+    static byte[] tar(Entry... entries) throws IOException {
+        ByteArrayOutputStream bos = new ByteArrayOutputStream();
+        try (TarArchiveOutputStream out = new TarArchiveOutputStream(bos)) {
+            out.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
+            for (Entry e : entries) {
+                TarArchiveEntry t = new TarArchiveEntry(e.name(), e.type(), true);
+                byte[] content = new byte[0];
+                if (e.type() == TarConstants.LF_SYMLINK || e.type() == TarConstants.LF_LINK) {
+                    t.setLinkName(e.linkOrContent());
+                } else if (e.linkOrContent() != null) {
+                    content = e.linkOrContent().getBytes(StandardCharsets.UTF_8);
+                    t.setSize(content.length);
+                }
+                out.putArchiveEntry(t);
+                out.write(content);
+                out.closeArchiveEntry();
+            }
+        }
+        return bos.toByteArray();
     }
-    assertOutsideUntouched();
-  }
 
-  @Test
-  void aNameTwiceFailsInsteadOfReplacingTheFirst() throws IOException {
-    assertThrows(IOException.class, () -> extract(tar(Entry.file("PG_VERSION", "15\n"), Entry.file("PG_VERSION", "x"))));
-    assertEquals("15\n", Files.readString(target.resolve("PG_VERSION")));
-  }
+    long extract(byte[] tar) throws IOException {
+        return TarExtractor.extract(new ByteArrayInputStream(tar), target);
+    }
 
-  @Test
-  void whatAnEarlierRestoreLeftIsSkippedAndAFileNamedLikeTheDirectoryIsRefused() throws IOException {
-    Files.writeString(target.resolve("pitr-restore.log"), "");
-    long files = TarExtractor.extract(new ByteArrayInputStream(tar(Entry.file("PG_VERSION", "15\n"),
-        Entry.file("pitr-restore.log", "old log"), Entry.dir("pitr-keys/"), Entry.file("pitr-keys/0-kek.hex", "secret"))),
-        target, java.util.Set.of("pitr-restore.log", "pitr-keys"));
-    assertEquals(1, files);
-    assertEquals("", Files.readString(target.resolve("pitr-restore.log")));
-    assertFalse(Files.exists(target.resolve("pitr-keys")));
-    IOException e = assertThrows(IOException.class, () -> extract(tar(Entry.file(".", "x"))));
-    assertTrue(e.getMessage().contains("target directory itself"), e.getMessage());
-  }
+    /** Nothing was created in, or changed about, the directory outside. */
+    void assertOutsideUntouched() throws IOException {
+        try (var s = Files.list(outside)) {
+            assertEquals(List.of(), s.toList());
+        }
+        assertEquals("rwxr-xr-x", PosixFilePermissions.toString(Files.getPosixFilePermissions(outside)));
+    }
+
+    @Test
+    void whatPgBasebackupWritesIsLaidDownOwnerOnly() throws IOException {
+        long files = extract(tar(
+                Entry.dir("global/"),
+                Entry.file("global/pg_control", "control"),
+                Entry.file("base/1/1259", "pages"),
+                Entry.file("PG_VERSION", "15\n")));
+        assertEquals(3, files);
+        assertEquals("pages", Files.readString(target.resolve("base/1/1259")));
+        assertEquals(
+                "rw-------",
+                PosixFilePermissions.toString(Files.getPosixFilePermissions(target.resolve("PG_VERSION"))));
+        assertEquals(
+                "rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(target.resolve("base/1"))));
+    }
+
+    /** The planted tar that wrote a file elsewhere and chmodded that directory, as root. */
+    @Test
+    void aLinkIsRefusedSoNothingIsWrittenThroughIt() throws IOException {
+        byte[] planted = tar(
+                Entry.file("PG_VERSION", "15\n"),
+                new Entry("pg_tblspc/16384", TarConstants.LF_SYMLINK, outside.toString()),
+                Entry.dir("pg_tblspc/16384/"),
+                Entry.file("pg_tblspc/16384/evil", "owned"));
+        IOException e = assertThrows(IOException.class, () -> extract(planted));
+        assertTrue(e.getMessage().contains("symbolic link"), e.getMessage());
+        assertOutsideUntouched();
+        assertFalse(Files.exists(target.resolve("pg_tblspc/16384")));
+    }
+
+    @Test
+    void aRelativeLinkOutAndAHardLinkAreRefusedToo() throws IOException {
+        assertThrows(
+                IOException.class,
+                () -> extract(tar(
+                        new Entry("pg_wal", TarConstants.LF_SYMLINK, "../elsewhere"),
+                        Entry.file("pg_wal/evil", "owned"))));
+        assertThrows(IOException.class, () -> extract(tar(new Entry("passwd", TarConstants.LF_LINK, "/etc/passwd"))));
+        assertOutsideUntouched();
+    }
+
+    @Test
+    void namesThatClimbOutOrAreAbsoluteAreRefused() throws IOException {
+        for (String name : List.of(
+                "../elsewhere/evil",
+                "base/../../elsewhere/evil",
+                outside.resolve("evil").toString())) {
+            IOException e = assertThrows(IOException.class, () -> extract(tar(Entry.file(name, "owned"))), name);
+            assertTrue(e.getMessage().contains(name), e.getMessage());
+        }
+        assertOutsideUntouched();
+    }
+
+    @Test
+    void aNameTwiceFailsInsteadOfReplacingTheFirst() throws IOException {
+        assertThrows(
+                IOException.class, () -> extract(tar(Entry.file("PG_VERSION", "15\n"), Entry.file("PG_VERSION", "x"))));
+        assertEquals("15\n", Files.readString(target.resolve("PG_VERSION")));
+    }
+
+    @Test
+    void whatAnEarlierRestoreLeftIsSkippedAndAFileNamedLikeTheDirectoryIsRefused() throws IOException {
+        Files.writeString(target.resolve("pitr-restore.log"), "");
+        long files = TarExtractor.extract(
+                new ByteArrayInputStream(tar(
+                        Entry.file("PG_VERSION", "15\n"),
+                        Entry.file("pitr-restore.log", "old log"),
+                        Entry.dir("pitr-keys/"),
+                        Entry.file("pitr-keys/0-kek.hex", "secret"))),
+                target,
+                java.util.Set.of("pitr-restore.log", "pitr-keys"));
+        assertEquals(1, files);
+        assertEquals("", Files.readString(target.resolve("pitr-restore.log")));
+        assertFalse(Files.exists(target.resolve("pitr-keys")));
+        IOException e = assertThrows(IOException.class, () -> extract(tar(Entry.file(".", "x"))));
+        assertTrue(e.getMessage().contains("target directory itself"), e.getMessage());
+    }
 }

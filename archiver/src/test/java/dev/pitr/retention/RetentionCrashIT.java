@@ -29,14 +29,15 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class RetentionCrashIT {
 
-  @TempDir Path dir;
+    @TempDir
+    Path dir;
 
-  @Test
-  void killedRunsNeverLeaveARestorableRecordWithoutItsObjects() throws Exception {
-    Path repo = dir.resolve("repo");
-    Path catalogFile = dir.resolve("catalog.db");
-    Path config = dir.resolve("pitr.yaml");
-    Files.writeString(config, """
+    @Test
+    void killedRunsNeverLeaveARestorableRecordWithoutItsObjects() throws Exception {
+        Path repo = dir.resolve("repo");
+        Path catalogFile = dir.resolve("catalog.db");
+        Path config = dir.resolve("pitr.yaml");
+        Files.writeString(config, """
         storage:
           path: repo
         catalog:
@@ -48,73 +49,92 @@ class RetentionCrashIT {
           min_window: 1h
           grace: 0s
         """);
-    // large enough that one run takes longer than the kill delays (listing and removal are fast on local storage)
-    ArchiveHistory h = new ArchiveHistory(2026, 6000, 6001);
-    Storage storage = new LocalStorage(repo);
-    try (SqliteCatalog catalog = SqliteCatalog.open(catalogFile)) {
-      fill(h, catalog, storage);
-    }
-    Random random = new Random(20261123);
-    List<String> outcomes = new ArrayList<>();
-    for (int i = 0; i < 20; i++) {
-      Process p = retention(config);
-      long delay = 500L + random.nextInt(2000);
-      boolean finished = p.waitFor(delay, TimeUnit.MILLISECONDS);
-      if (!finished) {
-        p.destroyForcibly().waitFor();
-      }
-      outcomes.add(finished ? "finished (exit " + p.exitValue() + ")" : "killed after " + delay + " ms");
-      assertAgree(catalogFile, storage, "after run " + (i + 1) + ": " + outcomes);
-    }
-    assertTrue(outcomes.stream().filter(o -> o.startsWith("killed")).count() >= 10, outcomes.toString());
-    Process last = retention(config);
-    assertTrue(last.waitFor(300, TimeUnit.SECONDS));
-    assertEquals(0, last.exitValue(), new String(last.getErrorStream().readAllBytes(), StandardCharsets.UTF_8));
-    assertAgree(catalogFile, storage, "after the last run");
-    try (SqliteCatalog catalog = SqliteCatalog.open(catalogFile)) {
-      assertTrue(catalog.expiredSegments().stream().allMatch(e -> e.removedAt() != null), "the last run finished it");
-      assertTrue(catalog.allSegments().size() < h.segments.size() / 2, catalog.allSegments().size() + " segments left");
-    }
-  }
-
-  private Process retention(Path config) throws Exception {
-    return new ProcessBuilder("java", "-jar", System.getProperty("pitr.jar"), "--config", config.toString(), "retention",
-        "apply").redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(dir.resolve("retention.log").toFile())
-        .start();
-  }
-
-  private static void assertAgree(Path catalogFile, Storage storage, String when) {
-    try (SqliteCatalog catalog = SqliteCatalog.open(catalogFile)) {
-      for (SegmentRecord s : catalog.allSegments()) {
-        assertTrue(storage.stat(s.storageKey()).isPresent(), when + ": " + s.name() + " is listed but not stored");
-      }
-      for (SnapshotRecord s : catalog.snapshots()) {
-        if (s.status() == SnapshotRecord.Status.COMPLETE) {
-          assertTrue(storage.stat(s.storageKey()).isPresent(), when + ": snapshot " + s.id() + " is not stored");
+        // large enough that one run takes longer than the kill delays (listing and removal are fast on local storage)
+        ArchiveHistory h = new ArchiveHistory(2026, 6000, 6001);
+        Storage storage = new LocalStorage(repo);
+        try (SqliteCatalog catalog = SqliteCatalog.open(catalogFile)) {
+            fill(h, catalog, storage);
         }
-      }
-      for (ExpiredSegment e : catalog.expiredSegments()) {
-        if (e.removedAt() != null) {
-          assertFalse(storage.stat(e.storageKey()).isPresent(), when + ": " + e.fileName() + " is removed but stored");
-          assertFalse(storage.stat(ObjectCodec.envelopeKey(e.storageKey())).isPresent(), when + ": envelope left");
+        Random random = new Random(20261123);
+        List<String> outcomes = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            Process p = retention(config);
+            long delay = 500L + random.nextInt(2000);
+            boolean finished = p.waitFor(delay, TimeUnit.MILLISECONDS);
+            if (!finished) {
+                p.destroyForcibly().waitFor();
+            }
+            outcomes.add(finished ? "finished (exit " + p.exitValue() + ")" : "killed after " + delay + " ms");
+            assertAgree(catalogFile, storage, "after run " + (i + 1) + ": " + outcomes);
         }
-      }
+        assertTrue(outcomes.stream().filter(o -> o.startsWith("killed")).count() >= 10, outcomes.toString());
+        Process last = retention(config);
+        assertTrue(last.waitFor(300, TimeUnit.SECONDS));
+        assertEquals(0, last.exitValue(), new String(last.getErrorStream().readAllBytes(), StandardCharsets.UTF_8));
+        assertAgree(catalogFile, storage, "after the last run");
+        try (SqliteCatalog catalog = SqliteCatalog.open(catalogFile)) {
+            assertTrue(
+                    catalog.expiredSegments().stream().allMatch(e -> e.removedAt() != null),
+                    "the last run finished it");
+            assertTrue(
+                    catalog.allSegments().size() < h.segments.size() / 2,
+                    catalog.allSegments().size() + " segments left");
+        }
     }
-  }
 
-  private static void fill(ArchiveHistory h, SqliteCatalog catalog, Storage storage) {
-    for (SegmentRecord s : h.segments) {
-      catalog.recordSegment(s);
-      storage.put(s.storageKey(), out -> out.write(1));
-      storage.put(ObjectCodec.envelopeKey(s.storageKey()), out -> out.write(2));
+    private Process retention(Path config) throws Exception {
+        return new ProcessBuilder(
+                        "java",
+                        "-jar",
+                        System.getProperty("pitr.jar"),
+                        "--config",
+                        config.toString(),
+                        "retention",
+                        "apply")
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                .redirectError(dir.resolve("retention.log").toFile())
+                .start();
     }
-    for (HistoryRecord x : h.histories) {
-      catalog.recordHistory(x);
+
+    private static void assertAgree(Path catalogFile, Storage storage, String when) {
+        try (SqliteCatalog catalog = SqliteCatalog.open(catalogFile)) {
+            for (SegmentRecord s : catalog.allSegments()) {
+                assertTrue(
+                        storage.stat(s.storageKey()).isPresent(), when + ": " + s.name() + " is listed but not stored");
+            }
+            for (SnapshotRecord s : catalog.snapshots()) {
+                if (s.status() == SnapshotRecord.Status.COMPLETE) {
+                    assertTrue(
+                            storage.stat(s.storageKey()).isPresent(), when + ": snapshot " + s.id() + " is not stored");
+                }
+            }
+            for (ExpiredSegment e : catalog.expiredSegments()) {
+                if (e.removedAt() != null) {
+                    assertFalse(
+                            storage.stat(e.storageKey()).isPresent(),
+                            when + ": " + e.fileName() + " is removed but stored");
+                    assertFalse(
+                            storage.stat(ObjectCodec.envelopeKey(e.storageKey()))
+                                    .isPresent(),
+                            when + ": envelope left");
+                }
+            }
+        }
     }
-    for (SnapshotRecord s : h.snapshots) {
-      catalog.createSnapshot(s);
-      storage.put(s.storageKey(), out -> out.write(3));
-      storage.put(s.storageKey().replace("base.tar.zst", "manifest.json"), out -> out.write(4));
+
+    private static void fill(ArchiveHistory h, SqliteCatalog catalog, Storage storage) {
+        for (SegmentRecord s : h.segments) {
+            catalog.recordSegment(s);
+            storage.put(s.storageKey(), out -> out.write(1));
+            storage.put(ObjectCodec.envelopeKey(s.storageKey()), out -> out.write(2));
+        }
+        for (HistoryRecord x : h.histories) {
+            catalog.recordHistory(x);
+        }
+        for (SnapshotRecord s : h.snapshots) {
+            catalog.createSnapshot(s);
+            storage.put(s.storageKey(), out -> out.write(3));
+            storage.put(s.storageKey().replace("base.tar.zst", "manifest.json"), out -> out.write(4));
+        }
     }
-  }
 }

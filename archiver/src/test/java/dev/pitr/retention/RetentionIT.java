@@ -29,113 +29,127 @@ import org.junit.jupiter.api.TestInstance;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class RetentionIT {
 
-  ArchiveFixture fx;
-  String first;
-  String second;
-  String third;
-  Instant afterFirstBatch;
-  JsonNode report;
+    ArchiveFixture fx;
+    String first;
+    String second;
+    String third;
+    Instant afterFirstBatch;
+    JsonNode report;
 
-  ArchiveFixture.Backend backend() {
-    return ArchiveFixture.Backend.LOCAL;
-  }
-
-  /**
-   * Applies the policy (1 daily, a minimum window reaching back to {@code cut}, no grace) and returns the report's
-   * JSON.
-   */
-  JsonNode applyRetention(Instant cut) throws Exception {
-    Files.writeString(fx.configFile, Files.readString(fx.configFile) + "retention:\n  daily: 1\n  weekly: 0\n"
-        + "  monthly: 0\n  min_window: " + windowTo(cut) + "\n  grace: 0s\n");
-    Cli.Run dry = fx.ok("retention", "apply", "--dry-run");
-    assertTrue(dry.out().contains("dry run: nothing changed"), dry.toString());
-    assertTrue(dry.out().contains("expire snapshot " + first), dry.toString());
-    return new ObjectMapper().readTree(fx.ok("retention", "apply", "--json").out());
-  }
-
-  @BeforeAll
-  void archiveThreeSnapshotsAndApplyRetention() throws Exception {
-    fx = new ArchiveFixture("retention", backend());
-    fx.ok("check", "--fix");
-    fx.startCapture();
-    fx.primary.execute("CREATE TABLE marker (id int PRIMARY KEY, batch text)");
-    first = fx.ok("snapshot", "create").out().trim();
-    ArchiveFixture.insertMarkers(fx.primary, 1, 10, "a");
-    fx.switchAndAwaitArchived();
-    afterFirstBatch = Instant.now();
-    Thread.sleep(1100);
-    second = fx.ok("snapshot", "create").out().trim();
-    ArchiveFixture.insertMarkers(fx.primary, 11, 20, "b");
-    fx.switchAndAwaitArchived();
-    // the window's start falls in this pause; the slack on each side covers the time a run takes to start
-    Thread.sleep(4000);
-    Instant cut = Instant.now();
-    Thread.sleep(4000);
-    ArchiveFixture.insertMarkers(fx.primary, 21, 30, "c");
-    third = fx.ok("snapshot", "create").out().trim();
-    ArchiveFixture.insertMarkers(fx.primary, 31, 40, "d");
-    fx.switchAndAwaitArchived();
-    fx.stopCapture();
-    report = applyRetention(cut);
-  }
-
-  /** A minimum window, in seconds, that reaches back from now to {@code cut}. */
-  static String windowTo(Instant cut) {
-    return Duration.between(cut, Instant.now()).toSeconds() + "s";
-  }
-
-  @AfterAll
-  void tearDown() throws Exception {
-    if (fx != null) {
-      fx.close();
+    ArchiveFixture.Backend backend() {
+        return ArchiveFixture.Backend.LOCAL;
     }
-  }
 
-  @Test
-  void theFirstSnapshotAndTheWalOnlyItNeededAreGone() {
-    assertEquals(List.of(first + " expire", second + " keep", third + " keep"), decisions());
-    assertTrue(report.path("snapshots").get(1).path("reasons").toString().contains("window anchor"), report.toString());
-    assertTrue(report.path("segments").path("expired").asInt() > 0, report.toString());
-    assertEquals(1, report.path("snapshotsRemoved").asInt(), report.toString());
-    assertEquals(report.path("segments").path("expired").asInt(), report.path("segmentsRemoved").asInt());
-    try (Repository repo = fx.repository()) {
-      assertTrue(repo.catalog().snapshot(new SnapshotId(first)).isEmpty(), "the expired snapshot is forgotten");
-      SnapshotRecord kept = repo.catalog().snapshot(new SnapshotId(second)).orElseThrow();
-      assertEquals(List.of(), repo.storage().list("snapshots/" + first + "/"));
-      assertTrue(repo.storage().stat(kept.storageKey()).isPresent());
-      String expiredFirst = report.path("segments").path("firstExpired").asText();
-      assertTrue(repo.catalog().segment(expiredFirst).isEmpty());
-      assertTrue(repo.storage().list("wal/").stream().noneMatch(k -> k.contains(expiredFirst)), expiredFirst);
+    /**
+     * Applies the policy (1 daily, a minimum window reaching back to {@code cut}, no grace) and returns the report's
+     * JSON.
+     */
+    JsonNode applyRetention(Instant cut) throws Exception {
+        Files.writeString(
+                fx.configFile,
+                Files.readString(fx.configFile) + "retention:\n  daily: 1\n  weekly: 0\n"
+                        + "  monthly: 0\n  min_window: " + windowTo(cut) + "\n  grace: 0s\n");
+        Cli.Run dry = fx.ok("retention", "apply", "--dry-run");
+        assertTrue(dry.out().contains("dry run: nothing changed"), dry.toString());
+        assertTrue(dry.out().contains("expire snapshot " + first), dry.toString());
+        return new ObjectMapper().readTree(fx.ok("retention", "apply", "--json").out());
     }
-  }
 
-  @Test
-  void theWindowStartIsRestorableToExactlyItsRows() {
-    assertEquals("20:1-20", fx.restoreMarkers("--to", report.path("windowStart").asText()));
-  }
+    @BeforeAll
+    void archiveThreeSnapshotsAndApplyRetention() throws Exception {
+        fx = new ArchiveFixture("retention", backend());
+        fx.ok("check", "--fix");
+        fx.startCapture();
+        fx.primary.execute("CREATE TABLE marker (id int PRIMARY KEY, batch text)");
+        first = fx.ok("snapshot", "create").out().trim();
+        ArchiveFixture.insertMarkers(fx.primary, 1, 10, "a");
+        fx.switchAndAwaitArchived();
+        afterFirstBatch = Instant.now();
+        Thread.sleep(1100);
+        second = fx.ok("snapshot", "create").out().trim();
+        ArchiveFixture.insertMarkers(fx.primary, 11, 20, "b");
+        fx.switchAndAwaitArchived();
+        // the window's start falls in this pause; the slack on each side covers the time a run takes to start
+        Thread.sleep(4000);
+        Instant cut = Instant.now();
+        Thread.sleep(4000);
+        ArchiveFixture.insertMarkers(fx.primary, 21, 30, "c");
+        third = fx.ok("snapshot", "create").out().trim();
+        ArchiveFixture.insertMarkers(fx.primary, 31, 40, "d");
+        fx.switchAndAwaitArchived();
+        fx.stopCapture();
+        report = applyRetention(cut);
+    }
 
-  @Test
-  void latestStillReplaysEverything() {
-    assertEquals("40:1-40", fx.restoreMarkers("--latest"));
-  }
+    /** A minimum window, in seconds, that reaches back from now to {@code cut}. */
+    static String windowTo(Instant cut) {
+        return Duration.between(cut, Instant.now()).toSeconds() + "s";
+    }
 
-  @Test
-  void aTimeOnlyTheExpiredSnapshotCouldReachIsOutsideTheWindow() {
-    Cli.Run r = fx.cli("restore", "--to", afterFirstBatch.toString(), "--target-dir", fx.newTargetDir().toString(),
-        "--dry-run");
-    assertEquals(ErrorCode.TARGET_OUTSIDE_WINDOW.exitCode(), r.exitCode(), r.toString());
-  }
+    @AfterAll
+    void tearDown() throws Exception {
+        if (fx != null) {
+            fx.close();
+        }
+    }
 
-  @Test
-  void aSecondRunFindsNothingMoreToDo() throws Exception {
-    JsonNode again = new ObjectMapper().readTree(fx.ok("retention", "apply", "--json").out());
-    assertEquals(0, again.path("segments").path("expired").asInt(), again.toString());
-    assertFalse(again.path("snapshots").toString().contains("\"expire\""), again.toString());
-  }
+    @Test
+    void theFirstSnapshotAndTheWalOnlyItNeededAreGone() {
+        assertEquals(List.of(first + " expire", second + " keep", third + " keep"), decisions());
+        assertTrue(
+                report.path("snapshots").get(1).path("reasons").toString().contains("window anchor"),
+                report.toString());
+        assertTrue(report.path("segments").path("expired").asInt() > 0, report.toString());
+        assertEquals(1, report.path("snapshotsRemoved").asInt(), report.toString());
+        assertEquals(
+                report.path("segments").path("expired").asInt(),
+                report.path("segmentsRemoved").asInt());
+        try (Repository repo = fx.repository()) {
+            assertTrue(repo.catalog().snapshot(new SnapshotId(first)).isEmpty(), "the expired snapshot is forgotten");
+            SnapshotRecord kept =
+                    repo.catalog().snapshot(new SnapshotId(second)).orElseThrow();
+            assertEquals(List.of(), repo.storage().list("snapshots/" + first + "/"));
+            assertTrue(repo.storage().stat(kept.storageKey()).isPresent());
+            String expiredFirst = report.path("segments").path("firstExpired").asText();
+            assertTrue(repo.catalog().segment(expiredFirst).isEmpty());
+            assertTrue(repo.storage().list("wal/").stream().noneMatch(k -> k.contains(expiredFirst)), expiredFirst);
+        }
+    }
 
-  private List<String> decisions() {
-    return java.util.stream.StreamSupport.stream(report.path("snapshots").spliterator(), false)
-        .map(s -> s.path("id").asText() + " " + s.path("action").asText()).toList();
-  }
+    @Test
+    void theWindowStartIsRestorableToExactlyItsRows() {
+        assertEquals(
+                "20:1-20", fx.restoreMarkers("--to", report.path("windowStart").asText()));
+    }
 
+    @Test
+    void latestStillReplaysEverything() {
+        assertEquals("40:1-40", fx.restoreMarkers("--latest"));
+    }
+
+    @Test
+    void aTimeOnlyTheExpiredSnapshotCouldReachIsOutsideTheWindow() {
+        Cli.Run r = fx.cli(
+                "restore",
+                "--to",
+                afterFirstBatch.toString(),
+                "--target-dir",
+                fx.newTargetDir().toString(),
+                "--dry-run");
+        assertEquals(ErrorCode.TARGET_OUTSIDE_WINDOW.exitCode(), r.exitCode(), r.toString());
+    }
+
+    @Test
+    void aSecondRunFindsNothingMoreToDo() throws Exception {
+        JsonNode again = new ObjectMapper()
+                .readTree(fx.ok("retention", "apply", "--json").out());
+        assertEquals(0, again.path("segments").path("expired").asInt(), again.toString());
+        assertFalse(again.path("snapshots").toString().contains("\"expire\""), again.toString());
+    }
+
+    private List<String> decisions() {
+        return java.util.stream.StreamSupport.stream(report.path("snapshots").spliterator(), false)
+                .map(s -> s.path("id").asText() + " " + s.path("action").asText())
+                .toList();
+    }
 }

@@ -26,110 +26,137 @@ import org.junit.jupiter.api.io.TempDir;
 /** The scheduler under a clock the test moves: catch-up after an outage, and two schedulers sharing one catalog. */
 class ScheduledJobTest {
 
-  @TempDir Path dir;
+    @TempDir
+    Path dir;
 
-  private static final CronSchedule EVERY_SIX_HOURS = CronSchedule.parse("0 */6 * * *", ZoneId.of("UTC"));
+    private static final CronSchedule EVERY_SIX_HOURS = CronSchedule.parse("0 */6 * * *", ZoneId.of("UTC"));
 
-  /** A clock the test sets. */
-  static final class TestClock extends Clock {
-    Instant now;
+    /** A clock the test sets. */
+    static final class TestClock extends Clock {
+        Instant now;
 
-    TestClock(String at) {
-      now = Instant.parse(at);
-    }
-
-    void advance(Duration d) {
-      now = now.plus(d);
-    }
-
-    @Override
-    public ZoneId getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(ZoneId zone) {
-      return this;
-    }
-
-    @Override
-    public Instant instant() {
-      return now;
-    }
-  }
-
-  /** Records a snapshot (as the real one would, running then complete) when asked to take one. */
-  private static ScheduledJob.Action recording(Catalog catalog, TestClock clock, List<Instant> taken) {
-    return due -> {
-      taken.add(clock.instant());
-      String id = java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC)
-          .format(clock.instant());
-      catalog.createSnapshot(new SnapshotRecord(new SnapshotId(id), "scheduled " + due, SnapshotRecord.Status.COMPLETE,
-          TimelineId.of(1), new Lsn(0x2000028), new Lsn(0x2001000), clock.instant(), clock.instant(),
-          "000000010000000000000002", "000000010000000000000002", 1, 1, "s", "snapshots/" + id + "/base.tar.zst",
-          null, null, SnapshotRecord.RETAINED));
-    };
-  }
-
-  @Test
-  void dueTimesFollowTheExpression() {
-    assertEquals(Instant.parse("2026-11-23T12:00:00Z"), EVERY_SIX_HOURS.lastDue(Instant.parse("2026-11-23T13:10:00Z")).orElseThrow());
-    assertEquals(Instant.parse("2026-11-23T12:00:00Z"), EVERY_SIX_HOURS.lastDue(Instant.parse("2026-11-23T12:00:00Z")).orElseThrow());
-    assertEquals(Instant.parse("2026-11-23T18:00:00Z"), EVERY_SIX_HOURS.next(Instant.parse("2026-11-23T13:10:00Z")).orElseThrow());
-    PitrException e = assertThrows(PitrException.class, () -> CronSchedule.parse("every 6 hours", ZoneId.of("UTC")));
-    assertTrue(e.hint().contains("0 */6 * * *"), e.hint());
-  }
-
-  @Test
-  void missedTimesAreCaughtUpOnceAndOnTimeOnesRunOnce() {
-    TestClock clock = new TestClock("2026-11-23T13:10:00Z");
-    List<Instant> taken = new ArrayList<>();
-    try (SqliteCatalog catalog = SqliteCatalog.open(dir.resolve("c.db"))) {
-      List<String> log = new ArrayList<>();
-      ScheduledJob s = ScheduledJob.snapshots(EVERY_SIX_HOURS, catalog, recording(catalog, clock, taken), "a", clock,
-          log::add);
-      assertTrue(s.tick(), "the 12:00 snapshot was missed before the scheduler started: " + log);
-      assertFalse(s.tick());
-      clock.advance(Duration.ofMinutes(30));
-      assertFalse(s.tick());
-      // down from 13:40 for two and a half days: ten due times pass, one snapshot catches up
-      clock.advance(Duration.ofHours(60));
-      assertTrue(s.tick());
-      assertFalse(s.tick());
-      for (int i = 0; i < 4 * 6; i++) {
-        clock.advance(Duration.ofMinutes(15));
-        s.tick();
-      }
-      assertEquals(List.of(Instant.parse("2026-11-23T13:10:00Z"), Instant.parse("2026-11-26T01:40:00Z"),
-          Instant.parse("2026-11-26T06:10:00Z")), taken);
-      assertEquals(Instant.parse("2026-11-26T12:00:00Z"), s.nextDue().orElseThrow());
-    }
-  }
-
-  @Test
-  void twoSchedulersTakeOneSnapshotPerDueTimeBetweenThem() {
-    TestClock clock = new TestClock("2026-11-23T05:50:00Z");
-    List<Instant> taken = new ArrayList<>();
-    try (SqliteCatalog catalog = SqliteCatalog.open(dir.resolve("c.db"))) {
-      ScheduledJob a = ScheduledJob.snapshots(EVERY_SIX_HOURS, catalog, recording(catalog, clock, taken), "a", clock,
-          x -> {});
-      // the other node sees the catalog before the snapshot is recorded, as a real race would
-      ScheduledJob b = ScheduledJob.snapshots(EVERY_SIX_HOURS, catalog, due -> taken.add(clock.instant()), "b",
-          clock, x -> {});
-      a.tick();
-      b.tick();
-      taken.clear();
-      for (int i = 0; i < 24 * 4; i++) {
-        clock.advance(Duration.ofMinutes(15));
-        if (i % 2 == 0) {
-          b.tick();
-          a.tick();
-        } else {
-          a.tick();
-          b.tick();
+        TestClock(String at) {
+            now = Instant.parse(at);
         }
-      }
-      assertEquals(4, taken.size(), taken.toString());
+
+        void advance(Duration d) {
+            now = now.plus(d);
+        }
+
+        @Override
+        public ZoneId getZone() {
+            return ZoneOffset.UTC;
+        }
+
+        @Override
+        public Clock withZone(ZoneId zone) {
+            return this;
+        }
+
+        @Override
+        public Instant instant() {
+            return now;
+        }
     }
-  }
+
+    /** Records a snapshot (as the real one would, running then complete) when asked to take one. */
+    private static ScheduledJob.Action recording(Catalog catalog, TestClock clock, List<Instant> taken) {
+        return due -> {
+            taken.add(clock.instant());
+            String id = java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'")
+                    .withZone(ZoneOffset.UTC)
+                    .format(clock.instant());
+            catalog.createSnapshot(new SnapshotRecord(
+                    new SnapshotId(id),
+                    "scheduled " + due,
+                    SnapshotRecord.Status.COMPLETE,
+                    TimelineId.of(1),
+                    new Lsn(0x2000028),
+                    new Lsn(0x2001000),
+                    clock.instant(),
+                    clock.instant(),
+                    "000000010000000000000002",
+                    "000000010000000000000002",
+                    1,
+                    1,
+                    "s",
+                    "snapshots/" + id + "/base.tar.zst",
+                    null,
+                    null,
+                    SnapshotRecord.RETAINED));
+        };
+    }
+
+    @Test
+    void dueTimesFollowTheExpression() {
+        assertEquals(
+                Instant.parse("2026-11-23T12:00:00Z"),
+                EVERY_SIX_HOURS.lastDue(Instant.parse("2026-11-23T13:10:00Z")).orElseThrow());
+        assertEquals(
+                Instant.parse("2026-11-23T12:00:00Z"),
+                EVERY_SIX_HOURS.lastDue(Instant.parse("2026-11-23T12:00:00Z")).orElseThrow());
+        assertEquals(
+                Instant.parse("2026-11-23T18:00:00Z"),
+                EVERY_SIX_HOURS.next(Instant.parse("2026-11-23T13:10:00Z")).orElseThrow());
+        PitrException e =
+                assertThrows(PitrException.class, () -> CronSchedule.parse("every 6 hours", ZoneId.of("UTC")));
+        assertTrue(e.hint().contains("0 */6 * * *"), e.hint());
+    }
+
+    @Test
+    void missedTimesAreCaughtUpOnceAndOnTimeOnesRunOnce() {
+        TestClock clock = new TestClock("2026-11-23T13:10:00Z");
+        List<Instant> taken = new ArrayList<>();
+        try (SqliteCatalog catalog = SqliteCatalog.open(dir.resolve("c.db"))) {
+            List<String> log = new ArrayList<>();
+            ScheduledJob s = ScheduledJob.snapshots(
+                    EVERY_SIX_HOURS, catalog, recording(catalog, clock, taken), "a", clock, log::add);
+            assertTrue(s.tick(), "the 12:00 snapshot was missed before the scheduler started: " + log);
+            assertFalse(s.tick());
+            clock.advance(Duration.ofMinutes(30));
+            assertFalse(s.tick());
+            // down from 13:40 for two and a half days: ten due times pass, one snapshot catches up
+            clock.advance(Duration.ofHours(60));
+            assertTrue(s.tick());
+            assertFalse(s.tick());
+            for (int i = 0; i < 4 * 6; i++) {
+                clock.advance(Duration.ofMinutes(15));
+                s.tick();
+            }
+            assertEquals(
+                    List.of(
+                            Instant.parse("2026-11-23T13:10:00Z"),
+                            Instant.parse("2026-11-26T01:40:00Z"),
+                            Instant.parse("2026-11-26T06:10:00Z")),
+                    taken);
+            assertEquals(Instant.parse("2026-11-26T12:00:00Z"), s.nextDue().orElseThrow());
+        }
+    }
+
+    @Test
+    void twoSchedulersTakeOneSnapshotPerDueTimeBetweenThem() {
+        TestClock clock = new TestClock("2026-11-23T05:50:00Z");
+        List<Instant> taken = new ArrayList<>();
+        try (SqliteCatalog catalog = SqliteCatalog.open(dir.resolve("c.db"))) {
+            ScheduledJob a = ScheduledJob.snapshots(
+                    EVERY_SIX_HOURS, catalog, recording(catalog, clock, taken), "a", clock, x -> {});
+            // the other node sees the catalog before the snapshot is recorded, as a real race would
+            ScheduledJob b = ScheduledJob.snapshots(
+                    EVERY_SIX_HOURS, catalog, due -> taken.add(clock.instant()), "b", clock, x -> {});
+            a.tick();
+            b.tick();
+            taken.clear();
+            for (int i = 0; i < 24 * 4; i++) {
+                clock.advance(Duration.ofMinutes(15));
+                if (i % 2 == 0) {
+                    b.tick();
+                    a.tick();
+                } else {
+                    a.tick();
+                    b.tick();
+                }
+            }
+            assertEquals(4, taken.size(), taken.toString());
+        }
+    }
 }

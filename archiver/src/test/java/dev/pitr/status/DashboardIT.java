@@ -38,155 +38,194 @@ import org.junit.jupiter.api.TestMethodOrder;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class DashboardIT {
 
-  private static final String TOKEN = "dashboard-token-4711";
-  private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String TOKEN = "dashboard-token-4711";
+    private static final ObjectMapper JSON = new ObjectMapper();
 
-  ArchiveFixture fx;
-  Process run;
-  int port;
-  JsonNode status;
+    ArchiveFixture fx;
+    Process run;
+    int port;
+    JsonNode status;
 
-  @BeforeAll
-  void runTheService() throws Exception {
-    fx = new ArchiveFixture("dashboard");
-    fx.ok("check", "--fix");
-    fx.primary.execute("CREATE TABLE marker (id int PRIMARY KEY, batch text)");
-    port = LocalCluster.freePort();
-    Files.writeString(fx.configFile, Files.readString(fx.configFile).replace("snapshot:\n",
-        "snapshot:\n  schedule: '* * * * *'\n")
-        + "retention:\n  schedule: '0 0 1 1 *'\n"
-        + "dashboard:\n  listen: 127.0.0.1:" + port + "\n  token: " + TOKEN + "\n");
-    run = new ProcessBuilder("java", "-jar", fx.base.resolve("pitr.jar").toString(), "--config",
-        fx.configFile.toString(), "run").redirectErrorStream(true).redirectOutput(fx.base.resolve("run.log").toFile())
-        .start();
-    // the minute's due time has passed when the service starts, so it takes a snapshot at once
-    Instant deadline = Instant.now().plusSeconds(120);
-    while (!fx.ok("status", "--json").out().contains("\"last_snapshot\" : {")) {
-      assertTrue(run.isAlive() && Instant.now().isBefore(deadline), "no scheduled snapshot: " + log());
-      Thread.sleep(1000);
+    @BeforeAll
+    void runTheService() throws Exception {
+        fx = new ArchiveFixture("dashboard");
+        fx.ok("check", "--fix");
+        fx.primary.execute("CREATE TABLE marker (id int PRIMARY KEY, batch text)");
+        port = LocalCluster.freePort();
+        Files.writeString(
+                fx.configFile,
+                Files.readString(fx.configFile).replace("snapshot:\n", "snapshot:\n  schedule: '* * * * *'\n")
+                        + "retention:\n  schedule: '0 0 1 1 *'\n"
+                        + "dashboard:\n  listen: 127.0.0.1:" + port + "\n  token: " + TOKEN + "\n");
+        run = new ProcessBuilder(
+                        "java",
+                        "-jar",
+                        fx.base.resolve("pitr.jar").toString(),
+                        "--config",
+                        fx.configFile.toString(),
+                        "run")
+                .redirectErrorStream(true)
+                .redirectOutput(fx.base.resolve("run.log").toFile())
+                .start();
+        // the minute's due time has passed when the service starts, so it takes a snapshot at once
+        Instant deadline = Instant.now().plusSeconds(120);
+        while (!fx.ok("status", "--json").out().contains("\"last_snapshot\" : {")) {
+            assertTrue(run.isAlive() && Instant.now().isBefore(deadline), "no scheduled snapshot: " + log());
+            Thread.sleep(1000);
+        }
+        ArchiveFixture.insertMarkers(fx.primary, 1, 20, "a");
+        fx.switchAndAwaitArchived();
+        Thread.sleep(6000); // past the dashboard's status cache
+        status = JSON.readTree(fx.ok("status", "--json").out());
     }
-    ArchiveFixture.insertMarkers(fx.primary, 1, 20, "a");
-    fx.switchAndAwaitArchived();
-    Thread.sleep(6000); // past the dashboard's status cache
-    status = JSON.readTree(fx.ok("status", "--json").out());
-  }
 
-  @AfterAll
-  void stop() throws Exception {
-    try {
-      if (run != null) {
-        run.destroy();
-        assertTrue(run.waitFor(60, TimeUnit.SECONDS), "pitr run did not stop on SIGTERM: " + log());
-      }
-    } finally {
-      if (fx != null) {
-        fx.close();
-      }
+    @AfterAll
+    void stop() throws Exception {
+        try {
+            if (run != null) {
+                run.destroy();
+                assertTrue(run.waitFor(60, TimeUnit.SECONDS), "pitr run did not stop on SIGTERM: " + log());
+            }
+        } finally {
+            if (fx != null) {
+                fx.close();
+            }
+        }
     }
-  }
 
-  private String log() throws IOException {
-    return Files.readString(fx.base.resolve("run.log"));
-  }
-
-  private HttpResponse<String> get(String path, String authorization) throws Exception {
-    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path));
-    if (authorization != null) {
-      b.header("Authorization", authorization);
+    private String log() throws IOException {
+        return Files.readString(fx.base.resolve("run.log"));
     }
-    return HttpClient.newHttpClient().send(b.build(), HttpResponse.BodyHandlers.ofString());
-  }
 
-  @Test
-  void statusReportsTheScheduledSnapshotAndTheWal() {
-    assertTrue(status.path("last_wal").path("rpo_seconds").asLong() < 60, status.toString());
-    assertTrue(status.path("capture").path("slot_active").asBoolean(), status.toString());
-    assertEquals(1, status.path("window").path("timelines").get(0).path("ranges").size(), status.toString());
-  }
+    private HttpResponse<String> get(String path, String authorization) throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path));
+        if (authorization != null) {
+            b.header("Authorization", authorization);
+        }
+        return HttpClient.newHttpClient().send(b.build(), HttpResponse.BodyHandlers.ofString());
+    }
 
-  @Test
-  void theDashboardNeedsTheToken() throws Exception {
-    assertEquals(401, get("/status.json", null).statusCode());
-    assertEquals(401, get("/metrics", "Bearer wrong").statusCode());
-    assertEquals(401, get("/?token=wrong", null).statusCode());
-    assertEquals(200, get("/status.json", "Bearer " + TOKEN).statusCode());
-  }
+    @Test
+    void statusReportsTheScheduledSnapshotAndTheWal() {
+        assertTrue(status.path("last_wal").path("rpo_seconds").asLong() < 60, status.toString());
+        assertTrue(status.path("capture").path("slot_active").asBoolean(), status.toString());
+        assertEquals(
+                1, status.path("window").path("timelines").get(0).path("ranges").size(), status.toString());
+    }
 
-  @Test
-  void metricsParseAsPrometheusTextAndCarryTheFigures() throws Exception {
-    HttpResponse<String> r = get("/metrics", "Bearer " + TOKEN);
-    assertEquals(200, r.statusCode());
-    assertTrue(r.headers().firstValue("Content-Type").orElse("").startsWith("text/plain; version=0.0.4"));
-    Process py = new ProcessBuilder("/usr/bin/python3", "-c", """
+    @Test
+    void theDashboardNeedsTheToken() throws Exception {
+        assertEquals(401, get("/status.json", null).statusCode());
+        assertEquals(401, get("/metrics", "Bearer wrong").statusCode());
+        assertEquals(401, get("/?token=wrong", null).statusCode());
+        assertEquals(200, get("/status.json", "Bearer " + TOKEN).statusCode());
+    }
+
+    @Test
+    void metricsParseAsPrometheusTextAndCarryTheFigures() throws Exception {
+        HttpResponse<String> r = get("/metrics", "Bearer " + TOKEN);
+        assertEquals(200, r.statusCode());
+        assertTrue(r.headers().firstValue("Content-Type").orElse("").startsWith("text/plain; version=0.0.4"));
+        Process py = new ProcessBuilder("/usr/bin/python3", "-c", """
         import sys, json
         from prometheus_client.parser import text_string_to_metric_families as parse
         print(json.dumps([[s.name, s.labels, s.value] for f in parse(sys.stdin.read()) for s in f.samples]))""")
-        .redirectError(ProcessBuilder.Redirect.INHERIT).start();
-    py.getOutputStream().write(r.body().getBytes(StandardCharsets.UTF_8));
-    py.getOutputStream().close();
-    String parsed = new String(py.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertEquals(0, py.waitFor(), "the Prometheus parser refused:\n" + r.body());
-    Map<String, Double> values = new HashMap<>();
-    double archiveBytes = 0;
-    for (JsonNode s : JSON.readTree(parsed)) {
-      String name = s.get(0).asText();
-      values.put(name + s.get(1).toString(), s.get(2).asDouble());
-      if (name.equals("pitr_archive_bytes")) {
-        archiveBytes += s.get(2).asDouble();
-      }
+                .redirectError(ProcessBuilder.Redirect.INHERIT)
+                .start();
+        py.getOutputStream().write(r.body().getBytes(StandardCharsets.UTF_8));
+        py.getOutputStream().close();
+        String parsed = new String(py.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(0, py.waitFor(), "the Prometheus parser refused:\n" + r.body());
+        Map<String, Double> values = new HashMap<>();
+        double archiveBytes = 0;
+        for (JsonNode s : JSON.readTree(parsed)) {
+            String name = s.get(0).asText();
+            values.put(name + s.get(1).toString(), s.get(2).asDouble());
+            if (name.equals("pitr_archive_bytes")) {
+                archiveBytes += s.get(2).asDouble();
+            }
+        }
+        assertTrue(values.containsKey("pitr_rpo_seconds{}"), values.toString());
+        assertTrue(values.get("pitr_rpo_seconds{}") < 120, values.toString());
+        assertTrue(values.containsKey("pitr_window_start_timestamp_seconds{\"timeline\":\"1\"}"), values.toString());
+        assertTrue(values.containsKey("pitr_window_end_timestamp_seconds{\"timeline\":\"1\"}"), values.toString());
+        assertEquals(status.path("archive").path("bytes").asDouble(), archiveBytes, 0.5);
+        assertEquals(1.0, values.get("pitr_capture_slot_active{}"));
+        double windowStart = values.get("pitr_window_start_timestamp_seconds{\"timeline\":\"1\"}");
+        String earliest = status.path("window")
+                .path("timelines")
+                .get(0)
+                .path("ranges")
+                .get(0)
+                .path("earliest_time")
+                .asText();
+        assertEquals(
+                Instant.parse(earliest.replace(" ", "T").replaceAll("\\+00$", "Z"))
+                        .getEpochSecond(),
+                (long) windowStart);
     }
-    assertTrue(values.containsKey("pitr_rpo_seconds{}"), values.toString());
-    assertTrue(values.get("pitr_rpo_seconds{}") < 120, values.toString());
-    assertTrue(values.containsKey("pitr_window_start_timestamp_seconds{\"timeline\":\"1\"}"), values.toString());
-    assertTrue(values.containsKey("pitr_window_end_timestamp_seconds{\"timeline\":\"1\"}"), values.toString());
-    assertEquals(status.path("archive").path("bytes").asDouble(), archiveBytes, 0.5);
-    assertEquals(1.0, values.get("pitr_capture_slot_active{}"));
-    double windowStart = values.get("pitr_window_start_timestamp_seconds{\"timeline\":\"1\"}");
-    String earliest = status.path("window").path("timelines").get(0).path("ranges").get(0).path("earliest_time").asText();
-    assertEquals(Instant.parse(earliest.replace(" ", "T").replaceAll("\\+00$", "Z")).getEpochSecond(),
-        (long) windowStart);
-  }
 
-  @Test
-  void chromiumShowsTheSnapshotTheRpoAndDrawsTheWindow() throws Exception {
-    Path profile = Files.createTempDirectory("pitr-chromium");
-    Process chromium = new ProcessBuilder("chromium", "--headless", "--no-sandbox", "--disable-gpu",
-        "--disable-dev-shm-usage", "--user-data-dir=" + profile, "--virtual-time-budget=10000", "--dump-dom",
-        "http://127.0.0.1:" + port + "/?token=" + TOKEN).redirectError(ProcessBuilder.Redirect.DISCARD).start();
-    String dom = new String(chromium.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertTrue(chromium.waitFor(60, TimeUnit.SECONDS));
-    assertTrue(dom.contains("data-loaded=\"true\""), "the page did not load its status:\n" + dom);
-    assertEquals(status.path("last_snapshot").path("id").asText(), element(dom, "last-snapshot"));
-    assertEquals(status.path("last_wal").path("end_lsn").asText() + " (timeline 1)", element(dom, "last-wal"));
-    Matcher rpo = Pattern.compile("(\\d+) s").matcher(element(dom, "rpo"));
-    assertTrue(rpo.matches(), element(dom, "rpo"));
-    assertTrue(Math.abs(Long.parseLong(rpo.group(1)) - status.path("last_wal").path("rpo_seconds").asLong()) <= 15,
-        element(dom, "rpo") + " vs " + status.path("last_wal"));
-    Matcher ranges = Pattern.compile("<rect class=\"range\" x=\"([\\d.]+)\"[^>]*width=\"([\\d.]+)\"").matcher(dom);
-    assertTrue(ranges.find(), "no restorable range drawn:\n" + dom);
-    assertTrue(Double.parseDouble(ranges.group(2)) > 100, "the range is drawn " + ranges.group(2) + " px wide");
-  }
+    @Test
+    void chromiumShowsTheSnapshotTheRpoAndDrawsTheWindow() throws Exception {
+        Path profile = Files.createTempDirectory("pitr-chromium");
+        Process chromium = new ProcessBuilder(
+                        "chromium",
+                        "--headless",
+                        "--no-sandbox",
+                        "--disable-gpu",
+                        "--disable-dev-shm-usage",
+                        "--user-data-dir=" + profile,
+                        "--virtual-time-budget=10000",
+                        "--dump-dom",
+                        "http://127.0.0.1:" + port + "/?token=" + TOKEN)
+                .redirectError(ProcessBuilder.Redirect.DISCARD)
+                .start();
+        String dom = new String(chromium.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(chromium.waitFor(60, TimeUnit.SECONDS));
+        assertTrue(dom.contains("data-loaded=\"true\""), "the page did not load its status:\n" + dom);
+        assertEquals(status.path("last_snapshot").path("id").asText(), element(dom, "last-snapshot"));
+        assertEquals(status.path("last_wal").path("end_lsn").asText() + " (timeline 1)", element(dom, "last-wal"));
+        Matcher rpo = Pattern.compile("(\\d+) s").matcher(element(dom, "rpo"));
+        assertTrue(rpo.matches(), element(dom, "rpo"));
+        assertTrue(
+                Math.abs(Long.parseLong(rpo.group(1))
+                                - status.path("last_wal").path("rpo_seconds").asLong())
+                        <= 15,
+                element(dom, "rpo") + " vs " + status.path("last_wal"));
+        Matcher ranges = Pattern.compile("<rect class=\"range\" x=\"([\\d.]+)\"[^>]*width=\"([\\d.]+)\"")
+                .matcher(dom);
+        assertTrue(ranges.find(), "no restorable range drawn:\n" + dom);
+        assertTrue(Double.parseDouble(ranges.group(2)) > 100, "the range is drawn " + ranges.group(2) + " px wide");
+    }
 
-  /** Last: its snapshots change what the other tests compare. */
-  @Test
-  @Order(Integer.MAX_VALUE)
-  void snapshotCreateDrawsAProgressBarOnATerminalAndNothingElsewhere() throws Exception {
-    // script(1) gives the command a pseudo-terminal, as a person at a shell has
-    Process p = new ProcessBuilder("script", "-qec", "java -jar " + fx.base.resolve("pitr.jar") + " --config "
-        + fx.configFile + " snapshot create --label tty", "/dev/null").redirectErrorStream(true).start();
-    String shown = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertTrue(p.waitFor(120, TimeUnit.SECONDS));
-    assertEquals(0, p.exitValue(), shown);
-    assertTrue(Pattern.compile("\rsnapshot  [\\d.]+ [KMG]?i?B / [\\d.]+ [KMG]?i?B  \\d+%  [\\d.]+ [KMG]?i?B/s").matcher(shown)
-        .find(), "no progress bar on the terminal:\n" + shown);
-    String piped = fx.ok("snapshot", "create", "--label", "pipe").err();
-    assertTrue(!piped.contains("\r") && !piped.contains("MiB/s"), piped);
-  }
+    /** Last: its snapshots change what the other tests compare. */
+    @Test
+    @Order(Integer.MAX_VALUE)
+    void snapshotCreateDrawsAProgressBarOnATerminalAndNothingElsewhere() throws Exception {
+        // script(1) gives the command a pseudo-terminal, as a person at a shell has
+        Process p = new ProcessBuilder(
+                        "script",
+                        "-qec",
+                        "java -jar " + fx.base.resolve("pitr.jar") + " --config " + fx.configFile
+                                + " snapshot create --label tty",
+                        "/dev/null")
+                .redirectErrorStream(true)
+                .start();
+        String shown = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(120, TimeUnit.SECONDS));
+        assertEquals(0, p.exitValue(), shown);
+        assertTrue(
+                Pattern.compile("\rsnapshot  [\\d.]+ [KMG]?i?B / [\\d.]+ [KMG]?i?B  \\d+%  [\\d.]+ [KMG]?i?B/s")
+                        .matcher(shown)
+                        .find(),
+                "no progress bar on the terminal:\n" + shown);
+        String piped = fx.ok("snapshot", "create", "--label", "pipe").err();
+        assertTrue(!piped.contains("\r") && !piped.contains("MiB/s"), piped);
+    }
 
-  private static String element(String dom, String id) {
-    Matcher m = Pattern.compile("id=\"" + id + "\"[^>]*>([^<]*)<").matcher(dom);
-    assertTrue(m.find(), "no #" + id + " in\n" + dom);
-    return m.group(1);
-  }
-
+    private static String element(String dom, String id) {
+        Matcher m = Pattern.compile("id=\"" + id + "\"[^>]*>([^<]*)<").matcher(dom);
+        assertTrue(m.find(), "no #" + id + " in\n" + dom);
+        return m.group(1);
+    }
 }

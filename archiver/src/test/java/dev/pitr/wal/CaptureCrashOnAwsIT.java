@@ -9,8 +9,8 @@ import dev.pitr.aws.NeedsAws;
 @NeedsAws
 class CaptureCrashOnAwsIT extends CaptureCrashIT {
 
-  @Override
-  ArchiveFixture.Backend backend() {
-    return ArchiveFixture.Backend.AWS;
-  }
+    @Override
+    ArchiveFixture.Backend backend() {
+        return ArchiveFixture.Backend.AWS;
+    }
 }

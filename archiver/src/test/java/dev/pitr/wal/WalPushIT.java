@@ -25,67 +25,82 @@ import org.junit.jupiter.api.Test;
  */
 class WalPushIT {
 
-  static ArchiveFixture fx;
+    static ArchiveFixture fx;
 
-  @BeforeAll
-  static void setUp() {
-    fx = new ArchiveFixture("push");
-  }
+    @BeforeAll
+    static void setUp() {
+        fx = new ArchiveFixture("push");
+    }
 
-  @AfterAll
-  static void tearDown() throws Exception {
-    fx.close();
-  }
+    @AfterAll
+    static void tearDown() throws Exception {
+        fx.close();
+    }
 
-  @Test
-  void aBurstOfWalIsArchivedWithFewerPitrRunsThanSegments() throws Exception {
-    // PostgreSQL runs archive_command as its own OS user: the repository is that user's
-    Path archive = Files.createDirectories(fx.base.resolve("push-archive"));
-    Path runs = archive.resolve("pitr-runs.log");
-    Path pitr = archive.resolve("pitr.sh");
-    Files.writeString(pitr, "#!/bin/sh\necho \"$5\" >> " + runs + "\n"
-        + "export PITR_STORAGE_PATH=" + archive.resolve("repo") + " PITR_CATALOG_PATH=" + archive.resolve("catalog.db")
-        + "\nexec " + RestoreSteps.pitrCommand(fx.base.resolve("pitr.jar")) + " \"$@\"\n");
-    Files.setPosixFilePermissions(pitr, PosixFilePermissions.fromString("rwxr-xr-x"));
-    if (OsUser.isRoot()) {
-      assertEquals(0, Processes.run(List.of("chown", "-R", fx.tools.osUser() + ":", archive.toString())).exitCode());
-    }
-    Processes.Result init = Processes.run(OsUser.as(fx.tools.osUser(),
-        List.of(pitr.toString(), "--config", fx.configFile.toString(), "init", "--create")));
-    assertEquals(0, init.exitCode(), init.output());
-    Files.deleteIfExists(runs);
-    String command = WalShipper.archiveCommand(pitr + " --config " + fx.configFile);
-    fx.primary.execute("ALTER SYSTEM SET archive_mode = on");
-    fx.primary.execute("ALTER SYSTEM SET archive_command = '" + command.replace("'", "''") + "'");
-    fx.primary.stop();
-    fx.primary.start();
+    @Test
+    void aBurstOfWalIsArchivedWithFewerPitrRunsThanSegments() throws Exception {
+        // PostgreSQL runs archive_command as its own OS user: the repository is that user's
+        Path archive = Files.createDirectories(fx.base.resolve("push-archive"));
+        Path runs = archive.resolve("pitr-runs.log");
+        Path pitr = archive.resolve("pitr.sh");
+        Files.writeString(
+                pitr,
+                "#!/bin/sh\necho \"$5\" >> " + runs + "\n"
+                        + "export PITR_STORAGE_PATH=" + archive.resolve("repo") + " PITR_CATALOG_PATH="
+                        + archive.resolve("catalog.db")
+                        + "\nexec " + RestoreSteps.pitrCommand(fx.base.resolve("pitr.jar")) + " \"$@\"\n");
+        Files.setPosixFilePermissions(pitr, PosixFilePermissions.fromString("rwxr-xr-x"));
+        if (OsUser.isRoot()) {
+            assertEquals(
+                    0,
+                    Processes.run(List.of("chown", "-R", fx.tools.osUser() + ":", archive.toString()))
+                            .exitCode());
+        }
+        Processes.Result init = Processes.run(OsUser.as(
+                fx.tools.osUser(), List.of(pitr.toString(), "--config", fx.configFile.toString(), "init", "--create")));
+        assertEquals(0, init.exitCode(), init.output());
+        Files.deleteIfExists(runs);
+        String command = WalShipper.archiveCommand(pitr + " --config " + fx.configFile);
+        fx.primary.execute("ALTER SYSTEM SET archive_mode = on");
+        fx.primary.execute("ALTER SYSTEM SET archive_command = '" + command.replace("'", "''") + "'");
+        fx.primary.stop();
+        fx.primary.start();
 
-    String first = fx.primary.queryOne("SELECT pg_walfile_name(pg_current_wal_lsn())");
-    fx.primary.execute("CREATE TABLE t (id bigint, pad text)");
-    for (int batch = 0; batch < 6; batch++) {
-      fx.primary.execute("INSERT INTO t SELECT g, repeat('x', 200) FROM generate_series(1, 400000) g");
-    }
-    String last = fx.primary.queryOne("SELECT pg_walfile_name(pg_current_wal_lsn())");
-    fx.primary.queryOne("SELECT pg_switch_wal()");
-    for (int i = 0; i < 1800 && !fx.primary.queryOne("SELECT coalesce(last_archived_wal, '') FROM pg_stat_archiver").equals(last); i++) {
-      Thread.sleep(100);
-    }
-    assertEquals(last, fx.primary.queryOne("SELECT last_archived_wal FROM pg_stat_archiver"), "archived to the end");
-    assertEquals("0", fx.primary.queryOne("SELECT failed_count FROM pg_stat_archiver"));
+        String first = fx.primary.queryOne("SELECT pg_walfile_name(pg_current_wal_lsn())");
+        fx.primary.execute("CREATE TABLE t (id bigint, pad text)");
+        for (int batch = 0; batch < 6; batch++) {
+            fx.primary.execute("INSERT INTO t SELECT g, repeat('x', 200) FROM generate_series(1, 400000) g");
+        }
+        String last = fx.primary.queryOne("SELECT pg_walfile_name(pg_current_wal_lsn())");
+        fx.primary.queryOne("SELECT pg_switch_wal()");
+        for (int i = 0;
+                i < 1800
+                        && !fx.primary
+                                .queryOne("SELECT coalesce(last_archived_wal, '') FROM pg_stat_archiver")
+                                .equals(last);
+                i++) {
+            Thread.sleep(100);
+        }
+        assertEquals(
+                last, fx.primary.queryOne("SELECT last_archived_wal FROM pg_stat_archiver"), "archived to the end");
+        assertEquals("0", fx.primary.queryOne("SELECT failed_count FROM pg_stat_archiver"));
 
-    long segments = SegmentName.parse(last, 16L << 20).segno() - SegmentName.parse(first, 16L << 20).segno() + 1;
-    try (SqliteCatalog c = SqliteCatalog.openReadOnly(archive.resolve("catalog.db"))) {
-      SegmentName s = SegmentName.parse(first, 16L << 20);
-      for (int i = 0; i < segments; i++, s = s.next()) {
-        SegmentRecord r = c.segment(s.fileName()).orElseThrow(() -> new AssertionError("not archived"));
-        assertEquals(16L << 20, r.plainSize());
-      }
+        long segments = SegmentName.parse(last, 16L << 20).segno()
+                - SegmentName.parse(first, 16L << 20).segno()
+                + 1;
+        try (SqliteCatalog c = SqliteCatalog.openReadOnly(archive.resolve("catalog.db"))) {
+            SegmentName s = SegmentName.parse(first, 16L << 20);
+            for (int i = 0; i < segments; i++, s = s.next()) {
+                SegmentRecord r = c.segment(s.fileName()).orElseThrow(() -> new AssertionError("not archived"));
+                assertEquals(16L << 20, r.plainSize());
+            }
+        }
+        long pitrRuns = Files.readAllLines(runs).size();
+        assertTrue(segments >= 10, segments + " segments");
+        assertTrue(pitrRuns < segments, pitrRuns + " pitr runs for " + segments + " segments");
+        try (Stream<Path> left =
+                Files.list(fx.primary.dataDir().resolve("pg_wal").resolve(WalShipper.RECEIPTS))) {
+            assertEquals(List.of(), left.toList(), "every receipt was taken by PostgreSQL's call for its file");
+        }
     }
-    long pitrRuns = Files.readAllLines(runs).size();
-    assertTrue(segments >= 10, segments + " segments");
-    assertTrue(pitrRuns < segments, pitrRuns + " pitr runs for " + segments + " segments");
-    try (Stream<Path> left = Files.list(fx.primary.dataDir().resolve("pg_wal").resolve(WalShipper.RECEIPTS))) {
-      assertEquals(List.of(), left.toList(), "every receipt was taken by PostgreSQL's call for its file");
-    }
-  }
 }

@@ -25,174 +25,196 @@ import org.junit.jupiter.api.io.TempDir;
 
 class WalShipperTest {
 
-  @TempDir Path dir;
-  Repository repo;
-  WalShipper shipper;
-  Path spool;
+    @TempDir
+    Path dir;
 
-  @BeforeEach
-  void setUp() throws Exception {
-    repo = new Repository(new LocalStorage(dir.resolve("repo")), SqliteCatalog.open(dir.resolve("catalog.db")), new Zstd(1));
-    shipper = new WalShipper(repo, Clock.systemUTC());
-    spool = Files.createDirectories(dir.resolve("spool"));
-  }
+    Repository repo;
+    WalShipper shipper;
+    Path spool;
 
-  @AfterEach
-  void tearDown() {
-    repo.close();
-  }
-
-  private Path segment(String name, int seed) throws Exception {
-    byte[] b = new byte[1 << 20];
-    new Random(seed).nextBytes(b);
-    return Files.write(spool.resolve(name), b);
-  }
-
-  /** A segment whose first page is a PostgreSQL 15 long header naming {@code sysid}. */
-  private Path segmentOf(String name, long sysid) throws Exception {
-    java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(1 << 20).order(java.nio.ByteOrder.LITTLE_ENDIAN);
-    b.putShort(0, (short) 0xD110).putShort(2, (short) 0x0002).putInt(4, 1).putLong(24, sysid);
-    return Files.write(spool.resolve(name), b.array());
-  }
-
-  @Test
-  void anotherClustersSegmentIsRefusedBeforeAnythingIsStored() throws Exception {
-    segmentOf("000000010000000000000002", 7345000000000000001L);
-    shipper.ship(spool.resolve("000000010000000000000002"));
-    Path foreign = segmentOf("000000010000000000000003", 7345000000000000002L);
-    PitrException e = assertThrows(PitrException.class, () -> shipper.ship(foreign));
-    assertEquals(dev.pitr.error.ErrorCode.WRONG_CLUSTER, e.code());
-    assertTrue(e.getMessage().contains("7345000000000000002") && e.getMessage().contains("7345000000000000001"),
-        e.getMessage());
-    assertTrue(repo.catalog().segment("000000010000000000000003").isEmpty());
-    assertFalse(Files.exists(dir.resolve("repo/wal/0000000100000000/000000010000000000000003.zst")));
-    // a new shipper (another archive_command run) reads what the first one recorded
-    PitrException again = assertThrows(PitrException.class, () -> new WalShipper(repo, Clock.systemUTC()).ship(foreign));
-    assertEquals(dev.pitr.error.ErrorCode.WRONG_CLUSTER, again.code());
-    segmentOf("000000010000000000000004", 7345000000000000001L);
-    new WalShipper(repo, Clock.systemUTC()).ship(spool.resolve("000000010000000000000004"));
-  }
-
-  @Test
-  void shipsCompleteFilesHistoryFirstAndNeverPartials() throws Exception {
-    segment("000000010000000000000002", 1);
-    segment("000000010000000000000003.partial", 2);
-    Files.writeString(spool.resolve("00000002.history"), "1\t0/2100000\tno recovery target specified\n");
-    List<WalShipper.Shipped> shipped = shipper.shipSpool(spool);
-    assertEquals(List.of("00000002.history", "000000010000000000000002"), shipped.stream().map(WalShipper.Shipped::fileName).toList());
-    assertTrue(Files.exists(spool.resolve("000000010000000000000003.partial")));
-    assertFalse(Files.exists(spool.resolve("000000010000000000000002")));
-    assertEquals(1 << 20, repo.catalog().segment("000000010000000000000002").orElseThrow().plainSize());
-  }
-
-  @Test
-  void parallelShippingAcknowledgesInOrderAndStopsAtTheFirstFailure() throws Exception {
-    for (int n = 2; n <= 9; n++) {
-      segment(String.format("0000000100000000000000%02X", n), n);
+    @BeforeEach
+    void setUp() throws Exception {
+        repo = new Repository(
+                new LocalStorage(dir.resolve("repo")), SqliteCatalog.open(dir.resolve("catalog.db")), new Zstd(1));
+        shipper = new WalShipper(repo, Clock.systemUTC());
+        spool = Files.createDirectories(dir.resolve("spool"));
     }
-    // the sixth file is not a whole segment: shipping it fails, whatever the threads did after it
-    Files.write(spool.resolve("000000010000000000000007"), new byte[1000]);
-    WalShipper parallel = new WalShipper(repo, Clock.systemUTC(), 4);
-    assertThrows(PitrException.class, () -> parallel.shipSpool(spool));
-    for (int n = 2; n <= 9; n++) {
-      String name = String.format("0000000100000000000000%02X", n);
-      assertEquals(n >= 7, Files.exists(spool.resolve(name)), name + " acknowledged out of order");
-    }
-    assertTrue(repo.catalog().segment("000000010000000000000006").isPresent());
-    Files.write(spool.resolve("000000010000000000000007"), segmentBytes(7));
-    List<WalShipper.Shipped> rest = parallel.shipSpool(spool);
-    assertEquals(List.of("000000010000000000000007", "000000010000000000000008", "000000010000000000000009"),
-        rest.stream().map(WalShipper.Shipped::fileName).toList());
-    assertEquals(8, repo.catalog().allSegments().size());
-    try (Stream<Path> left = Files.list(spool)) {
-      assertEquals(List.of(), left.toList());
-    }
-  }
 
-  private static byte[] segmentBytes(int seed) {
-    byte[] b = new byte[1 << 20];
-    new Random(seed).nextBytes(b);
-    return b;
-  }
-
-  @Test
-  void shippingAgainAfterACrashIsIdempotentButOtherBytesConflict() throws Exception {
-    Path seg = segment("000000010000000000000002", 1);
-    Path copy = Files.copy(seg, dir.resolve("copy"));
-    assertEquals(WalShipper.Outcome.ARCHIVED, shipper.ship(seg).outcome());
-    assertEquals(WalShipper.Outcome.ALREADY_ARCHIVED, shipper.ship(seg).outcome());
-    segment("000000010000000000000002", 99);
-    assertThrows(ArchiveConflictException.class, () -> shipper.ship(seg));
-    Path fetched = dir.resolve("fetched");
-    new WalFetcher(repo).fetch("000000010000000000000002", fetched);
-    assertEquals(-1, Files.mismatch(copy, fetched));
-  }
-
-  @Test
-  void aSegmentThatIsNotWalIsArchivedAllTheSameAndFlagged() throws Exception {
-    Path seg = segment("000000010000000000000002", 7);
-    assertEquals(WalShipper.Outcome.ARCHIVED, shipper.ship(seg).outcome());
-    SegmentIndex index = repo.catalog().segment("000000010000000000000002").orElseThrow().index();
-    assertTrue(index.problem().contains("not PostgreSQL 15's d110"), index.problem());
-    assertEquals(0, index.transactions());
-    assertEquals(index.problem(), repo.storage().metadata(WalKeys.segment(SegmentName.parse(
-        "000000010000000000000002", 1 << 20))).get("pitr-index-problem"));
-  }
-
-  @Test
-  void refusesAnIncompleteSegment() throws Exception {
-    Path short1 = Files.write(spool.resolve("000000010000000000000004"), new byte[1000]);
-    assertThrows(PitrException.class, () -> shipper.ship(short1));
-  }
-
-  @Test
-  void pushShipsTheReadyFilesAheadAndTheArchiveCommandAnswersThemFromReceipts() throws Exception {
-    Path status = Files.createDirectories(spool.resolve("archive_status"));
-    for (int n = 2; n <= 7; n++) {
-      String name = String.format("0000000100000000000000%02X", n);
-      segment(name, n);
-      // 06 and 07 are still being written as far as PostgreSQL is concerned: not ready, so not pushed
-      if (n <= 5) {
-        Files.writeString(status.resolve(name + ".ready"), "");
-      }
+    @AfterEach
+    void tearDown() {
+        repo.close();
     }
-    WalShipper parallel = new WalShipper(repo, Clock.systemUTC(), 2);
-    List<WalShipper.Shipped> shipped = parallel.push(spool.resolve("000000010000000000000002"), 256);
-    assertEquals(List.of("000000010000000000000002", "000000010000000000000003", "000000010000000000000004",
-        "000000010000000000000005"), shipped.stream().map(WalShipper.Shipped::fileName).toList());
-    assertTrue(repo.catalog().segment("000000010000000000000005").isPresent());
-    assertFalse(repo.catalog().segment("000000010000000000000006").isPresent());
-    Path receipts = spool.resolve(WalShipper.RECEIPTS);
-    try (Stream<Path> names = Files.list(receipts)) {
-      assertEquals(List.of("000000010000000000000003", "000000010000000000000004", "000000010000000000000005"),
-          names.map(p -> p.getFileName().toString()).sorted().toList());
-    }
-    // PostgreSQL's archiver runs in the data directory: pushed-ahead files succeed with no pitr run at all, the
-    // others fall through to pitr (here a command that fails, to tell them apart)
-    Path dataDir = spool.getParent();
-    Files.move(spool, dataDir.resolve("pg_wal"));
-    String command = WalShipper.archiveCommand("false");
-    for (int n = 3; n <= 6; n++) {
-      String name = String.format("0000000100000000000000%02X", n);
-      Process p = new ProcessBuilder("/bin/sh", "-c", command.replace("%f", name).replace("%p", "pg_wal/" + name))
-          .directory(dataDir.toFile()).start();
-      assertEquals(n <= 5 ? 0 : 1, p.waitFor(), name);
-    }
-    try (Stream<Path> left = Files.list(dataDir.resolve("pg_wal").resolve(WalShipper.RECEIPTS))) {
-      assertEquals(List.of(), left.toList(), "receipts taken");
-    }
-  }
 
-  @Test
-  void aReceiptIsTakenWhenTheFileIsPushedAgainByAPlainArchiveCommand() throws Exception {
-    Files.createDirectories(spool.resolve("archive_status"));
-    segment("000000010000000000000002", 2);
-    segment("000000010000000000000003", 3);
-    Files.writeString(spool.resolve("archive_status/000000010000000000000003.ready"), "");
-    shipper.push(spool.resolve("000000010000000000000002"), 256);
-    assertTrue(Files.exists(spool.resolve(WalShipper.RECEIPTS).resolve("000000010000000000000003")));
-    List<WalShipper.Shipped> again = shipper.push(spool.resolve("000000010000000000000003"), 256);
-    assertEquals(WalShipper.Outcome.ALREADY_ARCHIVED, again.get(0).outcome());
-    assertFalse(Files.exists(spool.resolve(WalShipper.RECEIPTS).resolve("000000010000000000000003")));
-  }
+    private Path segment(String name, int seed) throws Exception {
+        byte[] b = new byte[1 << 20];
+        new Random(seed).nextBytes(b);
+        return Files.write(spool.resolve(name), b);
+    }
+
+    /** A segment whose first page is a PostgreSQL 15 long header naming {@code sysid}. */
+    private Path segmentOf(String name, long sysid) throws Exception {
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(1 << 20).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        b.putShort(0, (short) 0xD110).putShort(2, (short) 0x0002).putInt(4, 1).putLong(24, sysid);
+        return Files.write(spool.resolve(name), b.array());
+    }
+
+    @Test
+    void anotherClustersSegmentIsRefusedBeforeAnythingIsStored() throws Exception {
+        segmentOf("000000010000000000000002", 7345000000000000001L);
+        shipper.ship(spool.resolve("000000010000000000000002"));
+        Path foreign = segmentOf("000000010000000000000003", 7345000000000000002L);
+        PitrException e = assertThrows(PitrException.class, () -> shipper.ship(foreign));
+        assertEquals(dev.pitr.error.ErrorCode.WRONG_CLUSTER, e.code());
+        assertTrue(
+                e.getMessage().contains("7345000000000000002") && e.getMessage().contains("7345000000000000001"),
+                e.getMessage());
+        assertTrue(repo.catalog().segment("000000010000000000000003").isEmpty());
+        assertFalse(Files.exists(dir.resolve("repo/wal/0000000100000000/000000010000000000000003.zst")));
+        // a new shipper (another archive_command run) reads what the first one recorded
+        PitrException again =
+                assertThrows(PitrException.class, () -> new WalShipper(repo, Clock.systemUTC()).ship(foreign));
+        assertEquals(dev.pitr.error.ErrorCode.WRONG_CLUSTER, again.code());
+        segmentOf("000000010000000000000004", 7345000000000000001L);
+        new WalShipper(repo, Clock.systemUTC()).ship(spool.resolve("000000010000000000000004"));
+    }
+
+    @Test
+    void shipsCompleteFilesHistoryFirstAndNeverPartials() throws Exception {
+        segment("000000010000000000000002", 1);
+        segment("000000010000000000000003.partial", 2);
+        Files.writeString(spool.resolve("00000002.history"), "1\t0/2100000\tno recovery target specified\n");
+        List<WalShipper.Shipped> shipped = shipper.shipSpool(spool);
+        assertEquals(
+                List.of("00000002.history", "000000010000000000000002"),
+                shipped.stream().map(WalShipper.Shipped::fileName).toList());
+        assertTrue(Files.exists(spool.resolve("000000010000000000000003.partial")));
+        assertFalse(Files.exists(spool.resolve("000000010000000000000002")));
+        assertEquals(
+                1 << 20,
+                repo.catalog().segment("000000010000000000000002").orElseThrow().plainSize());
+    }
+
+    @Test
+    void parallelShippingAcknowledgesInOrderAndStopsAtTheFirstFailure() throws Exception {
+        for (int n = 2; n <= 9; n++) {
+            segment(String.format("0000000100000000000000%02X", n), n);
+        }
+        // the sixth file is not a whole segment: shipping it fails, whatever the threads did after it
+        Files.write(spool.resolve("000000010000000000000007"), new byte[1000]);
+        WalShipper parallel = new WalShipper(repo, Clock.systemUTC(), 4);
+        assertThrows(PitrException.class, () -> parallel.shipSpool(spool));
+        for (int n = 2; n <= 9; n++) {
+            String name = String.format("0000000100000000000000%02X", n);
+            assertEquals(n >= 7, Files.exists(spool.resolve(name)), name + " acknowledged out of order");
+        }
+        assertTrue(repo.catalog().segment("000000010000000000000006").isPresent());
+        Files.write(spool.resolve("000000010000000000000007"), segmentBytes(7));
+        List<WalShipper.Shipped> rest = parallel.shipSpool(spool);
+        assertEquals(
+                List.of("000000010000000000000007", "000000010000000000000008", "000000010000000000000009"),
+                rest.stream().map(WalShipper.Shipped::fileName).toList());
+        assertEquals(8, repo.catalog().allSegments().size());
+        try (Stream<Path> left = Files.list(spool)) {
+            assertEquals(List.of(), left.toList());
+        }
+    }
+
+    private static byte[] segmentBytes(int seed) {
+        byte[] b = new byte[1 << 20];
+        new Random(seed).nextBytes(b);
+        return b;
+    }
+
+    @Test
+    void shippingAgainAfterACrashIsIdempotentButOtherBytesConflict() throws Exception {
+        Path seg = segment("000000010000000000000002", 1);
+        Path copy = Files.copy(seg, dir.resolve("copy"));
+        assertEquals(WalShipper.Outcome.ARCHIVED, shipper.ship(seg).outcome());
+        assertEquals(WalShipper.Outcome.ALREADY_ARCHIVED, shipper.ship(seg).outcome());
+        segment("000000010000000000000002", 99);
+        assertThrows(ArchiveConflictException.class, () -> shipper.ship(seg));
+        Path fetched = dir.resolve("fetched");
+        new WalFetcher(repo).fetch("000000010000000000000002", fetched);
+        assertEquals(-1, Files.mismatch(copy, fetched));
+    }
+
+    @Test
+    void aSegmentThatIsNotWalIsArchivedAllTheSameAndFlagged() throws Exception {
+        Path seg = segment("000000010000000000000002", 7);
+        assertEquals(WalShipper.Outcome.ARCHIVED, shipper.ship(seg).outcome());
+        SegmentIndex index =
+                repo.catalog().segment("000000010000000000000002").orElseThrow().index();
+        assertTrue(index.problem().contains("not PostgreSQL 15's d110"), index.problem());
+        assertEquals(0, index.transactions());
+        assertEquals(
+                index.problem(),
+                repo.storage()
+                        .metadata(WalKeys.segment(SegmentName.parse("000000010000000000000002", 1 << 20)))
+                        .get("pitr-index-problem"));
+    }
+
+    @Test
+    void refusesAnIncompleteSegment() throws Exception {
+        Path short1 = Files.write(spool.resolve("000000010000000000000004"), new byte[1000]);
+        assertThrows(PitrException.class, () -> shipper.ship(short1));
+    }
+
+    @Test
+    void pushShipsTheReadyFilesAheadAndTheArchiveCommandAnswersThemFromReceipts() throws Exception {
+        Path status = Files.createDirectories(spool.resolve("archive_status"));
+        for (int n = 2; n <= 7; n++) {
+            String name = String.format("0000000100000000000000%02X", n);
+            segment(name, n);
+            // 06 and 07 are still being written as far as PostgreSQL is concerned: not ready, so not pushed
+            if (n <= 5) {
+                Files.writeString(status.resolve(name + ".ready"), "");
+            }
+        }
+        WalShipper parallel = new WalShipper(repo, Clock.systemUTC(), 2);
+        List<WalShipper.Shipped> shipped = parallel.push(spool.resolve("000000010000000000000002"), 256);
+        assertEquals(
+                List.of(
+                        "000000010000000000000002",
+                        "000000010000000000000003",
+                        "000000010000000000000004",
+                        "000000010000000000000005"),
+                shipped.stream().map(WalShipper.Shipped::fileName).toList());
+        assertTrue(repo.catalog().segment("000000010000000000000005").isPresent());
+        assertFalse(repo.catalog().segment("000000010000000000000006").isPresent());
+        Path receipts = spool.resolve(WalShipper.RECEIPTS);
+        try (Stream<Path> names = Files.list(receipts)) {
+            assertEquals(
+                    List.of("000000010000000000000003", "000000010000000000000004", "000000010000000000000005"),
+                    names.map(p -> p.getFileName().toString()).sorted().toList());
+        }
+        // PostgreSQL's archiver runs in the data directory: pushed-ahead files succeed with no pitr run at all, the
+        // others fall through to pitr (here a command that fails, to tell them apart)
+        Path dataDir = spool.getParent();
+        Files.move(spool, dataDir.resolve("pg_wal"));
+        String command = WalShipper.archiveCommand("false");
+        for (int n = 3; n <= 6; n++) {
+            String name = String.format("0000000100000000000000%02X", n);
+            Process p = new ProcessBuilder(
+                            "/bin/sh", "-c", command.replace("%f", name).replace("%p", "pg_wal/" + name))
+                    .directory(dataDir.toFile())
+                    .start();
+            assertEquals(n <= 5 ? 0 : 1, p.waitFor(), name);
+        }
+        try (Stream<Path> left = Files.list(dataDir.resolve("pg_wal").resolve(WalShipper.RECEIPTS))) {
+            assertEquals(List.of(), left.toList(), "receipts taken");
+        }
+    }
+
+    @Test
+    void aReceiptIsTakenWhenTheFileIsPushedAgainByAPlainArchiveCommand() throws Exception {
+        Files.createDirectories(spool.resolve("archive_status"));
+        segment("000000010000000000000002", 2);
+        segment("000000010000000000000003", 3);
+        Files.writeString(spool.resolve("archive_status/000000010000000000000003.ready"), "");
+        shipper.push(spool.resolve("000000010000000000000002"), 256);
+        assertTrue(Files.exists(spool.resolve(WalShipper.RECEIPTS).resolve("000000010000000000000003")));
+        List<WalShipper.Shipped> again = shipper.push(spool.resolve("000000010000000000000003"), 256);
+        assertEquals(WalShipper.Outcome.ALREADY_ARCHIVED, again.get(0).outcome());
+        assertFalse(Files.exists(spool.resolve(WalShipper.RECEIPTS).resolve("000000010000000000000003")));
+    }
 }

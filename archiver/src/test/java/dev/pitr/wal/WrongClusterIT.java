@@ -17,29 +17,33 @@ import org.junit.jupiter.api.Test;
  */
 class WrongClusterIT {
 
-  @Test
-  void anotherClustersSegmentIsRefusedAndNothingOfItIsStored() throws Exception {
-    try (ArchiveFixture fx = new ArchiveFixture("wrong-cluster");
-        LocalCluster other = LocalCluster.init(fx.tools, fx.base.resolve("other"), LocalCluster.freePort()).start()) {
-      fx.ok("check", "--fix");
-      fx.startCapture();
-      fx.switchAndAwaitArchived();
-      String name = other.queryOne("SELECT pg_walfile_name(pg_current_wal_lsn())");
-      String before = recorded(fx, name);
-      other.execute("CREATE TABLE t AS SELECT generate_series(1, 1000) AS x");
-      other.queryOne("SELECT pg_switch_wal()");
-      Path foreign = Files.copy(other.dataDir().resolve("pg_wal").resolve(name), fx.base.resolve(name));
-      Cli.Run r = fx.cli("wal", "push", foreign.toString());
-      assertEquals(19, r.exitCode(), r.toString());
-      assertTrue(r.err().contains("wrong-cluster") && r.err().contains("nothing was stored"), r.toString());
-      assertEquals(before, recorded(fx, name));
+    @Test
+    void anotherClustersSegmentIsRefusedAndNothingOfItIsStored() throws Exception {
+        try (ArchiveFixture fx = new ArchiveFixture("wrong-cluster");
+                LocalCluster other = LocalCluster.init(fx.tools, fx.base.resolve("other"), LocalCluster.freePort())
+                        .start()) {
+            fx.ok("check", "--fix");
+            fx.startCapture();
+            fx.switchAndAwaitArchived();
+            String name = other.queryOne("SELECT pg_walfile_name(pg_current_wal_lsn())");
+            String before = recorded(fx, name);
+            other.execute("CREATE TABLE t AS SELECT generate_series(1, 1000) AS x");
+            other.queryOne("SELECT pg_switch_wal()");
+            Path foreign = Files.copy(other.dataDir().resolve("pg_wal").resolve(name), fx.base.resolve(name));
+            Cli.Run r = fx.cli("wal", "push", foreign.toString());
+            assertEquals(19, r.exitCode(), r.toString());
+            assertTrue(r.err().contains("wrong-cluster") && r.err().contains("nothing was stored"), r.toString());
+            assertEquals(before, recorded(fx, name));
+        }
     }
-  }
 
-  /** The checksum the catalog records for {@code name}, if it has it: the fixture's own cluster may have archived it. */
-  private static String recorded(ArchiveFixture fx, String name) {
-    try (Repository repo = fx.repository()) {
-      return repo.catalog().segment(name).map(s -> s.sha256() + " " + s.storageKey()).orElse("none");
+    /** The checksum the catalog records for {@code name}, if it has it: the fixture's own cluster may have archived it. */
+    private static String recorded(ArchiveFixture fx, String name) {
+        try (Repository repo = fx.repository()) {
+            return repo.catalog()
+                    .segment(name)
+                    .map(s -> s.sha256() + " " + s.storageKey())
+                    .orElse("none");
+        }
     }
-  }
 }

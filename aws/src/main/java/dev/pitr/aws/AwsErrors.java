@@ -13,76 +13,97 @@ import software.amazon.awssdk.services.s3.model.S3Exception;
 /** Turns AWS SDK failures into the error catalogue: a missing bucket or table and refused credentials get their own codes. */
 public final class AwsErrors {
 
-  private static final Set<String> DENIED =
-      Set.of(
-          "AccessDenied", "AccessDeniedException", "InvalidAccessKeyId", "SignatureDoesNotMatch",
-          "UnrecognizedClientException", "InvalidSignatureException", "ExpiredToken", "ExpiredTokenException",
-          "MissingAuthenticationToken", "InvalidClientTokenId");
+    private static final Set<String> DENIED = Set.of(
+            "AccessDenied",
+            "AccessDeniedException",
+            "InvalidAccessKeyId",
+            "SignatureDoesNotMatch",
+            "UnrecognizedClientException",
+            "InvalidSignatureException",
+            "ExpiredToken",
+            "ExpiredTokenException",
+            "MissingAuthenticationToken",
+            "InvalidClientTokenId");
 
-  private AwsErrors() {}
+    private AwsErrors() {}
 
-  public static boolean isMissingBucket(S3Exception e) {
-    return e instanceof NoSuchBucketException || "NoSuchBucket".equals(errorCode(e));
-  }
+    public static boolean isMissingBucket(S3Exception e) {
+        return e instanceof NoSuchBucketException || "NoSuchBucket".equals(errorCode(e));
+    }
 
-  public static StorageException storage(String what, SdkException e) {
-    String detail = what + ": " + message(e);
-    if (e instanceof S3Exception s3 && isMissingBucket(s3)) {
-      return new StorageException(
-          ErrorCode.REPOSITORY_NOT_FOUND, detail + " (the bucket does not exist)",
-          "check storage.bucket and storage.region, or create the bucket with 'pitr init'", e);
+    public static StorageException storage(String what, SdkException e) {
+        String detail = what + ": " + message(e);
+        if (e instanceof S3Exception s3 && isMissingBucket(s3)) {
+            return new StorageException(
+                    ErrorCode.REPOSITORY_NOT_FOUND,
+                    detail + " (the bucket does not exist)",
+                    "check storage.bucket and storage.region, or create the bucket with 'pitr init'",
+                    e);
+        }
+        if (e instanceof S3Exception s3 && s3.statusCode() == 404 && errorCode(e) == null) {
+            return new StorageException(
+                    ErrorCode.REPOSITORY_NOT_FOUND,
+                    detail + " (not found)",
+                    "check storage.bucket and storage.region, or create the bucket with 'pitr init'",
+                    e);
+        }
+        if (isDenied(e)) {
+            return new StorageException(
+                    ErrorCode.ACCESS_DENIED,
+                    detail + " (access denied)",
+                    "check the AWS credentials (default chain or aws.access_key_id) and that they may use the bucket",
+                    e);
+        }
+        return new StorageException(
+                ErrorCode.STORAGE_UNAVAILABLE,
+                detail,
+                "check that storage.endpoint is reachable; the command can be repeated safely",
+                e);
     }
-    if (e instanceof S3Exception s3 && s3.statusCode() == 404 && errorCode(e) == null) {
-      return new StorageException(
-          ErrorCode.REPOSITORY_NOT_FOUND, detail + " (not found)",
-          "check storage.bucket and storage.region, or create the bucket with 'pitr init'", e);
-    }
-    if (isDenied(e)) {
-      return new StorageException(
-          ErrorCode.ACCESS_DENIED, detail + " (access denied)",
-          "check the AWS credentials (default chain or aws.access_key_id) and that they may use the bucket", e);
-    }
-    return new StorageException(
-        ErrorCode.STORAGE_UNAVAILABLE, detail,
-        "check that storage.endpoint is reachable; the command can be repeated safely", e);
-  }
 
-  public static CatalogException catalog(String what, SdkException e) {
-    String detail = what + ": " + message(e);
-    if (e instanceof ResourceNotFoundException) {
-      return new CatalogException(
-          ErrorCode.REPOSITORY_NOT_FOUND, detail + " (the table does not exist)",
-          "check catalog.table and catalog.region, or create the table with 'pitr init'", e);
+    public static CatalogException catalog(String what, SdkException e) {
+        String detail = what + ": " + message(e);
+        if (e instanceof ResourceNotFoundException) {
+            return new CatalogException(
+                    ErrorCode.REPOSITORY_NOT_FOUND,
+                    detail + " (the table does not exist)",
+                    "check catalog.table and catalog.region, or create the table with 'pitr init'",
+                    e);
+        }
+        if (isDenied(e)) {
+            return new CatalogException(
+                    ErrorCode.ACCESS_DENIED,
+                    detail + " (access denied)",
+                    "check the AWS credentials (default chain or aws.access_key_id) and that they may use the table",
+                    e);
+        }
+        return new CatalogException(
+                ErrorCode.CATALOG_UNAVAILABLE,
+                detail,
+                "check that catalog.endpoint is reachable; the command can be repeated safely",
+                e);
     }
-    if (isDenied(e)) {
-      return new CatalogException(
-          ErrorCode.ACCESS_DENIED, detail + " (access denied)",
-          "check the AWS credentials (default chain or aws.access_key_id) and that they may use the table", e);
-    }
-    return new CatalogException(
-        ErrorCode.CATALOG_UNAVAILABLE, detail,
-        "check that catalog.endpoint is reachable; the command can be repeated safely", e);
-  }
 
-  static boolean isDenied(SdkException e) {
-    if (e instanceof AwsServiceException a) {
-      return a.statusCode() == 403 || DENIED.contains(errorCode(e));
+    static boolean isDenied(SdkException e) {
+        if (e instanceof AwsServiceException a) {
+            return a.statusCode() == 403 || DENIED.contains(errorCode(e));
+        }
+        return false;
     }
-    return false;
-  }
 
-  private static String errorCode(SdkException e) {
-    if (e instanceof AwsServiceException a && a.awsErrorDetails() != null) {
-      return a.awsErrorDetails().errorCode();
+    private static String errorCode(SdkException e) {
+        if (e instanceof AwsServiceException a && a.awsErrorDetails() != null) {
+            return a.awsErrorDetails().errorCode();
+        }
+        return null;
     }
-    return null;
-  }
 
-  private static String message(SdkException e) {
-    if (e instanceof AwsServiceException a && a.awsErrorDetails() != null) {
-      String code = a.awsErrorDetails().errorCode();
-      return (code == null ? "" : code + ": ") + a.awsErrorDetails().errorMessage() + " (HTTP " + a.statusCode() + ")";
+    private static String message(SdkException e) {
+        if (e instanceof AwsServiceException a && a.awsErrorDetails() != null) {
+            String code = a.awsErrorDetails().errorCode();
+            return (code == null ? "" : code + ": ") + a.awsErrorDetails().errorMessage() + " (HTTP " + a.statusCode()
+                    + ")";
+        }
+        return e.getMessage();
     }
-    return e.getMessage();
-  }
 }

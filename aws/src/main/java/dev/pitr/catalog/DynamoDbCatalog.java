@@ -29,14 +29,14 @@ import software.amazon.awssdk.services.dynamodb.model.BillingMode;
 import software.amazon.awssdk.services.dynamodb.model.CancellationReason;
 import software.amazon.awssdk.services.dynamodb.model.ConditionCheck;
 import software.amazon.awssdk.services.dynamodb.model.ConditionalCheckFailedException;
-import software.amazon.awssdk.services.dynamodb.model.Put;
-import software.amazon.awssdk.services.dynamodb.model.TransactWriteItem;
 import software.amazon.awssdk.services.dynamodb.model.KeySchemaElement;
 import software.amazon.awssdk.services.dynamodb.model.KeyType;
+import software.amazon.awssdk.services.dynamodb.model.Put;
 import software.amazon.awssdk.services.dynamodb.model.QueryRequest;
 import software.amazon.awssdk.services.dynamodb.model.ResourceInUseException;
 import software.amazon.awssdk.services.dynamodb.model.ScalarAttributeType;
 import software.amazon.awssdk.services.dynamodb.model.TableDescription;
+import software.amazon.awssdk.services.dynamodb.model.TransactWriteItem;
 import software.amazon.awssdk.services.dynamodb.model.TransactionCanceledException;
 
 /**
@@ -65,737 +65,792 @@ import software.amazon.awssdk.services.dynamodb.model.TransactionCanceledExcepti
  */
 public final class DynamoDbCatalog implements Catalog {
 
-  /** Room left in a 400 KB item for the rest of a snapshot item. */
-  private static final int MANIFEST_CHUNK = 300 * 1024;
+    /** Room left in a 400 KB item for the rest of a snapshot item. */
+    private static final int MANIFEST_CHUNK = 300 * 1024;
 
-  /** The table's partition key (string): {@code cluster#<system identifier>}. */
-  public static final String PK = "pk";
+    /** The table's partition key (string): {@code cluster#<system identifier>}. */
+    public static final String PK = "pk";
 
-  /** The table's sort key (string): the item's kind and name, such as {@code wal#<segment>}. */
-  public static final String SK = "sk";
-  private static final String LEASE_SK = "lease#capture";
+    /** The table's sort key (string): the item's kind and name, such as {@code wal#<segment>}. */
+    public static final String SK = "sk";
 
-  private final DynamoDbClient ddb;
-  private final String table;
-  private final String cluster;
-  private volatile Long segmentSize;
-  private volatile DynamoLease heldLease;
+    private static final String LEASE_SK = "lease#capture";
 
-  /** {@code clusterId} is the cluster's system identifier, as {@code pg_control_system()} reports it. */
-  public DynamoDbCatalog(DynamoDbClient ddb, String table, String clusterId) {
-    this.ddb = ddb;
-    this.table = table;
-    this.cluster = "cluster#" + clusterId;
-  }
+    private final DynamoDbClient ddb;
+    private final String table;
+    private final String cluster;
+    private volatile Long segmentSize;
+    private volatile DynamoLease heldLease;
 
-  /** Creates the table (on-demand billing) unless it exists, and waits until it is active. */
-  public static void createTable(DynamoDbClient ddb, String table) {
-    try {
-      ddb.createTable(
-          r -> r.tableName(table)
-              .billingMode(BillingMode.PAY_PER_REQUEST)
-              .attributeDefinitions(
-                  AttributeDefinition.builder().attributeName(PK).attributeType(ScalarAttributeType.S).build(),
-                  AttributeDefinition.builder().attributeName(SK).attributeType(ScalarAttributeType.S).build())
-              .keySchema(
-                  KeySchemaElement.builder().attributeName(PK).keyType(KeyType.HASH).build(),
-                  KeySchemaElement.builder().attributeName(SK).keyType(KeyType.RANGE).build()));
-    } catch (ResourceInUseException e) {
-      // already there
-    } catch (SdkException e) {
-      throw AwsErrors.catalog("cannot create table " + table, e);
+    /** {@code clusterId} is the cluster's system identifier, as {@code pg_control_system()} reports it. */
+    public DynamoDbCatalog(DynamoDbClient ddb, String table, String clusterId) {
+        this.ddb = ddb;
+        this.table = table;
+        this.cluster = "cluster#" + clusterId;
     }
-    try {
-      ddb.waiter().waitUntilTableExists(r -> r.tableName(table));
-    } catch (SdkException e) {
-      throw AwsErrors.catalog("table " + table + " did not become active", e);
-    }
-  }
 
-  /** Throws a clear error unless the table exists with this catalog's key schema. */
-  public void verifyTable() {
-    TableDescription d;
-    try {
-      d = ddb.describeTable(r -> r.tableName(table)).table();
-    } catch (SdkException e) {
-      throw AwsErrors.catalog("cannot use table " + table, e);
-    }
-    List<String> keys = d.keySchema().stream().map(k -> k.attributeName() + ":" + k.keyTypeAsString()).toList();
-    if (!keys.equals(List.of(PK + ":HASH", SK + ":RANGE"))) {
-      throw new CatalogException(
-          ErrorCode.CONFIG_INVALID,
-          "table " + table + " has key schema " + keys + ", not pk (hash) and sk (range)",
-          "point catalog.table at a table made by 'pitr init', or a new name", null);
-    }
-  }
-
-  // ---- segments
-
-  @Override
-  public Recorded recordSegment(SegmentRecord r) {
-    ensureClusterItem(r.name().segmentSize());
-    Map<String, AttributeValue> item = key("wal#" + r.name().fileName());
-    item.put("timeline", n(r.name().timeline().value()));
-    item.put("segno", n(r.name().segno()));
-    item.put("segment_size", n(r.name().segmentSize()));
-    item.put("plain_size", n(r.plainSize()));
-    item.put("stored_size", n(r.storedSize()));
-    item.put("sha256", s(r.sha256()));
-    item.put("storage_key", s(r.storageKey()));
-    putOpt(item, "key_id", r.keyId());
-    item.put("archived_at", micros(r.archivedAt()));
-    SegmentIndex x = r.index();
-    if (x != null) {
-      item.put("indexed", n(1));
-      putOpt(item, "first_commit", x.firstEnd());
-      putOpt(item, "last_commit", x.lastEnd());
-      item.put("min_xid", n(x.minXid()));
-      item.put("max_xid", n(x.maxXid()));
-      item.put("transactions", n(x.transactions()));
-      putOpt(item, "restore_points", x.restorePoints().isEmpty() ? null : x.restorePointsText());
-      putOpt(item, "index_problem", x.problem());
-    }
-    String what = "record segment " + r.name();
-    DynamoLease lease = heldLease;
-    try {
-      if (lease == null) {
-        ddb.putItem(p -> p.tableName(table).item(item).conditionExpression("attribute_not_exists(sk)"));
-      } else {
-        TransactWriteItem fence =
-            TransactWriteItem.builder()
-                .conditionCheck(
-                    ConditionCheck.builder()
-                        .tableName(table)
-                        .key(key(LEASE_SK))
-                        .conditionExpression("#o = :o AND #t = :t")
-                        .expressionAttributeNames(Map.of("#o", "owner", "#t", "token"))
-                        .expressionAttributeValues(Map.of(":o", s(lease.owner()), ":t", n(lease.token())))
-                        .build())
-                .build();
-        TransactWriteItem put =
-            TransactWriteItem.builder()
-                .put(Put.builder().tableName(table).item(item).conditionExpression("attribute_not_exists(sk)").build())
-                .build();
-        ddb.transactWriteItems(t -> t.transactItems(fence, put));
-      }
-      return Recorded.INSERTED;
-    } catch (ConditionalCheckFailedException e) {
-      return sameOrConflict(r.name().fileName(), recorded(r.name().fileName()), r.sha256());
-    } catch (TransactionCanceledException e) {
-      List<CancellationReason> reasons = e.cancellationReasons();
-      if (reasons.size() == 2 && "ConditionalCheckFailed".equals(reasons.get(0).code())) {
-        throw new LeaseHeldException("a newer capture process", lease.expiresAt());
-      }
-      if (reasons.size() == 2 && "ConditionalCheckFailed".equals(reasons.get(1).code())) {
-        return sameOrConflict(r.name().fileName(), recorded(r.name().fileName()), r.sha256());
-      }
-      throw writeFailure(what, e);
-    } catch (SdkException e) {
-      throw writeFailure(what, e);
-    }
-  }
-
-  private static Recorded sameOrConflict(String name, Optional<SegmentRecord> existing, String sha) {
-    String have = existing.map(SegmentRecord::sha256).orElseThrow(
-        () -> new CatalogException(name + " was refused as existing but cannot be read back", null));
-    if (have.equals(sha)) {
-      return Recorded.ALREADY_PRESENT;
-    }
-    throw new ArchiveConflictException(
-        name + " is already archived with a different checksum (archived " + have + ", offered " + sha + ")");
-  }
-
-  @Override
-  public Optional<SegmentRecord> segment(String fileName) {
-    if (!SegmentName.isSegmentFileName(fileName)) {
-      return Optional.empty();
-    }
-    return get("wal#" + fileName).filter(DynamoDbCatalog::live).map(DynamoDbCatalog::toSegment);
-  }
-
-  /** The segment as recorded, expired or not. */
-  private Optional<SegmentRecord> recorded(String fileName) {
-    return get("wal#" + fileName).map(DynamoDbCatalog::toSegment);
-  }
-
-  private static boolean live(Map<String, AttributeValue> segmentItem) {
-    return !segmentItem.containsKey("expired_at");
-  }
-
-  @Override
-  public void expireSegment(String fileName, Instant at) {
-    updateSegment(fileName, "SET expired_at = if_not_exists(expired_at, :t)", "attribute_exists(sk)", at,
-        "is not recorded");
-  }
-
-  @Override
-  public void segmentRemoved(String fileName, Instant at) {
-    updateSegment(fileName, "SET removed_at = if_not_exists(removed_at, :t)", "attribute_exists(expired_at)", at,
-        "is not expired");
-  }
-
-  private void updateSegment(String fileName, String update, String condition, Instant at, String otherwise) {
-    try {
-      ddb.updateItem(u -> u.tableName(table)
-          .key(key("wal#" + fileName))
-          .updateExpression(update)
-          .conditionExpression(condition)
-          .expressionAttributeValues(Map.of(":t", micros(at))));
-    } catch (ConditionalCheckFailedException e) {
-      throw new IllegalStateException("segment " + fileName + " " + otherwise);
-    } catch (SdkException e) {
-      throw writeFailure("update segment " + fileName, e);
-    }
-  }
-
-  @Override
-  public List<ExpiredSegment> expiredSegments() {
-    return prefix("wal#").stream()
-        .filter(i -> !live(i))
-        .map(i -> new ExpiredSegment(str(i, SK).substring("wal#".length()), str(i, "storage_key"),
-            instant(i, "expired_at"), i.containsKey("removed_at") ? instant(i, "removed_at") : null))
-        .toList();
-  }
-
-  @Override
-  public void forgetSegment(String fileName) {
-    forget("wal#" + fileName, "attribute_exists(removed_at)", Map.of(), "segment " + fileName);
-  }
-
-  @Override
-  public void forgetSnapshot(SnapshotId id) {
-    forget("snap#" + id.value(), "#s = :removed", Map.of(":removed", s(SnapshotRecord.Status.REMOVED.name())),
-        "snapshot " + id);
-  }
-
-  private void forget(String sk, String condition, Map<String, AttributeValue> values, String what) {
-    try {
-      ddb.deleteItem(d -> {
-        d.tableName(table).key(key(sk)).conditionExpression(condition);
-        if (!values.isEmpty()) {
-          d.expressionAttributeNames(Map.of("#s", "status")).expressionAttributeValues(values);
+    /** Creates the table (on-demand billing) unless it exists, and waits until it is active. */
+    public static void createTable(DynamoDbClient ddb, String table) {
+        try {
+            ddb.createTable(r -> r.tableName(table)
+                    .billingMode(BillingMode.PAY_PER_REQUEST)
+                    .attributeDefinitions(
+                            AttributeDefinition.builder()
+                                    .attributeName(PK)
+                                    .attributeType(ScalarAttributeType.S)
+                                    .build(),
+                            AttributeDefinition.builder()
+                                    .attributeName(SK)
+                                    .attributeType(ScalarAttributeType.S)
+                                    .build())
+                    .keySchema(
+                            KeySchemaElement.builder()
+                                    .attributeName(PK)
+                                    .keyType(KeyType.HASH)
+                                    .build(),
+                            KeySchemaElement.builder()
+                                    .attributeName(SK)
+                                    .keyType(KeyType.RANGE)
+                                    .build()));
+        } catch (ResourceInUseException e) {
+            // already there
+        } catch (SdkException e) {
+            throw AwsErrors.catalog("cannot create table " + table, e);
         }
-      });
-    } catch (ConditionalCheckFailedException e) {
-      throw new IllegalStateException(what + " is not recorded as removed");
-    } catch (SdkException e) {
-      throw writeFailure("forget " + what, e);
+        try {
+            ddb.waiter().waitUntilTableExists(r -> r.tableName(table));
+        } catch (SdkException e) {
+            throw AwsErrors.catalog("table " + table + " did not become active", e);
+        }
     }
-  }
 
-  @Override
-  public void recordSegmentKeyId(String fileName, String keyId) {
-    try {
-      ddb.updateItem(
-          u -> u.tableName(table)
-              .key(key("wal#" + fileName))
-              .updateExpression("SET key_id = :k")
-              .conditionExpression("attribute_exists(sk)")
-              .expressionAttributeValues(Map.of(":k", s(keyId))));
-    } catch (ConditionalCheckFailedException e) {
-      throw new IllegalStateException("segment " + fileName + " is not recorded");
-    } catch (SdkException e) {
-      throw writeFailure("record the key id of " + fileName, e);
+    /** Throws a clear error unless the table exists with this catalog's key schema. */
+    public void verifyTable() {
+        TableDescription d;
+        try {
+            d = ddb.describeTable(r -> r.tableName(table)).table();
+        } catch (SdkException e) {
+            throw AwsErrors.catalog("cannot use table " + table, e);
+        }
+        List<String> keys = d.keySchema().stream()
+                .map(k -> k.attributeName() + ":" + k.keyTypeAsString())
+                .toList();
+        if (!keys.equals(List.of(PK + ":HASH", SK + ":RANGE"))) {
+            throw new CatalogException(
+                    ErrorCode.CONFIG_INVALID,
+                    "table " + table + " has key schema " + keys + ", not pk (hash) and sk (range)",
+                    "point catalog.table at a table made by 'pitr init', or a new name",
+                    null);
+        }
     }
-  }
 
-  @Override
-  public List<SegmentRecord> segments(TimelineId timeline, long fromSegno, long toSegno) {
-    Long size = segmentSize();
-    if (size == null || fromSegno > toSegno) {
-      return List.of();
+    // ---- segments
+
+    @Override
+    public Recorded recordSegment(SegmentRecord r) {
+        ensureClusterItem(r.name().segmentSize());
+        Map<String, AttributeValue> item = key("wal#" + r.name().fileName());
+        item.put("timeline", n(r.name().timeline().value()));
+        item.put("segno", n(r.name().segno()));
+        item.put("segment_size", n(r.name().segmentSize()));
+        item.put("plain_size", n(r.plainSize()));
+        item.put("stored_size", n(r.storedSize()));
+        item.put("sha256", s(r.sha256()));
+        item.put("storage_key", s(r.storageKey()));
+        putOpt(item, "key_id", r.keyId());
+        item.put("archived_at", micros(r.archivedAt()));
+        SegmentIndex x = r.index();
+        if (x != null) {
+            item.put("indexed", n(1));
+            putOpt(item, "first_commit", x.firstEnd());
+            putOpt(item, "last_commit", x.lastEnd());
+            item.put("min_xid", n(x.minXid()));
+            item.put("max_xid", n(x.maxXid()));
+            item.put("transactions", n(x.transactions()));
+            putOpt(item, "restore_points", x.restorePoints().isEmpty() ? null : x.restorePointsText());
+            putOpt(item, "index_problem", x.problem());
+        }
+        String what = "record segment " + r.name();
+        DynamoLease lease = heldLease;
+        try {
+            if (lease == null) {
+                ddb.putItem(p -> p.tableName(table).item(item).conditionExpression("attribute_not_exists(sk)"));
+            } else {
+                TransactWriteItem fence = TransactWriteItem.builder()
+                        .conditionCheck(ConditionCheck.builder()
+                                .tableName(table)
+                                .key(key(LEASE_SK))
+                                .conditionExpression("#o = :o AND #t = :t")
+                                .expressionAttributeNames(Map.of("#o", "owner", "#t", "token"))
+                                .expressionAttributeValues(Map.of(":o", s(lease.owner()), ":t", n(lease.token())))
+                                .build())
+                        .build();
+                TransactWriteItem put = TransactWriteItem.builder()
+                        .put(Put.builder()
+                                .tableName(table)
+                                .item(item)
+                                .conditionExpression("attribute_not_exists(sk)")
+                                .build())
+                        .build();
+                ddb.transactWriteItems(t -> t.transactItems(fence, put));
+            }
+            return Recorded.INSERTED;
+        } catch (ConditionalCheckFailedException e) {
+            return sameOrConflict(r.name().fileName(), recorded(r.name().fileName()), r.sha256());
+        } catch (TransactionCanceledException e) {
+            List<CancellationReason> reasons = e.cancellationReasons();
+            if (reasons.size() == 2
+                    && "ConditionalCheckFailed".equals(reasons.get(0).code())) {
+                throw new LeaseHeldException("a newer capture process", lease.expiresAt());
+            }
+            if (reasons.size() == 2
+                    && "ConditionalCheckFailed".equals(reasons.get(1).code())) {
+                return sameOrConflict(r.name().fileName(), recorded(r.name().fileName()), r.sha256());
+            }
+            throw writeFailure(what, e);
+        } catch (SdkException e) {
+            throw writeFailure(what, e);
+        }
     }
-    String lo = "wal#" + new SegmentName(timeline, fromSegno, size).fileName();
-    String hi = "wal#" + new SegmentName(timeline, toSegno, size).fileName();
-    return query("#sk BETWEEN :lo AND :hi", Map.of(":lo", s(lo), ":hi", s(hi))).stream()
-        .filter(DynamoDbCatalog::live)
-        .map(DynamoDbCatalog::toSegment)
-        .toList();
-  }
 
-  @Override
-  public List<SegmentRecord> allSegments() {
-    return prefix("wal#").stream().filter(DynamoDbCatalog::live).map(DynamoDbCatalog::toSegment).toList();
-  }
-
-  private static SegmentRecord toSegment(Map<String, AttributeValue> i) {
-    return new SegmentRecord(
-        new SegmentName(TimelineId.of(num(i, "timeline")), num(i, "segno"), num(i, "segment_size")),
-        num(i, "plain_size"),
-        num(i, "stored_size"),
-        str(i, "sha256"),
-        str(i, "storage_key"),
-        str(i, "key_id"),
-        instant(i, "archived_at"),
-        i.containsKey("indexed")
-            ? new SegmentIndex(instant(i, "first_commit"), instant(i, "last_commit"), num(i, "min_xid"),
-                num(i, "max_xid"), (int) num(i, "transactions"), SegmentIndex.parseRestorePoints(str(i, "restore_points")),
-                str(i, "index_problem"))
-            : null);
-  }
-
-  /** The cluster item fixes the segment size that turns segment numbers into sort keys. */
-  private void ensureClusterItem(long size) {
-    Long known = segmentSize();
-    if (known != null) {
-      if (known != size) {
+    private static Recorded sameOrConflict(String name, Optional<SegmentRecord> existing, String sha) {
+        String have = existing.map(SegmentRecord::sha256)
+                .orElseThrow(
+                        () -> new CatalogException(name + " was refused as existing but cannot be read back", null));
+        if (have.equals(sha)) {
+            return Recorded.ALREADY_PRESENT;
+        }
         throw new ArchiveConflictException(
-            "this cluster's archive has " + known + "-byte segments, but a " + size + "-byte segment was offered");
-      }
-      return;
+                name + " is already archived with a different checksum (archived " + have + ", offered " + sha + ")");
     }
-    Map<String, AttributeValue> item = key("cluster");
-    item.put("segment_size", n(size));
-    item.put("created_at", micros(Instant.now()));
-    try {
-      ddb.putItem(p -> p.tableName(table).item(item).conditionExpression("attribute_not_exists(sk)"));
-    } catch (ConditionalCheckFailedException e) {
-      segmentSize = null;
-      ensureClusterItem(size);
-      return;
-    } catch (SdkException e) {
-      throw writeFailure("record the cluster", e);
+
+    @Override
+    public Optional<SegmentRecord> segment(String fileName) {
+        if (!SegmentName.isSegmentFileName(fileName)) {
+            return Optional.empty();
+        }
+        return get("wal#" + fileName).filter(DynamoDbCatalog::live).map(DynamoDbCatalog::toSegment);
     }
-    segmentSize = size;
-  }
 
-  private Long segmentSize() {
-    if (segmentSize == null) {
-      segmentSize = get("cluster").map(i -> num(i, "segment_size")).orElse(null);
+    /** The segment as recorded, expired or not. */
+    private Optional<SegmentRecord> recorded(String fileName) {
+        return get("wal#" + fileName).map(DynamoDbCatalog::toSegment);
     }
-    return segmentSize;
-  }
 
-  // ---- partial segments: one item each, replaced only by a longer one
-
-  @Override
-  public Recorded recordPartial(PartialSegment p) {
-    Map<String, AttributeValue> item = key("partial#" + p.name().fileName());
-    item.put("segment_size", n(p.name().segmentSize()));
-    item.put("bytes", n(p.bytes()));
-    item.put("record", s(p.encode()));
-    try {
-      ddb.putItem(x -> x.tableName(table).item(item)
-          .conditionExpression("attribute_not_exists(sk) OR #b < :b")
-          .expressionAttributeNames(Map.of("#b", "bytes"))
-          .expressionAttributeValues(Map.of(":b", n(p.bytes()))));
-      return Recorded.INSERTED;
-    } catch (ConditionalCheckFailedException e) {
-      return Recorded.ALREADY_PRESENT;
-    } catch (SdkException e) {
-      throw writeFailure("record partial segment " + p.name(), e);
+    private static boolean live(Map<String, AttributeValue> segmentItem) {
+        return !segmentItem.containsKey("expired_at");
     }
-  }
 
-  @Override
-  public Optional<PartialSegment> partial(String fileName) {
-    return get("partial#" + fileName).map(DynamoDbCatalog::toPartial);
-  }
-
-  @Override
-  public List<PartialSegment> partials() {
-    return prefix("partial#").stream().map(DynamoDbCatalog::toPartial).toList();
-  }
-
-  @Override
-  public void forgetPartial(String fileName) {
-    try {
-      ddb.deleteItem(d -> d.tableName(table).key(key("partial#" + fileName)));
-    } catch (SdkException e) {
-      throw writeFailure("forget partial segment " + fileName, e);
+    @Override
+    public void expireSegment(String fileName, Instant at) {
+        updateSegment(
+                fileName,
+                "SET expired_at = if_not_exists(expired_at, :t)",
+                "attribute_exists(sk)",
+                at,
+                "is not recorded");
     }
-  }
 
-  private static PartialSegment toPartial(Map<String, AttributeValue> i) {
-    String name = str(i, SK).substring("partial#".length());
-    return PartialSegment.decode(SegmentName.parse(name, num(i, "segment_size")), str(i, "record"));
-  }
-
-  // ---- histories
-
-  @Override
-  public Recorded recordHistory(HistoryRecord h) {
-    Map<String, AttributeValue> item = key("tli#" + h.timeline().hex());
-    item.put("timeline", n(h.timeline().value()));
-    item.put("content", s(h.content()));
-    item.put("sha256", s(h.sha256()));
-    item.put("storage_key", s(h.storageKey()));
-    item.put("stored_size", n(h.storedSize()));
-    item.put("archived_at", micros(h.archivedAt()));
-    try {
-      ddb.putItem(p -> p.tableName(table).item(item).conditionExpression("attribute_not_exists(sk)"));
-      return Recorded.INSERTED;
-    } catch (ConditionalCheckFailedException e) {
-      String have = history(h.timeline()).orElseThrow().sha256();
-      if (have.equals(h.sha256())) {
-        return Recorded.ALREADY_PRESENT;
-      }
-      throw new ArchiveConflictException(
-          h.fileName() + " is already archived with a different checksum (archived " + have + ", offered "
-              + h.sha256() + ")");
-    } catch (SdkException e) {
-      throw writeFailure("record history " + h.fileName(), e);
+    @Override
+    public void segmentRemoved(String fileName, Instant at) {
+        updateSegment(
+                fileName,
+                "SET removed_at = if_not_exists(removed_at, :t)",
+                "attribute_exists(expired_at)",
+                at,
+                "is not expired");
     }
-  }
 
-  @Override
-  public Optional<HistoryRecord> history(TimelineId timeline) {
-    return get("tli#" + timeline.hex()).map(DynamoDbCatalog::toHistory);
-  }
-
-  @Override
-  public List<HistoryRecord> histories() {
-    return prefix("tli#").stream().map(DynamoDbCatalog::toHistory).toList();
-  }
-
-  private static HistoryRecord toHistory(Map<String, AttributeValue> i) {
-    return new HistoryRecord(
-        TimelineId.of(num(i, "timeline")), str(i, "content"), str(i, "sha256"), str(i, "storage_key"),
-        num(i, "stored_size"), instant(i, "archived_at"));
-  }
-
-  // ---- snapshots
-
-  @Override
-  public void createSnapshot(SnapshotRecord snap) {
-    Map<String, AttributeValue> item = snapshotItem(snap);
-    try {
-      ddb.putItem(p -> p.tableName(table).item(item).conditionExpression("attribute_not_exists(sk)"));
-    } catch (ConditionalCheckFailedException e) {
-      throw new ArchiveConflictException("snapshot " + snap.id() + " already exists");
-    } catch (SdkException e) {
-      throw writeFailure("create snapshot " + snap.id(), e);
+    private void updateSegment(String fileName, String update, String condition, Instant at, String otherwise) {
+        try {
+            ddb.updateItem(u -> u.tableName(table)
+                    .key(key("wal#" + fileName))
+                    .updateExpression(update)
+                    .conditionExpression(condition)
+                    .expressionAttributeValues(Map.of(":t", micros(at))));
+        } catch (ConditionalCheckFailedException e) {
+            throw new IllegalStateException("segment " + fileName + " " + otherwise);
+        } catch (SdkException e) {
+            throw writeFailure("update segment " + fileName, e);
+        }
     }
-  }
 
-  @Override
-  public void updateSnapshot(SnapshotRecord snap) {
-    Map<String, AttributeValue> item = snapshotItem(snap);
-    try {
-      ddb.putItem(p -> p.tableName(table).item(item).conditionExpression("attribute_exists(sk)"));
-    } catch (ConditionalCheckFailedException e) {
-      throw new IllegalStateException("snapshot " + snap.id() + " does not exist");
-    } catch (SdkException e) {
-      throw writeFailure("update snapshot " + snap.id(), e);
+    @Override
+    public List<ExpiredSegment> expiredSegments() {
+        return prefix("wal#").stream()
+                .filter(i -> !live(i))
+                .map(i -> new ExpiredSegment(
+                        str(i, SK).substring("wal#".length()),
+                        str(i, "storage_key"),
+                        instant(i, "expired_at"),
+                        i.containsKey("removed_at") ? instant(i, "removed_at") : null))
+                .toList();
     }
-  }
 
-  private Map<String, AttributeValue> snapshotItem(SnapshotRecord r) {
-    Map<String, AttributeValue> item = key("snap#" + r.id().value());
-    putOpt(item, "label", r.label());
-    item.put("status", s(r.status().name()));
-    item.put("timeline", n(r.timeline().value()));
-    item.put("start_lsn", n(r.startLsn().value()));
-    if (r.stopLsn() != null) {
-      item.put("stop_lsn", n(r.stopLsn().value()));
+    @Override
+    public void forgetSegment(String fileName) {
+        forget("wal#" + fileName, "attribute_exists(removed_at)", Map.of(), "segment " + fileName);
     }
-    item.put("start_time", micros(r.startTime()));
-    putOpt(item, "stop_time", r.stopTime());
-    putOpt(item, "first_segment", r.firstSegment());
-    putOpt(item, "last_segment", r.lastSegment());
-    item.put("plain_size", n(r.plainSize()));
-    item.put("stored_size", n(r.storedSize()));
-    putOpt(item, "sha256", r.sha256());
-    item.put("storage_key", s(r.storageKey()));
-    putOpt(item, "key_id", r.keyId());
-    putOpt(item, "retention", r.retention());
-    if (r.backupManifest() != null) {
-      byte[] z = gzip(r.backupManifest());
-      if (z.length <= MANIFEST_CHUNK) {
-        item.put("manifest_gz", AttributeValue.fromB(SdkBytes.fromByteArray(z)));
-      } else {
-        int chunks = writeManifestChunks(r.id(), z);
-        item.put("manifest_chunks", n(chunks));
-      }
+
+    @Override
+    public void forgetSnapshot(SnapshotId id) {
+        forget(
+                "snap#" + id.value(),
+                "#s = :removed",
+                Map.of(":removed", s(SnapshotRecord.Status.REMOVED.name())),
+                "snapshot " + id);
     }
-    return item;
-  }
 
-  /** Chunks are written before the snapshot item that names them, so a reader never finds the item without them. */
-  private int writeManifestChunks(SnapshotId id, byte[] z) {
-    int count = (z.length + MANIFEST_CHUNK - 1) / MANIFEST_CHUNK;
-    for (int c = 0; c < count; c++) {
-      Map<String, AttributeValue> item = key(String.format("snapm#%s#%04d", id.value(), c));
-      int from = c * MANIFEST_CHUNK;
-      item.put("data", AttributeValue.fromB(SdkBytes.fromByteArray(
-          java.util.Arrays.copyOfRange(z, from, Math.min(z.length, from + MANIFEST_CHUNK)))));
-      try {
-        ddb.putItem(p -> p.tableName(table).item(item));
-      } catch (SdkException e) {
-        throw writeFailure("record the manifest of snapshot " + id, e);
-      }
+    private void forget(String sk, String condition, Map<String, AttributeValue> values, String what) {
+        try {
+            ddb.deleteItem(d -> {
+                d.tableName(table).key(key(sk)).conditionExpression(condition);
+                if (!values.isEmpty()) {
+                    d.expressionAttributeNames(Map.of("#s", "status")).expressionAttributeValues(values);
+                }
+            });
+        } catch (ConditionalCheckFailedException e) {
+            throw new IllegalStateException(what + " is not recorded as removed");
+        } catch (SdkException e) {
+            throw writeFailure("forget " + what, e);
+        }
     }
-    return count;
-  }
 
-  @Override
-  public Optional<SnapshotRecord> snapshot(SnapshotId id) {
-    return get("snap#" + id.value()).map(this::toSnapshot);
-  }
-
-  @Override
-  public void recordRestore(RestoreRecord r) {
-    Map<String, AttributeValue> item = key("restore#" + r.id());
-    item.put("recorded_at", micros(r.recordedAt()));
-    item.put("outcome", s(r.outcome()));
-    putOpt(item, "target", r.target());
-    putOpt(item, "snapshot_id", r.snapshotId());
-    if (r.timeline() != null) {
-      item.put("timeline", n(r.timeline()));
+    @Override
+    public void recordSegmentKeyId(String fileName, String keyId) {
+        try {
+            ddb.updateItem(u -> u.tableName(table)
+                    .key(key("wal#" + fileName))
+                    .updateExpression("SET key_id = :k")
+                    .conditionExpression("attribute_exists(sk)")
+                    .expressionAttributeValues(Map.of(":k", s(keyId))));
+        } catch (ConditionalCheckFailedException e) {
+            throw new IllegalStateException("segment " + fileName + " is not recorded");
+        } catch (SdkException e) {
+            throw writeFailure("record the key id of " + fileName, e);
+        }
     }
-    putOpt(item, "stopped_at", r.stoppedAt());
-    putOpt(item, "error", r.error());
-    putOpt(item, "cause", r.cause());
-    try {
-      // a restore's record is replaced when its last step runs again
-      ddb.putItem(p -> p.tableName(table).item(item));
-    } catch (SdkException e) {
-      throw writeFailure("record restore " + r.id(), e);
+
+    @Override
+    public List<SegmentRecord> segments(TimelineId timeline, long fromSegno, long toSegno) {
+        Long size = segmentSize();
+        if (size == null || fromSegno > toSegno) {
+            return List.of();
+        }
+        String lo = "wal#" + new SegmentName(timeline, fromSegno, size).fileName();
+        String hi = "wal#" + new SegmentName(timeline, toSegno, size).fileName();
+        return query("#sk BETWEEN :lo AND :hi", Map.of(":lo", s(lo), ":hi", s(hi))).stream()
+                .filter(DynamoDbCatalog::live)
+                .map(DynamoDbCatalog::toSegment)
+                .toList();
     }
-  }
 
-  @Override
-  public List<RestoreRecord> restores() {
-    return prefix("restore#").stream()
-        .map(i -> new RestoreRecord(str(i, SK).substring("restore#".length()), instant(i, "recorded_at"), str(i, "outcome"),
-            str(i, "target"), str(i, "snapshot_id"), i.containsKey("timeline") ? num(i, "timeline") : null,
-            str(i, "stopped_at"), str(i, "error"), str(i, "cause")))
-        .toList();
-  }
-
-  @Override
-  public boolean claimRun(String job, Instant slot, String owner) {
-    Map<String, AttributeValue> item = key("run#" + job + "#" + slot);
-    item.put("owner", s(owner));
-    try {
-      ddb.putItem(p -> p.tableName(table).item(item).conditionExpression("attribute_not_exists(sk)"));
-      return true;
-    } catch (ConditionalCheckFailedException e) {
-      return get("run#" + job + "#" + slot).map(i -> owner.equals(str(i, "owner"))).orElse(false);
-    } catch (SdkException e) {
-      throw writeFailure("claim the " + job + " run of " + slot, e);
+    @Override
+    public List<SegmentRecord> allSegments() {
+        return prefix("wal#").stream()
+                .filter(DynamoDbCatalog::live)
+                .map(DynamoDbCatalog::toSegment)
+                .toList();
     }
-  }
 
-  @Override
-  public List<SnapshotRecord> snapshots() {
-    return prefix("snap#").stream().map(this::toSnapshot).toList();
-  }
-
-  private SnapshotRecord toSnapshot(Map<String, AttributeValue> i) {
-    String id = str(i, SK).substring("snap#".length());
-    String manifest = null;
-    if (i.containsKey("manifest_gz")) {
-      manifest = gunzip(i.get("manifest_gz").b().asByteArray());
-    } else if (i.containsKey("manifest_chunks")) {
-      ByteArrayOutputStream z = new ByteArrayOutputStream();
-      List<Map<String, AttributeValue>> chunks = prefix("snapm#" + id + "#");
-      if (chunks.size() != num(i, "manifest_chunks")) {
-        throw new CatalogException("the manifest of snapshot " + id + " is incomplete in " + describe(), null);
-      }
-      chunks.forEach(c -> z.writeBytes(c.get("data").b().asByteArray()));
-      manifest = gunzip(z.toByteArray());
+    private static SegmentRecord toSegment(Map<String, AttributeValue> i) {
+        return new SegmentRecord(
+                new SegmentName(TimelineId.of(num(i, "timeline")), num(i, "segno"), num(i, "segment_size")),
+                num(i, "plain_size"),
+                num(i, "stored_size"),
+                str(i, "sha256"),
+                str(i, "storage_key"),
+                str(i, "key_id"),
+                instant(i, "archived_at"),
+                i.containsKey("indexed")
+                        ? new SegmentIndex(
+                                instant(i, "first_commit"),
+                                instant(i, "last_commit"),
+                                num(i, "min_xid"),
+                                num(i, "max_xid"),
+                                (int) num(i, "transactions"),
+                                SegmentIndex.parseRestorePoints(str(i, "restore_points")),
+                                str(i, "index_problem"))
+                        : null);
     }
-    return new SnapshotRecord(
-        new SnapshotId(id),
-        str(i, "label"),
-        SnapshotRecord.Status.valueOf(str(i, "status")),
-        TimelineId.of(num(i, "timeline")),
-        new Lsn(num(i, "start_lsn")),
-        i.containsKey("stop_lsn") ? new Lsn(num(i, "stop_lsn")) : null,
-        instant(i, "start_time"),
-        instant(i, "stop_time"),
-        str(i, "first_segment"),
-        str(i, "last_segment"),
-        num(i, "plain_size"),
-        num(i, "stored_size"),
-        str(i, "sha256"),
-        str(i, "storage_key"),
-        str(i, "key_id"),
-        manifest,
-        str(i, "retention"));
-  }
 
-  // ---- the shipping lease
-
-  @Override
-  public ShippingLease acquireShippingLease(String owner, Duration ttl) {
-    long now = System.currentTimeMillis();
-    long expires = now + ttl.toMillis();
-    try {
-      Map<String, AttributeValue> after =
-          ddb.updateItem(
-                  u -> u.tableName(table)
-                      .key(key(LEASE_SK))
-                      .updateExpression("SET #o = :o, #e = :e ADD #t :one")
-                      .conditionExpression("attribute_not_exists(sk) OR #e < :now OR #o = :o")
-                      .expressionAttributeNames(Map.of("#o", "owner", "#e", "expires_at", "#t", "token"))
-                      .expressionAttributeValues(Map.of(":o", s(owner), ":e", n(expires), ":now", n(now), ":one", n(1)))
-                      .returnValues("ALL_NEW"))
-              .attributes();
-      DynamoLease lease = new DynamoLease(owner, num(after, "token"), Instant.ofEpochMilli(expires), ttl);
-      heldLease = lease;
-      return lease;
-    } catch (ConditionalCheckFailedException e) {
-      Map<String, AttributeValue> cur = get(LEASE_SK).orElseThrow();
-      throw new LeaseHeldException(str(cur, "owner"), Instant.ofEpochMilli(num(cur, "expires_at")));
-    } catch (SdkException e) {
-      throw writeFailure("take the shipping lease", e);
+    /** The cluster item fixes the segment size that turns segment numbers into sort keys. */
+    private void ensureClusterItem(long size) {
+        Long known = segmentSize();
+        if (known != null) {
+            if (known != size) {
+                throw new ArchiveConflictException("this cluster's archive has " + known + "-byte segments, but a "
+                        + size + "-byte segment was offered");
+            }
+            return;
+        }
+        Map<String, AttributeValue> item = key("cluster");
+        item.put("segment_size", n(size));
+        item.put("created_at", micros(Instant.now()));
+        try {
+            ddb.putItem(p -> p.tableName(table).item(item).conditionExpression("attribute_not_exists(sk)"));
+        } catch (ConditionalCheckFailedException e) {
+            segmentSize = null;
+            ensureClusterItem(size);
+            return;
+        } catch (SdkException e) {
+            throw writeFailure("record the cluster", e);
+        }
+        segmentSize = size;
     }
-  }
 
-  private final class DynamoLease extends ExpiringLease {
+    private Long segmentSize() {
+        if (segmentSize == null) {
+            segmentSize = get("cluster").map(i -> num(i, "segment_size")).orElse(null);
+        }
+        return segmentSize;
+    }
 
-    DynamoLease(String owner, long token, Instant expiresAt, Duration ttl) {
-      super(owner, token, expiresAt, ttl);
+    // ---- partial segments: one item each, replaced only by a longer one
+
+    @Override
+    public Recorded recordPartial(PartialSegment p) {
+        Map<String, AttributeValue> item = key("partial#" + p.name().fileName());
+        item.put("segment_size", n(p.name().segmentSize()));
+        item.put("bytes", n(p.bytes()));
+        item.put("record", s(p.encode()));
+        try {
+            ddb.putItem(x -> x.tableName(table)
+                    .item(item)
+                    .conditionExpression("attribute_not_exists(sk) OR #b < :b")
+                    .expressionAttributeNames(Map.of("#b", "bytes"))
+                    .expressionAttributeValues(Map.of(":b", n(p.bytes()))));
+            return Recorded.INSERTED;
+        } catch (ConditionalCheckFailedException e) {
+            return Recorded.ALREADY_PRESENT;
+        } catch (SdkException e) {
+            throw writeFailure("record partial segment " + p.name(), e);
+        }
+    }
+
+    @Override
+    public Optional<PartialSegment> partial(String fileName) {
+        return get("partial#" + fileName).map(DynamoDbCatalog::toPartial);
+    }
+
+    @Override
+    public List<PartialSegment> partials() {
+        return prefix("partial#").stream().map(DynamoDbCatalog::toPartial).toList();
+    }
+
+    @Override
+    public void forgetPartial(String fileName) {
+        try {
+            ddb.deleteItem(d -> d.tableName(table).key(key("partial#" + fileName)));
+        } catch (SdkException e) {
+            throw writeFailure("forget partial segment " + fileName, e);
+        }
+    }
+
+    private static PartialSegment toPartial(Map<String, AttributeValue> i) {
+        String name = str(i, SK).substring("partial#".length());
+        return PartialSegment.decode(SegmentName.parse(name, num(i, "segment_size")), str(i, "record"));
+    }
+
+    // ---- histories
+
+    @Override
+    public Recorded recordHistory(HistoryRecord h) {
+        Map<String, AttributeValue> item = key("tli#" + h.timeline().hex());
+        item.put("timeline", n(h.timeline().value()));
+        item.put("content", s(h.content()));
+        item.put("sha256", s(h.sha256()));
+        item.put("storage_key", s(h.storageKey()));
+        item.put("stored_size", n(h.storedSize()));
+        item.put("archived_at", micros(h.archivedAt()));
+        try {
+            ddb.putItem(p -> p.tableName(table).item(item).conditionExpression("attribute_not_exists(sk)"));
+            return Recorded.INSERTED;
+        } catch (ConditionalCheckFailedException e) {
+            String have = history(h.timeline()).orElseThrow().sha256();
+            if (have.equals(h.sha256())) {
+                return Recorded.ALREADY_PRESENT;
+            }
+            throw new ArchiveConflictException(
+                    h.fileName() + " is already archived with a different checksum (archived " + have + ", offered "
+                            + h.sha256() + ")");
+        } catch (SdkException e) {
+            throw writeFailure("record history " + h.fileName(), e);
+        }
+    }
+
+    @Override
+    public Optional<HistoryRecord> history(TimelineId timeline) {
+        return get("tli#" + timeline.hex()).map(DynamoDbCatalog::toHistory);
+    }
+
+    @Override
+    public List<HistoryRecord> histories() {
+        return prefix("tli#").stream().map(DynamoDbCatalog::toHistory).toList();
+    }
+
+    private static HistoryRecord toHistory(Map<String, AttributeValue> i) {
+        return new HistoryRecord(
+                TimelineId.of(num(i, "timeline")),
+                str(i, "content"),
+                str(i, "sha256"),
+                str(i, "storage_key"),
+                num(i, "stored_size"),
+                instant(i, "archived_at"));
+    }
+
+    // ---- snapshots
+
+    @Override
+    public void createSnapshot(SnapshotRecord snap) {
+        Map<String, AttributeValue> item = snapshotItem(snap);
+        try {
+            ddb.putItem(p -> p.tableName(table).item(item).conditionExpression("attribute_not_exists(sk)"));
+        } catch (ConditionalCheckFailedException e) {
+            throw new ArchiveConflictException("snapshot " + snap.id() + " already exists");
+        } catch (SdkException e) {
+            throw writeFailure("create snapshot " + snap.id(), e);
+        }
+    }
+
+    @Override
+    public void updateSnapshot(SnapshotRecord snap) {
+        Map<String, AttributeValue> item = snapshotItem(snap);
+        try {
+            ddb.putItem(p -> p.tableName(table).item(item).conditionExpression("attribute_exists(sk)"));
+        } catch (ConditionalCheckFailedException e) {
+            throw new IllegalStateException("snapshot " + snap.id() + " does not exist");
+        } catch (SdkException e) {
+            throw writeFailure("update snapshot " + snap.id(), e);
+        }
+    }
+
+    private Map<String, AttributeValue> snapshotItem(SnapshotRecord r) {
+        Map<String, AttributeValue> item = key("snap#" + r.id().value());
+        putOpt(item, "label", r.label());
+        item.put("status", s(r.status().name()));
+        item.put("timeline", n(r.timeline().value()));
+        item.put("start_lsn", n(r.startLsn().value()));
+        if (r.stopLsn() != null) {
+            item.put("stop_lsn", n(r.stopLsn().value()));
+        }
+        item.put("start_time", micros(r.startTime()));
+        putOpt(item, "stop_time", r.stopTime());
+        putOpt(item, "first_segment", r.firstSegment());
+        putOpt(item, "last_segment", r.lastSegment());
+        item.put("plain_size", n(r.plainSize()));
+        item.put("stored_size", n(r.storedSize()));
+        putOpt(item, "sha256", r.sha256());
+        item.put("storage_key", s(r.storageKey()));
+        putOpt(item, "key_id", r.keyId());
+        putOpt(item, "retention", r.retention());
+        if (r.backupManifest() != null) {
+            byte[] z = gzip(r.backupManifest());
+            if (z.length <= MANIFEST_CHUNK) {
+                item.put("manifest_gz", AttributeValue.fromB(SdkBytes.fromByteArray(z)));
+            } else {
+                int chunks = writeManifestChunks(r.id(), z);
+                item.put("manifest_chunks", n(chunks));
+            }
+        }
+        return item;
+    }
+
+    /** Chunks are written before the snapshot item that names them, so a reader never finds the item without them. */
+    private int writeManifestChunks(SnapshotId id, byte[] z) {
+        int count = (z.length + MANIFEST_CHUNK - 1) / MANIFEST_CHUNK;
+        for (int c = 0; c < count; c++) {
+            Map<String, AttributeValue> item = key(String.format("snapm#%s#%04d", id.value(), c));
+            int from = c * MANIFEST_CHUNK;
+            item.put(
+                    "data",
+                    AttributeValue.fromB(SdkBytes.fromByteArray(
+                            java.util.Arrays.copyOfRange(z, from, Math.min(z.length, from + MANIFEST_CHUNK)))));
+            try {
+                ddb.putItem(p -> p.tableName(table).item(item));
+            } catch (SdkException e) {
+                throw writeFailure("record the manifest of snapshot " + id, e);
+            }
+        }
+        return count;
+    }
+
+    @Override
+    public Optional<SnapshotRecord> snapshot(SnapshotId id) {
+        return get("snap#" + id.value()).map(this::toSnapshot);
+    }
+
+    @Override
+    public void recordRestore(RestoreRecord r) {
+        Map<String, AttributeValue> item = key("restore#" + r.id());
+        item.put("recorded_at", micros(r.recordedAt()));
+        item.put("outcome", s(r.outcome()));
+        putOpt(item, "target", r.target());
+        putOpt(item, "snapshot_id", r.snapshotId());
+        if (r.timeline() != null) {
+            item.put("timeline", n(r.timeline()));
+        }
+        putOpt(item, "stopped_at", r.stoppedAt());
+        putOpt(item, "error", r.error());
+        putOpt(item, "cause", r.cause());
+        try {
+            // a restore's record is replaced when its last step runs again
+            ddb.putItem(p -> p.tableName(table).item(item));
+        } catch (SdkException e) {
+            throw writeFailure("record restore " + r.id(), e);
+        }
+    }
+
+    @Override
+    public List<RestoreRecord> restores() {
+        return prefix("restore#").stream()
+                .map(i -> new RestoreRecord(
+                        str(i, SK).substring("restore#".length()),
+                        instant(i, "recorded_at"),
+                        str(i, "outcome"),
+                        str(i, "target"),
+                        str(i, "snapshot_id"),
+                        i.containsKey("timeline") ? num(i, "timeline") : null,
+                        str(i, "stopped_at"),
+                        str(i, "error"),
+                        str(i, "cause")))
+                .toList();
+    }
+
+    @Override
+    public boolean claimRun(String job, Instant slot, String owner) {
+        Map<String, AttributeValue> item = key("run#" + job + "#" + slot);
+        item.put("owner", s(owner));
+        try {
+            ddb.putItem(p -> p.tableName(table).item(item).conditionExpression("attribute_not_exists(sk)"));
+            return true;
+        } catch (ConditionalCheckFailedException e) {
+            return get("run#" + job + "#" + slot)
+                    .map(i -> owner.equals(str(i, "owner")))
+                    .orElse(false);
+        } catch (SdkException e) {
+            throw writeFailure("claim the " + job + " run of " + slot, e);
+        }
+    }
+
+    @Override
+    public List<SnapshotRecord> snapshots() {
+        return prefix("snap#").stream().map(this::toSnapshot).toList();
+    }
+
+    private SnapshotRecord toSnapshot(Map<String, AttributeValue> i) {
+        String id = str(i, SK).substring("snap#".length());
+        String manifest = null;
+        if (i.containsKey("manifest_gz")) {
+            manifest = gunzip(i.get("manifest_gz").b().asByteArray());
+        } else if (i.containsKey("manifest_chunks")) {
+            ByteArrayOutputStream z = new ByteArrayOutputStream();
+            List<Map<String, AttributeValue>> chunks = prefix("snapm#" + id + "#");
+            if (chunks.size() != num(i, "manifest_chunks")) {
+                throw new CatalogException("the manifest of snapshot " + id + " is incomplete in " + describe(), null);
+            }
+            chunks.forEach(c -> z.writeBytes(c.get("data").b().asByteArray()));
+            manifest = gunzip(z.toByteArray());
+        }
+        return new SnapshotRecord(
+                new SnapshotId(id),
+                str(i, "label"),
+                SnapshotRecord.Status.valueOf(str(i, "status")),
+                TimelineId.of(num(i, "timeline")),
+                new Lsn(num(i, "start_lsn")),
+                i.containsKey("stop_lsn") ? new Lsn(num(i, "stop_lsn")) : null,
+                instant(i, "start_time"),
+                instant(i, "stop_time"),
+                str(i, "first_segment"),
+                str(i, "last_segment"),
+                num(i, "plain_size"),
+                num(i, "stored_size"),
+                str(i, "sha256"),
+                str(i, "storage_key"),
+                str(i, "key_id"),
+                manifest,
+                str(i, "retention"));
+    }
+
+    // ---- the shipping lease
+
+    @Override
+    public ShippingLease acquireShippingLease(String owner, Duration ttl) {
+        long now = System.currentTimeMillis();
+        long expires = now + ttl.toMillis();
+        try {
+            Map<String, AttributeValue> after = ddb.updateItem(u -> u.tableName(table)
+                            .key(key(LEASE_SK))
+                            .updateExpression("SET #o = :o, #e = :e ADD #t :one")
+                            .conditionExpression("attribute_not_exists(sk) OR #e < :now OR #o = :o")
+                            .expressionAttributeNames(Map.of("#o", "owner", "#e", "expires_at", "#t", "token"))
+                            .expressionAttributeValues(
+                                    Map.of(":o", s(owner), ":e", n(expires), ":now", n(now), ":one", n(1)))
+                            .returnValues("ALL_NEW"))
+                    .attributes();
+            DynamoLease lease = new DynamoLease(owner, num(after, "token"), Instant.ofEpochMilli(expires), ttl);
+            heldLease = lease;
+            return lease;
+        } catch (ConditionalCheckFailedException e) {
+            Map<String, AttributeValue> cur = get(LEASE_SK).orElseThrow();
+            throw new LeaseHeldException(str(cur, "owner"), Instant.ofEpochMilli(num(cur, "expires_at")));
+        } catch (SdkException e) {
+            throw writeFailure("take the shipping lease", e);
+        }
+    }
+
+    private final class DynamoLease extends ExpiringLease {
+
+        DynamoLease(String owner, long token, Instant expiresAt, Duration ttl) {
+            super(owner, token, expiresAt, ttl);
+        }
+
+        @Override
+        public void close() {
+            if (heldLease == this) {
+                heldLease = null;
+            }
+            super.close();
+        }
+
+        @Override
+        protected void writeExpiry(Instant when) {
+            try {
+                ddb.updateItem(u -> u.tableName(table)
+                        .key(key(LEASE_SK))
+                        .updateExpression("SET #e = :e")
+                        .conditionExpression("#o = :o AND #t = :t")
+                        .expressionAttributeNames(Map.of("#o", "owner", "#e", "expires_at", "#t", "token"))
+                        .expressionAttributeValues(
+                                Map.of(":o", s(owner()), ":t", n(token()), ":e", n(when.toEpochMilli()))));
+            } catch (ConditionalCheckFailedException e) {
+                Map<String, AttributeValue> cur = get(LEASE_SK).orElseThrow();
+                throw new LeaseHeldException(str(cur, "owner"), Instant.ofEpochMilli(num(cur, "expires_at")));
+            } catch (SdkException e) {
+                throw writeFailure("renew the shipping lease", e);
+            }
+        }
+    }
+
+    @Override
+    public String describe() {
+        return "dynamodb table " + table + " (" + cluster + ")";
     }
 
     @Override
     public void close() {
-      if (heldLease == this) {
-        heldLease = null;
-      }
-      super.close();
+        DynamoLease l = heldLease;
+        if (l != null) {
+            l.close();
+        }
     }
 
-    @Override
-    protected void writeExpiry(Instant when) {
-      try {
-        ddb.updateItem(
-            u -> u.tableName(table)
-                .key(key(LEASE_SK))
-                .updateExpression("SET #e = :e")
-                .conditionExpression("#o = :o AND #t = :t")
-                .expressionAttributeNames(Map.of("#o", "owner", "#e", "expires_at", "#t", "token"))
-                .expressionAttributeValues(Map.of(":o", s(owner()), ":t", n(token()), ":e", n(when.toEpochMilli()))));
-      } catch (ConditionalCheckFailedException e) {
-        Map<String, AttributeValue> cur = get(LEASE_SK).orElseThrow();
-        throw new LeaseHeldException(str(cur, "owner"), Instant.ofEpochMilli(num(cur, "expires_at")));
-      } catch (SdkException e) {
-        throw writeFailure("renew the shipping lease", e);
-      }
+    // ---- plumbing
+
+    private Map<String, AttributeValue> key(String sk) {
+        Map<String, AttributeValue> m = new HashMap<>();
+        m.put(PK, s(cluster));
+        m.put(SK, s(sk));
+        return m;
     }
-  }
 
-  @Override
-  public String describe() {
-    return "dynamodb table " + table + " (" + cluster + ")";
-  }
-
-  @Override
-  public void close() {
-    DynamoLease l = heldLease;
-    if (l != null) {
-      l.close();
+    private Optional<Map<String, AttributeValue>> get(String sk) {
+        try {
+            var r = ddb.getItem(g -> g.tableName(table).key(key(sk)).consistentRead(true));
+            return r.hasItem() && !r.item().isEmpty() ? Optional.of(r.item()) : Optional.empty();
+        } catch (SdkException e) {
+            throw AwsErrors.catalog("cannot read " + sk + " from " + describe(), e);
+        }
     }
-  }
 
-  // ---- plumbing
-
-  private Map<String, AttributeValue> key(String sk) {
-    Map<String, AttributeValue> m = new HashMap<>();
-    m.put(PK, s(cluster));
-    m.put(SK, s(sk));
-    return m;
-  }
-
-  private Optional<Map<String, AttributeValue>> get(String sk) {
-    try {
-      var r = ddb.getItem(g -> g.tableName(table).key(key(sk)).consistentRead(true));
-      return r.hasItem() && !r.item().isEmpty() ? Optional.of(r.item()) : Optional.empty();
-    } catch (SdkException e) {
-      throw AwsErrors.catalog("cannot read " + sk + " from " + describe(), e);
+    private List<Map<String, AttributeValue>> prefix(String p) {
+        return query("begins_with(#sk, :p)", Map.of(":p", s(p)));
     }
-  }
 
-  private List<Map<String, AttributeValue>> prefix(String p) {
-    return query("begins_with(#sk, :p)", Map.of(":p", s(p)));
-  }
-
-  private List<Map<String, AttributeValue>> query(String skCondition, Map<String, AttributeValue> values) {
-    Map<String, AttributeValue> v = new HashMap<>(values);
-    v.put(":pk", s(cluster));
-    QueryRequest q =
-        QueryRequest.builder()
-            .tableName(table)
-            .keyConditionExpression("#pk = :pk AND " + skCondition)
-            .expressionAttributeNames(Map.of("#pk", PK, "#sk", SK))
-            .expressionAttributeValues(v)
-            .consistentRead(true)
-            .build();
-    List<Map<String, AttributeValue>> out = new ArrayList<>();
-    try {
-      ddb.queryPaginator(q).items().forEach(out::add);
-    } catch (SdkException e) {
-      throw AwsErrors.catalog("cannot query " + describe(), e);
+    private List<Map<String, AttributeValue>> query(String skCondition, Map<String, AttributeValue> values) {
+        Map<String, AttributeValue> v = new HashMap<>(values);
+        v.put(":pk", s(cluster));
+        QueryRequest q = QueryRequest.builder()
+                .tableName(table)
+                .keyConditionExpression("#pk = :pk AND " + skCondition)
+                .expressionAttributeNames(Map.of("#pk", PK, "#sk", SK))
+                .expressionAttributeValues(v)
+                .consistentRead(true)
+                .build();
+        List<Map<String, AttributeValue>> out = new ArrayList<>();
+        try {
+            ddb.queryPaginator(q).items().forEach(out::add);
+        } catch (SdkException e) {
+            throw AwsErrors.catalog("cannot query " + describe(), e);
+        }
+        return out;
     }
-    return out;
-  }
 
-  /** A client-side failure (timeout, reset) after the request may have reached DynamoDB leaves the outcome unknown. */
-  private CatalogException writeFailure(String what, SdkException e) {
-    if (e instanceof SdkClientException) {
-      return new CatalogException(
-          ErrorCode.CATALOG_OUTCOME_UNKNOWN,
-          "cannot tell whether DynamoDB applied: " + what + ": " + e.getMessage(),
-          "nothing was deleted; the write is idempotent and is repeated on the next attempt", e);
+    /** A client-side failure (timeout, reset) after the request may have reached DynamoDB leaves the outcome unknown. */
+    private CatalogException writeFailure(String what, SdkException e) {
+        if (e instanceof SdkClientException) {
+            return new CatalogException(
+                    ErrorCode.CATALOG_OUTCOME_UNKNOWN,
+                    "cannot tell whether DynamoDB applied: " + what + ": " + e.getMessage(),
+                    "nothing was deleted; the write is idempotent and is repeated on the next attempt",
+                    e);
+        }
+        return AwsErrors.catalog("cannot " + what + " in " + describe(), e);
     }
-    return AwsErrors.catalog("cannot " + what + " in " + describe(), e);
-  }
 
-  private static AttributeValue s(String v) {
-    return AttributeValue.fromS(v);
-  }
-
-  private static AttributeValue n(long v) {
-    return AttributeValue.fromN(Long.toString(v));
-  }
-
-  private static AttributeValue micros(Instant t) {
-    return n(ChronoUnit.MICROS.between(Instant.EPOCH, t));
-  }
-
-  private static void putOpt(Map<String, AttributeValue> m, String name, String v) {
-    if (v != null) {
-      m.put(name, s(v));
+    private static AttributeValue s(String v) {
+        return AttributeValue.fromS(v);
     }
-  }
 
-  private static void putOpt(Map<String, AttributeValue> m, String name, Instant t) {
-    if (t != null) {
-      m.put(name, micros(t));
+    private static AttributeValue n(long v) {
+        return AttributeValue.fromN(Long.toString(v));
     }
-  }
 
-  private static long num(Map<String, AttributeValue> i, String name) {
-    return Long.parseLong(i.get(name).n());
-  }
-
-  private static String str(Map<String, AttributeValue> i, String name) {
-    AttributeValue v = i.get(name);
-    return v == null ? null : v.s();
-  }
-
-  private static Instant instant(Map<String, AttributeValue> i, String name) {
-    AttributeValue v = i.get(name);
-    return v == null ? null : Instant.EPOCH.plus(Long.parseLong(v.n()), ChronoUnit.MICROS);
-  }
-
-  private static byte[] gzip(String s) {
-    ByteArrayOutputStream b = new ByteArrayOutputStream();
-    try (GZIPOutputStream z = new GZIPOutputStream(b)) {
-      z.write(s.getBytes(StandardCharsets.UTF_8));
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
+    private static AttributeValue micros(Instant t) {
+        return n(ChronoUnit.MICROS.between(Instant.EPOCH, t));
     }
-    return b.toByteArray();
-  }
 
-  private static String gunzip(byte[] z) {
-    try (GZIPInputStream in = new GZIPInputStream(new java.io.ByteArrayInputStream(z))) {
-      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-    } catch (IOException e) {
-      throw new CatalogException("a snapshot manifest in the catalog cannot be decoded: " + e.getMessage(), e);
+    private static void putOpt(Map<String, AttributeValue> m, String name, String v) {
+        if (v != null) {
+            m.put(name, s(v));
+        }
     }
-  }
+
+    private static void putOpt(Map<String, AttributeValue> m, String name, Instant t) {
+        if (t != null) {
+            m.put(name, micros(t));
+        }
+    }
+
+    private static long num(Map<String, AttributeValue> i, String name) {
+        return Long.parseLong(i.get(name).n());
+    }
+
+    private static String str(Map<String, AttributeValue> i, String name) {
+        AttributeValue v = i.get(name);
+        return v == null ? null : v.s();
+    }
+
+    private static Instant instant(Map<String, AttributeValue> i, String name) {
+        AttributeValue v = i.get(name);
+        return v == null ? null : Instant.EPOCH.plus(Long.parseLong(v.n()), ChronoUnit.MICROS);
+    }
+
+    private static byte[] gzip(String s) {
+        ByteArrayOutputStream b = new ByteArrayOutputStream();
+        try (GZIPOutputStream z = new GZIPOutputStream(b)) {
+            z.write(s.getBytes(StandardCharsets.UTF_8));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return b.toByteArray();
+    }
+
+    private static String gunzip(byte[] z) {
+        try (GZIPInputStream in = new GZIPInputStream(new java.io.ByteArrayInputStream(z))) {
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new CatalogException("a snapshot manifest in the catalog cannot be decoded: " + e.getMessage(), e);
+        }
+    }
 }

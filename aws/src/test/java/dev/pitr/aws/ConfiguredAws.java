@@ -22,138 +22,146 @@ import software.amazon.awssdk.services.s3.model.S3Exception;
  */
 public final class ConfiguredAws implements TestAws {
 
-  private final URI s3;
-  private final URI dynamo;
-  private final String region;
-  private final String accessKey;
-  private final String secretKey;
-  private final String name = "pitr-it-" + UUID.randomUUID().toString().substring(0, 13);
-  private final Runnable stop;
-  private boolean created;
+    private final URI s3;
+    private final URI dynamo;
+    private final String region;
+    private final String accessKey;
+    private final String secretKey;
+    private final String name = "pitr-it-" + UUID.randomUUID().toString().substring(0, 13);
+    private final Runnable stop;
+    private boolean created;
 
-  /** Services at these endpoints; {@code stop} runs last on {@link #close()}, to stop what started them. */
-  ConfiguredAws(URI s3, URI dynamo, String region, String accessKey, String secretKey, Runnable stop) {
-    this.stop = stop;
-    this.s3 = s3;
-    this.dynamo = dynamo;
-    this.region = region;
-    this.accessKey = accessKey;
-    this.secretKey = secretKey;
-  }
-
-  static ConfiguredAws fromProperties() {
-    return new ConfiguredAws(
-        URI.create(required("pitr.it.s3.endpoint")),
-        URI.create(required("pitr.it.dynamodb.endpoint")),
-        System.getProperty("pitr.it.region", "us-east-1"),
-        System.getenv("AWS_ACCESS_KEY_ID"),
-        System.getenv("AWS_SECRET_ACCESS_KEY"),
-        () -> {});
-  }
-
-  private static String required(String property) {
-    String v = System.getProperty(property);
-    if (v == null || v.isBlank()) {
-      throw new IllegalStateException(MODE + "=endpoints needs -D" + property + "=URL");
+    /** Services at these endpoints; {@code stop} runs last on {@link #close()}, to stop what started them. */
+    ConfiguredAws(URI s3, URI dynamo, String region, String accessKey, String secretKey, Runnable stop) {
+        this.stop = stop;
+        this.s3 = s3;
+        this.dynamo = dynamo;
+        this.region = region;
+        this.accessKey = accessKey;
+        this.secretKey = secretKey;
     }
-    return v;
-  }
 
-  @Override
-  public URI s3Endpoint() {
-    return s3;
-  }
-
-  @Override
-  public URI dynamoDbEndpoint() {
-    return dynamo;
-  }
-
-  @Override
-  public String region() {
-    return region;
-  }
-
-  @Override
-  public String accessKey() {
-    return accessKey;
-  }
-
-  @Override
-  public String secretKey() {
-    return secretKey;
-  }
-
-  @Override
-  public String bucket() {
-    return name;
-  }
-
-  @Override
-  public String table() {
-    return name;
-  }
-
-  @Override
-  public void createArchive() {
-    try (S3Client client = s3()) {
-      client.createBucket(r -> r.bucket(name));
+    static ConfiguredAws fromProperties() {
+        return new ConfiguredAws(
+                URI.create(required("pitr.it.s3.endpoint")),
+                URI.create(required("pitr.it.dynamodb.endpoint")),
+                System.getProperty("pitr.it.region", "us-east-1"),
+                System.getenv("AWS_ACCESS_KEY_ID"),
+                System.getenv("AWS_SECRET_ACCESS_KEY"),
+                () -> {});
     }
-    created = true;
-    try (var ddb = dynamoDb()) {
-      DynamoDbCatalog.createTable(ddb, name);
-    }
-  }
 
-  @Override
-  public void close() {
-    try {
-      if (created) {
-        removeArchive();
-      }
-    } finally {
-      stop.run();
-    }
-  }
-
-  private void removeArchive() {
-    try (S3Client client = s3()) {
-      try {
-        deleteVersions(client);
-      } catch (S3Exception e) {
-        if (e.statusCode() != 501) {
-          throw e;
+    private static String required(String property) {
+        String v = System.getProperty(property);
+        if (v == null || v.isBlank()) {
+            throw new IllegalStateException(MODE + "=endpoints needs -D" + property + "=URL");
         }
-        // a server without versioning (S3Proxy): its objects are all there is
-        for (var page : client.listObjectsV2Paginator(r -> r.bucket(name))) {
-          var ids = page.contents().stream().map(o -> ObjectIdentifier.builder().key(o.key()).build()).toList();
-          if (!ids.isEmpty()) {
-            client.deleteObjects(r -> r.bucket(name).delete(d -> d.objects(ids)));
-          }
-        }
-      }
-      client.deleteBucket(r -> r.bucket(name));
-    } finally {
-      try (var ddb = dynamoDb()) {
-        ddb.deleteTable(r -> r.tableName(name));
-      } catch (ResourceNotFoundException e) {
-        // the test removed it itself
-      }
+        return v;
     }
-  }
 
-  /** Deletes every version and delete marker in the bucket, as a versioned bucket must be emptied. */
-  private void deleteVersions(S3Client client) {
-    for (var page : client.listObjectVersionsPaginator(r -> r.bucket(name))) {
-      List<ObjectIdentifier> ids = new ArrayList<>();
-      for (ObjectVersion v : page.versions()) {
-        ids.add(ObjectIdentifier.builder().key(v.key()).versionId(v.versionId()).build());
-      }
-      page.deleteMarkers().forEach(m -> ids.add(ObjectIdentifier.builder().key(m.key()).versionId(m.versionId())
-          .build()));
-      if (!ids.isEmpty()) {
-        client.deleteObjects(r -> r.bucket(name).delete(d -> d.objects(ids)));
-      }
+    @Override
+    public URI s3Endpoint() {
+        return s3;
     }
-  }
+
+    @Override
+    public URI dynamoDbEndpoint() {
+        return dynamo;
+    }
+
+    @Override
+    public String region() {
+        return region;
+    }
+
+    @Override
+    public String accessKey() {
+        return accessKey;
+    }
+
+    @Override
+    public String secretKey() {
+        return secretKey;
+    }
+
+    @Override
+    public String bucket() {
+        return name;
+    }
+
+    @Override
+    public String table() {
+        return name;
+    }
+
+    @Override
+    public void createArchive() {
+        try (S3Client client = s3()) {
+            client.createBucket(r -> r.bucket(name));
+        }
+        created = true;
+        try (var ddb = dynamoDb()) {
+            DynamoDbCatalog.createTable(ddb, name);
+        }
+    }
+
+    @Override
+    public void close() {
+        try {
+            if (created) {
+                removeArchive();
+            }
+        } finally {
+            stop.run();
+        }
+    }
+
+    private void removeArchive() {
+        try (S3Client client = s3()) {
+            try {
+                deleteVersions(client);
+            } catch (S3Exception e) {
+                if (e.statusCode() != 501) {
+                    throw e;
+                }
+                // a server without versioning (S3Proxy): its objects are all there is
+                for (var page : client.listObjectsV2Paginator(r -> r.bucket(name))) {
+                    var ids = page.contents().stream()
+                            .map(o -> ObjectIdentifier.builder().key(o.key()).build())
+                            .toList();
+                    if (!ids.isEmpty()) {
+                        client.deleteObjects(r -> r.bucket(name).delete(d -> d.objects(ids)));
+                    }
+                }
+            }
+            client.deleteBucket(r -> r.bucket(name));
+        } finally {
+            try (var ddb = dynamoDb()) {
+                ddb.deleteTable(r -> r.tableName(name));
+            } catch (ResourceNotFoundException e) {
+                // the test removed it itself
+            }
+        }
+    }
+
+    /** Deletes every version and delete marker in the bucket, as a versioned bucket must be emptied. */
+    private void deleteVersions(S3Client client) {
+        for (var page : client.listObjectVersionsPaginator(r -> r.bucket(name))) {
+            List<ObjectIdentifier> ids = new ArrayList<>();
+            for (ObjectVersion v : page.versions()) {
+                ids.add(ObjectIdentifier.builder()
+                        .key(v.key())
+                        .versionId(v.versionId())
+                        .build());
+            }
+            page.deleteMarkers()
+                    .forEach(m -> ids.add(ObjectIdentifier.builder()
+                            .key(m.key())
+                            .versionId(m.versionId())
+                            .build()));
+            if (!ids.isEmpty()) {
+                client.deleteObjects(r -> r.bucket(name).delete(d -> d.objects(ids)));
+            }
+        }
+    }
 }

@@ -11,47 +11,47 @@ import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
  */
 public final class DynamoDbLocalServer implements AutoCloseable {
 
-  private final DynamoDBProxyServer server;
-  private final int port;
+    private final DynamoDBProxyServer server;
+    private final int port;
 
-  private DynamoDbLocalServer(DynamoDBProxyServer server, int port) {
-    this.server = server;
-    this.port = port;
-  }
-
-  public static DynamoDbLocalServer start() {
-    if (System.getProperty("sqlite4java.library.path") == null) {
-      System.setProperty("sqlite4java.library.path", "target/test-servers/native");
+    private DynamoDbLocalServer(DynamoDBProxyServer server, int port) {
+        this.server = server;
+        this.port = port;
     }
-    try {
-      int port = S3ProxyServer.freePort();
-      DynamoDBProxyServer s =
-          ServerRunner.createServerFromCommandLineArgs(new String[] {"-inMemory", "-port", Integer.toString(port)});
-      s.start();
-      return new DynamoDbLocalServer(s, port);
-    } catch (Exception e) {
-      throw new IllegalStateException("cannot start DynamoDB Local: " + e.getMessage(), e);
+
+    public static DynamoDbLocalServer start() {
+        if (System.getProperty("sqlite4java.library.path") == null) {
+            System.setProperty("sqlite4java.library.path", "target/test-servers/native");
+        }
+        try {
+            int port = S3ProxyServer.freePort();
+            DynamoDBProxyServer s = ServerRunner.createServerFromCommandLineArgs(
+                    new String[] {"-inMemory", "-port", Integer.toString(port)});
+            s.start();
+            return new DynamoDbLocalServer(s, port);
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot start DynamoDB Local: " + e.getMessage(), e);
+        }
     }
-  }
 
-  public URI endpoint() {
-    return URI.create("http://127.0.0.1:" + port);
-  }
-
-  public AwsClients.Settings settings() {
-    return AwsClients.Settings.of("us-east-1", endpoint()).withCredentials("pitrtest", "pitrtestsecret");
-  }
-
-  public DynamoDbClient client() {
-    return AwsClients.dynamoDb(settings());
-  }
-
-  @Override
-  public void close() {
-    try {
-      server.stop();
-    } catch (Exception e) {
-      throw new IllegalStateException("cannot stop DynamoDB Local", e);
+    public URI endpoint() {
+        return URI.create("http://127.0.0.1:" + port);
     }
-  }
+
+    public AwsClients.Settings settings() {
+        return AwsClients.Settings.of("us-east-1", endpoint()).withCredentials("pitrtest", "pitrtestsecret");
+    }
+
+    public DynamoDbClient client() {
+        return AwsClients.dynamoDb(settings());
+    }
+
+    @Override
+    public void close() {
+        try {
+            server.stop();
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot stop DynamoDB Local", e);
+        }
+    }
 }

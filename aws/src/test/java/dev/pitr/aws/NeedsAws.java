@@ -22,21 +22,21 @@ import org.junit.jupiter.api.extension.ExtensionContext;
 @ExtendWith(NeedsAws.Condition.class)
 public @interface NeedsAws {
 
-  /** The JUnit tag of these classes, which {@code -Plocalstack} selects. */
-  String TAG = "aws";
+    /** The JUnit tag of these classes, which {@code -Plocalstack} selects. */
+    String TAG = "aws";
 
-  /** Disables the class when {@link TestAws#start()} could not start its services here. */
-  final class Condition implements ExecutionCondition {
+    /** Disables the class when {@link TestAws#start()} could not start its services here. */
+    final class Condition implements ExecutionCondition {
 
-    @Override
-    public ConditionEvaluationResult evaluateExecutionCondition(ExtensionContext context) {
-      String reason = TestAws.unavailable();
-      if (reason == null) {
-        return ConditionEvaluationResult.enabled("the test services are available");
-      }
-      // Maven's summary counts skipped tests without their reason: say it where the run's output shows it
-      System.out.println("SKIPPED " + context.getDisplayName() + ": " + reason);
-      return ConditionEvaluationResult.disabled(reason);
+        @Override
+        public ConditionEvaluationResult evaluateExecutionCondition(ExtensionContext context) {
+            String reason = TestAws.unavailable();
+            if (reason == null) {
+                return ConditionEvaluationResult.enabled("the test services are available");
+            }
+            // Maven's summary counts skipped tests without their reason: say it where the run's output shows it
+            System.out.println("SKIPPED " + context.getDisplayName() + ": " + reason);
+            return ConditionEvaluationResult.disabled(reason);
+        }
     }
-  }
 }

@@ -22,57 +22,58 @@ import software.amazon.awssdk.services.s3.S3Client;
  */
 public interface TestAws extends AutoCloseable {
 
-  /** The property that chooses the services. */
-  String MODE = "pitr.it.aws";
+    /** The property that chooses the services. */
+    String MODE = "pitr.it.aws";
 
-  /** Starts (or connects to) the services the configuration names. */
-  static TestAws start() {
-    String mode = System.getProperty(MODE, "embedded");
-    return switch (mode) {
-      case "embedded" -> EmbeddedAws.start();
-      case "localstack" -> LocalStackAws.start();
-      case "endpoints" -> ConfiguredAws.fromProperties();
-      default -> throw new IllegalArgumentException(MODE + " is '" + mode + "'; use embedded, localstack or endpoints");
-    };
-  }
+    /** Starts (or connects to) the services the configuration names. */
+    static TestAws start() {
+        String mode = System.getProperty(MODE, "embedded");
+        return switch (mode) {
+            case "embedded" -> EmbeddedAws.start();
+            case "localstack" -> LocalStackAws.start();
+            case "endpoints" -> ConfiguredAws.fromProperties();
+            default ->
+                throw new IllegalArgumentException(MODE + " is '" + mode + "'; use embedded, localstack or endpoints");
+        };
+    }
 
-  /** Why {@link #start()} cannot start the configured services here, or null when it can. */
-  static String unavailable() {
-    return System.getProperty(MODE, "embedded").equals("localstack") ? LocalStackAws.unavailable() : null;
-  }
+    /** Why {@link #start()} cannot start the configured services here, or null when it can. */
+    static String unavailable() {
+        return System.getProperty(MODE, "embedded").equals("localstack") ? LocalStackAws.unavailable() : null;
+    }
 
-  URI s3Endpoint();
+    URI s3Endpoint();
 
-  URI dynamoDbEndpoint();
+    URI dynamoDbEndpoint();
 
-  String region();
+    String region();
 
-  String accessKey();
+    String accessKey();
 
-  String secretKey();
+    String secretKey();
 
-  /** The archive bucket's name. */
-  String bucket();
+    /** The archive bucket's name. */
+    String bucket();
 
-  /** The catalog table's name. */
-  String table();
+    /** The catalog table's name. */
+    String table();
 
-  /** Creates {@link #bucket()} and the catalog table {@link #table()} with pitr's schema. */
-  void createArchive();
+    /** Creates {@link #bucket()} and the catalog table {@link #table()} with pitr's schema. */
+    void createArchive();
 
-  /** Settings for clients of {@code endpoint}, which is one of these services or a proxy in front of one. */
-  default AwsClients.Settings settings(URI endpoint) {
-    return AwsClients.Settings.of(region(), endpoint).withCredentials(accessKey(), secretKey());
-  }
+    /** Settings for clients of {@code endpoint}, which is one of these services or a proxy in front of one. */
+    default AwsClients.Settings settings(URI endpoint) {
+        return AwsClients.Settings.of(region(), endpoint).withCredentials(accessKey(), secretKey());
+    }
 
-  default S3Client s3() {
-    return AwsClients.s3(settings(s3Endpoint()));
-  }
+    default S3Client s3() {
+        return AwsClients.s3(settings(s3Endpoint()));
+    }
 
-  default DynamoDbClient dynamoDb() {
-    return AwsClients.dynamoDb(settings(dynamoDbEndpoint()));
-  }
+    default DynamoDbClient dynamoDb() {
+        return AwsClients.dynamoDb(settings(dynamoDbEndpoint()));
+    }
 
-  @Override
-  void close();
+    @Override
+    void close();
 }

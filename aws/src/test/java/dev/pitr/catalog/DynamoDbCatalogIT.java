@@ -19,82 +19,97 @@ import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 /** The catalog contract against DynamoDB Local, plus fencing, clusters apart, big manifests and a missing table. */
 class DynamoDbCatalogIT extends CatalogContractTest {
 
-  private static final AtomicInteger CLUSTERS = new AtomicInteger();
-  static DynamoDbLocalServer server;
-  static DynamoDbClient ddb;
+    private static final AtomicInteger CLUSTERS = new AtomicInteger();
+    static DynamoDbLocalServer server;
+    static DynamoDbClient ddb;
 
-  @BeforeAll
-  static void startServer() {
-    server = DynamoDbLocalServer.start();
-    ddb = server.client();
-    DynamoDbCatalog.createTable(ddb, "pitr");
-  }
-
-  @AfterAll
-  static void stopServer() {
-    ddb.close();
-    server.close();
-  }
-
-  @Override
-  protected Catalog newCatalog() {
-    // one partition per test: the partition key is the cluster
-    return new DynamoDbCatalog(ddb, "pitr", "7300000000000" + CLUSTERS.incrementAndGet());
-  }
-
-  @Test
-  void clustersAreApart() {
-    catalog.recordSegment(segment(1, 5, "aa"));
-    try (Catalog other = newCatalog()) {
-      assertEquals(0, other.allSegments().size());
-      other.recordSegment(segment(1, 5, "bb"));
+    @BeforeAll
+    static void startServer() {
+        server = DynamoDbLocalServer.start();
+        ddb = server.client();
+        DynamoDbCatalog.createTable(ddb, "pitr");
     }
-    assertEquals("aa", catalog.allSegments().get(0).sha256());
-  }
 
-  @Test
-  void aFencedOutHolderCannotRecordSegments() throws Exception {
-    ShippingLease old = catalog.acquireShippingLease("host-a:1", Duration.ofMillis(200));
-    catalog.recordSegment(segment(1, 1, "a"));
-    Thread.sleep(400);
-    try (Catalog successorView = new DynamoDbCatalog(ddb, "pitr", clusterOf(catalog))) {
-      successorView.acquireShippingLease("host-b:2", Duration.ofMinutes(1));
-      assertThrows(LeaseHeldException.class, () -> catalog.recordSegment(segment(1, 2, "b")));
-      successorView.recordSegment(segment(1, 2, "b"));
+    @AfterAll
+    static void stopServer() {
+        ddb.close();
+        server.close();
     }
-    assertEquals(2, catalog.allSegments().size());
-    assertTrue(old.token() > 0);
-  }
 
-  @Test
-  void aLargeBackupManifestIsSplitAndReadBack() {
-    StringBuilder m = new StringBuilder();
-    java.util.Random rnd = new java.util.Random(3);
-    while (m.length() < 1_500_000) {
-      m.append("{ \"Path\": \"base/16384/").append(rnd.nextInt()).append("\", \"Checksum\": \"")
-          .append(Long.toHexString(rnd.nextLong())).append("\" },\n");
+    @Override
+    protected Catalog newCatalog() {
+        // one partition per test: the partition key is the cluster
+        return new DynamoDbCatalog(ddb, "pitr", "7300000000000" + CLUSTERS.incrementAndGet());
     }
-    SnapshotRecord s =
-        new SnapshotRecord(
-            new SnapshotId("20251123T144137Z"), "l", SnapshotRecord.Status.COMPLETE, TimelineId.of(1), new Lsn(1),
-            new Lsn(2), Instant.parse("2025-11-23T14:41:37Z"), Instant.parse("2025-11-23T14:42:00Z"),
-            "000000010000000000000001", "000000010000000000000002", 10, 5, "ab", "snapshots/x", null,
-            m.toString(), null);
-    catalog.createSnapshot(s);
-    assertEquals(s, catalog.snapshot(s.id()).orElseThrow());
-    assertEquals(1, catalog.snapshots().size());
-  }
 
-  @Test
-  void aMissingTableIsItsOwnError() {
-    Catalog none = new DynamoDbCatalog(ddb, "no-such-table", "1");
-    CatalogException e = assertThrows(CatalogException.class, () -> none.recordSegment(segment(1, 1, "a")));
-    assertEquals(ErrorCode.REPOSITORY_NOT_FOUND, e.code());
-    assertThrows(CatalogException.class, ((DynamoDbCatalog) none)::verifyTable);
-  }
+    @Test
+    void clustersAreApart() {
+        catalog.recordSegment(segment(1, 5, "aa"));
+        try (Catalog other = newCatalog()) {
+            assertEquals(0, other.allSegments().size());
+            other.recordSegment(segment(1, 5, "bb"));
+        }
+        assertEquals("aa", catalog.allSegments().get(0).sha256());
+    }
 
-  private static String clusterOf(Catalog c) {
-    String d = c.describe();
-    return d.substring(d.indexOf("cluster#") + "cluster#".length(), d.length() - 1);
-  }
+    @Test
+    void aFencedOutHolderCannotRecordSegments() throws Exception {
+        ShippingLease old = catalog.acquireShippingLease("host-a:1", Duration.ofMillis(200));
+        catalog.recordSegment(segment(1, 1, "a"));
+        Thread.sleep(400);
+        try (Catalog successorView = new DynamoDbCatalog(ddb, "pitr", clusterOf(catalog))) {
+            successorView.acquireShippingLease("host-b:2", Duration.ofMinutes(1));
+            assertThrows(LeaseHeldException.class, () -> catalog.recordSegment(segment(1, 2, "b")));
+            successorView.recordSegment(segment(1, 2, "b"));
+        }
+        assertEquals(2, catalog.allSegments().size());
+        assertTrue(old.token() > 0);
+    }
+
+    @Test
+    void aLargeBackupManifestIsSplitAndReadBack() {
+        StringBuilder m = new StringBuilder();
+        java.util.Random rnd = new java.util.Random(3);
+        while (m.length() < 1_500_000) {
+            m.append("{ \"Path\": \"base/16384/")
+                    .append(rnd.nextInt())
+                    .append("\", \"Checksum\": \"")
+                    .append(Long.toHexString(rnd.nextLong()))
+                    .append("\" },\n");
+        }
+        SnapshotRecord s = new SnapshotRecord(
+                new SnapshotId("20251123T144137Z"),
+                "l",
+                SnapshotRecord.Status.COMPLETE,
+                TimelineId.of(1),
+                new Lsn(1),
+                new Lsn(2),
+                Instant.parse("2025-11-23T14:41:37Z"),
+                Instant.parse("2025-11-23T14:42:00Z"),
+                "000000010000000000000001",
+                "000000010000000000000002",
+                10,
+                5,
+                "ab",
+                "snapshots/x",
+                null,
+                m.toString(),
+                null);
+        catalog.createSnapshot(s);
+        assertEquals(s, catalog.snapshot(s.id()).orElseThrow());
+        assertEquals(1, catalog.snapshots().size());
+    }
+
+    @Test
+    void aMissingTableIsItsOwnError() {
+        Catalog none = new DynamoDbCatalog(ddb, "no-such-table", "1");
+        CatalogException e = assertThrows(CatalogException.class, () -> none.recordSegment(segment(1, 1, "a")));
+        assertEquals(ErrorCode.REPOSITORY_NOT_FOUND, e.code());
+        assertThrows(CatalogException.class, ((DynamoDbCatalog) none)::verifyTable);
+    }
+
+    private static String clusterOf(Catalog c) {
+        String d = c.describe();
+        return d.substring(d.indexOf("cluster#") + "cluster#".length(), d.length() - 1);
+    }
 }

@@ -14,77 +14,106 @@ import picocli.CommandLine.Spec;
  * prints its figures against the baseline it names, in the same run.
  */
 @Command(
-    name = "pitr bench",
-    mixinStandardHelpOptions = true,
-    version = "pitr bench 0.1.0",
-    description = "Benchmarks on a throwaway local PostgreSQL: ship | restore (against cp), ship-s3 (S3 against local"
-        + " storage), encrypt (against compress-only), peers (against pgBackRest and cp; bench/run.sh).",
-    footerHeading = "%n",
-    footer = {"Example:", "  ./pitr bench ship --segments 64"})
+        name = "pitr bench",
+        mixinStandardHelpOptions = true,
+        version = "pitr bench 0.1.0",
+        description =
+                "Benchmarks on a throwaway local PostgreSQL: ship | restore (against cp), ship-s3 (S3 against local"
+                        + " storage), encrypt (against compress-only), peers (against pgBackRest and cp; bench/run.sh).",
+        footerHeading = "%n",
+        footer = {"Example:", "  ./pitr bench ship --segments 64"})
 public final class BenchMain implements Callable<Integer> {
 
-  /** The benchmarks there are. */
-  enum Which {
-    ship, restore, ship_s3, encrypt, peers
-  }
-
-  public static void main(String[] args) {
-    CommandLine cl = new CommandLine(new BenchMain());
-    cl.registerConverter(Which.class, v -> {
-      try {
-        return Which.valueOf(v.replace('-', '_'));
-      } catch (IllegalArgumentException e) {
-        throw new CommandLine.TypeConversionException("unknown benchmark '" + v + "'");
-      }
-    });
-    cl.setParameterExceptionHandler((ex, a) -> {
-      ex.getCommandLine().getErr().println("error: " + ex.getMessage());
-      ex.getCommandLine().getErr().println("HINT: run './pitr bench --help'");
-      return 2;
-    });
-    System.exit(cl.execute(args));
-  }
-
-  @Spec CommandSpec spec;
-
-  @Parameters(index = "0", paramLabel = "ship|restore|ship-s3|encrypt|peers", description = "The benchmark to run.")
-  Which which;
-
-  @Option(names = "--segments", paramLabel = "N", description = "How many 16 MiB segments of WAL (default: ${DEFAULT-VALUE}).")
-  int segments = 64;
-
-  @Option(names = "--inflight", paramLabel = "N", description = "ship-s3: uploads in flight for the parallel run (default: ${DEFAULT-VALUE}).")
-  int inflight = 4;
-
-  @Option(names = "--endpoint", paramLabel = "URL", description = "ship-s3: an S3 API to use instead of starting S3Proxy.")
-  java.net.URI endpoint;
-
-  @Option(names = "--s3proxy-jar", paramLabel = "JAR", description = "ship-s3: the S3Proxy jar (default: ${DEFAULT-VALUE}).")
-  Path s3proxyJar = Path.of(System.getProperty("pitr.home", "."), "aws/target/test-servers/s3proxy.jar");
-
-  @Option(names = "--encrypt", description = "ship, restore, ship-s3: archive with encryption on (a key file made for the run).")
-  boolean encrypt;
-
-  @Option(names = "--scale", paramLabel = "N", description = "peers: pgbench scale of the database snapshotted and restored (default: ${DEFAULT-VALUE}).")
-  int scale = 100;
-
-  @Option(names = "--json", paramLabel = "FILE", description = "peers: where the figures are written as JSON (default: ${DEFAULT-VALUE}).")
-  Path json = Path.of(System.getProperty("pitr.home", "."), "bench/results.json");
-
-  @Option(names = "--dir", paramLabel = "DIR", description = "Working directory, wiped first (default: ${DEFAULT-VALUE}).")
-  Path dir = Path.of(System.getenv().getOrDefault("TMPDIR", "/tmp"), "pitr-bench");
-
-  @Override
-  public Integer call() throws Exception {
-    Benchmarks b = new Benchmarks(dir, spec.commandLine().getOut()).encrypted(encrypt);
-    switch (which) {
-      case ship -> b.ship(segments);
-      case restore -> b.restore(segments);
-      case ship_s3 -> b.shipS3(segments, inflight, endpoint, s3proxyJar);
-      case encrypt -> b.encrypt(segments);
-      case peers -> b.encrypted(true).peers(scale, segments, json);
-      default -> throw new IllegalStateException("no benchmark " + which);
+    /** The benchmarks there are. */
+    enum Which {
+        ship,
+        restore,
+        ship_s3,
+        encrypt,
+        peers
     }
-    return 0;
-  }
+
+    public static void main(String[] args) {
+        CommandLine cl = new CommandLine(new BenchMain());
+        cl.registerConverter(Which.class, v -> {
+            try {
+                return Which.valueOf(v.replace('-', '_'));
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.TypeConversionException("unknown benchmark '" + v + "'");
+            }
+        });
+        cl.setParameterExceptionHandler((ex, a) -> {
+            ex.getCommandLine().getErr().println("error: " + ex.getMessage());
+            ex.getCommandLine().getErr().println("HINT: run './pitr bench --help'");
+            return 2;
+        });
+        System.exit(cl.execute(args));
+    }
+
+    @Spec
+    CommandSpec spec;
+
+    @Parameters(index = "0", paramLabel = "ship|restore|ship-s3|encrypt|peers", description = "The benchmark to run.")
+    Which which;
+
+    @Option(
+            names = "--segments",
+            paramLabel = "N",
+            description = "How many 16 MiB segments of WAL (default: ${DEFAULT-VALUE}).")
+    int segments = 64;
+
+    @Option(
+            names = "--inflight",
+            paramLabel = "N",
+            description = "ship-s3: uploads in flight for the parallel run (default: ${DEFAULT-VALUE}).")
+    int inflight = 4;
+
+    @Option(
+            names = "--endpoint",
+            paramLabel = "URL",
+            description = "ship-s3: an S3 API to use instead of starting S3Proxy.")
+    java.net.URI endpoint;
+
+    @Option(
+            names = "--s3proxy-jar",
+            paramLabel = "JAR",
+            description = "ship-s3: the S3Proxy jar (default: ${DEFAULT-VALUE}).")
+    Path s3proxyJar = Path.of(System.getProperty("pitr.home", "."), "aws/target/test-servers/s3proxy.jar");
+
+    @Option(
+            names = "--encrypt",
+            description = "ship, restore, ship-s3: archive with encryption on (a key file made for the run).")
+    boolean encrypt;
+
+    @Option(
+            names = "--scale",
+            paramLabel = "N",
+            description = "peers: pgbench scale of the database snapshotted and restored (default: ${DEFAULT-VALUE}).")
+    int scale = 100;
+
+    @Option(
+            names = "--json",
+            paramLabel = "FILE",
+            description = "peers: where the figures are written as JSON (default: ${DEFAULT-VALUE}).")
+    Path json = Path.of(System.getProperty("pitr.home", "."), "bench/results.json");
+
+    @Option(
+            names = "--dir",
+            paramLabel = "DIR",
+            description = "Working directory, wiped first (default: ${DEFAULT-VALUE}).")
+    Path dir = Path.of(System.getenv().getOrDefault("TMPDIR", "/tmp"), "pitr-bench");
+
+    @Override
+    public Integer call() throws Exception {
+        Benchmarks b = new Benchmarks(dir, spec.commandLine().getOut()).encrypted(encrypt);
+        switch (which) {
+            case ship -> b.ship(segments);
+            case restore -> b.restore(segments);
+            case ship_s3 -> b.shipS3(segments, inflight, endpoint, s3proxyJar);
+            case encrypt -> b.encrypt(segments);
+            case peers -> b.encrypted(true).peers(scale, segments, json);
+            default -> throw new IllegalStateException("no benchmark " + which);
+        }
+        return 0;
+    }
 }

@@ -32,90 +32,90 @@ import java.util.Optional;
  */
 public interface Catalog extends AutoCloseable {
 
-  /** Outcome of an idempotent write. */
-  enum Recorded {
-    INSERTED,
-    ALREADY_PRESENT
-  }
+    /** Outcome of an idempotent write. */
+    enum Recorded {
+        INSERTED,
+        ALREADY_PRESENT
+    }
 
-  Recorded recordSegment(SegmentRecord segment);
+    Recorded recordSegment(SegmentRecord segment);
 
-  Optional<SegmentRecord> segment(String fileName);
+    Optional<SegmentRecord> segment(String fileName);
 
-  /**
-   * Records that segment {@code fileName}'s data key is now wrapped by {@code keyId} (after a key rotation); nothing
-   * else of the record changes. Throws {@link IllegalStateException} if the segment is not recorded.
-   */
-  void recordSegmentKeyId(String fileName, String keyId);
+    /**
+     * Records that segment {@code fileName}'s data key is now wrapped by {@code keyId} (after a key rotation); nothing
+     * else of the record changes. Throws {@link IllegalStateException} if the segment is not recorded.
+     */
+    void recordSegmentKeyId(String fileName, String keyId);
 
-  /** Segments on {@code timeline} with {@code fromSegno <= segno <= toSegno}. */
-  List<SegmentRecord> segments(TimelineId timeline, long fromSegno, long toSegno);
+    /** Segments on {@code timeline} with {@code fromSegno <= segno <= toSegno}. */
+    List<SegmentRecord> segments(TimelineId timeline, long fromSegno, long toSegno);
 
-  List<SegmentRecord> allSegments();
+    List<SegmentRecord> allSegments();
 
-  /** Takes the segment out of the restorable archive; idempotent, the first time counts. */
-  void expireSegment(String fileName, Instant at);
+    /** Takes the segment out of the restorable archive; idempotent, the first time counts. */
+    void expireSegment(String fileName, Instant at);
 
-  /** Notes that the expired segment's objects were handed to storage for removal; idempotent. */
-  void segmentRemoved(String fileName, Instant at);
+    /** Notes that the expired segment's objects were handed to storage for removal; idempotent. */
+    void segmentRemoved(String fileName, Instant at);
 
-  /** Every expired segment, removed or not, by timeline then segment number. */
-  List<ExpiredSegment> expiredSegments();
+    /** Every expired segment, removed or not, by timeline then segment number. */
+    List<ExpiredSegment> expiredSegments();
 
-  /** Drops the record of a removed segment. */
-  void forgetSegment(String fileName);
+    /** Drops the record of a removed segment. */
+    void forgetSegment(String fileName);
 
-  /**
-   * Records how far capture has shipped a segment still being written. The record for a segment only grows: one with
-   * no more bytes than the record held is not applied and returns {@link Recorded#ALREADY_PRESENT}. Partials appear in
-   * no segment lookup or listing; {@link #recordSegment} of the complete segment leaves them to {@link #forgetPartial}.
-   */
-  Recorded recordPartial(PartialSegment partial);
+    /**
+     * Records how far capture has shipped a segment still being written. The record for a segment only grows: one with
+     * no more bytes than the record held is not applied and returns {@link Recorded#ALREADY_PRESENT}. Partials appear in
+     * no segment lookup or listing; {@link #recordSegment} of the complete segment leaves them to {@link #forgetPartial}.
+     */
+    Recorded recordPartial(PartialSegment partial);
 
-  Optional<PartialSegment> partial(String fileName);
+    Optional<PartialSegment> partial(String fileName);
 
-  /** Every partial segment, by timeline then segment number. */
-  List<PartialSegment> partials();
+    /** Every partial segment, by timeline then segment number. */
+    List<PartialSegment> partials();
 
-  /** Drops the record of a partial segment (once its complete segment is recorded); idempotent. */
-  void forgetPartial(String fileName);
+    /** Drops the record of a partial segment (once its complete segment is recorded); idempotent. */
+    void forgetPartial(String fileName);
 
-  Recorded recordHistory(HistoryRecord history);
+    Recorded recordHistory(HistoryRecord history);
 
-  Optional<HistoryRecord> history(TimelineId timeline);
+    Optional<HistoryRecord> history(TimelineId timeline);
 
-  List<HistoryRecord> histories();
+    List<HistoryRecord> histories();
 
-  void createSnapshot(SnapshotRecord snapshot);
+    void createSnapshot(SnapshotRecord snapshot);
 
-  void updateSnapshot(SnapshotRecord snapshot);
+    void updateSnapshot(SnapshotRecord snapshot);
 
-  Optional<SnapshotRecord> snapshot(SnapshotId id);
+    Optional<SnapshotRecord> snapshot(SnapshotId id);
 
-  /** Drops the record of a snapshot whose objects were removed. */
-  void forgetSnapshot(SnapshotId id);
+    /** Drops the record of a snapshot whose objects were removed. */
+    void forgetSnapshot(SnapshotId id);
 
-  List<SnapshotRecord> snapshots();
+    List<SnapshotRecord> snapshots();
 
-  /** Records (or replaces, by id) the outcome of a restore. */
-  void recordRestore(RestoreRecord restore);
+    /** Records (or replaces, by id) the outcome of a restore. */
+    void recordRestore(RestoreRecord restore);
 
-  /** Every recorded restore, by id. */
-  List<RestoreRecord> restores();
+    /** Every recorded restore, by id. */
+    List<RestoreRecord> restores();
 
-  /**
-   * Claims the run of scheduled {@code job} due at {@code slot} for {@code owner}: true for the first claim of that slot
-   * and for the same owner asking again, false once another owner has it. Schedulers on several hosts claim before they
-   * run, so each slot runs once.
-   */
-  boolean claimRun(String job, Instant slot, String owner);
+    /**
+     * Claims the run of scheduled {@code job} due at {@code slot} for {@code owner}: true for the first claim of that slot
+     * and for the same owner asking again, false once another owner has it. Schedulers on several hosts claim before they
+     * run, so each slot runs once.
+     */
+    boolean claimRun(String job, Instant slot, String owner);
 
-  /** Takes the shipping lease for this cluster as {@code owner} for {@code ttl}. */
-  ShippingLease acquireShippingLease(String owner, Duration ttl);
+    /** Takes the shipping lease for this cluster as {@code owner} for {@code ttl}. */
+    ShippingLease acquireShippingLease(String owner, Duration ttl);
 
-  /** A short description for messages. */
-  String describe();
+    /** A short description for messages. */
+    String describe();
 
-  @Override
-  void close();
+    @Override
+    void close();
 }

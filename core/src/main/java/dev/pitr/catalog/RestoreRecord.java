@@ -8,12 +8,12 @@ import java.time.Instant;
  * local run's id), so recording the same restore again replaces its record.
  */
 public record RestoreRecord(
-    String id,
-    Instant recordedAt,
-    String outcome,
-    String target,
-    String snapshotId,
-    Long timeline,
-    String stoppedAt,
-    String error,
-    String cause) {}
+        String id,
+        Instant recordedAt,
+        String outcome,
+        String target,
+        String snapshotId,
+        Long timeline,
+        String stoppedAt,
+        String error,
+        String cause) {}

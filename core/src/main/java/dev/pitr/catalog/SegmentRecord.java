@@ -10,33 +10,33 @@ import java.time.Instant;
  * an object that predates the index).
  */
 public record SegmentRecord(
-    SegmentName name,
-    long plainSize,
-    long storedSize,
-    String sha256,
-    String storageKey,
-    String keyId,
-    Instant archivedAt,
-    SegmentIndex index) {
+        SegmentName name,
+        long plainSize,
+        long storedSize,
+        String sha256,
+        String storageKey,
+        String keyId,
+        Instant archivedAt,
+        SegmentIndex index) {
 
-  public Lsn startLsn() {
-    return name.startLsn();
-  }
+    public Lsn startLsn() {
+        return name.startLsn();
+    }
 
-  /** The end of the WAL this record holds: the segment's end, or for a {@link #partial()} one the end shipped. */
-  public Lsn endLsn() {
-    return partial() ? new Lsn(name.startLsn().value() + plainSize) : name.endLsn();
-  }
+    /** The end of the WAL this record holds: the segment's end, or for a {@link #partial()} one the end shipped. */
+    public Lsn endLsn() {
+        return partial() ? new Lsn(name.startLsn().value() + plainSize) : name.endLsn();
+    }
 
-  /**
-   * True for a segment still being written, shipped up to {@link #plainSize()} bytes ({@link PartialSegment#asSegment}).
-   * Archived complete segments always hold the whole segment.
-   */
-  public boolean partial() {
-    return plainSize < name.segmentSize();
-  }
+    /**
+     * True for a segment still being written, shipped up to {@link #plainSize()} bytes ({@link PartialSegment#asSegment}).
+     * Archived complete segments always hold the whole segment.
+     */
+    public boolean partial() {
+        return plainSize < name.segmentSize();
+    }
 
-  public SegmentRecord withKeyId(String newKeyId) {
-    return new SegmentRecord(name, plainSize, storedSize, sha256, storageKey, newKeyId, archivedAt, index);
-  }
+    public SegmentRecord withKeyId(String newKeyId) {
+        return new SegmentRecord(name, plainSize, storedSize, sha256, storageKey, newKeyId, archivedAt, index);
+    }
 }

@@ -13,15 +13,15 @@ import java.time.Instant;
  */
 public interface ShippingLease extends AutoCloseable {
 
-  String owner();
+    String owner();
 
-  long token();
+    long token();
 
-  Instant expiresAt();
+    Instant expiresAt();
 
-  /** Extends the lease; throws {@link LeaseHeldException} if another holder took it meanwhile. */
-  void renew();
+    /** Extends the lease; throws {@link LeaseHeldException} if another holder took it meanwhile. */
+    void renew();
 
-  @Override
-  void close();
+    @Override
+    void close();
 }

@@ -5,10 +5,10 @@ import java.io.InterruptedIOException;
 import java.io.OutputStream;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.ExecutionException;
 
 /**
  * Hands what is written to another thread, which writes it to {@code target}: two stages of a stream (compression
@@ -18,109 +18,106 @@ import java.util.concurrent.ExecutionException;
  */
 final class HandoffOutputStream extends OutputStream {
 
-  private static final int CHUNK = 256 << 10;
-  private static final int DEPTH = 4;
-  private static final byte[] END = new byte[0];
-  private static final ExecutorService WORKERS =
-      Executors.newCachedThreadPool(
-          r -> {
-            Thread t = new Thread(r, "pitr-handoff");
-            t.setDaemon(true);
-            return t;
-          });
+    private static final int CHUNK = 256 << 10;
+    private static final int DEPTH = 4;
+    private static final byte[] END = new byte[0];
+    private static final ExecutorService WORKERS = Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "pitr-handoff");
+        t.setDaemon(true);
+        return t;
+    });
 
-  private final BlockingQueue<byte[]> queue = new ArrayBlockingQueue<>(DEPTH);
-  /** Chunks the other thread has written, for reuse: the handoff allocates nothing once it runs. */
-  private final BlockingQueue<byte[]> free = new ArrayBlockingQueue<>(DEPTH + 2);
-  private final Future<?> worker;
-  private byte[] buf = new byte[CHUNK];
-  private int len;
-  private boolean closed;
+    private final BlockingQueue<byte[]> queue = new ArrayBlockingQueue<>(DEPTH);
+    /** Chunks the other thread has written, for reuse: the handoff allocates nothing once it runs. */
+    private final BlockingQueue<byte[]> free = new ArrayBlockingQueue<>(DEPTH + 2);
 
-  HandoffOutputStream(OutputStream target) {
-    this.worker =
-        WORKERS.submit(
-            () -> {
-              try (OutputStream out = target) {
+    private final Future<?> worker;
+    private byte[] buf = new byte[CHUNK];
+    private int len;
+    private boolean closed;
+
+    HandoffOutputStream(OutputStream target) {
+        this.worker = WORKERS.submit(() -> {
+            try (OutputStream out = target) {
                 for (byte[] b = queue.take(); b != END; b = queue.take()) {
-                  out.write(b);
-                  if (b.length == CHUNK) {
-                    free.offer(b);
-                  }
+                    out.write(b);
+                    if (b.length == CHUNK) {
+                        free.offer(b);
+                    }
                 }
-              }
-              return null;
-            });
-  }
-
-  @Override
-  public void write(int b) throws IOException {
-    write(new byte[] {(byte) b}, 0, 1);
-  }
-
-  @Override
-  public void write(byte[] b, int off, int n) throws IOException {
-    while (n > 0) {
-      int k = Math.min(n, CHUNK - len);
-      System.arraycopy(b, off, buf, len, k);
-      len += k;
-      off += k;
-      n -= k;
-      if (len == CHUNK) {
-        hand(buf);
-        byte[] reused = free.poll();
-        buf = reused != null ? reused : new byte[CHUNK];
-        len = 0;
-      }
+            }
+            return null;
+        });
     }
-  }
 
-  private void hand(byte[] chunk) throws IOException {
-    try {
-      while (!queue.offer(chunk, 100, java.util.concurrent.TimeUnit.MILLISECONDS)) {
-        if (worker.isDone()) {
-          // the other side failed: report it once, here, and make close() a no-op
-          closed = true;
-          finish();
-          throw new IOException("the writing stage stopped early");
+    @Override
+    public void write(int b) throws IOException {
+        write(new byte[] {(byte) b}, 0, 1);
+    }
+
+    @Override
+    public void write(byte[] b, int off, int n) throws IOException {
+        while (n > 0) {
+            int k = Math.min(n, CHUNK - len);
+            System.arraycopy(b, off, buf, len, k);
+            len += k;
+            off += k;
+            n -= k;
+            if (len == CHUNK) {
+                hand(buf);
+                byte[] reused = free.poll();
+                buf = reused != null ? reused : new byte[CHUNK];
+                len = 0;
+            }
         }
-      }
-    } catch (InterruptedException e) {
-      worker.cancel(true);
-      Thread.currentThread().interrupt();
-      throw new InterruptedIOException("interrupted while handing data on");
     }
-  }
 
-  @Override
-  public void close() throws IOException {
-    if (closed) {
-      return;
+    private void hand(byte[] chunk) throws IOException {
+        try {
+            while (!queue.offer(chunk, 100, java.util.concurrent.TimeUnit.MILLISECONDS)) {
+                if (worker.isDone()) {
+                    // the other side failed: report it once, here, and make close() a no-op
+                    closed = true;
+                    finish();
+                    throw new IOException("the writing stage stopped early");
+                }
+            }
+        } catch (InterruptedException e) {
+            worker.cancel(true);
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("interrupted while handing data on");
+        }
     }
-    closed = true;
-    if (len > 0) {
-      hand(java.util.Arrays.copyOf(buf, len));
-    }
-    hand(END);
-    finish();
-  }
 
-  private void finish() throws IOException {
-    try {
-      worker.get();
-    } catch (InterruptedException e) {
-      worker.cancel(true);
-      Thread.currentThread().interrupt();
-      throw new InterruptedIOException("interrupted while the last data was written");
-    } catch (ExecutionException e) {
-      Throwable c = e.getCause();
-      if (c instanceof IOException io) {
-        throw io;
-      }
-      if (c instanceof RuntimeException re) {
-        throw re;
-      }
-      throw new IOException(c);
+    @Override
+    public void close() throws IOException {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        if (len > 0) {
+            hand(java.util.Arrays.copyOf(buf, len));
+        }
+        hand(END);
+        finish();
     }
-  }
+
+    private void finish() throws IOException {
+        try {
+            worker.get();
+        } catch (InterruptedException e) {
+            worker.cancel(true);
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("interrupted while the last data was written");
+        } catch (ExecutionException e) {
+            Throwable c = e.getCause();
+            if (c instanceof IOException io) {
+                throw io;
+            }
+            if (c instanceof RuntimeException re) {
+                throw re;
+            }
+            throw new IOException(c);
+        }
+    }
 }

@@ -13,20 +13,20 @@ package dev.pitr.crypto;
  */
 public interface KeyWrapper {
 
-  /** A stable, non-secret name of the key-encryption key, recorded with every object it wraps. */
-  String keyId();
+    /** A stable, non-secret name of the key-encryption key, recorded with every object it wraps. */
+    String keyId();
 
-  byte[] wrap(DataKey key);
+    byte[] wrap(DataKey key);
 
-  DataKey unwrap(byte[] envelope);
+    DataKey unwrap(byte[] envelope);
 
-  /** A fresh data key for one object and its envelope. A key service that makes data keys itself overrides this. */
-  default Wrapped newDataKey() {
-    DataKey k = DataKey.generate();
-    return new Wrapped(k, wrap(k));
-  }
+    /** A fresh data key for one object and its envelope. A key service that makes data keys itself overrides this. */
+    default Wrapped newDataKey() {
+        DataKey k = DataKey.generate();
+        return new Wrapped(k, wrap(k));
+    }
 
-  /** A data key with its envelope, as made for a new object. */
-  @SuppressWarnings("ArrayRecordComponent") // a carrier, never compared or hashed
-  record Wrapped(DataKey key, byte[] envelope) {}
+    /** A data key with its envelope, as made for a new object. */
+    @SuppressWarnings("ArrayRecordComponent") // a carrier, never compared or hashed
+    record Wrapped(DataKey key, byte[] envelope) {}
 }

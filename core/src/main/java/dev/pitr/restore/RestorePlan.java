@@ -18,77 +18,78 @@ import java.util.Map;
  * never sees passed. {@code stopsAt} is the LSN recovery is expected to stop near, when the index knows it.
  */
 public record RestorePlan(
-    RestoreTarget requested,
-    RestoreTarget target,
-    boolean inclusive,
-    TimelineId timeline,
-    WalPath path,
-    SnapshotRecord snapshot,
-    List<HistoryRecord> histories,
-    List<SegmentRecord> segments,
-    Lsn stopsAt,
-    String window,
-    String note) {
+        RestoreTarget requested,
+        RestoreTarget target,
+        boolean inclusive,
+        TimelineId timeline,
+        WalPath path,
+        SnapshotRecord snapshot,
+        List<HistoryRecord> histories,
+        List<SegmentRecord> segments,
+        Lsn stopsAt,
+        String window,
+        String note) {
 
-  /**
-   * Rates for the estimate, measured on 2 cores: a snapshot is laid down (fetched, decrypted, decompressed, written)
-   * at about 200 MB/s, and PostgreSQL replays pgbench WAL from the prefetch spool at about 150 MB/s.
-   */
-  static final double SNAPSHOT_BYTES_PER_SECOND = 200e6;
+    /**
+     * Rates for the estimate, measured on 2 cores: a snapshot is laid down (fetched, decrypted, decompressed, written)
+     * at about 200 MB/s, and PostgreSQL replays pgbench WAL from the prefetch spool at about 150 MB/s.
+     */
+    static final double SNAPSHOT_BYTES_PER_SECOND = 200e6;
 
-  static final double REPLAY_BYTES_PER_SECOND = 150e6;
+    static final double REPLAY_BYTES_PER_SECOND = 150e6;
 
-  public RestorePlan {
-    histories = List.copyOf(histories);
-    segments = List.copyOf(segments);
-  }
-
-  /**
-   * Where recovery must at least get to when it replays to the end of the planned WAL: the start of the last planned
-   * segment. A restore that stops before it ended early (a segment that could not be fetched). Null for a target
-   * that stops recovery itself.
-   */
-  public Lsn mustReach() {
-    return target instanceof RestoreTarget.Latest && !segments.isEmpty()
-        ? segments.get(segments.size() - 1).startLsn() : null;
-  }
-
-  public long walPlainBytes() {
-    return segments.stream().mapToLong(SegmentRecord::plainSize).sum();
-  }
-
-  public long walStoredBytes() {
-    return segments.stream().mapToLong(SegmentRecord::storedSize).sum()
-        + histories.stream().mapToLong(HistoryRecord::storedSize).sum();
-  }
-
-  /** A rough time for the whole restore, from the measured rates above. */
-  public Duration estimate() {
-    double seconds = snapshot.plainSize() / SNAPSHOT_BYTES_PER_SECOND + walPlainBytes() / REPLAY_BYTES_PER_SECOND;
-    return Duration.ofMillis((long) Math.ceil(seconds * 1000));
-  }
-
-  /** The recovery settings, in the order they are written to {@code postgresql.auto.conf}. */
-  public Map<String, String> recoverySettings(RestoreRequest.Action action) {
-    Map<String, String> m = new LinkedHashMap<>();
-    if (target instanceof RestoreTarget.Time t) {
-      m.put("recovery_target_time", RestoreTarget.postgresTime(t.time()));
-    } else if (target instanceof RestoreTarget.AtLsn at) {
-      m.put("recovery_target_lsn", at.lsn().toString());
-    } else if (target instanceof RestoreTarget.Xid x) {
-      m.put("recovery_target_xid", Long.toString(x.xid()));
-    } else if (target instanceof RestoreTarget.Named n) {
-      m.put("recovery_target_name", n.name());
-    } else if (target instanceof RestoreTarget.Immediate) {
-      m.put("recovery_target", "immediate");
+    public RestorePlan {
+        histories = List.copyOf(histories);
+        segments = List.copyOf(segments);
     }
-    if (!(target instanceof RestoreTarget.Latest)) {
-      if (!(target instanceof RestoreTarget.Named || target instanceof RestoreTarget.Immediate)) {
-        m.put("recovery_target_inclusive", inclusive ? "on" : "off");
-      }
-      m.put("recovery_target_action", action.setting());
+
+    /**
+     * Where recovery must at least get to when it replays to the end of the planned WAL: the start of the last planned
+     * segment. A restore that stops before it ended early (a segment that could not be fetched). Null for a target
+     * that stops recovery itself.
+     */
+    public Lsn mustReach() {
+        return target instanceof RestoreTarget.Latest && !segments.isEmpty()
+                ? segments.get(segments.size() - 1).startLsn()
+                : null;
     }
-    m.put("recovery_target_timeline", Long.toString(timeline.value()));
-    return m;
-  }
+
+    public long walPlainBytes() {
+        return segments.stream().mapToLong(SegmentRecord::plainSize).sum();
+    }
+
+    public long walStoredBytes() {
+        return segments.stream().mapToLong(SegmentRecord::storedSize).sum()
+                + histories.stream().mapToLong(HistoryRecord::storedSize).sum();
+    }
+
+    /** A rough time for the whole restore, from the measured rates above. */
+    public Duration estimate() {
+        double seconds = snapshot.plainSize() / SNAPSHOT_BYTES_PER_SECOND + walPlainBytes() / REPLAY_BYTES_PER_SECOND;
+        return Duration.ofMillis((long) Math.ceil(seconds * 1000));
+    }
+
+    /** The recovery settings, in the order they are written to {@code postgresql.auto.conf}. */
+    public Map<String, String> recoverySettings(RestoreRequest.Action action) {
+        Map<String, String> m = new LinkedHashMap<>();
+        if (target instanceof RestoreTarget.Time t) {
+            m.put("recovery_target_time", RestoreTarget.postgresTime(t.time()));
+        } else if (target instanceof RestoreTarget.AtLsn at) {
+            m.put("recovery_target_lsn", at.lsn().toString());
+        } else if (target instanceof RestoreTarget.Xid x) {
+            m.put("recovery_target_xid", Long.toString(x.xid()));
+        } else if (target instanceof RestoreTarget.Named n) {
+            m.put("recovery_target_name", n.name());
+        } else if (target instanceof RestoreTarget.Immediate) {
+            m.put("recovery_target", "immediate");
+        }
+        if (!(target instanceof RestoreTarget.Latest)) {
+            if (!(target instanceof RestoreTarget.Named || target instanceof RestoreTarget.Immediate)) {
+                m.put("recovery_target_inclusive", inclusive ? "on" : "off");
+            }
+            m.put("recovery_target_action", action.setting());
+        }
+        m.put("recovery_target_timeline", Long.toString(timeline.value()));
+        return m;
+    }
 }

@@ -9,22 +9,28 @@ import java.util.Locale;
  * inclusive} false stops just before the target (PostgreSQL's {@code recovery_target_inclusive = off}).
  */
 public record RestoreRequest(
-    RestoreTarget target, TargetTimeline timeline, boolean inclusive, Path targetDir, int port, Action action,
-    SnapshotId snapshot, boolean force) {
+        RestoreTarget target,
+        TargetTimeline timeline,
+        boolean inclusive,
+        Path targetDir,
+        int port,
+        Action action,
+        SnapshotId snapshot,
+        boolean force) {
 
-  /** What the restored server does when it reaches the target (PostgreSQL's recovery_target_action). */
-  public enum Action {
-    PROMOTE,
-    PAUSE,
-    SHUTDOWN;
+    /** What the restored server does when it reaches the target (PostgreSQL's recovery_target_action). */
+    public enum Action {
+        PROMOTE,
+        PAUSE,
+        SHUTDOWN;
 
-    public String setting() {
-      return name().toLowerCase(Locale.ROOT);
+        public String setting() {
+            return name().toLowerCase(Locale.ROOT);
+        }
     }
-  }
 
-  /** A request with the usual defaults: the latest timeline, the target included. */
-  public static RestoreRequest of(RestoreTarget target, Path targetDir, int port, Action action) {
-    return new RestoreRequest(target, new TargetTimeline.Latest(), true, targetDir, port, action, null, false);
-  }
+    /** A request with the usual defaults: the latest timeline, the target included. */
+    public static RestoreRequest of(RestoreTarget target, Path targetDir, int port, Action action) {
+        return new RestoreRequest(target, new TargetTimeline.Latest(), true, targetDir, port, action, null, false);
+    }
 }

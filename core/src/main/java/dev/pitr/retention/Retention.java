@@ -32,166 +32,204 @@ import java.util.function.Consumer;
  */
 public final class Retention {
 
-  /** What a run did (or, dry, would do now). */
-  public record Report(
-      RetentionPlan plan, boolean dryRun, int snapshotsExpired, int segmentsExpired, int snapshotsRemoved,
-      int segmentsRemoved, int recordsForgotten, int awaitingGrace, List<String> removed) {
+    /** What a run did (or, dry, would do now). */
+    public record Report(
+            RetentionPlan plan,
+            boolean dryRun,
+            int snapshotsExpired,
+            int segmentsExpired,
+            int snapshotsRemoved,
+            int segmentsRemoved,
+            int recordsForgotten,
+            int awaitingGrace,
+            List<String> removed) {
 
-    /** The report as plain maps and lists, for JSON: what {@code --json} prints and the retention function returns. */
-    public Map<String, Object> toMap() {
-      Map<String, Object> m = new LinkedHashMap<>();
-      m.put("dryRun", dryRun);
-      m.put("at", plan.now().toString());
-      m.put("policy", plan.policy().describe());
-      m.put("windowStart", plan.windowStart() == null ? null : plan.windowStart().toString());
-      List<Map<String, Object>> snaps = new ArrayList<>();
-      for (RetentionPlan.SnapshotDecision d : plan.snapshots()) {
-        Map<String, Object> x = new LinkedHashMap<>();
-        x.put("id", d.snapshot().id().value());
-        x.put("status", d.snapshot().status().name().toLowerCase(Locale.ROOT));
-        x.put("action", d.keep() ? "keep" : "expire");
-        x.put("reasons", d.reasons());
-        snaps.add(x);
-      }
-      m.put("snapshots", snaps);
-      Map<String, Object> wal = new LinkedHashMap<>();
-      wal.put("kept", plan.keptSegments());
-      wal.put("expired", plan.expiredSegments().size());
-      if (!plan.expiredSegments().isEmpty()) {
-        wal.put("firstExpired", plan.expiredSegments().get(0).name().fileName());
-        wal.put("lastExpired", plan.expiredSegments().get(plan.expiredSegments().size() - 1).name().fileName());
-      }
-      m.put("segments", wal);
-      m.put("snapshotsRemoved", snapshotsRemoved);
-      m.put("segmentsRemoved", segmentsRemoved);
-      m.put("recordsForgotten", recordsForgotten);
-      m.put("awaitingGrace", awaitingGrace);
-      m.put("warnings", plan.warnings());
-      return m;
-    }
-  }
-
-  private final Catalog catalog;
-  private final Storage storage;
-  private final RetentionPolicy policy;
-  private final Clock clock;
-  private final Consumer<String> log;
-
-  public Retention(Catalog catalog, Storage storage, RetentionPolicy policy, Clock clock, Consumer<String> log) {
-    this.catalog = catalog;
-    this.storage = storage;
-    this.policy = policy;
-    this.clock = clock;
-    this.log = log;
-  }
-
-  /** Plans only: what the policy keeps and expires now, with the reasons. */
-  public RetentionPlan plan() {
-    return RetentionPlanner.plan(catalog.allSegments(), catalog.histories(), catalog.snapshots(), clock.instant(),
-        policy);
-  }
-
-  public Report apply(boolean dryRun) {
-    RetentionPlan plan = plan();
-    Instant now = plan.now();
-    if (dryRun) {
-      int awaiting = plan.expiredSnapshots().size() + plan.expiredSegments().size();
-      return new Report(plan, true, plan.expiredSnapshots().size(), plan.expiredSegments().size(), 0, 0, 0, awaiting,
-          List.of());
-    }
-    for (SnapshotRecord s : plan.expiredSnapshots()) {
-      catalog.updateSnapshot(s.withRetention(Status.EXPIRED, now.toString()));
-      log.accept("snapshot " + s.id() + " expired (" + String.join(", ", reasonsFor(plan, s)) + ")");
-    }
-    for (var s : plan.expiredSegments()) {
-      catalog.expireSegment(s.name().fileName(), now);
-    }
-    if (!plan.expiredSegments().isEmpty()) {
-      log.accept(plan.expiredSegments().size() + " segments expired, from " + plan.expiredSegments().get(0).name()
-          + " to " + plan.expiredSegments().get(plan.expiredSegments().size() - 1).name());
-    }
-
-    Instant due = now.minus(policy.grace());
-    List<String> removed = new ArrayList<>();
-    int snapshotsRemoved = 0;
-    int segmentsRemoved = 0;
-    int awaiting = 0;
-    int forgotten = 0;
-    for (SnapshotRecord s : catalog.snapshots()) {
-      if (s.status() == Status.EXPIRED) {
-        if (s.expiredAt().orElseThrow().isAfter(due)) {
-          awaiting++;
-          continue;
+        /** The report as plain maps and lists, for JSON: what {@code --json} prints and the retention function returns. */
+        public Map<String, Object> toMap() {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("dryRun", dryRun);
+            m.put("at", plan.now().toString());
+            m.put("policy", plan.policy().describe());
+            m.put(
+                    "windowStart",
+                    plan.windowStart() == null ? null : plan.windowStart().toString());
+            List<Map<String, Object>> snaps = new ArrayList<>();
+            for (RetentionPlan.SnapshotDecision d : plan.snapshots()) {
+                Map<String, Object> x = new LinkedHashMap<>();
+                x.put("id", d.snapshot().id().value());
+                x.put("status", d.snapshot().status().name().toLowerCase(Locale.ROOT));
+                x.put("action", d.keep() ? "keep" : "expire");
+                x.put("reasons", d.reasons());
+                snaps.add(x);
+            }
+            m.put("snapshots", snaps);
+            Map<String, Object> wal = new LinkedHashMap<>();
+            wal.put("kept", plan.keptSegments());
+            wal.put("expired", plan.expiredSegments().size());
+            if (!plan.expiredSegments().isEmpty()) {
+                wal.put("firstExpired", plan.expiredSegments().get(0).name().fileName());
+                wal.put(
+                        "lastExpired",
+                        plan.expiredSegments()
+                                .get(plan.expiredSegments().size() - 1)
+                                .name()
+                                .fileName());
+            }
+            m.put("segments", wal);
+            m.put("snapshotsRemoved", snapshotsRemoved);
+            m.put("segmentsRemoved", segmentsRemoved);
+            m.put("recordsForgotten", recordsForgotten);
+            m.put("awaitingGrace", awaitingGrace);
+            m.put("warnings", plan.warnings());
+            return m;
         }
-        String dir = s.storageKey().substring(0, s.storageKey().lastIndexOf('/') + 1);
-        TreeSet<String> keys = new TreeSet<>(storage.list(dir));
-        keys.add(s.storageKey());
-        keys.forEach(this::expireObject);
-        s = s.withRetention(Status.REMOVED, s.retention());
-        catalog.updateSnapshot(s);
-        removed.add("snapshot " + s.id());
-        snapshotsRemoved++;
-      }
-      if (s.status() == Status.REMOVED) {
-        catalog.forgetSnapshot(s.id());
-        forgotten++;
-      }
     }
-    for (ExpiredSegment e : catalog.expiredSegments()) {
-      if (e.removedAt() == null && !e.expiredAt().isAfter(due)) {
-        expireObject(e.storageKey());
-        catalog.segmentRemoved(e.fileName(), now);
-        removed.add("segment " + e.fileName());
-        segmentsRemoved++;
-      } else if (e.removedAt() == null) {
-        awaiting++;
-      }
-    }
-    forgotten += forgetUnseen();
-    if (snapshotsRemoved + segmentsRemoved > 0) {
-      log.accept("handed to storage for removal: " + snapshotsRemoved + " snapshots, " + segmentsRemoved + " segments"
-          + " (expired at least " + RetentionPolicy.human(policy.grace()) + " ago)");
-    }
-    return new Report(plan, false, plan.expiredSnapshots().size(), plan.expiredSegments().size(), snapshotsRemoved,
-        segmentsRemoved, forgotten, awaiting, removed);
-  }
 
-  /**
-   * Drops removed segments older than every snapshot left: no window starts before a snapshot, so none could show them
-   * as expired. Younger ones stay, so a window can tell a stretch retention expired from WAL that never arrived.
-   */
-  private int forgetUnseen() {
-    String oldest = null;
-    for (SnapshotRecord s : catalog.snapshots()) {
-      if (s.firstSegment() != null && (s.status() == Status.COMPLETE || s.status() == Status.RUNNING)) {
-        String position = position(s.firstSegment());
-        oldest = oldest == null || position.compareTo(oldest) < 0 ? position : oldest;
-      }
-    }
-    if (oldest == null) {
-      return 0;
-    }
-    int n = 0;
-    for (ExpiredSegment e : catalog.expiredSegments()) {
-      if (e.removedAt() != null && position(e.fileName()).compareTo(oldest) < 0) {
-        catalog.forgetSegment(e.fileName());
-        n++;
-      }
-    }
-    return n;
-  }
+    private final Catalog catalog;
+    private final Storage storage;
+    private final RetentionPolicy policy;
+    private final Clock clock;
+    private final Consumer<String> log;
 
-  /** The segment's place in the WAL whatever its timeline: the log and segment digits, which sort as LSNs do. */
-  private static String position(String segmentFileName) {
-    return segmentFileName.substring(8);
-  }
+    public Retention(Catalog catalog, Storage storage, RetentionPolicy policy, Clock clock, Consumer<String> log) {
+        this.catalog = catalog;
+        this.storage = storage;
+        this.policy = policy;
+        this.clock = clock;
+        this.log = log;
+    }
 
-  private void expireObject(String key) {
-    storage.expire(key);
-    storage.expire(ObjectCodec.envelopeKey(key));
-  }
+    /** Plans only: what the policy keeps and expires now, with the reasons. */
+    public RetentionPlan plan() {
+        return RetentionPlanner.plan(
+                catalog.allSegments(), catalog.histories(), catalog.snapshots(), clock.instant(), policy);
+    }
 
-  private static List<String> reasonsFor(RetentionPlan plan, SnapshotRecord s) {
-    return plan.snapshots().stream().filter(d -> d.snapshot().id().equals(s.id())).findFirst().orElseThrow().reasons();
-  }
+    public Report apply(boolean dryRun) {
+        RetentionPlan plan = plan();
+        Instant now = plan.now();
+        if (dryRun) {
+            int awaiting =
+                    plan.expiredSnapshots().size() + plan.expiredSegments().size();
+            return new Report(
+                    plan,
+                    true,
+                    plan.expiredSnapshots().size(),
+                    plan.expiredSegments().size(),
+                    0,
+                    0,
+                    0,
+                    awaiting,
+                    List.of());
+        }
+        for (SnapshotRecord s : plan.expiredSnapshots()) {
+            catalog.updateSnapshot(s.withRetention(Status.EXPIRED, now.toString()));
+            log.accept("snapshot " + s.id() + " expired (" + String.join(", ", reasonsFor(plan, s)) + ")");
+        }
+        for (var s : plan.expiredSegments()) {
+            catalog.expireSegment(s.name().fileName(), now);
+        }
+        if (!plan.expiredSegments().isEmpty()) {
+            log.accept(plan.expiredSegments().size() + " segments expired, from "
+                    + plan.expiredSegments().get(0).name() + " to "
+                    + plan.expiredSegments()
+                            .get(plan.expiredSegments().size() - 1)
+                            .name());
+        }
+
+        Instant due = now.minus(policy.grace());
+        List<String> removed = new ArrayList<>();
+        int snapshotsRemoved = 0;
+        int segmentsRemoved = 0;
+        int awaiting = 0;
+        int forgotten = 0;
+        for (SnapshotRecord s : catalog.snapshots()) {
+            if (s.status() == Status.EXPIRED) {
+                if (s.expiredAt().orElseThrow().isAfter(due)) {
+                    awaiting++;
+                    continue;
+                }
+                String dir = s.storageKey().substring(0, s.storageKey().lastIndexOf('/') + 1);
+                TreeSet<String> keys = new TreeSet<>(storage.list(dir));
+                keys.add(s.storageKey());
+                keys.forEach(this::expireObject);
+                s = s.withRetention(Status.REMOVED, s.retention());
+                catalog.updateSnapshot(s);
+                removed.add("snapshot " + s.id());
+                snapshotsRemoved++;
+            }
+            if (s.status() == Status.REMOVED) {
+                catalog.forgetSnapshot(s.id());
+                forgotten++;
+            }
+        }
+        for (ExpiredSegment e : catalog.expiredSegments()) {
+            if (e.removedAt() == null && !e.expiredAt().isAfter(due)) {
+                expireObject(e.storageKey());
+                catalog.segmentRemoved(e.fileName(), now);
+                removed.add("segment " + e.fileName());
+                segmentsRemoved++;
+            } else if (e.removedAt() == null) {
+                awaiting++;
+            }
+        }
+        forgotten += forgetUnseen();
+        if (snapshotsRemoved + segmentsRemoved > 0) {
+            log.accept("handed to storage for removal: " + snapshotsRemoved + " snapshots, " + segmentsRemoved
+                    + " segments" + " (expired at least " + RetentionPolicy.human(policy.grace()) + " ago)");
+        }
+        return new Report(
+                plan,
+                false,
+                plan.expiredSnapshots().size(),
+                plan.expiredSegments().size(),
+                snapshotsRemoved,
+                segmentsRemoved,
+                forgotten,
+                awaiting,
+                removed);
+    }
+
+    /**
+     * Drops removed segments older than every snapshot left: no window starts before a snapshot, so none could show them
+     * as expired. Younger ones stay, so a window can tell a stretch retention expired from WAL that never arrived.
+     */
+    private int forgetUnseen() {
+        String oldest = null;
+        for (SnapshotRecord s : catalog.snapshots()) {
+            if (s.firstSegment() != null && (s.status() == Status.COMPLETE || s.status() == Status.RUNNING)) {
+                String position = position(s.firstSegment());
+                oldest = oldest == null || position.compareTo(oldest) < 0 ? position : oldest;
+            }
+        }
+        if (oldest == null) {
+            return 0;
+        }
+        int n = 0;
+        for (ExpiredSegment e : catalog.expiredSegments()) {
+            if (e.removedAt() != null && position(e.fileName()).compareTo(oldest) < 0) {
+                catalog.forgetSegment(e.fileName());
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /** The segment's place in the WAL whatever its timeline: the log and segment digits, which sort as LSNs do. */
+    private static String position(String segmentFileName) {
+        return segmentFileName.substring(8);
+    }
+
+    private void expireObject(String key) {
+        storage.expire(key);
+        storage.expire(ObjectCodec.envelopeKey(key));
+    }
+
+    private static List<String> reasonsFor(RetentionPlan plan, SnapshotRecord s) {
+        return plan.snapshots().stream()
+                .filter(d -> d.snapshot().id().equals(s.id()))
+                .findFirst()
+                .orElseThrow()
+                .reasons();
+    }
 }

@@ -11,22 +11,28 @@ import java.util.List;
  * never reached back that far, which {@code warnings} then says).
  */
 public record RetentionPlan(
-    Instant now,
-    RetentionPolicy policy,
-    List<SnapshotDecision> snapshots,
-    List<SegmentRecord> expiredSegments,
-    int keptSegments,
-    Instant windowStart,
-    List<String> warnings) {
+        Instant now,
+        RetentionPolicy policy,
+        List<SnapshotDecision> snapshots,
+        List<SegmentRecord> expiredSegments,
+        int keptSegments,
+        Instant windowStart,
+        List<String> warnings) {
 
-  /** One snapshot's fate: kept with every reason that keeps it, or expired with the reason. */
-  public record SnapshotDecision(SnapshotRecord snapshot, boolean keep, List<String> reasons) {}
+    /** One snapshot's fate: kept with every reason that keeps it, or expired with the reason. */
+    public record SnapshotDecision(SnapshotRecord snapshot, boolean keep, List<String> reasons) {}
 
-  public List<SnapshotRecord> expiredSnapshots() {
-    return snapshots.stream().filter(d -> !d.keep()).map(SnapshotDecision::snapshot).toList();
-  }
+    public List<SnapshotRecord> expiredSnapshots() {
+        return snapshots.stream()
+                .filter(d -> !d.keep())
+                .map(SnapshotDecision::snapshot)
+                .toList();
+    }
 
-  public List<SnapshotRecord> keptSnapshots() {
-    return snapshots.stream().filter(SnapshotDecision::keep).map(SnapshotDecision::snapshot).toList();
-  }
+    public List<SnapshotRecord> keptSnapshots() {
+        return snapshots.stream()
+                .filter(SnapshotDecision::keep)
+                .map(SnapshotDecision::snapshot)
+                .toList();
+    }
 }

@@ -42,136 +42,163 @@ import java.util.function.Function;
  */
 public final class RetentionPlanner {
 
-  private RetentionPlanner() {}
+    private RetentionPlanner() {}
 
-  public static RetentionPlan plan(List<SegmentRecord> segments, List<HistoryRecord> histories,
-      List<SnapshotRecord> snapshots, Instant now, RetentionPolicy policy) {
-    Instant cut = now.minus(policy.minWindow());
-    List<String> warnings = new ArrayList<>();
-    Map<SnapshotId, List<String>> keep = new LinkedHashMap<>();
-    List<SnapshotRecord> complete = snapshots.stream().filter(s -> s.status() == Status.COMPLETE)
-        .sorted(Comparator.comparing(SnapshotRecord::startTime).reversed()).toList();
-    long segmentSize = segments.isEmpty() ? 0 : segments.get(0).name().segmentSize();
+    public static RetentionPlan plan(
+            List<SegmentRecord> segments,
+            List<HistoryRecord> histories,
+            List<SnapshotRecord> snapshots,
+            Instant now,
+            RetentionPolicy policy) {
+        Instant cut = now.minus(policy.minWindow());
+        List<String> warnings = new ArrayList<>();
+        Map<SnapshotId, List<String>> keep = new LinkedHashMap<>();
+        List<SnapshotRecord> complete = snapshots.stream()
+                .filter(s -> s.status() == Status.COMPLETE)
+                .sorted(Comparator.comparing(SnapshotRecord::startTime).reversed())
+                .toList();
+        long segmentSize = segments.isEmpty() ? 0 : segments.get(0).name().segmentSize();
 
-    for (SnapshotRecord s : snapshots) {
-      if (s.pinned() && (s.status() == Status.COMPLETE || s.status() == Status.RUNNING)) {
-        reason(keep, s, "pinned");
-      } else if (s.status() == Status.RUNNING) {
-        reason(keep, s, "running");
-      }
-    }
-    List<SnapshotRecord> unpinned = complete.stream().filter(s -> !s.pinned()).toList();
-    pick(unpinned, policy.daily(), s -> LocalDate.ofInstant(s.startTime(), policy.zone()), "daily", keep);
-    pick(unpinned, policy.weekly(), s -> {
-      LocalDate d = LocalDate.ofInstant(s.startTime(), policy.zone());
-      return d.get(IsoFields.WEEK_BASED_YEAR) + "-W" + d.get(IsoFields.WEEK_OF_WEEK_BASED_YEAR);
-    }, "weekly", keep);
-    pick(unpinned, policy.monthly(), s -> YearMonth.from(LocalDate.ofInstant(s.startTime(), policy.zone())), "monthly",
-        keep);
-
-    Set<String> keepSegments = new HashSet<>();
-    Instant windowStart = now;
-    if (!complete.isEmpty() && segmentSize > 0) {
-      RestoreWindow window = RestoreWindow.of(segments, histories, snapshots);
-      for (TimelineId tli : window.timelines()) {
-        for (RestoreWindow.Range r : window.timeline(tli).ranges()) {
-          if (r.endTime().isBefore(cut)) {
-            continue;
-          }
-          SnapshotRecord anchor = r.snapshots().get(0);
-          for (SnapshotRecord s : r.snapshots()) {
-            if (!s.stopTime().isAfter(cut)) {
-              anchor = s;
+        for (SnapshotRecord s : snapshots) {
+            if (s.pinned() && (s.status() == Status.COMPLETE || s.status() == Status.RUNNING)) {
+                reason(keep, s, "pinned");
+            } else if (s.status() == Status.RUNNING) {
+                reason(keep, s, "running");
             }
-          }
-          reason(keep, anchor, "window anchor on timeline " + tli);
-          long from = segno(anchor.firstSegment(), segmentSize);
-          r.from(from).forEach(s -> keepSegments.add(s.name().fileName()));
-          Instant reach = anchor.stopTime().isAfter(cut) ? anchor.stopTime() : cut;
-          if (reach.isBefore(windowStart)) {
-            windowStart = reach;
-          }
-          if (anchor.stopTime().isAfter(cut)) {
-            warnings.add("timeline " + tli + " is restorable only from " + RestoreTarget.postgresTime(anchor.stopTime())
-                + " on, later than the minimum window's start " + RestoreTarget.postgresTime(cut));
-          }
         }
-      }
-    }
-    if (windowStart.equals(now)) {
-      windowStart = null;
-    }
+        List<SnapshotRecord> unpinned =
+                complete.stream().filter(s -> !s.pinned()).toList();
+        pick(unpinned, policy.daily(), s -> LocalDate.ofInstant(s.startTime(), policy.zone()), "daily", keep);
+        pick(
+                unpinned,
+                policy.weekly(),
+                s -> {
+                    LocalDate d = LocalDate.ofInstant(s.startTime(), policy.zone());
+                    return d.get(IsoFields.WEEK_BASED_YEAR) + "-W" + d.get(IsoFields.WEEK_OF_WEEK_BASED_YEAR);
+                },
+                "weekly",
+                keep);
+        pick(
+                unpinned,
+                policy.monthly(),
+                s -> YearMonth.from(LocalDate.ofInstant(s.startTime(), policy.zone())),
+                "monthly",
+                keep);
 
-    long floor = Long.MAX_VALUE;
-    if (!complete.isEmpty()) {
-      SnapshotRecord newest = complete.stream().max(Comparator.comparing(SnapshotRecord::stopLsn)).orElseThrow();
-      floor = segno(newest.firstSegment(), segmentSize);
-    } else {
-      warnings.add("no complete snapshot: all WAL is kept");
-    }
-    List<long[]> consistency = new ArrayList<>();
-    for (SnapshotRecord s : snapshots) {
-      if (s.firstSegment() == null || segmentSize == 0) {
-        continue;
-      }
-      if (s.status() == Status.RUNNING) {
-        floor = Math.min(floor, segno(s.firstSegment(), segmentSize));
-      } else if (keep.containsKey(s.id()) && s.lastSegment() != null) {
-        consistency.add(new long[] {segno(s.firstSegment(), segmentSize), segno(s.lastSegment(), segmentSize)});
-      }
-    }
-
-    List<SegmentRecord> expired = new ArrayList<>();
-    int kept = 0;
-    for (SegmentRecord s : segments) {
-      long n = s.name().segno();
-      boolean needed = n >= floor
-          || keepSegments.contains(s.name().fileName())
-          || !s.archivedAt().isBefore(cut)
-          || consistency.stream().anyMatch(c -> n >= c[0] && n <= c[1]);
-      if (needed) {
-        kept++;
-      } else {
-        expired.add(s);
-      }
-    }
-
-    List<SnapshotDecision> decisions = new ArrayList<>();
-    for (SnapshotRecord s : snapshots) {
-      switch (s.status()) {
-        case COMPLETE, RUNNING -> {
-          List<String> why = keep.get(s.id());
-          decisions.add(why == null
-              ? new SnapshotDecision(s, false, List.of("beyond the daily, weekly and monthly counts and the window"))
-              : new SnapshotDecision(s, true, why));
+        Set<String> keepSegments = new HashSet<>();
+        Instant windowStart = now;
+        if (!complete.isEmpty() && segmentSize > 0) {
+            RestoreWindow window = RestoreWindow.of(segments, histories, snapshots);
+            for (TimelineId tli : window.timelines()) {
+                for (RestoreWindow.Range r : window.timeline(tli).ranges()) {
+                    if (r.endTime().isBefore(cut)) {
+                        continue;
+                    }
+                    SnapshotRecord anchor = r.snapshots().get(0);
+                    for (SnapshotRecord s : r.snapshots()) {
+                        if (!s.stopTime().isAfter(cut)) {
+                            anchor = s;
+                        }
+                    }
+                    reason(keep, anchor, "window anchor on timeline " + tli);
+                    long from = segno(anchor.firstSegment(), segmentSize);
+                    r.from(from).forEach(s -> keepSegments.add(s.name().fileName()));
+                    Instant reach = anchor.stopTime().isAfter(cut) ? anchor.stopTime() : cut;
+                    if (reach.isBefore(windowStart)) {
+                        windowStart = reach;
+                    }
+                    if (anchor.stopTime().isAfter(cut)) {
+                        warnings.add("timeline " + tli + " is restorable only from "
+                                + RestoreTarget.postgresTime(anchor.stopTime())
+                                + " on, later than the minimum window's start " + RestoreTarget.postgresTime(cut));
+                    }
+                }
+            }
         }
-        case FAILED -> decisions.add(new SnapshotDecision(s, false, List.of("failed")));
-        case EXPIRED, REMOVED -> { }
-      }
+        if (windowStart.equals(now)) {
+            windowStart = null;
+        }
+
+        long floor = Long.MAX_VALUE;
+        if (!complete.isEmpty()) {
+            SnapshotRecord newest = complete.stream()
+                    .max(Comparator.comparing(SnapshotRecord::stopLsn))
+                    .orElseThrow();
+            floor = segno(newest.firstSegment(), segmentSize);
+        } else {
+            warnings.add("no complete snapshot: all WAL is kept");
+        }
+        List<long[]> consistency = new ArrayList<>();
+        for (SnapshotRecord s : snapshots) {
+            if (s.firstSegment() == null || segmentSize == 0) {
+                continue;
+            }
+            if (s.status() == Status.RUNNING) {
+                floor = Math.min(floor, segno(s.firstSegment(), segmentSize));
+            } else if (keep.containsKey(s.id()) && s.lastSegment() != null) {
+                consistency.add(new long[] {segno(s.firstSegment(), segmentSize), segno(s.lastSegment(), segmentSize)});
+            }
+        }
+
+        List<SegmentRecord> expired = new ArrayList<>();
+        int kept = 0;
+        for (SegmentRecord s : segments) {
+            long n = s.name().segno();
+            boolean needed = n >= floor
+                    || keepSegments.contains(s.name().fileName())
+                    || !s.archivedAt().isBefore(cut)
+                    || consistency.stream().anyMatch(c -> n >= c[0] && n <= c[1]);
+            if (needed) {
+                kept++;
+            } else {
+                expired.add(s);
+            }
+        }
+
+        List<SnapshotDecision> decisions = new ArrayList<>();
+        for (SnapshotRecord s : snapshots) {
+            switch (s.status()) {
+                case COMPLETE, RUNNING -> {
+                    List<String> why = keep.get(s.id());
+                    decisions.add(
+                            why == null
+                                    ? new SnapshotDecision(
+                                            s,
+                                            false,
+                                            List.of("beyond the daily, weekly and monthly counts and the window"))
+                                    : new SnapshotDecision(s, true, why));
+                }
+                case FAILED -> decisions.add(new SnapshotDecision(s, false, List.of("failed")));
+                case EXPIRED, REMOVED -> {}
+            }
+        }
+        return new RetentionPlan(now, policy, decisions, expired, kept, windowStart, warnings);
     }
-    return new RetentionPlan(now, policy, decisions, expired, kept, windowStart, warnings);
-  }
 
-  /** Keeps the newest snapshot of each of the {@code count} newest periods that have one. */
-  private static void pick(List<SnapshotRecord> newestFirst, int count, Function<SnapshotRecord, Object> period,
-      String kind, Map<SnapshotId, List<String>> keep) {
-    Set<Object> seen = new HashSet<>();
-    for (SnapshotRecord s : newestFirst) {
-      if (seen.size() == count) {
-        return;
-      }
-      Object p = period.apply(s);
-      if (seen.add(p)) {
-        reason(keep, s, kind + " " + p);
-      }
+    /** Keeps the newest snapshot of each of the {@code count} newest periods that have one. */
+    private static void pick(
+            List<SnapshotRecord> newestFirst,
+            int count,
+            Function<SnapshotRecord, Object> period,
+            String kind,
+            Map<SnapshotId, List<String>> keep) {
+        Set<Object> seen = new HashSet<>();
+        for (SnapshotRecord s : newestFirst) {
+            if (seen.size() == count) {
+                return;
+            }
+            Object p = period.apply(s);
+            if (seen.add(p)) {
+                reason(keep, s, kind + " " + p);
+            }
+        }
     }
-  }
 
-  private static void reason(Map<SnapshotId, List<String>> keep, SnapshotRecord s, String why) {
-    keep.computeIfAbsent(s.id(), k -> new ArrayList<>()).add(why);
-  }
+    private static void reason(Map<SnapshotId, List<String>> keep, SnapshotRecord s, String why) {
+        keep.computeIfAbsent(s.id(), k -> new ArrayList<>()).add(why);
+    }
 
-  private static long segno(String fileName, long segmentSize) {
-    return SegmentName.parse(fileName, segmentSize).segno();
-  }
+    private static long segno(String fileName, long segmentSize) {
+        return SegmentName.parse(fileName, segmentSize).segno();
+    }
 }

@@ -16,102 +16,114 @@ import java.util.function.Function;
  */
 public record RetentionPolicy(int daily, int weekly, int monthly, Duration minWindow, Duration grace, ZoneId zone) {
 
-  public static final RetentionPolicy DEFAULT =
-      new RetentionPolicy(7, 4, 0, Duration.ofDays(7), Duration.ofDays(1), ZoneId.of("UTC"));
+    public static final RetentionPolicy DEFAULT =
+            new RetentionPolicy(7, 4, 0, Duration.ofDays(7), Duration.ofDays(1), ZoneId.of("UTC"));
 
-  public RetentionPolicy {
-    if (daily < 0 || weekly < 0 || monthly < 0) {
-      throw new IllegalArgumentException("snapshot counts cannot be negative");
+    public RetentionPolicy {
+        if (daily < 0 || weekly < 0 || monthly < 0) {
+            throw new IllegalArgumentException("snapshot counts cannot be negative");
+        }
+        if (daily + weekly + monthly == 0) {
+            throw new IllegalArgumentException("keep at least one daily, weekly or monthly snapshot");
+        }
+        if (minWindow.isNegative() || grace.isNegative()) {
+            throw new IllegalArgumentException("the window and the grace period cannot be negative");
+        }
     }
-    if (daily + weekly + monthly == 0) {
-      throw new IllegalArgumentException("keep at least one daily, weekly or monthly snapshot");
-    }
-    if (minWindow.isNegative() || grace.isNegative()) {
-      throw new IllegalArgumentException("the window and the grace period cannot be negative");
-    }
-  }
 
-  /** The configuration keys, as paths ({@code retention.daily}); the environment form is {@code PITR_RETENTION_DAILY}. */
-  public static final List<String> KEYS = List.of(
-      "retention.daily", "retention.weekly", "retention.monthly", "retention.min_window", "retention.grace", "timezone");
+    /** The configuration keys, as paths ({@code retention.daily}); the environment form is {@code PITR_RETENTION_DAILY}. */
+    public static final List<String> KEYS = List.of(
+            "retention.daily",
+            "retention.weekly",
+            "retention.monthly",
+            "retention.min_window",
+            "retention.grace",
+            "timezone");
 
-  /**
-   * The policy the settings give ({@code setting} maps a key of {@link #KEYS} to its value, or null for the default);
-   * {@code source} names where they came from, for errors.
-   */
-  public static RetentionPolicy from(Function<String, String> setting, String source) {
-    try {
-      return new RetentionPolicy(
-          count(setting, "retention.daily", DEFAULT.daily(), source),
-          count(setting, "retention.weekly", DEFAULT.weekly(), source),
-          count(setting, "retention.monthly", DEFAULT.monthly(), source),
-          duration(setting, "retention.min_window", DEFAULT.minWindow(), source),
-          duration(setting, "retention.grace", DEFAULT.grace(), source),
-          ZoneId.of(Optional.ofNullable(setting.apply("timezone")).orElse("UTC")));
-    } catch (IllegalArgumentException | java.time.DateTimeException e) {
-      throw new PitrException(ErrorCode.CONFIG_INVALID, "retention settings in " + source + ": " + e.getMessage(),
-          "fix the retention.* keys in " + source);
+    /**
+     * The policy the settings give ({@code setting} maps a key of {@link #KEYS} to its value, or null for the default);
+     * {@code source} names where they came from, for errors.
+     */
+    public static RetentionPolicy from(Function<String, String> setting, String source) {
+        try {
+            return new RetentionPolicy(
+                    count(setting, "retention.daily", DEFAULT.daily(), source),
+                    count(setting, "retention.weekly", DEFAULT.weekly(), source),
+                    count(setting, "retention.monthly", DEFAULT.monthly(), source),
+                    duration(setting, "retention.min_window", DEFAULT.minWindow(), source),
+                    duration(setting, "retention.grace", DEFAULT.grace(), source),
+                    ZoneId.of(Optional.ofNullable(setting.apply("timezone")).orElse("UTC")));
+        } catch (IllegalArgumentException | java.time.DateTimeException e) {
+            throw new PitrException(
+                    ErrorCode.CONFIG_INVALID,
+                    "retention settings in " + source + ": " + e.getMessage(),
+                    "fix the retention.* keys in " + source);
+        }
     }
-  }
 
-  private static int count(Function<String, String> setting, String key, int fallback, String source) {
-    String v = setting.apply(key);
-    if (v == null || v.isBlank()) {
-      return fallback;
+    private static int count(Function<String, String> setting, String key, int fallback, String source) {
+        String v = setting.apply(key);
+        if (v == null || v.isBlank()) {
+            return fallback;
+        }
+        try {
+            return Integer.parseInt(v.trim());
+        } catch (NumberFormatException e) {
+            throw new PitrException(
+                    ErrorCode.CONFIG_INVALID,
+                    "'" + key + "' must be a whole number, got '" + v + "'",
+                    "fix '" + key + "' in " + source);
+        }
     }
-    try {
-      return Integer.parseInt(v.trim());
-    } catch (NumberFormatException e) {
-      throw new PitrException(ErrorCode.CONFIG_INVALID, "'" + key + "' must be a whole number, got '" + v + "'",
-          "fix '" + key + "' in " + source);
-    }
-  }
 
-  private static Duration duration(Function<String, String> setting, String key, Duration fallback, String source) {
-    String v = setting.apply(key);
-    if (v == null || v.isBlank()) {
-      return fallback;
+    private static Duration duration(Function<String, String> setting, String key, Duration fallback, String source) {
+        String v = setting.apply(key);
+        if (v == null || v.isBlank()) {
+            return fallback;
+        }
+        return parseDuration(v)
+                .orElseThrow(() -> new PitrException(
+                        ErrorCode.CONFIG_INVALID,
+                        "'" + key + "' must be a duration such as 7d, 36h, 90m or P7D, got '" + v + "'",
+                        "fix '" + key + "' in " + source));
     }
-    return parseDuration(v).orElseThrow(() -> new PitrException(ErrorCode.CONFIG_INVALID,
-        "'" + key + "' must be a duration such as 7d, 36h, 90m or P7D, got '" + v + "'", "fix '" + key + "' in " + source));
-  }
 
-  /** {@code 7d}, {@code 36h}, {@code 90m}, {@code 45s}, or ISO-8601 ({@code P7D}, {@code PT36H}). */
-  public static Optional<Duration> parseDuration(String text) {
-    String t = text.trim();
-    try {
-      if (t.startsWith("P") || t.startsWith("p")) {
-        return Optional.of(Duration.parse(t));
-      }
-      if (t.length() < 2) {
-        return Optional.empty();
-      }
-      long n = Long.parseLong(t.substring(0, t.length() - 1));
-      return switch (Character.toLowerCase(t.charAt(t.length() - 1))) {
-        case 'd' -> Optional.of(Duration.ofDays(n));
-        case 'h' -> Optional.of(Duration.ofHours(n));
-        case 'm' -> Optional.of(Duration.ofMinutes(n));
-        case 's' -> Optional.of(Duration.ofSeconds(n));
-        default -> Optional.empty();
-      };
-    } catch (NumberFormatException | java.time.format.DateTimeParseException e) {
-      return Optional.empty();
+    /** {@code 7d}, {@code 36h}, {@code 90m}, {@code 45s}, or ISO-8601 ({@code P7D}, {@code PT36H}). */
+    public static Optional<Duration> parseDuration(String text) {
+        String t = text.trim();
+        try {
+            if (t.startsWith("P") || t.startsWith("p")) {
+                return Optional.of(Duration.parse(t));
+            }
+            if (t.length() < 2) {
+                return Optional.empty();
+            }
+            long n = Long.parseLong(t.substring(0, t.length() - 1));
+            return switch (Character.toLowerCase(t.charAt(t.length() - 1))) {
+                case 'd' -> Optional.of(Duration.ofDays(n));
+                case 'h' -> Optional.of(Duration.ofHours(n));
+                case 'm' -> Optional.of(Duration.ofMinutes(n));
+                case 's' -> Optional.of(Duration.ofSeconds(n));
+                default -> Optional.empty();
+            };
+        } catch (NumberFormatException | java.time.format.DateTimeParseException e) {
+            return Optional.empty();
+        }
     }
-  }
 
-  /** E.g. {@code 7 daily, 4 weekly, 0 monthly; window 7d; grace 1d}. */
-  public String describe() {
-    return daily + " daily, " + weekly + " weekly, " + monthly + " monthly; minimum window " + human(minWindow)
-        + "; grace " + human(grace);
-  }
+    /** E.g. {@code 7 daily, 4 weekly, 0 monthly; window 7d; grace 1d}. */
+    public String describe() {
+        return daily + " daily, " + weekly + " weekly, " + monthly + " monthly; minimum window " + human(minWindow)
+                + "; grace " + human(grace);
+    }
 
-  static String human(Duration d) {
-    if (d.toDays() > 0 && d.equals(Duration.ofDays(d.toDays()))) {
-      return d.toDays() + "d";
+    static String human(Duration d) {
+        if (d.toDays() > 0 && d.equals(Duration.ofDays(d.toDays()))) {
+            return d.toDays() + "d";
+        }
+        if (d.toHours() > 0 && d.equals(Duration.ofHours(d.toHours()))) {
+            return d.toHours() + "h";
+        }
+        return d.toMinutes() + "m";
     }
-    if (d.toHours() > 0 && d.equals(Duration.ofHours(d.toHours()))) {
-      return d.toHours() + "h";
-    }
-    return d.toMinutes() + "m";
-  }
 }

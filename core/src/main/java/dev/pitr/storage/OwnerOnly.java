@@ -16,52 +16,53 @@ import java.util.Set;
  */
 public final class OwnerOnly {
 
-  private static final FileAttribute<Set<PosixFilePermission>> DIR =
-      PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------"));
-  private static final FileAttribute<Set<PosixFilePermission>> FILE =
-      PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"));
+    private static final FileAttribute<Set<PosixFilePermission>> DIR =
+            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------"));
+    private static final FileAttribute<Set<PosixFilePermission>> FILE =
+            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"));
 
-  private OwnerOnly() {}
+    private OwnerOnly() {}
 
-  /** Creates {@code dir} mode 0700 if it does not exist (its missing parents as usual); returns it. */
-  public static Path directory(Path dir) throws IOException {
-    if (Files.isDirectory(dir)) {
-      return dir;
+    /** Creates {@code dir} mode 0700 if it does not exist (its missing parents as usual); returns it. */
+    public static Path directory(Path dir) throws IOException {
+        if (Files.isDirectory(dir)) {
+            return dir;
+        }
+        if (dir.getParent() != null) {
+            Files.createDirectories(dir.getParent());
+        }
+        try {
+            Files.createDirectory(dir, DIR);
+        } catch (FileAlreadyExistsException e) {
+            if (!Files.isDirectory(dir)) {
+                throw e;
+            }
+        }
+        return dir;
     }
-    if (dir.getParent() != null) {
-      Files.createDirectories(dir.getParent());
-    }
-    try {
-      Files.createDirectory(dir, DIR);
-    } catch (FileAlreadyExistsException e) {
-      if (!Files.isDirectory(dir)) {
-        throw e;
-      }
-    }
-    return dir;
-  }
 
-  /** Creates an empty {@code file} mode 0600 if it does not exist; returns it. */
-  public static Path file(Path file) throws IOException {
-    try {
-      Files.createFile(file, FILE);
-    } catch (FileAlreadyExistsException e) {
-      // kept as it is
+    /** Creates an empty {@code file} mode 0600 if it does not exist; returns it. */
+    public static Path file(Path file) throws IOException {
+        try {
+            Files.createFile(file, FILE);
+        } catch (FileAlreadyExistsException e) {
+            // kept as it is
+        }
+        return file;
     }
-    return file;
-  }
 
-  /** Writes {@code content} to a new file mode 0600, replacing one that is there. */
-  public static Path write(Path file, String content) throws IOException {
-    Files.deleteIfExists(file);
-    Files.createFile(file, FILE);
-    Files.writeString(file, content, java.nio.charset.StandardCharsets.UTF_8);
-    return file;
-  }
+    /** Writes {@code content} to a new file mode 0600, replacing one that is there. */
+    public static Path write(Path file, String content) throws IOException {
+        Files.deleteIfExists(file);
+        Files.createFile(file, FILE);
+        Files.writeString(file, content, java.nio.charset.StandardCharsets.UTF_8);
+        return file;
+    }
 
-  /** True when neither the group nor others have any access to {@code p}. */
-  public static boolean isOwnerOnly(Path p) throws IOException {
-    Set<PosixFilePermission> perms = Files.getPosixFilePermissions(p);
-    return perms.stream().noneMatch(x -> x.name().startsWith("GROUP_") || x.name().startsWith("OTHERS_"));
-  }
+    /** True when neither the group nor others have any access to {@code p}. */
+    public static boolean isOwnerOnly(Path p) throws IOException {
+        Set<PosixFilePermission> perms = Files.getPosixFilePermissions(p);
+        return perms.stream()
+                .noneMatch(x -> x.name().startsWith("GROUP_") || x.name().startsWith("OTHERS_"));
+    }
 }

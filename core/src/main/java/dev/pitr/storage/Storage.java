@@ -30,37 +30,37 @@ import java.util.Optional;
  */
 public interface Storage {
 
-  /** Writes the bytes a {@link Writer} produces. */
-  @FunctionalInterface
-  interface Writer {
-    void writeTo(OutputStream out) throws IOException;
-  }
+    /** Writes the bytes a {@link Writer} produces. */
+    @FunctionalInterface
+    interface Writer {
+        void writeTo(OutputStream out) throws IOException;
+    }
 
-  /** Stores the object with its metadata; see the class contract for atomicity. Returns the stored size in bytes. */
-  long put(String key, Map<String, String> metadata, Writer writer);
+    /** Stores the object with its metadata; see the class contract for atomicity. Returns the stored size in bytes. */
+    long put(String key, Map<String, String> metadata, Writer writer);
 
-  /** Stores the object without metadata. */
-  default long put(String key, Writer writer) {
-    return put(key, Map.of(), writer);
-  }
+    /** Stores the object without metadata. */
+    default long put(String key, Writer writer) {
+        return put(key, Map.of(), writer);
+    }
 
-  /** The metadata stored with the object; throws {@link ObjectNotFoundException} when it does not exist. */
-  Map<String, String> metadata(String key);
+    /** The metadata stored with the object; throws {@link ObjectNotFoundException} when it does not exist. */
+    Map<String, String> metadata(String key);
 
-  /** Opens the object for reading; the caller closes the stream. */
-  InputStream open(String key);
+    /** Opens the object for reading; the caller closes the stream. */
+    InputStream open(String key);
 
-  /** Size of the object, or empty when it does not exist. */
-  Optional<Long> stat(String key);
+    /** Size of the object, or empty when it does not exist. */
+    Optional<Long> stat(String key);
 
-  /** Every key that starts with {@code prefix}, sorted. */
-  List<String> list(String prefix);
+    /** Every key that starts with {@code prefix}, sorted. */
+    List<String> list(String prefix);
 
-  void delete(String key);
+    void delete(String key);
 
-  /** Hands the object to the storage's removal; see the class contract. */
-  void expire(String key);
+    /** Hands the object to the storage's removal; see the class contract. */
+    void expire(String key);
 
-  /** A short description for messages, e.g. {@code file:///var/lib/pitr/repo}. */
-  String describe();
+    /** A short description for messages, e.g. {@code file:///var/lib/pitr/repo}. */
+    String describe();
 }

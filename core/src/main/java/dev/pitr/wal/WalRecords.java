@@ -19,372 +19,403 @@ import java.util.zip.CRC32C;
  */
 public final class WalRecords {
 
-  static final int PAGE = 8192;
-  static final int MAGIC_PG15 = 0xD110;
-  private static final int XLP_FIRST_IS_CONTRECORD = 0x0001;
-  private static final int XLP_LONG_HEADER = 0x0002;
-  private static final int SHORT_HEADER = 24;
-  private static final int LONG_HEADER = 40;
-  private static final int RECORD_HEADER = 24;
-  private static final int RM_XLOG = 0;
-  private static final int RM_XACT = 1;
-  private static final int XLOG_SWITCH = 0x40;
-  private static final int XLOG_RESTORE_POINT = 0x70;
-  private static final int XACT_OPMASK = 0x70;
-  private static final long POSTGRES_EPOCH_SECONDS = 946_684_800L;
+    static final int PAGE = 8192;
+    static final int MAGIC_PG15 = 0xD110;
+    private static final int XLP_FIRST_IS_CONTRECORD = 0x0001;
+    private static final int XLP_LONG_HEADER = 0x0002;
+    private static final int SHORT_HEADER = 24;
+    private static final int LONG_HEADER = 40;
+    private static final int RECORD_HEADER = 24;
+    private static final int RM_XLOG = 0;
+    private static final int RM_XACT = 1;
+    private static final int XLOG_SWITCH = 0x40;
+    private static final int XLOG_RESTORE_POINT = 0x70;
+    private static final int XACT_OPMASK = 0x70;
+    private static final long POSTGRES_EPOCH_SECONDS = 946_684_800L;
 
-  /**
-   * The system identifier a segment's first page names in its long header, or empty when that page is not a PostgreSQL
-   * 15 WAL page with a long header (a segment that cannot be read as WAL names no cluster).
-   */
-  public static OptionalLong systemIdentifier(ByteBuffer segment) {
-    if (segment.limit() < LONG_HEADER) {
-      return OptionalLong.empty();
-    }
-    ByteBuffer b = segment.duplicate().order(ByteOrder.LITTLE_ENDIAN);
-    int magic = b.getShort(0) & 0xffff;
-    int info = b.getShort(2) & 0xffff;
-    if (magic != MAGIC_PG15 || (info & XLP_LONG_HEADER) == 0) {
-      return OptionalLong.empty();
-    }
-    return OptionalLong.of(b.getLong(24));
-  }
-
-  /** A transaction's end: commit or abort, with its time and the record's LSN. */
-  public record TransactionEnd(Lsn lsn, long xid, boolean commit, Instant time) {}
-
-  /** A named restore point ({@code pg_create_restore_point}). */
-  public record RestorePoint(Lsn lsn, String name, Instant time) {}
-
-  /**
-   * What one segment holds. {@code stoppedBecause} is null when every record up to the segment's end was read; {@code
-   * stoppedPastEnd} says the record that stopped the reading extends past this segment, into a next segment that is not
-   * at hand, not yet written, or not the one that follows: this segment's own bytes are then intact. {@code
-   * completeBytes} is how many bytes from the segment's start hold only complete, checked records (and the page
-   * headers among them): for a segment still being written, how much of it replays without reaching torn or unwritten
-   * WAL.
-   */
-  public record Result(
-      TimelineId timeline, int records, List<TransactionEnd> transactionEnds, List<RestorePoint> restorePoints,
-      boolean switched, String stoppedBecause, boolean stoppedPastEnd, long completeBytes) {
-
-    /** True when this segment's own bytes hold something that is not valid WAL. */
-    public boolean damaged() {
-      return stoppedBecause != null && !stoppedPastEnd;
-    }
-
-    public Instant firstCommit() {
-      return transactionEnds.isEmpty() ? null : transactionEnds.get(0).time();
-    }
-
-    public Instant lastCommit() {
-      return transactionEnds.isEmpty() ? null : transactionEnds.get(transactionEnds.size() - 1).time();
-    }
-  }
-
-  private final ByteBuffer seg;
-  /** Set when reading failed at a position in the next segment. */
-  private boolean pastEnd;
-  private final ByteBuffer next;
-  private final long segStart;
-  private final int segSize;
-  /** The end of the last complete record read so far, as an offset into the segment. */
-  private long complete;
-
-  private WalRecords(ByteBuffer seg, ByteBuffer next, SegmentName name) {
-    this.seg = seg.duplicate().order(ByteOrder.LITTLE_ENDIAN);
-    this.next = next == null ? null : next.duplicate().order(ByteOrder.LITTLE_ENDIAN);
-    this.segStart = name.startLsn().value();
-    this.segSize = (int) name.segmentSize();
-  }
-
-  /**
-   * Reads {@code segment} (the whole file named {@code name}). {@code nextSegment}, when given (complete or still
-   * being written), supplies the rest of a record that starts in this segment and ends in the next.
-   */
-  public static Result read(SegmentName name, ByteBuffer segment, ByteBuffer nextSegment) {
-    return new WalRecords(segment, nextSegment, name).read();
-  }
-
-  private Result read() {
-    List<TransactionEnd> ends = new ArrayList<>();
-    List<RestorePoint> points = new ArrayList<>();
-    String page = checkPage(0, false, -1);
-    if (page != null) {
-      return stop(null, 0, ends, points, page);
-    }
-    long tliValue = Integer.toUnsignedLong(seg.getInt(4));
-    if (tliValue == 0) {
-      // found by fuzzing: a header naming timeline 0 is damage, not a reason to throw
-      return stop(null, 0, ends, points, "page at " + lsn(0) + " names timeline 0");
-    }
-    TimelineId tli = TimelineId.of(tliValue);
-    int info = seg.getShort(2) & 0xffff;
-    long pos = (info & XLP_LONG_HEADER) != 0 ? LONG_HEADER : SHORT_HEADER;
-    if ((info & XLP_FIRST_IS_CONTRECORD) != 0) {
-      // the tail of a record that began in an earlier segment: skip it, across as many pages as it fills
-      long rem = Integer.toUnsignedLong(seg.getInt(16));
-      Cursor c = new Cursor(pos);
-      String err = c.skip(rem);
-      if (err != null) {
-        return stop(tli, 0, ends, points, err);
-      }
-      pos = align(c.pos);
-    }
-    complete = Math.min(pos, segSize);
-    int records = 0;
-    long prev = -1;
-    while (pos < segSize) {
-      if (pos % PAGE == 0) {
-        // a record that starts a page starts after its header, and that is its LSN
-        String err = checkPage(pos, false, -1);
-        if (err != null) {
-          return stop(tli, records, ends, points, err);
+    /**
+     * The system identifier a segment's first page names in its long header, or empty when that page is not a PostgreSQL
+     * 15 WAL page with a long header (a segment that cannot be read as WAL names no cluster).
+     */
+    public static OptionalLong systemIdentifier(ByteBuffer segment) {
+        if (segment.limit() < LONG_HEADER) {
+            return OptionalLong.empty();
         }
-        pos += SHORT_HEADER;
-      }
-      Cursor c = new Cursor(pos);
-      byte[] lenBytes = new byte[4];
-      String err = c.peek(lenBytes);
-      if (err != null) {
-        return stop(tli, records, ends, points, err);
-      }
-      long totLen = Integer.toUnsignedLong(ByteBuffer.wrap(lenBytes).order(ByteOrder.LITTLE_ENDIAN).getInt());
-      if (totLen == 0) {
-        // zeroes: nothing was written past here (the end of the WAL written so far)
-        return stop(tli, records, ends, points, "no record at " + lsn(pos) + ": the rest of the segment is empty");
-      }
-      if (totLen < RECORD_HEADER || totLen > (1L << 30)) {
-        return stop(tli, records, ends, points, "invalid record length " + totLen + " at " + lsn(pos));
-      }
-      long atHand = (segSize - pos) + (next == null ? 0 : next.capacity());
-      if (totLen > atHand) {
-        pastEnd = totLen > segSize - pos;
-        // never allocate more than the WAL at hand could hold: a longer record is damage, or spans further segments
-        return stop(tli, records, ends, points,
-            "record at " + lsn(pos) + " claims " + totLen + " bytes, more than the WAL at hand holds");
-      }
-      byte[] rec = new byte[(int) totLen];
-      err = c.read(rec);
-      if (err != null) {
-        return stop(tli, records, ends, points, err);
-      }
-      ByteBuffer r = ByteBuffer.wrap(rec).order(ByteOrder.LITTLE_ENDIAN);
-      long xlPrev = r.getLong(8);
-      if (prev >= 0 && xlPrev != prev) {
-        return stop(tli, records, ends, points, "record at " + lsn(pos) + " does not link back to " + new Lsn(prev));
-      }
-      CRC32C crc = new CRC32C();
-      crc.update(rec, RECORD_HEADER, rec.length - RECORD_HEADER);
-      crc.update(rec, 0, 20);
-      if ((int) crc.getValue() != r.getInt(20)) {
-        return stop(tli, records, ends, points, "record at " + lsn(pos) + " fails its CRC");
-      }
-      records++;
-      // where the next record would start, as PostgreSQL counts the end of the WAL
-      complete = Math.min(align(c.pos), segSize);
-      long recLsn = segStart + pos;
-      int rmid = rec[17] & 0xff;
-      int recInfo = rec[16] & 0xff;
-      if (rmid == RM_XACT || (rmid == RM_XLOG && (recInfo & 0xf0) == XLOG_RESTORE_POINT)) {
-        byte[] main = mainData(rec);
-        if (main == null) {
-          return stop(tli, records, ends, points, "record at " + lsn(pos) + " has malformed block headers");
+        ByteBuffer b = segment.duplicate().order(ByteOrder.LITTLE_ENDIAN);
+        int magic = b.getShort(0) & 0xffff;
+        int info = b.getShort(2) & 0xffff;
+        if (magic != MAGIC_PG15 || (info & XLP_LONG_HEADER) == 0) {
+            return OptionalLong.empty();
         }
-        if (rmid == RM_XACT) {
-          int op = recInfo & XACT_OPMASK;
-          // commit, abort, commit prepared, abort prepared: the data begins with the transaction's end time
-          if ((op == 0x00 || op == 0x20 || op == 0x30 || op == 0x40) && main.length >= 8) {
-            ends.add(new TransactionEnd(new Lsn(recLsn), Integer.toUnsignedLong(r.getInt(4)), op == 0x00 || op == 0x30,
-                timestamp(ByteBuffer.wrap(main).order(ByteOrder.LITTLE_ENDIAN).getLong(0))));
-          }
-        } else if (main.length >= 8) {
-          int nul = 8;
-          while (nul < main.length && main[nul] != 0) {
-            nul++;
-          }
-          points.add(new RestorePoint(new Lsn(recLsn), new String(main, 8, nul - 8, StandardCharsets.UTF_8),
-              timestamp(ByteBuffer.wrap(main).order(ByteOrder.LITTLE_ENDIAN).getLong(0))));
-        }
-      }
-      if (rmid == RM_XLOG && (recInfo & 0xf0) == XLOG_SWITCH) {
-        return new Result(tli, records, ends, points, true, null, false, complete);
-      }
-      prev = recLsn;
-      pos = align(c.pos);
-      if (c.pos >= segSize) {
-        // the record ended in the next segment: this segment is done
-        return stop(tli, records, ends, points, null);
-      }
+        return OptionalLong.of(b.getLong(24));
     }
-    return stop(tli, records, ends, points, null);
-  }
 
-  private Result stop(TimelineId tli, int records, List<TransactionEnd> ends, List<RestorePoint> points, String why) {
-    return new Result(tli, records, ends, points, false, why, why != null && pastEnd, complete);
-  }
+    /** A transaction's end: commit or abort, with its time and the record's LSN. */
+    public record TransactionEnd(Lsn lsn, long xid, boolean commit, Instant time) {}
 
-  /** The record's main data: its last bytes, after the block headers say how long it is. Null if they are malformed. */
-  static byte[] mainData(byte[] rec) {
-    ByteBuffer b = ByteBuffer.wrap(rec).order(ByteOrder.LITTLE_ENDIAN);
-    int p = RECORD_HEADER;
-    long dataTotal = 0;
-    long mainLen = 0;
-    try {
-      while (rec.length - p > dataTotal) {
-        int id = b.get(p++) & 0xff;
-        if (id == 255) {
-          mainLen = b.get(p++) & 0xff;
-          break;
-        } else if (id == 254) {
-          mainLen = Integer.toUnsignedLong(b.getInt(p));
-          p += 4;
-          break;
-        } else if (id == 253) {
-          p += 2; // replication origin
-        } else if (id == 252) {
-          p += 4; // top-level xid
-        } else if (id <= 32) {
-          int forkFlags = b.get(p++) & 0xff;
-          dataTotal += b.getShort(p) & 0xffff;
-          p += 2;
-          if ((forkFlags & 0x10) != 0) {
-            dataTotal += b.getShort(p) & 0xffff;
-            int bimgInfo = b.get(p + 4) & 0xff;
-            p += 5;
-            if ((bimgInfo & 0x1c) != 0 && (bimgInfo & 0x01) != 0) {
-              p += 2; // compressed image with a hole: the hole's length
+    /** A named restore point ({@code pg_create_restore_point}). */
+    public record RestorePoint(Lsn lsn, String name, Instant time) {}
+
+    /**
+     * What one segment holds. {@code stoppedBecause} is null when every record up to the segment's end was read; {@code
+     * stoppedPastEnd} says the record that stopped the reading extends past this segment, into a next segment that is not
+     * at hand, not yet written, or not the one that follows: this segment's own bytes are then intact. {@code
+     * completeBytes} is how many bytes from the segment's start hold only complete, checked records (and the page
+     * headers among them): for a segment still being written, how much of it replays without reaching torn or unwritten
+     * WAL.
+     */
+    public record Result(
+            TimelineId timeline,
+            int records,
+            List<TransactionEnd> transactionEnds,
+            List<RestorePoint> restorePoints,
+            boolean switched,
+            String stoppedBecause,
+            boolean stoppedPastEnd,
+            long completeBytes) {
+
+        /** True when this segment's own bytes hold something that is not valid WAL. */
+        public boolean damaged() {
+            return stoppedBecause != null && !stoppedPastEnd;
+        }
+
+        public Instant firstCommit() {
+            return transactionEnds.isEmpty() ? null : transactionEnds.get(0).time();
+        }
+
+        public Instant lastCommit() {
+            return transactionEnds.isEmpty()
+                    ? null
+                    : transactionEnds.get(transactionEnds.size() - 1).time();
+        }
+    }
+
+    private final ByteBuffer seg;
+    /** Set when reading failed at a position in the next segment. */
+    private boolean pastEnd;
+
+    private final ByteBuffer next;
+    private final long segStart;
+    private final int segSize;
+    /** The end of the last complete record read so far, as an offset into the segment. */
+    private long complete;
+
+    private WalRecords(ByteBuffer seg, ByteBuffer next, SegmentName name) {
+        this.seg = seg.duplicate().order(ByteOrder.LITTLE_ENDIAN);
+        this.next = next == null ? null : next.duplicate().order(ByteOrder.LITTLE_ENDIAN);
+        this.segStart = name.startLsn().value();
+        this.segSize = (int) name.segmentSize();
+    }
+
+    /**
+     * Reads {@code segment} (the whole file named {@code name}). {@code nextSegment}, when given (complete or still
+     * being written), supplies the rest of a record that starts in this segment and ends in the next.
+     */
+    public static Result read(SegmentName name, ByteBuffer segment, ByteBuffer nextSegment) {
+        return new WalRecords(segment, nextSegment, name).read();
+    }
+
+    private Result read() {
+        List<TransactionEnd> ends = new ArrayList<>();
+        List<RestorePoint> points = new ArrayList<>();
+        String page = checkPage(0, false, -1);
+        if (page != null) {
+            return stop(null, 0, ends, points, page);
+        }
+        long tliValue = Integer.toUnsignedLong(seg.getInt(4));
+        if (tliValue == 0) {
+            // found by fuzzing: a header naming timeline 0 is damage, not a reason to throw
+            return stop(null, 0, ends, points, "page at " + lsn(0) + " names timeline 0");
+        }
+        TimelineId tli = TimelineId.of(tliValue);
+        int info = seg.getShort(2) & 0xffff;
+        long pos = (info & XLP_LONG_HEADER) != 0 ? LONG_HEADER : SHORT_HEADER;
+        if ((info & XLP_FIRST_IS_CONTRECORD) != 0) {
+            // the tail of a record that began in an earlier segment: skip it, across as many pages as it fills
+            long rem = Integer.toUnsignedLong(seg.getInt(16));
+            Cursor c = new Cursor(pos);
+            String err = c.skip(rem);
+            if (err != null) {
+                return stop(tli, 0, ends, points, err);
             }
-          }
-          if ((forkFlags & 0x80) == 0) {
-            p += 12; // RelFileNode
-          }
-          p += 4; // block number
-        } else {
-          return null;
+            pos = align(c.pos);
         }
-      }
-    } catch (IndexOutOfBoundsException e) {
-      return null;
+        complete = Math.min(pos, segSize);
+        int records = 0;
+        long prev = -1;
+        while (pos < segSize) {
+            if (pos % PAGE == 0) {
+                // a record that starts a page starts after its header, and that is its LSN
+                String err = checkPage(pos, false, -1);
+                if (err != null) {
+                    return stop(tli, records, ends, points, err);
+                }
+                pos += SHORT_HEADER;
+            }
+            Cursor c = new Cursor(pos);
+            byte[] lenBytes = new byte[4];
+            String err = c.peek(lenBytes);
+            if (err != null) {
+                return stop(tli, records, ends, points, err);
+            }
+            long totLen = Integer.toUnsignedLong(
+                    ByteBuffer.wrap(lenBytes).order(ByteOrder.LITTLE_ENDIAN).getInt());
+            if (totLen == 0) {
+                // zeroes: nothing was written past here (the end of the WAL written so far)
+                return stop(
+                        tli, records, ends, points, "no record at " + lsn(pos) + ": the rest of the segment is empty");
+            }
+            if (totLen < RECORD_HEADER || totLen > (1L << 30)) {
+                return stop(tli, records, ends, points, "invalid record length " + totLen + " at " + lsn(pos));
+            }
+            long atHand = (segSize - pos) + (next == null ? 0 : next.capacity());
+            if (totLen > atHand) {
+                pastEnd = totLen > segSize - pos;
+                // never allocate more than the WAL at hand could hold: a longer record is damage, or spans further
+                // segments
+                return stop(
+                        tli,
+                        records,
+                        ends,
+                        points,
+                        "record at " + lsn(pos) + " claims " + totLen + " bytes, more than the WAL at hand holds");
+            }
+            byte[] rec = new byte[(int) totLen];
+            err = c.read(rec);
+            if (err != null) {
+                return stop(tli, records, ends, points, err);
+            }
+            ByteBuffer r = ByteBuffer.wrap(rec).order(ByteOrder.LITTLE_ENDIAN);
+            long xlPrev = r.getLong(8);
+            if (prev >= 0 && xlPrev != prev) {
+                return stop(
+                        tli,
+                        records,
+                        ends,
+                        points,
+                        "record at " + lsn(pos) + " does not link back to " + new Lsn(prev));
+            }
+            CRC32C crc = new CRC32C();
+            crc.update(rec, RECORD_HEADER, rec.length - RECORD_HEADER);
+            crc.update(rec, 0, 20);
+            if ((int) crc.getValue() != r.getInt(20)) {
+                return stop(tli, records, ends, points, "record at " + lsn(pos) + " fails its CRC");
+            }
+            records++;
+            // where the next record would start, as PostgreSQL counts the end of the WAL
+            complete = Math.min(align(c.pos), segSize);
+            long recLsn = segStart + pos;
+            int rmid = rec[17] & 0xff;
+            int recInfo = rec[16] & 0xff;
+            if (rmid == RM_XACT || (rmid == RM_XLOG && (recInfo & 0xf0) == XLOG_RESTORE_POINT)) {
+                byte[] main = mainData(rec);
+                if (main == null) {
+                    return stop(tli, records, ends, points, "record at " + lsn(pos) + " has malformed block headers");
+                }
+                if (rmid == RM_XACT) {
+                    int op = recInfo & XACT_OPMASK;
+                    // commit, abort, commit prepared, abort prepared: the data begins with the transaction's end time
+                    if ((op == 0x00 || op == 0x20 || op == 0x30 || op == 0x40) && main.length >= 8) {
+                        ends.add(new TransactionEnd(
+                                new Lsn(recLsn),
+                                Integer.toUnsignedLong(r.getInt(4)),
+                                op == 0x00 || op == 0x30,
+                                timestamp(ByteBuffer.wrap(main)
+                                        .order(ByteOrder.LITTLE_ENDIAN)
+                                        .getLong(0))));
+                    }
+                } else if (main.length >= 8) {
+                    int nul = 8;
+                    while (nul < main.length && main[nul] != 0) {
+                        nul++;
+                    }
+                    points.add(new RestorePoint(
+                            new Lsn(recLsn),
+                            new String(main, 8, nul - 8, StandardCharsets.UTF_8),
+                            timestamp(ByteBuffer.wrap(main)
+                                    .order(ByteOrder.LITTLE_ENDIAN)
+                                    .getLong(0))));
+                }
+            }
+            if (rmid == RM_XLOG && (recInfo & 0xf0) == XLOG_SWITCH) {
+                return new Result(tli, records, ends, points, true, null, false, complete);
+            }
+            prev = recLsn;
+            pos = align(c.pos);
+            if (c.pos >= segSize) {
+                // the record ended in the next segment: this segment is done
+                return stop(tli, records, ends, points, null);
+            }
+        }
+        return stop(tli, records, ends, points, null);
     }
-    if (mainLen > rec.length - p) {
-      return null;
-    }
-    byte[] main = new byte[(int) mainLen];
-    System.arraycopy(rec, rec.length - (int) mainLen, main, 0, (int) mainLen);
-    return main;
-  }
 
-  /** Reads the WAL byte stream from a segment offset on, stepping over page headers (and into the next segment). */
-  private final class Cursor {
-    long pos;
-
-    Cursor(long pos) {
-      this.pos = pos;
+    private Result stop(TimelineId tli, int records, List<TransactionEnd> ends, List<RestorePoint> points, String why) {
+        return new Result(tli, records, ends, points, false, why, why != null && pastEnd, complete);
     }
 
-    String peek(byte[] out) {
-      long saved = pos;
-      String err = read(out, -1);
-      pos = saved;
-      return err;
+    /** The record's main data: its last bytes, after the block headers say how long it is. Null if they are malformed. */
+    static byte[] mainData(byte[] rec) {
+        ByteBuffer b = ByteBuffer.wrap(rec).order(ByteOrder.LITTLE_ENDIAN);
+        int p = RECORD_HEADER;
+        long dataTotal = 0;
+        long mainLen = 0;
+        try {
+            while (rec.length - p > dataTotal) {
+                int id = b.get(p++) & 0xff;
+                if (id == 255) {
+                    mainLen = b.get(p++) & 0xff;
+                    break;
+                } else if (id == 254) {
+                    mainLen = Integer.toUnsignedLong(b.getInt(p));
+                    p += 4;
+                    break;
+                } else if (id == 253) {
+                    p += 2; // replication origin
+                } else if (id == 252) {
+                    p += 4; // top-level xid
+                } else if (id <= 32) {
+                    int forkFlags = b.get(p++) & 0xff;
+                    dataTotal += b.getShort(p) & 0xffff;
+                    p += 2;
+                    if ((forkFlags & 0x10) != 0) {
+                        dataTotal += b.getShort(p) & 0xffff;
+                        int bimgInfo = b.get(p + 4) & 0xff;
+                        p += 5;
+                        if ((bimgInfo & 0x1c) != 0 && (bimgInfo & 0x01) != 0) {
+                            p += 2; // compressed image with a hole: the hole's length
+                        }
+                    }
+                    if ((forkFlags & 0x80) == 0) {
+                        p += 12; // RelFileNode
+                    }
+                    p += 4; // block number
+                } else {
+                    return null;
+                }
+            }
+        } catch (IndexOutOfBoundsException e) {
+            return null;
+        }
+        if (mainLen > rec.length - p) {
+            return null;
+        }
+        byte[] main = new byte[(int) mainLen];
+        System.arraycopy(rec, rec.length - (int) mainLen, main, 0, (int) mainLen);
+        return main;
     }
 
-    String read(byte[] out) {
-      return read(out, out.length);
-    }
+    /** Reads the WAL byte stream from a segment offset on, stepping over page headers (and into the next segment). */
+    private final class Cursor {
+        long pos;
 
-    /** Reads {@code out.length} bytes; {@code recordLength} >= 0 checks each continuation page's remaining length. */
-    private String read(byte[] out, long recordLength) {
-      int done = 0;
-      while (done < out.length) {
-        if (pos % PAGE == 0) {
-          // a page met inside a record must say it continues it; a record may also simply start on a new page
-          String err = checkPage(pos, done > 0, recordLength < 0 ? -1 : recordLength - done);
-          if (err != null) {
+        Cursor(long pos) {
+            this.pos = pos;
+        }
+
+        String peek(byte[] out) {
+            long saved = pos;
+            String err = read(out, -1);
+            pos = saved;
             return err;
-          }
-          pos += pos % segSize == 0 ? LONG_HEADER : SHORT_HEADER;
         }
-        int n = (int) Math.min(out.length - done, PAGE - pos % PAGE);
-        ByteBuffer src = source(pos);
-        if (src == null || src.capacity() < (int) (pos % segSize) + n) {
-          pastEnd = true;
-          return "record at " + lsn(pos - done) + " continues into the next segment, which is not at hand";
+
+        String read(byte[] out) {
+            return read(out, out.length);
         }
-        src.get((int) (pos % segSize), out, done, n);
-        done += n;
-        pos += n;
-      }
-      return null;
-    }
 
-    /** Steps over {@code n} bytes of WAL (a header field: never trusted to size an allocation). */
-    String skip(long n) {
-      byte[] sink = new byte[PAGE];
-      for (long left = n; left > 0; left -= sink.length) {
-        if (left < sink.length) {
-          sink = new byte[(int) left];
+        /** Reads {@code out.length} bytes; {@code recordLength} >= 0 checks each continuation page's remaining length. */
+        private String read(byte[] out, long recordLength) {
+            int done = 0;
+            while (done < out.length) {
+                if (pos % PAGE == 0) {
+                    // a page met inside a record must say it continues it; a record may also simply start on a new page
+                    String err = checkPage(pos, done > 0, recordLength < 0 ? -1 : recordLength - done);
+                    if (err != null) {
+                        return err;
+                    }
+                    pos += pos % segSize == 0 ? LONG_HEADER : SHORT_HEADER;
+                }
+                int n = (int) Math.min(out.length - done, PAGE - pos % PAGE);
+                ByteBuffer src = source(pos);
+                if (src == null || src.capacity() < (int) (pos % segSize) + n) {
+                    pastEnd = true;
+                    return "record at " + lsn(pos - done) + " continues into the next segment, which is not at hand";
+                }
+                src.get((int) (pos % segSize), out, done, n);
+                done += n;
+                pos += n;
+            }
+            return null;
         }
-        String err = read(sink, -1);
-        if (err != null) {
-          return err;
+
+        /** Steps over {@code n} bytes of WAL (a header field: never trusted to size an allocation). */
+        String skip(long n) {
+            byte[] sink = new byte[PAGE];
+            for (long left = n; left > 0; left -= sink.length) {
+                if (left < sink.length) {
+                    sink = new byte[(int) left];
+                }
+                String err = read(sink, -1);
+                if (err != null) {
+                    return err;
+                }
+            }
+            return null;
         }
-      }
-      return null;
     }
-  }
 
-  private ByteBuffer source(long pos) {
-    if (pos < segSize) {
-      return seg;
+    private ByteBuffer source(long pos) {
+        if (pos < segSize) {
+            return seg;
+        }
+        return pos < 2L * segSize && next != null && next.capacity() >= (int) (pos - segSize) + 1 ? next : null;
     }
-    return pos < 2L * segSize && next != null && next.capacity() >= (int) (pos - segSize) + 1 ? next : null;
-  }
 
-  /** Checks the page header at {@code offset}; a continuation page must say how much of the record remains. */
-  private String checkPage(long offset, boolean continuation, long remaining) {
-    String err = checkPageAt(offset, continuation, remaining);
-    pastEnd = err != null && offset >= segSize;
-    return err;
-  }
+    /** Checks the page header at {@code offset}; a continuation page must say how much of the record remains. */
+    private String checkPage(long offset, boolean continuation, long remaining) {
+        String err = checkPageAt(offset, continuation, remaining);
+        pastEnd = err != null && offset >= segSize;
+        return err;
+    }
 
-  private String checkPageAt(long offset, boolean continuation, long remaining) {
-    ByteBuffer b = source(offset);
-    if (b == null) {
-      return "the WAL continues into the next segment, which is not at hand";
+    private String checkPageAt(long offset, boolean continuation, long remaining) {
+        ByteBuffer b = source(offset);
+        if (b == null) {
+            return "the WAL continues into the next segment, which is not at hand";
+        }
+        int at = (int) (offset % segSize);
+        if (b.capacity() < at + SHORT_HEADER) {
+            return "the next segment ends before " + lsn(offset);
+        }
+        int magic = b.getShort(at) & 0xffff;
+        long pageAddr = b.getLong(at + 8);
+        if (magic != MAGIC_PG15) {
+            return "page at " + lsn(offset) + " has magic " + Integer.toHexString(magic) + ", not PostgreSQL 15's d110";
+        }
+        if (pageAddr != segStart + offset) {
+            return "page at " + lsn(offset) + " holds older WAL (page address " + new Lsn(pageAddr) + ")";
+        }
+        if (continuation && remaining >= 0) {
+            int info = b.getShort(at + 2) & 0xffff;
+            long rem = Integer.toUnsignedLong(b.getInt(at + 16));
+            if ((info & XLP_FIRST_IS_CONTRECORD) == 0 || rem != remaining) {
+                return "page at " + lsn(offset) + " does not continue the record before it";
+            }
+        }
+        return null;
     }
-    int at = (int) (offset % segSize);
-    if (b.capacity() < at + SHORT_HEADER) {
-      return "the next segment ends before " + lsn(offset);
-    }
-    int magic = b.getShort(at) & 0xffff;
-    long pageAddr = b.getLong(at + 8);
-    if (magic != MAGIC_PG15) {
-      return "page at " + lsn(offset) + " has magic " + Integer.toHexString(magic) + ", not PostgreSQL 15's d110";
-    }
-    if (pageAddr != segStart + offset) {
-      return "page at " + lsn(offset) + " holds older WAL (page address " + new Lsn(pageAddr) + ")";
-    }
-    if (continuation && remaining >= 0) {
-      int info = b.getShort(at + 2) & 0xffff;
-      long rem = Integer.toUnsignedLong(b.getInt(at + 16));
-      if ((info & XLP_FIRST_IS_CONTRECORD) == 0 || rem != remaining) {
-        return "page at " + lsn(offset) + " does not continue the record before it";
-      }
-    }
-    return null;
-  }
 
-  private Lsn lsn(long offset) {
-    return new Lsn(segStart + offset);
-  }
+    private Lsn lsn(long offset) {
+        return new Lsn(segStart + offset);
+    }
 
-  private static long align(long p) {
-    return (p + 7) & ~7L;
-  }
+    private static long align(long p) {
+        return (p + 7) & ~7L;
+    }
 
-  private static Instant timestamp(long micros) {
-    return Instant.ofEpochSecond(POSTGRES_EPOCH_SECONDS + Math.floorDiv(micros, 1_000_000L), Math.floorMod(micros, 1_000_000L) * 1000);
-  }
+    private static Instant timestamp(long micros) {
+        return Instant.ofEpochSecond(
+                POSTGRES_EPOCH_SECONDS + Math.floorDiv(micros, 1_000_000L), Math.floorMod(micros, 1_000_000L) * 1000);
+    }
 }

@@ -19,240 +19,316 @@ import org.junit.jupiter.api.Test;
 /** The contract of {@link Catalog}; every implementation's test extends this class. */
 public abstract class CatalogContractTest {
 
-  protected static final long SEG = 16L << 20;
-  protected Catalog catalog;
+    protected static final long SEG = 16L << 20;
+    protected Catalog catalog;
 
-  protected abstract Catalog newCatalog() throws Exception;
+    protected abstract Catalog newCatalog() throws Exception;
 
-  @BeforeEach
-  void setUpCatalog() throws Exception {
-    catalog = newCatalog();
-  }
+    @BeforeEach
+    void setUpCatalog() throws Exception {
+        catalog = newCatalog();
+    }
 
-  @AfterEach
-  void closeCatalog() {
-    catalog.close();
-  }
+    @AfterEach
+    void closeCatalog() {
+        catalog.close();
+    }
 
-  protected static SegmentRecord segment(long tli, long segno, String sha) {
-    SegmentName n = new SegmentName(TimelineId.of(tli), segno, SEG);
-    return new SegmentRecord(
-        n, SEG, 1000 + segno, sha, "wal/" + n.fileName() + ".zst", null,
-        Instant.parse("2025-11-23T14:41:37.123456Z"), null);
-  }
+    protected static SegmentRecord segment(long tli, long segno, String sha) {
+        SegmentName n = new SegmentName(TimelineId.of(tli), segno, SEG);
+        return new SegmentRecord(
+                n,
+                SEG,
+                1000 + segno,
+                sha,
+                "wal/" + n.fileName() + ".zst",
+                null,
+                Instant.parse("2025-11-23T14:41:37.123456Z"),
+                null);
+    }
 
-  @Test
-  void recordingASegmentTwiceIsIdempotent() {
-    SegmentRecord r = segment(1, 5, "aa");
-    assertEquals(Catalog.Recorded.INSERTED, catalog.recordSegment(r));
-    assertEquals(Catalog.Recorded.ALREADY_PRESENT, catalog.recordSegment(r));
-    assertEquals(r, catalog.segment(r.name().fileName()).orElseThrow());
-    assertEquals(1, catalog.allSegments().size());
-  }
+    @Test
+    void recordingASegmentTwiceIsIdempotent() {
+        SegmentRecord r = segment(1, 5, "aa");
+        assertEquals(Catalog.Recorded.INSERTED, catalog.recordSegment(r));
+        assertEquals(Catalog.Recorded.ALREADY_PRESENT, catalog.recordSegment(r));
+        assertEquals(r, catalog.segment(r.name().fileName()).orElseThrow());
+        assertEquals(1, catalog.allSegments().size());
+    }
 
-  @Test
-  void aDifferentChecksumForTheSameSegmentIsAConflictAndKeepsTheOriginal() {
-    catalog.recordSegment(segment(1, 5, "aa"));
-    assertThrows(ArchiveConflictException.class, () -> catalog.recordSegment(segment(1, 5, "bb")));
-    assertEquals("aa", catalog.segment(segment(1, 5, "x").name().fileName()).orElseThrow().sha256());
-  }
+    @Test
+    void aDifferentChecksumForTheSameSegmentIsAConflictAndKeepsTheOriginal() {
+        catalog.recordSegment(segment(1, 5, "aa"));
+        assertThrows(ArchiveConflictException.class, () -> catalog.recordSegment(segment(1, 5, "bb")));
+        assertEquals(
+                "aa",
+                catalog.segment(segment(1, 5, "x").name().fileName())
+                        .orElseThrow()
+                        .sha256());
+    }
 
-  @Test
-  void aRotationChangesOnlyTheKeyIdOfARecordedSegment() {
-    SegmentRecord r = segment(1, 5, "aa");
-    catalog.recordSegment(r);
-    catalog.recordSegmentKeyId(r.name().fileName(), "key:new");
-    SegmentRecord got = catalog.segment(r.name().fileName()).orElseThrow();
-    assertEquals("key:new", got.keyId());
-    assertEquals(
-        r.withKeyId("key:new"),
-        got);
-    assertEquals(Catalog.Recorded.ALREADY_PRESENT, catalog.recordSegment(r));
-    assertThrows(IllegalStateException.class, () -> catalog.recordSegmentKeyId(segment(1, 6, "bb").name().fileName(), "key:new"));
-  }
-
-  @Test
-  void segmentsAreListedInOrderPerTimeline() {
-    catalog.recordSegment(segment(2, 7, "c"));
-    catalog.recordSegment(segment(1, 9, "b"));
-    catalog.recordSegment(segment(1, 3, "a"));
-    catalog.recordSegment(segment(1, 300, "d"));
-    assertEquals(
-        List.of(3L, 9L),
-        catalog.segments(TimelineId.of(1), 0, 10).stream().map(s -> s.name().segno()).toList());
-    assertEquals(
-        List.of("a", "b", "d", "c"), catalog.allSegments().stream().map(SegmentRecord::sha256).toList());
-  }
-
-  @Test
-  void theTimeIndexKeepsMicrosecondsRestorePointsAndProblemsAndMayBeAbsent() {
-    SegmentRecord r = segment(1, 1, "a");
-    SegmentIndex index =
-        new SegmentIndex(
-            Instant.parse("2025-11-23T14:41:37.000001Z"), Instant.parse("2025-11-23T14:41:38.999999Z"), 700, 4_000_000_000L,
-            12,
-            List.of(
-                new WalRecords.RestorePoint(Lsn.parse("0/1000028"), "before upgrade; \"ü\", 1,2", Instant.parse("2025-11-23T14:41:37.5Z")),
-                new WalRecords.RestorePoint(Lsn.parse("0/1FFFFF0"), "x", Instant.parse("2025-11-23T14:41:38Z"))),
-            null);
-    SegmentRecord timed = new SegmentRecord(
-        r.name(), r.plainSize(), r.storedSize(), r.sha256(), r.storageKey(), "kek-1", r.archivedAt(), index);
-    SegmentRecord damaged = new SegmentRecord(
-        segment(1, 3, "c").name(), r.plainSize(), r.storedSize(), "c", "k3", null, r.archivedAt(),
-        new SegmentIndex(null, null, 0, 0, 0, List.of(), "record at 0/3000100 fails its CRC"));
-    catalog.recordSegment(timed);
-    catalog.recordSegment(segment(1, 2, "b"));
-    catalog.recordSegment(damaged);
-    assertEquals(timed, catalog.segment(r.name().fileName()).orElseThrow());
-    assertEquals(damaged, catalog.segment(damaged.name().fileName()).orElseThrow());
-    assertNull(catalog.segment(segment(1, 2, "b").name().fileName()).orElseThrow().index());
-    assertTrue(index.mayHoldXid(700) && index.mayHoldXid(4_000_000_000L) && !index.mayHoldXid(699));
-  }
-
-  @Test
-  void aPartialSegmentOnlyGrowsStaysOutOfSegmentListingsAndIsForgotten() {
-    SegmentName n = new SegmentName(TimelineId.of(2), 9, SEG);
-    Instant t = Instant.parse("2025-11-23T14:41:37.123456Z");
-    SegmentIndex x = new SegmentIndex(t, t.plusMillis(250), 700, 703, 4,
-        List.of(new WalRecords.RestorePoint(new Lsn(n.startLsn().value() + 100), "before|after", t)), null);
-    PartialSegment first = new PartialSegment(n, List.of(8192L), "s1", 300, "wal/x.partial/", "k1", t, x);
-    PartialSegment longer = first.extend(40960, "s2", 200, "k1", t.plusSeconds(1), x);
-    assertEquals(Catalog.Recorded.INSERTED, catalog.recordPartial(first));
-    assertEquals(Catalog.Recorded.INSERTED, catalog.recordPartial(longer));
-    assertEquals(Catalog.Recorded.ALREADY_PRESENT, catalog.recordPartial(first), "never shrinks");
-    assertEquals(longer, catalog.partial(n.fileName()).orElseThrow());
-    assertEquals(List.of(longer), catalog.partials());
-    assertEquals(500, longer.storedSize());
-    assertEquals("wal/x.partial/00002000-0000A000", longer.chunkKey(1));
-    assertTrue(catalog.segment(n.fileName()).isEmpty());
-    assertTrue(catalog.allSegments().isEmpty());
-    assertEquals(new Lsn(n.startLsn().value() + 40960), longer.asSegment().endLsn());
-    assertTrue(longer.asSegment().partial());
-    catalog.forgetPartial(n.fileName());
-    catalog.forgetPartial(n.fileName());
-    assertTrue(catalog.partials().isEmpty());
-  }
-
-  @Test
-  void aRestoreIsRecordedAndReplacedById() {
-    RestoreRecord failed = new RestoreRecord("exec-1", Instant.parse("2026-11-22T10:00:00.000001Z"), "failed",
-        "time 2026-11-22 09:00:00.000000+00", null, null, null, "dev.pitr.restore.workflow.TargetUnreachableException",
-        "time ... is earlier than the first snapshot's consistency point");
-    catalog.recordRestore(failed);
-    RestoreRecord done = new RestoreRecord("exec-2", Instant.parse("2026-11-22T11:00:00Z"), "restored", "latest",
-        "20261122T100000Z", 2L, "0/5000060", null, null);
-    catalog.recordRestore(done);
-    catalog.recordRestore(done);
-    assertEquals(List.of(failed, done), catalog.restores());
-  }
-
-  @Test
-  void historiesAreIdempotentAndConflictOnDifferentContent() {
-    HistoryRecord h =
-        new HistoryRecord(TimelineId.of(2), "1\t0/3000158\tno recovery target specified\n", "h1",
-            "wal/00000002.history.zst", 60, Instant.parse("2025-11-23T14:41:37Z"));
-    assertEquals(Catalog.Recorded.INSERTED, catalog.recordHistory(h));
-    assertEquals(Catalog.Recorded.ALREADY_PRESENT, catalog.recordHistory(h));
-    assertThrows(
-        ArchiveConflictException.class,
-        () -> catalog.recordHistory(new HistoryRecord(TimelineId.of(2), "x", "h2", "k", 1, Instant.EPOCH)));
-    assertEquals(h, catalog.history(TimelineId.of(2)).orElseThrow());
-    assertEquals(Lsn.parse("0/3000158"), catalog.histories().get(0).parsed().entries().get(0).switchpoint());
-  }
-
-  @Test
-  void snapshotsAreCreatedOnceUpdatedAndListedByStart() {
-    SnapshotRecord a = snapshot("20251123T100000Z");
-    SnapshotRecord b = snapshot("20251122T100000Z");
-    catalog.createSnapshot(a);
-    catalog.createSnapshot(b);
-    assertThrows(ArchiveConflictException.class, () -> catalog.createSnapshot(a));
-    catalog.updateSnapshot(a.withStatus(SnapshotRecord.Status.COMPLETE));
-    assertEquals(SnapshotRecord.Status.COMPLETE, catalog.snapshot(a.id()).orElseThrow().status());
-    assertEquals(List.of(b.id(), a.id()), catalog.snapshots().stream().map(SnapshotRecord::id).toList());
-    assertThrows(IllegalStateException.class, () -> catalog.updateSnapshot(snapshot("20200101T000000Z")));
-    assertTrue(catalog.snapshot(new SnapshotId("20200101T000000Z")).isEmpty());
-  }
-
-  @Test
-  void anExpiredSegmentLeavesEveryListingAndIsRemovedThenForgottenInThatOrder() {
-    SegmentRecord a = segment(1, 5, "aa");
-    SegmentRecord b = segment(1, 6, "bb");
-    catalog.recordSegment(a);
-    catalog.recordSegment(b);
-    String name = a.name().fileName();
-    assertThrows(IllegalStateException.class, () -> catalog.segmentRemoved(name, Instant.now()));
-    assertThrows(IllegalStateException.class, () -> catalog.forgetSegment(name));
-    Instant expired = Instant.parse("2025-12-01T00:00:00Z");
-    catalog.expireSegment(name, expired);
-    catalog.expireSegment(name, expired.plusSeconds(60));
-    assertTrue(catalog.segment(name).isEmpty());
-    assertEquals(List.of(b), catalog.allSegments());
-    assertEquals(List.of(b), catalog.segments(TimelineId.of(1), 0, 100));
-    assertEquals(List.of(new ExpiredSegment(name, a.storageKey(), expired, null)), catalog.expiredSegments());
-    // an expired segment offered again is not brought back, and a different body still conflicts
-    assertEquals(Catalog.Recorded.ALREADY_PRESENT, catalog.recordSegment(a));
-    assertThrows(ArchiveConflictException.class, () -> catalog.recordSegment(segment(1, 5, "cc")));
-    assertTrue(catalog.segment(name).isEmpty());
-    assertThrows(IllegalStateException.class, () -> catalog.forgetSegment(name));
-
-    Instant removed = expired.plusSeconds(86400);
-    catalog.segmentRemoved(name, removed);
-    assertEquals(List.of(new ExpiredSegment(name, a.storageKey(), expired, removed)), catalog.expiredSegments());
-    catalog.forgetSegment(name);
-    assertEquals(List.of(), catalog.expiredSegments());
-    assertThrows(IllegalStateException.class, () -> catalog.expireSegment(name, removed));
-    assertThrows(IllegalStateException.class, () -> catalog.expireSegment(segment(9, 9, "x").name().fileName(), removed));
-  }
-
-  @Test
-  void aScheduledRunIsClaimedOnce() {
-    Instant slot = Instant.parse("2026-11-23T06:00:00Z");
-    assertTrue(catalog.claimRun("snapshot", slot, "host-a"));
-    assertTrue(catalog.claimRun("snapshot", slot, "host-a"));
-    assertFalse(catalog.claimRun("snapshot", slot, "host-b"));
-    assertTrue(catalog.claimRun("snapshot", slot.plusSeconds(6 * 3600), "host-b"));
-    assertTrue(catalog.claimRun("retention", slot, "host-b"));
-  }
-
-  @Test
-  void onlyARemovedSnapshotIsForgotten() {
-    SnapshotRecord a = snapshot("20251123T100000Z");
-    catalog.createSnapshot(a);
-    assertThrows(IllegalStateException.class, () -> catalog.forgetSnapshot(a.id()));
-    String at = Instant.parse("2025-12-01T00:00:00Z").toString();
-    catalog.updateSnapshot(a.withRetention(SnapshotRecord.Status.EXPIRED, at));
-    assertEquals(Instant.parse(at), catalog.snapshot(a.id()).orElseThrow().expiredAt().orElseThrow());
-    assertThrows(IllegalStateException.class, () -> catalog.forgetSnapshot(a.id()));
-    catalog.updateSnapshot(a.withRetention(SnapshotRecord.Status.REMOVED, at));
-    catalog.forgetSnapshot(a.id());
-    assertTrue(catalog.snapshot(a.id()).isEmpty());
-    assertThrows(IllegalStateException.class, () -> catalog.forgetSnapshot(a.id()));
-  }
-
-  private static SnapshotRecord snapshot(String id) {
-    return new SnapshotRecord(
-        new SnapshotId(id), "nightly", SnapshotRecord.Status.RUNNING, TimelineId.of(1), Lsn.parse("0/2000028"),
-        null, Instant.parse("2025-11-23T10:00:00Z"), null, "000000010000000000000002", null, 0, 0, null,
-        "snapshots/" + id + "/base.tar.zst", null, null, "retained");
-  }
-
-  @Test
-  void theShippingLeaseHasOneHolderAndGrowingTokens() throws Exception {
-    ShippingLease a = catalog.acquireShippingLease("host-a:1", java.time.Duration.ofMinutes(1));
-    LeaseHeldException held =
+    @Test
+    void aRotationChangesOnlyTheKeyIdOfARecordedSegment() {
+        SegmentRecord r = segment(1, 5, "aa");
+        catalog.recordSegment(r);
+        catalog.recordSegmentKeyId(r.name().fileName(), "key:new");
+        SegmentRecord got = catalog.segment(r.name().fileName()).orElseThrow();
+        assertEquals("key:new", got.keyId());
+        assertEquals(r.withKeyId("key:new"), got);
+        assertEquals(Catalog.Recorded.ALREADY_PRESENT, catalog.recordSegment(r));
         assertThrows(
-            LeaseHeldException.class, () -> catalog.acquireShippingLease("host-b:2", java.time.Duration.ofMinutes(1)));
-    assertTrue(held.getMessage().contains("host-a:1"), held.getMessage());
-    a.renew();
-    a.close();
-    ShippingLease b = catalog.acquireShippingLease("host-b:2", java.time.Duration.ofMillis(200));
-    assertTrue(b.token() > a.token());
-    Thread.sleep(400);
-    // expired: a newcomer takes it, and the old holder can no longer renew
-    ShippingLease c = catalog.acquireShippingLease("host-c:3", java.time.Duration.ofMinutes(1));
-    assertTrue(c.token() > b.token());
-    assertThrows(LeaseHeldException.class, b::renew);
-    c.close();
-  }
+                IllegalStateException.class,
+                () -> catalog.recordSegmentKeyId(segment(1, 6, "bb").name().fileName(), "key:new"));
+    }
+
+    @Test
+    void segmentsAreListedInOrderPerTimeline() {
+        catalog.recordSegment(segment(2, 7, "c"));
+        catalog.recordSegment(segment(1, 9, "b"));
+        catalog.recordSegment(segment(1, 3, "a"));
+        catalog.recordSegment(segment(1, 300, "d"));
+        assertEquals(
+                List.of(3L, 9L),
+                catalog.segments(TimelineId.of(1), 0, 10).stream()
+                        .map(s -> s.name().segno())
+                        .toList());
+        assertEquals(
+                List.of("a", "b", "d", "c"),
+                catalog.allSegments().stream().map(SegmentRecord::sha256).toList());
+    }
+
+    @Test
+    void theTimeIndexKeepsMicrosecondsRestorePointsAndProblemsAndMayBeAbsent() {
+        SegmentRecord r = segment(1, 1, "a");
+        SegmentIndex index = new SegmentIndex(
+                Instant.parse("2025-11-23T14:41:37.000001Z"),
+                Instant.parse("2025-11-23T14:41:38.999999Z"),
+                700,
+                4_000_000_000L,
+                12,
+                List.of(
+                        new WalRecords.RestorePoint(
+                                Lsn.parse("0/1000028"),
+                                "before upgrade; \"ü\", 1,2",
+                                Instant.parse("2025-11-23T14:41:37.5Z")),
+                        new WalRecords.RestorePoint(
+                                Lsn.parse("0/1FFFFF0"), "x", Instant.parse("2025-11-23T14:41:38Z"))),
+                null);
+        SegmentRecord timed = new SegmentRecord(
+                r.name(), r.plainSize(), r.storedSize(), r.sha256(), r.storageKey(), "kek-1", r.archivedAt(), index);
+        SegmentRecord damaged = new SegmentRecord(
+                segment(1, 3, "c").name(),
+                r.plainSize(),
+                r.storedSize(),
+                "c",
+                "k3",
+                null,
+                r.archivedAt(),
+                new SegmentIndex(null, null, 0, 0, 0, List.of(), "record at 0/3000100 fails its CRC"));
+        catalog.recordSegment(timed);
+        catalog.recordSegment(segment(1, 2, "b"));
+        catalog.recordSegment(damaged);
+        assertEquals(timed, catalog.segment(r.name().fileName()).orElseThrow());
+        assertEquals(damaged, catalog.segment(damaged.name().fileName()).orElseThrow());
+        assertNull(catalog.segment(segment(1, 2, "b").name().fileName())
+                .orElseThrow()
+                .index());
+        assertTrue(index.mayHoldXid(700) && index.mayHoldXid(4_000_000_000L) && !index.mayHoldXid(699));
+    }
+
+    @Test
+    void aPartialSegmentOnlyGrowsStaysOutOfSegmentListingsAndIsForgotten() {
+        SegmentName n = new SegmentName(TimelineId.of(2), 9, SEG);
+        Instant t = Instant.parse("2025-11-23T14:41:37.123456Z");
+        SegmentIndex x = new SegmentIndex(
+                t,
+                t.plusMillis(250),
+                700,
+                703,
+                4,
+                List.of(new WalRecords.RestorePoint(new Lsn(n.startLsn().value() + 100), "before|after", t)),
+                null);
+        PartialSegment first = new PartialSegment(n, List.of(8192L), "s1", 300, "wal/x.partial/", "k1", t, x);
+        PartialSegment longer = first.extend(40960, "s2", 200, "k1", t.plusSeconds(1), x);
+        assertEquals(Catalog.Recorded.INSERTED, catalog.recordPartial(first));
+        assertEquals(Catalog.Recorded.INSERTED, catalog.recordPartial(longer));
+        assertEquals(Catalog.Recorded.ALREADY_PRESENT, catalog.recordPartial(first), "never shrinks");
+        assertEquals(longer, catalog.partial(n.fileName()).orElseThrow());
+        assertEquals(List.of(longer), catalog.partials());
+        assertEquals(500, longer.storedSize());
+        assertEquals("wal/x.partial/00002000-0000A000", longer.chunkKey(1));
+        assertTrue(catalog.segment(n.fileName()).isEmpty());
+        assertTrue(catalog.allSegments().isEmpty());
+        assertEquals(new Lsn(n.startLsn().value() + 40960), longer.asSegment().endLsn());
+        assertTrue(longer.asSegment().partial());
+        catalog.forgetPartial(n.fileName());
+        catalog.forgetPartial(n.fileName());
+        assertTrue(catalog.partials().isEmpty());
+    }
+
+    @Test
+    void aRestoreIsRecordedAndReplacedById() {
+        RestoreRecord failed = new RestoreRecord(
+                "exec-1",
+                Instant.parse("2026-11-22T10:00:00.000001Z"),
+                "failed",
+                "time 2026-11-22 09:00:00.000000+00",
+                null,
+                null,
+                null,
+                "dev.pitr.restore.workflow.TargetUnreachableException",
+                "time ... is earlier than the first snapshot's consistency point");
+        catalog.recordRestore(failed);
+        RestoreRecord done = new RestoreRecord(
+                "exec-2",
+                Instant.parse("2026-11-22T11:00:00Z"),
+                "restored",
+                "latest",
+                "20261122T100000Z",
+                2L,
+                "0/5000060",
+                null,
+                null);
+        catalog.recordRestore(done);
+        catalog.recordRestore(done);
+        assertEquals(List.of(failed, done), catalog.restores());
+    }
+
+    @Test
+    void historiesAreIdempotentAndConflictOnDifferentContent() {
+        HistoryRecord h = new HistoryRecord(
+                TimelineId.of(2),
+                "1\t0/3000158\tno recovery target specified\n",
+                "h1",
+                "wal/00000002.history.zst",
+                60,
+                Instant.parse("2025-11-23T14:41:37Z"));
+        assertEquals(Catalog.Recorded.INSERTED, catalog.recordHistory(h));
+        assertEquals(Catalog.Recorded.ALREADY_PRESENT, catalog.recordHistory(h));
+        assertThrows(
+                ArchiveConflictException.class,
+                () -> catalog.recordHistory(new HistoryRecord(TimelineId.of(2), "x", "h2", "k", 1, Instant.EPOCH)));
+        assertEquals(h, catalog.history(TimelineId.of(2)).orElseThrow());
+        assertEquals(
+                Lsn.parse("0/3000158"),
+                catalog.histories().get(0).parsed().entries().get(0).switchpoint());
+    }
+
+    @Test
+    void snapshotsAreCreatedOnceUpdatedAndListedByStart() {
+        SnapshotRecord a = snapshot("20251123T100000Z");
+        SnapshotRecord b = snapshot("20251122T100000Z");
+        catalog.createSnapshot(a);
+        catalog.createSnapshot(b);
+        assertThrows(ArchiveConflictException.class, () -> catalog.createSnapshot(a));
+        catalog.updateSnapshot(a.withStatus(SnapshotRecord.Status.COMPLETE));
+        assertEquals(
+                SnapshotRecord.Status.COMPLETE,
+                catalog.snapshot(a.id()).orElseThrow().status());
+        assertEquals(
+                List.of(b.id(), a.id()),
+                catalog.snapshots().stream().map(SnapshotRecord::id).toList());
+        assertThrows(IllegalStateException.class, () -> catalog.updateSnapshot(snapshot("20200101T000000Z")));
+        assertTrue(catalog.snapshot(new SnapshotId("20200101T000000Z")).isEmpty());
+    }
+
+    @Test
+    void anExpiredSegmentLeavesEveryListingAndIsRemovedThenForgottenInThatOrder() {
+        SegmentRecord a = segment(1, 5, "aa");
+        SegmentRecord b = segment(1, 6, "bb");
+        catalog.recordSegment(a);
+        catalog.recordSegment(b);
+        String name = a.name().fileName();
+        assertThrows(IllegalStateException.class, () -> catalog.segmentRemoved(name, Instant.now()));
+        assertThrows(IllegalStateException.class, () -> catalog.forgetSegment(name));
+        Instant expired = Instant.parse("2025-12-01T00:00:00Z");
+        catalog.expireSegment(name, expired);
+        catalog.expireSegment(name, expired.plusSeconds(60));
+        assertTrue(catalog.segment(name).isEmpty());
+        assertEquals(List.of(b), catalog.allSegments());
+        assertEquals(List.of(b), catalog.segments(TimelineId.of(1), 0, 100));
+        assertEquals(List.of(new ExpiredSegment(name, a.storageKey(), expired, null)), catalog.expiredSegments());
+        // an expired segment offered again is not brought back, and a different body still conflicts
+        assertEquals(Catalog.Recorded.ALREADY_PRESENT, catalog.recordSegment(a));
+        assertThrows(ArchiveConflictException.class, () -> catalog.recordSegment(segment(1, 5, "cc")));
+        assertTrue(catalog.segment(name).isEmpty());
+        assertThrows(IllegalStateException.class, () -> catalog.forgetSegment(name));
+
+        Instant removed = expired.plusSeconds(86400);
+        catalog.segmentRemoved(name, removed);
+        assertEquals(List.of(new ExpiredSegment(name, a.storageKey(), expired, removed)), catalog.expiredSegments());
+        catalog.forgetSegment(name);
+        assertEquals(List.of(), catalog.expiredSegments());
+        assertThrows(IllegalStateException.class, () -> catalog.expireSegment(name, removed));
+        assertThrows(
+                IllegalStateException.class,
+                () -> catalog.expireSegment(segment(9, 9, "x").name().fileName(), removed));
+    }
+
+    @Test
+    void aScheduledRunIsClaimedOnce() {
+        Instant slot = Instant.parse("2026-11-23T06:00:00Z");
+        assertTrue(catalog.claimRun("snapshot", slot, "host-a"));
+        assertTrue(catalog.claimRun("snapshot", slot, "host-a"));
+        assertFalse(catalog.claimRun("snapshot", slot, "host-b"));
+        assertTrue(catalog.claimRun("snapshot", slot.plusSeconds(6 * 3600), "host-b"));
+        assertTrue(catalog.claimRun("retention", slot, "host-b"));
+    }
+
+    @Test
+    void onlyARemovedSnapshotIsForgotten() {
+        SnapshotRecord a = snapshot("20251123T100000Z");
+        catalog.createSnapshot(a);
+        assertThrows(IllegalStateException.class, () -> catalog.forgetSnapshot(a.id()));
+        String at = Instant.parse("2025-12-01T00:00:00Z").toString();
+        catalog.updateSnapshot(a.withRetention(SnapshotRecord.Status.EXPIRED, at));
+        assertEquals(
+                Instant.parse(at),
+                catalog.snapshot(a.id()).orElseThrow().expiredAt().orElseThrow());
+        assertThrows(IllegalStateException.class, () -> catalog.forgetSnapshot(a.id()));
+        catalog.updateSnapshot(a.withRetention(SnapshotRecord.Status.REMOVED, at));
+        catalog.forgetSnapshot(a.id());
+        assertTrue(catalog.snapshot(a.id()).isEmpty());
+        assertThrows(IllegalStateException.class, () -> catalog.forgetSnapshot(a.id()));
+    }
+
+    private static SnapshotRecord snapshot(String id) {
+        return new SnapshotRecord(
+                new SnapshotId(id),
+                "nightly",
+                SnapshotRecord.Status.RUNNING,
+                TimelineId.of(1),
+                Lsn.parse("0/2000028"),
+                null,
+                Instant.parse("2025-11-23T10:00:00Z"),
+                null,
+                "000000010000000000000002",
+                null,
+                0,
+                0,
+                null,
+                "snapshots/" + id + "/base.tar.zst",
+                null,
+                null,
+                "retained");
+    }
+
+    @Test
+    void theShippingLeaseHasOneHolderAndGrowingTokens() throws Exception {
+        ShippingLease a = catalog.acquireShippingLease("host-a:1", java.time.Duration.ofMinutes(1));
+        LeaseHeldException held = assertThrows(
+                LeaseHeldException.class,
+                () -> catalog.acquireShippingLease("host-b:2", java.time.Duration.ofMinutes(1)));
+        assertTrue(held.getMessage().contains("host-a:1"), held.getMessage());
+        a.renew();
+        a.close();
+        ShippingLease b = catalog.acquireShippingLease("host-b:2", java.time.Duration.ofMillis(200));
+        assertTrue(b.token() > a.token());
+        Thread.sleep(400);
+        // expired: a newcomer takes it, and the old holder can no longer renew
+        ShippingLease c = catalog.acquireShippingLease("host-c:3", java.time.Duration.ofMinutes(1));
+        assertTrue(c.token() > b.token());
+        assertThrows(LeaseHeldException.class, b::renew);
+        c.close();
+    }
 }

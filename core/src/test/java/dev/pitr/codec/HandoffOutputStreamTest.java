@@ -15,58 +15,52 @@ import org.junit.jupiter.api.Test;
 
 class HandoffOutputStreamTest {
 
-  @Test
-  void everyByteArrivesInOrderAndTheTargetIsClosed() throws IOException {
-    byte[] data = new byte[3_000_001];
-    new Random(1).nextBytes(data);
-    boolean[] closed = {false};
-    ByteArrayOutputStream sink =
-        new ByteArrayOutputStream() {
-          @Override
-          public void close() {
-            closed[0] = true;
-          }
+    @Test
+    void everyByteArrivesInOrderAndTheTargetIsClosed() throws IOException {
+        byte[] data = new byte[3_000_001];
+        new Random(1).nextBytes(data);
+        boolean[] closed = {false};
+        ByteArrayOutputStream sink = new ByteArrayOutputStream() {
+            @Override
+            public void close() {
+                closed[0] = true;
+            }
         };
-    try (OutputStream h = new HandoffOutputStream(sink)) {
-      for (int off = 0; off < data.length; off += 70_001) {
-        h.write(data, off, Math.min(70_001, data.length - off));
-      }
-      h.write(7);
+        try (OutputStream h = new HandoffOutputStream(sink)) {
+            for (int off = 0; off < data.length; off += 70_001) {
+                h.write(data, off, Math.min(70_001, data.length - off));
+            }
+            h.write(7);
+        }
+        byte[] got = sink.toByteArray();
+        assertEquals(data.length + 1, got.length);
+        assertArrayEquals(data, java.util.Arrays.copyOf(got, data.length));
+        assertTrue(closed[0]);
     }
-    byte[] got = sink.toByteArray();
-    assertEquals(data.length + 1, got.length);
-    assertArrayEquals(data, java.util.Arrays.copyOf(got, data.length));
-    assertTrue(closed[0]);
-  }
 
-  @Test
-  void aFailingTargetFailsTheWriterAndNothingHangs() {
-    OutputStream broken =
-        new OutputStream() {
-          @Override
-          public void write(int b) throws IOException {
-            throw new IOException("disk gone");
-          }
+    @Test
+    void aFailingTargetFailsTheWriterAndNothingHangs() {
+        OutputStream broken = new OutputStream() {
+            @Override
+            public void write(int b) throws IOException {
+                throw new IOException("disk gone");
+            }
 
-          @Override
-          public void write(byte[] b, int off, int len) throws IOException {
-            throw new IOException("disk gone");
-          }
+            @Override
+            public void write(byte[] b, int off, int len) throws IOException {
+                throw new IOException("disk gone");
+            }
         };
-    IOException e =
-        assertTimeoutPreemptively(
-            Duration.ofSeconds(10),
-            () ->
-                assertThrows(
-                    IOException.class,
-                    () -> {
-                      try (OutputStream h = new HandoffOutputStream(broken)) {
+        IOException e = assertTimeoutPreemptively(
+                Duration.ofSeconds(10),
+                () -> assertThrows(IOException.class, () -> {
+                    try (OutputStream h = new HandoffOutputStream(broken)) {
                         byte[] chunk = new byte[1 << 20];
                         for (int i = 0; i < 64; i++) {
-                          h.write(chunk);
+                            h.write(chunk);
                         }
-                      }
-                    }));
-    assertTrue(e.getMessage().contains("disk gone") || e.getMessage().contains("stopped early"), e.getMessage());
-  }
+                    }
+                }));
+        assertTrue(e.getMessage().contains("disk gone") || e.getMessage().contains("stopped early"), e.getMessage());
+    }
 }

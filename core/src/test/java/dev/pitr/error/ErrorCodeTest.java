@@ -16,31 +16,32 @@ import org.junit.jupiter.api.Test;
 
 class ErrorCodeTest {
 
-  @Test
-  void exitCodesAreDistinctAndEachIsFoundByItsCode() {
-    Set<Integer> seen = new java.util.HashSet<>();
-    for (ErrorCode c : ErrorCode.values()) {
-      assertTrue(seen.add(c.exitCode()), c + " shares its exit code");
-      assertEquals(c, ErrorCode.ofExitCode(c.exitCode()));
+    @Test
+    void exitCodesAreDistinctAndEachIsFoundByItsCode() {
+        Set<Integer> seen = new java.util.HashSet<>();
+        for (ErrorCode c : ErrorCode.values()) {
+            assertTrue(seen.add(c.exitCode()), c + " shares its exit code");
+            assertEquals(c, ErrorCode.ofExitCode(c.exitCode()));
+        }
     }
-  }
 
-  /** The README's table is what operators script against: it names every code, with its number, and nothing else. */
-  @Test
-  void theReadmesTableIsTheCatalogue() throws IOException {
-    String readme = Files.readString(Path.of("..", "README.md"));
-    int start = readme.indexOf("## Exit codes");
-    assertTrue(start >= 0, "the README has no 'Exit codes' section");
-    String section = readme.substring(start, readme.indexOf("\n## ", start + 1));
-    Matcher m = Pattern.compile("(?m)^\\| (\\d+) \\| ([a-z-]+) \\|").matcher(section);
-    Map<String, Integer> table = new LinkedHashMap<>();
-    while (m.find()) {
-      assertEquals(null, table.put(m.group(2), Integer.parseInt(m.group(1))), m.group(2) + " is in the table twice");
+    /** The README's table is what operators script against: it names every code, with its number, and nothing else. */
+    @Test
+    void theReadmesTableIsTheCatalogue() throws IOException {
+        String readme = Files.readString(Path.of("..", "README.md"));
+        int start = readme.indexOf("## Exit codes");
+        assertTrue(start >= 0, "the README has no 'Exit codes' section");
+        String section = readme.substring(start, readme.indexOf("\n## ", start + 1));
+        Matcher m = Pattern.compile("(?m)^\\| (\\d+) \\| ([a-z-]+) \\|").matcher(section);
+        Map<String, Integer> table = new LinkedHashMap<>();
+        while (m.find()) {
+            assertEquals(
+                    null, table.put(m.group(2), Integer.parseInt(m.group(1))), m.group(2) + " is in the table twice");
+        }
+        Map<String, Integer> catalogue = new LinkedHashMap<>();
+        for (ErrorCode c : EnumSet.allOf(ErrorCode.class)) {
+            catalogue.put(c.label(), c.exitCode());
+        }
+        assertEquals(new java.util.TreeMap<>(catalogue), new java.util.TreeMap<>(table));
     }
-    Map<String, Integer> catalogue = new LinkedHashMap<>();
-    for (ErrorCode c : EnumSet.allOf(ErrorCode.class)) {
-      catalogue.put(c.label(), c.exitCode());
-    }
-    assertEquals(new java.util.TreeMap<>(catalogue), new java.util.TreeMap<>(table));
-  }
 }

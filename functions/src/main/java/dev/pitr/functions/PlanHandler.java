@@ -11,12 +11,12 @@ import java.util.Map;
 /** The Lambda behind the Plan state: {@link PlanStep} over the DynamoDB catalog the environment names. */
 public final class PlanHandler implements RequestHandler<Map<String, Object>, Map<String, Object>> {
 
-  static final TypeReference<Map<String, Object>> MAP = new TypeReference<>() {};
+    static final TypeReference<Map<String, Object>> MAP = new TypeReference<>() {};
 
-  @Override
-  public Map<String, Object> handleRequest(Map<String, Object> input, Context context) {
-    try (Catalog catalog = FunctionEnvironment.catalog(System.getenv())) {
-      return RestoreJob.JSON.convertValue(PlanStep.run(catalog, RestoreJob.JSON.valueToTree(input)), MAP);
+    @Override
+    public Map<String, Object> handleRequest(Map<String, Object> input, Context context) {
+        try (Catalog catalog = FunctionEnvironment.catalog(System.getenv())) {
+            return RestoreJob.JSON.convertValue(PlanStep.run(catalog, RestoreJob.JSON.valueToTree(input)), MAP);
+        }
     }
-  }
 }

@@ -11,11 +11,11 @@ import java.util.Map;
 /** The Lambda behind the Record and Record-failure states: {@link RecordStep} over the environment's catalog. */
 public final class RecordHandler implements RequestHandler<Map<String, Object>, Map<String, Object>> {
 
-  @Override
-  public Map<String, Object> handleRequest(Map<String, Object> input, Context context) {
-    try (Catalog catalog = FunctionEnvironment.catalog(System.getenv())) {
-      return RestoreJob.JSON.convertValue(
-          RecordStep.run(catalog, RestoreJob.JSON.valueToTree(input), Clock.systemUTC()), PlanHandler.MAP);
+    @Override
+    public Map<String, Object> handleRequest(Map<String, Object> input, Context context) {
+        try (Catalog catalog = FunctionEnvironment.catalog(System.getenv())) {
+            return RestoreJob.JSON.convertValue(
+                    RecordStep.run(catalog, RestoreJob.JSON.valueToTree(input), Clock.systemUTC()), PlanHandler.MAP);
+        }
     }
-  }
 }

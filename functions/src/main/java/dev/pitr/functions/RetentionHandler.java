@@ -13,13 +13,19 @@ import java.util.Map;
  */
 public final class RetentionHandler implements RequestHandler<Map<String, Object>, Map<String, Object>> {
 
-  @Override
-  public Map<String, Object> handleRequest(Map<String, Object> input, Context context) {
-    Map<String, String> env = System.getenv();
-    boolean dryRun = input != null && Boolean.TRUE.equals(input.get("dryRun"));
-    try (Catalog catalog = FunctionEnvironment.catalog(env)) {
-      return new Retention(catalog, FunctionEnvironment.storage(env), FunctionEnvironment.retentionPolicy(env),
-          Clock.systemUTC(), line -> System.err.println("retention: " + line)).apply(dryRun).toMap();
+    @Override
+    public Map<String, Object> handleRequest(Map<String, Object> input, Context context) {
+        Map<String, String> env = System.getenv();
+        boolean dryRun = input != null && Boolean.TRUE.equals(input.get("dryRun"));
+        try (Catalog catalog = FunctionEnvironment.catalog(env)) {
+            return new Retention(
+                            catalog,
+                            FunctionEnvironment.storage(env),
+                            FunctionEnvironment.retentionPolicy(env),
+                            Clock.systemUTC(),
+                            line -> System.err.println("retention: " + line))
+                    .apply(dryRun)
+                    .toMap();
+        }
     }
-  }
 }

@@ -12,11 +12,10 @@ import dev.pitr.aws.NeedsAws;
 import dev.pitr.catalog.RestoreRecord;
 import dev.pitr.catalog.SegmentRecord;
 import dev.pitr.config.Repository;
-import dev.pitr.restore.workflow.RestoreJob;
 import dev.pitr.postgres.LocalCluster;
+import dev.pitr.restore.workflow.RestoreJob;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
-import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -47,181 +46,236 @@ import org.junit.jupiter.api.TestMethodOrder;
 @NeedsAws
 class RestoreStateMachineIT {
 
-  ArchiveFixture fx;
-  Instant betweenBatches;
-  String clusterId;
+    ArchiveFixture fx;
+    Instant betweenBatches;
+    String clusterId;
 
-  @BeforeAll
-  void archiveAPrimary() throws Exception {
-    fx = new ArchiveFixture("statemachine", ArchiveFixture.Backend.AWS);
-    fx.ok("check", "--fix");
-    fx.startCapture();
-    fx.primary.execute("CREATE TABLE marker (id int PRIMARY KEY, batch text)");
-    ArchiveFixture.insertMarkers(fx.primary, 1, 50, "early");
-    fx.ok("snapshot", "create", "--label", "sfn");
-    ArchiveFixture.insertMarkers(fx.primary, 51, 100, "kept");
-    Thread.sleep(300);
-    betweenBatches = Instant.now();
-    Thread.sleep(300);
-    ArchiveFixture.insertMarkers(fx.primary, 101, 150, "late");
-    fx.switchAndAwaitArchived();
-    clusterId = fx.primary.queryOne("SELECT system_identifier FROM pg_control_system()");
-  }
-
-  @AfterAll
-  void tearDown() throws Exception {
-    if (fx != null) {
-      fx.close();
-    }
-  }
-
-  /** What the runner printed: the outcome line and the states entered (and retried). */
-  record Execution(JsonNode result, List<String> log, Path targetDir, int port) {
-    String status() {
-      return result.path("status").asText();
+    @BeforeAll
+    void archiveAPrimary() throws Exception {
+        fx = new ArchiveFixture("statemachine", ArchiveFixture.Backend.AWS);
+        fx.ok("check", "--fix");
+        fx.startCapture();
+        fx.primary.execute("CREATE TABLE marker (id int PRIMARY KEY, batch text)");
+        ArchiveFixture.insertMarkers(fx.primary, 1, 50, "early");
+        fx.ok("snapshot", "create", "--label", "sfn");
+        ArchiveFixture.insertMarkers(fx.primary, 51, 100, "kept");
+        Thread.sleep(300);
+        betweenBatches = Instant.now();
+        Thread.sleep(300);
+        ArchiveFixture.insertMarkers(fx.primary, 101, 150, "late");
+        fx.switchAndAwaitArchived();
+        clusterId = fx.primary.queryOne("SELECT system_identifier FROM pg_control_system()");
     }
 
-    boolean entered(String state) {
-      return log.contains("entered " + state);
-    }
-  }
-
-  private Execution execute(String id, ObjectNode target, Map<String, String> env, Consumer<String> onLog) throws Exception {
-    Path dir = fx.newTargetDir();
-    int port = LocalCluster.freePort();
-    ObjectNode request = RestoreJob.JSON.createObjectNode();
-    request.put("id", id).set("target", target);
-    request.put("timeline", "latest").put("inclusive", true).put("targetDir", dir.toString()).put("port", port)
-        .put("action", "promote").put("force", false);
-    ObjectNode input = RestoreJob.JSON.createObjectNode();
-    input.set("request", request);
-    Path inputFile = fx.base.resolve(id + ".json");
-    Files.writeString(inputFile, input.toString());
-
-    Path nodeDir = Path.of(System.getProperty("pitr.node.dir"));
-    ProcessBuilder pb = new ProcessBuilder("node", nodeDir.resolve("run-restore.mjs").toString(),
-        System.getProperty("pitr.asl"), inputFile.toString());
-    Map<String, String> e = pb.environment();
-    e.put("PITR_LAMBDA_CMD", RestoreJob.JSON.writeValueAsString(List.of("java", "-cp",
-        System.getProperty("pitr.lambda.jar"), "dev.pitr.functions.LambdaStdio")));
-    e.put("PITR_AGENT_CMD", RestoreJob.JSON.writeValueAsString(List.of("java", "-jar",
-        fx.base.resolve("pitr.jar").toString(), "--config", fx.configFile.toString(), "agent", "--stdio",
-        "--heartbeat-seconds", "1")));
-    e.put("PITR_CATALOG_TABLE", fx.aws().table());
-    e.put("PITR_CLUSTER_ID", clusterId);
-    e.put("PITR_DYNAMODB_ENDPOINT", fx.aws().dynamoDbEndpoint().toString());
-    e.put("AWS_REGION", fx.aws().region());
-    e.put("AWS_ACCESS_KEY_ID", fx.aws().accessKey());
-    e.put("AWS_SECRET_ACCESS_KEY", fx.aws().secretKey());
-    e.putAll(env);
-    Process p = pb.start();
-    List<String> log = Collections.synchronizedList(new ArrayList<>());
-    Thread err = new Thread(() -> {
-      try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getErrorStream(), StandardCharsets.UTF_8))) {
-        for (String line = r.readLine(); line != null; line = r.readLine()) {
-          log.add(line);
-          onLog.accept(line);
+    @AfterAll
+    void tearDown() throws Exception {
+        if (fx != null) {
+            fx.close();
         }
-      } catch (java.io.IOException ignored) {
-        // the runner is gone
-      }
-    });
-    err.start();
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertTrue(p.waitFor(240, TimeUnit.SECONDS), "the runner did not finish");
-    err.join(5000);
-    String last = out.lines().reduce((a, b) -> b).orElse("{}");
-    return new Execution(RestoreJob.JSON.readTree(last), List.copyOf(log), dir, port);
-  }
-
-  private static ObjectNode target(String kind, String field, String value) {
-    ObjectNode t = RestoreJob.JSON.createObjectNode().put("kind", kind);
-    if (field != null) {
-      t.put(field, value);
     }
-    return t;
-  }
 
-  private RestoreRecord recorded(String id) {
-    try (Repository repo = fx.repository()) {
-      return repo.catalog().restores().stream().filter(r -> r.id().equals(id)).findFirst().orElseThrow();
+    /** What the runner printed: the outcome line and the states entered (and retried). */
+    record Execution(JsonNode result, List<String> log, Path targetDir, int port) {
+        String status() {
+            return result.path("status").asText();
+        }
+
+        boolean entered(String state) {
+            return log.contains("entered " + state);
+        }
     }
-  }
 
-  @Test
-  @Order(1)
-  void theAslRestoresExactlyTheRowsCommittedUpToTheTarget() throws Exception {
-    Execution x = execute("sfn-time", target("time", "time", betweenBatches.toString()), Map.of(), l -> {});
-    assertEquals("SUCCEEDED", x.status(), x.toString());
-    for (String s : List.of("Plan", "TargetReachable", "PrepareTarget", "FetchSnapshot", "WriteRecoveryConfig", "Replay",
-        "Verify", "Record")) {
-      assertTrue(x.entered(s), s + " in " + x.log());
-    }
-    assertEquals("promoted", x.result().path("output").path("verify").path("state").asText(), x.toString());
-    assertEquals("100:1-100", fx.restoredServer(x.targetDir(), x.port())
-        .queryOne("SELECT count(*) || ':' || min(id) || '-' || max(id) FROM marker"));
-    RestoreRecord r = recorded("sfn-time");
-    assertEquals("restored", r.outcome());
-    assertEquals(1L, r.timeline());
-  }
+    private Execution execute(String id, ObjectNode target, Map<String, String> env, Consumer<String> onLog)
+            throws Exception {
+        Path dir = fx.newTargetDir();
+        int port = LocalCluster.freePort();
+        ObjectNode request = RestoreJob.JSON.createObjectNode();
+        request.put("id", id).set("target", target);
+        request.put("timeline", "latest")
+                .put("inclusive", true)
+                .put("targetDir", dir.toString())
+                .put("port", port)
+                .put("action", "promote")
+                .put("force", false);
+        ObjectNode input = RestoreJob.JSON.createObjectNode();
+        input.set("request", request);
+        Path inputFile = fx.base.resolve(id + ".json");
+        Files.writeString(inputFile, input.toString());
 
-  @Test
-  @Order(2)
-  void aTargetOutsideTheWindowTakesTheChoiceBranchAndFailsWithTheWindow() throws Exception {
-    Execution x = execute("sfn-outside", target("time", "time", Instant.now().plusSeconds(3600).toString()), Map.of(),
-        l -> {});
-    assertEquals("FAILED", x.status(), x.toString());
-    assertEquals("dev.pitr.restore.workflow.TargetUnreachableException", x.result().path("error").asText(), x.toString());
-    assertTrue(x.result().path("cause").asText().contains("restorable window on timeline 1"), x.toString());
-    assertTrue(x.entered("TargetUnreachable") && x.entered("RecordFailure"), x.log().toString());
-    assertFalse(x.entered("PrepareTarget"), x.log().toString());
-    assertFalse(Files.exists(x.targetDir()));
-    assertEquals("failed", recorded("sfn-outside").outcome());
-  }
-
-  @Test
-  @Order(3)
-  void aDeadAgentFailsThroughTheHeartbeatTimeout() throws Exception {
-    Execution x = execute("sfn-dead-agent", target("latest", null, null),
-        Map.of("PITR_AGENT_CMD", "[\"sleep\", \"600\"]", "PITR_HEARTBEAT_SECONDS", "2"), l -> {});
-    assertEquals("FAILED", x.status(), x.toString());
-    assertEquals("States.HeartbeatTimeout", x.result().path("error").asText(), x.toString());
-    assertTrue(x.entered("PrepareTarget") && x.entered("RecordFailure"), x.log().toString());
-    assertEquals("States.HeartbeatTimeout", recorded("sfn-dead-agent").error());
-  }
-
-  @Test
-  @Order(4)
-  void aTransientCatalogFailureIsRetried() throws Exception {
-    try (FaultProxy proxy = new FaultProxy(fx.aws().dynamoDbEndpoint(), FaultProxy.Service.DYNAMODB, 1, 200)) {
-      Execution x = execute("sfn-transient", target("immediate", null, null),
-          Map.of("PITR_DYNAMODB_ENDPOINT", proxy.endpoint().toString(), "PITR_RETRY_INTERVAL_MS", "1500"),
-          line -> {
-            if (line.equals("retried Plan")) {
-              proxy.passThrough(true);
+        Path nodeDir = Path.of(System.getProperty("pitr.node.dir"));
+        ProcessBuilder pb = new ProcessBuilder(
+                "node",
+                nodeDir.resolve("run-restore.mjs").toString(),
+                System.getProperty("pitr.asl"),
+                inputFile.toString());
+        Map<String, String> e = pb.environment();
+        e.put(
+                "PITR_LAMBDA_CMD",
+                RestoreJob.JSON.writeValueAsString(List.of(
+                        "java", "-cp", System.getProperty("pitr.lambda.jar"), "dev.pitr.functions.LambdaStdio")));
+        e.put(
+                "PITR_AGENT_CMD",
+                RestoreJob.JSON.writeValueAsString(List.of(
+                        "java",
+                        "-jar",
+                        fx.base.resolve("pitr.jar").toString(),
+                        "--config",
+                        fx.configFile.toString(),
+                        "agent",
+                        "--stdio",
+                        "--heartbeat-seconds",
+                        "1")));
+        e.put("PITR_CATALOG_TABLE", fx.aws().table());
+        e.put("PITR_CLUSTER_ID", clusterId);
+        e.put("PITR_DYNAMODB_ENDPOINT", fx.aws().dynamoDbEndpoint().toString());
+        e.put("AWS_REGION", fx.aws().region());
+        e.put("AWS_ACCESS_KEY_ID", fx.aws().accessKey());
+        e.put("AWS_SECRET_ACCESS_KEY", fx.aws().secretKey());
+        e.putAll(env);
+        Process p = pb.start();
+        List<String> log = Collections.synchronizedList(new ArrayList<>());
+        Thread err = new Thread(() -> {
+            try (BufferedReader r =
+                    new BufferedReader(new InputStreamReader(p.getErrorStream(), StandardCharsets.UTF_8))) {
+                for (String line = r.readLine(); line != null; line = r.readLine()) {
+                    log.add(line);
+                    onLog.accept(line);
+                }
+            } catch (java.io.IOException ignored) {
+                // the runner is gone
             }
-          });
-      assertTrue(proxy.faults() > 0, proxy.summary());
-      assertTrue(x.log().contains("retried Plan"), x.log().toString());
-      assertEquals("SUCCEEDED", x.status(), x.toString());
-      assertEquals("50:1-50", fx.restoredServer(x.targetDir(), x.port())
-          .queryOne("SELECT count(*) || ':' || min(id) || '-' || max(id) FROM marker"));
+        });
+        err.start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(240, TimeUnit.SECONDS), "the runner did not finish");
+        err.join(5000);
+        String last = out.lines().reduce((a, b) -> b).orElse("{}");
+        return new Execution(RestoreJob.JSON.readTree(last), List.copyOf(log), dir, port);
     }
-  }
 
-  @Test
-  @Order(10)
-  void aMissingSegmentFailsTheReplay() throws Exception {
-    fx.stopCapture();
-    try (Repository repo = fx.repository()) {
-      List<SegmentRecord> segs = repo.catalog().allSegments();
-      // the newest segment holds the last batch: the target needs it, the catalog still lists it
-      repo.storage().delete(segs.get(segs.size() - 1).storageKey());
+    private static ObjectNode target(String kind, String field, String value) {
+        ObjectNode t = RestoreJob.JSON.createObjectNode().put("kind", kind);
+        if (field != null) {
+            t.put(field, value);
+        }
+        return t;
     }
-    Execution x = execute("sfn-missing", target("latest", null, null), new HashMap<>(), l -> {});
-    assertEquals("FAILED", x.status(), x.toString());
-    assertEquals("dev.pitr.restore.workflow.RestoreException", x.result().path("error").asText(), x.toString());
-    assertTrue(x.entered("Replay") && x.entered("RecordFailure"), x.log().toString());
-    assertTrue(x.result().path("cause").asText().startsWith("restore-failed"), x.toString());
-  }
+
+    private RestoreRecord recorded(String id) {
+        try (Repository repo = fx.repository()) {
+            return repo.catalog().restores().stream()
+                    .filter(r -> r.id().equals(id))
+                    .findFirst()
+                    .orElseThrow();
+        }
+    }
+
+    @Test
+    @Order(1)
+    void theAslRestoresExactlyTheRowsCommittedUpToTheTarget() throws Exception {
+        Execution x = execute("sfn-time", target("time", "time", betweenBatches.toString()), Map.of(), l -> {});
+        assertEquals("SUCCEEDED", x.status(), x.toString());
+        for (String s : List.of(
+                "Plan",
+                "TargetReachable",
+                "PrepareTarget",
+                "FetchSnapshot",
+                "WriteRecoveryConfig",
+                "Replay",
+                "Verify",
+                "Record")) {
+            assertTrue(x.entered(s), s + " in " + x.log());
+        }
+        assertEquals(
+                "promoted",
+                x.result().path("output").path("verify").path("state").asText(),
+                x.toString());
+        assertEquals(
+                "100:1-100",
+                fx.restoredServer(x.targetDir(), x.port())
+                        .queryOne("SELECT count(*) || ':' || min(id) || '-' || max(id) FROM marker"));
+        RestoreRecord r = recorded("sfn-time");
+        assertEquals("restored", r.outcome());
+        assertEquals(1L, r.timeline());
+    }
+
+    @Test
+    @Order(2)
+    void aTargetOutsideTheWindowTakesTheChoiceBranchAndFailsWithTheWindow() throws Exception {
+        Execution x = execute(
+                "sfn-outside",
+                target("time", "time", Instant.now().plusSeconds(3600).toString()),
+                Map.of(),
+                l -> {});
+        assertEquals("FAILED", x.status(), x.toString());
+        assertEquals(
+                "dev.pitr.restore.workflow.TargetUnreachableException",
+                x.result().path("error").asText(),
+                x.toString());
+        assertTrue(x.result().path("cause").asText().contains("restorable window on timeline 1"), x.toString());
+        assertTrue(
+                x.entered("TargetUnreachable") && x.entered("RecordFailure"),
+                x.log().toString());
+        assertFalse(x.entered("PrepareTarget"), x.log().toString());
+        assertFalse(Files.exists(x.targetDir()));
+        assertEquals("failed", recorded("sfn-outside").outcome());
+    }
+
+    @Test
+    @Order(3)
+    void aDeadAgentFailsThroughTheHeartbeatTimeout() throws Exception {
+        Execution x = execute(
+                "sfn-dead-agent",
+                target("latest", null, null),
+                Map.of("PITR_AGENT_CMD", "[\"sleep\", \"600\"]", "PITR_HEARTBEAT_SECONDS", "2"),
+                l -> {});
+        assertEquals("FAILED", x.status(), x.toString());
+        assertEquals("States.HeartbeatTimeout", x.result().path("error").asText(), x.toString());
+        assertTrue(
+                x.entered("PrepareTarget") && x.entered("RecordFailure"),
+                x.log().toString());
+        assertEquals("States.HeartbeatTimeout", recorded("sfn-dead-agent").error());
+    }
+
+    @Test
+    @Order(4)
+    void aTransientCatalogFailureIsRetried() throws Exception {
+        try (FaultProxy proxy = new FaultProxy(fx.aws().dynamoDbEndpoint(), FaultProxy.Service.DYNAMODB, 1, 200)) {
+            Execution x = execute(
+                    "sfn-transient",
+                    target("immediate", null, null),
+                    Map.of("PITR_DYNAMODB_ENDPOINT", proxy.endpoint().toString(), "PITR_RETRY_INTERVAL_MS", "1500"),
+                    line -> {
+                        if (line.equals("retried Plan")) {
+                            proxy.passThrough(true);
+                        }
+                    });
+            assertTrue(proxy.faults() > 0, proxy.summary());
+            assertTrue(x.log().contains("retried Plan"), x.log().toString());
+            assertEquals("SUCCEEDED", x.status(), x.toString());
+            assertEquals(
+                    "50:1-50",
+                    fx.restoredServer(x.targetDir(), x.port())
+                            .queryOne("SELECT count(*) || ':' || min(id) || '-' || max(id) FROM marker"));
+        }
+    }
+
+    @Test
+    @Order(10)
+    void aMissingSegmentFailsTheReplay() throws Exception {
+        fx.stopCapture();
+        try (Repository repo = fx.repository()) {
+            List<SegmentRecord> segs = repo.catalog().allSegments();
+            // the newest segment holds the last batch: the target needs it, the catalog still lists it
+            repo.storage().delete(segs.get(segs.size() - 1).storageKey());
+        }
+        Execution x = execute("sfn-missing", target("latest", null, null), new HashMap<>(), l -> {});
+        assertEquals("FAILED", x.status(), x.toString());
+        assertEquals(
+                "dev.pitr.restore.workflow.RestoreException",
+                x.result().path("error").asText(),
+                x.toString());
+        assertTrue(x.entered("Replay") && x.entered("RecordFailure"), x.log().toString());
+        assertTrue(x.result().path("cause").asText().startsWith("restore-failed"), x.toString());
+    }
 }

@@ -24,52 +24,68 @@ import java.util.concurrent.TimeUnit;
 @NeedsAws
 class RetentionOnAwsIT extends RetentionIT {
 
-  @Override
-  ArchiveFixture.Backend backend() {
-    return ArchiveFixture.Backend.AWS;
-  }
-
-  @Override
-  JsonNode applyRetention(Instant cut) throws Exception {
-    JsonNode dry = invoke(policy(cut), "{\"dryRun\": true}");
-    assertTrue(dry.path("dryRun").asBoolean(), dry.toString());
-    assertTrue(dry.path("snapshots").toString().contains("\"expire\""), dry.toString());
-    return invoke(policy(cut), "{}");
-  }
-
-  private static Map<String, String> policy(Instant cut) {
-    return Map.of("PITR_RETENTION_DAILY", "1", "PITR_RETENTION_WEEKLY", "0", "PITR_RETENTION_MONTHLY", "0",
-        "PITR_RETENTION_MIN_WINDOW", windowTo(cut), "PITR_RETENTION_GRACE", "0s");
-  }
-
-  /** One call of the retention handler through the jar's stdio bridge, as the Lambda runtime would call it. */
-  private JsonNode invoke(Map<String, String> policy, String input) throws Exception {
-    ProcessBuilder pb = new ProcessBuilder("java", "-cp", System.getProperty("pitr.lambda.jar"),
-        "dev.pitr.functions.LambdaStdio");
-    Map<String, String> e = pb.environment();
-    e.put("PITR_CATALOG_TABLE", fx.aws().table());
-    e.put("PITR_CLUSTER_ID", fx.config().require(Key.CATALOG_CLUSTER));
-    e.put("PITR_DYNAMODB_ENDPOINT", fx.aws().dynamoDbEndpoint().toString());
-    e.put("PITR_STORAGE_BUCKET", fx.aws().bucket());
-    e.put("PITR_STORAGE_PREFIX", "it");
-    e.put("PITR_STORAGE_ENDPOINT", fx.aws().s3Endpoint().toString());
-    e.put("AWS_REGION", fx.aws().region());
-    e.put("AWS_ACCESS_KEY_ID", fx.aws().accessKey());
-    e.put("AWS_SECRET_ACCESS_KEY", fx.aws().secretKey());
-    e.putAll(policy);
-    pb.redirectError(ProcessBuilder.Redirect.INHERIT);
-    Process p = pb.start();
-    try (OutputStream in = p.getOutputStream()) {
-      in.write(("{\"id\": 1, \"handler\": \"retention\", \"input\": " + input + "}\n").getBytes(StandardCharsets.UTF_8));
+    @Override
+    ArchiveFixture.Backend backend() {
+        return ArchiveFixture.Backend.AWS;
     }
-    String line;
-    try (BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-      line = out.readLine();
+
+    @Override
+    JsonNode applyRetention(Instant cut) throws Exception {
+        JsonNode dry = invoke(policy(cut), "{\"dryRun\": true}");
+        assertTrue(dry.path("dryRun").asBoolean(), dry.toString());
+        assertTrue(dry.path("snapshots").toString().contains("\"expire\""), dry.toString());
+        return invoke(policy(cut), "{}");
     }
-    assertTrue(p.waitFor(60, TimeUnit.SECONDS));
-    JsonNode reply = new ObjectMapper().readTree(line);
-    assertEquals(List.of(), reply.has("error") ? List.of(reply.path("error").asText(), reply.path("cause").asText())
-        : List.of());
-    return reply.path("output");
-  }
+
+    private static Map<String, String> policy(Instant cut) {
+        return Map.of(
+                "PITR_RETENTION_DAILY",
+                "1",
+                "PITR_RETENTION_WEEKLY",
+                "0",
+                "PITR_RETENTION_MONTHLY",
+                "0",
+                "PITR_RETENTION_MIN_WINDOW",
+                windowTo(cut),
+                "PITR_RETENTION_GRACE",
+                "0s");
+    }
+
+    /** One call of the retention handler through the jar's stdio bridge, as the Lambda runtime would call it. */
+    private JsonNode invoke(Map<String, String> policy, String input) throws Exception {
+        ProcessBuilder pb = new ProcessBuilder(
+                "java", "-cp", System.getProperty("pitr.lambda.jar"), "dev.pitr.functions.LambdaStdio");
+        Map<String, String> e = pb.environment();
+        e.put("PITR_CATALOG_TABLE", fx.aws().table());
+        e.put("PITR_CLUSTER_ID", fx.config().require(Key.CATALOG_CLUSTER));
+        e.put("PITR_DYNAMODB_ENDPOINT", fx.aws().dynamoDbEndpoint().toString());
+        e.put("PITR_STORAGE_BUCKET", fx.aws().bucket());
+        e.put("PITR_STORAGE_PREFIX", "it");
+        e.put("PITR_STORAGE_ENDPOINT", fx.aws().s3Endpoint().toString());
+        e.put("AWS_REGION", fx.aws().region());
+        e.put("AWS_ACCESS_KEY_ID", fx.aws().accessKey());
+        e.put("AWS_SECRET_ACCESS_KEY", fx.aws().secretKey());
+        e.putAll(policy);
+        pb.redirectError(ProcessBuilder.Redirect.INHERIT);
+        Process p = pb.start();
+        try (OutputStream in = p.getOutputStream()) {
+            in.write(("{\"id\": 1, \"handler\": \"retention\", \"input\": " + input + "}\n")
+                    .getBytes(StandardCharsets.UTF_8));
+        }
+        String line;
+        try (BufferedReader out =
+                new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+            line = out.readLine();
+        }
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+        JsonNode reply = new ObjectMapper().readTree(line);
+        assertEquals(
+                List.of(),
+                reply.has("error")
+                        ? List.of(
+                                reply.path("error").asText(),
+                                reply.path("cause").asText())
+                        : List.of());
+        return reply.path("output");
+    }
 }

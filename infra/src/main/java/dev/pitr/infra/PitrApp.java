@@ -13,27 +13,31 @@ import software.amazon.awscdk.StackProps;
  */
 public final class PitrApp {
 
-  private PitrApp() {}
+    private PitrApp() {}
 
-  public static void main(String[] args) {
-    app(null, Map.of()).synth();
-  }
-
-  /**
-   * The app with its stack and checks, not yet synthesized; {@code outdir} null for the default, {@code context}
-   * added to what cdk.json and {@code -c} give.
-   */
-  static App app(String outdir, Map<String, Object> context) {
-    AppProps.Builder props = AppProps.builder().context(context);
-    if (outdir != null) {
-      props.outdir(outdir);
+    public static void main(String[] args) {
+        app(null, Map.of()).synth();
     }
-    App app = new App(props.build());
-    Object name = app.getNode().tryGetContext("pitr:stackName");
-    new PitrStack(app, name == null ? "Pitr" : name.toString(),
-        StackProps.builder().description("pitr: continuous archiving and point-in-time recovery for PostgreSQL").build(),
-        StackSettings.from(app.getNode()));
-    Aspects.of(app).add(new AwsSolutionsChecks());
-    return app;
-  }
+
+    /**
+     * The app with its stack and checks, not yet synthesized; {@code outdir} null for the default, {@code context}
+     * added to what cdk.json and {@code -c} give.
+     */
+    static App app(String outdir, Map<String, Object> context) {
+        AppProps.Builder props = AppProps.builder().context(context);
+        if (outdir != null) {
+            props.outdir(outdir);
+        }
+        App app = new App(props.build());
+        Object name = app.getNode().tryGetContext("pitr:stackName");
+        new PitrStack(
+                app,
+                name == null ? "Pitr" : name.toString(),
+                StackProps.builder()
+                        .description("pitr: continuous archiving and point-in-time recovery for PostgreSQL")
+                        .build(),
+                StackSettings.from(app.getNode()));
+        Aspects.of(app).add(new AwsSolutionsChecks());
+        return app;
+    }
 }

@@ -32,79 +32,81 @@ import software.constructs.Node;
  *     most, so the LocalStack deployment synthesizes with {@code java21}
  */
 public record StackSettings(
-    Path lambdaJar,
-    String storagePrefix,
-    int noncurrentDays,
-    int snapshotColdDays,
-    int objectLockDays,
-    boolean objectLockCompliance,
-    String retentionSchedule,
-    Map<String, String> retention,
-    String lambdaRuntime) {
+        Path lambdaJar,
+        String storagePrefix,
+        int noncurrentDays,
+        int snapshotColdDays,
+        int objectLockDays,
+        boolean objectLockCompliance,
+        String retentionSchedule,
+        Map<String, String> retention,
+        String lambdaRuntime) {
 
-  /** The Lambda runtimes the functions run on. */
-  public static final java.util.List<String> RUNTIMES = java.util.List.of("java17", "java21", "java25");
+    /** The Lambda runtimes the functions run on. */
+    public static final java.util.List<String> RUNTIMES = java.util.List.of("java17", "java21", "java25");
 
-  public StackSettings {
-    if (!RUNTIMES.contains(lambdaRuntime)) {
-      throw new IllegalArgumentException("pitr:lambdaRuntime is '" + lambdaRuntime + "'; use one of " + RUNTIMES);
+    public StackSettings {
+        if (!RUNTIMES.contains(lambdaRuntime)) {
+            throw new IllegalArgumentException("pitr:lambdaRuntime is '" + lambdaRuntime + "'; use one of " + RUNTIMES);
+        }
+        if (!Files.isRegularFile(lambdaJar)) {
+            throw new IllegalArgumentException("the Lambda jar " + lambdaJar + " does not exist; build it first with"
+                    + " 'mvn -B -pl functions -am package -DskipTests', or set -c pitr:lambdaJar=PATH");
+        }
+        if (noncurrentDays < 1 || snapshotColdDays < 30 || objectLockDays < 0) {
+            throw new IllegalArgumentException(
+                    "pitr:noncurrentDays must be at least 1, pitr:snapshotColdDays at least 30"
+                            + " (Standard-IA's minimum) and pitr:objectLockDays 0 or more");
+        }
     }
-    if (!Files.isRegularFile(lambdaJar)) {
-      throw new IllegalArgumentException("the Lambda jar " + lambdaJar + " does not exist; build it first with"
-          + " 'mvn -B -pl functions -am package -DskipTests', or set -c pitr:lambdaJar=PATH");
-    }
-    if (noncurrentDays < 1 || snapshotColdDays < 30 || objectLockDays < 0) {
-      throw new IllegalArgumentException("pitr:noncurrentDays must be at least 1, pitr:snapshotColdDays at least 30"
-          + " (Standard-IA's minimum) and pitr:objectLockDays 0 or more");
-    }
-  }
 
-  /** Reads the settings from the app's context. */
-  public static StackSettings from(Node node) {
-    String jar = text(node, "pitr:lambdaJar", System.getProperty("pitr.lambda.jar", ""));
-    String mode = text(node, "pitr:objectLockMode", "governance");
-    if (!mode.equals("governance") && !mode.equals("compliance")) {
-      throw new IllegalArgumentException("pitr:objectLockMode is '" + mode + "'; use governance or compliance");
+    /** Reads the settings from the app's context. */
+    public static StackSettings from(Node node) {
+        String jar = text(node, "pitr:lambdaJar", System.getProperty("pitr.lambda.jar", ""));
+        String mode = text(node, "pitr:objectLockMode", "governance");
+        if (!mode.equals("governance") && !mode.equals("compliance")) {
+            throw new IllegalArgumentException("pitr:objectLockMode is '" + mode + "'; use governance or compliance");
+        }
+        return new StackSettings(
+                Path.of(jar),
+                text(node, "pitr:storagePrefix", ""),
+                number(node, "pitr:noncurrentDays", 7),
+                number(node, "pitr:snapshotColdDays", 30),
+                number(node, "pitr:objectLockDays", 0),
+                mode.equals("compliance"),
+                text(node, "pitr:retentionSchedule", "17 3 * * ? *"),
+                retention(node),
+                text(node, "pitr:lambdaRuntime", "java25"));
     }
-    return new StackSettings(
-        Path.of(jar),
-        text(node, "pitr:storagePrefix", ""),
-        number(node, "pitr:noncurrentDays", 7),
-        number(node, "pitr:snapshotColdDays", 30),
-        number(node, "pitr:objectLockDays", 0),
-        mode.equals("compliance"),
-        text(node, "pitr:retentionSchedule", "17 3 * * ? *"),
-        retention(node),
-        text(node, "pitr:lambdaRuntime", "java25"));
-  }
 
-  /** The retention keys given in the context, checked now so a bad value fails the synth, not the first run. */
-  private static Map<String, String> retention(Node node) {
-    Map<String, String> env = new TreeMap<>();
-    for (String key : RetentionPolicy.KEYS) {
-      Object v = node.tryGetContext("pitr:" + key);
-      if (v != null) {
-        env.put("PITR_" + key.toUpperCase(Locale.ROOT).replace('.', '_'), v.toString());
-      }
+    /** The retention keys given in the context, checked now so a bad value fails the synth, not the first run. */
+    private static Map<String, String> retention(Node node) {
+        Map<String, String> env = new TreeMap<>();
+        for (String key : RetentionPolicy.KEYS) {
+            Object v = node.tryGetContext("pitr:" + key);
+            if (v != null) {
+                env.put("PITR_" + key.toUpperCase(Locale.ROOT).replace('.', '_'), v.toString());
+            }
+        }
+        RetentionPolicy.from(
+                path -> env.get("PITR_" + path.toUpperCase(Locale.ROOT).replace('.', '_')), "the CDK context");
+        return env;
     }
-    RetentionPolicy.from(path -> env.get("PITR_" + path.toUpperCase(Locale.ROOT).replace('.', '_')), "the CDK context");
-    return env;
-  }
 
-  private static String text(Node node, String key, String fallback) {
-    Object v = node.tryGetContext(key);
-    return v == null ? fallback : v.toString();
-  }
+    private static String text(Node node, String key, String fallback) {
+        Object v = node.tryGetContext(key);
+        return v == null ? fallback : v.toString();
+    }
 
-  private static int number(Node node, String key, int fallback) {
-    Object v = node.tryGetContext(key);
-    if (v == null) {
-      return fallback;
+    private static int number(Node node, String key, int fallback) {
+        Object v = node.tryGetContext(key);
+        if (v == null) {
+            return fallback;
+        }
+        try {
+            return v instanceof Number n ? n.intValue() : Integer.parseInt(v.toString());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(key + " is '" + v + "', not a whole number of days", e);
+        }
     }
-    try {
-      return v instanceof Number n ? n.intValue() : Integer.parseInt(v.toString());
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException(key + " is '" + v + "', not a whole number of days", e);
-    }
-  }
 }

@@ -31,289 +31,409 @@ import software.amazon.awscdk.assertions.Template;
 /** The stack with default settings, synthesized once: what its template promises. */
 class PitrStackTest {
 
-  private static Stack stack;
-  private static Template template;
+    private static Stack stack;
+    private static Template template;
 
-  @BeforeAll
-  static void synth() {
-    App app = PitrApp.app(null, Map.of());
-    stack = (Stack) app.getNode().findChild("Pitr");
-    template = Template.fromStack(stack);
-  }
-
-  @Test
-  void cdkNagFindsNothing() {
-    Annotations.fromStack(stack).hasNoError("*", Match.anyValue());
-    Annotations.fromStack(stack).hasNoWarning("*", Match.anyValue());
-  }
-
-  @Test
-  void everySuppressionIsExpectedAndGivesAReason() {
-    Set<String> suppressed = new TreeSet<>();
-    for (Map.Entry<String, Map<String, Object>> r : template.toJSON().entrySet().stream()
-        .filter(e -> e.getKey().equals("Resources")).findFirst().map(e -> resources(e.getValue())).orElseThrow()
-        .entrySet()) {
-      Map<String, Object> cdkNag = map(map(r.getValue().getOrDefault("Metadata", Map.of())).get("cdk_nag"));
-      if (cdkNag == null) {
-        continue;
-      }
-      for (Object s : (List<?>) cdkNag.get("rules_to_suppress")) {
-        Map<String, Object> rule = map(s);
-        String reason = (String) rule.get("reason");
-        assertTrue(reason != null && reason.length() > 60, r.getKey() + " suppresses " + rule.get("id")
-            + " without a written reason");
-        suppressed.add(rule.get("id") + " " + r.getKey().replaceAll("[0-9A-F]{8}$", ""));
-      }
+    @BeforeAll
+    static void synth() {
+        App app = PitrApp.app(null, Map.of());
+        stack = (Stack) app.getNode().findChild("Pitr");
+        template = Template.fromStack(stack);
     }
-    // Adding a suppression is a decision; this list is where it is reviewed.
-    assertEquals(new TreeSet<>(List.of(
-        "AwsSolutions-S1 AccessLogs",
-        "AwsSolutions-IAM5 RestoreRole",
-        "AwsSolutions-IAM5 RestoreRoleDefaultPolicy",
-        "AwsSolutions-IAM5 RetentionRole",
-        "AwsSolutions-IAM5 RetentionRoleDefaultPolicy",
-        "AwsSolutions-IAM5 ArchiverPolicy",
-        "AwsSolutions-IAM5 RestoreAgentPolicy",
-        "AwsSolutions-IAM5 RestoreOperatorPolicy")), suppressed);
-  }
 
-  @Test
-  void bucketIsVersionedPrivateEncryptedAndWithoutObjectLockByDefault() {
-    template.resourceCountIs("AWS::S3::Bucket", 2);
-    template.hasResourceProperties("AWS::S3::Bucket", Match.objectLike(Map.of(
-        "VersioningConfiguration", Map.of("Status", "Enabled"),
-        "PublicAccessBlockConfiguration", Map.of(
-            "BlockPublicAcls", true, "BlockPublicPolicy", true, "IgnorePublicAcls", true, "RestrictPublicBuckets", true),
-        "BucketEncryption", Map.of("ServerSideEncryptionConfiguration", List.of(Match.objectLike(Map.of(
-            "BucketKeyEnabled", true,
-            "ServerSideEncryptionByDefault", Match.objectLike(Map.of("SSEAlgorithm", "aws:kms")))))),
-        "LoggingConfiguration", Match.objectLike(Map.of("LogFilePrefix", "archive/")),
-        "ObjectLockEnabled", Match.absent())));
-    template.hasResource("AWS::S3::Bucket", Match.objectLike(Map.of(
-        "Properties", Match.objectLike(Map.of("VersioningConfiguration", Map.of("Status", "Enabled"))),
-        "DeletionPolicy", "Retain")));
-  }
-
-  @Test
-  void lifecycleExpiresTaggedObjectsAbortsUploadsAndCoolsSnapshots() {
-    template.hasResourceProperties("AWS::S3::Bucket", Match.objectLike(Map.of(
-        "VersioningConfiguration", Map.of("Status", "Enabled"),
-        "LifecycleConfiguration", Map.of("Rules", List.of(
-            Map.of("Id", "expire-tagged", "Status", "Enabled", "ExpirationInDays", 1,
-                "TagFilters", List.of(Map.of("Key", S3Storage.EXPIRED_TAG, "Value", "true"))),
-            Map.of("Id", "abort-incomplete-uploads", "Status", "Enabled",
-                "AbortIncompleteMultipartUpload", Map.of("DaysAfterInitiation", 1)),
-            Map.of("Id", "snapshots-to-infrequent-access", "Status", "Enabled", "Prefix", "snapshots/",
-                "Transitions", List.of(Map.of("StorageClass", "STANDARD_IA", "TransitionInDays", 30))),
-            Map.of("Id", "noncurrent-versions", "Status", "Enabled", "ExpiredObjectDeleteMarker", true,
-                "NoncurrentVersionExpiration", Map.of("NoncurrentDays", 7)))))));
-  }
-
-  @Test
-  void bucketPolicyRefusesPlainHttp() {
-    template.hasResourceProperties("AWS::S3::BucketPolicy", Match.objectLike(Map.of(
-        "Bucket", Map.of("Ref", logicalId("AWS::S3::Bucket", "Archive")),
-        "PolicyDocument", Match.objectLike(Map.of("Statement", Match.arrayWith(List.of(Match.objectLike(Map.of(
-            "Effect", "Deny",
-            "Action", "s3:*",
-            "Principal", Map.of("AWS", "*"),
-            "Condition", Map.of("Bool", Map.of("aws:SecureTransport", "false")))))))))));
-  }
-
-  @Test
-  void catalogTableMatchesTheCatalogsKeysAndKeepsItsHistory() {
-    template.resourceCountIs("AWS::DynamoDB::Table", 1);
-    template.hasResource("AWS::DynamoDB::Table", Match.objectLike(Map.of(
-        "DeletionPolicy", "Retain",
-        "Properties", Match.objectLike(Map.of(
-            "BillingMode", "PAY_PER_REQUEST",
-            "KeySchema", List.of(
-                Map.of("AttributeName", DynamoDbCatalog.PK, "KeyType", "HASH"),
-                Map.of("AttributeName", DynamoDbCatalog.SK, "KeyType", "RANGE")),
-            "PointInTimeRecoverySpecification", Map.of("PointInTimeRecoveryEnabled", true),
-            "SSESpecification", Match.objectLike(Map.of("SSEEnabled", true, "SSEType", "KMS")),
-            "DeletionProtectionEnabled", true)))));
-    template.hasResourceProperties("AWS::KMS::Key", Match.objectLike(Map.of("EnableKeyRotation", true)));
-  }
-
-  @Test
-  void stateMachineDefinitionIsTheAslFile() {
-    Map<String, Object> props = properties("AWS::StepFunctions::StateMachine", "Restore");
-    assertEquals(RestoreDefinition.text(), props.get("DefinitionString"));
-    Set<String> placeholders = new HashSet<>();
-    Matcher m = Pattern.compile("\\$\\{([A-Za-z]+)}").matcher(RestoreDefinition.text());
-    while (m.find()) {
-      placeholders.add(m.group(1));
+    @Test
+    void cdkNagFindsNothing() {
+        Annotations.fromStack(stack).hasNoError("*", Match.anyValue());
+        Annotations.fromStack(stack).hasNoWarning("*", Match.anyValue());
     }
-    Map<String, Object> substitutions = map(props.get("DefinitionSubstitutions"));
-    assertEquals(placeholders, substitutions.keySet());
-    assertEquals(Map.of("Fn::GetAtt", List.of(logicalId("AWS::Lambda::Function", "Plan"), "Arn")),
-        substitutions.get(RestoreDefinition.PLAN_FUNCTION));
-    assertEquals(Map.of("Fn::GetAtt", List.of(logicalId("AWS::Lambda::Function", "Record"), "Arn")),
-        substitutions.get(RestoreDefinition.RECORD_FUNCTION));
-    assertEquals(Map.of("Ref", logicalId("AWS::StepFunctions::Activity", "Agent")),
-        substitutions.get(RestoreDefinition.AGENT_ACTIVITY));
-    assertEquals(true, map(props.get("TracingConfiguration")).get("Enabled"));
-    assertEquals("ALL", map(props.get("LoggingConfiguration")).get("Level"));
-  }
 
-  @Test
-  void functionsRunHandlersThatAreInTheLambdaJar() throws IOException {
-    Path jar = Path.of(System.getProperty("pitr.lambda.jar"));
-    List<String> handlers = new ArrayList<>();
-    for (String name : List.of("Plan", "Record", "Retention")) {
-      Map<String, Object> props = properties("AWS::Lambda::Function", name);
-      assertEquals("java25", props.get("Runtime"));
-      assertEquals(List.of("arm64"), props.get("Architectures"));
-      Map<String, Object> env = map(map(props.get("Environment")).get("Variables"));
-      assertTrue(env.keySet().containsAll(Set.of(FunctionEnvironment.CATALOG_TABLE, FunctionEnvironment.CLUSTER_ID)));
-      assertEquals(Map.of("Ref", "ClusterId"), env.get(FunctionEnvironment.CLUSTER_ID));
-      handlers.add(((String) props.get("Handler")).replaceAll("::handleRequest$", ""));
-    }
-    try (ZipFile zip = new ZipFile(jar.toFile())) {
-      for (String h : handlers) {
-        assertNotNull(zip.getEntry(h.replace('.', '/') + ".class"), h + " is not in " + jar);
-      }
-      assertTrue(zip.getEntry("dev/pitr/restore/workflow/" + RestoreDefinition.RESOURCE) != null);
-      assertTrue(zip.getEntry("picocli/CommandLine.class") == null, "the Lambda jar carries the CLI");
-    }
-  }
-
-  @Test
-  void retentionRunsDailyOverTheArchiveAndOnlyTagsObjects() {
-    Map<String, Object> rule = properties("AWS::Events::Rule", "RetentionSchedule");
-    assertEquals("cron(17 3 * * ? *)", rule.get("ScheduleExpression"));
-    Map<String, Object> target = map(((List<?>) rule.get("Targets")).get(0));
-    assertEquals(Map.of("Fn::GetAtt", List.of(logicalId("AWS::Lambda::Function", "Retention"), "Arn")), target.get("Arn"));
-    assertEquals("{\"dryRun\":false}", target.get("Input"));
-    Map<String, Object> env = map(map(properties("AWS::Lambda::Function", "Retention").get("Environment")).get("Variables"));
-    assertEquals(Map.of("Ref", logicalId("AWS::S3::Bucket", "Archive")), env.get(FunctionEnvironment.STORAGE_BUCKET));
-    assertEquals("", env.get(FunctionEnvironment.STORAGE_PREFIX));
-    assertEquals(15 * 60, properties("AWS::Lambda::Function", "Retention").get("Timeout"));
-    List<String> actions = actions(policyOf("RetentionRole")).stream().flatMap(List::stream).toList();
-    assertTrue(actions.containsAll(List.of("s3:PutObjectTagging", "s3:ListBucket", "dynamodb:DeleteItem")), actions.toString());
-    assertFalse(actions.contains("s3:DeleteObject"), "retention leaves deletion to the lifecycle rule");
-    assertFalse(actions.contains("s3:GetObject"), "retention never reads a body");
-  }
-
-  @Test
-  void noStatementGrantsEverythingAndOnlyLoggingAndTracingNameAnyResource() {
-    for (Map<String, Object> statement : statements()) {
-      if (statement.get("Effect").equals("Deny")) {
-        continue; // the TLS-only guard denies s3:* by design
-      }
-      List<String> actions = strings(statement.get("Action"));
-      for (String a : actions) {
-        assertFalse(a.equals("*") || a.endsWith(":*"), "a statement grants " + a + ": " + statement);
-      }
-      if (strings(statement.get("Resource")).contains("*")) {
-        for (String a : actions) {
-          assertTrue(a.startsWith("logs:") || a.startsWith("xray:"), a + " is granted on every resource");
+    @Test
+    void everySuppressionIsExpectedAndGivesAReason() {
+        Set<String> suppressed = new TreeSet<>();
+        for (Map.Entry<String, Map<String, Object>> r : template.toJSON().entrySet().stream()
+                .filter(e -> e.getKey().equals("Resources"))
+                .findFirst()
+                .map(e -> resources(e.getValue()))
+                .orElseThrow()
+                .entrySet()) {
+            Map<String, Object> cdkNag =
+                    map(map(r.getValue().getOrDefault("Metadata", Map.of())).get("cdk_nag"));
+            if (cdkNag == null) {
+                continue;
+            }
+            for (Object s : (List<?>) cdkNag.get("rules_to_suppress")) {
+                Map<String, Object> rule = map(s);
+                String reason = (String) rule.get("reason");
+                assertTrue(
+                        reason != null && reason.length() > 60,
+                        r.getKey() + " suppresses " + rule.get("id") + " without a written reason");
+                suppressed.add(rule.get("id") + " " + r.getKey().replaceAll("[0-9A-F]{8}$", ""));
+            }
         }
-      }
+        // Adding a suppression is a decision; this list is where it is reviewed.
+        assertEquals(
+                new TreeSet<>(List.of(
+                        "AwsSolutions-S1 AccessLogs",
+                        "AwsSolutions-IAM5 RestoreRole",
+                        "AwsSolutions-IAM5 RestoreRoleDefaultPolicy",
+                        "AwsSolutions-IAM5 RetentionRole",
+                        "AwsSolutions-IAM5 RetentionRoleDefaultPolicy",
+                        "AwsSolutions-IAM5 ArchiverPolicy",
+                        "AwsSolutions-IAM5 RestoreAgentPolicy",
+                        "AwsSolutions-IAM5 RestoreOperatorPolicy")),
+                suppressed);
     }
-  }
 
-  @Test
-  void functionRolesReachOnlyTheirLogsTableAndKey() {
-    Map<String, Object> plan = policyOf("PlanRole");
-    assertEquals(List.of(
-        List.of("logs:CreateLogStream", "logs:PutLogEvents"),
-        List.of("dynamodb:GetItem", "dynamodb:Query"),
-        List.of("kms:Decrypt")), actions(plan));
-    Map<String, Object> record = policyOf("RecordRole");
-    assertTrue(actions(record).get(1).contains("dynamodb:PutItem"));
-    assertFalse(actions(record).stream().flatMap(List::stream).anyMatch(a -> a.startsWith("s3:")));
-  }
-
-  @Test
-  void hostPoliciesSplitArchivingRestoringAndStartingRestores() {
-    Map<String, Object> archiver = properties("AWS::IAM::ManagedPolicy", "ArchiverPolicy");
-    List<String> archiverActions = actions(archiver).stream().flatMap(List::stream).toList();
-    assertTrue(archiverActions.containsAll(List.of("s3:PutObject", "dynamodb:PutItem", "kms:GenerateDataKey")));
-    assertFalse(archiverActions.contains("s3:DeleteObject"), "capture never deletes");
-    assertFalse(archiverActions.stream().anyMatch(a -> a.startsWith("states:")));
-
-    Map<String, Object> agent = properties("AWS::IAM::ManagedPolicy", "RestoreAgentPolicy");
-    List<String> agentActions = actions(agent).stream().flatMap(List::stream).toList();
-    assertTrue(agentActions.containsAll(List.of("states:GetActivityTask", "states:SendTaskSuccess",
-        "states:SendTaskFailure", "states:SendTaskHeartbeat", "s3:GetObject", "kms:Decrypt")));
-    assertFalse(agentActions.contains("s3:PutObject"), "the restore host only reads the archive");
-    assertFalse(agentActions.contains("states:StartExecution"));
-    Map<String, Object> poll = statementsOf(agent).get(0);
-    assertEquals(Map.of("Ref", logicalId("AWS::StepFunctions::Activity", "Agent")), poll.get("Resource"));
-
-    Map<String, Object> operator = properties("AWS::IAM::ManagedPolicy", "RestoreOperatorPolicy");
-    List<String> operatorActions = actions(operator).stream().flatMap(List::stream).toList();
-    assertTrue(operatorActions.containsAll(List.of("states:StartExecution", "states:GetExecutionHistory")));
-    assertFalse(operatorActions.stream().anyMatch(a -> a.startsWith("s3:")));
-  }
-
-  @Test
-  void outputsNameTheConfigKeysTheyFill() {
-    Map<String, Map<String, Object>> outputs = template.findOutputs("*");
-    assertTrue(outputs.keySet().containsAll(List.of("BucketName", "TableName", "KeyArn", "ActivityArn",
-        "StateMachineArn", "ArchiverPolicyArn", "RestoreAgentPolicyArn", "RestoreOperatorPolicyArn")), outputs.toString());
-    assertTrue(((String) outputs.get("StateMachineArn").get("Description")).contains("stepfunctions.state_machine_arn"));
-  }
-
-  // ---- template helpers
-
-  private static String logicalId(String type, String prefix) {
-    List<String> ids = template.findResources(type).keySet().stream()
-        .filter(id -> id.matches(prefix + "[0-9A-F]{8}")).toList();
-    assertEquals(1, ids.size(), type + " " + prefix + ": " + template.findResources(type).keySet());
-    return ids.get(0);
-  }
-
-  private static Map<String, Object> properties(String type, String prefix) {
-    return map(template.findResources(type).get(logicalId(type, prefix)).get("Properties"));
-  }
-
-  private static Map<String, Object> policyOf(String rolePrefix) {
-    String role = logicalId("AWS::IAM::Role", rolePrefix);
-    return template.findResources("AWS::IAM::Policy").values().stream()
-        .map(r -> map(r.get("Properties")))
-        .filter(p -> strings(p.get("Roles")).isEmpty() && ((List<?>) p.get("Roles")).contains(Map.of("Ref", role)))
-        .findFirst().orElseThrow(() -> new AssertionError("no policy for " + role));
-  }
-
-  private static List<Map<String, Object>> statementsOf(Map<String, Object> policyProperties) {
-    return ((List<?>) map(policyProperties.get("PolicyDocument")).get("Statement")).stream().map(PitrStackTest::map)
-        .toList();
-  }
-
-  private static List<List<String>> actions(Map<String, Object> policyProperties) {
-    return statementsOf(policyProperties).stream().map(s -> strings(s.get("Action"))).toList();
-  }
-
-  private static List<Map<String, Object>> statements() {
-    List<Map<String, Object>> all = new ArrayList<>();
-    for (String type : List.of("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::S3::BucketPolicy")) {
-      for (Map<String, Object> r : template.findResources(type).values()) {
-        all.addAll(statementsOf(map(r.get("Properties"))));
-      }
+    @Test
+    void bucketIsVersionedPrivateEncryptedAndWithoutObjectLockByDefault() {
+        template.resourceCountIs("AWS::S3::Bucket", 2);
+        template.hasResourceProperties(
+                "AWS::S3::Bucket",
+                Match.objectLike(Map.of(
+                        "VersioningConfiguration", Map.of("Status", "Enabled"),
+                        "PublicAccessBlockConfiguration",
+                                Map.of(
+                                        "BlockPublicAcls",
+                                        true,
+                                        "BlockPublicPolicy",
+                                        true,
+                                        "IgnorePublicAcls",
+                                        true,
+                                        "RestrictPublicBuckets",
+                                        true),
+                        "BucketEncryption",
+                                Map.of(
+                                        "ServerSideEncryptionConfiguration",
+                                        List.of(Match.objectLike(Map.of(
+                                                "BucketKeyEnabled",
+                                                true,
+                                                "ServerSideEncryptionByDefault",
+                                                Match.objectLike(Map.of("SSEAlgorithm", "aws:kms")))))),
+                        "LoggingConfiguration", Match.objectLike(Map.of("LogFilePrefix", "archive/")),
+                        "ObjectLockEnabled", Match.absent())));
+        template.hasResource(
+                "AWS::S3::Bucket",
+                Match.objectLike(Map.of(
+                        "Properties",
+                        Match.objectLike(Map.of("VersioningConfiguration", Map.of("Status", "Enabled"))),
+                        "DeletionPolicy",
+                        "Retain")));
     }
-    return all;
-  }
 
-  private static List<String> strings(Object v) {
-    if (v instanceof String s) {
-      return List.of(s);
+    @Test
+    void lifecycleExpiresTaggedObjectsAbortsUploadsAndCoolsSnapshots() {
+        template.hasResourceProperties(
+                "AWS::S3::Bucket",
+                Match.objectLike(Map.of(
+                        "VersioningConfiguration", Map.of("Status", "Enabled"),
+                        "LifecycleConfiguration",
+                                Map.of(
+                                        "Rules",
+                                        List.of(
+                                                Map.of(
+                                                        "Id",
+                                                        "expire-tagged",
+                                                        "Status",
+                                                        "Enabled",
+                                                        "ExpirationInDays",
+                                                        1,
+                                                        "TagFilters",
+                                                        List.of(Map.of("Key", S3Storage.EXPIRED_TAG, "Value", "true"))),
+                                                Map.of(
+                                                        "Id",
+                                                        "abort-incomplete-uploads",
+                                                        "Status",
+                                                        "Enabled",
+                                                        "AbortIncompleteMultipartUpload",
+                                                        Map.of("DaysAfterInitiation", 1)),
+                                                Map.of(
+                                                        "Id",
+                                                        "snapshots-to-infrequent-access",
+                                                        "Status",
+                                                        "Enabled",
+                                                        "Prefix",
+                                                        "snapshots/",
+                                                        "Transitions",
+                                                        List.of(Map.of(
+                                                                "StorageClass",
+                                                                "STANDARD_IA",
+                                                                "TransitionInDays",
+                                                                30))),
+                                                Map.of(
+                                                        "Id",
+                                                        "noncurrent-versions",
+                                                        "Status",
+                                                        "Enabled",
+                                                        "ExpiredObjectDeleteMarker",
+                                                        true,
+                                                        "NoncurrentVersionExpiration",
+                                                        Map.of("NoncurrentDays", 7)))))));
     }
-    if (v instanceof List<?> l) {
-      return l.stream().filter(String.class::isInstance).map(String.class::cast).toList();
+
+    @Test
+    void bucketPolicyRefusesPlainHttp() {
+        template.hasResourceProperties(
+                "AWS::S3::BucketPolicy",
+                Match.objectLike(Map.of(
+                        "Bucket", Map.of("Ref", logicalId("AWS::S3::Bucket", "Archive")),
+                        "PolicyDocument",
+                                Match.objectLike(Map.of(
+                                        "Statement",
+                                        Match.arrayWith(List.of(Match.objectLike(Map.of(
+                                                "Effect",
+                                                "Deny",
+                                                "Action",
+                                                "s3:*",
+                                                "Principal",
+                                                Map.of("AWS", "*"),
+                                                "Condition",
+                                                Map.of("Bool", Map.of("aws:SecureTransport", "false")))))))))));
     }
-    return List.of();
-  }
 
-  @SuppressWarnings("unchecked")
-  private static Map<String, Object> map(Object v) {
-    return (Map<String, Object>) v;
-  }
+    @Test
+    void catalogTableMatchesTheCatalogsKeysAndKeepsItsHistory() {
+        template.resourceCountIs("AWS::DynamoDB::Table", 1);
+        template.hasResource(
+                "AWS::DynamoDB::Table",
+                Match.objectLike(Map.of(
+                        "DeletionPolicy",
+                        "Retain",
+                        "Properties",
+                        Match.objectLike(Map.of(
+                                "BillingMode", "PAY_PER_REQUEST",
+                                "KeySchema",
+                                        List.of(
+                                                Map.of("AttributeName", DynamoDbCatalog.PK, "KeyType", "HASH"),
+                                                Map.of("AttributeName", DynamoDbCatalog.SK, "KeyType", "RANGE")),
+                                "PointInTimeRecoverySpecification", Map.of("PointInTimeRecoveryEnabled", true),
+                                "SSESpecification", Match.objectLike(Map.of("SSEEnabled", true, "SSEType", "KMS")),
+                                "DeletionProtectionEnabled", true)))));
+        template.hasResourceProperties("AWS::KMS::Key", Match.objectLike(Map.of("EnableKeyRotation", true)));
+    }
 
-  @SuppressWarnings("unchecked")
-  private static Map<String, Map<String, Object>> resources(Object v) {
-    return (Map<String, Map<String, Object>>) v;
-  }
+    @Test
+    void stateMachineDefinitionIsTheAslFile() {
+        Map<String, Object> props = properties("AWS::StepFunctions::StateMachine", "Restore");
+        assertEquals(RestoreDefinition.text(), props.get("DefinitionString"));
+        Set<String> placeholders = new HashSet<>();
+        Matcher m = Pattern.compile("\\$\\{([A-Za-z]+)}").matcher(RestoreDefinition.text());
+        while (m.find()) {
+            placeholders.add(m.group(1));
+        }
+        Map<String, Object> substitutions = map(props.get("DefinitionSubstitutions"));
+        assertEquals(placeholders, substitutions.keySet());
+        assertEquals(
+                Map.of("Fn::GetAtt", List.of(logicalId("AWS::Lambda::Function", "Plan"), "Arn")),
+                substitutions.get(RestoreDefinition.PLAN_FUNCTION));
+        assertEquals(
+                Map.of("Fn::GetAtt", List.of(logicalId("AWS::Lambda::Function", "Record"), "Arn")),
+                substitutions.get(RestoreDefinition.RECORD_FUNCTION));
+        assertEquals(
+                Map.of("Ref", logicalId("AWS::StepFunctions::Activity", "Agent")),
+                substitutions.get(RestoreDefinition.AGENT_ACTIVITY));
+        assertEquals(true, map(props.get("TracingConfiguration")).get("Enabled"));
+        assertEquals("ALL", map(props.get("LoggingConfiguration")).get("Level"));
+    }
+
+    @Test
+    void functionsRunHandlersThatAreInTheLambdaJar() throws IOException {
+        Path jar = Path.of(System.getProperty("pitr.lambda.jar"));
+        List<String> handlers = new ArrayList<>();
+        for (String name : List.of("Plan", "Record", "Retention")) {
+            Map<String, Object> props = properties("AWS::Lambda::Function", name);
+            assertEquals("java25", props.get("Runtime"));
+            assertEquals(List.of("arm64"), props.get("Architectures"));
+            Map<String, Object> env = map(map(props.get("Environment")).get("Variables"));
+            assertTrue(env.keySet()
+                    .containsAll(Set.of(FunctionEnvironment.CATALOG_TABLE, FunctionEnvironment.CLUSTER_ID)));
+            assertEquals(Map.of("Ref", "ClusterId"), env.get(FunctionEnvironment.CLUSTER_ID));
+            handlers.add(((String) props.get("Handler")).replaceAll("::handleRequest$", ""));
+        }
+        try (ZipFile zip = new ZipFile(jar.toFile())) {
+            for (String h : handlers) {
+                assertNotNull(zip.getEntry(h.replace('.', '/') + ".class"), h + " is not in " + jar);
+            }
+            assertTrue(zip.getEntry("dev/pitr/restore/workflow/" + RestoreDefinition.RESOURCE) != null);
+            assertTrue(zip.getEntry("picocli/CommandLine.class") == null, "the Lambda jar carries the CLI");
+        }
+    }
+
+    @Test
+    void retentionRunsDailyOverTheArchiveAndOnlyTagsObjects() {
+        Map<String, Object> rule = properties("AWS::Events::Rule", "RetentionSchedule");
+        assertEquals("cron(17 3 * * ? *)", rule.get("ScheduleExpression"));
+        Map<String, Object> target = map(((List<?>) rule.get("Targets")).get(0));
+        assertEquals(
+                Map.of("Fn::GetAtt", List.of(logicalId("AWS::Lambda::Function", "Retention"), "Arn")),
+                target.get("Arn"));
+        assertEquals("{\"dryRun\":false}", target.get("Input"));
+        Map<String, Object> env =
+                map(map(properties("AWS::Lambda::Function", "Retention").get("Environment"))
+                        .get("Variables"));
+        assertEquals(
+                Map.of("Ref", logicalId("AWS::S3::Bucket", "Archive")), env.get(FunctionEnvironment.STORAGE_BUCKET));
+        assertEquals("", env.get(FunctionEnvironment.STORAGE_PREFIX));
+        assertEquals(15 * 60, properties("AWS::Lambda::Function", "Retention").get("Timeout"));
+        List<String> actions = actions(policyOf("RetentionRole")).stream()
+                .flatMap(List::stream)
+                .toList();
+        assertTrue(
+                actions.containsAll(List.of("s3:PutObjectTagging", "s3:ListBucket", "dynamodb:DeleteItem")),
+                actions.toString());
+        assertFalse(actions.contains("s3:DeleteObject"), "retention leaves deletion to the lifecycle rule");
+        assertFalse(actions.contains("s3:GetObject"), "retention never reads a body");
+    }
+
+    @Test
+    void noStatementGrantsEverythingAndOnlyLoggingAndTracingNameAnyResource() {
+        for (Map<String, Object> statement : statements()) {
+            if (statement.get("Effect").equals("Deny")) {
+                continue; // the TLS-only guard denies s3:* by design
+            }
+            List<String> actions = strings(statement.get("Action"));
+            for (String a : actions) {
+                assertFalse(a.equals("*") || a.endsWith(":*"), "a statement grants " + a + ": " + statement);
+            }
+            if (strings(statement.get("Resource")).contains("*")) {
+                for (String a : actions) {
+                    assertTrue(a.startsWith("logs:") || a.startsWith("xray:"), a + " is granted on every resource");
+                }
+            }
+        }
+    }
+
+    @Test
+    void functionRolesReachOnlyTheirLogsTableAndKey() {
+        Map<String, Object> plan = policyOf("PlanRole");
+        assertEquals(
+                List.of(
+                        List.of("logs:CreateLogStream", "logs:PutLogEvents"),
+                        List.of("dynamodb:GetItem", "dynamodb:Query"),
+                        List.of("kms:Decrypt")),
+                actions(plan));
+        Map<String, Object> record = policyOf("RecordRole");
+        assertTrue(actions(record).get(1).contains("dynamodb:PutItem"));
+        assertFalse(actions(record).stream().flatMap(List::stream).anyMatch(a -> a.startsWith("s3:")));
+    }
+
+    @Test
+    void hostPoliciesSplitArchivingRestoringAndStartingRestores() {
+        Map<String, Object> archiver = properties("AWS::IAM::ManagedPolicy", "ArchiverPolicy");
+        List<String> archiverActions =
+                actions(archiver).stream().flatMap(List::stream).toList();
+        assertTrue(archiverActions.containsAll(List.of("s3:PutObject", "dynamodb:PutItem", "kms:GenerateDataKey")));
+        assertFalse(archiverActions.contains("s3:DeleteObject"), "capture never deletes");
+        assertFalse(archiverActions.stream().anyMatch(a -> a.startsWith("states:")));
+
+        Map<String, Object> agent = properties("AWS::IAM::ManagedPolicy", "RestoreAgentPolicy");
+        List<String> agentActions =
+                actions(agent).stream().flatMap(List::stream).toList();
+        assertTrue(agentActions.containsAll(List.of(
+                "states:GetActivityTask",
+                "states:SendTaskSuccess",
+                "states:SendTaskFailure",
+                "states:SendTaskHeartbeat",
+                "s3:GetObject",
+                "kms:Decrypt")));
+        assertFalse(agentActions.contains("s3:PutObject"), "the restore host only reads the archive");
+        assertFalse(agentActions.contains("states:StartExecution"));
+        Map<String, Object> poll = statementsOf(agent).get(0);
+        assertEquals(Map.of("Ref", logicalId("AWS::StepFunctions::Activity", "Agent")), poll.get("Resource"));
+
+        Map<String, Object> operator = properties("AWS::IAM::ManagedPolicy", "RestoreOperatorPolicy");
+        List<String> operatorActions =
+                actions(operator).stream().flatMap(List::stream).toList();
+        assertTrue(operatorActions.containsAll(List.of("states:StartExecution", "states:GetExecutionHistory")));
+        assertFalse(operatorActions.stream().anyMatch(a -> a.startsWith("s3:")));
+    }
+
+    @Test
+    void outputsNameTheConfigKeysTheyFill() {
+        Map<String, Map<String, Object>> outputs = template.findOutputs("*");
+        assertTrue(
+                outputs.keySet()
+                        .containsAll(List.of(
+                                "BucketName",
+                                "TableName",
+                                "KeyArn",
+                                "ActivityArn",
+                                "StateMachineArn",
+                                "ArchiverPolicyArn",
+                                "RestoreAgentPolicyArn",
+                                "RestoreOperatorPolicyArn")),
+                outputs.toString());
+        assertTrue(((String) outputs.get("StateMachineArn").get("Description"))
+                .contains("stepfunctions.state_machine_arn"));
+    }
+
+    // ---- template helpers
+
+    private static String logicalId(String type, String prefix) {
+        List<String> ids = template.findResources(type).keySet().stream()
+                .filter(id -> id.matches(prefix + "[0-9A-F]{8}"))
+                .toList();
+        assertEquals(
+                1,
+                ids.size(),
+                type + " " + prefix + ": " + template.findResources(type).keySet());
+        return ids.get(0);
+    }
+
+    private static Map<String, Object> properties(String type, String prefix) {
+        return map(template.findResources(type).get(logicalId(type, prefix)).get("Properties"));
+    }
+
+    private static Map<String, Object> policyOf(String rolePrefix) {
+        String role = logicalId("AWS::IAM::Role", rolePrefix);
+        return template.findResources("AWS::IAM::Policy").values().stream()
+                .map(r -> map(r.get("Properties")))
+                .filter(p ->
+                        strings(p.get("Roles")).isEmpty() && ((List<?>) p.get("Roles")).contains(Map.of("Ref", role)))
+                .findFirst()
+                .orElseThrow(() -> new AssertionError("no policy for " + role));
+    }
+
+    private static List<Map<String, Object>> statementsOf(Map<String, Object> policyProperties) {
+        return ((List<?>) map(policyProperties.get("PolicyDocument")).get("Statement"))
+                .stream().map(PitrStackTest::map).toList();
+    }
+
+    private static List<List<String>> actions(Map<String, Object> policyProperties) {
+        return statementsOf(policyProperties).stream()
+                .map(s -> strings(s.get("Action")))
+                .toList();
+    }
+
+    private static List<Map<String, Object>> statements() {
+        List<Map<String, Object>> all = new ArrayList<>();
+        for (String type : List.of("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::S3::BucketPolicy")) {
+            for (Map<String, Object> r : template.findResources(type).values()) {
+                all.addAll(statementsOf(map(r.get("Properties"))));
+            }
+        }
+        return all;
+    }
+
+    private static List<String> strings(Object v) {
+        if (v instanceof String s) {
+            return List.of(s);
+        }
+        if (v instanceof List<?> l) {
+            return l.stream()
+                    .filter(String.class::isInstance)
+                    .map(String.class::cast)
+                    .toList();
+        }
+        return List.of();
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> map(Object v) {
+        return (Map<String, Object>) v;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Map<String, Object>> resources(Object v) {
+        return (Map<String, Map<String, Object>>) v;
+    }
 }

@@ -16,22 +16,23 @@ import dev.pitr.restore.RestoreWindow;
  */
 public final class PlanStep {
 
-  private PlanStep() {}
+    private PlanStep() {}
 
-  /** {@code input} is the execution's state; its {@code request} is what to plan. */
-  public static ObjectNode run(Catalog catalog, JsonNode input) {
-    try {
-      RestoreRequest req = RestoreJob.request(input.get("request"));
-      return RestoreJob.planJson(plan(catalog, req), req.action());
-    } catch (PitrException e) {
-      if (Failures.unreachable(e)) {
-        return RestoreJob.unreachableJson(e);
-      }
-      throw Failures.typed(e);
+    /** {@code input} is the execution's state; its {@code request} is what to plan. */
+    public static ObjectNode run(Catalog catalog, JsonNode input) {
+        try {
+            RestoreRequest req = RestoreJob.request(input.get("request"));
+            return RestoreJob.planJson(plan(catalog, req), req.action());
+        } catch (PitrException e) {
+            if (Failures.unreachable(e)) {
+                return RestoreJob.unreachableJson(e);
+            }
+            throw Failures.typed(e);
+        }
     }
-  }
 
-  public static RestorePlan plan(Catalog catalog, RestoreRequest req) {
-    return new RestorePlanner(RestoreWindow.of(catalog)).plan(req.target(), req.timeline(), req.inclusive(), req.snapshot());
-  }
+    public static RestorePlan plan(Catalog catalog, RestoreRequest req) {
+        return new RestorePlanner(RestoreWindow.of(catalog))
+                .plan(req.target(), req.timeline(), req.inclusive(), req.snapshot());
+    }
 }

@@ -13,32 +13,35 @@ import java.time.Clock;
  */
 public final class RecordStep {
 
-  private RecordStep() {}
+    private RecordStep() {}
 
-  public static ObjectNode run(Catalog catalog, JsonNode input, Clock clock) {
-    JsonNode request = input.get("request");
-    String id = RestoreJob.id(request);
-    JsonNode plan = input.path("plan");
-    JsonNode failure = input.path("failure");
-    JsonNode replay = input.path("replay");
-    RestoreRecord r = new RestoreRecord(
-        id,
-        clock.instant(),
-        input.path("outcome").asText("failed"),
-        plan.has("target") ? plan.get("target").asText() : RestoreJob.targetJson(RestoreJob.target(request.get("target"))).toString(),
-        RestoreJob.text(plan, "snapshot"),
-        plan.has("timeline") ? plan.get("timeline").asLong() : null,
-        RestoreJob.text(replay, "stoppedAt"),
-        RestoreJob.text(failure, "Error"),
-        RestoreJob.text(failure, "Cause"));
-    try {
-      catalog.recordRestore(r);
-    } catch (PitrException e) {
-      throw Failures.typed(e);
+    public static ObjectNode run(Catalog catalog, JsonNode input, Clock clock) {
+        JsonNode request = input.get("request");
+        String id = RestoreJob.id(request);
+        JsonNode plan = input.path("plan");
+        JsonNode failure = input.path("failure");
+        JsonNode replay = input.path("replay");
+        RestoreRecord r = new RestoreRecord(
+                id,
+                clock.instant(),
+                input.path("outcome").asText("failed"),
+                plan.has("target")
+                        ? plan.get("target").asText()
+                        : RestoreJob.targetJson(RestoreJob.target(request.get("target")))
+                                .toString(),
+                RestoreJob.text(plan, "snapshot"),
+                plan.has("timeline") ? plan.get("timeline").asLong() : null,
+                RestoreJob.text(replay, "stoppedAt"),
+                RestoreJob.text(failure, "Error"),
+                RestoreJob.text(failure, "Cause"));
+        try {
+            catalog.recordRestore(r);
+        } catch (PitrException e) {
+            throw Failures.typed(e);
+        }
+        ObjectNode out = RestoreJob.JSON.createObjectNode();
+        out.put("recorded", id);
+        out.put("outcome", r.outcome());
+        return out;
     }
-    ObjectNode out = RestoreJob.JSON.createObjectNode();
-    out.put("recorded", id);
-    out.put("outcome", r.outcome());
-    return out;
-  }
 }

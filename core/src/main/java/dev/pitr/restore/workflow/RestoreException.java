@@ -6,9 +6,9 @@ package dev.pitr.restore.workflow;
  */
 public final class RestoreException extends RuntimeException {
 
-  private static final long serialVersionUID = 1L;
+    private static final long serialVersionUID = 1L;
 
-  public RestoreException(String message, Throwable cause) {
-    super(message, cause);
-  }
+    public RestoreException(String message, Throwable cause) {
+        super(message, cause);
+    }
 }

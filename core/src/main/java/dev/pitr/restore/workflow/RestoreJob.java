@@ -23,123 +23,133 @@ import java.util.Locale;
  */
 public final class RestoreJob {
 
-  public static final ObjectMapper JSON = new ObjectMapper();
+    public static final ObjectMapper JSON = new ObjectMapper();
 
-  private RestoreJob() {}
+    private RestoreJob() {}
 
-  public static ObjectNode requestJson(String id, RestoreRequest r) {
-    ObjectNode n = JSON.createObjectNode();
-    n.put("id", id);
-    n.set("target", targetJson(r.target()));
-    n.put("timeline", timelineText(r.timeline()));
-    n.put("inclusive", r.inclusive());
-    n.put("snapshot", r.snapshot() == null ? null : r.snapshot().value());
-    n.put("targetDir", r.targetDir() == null ? null : r.targetDir().toString());
-    n.put("port", r.port());
-    n.put("action", r.action().setting());
-    n.put("force", r.force());
-    return n;
-  }
-
-  public static RestoreRequest request(JsonNode n) {
-    try {
-      return new RestoreRequest(
-          target(n.get("target")),
-          TargetTimeline.parse(text(n, "timeline")),
-          !n.has("inclusive") || n.get("inclusive").asBoolean(),
-          text(n, "targetDir") == null ? null : Path.of(text(n, "targetDir")),
-          n.path("port").asInt(5433),
-          RestoreRequest.Action.valueOf(n.path("action").asText("promote").toUpperCase(Locale.ROOT)),
-          text(n, "snapshot") == null ? null : new SnapshotId(text(n, "snapshot")),
-          n.path("force").asBoolean(false));
-    } catch (RuntimeException e) {
-      if (e instanceof PitrException p) {
-        throw p;
-      }
-      throw new PitrException(ErrorCode.BAD_TARGET, "malformed restore request " + n + ": " + e.getMessage(),
-          "start the execution with the request 'pitr restore --latest --remote' writes, with its own target", e);
+    public static ObjectNode requestJson(String id, RestoreRequest r) {
+        ObjectNode n = JSON.createObjectNode();
+        n.put("id", id);
+        n.set("target", targetJson(r.target()));
+        n.put("timeline", timelineText(r.timeline()));
+        n.put("inclusive", r.inclusive());
+        n.put("snapshot", r.snapshot() == null ? null : r.snapshot().value());
+        n.put("targetDir", r.targetDir() == null ? null : r.targetDir().toString());
+        n.put("port", r.port());
+        n.put("action", r.action().setting());
+        n.put("force", r.force());
+        return n;
     }
-  }
 
-  /** The request's id: the execution's name, or a local run's. */
-  public static String id(JsonNode request) {
-    return text(request, "id");
-  }
-
-  static ObjectNode targetJson(RestoreTarget t) {
-    ObjectNode n = JSON.createObjectNode();
-    if (t instanceof RestoreTarget.Time time) {
-      n.put("kind", "time").put("time", time.time().toString());
-    } else if (t instanceof RestoreTarget.AtLsn at) {
-      n.put("kind", "lsn").put("lsn", at.lsn().toString());
-    } else if (t instanceof RestoreTarget.Xid x) {
-      n.put("kind", "xid").put("xid", x.xid());
-    } else if (t instanceof RestoreTarget.Named nm) {
-      n.put("kind", "name").put("name", nm.name());
-    } else if (t instanceof RestoreTarget.Immediate) {
-      n.put("kind", "immediate");
-    } else {
-      n.put("kind", "latest");
+    public static RestoreRequest request(JsonNode n) {
+        try {
+            return new RestoreRequest(
+                    target(n.get("target")),
+                    TargetTimeline.parse(text(n, "timeline")),
+                    !n.has("inclusive") || n.get("inclusive").asBoolean(),
+                    text(n, "targetDir") == null ? null : Path.of(text(n, "targetDir")),
+                    n.path("port").asInt(5433),
+                    RestoreRequest.Action.valueOf(
+                            n.path("action").asText("promote").toUpperCase(Locale.ROOT)),
+                    text(n, "snapshot") == null ? null : new SnapshotId(text(n, "snapshot")),
+                    n.path("force").asBoolean(false));
+        } catch (RuntimeException e) {
+            if (e instanceof PitrException p) {
+                throw p;
+            }
+            throw new PitrException(
+                    ErrorCode.BAD_TARGET,
+                    "malformed restore request " + n + ": " + e.getMessage(),
+                    "start the execution with the request 'pitr restore --latest --remote' writes, with its own target",
+                    e);
+        }
     }
-    return n;
-  }
 
-  static RestoreTarget target(JsonNode n) {
-    String kind = n == null ? "latest" : n.path("kind").asText("latest");
-    return switch (kind) {
-      case "time" -> new RestoreTarget.Time(Instant.parse(n.get("time").asText()));
-      case "lsn" -> new RestoreTarget.AtLsn(Lsn.parse(n.get("lsn").asText()));
-      case "xid" -> new RestoreTarget.Xid(n.get("xid").asLong());
-      case "name" -> new RestoreTarget.Named(n.get("name").asText());
-      case "immediate" -> new RestoreTarget.Immediate();
-      case "latest" -> new RestoreTarget.Latest();
-      default -> throw new IllegalArgumentException("unknown target kind " + kind);
-    };
-  }
-
-  static String timelineText(TargetTimeline t) {
-    if (t instanceof TargetTimeline.Exactly e) {
-      return Long.toString(e.timeline().value());
+    /** The request's id: the execution's name, or a local run's. */
+    public static String id(JsonNode request) {
+        return text(request, "id");
     }
-    return t instanceof TargetTimeline.Current ? "current" : "latest";
-  }
 
-  /** What the Plan task returns when the target is reachable. */
-  public static ObjectNode planJson(RestorePlan p, RestoreRequest.Action action) {
-    ObjectNode n = JSON.createObjectNode();
-    n.put("reachable", true);
-    n.put("target", RestoreTarget.describe(p.requested()));
-    n.put("snapshot", p.snapshot().id().value());
-    n.put("snapshotTimeline", p.snapshot().timeline().value());
-    n.put("timeline", p.timeline().value());
-    n.put("historyFiles", p.histories().size());
-    n.put("segments", p.segments().size());
-    n.put("firstSegment", p.segments().isEmpty() ? null : p.segments().get(0).name().fileName());
-    n.put("lastSegment", p.segments().isEmpty() ? null : p.segments().get(p.segments().size() - 1).name().fileName());
-    n.put("walPlainBytes", p.walPlainBytes());
-    n.put("walStoredBytes", p.walStoredBytes());
-    n.put("snapshotPlainBytes", p.snapshot().plainSize());
-    n.put("estimatedSeconds", p.estimate().toMillis() / 1000.0);
-    n.put("stopsAt", p.stopsAt() == null ? null : p.stopsAt().toString());
-    n.put("mustReach", p.mustReach() == null ? null : p.mustReach().toString());
-    n.put("note", p.note());
-    n.put("window", p.window());
-    ObjectNode settings = n.putObject("settings");
-    p.recoverySettings(action).forEach(settings::put);
-    return n;
-  }
+    static ObjectNode targetJson(RestoreTarget t) {
+        ObjectNode n = JSON.createObjectNode();
+        if (t instanceof RestoreTarget.Time time) {
+            n.put("kind", "time").put("time", time.time().toString());
+        } else if (t instanceof RestoreTarget.AtLsn at) {
+            n.put("kind", "lsn").put("lsn", at.lsn().toString());
+        } else if (t instanceof RestoreTarget.Xid x) {
+            n.put("kind", "xid").put("xid", x.xid());
+        } else if (t instanceof RestoreTarget.Named nm) {
+            n.put("kind", "name").put("name", nm.name());
+        } else if (t instanceof RestoreTarget.Immediate) {
+            n.put("kind", "immediate");
+        } else {
+            n.put("kind", "latest");
+        }
+        return n;
+    }
 
-  /** What the Plan task returns when the target cannot be reached: the Choice sends it to Record-failure. */
-  public static ObjectNode unreachableJson(PitrException e) {
-    ObjectNode n = JSON.createObjectNode();
-    n.put("reachable", false);
-    n.put("code", e.code().label());
-    n.put("cause", e.getMessage() + (e.hint() == null ? "" : "\nHINT: " + e.hint()));
-    return n;
-  }
+    static RestoreTarget target(JsonNode n) {
+        String kind = n == null ? "latest" : n.path("kind").asText("latest");
+        return switch (kind) {
+            case "time" -> new RestoreTarget.Time(Instant.parse(n.get("time").asText()));
+            case "lsn" -> new RestoreTarget.AtLsn(Lsn.parse(n.get("lsn").asText()));
+            case "xid" -> new RestoreTarget.Xid(n.get("xid").asLong());
+            case "name" -> new RestoreTarget.Named(n.get("name").asText());
+            case "immediate" -> new RestoreTarget.Immediate();
+            case "latest" -> new RestoreTarget.Latest();
+            default -> throw new IllegalArgumentException("unknown target kind " + kind);
+        };
+    }
 
-  static String text(JsonNode n, String field) {
-    JsonNode v = n == null ? null : n.get(field);
-    return v == null || v.isNull() ? null : v.asText();
-  }
+    static String timelineText(TargetTimeline t) {
+        if (t instanceof TargetTimeline.Exactly e) {
+            return Long.toString(e.timeline().value());
+        }
+        return t instanceof TargetTimeline.Current ? "current" : "latest";
+    }
+
+    /** What the Plan task returns when the target is reachable. */
+    public static ObjectNode planJson(RestorePlan p, RestoreRequest.Action action) {
+        ObjectNode n = JSON.createObjectNode();
+        n.put("reachable", true);
+        n.put("target", RestoreTarget.describe(p.requested()));
+        n.put("snapshot", p.snapshot().id().value());
+        n.put("snapshotTimeline", p.snapshot().timeline().value());
+        n.put("timeline", p.timeline().value());
+        n.put("historyFiles", p.histories().size());
+        n.put("segments", p.segments().size());
+        n.put(
+                "firstSegment",
+                p.segments().isEmpty() ? null : p.segments().get(0).name().fileName());
+        n.put(
+                "lastSegment",
+                p.segments().isEmpty()
+                        ? null
+                        : p.segments().get(p.segments().size() - 1).name().fileName());
+        n.put("walPlainBytes", p.walPlainBytes());
+        n.put("walStoredBytes", p.walStoredBytes());
+        n.put("snapshotPlainBytes", p.snapshot().plainSize());
+        n.put("estimatedSeconds", p.estimate().toMillis() / 1000.0);
+        n.put("stopsAt", p.stopsAt() == null ? null : p.stopsAt().toString());
+        n.put("mustReach", p.mustReach() == null ? null : p.mustReach().toString());
+        n.put("note", p.note());
+        n.put("window", p.window());
+        ObjectNode settings = n.putObject("settings");
+        p.recoverySettings(action).forEach(settings::put);
+        return n;
+    }
+
+    /** What the Plan task returns when the target cannot be reached: the Choice sends it to Record-failure. */
+    public static ObjectNode unreachableJson(PitrException e) {
+        ObjectNode n = JSON.createObjectNode();
+        n.put("reachable", false);
+        n.put("code", e.code().label());
+        n.put("cause", e.getMessage() + (e.hint() == null ? "" : "\nHINT: " + e.hint()));
+        return n;
+    }
+
+    static String text(JsonNode n, String field) {
+        JsonNode v = n == null ? null : n.get(field);
+        return v == null || v.isNull() ? null : v.asText();
+    }
 }

@@ -7,9 +7,9 @@ package dev.pitr.restore.workflow;
  */
 public final class TargetUnreachableException extends RuntimeException {
 
-  private static final long serialVersionUID = 1L;
+    private static final long serialVersionUID = 1L;
 
-  public TargetUnreachableException(String message) {
-    super(message);
-  }
+    public TargetUnreachableException(String message) {
+        super(message);
+    }
 }

@@ -6,9 +6,9 @@ package dev.pitr.restore.workflow;
  */
 public final class TransientException extends RuntimeException {
 
-  private static final long serialVersionUID = 1L;
+    private static final long serialVersionUID = 1L;
 
-  public TransientException(String message, Throwable cause) {
-    super(message, cause);
-  }
+    public TransientException(String message, Throwable cause) {
+        super(message, cause);
+    }
 }

@@ -33,91 +33,144 @@ import org.junit.jupiter.api.io.TempDir;
 /** The Plan and Record steps over an embedded catalog holding one snapshot and segments 2-5 of timeline 1. */
 class PlanStepTest {
 
-  static final long SEG = 16L << 20;
-  static final Instant T0 = Instant.parse("2026-11-22T10:00:00Z");
-  static final TimelineId ONE = TimelineId.of(1);
+    static final long SEG = 16L << 20;
+    static final Instant T0 = Instant.parse("2026-11-22T10:00:00Z");
+    static final TimelineId ONE = TimelineId.of(1);
 
-  @TempDir Path dir;
-  Catalog catalog;
+    @TempDir
+    Path dir;
 
-  @BeforeEach
-  void setUp() {
-    catalog = SqliteCatalog.open(dir.resolve("catalog.db"));
-    for (long n = 2; n <= 5; n++) {
-      SegmentName name = new SegmentName(ONE, n, SEG);
-      catalog.recordSegment(new SegmentRecord(name, SEG, SEG / 8, "sha" + n, "wal/" + name.fileName(), null,
-          T0.plusSeconds(10 * n + 10), new SegmentIndex(T0.plusSeconds(10 * n), T0.plusSeconds(10 * n + 9), 100 * n,
-              100 * n + 99, 100, List.of(), null)));
+    Catalog catalog;
+
+    @BeforeEach
+    void setUp() {
+        catalog = SqliteCatalog.open(dir.resolve("catalog.db"));
+        for (long n = 2; n <= 5; n++) {
+            SegmentName name = new SegmentName(ONE, n, SEG);
+            catalog.recordSegment(new SegmentRecord(
+                    name,
+                    SEG,
+                    SEG / 8,
+                    "sha" + n,
+                    "wal/" + name.fileName(),
+                    null,
+                    T0.plusSeconds(10 * n + 10),
+                    new SegmentIndex(
+                            T0.plusSeconds(10 * n),
+                            T0.plusSeconds(10 * n + 9),
+                            100 * n,
+                            100 * n + 99,
+                            100,
+                            List.of(),
+                            null)));
+        }
+        catalog.createSnapshot(new SnapshotRecord(
+                new SnapshotId("20261122T100021Z"),
+                "s",
+                SnapshotRecord.Status.COMPLETE,
+                ONE,
+                new Lsn(2 * SEG + 40),
+                new Lsn(2 * SEG + 4096),
+                T0.plusSeconds(21),
+                T0.plusSeconds(23),
+                new SegmentName(ONE, 2, SEG).fileName(),
+                new SegmentName(ONE, 2, SEG).fileName(),
+                5000,
+                1000,
+                "x",
+                "snapshots/s",
+                null,
+                null,
+                null));
     }
-    catalog.createSnapshot(new SnapshotRecord(new SnapshotId("20261122T100021Z"), "s", SnapshotRecord.Status.COMPLETE,
-        ONE, new Lsn(2 * SEG + 40), new Lsn(2 * SEG + 4096), T0.plusSeconds(21), T0.plusSeconds(23),
-        new SegmentName(ONE, 2, SEG).fileName(), new SegmentName(ONE, 2, SEG).fileName(), 5000, 1000, "x",
-        "snapshots/s", null, null, null));
-  }
 
-  @AfterEach
-  void tearDown() {
-    catalog.close();
-  }
-
-  ObjectNode input(RestoreTarget t) {
-    ObjectNode in = RestoreJob.JSON.createObjectNode();
-    in.set("request", RestoreJob.requestJson("exec-1",
-        new RestoreRequest(t, new TargetTimeline.Latest(), true, Path.of("/srv/restore"), 5499,
-            RestoreRequest.Action.PAUSE, null, false)));
-    return in;
-  }
-
-  @Test
-  void aReachableTargetIsPlanned() {
-    JsonNode plan = PlanStep.run(catalog, input(new RestoreTarget.Time(T0.plusSeconds(35))));
-    assertTrue(plan.get("reachable").asBoolean(), plan.toString());
-    assertEquals("20261122T100021Z", plan.get("snapshot").asText());
-    assertEquals(new SegmentName(ONE, 3, SEG).fileName(), plan.get("lastSegment").asText());
-    assertEquals("pause", plan.get("settings").get("recovery_target_action").asText());
-    assertEquals("1", plan.get("settings").get("recovery_target_timeline").asText());
-  }
-
-  @Test
-  void anUnreachableTargetIsAnAnswerWithTheWindowNotAFailure() {
-    JsonNode plan = PlanStep.run(catalog, input(new RestoreTarget.Time(T0.plusSeconds(3600))));
-    assertFalse(plan.get("reachable").asBoolean());
-    assertEquals("target-outside-window", plan.get("code").asText());
-    assertTrue(plan.get("cause").asText().contains("restorable window on timeline 1"), plan.toString());
-  }
-
-  @Test
-  void anUnreachableCatalogIsTransientSoTheStateMachineRetries() {
-    Catalog down = (Catalog) java.lang.reflect.Proxy.newProxyInstance(
-        Catalog.class.getClassLoader(), new Class<?>[] {Catalog.class},
-        (proxy, method, args) -> {
-          throw new CatalogException("connection refused", null);
-        });
-    TransientException e = assertThrows(TransientException.class, () -> PlanStep.run(down, input(new RestoreTarget.Latest())));
-    assertTrue(e.getMessage().startsWith("catalog-unavailable: connection refused"), e.getMessage());
-  }
-
-  @Test
-  void requestsRoundTripThroughJson() {
-    for (RestoreTarget t : List.of(new RestoreTarget.Time(T0), new RestoreTarget.AtLsn(Lsn.parse("0/3000028")),
-        new RestoreTarget.Xid(1234), new RestoreTarget.Named("before upgrade"), new RestoreTarget.Immediate(),
-        new RestoreTarget.Latest())) {
-      RestoreRequest r = new RestoreRequest(t, new TargetTimeline.Exactly(TimelineId.of(3)), false, Path.of("/d"), 5500,
-          RestoreRequest.Action.SHUTDOWN, new SnapshotId("20261122T100021Z"), true);
-      assertEquals(r, RestoreJob.request(RestoreJob.requestJson("x", r)));
+    @AfterEach
+    void tearDown() {
+        catalog.close();
     }
-  }
 
-  @Test
-  void theOutcomeIsRecordedUnderTheRequestsId() {
-    ObjectNode in = input(new RestoreTarget.Latest());
-    in.put("outcome", "failed");
-    in.putObject("failure").put("Error", TargetUnreachableException.class.getName()).put("Cause", "outside the window");
-    RecordStep.run(catalog, in, Clock.fixed(T0, ZoneOffset.UTC));
-    var r = catalog.restores().get(0);
-    assertEquals("exec-1", r.id());
-    assertEquals("failed", r.outcome());
-    assertEquals("dev.pitr.restore.workflow.TargetUnreachableException", r.error());
-    assertEquals("outside the window", r.cause());
-  }
+    ObjectNode input(RestoreTarget t) {
+        ObjectNode in = RestoreJob.JSON.createObjectNode();
+        in.set(
+                "request",
+                RestoreJob.requestJson(
+                        "exec-1",
+                        new RestoreRequest(
+                                t,
+                                new TargetTimeline.Latest(),
+                                true,
+                                Path.of("/srv/restore"),
+                                5499,
+                                RestoreRequest.Action.PAUSE,
+                                null,
+                                false)));
+        return in;
+    }
+
+    @Test
+    void aReachableTargetIsPlanned() {
+        JsonNode plan = PlanStep.run(catalog, input(new RestoreTarget.Time(T0.plusSeconds(35))));
+        assertTrue(plan.get("reachable").asBoolean(), plan.toString());
+        assertEquals("20261122T100021Z", plan.get("snapshot").asText());
+        assertEquals(
+                new SegmentName(ONE, 3, SEG).fileName(), plan.get("lastSegment").asText());
+        assertEquals("pause", plan.get("settings").get("recovery_target_action").asText());
+        assertEquals("1", plan.get("settings").get("recovery_target_timeline").asText());
+    }
+
+    @Test
+    void anUnreachableTargetIsAnAnswerWithTheWindowNotAFailure() {
+        JsonNode plan = PlanStep.run(catalog, input(new RestoreTarget.Time(T0.plusSeconds(3600))));
+        assertFalse(plan.get("reachable").asBoolean());
+        assertEquals("target-outside-window", plan.get("code").asText());
+        assertTrue(plan.get("cause").asText().contains("restorable window on timeline 1"), plan.toString());
+    }
+
+    @Test
+    void anUnreachableCatalogIsTransientSoTheStateMachineRetries() {
+        Catalog down = (Catalog) java.lang.reflect.Proxy.newProxyInstance(
+                Catalog.class.getClassLoader(), new Class<?>[] {Catalog.class}, (proxy, method, args) -> {
+                    throw new CatalogException("connection refused", null);
+                });
+        TransientException e =
+                assertThrows(TransientException.class, () -> PlanStep.run(down, input(new RestoreTarget.Latest())));
+        assertTrue(e.getMessage().startsWith("catalog-unavailable: connection refused"), e.getMessage());
+    }
+
+    @Test
+    void requestsRoundTripThroughJson() {
+        for (RestoreTarget t : List.of(
+                new RestoreTarget.Time(T0),
+                new RestoreTarget.AtLsn(Lsn.parse("0/3000028")),
+                new RestoreTarget.Xid(1234),
+                new RestoreTarget.Named("before upgrade"),
+                new RestoreTarget.Immediate(),
+                new RestoreTarget.Latest())) {
+            RestoreRequest r = new RestoreRequest(
+                    t,
+                    new TargetTimeline.Exactly(TimelineId.of(3)),
+                    false,
+                    Path.of("/d"),
+                    5500,
+                    RestoreRequest.Action.SHUTDOWN,
+                    new SnapshotId("20261122T100021Z"),
+                    true);
+            assertEquals(r, RestoreJob.request(RestoreJob.requestJson("x", r)));
+        }
+    }
+
+    @Test
+    void theOutcomeIsRecordedUnderTheRequestsId() {
+        ObjectNode in = input(new RestoreTarget.Latest());
+        in.put("outcome", "failed");
+        in.putObject("failure")
+                .put("Error", TargetUnreachableException.class.getName())
+                .put("Cause", "outside the window");
+        RecordStep.run(catalog, in, Clock.fixed(T0, ZoneOffset.UTC));
+        var r = catalog.restores().get(0);
+        assertEquals("exec-1", r.id());
+        assertEquals("failed", r.outcome());
+        assertEquals("dev.pitr.restore.workflow.TargetUnreachableException", r.error());
+        assertEquals("outside the window", r.cause());
+    }
 }

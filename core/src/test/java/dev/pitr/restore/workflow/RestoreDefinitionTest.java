@@ -13,89 +13,98 @@ import org.junit.jupiter.api.Test;
 
 class RestoreDefinitionTest {
 
-  @Test
-  void aSuccessfulRestorePassesThroughTheStepsInTheDesignsOrder() {
-    assertEquals(
-        List.of("Plan", "TargetReachable", "PrepareTarget", "FetchSnapshot", "WriteRecoveryConfig", "Replay", "Verify",
-            "Record", "Restored"),
-        RestoreDefinition.successPath());
-  }
-
-  @Test
-  void everyTaskCatchesIntoRecordFailureAndTheHostStepsHeartbeat() throws Exception {
-    JsonNode states = RestoreJob.JSON.readTree(RestoreDefinition.text()).get("States");
-    for (var it = states.fields(); it.hasNext(); ) {
-      var e = it.next();
-      JsonNode s = e.getValue();
-      if (!s.get("Type").asText().equals("Task")) {
-        continue;
-      }
-      String catchTo = s.get("Catch").get(0).get("Next").asText();
-      assertTrue(catchTo.equals("RecordFailure") || catchTo.equals("Failed"), e.getKey());
-      if (s.get("Resource").asText().equals("${AgentActivityArn}")) {
-        assertTrue(s.get("HeartbeatSeconds").asInt() > 0, e.getKey());
-        // a dead agent must end the execution, not be retried
-        assertFalse(s.toString().contains("States.HeartbeatTimeout\"],\"IntervalSeconds"), e.getKey());
-      }
+    @Test
+    void aSuccessfulRestorePassesThroughTheStepsInTheDesignsOrder() {
+        assertEquals(
+                List.of(
+                        "Plan",
+                        "TargetReachable",
+                        "PrepareTarget",
+                        "FetchSnapshot",
+                        "WriteRecoveryConfig",
+                        "Replay",
+                        "Verify",
+                        "Record",
+                        "Restored"),
+                RestoreDefinition.successPath());
     }
-    assertEquals("$.failure.Cause", states.get("Failed").get("CausePath").asText());
-  }
 
-  /** The ASL and {@link RestoreState} name the same states, and each host state's task carries its step. */
-  @Test
-  void theAslAndRestoreStateAgree() throws Exception {
-    JsonNode states = RestoreJob.JSON.readTree(RestoreDefinition.text()).get("States");
-    Set<String> asl = new TreeSet<>();
-    states.fieldNames().forEachRemaining(asl::add);
-    Set<String> named = new TreeSet<>();
-    for (RestoreState s : RestoreState.values()) {
-      named.add(s.aslName());
-      JsonNode step = states.path(s.aslName()).path("Parameters").path("step");
-      assertEquals(s.step().orElse(null), step.isMissingNode() ? null : step.asText(), s.aslName());
-    }
-    assertEquals(asl, named);
-  }
-
-  /**
-   * The errors the ASL retries or raises by class name are the workflow's exception classes: moving or renaming one
-   * without the ASL would stop its retries silently.
-   */
-  @Test
-  void theErrorsTheAslNamesAreTheWorkflowsExceptions() throws Exception {
-    Set<String> named = new TreeSet<>();
-    collectErrorNames(RestoreJob.JSON.readTree(RestoreDefinition.text()), named);
-    Set<String> ours = new TreeSet<>();
-    for (String n : named) {
-      if (!n.startsWith("States.") && !n.startsWith("Lambda.")) {
-        ours.add(n);
-      }
-    }
-    assertEquals(
-        new TreeSet<>(List.of(TransientException.class.getName(), TargetUnreachableException.class.getName())), ours);
-  }
-
-  private static void collectErrorNames(JsonNode n, Set<String> out) {
-    if (n.isObject()) {
-      n.fields().forEachRemaining(f -> {
-        if (f.getKey().equals("ErrorEquals")) {
-          f.getValue().forEach(v -> out.add(v.asText()));
-        } else if (f.getKey().equals("Error")) {
-          out.add(f.getValue().asText());
-        } else {
-          collectErrorNames(f.getValue(), out);
+    @Test
+    void everyTaskCatchesIntoRecordFailureAndTheHostStepsHeartbeat() throws Exception {
+        JsonNode states = RestoreJob.JSON.readTree(RestoreDefinition.text()).get("States");
+        for (var it = states.fields(); it.hasNext(); ) {
+            var e = it.next();
+            JsonNode s = e.getValue();
+            if (!s.get("Type").asText().equals("Task")) {
+                continue;
+            }
+            String catchTo = s.get("Catch").get(0).get("Next").asText();
+            assertTrue(catchTo.equals("RecordFailure") || catchTo.equals("Failed"), e.getKey());
+            if (s.get("Resource").asText().equals("${AgentActivityArn}")) {
+                assertTrue(s.get("HeartbeatSeconds").asInt() > 0, e.getKey());
+                // a dead agent must end the execution, not be retried
+                assertFalse(s.toString().contains("States.HeartbeatTimeout\"],\"IntervalSeconds"), e.getKey());
+            }
         }
-      });
-    } else if (n.isArray()) {
-      n.forEach(v -> collectErrorNames(v, out));
+        assertEquals("$.failure.Cause", states.get("Failed").get("CausePath").asText());
     }
-  }
 
-  @Test
-  void resourcesAreSubstituted() {
-    String t = RestoreDefinition.withResources(Map.of(
-        "PlanFunctionArn", "arn:aws:lambda:eu-west-1:111122223333:function:plan",
-        "RecordFunctionArn", "arn:aws:lambda:eu-west-1:111122223333:function:record",
-        "AgentActivityArn", "arn:aws:states:eu-west-1:111122223333:activity:agent"));
-    assertFalse(t.contains("${"), t);
-  }
+    /** The ASL and {@link RestoreState} name the same states, and each host state's task carries its step. */
+    @Test
+    void theAslAndRestoreStateAgree() throws Exception {
+        JsonNode states = RestoreJob.JSON.readTree(RestoreDefinition.text()).get("States");
+        Set<String> asl = new TreeSet<>();
+        states.fieldNames().forEachRemaining(asl::add);
+        Set<String> named = new TreeSet<>();
+        for (RestoreState s : RestoreState.values()) {
+            named.add(s.aslName());
+            JsonNode step = states.path(s.aslName()).path("Parameters").path("step");
+            assertEquals(s.step().orElse(null), step.isMissingNode() ? null : step.asText(), s.aslName());
+        }
+        assertEquals(asl, named);
+    }
+
+    /**
+     * The errors the ASL retries or raises by class name are the workflow's exception classes: moving or renaming one
+     * without the ASL would stop its retries silently.
+     */
+    @Test
+    void theErrorsTheAslNamesAreTheWorkflowsExceptions() throws Exception {
+        Set<String> named = new TreeSet<>();
+        collectErrorNames(RestoreJob.JSON.readTree(RestoreDefinition.text()), named);
+        Set<String> ours = new TreeSet<>();
+        for (String n : named) {
+            if (!n.startsWith("States.") && !n.startsWith("Lambda.")) {
+                ours.add(n);
+            }
+        }
+        assertEquals(
+                new TreeSet<>(List.of(TransientException.class.getName(), TargetUnreachableException.class.getName())),
+                ours);
+    }
+
+    private static void collectErrorNames(JsonNode n, Set<String> out) {
+        if (n.isObject()) {
+            n.fields().forEachRemaining(f -> {
+                if (f.getKey().equals("ErrorEquals")) {
+                    f.getValue().forEach(v -> out.add(v.asText()));
+                } else if (f.getKey().equals("Error")) {
+                    out.add(f.getValue().asText());
+                } else {
+                    collectErrorNames(f.getValue(), out);
+                }
+            });
+        } else if (n.isArray()) {
+            n.forEach(v -> collectErrorNames(v, out));
+        }
+    }
+
+    @Test
+    void resourcesAreSubstituted() {
+        String t = RestoreDefinition.withResources(Map.of(
+                "PlanFunctionArn", "arn:aws:lambda:eu-west-1:111122223333:function:plan",
+                "RecordFunctionArn", "arn:aws:lambda:eu-west-1:111122223333:function:record",
+                "AgentActivityArn", "arn:aws:states:eu-west-1:111122223333:activity:agent"));
+        assertFalse(t.contains("${"), t);
+    }
 }
