@@ -13,6 +13,7 @@ import dev.pitr.restore.RestoreTarget;
 import dev.pitr.wal.CaptureService;
 import dev.pitr.wal.Lsn;
 import dev.pitr.wal.SegmentName;
+import dev.pitr.wal.Sleeper;
 import dev.pitr.wal.TimelineId;
 import dev.pitr.wal.WalShipper;
 import java.io.IOException;
@@ -67,6 +68,8 @@ public final class Demo {
                     new WalShipper(repo, Clock.systemUTC()),
                     Duration.ofMillis(100),
                     Duration.ofMinutes(1),
+                    Clock.systemUTC(),
+                    Sleeper.SYSTEM,
                     new PrintWriter(captureLog, true));
             Thread captureThread = new Thread(capture::run, "capture");
             captureThread.start();

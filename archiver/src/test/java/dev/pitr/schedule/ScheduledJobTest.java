@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.pitr.TestClock;
 import dev.pitr.catalog.Catalog;
 import dev.pitr.catalog.SnapshotId;
 import dev.pitr.catalog.SnapshotRecord;
@@ -13,7 +14,6 @@ import dev.pitr.error.PitrException;
 import dev.pitr.wal.Lsn;
 import dev.pitr.wal.TimelineId;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneId;
@@ -30,34 +30,6 @@ class ScheduledJobTest {
     Path dir;
 
     private static final CronSchedule EVERY_SIX_HOURS = CronSchedule.parse("0 */6 * * *", ZoneId.of("UTC"));
-
-    /** A clock the test sets. */
-    static final class TestClock extends Clock {
-        Instant now;
-
-        TestClock(String at) {
-            now = Instant.parse(at);
-        }
-
-        void advance(Duration d) {
-            now = now.plus(d);
-        }
-
-        @Override
-        public ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(ZoneId zone) {
-            return this;
-        }
-
-        @Override
-        public Instant instant() {
-            return now;
-        }
-    }
 
     /** Records a snapshot (as the real one would, running then complete) when asked to take one. */
     private static ScheduledJob.Action recording(Catalog catalog, TestClock clock, List<Instant> taken) {

@@ -15,6 +15,7 @@ import dev.pitr.restore.RestoreTarget;
 import dev.pitr.wal.CaptureService;
 import dev.pitr.wal.Lsn;
 import dev.pitr.wal.SegmentName;
+import dev.pitr.wal.Sleeper;
 import dev.pitr.wal.TimelineId;
 import dev.pitr.wal.WalFetcher;
 import dev.pitr.wal.WalShipper;
@@ -385,6 +386,8 @@ public final class Benchmarks {
                     new WalShipper(repo, Clock.systemUTC()),
                     Duration.ofMillis(100),
                     Duration.ofMinutes(1),
+                    Clock.systemUTC(),
+                    Sleeper.SYSTEM,
                     new PrintWriter(captureLog, true));
             Thread thread = new Thread(capture::run, "capture");
             thread.start();
