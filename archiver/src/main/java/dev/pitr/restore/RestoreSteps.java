@@ -25,8 +25,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.nio.file.attribute.UserPrincipal;
 import java.time.Clock;
@@ -34,7 +32,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -109,7 +106,7 @@ public final class RestoreSteps {
      */
     public void writeRecoveryConfig(RestoreRequest req, Map<String, String> settings) {
         Path dir = dir(req);
-        writeRecoveryConfig(req, settings, dir, pitrCommand());
+        new RecoveryConfig(config, repo).write(dir, settings, req.port(), pitrCommand());
         handToPostgres(dir);
     }
 
@@ -427,9 +424,7 @@ public final class RestoreSteps {
         if (config.get(Key.RESTORE_PITR_COMMAND).isEmpty()) {
             runningJar().ifPresent(j -> cmd.add(j.toString()));
         }
-        if (config.require(Key.STORAGE_TYPE).equals("local")) {
-            cmd.add(config.requirePath(Key.STORAGE_PATH).toString());
-        }
+        repo.storage().localRoot().ifPresent(root -> cmd.add(root.toString()));
         Processes.Result r = Processes.run(OsUser.as(tools.osUser(), cmd));
         if (!r.ok()) {
             throw new PitrException(
@@ -512,163 +507,6 @@ public final class RestoreSteps {
     public static boolean wantsTarget(Map<String, String> settings) {
         return settings.keySet().stream()
                 .anyMatch(k -> k.startsWith("recovery_target") && !k.equals("recovery_target_timeline"));
-    }
-
-    private void writeRecoveryConfig(RestoreRequest req, Map<String, String> settings, Path dir, String pitrCommand) {
-        Path fetchConfig = dir.resolve(FETCH_CONFIG);
-        StringBuilder yaml = new StringBuilder(
-                        "# written by pitr restore: what restore_command needs to read the archive\n")
-                .append("timezone: ")
-                .append(quoteYaml(config.require(Key.TIMEZONE)))
-                .append('\n')
-                .append("compression:\n  level: ")
-                .append(quoteYaml(config.require(Key.COMPRESSION_LEVEL)))
-                .append('\n');
-        Map<Key, String> keys = new EnumMap<>(Key.class);
-        List.of("storage", "catalog", "aws").forEach(section -> keys.putAll(config.section(section)));
-        // paths resolved here: restore_command reads this file from the data directory
-        if (config.require(Key.STORAGE_TYPE).equals("local")) {
-            keys.put(Key.STORAGE_PATH, config.requirePath(Key.STORAGE_PATH).toString());
-        }
-        if (config.require(Key.CATALOG_TYPE).equals("sqlite")) {
-            keys.put(Key.CATALOG_PATH, catalogForRestoreCommand(dir).toString());
-        }
-        keys.putAll(keysForRestoreCommand(dir));
-        String section = "";
-        for (Map.Entry<Key, String> e : keys.entrySet()) {
-            String[] parts = e.getKey().path().split("\\.", 2);
-            if (!parts[0].equals(section)) {
-                section = parts[0];
-                yaml.append(section).append(":\n");
-            }
-            yaml.append("  ")
-                    .append(parts[1])
-                    .append(": ")
-                    .append(quoteYaml(e.getValue()))
-                    .append('\n');
-        }
-        Path spool = dir.resolve(PREFETCH_DIR);
-        String restoreCommand = Prefetcher.command(
-                spool,
-                pitrCommand + " --config " + Shell.quote(fetchConfig.toString()) + " wal fetch --absent-exit-code "
-                        + WalFetcher.WRAPPED_ABSENT_EXIT,
-                WalFetcher.WRAPPED_ABSENT_EXIT);
-        StringBuilder conf = new StringBuilder("\n# added by pitr restore\n");
-        conf.append("restore_command = ").append(pgQuote(restoreCommand)).append('\n');
-        settings.forEach(
-                (k, v) -> conf.append(k).append(" = ").append(pgQuote(v)).append('\n'));
-        // a restored server must not push its new timeline into the archive it was restored from
-        conf.append("archive_mode = off\n");
-        conf.append("primary_conninfo = ''\n");
-        conf.append("primary_slot_name = ''\n");
-        conf.append("hot_standby = on\n");
-        conf.append("port = ").append(req.port()).append('\n');
-        try {
-            // it may hold aws.secret_access_key; the data directory's owner is the only reader it needs
-            OwnerOnly.write(fetchConfig, yaml.toString());
-            Files.writeString(
-                    dir.resolve("postgresql.auto.conf"),
-                    conf.toString(),
-                    StandardCharsets.UTF_8,
-                    StandardOpenOption.CREATE,
-                    StandardOpenOption.APPEND);
-            Files.deleteIfExists(dir.resolve("standby.signal"));
-            Files.createDirectories(spool);
-            Files.writeString(dir.resolve("recovery.signal"), "");
-        } catch (IOException e) {
-            throw new PitrException(
-                    ErrorCode.LOCAL_IO, "cannot write recovery settings: " + e.getMessage(), "check permissions", e);
-        }
-    }
-
-    /**
-     * The SQLite catalog restore_command reads. The catalog is its owner's alone (mode 0600); when pitr runs as root
-     * and the server as its own OS user, restore_command gets a consistent copy in {@code pitr-keys/}, handed to that
-     * user with the data directory. Every segment the plan needs is in the copy: the plan was made from the catalog.
-     */
-    private Path catalogForRestoreCommand(Path dir) {
-        if (!OsUser.isRoot() || !(repo.catalog() instanceof dev.pitr.catalog.SqliteCatalog sqlite)) {
-            return config.catalogPath();
-        }
-        try {
-            return sqlite.copyTo(OwnerOnly.directory(dir.resolve(KEY_DIR)).resolve("catalog.db"));
-        } catch (IOException e) {
-            throw new PitrException(
-                    ErrorCode.LOCAL_IO,
-                    "cannot copy the catalog for restore_command: " + e.getMessage(),
-                    "check the free space and permissions of " + dir,
-                    e);
-        }
-    }
-
-    /** Key files, by {@code encryption.*} key, that restore_command needs a copy of. */
-    private static final List<Key> KEY_FILES = List.of(
-            Key.ENCRYPTION_KEY_FILE,
-            Key.ENCRYPTION_PASSPHRASE_FILE,
-            Key.ENCRYPTION_PUBLIC_KEY,
-            Key.ENCRYPTION_SECRET_KEY,
-            Key.ENCRYPTION_RETIRED_KEY_FILES,
-            Key.ENCRYPTION_RETIRED_PASSPHRASE_FILES,
-            Key.ENCRYPTION_RETIRED_SECRET_KEYS);
-
-    /**
-     * The {@code encryption.*} settings for restore_command. It runs as the server's OS user, which may not read the
-     * operator's key files, so they are copied into {@code pitr-keys/} in the data directory (mode 0600, handed to
-     * that user with the rest); a passphrase given inline or in the environment is written there as a file.
-     */
-    private Map<Key, String> keysForRestoreCommand(Path dir) {
-        Map<Key, String> out = new EnumMap<>(Key.class);
-        Map<Key, String> enc = config.section("encryption");
-        if (enc.getOrDefault(Key.ENCRYPTION_MODE, "none").equals("none")
-                && enc.keySet().stream().noneMatch(KEY_FILES::contains)) {
-            return out;
-        }
-        Path keyDir = dir.resolve(KEY_DIR);
-        try {
-            OwnerOnly.directory(keyDir);
-            int n = 0;
-            for (Map.Entry<Key, String> e : enc.entrySet()) {
-                Key k = e.getKey();
-                if (k == Key.ENCRYPTION_PASSPHRASE) {
-                    out.put(
-                            Key.ENCRYPTION_PASSPHRASE_FILE,
-                            OwnerOnly.write(keyDir.resolve("passphrase"), e.getValue() + "\n")
-                                    .toString());
-                } else if (KEY_FILES.contains(k)) {
-                    List<String> copies = new ArrayList<>();
-                    for (String part : e.getValue().split(",", -1)) {
-                        if (part.isBlank()) {
-                            continue;
-                        }
-                        Path src =
-                                config.file().getParent().resolve(part.strip()).normalize();
-                        int copyNo = n++;
-                        Path copy = keyDir.resolve(copyNo + "-" + src.getFileName());
-                        Files.copy(src, OwnerOnly.file(copy), StandardCopyOption.REPLACE_EXISTING);
-                        copies.add(copy.toString());
-                    }
-                    out.put(k, String.join(",", copies));
-                } else {
-                    out.put(k, e.getValue());
-                }
-            }
-        } catch (IOException e) {
-            throw new PitrException(
-                    ErrorCode.LOCAL_IO,
-                    "cannot copy the encryption keys for restore_command: " + e.getMessage(),
-                    "check that the files under encryption.* exist and are readable",
-                    e);
-        }
-        return out;
-    }
-
-    private static String quoteYaml(String v) {
-        return "'" + v.replace("'", "''") + "'";
-    }
-
-    /** A postgresql.conf string: a backslash starts an escape there, and a quote is doubled. */
-    static String pgQuote(String v) {
-        return "'" + v.replace("\\", "\\\\").replace("'", "''") + "'";
     }
 
     private void handToPostgres(Path dir) {

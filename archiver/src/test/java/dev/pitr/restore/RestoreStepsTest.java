@@ -81,9 +81,4 @@ class RestoreStepsTest {
         }
         assertDoesNotThrow(() -> RestoreSteps.refuseUnsafeName(Path.of("/srv/it's restored here")));
     }
-
-    @Test
-    void postgresqlConfStringsEscapeQuotesAndBackslashes() {
-        assertEquals("'it''s a \\\\path'", RestoreSteps.pgQuote("it's a \\path"));
-    }
 }

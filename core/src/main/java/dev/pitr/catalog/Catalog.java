@@ -1,6 +1,7 @@
 package dev.pitr.catalog;
 
 import dev.pitr.wal.TimelineId;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -109,6 +110,15 @@ public interface Catalog extends AutoCloseable {
      * run, so each slot runs once.
      */
     boolean claimRun(String job, Instant slot, String owner);
+
+    /**
+     * Where another process on this host opens this catalog, for a catalog kept in a file here: the file itself when
+     * {@code copyDir} is null, else a consistent copy written into {@code copyDir} (a directory only its owner may
+     * enter) for a process that runs as another OS user. Empty for a catalog that is a service.
+     */
+    default Optional<Path> fileForReader(Path copyDir) {
+        return Optional.empty();
+    }
 
     /** Takes the shipping lease for this cluster as {@code owner} for {@code ttl}. */
     ShippingLease acquireShippingLease(String owner, Duration ttl);

@@ -124,6 +124,11 @@ public final class SqliteCatalog implements Catalog {
         }
     }
 
+    @Override
+    public Optional<Path> fileForReader(Path copyDir) {
+        return Optional.of(copyDir == null ? file : copyTo(copyDir.resolve("catalog.db")));
+    }
+
     /**
      * Writes a consistent copy of the whole catalog to {@code copy} (which must not exist), mode 0600: for a process
      * running as another OS user, such as restore_command, that may not read this one. SQLite creates the file with the

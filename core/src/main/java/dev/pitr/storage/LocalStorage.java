@@ -37,6 +37,11 @@ public final class LocalStorage implements Storage {
         this.root = root.toAbsolutePath().normalize();
     }
 
+    @Override
+    public Optional<Path> localRoot() {
+        return Optional.of(root);
+    }
+
     public Path root() {
         return root;
     }

@@ -3,6 +3,7 @@ package dev.pitr.storage;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -34,6 +35,14 @@ public interface Storage {
     @FunctionalInterface
     interface Writer {
         void writeTo(OutputStream out) throws IOException;
+    }
+
+    /**
+     * The directory that holds the objects, for a storage that is a directory on this host: another process here
+     * (restore_command, run by the server's OS user) reads the archive there. Empty for a storage that is a service.
+     */
+    default Optional<Path> localRoot() {
+        return Optional.empty();
     }
 
     /** Stores the object with its metadata; see the class contract for atomicity. Returns the stored size in bytes. */
