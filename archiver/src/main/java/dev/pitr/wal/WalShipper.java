@@ -91,7 +91,7 @@ public final class WalShipper {
             return shipHistory(file, name);
         }
         throw new PitrException(
-                ErrorCode.BAD_TARGET,
+                ErrorCode.USAGE,
                 name + " is neither a complete WAL segment nor a timeline history file",
                 "pass the %p of archive_command; .partial and .backup files are not archived");
     }
@@ -102,7 +102,7 @@ public final class WalShipper {
             SegmentName.validateSegmentSize(size);
         } catch (IllegalArgumentException e) {
             throw new PitrException(
-                    ErrorCode.BAD_TARGET,
+                    ErrorCode.LOCAL_IO,
                     name + " is " + size + " bytes, not a complete WAL segment",
                     "only ship segments PostgreSQL has finished writing");
         }

@@ -57,6 +57,25 @@ class CliRefusalsTest {
     }
 
     @Test
+    void walPushTakesOnlyCompleteSegmentsAndHistoryFiles() throws IOException {
+        Path pgWal = Files.createDirectories(dir.resolve("pg_wal"));
+        Cli.Run r = run(
+                "wal",
+                "push",
+                Files.writeString(pgWal.resolve("000000010000000000000003.partial"), "x")
+                        .toString());
+        assertRefused(r, ErrorCode.USAGE);
+        assertTrue(r.err().contains("neither a complete WAL segment nor a timeline history file"), r::toString);
+        r = run(
+                "wal",
+                "push",
+                Files.write(pgWal.resolve("000000010000000000000003"), new byte[8192])
+                        .toString());
+        assertRefused(r, ErrorCode.LOCAL_IO);
+        assertTrue(r.err().contains("is 8192 bytes, not a complete WAL segment"), r::toString);
+    }
+
+    @Test
     void aDayThatDoesNotExistIsAMalformedTarget() {
         Cli.Run r = run("restore", "--to", "2026-02-30 12:00:00", "--dry-run");
         assertRefused(r, ErrorCode.BAD_TARGET);
