@@ -1,0 +1,134 @@
+package dev.pitr.run;
+
+import dev.pitr.backup.SnapshotService;
+import dev.pitr.catalog.LeaseHeldException;
+import dev.pitr.config.Config;
+import dev.pitr.config.Key;
+import dev.pitr.config.Repository;
+import dev.pitr.retention.Retention;
+import dev.pitr.schedule.CronSchedule;
+import dev.pitr.schedule.ScheduledJob;
+import dev.pitr.schedule.Scheduler;
+import dev.pitr.status.DashboardServer;
+import dev.pitr.status.StatusService;
+import dev.pitr.wal.CaptureService;
+import java.io.PrintWriter;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.function.Consumer;
+
+/**
+ * The long-running service {@code pitr run} is: WAL capture in the foreground, the scheduled snapshots and retention
+ * on a scheduler thread, and the dashboard with {@code /metrics}. SIGTERM stops capture (which ships what it has
+ * received) and lets a scheduled job in hand finish.
+ */
+public final class RunService {
+
+    private static final Duration TICK = Duration.ofSeconds(15);
+
+    private final Config config;
+    private final Repository repo;
+    private final Clock clock;
+    private final PrintWriter log;
+    private final CaptureService capture;
+    private final Scheduler scheduler;
+
+    private RunService(Config config, Repository repo, Clock clock, PrintWriter log, List<ScheduledJob> jobs) {
+        this.config = config;
+        this.repo = repo;
+        this.clock = clock;
+        this.log = log;
+        this.capture = CaptureService.from(config, repo, clock, log);
+        this.scheduler = new Scheduler(jobs, TICK);
+    }
+
+    /**
+     * The service as the configuration describes it: capture ({@code wal.*}), snapshots on {@code snapshot.schedule},
+     * retention on {@code retention.schedule}, the dashboard on {@code dashboard.listen}. Each scheduled run is claimed
+     * in the catalog, so two of these on one cluster never take the same snapshot twice.
+     */
+    public static RunService from(Config config, Repository repo, Clock clock, PrintWriter log) {
+        String owner = hostName() + "/" + ProcessHandle.current().pid();
+        Consumer<String> say = line -> say(log, line);
+        SnapshotService snapshots = SnapshotService.from(config, repo, clock, log);
+        List<ScheduledJob> jobs = List.of(
+                ScheduledJob.snapshots(
+                        CronSchedule.parse(config.require(Key.SNAPSHOT_SCHEDULE), config.zone()),
+                        repo.catalog(),
+                        due -> snapshots.create("scheduled"),
+                        owner,
+                        clock,
+                        say),
+                new ScheduledJob(
+                        "retention",
+                        CronSchedule.parse(config.require(Key.RETENTION_SCHEDULE), config.zone()),
+                        repo.catalog(),
+                        due -> false,
+                        due -> new Retention(
+                                        repo.catalog(),
+                                        repo.storage(),
+                                        config.retentionPolicy(),
+                                        clock,
+                                        line -> say(log, "retention: " + line))
+                                .apply(false),
+                        owner,
+                        clock,
+                        say));
+        return new RunService(config, repo, clock, log, jobs);
+    }
+
+    /**
+     * Runs until SIGTERM, or until capture ends on its own.
+     *
+     * @throws LeaseHeldException when capture lost the shipping lease to another process
+     */
+    public void run() throws InterruptedException {
+        StatusService status = StatusService.from(config, repo.catalog(), clock);
+        DashboardServer.Access access = new DashboardServer.Access(
+                config.get(Key.DASHBOARD_TOKEN).orElse(null),
+                config.get(Key.DASHBOARD_USER).orElse(null),
+                config.get(Key.DASHBOARD_PASSWORD).orElse(null));
+        String listen = config.require(Key.DASHBOARD_LISTEN);
+        try (DashboardServer dashboard = DashboardServer.start(listen, status::status, access, clock)) {
+            say(
+                    log,
+                    "dashboard on http://" + listen.replaceAll(":\\d+$", "") + ":" + dashboard.port()
+                            + "/ (metrics at /metrics)");
+            Thread hook = new Thread(() -> {
+                capture.requestStop();
+                try {
+                    capture.awaitStopped(Duration.ofMinutes(2));
+                    scheduler.stop(Duration.ofMinutes(5));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            Runtime.getRuntime().addShutdownHook(hook);
+            scheduler.start();
+            capture.run();
+            scheduler.stop(Duration.ofDays(1));
+            if (capture.lostLease().isPresent()) {
+                throw capture.lostLease().get();
+            }
+        }
+    }
+
+    private static String hostName() {
+        try {
+            return InetAddress.getLocalHost().getHostName();
+        } catch (UnknownHostException e) {
+            return "unknown-host";
+        }
+    }
+
+    /** Lines from the capture thread and the scheduler's, whole. */
+    private static void say(PrintWriter log, String line) {
+        synchronized (log) {
+            log.println(line);
+            log.flush();
+        }
+    }
+}
