@@ -3,6 +3,7 @@ package dev.pitr.backup;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.pitr.catalog.ObjectDescriptions;
+import dev.pitr.catalog.RetentionState;
 import dev.pitr.catalog.SnapshotId;
 import dev.pitr.catalog.SnapshotRecord;
 import dev.pitr.codec.ObjectCodec;
@@ -170,7 +171,7 @@ public final class SnapshotService {
                 key,
                 stored.keyId(),
                 captured.manifest,
-                SnapshotRecord.RETAINED);
+                RetentionState.RETAINED);
         repo.catalog().createSnapshot(rec);
         log("snapshot " + id + ": " + sha.bytes() + " bytes stored as " + stored.storedSize() + "; waiting for WAL "
                 + first + ".." + last);

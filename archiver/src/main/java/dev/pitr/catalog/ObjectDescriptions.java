@@ -142,7 +142,7 @@ public final class ObjectDescriptions {
         n.put("sha256", s.sha256());
         n.put("storage_key", s.storageKey());
         n.put("key_id", s.keyId());
-        n.put("retention", s.retention());
+        n.put("retention", s.retention().text());
         if (withBackupManifest) {
             n.put("backup_manifest", s.backupManifest());
         }
@@ -179,7 +179,7 @@ public final class ObjectDescriptions {
                     n.get("storage_key").asText(),
                     text(n, "key_id"),
                     text(n, "backup_manifest"),
-                    text(n, "retention"));
+                    RetentionState.parse(text(n, "retention")));
         } catch (IOException | RuntimeException e) {
             throw new PitrException(
                     ErrorCode.CORRUPT_OBJECT,

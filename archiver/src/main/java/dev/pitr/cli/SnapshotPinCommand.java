@@ -1,5 +1,6 @@
 package dev.pitr.cli;
 
+import dev.pitr.catalog.RetentionState;
 import dev.pitr.catalog.SnapshotId;
 import dev.pitr.catalog.SnapshotRecord;
 import dev.pitr.config.Repository;
@@ -58,7 +59,7 @@ final class SnapshotPinCommand implements Callable<Integer> {
             }
             repo.catalog()
                     .updateSnapshot(
-                            s.withRetention(s.status(), undo ? SnapshotRecord.RETAINED : SnapshotRecord.PINNED));
+                            s.withRetention(s.status(), undo ? RetentionState.RETAINED : RetentionState.PINNED));
         }
         spec.commandLine().getOut().println((undo ? "unpinned " : "pinned ") + id);
         spec.commandLine().getOut().flush();

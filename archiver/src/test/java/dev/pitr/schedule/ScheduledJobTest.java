@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pitr.TestClock;
 import dev.pitr.catalog.Catalog;
+import dev.pitr.catalog.RetentionState;
 import dev.pitr.catalog.SnapshotId;
 import dev.pitr.catalog.SnapshotRecord;
 import dev.pitr.catalog.SqliteCatalog;
@@ -55,7 +56,7 @@ class ScheduledJobTest {
                     "snapshots/" + id + "/base.tar.zst",
                     null,
                     null,
-                    SnapshotRecord.RETAINED));
+                    RetentionState.RETAINED));
         };
     }
 

@@ -543,7 +543,7 @@ public final class DynamoDbCatalog implements Catalog {
         putOpt(item, "sha256", r.sha256());
         item.put("storage_key", s(r.storageKey()));
         putOpt(item, "key_id", r.keyId());
-        putOpt(item, "retention", r.retention());
+        putOpt(item, "retention", r.retention().text());
         if (r.backupManifest() != null) {
             byte[] z = gzip(r.backupManifest());
             if (z.length <= MANIFEST_CHUNK) {
@@ -669,7 +669,7 @@ public final class DynamoDbCatalog implements Catalog {
                 str(i, "storage_key"),
                 str(i, "key_id"),
                 manifest,
-                str(i, "retention"));
+                RetentionState.parse(str(i, "retention")));
     }
 
     // ---- the shipping lease

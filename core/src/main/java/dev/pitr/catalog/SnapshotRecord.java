@@ -26,18 +26,16 @@ public record SnapshotRecord(
         String storageKey,
         String keyId,
         String backupManifest,
-        String retention) {
+        RetentionState retention) {
 
-    /** What {@code retention} holds for a snapshot kept however old it gets. */
-    public static final String PINNED = "pinned";
-
-    /** What {@code retention} holds for a snapshot the retention policy decides on. */
-    public static final String RETAINED = "retained";
+    public SnapshotRecord {
+        retention = retention == null ? RetentionState.RETAINED : retention;
+    }
 
     /**
      * Lifecycle of a snapshot in the catalog. Retention moves a snapshot to {@code EXPIRED} (no longer restorable; its
      * objects are still stored) and then, after the grace period, to {@code REMOVED} (its objects handed to storage for
-     * removal); for both, {@code retention} holds the instant it expired.
+     * removal); for both, {@code retention} is {@link RetentionState.Expired}, with the instant it expired.
      */
     public enum Status {
         RUNNING,
@@ -48,17 +46,18 @@ public record SnapshotRecord(
     }
 
     public boolean pinned() {
-        return PINNED.equals(retention);
+        return retention instanceof RetentionState.Pinned;
     }
 
     /** When retention expired it, for an {@code EXPIRED} or {@code REMOVED} snapshot. */
     public Optional<Instant> expiredAt() {
-        return (status == Status.EXPIRED || status == Status.REMOVED) && retention != null
-                ? Optional.of(Instant.parse(retention))
+        return (status == Status.EXPIRED || status == Status.REMOVED)
+                        && retention instanceof RetentionState.Expired expired
+                ? Optional.of(expired.at())
                 : Optional.empty();
     }
 
-    public SnapshotRecord withRetention(Status s, String r) {
+    public SnapshotRecord withRetention(Status s, RetentionState r) {
         return new SnapshotRecord(
                 id,
                 label,

@@ -511,7 +511,7 @@ public final class SqliteCatalog implements Catalog {
         ps.setString(14, s.storageKey());
         ps.setString(15, s.keyId());
         ps.setString(16, s.backupManifest());
-        ps.setString(17, s.retention());
+        ps.setString(17, s.retention().text());
     }
 
     @Override
@@ -616,7 +616,7 @@ public final class SqliteCatalog implements Catalog {
                             rs.getString(14),
                             rs.getString(15),
                             rs.getString(16),
-                            rs.getString(17)));
+                            RetentionState.parse(rs.getString(17))));
                 }
             }
             return out;

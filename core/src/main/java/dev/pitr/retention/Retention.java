@@ -2,6 +2,7 @@ package dev.pitr.retention;
 
 import dev.pitr.catalog.Catalog;
 import dev.pitr.catalog.ExpiredSegment;
+import dev.pitr.catalog.RetentionState;
 import dev.pitr.catalog.SnapshotRecord;
 import dev.pitr.catalog.SnapshotRecord.Status;
 import dev.pitr.codec.ObjectCodec;
@@ -123,7 +124,7 @@ public final class Retention {
                     List.of());
         }
         for (SnapshotRecord s : plan.expiredSnapshots()) {
-            catalog.updateSnapshot(s.withRetention(Status.EXPIRED, now.toString()));
+            catalog.updateSnapshot(s.withRetention(Status.EXPIRED, new RetentionState.Expired(now)));
             log.accept("snapshot " + s.id() + " expired (" + String.join(", ", reasonsFor(plan, s)) + ")");
         }
         for (var s : plan.expiredSegments()) {

@@ -280,11 +280,9 @@ public abstract class CatalogContractTest {
         SnapshotRecord a = snapshot("20251123T100000Z");
         catalog.createSnapshot(a);
         assertThrows(IllegalStateException.class, () -> catalog.forgetSnapshot(a.id()));
-        String at = Instant.parse("2025-12-01T00:00:00Z").toString();
+        RetentionState.Expired at = new RetentionState.Expired(Instant.parse("2025-12-01T00:00:00Z"));
         catalog.updateSnapshot(a.withRetention(SnapshotRecord.Status.EXPIRED, at));
-        assertEquals(
-                Instant.parse(at),
-                catalog.snapshot(a.id()).orElseThrow().expiredAt().orElseThrow());
+        assertEquals(at.at(), catalog.snapshot(a.id()).orElseThrow().expiredAt().orElseThrow());
         assertThrows(IllegalStateException.class, () -> catalog.forgetSnapshot(a.id()));
         catalog.updateSnapshot(a.withRetention(SnapshotRecord.Status.REMOVED, at));
         catalog.forgetSnapshot(a.id());
@@ -310,7 +308,7 @@ public abstract class CatalogContractTest {
                 "snapshots/" + id + "/base.tar.zst",
                 null,
                 null,
-                "retained");
+                RetentionState.RETAINED);
     }
 
     @Test

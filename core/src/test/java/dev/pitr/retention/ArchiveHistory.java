@@ -1,6 +1,7 @@
 package dev.pitr.retention;
 
 import dev.pitr.catalog.HistoryRecord;
+import dev.pitr.catalog.RetentionState;
 import dev.pitr.catalog.SegmentIndex;
 import dev.pitr.catalog.SegmentRecord;
 import dev.pitr.catalog.SnapshotId;
@@ -131,6 +132,6 @@ public final class ArchiveHistory {
                 "snapshots/" + id + "/base.tar.zst",
                 null,
                 null,
-                pinned ? SnapshotRecord.PINNED : SnapshotRecord.RETAINED);
+                pinned ? RetentionState.PINNED : RetentionState.RETAINED);
     }
 }
