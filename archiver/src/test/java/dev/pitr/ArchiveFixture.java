@@ -292,7 +292,7 @@ public final class ArchiveFixture implements AutoCloseable {
         for (int i = 0; i < 1200; i++) {
             if (backend != Backend.LOCAL || Files.exists(base.resolve("catalog.db"))) {
                 try (Repository r = repository()) {
-                    if (r.catalog().segment(seg.fileName()).isPresent()) {
+                    if (r.catalog().segment(seg.walFileName()).isPresent()) {
                         return;
                     }
                 }

@@ -13,6 +13,7 @@ import dev.pitr.postgres.LocalCluster;
 import dev.pitr.postgres.Primary;
 import dev.pitr.postgres.Processes;
 import dev.pitr.wal.TimelineId;
+import dev.pitr.wal.WalFileName;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -385,7 +386,7 @@ class ChaosSuite {
         Instant t0 = Instant.now();
         for (int i = 0; i < 3000 && !archived; i++) {
             try (Repository repo = fx.repository()) {
-                archived = repo.catalog().segment(last).isPresent();
+                archived = repo.catalog().segment(WalFileName.of(last)).isPresent();
             }
             sleep(archived ? 0 : 200);
         }

@@ -7,6 +7,7 @@ import dev.pitr.error.ErrorCode;
 import dev.pitr.error.PitrException;
 import dev.pitr.storage.Storage;
 import dev.pitr.wal.SegmentName;
+import dev.pitr.wal.WalFileName;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -90,8 +91,9 @@ public final class KeyRotation {
         String file = objectKey.substring(objectKey.lastIndexOf('/') + 1);
         String name = file.endsWith(".zst") ? file.substring(0, file.length() - 4) : file;
         if (objectKey.startsWith("wal/") && SegmentName.isSegmentFileName(name)) {
-            if (repo.catalog().segment(name).isPresent()) {
-                repo.catalog().recordSegmentKeyId(name, keyId);
+            WalFileName segment = WalFileName.of(name);
+            if (repo.catalog().segment(segment).isPresent()) {
+                repo.catalog().recordSegmentKeyId(segment, keyId);
             }
         } else if (objectKey.startsWith("snapshots/")) {
             SnapshotRecord s = snapshots.get(objectKey);

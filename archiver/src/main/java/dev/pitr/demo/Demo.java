@@ -179,7 +179,7 @@ public final class Demo {
 
     private static void awaitArchived(Repository repo, Lsn lsn) throws InterruptedException {
         SegmentName seg = SegmentName.containing(TimelineId.of(1), new Lsn(lsn.value() - 1), 16L << 20);
-        for (int i = 0; i < 600 && repo.catalog().segment(seg.fileName()).isEmpty(); i++) {
+        for (int i = 0; i < 600 && repo.catalog().segment(seg.walFileName()).isEmpty(); i++) {
             Thread.sleep(100);
         }
     }

@@ -18,6 +18,7 @@ import dev.pitr.wal.Lsn;
 import dev.pitr.wal.TimelineHistory;
 import dev.pitr.wal.TimelineId;
 import dev.pitr.wal.WalFetcher;
+import dev.pitr.wal.WalFileName;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintWriter;
@@ -144,9 +145,9 @@ public final class RestoreSteps {
         List<String> absent = new ArrayList<>();
         if (!segments.isEmpty()) {
             // only when the archive does not hold it: a stopping record that crosses into it needs it read
-            String after = segments.get(segments.size() - 1).name().next().fileName();
+            WalFileName after = segments.get(segments.size() - 1).name().next().walFileName();
             if (repo.catalog().segment(after).isEmpty()) {
-                absent.add(after);
+                absent.add(after.text());
             }
         }
         absent.add(TimelineHistory.fileName(TimelineId.of(1)));

@@ -174,7 +174,7 @@ public final class PartialShipper {
      */
     private boolean resume(State st, SegmentName seg, ByteBuffer body) {
         st.sha = sha256();
-        PartialSegment p = repo.catalog().partial(seg.fileName()).orElse(null);
+        PartialSegment p = repo.catalog().partial(seg.walFileName()).orElse(null);
         if (p == null) {
             return true;
         }
@@ -197,11 +197,12 @@ public final class PartialShipper {
      */
     public void completed(String fileName) {
         states.remove(fileName);
-        PartialSegment p = repo.catalog().partial(fileName).orElse(null);
+        WalFileName name = WalFileName.of(fileName);
+        PartialSegment p = repo.catalog().partial(name).orElse(null);
         if (p == null) {
             return;
         }
-        repo.catalog().forgetPartial(fileName);
+        repo.catalog().forgetPartial(name);
         for (int i = 0; i < p.chunkEnds().size(); i++) {
             try {
                 repo.storage().delete(p.chunkKey(i));
@@ -215,7 +216,7 @@ public final class PartialShipper {
     /** Partials whose complete segment is archived already (a capture stopped between the two): drop them now. */
     public void sweep() {
         for (PartialSegment p : repo.catalog().partials()) {
-            if (repo.catalog().segment(p.name().fileName()).isPresent()) {
+            if (repo.catalog().segment(p.name().walFileName()).isPresent()) {
                 completed(p.name().fileName());
             }
         }

@@ -49,15 +49,16 @@ public final class WalFetcher {
     /** Fetches {@code fileName} to {@code dest}; a file the archive does not hold is {@code not-in-archive}. */
     public long fetch(String fileName, Path dest) {
         if (SegmentName.isSegmentFileName(fileName)) {
-            Optional<SegmentRecord> complete = repo.catalog().segment(fileName);
+            WalFileName name = WalFileName.of(fileName);
+            Optional<SegmentRecord> complete = repo.catalog().segment(name);
             if (complete.isEmpty()) {
-                Optional<PartialSegment> partial = repo.catalog().partial(fileName);
+                Optional<PartialSegment> partial = repo.catalog().partial(name);
                 if (partial.isPresent()) {
                     try {
                         return intoPlace(dest, ch -> writePartial(partial.get(), ch));
                     } catch (Superseded e) {
                         // its chunks went because the complete segment was archived meanwhile
-                        complete = repo.catalog().segment(fileName);
+                        complete = repo.catalog().segment(name);
                     }
                 }
             }
@@ -155,7 +156,7 @@ public final class WalFetcher {
      * (recovery reads up to the last complete record and finds the end of the WAL there).
      */
     private long writePartial(PartialSegment p, FileChannel ch) throws IOException {
-        String fileName = p.name().fileName();
+        WalFileName fileName = p.name().walFileName();
         Sha256 sha = new Sha256();
         OutputStream out = sha.wrap(Channels.newOutputStream(ch));
         for (int i = 0; i < p.chunkEnds().size(); i++) {
@@ -171,7 +172,7 @@ public final class WalFetcher {
                         "the archive is damaged; restore an earlier target",
                         e);
             } catch (IOException e) {
-                throw corrupt(p.chunkKey(i), fileName, e);
+                throw corrupt(p.chunkKey(i), fileName.text(), e);
             }
         }
         out.flush();

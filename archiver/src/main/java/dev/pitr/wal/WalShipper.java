@@ -113,7 +113,7 @@ public final class WalShipper {
             cluster.check(seg, sysid.getAsLong());
         }
         Catalog catalog = repo.catalog();
-        var existing = catalog.segment(name);
+        var existing = catalog.segment(WalFileName.of(name));
         if (existing.isPresent()) {
             // verify rather than trust: the same name with other bytes is a conflict, never an overwrite
             catalog.recordSegment(record(seg, size, existing.get(), digest(file).sha256()));

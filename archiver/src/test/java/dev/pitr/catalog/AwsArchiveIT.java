@@ -97,7 +97,10 @@ class AwsArchiveIT {
             assertArrayEquals(before, in.readAllBytes());
             assertEquals(
                     seg.sha256(),
-                    repo.catalog().segment(seg.name().fileName()).orElseThrow().sha256());
+                    repo.catalog()
+                            .segment(seg.name().walFileName())
+                            .orElseThrow()
+                            .sha256());
         }
     }
 

@@ -13,6 +13,7 @@ import dev.pitr.codec.Sha256;
 import dev.pitr.config.Repository;
 import dev.pitr.postgres.LocalCluster;
 import dev.pitr.wal.PartialShipper;
+import dev.pitr.wal.WalFileName;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -57,7 +58,7 @@ class EncryptedArchiveIT {
         fx.switchAndAwaitArchived();
         try (Repository repo = fx.repository()) {
             var snap = repo.catalog().snapshots().get(0);
-            first = repo.catalog().segment(snap.firstSegment()).orElseThrow();
+            first = repo.catalog().segment(WalFileName.of(snap.firstSegment())).orElseThrow();
             List<SegmentRecord> all = repo.catalog().allSegments();
             second = all.get(all.indexOf(first) + 1);
         }
@@ -344,7 +345,8 @@ class EncryptedArchiveIT {
             assertTrue(r.out().contains("not recorded: snapshots/20991231T000000Z/manifest.json"), r.toString());
             assertTrue(r.err().contains("2 objects could not be recorded"), r.toString());
             try (Repository repo = fx.repository()) {
-                assertTrue(repo.catalog().segment(last.name().next().fileName()).isEmpty());
+                assertTrue(
+                        repo.catalog().segment(last.name().next().walFileName()).isEmpty());
                 assertEquals(1, repo.catalog().snapshots().size());
             }
             Path dir = fx.newTargetDir();

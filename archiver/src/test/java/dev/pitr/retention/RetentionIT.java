@@ -12,6 +12,7 @@ import dev.pitr.catalog.SnapshotRecord;
 import dev.pitr.cli.Cli;
 import dev.pitr.config.Repository;
 import dev.pitr.error.ErrorCode;
+import dev.pitr.wal.WalFileName;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.time.Instant;
@@ -111,7 +112,7 @@ class RetentionIT {
             assertEquals(List.of(), repo.storage().list("snapshots/" + first + "/"));
             assertTrue(repo.storage().stat(kept.storageKey()).isPresent());
             String expiredFirst = report.path("segments").path("firstExpired").asText();
-            assertTrue(repo.catalog().segment(expiredFirst).isEmpty());
+            assertTrue(repo.catalog().segment(WalFileName.of(expiredFirst)).isEmpty());
             assertTrue(repo.storage().list("wal/").stream().noneMatch(k -> k.contains(expiredFirst)), expiredFirst);
         }
     }

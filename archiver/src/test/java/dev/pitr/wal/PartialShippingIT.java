@@ -91,8 +91,8 @@ class PartialShippingIT {
     void commitsInTheSegmentBeingWrittenAreRestorableWithinTwoSeconds() {
         assertTrue(worstMillis < 2000, "worst " + worstMillis + " ms");
         try (Repository repo = fx.repository()) {
-            assertTrue(repo.catalog().segment(segment).isEmpty(), "the segment itself is not complete");
-            PartialSegment p = repo.catalog().partial(segment).orElseThrow();
+            assertTrue(repo.catalog().segment(WalFileName.of(segment)).isEmpty(), "the segment itself is not complete");
+            PartialSegment p = repo.catalog().partial(WalFileName.of(segment)).orElseThrow();
             assertTrue(p.chunkEnds().size() >= 2, "shipped in chunks as it grew: " + p.chunkEnds());
         }
     }
@@ -104,7 +104,7 @@ class PartialShippingIT {
         // the restored server's new timeline begins exactly where the shipped WAL ends
         PartialSegment p;
         try (Repository repo = fx.repository()) {
-            p = repo.catalog().partial(segment).orElseThrow();
+            p = repo.catalog().partial(WalFileName.of(segment)).orElseThrow();
         }
         String history = java.nio.file.Files.readString(fx.base.resolve("restore-1/pg_wal/00000002.history"));
         assertEquals(p.endLsn().toString(), history.split("\t", -1)[1], history);
@@ -127,12 +127,14 @@ class PartialShippingIT {
                 String prefix = PartialShipper.keyPrefix(SegmentName.parse(segment, 16L << 20));
                 for (int i = 0;
                         i < 100
-                                && (repo.catalog().partial(segment).isPresent()
+                                && (repo.catalog()
+                                                .partial(WalFileName.of(segment))
+                                                .isPresent()
                                         || !repo.storage().list(prefix).isEmpty());
                         i++) {
                     Thread.sleep(100);
                 }
-                assertTrue(repo.catalog().partial(segment).isEmpty(), "partial record dropped");
+                assertTrue(repo.catalog().partial(WalFileName.of(segment)).isEmpty(), "partial record dropped");
                 assertEquals(List.of(), repo.storage().list(prefix), "its chunks removed");
             }
             assertEquals("30:1-30", fx.restoreMarkers("--latest"));

@@ -91,7 +91,7 @@ class WalPushIT {
         try (SqliteCatalog c = SqliteCatalog.openReadOnly(archive.resolve("catalog.db"))) {
             SegmentName s = SegmentName.parse(first, 16L << 20);
             for (int i = 0; i < segments; i++, s = s.next()) {
-                SegmentRecord r = c.segment(s.fileName()).orElseThrow(() -> new AssertionError("not archived"));
+                SegmentRecord r = c.segment(s.walFileName()).orElseThrow(() -> new AssertionError("not archived"));
                 assertEquals(16L << 20, r.plainSize());
             }
         }

@@ -68,7 +68,9 @@ class WalShipperTest {
         assertTrue(
                 e.getMessage().contains("7345000000000000002") && e.getMessage().contains("7345000000000000001"),
                 e.getMessage());
-        assertTrue(repo.catalog().segment("000000010000000000000003").isEmpty());
+        assertTrue(repo.catalog()
+                .segment(WalFileName.of("000000010000000000000003"))
+                .isEmpty());
         assertFalse(Files.exists(dir.resolve("repo/wal/0000000100000000/000000010000000000000003.zst")));
         // a new shipper (another archive_command run) reads what the first one recorded
         PitrException again =
@@ -91,7 +93,10 @@ class WalShipperTest {
         assertFalse(Files.exists(spool.resolve("000000010000000000000002")));
         assertEquals(
                 1 << 20,
-                repo.catalog().segment("000000010000000000000002").orElseThrow().plainSize());
+                repo.catalog()
+                        .segment(WalFileName.of("000000010000000000000002"))
+                        .orElseThrow()
+                        .plainSize());
     }
 
     @Test
@@ -107,7 +112,9 @@ class WalShipperTest {
             String name = String.format("0000000100000000000000%02X", n);
             assertEquals(n >= 7, Files.exists(spool.resolve(name)), name + " acknowledged out of order");
         }
-        assertTrue(repo.catalog().segment("000000010000000000000006").isPresent());
+        assertTrue(repo.catalog()
+                .segment(WalFileName.of("000000010000000000000006"))
+                .isPresent());
         Files.write(spool.resolve("000000010000000000000007"), segmentBytes(7));
         List<WalShipper.Shipped> rest = parallel.shipSpool(spool);
         assertEquals(
@@ -142,8 +149,10 @@ class WalShipperTest {
     void aSegmentThatIsNotWalIsArchivedAllTheSameAndFlagged() throws Exception {
         Path seg = segment("000000010000000000000002", 7);
         assertEquals(WalShipper.Outcome.ARCHIVED, shipper.ship(seg).outcome());
-        SegmentIndex index =
-                repo.catalog().segment("000000010000000000000002").orElseThrow().index();
+        SegmentIndex index = repo.catalog()
+                .segment(WalFileName.of("000000010000000000000002"))
+                .orElseThrow()
+                .index();
         assertTrue(index.problem().contains("not PostgreSQL 15's d110"), index.problem());
         assertEquals(0, index.transactions());
         assertEquals(
@@ -179,8 +188,12 @@ class WalShipperTest {
                         "000000010000000000000004",
                         "000000010000000000000005"),
                 shipped.stream().map(WalShipper.Shipped::fileName).toList());
-        assertTrue(repo.catalog().segment("000000010000000000000005").isPresent());
-        assertFalse(repo.catalog().segment("000000010000000000000006").isPresent());
+        assertTrue(repo.catalog()
+                .segment(WalFileName.of("000000010000000000000005"))
+                .isPresent());
+        assertFalse(repo.catalog()
+                .segment(WalFileName.of("000000010000000000000006"))
+                .isPresent());
         Path receipts = spool.resolve(WalShipper.RECEIPTS);
         try (Stream<Path> names = Files.list(receipts)) {
             assertEquals(

@@ -41,7 +41,7 @@ class WrongClusterIT {
     private static String recorded(ArchiveFixture fx, String name) {
         try (Repository repo = fx.repository()) {
             return repo.catalog()
-                    .segment(name)
+                    .segment(WalFileName.of(name))
                     .map(s -> s.sha256() + " " + s.storageKey())
                     .orElse("none");
         }

@@ -5,6 +5,7 @@ import dev.pitr.error.ErrorCode;
 import dev.pitr.wal.Lsn;
 import dev.pitr.wal.SegmentName;
 import dev.pitr.wal.TimelineId;
+import dev.pitr.wal.WalFileName;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -225,10 +226,7 @@ public final class DynamoDbCatalog implements Catalog {
     }
 
     @Override
-    public Optional<SegmentRecord> segment(String fileName) {
-        if (!SegmentName.isSegmentFileName(fileName)) {
-            return Optional.empty();
-        }
+    public Optional<SegmentRecord> segment(WalFileName fileName) {
         return get("wal#" + fileName).filter(DynamoDbCatalog::live).map(DynamoDbCatalog::toSegment);
     }
 
@@ -242,9 +240,9 @@ public final class DynamoDbCatalog implements Catalog {
     }
 
     @Override
-    public void expireSegment(String fileName, Instant at) {
+    public void expireSegment(WalFileName fileName, Instant at) {
         updateSegment(
-                fileName,
+                fileName.text(),
                 "SET expired_at = if_not_exists(expired_at, :t)",
                 "attribute_exists(sk)",
                 at,
@@ -252,9 +250,9 @@ public final class DynamoDbCatalog implements Catalog {
     }
 
     @Override
-    public void segmentRemoved(String fileName, Instant at) {
+    public void segmentRemoved(WalFileName fileName, Instant at) {
         updateSegment(
-                fileName,
+                fileName.text(),
                 "SET removed_at = if_not_exists(removed_at, :t)",
                 "attribute_exists(expired_at)",
                 at,
@@ -280,7 +278,7 @@ public final class DynamoDbCatalog implements Catalog {
         return prefix("wal#").stream()
                 .filter(i -> !live(i))
                 .map(i -> new ExpiredSegment(
-                        str(i, SK).substring("wal#".length()),
+                        WalFileName.of(str(i, SK).substring("wal#".length())),
                         str(i, "storage_key"),
                         instant(i, "expired_at"),
                         i.containsKey("removed_at") ? instant(i, "removed_at") : null))
@@ -288,7 +286,7 @@ public final class DynamoDbCatalog implements Catalog {
     }
 
     @Override
-    public void forgetSegment(String fileName) {
+    public void forgetSegment(WalFileName fileName) {
         forget("wal#" + fileName, "attribute_exists(removed_at)", Map.of(), "segment " + fileName);
     }
 
@@ -317,7 +315,7 @@ public final class DynamoDbCatalog implements Catalog {
     }
 
     @Override
-    public void recordSegmentKeyId(String fileName, String keyId) {
+    public void recordSegmentKeyId(WalFileName fileName, String keyId) {
         try {
             ddb.updateItem(u -> u.tableName(table)
                     .key(key("wal#" + fileName))
@@ -429,7 +427,7 @@ public final class DynamoDbCatalog implements Catalog {
     }
 
     @Override
-    public Optional<PartialSegment> partial(String fileName) {
+    public Optional<PartialSegment> partial(WalFileName fileName) {
         return get("partial#" + fileName).map(DynamoDbCatalog::toPartial);
     }
 
@@ -439,7 +437,7 @@ public final class DynamoDbCatalog implements Catalog {
     }
 
     @Override
-    public void forgetPartial(String fileName) {
+    public void forgetPartial(WalFileName fileName) {
         try {
             ddb.deleteItem(d -> d.tableName(table).key(key("partial#" + fileName)));
         } catch (SdkException e) {

@@ -410,7 +410,7 @@ public final class Benchmarks {
                 Lsn end = Lsn.parse(primary.queryOne("SELECT pg_switch_wal()"));
                 primary.execute("CREATE TABLE nudge (x int)");
                 SegmentName last = SegmentName.containing(TimelineId.of(1), new Lsn(end.value() - 1), SEG);
-                while (repo.catalog().segment(last.fileName()).isEmpty()) {
+                while (repo.catalog().segment(last.walFileName()).isEmpty()) {
                     Thread.sleep(100);
                 }
             } finally {

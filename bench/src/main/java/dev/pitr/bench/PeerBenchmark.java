@@ -135,7 +135,7 @@ final class PeerBenchmark {
                 primary.execute("CREATE TABLE nudge (x int)");
                 pgbackrest(tools, pgbrConf, STANZA, "check");
                 SegmentName last = SegmentName.containing(TimelineId.of(1), new Lsn(end.value() - 1), SEG);
-                while (repo.catalog().segment(last.fileName()).isEmpty()) {
+                while (repo.catalog().segment(last.walFileName()).isEmpty()) {
                     Thread.sleep(100);
                 }
             } finally {
@@ -170,7 +170,7 @@ final class PeerBenchmark {
         Lsn end = Lsn.parse(primary.queryOne("SELECT pg_switch_wal()"));
         primary.execute("CREATE TABLE catch_up (x int)");
         SegmentName last = SegmentName.containing(TimelineId.of(1), new Lsn(end.value() - 1), SEG);
-        while (repo.catalog().segment(last.fileName()).isEmpty()) {
+        while (repo.catalog().segment(last.walFileName()).isEmpty()) {
             Thread.sleep(100);
         }
         pgbackrest(tools, pgbrConf, STANZA, "check");

@@ -1,6 +1,7 @@
 package dev.pitr.catalog;
 
 import dev.pitr.wal.TimelineId;
+import dev.pitr.wal.WalFileName;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -41,13 +42,13 @@ public interface Catalog extends AutoCloseable {
 
     Recorded recordSegment(SegmentRecord segment);
 
-    Optional<SegmentRecord> segment(String fileName);
+    Optional<SegmentRecord> segment(WalFileName fileName);
 
     /**
      * Records that segment {@code fileName}'s data key is now wrapped by {@code keyId} (after a key rotation); nothing
      * else of the record changes. Throws {@link IllegalStateException} if the segment is not recorded.
      */
-    void recordSegmentKeyId(String fileName, String keyId);
+    void recordSegmentKeyId(WalFileName fileName, String keyId);
 
     /** Segments on {@code timeline} with {@code fromSegno <= segno <= toSegno}. */
     List<SegmentRecord> segments(TimelineId timeline, long fromSegno, long toSegno);
@@ -55,16 +56,16 @@ public interface Catalog extends AutoCloseable {
     List<SegmentRecord> allSegments();
 
     /** Takes the segment out of the restorable archive; idempotent, the first time counts. */
-    void expireSegment(String fileName, Instant at);
+    void expireSegment(WalFileName fileName, Instant at);
 
     /** Notes that the expired segment's objects were handed to storage for removal; idempotent. */
-    void segmentRemoved(String fileName, Instant at);
+    void segmentRemoved(WalFileName fileName, Instant at);
 
     /** Every expired segment, removed or not, by timeline then segment number. */
     List<ExpiredSegment> expiredSegments();
 
     /** Drops the record of a removed segment. */
-    void forgetSegment(String fileName);
+    void forgetSegment(WalFileName fileName);
 
     /**
      * Records how far capture has shipped a segment still being written. The record for a segment only grows: one with
@@ -73,13 +74,13 @@ public interface Catalog extends AutoCloseable {
      */
     Recorded recordPartial(PartialSegment partial);
 
-    Optional<PartialSegment> partial(String fileName);
+    Optional<PartialSegment> partial(WalFileName fileName);
 
     /** Every partial segment, by timeline then segment number. */
     List<PartialSegment> partials();
 
     /** Drops the record of a partial segment (once its complete segment is recorded); idempotent. */
-    void forgetPartial(String fileName);
+    void forgetPartial(WalFileName fileName);
 
     Recorded recordHistory(HistoryRecord history);
 

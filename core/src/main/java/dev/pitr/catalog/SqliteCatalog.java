@@ -4,6 +4,7 @@ import dev.pitr.error.ErrorCode;
 import dev.pitr.wal.Lsn;
 import dev.pitr.wal.SegmentName;
 import dev.pitr.wal.TimelineId;
+import dev.pitr.wal.WalFileName;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -214,34 +215,34 @@ public final class SqliteCatalog implements Catalog {
     }
 
     @Override
-    public synchronized Optional<SegmentRecord> segment(String fileName) {
-        return querySegments("AND file_name = ?", ps -> ps.setString(1, fileName)).stream()
+    public synchronized Optional<SegmentRecord> segment(WalFileName fileName) {
+        return querySegments("AND file_name = ?", ps -> ps.setString(1, fileName.text())).stream()
                 .findFirst();
     }
 
     @Override
-    public synchronized void expireSegment(String fileName, Instant at) {
+    public synchronized void expireSegment(WalFileName fileName, Instant at) {
         updateSegment(
                 "UPDATE segments SET expired_at = COALESCE(expired_at, ?) WHERE file_name = ?",
-                fileName,
+                fileName.text(),
                 at,
                 "is not recorded");
     }
 
     @Override
-    public synchronized void segmentRemoved(String fileName, Instant at) {
+    public synchronized void segmentRemoved(WalFileName fileName, Instant at) {
         updateSegment(
                 "UPDATE segments SET removed_at = COALESCE(removed_at, ?) WHERE file_name = ? AND expired_at IS NOT NULL",
-                fileName,
+                fileName.text(),
                 at,
                 "is not expired");
     }
 
     @Override
-    public synchronized void forgetSegment(String fileName) {
+    public synchronized void forgetSegment(WalFileName fileName) {
         try (PreparedStatement ps =
                 conn.prepareStatement("DELETE FROM segments WHERE file_name = ? AND removed_at IS NOT NULL")) {
-            ps.setString(1, fileName);
+            ps.setString(1, fileName.text());
             if (ps.executeUpdate() != 1) {
                 throw new IllegalStateException("segment " + fileName + " is not recorded as removed");
             }
@@ -270,7 +271,8 @@ public final class SqliteCatalog implements Catalog {
                 ResultSet rs = ps.executeQuery()) {
             List<ExpiredSegment> out = new ArrayList<>();
             while (rs.next()) {
-                out.add(new ExpiredSegment(rs.getString(1), rs.getString(2), getInstant(rs, 3), getInstant(rs, 4)));
+                out.add(new ExpiredSegment(
+                        WalFileName.of(rs.getString(1)), rs.getString(2), getInstant(rs, 3), getInstant(rs, 4)));
             }
             return out;
         } catch (SQLException e) {
@@ -279,10 +281,10 @@ public final class SqliteCatalog implements Catalog {
     }
 
     @Override
-    public synchronized void recordSegmentKeyId(String fileName, String keyId) {
+    public synchronized void recordSegmentKeyId(WalFileName fileName, String keyId) {
         try (PreparedStatement ps = conn.prepareStatement("UPDATE segments SET key_id = ? WHERE file_name = ?")) {
             ps.setString(1, keyId);
-            ps.setString(2, fileName);
+            ps.setString(2, fileName.text());
             if (ps.executeUpdate() != 1) {
                 throw new IllegalStateException("segment " + fileName + " is not recorded");
             }
@@ -365,8 +367,8 @@ public final class SqliteCatalog implements Catalog {
     }
 
     @Override
-    public synchronized Optional<PartialSegment> partial(String fileName) {
-        return queryPartials("WHERE file_name = ?", ps -> ps.setString(1, fileName)).stream()
+    public synchronized Optional<PartialSegment> partial(WalFileName fileName) {
+        return queryPartials("WHERE file_name = ?", ps -> ps.setString(1, fileName.text())).stream()
                 .findFirst();
     }
 
@@ -393,9 +395,9 @@ public final class SqliteCatalog implements Catalog {
     }
 
     @Override
-    public synchronized void forgetPartial(String fileName) {
+    public synchronized void forgetPartial(WalFileName fileName) {
         try (PreparedStatement ps = conn.prepareStatement("DELETE FROM partials WHERE file_name = ?")) {
-            ps.setString(1, fileName);
+            ps.setString(1, fileName.text());
             ps.executeUpdate();
         } catch (SQLException e) {
             throw failure("forget partial segment " + fileName, e);

@@ -123,7 +123,7 @@ public final class RestoreWindow {
      */
     public static RestoreWindow of(Catalog catalog) {
         Set<String> expired = new HashSet<>();
-        catalog.expiredSegments().forEach(e -> expired.add(e.fileName()));
+        catalog.expiredSegments().forEach(e -> expired.add(e.fileName().text()));
         List<SegmentRecord> segs = new ArrayList<>(catalog.allSegments());
         Set<String> complete = new HashSet<>();
         segs.forEach(s -> complete.add(s.name().fileName()));

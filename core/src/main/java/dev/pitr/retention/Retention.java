@@ -128,7 +128,7 @@ public final class Retention {
             log.accept("snapshot " + s.id() + " expired (" + String.join(", ", reasonsFor(plan, s)) + ")");
         }
         for (var s : plan.expiredSegments()) {
-            catalog.expireSegment(s.name().fileName(), now);
+            catalog.expireSegment(s.name().walFileName(), now);
         }
         if (!plan.expiredSegments().isEmpty()) {
             log.accept(plan.expiredSegments().size() + " segments expired, from "
@@ -208,7 +208,7 @@ public final class Retention {
         }
         int n = 0;
         for (ExpiredSegment e : catalog.expiredSegments()) {
-            if (e.removedAt() != null && position(e.fileName()).compareTo(oldest) < 0) {
+            if (e.removedAt() != null && position(e.fileName().text()).compareTo(oldest) < 0) {
                 catalog.forgetSegment(e.fileName());
                 n++;
             }

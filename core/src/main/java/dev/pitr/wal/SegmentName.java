@@ -56,6 +56,11 @@ public record SegmentName(TimelineId timeline, long segno, long segmentSize) imp
         return new SegmentName(timeline, segno + 1, segmentSize);
     }
 
+    /** The segment's file name as a value: what catalogs key segments by. */
+    public WalFileName walFileName() {
+        return new WalFileName(fileName());
+    }
+
     public String fileName() {
         long segsPerId = segmentsPerXLogId(segmentSize);
         return String.format("%s%08X%08X", timeline.hex(), segno / segsPerId, segno % segsPerId);

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.pitr.wal.Lsn;
 import dev.pitr.wal.SegmentName;
 import dev.pitr.wal.TimelineId;
+import dev.pitr.wal.WalFileName;
 import dev.pitr.wal.WalRecords;
 import java.time.Instant;
 import java.util.List;
@@ -52,7 +53,7 @@ public abstract class CatalogContractTest {
         SegmentRecord r = segment(1, 5, "aa");
         assertEquals(Catalog.Recorded.INSERTED, catalog.recordSegment(r));
         assertEquals(Catalog.Recorded.ALREADY_PRESENT, catalog.recordSegment(r));
-        assertEquals(r, catalog.segment(r.name().fileName()).orElseThrow());
+        assertEquals(r, catalog.segment(r.name().walFileName()).orElseThrow());
         assertEquals(1, catalog.allSegments().size());
     }
 
@@ -62,7 +63,7 @@ public abstract class CatalogContractTest {
         assertThrows(ArchiveConflictException.class, () -> catalog.recordSegment(segment(1, 5, "bb")));
         assertEquals(
                 "aa",
-                catalog.segment(segment(1, 5, "x").name().fileName())
+                catalog.segment(segment(1, 5, "x").name().walFileName())
                         .orElseThrow()
                         .sha256());
     }
@@ -71,14 +72,14 @@ public abstract class CatalogContractTest {
     void aRotationChangesOnlyTheKeyIdOfARecordedSegment() {
         SegmentRecord r = segment(1, 5, "aa");
         catalog.recordSegment(r);
-        catalog.recordSegmentKeyId(r.name().fileName(), "key:new");
-        SegmentRecord got = catalog.segment(r.name().fileName()).orElseThrow();
+        catalog.recordSegmentKeyId(r.name().walFileName(), "key:new");
+        SegmentRecord got = catalog.segment(r.name().walFileName()).orElseThrow();
         assertEquals("key:new", got.keyId());
         assertEquals(r.withKeyId("key:new"), got);
         assertEquals(Catalog.Recorded.ALREADY_PRESENT, catalog.recordSegment(r));
         assertThrows(
                 IllegalStateException.class,
-                () -> catalog.recordSegmentKeyId(segment(1, 6, "bb").name().fileName(), "key:new"));
+                () -> catalog.recordSegmentKeyId(segment(1, 6, "bb").name().walFileName(), "key:new"));
     }
 
     @Test
@@ -128,9 +129,9 @@ public abstract class CatalogContractTest {
         catalog.recordSegment(timed);
         catalog.recordSegment(segment(1, 2, "b"));
         catalog.recordSegment(damaged);
-        assertEquals(timed, catalog.segment(r.name().fileName()).orElseThrow());
-        assertEquals(damaged, catalog.segment(damaged.name().fileName()).orElseThrow());
-        assertNull(catalog.segment(segment(1, 2, "b").name().fileName())
+        assertEquals(timed, catalog.segment(r.name().walFileName()).orElseThrow());
+        assertEquals(damaged, catalog.segment(damaged.name().walFileName()).orElseThrow());
+        assertNull(catalog.segment(segment(1, 2, "b").name().walFileName())
                 .orElseThrow()
                 .index());
         assertTrue(index.mayHoldXid(700) && index.mayHoldXid(4_000_000_000L) && !index.mayHoldXid(699));
@@ -153,16 +154,16 @@ public abstract class CatalogContractTest {
         assertEquals(Catalog.Recorded.INSERTED, catalog.recordPartial(first));
         assertEquals(Catalog.Recorded.INSERTED, catalog.recordPartial(longer));
         assertEquals(Catalog.Recorded.ALREADY_PRESENT, catalog.recordPartial(first), "never shrinks");
-        assertEquals(longer, catalog.partial(n.fileName()).orElseThrow());
+        assertEquals(longer, catalog.partial(n.walFileName()).orElseThrow());
         assertEquals(List.of(longer), catalog.partials());
         assertEquals(500, longer.storedSize());
         assertEquals("wal/x.partial/00002000-0000A000", longer.chunkKey(1));
-        assertTrue(catalog.segment(n.fileName()).isEmpty());
+        assertTrue(catalog.segment(n.walFileName()).isEmpty());
         assertTrue(catalog.allSegments().isEmpty());
         assertEquals(new Lsn(n.startLsn().value() + 40960), longer.asSegment().endLsn());
         assertTrue(longer.asSegment().partial());
-        catalog.forgetPartial(n.fileName());
-        catalog.forgetPartial(n.fileName());
+        catalog.forgetPartial(n.walFileName());
+        catalog.forgetPartial(n.walFileName());
         assertTrue(catalog.partials().isEmpty());
     }
 
@@ -239,30 +240,34 @@ public abstract class CatalogContractTest {
         catalog.recordSegment(a);
         catalog.recordSegment(b);
         String name = a.name().fileName();
-        assertThrows(IllegalStateException.class, () -> catalog.segmentRemoved(name, Instant.now()));
-        assertThrows(IllegalStateException.class, () -> catalog.forgetSegment(name));
+        assertThrows(IllegalStateException.class, () -> catalog.segmentRemoved(WalFileName.of(name), Instant.now()));
+        assertThrows(IllegalStateException.class, () -> catalog.forgetSegment(WalFileName.of(name)));
         Instant expired = Instant.parse("2025-12-01T00:00:00Z");
-        catalog.expireSegment(name, expired);
-        catalog.expireSegment(name, expired.plusSeconds(60));
-        assertTrue(catalog.segment(name).isEmpty());
+        catalog.expireSegment(WalFileName.of(name), expired);
+        catalog.expireSegment(WalFileName.of(name), expired.plusSeconds(60));
+        assertTrue(catalog.segment(WalFileName.of(name)).isEmpty());
         assertEquals(List.of(b), catalog.allSegments());
         assertEquals(List.of(b), catalog.segments(TimelineId.of(1), 0, 100));
-        assertEquals(List.of(new ExpiredSegment(name, a.storageKey(), expired, null)), catalog.expiredSegments());
+        assertEquals(
+                List.of(new ExpiredSegment(WalFileName.of(name), a.storageKey(), expired, null)),
+                catalog.expiredSegments());
         // an expired segment offered again is not brought back, and a different body still conflicts
         assertEquals(Catalog.Recorded.ALREADY_PRESENT, catalog.recordSegment(a));
         assertThrows(ArchiveConflictException.class, () -> catalog.recordSegment(segment(1, 5, "cc")));
-        assertTrue(catalog.segment(name).isEmpty());
-        assertThrows(IllegalStateException.class, () -> catalog.forgetSegment(name));
+        assertTrue(catalog.segment(WalFileName.of(name)).isEmpty());
+        assertThrows(IllegalStateException.class, () -> catalog.forgetSegment(WalFileName.of(name)));
 
         Instant removed = expired.plusSeconds(86400);
-        catalog.segmentRemoved(name, removed);
-        assertEquals(List.of(new ExpiredSegment(name, a.storageKey(), expired, removed)), catalog.expiredSegments());
-        catalog.forgetSegment(name);
+        catalog.segmentRemoved(WalFileName.of(name), removed);
+        assertEquals(
+                List.of(new ExpiredSegment(WalFileName.of(name), a.storageKey(), expired, removed)),
+                catalog.expiredSegments());
+        catalog.forgetSegment(WalFileName.of(name));
         assertEquals(List.of(), catalog.expiredSegments());
-        assertThrows(IllegalStateException.class, () -> catalog.expireSegment(name, removed));
+        assertThrows(IllegalStateException.class, () -> catalog.expireSegment(WalFileName.of(name), removed));
         assertThrows(
                 IllegalStateException.class,
-                () -> catalog.expireSegment(segment(9, 9, "x").name().fileName(), removed));
+                () -> catalog.expireSegment(segment(9, 9, "x").name().walFileName(), removed));
     }
 
     @Test

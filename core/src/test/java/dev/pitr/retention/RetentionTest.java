@@ -71,7 +71,8 @@ class RetentionTest {
             for (RestoreWindow.Gap g : expiredGaps) {
                 assertTrue(
                         catalog.expiredSegments().stream()
-                                .anyMatch(e -> e.fileName().equals(g.files().get(0))),
+                                .anyMatch(e ->
+                                        e.fileName().text().equals(g.files().get(0))),
                         g.toString());
             }
 
