@@ -14,6 +14,7 @@ import dev.pitr.restore.workflow.RestoreException;
 import dev.pitr.restore.workflow.RestoreJob;
 import dev.pitr.restore.workflow.RestoreState;
 import dev.pitr.wal.Lsn;
+import dev.pitr.wal.TimelineId;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -66,17 +67,21 @@ public final class ActivitySteps implements ActivityWorker.Steps {
                 RestoreSteps.Replayed r =
                         steps.replay(req, again.segments(), RestoreSteps.wantsTarget(settings(plan)), progress);
                 out.put("stopReason", r.stopReason());
-                out.put("stoppedAt", r.redoDoneAt());
+                out.put(
+                        "stoppedAt",
+                        r.redoDoneAt() == null ? null : r.redoDoneAt().toString());
                 out.put("lastTransaction", r.lastTransaction());
-                out.put("timeline", r.timeline());
+                out.put("timeline", r.timeline() == null ? null : r.timeline().value());
             }
             case VERIFY -> {
                 JsonNode replay = input.path("replay");
                 RestoreSteps.Replayed r = new RestoreSteps.Replayed(
                         text(replay, "stopReason"),
-                        text(replay, "stoppedAt"),
+                        replay.hasNonNull("stoppedAt") ? Lsn.parse(text(replay, "stoppedAt")) : null,
                         text(replay, "lastTransaction"),
-                        text(replay, "timeline"));
+                        replay.hasNonNull("timeline")
+                                ? TimelineId.of(replay.get("timeline").asLong())
+                                : null);
                 String mustReach = text(plan, "mustReach");
                 out.put(
                         "state",

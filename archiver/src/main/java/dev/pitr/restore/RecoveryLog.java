@@ -1,5 +1,7 @@
 package dev.pitr.restore;
 
+import dev.pitr.wal.Lsn;
+import dev.pitr.wal.TimelineId;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -84,16 +86,20 @@ public final class RecoveryLog {
         return last(STOPPING);
     }
 
-    public String redoDoneAt() {
-        return last(REDO_DONE);
+    /** Where redo ended ({@code redo done at 0/3000148}), if the log says. */
+    public Lsn redoDoneAt() {
+        String at = last(REDO_DONE);
+        return at == null ? null : Lsn.parse(at);
     }
 
     public String lastTransactionTime() {
         return last(LAST_TX);
     }
 
-    public String newTimeline() {
-        return last(TIMELINE);
+    /** The timeline a promotion selected ({@code selected new timeline ID: 2}), if the log says. */
+    public TimelineId newTimeline() {
+        String id = last(TIMELINE);
+        return id == null ? null : TimelineId.of(Long.parseLong(id));
     }
 
     public String tail(int lines) {

@@ -15,6 +15,7 @@ import dev.pitr.restore.workflow.RestoreState;
 import dev.pitr.restore.workflow.TargetUnreachableException;
 import dev.pitr.status.Progress;
 import dev.pitr.wal.Lsn;
+import dev.pitr.wal.TimelineId;
 import java.io.PrintWriter;
 import java.time.Clock;
 import java.util.function.LongFunction;
@@ -31,7 +32,7 @@ public final class RestoreService {
 
     /** What the restored server reported, and the plan it followed. */
     public record Outcome(
-            RestorePlan plan, String stopReason, String redoDoneAt, String lastTransaction, String timeline) {
+            RestorePlan plan, String stopReason, Lsn redoDoneAt, String lastTransaction, TimelineId timeline) {
 
         public SnapshotRecord snapshot() {
             return plan.snapshot();
@@ -85,7 +86,12 @@ public final class RestoreService {
                     case REPLAY -> {
                         replayed =
                                 steps.replay(req, plan.segments(), wantsTarget(plan, req), replayProgress(req, plan));
-                        state.putObject("replay").put("stoppedAt", replayed.redoDoneAt());
+                        state.putObject("replay")
+                                .put(
+                                        "stoppedAt",
+                                        replayed.redoDoneAt() == null
+                                                ? null
+                                                : replayed.redoDoneAt().toString());
                     }
                     case VERIFY -> steps.verify(req, wantsTarget(plan, req), plan.mustReach(), replayed);
                     case RECORD -> {

@@ -48,7 +48,7 @@ import java.util.stream.Stream;
 public final class RestoreSteps {
 
     /** What the restored server reported. */
-    public record Replayed(String stopReason, String redoDoneAt, String lastTransaction, String timeline) {}
+    public record Replayed(String stopReason, Lsn redoDoneAt, String lastTransaction, TimelineId timeline) {}
 
     /** The restored server's log; made when the directory is prepared, it also marks the directory as a restore's. */
     static final String RESTORE_LOG = "pitr-restore.log";
@@ -201,8 +201,7 @@ public final class RestoreSteps {
                     "see " + dir.resolve(RESTORE_LOG));
         }
         if (mustReach != null
-                && (replayed.redoDoneAt() == null
-                        || Lsn.parse(replayed.redoDoneAt()).isBefore(mustReach))) {
+                && (replayed.redoDoneAt() == null || replayed.redoDoneAt().isBefore(mustReach))) {
             throw new PitrException(
                     ErrorCode.RESTORE_FAILED,
                     "recovery ended at " + replayed.redoDoneAt() + ", before the end of the planned WAL (" + mustReach

@@ -3,6 +3,8 @@ package dev.pitr.restore;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
+import dev.pitr.wal.Lsn;
+import dev.pitr.wal.TimelineId;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -27,5 +29,31 @@ class RecoveryLogTest {
                 java.nio.file.StandardOpenOption.APPEND);
         log.refresh();
         assertEquals("FATAL:  could not find redo location referenced by checkpoint record", log.failure());
+    }
+
+    @Test
+    void whereRecoveryStoppedIsReadAsAnLsnAndATimeline() throws Exception {
+        Path f = dir.resolve("log");
+        Files.writeString(f, """
+                LOG:  recovery stopping before commit of transaction 742, time 2026-12-06 07:41:13.123+00
+                LOG:  redo done at 0/3000148 system usage: CPU: user: 0.00 s, system: 0.00 s, elapsed: 0.01 s
+                LOG:  last completed transaction was at log time 2026-12-06 07:41:12.998+00
+                LOG:  selected new timeline ID: 3
+                """);
+        RecoveryLog log = new RecoveryLog(f);
+        log.refresh();
+        assertEquals(Lsn.parse("0/3000148"), log.redoDoneAt());
+        assertEquals(TimelineId.of(3), log.newTimeline());
+        assertEquals("2026-12-06 07:41:12.998+00", log.lastTransactionTime());
+        assertEquals("before commit of transaction 742, time 2026-12-06 07:41:13.123+00", log.stopReason());
+    }
+
+    @Test
+    void aLogThatSaysNothingYetHasNoStoppingPoint() throws Exception {
+        Path f = Files.writeString(dir.resolve("log"), "LOG:  starting point-in-time recovery\n");
+        RecoveryLog log = new RecoveryLog(f);
+        log.refresh();
+        assertNull(log.redoDoneAt());
+        assertNull(log.newTimeline());
     }
 }

@@ -13,6 +13,7 @@ import dev.pitr.postgres.LocalCluster;
 import dev.pitr.postgres.OsUser;
 import dev.pitr.postgres.Processes;
 import dev.pitr.wal.Lsn;
+import dev.pitr.wal.TimelineId;
 import java.io.PrintWriter;
 import java.io.Writer;
 import java.nio.file.Files;
@@ -247,7 +248,10 @@ class RestoreSafetyIT {
             PitrException e = assertThrows(
                     PitrException.class,
                     () -> steps.verify(
-                            req, false, Lsn.parse("FF/0"), new RestoreSteps.Replayed(null, "0/3000000", null, "2")));
+                            req,
+                            false,
+                            Lsn.parse("FF/0"),
+                            new RestoreSteps.Replayed(null, Lsn.parse("0/3000000"), null, TimelineId.of(2))));
             assertEquals(ErrorCode.RESTORE_FAILED, e.code());
             assertTrue(e.getMessage().contains("the restored server was stopped"), e.getMessage());
         }
