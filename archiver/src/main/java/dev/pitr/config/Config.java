@@ -38,7 +38,7 @@ public final class Config {
             throw new PitrException(
                     ErrorCode.CONFIG_MISSING,
                     "no configuration file at " + abs,
-                    "pass --config FILE, or create pitr.yaml in the current directory (see README, 'Configuration')");
+                    "pass --config FILE, or create pitr.yaml in the current directory (see docs/configuration.md)");
         }
         Map<Key, String> values = new EnumMap<>(Key.class);
         try {
@@ -92,7 +92,7 @@ public final class Config {
 
     private static PitrException invalid(Path file, String what) {
         return new PitrException(
-                ErrorCode.CONFIG_INVALID, file + ": " + what, "see the list of keys in README, 'Configuration'");
+                ErrorCode.CONFIG_INVALID, file + ": " + what, "see the list of keys in docs/configuration.md");
     }
 
     public Path file() {

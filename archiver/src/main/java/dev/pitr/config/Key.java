@@ -5,7 +5,7 @@ import java.util.Locale;
 import java.util.Optional;
 
 /**
- * Every configuration key, with its default and whether it is secret. The README documents the same list; each key is
+ * Every configuration key, with its default and whether it is secret. docs/configuration.md documents the same list; each key is
  * also read from the environment as {@code PITR_} plus the key in upper case with dots as underscores.
  */
 public enum Key {

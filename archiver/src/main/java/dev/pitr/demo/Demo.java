@@ -160,7 +160,7 @@ public final class Demo {
     private void writeConfigFile(Config config, int port) throws IOException {
         Files.writeString(
                 config.file(),
-                "# the demo's configuration; every key is documented in the README\n"
+                "# the demo's configuration; every key is documented in docs/configuration.md\n"
                         + "primary:\n  host: 127.0.0.1\n  port: " + port + "\n  user: postgres\n"
                         + "wal:\n  spool_dir: " + base.resolve("spool") + "\n"
                         + "storage:\n  path: " + base.resolve("repo") + "\n"

@@ -10,6 +10,7 @@ import dev.pitr.error.PitrException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -20,6 +21,20 @@ class ConfigTest {
 
     private Path write(String yaml) throws Exception {
         return Files.writeString(dir.resolve("pitr.yaml"), yaml);
+    }
+
+    /** Every key is in the configuration reference, by name or under its section's {@code section.*} row. */
+    @Test
+    void theConfigurationReferenceNamesEveryKey() throws Exception {
+        String doc = Files.readString(Path.of("..", "docs", "configuration.md"));
+        for (Key k : Key.values()) {
+            String section =
+                    k.path().contains(".") ? k.path().substring(0, k.path().indexOf('.')) : k.path();
+            // the first cell of a table row names the key, alone or with others, or its whole section
+            Pattern row = Pattern.compile(
+                    "(?m)^\\| [^|]*`(" + Pattern.quote(k.path()) + "|" + Pattern.quote(section) + "\\.\\*)`[^|]*\\|");
+            assertTrue(row.matcher(doc).find(), k.path() + " is not in docs/configuration.md");
+        }
     }
 
     @Test
