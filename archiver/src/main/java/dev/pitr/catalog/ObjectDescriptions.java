@@ -8,6 +8,7 @@ import dev.pitr.error.PitrException;
 import dev.pitr.wal.Lsn;
 import dev.pitr.wal.SegmentName;
 import dev.pitr.wal.TimelineId;
+import dev.pitr.wal.WalFileName;
 import java.io.IOException;
 import java.time.Instant;
 import java.util.HashMap;
@@ -135,8 +136,8 @@ public final class ObjectDescriptions {
         n.put("stop_lsn", s.stopLsn() == null ? null : s.stopLsn().toString());
         n.put("start_time", s.startTime().toString());
         n.put("stop_time", s.stopTime() == null ? null : s.stopTime().toString());
-        n.put("first_segment", s.firstSegment());
-        n.put("last_segment", s.lastSegment());
+        n.put("first_segment", WalFileName.textOrNull(s.firstSegment()));
+        n.put("last_segment", WalFileName.textOrNull(s.lastSegment()));
         n.put("plain_size", s.plainSize());
         n.put("stored_size", s.storedSize());
         n.put("sha256", s.sha256());
@@ -171,8 +172,8 @@ public final class ObjectDescriptions {
                     text(n, "stop_lsn") == null ? null : Lsn.parse(text(n, "stop_lsn")),
                     Instant.parse(n.get("start_time").asText()),
                     text(n, "stop_time") == null ? null : Instant.parse(text(n, "stop_time")),
-                    text(n, "first_segment"),
-                    text(n, "last_segment"),
+                    WalFileName.orNull(text(n, "first_segment")),
+                    WalFileName.orNull(text(n, "last_segment")),
                     n.get("plain_size").asLong(),
                     n.get("stored_size").asLong(),
                     text(n, "sha256"),

@@ -13,7 +13,6 @@ import dev.pitr.codec.Sha256;
 import dev.pitr.config.Repository;
 import dev.pitr.postgres.LocalCluster;
 import dev.pitr.wal.PartialShipper;
-import dev.pitr.wal.WalFileName;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -58,7 +57,7 @@ class EncryptedArchiveIT {
         fx.switchAndAwaitArchived();
         try (Repository repo = fx.repository()) {
             var snap = repo.catalog().snapshots().get(0);
-            first = repo.catalog().segment(WalFileName.of(snap.firstSegment())).orElseThrow();
+            first = repo.catalog().segment(snap.firstSegment()).orElseThrow();
             List<SegmentRecord> all = repo.catalog().allSegments();
             second = all.get(all.indexOf(first) + 1);
         }

@@ -14,6 +14,7 @@ import dev.pitr.catalog.SqliteCatalog;
 import dev.pitr.error.PitrException;
 import dev.pitr.wal.Lsn;
 import dev.pitr.wal.TimelineId;
+import dev.pitr.wal.WalFileName;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -48,8 +49,8 @@ class ScheduledJobTest {
                     new Lsn(0x2001000),
                     clock.instant(),
                     clock.instant(),
-                    "000000010000000000000002",
-                    "000000010000000000000002",
+                    WalFileName.of("000000010000000000000002"),
+                    WalFileName.of("000000010000000000000002"),
                     1,
                     1,
                     "s",

@@ -77,7 +77,7 @@ class CaptureCrashIT {
             long expect = -1;
             for (SegmentRecord s : segs) {
                 assertTrue(names.add(s.name().fileName()), "recorded twice: " + s.name());
-                if (s.name().fileName().compareTo(snap.firstSegment()) < 0) {
+                if (s.name().walFileName().compareTo(snap.firstSegment()) < 0) {
                     continue;
                 }
                 if (expect >= 0) {
@@ -85,7 +85,7 @@ class CaptureCrashIT {
                 }
                 expect = s.name().segno() + 1;
             }
-            assertTrue(names.contains(snap.firstSegment()));
+            assertTrue(names.contains(snap.firstSegment().text()));
             assertTrue(names.size() >= 6, "expected several segments, got " + names);
         }
 

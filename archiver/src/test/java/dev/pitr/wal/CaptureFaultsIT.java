@@ -107,7 +107,7 @@ class CaptureFaultsIT {
                     repo.storage().list("wal/").stream()
                             .filter(k -> !k.endsWith(".history.zst"))
                             .count());
-            assertTrue(snap.firstSegment().compareTo(segs.get(0).name().fileName()) >= 0);
+            assertTrue(snap.firstSegment().compareTo(segs.get(0).name().walFileName()) >= 0);
         }
         Path dir = fx.newTargetDir();
         int port = LocalCluster.freePort();

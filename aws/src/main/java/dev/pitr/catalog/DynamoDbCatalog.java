@@ -534,8 +534,8 @@ public final class DynamoDbCatalog implements Catalog {
         }
         item.put("start_time", micros(r.startTime()));
         putOpt(item, "stop_time", r.stopTime());
-        putOpt(item, "first_segment", r.firstSegment());
-        putOpt(item, "last_segment", r.lastSegment());
+        putOpt(item, "first_segment", WalFileName.textOrNull(r.firstSegment()));
+        putOpt(item, "last_segment", WalFileName.textOrNull(r.lastSegment()));
         item.put("plain_size", n(r.plainSize()));
         item.put("stored_size", n(r.storedSize()));
         putOpt(item, "sha256", r.sha256());
@@ -659,8 +659,8 @@ public final class DynamoDbCatalog implements Catalog {
                 i.containsKey("stop_lsn") ? new Lsn(num(i, "stop_lsn")) : null,
                 instant(i, "start_time"),
                 instant(i, "stop_time"),
-                str(i, "first_segment"),
-                str(i, "last_segment"),
+                WalFileName.orNull(str(i, "first_segment")),
+                WalFileName.orNull(str(i, "last_segment")),
                 num(i, "plain_size"),
                 num(i, "stored_size"),
                 str(i, "sha256"),

@@ -8,6 +8,7 @@ import dev.pitr.aws.DynamoDbLocalServer;
 import dev.pitr.error.ErrorCode;
 import dev.pitr.wal.Lsn;
 import dev.pitr.wal.TimelineId;
+import dev.pitr.wal.WalFileName;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -86,8 +87,8 @@ class DynamoDbCatalogIT extends CatalogContractTest {
                 new Lsn(2),
                 Instant.parse("2025-11-23T14:41:37Z"),
                 Instant.parse("2025-11-23T14:42:00Z"),
-                "000000010000000000000001",
-                "000000010000000000000002",
+                WalFileName.of("000000010000000000000001"),
+                WalFileName.of("000000010000000000000002"),
                 10,
                 5,
                 "ab",

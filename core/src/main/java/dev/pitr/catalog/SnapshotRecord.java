@@ -2,6 +2,7 @@ package dev.pitr.catalog;
 
 import dev.pitr.wal.Lsn;
 import dev.pitr.wal.TimelineId;
+import dev.pitr.wal.WalFileName;
 import java.time.Instant;
 import java.util.Optional;
 
@@ -18,8 +19,8 @@ public record SnapshotRecord(
         Lsn stopLsn,
         Instant startTime,
         Instant stopTime,
-        String firstSegment,
-        String lastSegment,
+        WalFileName firstSegment,
+        WalFileName lastSegment,
         long plainSize,
         long storedSize,
         String sha256,

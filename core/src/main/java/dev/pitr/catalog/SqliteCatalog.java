@@ -505,8 +505,8 @@ public final class SqliteCatalog implements Catalog {
         }
         setInstant(ps, 7, s.startTime());
         setInstant(ps, 8, s.stopTime());
-        ps.setString(9, s.firstSegment());
-        ps.setString(10, s.lastSegment());
+        ps.setString(9, WalFileName.textOrNull(s.firstSegment()));
+        ps.setString(10, WalFileName.textOrNull(s.lastSegment()));
         ps.setLong(11, s.plainSize());
         ps.setLong(12, s.storedSize());
         ps.setString(13, s.sha256());
@@ -610,8 +610,8 @@ public final class SqliteCatalog implements Catalog {
                             stopLsn,
                             getInstant(rs, 7),
                             getInstant(rs, 8),
-                            rs.getString(9),
-                            rs.getString(10),
+                            WalFileName.orNull(rs.getString(9)),
+                            WalFileName.orNull(rs.getString(10)),
                             rs.getLong(11),
                             rs.getLong(12),
                             rs.getString(13),

@@ -327,11 +327,11 @@ public final class RestoreWindow {
     }
 
     long firstSegno(SnapshotRecord s) {
-        return SegmentName.parse(s.firstSegment(), segmentSize).segno();
+        return SegmentName.of(s.firstSegment(), segmentSize).segno();
     }
 
     long lastSegno(SnapshotRecord s) {
-        return SegmentName.parse(s.lastSegment(), segmentSize).segno();
+        return SegmentName.of(s.lastSegment(), segmentSize).segno();
     }
 
     long segmentSize() {

@@ -7,6 +7,7 @@ import dev.pitr.catalog.SnapshotRecord;
 import dev.pitr.catalog.SnapshotRecord.Status;
 import dev.pitr.codec.ObjectCodec;
 import dev.pitr.storage.Storage;
+import dev.pitr.wal.WalFileName;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -208,7 +209,7 @@ public final class Retention {
         }
         int n = 0;
         for (ExpiredSegment e : catalog.expiredSegments()) {
-            if (e.removedAt() != null && position(e.fileName().text()).compareTo(oldest) < 0) {
+            if (e.removedAt() != null && position(e.fileName()).compareTo(oldest) < 0) {
                 catalog.forgetSegment(e.fileName());
                 n++;
             }
@@ -217,8 +218,8 @@ public final class Retention {
     }
 
     /** The segment's place in the WAL whatever its timeline: the log and segment digits, which sort as LSNs do. */
-    private static String position(String segmentFileName) {
-        return segmentFileName.substring(8);
+    private static String position(WalFileName segment) {
+        return segment.text().substring(8);
     }
 
     private void expireObject(String key) {

@@ -10,6 +10,7 @@ import dev.pitr.restore.RestoreWindow;
 import dev.pitr.retention.RetentionPlan.SnapshotDecision;
 import dev.pitr.wal.SegmentName;
 import dev.pitr.wal.TimelineId;
+import dev.pitr.wal.WalFileName;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.YearMonth;
@@ -198,7 +199,7 @@ public final class RetentionPlanner {
         keep.computeIfAbsent(s.id(), k -> new ArrayList<>()).add(why);
     }
 
-    private static long segno(String fileName, long segmentSize) {
-        return SegmentName.parse(fileName, segmentSize).segno();
+    private static long segno(WalFileName fileName, long segmentSize) {
+        return SegmentName.of(fileName, segmentSize).segno();
     }
 }

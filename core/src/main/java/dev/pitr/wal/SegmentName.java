@@ -23,6 +23,11 @@ public record SegmentName(TimelineId timeline, long segno, long segmentSize) imp
         return NAME.matcher(name).matches();
     }
 
+    /** The segment {@code name} names, in a WAL of {@code segmentSize}-byte segments. */
+    public static SegmentName of(WalFileName name, long segmentSize) {
+        return parse(name.text(), segmentSize);
+    }
+
     public static SegmentName parse(String name, long segmentSize) {
         if (!isSegmentFileName(name)) {
             throw new IllegalArgumentException("not a WAL segment name: " + name);

@@ -23,6 +23,16 @@ public record WalFileName(String text) implements Comparable<WalFileName> {
         return new WalFileName(text);
     }
 
+    /** For a stored field that may be empty: null for null, else {@link #of}. */
+    public static WalFileName orNull(String text) {
+        return text == null ? null : new WalFileName(text);
+    }
+
+    /** What {@link #orNull} reads back: null for null, else the text. */
+    public static String textOrNull(WalFileName name) {
+        return name == null ? null : name.text;
+    }
+
     public TimelineId timeline() {
         return TimelineId.parseHex(text.substring(0, 8));
     }

@@ -305,7 +305,7 @@ public abstract class CatalogContractTest {
                 null,
                 Instant.parse("2025-11-23T10:00:00Z"),
                 null,
-                "000000010000000000000002",
+                WalFileName.of("000000010000000000000002"),
                 null,
                 0,
                 0,

@@ -9,6 +9,7 @@ import dev.pitr.catalog.SnapshotRecord;
 import dev.pitr.wal.Lsn;
 import dev.pitr.wal.SegmentName;
 import dev.pitr.wal.TimelineId;
+import dev.pitr.wal.WalFileName;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
@@ -113,7 +114,7 @@ public final class ArchiveHistory {
         String id = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'")
                 .withZone(ZoneOffset.UTC)
                 .format(start);
-        String first = new SegmentName(tli, n, SEG).fileName();
+        WalFileName first = new SegmentName(tli, n, SEG).walFileName();
         boolean running = status == SnapshotRecord.Status.RUNNING;
         return new SnapshotRecord(
                 new SnapshotId(id),
