@@ -19,7 +19,8 @@ import picocli.CommandLine.Spec;
         version = "pitr bench 0.1.0",
         description =
                 "Benchmarks on a throwaway local PostgreSQL: ship | restore (against cp), ship-s3 (S3 against local"
-                        + " storage), encrypt (against compress-only), peers (against pgBackRest and cp; bench/run.sh).",
+                        + " storage), encrypt (against compress-only), peers (against pgBackRest and cp; bench/run.sh);"
+                        + " and catalog (the catalog's readers at --segments synthetic segments, no PostgreSQL).",
         footerHeading = "%n",
         footer = {"Example:", "  ./pitr bench ship --segments 64"})
 public final class BenchMain implements Callable<Integer> {
@@ -30,7 +31,8 @@ public final class BenchMain implements Callable<Integer> {
         restore,
         ship_s3,
         encrypt,
-        peers
+        peers,
+        catalog
     }
 
     public static void main(String[] args) {
@@ -53,7 +55,10 @@ public final class BenchMain implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Parameters(index = "0", paramLabel = "ship|restore|ship-s3|encrypt|peers", description = "The benchmark to run.")
+    @Parameters(
+            index = "0",
+            paramLabel = "ship|restore|ship-s3|encrypt|peers|catalog",
+            description = "The benchmark to run.")
     Which which;
 
     @Option(
@@ -112,6 +117,7 @@ public final class BenchMain implements Callable<Integer> {
             case ship_s3 -> b.shipS3(segments, inflight, endpoint, s3proxyJar);
             case encrypt -> b.encrypt(segments);
             case peers -> b.encrypted(true).peers(scale, segments, json);
+            case catalog -> new CatalogBenchmark(dir, spec.commandLine().getOut()).run(segments);
             default -> throw new IllegalStateException("no benchmark " + which);
         }
         return 0;

@@ -5,6 +5,7 @@ import dev.pitr.wal.WalFileName;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
@@ -41,6 +42,19 @@ public interface Catalog extends AutoCloseable {
     }
 
     Recorded recordSegment(SegmentRecord segment);
+
+    /**
+     * Records each segment as {@link #recordSegment} does, in order, with the outcome of each; a catalog may do it in
+     * fewer writes. A failure stops it: the segments before the one that failed may or may not be recorded, and
+     * recording them again is safe.
+     */
+    default List<Recorded> recordSegments(List<SegmentRecord> segments) {
+        List<Recorded> out = new ArrayList<>(segments.size());
+        for (SegmentRecord s : segments) {
+            out.add(recordSegment(s));
+        }
+        return out;
+    }
 
     Optional<SegmentRecord> segment(WalFileName fileName);
 

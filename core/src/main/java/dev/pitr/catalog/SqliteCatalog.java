@@ -150,6 +150,41 @@ public final class SqliteCatalog implements Catalog {
         }
     }
 
+    /** One transaction for the lot: a failure rolls back every segment of the call. */
+    @Override
+    public synchronized List<Recorded> recordSegments(List<SegmentRecord> segments) {
+        String what = "record " + segments.size() + " segments";
+        try {
+            conn.setAutoCommit(false);
+        } catch (SQLException e) {
+            throw failure(what, e);
+        }
+        try {
+            List<Recorded> out = new ArrayList<>(segments.size());
+            for (SegmentRecord s : segments) {
+                out.add(recordSegment(s));
+            }
+            conn.commit();
+            return out;
+        } catch (RuntimeException | SQLException e) {
+            try {
+                conn.rollback();
+            } catch (SQLException r) {
+                e.addSuppressed(r);
+            }
+            if (e instanceof SQLException sql) {
+                throw failure(what, sql);
+            }
+            throw (RuntimeException) e;
+        } finally {
+            try {
+                conn.setAutoCommit(true);
+            } catch (SQLException e) {
+                // the next statement reports a connection that is unusable
+            }
+        }
+    }
+
     @Override
     public synchronized Recorded recordSegment(SegmentRecord r) {
         try {

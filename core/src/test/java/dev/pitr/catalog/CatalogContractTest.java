@@ -49,6 +49,25 @@ public abstract class CatalogContractTest {
     }
 
     @Test
+    void segmentsRecordedTogetherAreRecordedEachAndAgainSafely() {
+        List<SegmentRecord> batch = List.of(segment(1, 7, "a7"), segment(1, 8, "a8"), segment(2, 8, "b8"));
+        assertEquals(
+                List.of(Catalog.Recorded.INSERTED, Catalog.Recorded.INSERTED, Catalog.Recorded.INSERTED),
+                catalog.recordSegments(batch));
+        assertEquals(batch, catalog.allSegments());
+        assertEquals(
+                List.of(Catalog.Recorded.ALREADY_PRESENT, Catalog.Recorded.ALREADY_PRESENT, Catalog.Recorded.INSERTED),
+                catalog.recordSegments(List.of(segment(1, 7, "a7"), segment(1, 8, "a8"), segment(1, 9, "a9"))));
+        assertThrows(
+                ArchiveConflictException.class,
+                () -> catalog.recordSegments(List.of(segment(1, 10, "a10"), segment(1, 7, "different"))));
+        // the conflict changed nothing that was recorded, and the batch can be offered again without it
+        assertEquals(
+                batch.get(0), catalog.segment(batch.get(0).name().walFileName()).orElseThrow());
+        assertEquals(List.of(Catalog.Recorded.INSERTED), catalog.recordSegments(List.of(segment(1, 11, "a11"))));
+    }
+
+    @Test
     void recordingASegmentTwiceIsIdempotent() {
         SegmentRecord r = segment(1, 5, "aa");
         assertEquals(Catalog.Recorded.INSERTED, catalog.recordSegment(r));
