@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Reads one pitr object back to its plain bytes with standard tools only (gpg, zstd, and argon2 for a passphrase),
-# for the day pitr itself is not available. README, "Reading an object by hand", explains each step.
+# for the day pitr itself is not available. docs/operating.md, "Reading an object by hand", explains each step.
 #
 # usage: recover-by-hand.sh REPO OBJECT OUT KIND KEY
 #   REPO    a directory holding the repository's objects (a local repository, or a copy of the S3 prefix:

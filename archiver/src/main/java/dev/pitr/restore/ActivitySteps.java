@@ -71,7 +71,9 @@ public final class ActivitySteps implements ActivityWorker.Steps {
                         "stoppedAt",
                         r.redoDoneAt() == null ? null : r.redoDoneAt().toString());
                 out.put("lastTransaction", r.lastTransaction());
-                out.put("timeline", r.timeline() == null ? null : r.timeline().value());
+                out.put(
+                        "timeline",
+                        r.timeline() == null ? null : Long.toString(r.timeline().value()));
             }
             case VERIFY -> {
                 JsonNode replay = input.path("replay");

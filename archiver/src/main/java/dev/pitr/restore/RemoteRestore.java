@@ -10,6 +10,7 @@ import dev.pitr.restore.workflow.TargetUnreachableException;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.Set;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.services.sfn.SfnClient;
 import software.amazon.awssdk.services.sfn.model.GetExecutionHistoryResponse;
@@ -21,6 +22,13 @@ import software.amazon.awssdk.services.sfn.model.HistoryEvent;
  * the outcome. The execution's name is the restore's id, so its record in the catalog is found by it.
  */
 public final class RemoteRestore {
+
+    /**
+     * The error a refused target ends an execution with: the class's name, and the name it had in a state machine
+     * deployed before the workflow moved into core, so that this CLI still exits 6 against such a stack.
+     */
+    private static final Set<String> UNREACHABLE =
+            Set.of(TargetUnreachableException.class.getName(), "dev.pitr.functions.TargetUnreachableException");
 
     private final SfnClient sfn;
     private final String stateMachineArn;
@@ -106,9 +114,7 @@ public final class RemoteRestore {
                 String error = e.executionFailedEventDetails().error();
                 String cause = e.executionFailedEventDetails().cause();
                 throw new PitrException(
-                        TargetUnreachableException.class.getName().equals(error)
-                                ? ErrorCode.TARGET_OUTSIDE_WINDOW
-                                : ErrorCode.RESTORE_FAILED,
+                        UNREACHABLE.contains(error) ? ErrorCode.TARGET_OUTSIDE_WINDOW : ErrorCode.RESTORE_FAILED,
                         "the restore failed with " + error + ": " + cause,
                         "the execution's history in the Step Functions console has every step");
             }

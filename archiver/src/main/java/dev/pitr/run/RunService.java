@@ -98,10 +98,12 @@ public final class RunService {
                     "dashboard on http://" + listen.replaceAll(":\\d+$", "") + ":" + dashboard.port()
                             + "/ (metrics at /metrics)");
             Thread hook = new Thread(() -> {
+                // no scheduled job starts once SIGTERM came; one in hand may finish
+                scheduler.requestStop();
                 capture.requestStop();
                 try {
                     capture.awaitStopped(Duration.ofMinutes(2));
-                    scheduler.stop(Duration.ofMinutes(5));
+                    scheduler.awaitStopped(Duration.ofMinutes(5));
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                 }
@@ -109,7 +111,8 @@ public final class RunService {
             Runtime.getRuntime().addShutdownHook(hook);
             scheduler.start();
             capture.run();
-            scheduler.stop(Duration.ofDays(1));
+            scheduler.requestStop();
+            scheduler.awaitStopped(Duration.ofDays(1));
             if (capture.lostLease().isPresent()) {
                 throw capture.lostLease().get();
             }

@@ -26,9 +26,13 @@ public final class Scheduler {
         thread.start();
     }
 
-    /** Asks the thread to end after the tick in hand, and waits for it up to {@code wait}. */
-    public void stop(Duration wait) throws InterruptedException {
+    /** Asks the thread to start no new tick; a job in hand finishes. Safe from a shutdown hook. */
+    public void requestStop() {
         stop.countDown();
+    }
+
+    /** Waits up to {@code wait} for the thread to end after {@link #requestStop()}. */
+    public void awaitStopped(Duration wait) throws InterruptedException {
         thread.join(wait.toMillis());
     }
 

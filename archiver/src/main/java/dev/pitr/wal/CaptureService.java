@@ -319,8 +319,7 @@ public final class CaptureService {
 
     private void stopOrphanedReceiver() {
         try {
-            receiver.stopOrphan()
-                    .ifPresent(pid -> log("stopped pg_receivewal left behind by an earlier capture (pid " + pid + ")"));
+            receiver.stopOrphan(this::log);
         } catch (IOException | RuntimeException e) {
             log("could not stop earlier pg_receivewal: " + e.getMessage());
         }

@@ -14,6 +14,7 @@ import java.util.Optional;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
 
 /**
  * One {@code pg_receivewal} process at a time for a spool: started with its pid in the spool (so a capture killed
@@ -39,11 +40,18 @@ final class Receiver {
     void start(List<String> cmd, Map<String, String> env) throws IOException {
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
         pb.environment().putAll(env);
-        process = pb.start();
+        Process p = pb.start();
+        try {
+            Files.writeString(spool.resolve(PID_FILE), Long.toString(p.pid()), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            // a receiver without its pid file would outlive a capture killed with SIGKILL, holding the slot
+            interrupt(p.toHandle());
+            throw e;
+        }
         ForkWatch w = new ForkWatch();
         watch = w;
-        output = forward(process, w);
-        Files.writeString(spool.resolve(PID_FILE), Long.toString(process.pid()), StandardCharsets.UTF_8);
+        output = forward(p, w);
+        process = p;
     }
 
     boolean started() {
@@ -80,27 +88,23 @@ final class Receiver {
         }
     }
 
-    /** A capture killed by SIGKILL leaves its pg_receivewal running and holding the slot; stops that one. */
-    Optional<Long> stopOrphan() throws IOException {
+    /**
+     * A capture killed by SIGKILL leaves its pg_receivewal running and holding the slot; stops that one, saying so
+     * first. A pid file that does not hold a number is left in place and reported by the exception.
+     */
+    void stopOrphan(Consumer<String> say) throws IOException {
         Path pidFile = spool.resolve(PID_FILE);
         if (!Files.exists(pidFile)) {
-            return Optional.empty();
+            return;
         }
-        long pid;
-        try {
-            pid = Long.parseLong(
-                    Files.readString(pidFile, StandardCharsets.UTF_8).trim());
-        } catch (NumberFormatException e) {
-            Files.deleteIfExists(pidFile);
-            return Optional.empty();
-        }
+        long pid =
+                Long.parseLong(Files.readString(pidFile, StandardCharsets.UTF_8).trim());
         Optional<ProcessHandle> h = ProcessHandle.of(pid);
-        boolean ours = h.isPresent() && h.get().info().command().orElse("").endsWith("pg_receivewal");
-        if (ours) {
+        if (h.isPresent() && h.get().info().command().orElse("").endsWith("pg_receivewal")) {
+            say.accept("stopping pg_receivewal left behind by an earlier capture (pid " + pid + ")");
             interrupt(h.get());
         }
         Files.deleteIfExists(pidFile);
-        return ours ? Optional.of(pid) : Optional.empty();
     }
 
     /**

@@ -101,8 +101,9 @@ public final class WalShipper {
         try {
             SegmentName.validateSegmentSize(size);
         } catch (IllegalArgumentException e) {
+            // a usage error, not local-io: archive_command's exits above 125 make PostgreSQL restart its archiver
             throw new PitrException(
-                    ErrorCode.LOCAL_IO,
+                    ErrorCode.USAGE,
                     name + " is " + size + " bytes, not a complete WAL segment",
                     "only ship segments PostgreSQL has finished writing");
         }

@@ -71,7 +71,7 @@ class CliRefusalsTest {
                 "push",
                 Files.write(pgWal.resolve("000000010000000000000003"), new byte[8192])
                         .toString());
-        assertRefused(r, ErrorCode.LOCAL_IO);
+        assertRefused(r, ErrorCode.USAGE);
         assertTrue(r.err().contains("is 8192 bytes, not a complete WAL segment"), r::toString);
     }
 

@@ -706,7 +706,7 @@ final class PeerBenchmark {
             sync = seconds(t1);
         }
 
-        // pitr as archive_command, driven the same way: the README's command in a data directory of its own
+        // pitr as archive_command, driven the same way: docs/operating.md's command in a data directory of its own
         Path pitrPg = Files.createDirectories(base.resolve("ship-pitr"));
         Path pitrStatus = Files.createDirectories(pitrPg.resolve("pg_wal/archive_status"));
         for (Path f : segs) {
@@ -759,7 +759,7 @@ final class PeerBenchmark {
                                 push,
                                 n,
                                 bytes,
-                                "archive_command as the README gives it (pitr wal push ships the ready files ahead), one call per segment"),
+                                "archive_command as docs/operating.md gives it (pitr wal push ships the ready files ahead), one call per segment"),
                         "pgbackrest",
                         rates(pgbr, n, bytes, "archive-push, archive-async=y, process-max=2, one call per segment"),
                         "ratio_segments_per_second_pitr_capture_to_pgbackrest",
