@@ -15,25 +15,25 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** What a restore may take as its target directory, with and without --force. */
-class RestoreStepsTest {
+class TargetDirectoryTest {
 
     @TempDir
     Path tmp;
 
     private static String refusal(Path dir, boolean force) {
-        PitrException e = assertThrows(PitrException.class, () -> RestoreSteps.refuseNonEmpty(dir, force));
+        PitrException e = assertThrows(PitrException.class, () -> TargetDirectory.refuseNonEmpty(dir, force));
         assertEquals(ErrorCode.TARGET_DIR_NOT_EMPTY, e.code(), e.getMessage());
         return e.getMessage();
     }
 
     @Test
     void anEmptyOrMissingDirectoryIsTakenAndANonEmptyOneOnlyWithForce() throws IOException {
-        assertDoesNotThrow(() -> RestoreSteps.refuseNonEmpty(tmp.resolve("new"), false));
+        assertDoesNotThrow(() -> TargetDirectory.refuseNonEmpty(tmp.resolve("new"), false));
         Path dir = Files.createDirectory(tmp.resolve("d"));
-        assertDoesNotThrow(() -> RestoreSteps.refuseNonEmpty(dir, false));
+        assertDoesNotThrow(() -> TargetDirectory.refuseNonEmpty(dir, false));
         Files.writeString(dir.resolve("PG_VERSION"), "15\n");
         assertTrue(refusal(dir, false).contains("is not empty"));
-        assertDoesNotThrow(() -> RestoreSteps.refuseNonEmpty(dir, true));
+        assertDoesNotThrow(() -> TargetDirectory.refuseNonEmpty(dir, true));
     }
 
     @Test
@@ -58,7 +58,7 @@ class RestoreStepsTest {
         Process p = new ProcessBuilder("true").start();
         p.waitFor();
         Files.writeString(dir.resolve("postmaster.pid"), p.pid() + "\n");
-        assertDoesNotThrow(() -> RestoreSteps.refuseNonEmpty(dir, true));
+        assertDoesNotThrow(() -> TargetDirectory.refuseNonEmpty(dir, true));
     }
 
     @Test
@@ -69,16 +69,16 @@ class RestoreStepsTest {
         Path earlier = Files.createDirectory(tmp.resolve("earlier"));
         Files.writeString(earlier.resolve(RestoreSteps.RESTORE_LOG), "");
         Files.writeString(earlier.resolve("base.partial"), "");
-        assertDoesNotThrow(() -> RestoreSteps.refuseNonEmpty(earlier, true));
+        assertDoesNotThrow(() -> TargetDirectory.refuseNonEmpty(earlier, true));
     }
 
     @Test
     void aNameAShellWouldActOnInsidePgCtlsQuotesIsRefused() {
         for (String name : List.of("a\"b", "x'$(id)'", "a`id`", "a\\b", "line\nbreak")) {
             PitrException e =
-                    assertThrows(PitrException.class, () -> RestoreSteps.refuseUnsafeName(Path.of("/srv", name)));
+                    assertThrows(PitrException.class, () -> TargetDirectory.refuseUnsafeName(Path.of("/srv", name)));
             assertEquals(ErrorCode.USAGE, e.code(), name);
         }
-        assertDoesNotThrow(() -> RestoreSteps.refuseUnsafeName(Path.of("/srv/it's restored here")));
+        assertDoesNotThrow(() -> TargetDirectory.refuseUnsafeName(Path.of("/srv/it's restored here")));
     }
 }
