@@ -1,5 +1,7 @@
 package dev.pitr.postgres;
 
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -7,6 +9,15 @@ import java.util.List;
 public final class OsUser {
 
     private OsUser() {}
+
+    /** This host's name, for the owner of a lease or a scheduled run; {@code unknown-host} when it has none. */
+    public static String hostName() {
+        try {
+            return InetAddress.getLocalHost().getHostName();
+        } catch (UnknownHostException e) {
+            return "unknown-host";
+        }
+    }
 
     public static boolean isRoot() {
         return "root".equals(System.getProperty("user.name"));

@@ -5,6 +5,7 @@ import dev.pitr.catalog.LeaseHeldException;
 import dev.pitr.config.Config;
 import dev.pitr.config.Key;
 import dev.pitr.config.Repository;
+import dev.pitr.postgres.OsUser;
 import dev.pitr.retention.Retention;
 import dev.pitr.schedule.CronSchedule;
 import dev.pitr.schedule.ScheduledJob;
@@ -13,8 +14,6 @@ import dev.pitr.status.DashboardServer;
 import dev.pitr.status.StatusService;
 import dev.pitr.wal.CaptureService;
 import java.io.PrintWriter;
-import java.net.InetAddress;
-import java.net.UnknownHostException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
@@ -51,7 +50,7 @@ public final class RunService {
      * in the catalog, so two of these on one cluster never take the same snapshot twice.
      */
     public static RunService from(Config config, Repository repo, Clock clock, PrintWriter log) {
-        String owner = hostName() + "/" + ProcessHandle.current().pid();
+        String owner = OsUser.hostName() + "/" + ProcessHandle.current().pid();
         Consumer<String> say = line -> say(log, line);
         SnapshotService snapshots = SnapshotService.from(config, repo, clock, log);
         List<ScheduledJob> jobs = List.of(
@@ -116,14 +115,6 @@ public final class RunService {
             if (capture.lostLease().isPresent()) {
                 throw capture.lostLease().get();
             }
-        }
-    }
-
-    private static String hostName() {
-        try {
-            return InetAddress.getLocalHost().getHostName();
-        } catch (UnknownHostException e) {
-            return "unknown-host";
         }
     }
 

@@ -6,14 +6,13 @@ import dev.pitr.config.Config;
 import dev.pitr.config.Key;
 import dev.pitr.config.Repository;
 import dev.pitr.error.PitrException;
+import dev.pitr.postgres.OsUser;
 import dev.pitr.postgres.PgTools;
 import dev.pitr.postgres.Primary;
 import dev.pitr.postgres.Slots;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.UnknownHostException;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -175,13 +174,7 @@ public final class CaptureService {
      * spool after a crash is the only one, so it takes over at once (with a new token) instead of waiting for expiry.
      */
     private String owner() {
-        String host;
-        try {
-            host = InetAddress.getLocalHost().getHostName();
-        } catch (UnknownHostException e) {
-            host = "unknown-host";
-        }
-        return host + ":" + spool.toAbsolutePath();
+        return OsUser.hostName() + ":" + spool.toAbsolutePath();
     }
 
     private void shipOnce() {
