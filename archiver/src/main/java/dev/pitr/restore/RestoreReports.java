@@ -3,6 +3,7 @@ package dev.pitr.restore;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.pitr.catalog.Extent;
 import dev.pitr.catalog.HistoryRecord;
 import dev.pitr.catalog.SegmentRecord;
 import dev.pitr.catalog.SnapshotRecord;
@@ -34,8 +35,8 @@ public final class RestoreReports {
                         + r.snapshots().get(0).id() + ")");
                 out.println("  latest    " + time(r.endTime()) + "  " + r.endLsn()
                         + (r.exactTimes() ? "" : "  (approximate: some segments predate the time index)"));
-                out.println("            " + r.snapshots().size() + " snapshot(s), "
-                        + r.segments().size() + " segment(s)");
+                out.println(
+                        "            " + r.snapshots().size() + " snapshot(s), " + r.segmentCount() + " segment(s)");
             }
             for (RestoreWindow.Gap g : t.gaps()) {
                 out.println("  gap       "
@@ -71,19 +72,16 @@ public final class RestoreReports {
                 o.put("latest_time", time(r.endTime()));
                 o.put("latest_lsn", r.endLsn().toString());
                 o.put("exact_times", r.exactTimes());
-                o.put("segments", r.segments().size());
+                o.put("segments", r.segmentCount());
                 ArrayNode snaps = o.putArray("snapshots");
                 r.snapshots().forEach(s -> snaps.add(s.id().value()));
                 ArrayNode points = o.putArray("restore_points");
-                for (SegmentRecord s : r.segments()) {
-                    if (s.index() != null) {
-                        for (WalRecords.RestorePoint p : s.index().restorePoints()) {
-                            points.addObject()
-                                    .put("name", p.name())
-                                    .put("lsn", p.lsn().toString())
-                                    .put("time", time(p.time()));
-                        }
-                    }
+                for (Extent.Point x : r.restorePoints()) {
+                    WalRecords.RestorePoint p = x.point();
+                    points.addObject()
+                            .put("name", p.name())
+                            .put("lsn", p.lsn().toString())
+                            .put("time", time(p.time()));
                 }
             }
             ArrayNode gaps = n.putArray("gaps");

@@ -69,8 +69,36 @@ public interface Catalog extends AutoCloseable {
 
     List<SegmentRecord> allSegments();
 
+    /**
+     * The summaries of the segments ({@link SegmentBlock}), by timeline then block: what the restore window and status
+     * read instead of every segment. A catalog that keeps them returns them consistent, summing up again from its
+     * segment records any block whose summary does not add up; this default sums every block up from every record.
+     */
+    default List<SegmentBlock> segmentBlocks() {
+        return SegmentBlocks.of(allSegments(), expiredSegments(), SegmentBlocks.cuts(histories(), snapshots()));
+    }
+
+    /**
+     * Sums block {@code number} of {@code timeline} up again from its segment records, keeps it, and returns it: for a
+     * summary a reader found wrong. This default computes it.
+     */
+    default SegmentBlock repairSegmentBlock(TimelineId timeline, long number) {
+        return segmentBlocks().stream()
+                .filter(b -> b.timeline().equals(timeline) && b.number() == number)
+                .findFirst()
+                .orElse(SegmentBlock.empty(timeline, number));
+    }
+
+    /** Sums every block up again from the segment records ({@code catalog rebuild}); a catalog that keeps none has none. */
+    default void rebuildSegmentBlocks() {}
+
     /** Takes the segment out of the restorable archive; idempotent, the first time counts. */
     void expireSegment(WalFileName fileName, Instant at);
+
+    /** Expires each segment as {@link #expireSegment} does; a catalog may do it in fewer writes. */
+    default void expireSegments(List<WalFileName> fileNames, Instant at) {
+        fileNames.forEach(f -> expireSegment(f, at));
+    }
 
     /** Notes that the expired segment's objects were handed to storage for removal; idempotent. */
     void segmentRemoved(WalFileName fileName, Instant at);

@@ -1,5 +1,7 @@
 package dev.pitr.restore;
 
+import dev.pitr.catalog.Catalog;
+import dev.pitr.catalog.Extent;
 import dev.pitr.catalog.SegmentRecord;
 import dev.pitr.catalog.SnapshotId;
 import dev.pitr.catalog.SnapshotRecord;
@@ -25,6 +27,16 @@ public final class RestorePlanner {
 
     public RestorePlanner(RestoreWindow window) {
         this.window = window;
+    }
+
+    /**
+     * Plans on {@code catalog}'s window, reading only the segment records the plan needs; a summary those records
+     * contradict is summed up again and the plan made anew ({@link RestoreWindow#repairing}).
+     */
+    public static RestorePlan plan(
+            Catalog catalog, RestoreTarget target, TargetTimeline timeline, boolean inclusive, SnapshotId snapshotId) {
+        return RestoreWindow.repairing(
+                catalog, w -> new RestorePlanner(w).plan(target, timeline, inclusive, snapshotId));
     }
 
     public RestorePlan plan(RestoreTarget target, TargetTimeline timeline, boolean inclusive, SnapshotId snapshotId) {
@@ -122,9 +134,7 @@ public final class RestorePlanner {
         if (c == null) {
             throw refusal(target, w, windowText);
         }
-        List<SegmentRecord> segs = c.range.from(window.firstSegno(c.snapshot)).stream()
-                .filter(s -> s.name().segno() <= c.lastSegno)
-                .toList();
+        List<SegmentRecord> segs = c.range.segments(window.firstSegno(c.snapshot), c.lastSegno);
         return new RestorePlan(
                 target,
                 c.asked,
@@ -156,18 +166,30 @@ public final class RestorePlanner {
                 continue;
             }
             SnapshotRecord s = newest(fits);
-            // the first segment holding a transaction end past the target is where PostgreSQL stops
+            // the first segment holding a transaction end past the target is where PostgreSQL stops; only the extent
+            // that holds it is read
+            long from = window.firstSegno(s);
             int unindexed = 0;
-            for (SegmentRecord seg : r.from(window.firstSegno(s))) {
-                if (seg.index() == null) {
-                    unindexed++;
+            for (Extent e : r.extents()) {
+                if (e.last() < from) {
                     continue;
                 }
-                Instant last = seg.index().lastEnd();
-                if (last != null && (inclusive ? last.isAfter(t) : !last.isBefore(t))) {
-                    String note = unindexed == 0 ? null : unindexedNote(unindexed);
-                    return new Choice(
-                            r, s, new RestoreTarget.Time(t), seg.name().segno(), null, note);
+                Instant reach = e.lastEnd();
+                if (reach == null || !(inclusive ? reach.isAfter(t) : !reach.isBefore(t))) {
+                    unindexed += e.unindexed();
+                    continue;
+                }
+                for (SegmentRecord seg : r.segments(Math.max(from, e.first()), e.last())) {
+                    if (seg.index() == null) {
+                        unindexed++;
+                        continue;
+                    }
+                    Instant last = seg.index().lastEnd();
+                    if (last != null && (inclusive ? last.isAfter(t) : !last.isBefore(t))) {
+                        String note = unindexed == 0 ? null : unindexedNote(unindexed);
+                        return new Choice(
+                                r, s, new RestoreTarget.Time(t), seg.name().segno(), null, note);
+                    }
                 }
             }
             if (unindexed > 0) {
@@ -204,10 +226,7 @@ public final class RestorePlanner {
         if (t.isBefore(s.startTime())) {
             return false;
         }
-        for (SegmentRecord seg : r.from(window.firstSegno(s))) {
-            if (seg.name().segno() > window.lastSegno(s)) {
-                return true;
-            }
+        for (SegmentRecord seg : r.segments(window.firstSegno(s), window.lastSegno(s))) {
             if (seg.index() == null
                     || (seg.index().lastEnd() != null && seg.index().lastEnd().isAfter(t))) {
                 return false;
@@ -242,10 +261,16 @@ public final class RestorePlanner {
 
     private Choice byXid(RestoreWindow.Timeline w, long xid) {
         for (RestoreWindow.Range r : w.ranges()) {
-            for (SegmentRecord seg : r.segments()) {
-                if (seg.index() == null || !seg.index().mayHoldXid(xid)) {
-                    continue;
+            // only the extents whose transaction ids may include it are read
+            List<SegmentRecord> holding = new ArrayList<>();
+            for (Extent e : r.extents()) {
+                if (e.mayHoldXid(xid)) {
+                    r.segments(e.first(), e.last()).stream()
+                            .filter(x -> x.index() != null && x.index().mayHoldXid(xid))
+                            .forEach(holding::add);
                 }
+            }
+            for (SegmentRecord seg : holding) {
                 long segno = seg.name().segno();
                 // a snapshot consistent before the segment is sure to see the transaction end; one in it very likely
                 // does
@@ -258,11 +283,7 @@ public final class RestorePlanner {
                 List<SnapshotRecord> before =
                         fits.stream().filter(s -> window.lastSegno(s) < segno).toList();
                 SnapshotRecord s = newest(before.isEmpty() ? fits : before);
-                long last = r.segments().stream()
-                        .filter(x -> x.index() != null && x.index().mayHoldXid(xid))
-                        .mapToLong(x -> x.name().segno())
-                        .max()
-                        .orElse(segno);
+                long last = holding.get(holding.size() - 1).name().segno();
                 return new Choice(r, s, new RestoreTarget.Xid(xid), last, null, null);
             }
         }
@@ -272,27 +293,17 @@ public final class RestorePlanner {
     private Choice byName(RestoreWindow.Timeline w, String name) {
         Choice found = null;
         for (RestoreWindow.Range r : w.ranges()) {
-            for (SegmentRecord seg : r.segments()) {
-                if (seg.index() == null) {
+            for (Extent.Point x : r.restorePoints()) {
+                WalRecords.RestorePoint p = x.point();
+                if (!p.name().equals(name)) {
                     continue;
                 }
-                for (WalRecords.RestorePoint p : seg.index().restorePoints()) {
-                    if (!p.name().equals(name)) {
-                        continue;
-                    }
-                    List<SnapshotRecord> fits = r.snapshots().stream()
-                            .filter(s -> s.stopLsn().isBefore(p.lsn()))
-                            .toList();
-                    if (!fits.isEmpty()) {
-                        // the newest restore point of that name; recovery stops at the first one after its snapshot
-                        found = new Choice(
-                                r,
-                                newest(fits),
-                                new RestoreTarget.Named(name),
-                                seg.name().segno(),
-                                p.lsn(),
-                                null);
-                    }
+                List<SnapshotRecord> fits = r.snapshots().stream()
+                        .filter(s -> s.stopLsn().isBefore(p.lsn()))
+                        .toList();
+                if (!fits.isEmpty()) {
+                    // the newest restore point of that name; recovery stops at the first one after its snapshot
+                    found = new Choice(r, newest(fits), new RestoreTarget.Named(name), x.segno(), p.lsn(), null);
                 }
             }
         }
@@ -300,18 +311,17 @@ public final class RestorePlanner {
             return null;
         }
         Choice f = found;
-        for (SegmentRecord seg : f.range.from(window.firstSegno(f.snapshot))) {
-            for (WalRecords.RestorePoint p : seg.index() == null
-                    ? List.<WalRecords.RestorePoint>of()
-                    : seg.index().restorePoints()) {
-                if (p.name().equals(name) && f.snapshot.stopLsn().isBefore(p.lsn())) {
-                    String note = p.lsn().equals(f.stopsAt)
-                            ? null
-                            : "restore point '" + name
-                                    + "' exists more than once; recovery stops at the first after the snapshot, "
-                                    + p.lsn();
-                    return new Choice(f.range, f.snapshot, f.asked, seg.name().segno(), p.lsn(), note);
-                }
+        long from = window.firstSegno(f.snapshot);
+        for (Extent.Point x : f.range.restorePoints()) {
+            WalRecords.RestorePoint p = x.point();
+            if (x.segno() >= from
+                    && p.name().equals(name)
+                    && f.snapshot.stopLsn().isBefore(p.lsn())) {
+                String note = p.lsn().equals(f.stopsAt)
+                        ? null
+                        : "restore point '" + name
+                                + "' exists more than once; recovery stops at the first after the snapshot, " + p.lsn();
+                return new Choice(f.range, f.snapshot, f.asked, x.segno(), p.lsn(), note);
             }
         }
         return f;
@@ -326,7 +336,7 @@ public final class RestorePlanner {
                             + "; --latest would silently stop there; " + windowText,
                     "restore to a point before the gap (--to '" + RestoreTarget.postgresTime(r.endTime())
                             + "' or --lsn "
-                            + r.segments().get(r.segments().size() - 1).startLsn()
+                            + new Lsn(r.lastSegno() * window.segmentSize())
                             + "), and find out why segments are missing");
         }
         return new Choice(r, newest(r.snapshots()), new RestoreTarget.Latest(), lastSegno(r), r.endLsn(), null);
@@ -405,8 +415,8 @@ public final class RestorePlanner {
         return parts.isEmpty() ? "" : "; gaps: " + String.join("; ", parts);
     }
 
-    private long lastSegno(RestoreWindow.Range r) {
-        return r.segments().get(r.segments().size() - 1).name().segno();
+    private static long lastSegno(RestoreWindow.Range r) {
+        return r.lastSegno();
     }
 
     private static SnapshotRecord newest(List<SnapshotRecord> snaps) {

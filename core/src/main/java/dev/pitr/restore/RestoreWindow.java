@@ -1,8 +1,11 @@
 package dev.pitr.restore;
 
 import dev.pitr.catalog.Catalog;
+import dev.pitr.catalog.Extent;
 import dev.pitr.catalog.HistoryRecord;
 import dev.pitr.catalog.PartialSegment;
+import dev.pitr.catalog.SegmentBlock;
+import dev.pitr.catalog.SegmentBlocks;
 import dev.pitr.catalog.SegmentRecord;
 import dev.pitr.catalog.SnapshotRecord;
 import dev.pitr.wal.Lsn;
@@ -13,11 +16,12 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
+import java.util.NavigableSet;
+import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.function.Function;
 import java.util.function.Predicate;
 
 /**
@@ -41,11 +45,42 @@ public final class RestoreWindow {
     /** A stretch of the timeline's WAL that cannot be replayed through, from {@code from} to {@code to} (exclusive). */
     public record Gap(GapKind kind, Lsn from, Lsn to, List<String> files, String detail) {}
 
+    /** Reads the segment records of one timeline from {@code from} to {@code to} (inclusive), by segment number. */
+    @FunctionalInterface
+    public interface Segments {
+        List<SegmentRecord> read(TimelineId timeline, long from, long to);
+    }
+
+    /**
+     * A summary that does not match the segment records it sums up, found when the records were read: the catalog sums
+     * block {@code number} of {@code timeline} up again and the window is read anew ({@link #repairing}).
+     */
+    public static final class StaleSummaryException extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+        private final transient TimelineId timeline;
+        private final long number;
+
+        StaleSummaryException(TimelineId timeline, long number, String message) {
+            super(message);
+            this.timeline = timeline;
+            this.number = number;
+        }
+
+        public TimelineId timeline() {
+            return timeline;
+        }
+
+        public long number() {
+            return number;
+        }
+    }
+
     /**
      * A stretch restorable to any point: from the consistency point of its earliest snapshot ({@code start*}) to the last
-     * transaction end archived in it ({@code endTime}) and the end of its last segment ({@code endLsn}). {@code segments}
-     * is the WAL of the stretch in replay order, from the earliest snapshot's first segment on. {@code exactTimes} is
-     * false when some of it was archived before the time index existed, so {@code endTime} is when it was archived.
+     * transaction end archived in it ({@code endTime}) and the end of its last segment ({@code endLsn}). {@code extents}
+     * sum up the WAL of the stretch in replay order, from the earliest snapshot's first segment on; its segment records
+     * are read only when asked for ({@link #segments(long, long)}). {@code exactTimes} is false when some of it was
+     * archived before the time index existed, so {@code endTime} is when it was archived.
      */
     public record Range(
             List<SnapshotRecord> snapshots,
@@ -53,12 +88,76 @@ public final class RestoreWindow {
             Instant startTime,
             Lsn endLsn,
             Instant endTime,
-            List<SegmentRecord> segments,
-            boolean exactTimes) {
+            List<Extent> extents,
+            boolean exactTimes,
+            Segments source) {
 
-        /** The range's segments from {@code segno} on. */
+        public Range {
+            snapshots = List.copyOf(snapshots);
+            extents = List.copyOf(extents);
+        }
+
+        public long firstSegno() {
+            return extents.get(0).first();
+        }
+
+        public long lastSegno() {
+            return extents.get(extents.size() - 1).last();
+        }
+
+        /** How many segments the range holds. */
+        public long segmentCount() {
+            return extents.stream().mapToLong(Extent::count).sum();
+        }
+
+        /** The restore points archived in the range, in WAL order. */
+        public List<Extent.Point> restorePoints() {
+            return extents.stream().flatMap(e -> e.points().stream()).toList();
+        }
+
+        /** Every segment record of the range, read from the catalog. */
+        public List<SegmentRecord> segments() {
+            return segments(firstSegno(), lastSegno());
+        }
+
+        /** The range's segment records from {@code segno} on, read from the catalog. */
         public List<SegmentRecord> from(long segno) {
-            return segments.stream().filter(s -> s.name().segno() >= segno).toList();
+            return segments(segno, lastSegno());
+        }
+
+        /**
+         * The range's segment records numbered {@code from} to {@code to}, read from the catalog, one read per extent.
+         * Records that do not match the summary (a segment missing, or another than it says) throw {@link
+         * StaleSummaryException}: nothing is planned from a summary its records contradict.
+         */
+        public List<SegmentRecord> segments(long from, long to) {
+            List<SegmentRecord> out = new ArrayList<>();
+            for (Extent e : extents) {
+                long a = Math.max(from, e.first());
+                long b = Math.min(to, e.last());
+                if (a > b) {
+                    continue;
+                }
+                List<SegmentRecord> read = source.read(e.timeline(), a, b);
+                long expect = a;
+                for (SegmentRecord s : read) {
+                    boolean bad = s.index() != null && s.index().problem() != null;
+                    if (s.name().segno() != expect || bad) {
+                        break;
+                    }
+                    out.add(s);
+                    expect++;
+                }
+                if (expect != b + 1) {
+                    long number = (e.endLsn().value() - 1) >>> SegmentBlock.BLOCK_SHIFT;
+                    throw new StaleSummaryException(
+                            e.timeline(),
+                            number,
+                            "the summary of timeline " + e.timeline() + " says segments " + a + " to " + b
+                                    + " are archived and readable, but segment " + expect + " is not");
+                }
+            }
+            return out;
         }
     }
 
@@ -88,21 +187,27 @@ public final class RestoreWindow {
 
     private final Map<TimelineId, HistoryRecord> histories = new HashMap<>();
     private final Map<TimelineId, TimelineHistory> parsed = new HashMap<>();
-    private final Map<String, SegmentRecord> segments = new HashMap<>();
+    private final Map<TimelineId, TreeMap<Long, SegmentBlock>> blocks = new HashMap<>();
     private final List<SnapshotRecord> snapshots;
     private final TreeSet<TimelineId> timelines = new TreeSet<>();
-    private final Set<String> expired;
+    private final boolean anyExpired;
     private final long segmentSize;
+    private final Segments source;
 
     private RestoreWindow(
-            List<SegmentRecord> segs, List<HistoryRecord> hist, List<SnapshotRecord> snaps, Set<String> expired) {
-        this.expired = expired;
+            List<SegmentBlock> summaries, List<HistoryRecord> hist, List<SnapshotRecord> snaps, Segments source) {
+        this.source = source;
         long size = 0;
-        for (SegmentRecord s : segs) {
-            segments.put(s.name().fileName(), s);
-            timelines.add(s.name().timeline());
-            size = s.name().segmentSize();
+        boolean expired = false;
+        for (SegmentBlock b : summaries) {
+            blocks.computeIfAbsent(b.timeline(), k -> new TreeMap<>()).put(b.number(), b);
+            if (b.count() > 0) {
+                timelines.add(b.timeline());
+                size = b.segmentSize();
+            }
+            expired |= !b.expired().isEmpty();
         }
+        this.anyExpired = expired;
         for (HistoryRecord h : hist) {
             histories.put(h.timeline(), h);
             parsed.put(h.timeline(), h.parsed());
@@ -117,28 +222,82 @@ public final class RestoreWindow {
     }
 
     /**
-     * Reads what the window needs from {@code catalog}: every segment, history and snapshot record, and the segments
-     * still being written as far as they were shipped ({@link PartialSegment#asSegment}), where no complete one is
-     * archived under the same name.
+     * Reads what the window needs from {@code catalog}: the segment summaries, every history and snapshot record, and
+     * the segments still being written as far as they were shipped ({@link PartialSegment#asSegment}), where no complete
+     * one is archived under the same name. Segment records are read only for what a caller asks of a {@link Range}.
      */
     public static RestoreWindow of(Catalog catalog) {
-        Set<String> expired = new HashSet<>();
-        catalog.expiredSegments().forEach(e -> expired.add(e.fileName().text()));
-        List<SegmentRecord> segs = new ArrayList<>(catalog.allSegments());
-        Set<String> complete = new HashSet<>();
-        segs.forEach(s -> complete.add(s.name().fileName()));
+        List<SegmentBlock> summaries = new ArrayList<>(catalog.segmentBlocks());
+        Map<String, SegmentRecord> partials = new HashMap<>();
         for (PartialSegment p : catalog.partials()) {
-            if (!complete.contains(p.name().fileName())
-                    && !expired.contains(p.name().fileName())) {
-                segs.add(p.asSegment());
+            SegmentRecord s = p.asSegment();
+            long number = SegmentBlock.numberOf(s.startLsn());
+            int at = -1;
+            for (int i = 0; i < summaries.size(); i++) {
+                SegmentBlock b = summaries.get(i);
+                if (b.timeline().equals(s.name().timeline()) && b.number() == number) {
+                    at = i;
+                }
+            }
+            SegmentBlock b = at < 0 ? SegmentBlock.empty(s.name().timeline(), number) : summaries.get(at);
+            if (holds(b, s.name().segno()) || b.isExpired(s.name().segno())) {
+                continue;
+            }
+            partials.put(s.name().fileName(), s);
+            if (at < 0) {
+                summaries.add(b.with(s));
+            } else {
+                summaries.set(at, b.with(s));
             }
         }
-        return new RestoreWindow(segs, catalog.histories(), catalog.snapshots(), expired);
+        Segments read = (t, from, to) -> {
+            List<SegmentRecord> out = new ArrayList<>(catalog.segments(t, from, to));
+            for (SegmentRecord p : partials.values()) {
+                if (p.name().timeline().equals(t)
+                        && from <= p.name().segno()
+                        && p.name().segno() <= to) {
+                    out.add(p);
+                }
+            }
+            out.sort(Comparator.comparingLong(x -> x.name().segno()));
+            return out;
+        };
+        return new RestoreWindow(summaries, catalog.histories(), catalog.snapshots(), read);
+    }
+
+    private static boolean holds(SegmentBlock b, long segno) {
+        return b.extents().stream().anyMatch(e -> e.contains(segno))
+                || b.unreadable().stream().anyMatch(u -> u.segno() == segno);
     }
 
     /** The window over these records, as {@link #of(Catalog)} reads them. */
     public static RestoreWindow of(List<SegmentRecord> segs, List<HistoryRecord> hist, List<SnapshotRecord> snaps) {
-        return new RestoreWindow(segs, hist, snaps, Set.of());
+        Map<TimelineId, TreeMap<Long, SegmentRecord>> byTimeline = new HashMap<>();
+        segs.forEach(s -> byTimeline
+                .computeIfAbsent(s.name().timeline(), k -> new TreeMap<>())
+                .put(s.name().segno(), s));
+        Segments read = (t, from, to) -> List.copyOf(byTimeline
+                .getOrDefault(t, new TreeMap<>())
+                .subMap(from, true, to, true)
+                .values());
+        return new RestoreWindow(SegmentBlocks.of(segs, List.of(), SegmentBlocks.cuts(hist, snaps)), hist, snaps, read);
+    }
+
+    /**
+     * Runs {@code use} on the window of {@code catalog}; where it finds a summary its segment records contradict, the
+     * catalog sums that block up again and {@code use} runs on the window read anew.
+     */
+    public static <T> T repairing(Catalog catalog, Function<RestoreWindow, T> use) {
+        for (int attempt = 0; ; attempt++) {
+            try {
+                return use.apply(of(catalog));
+            } catch (StaleSummaryException e) {
+                if (attempt >= 16) {
+                    throw e;
+                }
+                catalog.repairSegmentBlock(e.timeline(), e.number());
+            }
+        }
     }
 
     /** Every timeline the archive knows, oldest first. */
@@ -203,44 +362,42 @@ public final class RestoreWindow {
         boolean walAfter = false;
         if (!usable.isEmpty() && segmentSize > 0) {
             long lo = usable.stream().mapToLong(this::firstSegno).min().orElseThrow();
-            List<SegmentRecord> onPath = segments.values().stream()
-                    .filter(s -> s.name().segno() >= lo && path.reads(s.name()))
-                    .sorted(Comparator.comparingLong(s -> s.name().segno()))
-                    .toList();
-            List<SegmentRecord> run = new ArrayList<>();
+            List<Object> onPath = onPath(path, lo, usable);
+            List<Extent> run = new ArrayList<>();
             long expect = lo;
-            for (SegmentRecord s : onPath) {
-                boolean unreadable = s.index() != null && s.index().problem() != null;
-                if (s.name().segno() != expect) {
-                    gaps.add(missing(path, expect, s.name().segno()));
+            for (Object piece : onPath) {
+                long first = piece instanceof Extent e ? e.first() : ((Bad) piece).segno();
+                long last = piece instanceof Extent e ? e.last() : first;
+                if (first != expect) {
+                    gaps.add(missing(path, expect, first));
                     closeRun(run, usable, ranges);
                 }
-                if (unreadable) {
+                if (piece instanceof Bad u) {
+                    Lsn from = new Lsn(u.segno() * segmentSize);
                     gaps.add(new Gap(
                             GapKind.UNREADABLE_SEGMENT,
-                            s.startLsn(),
-                            s.endLsn(),
-                            List.of(s.name().fileName()),
-                            "segment " + s.name().fileName() + " is archived but could not be read as WAL: "
-                                    + s.index().problem()));
+                            from,
+                            from.plus(segmentSize),
+                            List.of(u.fileName()),
+                            "segment " + u.fileName() + " is archived but could not be read as WAL: " + u.problem()));
                     closeRun(run, usable, ranges);
                 } else {
-                    run.add(s);
+                    Extent e = (Extent) piece;
+                    if (!run.isEmpty() && run.get(run.size() - 1).partialEnd(segmentSize)) {
+                        closeRun(run, usable, ranges);
+                    }
+                    run.add(e);
                 }
-                expect = s.name().segno() + 1;
+                expect = last + 1;
             }
             if (onPath.isEmpty()) {
                 gaps.add(missing(path, lo, lo + 1));
             }
             closeRun(run, usable, ranges);
             if (!onPath.isEmpty()) {
-                long lastArchived = onPath.get(onPath.size() - 1).name().segno();
-                List<SegmentRecord> lastRange = ranges.isEmpty()
-                        ? List.of()
-                        : ranges.get(ranges.size() - 1).segments();
-                walAfter = lastRange.isEmpty()
-                        || lastArchived
-                                > lastRange.get(lastRange.size() - 1).name().segno();
+                long lastArchived = expect - 1;
+                walAfter = ranges.isEmpty()
+                        || lastArchived > ranges.get(ranges.size() - 1).lastSegno();
             }
         }
         gaps.sort(Comparator.comparing(Gap::from));
@@ -260,9 +417,12 @@ public final class RestoreWindow {
         }
         long count = toSegno - fromSegno;
         String first = path.segment(fromSegno, segmentSize).fileName();
-        boolean retention = !expired.isEmpty();
+        boolean retention = anyExpired;
         for (long n = fromSegno; n < toSegno && retention; n++) {
-            retention = expired.contains(path.segment(n, segmentSize).fileName());
+            SegmentName f = path.segment(n, segmentSize);
+            SegmentBlock b =
+                    blocks.getOrDefault(f.timeline(), new TreeMap<>()).get(SegmentBlock.numberOf(f.startLsn()));
+            retention = b != null && b.isExpired(n);
         }
         if (retention) {
             return new Gap(
@@ -283,45 +443,104 @@ public final class RestoreWindow {
                         : count + " segments from " + first + " on are not archived");
     }
 
-    /** Turns a run of contiguous segments into a range if a snapshot can start it; clears the run. */
-    private void closeRun(List<SegmentRecord> run, List<SnapshotRecord> usable, List<Range> out) {
+    /** An unreadable segment on the path. */
+    private record Bad(long segno, String fileName, String problem) {}
+
+    /**
+     * The extents and unreadable segments recovery reads on {@code path} from segment {@code lo} on, by segment number:
+     * each timeline's only up to where the next one branched off, and split where a usable snapshot's WAL starts.
+     */
+    private List<Object> onPath(WalPath path, long lo, List<SnapshotRecord> usable) {
+        TreeSet<Long> starts = new TreeSet<>();
+        usable.forEach(s -> starts.add(firstSegno(s)));
+        List<Object> out = new ArrayList<>();
+        List<WalPath.Step> steps = path.steps();
+        for (int i = 0; i < steps.size(); i++) {
+            WalPath.Step step = steps.get(i);
+            long from = Math.max(lo, step.begin().value() / segmentSize);
+            long to = i + 1 < steps.size() ? steps.get(i + 1).begin().value() / segmentSize - 1 : Long.MAX_VALUE;
+            if (from > to) {
+                continue;
+            }
+            for (SegmentBlock b :
+                    blocks.getOrDefault(step.timeline(), new TreeMap<>()).values()) {
+                for (Extent e : b.extents()) {
+                    if (e.last() >= from && e.first() <= to) {
+                        out.addAll(clip(b, e, from, to, starts));
+                    }
+                }
+                for (SegmentBlock.Unreadable u : b.unreadable()) {
+                    if (from <= u.segno() && u.segno() <= to) {
+                        String name = new SegmentName(step.timeline(), u.segno(), segmentSize).fileName();
+                        out.add(new Bad(u.segno(), name, u.problem()));
+                    }
+                }
+            }
+        }
+        out.sort(Comparator.comparingLong(p -> p instanceof Extent e ? e.first() : ((Bad) p).segno()));
+        return out;
+    }
+
+    /**
+     * The part of {@code e} from {@code from} to {@code to}, split where a range may start. The catalog cuts extents at
+     * every snapshot's start and branch point, so this is {@code e} itself but where a summary predates a cut; then the
+     * part is summed up again from its segment records.
+     */
+    private List<Extent> clip(SegmentBlock b, Extent e, long from, long to, NavigableSet<Long> starts) {
+        Long inside = starts.higher(e.first());
+        if (e.first() >= from && e.last() <= to && (inside == null || inside > e.last())) {
+            return List.of(e);
+        }
+        long a = Math.max(from, e.first());
+        long z = Math.min(to, e.last());
+        List<SegmentRecord> read = source.read(e.timeline(), a, z);
+        if (read.size() != z - a + 1) {
+            throw new StaleSummaryException(
+                    b.timeline(),
+                    b.number(),
+                    "the summary of " + b.describe() + " says segments " + a + " to " + z + " are archived, but "
+                            + read.size() + " of them are");
+        }
+        List<Lsn> cuts = starts.stream().map(n -> new Lsn(n * segmentSize)).toList();
+        return SegmentBlock.of(b.timeline(), b.number(), read, cuts, List.of()).extents();
+    }
+
+    /** Turns a run of contiguous extents into a range if a snapshot can start it; clears the run. */
+    private void closeRun(List<Extent> run, List<SnapshotRecord> usable, List<Range> out) {
         if (run.isEmpty()) {
             return;
         }
-        long a = run.get(0).name().segno();
-        long b = run.get(run.size() - 1).name().segno();
+        long a = run.get(0).first();
+        long b = run.get(run.size() - 1).last();
         List<SnapshotRecord> in = usable.stream()
                 .filter(s -> firstSegno(s) >= a && lastSegno(s) <= b)
                 .toList();
         if (!in.isEmpty()) {
             SnapshotRecord first = in.get(0);
-            List<SegmentRecord> segs = run.stream()
-                    .filter(s -> s.name().segno() >= firstSegno(first))
-                    .toList();
+            long from = firstSegno(first);
+            List<Extent> ext = run.stream().filter(e -> e.first() >= from).toList();
             // a snapshot's consistency point is restorable even when no transaction ended after it
             Instant end = in.stream()
                     .map(SnapshotRecord::stopTime)
                     .max(Comparator.naturalOrder())
                     .orElseThrow();
             boolean exact = true;
-            for (SegmentRecord s : segs) {
-                if (s.index() == null) {
-                    exact = false;
-                    if (s.archivedAt().isAfter(end)) {
-                        end = s.archivedAt();
-                    }
-                } else if (s.index().lastEnd() != null && s.index().lastEnd().isAfter(end)) {
-                    end = s.index().lastEnd();
+            for (Extent e : ext) {
+                exact &= e.exact();
+                Instant reach = e.reach();
+                if (reach != null && reach.isAfter(end)) {
+                    end = reach;
                 }
             }
             out.add(new Range(
                     in,
                     first.stopLsn(),
                     first.stopTime(),
-                    segs.get(segs.size() - 1).endLsn(),
+                    ext.get(ext.size() - 1).endLsn(),
                     end,
-                    segs,
-                    exact));
+                    ext,
+                    exact,
+                    source));
         }
         run.clear();
     }

@@ -7,7 +7,6 @@ import dev.pitr.error.PitrException;
 import dev.pitr.restore.RestorePlan;
 import dev.pitr.restore.RestorePlanner;
 import dev.pitr.restore.RestoreRequest;
-import dev.pitr.restore.RestoreWindow;
 
 /**
  * The Plan state: reads the catalog, plans the restore and says whether the target is reachable. A refusal is an
@@ -32,7 +31,6 @@ public final class PlanStep {
     }
 
     public static RestorePlan plan(Catalog catalog, RestoreRequest req) {
-        return new RestorePlanner(RestoreWindow.of(catalog))
-                .plan(req.target(), req.timeline(), req.inclusive(), req.snapshot());
+        return RestorePlanner.plan(catalog, req.target(), req.timeline(), req.inclusive(), req.snapshot());
     }
 }
