@@ -33,7 +33,14 @@ public final class SegmentBlocks {
     /** The cuts one history file makes: on each ancestor, the point the next timeline branched off it. */
     public static List<Cut> cuts(HistoryRecord h) {
         List<Cut> out = new ArrayList<>();
-        for (TimelineHistory.Entry e : h.parsed().entries()) {
+        TimelineHistory parsed;
+        try {
+            parsed = h.parsed();
+        } catch (RuntimeException e) {
+            // a history the window cannot follow either: it makes no cut
+            return out;
+        }
+        for (TimelineHistory.Entry e : parsed.entries()) {
             out.add(new Cut(e.parent(), e.switchpoint()));
         }
         return out;

@@ -32,10 +32,36 @@ public final class SqliteCatalog implements Catalog {
 
     private final Path file;
     private final Connection conn;
+    private final boolean readOnly;
+    private final SqliteBlocks blocks;
+    private int depth;
+    private long segmentSize;
 
-    private SqliteCatalog(Path file, Connection conn) {
+    private SqliteCatalog(Path file, Connection conn, boolean readOnly) {
         this.file = file;
         this.conn = conn;
+        this.readOnly = readOnly;
+        this.blocks = new SqliteBlocks(conn, new SqliteBlocks.Records() {
+            @Override
+            public List<SegmentRecord> live(TimelineId timeline, long from, long to) {
+                return segments(timeline, from, to);
+            }
+
+            @Override
+            public List<Long> expired(TimelineId timeline, long from, long to) {
+                return expiredSegnos(timeline, from, to);
+            }
+
+            @Override
+            public List<SegmentBlocks.Cut> cuts() {
+                return SegmentBlocks.cuts(histories(), snapshots());
+            }
+
+            @Override
+            public long segmentSize() {
+                return knownSegmentSize();
+            }
+        });
     }
 
     /** Opens (creating if needed) the catalog at {@code file}. */
@@ -69,8 +95,10 @@ public final class SqliteCatalog implements Catalog {
             cfg.setBusyTimeout(30_000);
             cfg.setReadOnly(readOnly);
             cfg.setSynchronous(SQLiteConfig.SynchronousMode.FULL);
+            // a transaction takes the write lock when it begins: summaries are read, changed and written back in one
+            cfg.setTransactionMode(SQLiteConfig.TransactionMode.IMMEDIATE);
             Connection c = DriverManager.getConnection("jdbc:sqlite:" + abs, cfg.toProperties());
-            SqliteCatalog cat = new SqliteCatalog(abs, c);
+            SqliteCatalog cat = new SqliteCatalog(abs, c, readOnly);
             if (!readOnly) {
                 cat.migrate();
             }
@@ -123,6 +151,161 @@ public final class SqliteCatalog implements Catalog {
                             + " PRIMARY KEY (job, slot))");
             s.executeUpdate("INSERT OR IGNORE INTO meta VALUES ('schema_version', '" + SCHEMA_VERSION + "')");
         }
+        SqliteBlocks.createTable(conn);
+        if (!summarized()) {
+            // a catalog written before summaries were kept: sum every block up once
+            rebuildSegmentBlocks();
+        }
+    }
+
+    /** True once the segment summaries are kept (set by {@link #rebuildSegmentBlocks}). */
+    private boolean summarized() {
+        try (PreparedStatement ps = conn.prepareStatement("SELECT v FROM meta WHERE k = 'segment_blocks'");
+                ResultSet rs = ps.executeQuery()) {
+            return rs.next();
+        } catch (SQLException e) {
+            // a catalog too old to have the table, opened read-only
+            return false;
+        }
+    }
+
+    private interface SqlWork<T> {
+        T run() throws SQLException;
+    }
+
+    /** Runs {@code work} in one transaction (or in the caller's, when called inside one). */
+    private <T> T inTransaction(String what, SqlWork<T> work) {
+        boolean outer = depth == 0;
+        try {
+            if (outer) {
+                conn.setAutoCommit(false);
+            }
+        } catch (SQLException e) {
+            throw failure(what, e);
+        }
+        depth++;
+        try {
+            T out = work.run();
+            if (outer) {
+                conn.commit();
+            }
+            return out;
+        } catch (RuntimeException | SQLException e) {
+            if (outer) {
+                try {
+                    conn.rollback();
+                } catch (SQLException r) {
+                    e.addSuppressed(r);
+                }
+            }
+            if (e instanceof SQLException sql) {
+                throw failure(what, sql);
+            }
+            throw (RuntimeException) e;
+        } finally {
+            depth--;
+            if (outer) {
+                try {
+                    conn.setAutoCommit(true);
+                } catch (SQLException e) {
+                    // the next statement reports a connection that is unusable
+                }
+            }
+        }
+    }
+
+    private long knownSegmentSize() {
+        if (segmentSize == 0) {
+            try (PreparedStatement ps = conn.prepareStatement("SELECT segment_size FROM segments LIMIT 1");
+                    ResultSet rs = ps.executeQuery()) {
+                segmentSize = rs.next() ? rs.getLong(1) : 0;
+            } catch (SQLException e) {
+                throw failure("read the segment size", e);
+            }
+        }
+        return segmentSize;
+    }
+
+    private List<Long> expiredSegnos(TimelineId timeline, long from, long to) {
+        try (PreparedStatement ps = conn.prepareStatement("SELECT segno FROM segments WHERE expired_at IS NOT NULL"
+                + " AND timeline = ? AND segno BETWEEN ? AND ? ORDER BY segno")) {
+            ps.setLong(1, timeline.value());
+            ps.setLong(2, from);
+            ps.setLong(3, to);
+            List<Long> out = new ArrayList<>();
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(rs.getLong(1));
+                }
+            }
+            return out;
+        } catch (SQLException e) {
+            throw failure("read expired segments", e);
+        }
+    }
+
+    @Override
+    public synchronized List<SegmentBlock> segmentBlocks() {
+        if (!summarized()) {
+            return Catalog.super.segmentBlocks();
+        }
+        if (readOnly) {
+            try {
+                List<SegmentBlock> out = new ArrayList<>();
+                for (SegmentBlock b : blocks.stored()) {
+                    out.add(b.problem() == null ? b : Catalog.super.repairSegmentBlock(b.timeline(), b.number()));
+                }
+                return out;
+            } catch (SQLException e) {
+                throw failure("read the segment summaries", e);
+            }
+        }
+        try {
+            // most reads find them consistent and take no lock
+            List<SegmentBlock> stored = blocks.stored();
+            if (stored.stream().allMatch(b -> b.problem() == null)
+                    && stored.stream().mapToLong(SegmentBlock::count).sum() == blocks.counted()) {
+                return stored;
+            }
+        } catch (SQLException e) {
+            throw failure("read the segment summaries", e);
+        }
+        return inTransaction("repair the segment summaries", () -> {
+            Optional<List<SegmentBlock>> all = blocks.all();
+            if (all.isPresent()) {
+                return all.get();
+            }
+            rebuildSegmentBlocks();
+            return blocks.all().orElseThrow(() -> new IllegalStateException("the segment summaries do not add up"));
+        });
+    }
+
+    @Override
+    public synchronized SegmentBlock repairSegmentBlock(TimelineId timeline, long number) {
+        if (readOnly) {
+            return Catalog.super.repairSegmentBlock(timeline, number);
+        }
+        return inTransaction(
+                "sum up " + timeline + " block " + number + " again", () -> blocks.rebuild(timeline, number));
+    }
+
+    @Override
+    public synchronized void rebuildSegmentBlocks() {
+        inTransaction("sum up the segments", () -> {
+            List<long[]> keys = new ArrayList<>();
+            try (PreparedStatement ps = conn.prepareStatement(
+                            "SELECT DISTINCT timeline, start_lsn >> " + SegmentBlock.BLOCK_SHIFT + " FROM segments");
+                    ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    keys.add(new long[] {rs.getLong(1), rs.getLong(2)});
+                }
+            }
+            blocks.rebuildAll(keys);
+            try (Statement st = conn.createStatement()) {
+                st.executeUpdate("INSERT OR REPLACE INTO meta VALUES ('segment_blocks', '1')");
+            }
+            return null;
+        });
     }
 
     @Override
@@ -153,40 +336,27 @@ public final class SqliteCatalog implements Catalog {
     /** One transaction for the lot: a failure rolls back every segment of the call. */
     @Override
     public synchronized List<Recorded> recordSegments(List<SegmentRecord> segments) {
-        String what = "record " + segments.size() + " segments";
-        try {
-            conn.setAutoCommit(false);
-        } catch (SQLException e) {
-            throw failure(what, e);
-        }
-        try {
+        return inTransaction("record " + segments.size() + " segments", () -> {
             List<Recorded> out = new ArrayList<>(segments.size());
             for (SegmentRecord s : segments) {
                 out.add(recordSegment(s));
             }
-            conn.commit();
             return out;
-        } catch (RuntimeException | SQLException e) {
-            try {
-                conn.rollback();
-            } catch (SQLException r) {
-                e.addSuppressed(r);
-            }
-            if (e instanceof SQLException sql) {
-                throw failure(what, sql);
-            }
-            throw (RuntimeException) e;
-        } finally {
-            try {
-                conn.setAutoCommit(true);
-            } catch (SQLException e) {
-                // the next statement reports a connection that is unusable
-            }
-        }
+        });
     }
 
     @Override
     public synchronized Recorded recordSegment(SegmentRecord r) {
+        return inTransaction("record segment " + r.name(), () -> {
+            Recorded out = insertSegment(r);
+            if (out == Recorded.INSERTED) {
+                blocks.added(r);
+            }
+            return out;
+        });
+    }
+
+    private Recorded insertSegment(SegmentRecord r) {
         try {
             Optional<String> existing = recordedSha(r.name().fileName());
             if (existing.isPresent()) {
@@ -257,11 +427,26 @@ public final class SqliteCatalog implements Catalog {
 
     @Override
     public synchronized void expireSegment(WalFileName fileName, Instant at) {
-        updateSegment(
-                "UPDATE segments SET expired_at = COALESCE(expired_at, ?) WHERE file_name = ?",
-                fileName.text(),
-                at,
-                "is not recorded");
+        expireSegments(List.of(fileName), at);
+    }
+
+    /** One transaction for the lot, each block the segments were in summed up again once. */
+    @Override
+    public synchronized void expireSegments(List<WalFileName> fileNames, Instant at) {
+        inTransaction("expire " + fileNames.size() + " segments", () -> {
+            List<SegmentName> changed = new ArrayList<>();
+            for (WalFileName f : fileNames) {
+                Optional<SegmentRecord> live = segment(f);
+                updateSegment(
+                        "UPDATE segments SET expired_at = COALESCE(expired_at, ?) WHERE file_name = ?",
+                        f.text(),
+                        at,
+                        "is not recorded");
+                live.ifPresent(x -> changed.add(x.name()));
+            }
+            blocks.expired(changed);
+            return null;
+        });
     }
 
     @Override
@@ -275,15 +460,18 @@ public final class SqliteCatalog implements Catalog {
 
     @Override
     public synchronized void forgetSegment(WalFileName fileName) {
-        try (PreparedStatement ps =
-                conn.prepareStatement("DELETE FROM segments WHERE file_name = ? AND removed_at IS NOT NULL")) {
-            ps.setString(1, fileName.text());
-            if (ps.executeUpdate() != 1) {
-                throw new IllegalStateException("segment " + fileName + " is not recorded as removed");
+        inTransaction("forget segment " + fileName, () -> {
+            long size = knownSegmentSize();
+            try (PreparedStatement ps =
+                    conn.prepareStatement("DELETE FROM segments WHERE file_name = ? AND removed_at IS NOT NULL")) {
+                ps.setString(1, fileName.text());
+                if (ps.executeUpdate() != 1) {
+                    throw new IllegalStateException("segment " + fileName + " is not recorded as removed");
+                }
             }
-        } catch (SQLException e) {
-            throw failure("forget segment " + fileName, e);
-        }
+            blocks.forgotten(SegmentName.of(fileName, size));
+            return null;
+        });
     }
 
     private void updateSegment(String sql, String fileName, Instant at, String otherwise) {
@@ -441,6 +629,18 @@ public final class SqliteCatalog implements Catalog {
 
     @Override
     public synchronized Recorded recordHistory(HistoryRecord h) {
+        return inTransaction("record history " + h.fileName(), () -> {
+            Recorded out = insertHistory(h);
+            if (out == Recorded.INSERTED) {
+                for (SegmentBlocks.Cut c : SegmentBlocks.cuts(h)) {
+                    blocks.cut(c);
+                }
+            }
+            return out;
+        });
+    }
+
+    private Recorded insertHistory(HistoryRecord h) {
         try {
             Optional<HistoryRecord> existing = history(h.timeline());
             if (existing.isPresent()) {
@@ -500,31 +700,43 @@ public final class SqliteCatalog implements Catalog {
 
     @Override
     public synchronized void createSnapshot(SnapshotRecord s) {
-        try (PreparedStatement ps = conn.prepareStatement(
-                "INSERT INTO snapshots VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING")) {
-            bindSnapshot(ps, s);
-            if (ps.executeUpdate() != 1) {
-                throw new ArchiveConflictException("snapshot " + s.id() + " already exists");
+        inTransaction("create snapshot " + s.id(), () -> {
+            try (PreparedStatement ps = conn.prepareStatement(
+                    "INSERT INTO snapshots VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING")) {
+                bindSnapshot(ps, s);
+                if (ps.executeUpdate() != 1) {
+                    throw new ArchiveConflictException("snapshot " + s.id() + " already exists");
+                }
             }
+            SegmentBlocks.cut(s).ifPresent(this::cut);
+            return null;
+        });
+    }
+
+    private void cut(SegmentBlocks.Cut c) {
+        try {
+            blocks.cut(c);
         } catch (SQLException e) {
-            throw failure("create snapshot " + s.id(), e);
+            throw failure("note a cut in the segment summaries", e);
         }
     }
 
     @Override
     public synchronized void updateSnapshot(SnapshotRecord s) {
-        try (PreparedStatement ps = conn.prepareStatement(
-                "UPDATE snapshots SET id=?, label=?, status=?, timeline=?, start_lsn=?, stop_lsn=?, start_time=?,"
-                        + " stop_time=?, first_segment=?, last_segment=?, plain_size=?, stored_size=?, sha256=?,"
-                        + " storage_key=?, key_id=?, backup_manifest=?, retention=? WHERE id=?")) {
-            bindSnapshot(ps, s);
-            ps.setString(18, s.id().value());
-            if (ps.executeUpdate() != 1) {
-                throw new IllegalStateException("snapshot " + s.id() + " does not exist");
+        inTransaction("update snapshot " + s.id(), () -> {
+            try (PreparedStatement ps = conn.prepareStatement(
+                    "UPDATE snapshots SET id=?, label=?, status=?, timeline=?, start_lsn=?, stop_lsn=?, start_time=?,"
+                            + " stop_time=?, first_segment=?, last_segment=?, plain_size=?, stored_size=?, sha256=?,"
+                            + " storage_key=?, key_id=?, backup_manifest=?, retention=? WHERE id=?")) {
+                bindSnapshot(ps, s);
+                ps.setString(18, s.id().value());
+                if (ps.executeUpdate() != 1) {
+                    throw new IllegalStateException("snapshot " + s.id() + " does not exist");
+                }
             }
-        } catch (SQLException e) {
-            throw failure("update snapshot " + s.id(), e);
-        }
+            SegmentBlocks.cut(s).ifPresent(this::cut);
+            return null;
+        });
     }
 
     private static void bindSnapshot(PreparedStatement ps, SnapshotRecord s) throws SQLException {

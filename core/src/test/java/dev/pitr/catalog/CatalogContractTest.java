@@ -67,6 +67,96 @@ public abstract class CatalogContractTest {
         assertEquals(List.of(Catalog.Recorded.INSERTED), catalog.recordSegments(List.of(segment(1, 11, "a11"))));
     }
 
+    /** The summaries as the catalog's records sum up from scratch. */
+    protected List<SegmentBlock> summedUpAgain() {
+        return SegmentBlocks.of(
+                catalog.allSegments(),
+                catalog.expiredSegments(),
+                SegmentBlocks.cuts(catalog.histories(), catalog.snapshots()));
+    }
+
+    @Test
+    void theSummariesFollowEveryRecordExpiryAndCut() {
+        for (long n : new long[] {5, 3, 4, 1, 2, 7, 8, 9, 11}) {
+            catalog.recordSegment(segment(1, n, "a" + n));
+            assertEquals(summedUpAgain(), catalog.segmentBlocks());
+        }
+        SegmentRecord bad = segment(1, 10, "a10");
+        catalog.recordSegment(new SegmentRecord(
+                bad.name(),
+                bad.plainSize(),
+                bad.storedSize(),
+                bad.sha256(),
+                bad.storageKey(),
+                null,
+                bad.archivedAt(),
+                new SegmentIndex(null, null, 0, 0, 0, List.of(), "invalid magic number")));
+        // a block of its own, 64 GiB of WAL further on
+        catalog.recordSegment(segment(1, 4096 + 2, "far"));
+        assertEquals(summedUpAgain(), catalog.segmentBlocks());
+        assertEquals(2, catalog.segmentBlocks().size());
+        SegmentBlock first = catalog.segmentBlocks().get(0);
+        assertEquals(10, first.count());
+        assertEquals(
+                List.of(1L, 7L, 11L),
+                first.extents().stream().map(Extent::first).toList());
+        assertEquals(10, first.unreadable().get(0).segno());
+
+        // a branch off timeline 1 in segment 8, and a snapshot whose WAL starts in segment 3, cut the extents there
+        catalog.recordHistory(new HistoryRecord(
+                TimelineId.of(2),
+                "1\t0/" + Long.toHexString(8 * SEG + 0x100).toUpperCase(java.util.Locale.ROOT)
+                        + "\tno recovery target specified\n",
+                "h2",
+                "wal/00000002.history",
+                10,
+                Instant.parse("2025-11-23T15:00:00Z")));
+        catalog.createSnapshot(snapshot("20251123T150000Z", new Lsn(3 * SEG + 0x28)));
+        assertEquals(summedUpAgain(), catalog.segmentBlocks());
+        assertEquals(
+                List.of(1L, 3L, 7L, 8L, 11L),
+                catalog.segmentBlocks().get(0).extents().stream()
+                        .map(Extent::first)
+                        .toList());
+
+        catalog.expireSegments(
+                List.of(
+                        segment(1, 1, "").name().walFileName(),
+                        segment(1, 2, "").name().walFileName()),
+                Instant.parse("2025-11-24T00:00:00Z"));
+        assertEquals(summedUpAgain(), catalog.segmentBlocks());
+        assertEquals(
+                List.of(new SegmentBlock.Span(1, 2)),
+                catalog.segmentBlocks().get(0).expired());
+        catalog.segmentRemoved(segment(1, 1, "").name().walFileName(), Instant.parse("2025-11-25T00:00:00Z"));
+        catalog.forgetSegment(segment(1, 1, "").name().walFileName());
+        assertEquals(summedUpAgain(), catalog.segmentBlocks());
+        assertEquals(
+                List.of(new SegmentBlock.Span(2, 2)),
+                catalog.segmentBlocks().get(0).expired());
+    }
+
+    private static SnapshotRecord snapshot(String id, Lsn start) {
+        return new SnapshotRecord(
+                new SnapshotId(id),
+                null,
+                SnapshotRecord.Status.RUNNING,
+                TimelineId.of(1),
+                start,
+                null,
+                Instant.parse("2025-11-23T15:00:00Z"),
+                null,
+                null,
+                null,
+                0,
+                0,
+                null,
+                "snapshots/" + id,
+                null,
+                null,
+                null);
+    }
+
     @Test
     void recordingASegmentTwiceIsIdempotent() {
         SegmentRecord r = segment(1, 5, "aa");

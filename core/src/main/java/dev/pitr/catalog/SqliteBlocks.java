@@ -1,0 +1,291 @@
+package dev.pitr.catalog;
+
+import dev.pitr.wal.Lsn;
+import dev.pitr.wal.SegmentName;
+import dev.pitr.wal.TimelineId;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The segment summaries of a {@link SqliteCatalog}, one row per {@link SegmentBlock} in table {@code segment_blocks}.
+ * Every method runs inside the catalog's transaction for the write it belongs to, so a summary changes with its
+ * records or not at all.
+ */
+final class SqliteBlocks {
+
+    /** What the summaries are summed up from: the catalog's own records, read inside the same transaction. */
+    interface Records {
+        List<SegmentRecord> live(TimelineId timeline, long from, long to);
+
+        List<Long> expired(TimelineId timeline, long from, long to);
+
+        List<SegmentBlocks.Cut> cuts();
+
+        /** The segment size of the archive, or 0 before any segment is recorded. */
+        long segmentSize();
+    }
+
+    private final Connection conn;
+    private final Records records;
+
+    SqliteBlocks(Connection conn, Records records) {
+        this.conn = conn;
+        this.records = records;
+    }
+
+    static void createTable(Connection conn) throws SQLException {
+        try (var s = conn.createStatement()) {
+            s.executeUpdate(
+                    "CREATE TABLE IF NOT EXISTS segment_blocks (timeline INTEGER NOT NULL, block INTEGER NOT NULL,"
+                            + " body TEXT NOT NULL, PRIMARY KEY (timeline, block))");
+        }
+    }
+
+    /** Adds a segment just inserted. */
+    void added(SegmentRecord inserted) throws SQLException {
+        // the summary holds what the table holds: times to the microsecond
+        SegmentRecord r = new SegmentRecord(
+                inserted.name(),
+                inserted.plainSize(),
+                inserted.storedSize(),
+                inserted.sha256(),
+                inserted.storageKey(),
+                inserted.keyId(),
+                inserted.archivedAt().truncatedTo(ChronoUnit.MICROS),
+                inserted.index());
+        TimelineId t = r.name().timeline();
+        long number = SegmentBlock.numberOf(r.startLsn());
+        Optional<SegmentBlock> stored = read(t, number);
+        boolean fresh = stored.isEmpty()
+                && records.live(t, first(number, r), last(number, r)).size() == 1
+                && records.expired(t, first(number, r), last(number, r)).isEmpty();
+        if (stored.isPresent()
+                && stored.get().problem() == null
+                && !holds(stored.get(), r.name().segno())) {
+            write(stored.get().with(r));
+        } else if (fresh) {
+            write(SegmentBlock.of(t, number, List.of(r), cutsIn(t, number), List.of()));
+        } else {
+            rebuild(t, number);
+        }
+    }
+
+    /** Segments just expired: each block they were in is summed up again, once. */
+    void expired(List<SegmentName> names) throws SQLException {
+        count(-names.size());
+        List<String> done = new ArrayList<>();
+        for (SegmentName n : names) {
+            long number = SegmentBlock.numberOf(n.startLsn());
+            String key = n.timeline() + "/" + number;
+            if (!done.contains(key)) {
+                done.add(key);
+                rebuild(n.timeline(), number);
+            }
+        }
+    }
+
+    /** A removed segment whose record was just dropped: it leaves its block's expired stretches. */
+    void forgotten(SegmentName n) throws SQLException {
+        long number = SegmentBlock.numberOf(n.startLsn());
+        Optional<SegmentBlock> b = read(n.timeline(), number);
+        if (b.isPresent() && b.get().problem() == null) {
+            SegmentBlock x = b.get();
+            write(new SegmentBlock(
+                    x.timeline(),
+                    x.number(),
+                    x.segmentSize(),
+                    x.extents(),
+                    x.unreadable(),
+                    x.expiredWith(n.segno(), false),
+                    x.cuts(),
+                    x.count(),
+                    x.plainBytes(),
+                    x.storedBytes(),
+                    x.newest()));
+        } else {
+            rebuild(n.timeline(), number);
+        }
+    }
+
+    /** A history or snapshot just recorded makes {@code cut}. */
+    void cut(SegmentBlocks.Cut cut) throws SQLException {
+        TimelineId t = cut.timeline();
+        long number = SegmentBlock.numberOf(cut.at());
+        Optional<SegmentBlock> stored = read(t, number);
+        if (stored.isPresent() && stored.get().cuts().contains(cut.at())) {
+            return;
+        }
+        if (stored.isPresent()
+                && stored.get().problem() == null
+                && !stored.get().crossedBy(cut.at())) {
+            write(stored.get().withCut(cut.at()));
+        } else {
+            rebuild(t, number);
+        }
+    }
+
+    /** Every block as stored, by timeline then block, including any that does not add up. */
+    List<SegmentBlock> stored() throws SQLException {
+        List<SegmentBlock> out = new ArrayList<>();
+        try (PreparedStatement ps = conn.prepareStatement(
+                        "SELECT timeline, block, body FROM segment_blocks ORDER BY timeline, block");
+                ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                out.add(decodeAny(TimelineId.of(rs.getLong(1)), rs.getLong(2), rs.getString(3)));
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Every block, by timeline then block; a summary that does not add up is summed up again and kept. Empty when the
+     * blocks do not hold as many segments as the catalog counts (a summary went missing): sum them all up again.
+     */
+    Optional<List<SegmentBlock>> all() throws SQLException {
+        List<SegmentBlock> out = new ArrayList<>();
+        long held = 0;
+        for (SegmentBlock b : stored()) {
+            SegmentBlock x = b.problem() == null ? b : rebuild(b.timeline(), b.number());
+            held += x.count();
+            out.add(x);
+        }
+        return held == counted() ? Optional.of(out) : Optional.empty();
+    }
+
+    /** The live segments the catalog counts, kept with every segment recorded and expired. */
+    long counted() throws SQLException {
+        try (PreparedStatement ps = conn.prepareStatement("SELECT v FROM meta WHERE k = 'live_segments'");
+                ResultSet rs = ps.executeQuery()) {
+            return rs.next() ? Long.parseLong(rs.getString(1)) : -1;
+        } catch (NumberFormatException e) {
+            return -1;
+        }
+    }
+
+    private void count(long delta) throws SQLException {
+        try (PreparedStatement ps = conn.prepareStatement(
+                "UPDATE meta SET v = CAST(CAST(v AS INTEGER) + ? AS TEXT) WHERE k = 'live_segments'")) {
+            ps.setLong(1, delta);
+            ps.executeUpdate();
+        }
+    }
+
+    /** Sums block {@code number} of {@code t} up again from the records and keeps it (or drops it, when empty). */
+    SegmentBlock rebuild(TimelineId t, long number) throws SQLException {
+        long size = records.segmentSize();
+        SegmentBlock b;
+        if (size == 0) {
+            b = SegmentBlock.of(t, number, List.of(), cutsIn(t, number), List.of());
+        } else {
+            long from = SegmentBlock.firstSegno(number, size);
+            long to = SegmentBlock.lastSegno(number, size);
+            List<SegmentBlock.Span> spans = List.of();
+            SegmentBlock holder = SegmentBlock.empty(t, number);
+            for (long segno : records.expired(t, from, to)) {
+                spans = withSpans(holder, spans).expiredWith(segno, true);
+            }
+            b = SegmentBlock.of(t, number, records.live(t, from, to), cutsIn(t, number), spans);
+        }
+        if (b.isEmpty()) {
+            try (PreparedStatement ps =
+                    conn.prepareStatement("DELETE FROM segment_blocks WHERE timeline = ? AND block = ?")) {
+                ps.setLong(1, t.value());
+                ps.setLong(2, number);
+                ps.executeUpdate();
+            }
+        } else {
+            write(b);
+        }
+        return b;
+    }
+
+    /** Drops every summary and sums each block up again from the records. */
+    void rebuildAll(List<long[]> blocksWithRecords) throws SQLException {
+        try (var s = conn.createStatement()) {
+            s.executeUpdate("DELETE FROM segment_blocks");
+            s.executeUpdate("INSERT OR REPLACE INTO meta SELECT 'live_segments', CAST(count(*) AS TEXT) FROM segments"
+                    + " WHERE expired_at IS NULL");
+        }
+        List<String> done = new ArrayList<>();
+        List<long[]> all = new ArrayList<>(blocksWithRecords);
+        for (SegmentBlocks.Cut c : records.cuts()) {
+            all.add(new long[] {c.timeline().value(), SegmentBlock.numberOf(c.at())});
+        }
+        for (long[] k : all) {
+            if (!done.contains(k[0] + "/" + k[1])) {
+                done.add(k[0] + "/" + k[1]);
+                rebuild(TimelineId.of(k[0]), k[1]);
+            }
+        }
+    }
+
+    private static SegmentBlock withSpans(SegmentBlock b, List<SegmentBlock.Span> spans) {
+        return new SegmentBlock(b.timeline(), b.number(), 0, List.of(), List.of(), spans, List.of(), 0, 0, 0, null);
+    }
+
+    private List<Lsn> cutsIn(TimelineId t, long number) {
+        return records.cuts().stream()
+                .filter(c -> c.timeline().equals(t) && SegmentBlock.numberOf(c.at()) == number)
+                .map(SegmentBlocks.Cut::at)
+                .toList();
+    }
+
+    private static long first(long number, SegmentRecord r) {
+        return SegmentBlock.firstSegno(number, r.name().segmentSize());
+    }
+
+    private static long last(long number, SegmentRecord r) {
+        return SegmentBlock.lastSegno(number, r.name().segmentSize());
+    }
+
+    private static boolean holds(SegmentBlock b, long segno) {
+        return b.extents().stream().anyMatch(e -> e.contains(segno))
+                || b.unreadable().stream().anyMatch(u -> u.segno() == segno);
+    }
+
+    private Optional<SegmentBlock> read(TimelineId t, long number) throws SQLException {
+        try (PreparedStatement ps =
+                conn.prepareStatement("SELECT body FROM segment_blocks WHERE timeline = ? AND block = ?")) {
+            ps.setLong(1, t.value());
+            ps.setLong(2, number);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? Optional.of(decodeAny(t, number, rs.getString(1))) : Optional.empty();
+            }
+        }
+    }
+
+    /** The summary as stored, even one that does not add up (the caller checks {@link SegmentBlock#problem()}). */
+    private static SegmentBlock decodeAny(TimelineId t, long number, String body) {
+        try {
+            return SegmentBlock.decode(t, number, body);
+        } catch (IllegalArgumentException e) {
+            // unreadable text: a summary with a problem, so that it is summed up again
+            return new SegmentBlock(t, number, 0, List.of(), List.of(), List.of(), List.of(), -1, 0, 0, null);
+        }
+    }
+
+    /** Keeps {@code b}, or drops its row when it holds nothing. */
+    private void write(SegmentBlock b) throws SQLException {
+        if (b.isEmpty()) {
+            try (PreparedStatement ps =
+                    conn.prepareStatement("DELETE FROM segment_blocks WHERE timeline = ? AND block = ?")) {
+                ps.setLong(1, b.timeline().value());
+                ps.setLong(2, b.number());
+                ps.executeUpdate();
+            }
+            return;
+        }
+        try (PreparedStatement ps = conn.prepareStatement("INSERT OR REPLACE INTO segment_blocks VALUES (?,?,?)")) {
+            ps.setLong(1, b.timeline().value());
+            ps.setLong(2, b.number());
+            ps.setString(3, b.encode());
+            ps.executeUpdate();
+        }
+    }
+}
