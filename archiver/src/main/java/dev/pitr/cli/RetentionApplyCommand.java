@@ -75,13 +75,11 @@ final class RetentionApplyCommand implements Callable<Integer> {
         out.printf(
                 "  WAL: keep %d segments, expire %d%s%n",
                 p.keptSegments(),
-                p.expiredSegments().size(),
-                p.expiredSegments().isEmpty()
+                p.expiredCount(),
+                p.firstExpired() == null
                         ? ""
-                        : " (" + p.expiredSegments().get(0).name() + " to "
-                                + p.expiredSegments()
-                                        .get(p.expiredSegments().size() - 1)
-                                        .name() + ", not needed by a kept snapshot or the window)");
+                        : " (" + p.firstExpired() + " to " + p.lastExpired()
+                                + ", not needed by a kept snapshot or the window)");
         if (!r.dryRun()) {
             out.printf(
                     "  handed to storage for removal: %d snapshots, %d segments; %d expired items wait out the grace period%n",

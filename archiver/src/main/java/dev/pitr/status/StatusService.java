@@ -3,6 +3,8 @@ package dev.pitr.status;
 import dev.pitr.catalog.Catalog;
 import dev.pitr.catalog.ExpiredSegment;
 import dev.pitr.catalog.HistoryRecord;
+import dev.pitr.catalog.PartialSegment;
+import dev.pitr.catalog.SegmentBlock;
 import dev.pitr.catalog.SegmentRecord;
 import dev.pitr.catalog.SnapshotRecord;
 import dev.pitr.config.Config;
@@ -16,6 +18,8 @@ import dev.pitr.retention.RetentionPlanner;
 import dev.pitr.retention.RetentionPolicy;
 import dev.pitr.wal.Lsn;
 import dev.pitr.wal.PartialSegments;
+import dev.pitr.wal.SegmentName;
+import dev.pitr.wal.TimelineId;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -92,9 +96,13 @@ public final class StatusService {
                 clock);
     }
 
+    /** The segment archived last, complete or as far as it was shipped. */
+    private record Newest(
+            String fileName, TimelineId timeline, Lsn endLsn, Instant archivedAt, Instant lastEnd, long segmentSize) {}
+
     public Status status() {
         Instant now = clock.instant();
-        List<SegmentRecord> segments = catalog.allSegments();
+        List<SegmentBlock> blocks = catalog.segmentBlocks();
         List<HistoryRecord> histories = catalog.histories();
         List<SnapshotRecord> snapshots = catalog.snapshots();
         List<String> warnings = new ArrayList<>();
@@ -112,25 +120,46 @@ public final class StatusService {
         }
 
         // the WAL received includes the segment being written, as far as it was shipped
-        List<SegmentRecord> received = new ArrayList<>(segments);
-        java.util.Set<String> complete = new java.util.HashSet<>();
-        segments.forEach(x -> complete.add(x.name().fileName()));
-        catalog.partials().stream()
-                .filter(p -> !complete.contains(p.name().fileName()))
-                .map(dev.pitr.catalog.PartialSegment::asSegment)
-                .forEach(received::add);
-        SegmentRecord newest = received.stream()
-                .max(Comparator.comparing(SegmentRecord::archivedAt))
-                .orElse(null);
+        Newest newest = null;
+        for (SegmentBlock b : blocks) {
+            SegmentBlock.Newest n = b.newest();
+            if (n != null && (newest == null || n.archivedAt().isAfter(newest.archivedAt()))) {
+                newest = new Newest(
+                        new SegmentName(b.timeline(), n.segno(), b.segmentSize()).fileName(),
+                        b.timeline(),
+                        n.endLsn(),
+                        n.archivedAt(),
+                        n.lastEnd(),
+                        b.segmentSize());
+            }
+        }
+        for (PartialSegment p : catalog.partials()) {
+            boolean complete = blocks.stream()
+                    .anyMatch(b -> b.timeline().equals(p.name().timeline())
+                            && (b.extents().stream()
+                                            .anyMatch(e -> e.contains(p.name().segno()))
+                                    || b.unreadable().stream()
+                                            .anyMatch(u -> u.segno() == p.name().segno())));
+            if (!complete && (newest == null || p.archivedAt().isAfter(newest.archivedAt()))) {
+                SegmentRecord s = p.asSegment();
+                newest = new Newest(
+                        s.name().fileName(),
+                        s.name().timeline(),
+                        s.endLsn(),
+                        s.archivedAt(),
+                        s.index() == null ? null : s.index().lastEnd(),
+                        s.name().segmentSize());
+            }
+        }
         Status.Wal lastWal = null;
         if (newest != null) {
             long rpo = Duration.between(newest.archivedAt(), now).toSeconds();
             lastWal = new Status.Wal(
-                    newest.name().fileName(),
-                    newest.name().timeline().value(),
+                    newest.fileName(),
+                    newest.timeline().value(),
                     newest.endLsn().toString(),
                     newest.archivedAt(),
-                    newest.index() == null ? null : newest.index().lastEnd(),
+                    newest.lastEnd(),
                     rpo);
             if (rpo > thresholds.rpo().toSeconds()) {
                 warnings.add("the newest WAL arrived " + rpo + " s ago, more than "
@@ -139,15 +168,17 @@ public final class StatusService {
         }
 
         Map<String, long[]> sizes = new TreeMap<>();
-        for (SegmentRecord s : segments) {
-            add(sizes, s.name().timeline().value(), "wal", s.storedSize());
+        for (SegmentBlock b : blocks) {
+            if (b.count() > 0) {
+                add(sizes, b.timeline().value(), "wal", b.count(), b.storedBytes());
+            }
         }
         for (HistoryRecord h : histories) {
-            add(sizes, h.timeline().value(), "history", h.storedSize());
+            add(sizes, h.timeline().value(), "history", 1, h.storedSize());
         }
         for (SnapshotRecord s : snapshots) {
             if (s.status() == SnapshotRecord.Status.COMPLETE || s.status() == SnapshotRecord.Status.EXPIRED) {
-                add(sizes, s.timeline().value(), "snapshot", s.storedSize());
+                add(sizes, s.timeline().value(), "snapshot", 1, s.storedSize());
             }
         }
         List<Status.Size> archive = new ArrayList<>();
@@ -169,7 +200,7 @@ public final class StatusService {
 
         Status.Capture capture = capture(newest, warnings);
 
-        RetentionPlan plan = RetentionPlanner.plan(segments, histories, snapshots, now, policy);
+        RetentionPlan plan = RetentionPlanner.plan(catalog, now, policy);
         List<ExpiredSegment> expired = catalog.expiredSegments();
         List<Instant> waiting = new ArrayList<>();
         expired.stream()
@@ -187,15 +218,15 @@ public final class StatusService {
                 waiting.size(),
                 waiting.stream().min(Comparator.naturalOrder()).orElse(null),
                 plan.expiredSnapshots().size(),
-                plan.expiredSegments().size(),
+                Math.toIntExact(plan.expiredCount()),
                 plan.windowStart());
         warnings.addAll(plan.warnings());
         return new Status(now, lastSnapshot, lastWal, archive, window, capture, retention, warnings);
     }
 
-    private static void add(Map<String, long[]> sizes, long timeline, String kind, long bytes) {
+    private static void add(Map<String, long[]> sizes, long timeline, String kind, long count, long bytes) {
         long[] v = sizes.computeIfAbsent(timeline + " " + kind, k -> new long[2]);
-        v[0]++;
+        v[0] += count;
         v[1] += bytes;
     }
 
@@ -229,9 +260,8 @@ public final class StatusService {
         return free;
     }
 
-    private Status.Capture capture(SegmentRecord newest, List<String> warnings) {
-        Long spoolFree = spoolFree(
-                warnings, newest == null ? DEFAULT_SEGMENT_BYTES : newest.name().segmentSize());
+    private Status.Capture capture(Newest newest, List<String> warnings) {
+        Long spoolFree = spoolFree(warnings, newest == null ? DEFAULT_SEGMENT_BYTES : newest.segmentSize());
         if (primary.isEmpty()) {
             return new Status.Capture(false, null, false, null, null, spoolFree, "no primary configured");
         }

@@ -94,8 +94,7 @@ final class CatalogBenchmark {
         if (target.isAfter(fill.end)) {
             target = fill.end.minus(PER_SEGMENT);
         }
-        return new RestorePlanner(RestoreWindow.of(catalog))
-                .plan(new RestoreTarget.Time(target), new TargetTimeline.Latest(), true, null);
+        return RestorePlanner.plan(catalog, new RestoreTarget.Time(target), new TargetTimeline.Latest(), true, null);
     }
 
     private void measure(String what, Callable<?> reader) throws Exception {

@@ -283,6 +283,12 @@ public final class RestoreWindow {
         return new RestoreWindow(SegmentBlocks.of(segs, List.of(), SegmentBlocks.cuts(hist, snaps)), hist, snaps, read);
     }
 
+    /** The window over these summaries, reading segment records from {@code source}. */
+    public static RestoreWindow of(
+            List<SegmentBlock> summaries, List<HistoryRecord> hist, List<SnapshotRecord> snaps, Segments source) {
+        return new RestoreWindow(summaries, hist, snaps, source);
+    }
+
     /**
      * Runs {@code use} on the window of {@code catalog}; where it finds a summary its segment records contradict, the
      * catalog sums that block up again and {@code use} runs on the window read anew.

@@ -67,15 +67,10 @@ public final class Retention {
             m.put("snapshots", snaps);
             Map<String, Object> wal = new LinkedHashMap<>();
             wal.put("kept", plan.keptSegments());
-            wal.put("expired", plan.expiredSegments().size());
-            if (!plan.expiredSegments().isEmpty()) {
-                wal.put("firstExpired", plan.expiredSegments().get(0).name().fileName());
-                wal.put(
-                        "lastExpired",
-                        plan.expiredSegments()
-                                .get(plan.expiredSegments().size() - 1)
-                                .name()
-                                .fileName());
+            wal.put("expired", plan.expiredCount());
+            if (plan.firstExpired() != null) {
+                wal.put("firstExpired", plan.firstExpired().fileName());
+                wal.put("lastExpired", plan.lastExpired().fileName());
             }
             m.put("segments", wal);
             m.put("snapshotsRemoved", snapshotsRemoved);
@@ -86,6 +81,9 @@ public final class Retention {
             return m;
         }
     }
+
+    /** Segments expired in one catalog write. */
+    private static final int BATCH = 1000;
 
     private final Catalog catalog;
     private final Storage storage;
@@ -103,21 +101,19 @@ public final class Retention {
 
     /** Plans only: what the policy keeps and expires now, with the reasons. */
     public RetentionPlan plan() {
-        return RetentionPlanner.plan(
-                catalog.allSegments(), catalog.histories(), catalog.snapshots(), clock.instant(), policy);
+        return RetentionPlanner.plan(catalog, clock.instant(), policy);
     }
 
     public Report apply(boolean dryRun) {
         RetentionPlan plan = plan();
         Instant now = plan.now();
         if (dryRun) {
-            int awaiting =
-                    plan.expiredSnapshots().size() + plan.expiredSegments().size();
+            int awaiting = Math.toIntExact(plan.expiredSnapshots().size() + plan.expiredCount());
             return new Report(
                     plan,
                     true,
                     plan.expiredSnapshots().size(),
-                    plan.expiredSegments().size(),
+                    Math.toIntExact(plan.expiredCount()),
                     0,
                     0,
                     0,
@@ -128,15 +124,18 @@ public final class Retention {
             catalog.updateSnapshot(s.withRetention(Status.EXPIRED, new RetentionState.Expired(now)));
             log.accept("snapshot " + s.id() + " expired (" + String.join(", ", reasonsFor(plan, s)) + ")");
         }
-        for (var s : plan.expiredSegments()) {
-            catalog.expireSegment(s.name().walFileName(), now);
+        // a batch at a time, so that neither the plan nor this run holds the listing of what expires
+        for (RetentionPlan.Stretch x : plan.expiredStretches()) {
+            for (long from = x.first(); from <= x.last(); from += BATCH) {
+                List<WalFileName> names = plan.expiredSegments(x, from, from + BATCH - 1).stream()
+                        .map(r -> r.name().walFileName())
+                        .toList();
+                catalog.expireSegments(names, now);
+            }
         }
-        if (!plan.expiredSegments().isEmpty()) {
-            log.accept(plan.expiredSegments().size() + " segments expired, from "
-                    + plan.expiredSegments().get(0).name() + " to "
-                    + plan.expiredSegments()
-                            .get(plan.expiredSegments().size() - 1)
-                            .name());
+        if (plan.firstExpired() != null) {
+            log.accept(plan.expiredCount() + " segments expired, from " + plan.firstExpired() + " to "
+                    + plan.lastExpired());
         }
 
         Instant due = now.minus(policy.grace());
@@ -184,7 +183,7 @@ public final class Retention {
                 plan,
                 false,
                 plan.expiredSnapshots().size(),
-                plan.expiredSegments().size(),
+                Math.toIntExact(plan.expiredCount()),
                 snapshotsRemoved,
                 segmentsRemoved,
                 forgotten,

@@ -1,6 +1,10 @@
 package dev.pitr.retention;
 
+import dev.pitr.catalog.Catalog;
+import dev.pitr.catalog.Extent;
 import dev.pitr.catalog.HistoryRecord;
+import dev.pitr.catalog.SegmentBlock;
+import dev.pitr.catalog.SegmentBlocks;
 import dev.pitr.catalog.SegmentRecord;
 import dev.pitr.catalog.SnapshotId;
 import dev.pitr.catalog.SnapshotRecord;
@@ -8,6 +12,7 @@ import dev.pitr.catalog.SnapshotRecord.Status;
 import dev.pitr.restore.RestoreTarget;
 import dev.pitr.restore.RestoreWindow;
 import dev.pitr.retention.RetentionPlan.SnapshotDecision;
+import dev.pitr.retention.RetentionPlan.Stretch;
 import dev.pitr.wal.SegmentName;
 import dev.pitr.wal.TimelineId;
 import dev.pitr.wal.WalFileName;
@@ -17,11 +22,13 @@ import java.time.YearMonth;
 import java.time.temporal.IsoFields;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.function.Function;
 
 /**
@@ -45,8 +52,41 @@ public final class RetentionPlanner {
 
     private RetentionPlanner() {}
 
+    /** The plan over these records, as {@link #plan(Catalog, Instant, RetentionPolicy)} reads them. */
     public static RetentionPlan plan(
             List<SegmentRecord> segments,
+            List<HistoryRecord> histories,
+            List<SnapshotRecord> snapshots,
+            Instant now,
+            RetentionPolicy policy) {
+        Map<TimelineId, TreeMap<Long, SegmentRecord>> byTimeline = new HashMap<>();
+        segments.forEach(s -> byTimeline
+                .computeIfAbsent(s.name().timeline(), k -> new TreeMap<>())
+                .put(s.name().segno(), s));
+        RestoreWindow.Segments read = (t, from, to) -> List.copyOf(byTimeline
+                .getOrDefault(t, new TreeMap<>())
+                .subMap(from, true, to, true)
+                .values());
+        return plan(
+                SegmentBlocks.of(segments, List.of(), SegmentBlocks.cuts(histories, snapshots)),
+                read,
+                histories,
+                snapshots,
+                now,
+                policy);
+    }
+
+    /**
+     * The plan for {@code catalog}: from its segment summaries, reading segment records only where the archive times
+     * of an extent straddle the minimum window's start.
+     */
+    public static RetentionPlan plan(Catalog catalog, Instant now, RetentionPolicy policy) {
+        return plan(catalog.segmentBlocks(), catalog::segments, catalog.histories(), catalog.snapshots(), now, policy);
+    }
+
+    static RetentionPlan plan(
+            List<SegmentBlock> blocks,
+            RestoreWindow.Segments source,
             List<HistoryRecord> histories,
             List<SnapshotRecord> snapshots,
             Instant now,
@@ -58,7 +98,11 @@ public final class RetentionPlanner {
                 .filter(s -> s.status() == Status.COMPLETE)
                 .sorted(Comparator.comparing(SnapshotRecord::startTime).reversed())
                 .toList();
-        long segmentSize = segments.isEmpty() ? 0 : segments.get(0).name().segmentSize();
+        long segmentSize = blocks.stream()
+                .filter(b -> b.count() > 0)
+                .mapToLong(SegmentBlock::segmentSize)
+                .findFirst()
+                .orElse(0);
 
         for (SnapshotRecord s : snapshots) {
             if (s.pinned() && (s.status() == Status.COMPLETE || s.status() == Status.RUNNING)) {
@@ -86,10 +130,11 @@ public final class RetentionPlanner {
                 "monthly",
                 keep);
 
-        Set<String> keepSegments = new HashSet<>();
+        // what each timeline keeps, as stretches of segment numbers
+        Map<TimelineId, List<long[]>> kept = new HashMap<>();
         Instant windowStart = now;
         if (!complete.isEmpty() && segmentSize > 0) {
-            RestoreWindow window = RestoreWindow.of(segments, histories, snapshots);
+            RestoreWindow window = RestoreWindow.of(blocks, histories, snapshots, source);
             for (TimelineId tli : window.timelines()) {
                 for (RestoreWindow.Range r : window.timeline(tli).ranges()) {
                     if (r.endTime().isBefore(cut)) {
@@ -103,7 +148,12 @@ public final class RetentionPlanner {
                     }
                     reason(keep, anchor, "window anchor on timeline " + tli);
                     long from = segno(anchor.firstSegment(), segmentSize);
-                    r.from(from).forEach(s -> keepSegments.add(s.name().fileName()));
+                    for (Extent e : r.extents()) {
+                        if (e.last() >= from) {
+                            kept.computeIfAbsent(e.timeline(), k -> new ArrayList<>())
+                                    .add(new long[] {Math.max(from, e.first()), e.last()});
+                        }
+                    }
                     Instant reach = anchor.stopTime().isAfter(cut) ? anchor.stopTime() : cut;
                     if (reach.isBefore(windowStart)) {
                         windowStart = reach;
@@ -129,7 +179,7 @@ public final class RetentionPlanner {
         } else {
             warnings.add("no complete snapshot: all WAL is kept");
         }
-        List<long[]> consistency = new ArrayList<>();
+        List<long[]> everywhere = new ArrayList<>();
         for (SnapshotRecord s : snapshots) {
             if (s.firstSegment() == null || segmentSize == 0) {
                 continue;
@@ -137,24 +187,48 @@ public final class RetentionPlanner {
             if (s.status() == Status.RUNNING) {
                 floor = Math.min(floor, segno(s.firstSegment(), segmentSize));
             } else if (keep.containsKey(s.id()) && s.lastSegment() != null) {
-                consistency.add(new long[] {segno(s.firstSegment(), segmentSize), segno(s.lastSegment(), segmentSize)});
+                everywhere.add(new long[] {segno(s.firstSegment(), segmentSize), segno(s.lastSegment(), segmentSize)});
             }
+        }
+        if (floor != Long.MAX_VALUE) {
+            everywhere.add(new long[] {floor, Long.MAX_VALUE});
         }
 
-        List<SegmentRecord> expired = new ArrayList<>();
-        int kept = 0;
-        for (SegmentRecord s : segments) {
-            long n = s.name().segno();
-            boolean needed = n >= floor
-                    || keepSegments.contains(s.name().fileName())
-                    || !s.archivedAt().isBefore(cut)
-                    || consistency.stream().anyMatch(c -> n >= c[0] && n <= c[1]);
-            if (needed) {
-                kept++;
-            } else {
-                expired.add(s);
+        List<Stretch> expired = new ArrayList<>();
+        long total = 0;
+        for (SegmentBlock b : blocks) {
+            total += b.count();
+            List<long[]> keepHere = new ArrayList<>(everywhere);
+            keepHere.addAll(kept.getOrDefault(b.timeline(), List.of()));
+            for (Extent e : b.extents()) {
+                for (long[] free : subtract(e.first(), e.last(), keepHere)) {
+                    // every segment archived inside the minimum window stays
+                    if (!e.archivedFrom().isBefore(cut)) {
+                        continue;
+                    }
+                    if (e.archivedTo().isBefore(cut)) {
+                        add(expired, new Stretch(b.timeline(), free[0], free[1]));
+                        continue;
+                    }
+                    for (SegmentRecord s : source.read(b.timeline(), free[0], free[1])) {
+                        if (s.archivedAt().isBefore(cut)) {
+                            long n = s.name().segno();
+                            add(expired, new Stretch(b.timeline(), n, n));
+                        }
+                    }
+                }
+            }
+            for (SegmentBlock.Unreadable u : b.unreadable()) {
+                if (!subtract(u.segno(), u.segno(), keepHere).isEmpty()
+                        && u.archivedAt().isBefore(cut)) {
+                    add(expired, new Stretch(b.timeline(), u.segno(), u.segno()));
+                }
             }
         }
+        expired.sort(Comparator.comparing(Stretch::timeline).thenComparingLong(Stretch::first));
+        List<Stretch> merged = new ArrayList<>();
+        expired.forEach(x -> add(merged, x));
+        long expiredCount = merged.stream().mapToLong(Stretch::count).sum();
 
         List<SnapshotDecision> decisions = new ArrayList<>();
         for (SnapshotRecord s : snapshots) {
@@ -173,7 +247,41 @@ public final class RetentionPlanner {
                 case EXPIRED, REMOVED -> {}
             }
         }
-        return new RetentionPlan(now, policy, decisions, expired, kept, windowStart, warnings);
+        return new RetentionPlan(
+                now, policy, decisions, merged, total - expiredCount, windowStart, warnings, segmentSize, source);
+    }
+
+    /** Appends {@code s}, joined to the last stretch when it follows it directly. */
+    private static void add(List<Stretch> out, Stretch s) {
+        Stretch last = out.isEmpty() ? null : out.get(out.size() - 1);
+        if (last != null && last.timeline().equals(s.timeline()) && last.last() + 1 == s.first()) {
+            out.set(out.size() - 1, new Stretch(s.timeline(), last.first(), s.last()));
+        } else {
+            out.add(s);
+        }
+    }
+
+    /** The parts of {@code a..z} outside every one of {@code keep} (inclusive pairs). */
+    private static List<long[]> subtract(long a, long z, List<long[]> keep) {
+        List<long[]> out = new ArrayList<>();
+        out.add(new long[] {a, z});
+        for (long[] k : keep) {
+            List<long[]> next = new ArrayList<>();
+            for (long[] f : out) {
+                if (k[1] < f[0] || k[0] > f[1]) {
+                    next.add(f);
+                    continue;
+                }
+                if (f[0] < k[0]) {
+                    next.add(new long[] {f[0], k[0] - 1});
+                }
+                if (k[1] < f[1]) {
+                    next.add(new long[] {k[1] + 1, f[1]});
+                }
+            }
+            out = next;
+        }
+        return out;
     }
 
     /** Keeps the newest snapshot of each of the {@code count} newest periods that have one. */
