@@ -76,7 +76,7 @@ final class CatalogBenchmark {
                     dir.resolve("pitr.yaml"),
                     Map.of(Key.STORAGE_PATH, dir.resolve("repo").toString()));
             Clock clock = Clock.fixed(fill.end.plus(Duration.ofMinutes(1)), ZoneOffset.UTC);
-            out.printf("  %-34s %10s %12s%n", "reader", "seconds", "peak heap MB");
+            out.printf("  %-34s %10s %12s %10s %12s%n", "reader", "seconds", "peak heap MB", "again s", "heap MB");
             measure(
                     "restore-window",
                     () -> RestoreWindow.of(catalog).timelines().size());
@@ -97,7 +97,13 @@ final class CatalogBenchmark {
         return RestorePlanner.plan(catalog, new RestoreTarget.Time(target), new TargetTimeline.Latest(), true, null);
     }
 
+    /** Runs {@code reader} twice: the first as a command would, with nothing loaded yet; the second warm. */
     private void measure(String what, Callable<?> reader) throws Exception {
+        out.printf("  %-34s %s %s%n", what, once(reader), once(reader));
+        out.flush();
+    }
+
+    private String once(Callable<?> reader) throws Exception {
         System.gc();
         List<MemoryPoolMXBean> heap = ManagementFactory.getMemoryPoolMXBeans().stream()
                 .filter(p -> p.getType() == MemoryType.HEAP)
@@ -113,8 +119,7 @@ final class CatalogBenchmark {
         }
         double seconds = (System.nanoTime() - t) / 1e9;
         long peak = heap.stream().mapToLong(p -> p.getPeakUsage().getUsed()).sum();
-        out.printf("  %-34s %10.2f %12d%s%n", what, seconds, peak >> 20, outcome);
-        out.flush();
+        return String.format("%10.2f %12d%s", seconds, peak >> 20, outcome);
     }
 
     /** What was filled in: how many snapshots, when the newest one became consistent, when the WAL ends. */

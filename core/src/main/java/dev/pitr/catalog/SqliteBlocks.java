@@ -61,6 +61,7 @@ final class SqliteBlocks {
                 inserted.index());
         TimelineId t = r.name().timeline();
         long number = SegmentBlock.numberOf(r.startLsn());
+        count(1);
         Optional<SegmentBlock> stored = read(t, number);
         boolean fresh = stored.isEmpty()
                 && records.live(t, first(number, r), last(number, r)).size() == 1
