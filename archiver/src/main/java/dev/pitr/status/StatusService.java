@@ -1,7 +1,6 @@
 package dev.pitr.status;
 
 import dev.pitr.catalog.Catalog;
-import dev.pitr.catalog.ExpiredSegment;
 import dev.pitr.catalog.HistoryRecord;
 import dev.pitr.catalog.PartialSegment;
 import dev.pitr.catalog.SegmentBlock;
@@ -201,11 +200,14 @@ public final class StatusService {
         Status.Capture capture = capture(newest, warnings);
 
         RetentionPlan plan = RetentionPlanner.plan(catalog, now, policy);
-        List<ExpiredSegment> expired = catalog.expiredSegments();
         List<Instant> waiting = new ArrayList<>();
-        expired.stream()
-                .filter(e -> e.removedAt() == null)
-                .forEach(e -> waiting.add(e.expiredAt().plus(policy.grace())));
+        long segmentsWaiting = 0;
+        for (SegmentBlock b : blocks) {
+            if (b.awaiting() > 0) {
+                segmentsWaiting += b.awaiting();
+                waiting.add(b.firstAwaiting().plus(policy.grace()));
+            }
+        }
         snapshots.stream()
                 .filter(s -> s.status() == SnapshotRecord.Status.EXPIRED)
                 .forEach(s -> waiting.add(s.expiredAt().orElseThrow().plus(policy.grace())));
@@ -215,7 +217,10 @@ public final class StatusService {
                         .filter(SnapshotRecord::pinned)
                         .map(s -> s.id().value())
                         .toList(),
-                waiting.size(),
+                Math.toIntExact(segmentsWaiting
+                        + snapshots.stream()
+                                .filter(x -> x.status() == SnapshotRecord.Status.EXPIRED)
+                                .count()),
                 waiting.stream().min(Comparator.naturalOrder()).orElse(null),
                 plan.expiredSnapshots().size(),
                 Math.toIntExact(plan.expiredCount()),

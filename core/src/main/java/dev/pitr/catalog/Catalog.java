@@ -106,6 +106,21 @@ public interface Catalog extends AutoCloseable {
     /** Every expired segment, removed or not, by timeline then segment number. */
     List<ExpiredSegment> expiredSegments();
 
+    /**
+     * The expired segments, removed or not, from {@code from} to {@code to} (segments of one timeline, inclusive), in
+     * order.
+     */
+    default List<ExpiredSegment> expiredSegments(WalFileName from, WalFileName to) {
+        return expiredSegments().stream()
+                .filter(e -> e.fileName().compareTo(from) >= 0 && e.fileName().compareTo(to) <= 0)
+                .toList();
+    }
+
+    /** Notes each segment removed as {@link #segmentRemoved} does; a catalog may do it in fewer writes. */
+    default void segmentsRemoved(List<WalFileName> fileNames, Instant at) {
+        fileNames.forEach(f -> segmentRemoved(f, at));
+    }
+
     /** Drops the record of a removed segment. */
     void forgetSegment(WalFileName fileName);
 

@@ -35,6 +35,8 @@ public record SegmentBlock(
         List<Extent> extents,
         List<Unreadable> unreadable,
         List<Span> expired,
+        long awaiting,
+        Instant firstAwaiting,
         List<Lsn> cuts,
         long count,
         long plainBytes,
@@ -58,6 +60,9 @@ public record SegmentBlock(
         }
     }
 
+    /** An expired segment: when it expired, and when its objects were handed to storage for removal (or null). */
+    public record Expiry(long segno, Instant expiredAt, Instant removedAt) {}
+
     /** The segment archived last, for status. */
     public record Newest(long segno, Lsn endLsn, Instant archivedAt, Instant lastEnd) {}
 
@@ -74,16 +79,28 @@ public record SegmentBlock(
     }
 
     public static SegmentBlock empty(TimelineId timeline, long number) {
-        return new SegmentBlock(timeline, number, 0, List.of(), List.of(), List.of(), List.of(), 0, 0, 0, null);
+        return new SegmentBlock(
+                timeline, number, 0, List.of(), List.of(), List.of(), 0, null, List.of(), 0, 0, 0, null);
     }
 
     /**
-     * The block summed up from its segment records ({@code live}: the unexpired ones, any order), keeping {@code cuts}
-     * and the {@code expired} stretches.
+     * The block summed up from its segment records: {@code live} the unexpired ones, {@code expired} the expired ones
+     * not yet forgotten, both in any order; with {@code cuts}.
      */
     public static SegmentBlock of(
-            TimelineId timeline, long number, List<SegmentRecord> live, List<Lsn> cuts, List<Span> expired) {
-        SegmentBlock b = new SegmentBlock(timeline, number, 0, List.of(), List.of(), expired, cuts, 0, 0, 0, null);
+            TimelineId timeline, long number, List<SegmentRecord> live, List<Lsn> cuts, List<Expiry> expired) {
+        List<Long> segnos = new ArrayList<>();
+        long awaiting = 0;
+        Instant first = null;
+        for (Expiry e : expired) {
+            segnos.add(e.segno());
+            if (e.removedAt() == null) {
+                awaiting++;
+                first = Extent.earlier(first, e.expiredAt());
+            }
+        }
+        SegmentBlock b = new SegmentBlock(
+                timeline, number, 0, List.of(), List.of(), spans(segnos), awaiting, first, cuts, 0, 0, 0, null);
         List<SegmentRecord> sorted = new ArrayList<>(live);
         sorted.sort(Comparator.comparingLong(s -> s.name().segno()));
         for (SegmentRecord s : sorted) {
@@ -147,6 +164,8 @@ public record SegmentBlock(
                 ext,
                 bad,
                 expired,
+                awaiting,
+                firstAwaiting,
                 cuts,
                 count + 1,
                 plainBytes + s.plainSize(),
@@ -178,44 +197,65 @@ public record SegmentBlock(
         List<Lsn> c = new ArrayList<>(cuts);
         c.add(cut);
         return new SegmentBlock(
-                timeline, number, segmentSize, extents, unreadable, expired, c, count, plainBytes, storedBytes, newest);
+                timeline,
+                number,
+                segmentSize,
+                extents,
+                unreadable,
+                expired,
+                awaiting,
+                firstAwaiting,
+                c,
+                count,
+                plainBytes,
+                storedBytes,
+                newest);
     }
 
-    /** The expired stretches with segment {@code segno} added ({@code expire}) or taken out. */
-    public List<Span> expiredWith(long segno, boolean expire) {
+    /** Segment numbers as stretches of consecutive ones. */
+    static List<Span> spans(List<Long> segnos) {
+        List<Long> sorted = new ArrayList<>(new TreeSet<>(segnos));
         List<Span> out = new ArrayList<>();
-        boolean done = false;
+        for (long n : sorted) {
+            Span prev = out.isEmpty() ? null : out.get(out.size() - 1);
+            if (prev != null && prev.last() + 1 == n) {
+                out.set(out.size() - 1, new Span(prev.first(), n));
+            } else {
+                out.add(new Span(n, n));
+            }
+        }
+        return out;
+    }
+
+    /** The block without expired segment {@code segno}, a removed one whose record was forgotten. */
+    public SegmentBlock withoutExpired(long segno) {
+        List<Span> out = new ArrayList<>();
         for (Span s : expired) {
             if (!s.contains(segno)) {
                 out.add(s);
                 continue;
             }
-            done = true;
-            if (expire) {
-                out.add(s);
-            } else {
-                if (s.first() < segno) {
-                    out.add(new Span(s.first(), segno - 1));
-                }
-                if (segno < s.last()) {
-                    out.add(new Span(segno + 1, s.last()));
-                }
+            if (s.first() < segno) {
+                out.add(new Span(s.first(), segno - 1));
+            }
+            if (segno < s.last()) {
+                out.add(new Span(segno + 1, s.last()));
             }
         }
-        if (expire && !done) {
-            out.add(new Span(segno, segno));
-        }
-        out.sort(Comparator.comparingLong(Span::first));
-        List<Span> merged = new ArrayList<>();
-        for (Span s : out) {
-            Span prev = merged.isEmpty() ? null : merged.get(merged.size() - 1);
-            if (prev != null && prev.last() + 1 >= s.first()) {
-                merged.set(merged.size() - 1, new Span(prev.first(), Math.max(prev.last(), s.last())));
-            } else {
-                merged.add(s);
-            }
-        }
-        return merged;
+        return new SegmentBlock(
+                timeline,
+                number,
+                segmentSize,
+                extents,
+                unreadable,
+                out,
+                awaiting,
+                firstAwaiting,
+                cuts,
+                count,
+                plainBytes,
+                storedBytes,
+                newest);
     }
 
     public boolean isExpired(long segno) {
@@ -263,6 +303,11 @@ public record SegmentBlock(
         if (count > 0 && newest == null) {
             return "it has segments but no newest";
         }
+        long expiredCount =
+                expired.stream().mapToLong(x -> x.last() - x.first() + 1).sum();
+        if (awaiting < 0 || awaiting > expiredCount || (awaiting > 0) != (firstAwaiting != null)) {
+            return "it has " + awaiting + " segments awaiting removal of " + expiredCount + " expired";
+        }
         return null;
     }
 
@@ -297,6 +342,8 @@ public record SegmentBlock(
         unreadable.forEach(u -> un.addArray().add(u.segno()).add(u.problem()).add(nanos(u.archivedAt())));
         ArrayNode sp = o.putArray("expired");
         expired.forEach(s -> sp.addArray().add(s.first()).add(s.last()));
+        o.put("awaiting", awaiting);
+        o.put("firstAwaiting", nanos(firstAwaiting));
         ArrayNode cu = o.putArray("cuts");
         cuts.forEach(c -> cu.add(c.value()));
         if (newest != null) {
@@ -357,6 +404,8 @@ public record SegmentBlock(
                     ext,
                     un,
                     sp,
+                    req(o, "awaiting").asLong(),
+                    instant(o.get("firstAwaiting")),
                     cu,
                     req(o, "count").asLong(),
                     req(o, "plain").asLong(),

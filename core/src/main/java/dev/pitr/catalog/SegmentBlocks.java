@@ -59,7 +59,7 @@ public final class SegmentBlocks {
         long size = live.isEmpty() ? 0 : live.get(0).name().segmentSize();
         Map<Key, List<SegmentRecord>> segs = new TreeMap<>();
         Map<Key, List<Lsn>> cutsOf = new TreeMap<>();
-        Map<Key, List<SegmentBlock.Span>> spans = new TreeMap<>();
+        Map<Key, List<SegmentBlock.Expiry>> spans = new TreeMap<>();
         for (SegmentRecord s : live) {
             segs.computeIfAbsent(key(s.name().timeline(), SegmentBlock.numberOf(s.startLsn())), k -> new ArrayList<>())
                     .add(s);
@@ -72,7 +72,8 @@ public final class SegmentBlocks {
             for (ExpiredSegment e : expired) {
                 SegmentName n = SegmentName.of(e.fileName(), size);
                 Key k = key(n.timeline(), SegmentBlock.numberOf(n.startLsn()));
-                spans.computeIfAbsent(k, x -> new ArrayList<>()).add(new SegmentBlock.Span(n.segno(), n.segno()));
+                spans.computeIfAbsent(k, x -> new ArrayList<>())
+                        .add(new SegmentBlock.Expiry(n.segno(), e.expiredAt(), e.removedAt()));
             }
         }
         TreeMap<Key, Boolean> keys = new TreeMap<>();
@@ -83,12 +84,12 @@ public final class SegmentBlocks {
         for (Key k : keys.keySet()) {
             TimelineId t = k.timeline();
             long number = k.number();
-            List<SegmentBlock.Span> sp = List.of();
-            for (SegmentBlock.Span s : spans.getOrDefault(k, List.of())) {
-                sp = new SegmentBlock(t, number, 0, List.of(), List.of(), sp, List.of(), 0, 0, 0, null)
-                        .expiredWith(s.first(), true);
-            }
-            out.add(SegmentBlock.of(t, number, segs.getOrDefault(k, List.of()), cutsOf.getOrDefault(k, List.of()), sp));
+            out.add(SegmentBlock.of(
+                    t,
+                    number,
+                    segs.getOrDefault(k, List.of()),
+                    cutsOf.getOrDefault(k, List.of()),
+                    spans.getOrDefault(k, List.of())));
         }
         out.sort(Comparator.comparing(SegmentBlock::timeline).thenComparingLong(SegmentBlock::number));
         return out;

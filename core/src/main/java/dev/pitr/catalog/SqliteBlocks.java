@@ -23,7 +23,7 @@ final class SqliteBlocks {
     interface Records {
         List<SegmentRecord> live(TimelineId timeline, long from, long to);
 
-        List<Long> expired(TimelineId timeline, long from, long to);
+        List<SegmentBlock.Expiry> expired(TimelineId timeline, long from, long to);
 
         List<SegmentBlocks.Cut> cuts();
 
@@ -77,9 +77,14 @@ final class SqliteBlocks {
         }
     }
 
-    /** Segments just expired: each block they were in is summed up again, once. */
-    void expired(List<SegmentName> names) throws SQLException {
-        count(-names.size());
+    /**
+     * Segments just expired (they leave the live count) or just removed: each block they were in is summed up again,
+     * once.
+     */
+    void expired(List<SegmentName> names, boolean live) throws SQLException {
+        if (live) {
+            count(-names.size());
+        }
         List<String> done = new ArrayList<>();
         for (SegmentName n : names) {
             long number = SegmentBlock.numberOf(n.startLsn());
@@ -96,19 +101,7 @@ final class SqliteBlocks {
         long number = SegmentBlock.numberOf(n.startLsn());
         Optional<SegmentBlock> b = read(n.timeline(), number);
         if (b.isPresent() && b.get().problem() == null) {
-            SegmentBlock x = b.get();
-            write(new SegmentBlock(
-                    x.timeline(),
-                    x.number(),
-                    x.segmentSize(),
-                    x.extents(),
-                    x.unreadable(),
-                    x.expiredWith(n.segno(), false),
-                    x.cuts(),
-                    x.count(),
-                    x.plainBytes(),
-                    x.storedBytes(),
-                    x.newest()));
+            write(b.get().withoutExpired(n.segno()));
         } else {
             rebuild(n.timeline(), number);
         }
@@ -186,12 +179,7 @@ final class SqliteBlocks {
         } else {
             long from = SegmentBlock.firstSegno(number, size);
             long to = SegmentBlock.lastSegno(number, size);
-            List<SegmentBlock.Span> spans = List.of();
-            SegmentBlock holder = SegmentBlock.empty(t, number);
-            for (long segno : records.expired(t, from, to)) {
-                spans = withSpans(holder, spans).expiredWith(segno, true);
-            }
-            b = SegmentBlock.of(t, number, records.live(t, from, to), cutsIn(t, number), spans);
+            b = SegmentBlock.of(t, number, records.live(t, from, to), cutsIn(t, number), records.expired(t, from, to));
         }
         if (b.isEmpty()) {
             try (PreparedStatement ps =
@@ -224,10 +212,6 @@ final class SqliteBlocks {
                 rebuild(TimelineId.of(k[0]), k[1]);
             }
         }
-    }
-
-    private static SegmentBlock withSpans(SegmentBlock b, List<SegmentBlock.Span> spans) {
-        return new SegmentBlock(b.timeline(), b.number(), 0, List.of(), List.of(), spans, List.of(), 0, 0, 0, null);
     }
 
     private List<Lsn> cutsIn(TimelineId t, long number) {
@@ -267,7 +251,7 @@ final class SqliteBlocks {
             return SegmentBlock.decode(t, number, body);
         } catch (IllegalArgumentException e) {
             // unreadable text: a summary with a problem, so that it is summed up again
-            return new SegmentBlock(t, number, 0, List.of(), List.of(), List.of(), List.of(), -1, 0, 0, null);
+            return new SegmentBlock(t, number, 0, List.of(), List.of(), List.of(), 0, null, List.of(), -1, 0, 0, null);
         }
     }
 

@@ -48,8 +48,8 @@ public final class SqliteCatalog implements Catalog {
             }
 
             @Override
-            public List<Long> expired(TimelineId timeline, long from, long to) {
-                return expiredSegnos(timeline, from, to);
+            public List<SegmentBlock.Expiry> expired(TimelineId timeline, long from, long to) {
+                return expiries(timeline, from, to);
             }
 
             @Override
@@ -226,16 +226,16 @@ public final class SqliteCatalog implements Catalog {
         return segmentSize;
     }
 
-    private List<Long> expiredSegnos(TimelineId timeline, long from, long to) {
-        try (PreparedStatement ps = conn.prepareStatement("SELECT segno FROM segments WHERE expired_at IS NOT NULL"
-                + " AND timeline = ? AND segno BETWEEN ? AND ? ORDER BY segno")) {
+    private List<SegmentBlock.Expiry> expiries(TimelineId timeline, long from, long to) {
+        try (PreparedStatement ps = conn.prepareStatement("SELECT segno, expired_at, removed_at FROM segments"
+                + " WHERE expired_at IS NOT NULL AND timeline = ? AND segno BETWEEN ? AND ? ORDER BY segno")) {
             ps.setLong(1, timeline.value());
             ps.setLong(2, from);
             ps.setLong(3, to);
-            List<Long> out = new ArrayList<>();
+            List<SegmentBlock.Expiry> out = new ArrayList<>();
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    out.add(rs.getLong(1));
+                    out.add(new SegmentBlock.Expiry(rs.getLong(1), getInstant(rs, 2), getInstant(rs, 3)));
                 }
             }
             return out;
@@ -444,18 +444,54 @@ public final class SqliteCatalog implements Catalog {
                         "is not recorded");
                 live.ifPresent(x -> changed.add(x.name()));
             }
-            blocks.expired(changed);
+            blocks.expired(changed, true);
             return null;
         });
     }
 
     @Override
     public synchronized void segmentRemoved(WalFileName fileName, Instant at) {
-        updateSegment(
-                "UPDATE segments SET removed_at = COALESCE(removed_at, ?) WHERE file_name = ? AND expired_at IS NOT NULL",
-                fileName.text(),
-                at,
-                "is not expired");
+        segmentsRemoved(List.of(fileName), at);
+    }
+
+    /** One transaction for the lot, each block the segments were in summed up again once. */
+    @Override
+    public synchronized void segmentsRemoved(List<WalFileName> fileNames, Instant at) {
+        inTransaction("note " + fileNames.size() + " segments removed", () -> {
+            long size = knownSegmentSize();
+            List<SegmentName> changed = new ArrayList<>();
+            for (WalFileName f : fileNames) {
+                updateSegment(
+                        "UPDATE segments SET removed_at = COALESCE(removed_at, ?) WHERE file_name = ? AND expired_at IS"
+                                + " NOT NULL",
+                        f.text(),
+                        at,
+                        "is not expired");
+                changed.add(SegmentName.of(f, size));
+            }
+            blocks.expired(changed, false);
+            return null;
+        });
+    }
+
+    @Override
+    public synchronized List<ExpiredSegment> expiredSegments(WalFileName from, WalFileName to) {
+        try (PreparedStatement ps = conn.prepareStatement(
+                "SELECT file_name, storage_key, expired_at, removed_at FROM segments WHERE expired_at IS NOT NULL"
+                        + " AND file_name BETWEEN ? AND ? ORDER BY file_name")) {
+            ps.setString(1, from.text());
+            ps.setString(2, to.text());
+            List<ExpiredSegment> out = new ArrayList<>();
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(new ExpiredSegment(
+                            WalFileName.of(rs.getString(1)), rs.getString(2), getInstant(rs, 3), getInstant(rs, 4)));
+                }
+            }
+            return out;
+        } catch (SQLException e) {
+            throw failure("read expired segments", e);
+        }
     }
 
     @Override

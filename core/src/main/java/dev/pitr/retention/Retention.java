@@ -3,10 +3,12 @@ package dev.pitr.retention;
 import dev.pitr.catalog.Catalog;
 import dev.pitr.catalog.ExpiredSegment;
 import dev.pitr.catalog.RetentionState;
+import dev.pitr.catalog.SegmentBlock;
 import dev.pitr.catalog.SnapshotRecord;
 import dev.pitr.catalog.SnapshotRecord.Status;
 import dev.pitr.codec.ObjectCodec;
 import dev.pitr.storage.Storage;
+import dev.pitr.wal.SegmentName;
 import dev.pitr.wal.WalFileName;
 import java.time.Clock;
 import java.time.Instant;
@@ -164,14 +166,37 @@ public final class Retention {
                 forgotten++;
             }
         }
-        for (ExpiredSegment e : catalog.expiredSegments()) {
-            if (e.removedAt() == null && !e.expiredAt().isAfter(due)) {
-                expireObject(e.storageKey());
-                catalog.segmentRemoved(e.fileName(), now);
-                removed.add("segment " + e.fileName());
-                segmentsRemoved++;
-            } else if (e.removedAt() == null) {
-                awaiting++;
+        // the expired segments a page at a time, only in blocks where some are due
+        for (SegmentBlock b : catalog.segmentBlocks()) {
+            if (b.awaiting() == 0) {
+                continue;
+            }
+            if (b.firstAwaiting().isAfter(due)) {
+                awaiting += Math.toIntExact(b.awaiting());
+                continue;
+            }
+            for (SegmentBlock.Span span : b.expired()) {
+                for (long from = span.first(); from <= span.last(); from += BATCH) {
+                    List<WalFileName> done = new ArrayList<>();
+                    for (ExpiredSegment e :
+                            catalog.expiredSegments(name(b, from), name(b, Math.min(span.last(), from + BATCH - 1)))) {
+                        if (e.removedAt() == null && !e.expiredAt().isAfter(due)) {
+                            expireObject(e.storageKey());
+                            done.add(e.fileName());
+                        } else if (e.removedAt() == null) {
+                            awaiting++;
+                        }
+                    }
+                    if (!done.isEmpty()) {
+                        catalog.segmentsRemoved(done, now);
+                        removed.add(
+                                done.size() == 1
+                                        ? "segment " + done.get(0)
+                                        : done.size() + " segments from " + done.get(0) + " to "
+                                                + done.get(done.size() - 1));
+                        segmentsRemoved += done.size();
+                    }
+                }
             }
         }
         forgotten += forgetUnseen();
@@ -207,13 +232,27 @@ public final class Retention {
             return 0;
         }
         int n = 0;
-        for (ExpiredSegment e : catalog.expiredSegments()) {
-            if (e.removedAt() != null && position(e.fileName()).compareTo(oldest) < 0) {
-                catalog.forgetSegment(e.fileName());
-                n++;
+        for (SegmentBlock b : catalog.segmentBlocks()) {
+            for (SegmentBlock.Span span : b.expired()) {
+                if (position(name(b, span.first())).compareTo(oldest) >= 0) {
+                    continue;
+                }
+                for (long from = span.first(); from <= span.last(); from += BATCH) {
+                    for (ExpiredSegment e :
+                            catalog.expiredSegments(name(b, from), name(b, Math.min(span.last(), from + BATCH - 1)))) {
+                        if (e.removedAt() != null && position(e.fileName()).compareTo(oldest) < 0) {
+                            catalog.forgetSegment(e.fileName());
+                            n++;
+                        }
+                    }
+                }
             }
         }
         return n;
+    }
+
+    private static WalFileName name(SegmentBlock b, long segno) {
+        return new SegmentName(b.timeline(), segno, b.segmentSize()).walFileName();
     }
 
     /** The segment's place in the WAL whatever its timeline: the log and segment digits, which sort as LSNs do. */
