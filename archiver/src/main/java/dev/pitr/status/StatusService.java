@@ -203,8 +203,8 @@ public final class StatusService {
         List<Instant> waiting = new ArrayList<>();
         long segmentsWaiting = 0;
         for (SegmentBlock b : blocks) {
-            if (b.awaiting() > 0) {
-                segmentsWaiting += b.awaiting();
+            if (b.awaitingCount() > 0) {
+                segmentsWaiting += b.awaitingCount();
                 waiting.add(b.firstAwaiting().plus(policy.grace()));
             }
         }

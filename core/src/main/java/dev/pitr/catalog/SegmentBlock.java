@@ -10,9 +10,13 @@ import dev.pitr.wal.TimelineId;
 import dev.pitr.wal.WalRecords;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.List;
+import java.util.SortedMap;
+import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.function.BiFunction;
 
 /**
  * The summary of one timeline's segments in one stretch of {@link #BLOCK_BYTES} of WAL, kept by the catalog with every
@@ -35,8 +39,7 @@ public record SegmentBlock(
         List<Extent> extents,
         List<Unreadable> unreadable,
         List<Span> expired,
-        long awaiting,
-        Instant firstAwaiting,
+        SortedMap<Instant, Long> awaiting,
         List<Lsn> cuts,
         long count,
         long plainBytes,
@@ -70,6 +73,7 @@ public record SegmentBlock(
         extents = List.copyOf(extents);
         unreadable = List.copyOf(unreadable);
         expired = List.copyOf(expired);
+        awaiting = Collections.unmodifiableSortedMap(new TreeMap<>(awaiting));
         cuts = List.copyOf(new TreeSet<>(cuts));
     }
 
@@ -80,27 +84,31 @@ public record SegmentBlock(
 
     public static SegmentBlock empty(TimelineId timeline, long number) {
         return new SegmentBlock(
-                timeline, number, 0, List.of(), List.of(), List.of(), 0, null, List.of(), 0, 0, 0, null);
+                timeline, number, 0, List.of(), List.of(), List.of(), new TreeMap<>(), List.of(), 0, 0, 0, null);
     }
 
     /**
      * The block summed up from its segment records: {@code live} the unexpired ones, {@code expired} the expired ones
-     * not yet forgotten, both in any order; with {@code cuts}.
+     * not yet forgotten, both in any order; with {@code cuts}. {@code segmentSize} is the archive's (0 while it has no
+     * segment).
      */
     public static SegmentBlock of(
-            TimelineId timeline, long number, List<SegmentRecord> live, List<Lsn> cuts, List<Expiry> expired) {
+            TimelineId timeline,
+            long number,
+            long segmentSize,
+            List<SegmentRecord> live,
+            List<Lsn> cuts,
+            List<Expiry> expired) {
         List<Long> segnos = new ArrayList<>();
-        long awaiting = 0;
-        Instant first = null;
+        TreeMap<Instant, Long> awaiting = new TreeMap<>();
         for (Expiry e : expired) {
             segnos.add(e.segno());
             if (e.removedAt() == null) {
-                awaiting++;
-                first = Extent.earlier(first, e.expiredAt());
+                awaiting.merge(e.expiredAt(), 1L, Long::sum);
             }
         }
         SegmentBlock b = new SegmentBlock(
-                timeline, number, 0, List.of(), List.of(), spans(segnos), awaiting, first, cuts, 0, 0, 0, null);
+                timeline, number, segmentSize, List.of(), List.of(), spans(segnos), awaiting, cuts, 0, 0, 0, null);
         List<SegmentRecord> sorted = new ArrayList<>(live);
         sorted.sort(Comparator.comparingLong(s -> s.name().segno()));
         for (SegmentRecord s : sorted) {
@@ -165,7 +173,6 @@ public record SegmentBlock(
                 bad,
                 expired,
                 awaiting,
-                firstAwaiting,
                 cuts,
                 count + 1,
                 plainBytes + s.plainSize(),
@@ -204,7 +211,6 @@ public record SegmentBlock(
                 unreadable,
                 expired,
                 awaiting,
-                firstAwaiting,
                 c,
                 count,
                 plainBytes,
@@ -250,7 +256,159 @@ public record SegmentBlock(
                 unreadable,
                 out,
                 awaiting,
-                firstAwaiting,
+                cuts,
+                count,
+                plainBytes,
+                storedBytes,
+                newest);
+    }
+
+    /** How many expired segments await removal of their objects. */
+    public long awaitingCount() {
+        return awaiting.values().stream().mapToLong(Long::longValue).sum();
+    }
+
+    /** When the earliest of the segments awaiting removal expired, or null when none awaits. */
+    public Instant firstAwaiting() {
+        return awaiting.isEmpty() ? null : awaiting.firstKey();
+    }
+
+    /**
+     * The block with the live segments {@code gone} (records of this block) expired at {@code at}. An extent they take
+     * only a part of is summed up again from the records of the rest, read with {@code read} (this timeline, from, to);
+     * records that do not match the summary throw {@link IllegalStateException}, and the catalog sums the whole block up
+     * again.
+     */
+    public SegmentBlock expire(List<SegmentRecord> gone, Instant at, BiFunction<Long, Long, List<SegmentRecord>> read) {
+        if (gone.isEmpty()) {
+            return this;
+        }
+        TreeSet<Long> out = new TreeSet<>();
+        long plain = plainBytes;
+        long stored = storedBytes;
+        for (SegmentRecord r : gone) {
+            if (!r.name().timeline().equals(timeline)
+                    || numberOf(r.startLsn()) != number
+                    || !out.add(r.name().segno())) {
+                throw new IllegalArgumentException("segment " + r.name() + " is not one to expire in " + describe());
+            }
+            plain -= r.plainSize();
+            stored -= r.storedSize();
+        }
+        List<Extent> ext = new ArrayList<>();
+        for (Extent e : extents) {
+            Long inside = out.ceiling(e.first());
+            if (inside == null || inside > e.last()) {
+                ext.add(e);
+                continue;
+            }
+            long from = e.first();
+            for (long n = e.first(); n <= e.last() + 1; n++) {
+                if (n > e.last() || out.contains(n)) {
+                    if (from < n) {
+                        List<SegmentRecord> rest = read.apply(from, n - 1);
+                        if (rest.size() != n - from) {
+                            throw new IllegalStateException(describe() + " says segments " + from + " to " + (n - 1)
+                                    + " are archived, but " + rest.size() + " of them are");
+                        }
+                        ext.addAll(of(timeline, number, segmentSize, rest, cuts, List.of())
+                                .extents());
+                    }
+                    from = n + 1;
+                }
+            }
+        }
+        List<Unreadable> bad =
+                unreadable.stream().filter(u -> !out.contains(u.segno())).toList();
+        long held = ext.stream().mapToLong(Extent::count).sum() + bad.size();
+        if (held != count - out.size()) {
+            throw new IllegalStateException(describe() + " counts " + count + " segments, which less the " + out.size()
+                    + " expired is not the " + held + " left");
+        }
+        Newest n = newest;
+        if (n != null && out.contains(n.segno())) {
+            n = newestOf(ext, bad, read);
+        }
+        List<Long> spanned = new ArrayList<>(out);
+        expired.forEach(x -> {
+            for (long i = x.first(); i <= x.last(); i++) {
+                spanned.add(i);
+            }
+        });
+        TreeMap<Instant, Long> aw = new TreeMap<>(awaiting);
+        aw.merge(at, (long) out.size(), Long::sum);
+        return new SegmentBlock(
+                timeline,
+                number,
+                segmentSize,
+                ext,
+                bad,
+                spans(spanned),
+                aw,
+                cuts,
+                count - out.size(),
+                plain,
+                stored,
+                n);
+    }
+
+    /** The newest of what is left, read from the extent or unreadable segment archived last. */
+    private Newest newestOf(List<Extent> ext, List<Unreadable> bad, BiFunction<Long, Long, List<SegmentRecord>> read) {
+        Instant latest = null;
+        long from = -1;
+        long to = -1;
+        for (Extent e : ext) {
+            if (latest == null || e.archivedTo().isAfter(latest)) {
+                latest = e.archivedTo();
+                from = e.first();
+                to = e.last();
+            }
+        }
+        for (Unreadable u : bad) {
+            if (latest == null || u.archivedAt().isAfter(latest)) {
+                latest = u.archivedAt();
+                from = u.segno();
+                to = u.segno();
+            }
+        }
+        if (latest == null) {
+            return null;
+        }
+        Newest n = null;
+        for (SegmentRecord s : read.apply(from, to)) {
+            if (n == null || !s.archivedAt().isBefore(n.archivedAt())) {
+                n = new Newest(
+                        s.name().segno(),
+                        s.endLsn(),
+                        s.archivedAt(),
+                        s.index() == null ? null : s.index().lastEnd());
+            }
+        }
+        return n;
+    }
+
+    /** The block with the objects of these expired segments handed to storage for removal. */
+    public SegmentBlock removed(List<Expiry> done) {
+        TreeMap<Instant, Long> aw = new TreeMap<>(awaiting);
+        for (Expiry e : done) {
+            Long left = aw.get(e.expiredAt());
+            if (e.removedAt() != null || left == null || !isExpired(e.segno())) {
+                throw new IllegalStateException("segment " + e.segno() + " does not await removal in " + describe());
+            }
+            if (left == 1) {
+                aw.remove(e.expiredAt());
+            } else {
+                aw.put(e.expiredAt(), left - 1);
+            }
+        }
+        return new SegmentBlock(
+                timeline,
+                number,
+                segmentSize,
+                extents,
+                unreadable,
+                expired,
+                aw,
                 cuts,
                 count,
                 plainBytes,
@@ -305,8 +463,8 @@ public record SegmentBlock(
         }
         long expiredCount =
                 expired.stream().mapToLong(x -> x.last() - x.first() + 1).sum();
-        if (awaiting < 0 || awaiting > expiredCount || (awaiting > 0) != (firstAwaiting != null)) {
-            return "it has " + awaiting + " segments awaiting removal of " + expiredCount + " expired";
+        if (awaiting.values().stream().anyMatch(n -> n <= 0) || awaitingCount() > expiredCount) {
+            return "it has " + awaitingCount() + " segments awaiting removal of " + expiredCount + " expired";
         }
         return null;
     }
@@ -342,8 +500,8 @@ public record SegmentBlock(
         unreadable.forEach(u -> un.addArray().add(u.segno()).add(u.problem()).add(nanos(u.archivedAt())));
         ArrayNode sp = o.putArray("expired");
         expired.forEach(s -> sp.addArray().add(s.first()).add(s.last()));
-        o.put("awaiting", awaiting);
-        o.put("firstAwaiting", nanos(firstAwaiting));
+        ArrayNode aw = o.putArray("awaiting");
+        awaiting.forEach((t, n) -> aw.addArray().add(nanos(t)).add(n));
         ArrayNode cu = o.putArray("cuts");
         cuts.forEach(c -> cu.add(c.value()));
         if (newest != null) {
@@ -404,8 +562,7 @@ public record SegmentBlock(
                     ext,
                     un,
                     sp,
-                    req(o, "awaiting").asLong(),
-                    instant(o.get("firstAwaiting")),
+                    awaiting(req(o, "awaiting")),
                     cu,
                     req(o, "count").asLong(),
                     req(o, "plain").asLong(),
@@ -422,6 +579,12 @@ public record SegmentBlock(
                     "the summary of timeline " + timeline + " block " + number + " is not readable: " + e.getMessage(),
                     e);
         }
+    }
+
+    private static SortedMap<Instant, Long> awaiting(JsonNode a) {
+        TreeMap<Instant, Long> out = new TreeMap<>();
+        a.forEach(x -> out.put(instant(x.get(0)), x.get(1).asLong()));
+        return out;
     }
 
     private static JsonNode req(JsonNode o, String field) {

@@ -87,6 +87,7 @@ public final class SegmentBlocks {
             out.add(SegmentBlock.of(
                     t,
                     number,
+                    size,
                     segs.getOrDefault(k, List.of()),
                     cutsOf.getOrDefault(k, List.of()),
                     spans.getOrDefault(k, List.of())));

@@ -7,10 +7,13 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 
 /**
  * The segment summaries of a {@link SqliteCatalog}, one row per {@link SegmentBlock} in table {@code segment_blocks}.
@@ -71,29 +74,64 @@ final class SqliteBlocks {
                 && !holds(stored.get(), r.name().segno())) {
             write(stored.get().with(r));
         } else if (fresh) {
-            write(SegmentBlock.of(t, number, List.of(r), cutsIn(t, number), List.of()));
+            write(SegmentBlock.of(t, number, r.name().segmentSize(), List.of(r), cutsIn(t, number), List.of()));
         } else {
             rebuild(t, number);
         }
     }
 
-    /**
-     * Segments just expired (they leave the live count) or just removed: each block they were in is summed up again,
-     * once.
-     */
-    void expired(List<SegmentName> names, boolean live) throws SQLException {
-        if (live) {
-            count(-names.size());
-        }
-        List<String> done = new ArrayList<>();
-        for (SegmentName n : names) {
-            long number = SegmentBlock.numberOf(n.startLsn());
-            String key = n.timeline() + "/" + number;
-            if (!done.contains(key)) {
-                done.add(key);
-                rebuild(n.timeline(), number);
+    /** Live segments just expired at {@code at}: they leave their blocks' extents and the live count. */
+    void expired(List<SegmentRecord> gone, Instant at) throws SQLException {
+        count(-gone.size());
+        for (Map.Entry<Long, List<SegmentRecord>> e : byBlock(gone).entrySet()) {
+            SegmentRecord any = e.getValue().get(0);
+            TimelineId t = any.name().timeline();
+            long number = e.getKey() & BLOCK_MASK;
+            Optional<SegmentBlock> b = read(t, number);
+            try {
+                if (b.isPresent() && b.get().problem() == null) {
+                    write(b.get().expire(e.getValue(), at, (from, to) -> records.live(t, from, to)));
+                    continue;
+                }
+            } catch (IllegalStateException | IllegalArgumentException stale) {
+                // the summary and the records disagree: sum the block up again below
             }
+            rebuild(t, number);
         }
+    }
+
+    /** Expired segments whose objects were just handed to storage for removal: they no longer await it. */
+    void removed(TimelineId t, List<SegmentBlock.Expiry> done) throws SQLException {
+        long size = records.segmentSize();
+        Map<Long, List<SegmentBlock.Expiry>> byBlock = new TreeMap<>();
+        for (SegmentBlock.Expiry x : done) {
+            byBlock.computeIfAbsent((x.segno() * size) >>> SegmentBlock.BLOCK_SHIFT, k -> new ArrayList<>())
+                    .add(x);
+        }
+        for (Map.Entry<Long, List<SegmentBlock.Expiry>> e : byBlock.entrySet()) {
+            Optional<SegmentBlock> b = read(t, e.getKey());
+            try {
+                if (b.isPresent() && b.get().problem() == null) {
+                    write(b.get().removed(e.getValue()));
+                    continue;
+                }
+            } catch (IllegalStateException stale) {
+                // sum the block up again below
+            }
+            rebuild(t, e.getKey());
+        }
+    }
+
+    /** Low bits of {@link #byBlock}'s keys: the block number; the timeline is above them. */
+    private static final long BLOCK_MASK = (1L << 40) - 1;
+
+    private static Map<Long, List<SegmentRecord>> byBlock(List<SegmentRecord> records) {
+        Map<Long, List<SegmentRecord>> out = new TreeMap<>();
+        for (SegmentRecord r : records) {
+            long key = (r.name().timeline().value() << 40) | SegmentBlock.numberOf(r.startLsn());
+            out.computeIfAbsent(key, k -> new ArrayList<>()).add(r);
+        }
+        return out;
     }
 
     /** A removed segment whose record was just dropped: it leaves its block's expired stretches. */
@@ -175,11 +213,12 @@ final class SqliteBlocks {
         long size = records.segmentSize();
         SegmentBlock b;
         if (size == 0) {
-            b = SegmentBlock.of(t, number, List.of(), cutsIn(t, number), List.of());
+            b = SegmentBlock.of(t, number, 0, List.of(), cutsIn(t, number), List.of());
         } else {
             long from = SegmentBlock.firstSegno(number, size);
             long to = SegmentBlock.lastSegno(number, size);
-            b = SegmentBlock.of(t, number, records.live(t, from, to), cutsIn(t, number), records.expired(t, from, to));
+            b = SegmentBlock.of(
+                    t, number, size, records.live(t, from, to), cutsIn(t, number), records.expired(t, from, to));
         }
         if (b.isEmpty()) {
             try (PreparedStatement ps =
@@ -251,7 +290,19 @@ final class SqliteBlocks {
             return SegmentBlock.decode(t, number, body);
         } catch (IllegalArgumentException e) {
             // unreadable text: a summary with a problem, so that it is summed up again
-            return new SegmentBlock(t, number, 0, List.of(), List.of(), List.of(), 0, null, List.of(), -1, 0, 0, null);
+            return new SegmentBlock(
+                    t,
+                    number,
+                    0,
+                    List.of(),
+                    List.of(),
+                    List.of(),
+                    new java.util.TreeMap<>(),
+                    List.of(),
+                    -1,
+                    0,
+                    0,
+                    null);
         }
     }
 

@@ -18,6 +18,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import org.sqlite.SQLiteConfig;
 
@@ -434,7 +435,7 @@ public final class SqliteCatalog implements Catalog {
     @Override
     public synchronized void expireSegments(List<WalFileName> fileNames, Instant at) {
         inTransaction("expire " + fileNames.size() + " segments", () -> {
-            List<SegmentName> changed = new ArrayList<>();
+            List<SegmentRecord> gone = new ArrayList<>();
             for (WalFileName f : fileNames) {
                 Optional<SegmentRecord> live = segment(f);
                 updateSegment(
@@ -442,9 +443,9 @@ public final class SqliteCatalog implements Catalog {
                         f.text(),
                         at,
                         "is not recorded");
-                live.ifPresent(x -> changed.add(x.name()));
+                live.ifPresent(gone::add);
             }
-            blocks.expired(changed, true);
+            blocks.expired(gone, at.truncatedTo(java.time.temporal.ChronoUnit.MICROS));
             return null;
         });
     }
@@ -458,18 +459,25 @@ public final class SqliteCatalog implements Catalog {
     @Override
     public synchronized void segmentsRemoved(List<WalFileName> fileNames, Instant at) {
         inTransaction("note " + fileNames.size() + " segments removed", () -> {
-            long size = knownSegmentSize();
-            List<SegmentName> changed = new ArrayList<>();
+            Map<TimelineId, List<SegmentBlock.Expiry>> done = new java.util.TreeMap<>();
             for (WalFileName f : fileNames) {
+                for (ExpiredSegment e : expiredSegments(f, f)) {
+                    if (e.removedAt() == null) {
+                        long segno = SegmentName.of(f, knownSegmentSize()).segno();
+                        done.computeIfAbsent(f.timeline(), k -> new ArrayList<>())
+                                .add(new SegmentBlock.Expiry(segno, e.expiredAt(), null));
+                    }
+                }
                 updateSegment(
                         "UPDATE segments SET removed_at = COALESCE(removed_at, ?) WHERE file_name = ? AND expired_at IS"
                                 + " NOT NULL",
                         f.text(),
                         at,
                         "is not expired");
-                changed.add(SegmentName.of(f, size));
             }
-            blocks.expired(changed, false);
+            for (Map.Entry<TimelineId, List<SegmentBlock.Expiry>> e : done.entrySet()) {
+                blocks.removed(e.getKey(), e.getValue());
+            }
             return null;
         });
     }

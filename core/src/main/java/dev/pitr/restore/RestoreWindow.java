@@ -508,7 +508,8 @@ public final class RestoreWindow {
                             + read.size() + " of them are");
         }
         List<Lsn> cuts = starts.stream().map(n -> new Lsn(n * segmentSize)).toList();
-        return SegmentBlock.of(b.timeline(), b.number(), read, cuts, List.of()).extents();
+        return SegmentBlock.of(b.timeline(), b.number(), segmentSize, read, cuts, List.of())
+                .extents();
     }
 
     /** Turns a run of contiguous extents into a range if a snapshot can start it; clears the run. */

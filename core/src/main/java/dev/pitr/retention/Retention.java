@@ -168,11 +168,11 @@ public final class Retention {
         }
         // the expired segments a page at a time, only in blocks where some are due
         for (SegmentBlock b : catalog.segmentBlocks()) {
-            if (b.awaiting() == 0) {
+            if (b.awaitingCount() == 0) {
                 continue;
             }
             if (b.firstAwaiting().isAfter(due)) {
-                awaiting += Math.toIntExact(b.awaiting());
+                awaiting += Math.toIntExact(b.awaitingCount());
                 continue;
             }
             for (SegmentBlock.Span span : b.expired()) {

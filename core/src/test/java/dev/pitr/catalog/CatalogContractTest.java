@@ -134,6 +134,25 @@ public abstract class CatalogContractTest {
         assertEquals(
                 List.of(new SegmentBlock.Span(2, 2)),
                 catalog.segmentBlocks().get(0).expired());
+
+        // a segment in the middle of an extent, and the newest of a block, its only one
+        WalFileName nine = segment(1, 9, "").name().walFileName();
+        catalog.expireSegments(
+                List.of(
+                        segment(1, 4, "").name().walFileName(),
+                        nine,
+                        segment(1, 4096 + 2, "").name().walFileName()),
+                Instant.parse("2025-11-26T00:00:00Z"));
+        assertEquals(summedUpAgain(), catalog.segmentBlocks());
+        assertEquals(
+                List.of(3L, 5L, 7L, 8L, 11L),
+                catalog.segmentBlocks().get(0).extents().stream()
+                        .map(Extent::first)
+                        .toList());
+        assertEquals(0, catalog.segmentBlocks().get(1).count());
+        catalog.segmentsRemoved(List.of(nine), Instant.parse("2025-11-27T00:00:00Z"));
+        assertEquals(summedUpAgain(), catalog.segmentBlocks());
+        assertEquals(2, catalog.segmentBlocks().get(0).awaitingCount());
     }
 
     private static SnapshotRecord snapshot(String id, Lsn start) {
