@@ -12,7 +12,6 @@ import dev.pitr.catalog.SqliteCatalog;
 import dev.pitr.codec.ObjectCodec;
 import dev.pitr.storage.LocalStorage;
 import dev.pitr.storage.Storage;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -70,7 +69,7 @@ class RetentionCrashIT {
         assertTrue(outcomes.stream().filter(o -> o.startsWith("killed")).count() >= 10, outcomes.toString());
         Process last = retention(config);
         assertTrue(last.waitFor(300, TimeUnit.SECONDS));
-        assertEquals(0, last.exitValue(), new String(last.getErrorStream().readAllBytes(), StandardCharsets.UTF_8));
+        assertEquals(0, last.exitValue(), Files.readString(dir.resolve("retention.log")));
         assertAgree(catalogFile, storage, "after the last run");
         try (SqliteCatalog catalog = SqliteCatalog.open(catalogFile)) {
             assertTrue(

@@ -18,6 +18,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 import java.util.zip.GZIPInputStream;
 import java.util.zip.GZIPOutputStream;
 import software.amazon.awssdk.core.SdkBytes;
@@ -35,10 +36,10 @@ import software.amazon.awssdk.services.dynamodb.model.KeyType;
 import software.amazon.awssdk.services.dynamodb.model.Put;
 import software.amazon.awssdk.services.dynamodb.model.QueryRequest;
 import software.amazon.awssdk.services.dynamodb.model.ResourceInUseException;
+import software.amazon.awssdk.services.dynamodb.model.ReturnValue;
 import software.amazon.awssdk.services.dynamodb.model.ScalarAttributeType;
 import software.amazon.awssdk.services.dynamodb.model.TableDescription;
 import software.amazon.awssdk.services.dynamodb.model.TransactWriteItem;
-import software.amazon.awssdk.services.dynamodb.model.TransactionCanceledException;
 
 /**
  * The catalog in one DynamoDB table.
@@ -83,11 +84,40 @@ public final class DynamoDbCatalog implements Catalog {
     private volatile Long segmentSize;
     private volatile DynamoLease heldLease;
 
+    private final DynamoBlocks blocks;
+
     /** {@code clusterId} is the cluster's system identifier, as {@code pg_control_system()} reports it. */
     public DynamoDbCatalog(DynamoDbClient ddb, String table, String clusterId) {
         this.ddb = ddb;
         this.table = table;
         this.cluster = "cluster#" + clusterId;
+        this.blocks = new DynamoBlocks(ddb, table, cluster, new DynamoBlocks.Records() {
+            @Override
+            public List<SegmentRecord> live(TimelineId timeline, long from, long to) {
+                return segments(timeline, from, to);
+            }
+
+            @Override
+            public List<SegmentBlock.Expiry> expired(TimelineId timeline, long from, long to) {
+                return expiries(timeline, from, to);
+            }
+
+            @Override
+            public List<SegmentBlocks.Cut> cuts() {
+                return SegmentBlocks.cuts(histories(), snapshots());
+            }
+
+            @Override
+            public long segmentSize() {
+                Long size = DynamoDbCatalog.this.segmentSize();
+                return size == null ? 0 : size;
+            }
+        });
+    }
+
+    /** The partition this catalog's items are in, for tests that damage them. */
+    String partition() {
+        return cluster;
     }
 
     /** Creates the table (on-demand billing) unless it exists, and waits until it is active. */
@@ -173,45 +203,73 @@ public final class DynamoDbCatalog implements Catalog {
         }
         String what = "record segment " + r.name();
         DynamoLease lease = heldLease;
+        List<TransactWriteItem> with = new ArrayList<>();
+        if (lease != null) {
+            with.add(TransactWriteItem.builder()
+                    .conditionCheck(ConditionCheck.builder()
+                            .tableName(table)
+                            .key(key(LEASE_SK))
+                            .conditionExpression("#o = :o AND #t = :t")
+                            .expressionAttributeNames(Map.of("#o", "owner", "#t", "token"))
+                            .expressionAttributeValues(Map.of(":o", s(lease.owner()), ":t", n(lease.token())))
+                            .build())
+                    .build());
+        }
+        int putAt = with.size();
+        with.add(TransactWriteItem.builder()
+                .put(Put.builder()
+                        .tableName(table)
+                        .item(item)
+                        .conditionExpression("attribute_not_exists(sk)")
+                        .build())
+                .build());
+        // the summary holds what the item holds: times to the microsecond
+        SegmentRecord stored = new SegmentRecord(
+                r.name(),
+                r.plainSize(),
+                r.storedSize(),
+                r.sha256(),
+                r.storageKey(),
+                r.keyId(),
+                r.archivedAt().truncatedTo(ChronoUnit.MICROS),
+                r.index());
+        TimelineId t = r.name().timeline();
+        long number = SegmentBlock.numberOf(r.startLsn());
         try {
-            if (lease == null) {
-                ddb.putItem(p -> p.tableName(table).item(item).conditionExpression("attribute_not_exists(sk)"));
-            } else {
-                TransactWriteItem fence = TransactWriteItem.builder()
-                        .conditionCheck(ConditionCheck.builder()
-                                .tableName(table)
-                                .key(key(LEASE_SK))
-                                .conditionExpression("#o = :o AND #t = :t")
-                                .expressionAttributeNames(Map.of("#o", "owner", "#t", "token"))
-                                .expressionAttributeValues(Map.of(":o", s(lease.owner()), ":t", n(lease.token())))
-                                .build())
-                        .build();
-                TransactWriteItem put = TransactWriteItem.builder()
-                        .put(Put.builder()
-                                .tableName(table)
-                                .item(item)
-                                .conditionExpression("attribute_not_exists(sk)")
-                                .build())
-                        .build();
-                ddb.transactWriteItems(t -> t.transactItems(fence, put));
-            }
+            blocks.change(
+                    t,
+                    number,
+                    now -> {
+                        SegmentBlock b = now.filter(
+                                        held -> !holds(held, r.name().segno()))
+                                .orElseGet(() -> blocks.summedUp(t, number));
+                        return Optional.of(holds(b, r.name().segno()) ? b : b.with(stored));
+                    },
+                    with,
+                    1);
             return Recorded.INSERTED;
-        } catch (ConditionalCheckFailedException e) {
-            return sameOrConflict(r.name().fileName(), recorded(r.name().fileName()), r.sha256());
-        } catch (TransactionCanceledException e) {
-            List<CancellationReason> reasons = e.cancellationReasons();
-            if (reasons.size() == 2
-                    && "ConditionalCheckFailed".equals(reasons.get(0).code())) {
+        } catch (DynamoBlocks.OtherFailure f) {
+            List<CancellationReason> reasons = f.reasons();
+            if (lease != null && failed(reasons, 0)) {
                 throw new LeaseHeldException("a newer capture process", lease.expiresAt());
             }
-            if (reasons.size() == 2
-                    && "ConditionalCheckFailed".equals(reasons.get(1).code())) {
+            if (failed(reasons, putAt)) {
                 return sameOrConflict(r.name().fileName(), recorded(r.name().fileName()), r.sha256());
             }
-            throw writeFailure(what, e);
+            throw writeFailure(what, (SdkException) f.getCause());
         } catch (SdkException e) {
             throw writeFailure(what, e);
         }
+    }
+
+    private static boolean failed(List<CancellationReason> reasons, int at) {
+        return reasons.size() > at
+                && "ConditionalCheckFailed".equals(reasons.get(at).code());
+    }
+
+    private static boolean holds(SegmentBlock b, long segno) {
+        return b.extents().stream().anyMatch(e -> e.contains(segno))
+                || b.unreadable().stream().anyMatch(u -> u.segno() == segno);
     }
 
     private static Recorded sameOrConflict(String name, Optional<SegmentRecord> existing, String sha) {
@@ -241,31 +299,122 @@ public final class DynamoDbCatalog implements Catalog {
 
     @Override
     public void expireSegment(WalFileName fileName, Instant at) {
-        updateSegment(
-                fileName.text(),
-                "SET expired_at = if_not_exists(expired_at, :t)",
-                "attribute_exists(sk)",
-                at,
-                "is not recorded");
+        expireSegments(List.of(fileName), at);
+    }
+
+    /** Each segment item first, then the summary of each block they were in, once. */
+    @Override
+    public void expireSegments(List<WalFileName> fileNames, Instant at) {
+        Map<Long, List<SegmentRecord>> gone = new TreeMap<>();
+        Map<Long, TimelineId> stale = new TreeMap<>();
+        for (WalFileName f : fileNames) {
+            Map<String, AttributeValue> old = updateSegment(
+                    f.text(),
+                    "SET expired_at = if_not_exists(expired_at, :t)",
+                    "attribute_exists(sk)",
+                    at,
+                    "is not recorded");
+            SegmentRecord r = toSegment(old);
+            long key = blockKey(r.name().timeline(), SegmentBlock.numberOf(r.startLsn()));
+            if (live(old)) {
+                gone.computeIfAbsent(key, k -> new ArrayList<>()).add(r);
+            } else {
+                // expired before, but its summary may not know: a crash between the two writes
+                stale.put(key, r.name().timeline());
+            }
+        }
+        Instant when = at.truncatedTo(ChronoUnit.MICROS);
+        for (Map.Entry<Long, List<SegmentRecord>> e : gone.entrySet()) {
+            TimelineId t = e.getValue().get(0).name().timeline();
+            long number = e.getKey() & BLOCK_MASK;
+            changeSummary(
+                    t,
+                    number,
+                    b -> stale.containsKey(e.getKey())
+                            ? null
+                            : b.expire(e.getValue(), when, (from, to) -> segments(t, from, to)),
+                    -e.getValue().size());
+        }
+        stale.forEach((key, t) -> {
+            if (!gone.containsKey(key)) {
+                blocks.rebuild(t, key & BLOCK_MASK);
+            }
+        });
     }
 
     @Override
     public void segmentRemoved(WalFileName fileName, Instant at) {
-        updateSegment(
-                fileName.text(),
-                "SET removed_at = if_not_exists(removed_at, :t)",
-                "attribute_exists(expired_at)",
-                at,
-                "is not expired");
+        segmentsRemoved(List.of(fileName), at);
     }
 
-    private void updateSegment(String fileName, String update, String condition, Instant at, String otherwise) {
+    @Override
+    public void segmentsRemoved(List<WalFileName> fileNames, Instant at) {
+        Map<Long, List<SegmentBlock.Expiry>> done = new TreeMap<>();
+        Map<Long, TimelineId> timelines = new TreeMap<>();
+        for (WalFileName f : fileNames) {
+            Map<String, AttributeValue> old = updateSegment(
+                    f.text(),
+                    "SET removed_at = if_not_exists(removed_at, :t)",
+                    "attribute_exists(expired_at)",
+                    at,
+                    "is not expired");
+            if (!old.containsKey("removed_at")) {
+                SegmentRecord r = toSegment(old);
+                long key = blockKey(r.name().timeline(), SegmentBlock.numberOf(r.startLsn()));
+                timelines.put(key, r.name().timeline());
+                done.computeIfAbsent(key, k -> new ArrayList<>())
+                        .add(new SegmentBlock.Expiry(r.name().segno(), instant(old, "expired_at"), null));
+            }
+        }
+        done.forEach((key, list) -> changeSummary(timelines.get(key), key & BLOCK_MASK, b -> b.removed(list), 0));
+    }
+
+    /** Low bits of a block key: the block number; the timeline is above them. */
+    private static final long BLOCK_MASK = (1L << 40) - 1;
+
+    private static long blockKey(TimelineId t, long number) {
+        return (t.value() << 40) | number;
+    }
+
+    /**
+     * Changes the summary of block {@code number} by {@code change}; where there is none, {@code change} returns null,
+     * or the records contradict it, the block is summed up again from the records instead.
+     */
+    private void changeSummary(
+            TimelineId t, long number, java.util.function.UnaryOperator<SegmentBlock> change, long count) {
         try {
-            ddb.updateItem(u -> u.tableName(table)
-                    .key(key("wal#" + fileName))
-                    .updateExpression(update)
-                    .conditionExpression(condition)
-                    .expressionAttributeValues(Map.of(":t", micros(at))));
+            blocks.change(
+                    t,
+                    number,
+                    now -> {
+                        SegmentBlock next = null;
+                        if (now.isPresent()) {
+                            try {
+                                next = change.apply(now.get());
+                            } catch (IllegalStateException | IllegalArgumentException stale) {
+                                next = null;
+                            }
+                        }
+                        return Optional.of(next != null ? next : blocks.summedUp(t, number));
+                    },
+                    List.of(),
+                    count);
+        } catch (DynamoBlocks.OtherFailure f) {
+            throw writeFailure("change the summary of " + t + " block " + number, (SdkException) f.getCause());
+        }
+    }
+
+    /** Updates the segment item and returns it as it was before. */
+    private Map<String, AttributeValue> updateSegment(
+            String fileName, String update, String condition, Instant at, String otherwise) {
+        try {
+            return ddb.updateItem(u -> u.tableName(table)
+                            .key(key("wal#" + fileName))
+                            .updateExpression(update)
+                            .conditionExpression(condition)
+                            .expressionAttributeValues(Map.of(":t", micros(at)))
+                            .returnValues(ReturnValue.ALL_OLD))
+                    .attributes();
         } catch (ConditionalCheckFailedException e) {
             throw new IllegalStateException("segment " + fileName + " " + otherwise);
         } catch (SdkException e) {
@@ -277,17 +426,104 @@ public final class DynamoDbCatalog implements Catalog {
     public List<ExpiredSegment> expiredSegments() {
         return prefix("wal#").stream()
                 .filter(i -> !live(i))
-                .map(i -> new ExpiredSegment(
-                        WalFileName.of(str(i, SK).substring("wal#".length())),
-                        str(i, "storage_key"),
-                        instant(i, "expired_at"),
-                        i.containsKey("removed_at") ? instant(i, "removed_at") : null))
+                .map(DynamoDbCatalog::toExpired)
                 .toList();
     }
 
     @Override
     public void forgetSegment(WalFileName fileName) {
         forget("wal#" + fileName, "attribute_exists(removed_at)", Map.of(), "segment " + fileName);
+        Long size = segmentSize();
+        if (size != null) {
+            SegmentName n = SegmentName.of(fileName, size);
+            changeSummary(n.timeline(), SegmentBlock.numberOf(n.startLsn()), b -> b.withoutExpired(n.segno()), 0);
+        }
+    }
+
+    @Override
+    public List<ExpiredSegment> expiredSegments(WalFileName from, WalFileName to) {
+        return query("#sk BETWEEN :lo AND :hi", Map.of(":lo", s("wal#" + from), ":hi", s("wal#" + to))).stream()
+                .filter(i -> !live(i))
+                .map(DynamoDbCatalog::toExpired)
+                .toList();
+    }
+
+    private List<SegmentBlock.Expiry> expiries(TimelineId timeline, long from, long to) {
+        Long size = segmentSize();
+        if (size == null || from > to) {
+            return List.of();
+        }
+        String lo = "wal#" + new SegmentName(timeline, from, size).fileName();
+        String hi = "wal#" + new SegmentName(timeline, to, size).fileName();
+        return query("#sk BETWEEN :lo AND :hi", Map.of(":lo", s(lo), ":hi", s(hi))).stream()
+                .filter(i -> !live(i))
+                .map(i -> new SegmentBlock.Expiry(
+                        num(i, "segno"),
+                        instant(i, "expired_at"),
+                        i.containsKey("removed_at") ? instant(i, "removed_at") : null))
+                .toList();
+    }
+
+    private static ExpiredSegment toExpired(Map<String, AttributeValue> i) {
+        return new ExpiredSegment(
+                WalFileName.of(str(i, SK).substring("wal#".length())),
+                str(i, "storage_key"),
+                instant(i, "expired_at"),
+                i.containsKey("removed_at") ? instant(i, "removed_at") : null);
+    }
+
+    // ---- segment summaries
+
+    @Override
+    public List<SegmentBlock> segmentBlocks() {
+        List<SegmentBlock> out = new ArrayList<>();
+        long held = 0;
+        for (DynamoBlocks.Page p : blocks.pages()) {
+            for (SegmentBlock b : p.blocks().values()) {
+                SegmentBlock x = b.problem() == null ? b : blocks.rebuild(b.timeline(), b.number());
+                held += x.count();
+                if (!x.isEmpty()) {
+                    out.add(x);
+                }
+            }
+        }
+        if (held == blocks.counted()) {
+            return out;
+        }
+        // a summary went missing, or none were ever kept: sum every block up again, once
+        rebuildSegmentBlocks();
+        out.clear();
+        for (DynamoBlocks.Page p : blocks.pages()) {
+            out.addAll(p.blocks().values());
+        }
+        return out;
+    }
+
+    @Override
+    public SegmentBlock repairSegmentBlock(TimelineId timeline, long number) {
+        return blocks.rebuild(timeline, number);
+    }
+
+    /** Reads every segment item once, keeping only which blocks hold some, then sums each block up again. */
+    @Override
+    public void rebuildSegmentBlocks() {
+        Long size = segmentSize();
+        List<long[]> keys = new ArrayList<>();
+        long[] live = {0};
+        if (size != null) {
+            java.util.Set<Long> seen = new java.util.HashSet<>();
+            forEach("wal#", i -> {
+                long t = num(i, "timeline");
+                long number = SegmentBlock.numberOf(new Lsn(num(i, "segno") * size));
+                if (seen.add(blockKey(TimelineId.of(t), number))) {
+                    keys.add(new long[] {t, number});
+                }
+                if (live(i)) {
+                    live[0]++;
+                }
+            });
+        }
+        blocks.rebuildAll(keys, live[0]);
     }
 
     @Override
@@ -463,6 +699,7 @@ public final class DynamoDbCatalog implements Catalog {
         item.put("archived_at", micros(h.archivedAt()));
         try {
             ddb.putItem(p -> p.tableName(table).item(item).conditionExpression("attribute_not_exists(sk)"));
+            SegmentBlocks.cuts(h).forEach(this::cut);
             return Recorded.INSERTED;
         } catch (ConditionalCheckFailedException e) {
             String have = history(h.timeline()).orElseThrow().sha256();
@@ -509,6 +746,22 @@ public final class DynamoDbCatalog implements Catalog {
         } catch (SdkException e) {
             throw writeFailure("create snapshot " + snap.id(), e);
         }
+        SegmentBlocks.cut(snap).ifPresent(this::cut);
+    }
+
+    /**
+     * Notes a cut a history or snapshot just recorded makes in the summary of its block; one that splits an extent sums
+     * the block up again. After the record: a crash between leaves the window to split the extent itself, from records.
+     */
+    private void cut(SegmentBlocks.Cut c) {
+        long number = SegmentBlock.numberOf(c.at());
+        SegmentBlock now = blocks.readPage(c.timeline(), number >>> DynamoBlocks.PAGE_SHIFT)
+                .blocks()
+                .get(number);
+        if (now != null && now.problem() == null && now.cuts().contains(c.at())) {
+            return;
+        }
+        changeSummary(c.timeline(), number, b -> b.crossedBy(c.at()) ? null : b.withCut(c.at()), 0);
     }
 
     @Override
@@ -521,6 +774,7 @@ public final class DynamoDbCatalog implements Catalog {
         } catch (SdkException e) {
             throw writeFailure("update snapshot " + snap.id(), e);
         }
+        SegmentBlocks.cut(snap).ifPresent(this::cut);
     }
 
     private Map<String, AttributeValue> snapshotItem(SnapshotRecord r) {
@@ -763,6 +1017,22 @@ public final class DynamoDbCatalog implements Catalog {
 
     private List<Map<String, AttributeValue>> prefix(String p) {
         return query("begins_with(#sk, :p)", Map.of(":p", s(p)));
+    }
+
+    /** Each item whose sort key starts with {@code p}, a page at a time, none kept. */
+    private void forEach(String p, java.util.function.Consumer<Map<String, AttributeValue>> each) {
+        QueryRequest q = QueryRequest.builder()
+                .tableName(table)
+                .keyConditionExpression("#pk = :pk AND begins_with(#sk, :p)")
+                .expressionAttributeNames(Map.of("#pk", PK, "#sk", SK))
+                .expressionAttributeValues(Map.of(":pk", s(cluster), ":p", s(p)))
+                .consistentRead(true)
+                .build();
+        try {
+            ddb.queryPaginator(q).items().forEach(each);
+        } catch (SdkException e) {
+            throw AwsErrors.catalog("cannot query " + describe(), e);
+        }
     }
 
     private List<Map<String, AttributeValue>> query(String skCondition, Map<String, AttributeValue> values) {

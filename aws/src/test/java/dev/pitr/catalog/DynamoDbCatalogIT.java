@@ -16,6 +16,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 
 /** The catalog contract against DynamoDB Local, plus fencing, clusters apart, big manifests and a missing table. */
 class DynamoDbCatalogIT extends CatalogContractTest {
@@ -41,6 +42,31 @@ class DynamoDbCatalogIT extends CatalogContractTest {
     protected Catalog newCatalog() {
         // one partition per test: the partition key is the cluster
         return new DynamoDbCatalog(ddb, "pitr", "7300000000000" + CLUSTERS.incrementAndGet());
+    }
+
+    @Test
+    void aDamagedOrMissingSummaryIsSummedUpAgainFromTheSegmentRecords() {
+        for (long n = 0; n < 21; n++) {
+            catalog.recordSegment(segment(1, n, "a" + n));
+        }
+        catalog.recordSegment(segment(1, 4096 + 5, "far"));
+        java.util.List<SegmentBlock> good = catalog.segmentBlocks();
+        assertEquals(summedUpAgain(), good);
+        String partition = ((DynamoDbCatalog) catalog).partition();
+        java.util.Map<String, AttributeValue> page = new java.util.HashMap<>(java.util.Map.of(
+                DynamoDbCatalog.PK, AttributeValue.fromS(partition),
+                DynamoDbCatalog.SK, AttributeValue.fromS(DynamoBlocks.pageKey(TimelineId.of(1), 0))));
+
+        java.util.Map<String, AttributeValue> garbage = new java.util.HashMap<>(page);
+        garbage.put("ver", AttributeValue.fromN("99"));
+        garbage.put("body", AttributeValue.fromB(software.amazon.awssdk.core.SdkBytes.fromUtf8String("not gzip")));
+        ddb.putItem(p -> p.tableName("pitr").item(garbage));
+        assertEquals(good, catalog.segmentBlocks());
+
+        ddb.deleteItem(d -> d.tableName("pitr").key(page));
+        assertEquals(good, catalog.segmentBlocks());
+        catalog.recordSegment(segment(1, 21, "a21"));
+        assertEquals(summedUpAgain(), catalog.segmentBlocks());
     }
 
     @Test
