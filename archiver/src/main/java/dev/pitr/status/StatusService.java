@@ -186,7 +186,7 @@ public final class StatusService {
             archive.add(new Status.Size(Long.parseLong(parts[0]), parts[1], v[0], v[1]));
         });
 
-        RestoreWindow window = RestoreWindow.of(catalog);
+        RestoreWindow window = RestoreWindow.of(catalog, blocks, histories, snapshots);
         for (RestoreWindow.Timeline t : window.all()) {
             for (RestoreWindow.Gap g : t.gaps()) {
                 if (g.kind() == RestoreWindow.GapKind.MISSING_SEGMENT
@@ -199,7 +199,7 @@ public final class StatusService {
 
         Status.Capture capture = capture(newest, warnings);
 
-        RetentionPlan plan = RetentionPlanner.plan(catalog, now, policy);
+        RetentionPlan plan = RetentionPlanner.plan(catalog, blocks, histories, snapshots, now, policy);
         List<Instant> waiting = new ArrayList<>();
         long segmentsWaiting = 0;
         for (SegmentBlock b : blocks) {

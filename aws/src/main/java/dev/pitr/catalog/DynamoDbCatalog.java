@@ -179,7 +179,128 @@ public final class DynamoDbCatalog implements Catalog {
 
     @Override
     public Recorded recordSegment(SegmentRecord r) {
-        ensureClusterItem(r.name().segmentSize());
+        return recordInOne(List.of(r)).get(0);
+    }
+
+    /** Segments recorded in one transaction with their summary. */
+    private static final int BATCH = 90;
+
+    /**
+     * Records consecutive segments of one block, up to {@link #BATCH}, in one transaction each; a batch with one already
+     * recorded (or any other failure of the batch) is recorded a segment at a time instead.
+     */
+    @Override
+    public List<Recorded> recordSegments(List<SegmentRecord> segments) {
+        List<Recorded> out = new ArrayList<>(segments.size());
+        int from = 0;
+        while (from < segments.size()) {
+            SegmentRecord first = segments.get(from);
+            int to = from + 1;
+            java.util.Set<String> names =
+                    new java.util.HashSet<>(List.of(first.name().fileName()));
+            while (to < segments.size()
+                    && to - from < BATCH
+                    && segments.get(to).name().timeline().equals(first.name().timeline())
+                    && SegmentBlock.numberOf(segments.get(to).startLsn()) == SegmentBlock.numberOf(first.startLsn())
+                    && names.add(segments.get(to).name().fileName())) {
+                to++;
+            }
+            List<SegmentRecord> batch = segments.subList(from, to);
+            if (batch.size() == 1) {
+                out.addAll(recordInOne(batch));
+            } else {
+                try {
+                    out.addAll(recordInOne(batch));
+                } catch (ArchiveConflictException | LeaseHeldException e) {
+                    throw e;
+                } catch (RuntimeException some) {
+                    for (SegmentRecord r : batch) {
+                        out.add(recordSegment(r));
+                    }
+                }
+            }
+            from = to;
+        }
+        return out;
+    }
+
+    /**
+     * Puts the items of {@code batch} (segments of one block, none twice) where none exists, with their summary and the
+     * live count, in one transaction, fenced by the lease while this catalog holds it. For one segment, a put refused
+     * because it exists is resolved by reading it back; for more, that refusal throws.
+     */
+    private List<Recorded> recordInOne(List<SegmentRecord> batch) {
+        SegmentRecord r0 = batch.get(0);
+        ensureClusterItem(r0.name().segmentSize());
+        String what = batch.size() == 1 ? "record segment " + r0.name() : "record " + batch.size() + " segments";
+        DynamoLease lease = heldLease;
+        List<TransactWriteItem> with = new ArrayList<>();
+        if (lease != null) {
+            with.add(TransactWriteItem.builder()
+                    .conditionCheck(ConditionCheck.builder()
+                            .tableName(table)
+                            .key(key(LEASE_SK))
+                            .conditionExpression("#o = :o AND #t = :t")
+                            .expressionAttributeNames(Map.of("#o", "owner", "#t", "token"))
+                            .expressionAttributeValues(Map.of(":o", s(lease.owner()), ":t", n(lease.token())))
+                            .build())
+                    .build());
+        }
+        int firstPut = with.size();
+        List<SegmentRecord> stored = new ArrayList<>();
+        for (SegmentRecord r : batch) {
+            with.add(TransactWriteItem.builder()
+                    .put(Put.builder()
+                            .tableName(table)
+                            .item(segmentItem(r))
+                            .conditionExpression("attribute_not_exists(sk)")
+                            .build())
+                    .build());
+            // the summary holds what the item holds: times to the microsecond
+            stored.add(new SegmentRecord(
+                    r.name(),
+                    r.plainSize(),
+                    r.storedSize(),
+                    r.sha256(),
+                    r.storageKey(),
+                    r.keyId(),
+                    r.archivedAt().truncatedTo(ChronoUnit.MICROS),
+                    r.index()));
+        }
+        TimelineId t = r0.name().timeline();
+        long number = SegmentBlock.numberOf(r0.startLsn());
+        try {
+            blocks.change(
+                    t,
+                    number,
+                    now -> {
+                        SegmentBlock b = now.filter(held -> stored.stream()
+                                        .noneMatch(r -> holds(held, r.name().segno())))
+                                .orElseGet(() -> blocks.summedUp(t, number));
+                        for (SegmentRecord r : stored) {
+                            b = holds(b, r.name().segno()) ? b : b.with(r);
+                        }
+                        return Optional.of(b);
+                    },
+                    with,
+                    batch.size());
+            return java.util.Collections.nCopies(batch.size(), Recorded.INSERTED);
+        } catch (DynamoBlocks.OtherFailure f) {
+            List<CancellationReason> reasons = f.reasons();
+            if (lease != null && failed(reasons, 0)) {
+                throw new LeaseHeldException("a newer capture process", lease.expiresAt());
+            }
+            if (batch.size() == 1 && failed(reasons, firstPut)) {
+                return List.of(
+                        sameOrConflict(r0.name().fileName(), recorded(r0.name().fileName()), r0.sha256()));
+            }
+            throw writeFailure(what, (SdkException) f.getCause());
+        } catch (SdkException e) {
+            throw writeFailure(what, e);
+        }
+    }
+
+    private Map<String, AttributeValue> segmentItem(SegmentRecord r) {
         Map<String, AttributeValue> item = key("wal#" + r.name().fileName());
         item.put("timeline", n(r.name().timeline().value()));
         item.put("segno", n(r.name().segno()));
@@ -201,65 +322,7 @@ public final class DynamoDbCatalog implements Catalog {
             putOpt(item, "restore_points", x.restorePoints().isEmpty() ? null : x.restorePointsText());
             putOpt(item, "index_problem", x.problem());
         }
-        String what = "record segment " + r.name();
-        DynamoLease lease = heldLease;
-        List<TransactWriteItem> with = new ArrayList<>();
-        if (lease != null) {
-            with.add(TransactWriteItem.builder()
-                    .conditionCheck(ConditionCheck.builder()
-                            .tableName(table)
-                            .key(key(LEASE_SK))
-                            .conditionExpression("#o = :o AND #t = :t")
-                            .expressionAttributeNames(Map.of("#o", "owner", "#t", "token"))
-                            .expressionAttributeValues(Map.of(":o", s(lease.owner()), ":t", n(lease.token())))
-                            .build())
-                    .build());
-        }
-        int putAt = with.size();
-        with.add(TransactWriteItem.builder()
-                .put(Put.builder()
-                        .tableName(table)
-                        .item(item)
-                        .conditionExpression("attribute_not_exists(sk)")
-                        .build())
-                .build());
-        // the summary holds what the item holds: times to the microsecond
-        SegmentRecord stored = new SegmentRecord(
-                r.name(),
-                r.plainSize(),
-                r.storedSize(),
-                r.sha256(),
-                r.storageKey(),
-                r.keyId(),
-                r.archivedAt().truncatedTo(ChronoUnit.MICROS),
-                r.index());
-        TimelineId t = r.name().timeline();
-        long number = SegmentBlock.numberOf(r.startLsn());
-        try {
-            blocks.change(
-                    t,
-                    number,
-                    now -> {
-                        SegmentBlock b = now.filter(
-                                        held -> !holds(held, r.name().segno()))
-                                .orElseGet(() -> blocks.summedUp(t, number));
-                        return Optional.of(holds(b, r.name().segno()) ? b : b.with(stored));
-                    },
-                    with,
-                    1);
-            return Recorded.INSERTED;
-        } catch (DynamoBlocks.OtherFailure f) {
-            List<CancellationReason> reasons = f.reasons();
-            if (lease != null && failed(reasons, 0)) {
-                throw new LeaseHeldException("a newer capture process", lease.expiresAt());
-            }
-            if (failed(reasons, putAt)) {
-                return sameOrConflict(r.name().fileName(), recorded(r.name().fileName()), r.sha256());
-            }
-            throw writeFailure(what, (SdkException) f.getCause());
-        } catch (SdkException e) {
-            throw writeFailure(what, e);
-        }
+        return item;
     }
 
     private static boolean failed(List<CancellationReason> reasons, int at) {

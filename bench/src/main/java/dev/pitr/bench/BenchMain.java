@@ -103,6 +103,11 @@ public final class BenchMain implements Callable<Integer> {
     Path json = Path.of(System.getProperty("pitr.home", "."), "bench/results.json");
 
     @Option(
+            names = "--sqlite-only",
+            description = "catalog: fill and read the SQLite catalog only, not DynamoDB Local as well.")
+    boolean sqliteOnly;
+
+    @Option(
             names = "--dir",
             paramLabel = "DIR",
             description = "Working directory, wiped first (default: ${DEFAULT-VALUE}).")
@@ -117,7 +122,7 @@ public final class BenchMain implements Callable<Integer> {
             case ship_s3 -> b.shipS3(segments, inflight, endpoint, s3proxyJar);
             case encrypt -> b.encrypt(segments);
             case peers -> b.encrypted(true).peers(scale, segments, json);
-            case catalog -> new CatalogBenchmark(dir, spec.commandLine().getOut()).run(segments);
+            case catalog -> new CatalogBenchmark(dir, spec.commandLine().getOut()).run(segments, !sqliteOnly);
             default -> throw new IllegalStateException("no benchmark " + which);
         }
         return 0;

@@ -1,6 +1,7 @@
 package dev.pitr.bench;
 
 import dev.pitr.catalog.Catalog;
+import dev.pitr.catalog.DynamoDbCatalog;
 import dev.pitr.catalog.HistoryRecord;
 import dev.pitr.catalog.RetentionState;
 import dev.pitr.catalog.SegmentIndex;
@@ -36,6 +37,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 
 /**
  * How the catalog's readers scale with the archive: fills a catalog with {@code n} synthetic, indexed 16 MiB
@@ -61,7 +66,8 @@ final class CatalogBenchmark {
         this.out = out;
     }
 
-    void run(int n) throws Exception {
+    /** Fills and reads a SQLite catalog, and then ({@code dynamo}) one in DynamoDB Local. */
+    void run(int n, boolean dynamo) throws Exception {
         Files.createDirectories(dir);
         Path file = dir.resolve("catalog-" + n + ".db");
         Files.deleteIfExists(file);
@@ -72,21 +78,115 @@ final class CatalogBenchmark {
                     "sqlite catalog: %,d segments on 2 timelines, %d snapshots, a gap of 3; filled in %.1f s, %,d MB on"
                             + " disk%n",
                     n, fill.snapshots, (System.nanoTime() - t) / 1e9, Files.size(file) >> 20);
-            Config config = Config.of(
-                    dir.resolve("pitr.yaml"),
-                    Map.of(Key.STORAGE_PATH, dir.resolve("repo").toString()));
-            Clock clock = Clock.fixed(fill.end.plus(Duration.ofMinutes(1)), ZoneOffset.UTC);
-            out.printf("  %-34s %10s %12s %10s %12s%n", "reader", "seconds", "peak heap MB", "again s", "heap MB");
-            measure(
-                    "restore-window",
-                    () -> RestoreWindow.of(catalog).timelines().size());
-            measure("status", () -> StatusService.from(config, catalog, clock).status());
-            measure("restore plan (6 h after a snapshot)", () -> plan(catalog, fill));
-            LocalStorage storage = new LocalStorage(Files.createDirectories(dir.resolve("repo")));
-            measure(
-                    "retention --dry-run",
-                    () -> new Retention(catalog, storage, config.retentionPolicy(), clock, line -> {}).apply(true));
+            readers(catalog, fill, null);
         }
+        if (!dynamo) {
+            return;
+        }
+        ReadMeter meter = new ReadMeter();
+        try (LocalDynamo server = LocalDynamo.start();
+                DynamoDbClient ddb = DynamoDbClient.builder()
+                        .endpointOverride(server.endpoint())
+                        .region(Region.US_EAST_1)
+                        .credentialsProvider(
+                                StaticCredentialsProvider.create(AwsBasicCredentials.create("bench", "benchsecret")))
+                        .overrideConfiguration(c -> c.addExecutionInterceptor(meter))
+                        .build()) {
+            DynamoDbCatalog.createTable(ddb, "pitr");
+            try (DynamoDbCatalog catalog = new DynamoDbCatalog(ddb, "pitr", "7300000000000000001")) {
+                long t = System.nanoTime();
+                Fill fill = fill(catalog, n);
+                out.printf(
+                        "dynamodb local catalog: the same %,d segments; filled in %.1f s%n",
+                        n, (System.nanoTime() - t) / 1e9);
+                readers(catalog, fill, meter);
+            }
+        }
+    }
+
+    /**
+     * DynamoDB Local in a JVM of its own, so that the heap measured is the reader's alone: the benchmark's jar holds it,
+     * its native library is in bench/target/test-servers.
+     */
+    private record LocalDynamo(Process process, int port) implements AutoCloseable {
+
+        static LocalDynamo start() throws Exception {
+            int port;
+            try (java.net.ServerSocket free = new java.net.ServerSocket(0)) {
+                port = free.getLocalPort();
+            }
+            Path home = Path.of(System.getProperty("pitr.home", "."));
+            String jar = Path.of(CatalogBenchmark.class
+                            .getProtectionDomain()
+                            .getCodeSource()
+                            .getLocation()
+                            .toURI())
+                    .toString();
+            Process p = new ProcessBuilder(
+                            "java",
+                            "-Xmx2g",
+                            "-Dsqlite4java.library.path=" + home.resolve("bench/target/test-servers/native"),
+                            "-cp",
+                            jar,
+                            "com.amazonaws.services.dynamodbv2.local.main.ServerRunner",
+                            "-inMemory",
+                            "-port",
+                            Integer.toString(port))
+                    .redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                    .start();
+            for (int i = 0; i < 300; i++) {
+                try (java.net.Socket s = new java.net.Socket(java.net.InetAddress.getLoopbackAddress(), port)) {
+                    return new LocalDynamo(p, port);
+                } catch (java.io.IOException notYet) {
+                    if (!p.isAlive()) {
+                        throw new IllegalStateException("DynamoDB Local exited with " + p.exitValue());
+                    }
+                    Thread.sleep(100);
+                }
+            }
+            p.destroyForcibly();
+            throw new IllegalStateException("DynamoDB Local did not listen on port " + port + " within 30 s");
+        }
+
+        java.net.URI endpoint() {
+            return java.net.URI.create("http://127.0.0.1:" + port);
+        }
+
+        @Override
+        public void close() throws InterruptedException {
+            process.destroy();
+            process.waitFor();
+        }
+    }
+
+    private void readers(Catalog catalog, Fill fill, ReadMeter meter) throws Exception {
+        Config config = Config.of(
+                dir.resolve("pitr.yaml"),
+                Map.of(Key.STORAGE_PATH, dir.resolve("repo").toString()));
+        Clock clock = Clock.fixed(fill.end.plus(Duration.ofMinutes(1)), ZoneOffset.UTC);
+        out.printf(
+                "  %-34s %10s %12s %10s %12s%s%n",
+                "reader",
+                "seconds",
+                "peak heap MB",
+                "again s",
+                "heap MB",
+                meter == null ? "" : "   DynamoDB reads (once)");
+        measure(
+                "restore-window",
+                meter,
+                () -> RestoreWindow.of(catalog).timelines().size());
+        measure(
+                "status",
+                meter,
+                () -> StatusService.from(config, catalog, clock).status());
+        measure("restore plan (6 h after a snapshot)", meter, () -> plan(catalog, fill));
+        LocalStorage storage = new LocalStorage(Files.createDirectories(dir.resolve("repo")));
+        measure(
+                "retention --dry-run",
+                meter,
+                () -> new Retention(catalog, storage, config.retentionPolicy(), clock, line -> {}).apply(true));
     }
 
     private static RestorePlan plan(Catalog catalog, Fill fill) {
@@ -97,9 +197,17 @@ final class CatalogBenchmark {
         return RestorePlanner.plan(catalog, new RestoreTarget.Time(target), new TargetTimeline.Latest(), true, null);
     }
 
-    /** Runs {@code reader} twice: the first as a command would, with nothing loaded yet; the second warm. */
-    private void measure(String what, Callable<?> reader) throws Exception {
-        out.printf("  %-34s %s %s%n", what, once(reader), once(reader));
+    /**
+     * Runs {@code reader} twice: the first as a command would, with nothing loaded yet; the second warm. With a meter,
+     * what the first read from DynamoDB.
+     */
+    private void measure(String what, ReadMeter meter, Callable<?> reader) throws Exception {
+        if (meter != null) {
+            meter.reset();
+        }
+        String first = once(reader);
+        String reads = meter == null ? "" : "   " + meter.describe();
+        out.printf("  %-34s %s %s%s%n", what, first, once(reader), reads);
         out.flush();
     }
 

@@ -227,7 +227,13 @@ public final class RestoreWindow {
      * one is archived under the same name. Segment records are read only for what a caller asks of a {@link Range}.
      */
     public static RestoreWindow of(Catalog catalog) {
-        List<SegmentBlock> summaries = new ArrayList<>(catalog.segmentBlocks());
+        return of(catalog, catalog.segmentBlocks(), catalog.histories(), catalog.snapshots());
+    }
+
+    /** The window of {@code catalog} over records already read from it, as {@link #of(Catalog)} reads them. */
+    public static RestoreWindow of(
+            Catalog catalog, List<SegmentBlock> blocks, List<HistoryRecord> hist, List<SnapshotRecord> snaps) {
+        List<SegmentBlock> summaries = new ArrayList<>(blocks);
         Map<String, SegmentRecord> partials = new HashMap<>();
         for (PartialSegment p : catalog.partials()) {
             SegmentRecord s = p.asSegment();
@@ -262,7 +268,7 @@ public final class RestoreWindow {
             out.sort(Comparator.comparingLong(x -> x.name().segno()));
             return out;
         };
-        return new RestoreWindow(summaries, catalog.histories(), catalog.snapshots(), read);
+        return new RestoreWindow(summaries, hist, snaps, read);
     }
 
     private static boolean holds(SegmentBlock b, long segno) {

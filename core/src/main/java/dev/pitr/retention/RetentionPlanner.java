@@ -67,7 +67,7 @@ public final class RetentionPlanner {
                 .getOrDefault(t, new TreeMap<>())
                 .subMap(from, true, to, true)
                 .values());
-        return plan(
+        return over(
                 SegmentBlocks.of(segments, List.of(), SegmentBlocks.cuts(histories, snapshots)),
                 read,
                 histories,
@@ -81,10 +81,21 @@ public final class RetentionPlanner {
      * of an extent straddle the minimum window's start.
      */
     public static RetentionPlan plan(Catalog catalog, Instant now, RetentionPolicy policy) {
-        return plan(catalog.segmentBlocks(), catalog::segments, catalog.histories(), catalog.snapshots(), now, policy);
+        return plan(catalog, catalog.segmentBlocks(), catalog.histories(), catalog.snapshots(), now, policy);
     }
 
-    static RetentionPlan plan(
+    /** The plan for {@code catalog} over records already read from it. */
+    public static RetentionPlan plan(
+            Catalog catalog,
+            List<SegmentBlock> blocks,
+            List<HistoryRecord> histories,
+            List<SnapshotRecord> snapshots,
+            Instant now,
+            RetentionPolicy policy) {
+        return over(blocks, catalog::segments, histories, snapshots, now, policy);
+    }
+
+    private static RetentionPlan over(
             List<SegmentBlock> blocks,
             RestoreWindow.Segments source,
             List<HistoryRecord> histories,
