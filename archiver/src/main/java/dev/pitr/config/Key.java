@@ -26,6 +26,7 @@ public enum Key {
     WAL_POLL_MILLIS("wal.poll_millis", "200", false),
     WAL_SHIP_PARALLELISM("wal.ship_parallelism", "4", false),
     WAL_SHIP_PARTIAL("wal.ship_partial", "true", false),
+    WAL_PARTIAL_INTERVAL_MILLIS("wal.partial_interval_millis", "500", false),
     COMPRESSION_LEVEL("compression.level", "3", false),
     STORAGE_TYPE("storage.type", "local", false),
     STORAGE_PATH("storage.path", null, false),

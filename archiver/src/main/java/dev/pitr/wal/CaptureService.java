@@ -82,7 +82,8 @@ public final class CaptureService {
                 Sleeper.SYSTEM,
                 log);
         if (config.requireBoolean(Key.WAL_SHIP_PARTIAL)) {
-            capture.shippingPartials(new PartialShipper(repo, clock));
+            capture.shippingPartials(new PartialShipper(
+                    repo, clock, Duration.ofMillis(config.requireInt(Key.WAL_PARTIAL_INTERVAL_MILLIS))));
         }
         return capture;
     }

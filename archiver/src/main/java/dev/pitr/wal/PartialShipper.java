@@ -17,6 +17,8 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HexFormat;
@@ -44,6 +46,7 @@ public final class PartialShipper {
 
     private final Repository repo;
     private final Clock clock;
+    private final Duration interval;
     private final Map<String, State> states = new HashMap<>();
 
     /** What this process knows of one partial segment. */
@@ -51,13 +54,25 @@ public final class PartialShipper {
         PartialSegment recorded;
         MessageDigest sha;
         long modified;
+        /** When the last chunk was shipped. */
+        Instant shippedAt;
         /** Set when the file does not start with what was shipped before: shipping it stops, loudly, once. */
         String refused;
     }
 
+    /** Ships on every pass. */
     public PartialShipper(Repository repo, Clock clock) {
+        this(repo, clock, Duration.ZERO);
+    }
+
+    /**
+     * Ships a segment's growth at most every {@code interval} ({@code wal.partial_interval_millis}): each chunk costs a
+     * PUT and a catalog write, and the recovery point trails by about that much more.
+     */
+    public PartialShipper(Repository repo, Clock clock, Duration interval) {
         this.repo = repo;
         this.clock = clock;
+        this.interval = interval;
     }
 
     /** The prefix of segment {@code name}'s chunks. */
@@ -105,6 +120,9 @@ public final class PartialShipper {
             return null; // completed (renamed) or removed since the listing
         }
         if (st.recorded != null && modified == st.modified) {
+            return null;
+        }
+        if (st.shippedAt != null && clock.instant().isBefore(st.shippedAt.plus(interval))) {
             return null;
         }
         MappedByteBuffer body = null;
@@ -155,6 +173,7 @@ public final class PartialShipper {
                     : st.recorded.extend(complete, sha, stored.storedSize(), stored.keyId(), clock.instant(), index);
             repo.catalog().recordPartial(p);
             st.recorded = p;
+            st.shippedAt = clock.instant();
             st.sha = next;
             return "shipped " + name + " up to " + p.endLsn() + " (" + chunk.length + " -> " + stored.storedSize()
                     + " bytes)";
@@ -203,13 +222,18 @@ public final class PartialShipper {
             return;
         }
         repo.catalog().forgetPartial(name);
+        // one request for the lot; an envelope only where the chunks were encrypted, never a key that was not written
+        List<String> keys = new ArrayList<>();
         for (int i = 0; i < p.chunkEnds().size(); i++) {
-            try {
-                repo.storage().delete(p.chunkKey(i));
-                repo.storage().delete(ObjectCodec.envelopeKey(p.chunkKey(i)));
-            } catch (PitrException e) {
-                // an orphaned chunk costs a little space and nothing else; the catalog no longer names it
+            keys.add(p.chunkKey(i));
+            if (p.keyId() != null) {
+                keys.add(ObjectCodec.envelopeKey(p.chunkKey(i)));
             }
+        }
+        try {
+            repo.storage().deleteAll(keys);
+        } catch (PitrException e) {
+            // an orphaned chunk costs a little space and nothing else; the catalog no longer names it
         }
     }
 

@@ -24,6 +24,7 @@ import software.amazon.awssdk.services.s3.model.GetObjectRequest;
 import software.amazon.awssdk.services.s3.model.GetObjectResponse;
 import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
 import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
+import software.amazon.awssdk.services.s3.model.ObjectIdentifier;
 import software.amazon.awssdk.services.s3.model.PutObjectRequest;
 import software.amazon.awssdk.services.s3.model.S3Exception;
 import software.amazon.awssdk.services.s3.model.S3Object;
@@ -142,6 +143,28 @@ public final class S3Storage implements Storage {
             s3.deleteObject(r -> r.bucket(options.bucket()).key(fullKey(key)));
         } catch (SdkException e) {
             throw AwsErrors.storage("cannot delete " + key + " from " + describe(), e);
+        }
+    }
+
+    /** One DeleteObjects request per thousand keys; a key that does not exist is no error, as for one delete. */
+    @Override
+    public void deleteAll(List<String> keys) {
+        for (int from = 0; from < keys.size(); from += 1000) {
+            List<ObjectIdentifier> ids = keys.subList(from, Math.min(keys.size(), from + 1000)).stream()
+                    .map(k -> ObjectIdentifier.builder().key(fullKey(k)).build())
+                    .toList();
+            try {
+                var r = s3.deleteObjects(d ->
+                        d.bucket(options.bucket()).delete(x -> x.objects(ids).quiet(true)));
+                if (r.hasErrors() && !r.errors().isEmpty()) {
+                    var e = r.errors().get(0);
+                    throw new StorageException(
+                            "cannot delete " + e.key() + " from " + describe() + ": " + e.code() + " " + e.message(),
+                            null);
+                }
+            } catch (SdkException e) {
+                throw AwsErrors.storage("cannot delete " + ids.size() + " objects from " + describe(), e);
+            }
         }
     }
 

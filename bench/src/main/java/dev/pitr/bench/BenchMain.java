@@ -20,7 +20,8 @@ import picocli.CommandLine.Spec;
         description =
                 "Benchmarks on a throwaway local PostgreSQL: ship | restore (against cp), ship-s3 (S3 against local"
                         + " storage), encrypt (against compress-only), peers (against pgBackRest and cp; bench/run.sh);"
-                        + " and catalog (the catalog's readers at --segments synthetic segments, no PostgreSQL).",
+                        + " catalog (the catalog's readers at --segments synthetic segments, no PostgreSQL); and"
+                        + " partial (the requests shipping the segment being written costs under pgbench, --seconds).",
         footerHeading = "%n",
         footer = {"Example:", "  ./pitr bench ship --segments 64"})
 public final class BenchMain implements Callable<Integer> {
@@ -32,7 +33,8 @@ public final class BenchMain implements Callable<Integer> {
         ship_s3,
         encrypt,
         peers,
-        catalog
+        catalog,
+        partial
     }
 
     public static void main(String[] args) {
@@ -57,7 +59,7 @@ public final class BenchMain implements Callable<Integer> {
 
     @Parameters(
             index = "0",
-            paramLabel = "ship|restore|ship-s3|encrypt|peers|catalog",
+            paramLabel = "ship|restore|ship-s3|encrypt|peers|catalog|partial",
             description = "The benchmark to run.")
     Which which;
 
@@ -108,6 +110,12 @@ public final class BenchMain implements Callable<Integer> {
     boolean sqliteOnly;
 
     @Option(
+            names = "--seconds",
+            paramLabel = "S",
+            description = "partial: how long pgbench runs for each setting (default: ${DEFAULT-VALUE}).")
+    int seconds = 60;
+
+    @Option(
             names = "--dir",
             paramLabel = "DIR",
             description = "Working directory, wiped first (default: ${DEFAULT-VALUE}).")
@@ -123,6 +131,7 @@ public final class BenchMain implements Callable<Integer> {
             case encrypt -> b.encrypt(segments);
             case peers -> b.encrypted(true).peers(scale, segments, json);
             case catalog -> new CatalogBenchmark(dir, spec.commandLine().getOut()).run(segments, !sqliteOnly);
+            case partial -> new PartialBenchmark(b).run(seconds);
             default -> throw new IllegalStateException("no benchmark " + which);
         }
         return 0;

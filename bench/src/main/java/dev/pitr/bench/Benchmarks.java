@@ -515,7 +515,13 @@ public final class Benchmarks {
     }
 
     Config config(int port) throws IOException {
+        return config(port, Map.of());
+    }
+
+    /** The benchmark's configuration with {@code extra} settings on top. */
+    Config config(int port, Map<Key, String> extra) throws IOException {
         Map<Key, String> m = new EnumMap<>(Key.class);
+        m.putAll(extra);
         m.put(Key.PRIMARY_HOST, "127.0.0.1");
         m.put(Key.PRIMARY_PORT, Integer.toString(port));
         m.put(Key.STORAGE_PATH, base.resolve("repo").toString());
@@ -559,6 +565,10 @@ public final class Benchmarks {
         sections.forEach((name, body) -> y.append(name).append(":\n").append(body));
         Files.writeString(config.file(), y);
         return config.file();
+    }
+
+    Path base() {
+        return base;
     }
 
     void reset() throws IOException {
