@@ -2,6 +2,7 @@ package dev.pitr.backup;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.pitr.catalog.BackupManifest;
 import dev.pitr.catalog.ObjectDescriptions;
 import dev.pitr.catalog.RetentionState;
 import dev.pitr.catalog.SnapshotId;
@@ -154,6 +155,16 @@ public final class SnapshotService {
         Lsn stopLsn = stopLsn(captured.manifest, bl.timeline());
         SegmentName first = SegmentName.containing(bl.timeline(), bl.startLsn(), segmentSize);
         SegmentName last = SegmentName.containing(bl.timeline(), new Lsn(stopLsn.value() - 1), segmentSize);
+        // PostgreSQL's manifest is an object of its own, encoded like every other; the catalog keeps where and its sum
+        byte[] manifestText = captured.manifest.getBytes(StandardCharsets.UTF_8);
+        String manifestKey = BackupManifest.keyFor(id);
+        repo.codec()
+                .put(
+                        repo.storage(),
+                        manifestKey,
+                        Map.of(ObjectDescriptions.KIND, "backup-manifest"),
+                        out -> out.write(manifestText));
+        BackupManifest manifestRef = new BackupManifest(manifestKey, Sha256.of(manifestText), manifestText.length);
         SnapshotRecord rec = new SnapshotRecord(
                 id,
                 label,
@@ -170,7 +181,7 @@ public final class SnapshotService {
                 sha.hex(),
                 key,
                 stored.keyId(),
-                captured.manifest,
+                manifestRef,
                 RetentionState.RETAINED);
         repo.catalog().createSnapshot(rec);
         log("snapshot " + id + ": " + sha.bytes() + " bytes stored as " + stored.storedSize() + "; waiting for WAL "

@@ -125,8 +125,11 @@ public final class ObjectDescriptions {
                 Instant.parse(m.get("pitr-archived-at")));
     }
 
-    /** A snapshot's fields as JSON, the form of its sidecar manifest and of {@code snapshot list --json}. */
-    public static ObjectNode snapshotJson(SnapshotRecord s, boolean withBackupManifest) {
+    /**
+     * A snapshot's fields as JSON, the form of its sidecar manifest and of {@code snapshot list --json}; {@code
+     * backup_manifest} says where PostgreSQL's manifest is stored, with its checksum.
+     */
+    public static ObjectNode snapshotJson(SnapshotRecord s) {
         ObjectNode n = JSON.createObjectNode();
         n.put("id", s.id().value());
         n.put("label", s.label());
@@ -144,14 +147,20 @@ public final class ObjectDescriptions {
         n.put("storage_key", s.storageKey());
         n.put("key_id", s.keyId());
         n.put("retention", s.retention().text());
-        if (withBackupManifest) {
-            n.put("backup_manifest", s.backupManifest());
+        BackupManifest m = s.backupManifest();
+        if (m == null) {
+            n.putNull("backup_manifest");
+        } else {
+            n.putObject("backup_manifest")
+                    .put("storage_key", m.storageKey())
+                    .put("sha256", m.sha256())
+                    .put("size", m.size());
         }
         return n;
     }
 
     public static byte[] snapshotManifest(SnapshotRecord s) {
-        ObjectNode n = snapshotJson(s, true);
+        ObjectNode n = snapshotJson(s);
         n.put("format", 1);
         try {
             return JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(n);
@@ -179,7 +188,7 @@ public final class ObjectDescriptions {
                     text(n, "sha256"),
                     n.get("storage_key").asText(),
                     text(n, "key_id"),
-                    text(n, "backup_manifest"),
+                    backupManifest(n.get("backup_manifest")),
                     RetentionState.parse(text(n, "retention")));
         } catch (IOException | RuntimeException e) {
             throw new PitrException(
@@ -188,6 +197,17 @@ public final class ObjectDescriptions {
                     "restore the object from a bucket version, or remove that snapshot's directory from the rebuild",
                     e);
         }
+    }
+
+    /** The reference; null where there is none, or where an earlier version wrote the manifest itself here. */
+    private static BackupManifest backupManifest(JsonNode m) {
+        if (m == null || !m.isObject()) {
+            return null;
+        }
+        return new BackupManifest(
+                m.path("storage_key").asText(),
+                m.path("sha256").asText(),
+                m.path("size").asLong());
     }
 
     private static String text(JsonNode n, String field) {

@@ -42,7 +42,7 @@ final class SnapshotListCommand implements Callable<Integer> {
             ObjectMapper m = new ObjectMapper();
             ArrayNode arr = m.createArrayNode();
             for (SnapshotRecord s : all) {
-                arr.add(ObjectDescriptions.snapshotJson(s, false));
+                arr.add(ObjectDescriptions.snapshotJson(s));
             }
             out.println(m.writerWithDefaultPrettyPrinter().writeValueAsString(arr));
         } else {

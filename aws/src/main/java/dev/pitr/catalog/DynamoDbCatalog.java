@@ -6,10 +6,6 @@ import dev.pitr.wal.Lsn;
 import dev.pitr.wal.SegmentName;
 import dev.pitr.wal.TimelineId;
 import dev.pitr.wal.WalFileName;
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -19,9 +15,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
-import java.util.zip.GZIPInputStream;
-import java.util.zip.GZIPOutputStream;
-import software.amazon.awssdk.core.SdkBytes;
 import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
@@ -54,8 +47,9 @@ import software.amazon.awssdk.services.dynamodb.model.TransactWriteItem;
  *       fixed-width hex, so sorting by name is sorting by timeline then segment number, and a segment range is a
  *       {@code BETWEEN} on the sort key;
  *   <li>{@code tli#<8-hex timeline>}: one item per timeline history file;
- *   <li>{@code snap#<id>}: one item per snapshot; ids are UTC start times, so snapshots sort by time. A large {@code
- *       backup_manifest} is gzip'd and, beyond one item's room, split over {@code snapm#<id>#<nnnn>} items;
+ *   <li>{@code snap#<id>}: one item per snapshot; ids are UTC start times, so snapshots sort by time. Its {@code
+ *       backup_manifest} is an object in storage; the item holds where ({@link BackupManifest});
+ *   <li>{@code sum#<timeline>#<page>} and {@code sumhead}: the segment summaries ({@link DynamoBlocks});
  *   <li>{@code lease#capture}: the shipping lease with its fencing token.
  * </ul>
  *
@@ -66,9 +60,6 @@ import software.amazon.awssdk.services.dynamodb.model.TransactWriteItem;
  * outcome and is reported as such; repeating it is safe.
  */
 public final class DynamoDbCatalog implements Catalog {
-
-    /** Room left in a 400 KB item for the rest of a snapshot item. */
-    private static final int MANIFEST_CHUNK = 300 * 1024;
 
     /** The table's partition key (string): {@code cluster#<system identifier>}. */
     public static final String PK = "pk";
@@ -596,6 +587,14 @@ public final class DynamoDbCatalog implements Catalog {
                 "#s = :removed",
                 Map.of(":removed", s(SnapshotRecord.Status.REMOVED.name())),
                 "snapshot " + id);
+        // the manifest items an earlier version wrote beside the snapshot's
+        for (Map<String, AttributeValue> chunk : prefix("snapm#" + id.value() + "#")) {
+            try {
+                ddb.deleteItem(d -> d.tableName(table).key(key(str(chunk, SK))));
+            } catch (SdkException e) {
+                throw writeFailure("forget the manifest of snapshot " + id, e);
+            }
+        }
     }
 
     private void forget(String sk, String condition, Map<String, AttributeValue> values, String what) {
@@ -859,35 +858,12 @@ public final class DynamoDbCatalog implements Catalog {
         item.put("storage_key", s(r.storageKey()));
         putOpt(item, "key_id", r.keyId());
         putOpt(item, "retention", r.retention().text());
-        if (r.backupManifest() != null) {
-            byte[] z = gzip(r.backupManifest());
-            if (z.length <= MANIFEST_CHUNK) {
-                item.put("manifest_gz", AttributeValue.fromB(SdkBytes.fromByteArray(z)));
-            } else {
-                int chunks = writeManifestChunks(r.id(), z);
-                item.put("manifest_chunks", n(chunks));
-            }
-        }
+        // where the backup_manifest is stored: the manifest itself stays out of the item
+        putOpt(
+                item,
+                "manifest_ref",
+                r.backupManifest() == null ? null : r.backupManifest().text());
         return item;
-    }
-
-    /** Chunks are written before the snapshot item that names them, so a reader never finds the item without them. */
-    private int writeManifestChunks(SnapshotId id, byte[] z) {
-        int count = (z.length + MANIFEST_CHUNK - 1) / MANIFEST_CHUNK;
-        for (int c = 0; c < count; c++) {
-            Map<String, AttributeValue> item = key(String.format("snapm#%s#%04d", id.value(), c));
-            int from = c * MANIFEST_CHUNK;
-            item.put(
-                    "data",
-                    AttributeValue.fromB(SdkBytes.fromByteArray(
-                            java.util.Arrays.copyOfRange(z, from, Math.min(z.length, from + MANIFEST_CHUNK)))));
-            try {
-                ddb.putItem(p -> p.tableName(table).item(item));
-            } catch (SdkException e) {
-                throw writeFailure("record the manifest of snapshot " + id, e);
-            }
-        }
-        return count;
     }
 
     @Override
@@ -955,18 +931,8 @@ public final class DynamoDbCatalog implements Catalog {
 
     private SnapshotRecord toSnapshot(Map<String, AttributeValue> i) {
         String id = str(i, SK).substring("snap#".length());
-        String manifest = null;
-        if (i.containsKey("manifest_gz")) {
-            manifest = gunzip(i.get("manifest_gz").b().asByteArray());
-        } else if (i.containsKey("manifest_chunks")) {
-            ByteArrayOutputStream z = new ByteArrayOutputStream();
-            List<Map<String, AttributeValue>> chunks = prefix("snapm#" + id + "#");
-            if (chunks.size() != num(i, "manifest_chunks")) {
-                throw new CatalogException("the manifest of snapshot " + id + " is incomplete in " + describe(), null);
-            }
-            chunks.forEach(c -> z.writeBytes(c.get("data").b().asByteArray()));
-            manifest = gunzip(z.toByteArray());
-        }
+        // items of earlier versions held the manifest itself (manifest_gz, or snapm# items): not read any more
+        BackupManifest manifest = BackupManifest.parseOrNull(str(i, "manifest_ref"));
         return new SnapshotRecord(
                 new SnapshotId(id),
                 str(i, "label"),
@@ -1165,23 +1131,5 @@ public final class DynamoDbCatalog implements Catalog {
     private static Instant instant(Map<String, AttributeValue> i, String name) {
         AttributeValue v = i.get(name);
         return v == null ? null : Instant.EPOCH.plus(Long.parseLong(v.n()), ChronoUnit.MICROS);
-    }
-
-    private static byte[] gzip(String s) {
-        ByteArrayOutputStream b = new ByteArrayOutputStream();
-        try (GZIPOutputStream z = new GZIPOutputStream(b)) {
-            z.write(s.getBytes(StandardCharsets.UTF_8));
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        return b.toByteArray();
-    }
-
-    private static String gunzip(byte[] z) {
-        try (GZIPInputStream in = new GZIPInputStream(new java.io.ByteArrayInputStream(z))) {
-            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new CatalogException("a snapshot manifest in the catalog cannot be decoded: " + e.getMessage(), e);
-        }
     }
 }

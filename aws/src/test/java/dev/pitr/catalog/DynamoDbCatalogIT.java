@@ -94,16 +94,9 @@ class DynamoDbCatalogIT extends CatalogContractTest {
     }
 
     @Test
-    void aLargeBackupManifestIsSplitAndReadBack() {
-        StringBuilder m = new StringBuilder();
-        java.util.Random rnd = new java.util.Random(3);
-        while (m.length() < 1_500_000) {
-            m.append("{ \"Path\": \"base/16384/")
-                    .append(rnd.nextInt())
-                    .append("\", \"Checksum\": \"")
-                    .append(Long.toHexString(rnd.nextLong()))
-                    .append("\" },\n");
-        }
+    void aSnapshotItemHoldsWhereItsBackupManifestIsNotTheManifest() {
+        BackupManifest ref = new BackupManifest(
+                BackupManifest.keyFor(new SnapshotId("20251123T144137Z")), "ab".repeat(32), 15_000_000);
         SnapshotRecord s = new SnapshotRecord(
                 new SnapshotId("20251123T144137Z"),
                 "l",
@@ -120,11 +113,19 @@ class DynamoDbCatalogIT extends CatalogContractTest {
                 "ab",
                 "snapshots/x",
                 null,
-                m.toString(),
+                ref,
                 null);
         catalog.createSnapshot(s);
         assertEquals(s, catalog.snapshot(s.id()).orElseThrow());
         assertEquals(1, catalog.snapshots().size());
+        java.util.Map<String, AttributeValue> item = ddb.getItem(g -> g.tableName("pitr")
+                        .key(java.util.Map.of(
+                                DynamoDbCatalog.PK,
+                                AttributeValue.fromS(((DynamoDbCatalog) catalog).partition()),
+                                DynamoDbCatalog.SK,
+                                AttributeValue.fromS("snap#20251123T144137Z"))))
+                .item();
+        assertTrue(item.toString().length() < 2000, item.toString());
     }
 
     @Test

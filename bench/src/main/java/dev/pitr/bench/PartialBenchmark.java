@@ -1,6 +1,8 @@
 package dev.pitr.bench;
 
 import dev.pitr.catalog.Catalog;
+import dev.pitr.catalog.PartialSegment;
+import dev.pitr.catalog.SegmentBlock;
 import dev.pitr.config.Config;
 import dev.pitr.config.Key;
 import dev.pitr.config.Repository;
@@ -59,7 +61,12 @@ final class PartialBenchmark {
                 Thread.sleep(5000);
                 calls.clear();
                 long t0 = System.nanoTime();
-                pgbench(tools, port, "-n", "-T", Integer.toString(seconds), "-c", "4", "-j", "2");
+                Process load = start(tools, port, "-n", "-T", Integer.toString(seconds), "-c", "4", "-j", "2");
+                List<Double> ages = recoveryPoint(load, primary, opened.catalog());
+                if (load.waitFor() != 0) {
+                    throw new IllegalStateException(
+                            "pgbench failed; see " + b.base().resolve("pgbench.log"));
+                }
                 double minutes = (System.nanoTime() - t0) / 60e9;
                 Map<String, AtomicLong> during = new TreeMap<>(calls);
                 capture.requestStop();
@@ -68,17 +75,51 @@ final class PartialBenchmark {
                         "wal.partial_interval_millis: %s, pgbench %d s; calls per minute while WAL flowed:",
                         interval, seconds));
                 during.forEach((k, v) -> b.say(String.format("  %-28s %8.0f", k, v.get() / minutes)));
+                Map<String, Double> p = PeerBenchmark.percentiles(ages);
+                b.say(String.format(
+                        "  recovery point p50 / p99 / max: %.2f / %.2f / %.2f s (%d samples, every 100 ms)",
+                        p.get("p50"), p.get("p99"), p.get("max"), ages.size()));
             }
         }
     }
 
-    private void pgbench(PgTools tools, int port, String... args) throws Exception {
+    /**
+     * While {@code load} runs, every 100 ms: how old the newest archived WAL byte is (the complete segments and the one
+     * being written as shipped), from when the primary had written that far.
+     */
+    private static List<Double> recoveryPoint(Process load, LocalCluster primary, Catalog catalog) throws Exception {
+        List<long[]> written = new java.util.ArrayList<>();
+        List<Double> ages = new java.util.ArrayList<>();
+        Thread.sleep(2000);
+        while (load.isAlive()) {
+            long now = System.nanoTime();
+            written.add(new long[] {now, Long.parseLong(primary.queryOne("SELECT pg_current_wal_lsn() - '0/0'"))});
+            long end = 0;
+            for (SegmentBlock x : catalog.segmentBlocks()) {
+                if (x.newest() != null) {
+                    end = Math.max(end, x.newest().endLsn().value());
+                }
+            }
+            for (PartialSegment x : catalog.partials()) {
+                end = Math.max(end, x.endLsn().value());
+            }
+            ages.add(PeerBenchmark.age(written, now, end));
+            Thread.sleep(Math.max(1, 100 - (System.nanoTime() - now) / 1_000_000));
+        }
+        return ages;
+    }
+
+    private Process start(PgTools tools, int port, String... args) throws Exception {
         List<String> cmd = new java.util.ArrayList<>(List.of(args));
         cmd.addAll(List.of("-h", "127.0.0.1", "-p", Integer.toString(port), "-U", "postgres", "postgres"));
-        Process p = new ProcessBuilder(tools.asPostgres("pgbench", cmd.toArray(String[]::new)))
+        return new ProcessBuilder(tools.asPostgres("pgbench", cmd.toArray(String[]::new)))
                 .redirectErrorStream(true)
                 .redirectOutput(b.base().resolve("pgbench.log").toFile())
                 .start();
+    }
+
+    private void pgbench(PgTools tools, int port, String... args) throws Exception {
+        Process p = start(tools, port, args);
         if (p.waitFor() != 0) {
             throw new IllegalStateException("pgbench failed; see " + b.base().resolve("pgbench.log"));
         }

@@ -506,7 +506,7 @@ final class PeerBenchmark {
     }
 
     /** Seconds since the primary had first written up to {@code archivedEnd}; 0 when nothing newer was written. */
-    private static double age(List<long[]> written, long now, long archivedEnd) {
+    static double age(List<long[]> written, long now, long archivedEnd) {
         long[] latest = written.get(written.size() - 1);
         if (archivedEnd >= latest[1]) {
             return 0;
@@ -519,7 +519,7 @@ final class PeerBenchmark {
         return (now - written.get(0)[0]) / 1e9;
     }
 
-    private static Map<String, Double> percentiles(List<Double> v) {
+    static Map<String, Double> percentiles(List<Double> v) {
         List<Double> sorted = v.stream().sorted().toList();
         java.util.function.IntFunction<Double> at = i -> sorted.get(Math.min(sorted.size() - 1, i));
         return Map.of(

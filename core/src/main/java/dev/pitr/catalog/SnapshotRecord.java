@@ -7,7 +7,8 @@ import java.time.Instant;
 import java.util.Optional;
 
 /**
- * A base backup and its manifest. It becomes {@link Status#COMPLETE} only once the WAL from {@code firstSegment} to
+ * A base backup, and where its {@code backup_manifest} is stored ({@link BackupManifest}; null for snapshots taken
+ * before it was stored on its own). It becomes {@link Status#COMPLETE} only once the WAL from {@code firstSegment} to
  * {@code lastSegment} is archived, because without it the backup cannot reach consistency.
  */
 public record SnapshotRecord(
@@ -26,7 +27,7 @@ public record SnapshotRecord(
         String sha256,
         String storageKey,
         String keyId,
-        String backupManifest,
+        BackupManifest backupManifest,
         RetentionState retention) {
 
     public SnapshotRecord {

@@ -803,7 +803,7 @@ public final class SqliteCatalog implements Catalog {
         ps.setString(13, s.sha256());
         ps.setString(14, s.storageKey());
         ps.setString(15, s.keyId());
-        ps.setString(16, s.backupManifest());
+        ps.setString(16, s.backupManifest() == null ? null : s.backupManifest().text());
         ps.setString(17, s.retention().text());
     }
 
@@ -908,7 +908,7 @@ public final class SqliteCatalog implements Catalog {
                             rs.getString(13),
                             rs.getString(14),
                             rs.getString(15),
-                            rs.getString(16),
+                            BackupManifest.parseOrNull(rs.getString(16)),
                             RetentionState.parse(rs.getString(17))));
                 }
             }
