@@ -23,6 +23,9 @@ import java.util.function.Predicate;
  */
 public final class RestorePlanner {
 
+    /** Segment records read at a time while looking for where a time target falls. */
+    private static final long PAGE = 256;
+
     private final RestoreWindow window;
 
     public RestorePlanner(RestoreWindow window) {
@@ -179,16 +182,19 @@ public final class RestorePlanner {
                     unindexed += e.unindexed();
                     continue;
                 }
-                for (SegmentRecord seg : r.segments(Math.max(from, e.first()), e.last())) {
-                    if (seg.index() == null) {
-                        unindexed++;
-                        continue;
-                    }
-                    Instant last = seg.index().lastEnd();
-                    if (last != null && (inclusive ? last.isAfter(t) : !last.isBefore(t))) {
-                        String note = unindexed == 0 ? null : unindexedNote(unindexed);
-                        return new Choice(
-                                r, s, new RestoreTarget.Time(t), seg.name().segno(), null, note);
+                // a page at a time, so that no more than a page past the target is read
+                for (long a = Math.max(from, e.first()); a <= e.last(); a += PAGE) {
+                    for (SegmentRecord seg : r.segments(a, Math.min(e.last(), a + PAGE - 1))) {
+                        if (seg.index() == null) {
+                            unindexed++;
+                            continue;
+                        }
+                        Instant last = seg.index().lastEnd();
+                        if (last != null && (inclusive ? last.isAfter(t) : !last.isBefore(t))) {
+                            String note = unindexed == 0 ? null : unindexedNote(unindexed);
+                            return new Choice(
+                                    r, s, new RestoreTarget.Time(t), seg.name().segno(), null, note);
+                        }
                     }
                 }
             }

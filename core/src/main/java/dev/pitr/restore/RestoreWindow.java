@@ -196,7 +196,7 @@ public final class RestoreWindow {
 
     private RestoreWindow(
             List<SegmentBlock> summaries, List<HistoryRecord> hist, List<SnapshotRecord> snaps, Segments source) {
-        this.source = source;
+        this.source = remembering(source);
         long size = 0;
         boolean expired = false;
         for (SegmentBlock b : summaries) {
@@ -453,6 +453,24 @@ public final class RestoreWindow {
                 count == 1
                         ? "segment " + first + " is not archived"
                         : count + " segments from " + first + " on are not archived");
+    }
+
+    /**
+     * {@code source}, remembering what it read: a plan reads the extent that holds its target and then lists the WAL
+     * up to it, and each record is read once.
+     */
+    private static Segments remembering(Segments source) {
+        Map<TimelineId, TreeMap<Long, SegmentRecord>> read = new HashMap<>();
+        return (t, from, to) -> {
+            TreeMap<Long, SegmentRecord> known = read.computeIfAbsent(t, k -> new TreeMap<>());
+            java.util.NavigableMap<Long, SegmentRecord> have = known.subMap(from, true, to, true);
+            if (to - from + 1 == have.size()) {
+                return List.copyOf(have.values());
+            }
+            List<SegmentRecord> got = source.read(t, from, to);
+            got.forEach(r -> known.put(r.name().segno(), r));
+            return got;
+        };
     }
 
     /** An unreadable segment on the path. */
