@@ -22,7 +22,7 @@ import java.util.Map;
 
 /**
  * Recreates the catalog from storage alone: every segment and history file from its object metadata, every complete
- * snapshot from its sidecar manifest. Recording is idempotent, so it runs against an empty catalog or a damaged one
+ * snapshot from its sidecar manifest, and then the segment summaries from the segment records. Recording is idempotent, so it runs against an empty catalog or a damaged one
  * alike; an entry that disagrees with its object is reported and left as it is. A segment object whose metadata is
  * gone or unreadable is read instead: hashed, and indexed as capture indexes it, so that a time target can be placed
  * in it. An object that cannot be recorded at all is reported with its key and reason, and the rebuild goes on: what
@@ -87,6 +87,9 @@ public final class CatalogRebuilder {
                 failed(failures, key, e);
             }
         }
+        // the summaries status, the window and the plan read: kept with each record above, and summed up again here from
+        // every segment record, whatever state a damaged catalog left them in
+        catalog.rebuildSegmentBlocks();
         log.println("rebuilt " + catalog.describe() + " from " + storage.describe() + ": " + inserted
                 + " WAL files and " + snapshots
                 + " snapshots recorded, " + present + " already present, " + conflicts.size() + " conflicts, "

@@ -83,7 +83,8 @@ public final class StatusService {
                         "fix 'status.rpo_warning' in " + config.file()));
         Optional<Path> spool = config.get(Key.WAL_SPOOL_DIR).map(x -> config.requirePath(Key.WAL_SPOOL_DIR));
         return new StatusService(
-                catalog,
+                // status only shows: a service may answer from cheaper reads that trail a write by a moment
+                catalog.forDisplay(),
                 primary,
                 spool,
                 config.require(Key.WAL_SLOT),

@@ -84,12 +84,15 @@ final class DynamoBlocks {
     private final DynamoDbClient ddb;
     private final String table;
     private final String cluster;
+    private final boolean consistent;
     private final Records records;
 
-    DynamoBlocks(DynamoDbClient ddb, String table, String cluster, Records records) {
+    /** {@code consistent}: whether {@link #pages()} and {@link #counted()} read consistently (writes always do). */
+    DynamoBlocks(DynamoDbClient ddb, String table, String cluster, boolean consistent, Records records) {
         this.ddb = ddb;
         this.table = table;
         this.cluster = cluster;
+        this.consistent = consistent;
         this.records = records;
     }
 
@@ -187,13 +190,14 @@ final class DynamoBlocks {
         List<Page> out = new ArrayList<>();
         Map<String, AttributeValue> v = new HashMap<>();
         v.put(":pk", AttributeValue.fromS(cluster));
-        v.put(":p", AttributeValue.fromS("sum#"));
+        v.put(":lo", AttributeValue.fromS("sum#"));
+        v.put(":hi", AttributeValue.fromS("sum#\uffff"));
         QueryRequest q = QueryRequest.builder()
                 .tableName(table)
-                .keyConditionExpression("#pk = :pk AND begins_with(#sk, :p)")
+                .keyConditionExpression("#pk = :pk AND #sk BETWEEN :lo AND :hi")
                 .expressionAttributeNames(Map.of("#pk", DynamoDbCatalog.PK, "#sk", DynamoDbCatalog.SK))
                 .expressionAttributeValues(v)
-                .consistentRead(true)
+                .consistentRead(consistent)
                 .build();
         try {
             ddb.queryPaginator(q).items().forEach(i -> out.add(decode(i)));
@@ -206,7 +210,7 @@ final class DynamoBlocks {
     /** The live count kept with the summaries, or -1 when there is none. */
     long counted() {
         try {
-            var r = ddb.getItem(g -> g.tableName(table).key(key(HEAD)).consistentRead(true));
+            var r = ddb.getItem(g -> g.tableName(table).key(key(HEAD)).consistentRead(consistent));
             return r.hasItem() && r.item().containsKey("live")
                     ? Long.parseLong(r.item().get("live").n())
                     : -1;

@@ -76,13 +76,23 @@ public final class DynamoDbCatalog implements Catalog {
     private volatile DynamoLease heldLease;
 
     private final DynamoBlocks blocks;
+    /** False for {@link #forDisplay()}'s view: its listings are eventually consistent reads. */
+    private final boolean consistent;
+    /** The consistent catalog a display view falls back to. */
+    private final DynamoDbCatalog strong;
 
     /** {@code clusterId} is the cluster's system identifier, as {@code pg_control_system()} reports it. */
     public DynamoDbCatalog(DynamoDbClient ddb, String table, String clusterId) {
+        this(ddb, table, "cluster#" + clusterId, null);
+    }
+
+    private DynamoDbCatalog(DynamoDbClient ddb, String table, String cluster, DynamoDbCatalog strong) {
         this.ddb = ddb;
         this.table = table;
-        this.cluster = "cluster#" + clusterId;
-        this.blocks = new DynamoBlocks(ddb, table, cluster, new DynamoBlocks.Records() {
+        this.cluster = cluster;
+        this.consistent = strong == null;
+        this.strong = strong == null ? this : strong;
+        this.blocks = new DynamoBlocks(ddb, table, cluster, consistent, new DynamoBlocks.Records() {
             @Override
             public List<SegmentRecord> live(TimelineId timeline, long from, long to) {
                 return segments(timeline, from, to);
@@ -528,8 +538,31 @@ public final class DynamoDbCatalog implements Catalog {
 
     // ---- segment summaries
 
+    /**
+     * A view whose listings (summaries, snapshots, histories) are eventually consistent reads, at half the read units:
+     * what status and the dashboard show may trail a write by a moment. Summaries that do not add up there are read
+     * again, consistently, before anything is repaired.
+     */
+    @Override
+    public Catalog forDisplay() {
+        return consistent ? new DynamoDbCatalog(ddb, table, cluster, this) : this;
+    }
+
     @Override
     public List<SegmentBlock> segmentBlocks() {
+        if (!consistent) {
+            List<SegmentBlock> out = new ArrayList<>();
+            long held = 0;
+            boolean sound = true;
+            for (DynamoBlocks.Page p : blocks.pages()) {
+                for (SegmentBlock b : p.blocks().values()) {
+                    sound &= b.problem() == null;
+                    held += b.count();
+                    out.add(b);
+                }
+            }
+            return sound && held == blocks.counted() ? out : strong.segmentBlocks();
+        }
         List<SegmentBlock> out = new ArrayList<>();
         long held = 0;
         for (DynamoBlocks.Page p : blocks.pages()) {
@@ -1037,25 +1070,26 @@ public final class DynamoDbCatalog implements Catalog {
 
     private Optional<Map<String, AttributeValue>> get(String sk) {
         try {
-            var r = ddb.getItem(g -> g.tableName(table).key(key(sk)).consistentRead(true));
+            var r = ddb.getItem(g -> g.tableName(table).key(key(sk)).consistentRead(consistent));
             return r.hasItem() && !r.item().isEmpty() ? Optional.of(r.item()) : Optional.empty();
         } catch (SdkException e) {
             throw AwsErrors.catalog("cannot read " + sk + " from " + describe(), e);
         }
     }
 
+    /** Every item whose sort key starts with {@code p}: a range on the key (sort keys are ASCII). */
     private List<Map<String, AttributeValue>> prefix(String p) {
-        return query("begins_with(#sk, :p)", Map.of(":p", s(p)));
+        return query("#sk BETWEEN :lo AND :hi", Map.of(":lo", s(p), ":hi", s(p + "\uffff")));
     }
 
     /** Each item whose sort key starts with {@code p}, a page at a time, none kept. */
     private void forEach(String p, java.util.function.Consumer<Map<String, AttributeValue>> each) {
         QueryRequest q = QueryRequest.builder()
                 .tableName(table)
-                .keyConditionExpression("#pk = :pk AND begins_with(#sk, :p)")
+                .keyConditionExpression("#pk = :pk AND #sk BETWEEN :lo AND :hi")
                 .expressionAttributeNames(Map.of("#pk", PK, "#sk", SK))
-                .expressionAttributeValues(Map.of(":pk", s(cluster), ":p", s(p)))
-                .consistentRead(true)
+                .expressionAttributeValues(Map.of(":pk", s(cluster), ":lo", s(p), ":hi", s(p + "\uffff")))
+                .consistentRead(consistent)
                 .build();
         try {
             ddb.queryPaginator(q).items().forEach(each);
@@ -1072,7 +1106,7 @@ public final class DynamoDbCatalog implements Catalog {
                 .keyConditionExpression("#pk = :pk AND " + skCondition)
                 .expressionAttributeNames(Map.of("#pk", PK, "#sk", SK))
                 .expressionAttributeValues(v)
-                .consistentRead(true)
+                .consistentRead(consistent)
                 .build();
         List<Map<String, AttributeValue>> out = new ArrayList<>();
         try {

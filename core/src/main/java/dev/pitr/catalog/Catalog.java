@@ -178,6 +178,14 @@ public interface Catalog extends AutoCloseable {
         return Optional.empty();
     }
 
+    /**
+     * This catalog for reads that only display (status, the dashboard): a service may answer its listings from cheaper,
+     * eventually consistent reads that trail a write by a moment. Nothing that writes or plans uses it.
+     */
+    default Catalog forDisplay() {
+        return this;
+    }
+
     /** Takes the shipping lease for this cluster as {@code owner} for {@code ttl}. */
     ShippingLease acquireShippingLease(String owner, Duration ttl);
 

@@ -42,12 +42,27 @@ final class SqliteBlocks {
         this.records = records;
     }
 
+    /**
+     * The table, and triggers that count the live segments in {@code meta}: kept by the database itself, so that a
+     * writer that does not keep the summaries (an earlier version of pitr on another host) changes the count but not the
+     * summaries, and the next read sums them up again.
+     */
     static void createTable(Connection conn) throws SQLException {
         try (var s = conn.createStatement()) {
             s.executeUpdate(
                     "CREATE TABLE IF NOT EXISTS segment_blocks (timeline INTEGER NOT NULL, block INTEGER NOT NULL,"
                             + " body TEXT NOT NULL, PRIMARY KEY (timeline, block))");
+            s.executeUpdate("CREATE TRIGGER IF NOT EXISTS live_on_insert AFTER INSERT ON segments"
+                    + " WHEN new.expired_at IS NULL BEGIN " + count("+ 1") + " END");
+            s.executeUpdate("CREATE TRIGGER IF NOT EXISTS live_on_expire AFTER UPDATE OF expired_at ON segments"
+                    + " WHEN old.expired_at IS NULL AND new.expired_at IS NOT NULL BEGIN " + count("- 1") + " END");
+            s.executeUpdate("CREATE TRIGGER IF NOT EXISTS live_on_delete AFTER DELETE ON segments"
+                    + " WHEN old.expired_at IS NULL BEGIN " + count("- 1") + " END");
         }
+    }
+
+    private static String count(String change) {
+        return "UPDATE meta SET v = CAST(CAST(v AS INTEGER) " + change + " AS TEXT) WHERE k = 'live_segments';";
     }
 
     /** Adds a segment just inserted. */
@@ -64,7 +79,6 @@ final class SqliteBlocks {
                 inserted.index());
         TimelineId t = r.name().timeline();
         long number = SegmentBlock.numberOf(r.startLsn());
-        count(1);
         Optional<SegmentBlock> stored = read(t, number);
         boolean fresh = stored.isEmpty()
                 && records.live(t, first(number, r), last(number, r)).size() == 1
@@ -82,7 +96,6 @@ final class SqliteBlocks {
 
     /** Live segments just expired at {@code at}: they leave their blocks' extents and the live count. */
     void expired(List<SegmentRecord> gone, Instant at) throws SQLException {
-        count(-gone.size());
         for (Map.Entry<Long, List<SegmentRecord>> e : byBlock(gone).entrySet()) {
             SegmentRecord any = e.getValue().get(0);
             TimelineId t = any.name().timeline();
@@ -190,21 +203,13 @@ final class SqliteBlocks {
         return held == counted() ? Optional.of(out) : Optional.empty();
     }
 
-    /** The live segments the catalog counts, kept with every segment recorded and expired. */
+    /** The live segments the catalog counts, kept by triggers with every segment inserted, expired and deleted. */
     long counted() throws SQLException {
         try (PreparedStatement ps = conn.prepareStatement("SELECT v FROM meta WHERE k = 'live_segments'");
                 ResultSet rs = ps.executeQuery()) {
             return rs.next() ? Long.parseLong(rs.getString(1)) : -1;
         } catch (NumberFormatException e) {
             return -1;
-        }
-    }
-
-    private void count(long delta) throws SQLException {
-        try (PreparedStatement ps = conn.prepareStatement(
-                "UPDATE meta SET v = CAST(CAST(v AS INTEGER) + ? AS TEXT) WHERE k = 'live_segments'")) {
-            ps.setLong(1, delta);
-            ps.executeUpdate();
         }
     }
 

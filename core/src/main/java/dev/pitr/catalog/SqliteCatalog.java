@@ -96,8 +96,6 @@ public final class SqliteCatalog implements Catalog {
             cfg.setBusyTimeout(30_000);
             cfg.setReadOnly(readOnly);
             cfg.setSynchronous(SQLiteConfig.SynchronousMode.FULL);
-            // a transaction takes the write lock when it begins: summaries are read, changed and written back in one
-            cfg.setTransactionMode(SQLiteConfig.TransactionMode.IMMEDIATE);
             Connection c = DriverManager.getConnection("jdbc:sqlite:" + abs, cfg.toProperties());
             SqliteCatalog cat = new SqliteCatalog(abs, c, readOnly);
             if (!readOnly) {
@@ -174,27 +172,33 @@ public final class SqliteCatalog implements Catalog {
         T run() throws SQLException;
     }
 
-    /** Runs {@code work} in one transaction (or in the caller's, when called inside one). */
+    /**
+     * Runs {@code work} in one transaction (or in the caller's, when called inside one). It begins {@code IMMEDIATE},
+     * taking the write lock at once, so that summaries are read, changed and written back by one writer at a time; the
+     * statements are issued here, not by the driver, which would begin another transaction right after the commit.
+     */
     private <T> T inTransaction(String what, SqlWork<T> work) {
         boolean outer = depth == 0;
-        try {
-            if (outer) {
-                conn.setAutoCommit(false);
+        if (outer) {
+            try (Statement s = conn.createStatement()) {
+                s.execute("BEGIN IMMEDIATE");
+            } catch (SQLException e) {
+                throw failure(what, e);
             }
-        } catch (SQLException e) {
-            throw failure(what, e);
         }
         depth++;
         try {
             T out = work.run();
             if (outer) {
-                conn.commit();
+                try (Statement s = conn.createStatement()) {
+                    s.execute("COMMIT");
+                }
             }
             return out;
         } catch (RuntimeException | SQLException e) {
             if (outer) {
-                try {
-                    conn.rollback();
+                try (Statement s = conn.createStatement()) {
+                    s.execute("ROLLBACK");
                 } catch (SQLException r) {
                     e.addSuppressed(r);
                 }
@@ -205,13 +209,6 @@ public final class SqliteCatalog implements Catalog {
             throw (RuntimeException) e;
         } finally {
             depth--;
-            if (outer) {
-                try {
-                    conn.setAutoCommit(true);
-                } catch (SQLException e) {
-                    // the next statement reports a connection that is unusable
-                }
-            }
         }
     }
 
@@ -251,12 +248,12 @@ public final class SqliteCatalog implements Catalog {
             return Catalog.super.segmentBlocks();
         }
         if (readOnly) {
+            // nothing can be repaired here: summaries that do not add up give way to summing all up in memory
             try {
-                List<SegmentBlock> out = new ArrayList<>();
-                for (SegmentBlock b : blocks.stored()) {
-                    out.add(b.problem() == null ? b : Catalog.super.repairSegmentBlock(b.timeline(), b.number()));
-                }
-                return out;
+                List<SegmentBlock> stored = blocks.stored();
+                boolean sound = stored.stream().allMatch(b -> b.problem() == null)
+                        && stored.stream().mapToLong(SegmentBlock::count).sum() == blocks.counted();
+                return sound ? stored : Catalog.super.segmentBlocks();
             } catch (SQLException e) {
                 throw failure("read the segment summaries", e);
             }
@@ -284,7 +281,10 @@ public final class SqliteCatalog implements Catalog {
     @Override
     public synchronized SegmentBlock repairSegmentBlock(TimelineId timeline, long number) {
         if (readOnly) {
-            return Catalog.super.repairSegmentBlock(timeline, number);
+            return Catalog.super.segmentBlocks().stream()
+                    .filter(b -> b.timeline().equals(timeline) && b.number() == number)
+                    .findFirst()
+                    .orElse(SegmentBlock.empty(timeline, number));
         }
         return inTransaction(
                 "sum up " + timeline + " block " + number + " again", () -> blocks.rebuild(timeline, number));
