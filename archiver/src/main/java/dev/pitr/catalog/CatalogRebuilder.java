@@ -87,7 +87,8 @@ public final class CatalogRebuilder {
                 failed(failures, key, e);
             }
         }
-        // the summaries status, the window and the plan read: kept with each record above, and summed up again here from
+        // the summaries status, the window and the plan read: kept with each record above, and summed up again here
+        // from
         // every segment record, whatever state a damaged catalog left them in
         catalog.rebuildSegmentBlocks();
         log.println("rebuilt " + catalog.describe() + " from " + storage.describe() + ": " + inserted

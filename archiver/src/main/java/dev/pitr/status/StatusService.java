@@ -101,6 +101,20 @@ public final class StatusService {
             String fileName, TimelineId timeline, Lsn endLsn, Instant archivedAt, Instant lastEnd, long segmentSize) {}
 
     public Status status() {
+        for (int attempt = 0; ; attempt++) {
+            try {
+                return once();
+            } catch (RestoreWindow.StaleSummaryException e) {
+                // records that contradict a summary: sum the block up again and look anew
+                if (attempt >= 4) {
+                    throw e;
+                }
+                catalog.repairSegmentBlock(e.timeline(), e.number());
+            }
+        }
+    }
+
+    private Status once() {
         Instant now = clock.instant();
         List<SegmentBlock> blocks = catalog.segmentBlocks();
         List<HistoryRecord> histories = catalog.histories();

@@ -87,7 +87,7 @@ final class DynamoBlocks {
     private final boolean consistent;
     private final Records records;
 
-    /** {@code consistent}: whether {@link #pages()} and {@link #counted()} read consistently (writes always do). */
+    /** {@code consistent}: whether {@link #pages()} and {@link #listed()} read consistently (writes always do). */
     DynamoBlocks(DynamoDbClient ddb, String table, String cluster, boolean consistent, Records records) {
         this.ddb = ddb;
         this.table = table;
@@ -106,12 +106,7 @@ final class DynamoBlocks {
      * to the live count. A page changed meanwhile by another writer is read again and the change made anew; any other
      * failure of the transaction throws {@link OtherFailure}.
      */
-    void change(
-            TimelineId t,
-            long number,
-            UnaryOperator<Optional<SegmentBlock>> change,
-            List<TransactWriteItem> with,
-            long count) {
+    void change(TimelineId t, long number, UnaryOperator<Optional<SegmentBlock>> change, List<TransactWriteItem> with) {
         for (int attempt = 0; ; attempt++) {
             Page p = readPage(t, number >>> PAGE_SHIFT);
             Optional<SegmentBlock> now =
@@ -125,13 +120,15 @@ final class DynamoBlocks {
             }
             List<TransactWriteItem> items = new ArrayList<>(with);
             items.add(pagePut(p, blocks));
-            if (count != 0) {
+            if (p.version() == 0) {
+                // a new page is listed in the head, so that one that goes missing is noticed
                 items.add(TransactWriteItem.builder()
                         .update(Update.builder()
                                 .tableName(table)
                                 .key(key(HEAD))
-                                .updateExpression("ADD live :n")
-                                .expressionAttributeValues(Map.of(":n", n(count)))
+                                .updateExpression("ADD pages :k")
+                                .expressionAttributeValues(
+                                        Map.of(":k", AttributeValue.fromSs(List.of(pageKey(t, p.page())))))
                                 .build())
                         .build());
             }
@@ -146,6 +143,7 @@ final class DynamoBlocks {
                 boolean othersFine =
                         reasons.stream().limit(with.size()).allMatch(r -> r.code() == null || "None".equals(r.code()));
                 if (pageChanged && othersFine && attempt < ATTEMPTS) {
+                    pause(attempt);
                     continue;
                 }
                 if (!othersFine || !pageChanged) {
@@ -166,8 +164,7 @@ final class DynamoBlocks {
                     out[0] = summedUp(t, number);
                     return Optional.of(out[0]);
                 },
-                List.of(),
-                0);
+                List.of());
         return out[0];
     }
 
@@ -207,15 +204,26 @@ final class DynamoBlocks {
         return out;
     }
 
-    /** The live count kept with the summaries, or -1 when there is none. */
-    long counted() {
+    /**
+     * The page items the head lists, or empty when there is no head: a catalog whose summaries were never summed up.
+     */
+    Optional<java.util.Set<String>> listed() {
         try {
             var r = ddb.getItem(g -> g.tableName(table).key(key(HEAD)).consistentRead(consistent));
-            return r.hasItem() && r.item().containsKey("live")
-                    ? Long.parseLong(r.item().get("live").n())
-                    : -1;
+            if (!r.hasItem() || r.item().isEmpty()) {
+                return Optional.empty();
+            }
+            AttributeValue pages = r.item().get("pages");
+            return Optional.of(pages == null ? java.util.Set.of() : java.util.Set.copyOf(pages.ss()));
         } catch (SdkException e) {
-            throw AwsErrors.catalog("cannot read the segment summaries' count", e);
+            throw AwsErrors.catalog("cannot read the segment summaries' head", e);
+        }
+    }
+
+    /** Sums every block of page {@code page} of {@code t} up again from the records and keeps them. */
+    void rebuildPage(TimelineId t, long page) {
+        for (long b = page << PAGE_SHIFT; b < (page + 1) << PAGE_SHIFT; b++) {
+            rebuild(t, b);
         }
     }
 
@@ -223,7 +231,7 @@ final class DynamoBlocks {
      * Sums every block up again from the records: the blocks of {@code keys} (timeline, block) and of every cut. Each
      * page is written only if no writer changed it since this began, else summed up again; then the live count is set.
      */
-    void rebuildAll(List<long[]> keys, long live) {
+    void rebuildAll(List<long[]> keys) {
         Map<String, List<Long>> byPage = new TreeMap<>();
         List<long[]> all = new ArrayList<>(keys);
         for (SegmentBlocks.Cut c : records.cuts()) {
@@ -264,12 +272,18 @@ final class DynamoBlocks {
             }
         }
         try {
-            ddb.updateItem(u -> u.tableName(table)
-                    .key(key(HEAD))
-                    .updateExpression("SET live = :n")
-                    .expressionAttributeValues(Map.of(":n", n(live))));
+            ddb.updateItem(u -> {
+                u.tableName(table).key(key(HEAD));
+                if (byPage.isEmpty()) {
+                    u.updateExpression("SET built = :one").expressionAttributeValues(Map.of(":one", n(1)));
+                } else {
+                    u.updateExpression("SET built = :one ADD pages :k")
+                            .expressionAttributeValues(
+                                    Map.of(":one", n(1), ":k", AttributeValue.fromSs(List.copyOf(byPage.keySet()))));
+                }
+            });
         } catch (SdkException e) {
-            throw AwsErrors.catalog("cannot write the segment summaries' count", e);
+            throw AwsErrors.catalog("cannot write the segment summaries' head", e);
         }
     }
 
@@ -351,6 +365,14 @@ final class DynamoBlocks {
         k.put(DynamoDbCatalog.PK, AttributeValue.fromS(cluster));
         k.put(DynamoDbCatalog.SK, AttributeValue.fromS(sk));
         return k;
+    }
+
+    private static void pause(int attempt) {
+        try {
+            Thread.sleep(Math.min(200, 5L << Math.min(attempt, 5)));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     private static AttributeValue n(long v) {

@@ -283,8 +283,7 @@ public final class DynamoDbCatalog implements Catalog {
                         }
                         return Optional.of(b);
                     },
-                    with,
-                    batch.size());
+                    with);
             return java.util.Collections.nCopies(batch.size(), Recorded.INSERTED);
         } catch (DynamoBlocks.OtherFailure f) {
             List<CancellationReason> reasons = f.reasons();
@@ -396,8 +395,7 @@ public final class DynamoDbCatalog implements Catalog {
                     number,
                     b -> stale.containsKey(e.getKey())
                             ? null
-                            : b.expire(e.getValue(), when, (from, to) -> segments(t, from, to)),
-                    -e.getValue().size());
+                            : b.expire(e.getValue(), when, (from, to) -> segments(t, from, to)));
         }
         stale.forEach((key, t) -> {
             if (!gone.containsKey(key)) {
@@ -430,7 +428,7 @@ public final class DynamoDbCatalog implements Catalog {
                         .add(new SegmentBlock.Expiry(r.name().segno(), instant(old, "expired_at"), null));
             }
         }
-        done.forEach((key, list) -> changeSummary(timelines.get(key), key & BLOCK_MASK, b -> b.removed(list), 0));
+        done.forEach((key, list) -> changeSummary(timelines.get(key), key & BLOCK_MASK, b -> b.removed(list)));
     }
 
     /** Low bits of a block key: the block number; the timeline is above them. */
@@ -444,8 +442,7 @@ public final class DynamoDbCatalog implements Catalog {
      * Changes the summary of block {@code number} by {@code change}; where there is none, {@code change} returns null,
      * or the records contradict it, the block is summed up again from the records instead.
      */
-    private void changeSummary(
-            TimelineId t, long number, java.util.function.UnaryOperator<SegmentBlock> change, long count) {
+    private void changeSummary(TimelineId t, long number, java.util.function.UnaryOperator<SegmentBlock> change) {
         try {
             blocks.change(
                     t,
@@ -461,8 +458,7 @@ public final class DynamoDbCatalog implements Catalog {
                         }
                         return Optional.of(next != null ? next : blocks.summedUp(t, number));
                     },
-                    List.of(),
-                    count);
+                    List.of());
         } catch (DynamoBlocks.OtherFailure f) {
             throw writeFailure("change the summary of " + t + " block " + number, (SdkException) f.getCause());
         }
@@ -500,7 +496,7 @@ public final class DynamoDbCatalog implements Catalog {
         Long size = segmentSize();
         if (size != null) {
             SegmentName n = SegmentName.of(fileName, size);
-            changeSummary(n.timeline(), SegmentBlock.numberOf(n.startLsn()), b -> b.withoutExpired(n.segno()), 0);
+            changeSummary(n.timeline(), SegmentBlock.numberOf(n.startLsn()), b -> b.withoutExpired(n.segno()));
         }
     }
 
@@ -548,40 +544,52 @@ public final class DynamoDbCatalog implements Catalog {
         return consistent ? new DynamoDbCatalog(ddb, table, cluster, this) : this;
     }
 
+    /**
+     * The summaries as the page items hold them. A block that does not add up is summed up again; a page the head lists
+     * that is missing has its blocks summed up again; a catalog never summed up (no head) is summed up whole, once. The
+     * display view only reads, and gives way to this catalog when anything needs repair.
+     */
     @Override
     public List<SegmentBlock> segmentBlocks() {
-        if (!consistent) {
+        List<DynamoBlocks.Page> pages = blocks.pages();
+        Optional<java.util.Set<String>> listed = blocks.listed();
+        java.util.Set<String> present = new java.util.HashSet<>();
+        pages.forEach(p -> present.add(DynamoBlocks.pageKey(p.timeline(), p.page())));
+        boolean sound = listed.isPresent()
+                && present.containsAll(listed.get())
+                && pages.stream().allMatch(p -> p.blocks().values().stream().allMatch(b -> b.problem() == null));
+        if (sound) {
             List<SegmentBlock> out = new ArrayList<>();
-            long held = 0;
-            boolean sound = true;
-            for (DynamoBlocks.Page p : blocks.pages()) {
+            pages.forEach(p -> out.addAll(p.blocks().values()));
+            return out;
+        }
+        if (!consistent) {
+            return strong.segmentBlocks();
+        }
+        if (listed.isEmpty()) {
+            rebuildSegmentBlocks();
+        } else {
+            for (String k : listed.get()) {
+                if (!present.contains(k)) {
+                    String[] parts = k.split("#", -1);
+                    blocks.rebuildPage(TimelineId.parseHex(parts[1]), Long.parseLong(parts[2], 16));
+                }
+            }
+            for (DynamoBlocks.Page p : pages) {
                 for (SegmentBlock b : p.blocks().values()) {
-                    sound &= b.problem() == null;
-                    held += b.count();
+                    if (b.problem() != null) {
+                        blocks.rebuild(b.timeline(), b.number());
+                    }
+                }
+            }
+        }
+        List<SegmentBlock> out = new ArrayList<>();
+        for (DynamoBlocks.Page p : blocks.pages()) {
+            for (SegmentBlock b : p.blocks().values()) {
+                if (!b.isEmpty()) {
                     out.add(b);
                 }
             }
-            return sound && held == blocks.counted() ? out : strong.segmentBlocks();
-        }
-        List<SegmentBlock> out = new ArrayList<>();
-        long held = 0;
-        for (DynamoBlocks.Page p : blocks.pages()) {
-            for (SegmentBlock b : p.blocks().values()) {
-                SegmentBlock x = b.problem() == null ? b : blocks.rebuild(b.timeline(), b.number());
-                held += x.count();
-                if (!x.isEmpty()) {
-                    out.add(x);
-                }
-            }
-        }
-        if (held == blocks.counted()) {
-            return out;
-        }
-        // a summary went missing, or none were ever kept: sum every block up again, once
-        rebuildSegmentBlocks();
-        out.clear();
-        for (DynamoBlocks.Page p : blocks.pages()) {
-            out.addAll(p.blocks().values());
         }
         return out;
     }
@@ -596,7 +604,6 @@ public final class DynamoDbCatalog implements Catalog {
     public void rebuildSegmentBlocks() {
         Long size = segmentSize();
         List<long[]> keys = new ArrayList<>();
-        long[] live = {0};
         if (size != null) {
             java.util.Set<Long> seen = new java.util.HashSet<>();
             forEach("wal#", i -> {
@@ -605,12 +612,9 @@ public final class DynamoDbCatalog implements Catalog {
                 if (seen.add(blockKey(TimelineId.of(t), number))) {
                     keys.add(new long[] {t, number});
                 }
-                if (live(i)) {
-                    live[0]++;
-                }
             });
         }
-        blocks.rebuildAll(keys, live[0]);
+        blocks.rebuildAll(keys);
     }
 
     @Override
@@ -856,7 +860,7 @@ public final class DynamoDbCatalog implements Catalog {
         if (now != null && now.problem() == null && now.cuts().contains(c.at())) {
             return;
         }
-        changeSummary(c.timeline(), number, b -> b.crossedBy(c.at()) ? null : b.withCut(c.at()), 0);
+        changeSummary(c.timeline(), number, b -> b.crossedBy(c.at()) ? null : b.withCut(c.at()));
     }
 
     @Override

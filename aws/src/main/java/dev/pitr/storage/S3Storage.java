@@ -162,6 +162,12 @@ public final class S3Storage implements Storage {
                             "cannot delete " + e.key() + " from " + describe() + ": " + e.code() + " " + e.message(),
                             null);
                 }
+            } catch (S3Exception e) {
+                if (e.statusCode() != 501) {
+                    throw AwsErrors.storage("cannot delete " + ids.size() + " objects from " + describe(), e);
+                }
+                // a store without DeleteObjects: one request per key
+                keys.subList(from, Math.min(keys.size(), from + 1000)).forEach(this::delete);
             } catch (SdkException e) {
                 throw AwsErrors.storage("cannot delete " + ids.size() + " objects from " + describe(), e);
             }

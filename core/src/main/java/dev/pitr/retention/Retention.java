@@ -129,10 +129,20 @@ public final class Retention {
         // a batch at a time, so that neither the plan nor this run holds the listing of what expires
         for (RetentionPlan.Stretch x : plan.expiredStretches()) {
             for (long from = x.first(); from <= x.last(); from += BATCH) {
-                List<WalFileName> names = plan.expiredSegments(x, from, from + BATCH - 1).stream()
+                long to = Math.min(x.last(), from + BATCH - 1);
+                List<WalFileName> names = plan.expiredSegments(x, from, to).stream()
                         .map(r -> r.name().walFileName())
                         .toList();
                 catalog.expireSegments(names, now);
+                if (names.size() < to - from + 1) {
+                    // the summary holds segments the records no longer do (an expiry its summary missed): repair it
+                    long size = plan.segmentSize();
+                    for (long b = (from * size) >>> SegmentBlock.BLOCK_SHIFT;
+                            b <= (to * size) >>> SegmentBlock.BLOCK_SHIFT;
+                            b++) {
+                        catalog.repairSegmentBlock(x.timeline(), b);
+                    }
+                }
             }
         }
         if (plan.firstExpired() != null) {

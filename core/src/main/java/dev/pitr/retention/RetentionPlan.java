@@ -91,6 +91,10 @@ public final class RetentionPlan {
         return warnings;
     }
 
+    public long segmentSize() {
+        return segmentSize;
+    }
+
     /** The first segment retention expires, or null. */
     public SegmentName firstExpired() {
         return stretches.isEmpty()

@@ -81,7 +81,17 @@ public final class RetentionPlanner {
      * of an extent straddle the minimum window's start.
      */
     public static RetentionPlan plan(Catalog catalog, Instant now, RetentionPolicy policy) {
-        return plan(catalog, catalog.segmentBlocks(), catalog.histories(), catalog.snapshots(), now, policy);
+        for (int attempt = 0; ; attempt++) {
+            try {
+                return plan(catalog, catalog.segmentBlocks(), catalog.histories(), catalog.snapshots(), now, policy);
+            } catch (RestoreWindow.StaleSummaryException e) {
+                // records that contradict a summary: sum the block up again and plan anew
+                if (attempt >= 16) {
+                    throw e;
+                }
+                catalog.repairSegmentBlock(e.timeline(), e.number());
+            }
+        }
     }
 
     /** The plan for {@code catalog} over records already read from it. */

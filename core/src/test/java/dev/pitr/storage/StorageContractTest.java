@@ -127,6 +127,20 @@ public abstract class StorageContractTest {
     }
 
     @Test
+    void manyAreDeletedTogetherMissingOnesIncludedAndNoOthers() {
+        java.util.List<String> keys = new java.util.ArrayList<>();
+        for (int i = 0; i < 1003; i++) {
+            keys.add(String.format("m/%04d", i));
+        }
+        for (String k : keys.subList(0, 5)) {
+            storage.put(k, out -> out.write(1));
+        }
+        storage.put("m/keep", out -> out.write(2));
+        storage.deleteAll(keys);
+        assertEquals(java.util.List.of("m/keep"), storage.list("m/"));
+    }
+
+    @Test
     void expiringIsIdempotentAndLeavesOtherObjectsAlone() {
         storage.put("e/x", out -> out.write(1));
         storage.put("e/y", out -> out.write(2));
