@@ -76,6 +76,26 @@ class AwsArchiveIT {
 
     @Test
     @Order(2)
+    void theSnapshotsBackupManifestIsAnObjectBesideItThatMatchesItsChecksum() throws Exception {
+        try (Repository r = fx.repository()) {
+            SnapshotRecord s = r.catalog().snapshots().get(0);
+            BackupManifest m = s.backupManifest();
+            assertEquals(BackupManifest.keyFor(s.id()), m.storageKey());
+            byte[] text;
+            try (InputStream in = r.codec().open(r.storage(), m.storageKey(), false)) {
+                text = in.readAllBytes();
+            }
+            assertEquals(m.size(), text.length);
+            assertEquals(m.sha256(), dev.pitr.codec.Sha256.of(text));
+            assertTrue(
+                    new String(text, java.nio.charset.StandardCharsets.UTF_8)
+                            .contains("PostgreSQL-Backup-Manifest-Version"),
+                    "PostgreSQL's manifest");
+        }
+    }
+
+    @Test
+    @Order(2)
     void aConflictingSegmentIsRefusedAndTheArchivedOneKept() throws Exception {
         SegmentRecord seg;
         byte[] before;
