@@ -146,7 +146,10 @@ public record SegmentBlock(
         List<Extent> ext = new ArrayList<>(extents);
         List<Unreadable> bad = new ArrayList<>(unreadable);
         if (s.index() != null && s.index().problem() != null) {
-            bad.add(new Unreadable(segno, s.index().problem(), s.archivedAt()));
+            // a summary stays small whatever a reader said of a segment
+            String problem = s.index().problem();
+            bad.add(new Unreadable(
+                    segno, problem.length() > 200 ? problem.substring(0, 200) + "..." : problem, s.archivedAt()));
             bad.sort(Comparator.comparingLong(Unreadable::segno));
         } else {
             Extent e = Extent.of(s);

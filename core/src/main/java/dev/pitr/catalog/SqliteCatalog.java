@@ -771,7 +771,7 @@ public final class SqliteCatalog implements Catalog {
             try (PreparedStatement ps = conn.prepareStatement(
                     "UPDATE snapshots SET id=?, label=?, status=?, timeline=?, start_lsn=?, stop_lsn=?, start_time=?,"
                             + " stop_time=?, first_segment=?, last_segment=?, plain_size=?, stored_size=?, sha256=?,"
-                            + " storage_key=?, key_id=?, backup_manifest=?, retention=? WHERE id=?")) {
+                            + " storage_key=?, key_id=?, backup_manifest=COALESCE(?, backup_manifest), retention=? WHERE id=?")) {
                 bindSnapshot(ps, s);
                 ps.setString(18, s.id().value());
                 if (ps.executeUpdate() != 1) {
