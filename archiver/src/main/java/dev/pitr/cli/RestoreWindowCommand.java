@@ -30,7 +30,7 @@ final class RestoreWindowCommand implements Callable<Integer> {
     public Integer call() {
         RestoreWindow w;
         try (Repository repo = Repository.open(root.config(), true)) {
-            w = RestoreWindow.of(repo.catalog());
+            w = RestoreWindow.of(repo.catalog().forDisplay());
         }
         if (json) {
             RestoreReports.printWindowJson(w, spec.commandLine().getOut());
