@@ -51,18 +51,6 @@ final class DynamoBlocks {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final int ATTEMPTS = 32;
 
-    /** What the summaries are summed up from: the catalog's own records. */
-    interface Records {
-        List<SegmentRecord> live(TimelineId timeline, long from, long to);
-
-        List<SegmentBlock.Expiry> expired(TimelineId timeline, long from, long to);
-
-        List<SegmentBlocks.Cut> cuts();
-
-        /** The archive's segment size, or 0 before any segment is recorded. */
-        long segmentSize();
-    }
-
     /** A page item as read: its blocks by number, and its version (0 when it does not exist). */
     record Page(TimelineId timeline, long page, Map<Long, SegmentBlock> blocks, long version) {}
 
@@ -85,10 +73,10 @@ final class DynamoBlocks {
     private final String table;
     private final String cluster;
     private final boolean consistent;
-    private final Records records;
+    private final SegmentBlocks.Records records;
 
     /** {@code consistent}: whether {@link #pages()} and {@link #listed()} read consistently (writes always do). */
-    DynamoBlocks(DynamoDbClient ddb, String table, String cluster, boolean consistent, Records records) {
+    DynamoBlocks(DynamoDbClient ddb, String table, String cluster, boolean consistent, SegmentBlocks.Records records) {
         this.ddb = ddb;
         this.table = table;
         this.cluster = cluster;

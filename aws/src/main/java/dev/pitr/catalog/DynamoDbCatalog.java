@@ -92,28 +92,10 @@ public final class DynamoDbCatalog implements Catalog {
         this.cluster = cluster;
         this.consistent = strong == null;
         this.strong = strong == null ? this : strong;
-        this.blocks = new DynamoBlocks(ddb, table, cluster, consistent, new DynamoBlocks.Records() {
-            @Override
-            public List<SegmentRecord> live(TimelineId timeline, long from, long to) {
-                return segments(timeline, from, to);
-            }
-
-            @Override
-            public List<SegmentBlock.Expiry> expired(TimelineId timeline, long from, long to) {
-                return expiries(timeline, from, to);
-            }
-
-            @Override
-            public List<SegmentBlocks.Cut> cuts() {
-                return SegmentBlocks.cuts(histories(), snapshots());
-            }
-
-            @Override
-            public long segmentSize() {
-                Long size = DynamoDbCatalog.this.segmentSize();
-                return size == null ? 0 : size;
-            }
-        });
+        this.blocks = new DynamoBlocks(ddb, table, cluster, consistent, SegmentBlocks.recordsOf(this, () -> {
+            Long size = segmentSize();
+            return size == null ? 0 : size;
+        }));
     }
 
     /** The partition this catalog's items are in, for tests that damage them. */
@@ -508,22 +490,6 @@ public final class DynamoDbCatalog implements Catalog {
                 .toList();
     }
 
-    private List<SegmentBlock.Expiry> expiries(TimelineId timeline, long from, long to) {
-        Long size = segmentSize();
-        if (size == null || from > to) {
-            return List.of();
-        }
-        String lo = "wal#" + new SegmentName(timeline, from, size).fileName();
-        String hi = "wal#" + new SegmentName(timeline, to, size).fileName();
-        return query("#sk BETWEEN :lo AND :hi", Map.of(":lo", s(lo), ":hi", s(hi))).stream()
-                .filter(i -> !live(i))
-                .map(i -> new SegmentBlock.Expiry(
-                        num(i, "segno"),
-                        instant(i, "expired_at"),
-                        i.containsKey("removed_at") ? instant(i, "removed_at") : null))
-                .toList();
-    }
-
     private static ExpiredSegment toExpired(Map<String, AttributeValue> i) {
         return new ExpiredSegment(
                 WalFileName.of(str(i, SK).substring("wal#".length())),
@@ -596,12 +562,17 @@ public final class DynamoDbCatalog implements Catalog {
 
     @Override
     public SegmentBlock repairSegmentBlock(TimelineId timeline, long number) {
-        return blocks.rebuild(timeline, number);
+        // summed up from consistent reads only, whichever view asks
+        return strong == this ? blocks.rebuild(timeline, number) : strong.repairSegmentBlock(timeline, number);
     }
 
     /** Reads every segment item once, keeping only which blocks hold some, then sums each block up again. */
     @Override
     public void rebuildSegmentBlocks() {
+        if (strong != this) {
+            strong.rebuildSegmentBlocks();
+            return;
+        }
         Long size = segmentSize();
         List<long[]> keys = new ArrayList<>();
         if (size != null) {

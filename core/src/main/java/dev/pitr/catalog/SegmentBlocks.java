@@ -16,6 +16,57 @@ public final class SegmentBlocks {
 
     private SegmentBlocks() {}
 
+    /** What a catalog sums its summaries up from: its own records. */
+    public interface Records {
+        /** The unexpired segments of {@code timeline} numbered {@code from} to {@code to}. */
+        List<SegmentRecord> live(TimelineId timeline, long from, long to);
+
+        /** The expired segments not yet forgotten, numbered {@code from} to {@code to}. */
+        List<SegmentBlock.Expiry> expired(TimelineId timeline, long from, long to);
+
+        /** Every cut the histories and snapshots make. */
+        List<Cut> cuts();
+
+        /** The archive's segment size, or 0 before any segment is recorded. */
+        long segmentSize();
+    }
+
+    /** The records of {@code catalog}, read through its own methods; {@code segmentSize} as the catalog knows it. */
+    public static Records recordsOf(Catalog catalog, java.util.function.LongSupplier segmentSize) {
+        return new Records() {
+            @Override
+            public List<SegmentRecord> live(TimelineId timeline, long from, long to) {
+                return catalog.segments(timeline, from, to);
+            }
+
+            @Override
+            public List<SegmentBlock.Expiry> expired(TimelineId timeline, long from, long to) {
+                long size = segmentSize.getAsLong();
+                if (size == 0 || from > to) {
+                    return List.of();
+                }
+                List<SegmentBlock.Expiry> out = new ArrayList<>();
+                for (ExpiredSegment e : catalog.expiredSegments(
+                        new SegmentName(timeline, from, size).walFileName(),
+                        new SegmentName(timeline, to, size).walFileName())) {
+                    out.add(new SegmentBlock.Expiry(
+                            SegmentName.of(e.fileName(), size).segno(), e.expiredAt(), e.removedAt()));
+                }
+                return out;
+            }
+
+            @Override
+            public List<Cut> cuts() {
+                return SegmentBlocks.cuts(catalog.histories(), catalog.snapshots());
+            }
+
+            @Override
+            public long segmentSize() {
+                return segmentSize.getAsLong();
+            }
+        };
+    }
+
     /** Where the WAL of {@code timeline} must not be summed up across {@code at}. */
     public record Cut(TimelineId timeline, Lsn at) {}
 

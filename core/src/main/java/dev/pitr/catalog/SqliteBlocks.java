@@ -22,22 +22,10 @@ import java.util.TreeMap;
  */
 final class SqliteBlocks {
 
-    /** What the summaries are summed up from: the catalog's own records, read inside the same transaction. */
-    interface Records {
-        List<SegmentRecord> live(TimelineId timeline, long from, long to);
-
-        List<SegmentBlock.Expiry> expired(TimelineId timeline, long from, long to);
-
-        List<SegmentBlocks.Cut> cuts();
-
-        /** The segment size of the archive, or 0 before any segment is recorded. */
-        long segmentSize();
-    }
-
     private final Connection conn;
-    private final Records records;
+    private final SegmentBlocks.Records records;
 
-    SqliteBlocks(Connection conn, Records records) {
+    SqliteBlocks(Connection conn, SegmentBlocks.Records records) {
         this.conn = conn;
         this.records = records;
     }

@@ -42,27 +42,7 @@ public final class SqliteCatalog implements Catalog {
         this.file = file;
         this.conn = conn;
         this.readOnly = readOnly;
-        this.blocks = new SqliteBlocks(conn, new SqliteBlocks.Records() {
-            @Override
-            public List<SegmentRecord> live(TimelineId timeline, long from, long to) {
-                return segments(timeline, from, to);
-            }
-
-            @Override
-            public List<SegmentBlock.Expiry> expired(TimelineId timeline, long from, long to) {
-                return expiries(timeline, from, to);
-            }
-
-            @Override
-            public List<SegmentBlocks.Cut> cuts() {
-                return SegmentBlocks.cuts(histories(), snapshots());
-            }
-
-            @Override
-            public long segmentSize() {
-                return knownSegmentSize();
-            }
-        });
+        this.blocks = new SqliteBlocks(conn, SegmentBlocks.recordsOf(this, this::knownSegmentSize));
     }
 
     /** Opens (creating if needed) the catalog at {@code file}. */
@@ -222,24 +202,6 @@ public final class SqliteCatalog implements Catalog {
             }
         }
         return segmentSize;
-    }
-
-    private List<SegmentBlock.Expiry> expiries(TimelineId timeline, long from, long to) {
-        try (PreparedStatement ps = conn.prepareStatement("SELECT segno, expired_at, removed_at FROM segments"
-                + " WHERE expired_at IS NOT NULL AND timeline = ? AND segno BETWEEN ? AND ? ORDER BY segno")) {
-            ps.setLong(1, timeline.value());
-            ps.setLong(2, from);
-            ps.setLong(3, to);
-            List<SegmentBlock.Expiry> out = new ArrayList<>();
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    out.add(new SegmentBlock.Expiry(rs.getLong(1), getInstant(rs, 2), getInstant(rs, 3)));
-                }
-            }
-            return out;
-        } catch (SQLException e) {
-            throw failure("read expired segments", e);
-        }
     }
 
     @Override
