@@ -62,6 +62,7 @@ public final class RemoteRestore {
         }
         say("started " + arn);
         String token = null;
+        long seen = 0;
         String progress = null;
         while (true) {
             GetExecutionHistoryResponse page;
@@ -75,6 +76,13 @@ public final class RemoteRestore {
                 continue;
             }
             for (HistoryEvent e : page.events()) {
+                // the last page is read again from its start until it fills: each event is said once
+                if (e.id() != null) {
+                    if (e.id() <= seen) {
+                        continue;
+                    }
+                    seen = e.id();
+                }
                 String end = report(e);
                 if (end != null) {
                     return end;

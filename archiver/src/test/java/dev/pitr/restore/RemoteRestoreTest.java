@@ -65,6 +65,76 @@ class RemoteRestoreTest {
         public void close() {}
     }
 
+    /**
+     * Step Functions as it pages a history that grows: events from where {@code nextToken} points, at most {@code
+     * maxResults}, a token only when more are there now; each poll adds the next scripted events first.
+     */
+    static final class PagingStandIn implements SfnClient {
+        final List<HistoryEvent> history = new java.util.ArrayList<>();
+        final Deque<List<HistoryEvent>> arriving = new ArrayDeque<>();
+
+        @Override
+        public StartExecutionResponse startExecution(StartExecutionRequest r) {
+            return StartExecutionResponse.builder()
+                    .executionArn("arn:aws:states:eu-west-1:1:execution:restore:" + r.name())
+                    .build();
+        }
+
+        @Override
+        public GetExecutionHistoryResponse getExecutionHistory(GetExecutionHistoryRequest r) {
+            if (!arriving.isEmpty()) {
+                for (HistoryEvent e : arriving.poll()) {
+                    history.add(e.toBuilder().id((long) history.size() + 1).build());
+                }
+            }
+            int from = r.nextToken() == null ? 0 : Integer.parseInt(r.nextToken());
+            int to = Math.min(history.size(), from + r.maxResults());
+            return GetExecutionHistoryResponse.builder()
+                    .events(history.subList(from, to))
+                    .nextToken(to < history.size() ? Integer.toString(to) : null)
+                    .build();
+        }
+
+        @Override
+        public String serviceName() {
+            return "states";
+        }
+
+        @Override
+        public void close() {}
+    }
+
+    @Test
+    void eachEventOfAHistoryPagedAsStepFunctionsPagesItIsPrintedOnce() {
+        PagingStandIn sfn = new PagingStandIn();
+        List<HistoryEvent> many = new java.util.ArrayList<>();
+        for (int i = 0; i < 150; i++) {
+            many.add(entered("Step" + i));
+        }
+        sfn.arriving.add(many);
+        sfn.arriving.add(List.of());
+        sfn.arriving.add(List.of(entered("Verify")));
+        sfn.arriving.add(List.of());
+        sfn.arriving.add(List.of(
+                entered("Record"),
+                HistoryEvent.builder()
+                        .type(HistoryEventType.EXECUTION_SUCCEEDED)
+                        .executionSucceededEventDetails(ExecutionSucceededEventDetails.builder()
+                                .output("{}")
+                                .build())
+                        .build()));
+        StringWriter out = new StringWriter();
+        try (Catalog catalog = SqliteCatalog.open(dir.resolve("catalog.db"))) {
+            new RemoteRestore(sfn, "arn", catalog, new PrintWriter(out), Duration.ofMillis(1)).run("r3", request());
+        }
+        String text = out.toString();
+        for (String line : List.of("entered Step0\n", "entered Step149\n", "entered Verify\n", "entered Record\n")) {
+            assertEquals(
+                    text.indexOf(line), text.lastIndexOf(line), line.strip() + " printed more than once:\n" + text);
+            assertTrue(text.contains(line), line + " in\n" + text);
+        }
+    }
+
     static HistoryEvent entered(String state) {
         return HistoryEvent.builder()
                 .type(HistoryEventType.TASK_STATE_ENTERED)
