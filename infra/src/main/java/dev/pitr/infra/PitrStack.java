@@ -290,6 +290,9 @@ public final class PitrStack extends Stack {
 
     private StateMachine restoreMachine() {
         LogGroup logs = LogGroup.Builder.create(this, "RestoreLogs")
+                // where Step Functions' logging is meant to write: a resource policy of this size for any number of
+                // state machines, not one per log group
+                .logGroupName("/aws/vendedlogs/states/" + getStackName() + "-restore")
                 .retention(RetentionDays.ONE_YEAR)
                 .removalPolicy(RemovalPolicy.RETAIN)
                 .build();

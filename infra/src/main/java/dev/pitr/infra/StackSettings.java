@@ -14,7 +14,8 @@ import software.constructs.Node;
  *
  * @param lambdaJar the functions module's Lambda jar ({@code pitr:lambdaJar}, else the {@code pitr.lambda.jar}
  *     system property the build sets)
- * @param storagePrefix the archive's key prefix in the bucket, as {@code storage.prefix} ({@code pitr:storagePrefix})
+ * @param storagePrefix the archive's key prefix in the bucket, as {@code storage.prefix} ({@code pitr:storagePrefix}),
+ *     ending in a slash as pitr reads it ({@code prod} is {@code prod/})
  * @param noncurrentDays how long an expired or replaced object stays as a noncurrent version ({@code
  *     pitr:noncurrentDays}, default 7): the last chance to get it back
  * @param snapshotColdDays age at which snapshot objects move to Standard-IA ({@code pitr:snapshotColdDays}, default 30,
@@ -46,6 +47,10 @@ public record StackSettings(
     public static final java.util.List<String> RUNTIMES = java.util.List.of("java17", "java21", "java25");
 
     public StackSettings {
+        // as storage.prefix is read: a prefix names a directory, with or without its slash
+        storagePrefix = storagePrefix == null || storagePrefix.isEmpty()
+                ? ""
+                : storagePrefix.endsWith("/") ? storagePrefix : storagePrefix + "/";
         if (!RUNTIMES.contains(lambdaRuntime)) {
             throw new IllegalArgumentException("pitr:lambdaRuntime is '" + lambdaRuntime + "'; use one of " + RUNTIMES);
         }

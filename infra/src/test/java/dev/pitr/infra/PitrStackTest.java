@@ -42,6 +42,12 @@ class PitrStackTest {
     }
 
     @Test
+    void theStateMachineLogsUnderTheVendedLogsPrefix() {
+        template.hasResourceProperties(
+                "AWS::Logs::LogGroup", Map.of("LogGroupName", "/aws/vendedlogs/states/Pitr-restore"));
+    }
+
+    @Test
     void cdkNagFindsNothing() {
         Annotations.fromStack(stack).hasNoError("*", Match.anyValue());
         Annotations.fromStack(stack).hasNoWarning("*", Match.anyValue());

@@ -51,6 +51,15 @@ class StackSettingsTest {
     }
 
     @Test
+    void aPrefixWithoutItsSlashIsTheDirectoryPitrReadsIt() {
+        Map<String, Object> context = Map.of("pitr:lambdaJar", JAR.toString(), "pitr:storagePrefix", "prod");
+        assertEquals(
+                "prod/",
+                StackSettings.from(new App(AppProps.builder().context(context).build()).getNode())
+                        .storagePrefix());
+    }
+
+    @Test
     void periodsOutsideWhatS3AcceptsAreRefused() {
         assertThrows(IllegalArgumentException.class, () -> settings(0, 30, 0, "java25"));
         assertThrows(IllegalArgumentException.class, () -> settings(7, 29, 0, "java25"));

@@ -49,6 +49,34 @@ class RestoreDefinitionTest {
         assertEquals("$.failure.Cause", states.get("Failed").get("CausePath").asText());
     }
 
+    /** Every Lambda task retries the transient errors AWS names for Lambda invocations, not only the first three. */
+    @Test
+    void everyLambdaTaskRetriesEveryTransientLambdaError() throws Exception {
+        JsonNode states = RestoreJob.JSON.readTree(RestoreDefinition.text()).get("States");
+        int lambdas = 0;
+        for (var it = states.fields(); it.hasNext(); ) {
+            var e = it.next();
+            JsonNode s = e.getValue();
+            if (!s.path("Type").asText().equals("Task")
+                    || s.path("Resource").asText().equals("${AgentActivityArn}")) {
+                continue;
+            }
+            lambdas++;
+            Set<String> retried = new TreeSet<>();
+            s.path("Retry").forEach(r -> r.path("ErrorEquals").forEach(x -> retried.add(x.asText())));
+            for (String error : List.of(
+                    "Lambda.ServiceException",
+                    "Lambda.AWSLambdaException",
+                    "Lambda.SdkClientException",
+                    "Lambda.ClientExecutionTimeoutException",
+                    "Lambda.TooManyRequestsException",
+                    "Lambda.Unknown")) {
+                assertTrue(retried.contains(error), e.getKey() + " does not retry " + error + ": " + retried);
+            }
+        }
+        assertTrue(lambdas >= 3, "the Lambda tasks: " + lambdas);
+    }
+
     /** The ASL and {@link RestoreState} name the same states, and each host state's task carries its step. */
     @Test
     void theAslAndRestoreStateAgree() throws Exception {
