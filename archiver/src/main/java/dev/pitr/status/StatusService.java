@@ -150,10 +150,7 @@ public final class StatusService {
         for (PartialSegment p : catalog.partials()) {
             boolean complete = blocks.stream()
                     .anyMatch(b -> b.timeline().equals(p.name().timeline())
-                            && (b.extents().stream()
-                                            .anyMatch(e -> e.contains(p.name().segno()))
-                                    || b.unreadable().stream()
-                                            .anyMatch(u -> u.segno() == p.name().segno())));
+                            && b.holds(p.name().segno()));
             if (!complete && (newest == null || p.archivedAt().isAfter(newest.archivedAt()))) {
                 SegmentRecord s = p.asSegment();
                 newest = new Newest(

@@ -239,16 +239,7 @@ public final class DynamoDbCatalog implements Catalog {
                             .conditionExpression("attribute_not_exists(sk)")
                             .build())
                     .build());
-            // the summary holds what the item holds: times to the microsecond
-            stored.add(new SegmentRecord(
-                    r.name(),
-                    r.plainSize(),
-                    r.storedSize(),
-                    r.sha256(),
-                    r.storageKey(),
-                    r.keyId(),
-                    r.archivedAt().truncatedTo(ChronoUnit.MICROS),
-                    r.index()));
+            stored.add(r.asStored());
         }
         TimelineId t = r0.name().timeline();
         long number = SegmentBlock.numberOf(r0.startLsn());
@@ -258,10 +249,10 @@ public final class DynamoDbCatalog implements Catalog {
                     number,
                     now -> {
                         SegmentBlock b = now.filter(held -> stored.stream()
-                                        .noneMatch(r -> holds(held, r.name().segno())))
+                                        .noneMatch(r -> held.holds(r.name().segno())))
                                 .orElseGet(() -> blocks.summedUp(t, number));
                         for (SegmentRecord r : stored) {
-                            b = holds(b, r.name().segno()) ? b : b.with(r);
+                            b = b.holds(r.name().segno()) ? b : b.with(r);
                         }
                         return Optional.of(b);
                     },
@@ -310,11 +301,6 @@ public final class DynamoDbCatalog implements Catalog {
     private static boolean failed(List<CancellationReason> reasons, int at) {
         return reasons.size() > at
                 && "ConditionalCheckFailed".equals(reasons.get(at).code());
-    }
-
-    private static boolean holds(SegmentBlock b, long segno) {
-        return b.extents().stream().anyMatch(e -> e.contains(segno))
-                || b.unreadable().stream().anyMatch(u -> u.segno() == segno);
     }
 
     private static Recorded sameOrConflict(String name, Optional<SegmentRecord> existing, String sha) {

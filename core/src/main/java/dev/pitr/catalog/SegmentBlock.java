@@ -206,19 +206,7 @@ public record SegmentBlock(
     public SegmentBlock withCut(Lsn cut) {
         List<Lsn> c = new ArrayList<>(cuts);
         c.add(cut);
-        return new SegmentBlock(
-                timeline,
-                number,
-                segmentSize,
-                extents,
-                unreadable,
-                expired,
-                awaiting,
-                c,
-                count,
-                plainBytes,
-                storedBytes,
-                newest);
+        return changed(expired, awaiting, c);
     }
 
     /** Segment numbers as stretches of consecutive ones. */
@@ -251,19 +239,30 @@ public record SegmentBlock(
                 out.add(new Span(segno + 1, s.last()));
             }
         }
+        return changed(out, awaiting, cuts);
+    }
+
+    /** This block with other expired stretches, awaiting counts or cuts; its segments as they are. */
+    private SegmentBlock changed(List<Span> newExpired, SortedMap<Instant, Long> newAwaiting, List<Lsn> newCuts) {
         return new SegmentBlock(
                 timeline,
                 number,
                 segmentSize,
                 extents,
                 unreadable,
-                out,
-                awaiting,
-                cuts,
+                newExpired,
+                newAwaiting,
+                newCuts,
                 count,
                 plainBytes,
                 storedBytes,
                 newest);
+    }
+
+    /** True when segment {@code segno} is in this summary, readable or not. */
+    public boolean holds(long segno) {
+        return extents.stream().anyMatch(e -> e.contains(segno))
+                || unreadable.stream().anyMatch(u -> u.segno() == segno);
     }
 
     /** How many expired segments await removal of their objects. */
@@ -404,19 +403,7 @@ public record SegmentBlock(
                 aw.put(e.expiredAt(), left - 1);
             }
         }
-        return new SegmentBlock(
-                timeline,
-                number,
-                segmentSize,
-                extents,
-                unreadable,
-                expired,
-                aw,
-                cuts,
-                count,
-                plainBytes,
-                storedBytes,
-                newest);
+        return changed(expired, aw, cuts);
     }
 
     public boolean isExpired(long segno) {

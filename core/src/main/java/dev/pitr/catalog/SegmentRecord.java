@@ -36,6 +36,19 @@ public record SegmentRecord(
         return plainSize < name.segmentSize();
     }
 
+    /** The record as the catalogs store it, its archive time to the microsecond: what a summary of it must hold. */
+    public SegmentRecord asStored() {
+        return new SegmentRecord(
+                name,
+                plainSize,
+                storedSize,
+                sha256,
+                storageKey,
+                keyId,
+                archivedAt.truncatedTo(java.time.temporal.ChronoUnit.MICROS),
+                index);
+    }
+
     public SegmentRecord withKeyId(String newKeyId) {
         return new SegmentRecord(name, plainSize, storedSize, sha256, storageKey, newKeyId, archivedAt, index);
     }

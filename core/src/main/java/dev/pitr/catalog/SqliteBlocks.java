@@ -8,7 +8,6 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
-import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -55,16 +54,7 @@ final class SqliteBlocks {
 
     /** Adds a segment just inserted. */
     void added(SegmentRecord inserted) throws SQLException {
-        // the summary holds what the table holds: times to the microsecond
-        SegmentRecord r = new SegmentRecord(
-                inserted.name(),
-                inserted.plainSize(),
-                inserted.storedSize(),
-                inserted.sha256(),
-                inserted.storageKey(),
-                inserted.keyId(),
-                inserted.archivedAt().truncatedTo(ChronoUnit.MICROS),
-                inserted.index());
+        SegmentRecord r = inserted.asStored();
         TimelineId t = r.name().timeline();
         long number = SegmentBlock.numberOf(r.startLsn());
         Optional<SegmentBlock> stored = read(t, number);
@@ -73,7 +63,7 @@ final class SqliteBlocks {
                 && records.expired(t, first(number, r), last(number, r)).isEmpty();
         if (stored.isPresent()
                 && stored.get().problem() == null
-                && !holds(stored.get(), r.name().segno())) {
+                && !stored.get().holds(r.name().segno())) {
             write(stored.get().with(r));
         } else if (fresh) {
             write(SegmentBlock.of(t, number, r.name().segmentSize(), List.of(r), cutsIn(t, number), List.of()));
@@ -259,11 +249,6 @@ final class SqliteBlocks {
 
     private static long last(long number, SegmentRecord r) {
         return SegmentBlock.lastSegno(number, r.name().segmentSize());
-    }
-
-    private static boolean holds(SegmentBlock b, long segno) {
-        return b.extents().stream().anyMatch(e -> e.contains(segno))
-                || b.unreadable().stream().anyMatch(u -> u.segno() == segno);
     }
 
     private Optional<SegmentBlock> read(TimelineId t, long number) throws SQLException {

@@ -49,6 +49,18 @@ public final class RestoreWindow {
     @FunctionalInterface
     public interface Segments {
         List<SegmentRecord> read(TimelineId timeline, long from, long to);
+
+        /** Reads from {@code records}, held in memory. */
+        static Segments of(List<SegmentRecord> records) {
+            Map<TimelineId, TreeMap<Long, SegmentRecord>> byTimeline = new HashMap<>();
+            records.forEach(s -> byTimeline
+                    .computeIfAbsent(s.name().timeline(), k -> new TreeMap<>())
+                    .put(s.name().segno(), s));
+            return (t, from, to) -> List.copyOf(byTimeline
+                    .getOrDefault(t, new TreeMap<>())
+                    .subMap(from, true, to, true)
+                    .values());
+        }
     }
 
     /**
@@ -246,7 +258,7 @@ public final class RestoreWindow {
                 }
             }
             SegmentBlock b = at < 0 ? SegmentBlock.empty(s.name().timeline(), number) : summaries.get(at);
-            if (holds(b, s.name().segno()) || b.isExpired(s.name().segno())) {
+            if (b.holds(s.name().segno()) || b.isExpired(s.name().segno())) {
                 continue;
             }
             partials.put(s.name().fileName(), s);
@@ -271,22 +283,10 @@ public final class RestoreWindow {
         return new RestoreWindow(summaries, hist, snaps, read);
     }
 
-    private static boolean holds(SegmentBlock b, long segno) {
-        return b.extents().stream().anyMatch(e -> e.contains(segno))
-                || b.unreadable().stream().anyMatch(u -> u.segno() == segno);
-    }
-
     /** The window over these records, as {@link #of(Catalog)} reads them. */
     public static RestoreWindow of(List<SegmentRecord> segs, List<HistoryRecord> hist, List<SnapshotRecord> snaps) {
-        Map<TimelineId, TreeMap<Long, SegmentRecord>> byTimeline = new HashMap<>();
-        segs.forEach(s -> byTimeline
-                .computeIfAbsent(s.name().timeline(), k -> new TreeMap<>())
-                .put(s.name().segno(), s));
-        Segments read = (t, from, to) -> List.copyOf(byTimeline
-                .getOrDefault(t, new TreeMap<>())
-                .subMap(from, true, to, true)
-                .values());
-        return new RestoreWindow(SegmentBlocks.of(segs, List.of(), SegmentBlocks.cuts(hist, snaps)), hist, snaps, read);
+        return new RestoreWindow(
+                SegmentBlocks.of(segs, List.of(), SegmentBlocks.cuts(hist, snaps)), hist, snaps, Segments.of(segs));
     }
 
     /** The window over these summaries, reading segment records from {@code source}. */

@@ -28,7 +28,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.function.Function;
 
 /**
@@ -59,17 +58,9 @@ public final class RetentionPlanner {
             List<SnapshotRecord> snapshots,
             Instant now,
             RetentionPolicy policy) {
-        Map<TimelineId, TreeMap<Long, SegmentRecord>> byTimeline = new HashMap<>();
-        segments.forEach(s -> byTimeline
-                .computeIfAbsent(s.name().timeline(), k -> new TreeMap<>())
-                .put(s.name().segno(), s));
-        RestoreWindow.Segments read = (t, from, to) -> List.copyOf(byTimeline
-                .getOrDefault(t, new TreeMap<>())
-                .subMap(from, true, to, true)
-                .values());
         return over(
                 SegmentBlocks.of(segments, List.of(), SegmentBlocks.cuts(histories, snapshots)),
-                read,
+                RestoreWindow.Segments.of(segments),
                 histories,
                 snapshots,
                 now,
