@@ -9,6 +9,7 @@ import dev.pitr.error.PitrException;
 import dev.pitr.postgres.PgTools;
 import dev.pitr.postgres.Primary;
 import dev.pitr.postgres.Slots;
+import dev.pitr.storage.Storage;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -207,8 +208,8 @@ public final class CheckService {
             return;
         }
         try (Repository repo = Repository.open(config, false)) {
-            repo.storage().put(".pitr-check", o -> o.write(1));
-            repo.storage().delete(".pitr-check");
+            repo.storage().put(Storage.PROBE_KEY, o -> o.write(1));
+            repo.storage().delete(Storage.PROBE_KEY);
             out.add(Result.ok("storage", repo.storage().describe() + " is writable"));
             int snapshots = repo.catalog().snapshots().size();
             out.add(Result.ok("catalog", repo.catalog().describe() + " holds " + snapshots + " snapshot(s)"));

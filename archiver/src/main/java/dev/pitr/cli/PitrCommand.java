@@ -1,5 +1,6 @@
 package dev.pitr.cli;
 
+import dev.pitr.aws.AwsCallLog;
 import dev.pitr.config.Config;
 import dev.pitr.error.ErrorCode;
 import dev.pitr.error.PitrException;
@@ -72,6 +73,8 @@ public final class PitrCommand {
                 .footer(
                         "Run 'pitr help COMMAND' or 'pitr COMMAND --help' for a command's options, exit codes and an example.");
         cl.setExecutionExceptionHandler(PitrCommand::handle);
+        cl.setExecutionStrategy(
+                parsed -> AwsCallLog.actingAs(principal(parsed), () -> new CommandLine.RunLast().execute(parsed)));
         cl.setParameterExceptionHandler((ex, args) -> {
             PrintWriter err = ex.getCommandLine().getErr();
             err.println("error: " + ex.getMessage());
@@ -85,6 +88,23 @@ public final class PitrCommand {
             return namesWalFetch(args) ? ErrorCode.FETCH_ABORTED.exitCode() : ErrorCode.USAGE.exitCode();
         });
         return cl;
+    }
+
+    /**
+     * Whose AWS calls a command makes, as the infrastructure stack's policies divide them: the restore host's ({@code
+     * agent}, a local {@code restore} and the {@code wal fetch} it runs), the operator's ({@code restore --remote}),
+     * and the archiving host's (every other command).
+     */
+    static String principal(CommandLine.ParseResult parsed) {
+        List<CommandLine> chain = parsed.asCommandLineList();
+        Object command = chain.get(chain.size() - 1).getCommand();
+        if (command instanceof RestoreCommand r) {
+            return r.remote ? AwsCallLog.RESTORE_OPERATOR : AwsCallLog.RESTORE_AGENT;
+        }
+        if (command instanceof AgentCommand || command instanceof WalFetchCommand) {
+            return AwsCallLog.RESTORE_AGENT;
+        }
+        return AwsCallLog.ARCHIVER;
     }
 
     /** True when {@code args} hold {@code wal} followed by {@code fetch}: a restore_command, however mistyped. */

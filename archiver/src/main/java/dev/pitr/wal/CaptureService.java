@@ -185,7 +185,7 @@ public final class CaptureService {
                     Lsn end = SegmentName.parse(s.fileName(), s.plainBytes()).endLsn();
                     archivedUpTo = archivedUpTo == null || end.isAfter(archivedUpTo) ? end : archivedUpTo;
                     if (partials != null) {
-                        partials.completed(s.fileName());
+                        partials.completed(s.fileName()).ifPresent(this::log);
                     }
                 }
                 log(
@@ -223,7 +223,7 @@ public final class CaptureService {
 
     private void sweepPartials() {
         try {
-            partials.sweep();
+            partials.sweep().forEach(this::log);
         } catch (PitrException e) {
             log("cannot look at earlier partial segments, will go on: " + e.getMessage());
         }

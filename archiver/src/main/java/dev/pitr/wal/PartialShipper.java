@@ -24,6 +24,7 @@ import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.stream.Stream;
 
 /**
@@ -42,7 +43,7 @@ import java.util.stream.Stream;
 public final class PartialShipper {
 
     /** Where chunks live: their own prefix, so that nothing that lists {@code wal/} mistakes one for a segment. */
-    public static final String PREFIX = "partial/";
+    public static final String PREFIX = PartialSegment.KEY_ROOT;
 
     private final Repository repo;
     private final Clock clock;
@@ -212,14 +213,15 @@ public final class PartialShipper {
 
     /**
      * The complete segment {@code fileName} is archived: its partial record goes first, then its chunks, so the catalog
-     * never names a chunk that is gone (a reader that raced the removal finds the complete segment instead).
+     * never names a chunk that is gone (a reader that raced the removal finds the complete segment instead). Returns
+     * what went wrong removing the chunks, if anything; {@link #sweep} finds what is left.
      */
-    public void completed(String fileName) {
+    public Optional<String> completed(String fileName) {
         states.remove(fileName);
         WalFileName name = WalFileName.of(fileName);
         PartialSegment p = repo.catalog().partial(name).orElse(null);
         if (p == null) {
-            return;
+            return Optional.empty();
         }
         repo.catalog().forgetPartial(name);
         // one request for the lot; an envelope only where the chunks were encrypted, never a key that was not written
@@ -230,20 +232,69 @@ public final class PartialShipper {
                 keys.add(ObjectCodec.envelopeKey(p.chunkKey(i)));
             }
         }
+        return remove(keys);
+    }
+
+    /**
+     * Removes chunks no longer needed. A store that refuses the delete (a policy without {@code s3:DeleteObject} on
+     * {@value #PREFIX}) gets them tagged expired instead, for its lifecycle rule; one that refuses both keeps them
+     * until {@link #sweep} finds them again, and the problem is returned to be said.
+     */
+    private Optional<String> remove(List<String> keys) {
+        if (keys.isEmpty()) {
+            return Optional.empty();
+        }
         try {
             repo.storage().deleteAll(keys);
-        } catch (PitrException e) {
-            // an orphaned chunk costs a little space and nothing else; the catalog no longer names it
+            return Optional.empty();
+        } catch (PitrException deleting) {
+            try {
+                for (String k : keys) {
+                    repo.storage().expire(k);
+                }
+                return Optional.of("cannot delete " + keys.size() + " chunks of a finished partial segment ("
+                        + deleting.getMessage() + "); tagged them expired for the bucket's lifecycle rule instead."
+                        + " Allow the archiving host s3:DeleteObject on " + PREFIX + "*");
+            } catch (PitrException tagging) {
+                return Optional.of("cannot delete or tag " + keys.size() + " chunks of a finished partial segment ("
+                        + deleting.getMessage() + "; " + tagging.getMessage() + "); the next capture start tries"
+                        + " again. Allow the archiving host s3:DeleteObject on " + PREFIX + "*");
+            }
         }
     }
 
-    /** Partials whose complete segment is archived already (a capture stopped between the two): drop them now. */
-    public void sweep() {
+    /**
+     * Partials whose complete segment is archived already (a capture stopped between the two), and chunks in storage
+     * that no partial record names while their segment is complete (a removal refused before): removes both now.
+     * Returns what went wrong.
+     */
+    public List<String> sweep() {
+        List<String> problems = new ArrayList<>();
         for (PartialSegment p : repo.catalog().partials()) {
             if (repo.catalog().segment(p.name().walFileName()).isPresent()) {
-                completed(p.name().fileName());
+                completed(p.name().fileName()).ifPresent(problems::add);
             }
         }
+        List<String> left = new ArrayList<>();
+        for (String key : concat(repo.storage().list(PREFIX), repo.storage().list(ObjectCodec.envelopeKey(PREFIX)))) {
+            // <envelopes/>partial/<timeline and log>/<segment>/<range>
+            String[] parts = key.split("/", -1);
+            if (parts.length >= 3 && SegmentName.isSegmentFileName(parts[parts.length - 2])) {
+                WalFileName name = WalFileName.of(parts[parts.length - 2]);
+                if (repo.catalog().partial(name).isEmpty()
+                        && repo.catalog().segment(name).isPresent()) {
+                    left.add(key);
+                }
+            }
+        }
+        remove(left).ifPresent(problems::add);
+        return problems;
+    }
+
+    private static List<String> concat(List<String> a, List<String> b) {
+        List<String> all = new ArrayList<>(a);
+        all.addAll(b);
+        return all;
     }
 
     private static MessageDigest sha256() {

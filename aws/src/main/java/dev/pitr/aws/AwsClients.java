@@ -24,7 +24,8 @@ import software.amazon.awssdk.services.sfn.SfnClient;
 /**
  * Builds the SDK clients from settings, so tests hand in their own endpoints. Every client retries throttling (503
  * SlowDown, ProvisionedThroughputExceeded), 5xx, timeouts and connection resets with exponential backoff and full
- * jitter, and bounds each attempt so a stalled connection is abandoned and retried rather than waited on.
+ * jitter, and bounds each attempt so a stalled connection is abandoned and retried rather than waited on. With a call
+ * log set ({@link AwsCallLog}), each client logs its calls as made by the principal acting when it was built.
  */
 public final class AwsClients {
 
@@ -103,10 +104,15 @@ public final class AwsClients {
     }
 
     private static ClientOverrideConfiguration override(Settings s) {
-        return ClientOverrideConfiguration.builder()
+        ClientOverrideConfiguration.Builder b = ClientOverrideConfiguration.builder()
                 .retryStrategy(retryStrategy(s.maxAttempts()))
-                .apiCallAttemptTimeout(s.attemptTimeout())
-                .build();
+                .apiCallAttemptTimeout(s.attemptTimeout());
+        // the principal is the one acting when the client is built, so calls from any thread are told apart
+        AwsCallLog.destination()
+                .ifPresent(file -> AwsCallLog.principal()
+                        .ifPresent(p -> b.addExecutionInterceptor(new AwsCallLog(file))
+                                .putExecutionAttribute(AwsCallLog.PRINCIPAL, p)));
+        return b.build();
     }
 
     /** AWS's retryable conditions with full-jitter exponential backoff, and no retry quota that could give up early. */

@@ -19,8 +19,8 @@ import software.amazon.awssdk.services.kms.model.InvalidCiphertextException;
  */
 public final class KmsKeyWrapper implements KeyWrapper {
 
-    static final String CONTEXT_NAME = "pitr";
-    static final String CONTEXT_VALUE = "data-key";
+    public static final String CONTEXT_NAME = "pitr";
+    public static final String CONTEXT_VALUE = "data-key";
     private static final Map<String, String> CONTEXT = Map.of(CONTEXT_NAME, CONTEXT_VALUE);
 
     private final KmsClient kms;

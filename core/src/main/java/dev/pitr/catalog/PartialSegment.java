@@ -23,6 +23,9 @@ public record PartialSegment(
         Instant archivedAt,
         SegmentIndex index) {
 
+    /** Where every partial segment's chunks are stored, under a directory per timeline and segment. */
+    public static final String KEY_ROOT = "partial/";
+
     public PartialSegment {
         chunkEnds = List.copyOf(chunkEnds);
         if (chunkEnds.isEmpty()) {

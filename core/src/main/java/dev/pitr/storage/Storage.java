@@ -31,6 +31,9 @@ import java.util.Optional;
  */
 public interface Storage {
 
+    /** The object {@code pitr check} writes and deletes again, to prove the storage writable. */
+    String PROBE_KEY = ".pitr-check";
+
     /** Writes the bytes a {@link Writer} produces. */
     @FunctionalInterface
     interface Writer {

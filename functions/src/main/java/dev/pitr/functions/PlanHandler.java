@@ -3,6 +3,7 @@ package dev.pitr.functions;
 import com.amazonaws.services.lambda.runtime.Context;
 import com.amazonaws.services.lambda.runtime.RequestHandler;
 import com.fasterxml.jackson.core.type.TypeReference;
+import dev.pitr.aws.AwsCallLog;
 import dev.pitr.catalog.Catalog;
 import dev.pitr.restore.workflow.PlanStep;
 import dev.pitr.restore.workflow.RestoreJob;
@@ -15,8 +16,10 @@ public final class PlanHandler implements RequestHandler<Map<String, Object>, Ma
 
     @Override
     public Map<String, Object> handleRequest(Map<String, Object> input, Context context) {
-        try (Catalog catalog = FunctionEnvironment.catalog(System.getenv())) {
-            return RestoreJob.JSON.convertValue(PlanStep.run(catalog, RestoreJob.JSON.valueToTree(input)), MAP);
-        }
+        return AwsCallLog.actingAs(AwsCallLog.PLAN_FUNCTION, () -> {
+            try (Catalog catalog = FunctionEnvironment.catalog(System.getenv())) {
+                return RestoreJob.JSON.convertValue(PlanStep.run(catalog, RestoreJob.JSON.valueToTree(input)), MAP);
+            }
+        });
     }
 }

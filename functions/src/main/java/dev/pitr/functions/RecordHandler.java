@@ -2,6 +2,7 @@ package dev.pitr.functions;
 
 import com.amazonaws.services.lambda.runtime.Context;
 import com.amazonaws.services.lambda.runtime.RequestHandler;
+import dev.pitr.aws.AwsCallLog;
 import dev.pitr.catalog.Catalog;
 import dev.pitr.restore.workflow.RecordStep;
 import dev.pitr.restore.workflow.RestoreJob;
@@ -13,9 +14,12 @@ public final class RecordHandler implements RequestHandler<Map<String, Object>, 
 
     @Override
     public Map<String, Object> handleRequest(Map<String, Object> input, Context context) {
-        try (Catalog catalog = FunctionEnvironment.catalog(System.getenv())) {
-            return RestoreJob.JSON.convertValue(
-                    RecordStep.run(catalog, RestoreJob.JSON.valueToTree(input), Clock.systemUTC()), PlanHandler.MAP);
-        }
+        return AwsCallLog.actingAs(AwsCallLog.RECORD_FUNCTION, () -> {
+            try (Catalog catalog = FunctionEnvironment.catalog(System.getenv())) {
+                return RestoreJob.JSON.convertValue(
+                        RecordStep.run(catalog, RestoreJob.JSON.valueToTree(input), Clock.systemUTC()),
+                        PlanHandler.MAP);
+            }
+        });
     }
 }

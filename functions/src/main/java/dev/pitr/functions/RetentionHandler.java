@@ -2,6 +2,7 @@ package dev.pitr.functions;
 
 import com.amazonaws.services.lambda.runtime.Context;
 import com.amazonaws.services.lambda.runtime.RequestHandler;
+import dev.pitr.aws.AwsCallLog;
 import dev.pitr.catalog.Catalog;
 import dev.pitr.retention.Retention;
 import java.time.Clock;
@@ -17,15 +18,17 @@ public final class RetentionHandler implements RequestHandler<Map<String, Object
     public Map<String, Object> handleRequest(Map<String, Object> input, Context context) {
         Map<String, String> env = System.getenv();
         boolean dryRun = input != null && Boolean.TRUE.equals(input.get("dryRun"));
-        try (Catalog catalog = FunctionEnvironment.catalog(env)) {
-            return new Retention(
-                            catalog,
-                            FunctionEnvironment.storage(env),
-                            FunctionEnvironment.retentionPolicy(env),
-                            Clock.systemUTC(),
-                            line -> System.err.println("retention: " + line))
-                    .apply(dryRun)
-                    .toMap();
-        }
+        return AwsCallLog.actingAs(AwsCallLog.RETENTION_FUNCTION, () -> {
+            try (Catalog catalog = FunctionEnvironment.catalog(env)) {
+                return new Retention(
+                                catalog,
+                                FunctionEnvironment.storage(env),
+                                FunctionEnvironment.retentionPolicy(env),
+                                Clock.systemUTC(),
+                                line -> System.err.println("retention: " + line))
+                        .apply(dryRun)
+                        .toMap();
+            }
+        });
     }
 }

@@ -1,12 +1,16 @@
 package dev.pitr.infra;
 
 import dev.pitr.catalog.DynamoDbCatalog;
+import dev.pitr.catalog.PartialSegment;
+import dev.pitr.codec.ObjectCodec;
+import dev.pitr.crypto.KmsKeyWrapper;
 import dev.pitr.functions.FunctionEnvironment;
 import dev.pitr.functions.PlanHandler;
 import dev.pitr.functions.RecordHandler;
 import dev.pitr.functions.RetentionHandler;
 import dev.pitr.restore.workflow.RestoreDefinition;
 import dev.pitr.storage.S3Storage;
+import dev.pitr.storage.Storage;
 import io.github.cdklabs.cdknag.NagPackSuppression;
 import io.github.cdklabs.cdknag.NagSuppressions;
 import java.util.List;
@@ -117,18 +121,9 @@ public final class PitrStack extends Stack {
         Map<String, String> environment = Map.of(
                 FunctionEnvironment.CATALOG_TABLE, table.getTableName(),
                 FunctionEnvironment.CLUSTER_ID, clusterId.getValueAsString());
-        plan = function(
-                "Plan",
-                PlanHandler.class,
-                environment,
-                List.of("dynamodb:GetItem", "dynamodb:Query"),
-                List.of("kms:Decrypt"));
-        record = function(
-                "Record",
-                RecordHandler.class,
-                environment,
-                List.of("dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem"),
-                List.of("kms:Decrypt", "kms:GenerateDataKey"));
+        plan = function("Plan", PlanHandler.class, environment, List.of("dynamodb:GetItem", "dynamodb:Query"));
+        // the restore's record is one PutItem, as the outcome replaces what the agent recorded while it worked
+        record = function("Record", RecordHandler.class, environment, List.of("dynamodb:PutItem"));
         Map<String, String> retentionEnvironment = new java.util.TreeMap<>(environment);
         retentionEnvironment.put(FunctionEnvironment.STORAGE_BUCKET, bucket.getBucketName());
         retentionEnvironment.put(FunctionEnvironment.STORAGE_PREFIX, settings.storagePrefix());
@@ -142,8 +137,7 @@ public final class PitrStack extends Stack {
                         "dynamodb:Query",
                         "dynamodb:PutItem",
                         "dynamodb:UpdateItem",
-                        "dynamodb:DeleteItem"),
-                List.of("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"));
+                        "dynamodb:DeleteItem"));
         retention.getRole().addToPrincipalPolicy(allow(List.of("s3:ListBucket"), bucket.getBucketArn()));
         retention
                 .getRole()
@@ -245,13 +239,12 @@ public final class PitrStack extends Stack {
         return b.build();
     }
 
-    /** A function with its own role: its log group, the named table actions, and the named key actions. */
+    /**
+     * A function with its own role: its log group, the named table actions, and the key through DynamoDB (the table's
+     * encryption).
+     */
     private Function function(
-            String name,
-            Class<?> handler,
-            Map<String, String> environment,
-            List<String> tableActions,
-            List<String> keyActions) {
+            String name, Class<?> handler, Map<String, String> environment, List<String> tableActions) {
         LogGroup logs = LogGroup.Builder.create(this, name + "Logs")
                 .retention(RetentionDays.THREE_MONTHS)
                 .removalPolicy(RemovalPolicy.DESTROY)
@@ -262,7 +255,7 @@ public final class PitrStack extends Stack {
                 .build();
         role.addToPolicy(allow(List.of("logs:CreateLogStream", "logs:PutLogEvents"), logs.getLogGroupArn()));
         role.addToPolicy(allow(tableActions, table.getTableArn()));
-        role.addToPolicy(allow(keyActions, key.getKeyArn()));
+        role.addToPolicy(keyThroughServices(List.of("kms:Decrypt")));
         Function function = Function.Builder.create(this, name)
                 .description("pitr " + name.toLowerCase(Locale.ROOT))
                 .runtime(JAVA.get(settings.lambdaRuntime()))
@@ -342,6 +335,14 @@ public final class PitrStack extends Stack {
                 .statements(List.of(
                         allow(List.of("s3:ListBucket"), bucket.getBucketArn()),
                         allow(List.of("s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"), objects),
+                        // what capture removes itself: a partial segment's chunks (and their envelopes) once the
+                        // segment is archived whole, and the probe 'pitr check' writes
+                        allow(
+                                List.of("s3:DeleteObject"),
+                                bucket.arnForObjects(settings.storagePrefix() + PartialSegment.KEY_ROOT + "*"),
+                                bucket.arnForObjects(settings.storagePrefix()
+                                        + ObjectCodec.envelopeKey(PartialSegment.KEY_ROOT) + "*"),
+                                bucket.arnForObjects(settings.storagePrefix() + Storage.PROBE_KEY)),
                         // retention ('pitr run' applies it daily) hands expired objects to the lifecycle rule by
                         // tagging them
                         allow(List.of("s3:PutObjectTagging"), objects),
@@ -354,21 +355,23 @@ public final class PitrStack extends Stack {
                                                 "dynamodb:ConditionCheckItem",
                                                 "dynamodb:DeleteItem")),
                                 table.getTableArn()),
-                        allow(List.of("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"), key.getKeyArn())))
+                        keyThroughServices(List.of("kms:Decrypt", "kms:GenerateDataKey")),
+                        envelopeKeys(List.of("kms:GenerateDataKey", "kms:Decrypt", "kms:Encrypt"))))
                 .build();
         ManagedPolicy agent = ManagedPolicy.Builder.create(this, "RestoreAgentPolicy")
                 .description(
                         "pitr agent: take restore steps from the activity, read the archive, record replay progress")
                 .statements(List.of(
                         allow(List.of("states:GetActivityTask"), activity.getActivityArn()),
+                        // a task token is the resource: these actions take no resource-level permissions
                         allow(
                                 List.of("states:SendTaskSuccess", "states:SendTaskFailure", "states:SendTaskHeartbeat"),
-                                activity.getActivityArn(),
-                                restore.getStateMachineArn()),
+                                "*"),
                         allow(List.of("s3:ListBucket"), bucket.getBucketArn()),
                         allow(List.of("s3:GetObject"), objects),
                         allow(concat(tableRead, List.of("dynamodb:PutItem")), table.getTableArn()),
-                        allow(List.of("kms:Decrypt"), key.getKeyArn())))
+                        keyThroughServices(List.of("kms:Decrypt")),
+                        envelopeKeys(List.of("kms:Decrypt"))))
                 .build();
         String executions = formatArn(ArnComponents.builder()
                 .service("states")
@@ -387,11 +390,21 @@ public final class PitrStack extends Stack {
                                         "states:StopExecution"),
                                 executions),
                         allow(tableRead, table.getTableArn()),
-                        allow(List.of("kms:Decrypt"), key.getKeyArn())))
+                        keyThroughServices(List.of("kms:Decrypt"))))
                 .build();
 
         NagSuppressions.addResourceSuppressions(archiver, List.of(objectsOnly()));
-        NagSuppressions.addResourceSuppressions(agent, List.of(objectsOnly()));
+        NagSuppressions.addResourceSuppressions(
+                agent,
+                List.of(
+                        objectsOnly(),
+                        NagPackSuppression.builder()
+                                .id("AwsSolutions-IAM5")
+                                .reason(
+                                        "SendTaskSuccess, SendTaskFailure and SendTaskHeartbeat take no resource-level permissions"
+                                                + " (the task token names the task), so their statement must name Resource *.")
+                                .appliesTo(List.of("Resource::*"))
+                                .build()));
         NagSuppressions.addResourceSuppressions(
                 operator,
                 List.of(NagPackSuppression.builder()
@@ -412,6 +425,37 @@ public final class PitrStack extends Stack {
                 "attach to whoever runs 'pitr restore --remote'");
     }
 
+    /** The key used by S3 (the bucket's encryption) and DynamoDB (the table's) on the caller's behalf, and only so. */
+    private PolicyStatement keyThroughServices(List<String> actions) {
+        return PolicyStatement.Builder.create()
+                .effect(Effect.ALLOW)
+                .actions(actions)
+                .resources(List.of(key.getKeyArn()))
+                .conditions(Map.of(
+                        "StringEquals",
+                        Map.of(
+                                "kms:ViaService",
+                                List.of(
+                                        "s3." + getRegion() + ".amazonaws.com",
+                                        "dynamodb." + getRegion() + ".amazonaws.com"))))
+                .build();
+    }
+
+    /**
+     * pitr's own envelope keys under the key (encryption.kms_key_id): only with the encryption context every such call
+     * carries, so these grants open no other ciphertext made under the key.
+     */
+    private PolicyStatement envelopeKeys(List<String> actions) {
+        return PolicyStatement.Builder.create()
+                .effect(Effect.ALLOW)
+                .actions(actions)
+                .resources(List.of(key.getKeyArn()))
+                .conditions(Map.of(
+                        "StringEquals",
+                        Map.of("kms:EncryptionContext:" + KmsKeyWrapper.CONTEXT_NAME, KmsKeyWrapper.CONTEXT_VALUE)))
+                .build();
+    }
+
     private NagPackSuppression objectsOnly() {
         return NagPackSuppression.builder()
                 .id("AwsSolutions-IAM5")
@@ -426,7 +470,7 @@ public final class PitrStack extends Stack {
         return Map.of(
                 "regex",
                 "/^Resource::<Archive[A-Za-z0-9]*\\.Arn>\\/"
-                        + settings.storagePrefix().replace("/", "\\/") + "\\*$/g");
+                        + settings.storagePrefix().replace("/", "\\/") + "((envelopes\\/)?partial\\/)?\\*$/g");
     }
 
     private static PolicyStatement allow(List<String> actions, String... resources) {
