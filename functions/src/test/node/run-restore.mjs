@@ -1,10 +1,13 @@
 // Runs the restore state machine's ASL with aws-local-stepfunctions, binding every Task to the real Java code over
 // JSON lines on stdio: the Lambda Tasks to the handlers in the Lambda jar (dev.pitr.functions.LambdaStdio), the
 // activity Tasks to `pitr agent --stdio`. This script plays the Step Functions service's part for activities,
-// including HeartbeatSeconds, which aws-local-stepfunctions does not implement.
+// including HeartbeatSeconds (counted from when the agent takes the task, which it says with a "started" line) and
+// TimeoutSeconds (counted from when the task is scheduled, so it bounds the wait for an agent too), which
+// aws-local-stepfunctions does not implement for them.
 //
 // usage: node run-restore.mjs DEFINITION.json INPUT.json
-// env:   PITR_LAMBDA_CMD, PITR_AGENT_CMD  JSON arrays: the commands to start (their environment is inherited)
+// env:   PITR_LAMBDA_CMD, PITR_AGENT_CMD  JSON arrays: the commands to start (their environment is inherited);
+//                                         an empty PITR_AGENT_CMD is no agent at all: activity tasks are never taken
 //        PITR_HEARTBEAT_SECONDS           optional: overrides every activity's HeartbeatSeconds
 //        PITR_RETRY_INTERVAL_MS           optional: the pause before each retry (default 100 ms)
 // prints each state entered to stderr, then one JSON line to stdout: {status, output} or {status, error, cause}
@@ -42,9 +45,19 @@ const input = JSON.parse(readFileSync(process.argv[3], 'utf8'));
 
 /** A child process spoken to in JSON lines; each request waits for the reply with its id. */
 function peer(name, command) {
-  const child = spawn(command[0], command.slice(1), { stdio: ['pipe', 'pipe', 'inherit'] });
   const pending = new Map();
   let next = 1;
+  if (command.length === 0) {
+    return {
+      child: { kill() {} },
+      call(fields, heartbeatSeconds, timeoutSeconds) {
+        return new Promise((resolve, reject) => {
+          if (timeoutSeconds) setTimeout(() => reject(timedOut(`no agent took the task in ${timeoutSeconds} s`)), timeoutSeconds * 1000);
+        });
+      },
+    };
+  }
+  const child = spawn(command[0], command.slice(1), { stdio: ['pipe', 'pipe', 'inherit'] });
   createInterface({ input: child.stdout }).on('line', (line) => {
     let msg;
     try {
@@ -55,7 +68,8 @@ function peer(name, command) {
     }
     const p = pending.get(msg.id);
     if (!p) return;
-    if (msg.heartbeat) {
+    if (msg.heartbeat || msg.started) {
+      p.started = true;
       p.lastBeat = Date.now();
       return;
     }
@@ -74,17 +88,23 @@ function peer(name, command) {
   });
   return {
     child,
-    call(fields, heartbeatSeconds) {
+    call(fields, heartbeatSeconds, timeoutSeconds) {
       const id = next++;
       return new Promise((resolve, reject) => {
-        const p = { resolve, reject, lastBeat: Date.now(), timer: null };
-        if (heartbeatSeconds) {
+        const scheduled = Date.now();
+        const p = { resolve, reject, lastBeat: scheduled, started: false, timer: null };
+        if (heartbeatSeconds || timeoutSeconds) {
           p.timer = setInterval(() => {
-            if (Date.now() - p.lastBeat > heartbeatSeconds * 1000) {
+            let e = null;
+            if (timeoutSeconds && Date.now() - scheduled > timeoutSeconds * 1000) {
+              e = timedOut(`the task did not finish in ${timeoutSeconds} s`);
+            } else if (p.started && heartbeatSeconds && Date.now() - p.lastBeat > heartbeatSeconds * 1000) {
+              e = new Error(`no heartbeat for ${heartbeatSeconds} s`);
+              e.name = 'States.HeartbeatTimeout';
+            }
+            if (e) {
               clearInterval(p.timer);
               pending.delete(id);
-              const e = new Error(`no heartbeat for ${heartbeatSeconds} s`);
-              e.name = 'States.HeartbeatTimeout';
               reject(e);
             }
           }, 200);
@@ -94,6 +114,12 @@ function peer(name, command) {
       });
     },
   };
+}
+
+function timedOut(message) {
+  const e = new Error(message);
+  e.name = 'States.Timeout';
+  return e;
 }
 
 const lambda = peer('lambda', JSON.parse(process.env.PITR_LAMBDA_CMD));
@@ -108,7 +134,8 @@ for (const [name, state] of Object.entries(definition.States)) {
   } else if (state.Resource === ARNS.RecordFunctionArn) {
     handlers[name] = (event) => lambda.call({ handler: 'record', input: event });
   } else if (state.Resource === ARNS.AgentActivityArn) {
-    handlers[name] = (event) => agent.call({ input: event }, heartbeatOverride ?? state.HeartbeatSeconds);
+    handlers[name] = (event) =>
+      agent.call({ input: event }, heartbeatOverride ?? state.HeartbeatSeconds, state.TimeoutSeconds);
   } else {
     throw new Error(`no binding for the resource of state ${name}: ${state.Resource}`);
   }

@@ -96,6 +96,7 @@ public final class ArchiveFixture implements AutoCloseable {
                             + repositoryYaml()
                             + encryptionYaml()
                             + "snapshot:\n  wal_timeout_seconds: 120\n"
+                            + "agent:\n  restore_root: '" + base.toString().replace("'", "''") + "'\n"
                             + "restore:\n  pitr_command: '"
                             + RestoreSteps.pitrCommand(jar).replace("'", "''") + "'\n");
         } catch (IOException e) {

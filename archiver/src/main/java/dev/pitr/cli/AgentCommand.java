@@ -8,6 +8,7 @@ import dev.pitr.error.ErrorCode;
 import dev.pitr.postgres.PgTools;
 import dev.pitr.restore.ActivitySteps;
 import dev.pitr.restore.ActivityWorker;
+import dev.pitr.restore.AgentLimits;
 import dev.pitr.restore.RestoreSteps;
 import dev.pitr.restore.StdioAgent;
 import java.io.BufferedReader;
@@ -26,7 +27,13 @@ import picocli.CommandLine.Spec;
 import software.amazon.awssdk.services.sfn.SfnClient;
 
 @Fails(
-        value = {ErrorCode.RESTORE_FAILED, ErrorCode.TARGET_DIR_NOT_EMPTY, ErrorCode.WAL_GAP, ErrorCode.INTERRUPTED},
+        value = {
+            ErrorCode.RESTORE_FAILED,
+            ErrorCode.TARGET_DIR_NOT_EMPTY,
+            ErrorCode.TARGET_DIR_REFUSED,
+            ErrorCode.WAL_GAP,
+            ErrorCode.INTERRUPTED
+        },
         uses = {Fails.Part.CONFIG, Fails.Part.REPOSITORY, Fails.Part.PRIMARY, Fails.Part.LOCAL_FILES})
 @Command(
         name = "agent",
@@ -64,7 +71,7 @@ final class AgentCommand implements Callable<Integer> {
                     PgTools.from(config),
                     Clock.systemUTC(),
                     spec.commandLine().getErr());
-            ActivitySteps steps = new ActivitySteps(repo, restoreSteps);
+            ActivitySteps steps = new ActivitySteps(repo, restoreSteps, AgentLimits.from(config));
             if (stdio) {
                 new StdioAgent(steps, heartbeatSeconds)
                         .run(

@@ -76,6 +76,9 @@ public enum Key {
     STEPFUNCTIONS_ENDPOINT("stepfunctions.endpoint", null, false),
     STEPFUNCTIONS_ACTIVITY_ARN("stepfunctions.activity_arn", null, false),
     STEPFUNCTIONS_STATE_MACHINE_ARN("stepfunctions.state_machine_arn", null, false),
+    AGENT_RESTORE_ROOT("agent.restore_root", null, false),
+    AGENT_ALLOW_FORCE("agent.allow_force", "false", false),
+    AGENT_STALL_SECONDS("agent.stall_seconds", "300", false),
     // the retention defaults live in RetentionPolicy, which the retention Lambda shares
     RETENTION_DAILY("retention.daily", null, false),
     RETENTION_WEEKLY("retention.weekly", null, false),

@@ -29,10 +29,12 @@ public final class ActivitySteps implements ActivityWorker.Steps {
 
     private final Repository repo;
     private final RestoreSteps steps;
+    private final AgentLimits limits;
 
-    public ActivitySteps(Repository repo, RestoreSteps steps) {
+    public ActivitySteps(Repository repo, RestoreSteps steps, AgentLimits limits) {
         this.repo = repo;
         this.steps = steps;
+        this.limits = limits;
     }
 
     @Override
@@ -47,6 +49,8 @@ public final class ActivitySteps implements ActivityWorker.Steps {
     private ObjectNode dispatch(JsonNode input, Runnable heartbeat) {
         String step = input.path("step").asText();
         RestoreRequest req = RestoreJob.request(input.get("request"));
+        // every step, not only the first: a step's input is whatever the execution holds
+        limits.check(req.targetDir(), req.force());
         JsonNode plan = input.path("plan");
         ObjectNode out = RestoreJob.JSON.createObjectNode();
         RestoreState state = RestoreState.ofStep(step)

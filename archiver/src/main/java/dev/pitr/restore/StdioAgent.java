@@ -14,7 +14,8 @@ import java.util.concurrent.TimeUnit;
  * The agent's steps over stdin and stdout, one JSON object per line, for a state machine runner on the same host
  * (CI runs the ASL this way): {@code {"id": 7, "input": {...}}} in; {@code {"id": 7, "heartbeat": true}} every
  * {@code heartbeatSeconds} while the step runs, then {@code {"id": 7, "output": {...}}} or {@code {"id": 7, "error":
- * "<exception class>", "cause": "..."}} out. The runner plays the part of the Step Functions activity service,
+ * "<exception class>", "cause": "..."}} out, after {@code {"id": 7, "started": true}} as soon as the step is taken.
+ * The runner plays the part of the Step Functions activity service,
  * including the heartbeat timeout.
  */
 public final class StdioAgent {
@@ -40,6 +41,8 @@ public final class StdioAgent {
                 }
                 JsonNode msg = RestoreJob.JSON.readTree(line);
                 long id = msg.path("id").asLong();
+                // the task is taken: the runner's heartbeat timeout counts from here, its TimeoutSeconds from before
+                write(out, RestoreJob.JSON.createObjectNode().put("id", id).put("started", true));
                 ObjectNode beat =
                         RestoreJob.JSON.createObjectNode().put("id", id).put("heartbeat", true);
                 var task = beats.scheduleAtFixedRate(

@@ -36,6 +36,11 @@ public enum ErrorCode {
     TIMELINE_UNREACHABLE(18),
     /** WAL of another cluster (another system identifier) than the one the repository archives; nothing is stored. */
     WRONG_CLUSTER(19),
+    /**
+     * The restore agent's configuration does not allow the target directory a request names: outside {@code
+     * agent.restore_root}, relative, or emptied by force where that is not allowed. Nothing is touched.
+     */
+    TARGET_DIR_REFUSED(20),
     /** Storage could not be read or written; above 125 so a restore_command failure aborts recovery. */
     STORAGE_UNAVAILABLE(140),
     /** Catalog could not be read or written; above 125 for the same reason. */

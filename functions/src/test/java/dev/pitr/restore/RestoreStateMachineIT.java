@@ -87,6 +87,12 @@ class RestoreStateMachineIT {
 
     private Execution execute(String id, ObjectNode target, Map<String, String> env, Consumer<String> onLog)
             throws Exception {
+        return execute(id, target, env, onLog, Path.of(System.getProperty("pitr.asl")));
+    }
+
+    private Execution execute(
+            String id, ObjectNode target, Map<String, String> env, Consumer<String> onLog, Path definition)
+            throws Exception {
         Path dir = fx.newTargetDir();
         int port = LocalCluster.freePort();
         ObjectNode request = RestoreJob.JSON.createObjectNode();
@@ -104,10 +110,7 @@ class RestoreStateMachineIT {
 
         Path nodeDir = Path.of(System.getProperty("pitr.node.dir"));
         ProcessBuilder pb = new ProcessBuilder(
-                "node",
-                nodeDir.resolve("run-restore.mjs").toString(),
-                System.getProperty("pitr.asl"),
-                inputFile.toString());
+                "node", nodeDir.resolve("run-restore.mjs").toString(), definition.toString(), inputFile.toString());
         Map<String, String> e = pb.environment();
         e.put(
                 "PITR_LAMBDA_CMD",
@@ -170,6 +173,34 @@ class RestoreStateMachineIT {
         }
     }
 
+    /** With no agent to take it, a restore fails once the pickup time has passed, and ends recorded. */
+    @Test
+    @Order(0)
+    void aRestoreNoAgentTakesEndsFailedAndRecordedAfterThePickupTime() throws Exception {
+        Path definition = fx.base.resolve("restore-pickup-3s.asl.json");
+        Files.writeString(definition, dev.pitr.restore.workflow.RestoreDefinition.text(3));
+        long started = System.nanoTime();
+        Execution x = execute(
+                "sfn-no-agent",
+                target("latest", null, null),
+                Map.of("PITR_AGENT_CMD", "[]", "PITR_RETRY_INTERVAL_MS", "100"),
+                l -> {},
+                definition);
+        long seconds = (System.nanoTime() - started) / 1_000_000_000L;
+        assertEquals("FAILED", x.status(), x.toString());
+        assertTrue(x.entered("RecordFailure"), x.log().toString());
+        assertTrue(seconds < 60, "failed after " + seconds + " s");
+        RestoreRecord r = recorded("sfn-no-agent");
+        assertEquals("failed", r.outcome());
+        assertEquals("States.Timeout", r.error(), r.toString());
+        assertTrue(r.cause().contains("no agent took the task in 3 s"), r.cause());
+        if (Files.exists(x.targetDir())) {
+            try (var left = Files.list(x.targetDir())) {
+                assertFalse(left.findAny().isPresent(), "nothing laid down");
+            }
+        }
+    }
+
     @Test
     @Order(1)
     void theAslRestoresExactlyTheRowsCommittedUpToTheTarget() throws Exception {
@@ -223,11 +254,17 @@ class RestoreStateMachineIT {
 
     @Test
     @Order(3)
-    void aDeadAgentFailsThroughTheHeartbeatTimeout() throws Exception {
+    void anAgentThatTakesAStepAndHangsFailsThroughTheHeartbeatTimeout() throws Exception {
+        // takes the first task, says so, and is never heard from again
+        String hung = "read line; echo '{\"id\": 1, \"started\": true}'; sleep 600";
         Execution x = execute(
                 "sfn-dead-agent",
                 target("latest", null, null),
-                Map.of("PITR_AGENT_CMD", "[\"sleep\", \"600\"]", "PITR_HEARTBEAT_SECONDS", "2"),
+                Map.of(
+                        "PITR_AGENT_CMD",
+                        RestoreJob.JSON.writeValueAsString(List.of("sh", "-c", hung)),
+                        "PITR_HEARTBEAT_SECONDS",
+                        "2"),
                 l -> {});
         assertEquals("FAILED", x.status(), x.toString());
         assertEquals("States.HeartbeatTimeout", x.result().path("error").asText(), x.toString());

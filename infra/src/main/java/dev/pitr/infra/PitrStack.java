@@ -8,6 +8,7 @@ import dev.pitr.functions.FunctionEnvironment;
 import dev.pitr.functions.PlanHandler;
 import dev.pitr.functions.RecordHandler;
 import dev.pitr.functions.RetentionHandler;
+import dev.pitr.restore.workflow.RecordStep;
 import dev.pitr.restore.workflow.RestoreDefinition;
 import dev.pitr.storage.S3Storage;
 import dev.pitr.storage.Storage;
@@ -30,6 +31,7 @@ import software.amazon.awscdk.services.dynamodb.BillingMode;
 import software.amazon.awscdk.services.dynamodb.PointInTimeRecoverySpecification;
 import software.amazon.awscdk.services.dynamodb.Table;
 import software.amazon.awscdk.services.dynamodb.TableEncryption;
+import software.amazon.awscdk.services.events.EventPattern;
 import software.amazon.awscdk.services.events.Rule;
 import software.amazon.awscdk.services.events.RuleTargetInput;
 import software.amazon.awscdk.services.events.Schedule;
@@ -155,6 +157,7 @@ public final class PitrStack extends Stack {
                 .build();
         activity = Activity.Builder.create(this, "Agent").build();
         restore = restoreMachine();
+        recordEveryEnd();
         hostPolicies();
 
         output("BucketName", bucket.getBucketName(), "storage.bucket");
@@ -295,7 +298,7 @@ public final class PitrStack extends Stack {
                 .build();
         role.addToPolicy(allow(List.of("lambda:InvokeFunction"), plan.getFunctionArn(), record.getFunctionArn()));
         StateMachine machine = StateMachine.Builder.create(this, "Restore")
-                .definitionBody(DefinitionBody.fromString(RestoreDefinition.text()))
+                .definitionBody(DefinitionBody.fromString(RestoreDefinition.text(settings.agentPickupSeconds())))
                 .definitionSubstitutions(Map.of(
                         RestoreDefinition.PLAN_FUNCTION, plan.getFunctionArn(),
                         RestoreDefinition.RECORD_FUNCTION, record.getFunctionArn(),
@@ -320,6 +323,28 @@ public final class PitrStack extends Stack {
                         .build()),
                 true);
         return machine;
+    }
+
+    /**
+     * An execution that ends with no Catch to record it (its own timeout, a StopExecution, a failure outside a Task)
+     * still ends recorded: its status change goes to the Record function, which records the restore failed unless a
+     * step recorded an outcome already.
+     */
+    private void recordEveryEnd() {
+        Rule.Builder.create(this, "RestoreEnded")
+                .description("pitr: record restores whose execution ended without recording its outcome")
+                .eventPattern(EventPattern.builder()
+                        .source(List.of("aws.states"))
+                        .detailType(List.of(RecordStep.EXECUTION_STATUS_CHANGE))
+                        .detail(Map.of(
+                                "stateMachineArn", List.of(restore.getStateMachineArn()),
+                                "status", List.of("FAILED", "TIMED_OUT", "ABORTED")))
+                        .build())
+                .targets(List.of(LambdaFunction.Builder.create(record)
+                        .retryAttempts(8)
+                        .maxEventAge(Duration.hours(24))
+                        .build()))
+                .build();
     }
 
     /**

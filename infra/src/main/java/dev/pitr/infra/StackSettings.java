@@ -1,5 +1,6 @@
 package dev.pitr.infra;
 
+import dev.pitr.restore.workflow.RestoreDefinition;
 import dev.pitr.retention.RetentionPolicy;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -31,6 +32,8 @@ import software.constructs.Node;
  * @param lambdaRuntime the functions' Lambda runtime ({@code pitr:lambdaRuntime}, default {@code java25}, the newest);
  *     the code is built for Java 17 and runs unchanged on any of {@link #RUNTIMES}. LocalStack 3.8 knows java21 at
  *     most, so the LocalStack deployment synthesizes with {@code java21}
+ * @param agentPickupSeconds how long a restore waits for an agent to take it and prepare its target before it fails
+ *     and is recorded failed ({@code pitr:agentPickupSeconds}, default 900)
  */
 public record StackSettings(
         Path lambdaJar,
@@ -41,7 +44,8 @@ public record StackSettings(
         boolean objectLockCompliance,
         String retentionSchedule,
         Map<String, String> retention,
-        String lambdaRuntime) {
+        String lambdaRuntime,
+        int agentPickupSeconds) {
 
     /** The Lambda runtimes the functions run on. */
     public static final java.util.List<String> RUNTIMES = java.util.List.of("java17", "java21", "java25");
@@ -57,6 +61,9 @@ public record StackSettings(
         if (!Files.isRegularFile(lambdaJar)) {
             throw new IllegalArgumentException("the Lambda jar " + lambdaJar + " does not exist; build it first with"
                     + " 'mvn -B -pl functions -am package -DskipTests', or set -c pitr:lambdaJar=PATH");
+        }
+        if (agentPickupSeconds < 1) {
+            throw new IllegalArgumentException("pitr:agentPickupSeconds must be at least 1");
         }
         if (noncurrentDays < 1 || snapshotColdDays < 30 || objectLockDays < 0) {
             throw new IllegalArgumentException(
@@ -81,7 +88,8 @@ public record StackSettings(
                 mode.equals("compliance"),
                 text(node, "pitr:retentionSchedule", "17 3 * * ? *"),
                 retention(node),
-                text(node, "pitr:lambdaRuntime", "java25"));
+                text(node, "pitr:lambdaRuntime", "java25"),
+                number(node, "pitr:agentPickupSeconds", RestoreDefinition.DEFAULT_PICKUP_SECONDS));
     }
 
     /** The retention keys given in the context, checked now so a bad value fails the synth, not the first run. */
@@ -111,7 +119,7 @@ public record StackSettings(
         try {
             return v instanceof Number n ? n.intValue() : Integer.parseInt(v.toString());
         } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(key + " is '" + v + "', not a whole number of days", e);
+            throw new IllegalArgumentException(key + " is '" + v + "', not a whole number", e);
         }
     }
 }

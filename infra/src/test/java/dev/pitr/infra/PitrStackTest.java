@@ -48,6 +48,57 @@ class PitrStackTest {
     }
 
     @Test
+    void everyExecutionThatEndsUnrecordedGoesToTheRecordFunction() {
+        String machine = logicalId("AWS::StepFunctions::StateMachine", "Restore");
+        template.hasResourceProperties(
+                "AWS::Events::Rule",
+                Match.objectLike(Map.of(
+                        "EventPattern",
+                        Map.of(
+                                "source", List.of("aws.states"),
+                                "detail-type", List.of("Step Functions Execution Status Change"),
+                                "detail",
+                                        Map.of(
+                                                "stateMachineArn",
+                                                List.of(Map.of("Ref", machine)),
+                                                "status",
+                                                List.of("FAILED", "TIMED_OUT", "ABORTED"))),
+                        "Targets",
+                        List.of(Match.objectLike(Map.of(
+                                "Arn",
+                                Map.of("Fn::GetAtt", List.of(logicalId("AWS::Lambda::Function", "Record"), "Arn")),
+                                "RetryPolicy",
+                                Map.of("MaximumEventAgeInSeconds", 86400, "MaximumRetryAttempts", 8)))))));
+        template.hasResourceProperties(
+                "AWS::Lambda::Permission",
+                Match.objectLike(Map.of(
+                        "Principal",
+                        "events.amazonaws.com",
+                        "FunctionName",
+                        Map.of("Fn::GetAtt", List.of(logicalId("AWS::Lambda::Function", "Record"), "Arn")))));
+    }
+
+    @Test
+    void theDeployedDefinitionWaitsThePickupTimeForAnAgentAndOutlastsItsSteps() throws Exception {
+        App app = PitrApp.app(null, Map.of("pitr:agentPickupSeconds", 120));
+        Map<String, Object> props = map(Template.fromStack((Stack) app.getNode().findChild("Pitr"))
+                .findResources("AWS::StepFunctions::StateMachine")
+                .values()
+                .iterator()
+                .next()
+                .get("Properties"));
+        com.fasterxml.jackson.databind.JsonNode def =
+                new com.fasterxml.jackson.databind.ObjectMapper().readTree((String) props.get("DefinitionString"));
+        assertEquals(
+                120,
+                def.path("States").path("PrepareTarget").path("TimeoutSeconds").asInt());
+        assertEquals(
+                RestoreDefinition.stepsBound(def) + 60,
+                def.path("TimeoutSeconds").asLong(),
+                "the execution outlasts its steps");
+    }
+
+    @Test
     void cdkNagFindsNothing() {
         Annotations.fromStack(stack).hasNoError("*", Match.anyValue());
         Annotations.fromStack(stack).hasNoWarning("*", Match.anyValue());

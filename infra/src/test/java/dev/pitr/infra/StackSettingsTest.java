@@ -28,7 +28,8 @@ class StackSettingsTest {
                         false,
                         "0 3 * * ? *",
                         Map.of(),
-                        "java25"));
+                        "java25",
+                        900));
         assertTrue(e.getMessage().contains("mvn -B -pl functions -am package"), e.getMessage());
     }
 
@@ -74,6 +75,7 @@ class StackSettingsTest {
     }
 
     private static StackSettings settings(int noncurrentDays, int coldDays, int lockDays, String runtime) {
-        return new StackSettings(JAR, "", noncurrentDays, coldDays, lockDays, false, "0 3 * * ? *", Map.of(), runtime);
+        return new StackSettings(
+                JAR, "", noncurrentDays, coldDays, lockDays, false, "0 3 * * ? *", Map.of(), runtime, 900);
     }
 }

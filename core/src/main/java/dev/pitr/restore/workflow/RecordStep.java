@@ -44,4 +44,65 @@ public final class RecordStep {
         out.put("outcome", r.outcome());
         return out;
     }
+
+    /** What an EventBridge event about the restore state machine's executions says in {@code detail-type}. */
+    public static final String EXECUTION_STATUS_CHANGE = "Step Functions Execution Status Change";
+
+    /**
+     * An execution that ended without a Catch to record it (it timed out as a whole, was stopped, or failed outside a
+     * Task), as EventBridge delivers its status change: records the restore {@code failed} with the status as its
+     * error, unless an outcome is recorded already (Record's, or Record-failure's with its own cause). The restore's id
+     * is the request's, else the execution's name. Running it again changes nothing.
+     */
+    public static ObjectNode executionEnded(Catalog catalog, JsonNode event, Clock clock) {
+        JsonNode detail = event.path("detail");
+        String status = detail.path("status").asText();
+        JsonNode request = null;
+        try {
+            if (detail.hasNonNull("input")) {
+                request = RestoreJob.JSON.readTree(detail.get("input").asText()).get("request");
+            }
+        } catch (java.io.IOException e) {
+            // an input that is not JSON: the execution's name still names the restore
+        }
+        String id = request != null && request.hasNonNull("id")
+                ? RestoreJob.id(request)
+                : detail.path("name").asText();
+        ObjectNode out = RestoreJob.JSON.createObjectNode();
+        out.put("recorded", id);
+        try {
+            RestoreRecord before = catalog.restores().stream()
+                    .filter(r -> r.id().equals(id))
+                    .findFirst()
+                    .orElse(null);
+            if (before != null && !"replaying".equals(before.outcome())) {
+                out.put("outcome", before.outcome());
+                return out;
+            }
+            String cause = detail.hasNonNull("cause")
+                    ? detail.get("cause").asText()
+                    : "the execution " + detail.path("executionArn").asText() + " ended " + status
+                            + " before a step could record it";
+            RestoreRecord r = new RestoreRecord(
+                    id,
+                    clock.instant(),
+                    "failed",
+                    before != null
+                            ? before.target()
+                            : request != null && request.has("target")
+                                    ? RestoreJob.targetJson(RestoreJob.target(request.get("target")))
+                                            .toString()
+                                    : null,
+                    before == null ? null : before.snapshotId(),
+                    before == null ? null : before.timeline(),
+                    before == null ? null : before.stoppedAt(),
+                    detail.hasNonNull("error") ? detail.get("error").asText() : "States." + status,
+                    cause);
+            catalog.recordRestore(r);
+            out.put("outcome", r.outcome());
+            return out;
+        } catch (PitrException e) {
+            throw Failures.typed(e);
+        }
+    }
 }

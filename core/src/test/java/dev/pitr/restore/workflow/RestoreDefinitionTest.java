@@ -135,4 +135,34 @@ class RestoreDefinitionTest {
                 "AgentActivityArn", "arn:aws:states:eu-west-1:111122223333:activity:agent"));
         assertFalse(t.contains("${"), t);
     }
+
+    @Test
+    void theExecutionOutlastsEveryStepsTimeoutsAddedUpSoEveryFailureIsCaughtAndRecorded() throws Exception {
+        JsonNode def = RestoreJob.JSON.readTree(RestoreDefinition.text());
+        long bound = RestoreDefinition.stepsBound(def);
+        assertEquals(
+                bound + RestoreDefinition.TRANSITIONS_SECONDS,
+                def.get("TimeoutSeconds").asLong());
+        assertEquals(
+                RestoreDefinition.DEFAULT_PICKUP_SECONDS,
+                def.get("States")
+                        .get(RestoreDefinition.PICKUP_STATE)
+                        .get("TimeoutSeconds")
+                        .asInt());
+        assertEquals(
+                RestoreJob.JSON.readTree(RestoreDefinition.text()),
+                RestoreJob.JSON.readTree(RestoreDefinition.text(RestoreDefinition.DEFAULT_PICKUP_SECONDS)));
+
+        JsonNode quick = RestoreJob.JSON.readTree(RestoreDefinition.text(5));
+        assertEquals(
+                5,
+                quick.get("States")
+                        .get(RestoreDefinition.PICKUP_STATE)
+                        .get("TimeoutSeconds")
+                        .asInt());
+        // PrepareTarget has three retries: four pickup windows fewer
+        assertEquals(
+                def.get("TimeoutSeconds").asLong() - 4L * (RestoreDefinition.DEFAULT_PICKUP_SECONDS - 5),
+                quick.get("TimeoutSeconds").asLong());
+    }
 }

@@ -1,0 +1,84 @@
+package dev.pitr.restore;
+
+import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.pitr.error.ErrorCode;
+import dev.pitr.error.PitrException;
+import dev.pitr.restore.workflow.RestoreException;
+import dev.pitr.restore.workflow.RestoreJob;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The agent restores only where its own configuration allows, whatever an execution's input asks. */
+class AgentLimitsTest {
+
+    @TempDir
+    Path dir;
+
+    private ErrorCode refusal(AgentLimits limits, Path target, boolean force) {
+        return assertThrows(PitrException.class, () -> limits.check(target, force))
+                .code();
+    }
+
+    @Test
+    void onlyAbsoluteDirectoriesUnderTheRootAndForceOnlyWhereAllowed() throws Exception {
+        Path root = Files.createDirectories(dir.resolve("restores"));
+        AgentLimits limits = new AgentLimits(root, false);
+        assertDoesNotThrow(() -> limits.check(root.resolve("db 'one'"), false));
+        assertDoesNotThrow(() -> limits.check(root.resolve("a/b/c"), false));
+        assertEquals(ErrorCode.TARGET_DIR_REFUSED, refusal(limits, Path.of("restores/x"), false), "relative");
+        assertEquals(ErrorCode.TARGET_DIR_REFUSED, refusal(limits, root, false), "the root itself");
+        assertEquals(ErrorCode.TARGET_DIR_REFUSED, refusal(limits, dir.resolve("elsewhere"), false), "outside");
+        assertEquals(
+                ErrorCode.TARGET_DIR_REFUSED, refusal(limits, root.resolve("../restores-2/x"), false), "dot-dot out");
+        assertEquals(ErrorCode.TARGET_DIR_REFUSED, refusal(limits, Path.of("/etc"), false));
+        assertEquals(ErrorCode.TARGET_DIR_REFUSED, refusal(limits, root.resolve("x"), true), "force not allowed");
+        assertDoesNotThrow(() -> new AgentLimits(root, true).check(root.resolve("x"), true));
+    }
+
+    @Test
+    void aLinkUnderTheRootThatLeadsOutIsRefused() throws Exception {
+        Path root = Files.createDirectories(dir.resolve("restores"));
+        Path outside = Files.createDirectories(dir.resolve("precious"));
+        Files.createSymbolicLink(root.resolve("link"), outside);
+        AgentLimits limits = new AgentLimits(root, false);
+        assertEquals(ErrorCode.TARGET_DIR_REFUSED, refusal(limits, root.resolve("link"), false));
+        assertEquals(ErrorCode.TARGET_DIR_REFUSED, refusal(limits, root.resolve("link/deeper"), false));
+    }
+
+    @Test
+    void anAgentWithoutARootRestoresNowhere() {
+        PitrException e =
+                assertThrows(PitrException.class, () -> new AgentLimits(null, true).check(dir.resolve("x"), false));
+        assertEquals(ErrorCode.TARGET_DIR_REFUSED, e.code());
+        assertTrue(e.hint().contains("agent.restore_root"), e.hint());
+    }
+
+    /** Refused before any step runs: a forced request outside the root leaves that directory as it was. */
+    @Test
+    void aRefusedStepTouchesNothing() throws Exception {
+        Path root = Files.createDirectories(dir.resolve("restores"));
+        Path precious = Files.createDirectories(dir.resolve("precious"));
+        Files.writeString(precious.resolve("keep.txt"), "mine");
+        ObjectNode input = RestoreJob.JSON.createObjectNode().put("step", "prepare-target");
+        ObjectNode request = input.putObject("request").put("id", "r1");
+        request.putObject("target").put("kind", "latest");
+        request.put("timeline", "latest")
+                .put("inclusive", true)
+                .put("targetDir", precious.toString())
+                .put("port", 5999)
+                .put("action", "promote")
+                .put("force", true);
+        // no repository and no steps: anything past the check would fail otherwise than refused
+        ActivitySteps steps = new ActivitySteps(null, null, new AgentLimits(root, true));
+        RestoreException e = assertThrows(RestoreException.class, () -> steps.run(input, () -> {}));
+        assertTrue(e.getMessage().startsWith("target-dir-refused: "), e.getMessage());
+        assertEquals("mine", Files.readString(precious.resolve("keep.txt")));
+    }
+}
