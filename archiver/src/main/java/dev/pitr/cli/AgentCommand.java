@@ -72,8 +72,9 @@ final class AgentCommand implements Callable<Integer> {
                     Clock.systemUTC(),
                     spec.commandLine().getErr());
             ActivitySteps steps = new ActivitySteps(repo, restoreSteps, AgentLimits.from(config));
+            Duration stall = Duration.ofSeconds(config.requireInt(Key.AGENT_STALL_SECONDS));
             if (stdio) {
-                new StdioAgent(steps, heartbeatSeconds)
+                new StdioAgent(steps, heartbeatSeconds, stall)
                         .run(
                                 new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)),
                                 new PrintWriter(System.out, true, StandardCharsets.UTF_8));
@@ -82,14 +83,18 @@ final class AgentCommand implements Callable<Integer> {
             String arn = StepFunctions.arn(config, Key.STEPFUNCTIONS_ACTIVITY_ARN);
             // GetActivityTask holds the connection up to 60 s waiting for a task
             try (SfnClient sfn = StepFunctions.client(config, Duration.ofSeconds(70))) {
+                String host = InetAddress.getLocalHost().getHostName();
                 ActivityWorker worker = new ActivityWorker(
                         sfn,
                         arn,
-                        InetAddress.getLocalHost().getHostName(),
+                        host,
                         steps,
                         Duration.ofSeconds(heartbeatSeconds),
+                        stall,
                         spec.commandLine().getErr());
-                Runtime.getRuntime().addShutdownHook(new Thread(worker::requestStop));
+                // SIGTERM (systemd, docker stop): fail the step in flight and stop the server it started, now
+                Runtime.getRuntime()
+                        .addShutdownHook(new Thread(() -> worker.stopNow("the agent on " + host + " was stopped")));
                 worker.run(tasks);
             }
         }

@@ -15,6 +15,9 @@ import dev.pitr.restore.workflow.RestoreJob;
 import dev.pitr.restore.workflow.RestoreState;
 import dev.pitr.wal.Lsn;
 import dev.pitr.wal.TimelineId;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -30,6 +33,7 @@ public final class ActivitySteps implements ActivityWorker.Steps {
     private final Repository repo;
     private final RestoreSteps steps;
     private final AgentLimits limits;
+    private volatile RestoreRequest inFlight;
 
     public ActivitySteps(Repository repo, RestoreSteps steps, AgentLimits limits) {
         this.repo = repo;
@@ -38,19 +42,31 @@ public final class ActivitySteps implements ActivityWorker.Steps {
     }
 
     @Override
-    public ObjectNode run(JsonNode input, Runnable heartbeat) {
+    public ObjectNode run(JsonNode input, Runnable progress) {
         try {
-            return dispatch(input, heartbeat);
+            return dispatch(input, progress);
         } catch (PitrException e) {
             throw Failures.typed(e);
+        } finally {
+            inFlight = null;
         }
     }
 
-    private ObjectNode dispatch(JsonNode input, Runnable heartbeat) {
+    /** Stops the server the step in flight started, if it runs: the agent is being stopped mid-restore. */
+    @Override
+    public void abort() {
+        RestoreRequest req = inFlight;
+        if (req != null) {
+            steps.stopServer(req);
+        }
+    }
+
+    private ObjectNode dispatch(JsonNode input, Runnable progress) {
         String step = input.path("step").asText();
         RestoreRequest req = RestoreJob.request(input.get("request"));
         // every step, not only the first: a step's input is whatever the execution holds
         limits.check(req.targetDir(), req.force());
+        inFlight = req;
         JsonNode plan = input.path("plan");
         ObjectNode out = RestoreJob.JSON.createObjectNode();
         RestoreState state = RestoreState.ofStep(step)
@@ -60,16 +76,18 @@ public final class ActivitySteps implements ActivityWorker.Steps {
                 steps.prepareTarget(req);
                 out.put("targetDir", req.targetDir().toAbsolutePath().toString());
             }
-            case FETCH_SNAPSHOT -> out.put("files", steps.fetchSnapshot(req, snapshot(plan)));
+            case FETCH_SNAPSHOT -> out.put("files", steps.fetchSnapshot(req, snapshot(plan), progress));
             case WRITE_RECOVERY_CONFIG -> {
                 steps.writeRecoveryConfig(req, settings(plan));
                 out.set("settings", plan.get("settings"));
             }
             case REPLAY -> {
                 RestorePlan again = replan(req, plan);
-                Runnable progress = progress(input, req, plan, heartbeat);
-                RestoreSteps.Replayed r =
-                        steps.replay(req, again.segments(), RestoreSteps.wantsTarget(settings(plan)), progress);
+                RestoreSteps.Replayed r = steps.replay(
+                        req,
+                        again.segments(),
+                        RestoreSteps.wantsTarget(settings(plan)),
+                        watch(input, req, plan, progress));
                 out.put("stopReason", r.stopReason());
                 out.put(
                         "stoppedAt",
@@ -104,15 +122,27 @@ public final class ActivitySteps implements ActivityWorker.Steps {
     }
 
     /**
-     * While PostgreSQL replays, records every 10 s how far it got ({@code outcome: replaying}, the replayed LSN) under
-     * the restore's id, for {@code pitr restore --remote} to show; the Record state replaces it with the outcome.
+     * While PostgreSQL replays (called about every 200 ms): says {@code progress} whenever the server's log grows (a
+     * segment restored, a checkpoint, consistency reached) or the replayed LSN moves, and records every 10 s how far
+     * replay got ({@code outcome: replaying}, the replayed LSN) under the restore's id, for {@code pitr restore
+     * --remote} to show; the Record state replaces it with the outcome.
      */
-    private Runnable progress(JsonNode input, RestoreRequest req, JsonNode plan, Runnable heartbeat) {
+    private Runnable watch(JsonNode input, RestoreRequest req, JsonNode plan, Runnable progress) {
         String id = RestoreJob.id(input.get("request"));
         long[] next = {System.nanoTime()};
         String[] last = {null};
+        long[] logSize = {-1};
+        Path log = req.targetDir().resolve(RestoreSteps.RESTORE_LOG);
         return () -> {
-            heartbeat.run();
+            try {
+                long size = Files.size(log);
+                if (size != logSize[0]) {
+                    logSize[0] = size;
+                    progress.run();
+                }
+            } catch (IOException e) {
+                // no log yet: the server is starting
+            }
             if (id == null || System.nanoTime() < next[0]) {
                 return;
             }
@@ -121,6 +151,7 @@ public final class ActivitySteps implements ActivityWorker.Steps {
                 String lsn = RestoreSteps.restoredServer(req).queryOne("SELECT pg_last_wal_replay_lsn()");
                 if (lsn != null && !lsn.equals(last[0])) {
                     last[0] = lsn;
+                    progress.run();
                     repo.catalog()
                             .recordRestore(new RestoreRecord(
                                     id,

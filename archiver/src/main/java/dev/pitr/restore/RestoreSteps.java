@@ -93,9 +93,14 @@ public final class RestoreSteps {
 
     /** FetchSnapshot: lays the snapshot down and checks it against its checksum and PostgreSQL's backup_manifest. */
     public long fetchSnapshot(RestoreRequest req, SnapshotRecord snap) {
+        return fetchSnapshot(req, snap, () -> {});
+    }
+
+    /** FetchSnapshot, calling {@code progress} at every MiB laid down. */
+    public long fetchSnapshot(RestoreRequest req, SnapshotRecord snap, Runnable progress) {
         Path dir = dir(req);
         log("restoring snapshot " + snap.id() + " (" + snap.plainSize() + " bytes) into " + dir);
-        long files = laySnapshotDown(snap, dir);
+        long files = laySnapshotDown(snap, dir, progress);
         verifyAgainstManifest(dir);
         return files;
     }
@@ -367,10 +372,11 @@ public final class RestoreSteps {
         }
     }
 
-    private long laySnapshotDown(SnapshotRecord snap, Path dir) {
+    private long laySnapshotDown(SnapshotRecord snap, Path dir, Runnable progress) {
         Sha256 sha = new Sha256();
         long files;
-        try (InputStream plain = sha.wrap(repo.codec().open(repo.storage(), snap.storageKey(), snap.keyId() != null))) {
+        try (InputStream plain = counting(
+                sha.wrap(repo.codec().open(repo.storage(), snap.storageKey(), snap.keyId() != null)), progress)) {
             files = TarExtractor.extract(plain, dir, RESTORE_ARTIFACTS);
             log("laid down " + files + " files");
         } catch (TarExtractor.LocalWriteException e) {
@@ -485,6 +491,44 @@ public final class RestoreSteps {
                 throw new PitrException(
                         ErrorCode.INTERRUPTED, "interrupted while waiting for recovery", "see " + logFile);
             }
+        }
+    }
+
+    /** Calls {@code progress} at every MiB read from {@code in}. */
+    private static InputStream counting(InputStream in, Runnable progress) {
+        return new java.io.FilterInputStream(in) {
+            private long sinceProgress;
+
+            @Override
+            public int read() throws IOException {
+                int b = super.read();
+                count(b < 0 ? 0 : 1);
+                return b;
+            }
+
+            @Override
+            public int read(byte[] buf, int off, int len) throws IOException {
+                int n = super.read(buf, off, len);
+                count(Math.max(n, 0));
+                return n;
+            }
+
+            private void count(int n) {
+                sinceProgress += n;
+                if (sinceProgress >= 1 << 20) {
+                    sinceProgress = 0;
+                    progress.run();
+                }
+            }
+        };
+    }
+
+    /** Stops the restored server of {@code req} if it runs (the agent is being stopped mid-restore). */
+    public void stopServer(RestoreRequest req) {
+        Path dir = dir(req);
+        if (Files.exists(dir.resolve("postmaster.pid"))) {
+            log("stopping the restored server in " + dir);
+            Processes.run(tools.asPostgres("pg_ctl", "-D", dir.toString(), "-m", "fast", "-w", "stop"));
         }
     }
 

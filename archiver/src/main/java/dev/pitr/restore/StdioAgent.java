@@ -8,12 +8,11 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The agent's steps over stdin and stdout, one JSON object per line, for a state machine runner on the same host
  * (CI runs the ASL this way): {@code {"id": 7, "input": {...}}} in; {@code {"id": 7, "heartbeat": true}} every
- * {@code heartbeatSeconds} while the step runs, then {@code {"id": 7, "output": {...}}} or {@code {"id": 7, "error":
+ * {@code heartbeatSeconds} while the step makes progress ({@link StepHeartbeat}), then {@code {"id": 7, "output": {...}}} or {@code {"id": 7, "error":
  * "<exception class>", "cause": "..."}} out, after {@code {"id": 7, "started": true}} as soon as the step is taken.
  * The runner plays the part of the Step Functions activity service,
  * including the heartbeat timeout.
@@ -22,10 +21,13 @@ public final class StdioAgent {
 
     private final ActivitySteps steps;
     private final long heartbeatSeconds;
+    private final java.time.Duration stall;
 
-    public StdioAgent(ActivitySteps steps, long heartbeatSeconds) {
+    /** Beats every {@code heartbeatSeconds} while a step makes progress, as {@link ActivityWorker} does. */
+    public StdioAgent(ActivitySteps steps, long heartbeatSeconds, java.time.Duration stall) {
         this.steps = steps;
         this.heartbeatSeconds = heartbeatSeconds;
+        this.stall = stall;
     }
 
     public void run(BufferedReader in, PrintWriter out) throws IOException {
@@ -45,16 +47,17 @@ public final class StdioAgent {
                 write(out, RestoreJob.JSON.createObjectNode().put("id", id).put("started", true));
                 ObjectNode beat =
                         RestoreJob.JSON.createObjectNode().put("id", id).put("heartbeat", true);
-                var task = beats.scheduleAtFixedRate(
-                        () -> write(out, beat), heartbeatSeconds, heartbeatSeconds, TimeUnit.SECONDS);
                 ObjectNode reply = RestoreJob.JSON.createObjectNode().put("id", id);
-                try {
-                    reply.set("output", steps.run(msg.get("input"), () -> {}));
+                try (StepHeartbeat heartbeat = new StepHeartbeat(
+                        beats,
+                        java.time.Duration.ofSeconds(heartbeatSeconds),
+                        stall,
+                        () -> write(out, beat),
+                        said -> System.err.println(said))) {
+                    reply.set("output", steps.run(msg.get("input"), heartbeat::progress));
                 } catch (RuntimeException e) {
                     reply.put("error", e.getClass().getName());
                     reply.put("cause", e.getMessage());
-                } finally {
-                    task.cancel(false);
                 }
                 write(out, reply);
             }

@@ -101,6 +101,7 @@ class ActivityWorkerTest {
                         "host-1",
                         steps,
                         Duration.ofMillis(100),
+                        Duration.ofSeconds(60),
                         new PrintWriter(log))
                 .run(2);
         assertEquals(2, done);
@@ -117,5 +118,86 @@ class ActivityWorkerTest {
         assertTrue(
                 calls.subList(success, calls.size()).stream().noneMatch(c -> c.equals("heartbeat t1")),
                 calls.toString());
+    }
+
+    /** A step that stops making progress stops beating, so the state machine times it out on its heartbeat. */
+    @Test
+    void heartbeatsFollowProgressAndStopWhenTheStepStalls() {
+        StandIn sfn = new StandIn();
+        sfn.tasks.add(task("t1", "fetch-snapshot"));
+        ActivityWorker.Steps steps = (input, progress) -> {
+            for (int i = 0; i < 6; i++) {
+                progress.run();
+                pause(100);
+            }
+            pause(1500); // stalled: no progress
+            return RestoreJob.JSON.createObjectNode();
+        };
+        StringWriter log = new StringWriter();
+        new ActivityWorker(
+                        sfn,
+                        "arn",
+                        "host-1",
+                        steps,
+                        Duration.ofMillis(100),
+                        Duration.ofMillis(400),
+                        new PrintWriter(log))
+                .run(1);
+        List<String> calls = List.copyOf(sfn.calls);
+        long beats = calls.stream().filter(c -> c.equals("heartbeat t1")).count();
+        // about 0.6 s of progress and 0.4 s of grace at one beat per 0.1 s; none in the last second of the stall
+        assertTrue(beats >= 3 && beats <= 13, beats + " heartbeats: " + calls);
+        assertTrue(log.toString().contains("no more heartbeats"), log.toString());
+    }
+
+    /** Stopped while it runs a step (SIGTERM), the agent fails that task at once and stops what the step started. */
+    @Test
+    void stoppedMidStepItFailsTheTaskItHoldsAndAbortsTheStep() throws Exception {
+        StandIn sfn = new StandIn();
+        sfn.tasks.add(task("t1", "replay"));
+        java.util.concurrent.CountDownLatch running = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.atomic.AtomicBoolean aborted = new java.util.concurrent.atomic.AtomicBoolean();
+        ActivityWorker.Steps steps = new ActivityWorker.Steps() {
+            @Override
+            public ObjectNode run(com.fasterxml.jackson.databind.JsonNode input, Runnable progress) {
+                running.countDown();
+                while (!aborted.get()) {
+                    pause(20);
+                }
+                throw new IllegalStateException("the server was stopped");
+            }
+
+            @Override
+            public void abort() {
+                aborted.set(true);
+            }
+        };
+        ActivityWorker worker = new ActivityWorker(
+                sfn,
+                "arn",
+                "host-1",
+                steps,
+                Duration.ofSeconds(10),
+                Duration.ofSeconds(60),
+                new PrintWriter(new StringWriter()));
+        Thread agent = new Thread(() -> worker.run(0));
+        agent.start();
+        assertTrue(running.await(10, java.util.concurrent.TimeUnit.SECONDS));
+        worker.stopNow("the agent on host-1 was stopped (SIGTERM)");
+        agent.join(10_000);
+        assertTrue(aborted.get());
+        assertEquals(
+                List.of("failure t1 " + ActivityWorker.AGENT_STOPPED
+                        + " the agent on host-1 was stopped (SIGTERM) during step replay"),
+                List.copyOf(sfn.calls),
+                "reported once, by the stop, and no more tasks taken");
+    }
+
+    private static void pause(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 }
