@@ -56,7 +56,7 @@ final class AgentCommand implements Callable<Integer> {
             names = "--heartbeat-seconds",
             paramLabel = "N",
             description = "Seconds between heartbeats (default: ${DEFAULT-VALUE}).")
-    long heartbeatSeconds = 10;
+    double heartbeatSeconds = 10;
 
     @Option(names = "--tasks", paramLabel = "N", description = "Exit after N tasks (default: run until stopped).")
     int tasks;
@@ -74,7 +74,7 @@ final class AgentCommand implements Callable<Integer> {
             ActivitySteps steps = new ActivitySteps(repo, restoreSteps, AgentLimits.from(config));
             Duration stall = Duration.ofSeconds(config.requireInt(Key.AGENT_STALL_SECONDS));
             if (stdio) {
-                new StdioAgent(steps, heartbeatSeconds, stall)
+                new StdioAgent(steps, heartbeat(), stall)
                         .run(
                                 new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)),
                                 new PrintWriter(System.out, true, StandardCharsets.UTF_8));
@@ -89,7 +89,7 @@ final class AgentCommand implements Callable<Integer> {
                         arn,
                         host,
                         steps,
-                        Duration.ofSeconds(heartbeatSeconds),
+                        heartbeat(),
                         stall,
                         spec.commandLine().getErr());
                 // SIGTERM (systemd, docker stop): fail the step in flight and stop the server it started, now
@@ -99,5 +99,15 @@ final class AgentCommand implements Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    private Duration heartbeat() {
+        if (!(heartbeatSeconds >= 0.05 && heartbeatSeconds <= 50)) {
+            throw new dev.pitr.error.PitrException(
+                    ErrorCode.USAGE,
+                    "--heartbeat-seconds must be 0.05 to 50, got " + heartbeatSeconds,
+                    "the state machine's steps expect a heartbeat within 60 s; 10 is the default");
+        }
+        return Duration.ofMillis(Math.round(heartbeatSeconds * 1000));
     }
 }

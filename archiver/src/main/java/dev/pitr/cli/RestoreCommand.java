@@ -103,6 +103,18 @@ final class RestoreCommand implements Callable<Integer> {
                             + "(stepfunctions.state_machine_arn) and follow it; 'pitr agent' on the target host runs its host steps.")
     boolean remote;
 
+    @Option(
+            names = "--pickup-seconds",
+            paramLabel = "N",
+            description =
+                    "With --remote: say when no agent has taken a step for N seconds (default: ${DEFAULT-VALUE}).")
+    long pickupSeconds = 60;
+
+    @Option(
+            names = "--stop-unpicked",
+            description = "With --remote: stop the execution when no agent has taken a step within --pickup-seconds.")
+    boolean stopUnpicked;
+
     @Option(names = "--json", description = "With --dry-run: print the plan as JSON.")
     boolean json;
 
@@ -182,7 +194,9 @@ final class RestoreCommand implements Callable<Integer> {
                                     StepFunctions.arn(config, Key.STEPFUNCTIONS_STATE_MACHINE_ARN),
                                     repo.catalog(),
                                     out,
-                                    java.time.Duration.ofSeconds(2))
+                                    java.time.Duration.ofSeconds(2),
+                                    java.time.Duration.ofSeconds(pickupSeconds),
+                                    stopUnpicked)
                             .run(id, req));
                 }
                 return 0;

@@ -35,13 +35,37 @@ public final class RemoteRestore {
     private final Catalog catalog;
     private final PrintWriter out;
     private final Duration poll;
+    private final Duration pickup;
+    private final boolean stopUnpicked;
+    /** When a task was first seen scheduled and not yet taken (System.nanoTime), 0 when none waits. */
+    private long waitingSince;
+
+    private boolean warned;
 
     public RemoteRestore(SfnClient sfn, String stateMachineArn, Catalog catalog, PrintWriter out, Duration poll) {
+        this(sfn, stateMachineArn, catalog, out, poll, Duration.ofSeconds(60), false);
+    }
+
+    /**
+     * {@code pickup}: how long a task may wait for an agent before this says so; {@code stopUnpicked}: then also stop
+     * the execution (the catalog records it failed) and throw, instead of waiting for the state machine's own pickup
+     * time.
+     */
+    public RemoteRestore(
+            SfnClient sfn,
+            String stateMachineArn,
+            Catalog catalog,
+            PrintWriter out,
+            Duration poll,
+            Duration pickup,
+            boolean stopUnpicked) {
         this.sfn = sfn;
         this.stateMachineArn = stateMachineArn;
         this.catalog = catalog;
         this.out = out;
         this.poll = poll;
+        this.pickup = pickup;
+        this.stopUnpicked = stopUnpicked;
     }
 
     /** Runs the restore remotely; returns the execution's output, or throws with its error and cause. */
@@ -93,8 +117,38 @@ public final class RemoteRestore {
                 continue;
             }
             progress = progress(id, progress);
+            unpicked(arn);
             sleep();
         }
+    }
+
+    /** Says once when a task waited {@link #pickup} for an agent, and with {@link #stopUnpicked} stops the execution. */
+    private void unpicked(String arn) {
+        if (waitingSince == 0 || System.nanoTime() - waitingSince < pickup.toNanos()) {
+            return;
+        }
+        String waited = "no agent has taken the restore host's step in " + pickup.toSeconds() + " s";
+        if (!stopUnpicked) {
+            if (!warned) {
+                warned = true;
+                say(waited + "; is 'pitr agent' running on the restore host, polling "
+                        + "stepfunctions.activity_arn? (the state machine gives up after its pickup time)");
+            }
+            return;
+        }
+        try {
+            sfn.stopExecution(r -> r.executionArn(arn).error("pitr.NoAgent").cause(waited));
+        } catch (SdkException e) {
+            throw new PitrException(
+                    ErrorCode.RESTORE_FAILED,
+                    waited + ", and the execution cannot be stopped: " + e.getMessage(),
+                    "stop " + arn + " in the Step Functions console",
+                    e);
+        }
+        throw new PitrException(
+                ErrorCode.RESTORE_FAILED,
+                waited + "; stopped the execution " + arn,
+                "start 'pitr agent' on the restore host (stepfunctions.activity_arn), then the restore again");
     }
 
     /** Prints one event; returns the output when the execution succeeded, throws when it ended otherwise. */
@@ -106,6 +160,12 @@ public final class RemoteRestore {
                     SUCCEED_STATE_ENTERED,
                     FAIL_STATE_ENTERED ->
                 say("entered " + e.stateEnteredEventDetails().name());
+            case ACTIVITY_SCHEDULED -> {
+                if (waitingSince == 0) {
+                    waitingSince = System.nanoTime();
+                }
+            }
+            case ACTIVITY_STARTED -> waitingSince = 0;
             case ACTIVITY_FAILED ->
                 say("  attempt failed: " + e.activityFailedEventDetails().error() + ": "
                         + e.activityFailedEventDetails().cause());

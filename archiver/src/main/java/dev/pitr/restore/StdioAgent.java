@@ -12,7 +12,7 @@ import java.util.concurrent.ScheduledExecutorService;
 /**
  * The agent's steps over stdin and stdout, one JSON object per line, for a state machine runner on the same host
  * (CI runs the ASL this way): {@code {"id": 7, "input": {...}}} in; {@code {"id": 7, "heartbeat": true}} every
- * {@code heartbeatSeconds} while the step makes progress ({@link StepHeartbeat}), then {@code {"id": 7, "output": {...}}} or {@code {"id": 7, "error":
+ * {@code --heartbeat-seconds} while the step makes progress ({@link StepHeartbeat}), then {@code {"id": 7, "output": {...}}} or {@code {"id": 7, "error":
  * "<exception class>", "cause": "..."}} out, after {@code {"id": 7, "started": true}} as soon as the step is taken.
  * The runner plays the part of the Step Functions activity service,
  * including the heartbeat timeout.
@@ -20,13 +20,13 @@ import java.util.concurrent.ScheduledExecutorService;
 public final class StdioAgent {
 
     private final ActivitySteps steps;
-    private final long heartbeatSeconds;
+    private final java.time.Duration heartbeat;
     private final java.time.Duration stall;
 
-    /** Beats every {@code heartbeatSeconds} while a step makes progress, as {@link ActivityWorker} does. */
-    public StdioAgent(ActivitySteps steps, long heartbeatSeconds, java.time.Duration stall) {
+    /** Beats every {@code heartbeat} while a step makes progress, as {@link ActivityWorker} does. */
+    public StdioAgent(ActivitySteps steps, java.time.Duration heartbeat, java.time.Duration stall) {
         this.steps = steps;
-        this.heartbeatSeconds = heartbeatSeconds;
+        this.heartbeat = heartbeat;
         this.stall = stall;
     }
 
@@ -48,13 +48,9 @@ public final class StdioAgent {
                 ObjectNode beat =
                         RestoreJob.JSON.createObjectNode().put("id", id).put("heartbeat", true);
                 ObjectNode reply = RestoreJob.JSON.createObjectNode().put("id", id);
-                try (StepHeartbeat heartbeat = new StepHeartbeat(
-                        beats,
-                        java.time.Duration.ofSeconds(heartbeatSeconds),
-                        stall,
-                        () -> write(out, beat),
-                        said -> System.err.println(said))) {
-                    reply.set("output", steps.run(msg.get("input"), heartbeat::progress));
+                try (StepHeartbeat beating = new StepHeartbeat(
+                        beats, heartbeat, stall, () -> write(out, beat), said -> System.err.println(said))) {
+                    reply.set("output", steps.run(msg.get("input"), beating::progress));
                 } catch (RuntimeException e) {
                     reply.put("error", e.getClass().getName());
                     reply.put("cause", e.getMessage());

@@ -29,6 +29,8 @@ import software.amazon.awssdk.services.sfn.model.HistoryEventType;
 import software.amazon.awssdk.services.sfn.model.StartExecutionRequest;
 import software.amazon.awssdk.services.sfn.model.StartExecutionResponse;
 import software.amazon.awssdk.services.sfn.model.StateEnteredEventDetails;
+import software.amazon.awssdk.services.sfn.model.StopExecutionRequest;
+import software.amazon.awssdk.services.sfn.model.StopExecutionResponse;
 
 /** Following a remote restore, against a stand-in for Step Functions that replays a scripted history. */
 class RemoteRestoreTest {
@@ -47,6 +49,14 @@ class RemoteRestoreTest {
             return StartExecutionResponse.builder()
                     .executionArn("arn:aws:states:eu-west-1:1:execution:restore:" + r.name())
                     .build();
+        }
+
+        StopExecutionRequest stopped;
+
+        @Override
+        public StopExecutionResponse stopExecution(StopExecutionRequest r) {
+            stopped = r;
+            return StopExecutionResponse.builder().build();
         }
 
         @Override
@@ -214,5 +224,76 @@ class RemoteRestoreTest {
             assertEquals(ErrorCode.TARGET_OUTSIDE_WINDOW, e.code());
             assertTrue(e.getMessage().contains("restorable window on timeline 1"), e.getMessage());
         }
+    }
+
+    /** No agent takes the step: said once, and with --stop-unpicked the execution is stopped and the command fails. */
+    @Test
+    void aStepNoAgentTakesIsSaidAndCanStopTheExecution() {
+        StandIn sfn = new StandIn();
+        sfn.pages.add(List.of(
+                entered("PrepareTarget"),
+                HistoryEvent.builder()
+                        .id(2L)
+                        .type(HistoryEventType.ACTIVITY_SCHEDULED)
+                        .build()));
+        StringWriter out = new StringWriter();
+        try (Catalog catalog = SqliteCatalog.open(dir.resolve("catalog.db"))) {
+            PitrException e = assertThrows(
+                    PitrException.class,
+                    () -> new RemoteRestore(
+                                    sfn,
+                                    "arn",
+                                    catalog,
+                                    new PrintWriter(out),
+                                    Duration.ofMillis(10),
+                                    Duration.ofMillis(200),
+                                    true)
+                            .run("r4", request()));
+            assertEquals(ErrorCode.RESTORE_FAILED, e.code());
+            assertTrue(e.getMessage().startsWith("no agent has taken the restore host's step"), e.getMessage());
+            assertEquals("arn:aws:states:eu-west-1:1:execution:restore:r4", sfn.stopped.executionArn());
+            assertEquals("pitr.NoAgent", sfn.stopped.error());
+        }
+
+        StandIn patient = new StandIn();
+        patient.pages.add(List.of(
+                entered("PrepareTarget"),
+                HistoryEvent.builder()
+                        .id(2L)
+                        .type(HistoryEventType.ACTIVITY_SCHEDULED)
+                        .build()));
+        int[] polls = {0};
+        patient.onPoll = () -> {
+            if (++polls[0] == 40) {
+                patient.pages.add(List.of(
+                        HistoryEvent.builder()
+                                .id(3L)
+                                .type(HistoryEventType.ACTIVITY_STARTED)
+                                .build(),
+                        HistoryEvent.builder()
+                                .id(4L)
+                                .type(HistoryEventType.EXECUTION_SUCCEEDED)
+                                .executionSucceededEventDetails(ExecutionSucceededEventDetails.builder()
+                                        .output("{}")
+                                        .build())
+                                .build()));
+            }
+        };
+        StringWriter said = new StringWriter();
+        try (Catalog catalog = SqliteCatalog.open(dir.resolve("catalog.db"))) {
+            new RemoteRestore(
+                            patient,
+                            "arn",
+                            catalog,
+                            new PrintWriter(said),
+                            Duration.ofMillis(10),
+                            Duration.ofMillis(100),
+                            false)
+                    .run("r5", request());
+        }
+        String text = said.toString();
+        assertEquals(text.indexOf("no agent has taken"), text.lastIndexOf("no agent has taken"), text);
+        assertTrue(text.contains("no agent has taken"), text);
+        assertEquals(null, patient.stopped);
     }
 }
