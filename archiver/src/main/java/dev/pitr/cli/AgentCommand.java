@@ -71,7 +71,8 @@ final class AgentCommand implements Callable<Integer> {
                     PgTools.from(config),
                     Clock.systemUTC(),
                     spec.commandLine().getErr());
-            ActivitySteps steps = new ActivitySteps(repo, restoreSteps, AgentLimits.from(config));
+            String host = InetAddress.getLocalHost().getHostName();
+            ActivitySteps steps = new ActivitySteps(repo, restoreSteps, AgentLimits.from(config), host);
             Duration stall = Duration.ofSeconds(config.requireInt(Key.AGENT_STALL_SECONDS));
             if (stdio) {
                 new StdioAgent(steps, heartbeat(), stall)
@@ -83,7 +84,6 @@ final class AgentCommand implements Callable<Integer> {
             String arn = StepFunctions.arn(config, Key.STEPFUNCTIONS_ACTIVITY_ARN);
             // GetActivityTask holds the connection up to 60 s waiting for a task
             try (SfnClient sfn = StepFunctions.client(config, Duration.ofSeconds(70))) {
-                String host = InetAddress.getLocalHost().getHostName();
                 ActivityWorker worker = new ActivityWorker(
                         sfn,
                         arn,

@@ -9,6 +9,7 @@ import dev.pitr.config.Repository;
 import dev.pitr.error.ErrorCode;
 import dev.pitr.error.PitrException;
 import dev.pitr.restore.workflow.Failures;
+import dev.pitr.restore.workflow.OtherHostException;
 import dev.pitr.restore.workflow.PlanStep;
 import dev.pitr.restore.workflow.RestoreException;
 import dev.pitr.restore.workflow.RestoreJob;
@@ -33,12 +34,18 @@ public final class ActivitySteps implements ActivityWorker.Steps {
     private final Repository repo;
     private final RestoreSteps steps;
     private final AgentLimits limits;
+    private final String agent;
     private volatile RestoreRequest inFlight;
 
-    public ActivitySteps(Repository repo, RestoreSteps steps, AgentLimits limits) {
+    /**
+     * {@code agent} names this agent (its host): PrepareTarget returns it, and the state machine hands it to every
+     * later step of the restore, which another agent refuses with {@link OtherHostException}.
+     */
+    public ActivitySteps(Repository repo, RestoreSteps steps, AgentLimits limits, String agent) {
         this.repo = repo;
         this.steps = steps;
         this.limits = limits;
+        this.agent = agent;
     }
 
     @Override
@@ -66,6 +73,11 @@ public final class ActivitySteps implements ActivityWorker.Steps {
         RestoreRequest req = RestoreJob.request(input.get("request"));
         // every step, not only the first: a step's input is whatever the execution holds
         limits.check(req.targetDir(), req.force());
+        String owner = text(input, "agent");
+        if (owner != null && !owner.equals(agent)) {
+            throw new OtherHostException("step " + step + " of restore " + RestoreJob.id(input.get("request"))
+                    + " belongs to the agent on " + owner + ", which prepared its target; this is " + agent);
+        }
         inFlight = req;
         JsonNode plan = input.path("plan");
         ObjectNode out = RestoreJob.JSON.createObjectNode();
@@ -75,6 +87,7 @@ public final class ActivitySteps implements ActivityWorker.Steps {
             case PREPARE_TARGET -> {
                 steps.prepareTarget(req);
                 out.put("targetDir", req.targetDir().toAbsolutePath().toString());
+                out.put("agent", agent);
             }
             case FETCH_SNAPSHOT -> out.put("files", steps.fetchSnapshot(req, snapshot(plan), progress));
             case WRITE_RECOVERY_CONFIG -> {

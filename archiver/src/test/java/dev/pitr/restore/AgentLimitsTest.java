@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.pitr.error.ErrorCode;
 import dev.pitr.error.PitrException;
+import dev.pitr.restore.workflow.OtherHostException;
 import dev.pitr.restore.workflow.RestoreException;
 import dev.pitr.restore.workflow.RestoreJob;
 import java.nio.file.Files;
@@ -76,9 +77,28 @@ class AgentLimitsTest {
                 .put("action", "promote")
                 .put("force", true);
         // no repository and no steps: anything past the check would fail otherwise than refused
-        ActivitySteps steps = new ActivitySteps(null, null, new AgentLimits(root, true));
+        ActivitySteps steps = new ActivitySteps(null, null, new AgentLimits(root, true), "host-a");
         RestoreException e = assertThrows(RestoreException.class, () -> steps.run(input, () -> {}));
         assertTrue(e.getMessage().startsWith("target-dir-refused: "), e.getMessage());
         assertEquals("mine", Files.readString(precious.resolve("keep.txt")));
+    }
+
+    /** A later step of a restore another agent prepared is refused before anything is touched, to be handed out again. */
+    @Test
+    void aStepOfARestoreAnotherAgentPreparedIsLeftToIt() throws Exception {
+        Path root = Files.createDirectories(dir.resolve("restores"));
+        ObjectNode input =
+                RestoreJob.JSON.createObjectNode().put("step", "replay").put("agent", "host-b");
+        ObjectNode request = input.putObject("request").put("id", "r2");
+        request.putObject("target").put("kind", "latest");
+        request.put("timeline", "latest")
+                .put("inclusive", true)
+                .put("targetDir", root.resolve("db").toString())
+                .put("port", 5999)
+                .put("action", "promote")
+                .put("force", false);
+        ActivitySteps steps = new ActivitySteps(null, null, new AgentLimits(root, false), "host-a");
+        OtherHostException e = assertThrows(OtherHostException.class, () -> steps.run(input, () -> {}));
+        assertTrue(e.getMessage().contains("belongs to the agent on host-b"), e.getMessage());
     }
 }

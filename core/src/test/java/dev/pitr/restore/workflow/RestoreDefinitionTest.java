@@ -107,7 +107,10 @@ class RestoreDefinitionTest {
             }
         }
         assertEquals(
-                new TreeSet<>(List.of(TransientException.class.getName(), TargetUnreachableException.class.getName())),
+                new TreeSet<>(List.of(
+                        TransientException.class.getName(),
+                        TargetUnreachableException.class.getName(),
+                        OtherHostException.class.getName())),
                 ours);
     }
 
