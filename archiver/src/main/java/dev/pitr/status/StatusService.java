@@ -15,6 +15,7 @@ import dev.pitr.restore.RestoreWindow;
 import dev.pitr.retention.RetentionPlan;
 import dev.pitr.retention.RetentionPlanner;
 import dev.pitr.retention.RetentionPolicy;
+import dev.pitr.wal.CaptureProblem;
 import dev.pitr.wal.Lsn;
 import dev.pitr.wal.PartialSegments;
 import dev.pitr.wal.SegmentName;
@@ -279,6 +280,7 @@ public final class StatusService {
 
     private Status.Capture capture(Newest newest, List<String> warnings) {
         Long spoolFree = spoolFree(warnings, newest == null ? DEFAULT_SEGMENT_BYTES : newest.segmentSize());
+        spool.flatMap(CaptureProblem::warning).ifPresent(warnings::add);
         if (primary.isEmpty()) {
             return new Status.Capture(false, null, false, null, null, spoolFree, "no primary configured");
         }

@@ -35,6 +35,12 @@ final class Backoff {
         }
     }
 
+    /** An attempt succeeded: the next failure waits the first delay again. */
+    void succeeded() {
+        next = FIRST;
+        notBefore = Instant.EPOCH;
+    }
+
     /** Whether an attempt may be made at {@code now}. */
     boolean due(Instant now) {
         return !now.isBefore(notBefore);

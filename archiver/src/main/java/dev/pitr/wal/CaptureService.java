@@ -5,6 +5,7 @@ import dev.pitr.catalog.ShippingLease;
 import dev.pitr.config.Config;
 import dev.pitr.config.Key;
 import dev.pitr.config.Repository;
+import dev.pitr.error.ErrorCode;
 import dev.pitr.error.PitrException;
 import dev.pitr.postgres.OsUser;
 import dev.pitr.postgres.PgTools;
@@ -49,7 +50,17 @@ public final class CaptureService {
     private final Sleeper sleeper;
     private final PrintWriter log;
     private final Receiver receiver;
+    /** Failures that repeating the same request cannot fix. */
+    static final java.util.Set<ErrorCode> PERMANENT =
+            java.util.EnumSet.of(ErrorCode.SERVICE_REJECTED, ErrorCode.ACCESS_DENIED, ErrorCode.REPOSITORY_NOT_FOUND);
+
     private final Backoff backoff = new Backoff(MAX_BACKOFF);
+    /** Shipping after a failure no attempt can fix (the service rejected the request, access denied): once a minute. */
+    private final Backoff rejected = new Backoff(Duration.ofMinutes(1));
+
+    private boolean rejecting;
+    private final Backoff partialRejected = new Backoff(Duration.ofMinutes(1));
+    private boolean partialRejecting;
     private final SpoolRoom room;
     private final StandbySlots standbySlots;
     private final CountDownLatch stopped = new CountDownLatch(1);
@@ -179,6 +190,9 @@ public final class CaptureService {
     }
 
     private void shipOnce() {
+        if (rejecting && !rejected.due(clock.instant())) {
+            return;
+        }
         try {
             for (WalShipper.Shipped s : shipper.shipSpool(spool)) {
                 if (SegmentName.isSegmentFileName(s.fileName())) {
@@ -194,7 +208,25 @@ public final class CaptureService {
                                         + " bytes)"
                                 : s.fileName() + " was already archived");
             }
-        } catch (PitrException | UncheckedIOException e) {
+            if (rejecting) {
+                rejecting = false;
+                rejected.succeeded();
+                CaptureProblem.clear(spool);
+                log("shipping works again");
+            }
+        } catch (PitrException e) {
+            if (PERMANENT.contains(e.code())) {
+                // the same request fails the same way until someone changes something: say so, and wait
+                rejecting = true;
+                Duration wait = rejected.failed(clock.instant());
+                CaptureProblem.record(spool, e, clock.instant());
+                log("shipping failed (" + e.code().label() + "), retrying in " + wait.toSeconds() + " s: "
+                        + e.getMessage() + (e.hint() == null ? "" : " HINT: " + e.hint()));
+            } else {
+                // keep the local copy and try again on the next pass
+                log("shipping failed, will retry: " + e.getMessage());
+            }
+        } catch (UncheckedIOException e) {
             // keep the local copy and try again on the next pass
             log("shipping failed, will retry: " + e.getMessage());
         }
@@ -202,7 +234,10 @@ public final class CaptureService {
 
     /** Ships what the segment being written gained since the last pass; a failure is retried on the next pass. */
     private void shipPartials() {
-        if (partials == null || segmentSize == 0) {
+        if (partials == null
+                || segmentSize == 0
+                || (rejecting && !rejected.due(clock.instant()))
+                || (partialRejecting && !partialRejected.due(clock.instant()))) {
             return;
         }
         try {
@@ -212,7 +247,13 @@ public final class CaptureService {
                 }
             }
             lastPartialProblem = null;
+            partialRejecting = false;
+            partialRejected.succeeded();
         } catch (PitrException | UncheckedIOException e) {
+            if (e instanceof PitrException p && PERMANENT.contains(p.code())) {
+                partialRejecting = true;
+                partialRejected.failed(clock.instant());
+            }
             // the complete segment still ships as ever; say so once, not every pass
             if (!e.getMessage().equals(lastPartialProblem)) {
                 log("shipping the segment being written failed, will retry: " + e.getMessage());

@@ -25,7 +25,44 @@ public final class AwsErrors {
             "MissingAuthenticationToken",
             "InvalidClientTokenId");
 
+    /** 4xx answers that a later attempt may not get: throttling, a conflict, a timeout. */
+    private static final Set<String> RETRYABLE_4XX = Set.of(
+            "RequestTimeout",
+            "RequestTimeoutException",
+            "ThrottlingException",
+            "Throttling",
+            "SlowDown",
+            "ProvisionedThroughputExceededException",
+            "RequestLimitExceeded",
+            "TransactionConflictException",
+            "TransactionInProgressException",
+            "TransactionCanceledException",
+            "ConditionalCheckFailedException",
+            "OperationAborted",
+            "ExpiredToken",
+            "ExpiredTokenException");
+
     private AwsErrors() {}
+
+    /**
+     * Whether the service rejected the request itself, so that repeating it cannot help: a 4xx that is not a denial,
+     * a missing bucket or table, throttling, a conflict or a timeout.
+     */
+    public static boolean isRejected(SdkException e) {
+        if (!(e instanceof AwsServiceException a) || a.statusCode() < 400 || a.statusCode() >= 500) {
+            return false;
+        }
+        int status = a.statusCode();
+        return status != 403
+                && status != 404
+                && status != 408
+                && status != 409
+                && status != 429
+                && !a.isThrottlingException()
+                && !isDenied(e)
+                && !RETRYABLE_4XX.contains(errorCode(e))
+                && !(e instanceof ResourceNotFoundException);
+    }
 
     public static boolean isMissingBucket(S3Exception e) {
         return e instanceof NoSuchBucketException || "NoSuchBucket".equals(errorCode(e));
@@ -54,6 +91,14 @@ public final class AwsErrors {
                     "check the AWS credentials (default chain or aws.access_key_id) and that they may use the bucket",
                     e);
         }
+        if (isRejected(e)) {
+            return new StorageException(
+                    ErrorCode.SERVICE_REJECTED,
+                    detail,
+                    "the storage service refuses this request itself, so repeating it does not help: check that"
+                            + " storage.endpoint is S3 or an S3 API that supports it, and storage.region",
+                    e);
+        }
         return new StorageException(
                 ErrorCode.STORAGE_UNAVAILABLE,
                 detail,
@@ -75,6 +120,14 @@ public final class AwsErrors {
                     ErrorCode.ACCESS_DENIED,
                     detail + " (access denied)",
                     "check the AWS credentials (default chain or aws.access_key_id) and that they may use the table",
+                    e);
+        }
+        if (isRejected(e)) {
+            return new CatalogException(
+                    ErrorCode.SERVICE_REJECTED,
+                    detail,
+                    "the catalog service refuses this request itself, so repeating it does not help: check that"
+                            + " catalog.endpoint is DynamoDB or an implementation with transactions, and catalog.region",
                     e);
         }
         return new CatalogException(

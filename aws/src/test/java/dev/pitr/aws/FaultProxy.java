@@ -60,6 +60,8 @@ public final class FaultProxy implements AutoCloseable {
     private final List<Socket> open = Collections.synchronizedList(new ArrayList<>());
     private volatile boolean enabled = true;
     private volatile boolean outage;
+    private volatile String rejected;
+    private final AtomicInteger rejections = new AtomicInteger();
     private java.util.Random random;
     private double rate;
     private List<Fault> kinds = List.of();
@@ -97,6 +99,19 @@ public final class FaultProxy implements AutoCloseable {
         this.random = random;
         this.rate = rate;
         this.kinds = List.copyOf(kinds);
+    }
+
+    /**
+     * Until called with null, DynamoDB requests for {@code operation} (their {@code X-Amz-Target}, such as {@code
+     * TransactWriteItems}) get the 400 {@code UnknownOperationException} of an implementation without it.
+     */
+    public void reject(String operation) {
+        rejected = operation;
+    }
+
+    /** How many requests {@link #reject} answered. */
+    public int rejections() {
+        return rejections.get();
     }
 
     /** While on, every connection is reset before a byte of the request is read: the service is down. */
@@ -154,6 +169,24 @@ public final class FaultProxy implements AutoCloseable {
             }
             long length = contentLength(head);
             boolean expectContinue = head.toLowerCase(Locale.ROOT).contains("expect: 100-continue");
+            String op = rejected;
+            if (op != null
+                    && head.toLowerCase(Locale.ROOT)
+                            .contains("x-amz-target: dynamodb_20120810." + op.toLowerCase(Locale.ROOT))) {
+                rejections.incrementAndGet();
+                if (!expectContinue) {
+                    in.readNBytes((int) Math.min(length, Integer.MAX_VALUE));
+                }
+                byte[] b = "{\"__type\":\"com.amazon.coral.service#UnknownOperationException\"}"
+                        .getBytes(StandardCharsets.UTF_8);
+                client.getOutputStream()
+                        .write(("HTTP/1.1 400 Bad Request\r\nContent-Type: application/x-amz-json-1.0"
+                                        + "\r\nContent-Length: " + b.length + "\r\nConnection: close\r\n\r\n")
+                                .getBytes(StandardCharsets.ISO_8859_1));
+                client.getOutputStream().write(b);
+                client.getOutputStream().flush();
+                return;
+            }
             Fault fault = pick();
             counts.get(fault).incrementAndGet();
             OutputStream out = client.getOutputStream();

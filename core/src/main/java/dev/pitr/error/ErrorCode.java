@@ -68,6 +68,12 @@ public enum ErrorCode {
      * code instead, because a low code would tell PostgreSQL the archive ended and let recovery finish early.
      */
     FETCH_ABORTED(146),
+    /**
+     * The storage or catalog service rejected the request itself (an HTTP 4xx that is not a denial, a missing
+     * resource, throttling, a conflict or a timeout: an operation it does not support, a malformed request): repeating
+     * it will not help. Above 125 for the same reason as the others.
+     */
+    SERVICE_REJECTED(151),
     /** A bug: something the code did not expect. */
     INTERNAL(150);
 
