@@ -5,6 +5,7 @@ import dev.pitr.config.Config;
 import dev.pitr.config.Repository;
 import dev.pitr.error.ErrorCode;
 import dev.pitr.restore.RestoreTarget;
+import dev.pitr.retention.ClusterRetention;
 import dev.pitr.retention.Retention;
 import dev.pitr.retention.RetentionPlan;
 import java.io.PrintWriter;
@@ -45,7 +46,15 @@ final class RetentionApplyCommand implements Callable<Integer> {
         Retention.Report report;
         try (Repository repo = Repository.open(config, false)) {
             report = new Retention(
-                            repo.catalog(), repo.storage(), config.retentionPolicy(), Clock.systemUTC(), line -> {
+                            repo.catalog(),
+                            repo.storage(),
+                            ClusterRetention.resolve(
+                                    repo.catalog(),
+                                    config.configuredRetentionPolicy(),
+                                    config.file().toString(),
+                                    !dryRun),
+                            Clock.systemUTC(),
+                            line -> {
                                 err.println("retention: " + line);
                                 err.flush();
                             })

@@ -6,7 +6,7 @@ import picocli.CommandLine.ParentCommand;
 @Command(
         name = "retention",
         description = "Expire snapshots and WAL the retention policy no longer keeps.",
-        subcommands = {RetentionApplyCommand.class})
+        subcommands = {RetentionApplyCommand.class, RetentionSetCommand.class})
 final class RetentionCommand {
     @ParentCommand
     PitrCommand root;

@@ -161,6 +161,21 @@ public final class Config {
         return RetentionPolicy.from(path -> get(Key.byPath(path).orElseThrow()).orElse(null), file.toString());
     }
 
+    /**
+     * This host's own retention policy when its configuration sets any {@code retention.*} key; empty when it sets
+     * none, and applies the cluster's ({@link dev.pitr.retention.ClusterRetention}).
+     */
+    public java.util.Optional<RetentionPolicy> configuredRetentionPolicy() {
+        boolean any = java.util.stream.Stream.of(
+                        Key.RETENTION_DAILY,
+                        Key.RETENTION_WEEKLY,
+                        Key.RETENTION_MONTHLY,
+                        Key.RETENTION_MIN_WINDOW,
+                        Key.RETENTION_GRACE)
+                .anyMatch(k -> get(k).isPresent());
+        return any ? java.util.Optional.of(retentionPolicy()) : java.util.Optional.empty();
+    }
+
     public ZoneId zone() {
         String z = require(Key.TIMEZONE);
         try {

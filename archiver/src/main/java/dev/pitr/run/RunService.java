@@ -6,6 +6,7 @@ import dev.pitr.config.Config;
 import dev.pitr.config.Key;
 import dev.pitr.config.Repository;
 import dev.pitr.postgres.OsUser;
+import dev.pitr.retention.ClusterRetention;
 import dev.pitr.retention.Retention;
 import dev.pitr.schedule.CronSchedule;
 import dev.pitr.schedule.ScheduledJob;
@@ -62,20 +63,25 @@ public final class RunService {
                         clock,
                         say),
                 new ScheduledJob(
-                        "retention",
-                        CronSchedule.parse(config.require(Key.RETENTION_SCHEDULE), config.zone()),
-                        repo.catalog(),
-                        due -> false,
-                        due -> new Retention(
-                                        repo.catalog(),
-                                        repo.storage(),
-                                        config.retentionPolicy(),
-                                        clock,
-                                        line -> say(log, "retention: " + line))
-                                .apply(false),
-                        owner,
-                        clock,
-                        say));
+                                ClusterRetention.JOB,
+                                CronSchedule.parse(config.require(Key.RETENTION_SCHEDULE), config.zone()),
+                                repo.catalog(),
+                                due -> false,
+                                due -> new Retention(
+                                                repo.catalog(),
+                                                repo.storage(),
+                                                ClusterRetention.resolve(
+                                                        repo.catalog(),
+                                                        config.configuredRetentionPolicy(),
+                                                        config.file().toString()),
+                                                clock,
+                                                line -> say(log, "retention: " + line))
+                                        .apply(false),
+                                owner,
+                                clock,
+                                say)
+                        // one run a day between this and the retention function
+                        .claimingSlot(ClusterRetention::slot));
         return new RunService(config, repo, clock, log, jobs);
     }
 

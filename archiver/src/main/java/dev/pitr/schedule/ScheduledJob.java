@@ -30,6 +30,7 @@ public final class ScheduledJob {
     private final Clock clock;
     private final Consumer<String> log;
     private Instant handled;
+    private java.util.function.UnaryOperator<Instant> claimed = due -> due;
 
     public ScheduledJob(
             String job,
@@ -50,6 +51,15 @@ public final class ScheduledJob {
         this.log = log;
     }
 
+    /**
+     * The same job claiming {@code claim(due)} instead of the due time, so that runners on other schedules (the
+     * retention function's) claim the same slot.
+     */
+    public ScheduledJob claimingSlot(java.util.function.UnaryOperator<Instant> claim) {
+        this.claimed = claim;
+        return this;
+    }
+
     /** Scheduled snapshots: done for a due time once a snapshot (running or complete) started at or after it. */
     public static ScheduledJob snapshots(
             CronSchedule schedule, Catalog catalog, Action take, String owner, Clock clock, Consumer<String> log) {
@@ -68,7 +78,7 @@ public final class ScheduledJob {
         }
         Instant slot = due.get();
         handled = slot;
-        if (done.test(slot) || !catalog.claimRun(job, slot, owner)) {
+        if (done.test(slot) || !catalog.claimRun(job, claimed.apply(slot), owner)) {
             return false;
         }
         log.accept("scheduled " + job + " for " + slot + " (" + schedule + ")");

@@ -12,6 +12,7 @@ import dev.pitr.error.ErrorCode;
 import dev.pitr.error.PitrException;
 import dev.pitr.postgres.Primary;
 import dev.pitr.restore.RestoreWindow;
+import dev.pitr.retention.ClusterRetention;
 import dev.pitr.retention.RetentionPlan;
 import dev.pitr.retention.RetentionPlanner;
 import dev.pitr.retention.RetentionPolicy;
@@ -56,6 +57,7 @@ public final class StatusService {
     private final RetentionPolicy policy;
     private final Thresholds thresholds;
     private final Clock clock;
+    private String policyConflict;
 
     public StatusService(
             Catalog catalog,
@@ -84,17 +86,31 @@ public final class StatusService {
                         "fix 'status.rpo_warning' in " + config.file()));
         Optional<Path> spool = config.get(Key.WAL_SPOOL_DIR).map(x -> config.requirePath(Key.WAL_SPOOL_DIR));
         return new StatusService(
-                // status only shows: a service may answer from cheaper reads that trail a write by a moment
-                catalog.forDisplay(),
-                primary,
-                spool,
-                config.require(Key.WAL_SLOT),
-                config.retentionPolicy(),
-                new Thresholds(
-                        rpo,
-                        config.requireInt(Key.STATUS_SLOT_RETAINED_WARNING_MB) * 1024L * 1024L,
-                        config.requireInt(Key.STATUS_SPOOL_FREE_WARNING_MB) * 1024L * 1024L),
-                clock);
+                        // status only shows: a service may answer from cheaper reads that trail a write by a moment
+                        catalog.forDisplay(),
+                        primary,
+                        spool,
+                        config.require(Key.WAL_SLOT),
+                        ClusterRetention.effective(catalog, config.configuredRetentionPolicy()),
+                        new Thresholds(
+                                rpo,
+                                config.requireInt(Key.STATUS_SLOT_RETAINED_WARNING_MB) * 1024L * 1024L,
+                                config.requireInt(Key.STATUS_SPOOL_FREE_WARNING_MB) * 1024L * 1024L),
+                        clock)
+                .checkingPolicy(config, catalog);
+    }
+
+    /** Warns, in every status, when this host's retention keys disagree with the cluster's recorded policy. */
+    private StatusService checkingPolicy(Config config, Catalog catalog) {
+        Optional<RetentionPolicy> mine = config.configuredRetentionPolicy();
+        Optional<RetentionPolicy> cluster = ClusterRetention.recorded(catalog);
+        if (mine.isPresent() && cluster.isPresent() && !mine.get().equals(cluster.get())) {
+            policyConflict = "the retention keys of " + config.file() + " ("
+                    + mine.get().describe()
+                    + ") are not the cluster's policy (" + cluster.get().describe() + "), so retention refuses to"
+                    + " run here: remove them, make them match, or 'pitr retention set' to make them the cluster's";
+        }
+        return this;
     }
 
     /** The segment archived last, complete or as far as it was shipped. */
@@ -121,6 +137,9 @@ public final class StatusService {
         List<HistoryRecord> histories = catalog.histories();
         List<SnapshotRecord> snapshots = catalog.snapshots();
         List<String> warnings = new ArrayList<>();
+        if (policyConflict != null) {
+            warnings.add(policyConflict);
+        }
 
         Status.Snapshot lastSnapshot = snapshots.stream()
                 .filter(s -> s.status() == SnapshotRecord.Status.COMPLETE)

@@ -903,6 +903,22 @@ public final class DynamoDbCatalog implements Catalog {
     }
 
     @Override
+    public Optional<String> clusterSetting(String name) {
+        return get("setting#" + name).map(i -> str(i, "value"));
+    }
+
+    @Override
+    public void putClusterSetting(String name, String value) {
+        Map<String, AttributeValue> item = key("setting#" + name);
+        item.put("value", s(value));
+        try {
+            ddb.putItem(p -> p.tableName(table).item(item));
+        } catch (SdkException e) {
+            throw writeFailure("record the cluster setting " + name, e);
+        }
+    }
+
+    @Override
     public boolean claimRun(String job, Instant slot, String owner) {
         Map<String, AttributeValue> item = key("run#" + job + "#" + slot);
         item.put("owner", s(owner));

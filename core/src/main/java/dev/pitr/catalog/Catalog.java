@@ -170,6 +170,15 @@ public interface Catalog extends AutoCloseable {
     boolean claimRun(String job, Instant slot, String owner);
 
     /**
+     * A setting of the whole cluster that every host and function shares ({@code retention_policy}), if one was
+     * recorded.
+     */
+    Optional<String> clusterSetting(String name);
+
+    /** Records a cluster setting, replacing what was there; reading it again gives {@code value}. */
+    void putClusterSetting(String name, String value);
+
+    /**
      * Where another process on this host opens this catalog, for a catalog kept in a file here: the file itself when
      * {@code copyDir} is null, else a consistent copy written into {@code copyDir} (a directory only its owner may
      * enter) for a process that runs as another OS user. Empty for a catalog that is a service.

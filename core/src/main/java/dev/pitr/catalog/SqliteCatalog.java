@@ -881,6 +881,29 @@ public final class SqliteCatalog implements Catalog {
     }
 
     @Override
+    public synchronized Optional<String> clusterSetting(String name) {
+        try (PreparedStatement ps = conn.prepareStatement("SELECT v FROM meta WHERE k = ?")) {
+            ps.setString(1, "setting." + name);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? Optional.of(rs.getString(1)) : Optional.empty();
+            }
+        } catch (SQLException e) {
+            throw failure("read the cluster setting " + name, e);
+        }
+    }
+
+    @Override
+    public synchronized void putClusterSetting(String name, String value) {
+        try (PreparedStatement ps = conn.prepareStatement("INSERT OR REPLACE INTO meta VALUES (?, ?)")) {
+            ps.setString(1, "setting." + name);
+            ps.setString(2, value);
+            ps.executeUpdate();
+        } catch (SQLException e) {
+            throw failure("record the cluster setting " + name, e);
+        }
+    }
+
+    @Override
     public synchronized boolean claimRun(String job, Instant slot, String owner) {
         try (PreparedStatement ins = conn.prepareStatement("INSERT OR IGNORE INTO runs VALUES (?, ?, ?)");
                 PreparedStatement q = conn.prepareStatement("SELECT owner FROM runs WHERE job = ? AND slot = ?")) {

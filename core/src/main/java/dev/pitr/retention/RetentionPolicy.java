@@ -111,6 +111,27 @@ public record RetentionPolicy(int daily, int weekly, int monthly, Duration minWi
         }
     }
 
+    /**
+     * The policy as the settings that give it back through {@link #decode}: {@code retention.daily=7
+     * retention.weekly=4 ... timezone=UTC}, one space between, in {@link #KEYS} order.
+     */
+    public String encode() {
+        return "retention.daily=" + daily + " retention.weekly=" + weekly + " retention.monthly=" + monthly
+                + " retention.min_window=" + minWindow + " retention.grace=" + grace + " timezone=" + zone.getId();
+    }
+
+    /** The policy {@link #encode} wrote; {@code source} names where it was kept, for errors. */
+    public static RetentionPolicy decode(String text, String source) {
+        java.util.Map<String, String> settings = new java.util.HashMap<>();
+        for (String pair : text.trim().split(" +", -1)) {
+            int eq = pair.indexOf('=');
+            if (eq > 0) {
+                settings.put(pair.substring(0, eq), pair.substring(eq + 1));
+            }
+        }
+        return from(settings::get, source);
+    }
+
     /** E.g. {@code 7 daily, 4 weekly, 0 monthly; window 7d; grace 1d}. */
     public String describe() {
         return daily + " daily, " + weekly + " weekly, " + monthly + " monthly; minimum window " + human(minWindow)

@@ -296,6 +296,18 @@ public abstract class CatalogContractTest {
     }
 
     @Test
+    void aClusterSettingIsRecordedAndReplaced() {
+        assertTrue(catalog.clusterSetting("retention_policy").isEmpty());
+        catalog.putClusterSetting("retention_policy", "retention.daily=7 timezone=UTC");
+        assertEquals(
+                java.util.Optional.of("retention.daily=7 timezone=UTC"), catalog.clusterSetting("retention_policy"));
+        catalog.putClusterSetting("retention_policy", "retention.daily=3 timezone=UTC");
+        assertEquals(
+                java.util.Optional.of("retention.daily=3 timezone=UTC"), catalog.clusterSetting("retention_policy"));
+        assertTrue(catalog.clusterSetting("other").isEmpty());
+    }
+
+    @Test
     void aRestoreIsRecordedAndReplacedById() {
         RestoreRecord failed = new RestoreRecord(
                 "exec-1",

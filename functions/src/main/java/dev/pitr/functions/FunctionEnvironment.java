@@ -62,6 +62,12 @@ public final class FunctionEnvironment {
                 "the function's environment");
     }
 
+    /** The retention policy of the environment when it sets any {@code PITR_RETENTION_*} key; else empty. */
+    public static java.util.Optional<RetentionPolicy> configuredRetentionPolicy(Map<String, String> env) {
+        boolean any = env.keySet().stream().anyMatch(k -> k.startsWith("PITR_RETENTION_"));
+        return any ? java.util.Optional.of(retentionPolicy(env)) : java.util.Optional.empty();
+    }
+
     public static Catalog catalog(Map<String, String> env) {
         AwsClients.Settings s = settings(env, env.get("PITR_DYNAMODB_ENDPOINT"));
         return new DynamoDbCatalog(AwsClients.dynamoDb(s), require(env, CATALOG_TABLE), require(env, CLUSTER_ID));

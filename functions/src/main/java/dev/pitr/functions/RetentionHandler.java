@@ -4,8 +4,10 @@ import com.amazonaws.services.lambda.runtime.Context;
 import com.amazonaws.services.lambda.runtime.RequestHandler;
 import dev.pitr.aws.AwsCallLog;
 import dev.pitr.catalog.Catalog;
+import dev.pitr.retention.ClusterRetention;
 import dev.pitr.retention.Retention;
 import java.time.Clock;
+import java.time.Instant;
 import java.util.Map;
 
 /**
@@ -18,12 +20,25 @@ public final class RetentionHandler implements RequestHandler<Map<String, Object
     public Map<String, Object> handleRequest(Map<String, Object> input, Context context) {
         Map<String, String> env = System.getenv();
         boolean dryRun = input != null && Boolean.TRUE.equals(input.get("dryRun"));
+        // the daily schedule's runs claim the day, shared with 'pitr run'; a run invoked by hand always runs
+        boolean scheduled = input != null && Boolean.TRUE.equals(input.get("scheduled"));
         return AwsCallLog.actingAs(AwsCallLog.RETENTION_FUNCTION, () -> {
             try (Catalog catalog = FunctionEnvironment.catalog(env)) {
+                Instant now = Clock.systemUTC().instant();
+                String owner = "function:" + env.getOrDefault("AWS_LAMBDA_LOG_STREAM_NAME", "local");
+                if (scheduled
+                        && !dryRun
+                        && !catalog.claimRun(ClusterRetention.JOB, ClusterRetention.slot(now), owner)) {
+                    return Map.of("skipped", "retention ran today already (" + ClusterRetention.slot(now) + ")");
+                }
                 return new Retention(
                                 catalog,
                                 FunctionEnvironment.storage(env),
-                                FunctionEnvironment.retentionPolicy(env),
+                                ClusterRetention.resolve(
+                                        catalog,
+                                        FunctionEnvironment.configuredRetentionPolicy(env),
+                                        "the retention function's environment",
+                                        !dryRun),
                                 Clock.systemUTC(),
                                 line -> System.err.println("retention: " + line))
                         .apply(dryRun)

@@ -150,7 +150,7 @@ public final class PitrStack extends Stack {
                 .description("pitr retention, as 'pitr retention apply' runs it")
                 .schedule(Schedule.expression("cron(" + settings.retentionSchedule() + ")"))
                 .targets(List.of(LambdaFunction.Builder.create(retention)
-                        .event(RuleTargetInput.fromObject(Map.of("dryRun", false)))
+                        .event(RuleTargetInput.fromObject(Map.of("dryRun", false, "scheduled", true)))
                         .retryAttempts(2)
                         .maxEventAge(Duration.hours(6))
                         .build()))
@@ -408,12 +408,7 @@ public final class PitrStack extends Stack {
                 .description("pitr restore --remote: start restores and follow them")
                 .statements(List.of(
                         allow(List.of("states:StartExecution"), restore.getStateMachineArn()),
-                        allow(
-                                List.of(
-                                        "states:DescribeExecution",
-                                        "states:GetExecutionHistory",
-                                        "states:StopExecution"),
-                                executions),
+                        allow(List.of("states:GetExecutionHistory", "states:StopExecution"), executions),
                         allow(tableRead, table.getTableArn()),
                         keyThroughServices(List.of("kms:Decrypt"))))
                 .build();
