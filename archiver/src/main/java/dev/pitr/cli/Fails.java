@@ -33,7 +33,8 @@ import java.util.List;
                 ErrorCode.CATALOG_UNAVAILABLE,
                 ErrorCode.CATALOG_OUTCOME_UNKNOWN,
                 ErrorCode.KEY_UNAVAILABLE,
-                ErrorCode.CORRUPT_OBJECT),
+                ErrorCode.CORRUPT_OBJECT,
+                ErrorCode.SERVICE_REJECTED),
         /** The primary (or standby) and PostgreSQL's client programs. */
         PRIMARY(ErrorCode.PRIMARY_UNREACHABLE, ErrorCode.TOOL_MISSING),
         /** Local files: the spool, a target directory. */

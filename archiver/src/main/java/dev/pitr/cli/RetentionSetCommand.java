@@ -14,6 +14,7 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
+@Fails
 @Command(
         name = "set",
         description = "Make this host's retention policy (its retention.* keys) the cluster's, which every runner"
