@@ -2,7 +2,8 @@
 // usage: node iam-simulate.mjs CASES.json
 // CASES.json: [{"identityPolicies": [{"name", "policy"}], "resourcePolicy": policy or null, "request": {"action",
 //   "principal", "resource": {"resource", "accountId"}, "contextVariables"}}, ...]
-// stdout: one JSON array, per case {"result": "Allowed" | "ImplicitlyDenied" | "ExplicitlyDenied" | "Error", "errors"}
+// stdout: one JSON array, per case {"result": "Allowed" | "ImplicitlyDenied" | "ExplicitlyDenied" | "Error", "errors",
+//   "allowedBy": [{"policy": name, "statement": index in its Statement}]}
 //
 // The simulator (0.1.173) drops request context keys of the form kms:EncryptionContext:<name>: it matches only
 // variable keys written with a slash. So before a case is run, each such key, in the request and in every policy's
@@ -45,6 +46,17 @@ for (const c of cases) {
   };
   if (c.resourcePolicy) simulation.resourcePolicy = renamed(c.resourcePolicy);
   const r = await runSimulation(simulation, {});
-  results.push(r.resultType === 'error' ? { result: 'Error', errors: r.errors } : { result: r.overallResult });
+  if (r.resultType === 'error') {
+    results.push({ result: 'Error', errors: r.errors });
+  } else {
+    // which identity statements allowed it (policy name and index), for the report of grants no call used
+    const allows = r.resultType === 'single' ? r.result?.analysis?.identityAnalysis?.allowStatements ?? [] : [];
+    const allowedBy = allows.map((a) => {
+      const policy = c.identityPolicies.find((p) => p.name === a.policyId);
+      const statements = [policy?.policy?.Statement ?? []].flat();
+      return { policy: a.policyId, statement: statements.findIndex((st) => JSON.stringify(renamed(st)) === JSON.stringify(a.statement)) };
+    });
+    results.push({ result: r.overallResult, allowedBy });
+  }
 }
 process.stdout.write(JSON.stringify(results));

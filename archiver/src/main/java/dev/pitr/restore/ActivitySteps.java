@@ -71,13 +71,14 @@ public final class ActivitySteps implements ActivityWorker.Steps {
     private ObjectNode dispatch(JsonNode input, Runnable progress) {
         String step = input.path("step").asText();
         RestoreRequest req = RestoreJob.request(input.get("request"));
-        // every step, not only the first: a step's input is whatever the execution holds
-        limits.check(req.targetDir(), req.force());
+        // the owner first: a step of another agent's restore is handed out again whatever this agent allows
         String owner = text(input, "agent");
         if (owner != null && !owner.equals(agent)) {
             throw new OtherHostException("step " + step + " of restore " + RestoreJob.id(input.get("request"))
                     + " belongs to the agent on " + owner + ", which prepared its target; this is " + agent);
         }
+        // every step, not only the first: a step's input is whatever the execution holds
+        limits.check(req.targetDir(), req.force());
         inFlight = req;
         JsonNode plan = input.path("plan");
         ObjectNode out = RestoreJob.JSON.createObjectNode();
@@ -85,7 +86,7 @@ public final class ActivitySteps implements ActivityWorker.Steps {
                 .orElseThrow(() -> new RestoreException("usage: unknown restore step '" + step + "'", null));
         switch (state) {
             case PREPARE_TARGET -> {
-                steps.prepareTarget(req);
+                steps.prepareTarget(req, progress);
                 out.put("targetDir", req.targetDir().toAbsolutePath().toString());
                 out.put("agent", agent);
             }
@@ -165,6 +166,14 @@ public final class ActivitySteps implements ActivityWorker.Steps {
                 if (lsn != null && !lsn.equals(last[0])) {
                     last[0] = lsn;
                     progress.run();
+                    // never over an outcome: a restore the state machine gave up on stays failed
+                    String outcome = repo.catalog()
+                            .restore(id)
+                            .map(RestoreRecord::outcome)
+                            .orElse("replaying");
+                    if (!outcome.equals("replaying")) {
+                        return;
+                    }
                     repo.catalog()
                             .recordRestore(new RestoreRecord(
                                     id,

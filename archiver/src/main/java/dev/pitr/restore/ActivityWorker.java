@@ -12,6 +12,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.services.sfn.SfnClient;
 import software.amazon.awssdk.services.sfn.model.GetActivityTaskResponse;
+import software.amazon.awssdk.services.sfn.model.InvalidTokenException;
 import software.amazon.awssdk.services.sfn.model.TaskTimedOutException;
 
 /**
@@ -148,9 +149,14 @@ public final class ActivityWorker {
                 out = steps.run(input, beat::progress);
             }
             if (f.reported().compareAndSet(false, true)) {
-                sfn.sendTaskSuccess(r -> r.taskToken(token).output(out.toString()));
-                log("step " + step + " done in "
-                        + Duration.between(started, Instant.now()).toSeconds() + " s");
+                try {
+                    sfn.sendTaskSuccess(r -> r.taskToken(token).output(out.toString()));
+                    log("step " + step + " done in "
+                            + Duration.between(started, Instant.now()).toSeconds() + " s");
+                } catch (SdkException report) {
+                    log("step " + step + " done, but its success cannot be reported (" + report.getMessage()
+                            + "); the state machine times the step out and records the restore failed");
+                }
             }
         } catch (RuntimeException | java.io.IOException e) {
             if (f != null && !f.reported().compareAndSet(false, true)) {
@@ -175,8 +181,18 @@ public final class ActivityWorker {
         try {
             // given up within the interval: a call that hangs must not outlast the state machine's window
             sfn.sendTaskHeartbeat(r -> r.taskToken(token).overrideConfiguration(c -> c.apiCallTimeout(heartbeat)));
-        } catch (TaskTimedOutException e) {
-            log("the state machine gave up on this task (timed out); its result will be ignored");
+        } catch (TaskTimedOutException | InvalidTokenException e) {
+            // the execution has moved on (the step timed out, or it was stopped): what the step runs is nobody's
+            InFlight f = current;
+            if (f != null && f.token().equals(token) && f.reported().compareAndSet(false, true)) {
+                log("the state machine gave up on step " + f.step() + " ("
+                        + e.getClass().getSimpleName() + "); stopping what it started");
+                try {
+                    steps.abort();
+                } catch (RuntimeException stop) {
+                    log("cannot stop what step " + f.step() + " started: " + stop.getMessage());
+                }
+            }
         } catch (SdkException e) {
             log("heartbeat failed, will retry: " + e.getMessage());
         }

@@ -23,7 +23,10 @@ public record AgentLimits(Path root, boolean allowForce) {
 
     public static AgentLimits from(Config config) {
         return new AgentLimits(
-                config.get(Key.AGENT_RESTORE_ROOT).map(Path::of).orElse(null),
+                // relative to the configuration file, as every path setting
+                config.get(Key.AGENT_RESTORE_ROOT)
+                        .map(x -> config.requirePath(Key.AGENT_RESTORE_ROOT))
+                        .orElse(null),
                 config.requireBoolean(Key.AGENT_ALLOW_FORCE));
     }
 

@@ -202,10 +202,7 @@ public final class RemoteRestore {
     /** The replay progress the agent records under the restore's id while it replays. */
     private String progress(String id, String last) {
         try {
-            RestoreRecord r = catalog.restores().stream()
-                    .filter(x -> x.id().equals(id))
-                    .findFirst()
-                    .orElse(null);
+            RestoreRecord r = catalog.restore(id).orElse(null);
             if (r != null
                     && "replaying".equals(r.outcome())
                     && r.stoppedAt() != null

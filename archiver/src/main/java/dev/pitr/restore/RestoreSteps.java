@@ -83,12 +83,17 @@ public final class RestoreSteps {
 
     /** PrepareTarget: refuses a non-empty directory (unless forced), checks the server's user can read what it needs, empties it. */
     public void prepareTarget(RestoreRequest req) {
+        prepareTarget(req, () -> {});
+    }
+
+    /** PrepareTarget, calling {@code progress} at every thousand files an emptied directory loses. */
+    public void prepareTarget(RestoreRequest req, Runnable progress) {
         Path dir = dir(req);
         TargetDirectory.refuseUnsafeName(dir);
         TargetDirectory.refuseNonEmpty(dir, req.force());
         pitrCommand();
         checkRestoreUserCanRead();
-        prepareDirectory(dir);
+        prepareDirectory(dir, progress);
     }
 
     /** FetchSnapshot: lays the snapshot down and checks it against its checksum and PostgreSQL's backup_manifest. */
@@ -101,7 +106,8 @@ public final class RestoreSteps {
         Path dir = dir(req);
         log("restoring snapshot " + snap.id() + " (" + snap.plainSize() + " bytes) into " + dir);
         long files = laySnapshotDown(snap, dir, progress);
-        verifyAgainstManifest(dir);
+        // pg_verifybackup reads every file and says nothing until it ends: it counts as progress while it runs
+        whileRunning(progress, () -> verifyAgainstManifest(dir));
         return files;
     }
 
@@ -351,13 +357,17 @@ public final class RestoreSteps {
         }
     }
 
-    private void prepareDirectory(Path dir) {
+    private void prepareDirectory(Path dir, Runnable progress) {
         try {
             if (Files.exists(dir)) {
                 try (Stream<Path> s = Files.walk(dir)) {
+                    long deleted = 0;
                     for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
                         if (!p.equals(dir)) {
                             Files.delete(p);
+                            if (++deleted % 1000 == 0) {
+                                progress.run();
+                            }
                         }
                     }
                 }
@@ -521,6 +531,22 @@ public final class RestoreSteps {
                 }
             }
         };
+    }
+
+    /** Runs {@code work}, calling {@code progress} every 10 s while it runs. */
+    private static void whileRunning(Runnable progress, Runnable work) {
+        java.util.concurrent.ScheduledExecutorService ticks =
+                java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+                    Thread t = new Thread(r, "progress");
+                    t.setDaemon(true);
+                    return t;
+                });
+        var unused = ticks.scheduleAtFixedRate(progress, 10, 10, java.util.concurrent.TimeUnit.SECONDS);
+        try {
+            work.run();
+        } finally {
+            ticks.shutdownNow();
+        }
     }
 
     /** Stops the restored server of {@code req} if it runs (the agent is being stopped mid-restore). */

@@ -5,6 +5,7 @@ import dev.pitr.catalog.LeaseHeldException;
 import dev.pitr.config.Config;
 import dev.pitr.config.Key;
 import dev.pitr.config.Repository;
+import dev.pitr.error.PitrException;
 import dev.pitr.postgres.OsUser;
 import dev.pitr.retention.ClusterRetention;
 import dev.pitr.retention.Retention;
@@ -80,8 +81,20 @@ public final class RunService {
                                 owner,
                                 clock,
                                 say)
-                        // one run a day between this and the retention function
-                        .claimingSlot(ClusterRetention::slot));
+                        // one run a day between this and the retention function, by a runner whose policy is the
+                        // cluster's: worked out (and recorded when none is) before the day is claimed
+                        .claimingSlot(ClusterRetention::slot)
+                        .unless(() -> {
+                            try {
+                                ClusterRetention.resolve(
+                                        repo.catalog(),
+                                        config.configuredRetentionPolicy(),
+                                        config.file().toString());
+                                return java.util.Optional.empty();
+                            } catch (PitrException e) {
+                                return java.util.Optional.of(e.getMessage() + " HINT: " + e.hint());
+                            }
+                        }));
         return new RunService(config, repo, clock, log, jobs);
     }
 

@@ -31,6 +31,7 @@ public final class ScheduledJob {
     private final Consumer<String> log;
     private Instant handled;
     private java.util.function.UnaryOperator<Instant> claimed = due -> due;
+    private java.util.function.Supplier<Optional<String>> refusal = Optional::empty;
 
     public ScheduledJob(
             String job,
@@ -60,6 +61,15 @@ public final class ScheduledJob {
         return this;
     }
 
+    /**
+     * The same job asking {@code refuses} before it claims a slot: a reason (this runner may not run it now, such as a
+     * retention policy that is not the cluster's) leaves the slot to another runner and is said.
+     */
+    public ScheduledJob unless(java.util.function.Supplier<Optional<String>> refuses) {
+        this.refusal = refuses;
+        return this;
+    }
+
     /** Scheduled snapshots: done for a due time once a snapshot (running or complete) started at or after it. */
     public static ScheduledJob snapshots(
             CronSchedule schedule, Catalog catalog, Action take, String owner, Clock clock, Consumer<String> log) {
@@ -78,7 +88,15 @@ public final class ScheduledJob {
         }
         Instant slot = due.get();
         handled = slot;
-        if (done.test(slot) || !catalog.claimRun(job, claimed.apply(slot), owner)) {
+        if (done.test(slot)) {
+            return false;
+        }
+        Optional<String> refused = refusal.get();
+        if (refused.isPresent()) {
+            log.accept("scheduled " + job + " for " + slot + " not run here: " + refused.get());
+            return false;
+        }
+        if (!catalog.claimRun(job, claimed.apply(slot), owner)) {
             return false;
         }
         log.accept("scheduled " + job + " for " + slot + " (" + schedule + ")");

@@ -23,8 +23,17 @@ public final class CaptureProblem {
 
     private CaptureProblem() {}
 
-    static void record(Path spool, PitrException e, Instant at) {
+    static void record(Path spool, PitrException e, Instant now) {
+        Instant at = now;
         try {
+            // since the first failure of this kind, not the latest
+            Path f = spool.resolve(FILE);
+            if (Files.exists(f)) {
+                JsonNode before = JSON.readTree(Files.readString(f));
+                if (before.path("code").asText().equals(e.code().label())) {
+                    at = Instant.parse(before.path("since").asText());
+                }
+            }
             Path tmp = spool.resolve(FILE + ".tmp");
             Files.writeString(
                     tmp,

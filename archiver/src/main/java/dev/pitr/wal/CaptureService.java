@@ -59,6 +59,7 @@ public final class CaptureService {
     private final Backoff rejected = new Backoff(Duration.ofMinutes(1));
 
     private boolean rejecting;
+    private boolean problemCleared;
     private final Backoff partialRejected = new Backoff(Duration.ofMinutes(1));
     private boolean partialRejecting;
     private final SpoolRoom room;
@@ -211,13 +212,18 @@ public final class CaptureService {
             if (rejecting) {
                 rejecting = false;
                 rejected.succeeded();
-                CaptureProblem.clear(spool);
                 log("shipping works again");
+            }
+            if (!problemCleared) {
+                // also one an earlier process left: it shipped since
+                CaptureProblem.clear(spool);
+                problemCleared = true;
             }
         } catch (PitrException e) {
             if (PERMANENT.contains(e.code())) {
                 // the same request fails the same way until someone changes something: say so, and wait
                 rejecting = true;
+                problemCleared = false;
                 Duration wait = rejected.failed(clock.instant());
                 CaptureProblem.record(spool, e, clock.instant());
                 log("shipping failed (" + e.code().label() + "), retrying in " + wait.toSeconds() + " s: "

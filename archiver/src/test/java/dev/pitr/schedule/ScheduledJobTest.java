@@ -133,4 +133,48 @@ class ScheduledJobTest {
             assertEquals(4, taken.size(), taken.toString());
         }
     }
+
+    /**
+     * A runner that may not run the job (its retention policy is not the cluster's) leaves the day unclaimed for one
+     * that may, and says why; runners on other schedules claim the same day.
+     */
+    @Test
+    void aRefusingRunnerLeavesTheDayToAnotherThatClaimsItOnItsOwnSchedule() {
+        try (Catalog catalog = SqliteCatalog.open(dir.resolve("catalog.db"))) {
+            TestClock clock = new TestClock("2026-12-06T03:20:00Z");
+            List<String> said = new ArrayList<>();
+            List<Instant> ran = new ArrayList<>();
+            ScheduledJob refusing = new ScheduledJob(
+                            "retention",
+                            CronSchedule.parse("17 3 * * *", ZoneId.of("UTC")),
+                            catalog,
+                            due -> false,
+                            due -> ran.add(due),
+                            "host-a",
+                            clock,
+                            said::add)
+                    .claimingSlot(dev.pitr.retention.ClusterRetention::slot)
+                    .unless(() -> java.util.Optional.of("its policy is not the cluster's"));
+            assertFalse(refusing.tick());
+            assertTrue(said.get(0).contains("not run here: its policy is not the cluster's"), said.toString());
+
+            clock.advance(Duration.ofHours(2));
+            ScheduledJob other = new ScheduledJob(
+                            "retention",
+                            CronSchedule.parse("0 5 * * *", ZoneId.of("UTC")),
+                            catalog,
+                            due -> false,
+                            due -> ran.add(due),
+                            "host-b",
+                            clock,
+                            said::add)
+                    .claimingSlot(dev.pitr.retention.ClusterRetention::slot);
+            assertTrue(other.tick(), "the day was left to it");
+            assertEquals(List.of(Instant.parse("2026-12-06T05:00:00Z")), ran);
+            assertFalse(
+                    catalog.claimRun(
+                            "retention", dev.pitr.retention.ClusterRetention.slot(clock.instant()), "function:x"),
+                    "the function's run the same day finds it claimed");
+        }
+    }
 }

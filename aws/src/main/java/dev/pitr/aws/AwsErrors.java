@@ -39,6 +39,10 @@ public final class AwsErrors {
             "TransactionCanceledException",
             "ConditionalCheckFailedException",
             "OperationAborted",
+            "BadDigest",
+            "IncompleteBody",
+            "InvalidDigest",
+            "RequestTimeTooSkewed",
             "ExpiredToken",
             "ExpiredTokenException");
 

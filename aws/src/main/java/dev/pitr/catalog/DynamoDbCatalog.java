@@ -887,19 +887,26 @@ public final class DynamoDbCatalog implements Catalog {
     }
 
     @Override
+    public Optional<RestoreRecord> restore(String id) {
+        return get("restore#" + id).map(DynamoDbCatalog::toRestore);
+    }
+
+    @Override
     public List<RestoreRecord> restores() {
-        return prefix("restore#").stream()
-                .map(i -> new RestoreRecord(
-                        str(i, SK).substring("restore#".length()),
-                        instant(i, "recorded_at"),
-                        str(i, "outcome"),
-                        str(i, "target"),
-                        str(i, "snapshot_id"),
-                        i.containsKey("timeline") ? num(i, "timeline") : null,
-                        str(i, "stopped_at"),
-                        str(i, "error"),
-                        str(i, "cause")))
-                .toList();
+        return prefix("restore#").stream().map(DynamoDbCatalog::toRestore).toList();
+    }
+
+    private static RestoreRecord toRestore(Map<String, AttributeValue> i) {
+        return new RestoreRecord(
+                str(i, SK).substring("restore#".length()),
+                instant(i, "recorded_at"),
+                str(i, "outcome"),
+                str(i, "target"),
+                str(i, "snapshot_id"),
+                i.containsKey("timeline") ? num(i, "timeline") : null,
+                str(i, "stopped_at"),
+                str(i, "error"),
+                str(i, "cause"));
     }
 
     @Override

@@ -162,6 +162,9 @@ public interface Catalog extends AutoCloseable {
     /** Every recorded restore, by id. */
     List<RestoreRecord> restores();
 
+    /** The restore recorded under {@code id}, if any: one read, however many restores are recorded. */
+    Optional<RestoreRecord> restore(String id);
+
     /**
      * Claims the run of scheduled {@code job} due at {@code slot} for {@code owner}: true for the first claim of that slot
      * and for the same owner asking again, false once another owner has it. Schedulers on several hosts claim before they

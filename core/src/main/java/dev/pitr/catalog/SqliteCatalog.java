@@ -812,6 +812,11 @@ public final class SqliteCatalog implements Catalog {
     }
 
     @Override
+    public synchronized Optional<RestoreRecord> restore(String id) {
+        return restores().stream().filter(r -> r.id().equals(id)).findFirst();
+    }
+
+    @Override
     public synchronized List<RestoreRecord> restores() {
         try (PreparedStatement ps = conn.prepareStatement(
                         "SELECT id, recorded_at, outcome, target, snapshot_id, timeline, stopped_at, error, cause FROM restores ORDER BY id");

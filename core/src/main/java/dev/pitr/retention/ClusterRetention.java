@@ -9,10 +9,12 @@ import java.util.Optional;
 
 /**
  * One retention policy for the cluster, kept in its catalog, so that {@code pitr run} on the archiving host and the
- * retention function in AWS apply the same one. A runner whose own configuration sets no retention keys applies the
- * recorded policy (or the defaults, while none is recorded); one that sets them records them when none is recorded,
- * applies them when they are the recorded ones, and is refused when they disagree. {@code pitr retention set} makes a
- * host's policy the cluster's. Scheduled runs claim the day ({@link #slot}), so one of the runners runs each day.
+ * retention function in AWS apply the same one. A runner whose own configuration sets retention keys records them when
+ * none is recorded, applies them when they are the recorded ones, and is refused when they disagree. A host that sets
+ * none applies the recorded policy, or records and applies the defaults when none is recorded; the function deployed
+ * without a policy applies the recorded one, or nothing until one is recorded. {@code pitr retention set} makes a
+ * host's policy the cluster's. Scheduled runs work the policy out first and then claim the day ({@link #slot}), so one
+ * runner that may run runs each day.
  */
 public final class ClusterRetention {
 
@@ -26,7 +28,8 @@ public final class ClusterRetention {
 
     /**
      * The policy to apply, with {@code configured} the runner's own (empty when its configuration sets none) read from
-     * {@code source}.
+     * {@code source}; a runner that sets none applies the recorded policy, or the defaults, which it records, when none
+     * is recorded yet.
      */
     public static RetentionPolicy resolve(Catalog catalog, Optional<RetentionPolicy> configured, String source) {
         return resolve(catalog, configured, source, true);
@@ -35,15 +38,30 @@ public final class ClusterRetention {
     /** As {@link #resolve(Catalog, Optional, String)}; with {@code record} false (a dry run) nothing is recorded. */
     public static RetentionPolicy resolve(
             Catalog catalog, Optional<RetentionPolicy> configured, String source, boolean record) {
+        return resolveOrWait(
+                        catalog,
+                        configured.or(() -> recorded(catalog)).or(() -> Optional.of(RetentionPolicy.DEFAULT)),
+                        source,
+                        record)
+                .orElseThrow();
+    }
+
+    /**
+     * As {@link #resolve}, for a runner whose defaults are not a choice (the retention function, deployed without a
+     * policy): with nothing configured and nothing recorded it applies nothing (empty), and waits for a host or {@code
+     * pitr retention set} to record the cluster's policy.
+     */
+    public static Optional<RetentionPolicy> resolveOrWait(
+            Catalog catalog, Optional<RetentionPolicy> configured, String source, boolean record) {
         Optional<RetentionPolicy> recorded = recorded(catalog);
         if (configured.isEmpty()) {
-            return recorded.orElse(RetentionPolicy.DEFAULT);
+            return recorded;
         }
         if (recorded.isEmpty()) {
             if (record) {
                 catalog.putClusterSetting(SETTING, configured.get().encode());
             }
-            return configured.get();
+            return configured;
         }
         if (!recorded.get().equals(configured.get())) {
             throw new PitrException(
@@ -53,10 +71,11 @@ public final class ClusterRetention {
                             + configured.get().zone() + ") is not the cluster's, recorded in the catalog ("
                             + recorded.get().describe() + ", in "
                             + recorded.get().zone() + ")",
-                    "make the retention.* keys of " + source + " match the cluster's, or remove them to apply the"
-                            + " cluster's; 'pitr retention set' makes this host's policy the cluster's");
+                    "make the retention.* keys and timezone of " + source + " match the cluster's, or remove the"
+                            + " retention.* keys to apply the cluster's; 'pitr retention set' makes this host's"
+                            + " policy the cluster's");
         }
-        return configured.get();
+        return configured;
     }
 
     /** What status shows: the recorded policy, else the configured one, else the defaults; never writes. */

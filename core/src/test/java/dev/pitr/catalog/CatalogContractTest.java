@@ -296,6 +296,16 @@ public abstract class CatalogContractTest {
     }
 
     @Test
+    void aRestoreIsReadByItsId() {
+        assertTrue(catalog.restore("r-1").isEmpty());
+        RestoreRecord r = new RestoreRecord(
+                "r-1", Instant.parse("2026-12-06T14:00:00Z"), "replaying", "{}", "s", 1L, "0/3000000", null, null);
+        catalog.recordRestore(r);
+        assertEquals(java.util.Optional.of(r), catalog.restore("r-1"));
+        assertTrue(catalog.restore("r-2").isEmpty());
+    }
+
+    @Test
     void aClusterSettingIsRecordedAndReplaced() {
         assertTrue(catalog.clusterSetting("retention_policy").isEmpty());
         catalog.putClusterSetting("retention_policy", "retention.daily=7 timezone=UTC");

@@ -34,11 +34,13 @@ class ClusterRetentionTest {
     @Test
     void theFirstRunnerWithAPolicyRecordsItAndEveryOtherAppliesItOrIsRefused() {
         try (Catalog c = SqliteCatalog.open(dir.resolve("c.db"))) {
-            assertEquals(RetentionPolicy.DEFAULT, ClusterRetention.resolve(c, Optional.empty(), "host a"));
-            assertEquals(Optional.empty(), ClusterRetention.recorded(c), "a runner without a policy records none");
-
+            assertEquals(
+                    Optional.empty(),
+                    ClusterRetention.resolveOrWait(c, Optional.empty(), "the function", true),
+                    "the function without a policy waits for one");
+            assertEquals(RetentionPolicy.DEFAULT, ClusterRetention.resolve(c, Optional.empty(), "host a", false));
             assertEquals(MINE, ClusterRetention.resolve(c, Optional.of(MINE), "host a", false));
-            assertEquals(Optional.empty(), ClusterRetention.recorded(c), "a dry run records nothing");
+            assertEquals(Optional.empty(), ClusterRetention.recorded(c), "dry runs record nothing");
 
             assertEquals(MINE, ClusterRetention.resolve(c, Optional.of(MINE), "host a"));
             assertEquals(Optional.of(MINE), ClusterRetention.recorded(c));
@@ -56,6 +58,18 @@ class ClusterRetentionTest {
             ClusterRetention.set(c, RetentionPolicy.DEFAULT);
             assertEquals(
                     RetentionPolicy.DEFAULT, ClusterRetention.resolve(c, Optional.of(RetentionPolicy.DEFAULT), "b"));
+        }
+    }
+
+    @Test
+    void aHostWithoutAPolicyRecordsTheDefaultsItApplies() {
+        try (Catalog c = SqliteCatalog.open(dir.resolve("c.db"))) {
+            assertEquals(RetentionPolicy.DEFAULT, ClusterRetention.resolve(c, Optional.empty(), "host a"));
+            assertEquals(Optional.of(RetentionPolicy.DEFAULT), ClusterRetention.recorded(c));
+            assertEquals(
+                    Optional.of(RetentionPolicy.DEFAULT),
+                    ClusterRetention.resolveOrWait(c, Optional.empty(), "the function", true));
+            assertThrows(PitrException.class, () -> ClusterRetention.resolve(c, Optional.of(MINE), "host b"));
         }
     }
 

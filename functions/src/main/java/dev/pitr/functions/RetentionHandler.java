@@ -6,9 +6,11 @@ import dev.pitr.aws.AwsCallLog;
 import dev.pitr.catalog.Catalog;
 import dev.pitr.retention.ClusterRetention;
 import dev.pitr.retention.Retention;
+import dev.pitr.retention.RetentionPolicy;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * The scheduled retention function: {@link Retention} over the environment's catalog, archive and policy, exactly as
@@ -24,6 +26,18 @@ public final class RetentionHandler implements RequestHandler<Map<String, Object
         boolean scheduled = input != null && Boolean.TRUE.equals(input.get("scheduled"));
         return AwsCallLog.actingAs(AwsCallLog.RETENTION_FUNCTION, () -> {
             try (Catalog catalog = FunctionEnvironment.catalog(env)) {
+                // the policy first: a refused one fails this run and leaves the day to a runner that may
+                Optional<RetentionPolicy> policy = ClusterRetention.resolveOrWait(
+                        catalog,
+                        FunctionEnvironment.configuredRetentionPolicy(env),
+                        "the retention function's environment",
+                        !dryRun);
+                if (policy.isEmpty()) {
+                    return Map.of(
+                            "skipped",
+                            "no retention policy: the stack sets none (pitr:retention.*) and none is recorded for the"
+                                    + " cluster; 'pitr retention set' on a host, or 'pitr run' there, records one");
+                }
                 Instant now = Clock.systemUTC().instant();
                 String owner = "function:" + env.getOrDefault("AWS_LAMBDA_LOG_STREAM_NAME", "local");
                 if (scheduled
@@ -34,11 +48,7 @@ public final class RetentionHandler implements RequestHandler<Map<String, Object
                 return new Retention(
                                 catalog,
                                 FunctionEnvironment.storage(env),
-                                ClusterRetention.resolve(
-                                        catalog,
-                                        FunctionEnvironment.configuredRetentionPolicy(env),
-                                        "the retention function's environment",
-                                        !dryRun),
+                                policy.get(),
                                 Clock.systemUTC(),
                                 line -> System.err.println("retention: " + line))
                         .apply(dryRun)

@@ -201,6 +201,51 @@ class RestoreStateMachineIT {
         }
     }
 
+    /**
+     * An execution stopped by hand ends with no Catch to record it: the status change the stack's rule sends to the
+     * Record function (through the Lambda jar, on DynamoDB) records the restore failed, over the agent's progress.
+     */
+    @Test
+    @Order(0)
+    void anExecutionThatEndedUnrecordedIsRecordedFromItsStatusChange() throws Exception {
+        try (Repository repo = fx.repository()) {
+            repo.catalog()
+                    .recordRestore(new RestoreRecord(
+                            "sfn-aborted", Instant.now(), "replaying", "{}", null, 1L, "0/3000000", null, null));
+        }
+        ObjectNode event = RestoreJob.JSON
+                .createObjectNode()
+                .put("source", "aws.states")
+                .put("detail-type", dev.pitr.restore.workflow.RecordStep.EXECUTION_STATUS_CHANGE);
+        event.putObject("detail")
+                .put("status", "ABORTED")
+                .put("name", "sfn-aborted")
+                .put("executionArn", "arn:aws:states:us-east-1:000000000000:execution:pitr-restore:sfn-aborted")
+                .put("input", "{\"request\": {\"id\": \"sfn-aborted\", \"target\": {\"kind\": \"latest\"}}}");
+        ProcessBuilder pb = new ProcessBuilder(
+                "java", "-cp", System.getProperty("pitr.lambda.jar"), "dev.pitr.functions.LambdaStdio");
+        Map<String, String> e = pb.environment();
+        e.put("PITR_CATALOG_TABLE", fx.aws().table());
+        e.put("PITR_CLUSTER_ID", clusterId);
+        e.put("PITR_DYNAMODB_ENDPOINT", fx.aws().dynamoDbEndpoint().toString());
+        e.put("AWS_REGION", fx.aws().region());
+        e.put("AWS_ACCESS_KEY_ID", fx.aws().accessKey());
+        e.put("AWS_SECRET_ACCESS_KEY", fx.aws().secretKey());
+        pb.redirectError(ProcessBuilder.Redirect.DISCARD);
+        Process p = pb.start();
+        ObjectNode call = RestoreJob.JSON.createObjectNode().put("id", 1).put("handler", "record");
+        call.set("input", event);
+        p.getOutputStream().write((call + "\n").getBytes(StandardCharsets.UTF_8));
+        p.getOutputStream().close();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+        assertTrue(out.contains("\"outcome\":\"failed\""), out);
+        RestoreRecord r = recorded("sfn-aborted");
+        assertEquals("failed", r.outcome());
+        assertEquals("States.ABORTED", r.error());
+        assertEquals("0/3000000", r.stoppedAt(), "the agent's progress stays");
+    }
+
     @Test
     @Order(1)
     void theAslRestoresExactlyTheRowsCommittedUpToTheTarget() throws Exception {

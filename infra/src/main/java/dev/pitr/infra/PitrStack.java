@@ -124,8 +124,8 @@ public final class PitrStack extends Stack {
                 FunctionEnvironment.CATALOG_TABLE, table.getTableName(),
                 FunctionEnvironment.CLUSTER_ID, clusterId.getValueAsString());
         plan = function("Plan", PlanHandler.class, environment, List.of("dynamodb:GetItem", "dynamodb:Query"));
-        // the restore's record is one PutItem, as the outcome replaces what the agent recorded while it worked
-        record = function("Record", RecordHandler.class, environment, List.of("dynamodb:PutItem"));
+        // the restore's record: read (an execution that ended keeps an outcome a step recorded) and written whole
+        record = function("Record", RecordHandler.class, environment, List.of("dynamodb:GetItem", "dynamodb:PutItem"));
         Map<String, String> retentionEnvironment = new java.util.TreeMap<>(environment);
         retentionEnvironment.put(FunctionEnvironment.STORAGE_BUCKET, bucket.getBucketName());
         retentionEnvironment.put(FunctionEnvironment.STORAGE_PREFIX, settings.storagePrefix());

@@ -41,17 +41,16 @@ import software.amazon.awscdk.Stack;
  */
 class IamPolicyTest {
 
-    /** Granted actions no test exercises, and why each stays. */
+    static final String ENVELOPES = "envelope keys under encryption.kms_key_id: no KMS server runs here, so"
+            + " envelopeKeysUnderKmsAreAllowedWithTheirContextOnly checks the calls KmsKeyWrapper makes";
+
+    /** Grants no test exercises, and why each stays: {@code principal action (condition keys)}. */
     static final Map<String, String> UNUSED = Map.of(
-            "archiver kms:Encrypt",
-                    "'pitr keys rotate' re-wraps data keys under encryption.kms_key_id; no KMS server runs here, so"
-                            + " envelopeKeysUnderKmsAreAllowedWithTheirContextOnly checks the call KmsKeyWrapper makes",
-            "archiver kms:GenerateDataKey",
-                    "envelope keys under encryption.kms_key_id: checked by envelopeKeysUnderKmsAreAllowedWithTheirContextOnly"
-                            + " (no KMS server runs here)",
-            "restore-agent kms:Decrypt",
-                    "envelope keys under encryption.kms_key_id: checked by envelopeKeysUnderKmsAreAllowedWithTheirContextOnly"
-                            + " (no KMS server runs here)");
+            "archiver kms:GenerateDataKey (kms:EncryptionContext:pitr)", ENVELOPES,
+            "archiver kms:Decrypt (kms:EncryptionContext:pitr)", ENVELOPES,
+            "archiver kms:Encrypt (kms:EncryptionContext:pitr)",
+                    "'pitr keys rotate' re-wraps data keys under encryption.kms_key_id; " + ENVELOPES,
+            "restore-agent kms:Decrypt (kms:EncryptionContext:pitr)", ENVELOPES);
 
     static StackPolicies stack;
     static List<JsonNode> calls;
@@ -138,23 +137,33 @@ class IamPolicyTest {
         assertEquals(refused.size(), denied(refused, Map.of()).size(), refused.toString());
     }
 
+    /** Each statement's actions, counted used only by a call that statement allowed. */
     @Test
     void everyGrantedActionIsUsedOrExplained() {
-        Map<String, Set<String>> used = new TreeMap<>();
-        for (Request r : requests(calls)) {
-            used.computeIfAbsent(r.principal(), p -> new TreeSet<>()).add(r.action());
+        Set<String> used = new TreeSet<>();
+        for (Outcome o : simulate(requests(calls), Map.of())) {
+            for (JsonNode by : o.allowedBy()) {
+                used.add(o.request().principal() + " " + by.path("policy").asText() + " "
+                        + by.path("statement").asInt() + " " + o.request().action());
+            }
         }
         Set<String> unused = new TreeSet<>();
         for (String principal : StackPolicies.SOURCES.keySet()) {
-            for (JsonNode policy : stack.identityPolicies(principal).values()) {
-                for (JsonNode st : policy.path("Statement")) {
+            for (Map.Entry<String, JsonNode> policy :
+                    stack.identityPolicies(principal).entrySet()) {
+                int index = 0;
+                for (JsonNode st : policy.getValue().path("Statement")) {
                     for (String action : strings(st.path("Action"))) {
-                        if (!used.getOrDefault(principal, Set.of()).contains(action)
-                                && !action.startsWith("logs:")
-                                && !action.startsWith("xray:")) {
-                            unused.add(principal + " " + action);
+                        String key = principal + " " + policy.getKey() + " " + index + " " + action;
+                        if (!used.contains(key) && !action.startsWith("logs:") && !action.startsWith("xray:")) {
+                            List<String> conditions = new ArrayList<>();
+                            st.path("Condition")
+                                    .forEach(op -> op.properties().forEach(e -> conditions.add(e.getKey())));
+                            unused.add(principal + " " + action
+                                    + (conditions.isEmpty() ? "" : " (" + String.join(", ", conditions) + ")"));
                         }
                     }
+                    index++;
                 }
             }
         }
@@ -244,7 +253,20 @@ class IamPolicyTest {
      * The requests the simulator does not allow, described; {@code without} takes one action out of a principal's
      * policies first.
      */
+    /** One request's outcome: the simulator's decision, and the identity statements that allowed it. */
+    record Outcome(Request request, String result, JsonNode errors, List<JsonNode> allowedBy) {}
+
     static List<String> denied(Set<Request> requests, Map<String, String> without) {
+        List<String> denied = new ArrayList<>();
+        for (Outcome o : simulate(requests, without)) {
+            if (!o.result().equals("Allowed")) {
+                denied.add(o.request().describe() + ": " + o.result() + (o.errors() == null ? "" : " " + o.errors()));
+            }
+        }
+        return denied;
+    }
+
+    static List<Outcome> simulate(Set<Request> requests, Map<String, String> without) {
         ArrayNode cases = JsonNodeFactory.instance.arrayNode();
         List<Request> order = new ArrayList<>(requests);
         Map<String, ArrayNode> identity = new LinkedHashMap<>();
@@ -272,15 +294,14 @@ class IamPolicyTest {
             r.context().forEach(context::put);
         }
         JsonNode results = simulate(cases);
-        List<String> denied = new ArrayList<>();
+        List<Outcome> out = new ArrayList<>();
         for (int i = 0; i < order.size(); i++) {
             JsonNode result = results.get(i);
-            if (!result.path("result").asText().equals("Allowed")) {
-                denied.add(order.get(i).describe() + ": "
-                        + result.path("result").asText() + (result.has("errors") ? " " + result.get("errors") : ""));
-            }
+            List<JsonNode> by = new ArrayList<>();
+            result.path("allowedBy").forEach(by::add);
+            out.add(new Outcome(order.get(i), result.path("result").asText(), result.get("errors"), by));
         }
-        return denied;
+        return out;
     }
 
     private static JsonNode withoutAction(JsonNode policy, String action) {

@@ -396,7 +396,10 @@ class PitrStackTest {
                 statementsOf(plan).get(2).get("Condition"),
                 "the key only as the table's encryption");
         Map<String, Object> record = policyOf("RecordRole");
-        assertEquals(List.of("dynamodb:PutItem"), actions(record).get(1), "the Record role holds only what it uses");
+        assertEquals(
+                List.of("dynamodb:GetItem", "dynamodb:PutItem"),
+                actions(record).get(1),
+                "the Record role holds only what it uses");
         assertFalse(actions(record).stream().flatMap(List::stream).anyMatch(a -> a.startsWith("s3:")));
     }
 

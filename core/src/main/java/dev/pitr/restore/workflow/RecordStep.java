@@ -71,10 +71,7 @@ public final class RecordStep {
         ObjectNode out = RestoreJob.JSON.createObjectNode();
         out.put("recorded", id);
         try {
-            RestoreRecord before = catalog.restores().stream()
-                    .filter(r -> r.id().equals(id))
-                    .findFirst()
-                    .orElse(null);
+            RestoreRecord before = catalog.restore(id).orElse(null);
             if (before != null && !"replaying".equals(before.outcome())) {
                 out.put("outcome", before.outcome());
                 return out;
