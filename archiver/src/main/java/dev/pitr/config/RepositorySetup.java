@@ -1,5 +1,6 @@
 package dev.pitr.config;
 
+import dev.pitr.aws.AwsCallLog;
 import dev.pitr.catalog.DynamoDbCatalog;
 import dev.pitr.error.ErrorCode;
 import dev.pitr.error.PitrException;
@@ -48,8 +49,10 @@ public final class RepositorySetup {
                         if (!create || e.code() != ErrorCode.REPOSITORY_NOT_FOUND) {
                             throw e;
                         }
-                        try {
-                            s3.createBucket(r -> r.bucket(o.bucket()));
+                        // made by whoever sets the repository up, not a host's role: a stack makes it on AWS
+                        try (S3Client admin =
+                                AwsCallLog.actingAs(AwsCallLog.REPOSITORY_SETUP, () -> Repository.s3Client(config))) {
+                            admin.createBucket(r -> r.bucket(o.bucket()));
                         } catch (SdkException ce) {
                             throw new PitrException(
                                     ErrorCode.ACCESS_DENIED,
@@ -79,7 +82,10 @@ public final class RepositorySetup {
                         if (!create || e.code() != ErrorCode.REPOSITORY_NOT_FOUND) {
                             throw e;
                         }
-                        DynamoDbCatalog.createTable(ddb, table);
+                        try (DynamoDbClient admin = AwsCallLog.actingAs(
+                                AwsCallLog.REPOSITORY_SETUP, () -> Repository.dynamoDbClient(config))) {
+                            DynamoDbCatalog.createTable(admin, table);
+                        }
                         done.add("catalog: table " + table + " created");
                     }
                 }

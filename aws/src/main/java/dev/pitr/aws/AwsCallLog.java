@@ -69,6 +69,12 @@ public final class AwsCallLog implements ExecutionInterceptor {
     public static final String RECORD_FUNCTION = "record-function";
     public static final String RETENTION_FUNCTION = "retention-function";
 
+    /**
+     * Whoever creates the bucket and the table ({@code pitr init --create}, {@code check --fix}) where no
+     * infrastructure code made them: an administrator, not a host's role.
+     */
+    public static final String REPOSITORY_SETUP = "repository-setup";
+
     static final ExecutionAttribute<String> PRINCIPAL = new ExecutionAttribute<>("pitr.principal");
 
     private static final InheritableThreadLocal<String> ACTING_AS = new InheritableThreadLocal<>();

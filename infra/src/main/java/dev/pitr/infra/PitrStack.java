@@ -150,7 +150,9 @@ public final class PitrStack extends Stack {
                 .description("pitr retention, as 'pitr retention apply' runs it")
                 .schedule(Schedule.expression("cron(" + settings.retentionSchedule() + ")"))
                 .targets(List.of(LambdaFunction.Builder.create(retention)
-                        .event(RuleTargetInput.fromObject(Map.of("dryRun", false, "scheduled", true)))
+                        // a scheduled run claims the day it runs, shared with 'pitr run'
+                        .event(RuleTargetInput.fromObject(
+                                new java.util.TreeMap<>(Map.of("dryRun", false, "scheduled", true))))
                         .retryAttempts(2)
                         .maxEventAge(Duration.hours(6))
                         .build()))
@@ -394,7 +396,7 @@ public final class PitrStack extends Stack {
                                 "*"),
                         allow(List.of("s3:ListBucket"), bucket.getBucketArn()),
                         allow(List.of("s3:GetObject"), objects),
-                        allow(concat(tableRead, List.of("dynamodb:PutItem")), table.getTableArn()),
+                        allow(List.of("dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem"), table.getTableArn()),
                         keyThroughServices(List.of("kms:Decrypt")),
                         envelopeKeys(List.of("kms:Decrypt"))))
                 .build();
@@ -409,7 +411,8 @@ public final class PitrStack extends Stack {
                 .statements(List.of(
                         allow(List.of("states:StartExecution"), restore.getStateMachineArn()),
                         allow(List.of("states:GetExecutionHistory", "states:StopExecution"), executions),
-                        allow(tableRead, table.getTableArn()),
+                        // the restore's progress the agent records, read by its id
+                        allow(List.of("dynamodb:GetItem"), table.getTableArn()),
                         keyThroughServices(List.of("kms:Decrypt"))))
                 .build();
 

@@ -50,7 +50,17 @@ class IamPolicyTest {
             "archiver kms:Decrypt (kms:EncryptionContext:pitr)", ENVELOPES,
             "archiver kms:Encrypt (kms:EncryptionContext:pitr)",
                     "'pitr keys rotate' re-wraps data keys under encryption.kms_key_id; " + ENVELOPES,
-            "restore-agent kms:Decrypt (kms:EncryptionContext:pitr)", ENVELOPES);
+            "restore-agent kms:Decrypt (kms:EncryptionContext:pitr)", ENVELOPES,
+            "archiver s3:AbortMultipartUpload",
+                    "a snapshot's multipart upload that fails is aborted, so its parts stop costing; S3StorageFaultIT"
+                            + " makes it happen through the storage layer, with a client of its own no host role acts as",
+            "archiver s3:PutObjectTagging",
+                    "retention on the archiving host ('pitr run', 'pitr retention apply') hands expired objects to the"
+                            + " lifecycle rule by tagging them; the tests run it there on local storage, and on S3"
+                            + " through the retention function, which the same code tags from",
+            "restore-agent s3:ListBucket",
+                    "without it S3 answers a GetObject of a missing key 403 instead of 404, and 'wal fetch' must tell a"
+                            + " segment that is not archived (exit 1, recovery ends) from a refused read (recovery stops)");
 
     static StackPolicies stack;
     static List<JsonNode> calls;
@@ -83,10 +93,10 @@ class IamPolicyTest {
     void everyPrincipalMadeCalls() {
         Set<String> seen = new TreeSet<>();
         calls.forEach(c -> seen.add(c.path("principal").asText()));
+        Set<String> expected = new TreeSet<>(StackPolicies.SOURCES.keySet());
+        expected.add(AwsCallLog.REPOSITORY_SETUP);
         assertEquals(
-                new TreeSet<>(StackPolicies.SOURCES.keySet()),
-                seen,
-                "every principal's calls are in the log; a missing one means its tests did not run");
+                expected, seen, "every principal's calls are in the log; a missing one means its tests did not run");
     }
 
     @Test
@@ -189,9 +199,12 @@ class IamPolicyTest {
             String principal = c.path("principal").asText();
             String action = c.path("action").asText();
             String resource = c.path("resource").asText();
+            if (!StackPolicies.SOURCES.containsKey(principal)) {
+                continue; // creating the bucket and the table: the stack does that on AWS, no host role
+            }
             if (action.equals("s3:PutObjectTagging") && c.path("status").asInt() == 501) {
+                // evaluated as AWS sees it; the delete that follows is the store's fallback, not AWS's path
                 untaggable.add(principal + " " + resource);
-                continue;
             }
             if (action.equals("s3:DeleteObject") && untaggable.contains(principal + " " + resource)) {
                 continue;

@@ -323,7 +323,7 @@ class PitrStackTest {
         assertEquals(
                 Map.of("Fn::GetAtt", List.of(logicalId("AWS::Lambda::Function", "Retention"), "Arn")),
                 target.get("Arn"));
-        assertEquals("{\"dryRun\":false}", target.get("Input"));
+        assertEquals("{\"dryRun\":false,\"scheduled\":true}", target.get("Input"));
         Map<String, Object> env =
                 map(map(properties("AWS::Lambda::Function", "Retention").get("Environment"))
                         .get("Variables"));
