@@ -360,17 +360,7 @@ public final class RestoreSteps {
     private void prepareDirectory(Path dir, Runnable progress) {
         try {
             if (Files.exists(dir)) {
-                try (Stream<Path> s = Files.walk(dir)) {
-                    long deleted = 0;
-                    for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
-                        if (!p.equals(dir)) {
-                            Files.delete(p);
-                            if (++deleted % 1000 == 0) {
-                                progress.run();
-                            }
-                        }
-                    }
-                }
+                emptyWithoutFollowingLinks(dir, progress);
             } else {
                 Files.createDirectories(dir);
             }
@@ -531,6 +521,48 @@ public final class RestoreSteps {
                 }
             }
         };
+    }
+
+    /**
+     * Deletes everything in {@code dir}, relative to open directories and never through a symbolic link: a link is
+     * deleted as a link, and a directory swapped for a link while this runs is refused, not followed, so nothing outside
+     * {@code dir} is touched however its contents change meanwhile. Calls {@code progress} at every thousand deletions.
+     */
+    static void emptyWithoutFollowingLinks(Path dir, Runnable progress) throws IOException {
+        try (java.nio.file.DirectoryStream<Path> top = Files.newDirectoryStream(dir)) {
+            if (!(top instanceof java.nio.file.SecureDirectoryStream<Path> secure)) {
+                throw new IOException("this platform cannot delete without following links");
+            }
+            long[] deleted = {0};
+            emptySecurely(secure, progress, deleted);
+        }
+    }
+
+    private static void emptySecurely(java.nio.file.SecureDirectoryStream<Path> dir, Runnable progress, long[] deleted)
+            throws IOException {
+        List<Path> names = new ArrayList<>();
+        for (Path entry : dir) {
+            names.add(entry.getFileName());
+        }
+        for (Path name : names) {
+            java.nio.file.attribute.BasicFileAttributes a = dir.getFileAttributeView(
+                            name,
+                            java.nio.file.attribute.BasicFileAttributeView.class,
+                            java.nio.file.LinkOption.NOFOLLOW_LINKS)
+                    .readAttributes();
+            if (a.isDirectory()) {
+                try (java.nio.file.SecureDirectoryStream<Path> sub =
+                        dir.newDirectoryStream(name, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                    emptySecurely(sub, progress, deleted);
+                }
+                dir.deleteDirectory(name);
+            } else {
+                dir.deleteFile(name);
+            }
+            if (++deleted[0] % 1000 == 0) {
+                progress.run();
+            }
+        }
     }
 
     /** Runs {@code work}, calling {@code progress} every 10 s while it runs. */
