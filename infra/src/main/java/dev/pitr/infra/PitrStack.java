@@ -450,18 +450,10 @@ public final class PitrStack extends Stack {
 
     /** The key used by S3 (the bucket's encryption) and DynamoDB (the table's) on the caller's behalf, and only so. */
     private PolicyStatement keyThroughServices(List<String> actions) {
-        return PolicyStatement.Builder.create()
-                .effect(Effect.ALLOW)
-                .actions(actions)
-                .resources(List.of(key.getKeyArn()))
-                .conditions(Map.of(
-                        "StringEquals",
-                        Map.of(
-                                "kms:ViaService",
-                                List.of(
-                                        "s3." + getRegion() + ".amazonaws.com",
-                                        "dynamodb." + getRegion() + ".amazonaws.com"))))
-                .build();
+        return keyWhere(
+                actions,
+                "kms:ViaService",
+                List.of("s3." + getRegion() + ".amazonaws.com", "dynamodb." + getRegion() + ".amazonaws.com"));
     }
 
     /**
@@ -469,13 +461,16 @@ public final class PitrStack extends Stack {
      * carries, so these grants open no other ciphertext made under the key.
      */
     private PolicyStatement envelopeKeys(List<String> actions) {
+        return keyWhere(actions, "kms:EncryptionContext:" + KmsKeyWrapper.CONTEXT_NAME, KmsKeyWrapper.CONTEXT_VALUE);
+    }
+
+    /** {@code actions} on the key, where the request's {@code conditionKey} equals {@code values}. */
+    private PolicyStatement keyWhere(List<String> actions, String conditionKey, Object values) {
         return PolicyStatement.Builder.create()
                 .effect(Effect.ALLOW)
                 .actions(actions)
                 .resources(List.of(key.getKeyArn()))
-                .conditions(Map.of(
-                        "StringEquals",
-                        Map.of("kms:EncryptionContext:" + KmsKeyWrapper.CONTEXT_NAME, KmsKeyWrapper.CONTEXT_VALUE)))
+                .conditions(Map.of("StringEquals", Map.of(conditionKey, values)))
                 .build();
     }
 
