@@ -16,6 +16,7 @@ import picocli.CommandLine.Spec;
             ErrorCode.LEASE_HELD,
             ErrorCode.CHECK_FAILED,
             ErrorCode.WRONG_CLUSTER,
+            ErrorCode.UNSUPPORTED_VERSION,
             ErrorCode.ARCHIVE_CONFLICT,
             ErrorCode.BACKUP_FAILED,
             ErrorCode.INTERRUPTED

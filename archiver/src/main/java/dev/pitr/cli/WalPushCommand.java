@@ -12,7 +12,7 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
 
 @Fails(
-        value = {ErrorCode.WRONG_CLUSTER, ErrorCode.ARCHIVE_CONFLICT},
+        value = {ErrorCode.WRONG_CLUSTER, ErrorCode.UNSUPPORTED_VERSION, ErrorCode.ARCHIVE_CONFLICT},
         uses = {Fails.Part.CONFIG, Fails.Part.REPOSITORY, Fails.Part.LOCAL_FILES})
 @Command(
         name = "push",

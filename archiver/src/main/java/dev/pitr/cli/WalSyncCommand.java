@@ -16,7 +16,13 @@ import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
 @Fails(
-        value = {ErrorCode.LEASE_HELD, ErrorCode.WRONG_CLUSTER, ErrorCode.ARCHIVE_CONFLICT, ErrorCode.CORRUPT_OBJECT},
+        value = {
+            ErrorCode.LEASE_HELD,
+            ErrorCode.WRONG_CLUSTER,
+            ErrorCode.UNSUPPORTED_VERSION,
+            ErrorCode.ARCHIVE_CONFLICT,
+            ErrorCode.CORRUPT_OBJECT
+        },
         uses = {Fails.Part.CONFIG, Fails.Part.REPOSITORY, Fails.Part.LOCAL_FILES})
 @Command(
         name = "sync",

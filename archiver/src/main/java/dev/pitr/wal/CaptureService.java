@@ -51,8 +51,11 @@ public final class CaptureService {
     private final PrintWriter log;
     private final Receiver receiver;
     /** Failures that repeating the same request cannot fix. */
-    static final java.util.Set<ErrorCode> PERMANENT =
-            java.util.EnumSet.of(ErrorCode.SERVICE_REJECTED, ErrorCode.ACCESS_DENIED, ErrorCode.REPOSITORY_NOT_FOUND);
+    static final java.util.Set<ErrorCode> PERMANENT = java.util.EnumSet.of(
+            ErrorCode.SERVICE_REJECTED,
+            ErrorCode.ACCESS_DENIED,
+            ErrorCode.REPOSITORY_NOT_FOUND,
+            ErrorCode.UNSUPPORTED_VERSION);
 
     private final Backoff backoff = new Backoff(MAX_BACKOFF);
     /** Shipping after a failure no attempt can fix (the service rejected the request, access denied): once a minute. */

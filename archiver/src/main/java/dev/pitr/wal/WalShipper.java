@@ -109,7 +109,17 @@ public final class WalShipper {
         }
         SegmentName seg = SegmentName.parse(name, size);
         // before anything is looked up or stored: another cluster's segment never takes this cluster's name
-        OptionalLong sysid = WalRecords.systemIdentifier(ByteBuffer.wrap(firstBytes(file, 64)));
+        ByteBuffer first = ByteBuffer.wrap(firstBytes(file, 64));
+        java.util.OptionalInt otherVersion = WalRecords.otherVersionMagic(first);
+        if (otherVersion.isPresent()) {
+            throw new PitrException(
+                    ErrorCode.UNSUPPORTED_VERSION,
+                    name + " is WAL of a PostgreSQL version pitr does not read (page magic "
+                            + Integer.toHexString(otherVersion.getAsInt()) + "); it is not archived",
+                    "pitr reads the WAL of PostgreSQL " + WalRecords.SUPPORTED_MAJORS
+                            + "; the segment stays where it is (the slot, or archive_command, keeps it on the primary)");
+        }
+        OptionalLong sysid = WalRecords.systemIdentifier(first);
         if (sysid.isPresent()) {
             cluster.check(seg, sysid.getAsLong());
         }

@@ -58,6 +58,22 @@ class WalShipperTest {
         return Files.write(spool.resolve(name), b.array());
     }
 
+    /** WAL of a version the reader does not read is refused, never archived as unreadable; other bytes still ship. */
+    @Test
+    void aSegmentOfAnotherPostgresVersionIsRefusedBeforeAnythingIsStored() throws Exception {
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(1 << 20).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        b.putShort(0, (short) 0xD113).putShort(2, (short) 0x0002).putInt(4, 1).putLong(24, 7345000000000000001L);
+        Path pg16 = Files.write(spool.resolve("000000010000000000000002"), b.array());
+        PitrException e = assertThrows(PitrException.class, () -> shipper.ship(pg16));
+        assertEquals(dev.pitr.error.ErrorCode.UNSUPPORTED_VERSION, e.code());
+        assertTrue(e.getMessage().contains("d113"), e.getMessage());
+        assertTrue(e.hint().contains("[15]"), e.hint());
+        assertTrue(repo.catalog()
+                .segment(WalFileName.of("000000010000000000000002"))
+                .isEmpty());
+        assertTrue(Files.exists(pg16), "left in the spool");
+    }
+
     @Test
     void anotherClustersSegmentIsRefusedBeforeAnythingIsStored() throws Exception {
         segmentOf("000000010000000000000002", 7345000000000000001L);

@@ -41,6 +41,11 @@ public enum ErrorCode {
      * agent.restore_root}, relative, or emptied by force where that is not allowed. Nothing is touched.
      */
     TARGET_DIR_REFUSED(20),
+    /**
+     * A server, or WAL, of a PostgreSQL major version pitr does not read: {@code check} refuses the server, capture and
+     * {@code wal push} refuse its segments; nothing of it is archived.
+     */
+    UNSUPPORTED_VERSION(21),
     /** Storage could not be read or written; above 125 so a restore_command failure aborts recovery. */
     STORAGE_UNAVAILABLE(140),
     /** Catalog could not be read or written; above 125 for the same reason. */

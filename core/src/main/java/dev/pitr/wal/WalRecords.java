@@ -6,6 +6,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.OptionalInt;
 import java.util.OptionalLong;
 import java.util.zip.CRC32C;
 
@@ -32,6 +33,23 @@ public final class WalRecords {
     private static final int XLOG_RESTORE_POINT = 0x70;
     private static final int XACT_OPMASK = 0x70;
     private static final long POSTGRES_EPOCH_SECONDS = 946_684_800L;
+
+    /** The PostgreSQL major versions whose WAL this reader reads. */
+    public static final java.util.List<Integer> SUPPORTED_MAJORS = java.util.List.of(15);
+
+    /**
+     * Whether {@code segment}'s first page is WAL of a PostgreSQL version this reader does not read: a page magic of
+     * the form every version's has ({@code 0xD0xx} or {@code 0xD1xx}) that is not one it knows. Such a segment is
+     * refused, never archived as unreadable; bytes that are not WAL at all do not count.
+     */
+    public static OptionalInt otherVersionMagic(ByteBuffer segment) {
+        if (segment.limit() < 2) {
+            return OptionalInt.empty();
+        }
+        int magic = segment.duplicate().order(ByteOrder.LITTLE_ENDIAN).getShort(0) & 0xffff;
+        boolean walMagic = (magic & 0xff00) == 0xD000 || (magic & 0xff00) == 0xD100;
+        return walMagic && magic != MAGIC_PG15 ? OptionalInt.of(magic) : OptionalInt.empty();
+    }
 
     /**
      * The system identifier a segment's first page names in its long header, or empty when that page is not a PostgreSQL

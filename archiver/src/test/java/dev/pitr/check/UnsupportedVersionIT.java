@@ -1,0 +1,98 @@
+package dev.pitr.check;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.pitr.cli.Cli;
+import dev.pitr.postgres.LocalCluster;
+import dev.pitr.postgres.PgTools;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipInputStream;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A real server of a major version pitr does not read (PostgreSQL 12, its server programs from Maven Central):
+ * {@code pitr check} refuses it with {@code check-failed} and a hint, and {@code wal push} refuses a segment of its
+ * WAL with {@code unsupported-version}; nothing is archived.
+ */
+class UnsupportedVersionIT {
+
+    /** The server programs in the jar's .txz, unpacked under {@code into} (readable by the postgres OS user). */
+    static Path unpack(Path jar, Path into) throws Exception {
+        Path txz = into.resolve("postgres.txz");
+        try (ZipInputStream zip = new ZipInputStream(Files.newInputStream(jar))) {
+            for (ZipEntry e = zip.getNextEntry(); e != null; e = zip.getNextEntry()) {
+                if (e.getName().endsWith(".txz")) {
+                    try (OutputStream out = Files.newOutputStream(txz)) {
+                        zip.transferTo(out);
+                    }
+                }
+            }
+        }
+        Path dir = Files.createDirectories(into.resolve("pg"));
+        Process p = new ProcessBuilder("tar", "xJf", txz.toString(), "-C", dir.toString())
+                .redirectErrorStream(true)
+                .start();
+        String out;
+        try (InputStream in = p.getInputStream()) {
+            out = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        }
+        assertEquals(0, p.waitFor(), "tar: " + out);
+        return dir.resolve("bin");
+    }
+
+    @Test
+    void aPostgres12ServerIsRefusedByCheckAndItsWalIsNeverArchived() throws Exception {
+        Path base = Files.createTempDirectory(Path.of("/tmp"), "pitr-it-pg12-");
+        Files.setPosixFilePermissions(base, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Path bin = unpack(Path.of(System.getProperty("pitr.postgres12.jar")), base);
+        int port = LocalCluster.freePort();
+        LocalCluster pg = LocalCluster.init(new PgTools(bin, "postgres"), base.resolve("data"), port)
+                .start();
+        try {
+            assertTrue(pg.queryOne("SHOW server_version_num").startsWith("12"));
+            Path config = base.resolve("pitr.yaml");
+            Files.writeString(
+                    config,
+                    "primary:\n  host: 127.0.0.1\n  port: " + port + "\n  user: postgres\n"
+                            + "wal:\n  spool_dir: spool\nstorage:\n  path: repo\n");
+
+            Cli.Run check = Cli.run(Map.of(), "--config", config.toString(), "check", "--fix");
+            assertEquals(9, check.exitCode(), check.toString());
+            assertTrue(check.out().contains("PostgreSQL 12 is not supported"), check.toString());
+            assertTrue(check.out().contains("HINT") || check.err().contains("HINT"), check.toString());
+
+            // a segment of its real WAL, as archive_command would hand it over
+            pg.execute("CREATE TABLE t AS SELECT generate_series(1, 1000) AS i");
+            pg.execute("SELECT pg_switch_wal()");
+            Path walDir = base.resolve("data/pg_wal");
+            Path segment;
+            try (Stream<Path> files = Files.list(walDir)) {
+                segment = files.filter(f -> f.getFileName().toString().matches("[0-9A-F]{24}"))
+                        .sorted()
+                        .findFirst()
+                        .orElseThrow();
+            }
+            Path copy = Files.copy(segment, base.resolve(segment.getFileName().toString()));
+            Cli.Run push = Cli.run(Map.of(), "--config", config.toString(), "wal", "push", copy.toString());
+            assertEquals(21, push.exitCode(), push.toString());
+            assertTrue(push.err().contains("pitr does not read"), push.toString());
+            Path repo = base.resolve("repo");
+            List<Path> stored;
+            try (Stream<Path> files = Files.exists(repo) ? Files.walk(repo) : Stream.empty()) {
+                stored = files.filter(f -> f.toString().contains("/wal/")).toList();
+            }
+            assertEquals(List.of(), stored, "nothing of it archived");
+        } finally {
+            pg.close();
+        }
+    }
+}
