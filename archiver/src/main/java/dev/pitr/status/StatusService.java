@@ -85,32 +85,29 @@ public final class StatusService {
                         "status.rpo_warning must be a duration such as 5m",
                         "fix 'status.rpo_warning' in " + config.file()));
         Optional<Path> spool = config.get(Key.WAL_SPOOL_DIR).map(x -> config.requirePath(Key.WAL_SPOOL_DIR));
-        return new StatusService(
-                        // status only shows: a service may answer from cheaper reads that trail a write by a moment
-                        catalog.forDisplay(),
-                        primary,
-                        spool,
-                        config.require(Key.WAL_SLOT),
-                        ClusterRetention.effective(catalog, config.configuredRetentionPolicy()),
-                        new Thresholds(
-                                rpo,
-                                config.requireInt(Key.STATUS_SLOT_RETAINED_WARNING_MB) * 1024L * 1024L,
-                                config.requireInt(Key.STATUS_SPOOL_FREE_WARNING_MB) * 1024L * 1024L),
-                        clock)
-                .checkingPolicy(config, catalog);
-    }
-
-    /** Warns, in every status, when this host's retention keys disagree with the cluster's recorded policy. */
-    private StatusService checkingPolicy(Config config, Catalog catalog) {
+        // the cluster's policy, read once: what status shows, and what this host's keys must agree with
         Optional<RetentionPolicy> mine = config.configuredRetentionPolicy();
         Optional<RetentionPolicy> cluster = ClusterRetention.recorded(catalog);
+        StatusService service = new StatusService(
+                // status only shows: a service may answer from cheaper reads that trail a write by a moment
+                catalog.forDisplay(),
+                primary,
+                spool,
+                config.require(Key.WAL_SLOT),
+                cluster.or(() -> mine).orElse(RetentionPolicy.DEFAULT),
+                new Thresholds(
+                        rpo,
+                        config.requireInt(Key.STATUS_SLOT_RETAINED_WARNING_MB) * 1024L * 1024L,
+                        config.requireInt(Key.STATUS_SPOOL_FREE_WARNING_MB) * 1024L * 1024L),
+                clock);
         if (mine.isPresent() && cluster.isPresent() && !mine.get().equals(cluster.get())) {
-            policyConflict = "the retention keys of " + config.file() + " ("
+            // said in every status
+            service.policyConflict = "the retention keys of " + config.file() + " ("
                     + mine.get().describe()
                     + ") are not the cluster's policy (" + cluster.get().describe() + "), so retention refuses to"
                     + " run here: remove them, make them match, or 'pitr retention set' to make them the cluster's";
         }
-        return this;
+        return service;
     }
 
     /** The segment archived last, complete or as far as it was shipped. */

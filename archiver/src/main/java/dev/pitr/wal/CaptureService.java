@@ -64,7 +64,6 @@ public final class CaptureService {
     private boolean rejecting;
     private boolean problemCleared;
     private final Backoff partialRejected = new Backoff(Duration.ofMinutes(1));
-    private boolean partialRejecting;
     private final SpoolRoom room;
     private final StandbySlots standbySlots;
     private final CountDownLatch stopped = new CountDownLatch(1);
@@ -194,7 +193,7 @@ public final class CaptureService {
     }
 
     private void shipOnce() {
-        if (rejecting && !rejected.due(clock.instant())) {
+        if (!rejected.due(clock.instant())) {
             return;
         }
         try {
@@ -245,8 +244,8 @@ public final class CaptureService {
     private void shipPartials() {
         if (partials == null
                 || segmentSize == 0
-                || (rejecting && !rejected.due(clock.instant()))
-                || (partialRejecting && !partialRejected.due(clock.instant()))) {
+                || !rejected.due(clock.instant())
+                || !partialRejected.due(clock.instant())) {
             return;
         }
         try {
@@ -256,11 +255,9 @@ public final class CaptureService {
                 }
             }
             lastPartialProblem = null;
-            partialRejecting = false;
             partialRejected.succeeded();
         } catch (PitrException | UncheckedIOException e) {
             if (e instanceof PitrException p && PERMANENT.contains(p.code())) {
-                partialRejecting = true;
                 partialRejected.failed(clock.instant());
             }
             // the complete segment still ships as ever; say so once, not every pass

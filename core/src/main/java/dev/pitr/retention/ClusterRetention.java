@@ -38,12 +38,8 @@ public final class ClusterRetention {
     /** As {@link #resolve(Catalog, Optional, String)}; with {@code record} false (a dry run) nothing is recorded. */
     public static RetentionPolicy resolve(
             Catalog catalog, Optional<RetentionPolicy> configured, String source, boolean record) {
-        return resolveOrWait(
-                        catalog,
-                        configured.or(() -> recorded(catalog)).or(() -> Optional.of(RetentionPolicy.DEFAULT)),
-                        source,
-                        record)
-                .orElseThrow();
+        Optional<RetentionPolicy> recorded = recorded(catalog);
+        return agreed(catalog, recorded, configured.or(() -> recorded).orElse(RetentionPolicy.DEFAULT), source, record);
     }
 
     /**
@@ -54,33 +50,32 @@ public final class ClusterRetention {
     public static Optional<RetentionPolicy> resolveOrWait(
             Catalog catalog, Optional<RetentionPolicy> configured, String source, boolean record) {
         Optional<RetentionPolicy> recorded = recorded(catalog);
-        if (configured.isEmpty()) {
-            return recorded;
-        }
+        return configured.isEmpty()
+                ? recorded
+                : Optional.of(agreed(catalog, recorded, configured.get(), source, record));
+    }
+
+    /** {@code mine}, recorded when nothing is, refused when something else is. */
+    private static RetentionPolicy agreed(
+            Catalog catalog, Optional<RetentionPolicy> recorded, RetentionPolicy mine, String source, boolean record) {
         if (recorded.isEmpty()) {
             if (record) {
-                catalog.putClusterSetting(SETTING, configured.get().encode());
+                catalog.putClusterSetting(SETTING, mine.encode());
             }
-            return configured;
+            return mine;
         }
-        if (!recorded.get().equals(configured.get())) {
+        if (!recorded.get().equals(mine)) {
             throw new PitrException(
                     ErrorCode.CONFIG_INVALID,
-                    "the retention policy of " + source + " ("
-                            + configured.get().describe() + ", in "
-                            + configured.get().zone() + ") is not the cluster's, recorded in the catalog ("
+                    "the retention policy of " + source + " (" + mine.describe() + ", in " + mine.zone()
+                            + ") is not the cluster's, recorded in the catalog ("
                             + recorded.get().describe() + ", in "
                             + recorded.get().zone() + ")",
                     "make the retention.* keys and timezone of " + source + " match the cluster's, or remove the"
                             + " retention.* keys to apply the cluster's; 'pitr retention set' makes this host's"
                             + " policy the cluster's");
         }
-        return configured;
-    }
-
-    /** What status shows: the recorded policy, else the configured one, else the defaults; never writes. */
-    public static RetentionPolicy effective(Catalog catalog, Optional<RetentionPolicy> configured) {
-        return recorded(catalog).or(() -> configured).orElse(RetentionPolicy.DEFAULT);
+        return mine;
     }
 
     /** Makes {@code policy} the cluster's. */

@@ -128,12 +128,7 @@ class RestoreStateMachineIT {
                         "--stdio",
                         "--heartbeat-seconds",
                         "1")));
-        e.put("PITR_CATALOG_TABLE", fx.aws().table());
-        e.put("PITR_CLUSTER_ID", clusterId);
-        e.put("PITR_DYNAMODB_ENDPOINT", fx.aws().dynamoDbEndpoint().toString());
-        e.put("AWS_REGION", fx.aws().region());
-        e.put("AWS_ACCESS_KEY_ID", fx.aws().accessKey());
-        e.put("AWS_SECRET_ACCESS_KEY", fx.aws().secretKey());
+        functionEnvironment(e);
         e.putAll(env);
         Process p = pb.start();
         List<String> log = Collections.synchronizedList(new ArrayList<>());
@@ -154,6 +149,16 @@ class RestoreStateMachineIT {
         err.join(5000);
         String last = out.lines().reduce((a, b) -> b).orElse("{}");
         return new Execution(RestoreJob.JSON.readTree(last), List.copyOf(log), dir, port);
+    }
+
+    /** What the functions read from their environment, pointed at this archive's table. */
+    private void functionEnvironment(Map<String, String> e) {
+        e.put("PITR_CATALOG_TABLE", fx.aws().table());
+        e.put("PITR_CLUSTER_ID", clusterId);
+        e.put("PITR_DYNAMODB_ENDPOINT", fx.aws().dynamoDbEndpoint().toString());
+        e.put("AWS_REGION", fx.aws().region());
+        e.put("AWS_ACCESS_KEY_ID", fx.aws().accessKey());
+        e.put("AWS_SECRET_ACCESS_KEY", fx.aws().secretKey());
     }
 
     private static ObjectNode target(String kind, String field, String value) {
@@ -225,12 +230,7 @@ class RestoreStateMachineIT {
         ProcessBuilder pb = new ProcessBuilder(
                 "java", "-cp", System.getProperty("pitr.lambda.jar"), "dev.pitr.functions.LambdaStdio");
         Map<String, String> e = pb.environment();
-        e.put("PITR_CATALOG_TABLE", fx.aws().table());
-        e.put("PITR_CLUSTER_ID", clusterId);
-        e.put("PITR_DYNAMODB_ENDPOINT", fx.aws().dynamoDbEndpoint().toString());
-        e.put("AWS_REGION", fx.aws().region());
-        e.put("AWS_ACCESS_KEY_ID", fx.aws().accessKey());
-        e.put("AWS_SECRET_ACCESS_KEY", fx.aws().secretKey());
+        functionEnvironment(e);
         pb.redirectError(ProcessBuilder.Redirect.DISCARD);
         Process p = pb.start();
         ObjectNode call = RestoreJob.JSON.createObjectNode().put("id", 1).put("handler", "record");
