@@ -10,7 +10,7 @@ import dev.pitr.postgres.PgTools;
 import dev.pitr.postgres.Primary;
 import dev.pitr.postgres.Slots;
 import dev.pitr.storage.Storage;
-import dev.pitr.wal.WalRecords;
+import dev.pitr.wal.WalFormat;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -67,12 +67,12 @@ public final class CheckService {
                 Statement s = c.createStatement()) {
             int version = Integer.parseInt(one(s, "SHOW server_version_num"));
             out.add(Result.ok("primary", "connected to " + primary.describe() + " (server " + version + ")"));
-            if (!WalRecords.SUPPORTED_MAJORS.contains(version / 10000)) {
+            if (WalFormat.ofMajor(version / 10000).isEmpty()) {
                 out.add(Result.fail(
                         "server version",
                         "PostgreSQL " + version / 10000 + " is not supported: pitr reads the WAL of PostgreSQL "
-                                + WalRecords.SUPPORTED_MAJORS + " only, and would archive this server's as unreadable",
-                        "run pitr against a PostgreSQL " + WalRecords.SUPPORTED_MAJORS + " server; capture and"
+                                + WalFormat.supportedRange() + " only, and would archive this server's as unreadable",
+                        "run pitr against a PostgreSQL " + WalFormat.supportedRange() + " server; capture and"
                                 + " 'wal push' refuse this server's WAL (unsupported-version)",
                         ErrorCode.CHECK_FAILED));
             }

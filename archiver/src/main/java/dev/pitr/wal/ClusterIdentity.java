@@ -12,10 +12,11 @@ import java.nio.charset.StandardCharsets;
 import java.util.Map;
 
 /**
- * The cluster a repository archives, by PostgreSQL's system identifier. It is recorded in storage with the first
- * segment shipped, and every segment after it must name the same one in its first page: another cluster's WAL (an
- * archive_command copied to the wrong host, a capture pointed at the wrong primary) is refused before anything of it
- * is stored, so it can neither reach into the restorable window nor take a name the cluster's own segment needs.
+ * The cluster a repository archives, by PostgreSQL's system identifier and major version. Both are recorded in storage
+ * with the first segment shipped, and every segment after it must name the same in its first page: another cluster's
+ * WAL (an archive_command copied to the wrong host, a capture pointed at the wrong primary, the cluster pg_upgrade made)
+ * is refused before anything of it is stored, so it can neither reach into the restorable window nor take a name the
+ * cluster's own segment needs. A record written before the version was kept names none, and any is accepted.
  */
 final class ClusterIdentity {
 
@@ -26,21 +27,23 @@ final class ClusterIdentity {
 
     private final Storage storage;
     private String known;
+    /** The recorded major version; 0 when the record names none. */
+    private int knownMajor;
 
     ClusterIdentity(Storage storage) {
         this.storage = storage;
     }
 
     /**
-     * Checks that {@code segment}, whose first page names {@code systemIdentifier}, belongs to this repository's
-     * cluster; the first segment ever shipped records its cluster as the repository's.
+     * Checks that {@code segment}, whose first page names {@code systemIdentifier} and is WAL of {@code format},
+     * belongs to this repository's cluster; the first segment ever shipped records its cluster as the repository's.
      *
-     * @throws PitrException {@link ErrorCode#WRONG_CLUSTER} when it names another cluster
+     * @throws PitrException {@link ErrorCode#WRONG_CLUSTER} when it names another cluster or version
      */
-    synchronized void check(SegmentName segment, long systemIdentifier) {
+    synchronized void check(SegmentName segment, long systemIdentifier, WalFormat format) {
         String id = Long.toUnsignedString(systemIdentifier);
         if (known == null) {
-            known = recorded();
+            recorded();
         }
         if (known == null) {
             storage.put(
@@ -48,21 +51,32 @@ final class ClusterIdentity {
                     Map.of(),
                     out -> out.write(JSON.createObjectNode()
                             .put("system_identifier", id)
+                            .put("postgres_major", format.major())
                             .toString()
                             .getBytes(StandardCharsets.UTF_8)));
             known = id;
+            knownMajor = format.major();
         }
-        if (!known.equals(id)) {
+        boolean otherVersion = knownMajor != 0 && knownMajor != format.major();
+        if (!known.equals(id) || otherVersion) {
+            String versions = otherVersion
+                    ? " of PostgreSQL " + format.major() + ", but " + storage.describe() + " archives PostgreSQL "
+                            + knownMajor + "'s cluster " + known
+                    : ", but " + storage.describe() + " archives the cluster " + known;
             throw new PitrException(
                     ErrorCode.WRONG_CLUSTER,
-                    segment.fileName() + " is WAL of the cluster with system identifier " + id + ", but "
-                            + storage.describe() + " archives the cluster " + known + "; nothing was stored",
-                    "point this archive_command or capture at the repository of its own cluster (SELECT system_identifier FROM"
-                            + " pg_control_system() names a server's); " + KEY + " records the repository's");
+                    segment.fileName() + " is WAL of the cluster with system identifier " + id + versions
+                            + "; nothing was stored",
+                    otherVersion
+                            ? "a cluster pg_upgrade made is a new cluster: archive it into a repository of its own (another"
+                                    + " storage path or prefix, and a new catalog), and keep this one for restores to before the upgrade"
+                            : "point this archive_command or capture at the repository of its own cluster (SELECT"
+                                    + " system_identifier FROM pg_control_system() names a server's); " + KEY
+                                    + " records the repository's");
         }
     }
 
-    private String recorded() {
+    private void recorded() {
         try (InputStream in = storage.open(KEY)) {
             JsonNode n = JSON.readTree(in);
             String id = n == null ? null : n.path("system_identifier").asText(null);
@@ -72,9 +86,18 @@ final class ClusterIdentity {
                         KEY + " in " + storage.describe() + " names no system identifier",
                         "restore it from a bucket version, or remove it so that the next segment shipped records its cluster again");
             }
-            return id;
+            int major = n.path("postgres_major").asInt(0);
+            if (major != 0 && WalFormat.ofMajor(major).isEmpty()) {
+                throw new PitrException(
+                        ErrorCode.CORRUPT_OBJECT,
+                        KEY + " in " + storage.describe() + " names PostgreSQL " + major
+                                + ", a version pitr does not read",
+                        "restore it from a bucket version, or remove it so that the next segment shipped records its cluster again");
+            }
+            known = id;
+            knownMajor = major;
         } catch (ObjectNotFoundException e) {
-            return null;
+            known = null;
         } catch (IOException e) {
             throw new PitrException(
                     ErrorCode.CORRUPT_OBJECT,

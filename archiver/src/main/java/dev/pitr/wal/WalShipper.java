@@ -116,12 +116,12 @@ public final class WalShipper {
                     ErrorCode.UNSUPPORTED_VERSION,
                     name + " is WAL of a PostgreSQL version pitr does not read (page magic "
                             + Integer.toHexString(otherVersion.getAsInt()) + "); it is not archived",
-                    "pitr reads the WAL of PostgreSQL " + WalRecords.SUPPORTED_MAJORS
+                    "pitr reads the WAL of PostgreSQL " + WalFormat.supportedRange()
                             + "; the segment stays where it is (the slot, or archive_command, keeps it on the primary)");
         }
         OptionalLong sysid = WalRecords.systemIdentifier(first);
         if (sysid.isPresent()) {
-            cluster.check(seg, sysid.getAsLong());
+            cluster.check(seg, sysid.getAsLong(), WalRecords.format(first).orElseThrow());
         }
         Catalog catalog = repo.catalog();
         var existing = catalog.segment(WalFileName.of(name));

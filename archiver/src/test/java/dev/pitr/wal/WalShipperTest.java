@@ -62,16 +62,37 @@ class WalShipperTest {
     @Test
     void aSegmentOfAnotherPostgresVersionIsRefusedBeforeAnythingIsStored() throws Exception {
         java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(1 << 20).order(java.nio.ByteOrder.LITTLE_ENDIAN);
-        b.putShort(0, (short) 0xD113).putShort(2, (short) 0x0002).putInt(4, 1).putLong(24, 7345000000000000001L);
-        Path pg16 = Files.write(spool.resolve("000000010000000000000002"), b.array());
-        PitrException e = assertThrows(PitrException.class, () -> shipper.ship(pg16));
+        b.putShort(0, (short) 0xD101).putShort(2, (short) 0x0002).putInt(4, 1).putLong(24, 7345000000000000001L);
+        Path pg12 = Files.write(spool.resolve("000000010000000000000002"), b.array());
+        PitrException e = assertThrows(PitrException.class, () -> shipper.ship(pg12));
         assertEquals(dev.pitr.error.ErrorCode.UNSUPPORTED_VERSION, e.code());
-        assertTrue(e.getMessage().contains("d113"), e.getMessage());
-        assertTrue(e.hint().contains("[15]"), e.hint());
+        assertTrue(e.getMessage().contains("d101"), e.getMessage());
+        assertTrue(e.hint().contains("13 to 18"), e.hint());
         assertTrue(repo.catalog()
                 .segment(WalFileName.of("000000010000000000000002"))
                 .isEmpty());
-        assertTrue(Files.exists(pg16), "left in the spool");
+        assertTrue(Files.exists(pg12), "left in the spool");
+    }
+
+    /** The repository records its cluster's version with the first segment; WAL of another version is refused. */
+    @Test
+    void aSegmentOfAnotherVersionThanTheRepositorysIsRefused() throws Exception {
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(1 << 20).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        b.putShort(0, (short) WalFormat.PG15.magic())
+                .putShort(2, (short) 0x0002)
+                .putInt(4, 1);
+        b.putLong(8, 2L << 20).putLong(24, 7345000000000000001L);
+        shipper.ship(Files.write(spool.resolve("000000010000000000000002"), b.array()));
+        b.putShort(0, (short) WalFormat.PG17.magic()).putLong(8, 3L << 20).putLong(24, 7345000000000000002L);
+        Path upgraded = Files.write(spool.resolve("000000010000000000000003"), b.array());
+        PitrException e = assertThrows(PitrException.class, () -> shipper.ship(upgraded));
+        assertEquals(dev.pitr.error.ErrorCode.WRONG_CLUSTER, e.code());
+        assertTrue(e.getMessage().contains("of PostgreSQL 17, but"), e.getMessage());
+        assertTrue(e.getMessage().contains("archives PostgreSQL 15's cluster 7345000000000000001"), e.getMessage());
+        assertTrue(e.hint().contains("pg_upgrade"), e.hint());
+        assertTrue(repo.catalog()
+                .segment(WalFileName.of("000000010000000000000003"))
+                .isEmpty());
     }
 
     @Test
@@ -169,7 +190,7 @@ class WalShipperTest {
                 .segment(WalFileName.of("000000010000000000000002"))
                 .orElseThrow()
                 .index();
-        assertTrue(index.problem().contains("not PostgreSQL 15's d110"), index.problem());
+        assertTrue(index.problem().contains("not the WAL of a PostgreSQL version pitr reads"), index.problem());
         assertEquals(0, index.transactions());
         assertEquals(
                 index.problem(),

@@ -6,14 +6,17 @@ import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.OptionalLong;
 import java.util.zip.CRC32C;
 
 /**
- * Reads the WAL records of one segment as PostgreSQL 15 writes them (little-endian, 8 KiB pages, MAXALIGN 8): page
- * headers, record headers, records continued across pages and, given the next segment, across the segment's end. It
- * keeps what the time index needs: transaction commit and abort times, and restore points. Every record is checked
+ * Reads the WAL records of one segment as PostgreSQL 13 to 18 write them (little-endian, 8 KiB pages, MAXALIGN 8):
+ * page headers, record headers, records continued across pages and, given the next segment, across the segment's end.
+ * The version comes from the first page's magic ({@link WalFormat}), and every page after it must be of the same one.
+ * It keeps what the time index needs: transaction commit and abort times with their transaction ids (for a prepared
+ * transaction, the id it was prepared under), and restore points. Every record is checked
  * the way PostgreSQL checks it (page address, continuation length, {@code xl_prev} link, CRC-32C), and reading stops
  * at the first record that fails: the end of valid WAL, or damage, which {@link Result#stoppedBecause()} names. Record
  * types other than those are skipped by their length, never interpreted.
@@ -21,7 +24,6 @@ import java.util.zip.CRC32C;
 public final class WalRecords {
 
     static final int PAGE = 8192;
-    static final int MAGIC_PG15 = 0xD110;
     private static final int XLP_FIRST_IS_CONTRECORD = 0x0001;
     private static final int XLP_LONG_HEADER = 0x0002;
     private static final int SHORT_HEADER = 24;
@@ -32,10 +34,20 @@ public final class WalRecords {
     private static final int XLOG_SWITCH = 0x40;
     private static final int XLOG_RESTORE_POINT = 0x70;
     private static final int XACT_OPMASK = 0x70;
+    private static final int XACT_COMMIT = 0x00;
+    private static final int XACT_ABORT = 0x20;
+    private static final int XACT_COMMIT_PREPARED = 0x30;
+    private static final int XACT_ABORT_PREPARED = 0x40;
+    private static final int XACT_HAS_INFO = 0x80;
+    private static final int XINFO_HAS_DBINFO = 0x01;
+    private static final int XINFO_HAS_SUBXACTS = 0x02;
+    private static final int XINFO_HAS_RELFILENODES = 0x04;
+    private static final int XINFO_HAS_INVALS = 0x08;
+    private static final int XINFO_HAS_TWOPHASE = 0x10;
+    private static final int XINFO_HAS_DROPPED_STATS = 0x100;
+    private static final int RELFILENODE = 12;
+    private static final int INVALIDATION_MESSAGE = 16;
     private static final long POSTGRES_EPOCH_SECONDS = 946_684_800L;
-
-    /** The PostgreSQL major versions whose WAL this reader reads. */
-    public static final java.util.List<Integer> SUPPORTED_MAJORS = java.util.List.of(15);
 
     /**
      * Whether {@code segment}'s first page is WAL of a PostgreSQL version this reader does not read: a page magic of
@@ -48,12 +60,21 @@ public final class WalRecords {
         }
         int magic = segment.duplicate().order(ByteOrder.LITTLE_ENDIAN).getShort(0) & 0xffff;
         boolean walMagic = (magic & 0xff00) == 0xD000 || (magic & 0xff00) == 0xD100;
-        return walMagic && magic != MAGIC_PG15 ? OptionalInt.of(magic) : OptionalInt.empty();
+        return walMagic && WalFormat.ofMagic(magic).isEmpty() ? OptionalInt.of(magic) : OptionalInt.empty();
+    }
+
+    /** The version whose WAL {@code segment}'s first page is, or empty when it is not WAL this reader reads. */
+    public static Optional<WalFormat> format(ByteBuffer segment) {
+        if (segment.limit() < 2) {
+            return Optional.empty();
+        }
+        return WalFormat.ofMagic(
+                segment.duplicate().order(ByteOrder.LITTLE_ENDIAN).getShort(0) & 0xffff);
     }
 
     /**
-     * The system identifier a segment's first page names in its long header, or empty when that page is not a PostgreSQL
-     * 15 WAL page with a long header (a segment that cannot be read as WAL names no cluster).
+     * The system identifier a segment's first page names in its long header, or empty when that page is not a WAL page
+     * of a version this reader reads, with a long header (a segment that cannot be read as WAL names no cluster).
      */
     public static OptionalLong systemIdentifier(ByteBuffer segment) {
         if (segment.limit() < LONG_HEADER) {
@@ -62,13 +83,16 @@ public final class WalRecords {
         ByteBuffer b = segment.duplicate().order(ByteOrder.LITTLE_ENDIAN);
         int magic = b.getShort(0) & 0xffff;
         int info = b.getShort(2) & 0xffff;
-        if (magic != MAGIC_PG15 || (info & XLP_LONG_HEADER) == 0) {
+        if (WalFormat.ofMagic(magic).isEmpty() || (info & XLP_LONG_HEADER) == 0) {
             return OptionalLong.empty();
         }
         return OptionalLong.of(b.getLong(24));
     }
 
-    /** A transaction's end: commit or abort, with its time and the record's LSN. */
+    /**
+     * A transaction's end: commit or abort, with its time and the record's LSN. {@code xid} is the transaction that
+     * ended, as {@code recovery_target_xid} names it: for {@code COMMIT PREPARED}, the prepared transaction's.
+     */
     public record TransactionEnd(Lsn lsn, long xid, boolean commit, Instant time) {}
 
     /** A named restore point ({@code pg_create_restore_point}). */
@@ -80,7 +104,7 @@ public final class WalRecords {
      * at hand, not yet written, or not the one that follows: this segment's own bytes are then intact. {@code
      * completeBytes} is how many bytes from the segment's start hold only complete, checked records (and the page
      * headers among them): for a segment still being written, how much of it replays without reaching torn or unwritten
-     * WAL.
+     * WAL. {@code format} is the version the first page names; null when it is not WAL this reader reads.
      */
     public record Result(
             TimelineId timeline,
@@ -90,7 +114,8 @@ public final class WalRecords {
             boolean switched,
             String stoppedBecause,
             boolean stoppedPastEnd,
-            long completeBytes) {
+            long completeBytes,
+            WalFormat format) {
 
         /** True when this segment's own bytes hold something that is not valid WAL. */
         public boolean damaged() {
@@ -109,6 +134,8 @@ public final class WalRecords {
     }
 
     private final ByteBuffer seg;
+    /** The version the first page names; every page must name the same. */
+    private WalFormat format;
     /** Set when reading failed at a position in the next segment. */
     private boolean pastEnd;
 
@@ -136,6 +163,17 @@ public final class WalRecords {
     private Result read() {
         List<TransactionEnd> ends = new ArrayList<>();
         List<RestorePoint> points = new ArrayList<>();
+        int firstMagic = seg.limit() < 2 ? 0 : seg.getShort(0) & 0xffff;
+        format = WalFormat.ofMagic(firstMagic).orElse(null);
+        if (format == null) {
+            return stop(
+                    null,
+                    0,
+                    ends,
+                    points,
+                    "page at " + lsn(0) + " has magic " + Integer.toHexString(firstMagic)
+                            + ", not the WAL of a PostgreSQL version pitr reads (" + WalFormat.supportedRange() + ")");
+        }
         String page = checkPage(0, false, -1);
         if (page != null) {
             return stop(null, 0, ends, points, page);
@@ -226,18 +264,31 @@ public final class WalRecords {
             int rmid = rec[17] & 0xff;
             int recInfo = rec[16] & 0xff;
             if (rmid == RM_XACT || (rmid == RM_XLOG && (recInfo & 0xf0) == XLOG_RESTORE_POINT)) {
-                byte[] main = mainData(rec);
+                byte[] main = mainData(rec, format);
                 if (main == null) {
                     return stop(tli, records, ends, points, "record at " + lsn(pos) + " has malformed block headers");
                 }
                 if (rmid == RM_XACT) {
                     int op = recInfo & XACT_OPMASK;
                     // commit, abort, commit prepared, abort prepared: the data begins with the transaction's end time
-                    if ((op == 0x00 || op == 0x20 || op == 0x30 || op == 0x40) && main.length >= 8) {
+                    if ((op == XACT_COMMIT
+                                    || op == XACT_ABORT
+                                    || op == XACT_COMMIT_PREPARED
+                                    || op == XACT_ABORT_PREPARED)
+                            && main.length >= 8) {
+                        long xid = endedXid(recInfo, main, format, Integer.toUnsignedLong(r.getInt(4)));
+                        if (xid < 0) {
+                            return stop(
+                                    tli,
+                                    records,
+                                    ends,
+                                    points,
+                                    "record at " + lsn(pos) + " has a malformed transaction record");
+                        }
                         ends.add(new TransactionEnd(
                                 new Lsn(recLsn),
-                                Integer.toUnsignedLong(r.getInt(4)),
-                                op == 0x00 || op == 0x30,
+                                xid,
+                                op == XACT_COMMIT || op == XACT_COMMIT_PREPARED,
                                 timestamp(ByteBuffer.wrap(main)
                                         .order(ByteOrder.LITTLE_ENDIAN)
                                         .getLong(0))));
@@ -256,7 +307,7 @@ public final class WalRecords {
                 }
             }
             if (rmid == RM_XLOG && (recInfo & 0xf0) == XLOG_SWITCH) {
-                return new Result(tli, records, ends, points, true, null, false, complete);
+                return new Result(tli, records, ends, points, true, null, false, complete, format);
             }
             prev = recLsn;
             pos = align(c.pos);
@@ -269,11 +320,61 @@ public final class WalRecords {
     }
 
     private Result stop(TimelineId tli, int records, List<TransactionEnd> ends, List<RestorePoint> points, String why) {
-        return new Result(tli, records, ends, points, false, why, why != null && pastEnd, complete);
+        return new Result(tli, records, ends, points, false, why, why != null && pastEnd, complete, format);
+    }
+
+    /**
+     * The transaction a commit or abort record ends: the prepared transaction's id its two-phase part names (as
+     * {@code ParseCommitRecord} and {@code ParseAbortRecord} walk to it), else {@code headerXid}, the record header's.
+     * -1 when the parts the record says it holds do not fit in it.
+     */
+    static long endedXid(int recInfo, byte[] main, WalFormat format, long headerXid) {
+        if ((recInfo & XACT_HAS_INFO) == 0) {
+            return headerXid;
+        }
+        ByteBuffer b = ByteBuffer.wrap(main).order(ByteOrder.LITTLE_ENDIAN);
+        int op = recInfo & XACT_OPMASK;
+        boolean commit = op == XACT_COMMIT || op == XACT_COMMIT_PREPARED;
+        try {
+            int p = 8; // xact_time
+            int xinfo = b.getInt(p);
+            p += 4;
+            if ((xinfo & XINFO_HAS_DBINFO) != 0) {
+                p += 8;
+            }
+            if ((xinfo & XINFO_HAS_SUBXACTS) != 0) {
+                p = skipArray(b, p, 4);
+            }
+            if ((xinfo & XINFO_HAS_RELFILENODES) != 0) {
+                p = skipArray(b, p, RELFILENODE);
+            }
+            if ((xinfo & XINFO_HAS_DROPPED_STATS) != 0 && format.droppedStatsItemSize() > 0) {
+                p = skipArray(b, p, format.droppedStatsItemSize());
+            }
+            if (commit && (xinfo & XINFO_HAS_INVALS) != 0) {
+                p = skipArray(b, p, INVALIDATION_MESSAGE);
+            }
+            if ((xinfo & XINFO_HAS_TWOPHASE) == 0) {
+                return headerXid;
+            }
+            return Integer.toUnsignedLong(b.getInt(p));
+        } catch (IndexOutOfBoundsException e) {
+            return -1;
+        }
+    }
+
+    /** Steps over a count and that many items of {@code itemSize} bytes. */
+    private static int skipArray(ByteBuffer b, int p, int itemSize) {
+        long n = Integer.toUnsignedLong(b.getInt(p));
+        long end = p + 4 + n * itemSize;
+        if (end > b.limit()) {
+            throw new IndexOutOfBoundsException("count " + n + " at " + p);
+        }
+        return (int) end;
     }
 
     /** The record's main data: its last bytes, after the block headers say how long it is. Null if they are malformed. */
-    static byte[] mainData(byte[] rec) {
+    static byte[] mainData(byte[] rec, WalFormat format) {
         ByteBuffer b = ByteBuffer.wrap(rec).order(ByteOrder.LITTLE_ENDIAN);
         int p = RECORD_HEADER;
         long dataTotal = 0;
@@ -300,7 +401,7 @@ public final class WalRecords {
                         dataTotal += b.getShort(p) & 0xffff;
                         int bimgInfo = b.get(p + 4) & 0xff;
                         p += 5;
-                        if ((bimgInfo & 0x1c) != 0 && (bimgInfo & 0x01) != 0) {
+                        if ((bimgInfo & format.compressedImageBits()) != 0 && (bimgInfo & 0x01) != 0) {
                             p += 2; // compressed image with a hole: the hole's length
                         }
                     }
@@ -408,8 +509,9 @@ public final class WalRecords {
         }
         int magic = b.getShort(at) & 0xffff;
         long pageAddr = b.getLong(at + 8);
-        if (magic != MAGIC_PG15) {
-            return "page at " + lsn(offset) + " has magic " + Integer.toHexString(magic) + ", not PostgreSQL 15's d110";
+        if (magic != format.magic()) {
+            return "page at " + lsn(offset) + " has magic " + Integer.toHexString(magic) + ", not PostgreSQL "
+                    + format.major() + "'s " + Integer.toHexString(format.magic());
         }
         if (pageAddr != segStart + offset) {
             return "page at " + lsn(offset) + " holds older WAL (page address " + new Lsn(pageAddr) + ")";

