@@ -8,6 +8,7 @@ import dev.pitr.config.Config;
 import dev.pitr.config.Repository;
 import dev.pitr.postgres.LocalCluster;
 import dev.pitr.postgres.PgTools;
+import dev.pitr.postgres.PostgresServers;
 import dev.pitr.postgres.Processes;
 import dev.pitr.restore.RestoreSteps;
 import dev.pitr.wal.Lsn;
@@ -33,7 +34,10 @@ public final class ArchiveFixture implements AutoCloseable {
     public final Path base;
     public final Path configFile;
     public final LocalCluster primary;
-    public final PgTools tools = new PgTools(Path.of("/usr/lib/postgresql/15/bin"), "postgres");
+    /** The PostgreSQL major version of the primary and of every server a restore starts. */
+    public final int major;
+
+    public final PgTools tools;
     private final Path jar;
     private int targets;
     private Process capture;
@@ -76,8 +80,15 @@ public final class ArchiveFixture implements AutoCloseable {
     }
 
     public ArchiveFixture(String name, Backend backend, Encryption encryption) {
+        this(name, backend, encryption, PostgresServers.PACKAGED);
+    }
+
+    /** A fixture whose primary is PostgreSQL {@code major}, with {@code postgres.bin_dir} naming its programs. */
+    public ArchiveFixture(String name, Backend backend, Encryption encryption, int major) {
         this.backend = backend;
         this.encryption = encryption;
+        this.major = major;
+        this.tools = new PgTools(PostgresServers.installation(major), "postgres");
         // first, so that a test aborted for want of Docker leaves nothing running
         aws = backend == Backend.AWS ? TestAws.start() : null;
         try {
@@ -96,6 +107,9 @@ public final class ArchiveFixture implements AutoCloseable {
                             + repositoryYaml()
                             + encryptionYaml()
                             + "snapshot:\n  wal_timeout_seconds: 120\n"
+                            + (major == PostgresServers.PACKAGED
+                                    ? ""
+                                    : "postgres:\n  bin_dir: '" + tools.binDir() + "'\n")
                             + "agent:\n  restore_root: '" + base.toString().replace("'", "''") + "'\n"
                             + "restore:\n  pitr_command: '"
                             + RestoreSteps.pitrCommand(jar).replace("'", "''") + "'\n");
@@ -236,8 +250,17 @@ public final class ArchiveFixture implements AutoCloseable {
     /** Runs a command and fails the test, with both output streams, unless it exits 0. */
     public Cli.Run ok(String... args) {
         Cli.Run r = cli(args);
-        assertEquals(0, r.exitCode(), () -> String.join(" ", args) + " failed:\n" + r);
+        assertEquals(0, r.exitCode(), () -> String.join(" ", args) + " failed:\n" + r + captureTail());
         return r;
+    }
+
+    /** The end of capture's log, for a failure message; empty when capture was not started. */
+    private String captureTail() {
+        if (capture == null) {
+            return "";
+        }
+        String log = captureLog();
+        return "\n--- capture.log\n" + log.substring(Math.max(0, log.length() - 4000));
     }
 
     public void startCapture() {

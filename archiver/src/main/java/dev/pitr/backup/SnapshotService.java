@@ -98,7 +98,7 @@ public final class SnapshotService {
         SnapshotId id = uniqueId(started);
         String key = "snapshots/" + id + "/base.tar.zst";
         List<String> cmd = new ArrayList<>();
-        cmd.add(tools.path("pg_basebackup"));
+        cmd.add(tools.forServer(primary).path("pg_basebackup"));
         cmd.addAll(primary.clientArgs());
         cmd.addAll(List.of("-D", "-", "-F", "t", "-X", "none", "--checkpoint=fast", "-l", "pitr " + id));
         log("snapshot " + id + ": starting pg_basebackup");

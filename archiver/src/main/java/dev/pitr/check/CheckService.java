@@ -174,23 +174,42 @@ public final class CheckService {
         }
     }
 
+    /**
+     * The client programs capture, snapshots and restores run must serve the server's version: {@code pg_receivewal}
+     * and {@code pg_basebackup} refuse a server newer than themselves, and {@code pg_verifybackup} cannot read a newer
+     * version's manifest. A newer client serves an older server.
+     */
     private void checkTools(List<Result> out, int serverMajor) {
-        PgTools tools = PgTools.from(config);
-        for (String program : List.of("pg_receivewal", "pg_basebackup")) {
+        PgTools configured = PgTools.from(config);
+        if (serverMajor < 0 && config.require(Key.POSTGRES_BIN_DIR).contains(PgTools.MAJOR)) {
+            out.add(Result.fail(
+                    "client programs",
+                    "postgres.bin_dir (" + config.require(Key.POSTGRES_BIN_DIR) + ") follows the server's version,"
+                            + " which is not known while the server cannot be reached",
+                    "fix the connection to the primary first",
+                    ErrorCode.CHECK_FAILED));
+            return;
+        }
+        PgTools tools = serverMajor < 0 ? configured : configured.forMajor(serverMajor);
+        for (String program : List.of("pg_receivewal", "pg_basebackup", "pg_verifybackup")) {
             try {
                 int major = tools.majorVersion(program);
                 if (serverMajor > 0 && major < serverMajor) {
                     out.add(Result.fail(
                             program,
-                            program + " " + major + " is older than the server (" + serverMajor + ")",
-                            "install the client programs of version " + serverMajor
-                                    + " or later and set postgres.bin_dir",
+                            tools.binDir().resolve(program) + " is version " + major + ", older than the server ("
+                                    + serverMajor + "), which it cannot serve",
+                            configured.installHint(serverMajor, "client"),
                             ErrorCode.TOOL_MISSING));
                 } else {
-                    out.add(Result.ok(program, "version " + major));
+                    out.add(Result.ok(program, "version " + major + " in " + tools.binDir()));
                 }
             } catch (PitrException e) {
-                out.add(Result.fail(program, e.getMessage(), e.hint(), e.code()));
+                out.add(Result.fail(
+                        program,
+                        e.getMessage(),
+                        serverMajor > 0 ? configured.installHint(serverMajor, "client") : e.hint(),
+                        e.code()));
             }
         }
     }

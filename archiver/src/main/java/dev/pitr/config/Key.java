@@ -19,7 +19,7 @@ public enum Key {
     PRIMARY_SSLROOTCERT("primary.sslrootcert", null, false),
     STANDBY_HOST("standby.host", null, false),
     STANDBY_PORT("standby.port", "5432", false),
-    POSTGRES_BIN_DIR("postgres.bin_dir", "/usr/lib/postgresql/15/bin", false),
+    POSTGRES_BIN_DIR("postgres.bin_dir", "/usr/lib/postgresql/{major}/bin", false),
     POSTGRES_OS_USER("postgres.os_user", "postgres", false),
     WAL_SPOOL_DIR("wal.spool_dir", null, false),
     WAL_SLOT("wal.slot", "pitr_slot", false),

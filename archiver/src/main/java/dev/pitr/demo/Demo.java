@@ -47,8 +47,8 @@ public final class Demo {
         int port = LocalCluster.freePort();
         Config config = Config.of(base.resolve("pitr.yaml"), settings(port));
         writeConfigFile(config, port);
-        PgTools tools = PgTools.from(config);
-        step("starting a throwaway PostgreSQL 15 primary on port " + port);
+        PgTools tools = PgTools.from(config).newestInstalled();
+        step("starting a throwaway PostgreSQL " + tools.majorVersion("postgres") + " primary on port " + port);
         try (LocalCluster primary =
                         LocalCluster.init(tools, base.resolve("primary"), port).start();
                 Repository repo = Repository.open(config, false)) {
@@ -128,7 +128,9 @@ public final class Demo {
 
     private void reset() throws IOException {
         Workspace.reset(
-                base, new PgTools(Path.of(Key.POSTGRES_BIN_DIR.defaultValue().orElseThrow()), "postgres"));
+                base,
+                PgTools.ofSetting(Key.POSTGRES_BIN_DIR.defaultValue().orElseThrow(), "postgres")
+                        .newestInstalled());
         for (Path p : Workspace.unsearchableParents(base)) {
             out.println("note: " + p
                     + " is not searchable by other users; the restore needs the postgres user to reach " + base);

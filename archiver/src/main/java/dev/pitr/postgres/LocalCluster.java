@@ -68,7 +68,9 @@ public final class LocalCluster implements AutoCloseable {
 
     /**
      * A hot standby of {@code primary} in {@code dataDir} (which must not exist), as the original topology has it:
-     * {@code pg_basebackup -R} on a slot of its own, {@code slot}, created on the primary. Not started.
+     * {@code pg_basebackup} on a slot of its own, {@code slot}, created on the primary. Not started. The standby settings
+     * are written here rather than by {@code -R}, whose connection string names every option of the client's libpq
+     * ({@code sslsni} from 14 on), which an older server's libpq refuses.
      */
     public static LocalCluster standbyOf(PgTools tools, LocalCluster primary, Path dataDir, int port, String slot) {
         try {
@@ -84,7 +86,6 @@ public final class LocalCluster implements AutoCloseable {
                             "postgres",
                             "-D",
                             dataDir.toString(),
-                            "-R",
                             "-C",
                             "-S",
                             slot,
@@ -95,9 +96,12 @@ public final class LocalCluster implements AutoCloseable {
             // postgresql.conf came from the primary; the standby listens on its own port
             Files.writeString(
                     dataDir.resolve("postgresql.auto.conf"),
-                    "port = " + port + "\nhot_standby = on\n",
+                    "port = " + port + "\nhot_standby = on\n"
+                            + "primary_conninfo = 'host=127.0.0.1 port=" + primary.port() + " user=postgres'\n"
+                            + "primary_slot_name = '" + slot + "'\n",
                     StandardCharsets.UTF_8,
                     StandardOpenOption.APPEND);
+            Files.createFile(dataDir.resolve("standby.signal"));
             return new LocalCluster(tools, dataDir, port);
         } catch (IOException e) {
             throw new UncheckedIOException(e);

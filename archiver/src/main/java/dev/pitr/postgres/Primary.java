@@ -150,6 +150,11 @@ public final class Primary {
         }
     }
 
+    /** The major version a {@code server_version_num} names (150004 is 15). */
+    public static int major(String serverVersionNum) {
+        return Integer.parseInt(serverVersionNum.strip()) / 10000;
+    }
+
     /** The server's {@code wal_segment_size} in bytes (pg_settings reports bytes since PostgreSQL 11). */
     public long walSegmentSize() {
         return Long.parseLong(queryOne("SELECT setting FROM pg_settings WHERE name = 'wal_segment_size'"));

@@ -51,6 +51,24 @@ public final class Slots {
         }
     }
 
+    /**
+     * The name of the segment that holds the slot's restart point, on the server's current timeline: where streaming
+     * must start so that nothing the slot kept is skipped. Empty when the slot reserves no WAL (yet).
+     */
+    public static java.util.Optional<String> restartSegment(Primary primary, String slot) {
+        try (Connection c = primary.connect();
+                PreparedStatement ps =
+                        c.prepareStatement("SELECT pg_walfile_name(restart_lsn) FROM pg_replication_slots"
+                                + " WHERE slot_name = ? AND restart_lsn IS NOT NULL")) {
+            ps.setString(1, slot);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? java.util.Optional.of(rs.getString(1)) : java.util.Optional.empty();
+            }
+        } catch (SQLException e) {
+            throw failed(primary, e);
+        }
+    }
+
     /** Creates the slot, reserving WAL from now on; a no-op when it already exists. */
     public static boolean ensure(Primary primary, String slot) {
         if (exists(primary, slot)) {

@@ -14,6 +14,7 @@ import dev.pitr.postgres.Primary;
 import dev.pitr.postgres.Processes;
 import dev.pitr.postgres.Shell;
 import dev.pitr.storage.OwnerOnly;
+import dev.pitr.wal.ClusterIdentity;
 import dev.pitr.wal.Lsn;
 import dev.pitr.wal.TimelineHistory;
 import dev.pitr.wal.TimelineId;
@@ -93,6 +94,11 @@ public final class RestoreSteps {
         TargetDirectory.refuseNonEmpty(dir, req.force());
         pitrCommand();
         checkRestoreUserCanRead();
+        // before hours go into fetching: the repository names its cluster's version, whose programs the restore needs
+        java.util.OptionalInt recorded = ClusterIdentity.recordedMajor(repo.storage());
+        if (recorded.isPresent()) {
+            tools.forMajor(recorded.getAsInt()).requireRestorePrograms(recorded.getAsInt());
+        }
         prepareDirectory(dir, progress);
     }
 
@@ -106,6 +112,12 @@ public final class RestoreSteps {
         Path dir = dir(req);
         log("restoring snapshot " + snap.id() + " (" + snap.plainSize() + " bytes) into " + dir);
         long files = laySnapshotDown(snap, dir, progress);
+        int major = dataDirectoryMajor(dir)
+                .orElseThrow(() -> new PitrException(
+                        ErrorCode.CORRUPT_OBJECT,
+                        "snapshot " + snap.id() + " holds no PG_VERSION",
+                        "restore from another snapshot with --snapshot"));
+        tools(dir).requireRestorePrograms(major);
         // pg_verifybackup reads every file and says nothing until it ends: it counts as progress while it runs
         whileRunning(progress, () -> verifyAgainstManifest(dir));
         return files;
@@ -194,7 +206,7 @@ public final class RestoreSteps {
             return failure;
         }
         Processes.Result r =
-                Processes.run(tools.asPostgres("pg_ctl", "-D", dir.toString(), "-m", "fast", "-w", "stop"));
+                Processes.run(tools(dir).asPostgres("pg_ctl", "-D", dir.toString(), "-m", "fast", "-w", "stop"));
         String what = r.ok()
                 ? "; the restored server was stopped"
                 : "; stopping the restored server failed too (" + r.output().strip()
@@ -228,9 +240,12 @@ public final class RestoreSteps {
             }
             return "shut down at the target";
         }
+        // pg_get_wal_replay_pause_state() is 14's; 13 says only whether a pause was asked for
+        String paused = dataDirectoryMajor(dir).orElse(Integer.MAX_VALUE) >= 14
+                ? "pg_get_wal_replay_pause_state()"
+                : "CASE WHEN pg_is_wal_replay_paused() THEN 'paused' ELSE 'not paused' END";
         String state = restoredServer(req)
-                .queryOne(
-                        "SELECT CASE WHEN NOT pg_is_in_recovery() THEN 'promoted' ELSE pg_get_wal_replay_pause_state() END");
+                .queryOne("SELECT CASE WHEN NOT pg_is_in_recovery() THEN 'promoted' ELSE " + paused + " END");
         String want = action == RestoreRequest.Action.PROMOTE ? "promoted" : "paused";
         if (!want.equals(state)) {
             throw new PitrException(
@@ -407,7 +422,7 @@ public final class RestoreSteps {
         if (!Files.exists(dir.resolve("backup_manifest"))) {
             return;
         }
-        List<String> cmd = new ArrayList<>(List.of(tools.path("pg_verifybackup"), "--no-parse-wal", "--quiet"));
+        List<String> cmd = new ArrayList<>(List.of(tools(dir).path("pg_verifybackup"), "--no-parse-wal", "--quiet"));
         RESTORE_ARTIFACTS.forEach(name -> cmd.add("--ignore=" + name));
         cmd.add(dir.toString());
         Processes.Result r = Processes.run(cmd);
@@ -418,6 +433,29 @@ public final class RestoreSteps {
                             + r.output().strip(),
                     "restore from another snapshot with --snapshot");
         }
+    }
+
+    /** The major version a data directory's {@code PG_VERSION} names; empty before a snapshot is laid down there. */
+    static java.util.OptionalInt dataDirectoryMajor(Path dir) {
+        try {
+            String v = Files.readString(dir.resolve("PG_VERSION")).strip();
+            return v.matches("\\d{1,3}")
+                    ? java.util.OptionalInt.of(Integer.parseInt(v))
+                    : java.util.OptionalInt.empty();
+        } catch (java.nio.file.NoSuchFileException e) {
+            return java.util.OptionalInt.empty();
+        } catch (IOException e) {
+            throw new PitrException(
+                    ErrorCode.LOCAL_IO,
+                    "cannot read " + dir.resolve("PG_VERSION") + ": " + e.getMessage(),
+                    "check " + dir);
+        }
+    }
+
+    /** The programs that serve the data directory {@code dir}'s version (the configured ones where it names none). */
+    private PgTools tools(Path dir) {
+        java.util.OptionalInt major = dataDirectoryMajor(dir);
+        return major.isPresent() ? tools.forMajor(major.getAsInt()) : tools;
     }
 
     /** True when recovery settings make PostgreSQL stop at a target rather than at the end of the WAL. */
@@ -442,7 +480,7 @@ public final class RestoreSteps {
     private Replayed startAndWait(RestoreRequest req, boolean wantsTarget, Path dir, Runnable heartbeat) {
         Path logFile = dir.resolve(RESTORE_LOG);
         Processes.Result r = Processes.run(
-                tools.asPostgres("pg_ctl", "-D", dir.toString(), "-l", logFile.toString(), "-W", "start"));
+                tools(dir).asPostgres("pg_ctl", "-D", dir.toString(), "-l", logFile.toString(), "-W", "start"));
         if (!r.ok()) {
             throw new PitrException(
                     ErrorCode.RESTORE_FAILED,
@@ -586,12 +624,12 @@ public final class RestoreSteps {
         Path dir = dir(req);
         if (Files.exists(dir.resolve("postmaster.pid"))) {
             log("stopping the restored server in " + dir);
-            Processes.run(tools.asPostgres("pg_ctl", "-D", dir.toString(), "-m", "fast", "-w", "stop"));
+            Processes.run(tools(dir).asPostgres("pg_ctl", "-D", dir.toString(), "-m", "fast", "-w", "stop"));
         }
     }
 
     private void stopQuietly(Path dir) {
-        Processes.run(tools.asPostgres("pg_ctl", "-D", dir.toString(), "-m", "immediate", "-w", "stop"));
+        Processes.run(tools(dir).asPostgres("pg_ctl", "-D", dir.toString(), "-m", "immediate", "-w", "stop"));
     }
 
     private void log(String msg) {

@@ -320,8 +320,16 @@ public final class CaptureService {
             for (String name : PartialSegments.finishInterruptedPadding(spool, segmentSize)) {
                 log("finished the zero padding of " + name + " that an interrupted pg_receivewal left short");
             }
+            int serverMajor = Primary.major(primary.queryOne("SHOW server_version_num"));
+            if (serverMajor < 15) {
+                Optional<String> restart = Slots.restartSegment(primary, slot);
+                if (restart.isPresent() && PartialSegments.seedResumePoint(spool, restart.get(), segmentSize)) {
+                    log("pg_receivewal resumes at " + restart.get() + ", where slot " + slot + " stands (PostgreSQL "
+                            + serverMajor + " does not tell it)");
+                }
+            }
             List<String> cmd = new ArrayList<>();
-            cmd.add(tools.path("pg_receivewal"));
+            cmd.add(tools.forMajor(serverMajor).path("pg_receivewal"));
             cmd.addAll(primary.clientArgs());
             cmd.addAll(List.of("-D", spool.toString(), "-S", slot, "--synchronous", "--no-loop"));
             receiver.start(cmd, primary.clientEnv());

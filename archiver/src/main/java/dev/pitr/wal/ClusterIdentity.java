@@ -18,7 +18,7 @@ import java.util.Map;
  * is refused before anything of it is stored, so it can neither reach into the restorable window nor take a name the
  * cluster's own segment needs. A record written before the version was kept names none, and any is accepted.
  */
-final class ClusterIdentity {
+public final class ClusterIdentity {
 
     /** The object that records it, at the repository's root. */
     static final String KEY = "pitr-cluster.json";
@@ -74,6 +74,13 @@ final class ClusterIdentity {
                                     + " system_identifier FROM pg_control_system() names a server's); " + KEY
                                     + " records the repository's");
         }
+    }
+
+    /** The major version the repository records for its cluster; empty before its first segment, or when it names none. */
+    public static java.util.OptionalInt recordedMajor(Storage storage) {
+        ClusterIdentity c = new ClusterIdentity(storage);
+        c.recorded();
+        return c.knownMajor == 0 ? java.util.OptionalInt.empty() : java.util.OptionalInt.of(c.knownMajor);
     }
 
     private void recorded() {

@@ -95,6 +95,43 @@ public final class PartialSegments {
         return padded;
     }
 
+    /**
+     * Makes pg_receivewal start at segment {@code fileName} when {@code spool} holds no WAL it would resume from: a
+     * {@code .partial} of that name padded with zeros, as pg_receivewal itself begins one. Only a server of 15 or later
+     * tells pg_receivewal where its slot stands ({@code READ_REPLICATION_SLOT}); an older one would have it start at
+     * the server's current position and skip what the slot kept for it since capture last ran.
+     *
+     * @return true when the file was made, false when the spool already says where to start
+     */
+    public static boolean seedResumePoint(Path spool, String fileName, long segmentSize) {
+        try (Stream<Path> files = Files.list(spool)) {
+            boolean resumable = files.map(f -> f.getFileName().toString())
+                    .anyMatch(n -> SegmentName.isSegmentFileName(n) || isPartialSegment(n));
+            if (resumable) {
+                return false;
+            }
+            Path seed = spool.resolve(fileName + SUFFIX);
+            Path tmp = spool.resolve(fileName + SUFFIX + ".seeding");
+            // what a capture killed while seeding left
+            Files.deleteIfExists(tmp);
+            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+                ByteBuffer zeros = ByteBuffer.allocate(65536);
+                for (long pos = 0; pos < segmentSize; ) {
+                    zeros.clear().limit((int) Math.min(zeros.capacity(), segmentSize - pos));
+                    pos += ch.write(zeros, pos);
+                }
+                ch.force(true);
+            }
+            Files.move(tmp, seed, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            return true;
+        } catch (IOException e) {
+            throw new PitrException(
+                    ErrorCode.LOCAL_IO,
+                    "cannot make " + fileName + SUFFIX + " in " + spool + ": " + e.getMessage(),
+                    "check the spool's free space and permissions");
+        }
+    }
+
     private static boolean allZero(Path f) throws IOException {
         byte[] buf = new byte[65536];
         try (InputStream in = Files.newInputStream(f)) {

@@ -53,6 +53,40 @@ public final class PostgresServers {
         }
     }
 
+    /** The client programs pitr runs beside the server ones. */
+    private static final List<String> CLIENTS = List.of("pg_basebackup", "pg_receivewal", "pg_verifybackup", "psql");
+
+    /**
+     * A bin directory as {@code postgres.bin_dir} names one for PostgreSQL {@code major}: that version's server
+     * programs, and client programs that serve it (links to the packaged ones, which serve every older server).
+     */
+    public static synchronized Path installation(int major) {
+        if (major == PACKAGED) {
+            return PACKAGED_BIN;
+        }
+        if (major > PACKAGED) {
+            throw new IllegalArgumentException("no client programs of PostgreSQL " + major + " or later here");
+        }
+        Path server = bin(major);
+        Path dir = server.getParent().resolve("installation");
+        try {
+            if (!Files.isDirectory(dir)) {
+                Path staging = Files.createTempDirectory(server.getParent(), "installation-");
+                Files.setPosixFilePermissions(staging, PosixFilePermissions.fromString("rwxr-xr-x"));
+                for (String p : List.of("initdb", "pg_ctl", "postgres")) {
+                    Files.createSymbolicLink(staging.resolve(p), server.resolve(p));
+                }
+                for (String p : CLIENTS) {
+                    Files.createSymbolicLink(staging.resolve(p), PACKAGED_BIN.resolve(p));
+                }
+                Files.move(staging, dir, StandardCopyOption.ATOMIC_MOVE);
+            }
+            return dir;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     /** Tools whose server programs are {@code major}'s, run as the postgres OS user. */
     public static PgTools tools(int major) {
         return new PgTools(bin(major), "postgres");

@@ -33,6 +33,11 @@ import org.junit.jupiter.api.TestMethodOrder;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class FailoverIT {
 
+    /** The PostgreSQL major version the scenario runs on; the classes beside this one run it on others. */
+    int major() {
+        return dev.pitr.postgres.PostgresServers.PACKAGED;
+    }
+
     private static final ObjectMapper JSON = new ObjectMapper();
 
     ArchiveFixture fx;
@@ -44,7 +49,9 @@ class FailoverIT {
 
     @BeforeAll
     void archiveAcrossAFailover() throws Exception {
-        fx = new ArchiveFixture("failover");
+        fx = new ArchiveFixture(
+                "failover-pg" + major(), ArchiveFixture.Backend.LOCAL, ArchiveFixture.Encryption.NONE, major());
+        assertEquals(major(), Integer.parseInt(fx.primary.queryOne("SHOW server_version_num")) / 10000);
         fx.primary.execute("ALTER SYSTEM SET autovacuum = off");
         fx.primary.queryOne("SELECT pg_reload_conf()");
         int standbyPort = LocalCluster.freePort();
@@ -52,6 +59,11 @@ class FailoverIT {
                 .start();
         Files.writeString(
                 fx.configFile, "standby:\n  host: 127.0.0.1\n  port: " + standbyPort + "\n", StandardOpenOption.APPEND);
+        Path standbyLog = fx.base.resolve("standby/server.log");
+        fx.await(
+                "the standby to stream",
+                () -> "streaming".equals(standby.queryOne("SELECT status FROM pg_stat_wal_receiver"))
+                        || standbyLogSays(standbyLog));
         fx.ok("check", "--fix");
         fx.startCapture();
         fx.primary.execute("CREATE TABLE marker (id int PRIMARY KEY, batch text)");
@@ -90,6 +102,15 @@ class FailoverIT {
                 standby.queryOne("SELECT pg_walfile_name(pg_current_wal_lsn())").startsWith("00000002"));
         Lsn end = Lsn.parse(standby.queryOne("SELECT pg_switch_wal()"));
         fx.awaitArchived(end, TimelineId.of(2));
+    }
+
+    /** False while the standby starts; its log once it says it cannot stream. */
+    private static boolean standbyLogSays(Path log) throws java.io.IOException {
+        String text = Files.readString(log);
+        if (text.contains("FATAL") || text.contains("could not connect")) {
+            throw new AssertionError("the standby cannot stream:\n" + text);
+        }
+        return false;
     }
 
     @AfterAll

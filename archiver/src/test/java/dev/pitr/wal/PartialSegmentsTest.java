@@ -2,7 +2,9 @@ package dev.pitr.wal;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pitr.error.ErrorCode;
 import dev.pitr.error.PitrException;
@@ -48,5 +50,21 @@ class PartialSegmentsTest {
         PitrException e = assertThrows(PitrException.class, () -> PartialSegments.finishInterruptedPadding(spool, SEG));
         assertEquals(ErrorCode.LOCAL_IO, e.code());
         assertArrayEquals(body, Files.readAllBytes(p));
+    }
+
+    @Test
+    void anEmptySpoolIsSeededWhereTheSlotStandsAndAResumableOneIsLeftAlone() throws Exception {
+        Files.write(spool.resolve("000000010000000000000004.partial.seeding"), new byte[3]);
+        Files.write(spool.resolve(".pitr.lock"), new byte[0]);
+        assertTrue(PartialSegments.seedResumePoint(spool, "000000010000000000000004", SEG));
+        Path seed = spool.resolve("000000010000000000000004.partial");
+        assertEquals(SEG, Files.size(seed));
+        assertArrayEquals(new byte[(int) SEG], Files.readAllBytes(seed));
+        assertFalse(Files.exists(spool.resolve("000000010000000000000004.partial.seeding")));
+        // pg_receivewal now resumes from the spool: never seeded again, not even at another segment
+        assertFalse(PartialSegments.seedResumePoint(spool, "000000010000000000000009", SEG));
+        Files.delete(seed);
+        Files.write(spool.resolve("000000010000000000000005"), new byte[(int) SEG]);
+        assertFalse(PartialSegments.seedResumePoint(spool, "000000010000000000000003", SEG));
     }
 }
