@@ -80,7 +80,7 @@ public final class ArchiveFixture implements AutoCloseable {
     }
 
     public ArchiveFixture(String name, Backend backend, Encryption encryption) {
-        this(name, backend, encryption, PostgresServers.PACKAGED);
+        this(name, backend, encryption, PostgresServers.defaultMajor());
     }
 
     /** A fixture whose primary is PostgreSQL {@code major}, with {@code postgres.bin_dir} naming its programs. */
@@ -107,7 +107,7 @@ public final class ArchiveFixture implements AutoCloseable {
                             + repositoryYaml()
                             + encryptionYaml()
                             + "snapshot:\n  wal_timeout_seconds: 120\n"
-                            + (major == PostgresServers.PACKAGED
+                            + (tools.binDir().equals(PostgresServers.installation(PostgresServers.PACKAGED))
                                     ? ""
                                     : "postgres:\n  bin_dir: '" + tools.binDir() + "'\n")
                             + "agent:\n  restore_root: '" + base.toString().replace("'", "''") + "'\n"

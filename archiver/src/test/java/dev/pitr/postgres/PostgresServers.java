@@ -27,6 +27,14 @@ public final class PostgresServers {
 
     private PostgresServers() {}
 
+    /**
+     * The version the integration tests run on: 15 unless {@code -Dpitr.postgres.major=N} names another, which runs
+     * every test built on {@code ArchiveFixture} against that version's server.
+     */
+    public static int defaultMajor() {
+        return Integer.getInteger("pitr.postgres.major", PACKAGED);
+    }
+
     /** The bin directory of {@code major}'s server programs. */
     public static synchronized Path bin(int major) {
         if (major == PACKAGED) {
@@ -58,15 +66,14 @@ public final class PostgresServers {
 
     /**
      * A bin directory as {@code postgres.bin_dir} names one for PostgreSQL {@code major}: that version's server
-     * programs, and client programs that serve it (links to the packaged ones, which serve every older server).
+     * programs, and client programs that serve it (links to the packaged ones, which serve every older server, or to
+     * Debian 13's 17 for 16 and 17).
      */
     public static synchronized Path installation(int major) {
         if (major == PACKAGED) {
             return PACKAGED_BIN;
         }
-        if (major > PACKAGED) {
-            throw new IllegalArgumentException("no client programs of PostgreSQL " + major + " or later here");
-        }
+        Path clients = major < PACKAGED ? PACKAGED_BIN : newerClients(major);
         Path server = bin(major);
         Path dir = server.getParent().resolve("installation");
         try {
@@ -77,7 +84,7 @@ public final class PostgresServers {
                     Files.createSymbolicLink(staging.resolve(p), server.resolve(p));
                 }
                 for (String p : CLIENTS) {
-                    Files.createSymbolicLink(staging.resolve(p), PACKAGED_BIN.resolve(p));
+                    Files.createSymbolicLink(staging.resolve(p), clients.resolve(p));
                 }
                 Files.move(staging, dir, StandardCopyOption.ATOMIC_MOVE);
             }
@@ -85,6 +92,20 @@ public final class PostgresServers {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /** The newest client programs installed: Debian 13's 17, which serve 16 and 17 (run-tests installs them). */
+    private static Path newerClients(int major) {
+        Path dir = Path.of(System.getProperty("pitr.postgres.clients", "/opt/pitr-test"))
+                .resolve("postgresql-17/bin");
+        if (major > 17) {
+            throw new IllegalArgumentException("no client programs of PostgreSQL " + major + " or later here");
+        }
+        if (!Files.isExecutable(dir.resolve("pg_basebackup"))) {
+            throw new IllegalStateException("PostgreSQL 17's client programs are not in " + dir
+                    + ": run scripts/install-postgres-clients 17 " + dir.getParent() + " (run-tests does, as root)");
+        }
+        return dir;
     }
 
     /** Tools whose server programs are {@code major}'s, run as the postgres OS user. */

@@ -35,7 +35,7 @@ class FailoverIT {
 
     /** The PostgreSQL major version the scenario runs on; the classes beside this one run it on others. */
     int major() {
-        return dev.pitr.postgres.PostgresServers.PACKAGED;
+        return dev.pitr.postgres.PostgresServers.defaultMajor();
     }
 
     private static final ObjectMapper JSON = new ObjectMapper();
