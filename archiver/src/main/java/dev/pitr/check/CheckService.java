@@ -197,12 +197,15 @@ public final class CheckService {
                 if (serverMajor > 0 && major < serverMajor) {
                     out.add(Result.fail(
                             program,
-                            tools.binDir().resolve(program) + " is version " + major + ", older than the server ("
-                                    + serverMajor + "), which it cannot serve",
+                            tools.path(program) + " is version " + major + ", older than the server (" + serverMajor
+                                    + "), which it cannot serve",
                             configured.installHint(serverMajor, "client"),
                             ErrorCode.TOOL_MISSING));
                 } else {
-                    out.add(Result.ok(program, "version " + major + " in " + tools.binDir()));
+                    out.add(Result.ok(
+                            program,
+                            "version " + major + " in "
+                                    + Path.of(tools.path(program)).getParent()));
                 }
             } catch (PitrException e) {
                 out.add(Result.fail(

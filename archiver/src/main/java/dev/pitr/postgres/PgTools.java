@@ -31,15 +31,23 @@ public final class PgTools {
 
     private final String configured;
     private final Path binDir;
+    /** Where a program the version's own directory lacks is taken from: the configured one, when that was not it. */
+    private final Path fallback;
+
     private final String osUser;
 
+    /** The programs in {@code binDir}, a directory (not a {@code postgres.bin_dir} value naming {@code {major}}). */
     public PgTools(Path binDir, String osUser) {
-        this(binDir.toString(), binDir, osUser);
+        this(binDir.toString(), binDir, null, osUser);
+        if (binDir.toString().contains(MAJOR)) {
+            throw new IllegalArgumentException(binDir + " names " + MAJOR + "; use PgTools.ofSetting");
+        }
     }
 
-    private PgTools(String configured, Path binDir, String osUser) {
+    private PgTools(String configured, Path binDir, Path fallback, String osUser) {
         this.configured = configured;
         this.binDir = binDir;
+        this.fallback = fallback;
         this.osUser = osUser;
     }
 
@@ -49,7 +57,7 @@ public final class PgTools {
 
     /** The programs a {@code postgres.bin_dir} value names, run as {@code osUser}. */
     public static PgTools ofSetting(String binDir, String osUser) {
-        return new PgTools(binDir, binDir.contains(MAJOR) ? null : Path.of(binDir), osUser);
+        return new PgTools(binDir, binDir.contains(MAJOR) ? null : Path.of(binDir), null, osUser);
     }
 
     /**
@@ -58,9 +66,14 @@ public final class PgTools {
      */
     public PgTools forMajor(int major) {
         if (configured.contains(MAJOR)) {
-            return new PgTools(configured, Path.of(configured.replace(MAJOR, Integer.toString(major))), osUser);
+            return new PgTools(configured, Path.of(configured.replace(MAJOR, Integer.toString(major))), null, osUser);
         }
-        return new PgTools(configured, sibling(Path.of(configured), major).orElse(Path.of(configured)), osUser);
+        Path dir = Path.of(configured);
+        Optional<Path> sibling = sibling(dir, major).filter(s -> !s.equals(dir));
+        // a sibling may hold only an extension's programs: what it lacks comes from the configured directory
+        return sibling.isPresent()
+                ? new PgTools(configured, sibling.get(), dir, osUser)
+                : new PgTools(configured, dir, null, osUser);
     }
 
     /** The programs that serve {@code primary}'s version (one query). */
@@ -114,6 +127,9 @@ public final class PgTools {
     public String path(String program) {
         requireResolved();
         Path p = binDir.resolve(program);
+        if (!Files.isExecutable(p) && fallback != null && Files.isExecutable(fallback.resolve(program))) {
+            p = fallback.resolve(program);
+        }
         if (!Files.isExecutable(p)) {
             throw new PitrException(
                     ErrorCode.TOOL_MISSING,
@@ -168,8 +184,7 @@ public final class PgTools {
             if (!serves) {
                 throw new PitrException(
                         ErrorCode.TOOL_MISSING,
-                        "the snapshot is of PostgreSQL " + major + ", but " + binDir.resolve(program) + " is " + found
-                                + "'s",
+                        "the snapshot is of PostgreSQL " + major + ", but " + path(program) + " is " + found + "'s",
                         installHint(major, program.equals("pg_verifybackup") ? "client" : "server"));
             }
         }

@@ -109,7 +109,37 @@ public final class Primary {
     }
 
     public Connection connect() {
+        return connect(new Properties(), endpoints);
+    }
+
+    /**
+     * A physical replication connection, as pg_receivewal makes one, for the replication commands
+     * ({@code IDENTIFY_SYSTEM}, {@code TIMELINE_HISTORY}) run as simple queries.
+     */
+    public Connection connectForReplication() {
         Properties p = new Properties();
+        p.setProperty("replication", "true");
+        p.setProperty("preferQueryMode", "simple");
+        p.setProperty("assumeMinServerVersion", "9.4");
+        if (endpoints.size() == 1) {
+            return connect(p, endpoints);
+        }
+        // a walsender runs no SQL, so the driver cannot ask it whether it is the primary: a normal connection finds
+        // the primary, and the one endpoint on its port is where the replication connection goes
+        String port = queryOne("SELECT inet_server_port()");
+        List<Endpoint> primaryOnes = endpoints.stream()
+                .filter(e -> Integer.toString(e.port()).equals(port))
+                .toList();
+        if (primaryOnes.size() != 1) {
+            throw new PitrException(
+                    ErrorCode.PRIMARY_UNREACHABLE,
+                    "cannot tell which of " + describe() + " is the primary (it answers on port " + port + ")",
+                    "give each host of primary.host its own port, or name the primary alone");
+        }
+        return connect(p, primaryOnes);
+    }
+
+    private Connection connect(Properties p, List<Endpoint> to) {
         p.setProperty("user", user);
         if (password != null) {
             p.setProperty("password", password);
@@ -120,10 +150,10 @@ public final class Primary {
         if (tls.rootCert() != null) {
             p.setProperty("sslrootcert", tls.rootCert());
         }
-        if (endpoints.size() > 1) {
+        if (to.size() > 1) {
             p.setProperty("targetServerType", "primary");
         }
-        String hosts = endpoints.stream().map(e -> e.host() + ":" + e.port()).collect(Collectors.joining(","));
+        String hosts = to.stream().map(e -> e.host() + ":" + e.port()).collect(Collectors.joining(","));
         try {
             return DriverManager.getConnection("jdbc:postgresql://" + hosts + "/" + dbname, p);
         } catch (SQLException e) {

@@ -3,6 +3,9 @@ package dev.pitr.postgres;
 import dev.pitr.error.ErrorCode;
 import dev.pitr.error.PitrException;
 import dev.pitr.wal.Lsn;
+import dev.pitr.wal.SegmentName;
+import dev.pitr.wal.TimelineHistory;
+import dev.pitr.wal.TimelineId;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -52,18 +55,41 @@ public final class Slots {
     }
 
     /**
-     * The name of the segment that holds the slot's restart point, on the server's current timeline: where streaming
-     * must start so that nothing the slot kept is skipped. Empty when the slot reserves no WAL (yet).
+     * The segment that holds the slot's restart point, named on the timeline that point is on: where streaming must
+     * start so that nothing the slot kept is skipped, as {@code READ_REPLICATION_SLOT} tells pg_receivewal from 15 on.
+     * The server's timeline comes from {@code IDENTIFY_SYSTEM} and the point's from that timeline's history (a point
+     * at a switch belongs to the newer timeline). Empty when the slot reserves no WAL (yet).
      */
-    public static java.util.Optional<String> restartSegment(Primary primary, String slot) {
+    public static java.util.Optional<SegmentName> restartSegment(Primary primary, String slot, long segmentSize) {
+        Lsn restart;
         try (Connection c = primary.connect();
-                PreparedStatement ps =
-                        c.prepareStatement("SELECT pg_walfile_name(restart_lsn) FROM pg_replication_slots"
-                                + " WHERE slot_name = ? AND restart_lsn IS NOT NULL")) {
+                PreparedStatement ps = c.prepareStatement("SELECT restart_lsn::text FROM pg_replication_slots"
+                        + " WHERE slot_name = ? AND restart_lsn IS NOT NULL")) {
             ps.setString(1, slot);
             try (ResultSet rs = ps.executeQuery()) {
-                return rs.next() ? java.util.Optional.of(rs.getString(1)) : java.util.Optional.empty();
+                if (!rs.next()) {
+                    return java.util.Optional.empty();
+                }
+                restart = Lsn.parse(rs.getString(1));
             }
+        } catch (SQLException e) {
+            throw failed(primary, e);
+        }
+        try (Connection c = primary.connectForReplication();
+                Statement st = c.createStatement()) {
+            TimelineId current;
+            try (ResultSet rs = st.executeQuery("IDENTIFY_SYSTEM")) {
+                rs.next();
+                current = TimelineId.of(rs.getLong("timeline"));
+            }
+            TimelineId at = current;
+            if (current.value() > 1) {
+                try (ResultSet rs = st.executeQuery("TIMELINE_HISTORY " + current.value())) {
+                    rs.next();
+                    at = TimelineHistory.parse(current, rs.getString("content")).timelineAt(restart);
+                }
+            }
+            return java.util.Optional.of(SegmentName.containing(at, restart, segmentSize));
         } catch (SQLException e) {
             throw failed(primary, e);
         }

@@ -71,6 +71,9 @@ public final class CaptureService {
     private volatile LeaseHeldException lost;
 
     private Instant receiverStarted;
+    /** The resume point capture made for the running pg_receivewal, if it made one. */
+    private Path seeded;
+
     private long segmentSize;
     /** The end of the newest segment this capture has seen archived: how far a standby's slot may advance. */
     private Lsn archivedUpTo;
@@ -276,6 +279,23 @@ public final class CaptureService {
         }
     }
 
+    /**
+     * Removes the resume point capture made when pg_receivewal wrote nothing into it (the server refused to stream
+     * from there): left in place, it would name the same start at every retry instead of where the slot stands then.
+     */
+    private void forgetUnusedSeed() {
+        Path s = seeded;
+        seeded = null;
+        if (s != null && PartialSegments.unwritten(s)) {
+            try {
+                java.nio.file.Files.deleteIfExists(s);
+                log("removed " + s.getFileName() + ": pg_receivewal wrote nothing into it");
+            } catch (IOException e) {
+                log("cannot remove " + s + ", which pg_receivewal wrote nothing into: " + e.getMessage());
+            }
+        }
+    }
+
     private void superviseReceiver() {
         if (receiver.started()) {
             if (receiver.alive()) {
@@ -283,6 +303,7 @@ public final class CaptureService {
                 return;
             }
             Receiver.Exit exit = receiver.reap();
+            forgetUnusedSeed();
             exit.forkedFrom().ifPresent(at -> {
                 log("pg_receivewal was refused: the primary's history forked from " + at
                         + ", before where it would start. The WAL received beyond that is a dead branch of the old"
@@ -322,10 +343,12 @@ public final class CaptureService {
             }
             int serverMajor = Primary.major(primary.queryOne("SHOW server_version_num"));
             if (serverMajor < 15) {
-                Optional<String> restart = Slots.restartSegment(primary, slot);
-                if (restart.isPresent() && PartialSegments.seedResumePoint(spool, restart.get(), segmentSize)) {
-                    log("pg_receivewal resumes at " + restart.get() + ", where slot " + slot + " stands (PostgreSQL "
-                            + serverMajor + " does not tell it)");
+                Optional<SegmentName> restart = Slots.restartSegment(primary, slot, segmentSize);
+                if (restart.isPresent()
+                        && PartialSegments.seedResumePoint(spool, restart.get().fileName(), segmentSize)) {
+                    seeded = spool.resolve(restart.get().fileName() + PartialSegments.SUFFIX);
+                    log("pg_receivewal resumes at " + restart.get().fileName() + ", where slot " + slot
+                            + " stands (PostgreSQL " + serverMajor + " does not tell it)");
                 }
             }
             List<String> cmd = new ArrayList<>();

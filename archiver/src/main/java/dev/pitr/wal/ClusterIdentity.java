@@ -16,7 +16,8 @@ import java.util.Map;
  * with the first segment shipped, and every segment after it must name the same in its first page: another cluster's
  * WAL (an archive_command copied to the wrong host, a capture pointed at the wrong primary, the cluster pg_upgrade made)
  * is refused before anything of it is stored, so it can neither reach into the restorable window nor take a name the
- * cluster's own segment needs. A record written before the version was kept names none, and any is accepted.
+ * cluster's own segment needs. A record written before the version was kept names none: the next segment of its
+ * cluster adds it.
  */
 public final class ClusterIdentity {
 
@@ -45,7 +46,9 @@ public final class ClusterIdentity {
         if (known == null) {
             recorded();
         }
-        if (known == null) {
+        if (known == null || (knownMajor == 0 && known.equals(id))) {
+            // the first segment records the cluster; a record an earlier pitr wrote gains the version of its own
+            // cluster's WAL, the same content plus one field
             storage.put(
                     KEY,
                     Map.of(),
@@ -93,8 +96,15 @@ public final class ClusterIdentity {
                         KEY + " in " + storage.describe() + " names no system identifier",
                         "restore it from a bucket version, or remove it so that the next segment shipped records its cluster again");
             }
-            int major = n.path("postgres_major").asInt(0);
-            if (major != 0 && WalFormat.ofMajor(major).isEmpty()) {
+            JsonNode m = n.get("postgres_major");
+            if (m != null && !m.isInt()) {
+                throw new PitrException(
+                        ErrorCode.CORRUPT_OBJECT,
+                        KEY + " in " + storage.describe() + " names no PostgreSQL version as postgres_major: " + m,
+                        "restore it from a bucket version, or remove it so that the next segment shipped records its cluster again");
+            }
+            int major = m == null ? 0 : m.asInt();
+            if (m != null && WalFormat.ofMajor(major).isEmpty()) {
                 throw new PitrException(
                         ErrorCode.CORRUPT_OBJECT,
                         KEY + " in " + storage.describe() + " names PostgreSQL " + major

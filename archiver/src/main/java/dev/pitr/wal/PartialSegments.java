@@ -132,6 +132,15 @@ public final class PartialSegments {
         }
     }
 
+    /** True when {@code f} is a file that holds nothing but zeros (a seed or a padding no WAL went into yet). */
+    static boolean unwritten(Path f) {
+        try {
+            return Files.isRegularFile(f) && allZero(f);
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
     private static boolean allZero(Path f) throws IOException {
         byte[] buf = new byte[65536];
         try (InputStream in = Files.newInputStream(f)) {

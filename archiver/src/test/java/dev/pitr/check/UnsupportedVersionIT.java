@@ -68,4 +68,47 @@ class UnsupportedVersionIT {
             pg.close();
         }
     }
+
+    /**
+     * A PostgreSQL 17 server with the machine's 15 client programs configured: check names each program that cannot
+     * serve it and what to install and set.
+     */
+    @Test
+    void clientProgramsOlderThanTheServerAreRefusedByCheckWithWhatToSet() throws Exception {
+        Path base = Files.createTempDirectory(Path.of("/tmp"), "pitr-it-pg17-old-clients-");
+        Files.setPosixFilePermissions(base, PosixFilePermissions.fromString("rwxr-xr-x"));
+        int port = LocalCluster.freePort();
+        LocalCluster pg = LocalCluster.init(PostgresServers.tools(17), base.resolve("data"), port)
+                .start();
+        try {
+            Path config = base.resolve("pitr.yaml");
+            Files.writeString(
+                    config,
+                    "primary:\n  host: 127.0.0.1\n  port: " + port + "\n  user: postgres\n"
+                            + "postgres:\n  bin_dir: /usr/lib/postgresql/15/bin\n"
+                            + "wal:\n  spool_dir: spool\nstorage:\n  path: repo\n");
+            Cli.Run check = Cli.run(Map.of(), "--config", config.toString(), "check", "--fix");
+            assertEquals(15, check.exitCode(), check.toString());
+            for (String program : List.of("pg_receivewal", "pg_basebackup", "pg_verifybackup")) {
+                assertTrue(
+                        check.out()
+                                .contains("/usr/lib/postgresql/15/bin/" + program
+                                        + " is version 15, older than the server (17)"),
+                        check.toString());
+            }
+            assertTrue(check.out().contains("postgresql-client-17"), check.toString());
+            // the same server with 17's client programs, where bin_dir names them
+            Files.writeString(
+                    config,
+                    Files.readString(config)
+                            .replace(
+                                    "/usr/lib/postgresql/15/bin",
+                                    PostgresServers.installation(17).toString()));
+            Cli.Run fine = Cli.run(Map.of(), "--config", config.toString(), "check");
+            assertEquals(0, fine.exitCode(), fine.toString());
+            assertTrue(fine.out().contains("pg_basebackup          version 17"), fine.toString());
+        } finally {
+            pg.close();
+        }
+    }
 }

@@ -77,7 +77,9 @@ class SecretsIT {
                 StandardOpenOption.APPEND);
         fx.primary.stop();
         fx.primary.start();
-        fx.primary.execute("CREATE ROLE pitr SUPERUSER REPLICATION LOGIN PASSWORD '" + PASSWORD + "'");
+        // 13 still hashes new passwords with md5 by default, which a scram-sha-256 line refuses
+        fx.primary.execute("SET password_encryption = 'scram-sha-256'; CREATE ROLE pitr SUPERUSER REPLICATION LOGIN"
+                + " PASSWORD '" + PASSWORD + "'");
         // from here on the server logs every statement and connection
         fx.primary.execute("ALTER SYSTEM SET log_statement = 'all'");
         fx.primary.execute("ALTER SYSTEM SET log_connections = on");

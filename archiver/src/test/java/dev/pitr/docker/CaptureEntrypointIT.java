@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.pitr.ArchiveFixture;
 import dev.pitr.aws.NeedsAws;
 import dev.pitr.config.Repository;
+import dev.pitr.postgres.PostgresServers;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
@@ -29,7 +30,12 @@ class CaptureEntrypointIT {
 
     @BeforeAll
     static void setUp() throws Exception {
-        fx = new ArchiveFixture("entrypoint", ArchiveFixture.Backend.AWS);
+        fx = new ArchiveFixture(
+                "entrypoint",
+                ArchiveFixture.Backend.AWS,
+                ArchiveFixture.Encryption.NONE,
+                // the image is PG_MAJOR's: its scripts run that version's own client programs, which here are 15's
+                PostgresServers.PACKAGED);
         withCluster = Files.readString(fx.configFile);
         Files.writeString(
                 fx.configFile,

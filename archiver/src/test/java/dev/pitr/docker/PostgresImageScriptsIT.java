@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pitr.ArchiveFixture;
 import dev.pitr.postgres.LocalCluster;
+import dev.pitr.postgres.PostgresServers;
 import dev.pitr.postgres.Processes;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -49,7 +50,12 @@ class PostgresImageScriptsIT {
 
     @BeforeAll
     void setUp() {
-        fx = new ArchiveFixture("image-scripts");
+        fx = new ArchiveFixture(
+                "image-scripts",
+                ArchiveFixture.Backend.LOCAL,
+                ArchiveFixture.Encryption.NONE,
+                // the image is PG_MAJOR's: its scripts run that version's own client programs, which here are 15's
+                PostgresServers.PACKAGED);
     }
 
     @AfterAll

@@ -45,7 +45,11 @@ class PgToolsTest {
         assertEquals(pg17, t.forMajor(17).binDir());
         assertEquals(pg15, t.forMajor(15).binDir());
         // not installed: the configured directory, whose version checks then say what is missing
-        assertEquals(pg15, t.forMajor(16).binDir());
+        assertEquals(pg15, t.forMajor(14).binDir());
+        // a sibling that holds only an extension's programs lends what it has; the rest comes from the configured one
+        Path ext = bin("usr/lib/postgresql/16/bin", 16, "pg_repack");
+        assertEquals(pg15.resolve("postgres").toString(), t.forMajor(16).path("postgres"));
+        assertEquals(ext.resolve("pg_repack").toString(), t.forMajor(16).path("pg_repack"));
         Path plain = bin("opt/pg/bin", 15, "postgres");
         assertEquals(plain, new PgTools(plain, "postgres").forMajor(17).binDir());
     }

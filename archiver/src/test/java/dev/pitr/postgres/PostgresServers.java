@@ -45,6 +45,13 @@ public final class PostgresServers {
         try {
             // one directory per jar as built: a rebuilt jar is unpacked anew, an unchanged one is reused across runs
             Path dir = Path.of("/tmp", "pitr-postgres-" + major + "-" + Files.size(jar));
+            if (Files.exists(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS) && !ours(dir)) {
+                // a name anyone could have taken first: unpack where no one else can have put programs
+                dir = Files.createTempDirectory(Path.of("/tmp"), "pitr-postgres-" + major + "-private-");
+                unpack(jar, dir);
+                Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+                return dir.resolve("bin");
+            }
             if (!Files.isExecutable(dir.resolve("bin/postgres"))) {
                 Path staging = Files.createTempDirectory(Path.of("/tmp"), "pitr-postgres-" + major + "-unpacking-");
                 unpack(jar, staging);
@@ -106,6 +113,19 @@ public final class PostgresServers {
                     + ": run scripts/install-postgres-clients 17 " + dir.getParent() + " (run-tests does, as root)");
         }
         return dir;
+    }
+
+    /** True when {@code dir} is a real directory of this user's that no one else can write to. */
+    private static boolean ours(Path dir) throws IOException {
+        if (!Files.isDirectory(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            return false;
+        }
+        var perms = Files.getPosixFilePermissions(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS);
+        return Files.getOwner(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS)
+                        .getName()
+                        .equals(System.getProperty("user.name"))
+                && !perms.contains(java.nio.file.attribute.PosixFilePermission.GROUP_WRITE)
+                && !perms.contains(java.nio.file.attribute.PosixFilePermission.OTHERS_WRITE);
     }
 
     /** Tools whose server programs are {@code major}'s, run as the postgres OS user. */

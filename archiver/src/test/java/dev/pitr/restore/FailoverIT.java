@@ -178,4 +178,21 @@ class FailoverIT {
         assertTrue(r.err().contains("not on timeline 1's history"), r.toString());
         assertTrue(!Files.exists(dir));
     }
+
+    @Test
+    @Order(5)
+    void aRestoreWithAnotherVersionsServerProgramsIsRefusedBeforeAnythingIsFetched() {
+        Path wrong = dev.pitr.postgres.PostgresServers.installation(major() == 15 ? 13 : 15);
+        Path dir = fx.newTargetDir();
+        Cli.Run r = fx.cliWithEnv(
+                java.util.Map.of("PITR_POSTGRES_BIN_DIR", wrong.toString()),
+                "restore",
+                "--latest",
+                "--target-dir",
+                dir.toString());
+        assertEquals(15, r.exitCode(), r.toString());
+        assertTrue(r.err().contains("the snapshot is of PostgreSQL " + major() + ", but"), r.toString());
+        assertTrue(r.err().contains("postgresql-" + major()), r.toString());
+        assertTrue(!Files.exists(dir.resolve("PG_VERSION")), "nothing was fetched");
+    }
 }

@@ -267,4 +267,35 @@ class WalShipperTest {
         assertEquals(WalShipper.Outcome.ALREADY_ARCHIVED, again.get(0).outcome());
         assertFalse(Files.exists(spool.resolve(WalShipper.RECEIPTS).resolve("000000010000000000000003")));
     }
+
+    /** A record an earlier pitr wrote names no version: its own cluster's next segment adds it; a garbled one stops. */
+    @Test
+    void aRecordWithoutTheVersionGainsItAndAGarbledVersionIsRefused() throws Exception {
+        repo.storage()
+                .put(
+                        ClusterIdentity.KEY,
+                        java.util.Map.of(),
+                        out -> out.write("{\"system_identifier\":\"7345000000000000001\"}"
+                                .getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(1 << 20).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        b.putShort(0, (short) WalFormat.PG15.magic())
+                .putShort(2, (short) 0x0002)
+                .putInt(4, 1);
+        b.putLong(8, 2L << 20).putLong(24, 7345000000000000001L);
+        shipper.ship(Files.write(spool.resolve("000000010000000000000002"), b.array()));
+        assertEquals(java.util.OptionalInt.of(15), ClusterIdentity.recordedMajor(repo.storage()));
+
+        repo.storage()
+                .put(
+                        ClusterIdentity.KEY,
+                        java.util.Map.of(),
+                        out -> out.write(
+                                "{\"system_identifier\":\"7345000000000000001\",\"postgres_major\":\"fifteen\"}"
+                                        .getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        b.putLong(8, 3L << 20);
+        Path next = Files.write(spool.resolve("000000010000000000000003"), b.array());
+        PitrException e =
+                assertThrows(PitrException.class, () -> new WalShipper(repo, java.time.Clock.systemUTC()).ship(next));
+        assertEquals(dev.pitr.error.ErrorCode.CORRUPT_OBJECT, e.code());
+    }
 }

@@ -109,7 +109,7 @@ public final class Benchmarks {
 
     /** {@code n} completed segments of real WAL from bulk inserts on a throwaway primary, copied into a directory. */
     private Path generateSegments(Config config, int n) throws Exception {
-        PgTools tools = PgTools.from(config);
+        PgTools tools = PgTools.from(config).newestInstalled();
         Path source = Files.createDirectories(base.resolve("segments"));
         try (LocalCluster primary =
                 LocalCluster.init(tools, base.resolve("primary"), config.requireInt(Key.PRIMARY_PORT))) {
@@ -373,7 +373,7 @@ public final class Benchmarks {
         reset();
         int port = LocalCluster.freePort();
         Config config = config(port);
-        PgTools tools = PgTools.from(config);
+        PgTools tools = PgTools.from(config).newestInstalled();
         try (LocalCluster primary =
                         LocalCluster.init(tools, base.resolve("primary"), port).start();
                 Repository repo = Repository.open(config, false)) {
@@ -573,7 +573,9 @@ public final class Benchmarks {
 
     void reset() throws IOException {
         Workspace.reset(
-                base, new PgTools(Path.of(Key.POSTGRES_BIN_DIR.defaultValue().orElseThrow()), "postgres"));
+                base,
+                PgTools.ofSetting(Key.POSTGRES_BIN_DIR.defaultValue().orElseThrow(), "postgres")
+                        .newestInstalled());
     }
 
     void say(String s) {

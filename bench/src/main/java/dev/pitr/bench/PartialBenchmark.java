@@ -42,7 +42,7 @@ final class PartialBenchmark {
             b.reset();
             int port = LocalCluster.freePort();
             Config config = b.config(port, Map.of(Key.WAL_PARTIAL_INTERVAL_MILLIS, interval));
-            PgTools tools = PgTools.from(config);
+            PgTools tools = PgTools.from(config).newestInstalled();
             Map<String, AtomicLong> calls = new ConcurrentHashMap<>();
             try (LocalCluster primary = LocalCluster.init(tools, b.base().resolve("primary"), port);
                     Repository opened = Repository.open(config, false)) {

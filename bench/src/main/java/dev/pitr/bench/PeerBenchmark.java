@@ -79,7 +79,7 @@ final class PeerBenchmark {
                         "local disk for both repositories"));
         int port = LocalCluster.freePort();
         Config config = b.config(port);
-        PgTools tools = PgTools.from(config);
+        PgTools tools = PgTools.from(config).newestInstalled();
         Path sock = ownedByPostgres(tools, base.resolve("sock"));
         Path pgbrConf = pgbackrestConf(tools, "pgbr", STANZA, base.resolve("primary"), port, sock);
         try (LocalCluster primary = LocalCluster.init(tools, base.resolve("primary"), port);
