@@ -11,7 +11,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Reads the restored server's log for the messages PostgreSQL 15 prints as recovery progresses. The log is the one
+ * Reads the restored server's log for the messages PostgreSQL (13 to 18 alike) prints as recovery progresses. The log is the one
  * place that says, without a login, where recovery stopped and why.
  */
 public final class RecoveryLog {
