@@ -18,14 +18,21 @@ import org.junit.jupiter.api.Test;
  * must set that dead branch aside (it is archived on timeline 1 all the same) and go on from its slot on the new
  * primary: timeline 2 is archived without a gap, and the latest restore holds the rows of the surviving history only.
  */
+@org.junit.jupiter.api.TestInstance(org.junit.jupiter.api.TestInstance.Lifecycle.PER_CLASS)
 class CaptureForkIT {
 
-    static ArchiveFixture fx;
-    static LocalCluster standby;
+    ArchiveFixture fx;
+    LocalCluster standby;
+
+    /** The PostgreSQL major version the scenario runs on; {@code CaptureForkOnPostgres13IT} runs it on 13. */
+    int major() {
+        return dev.pitr.postgres.PostgresServers.defaultMajor();
+    }
 
     @BeforeAll
-    static void setUp() throws Exception {
-        fx = new ArchiveFixture("fork");
+    void setUp() throws Exception {
+        fx = new ArchiveFixture(
+                "fork-pg" + major(), ArchiveFixture.Backend.LOCAL, ArchiveFixture.Encryption.NONE, major());
         int port = LocalCluster.freePort();
         standby = LocalCluster.standbyOf(fx.tools, fx.primary, fx.base.resolve("standby"), port, "standby_slot")
                 .start();
@@ -34,7 +41,7 @@ class CaptureForkIT {
     }
 
     @AfterAll
-    static void tearDown() throws Exception {
+    void tearDown() throws Exception {
         if (standby != null) {
             standby.stop();
         }
