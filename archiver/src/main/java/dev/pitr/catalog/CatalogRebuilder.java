@@ -135,7 +135,8 @@ public final class CatalogRebuilder {
                 m.storageKey(),
                 keyId != null ? keyId : m.keyId(),
                 m.backupManifest(),
-                m.retention());
+                m.retention(),
+                m.lineage());
         if (catalog.snapshot(s.id()).isPresent()) {
             return false;
         }

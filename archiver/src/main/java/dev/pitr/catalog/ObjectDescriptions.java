@@ -147,6 +147,7 @@ public final class ObjectDescriptions {
         n.put("storage_key", s.storageKey());
         n.put("key_id", s.keyId());
         n.put("retention", s.retention().text());
+        n.put("lineage", s.lineage().text());
         BackupManifest m = s.backupManifest();
         if (m == null) {
             n.putNull("backup_manifest");
@@ -189,7 +190,8 @@ public final class ObjectDescriptions {
                     n.get("storage_key").asText(),
                     text(n, "key_id"),
                     backupManifest(n.get("backup_manifest")),
-                    RetentionState.parse(text(n, "retention")));
+                    RetentionState.parse(text(n, "retention")),
+                    SnapshotLineage.parse(text(n, "lineage")));
         } catch (IOException | RuntimeException e) {
             throw new PitrException(
                     ErrorCode.CORRUPT_OBJECT,

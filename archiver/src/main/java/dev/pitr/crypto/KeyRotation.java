@@ -116,7 +116,8 @@ public final class KeyRotation {
                                 s.storageKey(),
                                 keyId,
                                 s.backupManifest(),
-                                s.retention()));
+                                s.retention(),
+                                s.lineage()));
             }
         }
     }

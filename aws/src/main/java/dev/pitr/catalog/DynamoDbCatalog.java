@@ -852,6 +852,7 @@ public final class DynamoDbCatalog implements Catalog {
         item.put("storage_key", s(r.storageKey()));
         putOpt(item, "key_id", r.keyId());
         putOpt(item, "retention", r.retention().text());
+        putOpt(item, "lineage", r.lineage().text());
         // where the backup_manifest is stored: the manifest itself stays out of the item
         putOpt(
                 item,
@@ -967,7 +968,8 @@ public final class DynamoDbCatalog implements Catalog {
                 str(i, "storage_key"),
                 str(i, "key_id"),
                 manifest,
-                RetentionState.parse(str(i, "retention")));
+                RetentionState.parse(str(i, "retention")),
+                SnapshotLineage.parse(str(i, "lineage")));
     }
 
     // ---- the shipping lease

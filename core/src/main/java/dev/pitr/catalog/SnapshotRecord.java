@@ -9,7 +9,8 @@ import java.util.Optional;
 /**
  * A base backup, and where its {@code backup_manifest} is stored ({@link BackupManifest}; null for snapshots taken
  * before it was stored on its own). It becomes {@link Status#COMPLETE} only once the WAL from {@code firstSegment} to
- * {@code lastSegment} is archived, because without it the backup cannot reach consistency.
+ * {@code lastSegment} is archived, because without it the backup cannot reach consistency. {@code lineage} says
+ * whether it is a full or an incremental on a parent ({@link SnapshotLineage}).
  */
 public record SnapshotRecord(
         SnapshotId id,
@@ -28,10 +29,52 @@ public record SnapshotRecord(
         String storageKey,
         String keyId,
         BackupManifest backupManifest,
-        RetentionState retention) {
+        RetentionState retention,
+        SnapshotLineage lineage) {
 
     public SnapshotRecord {
         retention = retention == null ? RetentionState.RETAINED : retention;
+        lineage = lineage == null ? SnapshotLineage.FULL : lineage;
+    }
+
+    /** A full snapshot. */
+    public SnapshotRecord(
+            SnapshotId id,
+            String label,
+            Status status,
+            TimelineId timeline,
+            Lsn startLsn,
+            Lsn stopLsn,
+            Instant startTime,
+            Instant stopTime,
+            WalFileName firstSegment,
+            WalFileName lastSegment,
+            long plainSize,
+            long storedSize,
+            String sha256,
+            String storageKey,
+            String keyId,
+            BackupManifest backupManifest,
+            RetentionState retention) {
+        this(
+                id,
+                label,
+                status,
+                timeline,
+                startLsn,
+                stopLsn,
+                startTime,
+                stopTime,
+                firstSegment,
+                lastSegment,
+                plainSize,
+                storedSize,
+                sha256,
+                storageKey,
+                keyId,
+                backupManifest,
+                retention,
+                SnapshotLineage.FULL);
     }
 
     /**
@@ -77,7 +120,8 @@ public record SnapshotRecord(
                 storageKey,
                 keyId,
                 backupManifest,
-                r);
+                r,
+                lineage);
     }
 
     public SnapshotRecord withStatus(Status s) {
@@ -98,6 +142,29 @@ public record SnapshotRecord(
                 storageKey,
                 keyId,
                 backupManifest,
-                retention);
+                retention,
+                lineage);
+    }
+
+    public SnapshotRecord withLineage(SnapshotLineage l) {
+        return new SnapshotRecord(
+                id,
+                label,
+                status,
+                timeline,
+                startLsn,
+                stopLsn,
+                startTime,
+                stopTime,
+                firstSegment,
+                lastSegment,
+                plainSize,
+                storedSize,
+                sha256,
+                storageKey,
+                keyId,
+                backupManifest,
+                retention,
+                l);
     }
 }

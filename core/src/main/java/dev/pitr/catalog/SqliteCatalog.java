@@ -114,7 +114,9 @@ public final class SqliteCatalog implements Catalog {
                     + " id TEXT PRIMARY KEY, label TEXT, status TEXT NOT NULL, timeline INTEGER NOT NULL,"
                     + " start_lsn INTEGER NOT NULL, stop_lsn INTEGER, start_time INTEGER NOT NULL, stop_time INTEGER,"
                     + " first_segment TEXT, last_segment TEXT, plain_size INTEGER NOT NULL, stored_size INTEGER NOT NULL,"
-                    + " sha256 TEXT, storage_key TEXT NOT NULL, key_id TEXT, backup_manifest TEXT, retention TEXT)");
+                    + " sha256 TEXT, storage_key TEXT NOT NULL, key_id TEXT, backup_manifest TEXT, retention TEXT,"
+                    + " lineage TEXT)");
+            addColumns(s, "snapshots", "lineage TEXT");
             s.executeUpdate(
                     "CREATE TABLE IF NOT EXISTS leases ("
                             + " name TEXT PRIMARY KEY, owner TEXT NOT NULL, token INTEGER NOT NULL, expires_at INTEGER NOT NULL)");
@@ -708,7 +710,10 @@ public final class SqliteCatalog implements Catalog {
     public synchronized void createSnapshot(SnapshotRecord s) {
         inTransaction("create snapshot " + s.id(), () -> {
             try (PreparedStatement ps = conn.prepareStatement(
-                    "INSERT INTO snapshots VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING")) {
+                    "INSERT INTO snapshots (id, label, status, timeline, start_lsn, stop_lsn, start_time, stop_time,"
+                            + " first_segment, last_segment, plain_size, stored_size, sha256, storage_key, key_id,"
+                            + " backup_manifest, retention, lineage) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+                            + " ON CONFLICT DO NOTHING")) {
                 bindSnapshot(ps, s);
                 if (ps.executeUpdate() != 1) {
                     throw new ArchiveConflictException("snapshot " + s.id() + " already exists");
@@ -733,9 +738,10 @@ public final class SqliteCatalog implements Catalog {
             try (PreparedStatement ps = conn.prepareStatement(
                     "UPDATE snapshots SET id=?, label=?, status=?, timeline=?, start_lsn=?, stop_lsn=?, start_time=?,"
                             + " stop_time=?, first_segment=?, last_segment=?, plain_size=?, stored_size=?, sha256=?,"
-                            + " storage_key=?, key_id=?, backup_manifest=COALESCE(?, backup_manifest), retention=? WHERE id=?")) {
+                            + " storage_key=?, key_id=?, backup_manifest=COALESCE(?, backup_manifest), retention=?,"
+                            + " lineage=? WHERE id=?")) {
                 bindSnapshot(ps, s);
-                ps.setString(18, s.id().value());
+                ps.setString(19, s.id().value());
                 if (ps.executeUpdate() != 1) {
                     throw new IllegalStateException("snapshot " + s.id() + " does not exist");
                 }
@@ -767,6 +773,7 @@ public final class SqliteCatalog implements Catalog {
         ps.setString(15, s.keyId());
         ps.setString(16, s.backupManifest() == null ? null : s.backupManifest().text());
         ps.setString(17, s.retention().text());
+        ps.setString(18, s.lineage().text());
     }
 
     @Override
@@ -849,7 +856,7 @@ public final class SqliteCatalog implements Catalog {
 
     private List<SnapshotRecord> querySnapshots(String where, Binder binder) {
         String sql = "SELECT id, label, status, timeline, start_lsn, stop_lsn, start_time, stop_time, first_segment,"
-                + " last_segment, plain_size, stored_size, sha256, storage_key, key_id, backup_manifest, retention"
+                + " last_segment, plain_size, stored_size, sha256, storage_key, key_id, backup_manifest, retention, lineage"
                 + " FROM snapshots "
                 + where;
         try (PreparedStatement ps = conn.prepareStatement(sql)) {
@@ -876,7 +883,8 @@ public final class SqliteCatalog implements Catalog {
                             rs.getString(14),
                             rs.getString(15),
                             BackupManifest.parseOrNull(rs.getString(16)),
-                            RetentionState.parse(rs.getString(17))));
+                            RetentionState.parse(rs.getString(17)),
+                            SnapshotLineage.parse(rs.getString(18))));
                 }
             }
             return out;

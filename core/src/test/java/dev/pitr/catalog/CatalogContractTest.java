@@ -366,6 +366,25 @@ public abstract class CatalogContractTest {
     }
 
     @Test
+    void aSnapshotKeepsItsLineageThroughEveryUpdate() {
+        SnapshotRecord full = snapshot("20251123T100000Z");
+        SnapshotRecord inc =
+                snapshot("20251123T160000Z").withLineage(new SnapshotLineage(SnapshotLineage.Kind.BLOCK, full.id()));
+        catalog.createSnapshot(full);
+        catalog.createSnapshot(inc);
+        assertEquals(
+                SnapshotLineage.FULL, catalog.snapshot(full.id()).orElseThrow().lineage());
+        assertEquals(inc.lineage(), catalog.snapshot(inc.id()).orElseThrow().lineage());
+        catalog.updateSnapshot(inc.withStatus(SnapshotRecord.Status.COMPLETE));
+        catalog.updateSnapshot(catalog.snapshot(inc.id())
+                .orElseThrow()
+                .withRetention(SnapshotRecord.Status.EXPIRED, new RetentionState.Expired(java.time.Instant.EPOCH)));
+        assertEquals(
+                "block:20251123T100000Z",
+                catalog.snapshot(inc.id()).orElseThrow().lineage().text());
+    }
+
+    @Test
     void snapshotsAreCreatedOnceUpdatedAndListedByStart() {
         SnapshotRecord a = snapshot("20251123T100000Z");
         SnapshotRecord b = snapshot("20251122T100000Z");
