@@ -77,7 +77,11 @@ class SpoolFullIT {
         assertTrue(warnings.contains("SPOOL FULL"), warnings);
         assertTrue(warnings.contains("holds back"), warnings);
         assertFalse(status.get("capture").get("slot_active").asBoolean(), status.toPrettyString());
-        assertTrue(status.get("capture").get("spool_free_bytes").asLong() < 16 * MIB, status.toPrettyString());
+        // full as status and capture count it: less room than the next segment plus the padding a short .partial
+        // still lacks (exactly one segment's worth free is full when pg_receivewal stopped inside a padding)
+        assertTrue(
+                status.get("capture").get("spool_free_bytes").asLong() < PartialSegments.roomNeeded(spool, 16 * MIB),
+                status.toPrettyString());
         assertTrue(status.get("capture").get("slot_retained_bytes").asLong() > 2 * 16 * MIB, status.toPrettyString());
         String human = fx.ok("status").out();
         assertTrue(human.contains("warning: SPOOL FULL"), human);
