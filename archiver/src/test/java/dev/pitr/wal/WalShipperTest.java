@@ -53,17 +53,20 @@ class WalShipperTest {
 
     /** A segment whose first page is a PostgreSQL 15 long header naming {@code sysid}. */
     private Path segmentOf(String name, long sysid) throws Exception {
+        return segmentOf(name, WalFormat.PG15.magic(), sysid);
+    }
+
+    /** A segment whose first page is a long header with page magic {@code magic}, naming {@code sysid}. */
+    private Path segmentOf(String name, int magic, long sysid) throws Exception {
         java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(1 << 20).order(java.nio.ByteOrder.LITTLE_ENDIAN);
-        b.putShort(0, (short) 0xD110).putShort(2, (short) 0x0002).putInt(4, 1).putLong(24, sysid);
+        b.putShort(0, (short) magic).putShort(2, (short) 0x0002).putInt(4, 1).putLong(24, sysid);
         return Files.write(spool.resolve(name), b.array());
     }
 
     /** WAL of a version the reader does not read is refused, never archived as unreadable; other bytes still ship. */
     @Test
     void aSegmentOfAnotherPostgresVersionIsRefusedBeforeAnythingIsStored() throws Exception {
-        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(1 << 20).order(java.nio.ByteOrder.LITTLE_ENDIAN);
-        b.putShort(0, (short) 0xD101).putShort(2, (short) 0x0002).putInt(4, 1).putLong(24, 7345000000000000001L);
-        Path pg12 = Files.write(spool.resolve("000000010000000000000002"), b.array());
+        Path pg12 = segmentOf("000000010000000000000002", 0xD101, 7345000000000000001L);
         PitrException e = assertThrows(PitrException.class, () -> shipper.ship(pg12));
         assertEquals(dev.pitr.error.ErrorCode.UNSUPPORTED_VERSION, e.code());
         assertTrue(e.getMessage().contains("d101"), e.getMessage());
@@ -77,14 +80,8 @@ class WalShipperTest {
     /** The repository records its cluster's version with the first segment; WAL of another version is refused. */
     @Test
     void aSegmentOfAnotherVersionThanTheRepositorysIsRefused() throws Exception {
-        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(1 << 20).order(java.nio.ByteOrder.LITTLE_ENDIAN);
-        b.putShort(0, (short) WalFormat.PG15.magic())
-                .putShort(2, (short) 0x0002)
-                .putInt(4, 1);
-        b.putLong(8, 2L << 20).putLong(24, 7345000000000000001L);
-        shipper.ship(Files.write(spool.resolve("000000010000000000000002"), b.array()));
-        b.putShort(0, (short) WalFormat.PG17.magic()).putLong(8, 3L << 20).putLong(24, 7345000000000000002L);
-        Path upgraded = Files.write(spool.resolve("000000010000000000000003"), b.array());
+        shipper.ship(segmentOf("000000010000000000000002", 7345000000000000001L));
+        Path upgraded = segmentOf("000000010000000000000003", WalFormat.PG17.magic(), 7345000000000000002L);
         PitrException e = assertThrows(PitrException.class, () -> shipper.ship(upgraded));
         assertEquals(dev.pitr.error.ErrorCode.WRONG_CLUSTER, e.code());
         assertTrue(e.getMessage().contains("of PostgreSQL 17, but"), e.getMessage());
@@ -277,12 +274,7 @@ class WalShipperTest {
                         java.util.Map.of(),
                         out -> out.write("{\"system_identifier\":\"7345000000000000001\"}"
                                 .getBytes(java.nio.charset.StandardCharsets.UTF_8)));
-        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(1 << 20).order(java.nio.ByteOrder.LITTLE_ENDIAN);
-        b.putShort(0, (short) WalFormat.PG15.magic())
-                .putShort(2, (short) 0x0002)
-                .putInt(4, 1);
-        b.putLong(8, 2L << 20).putLong(24, 7345000000000000001L);
-        shipper.ship(Files.write(spool.resolve("000000010000000000000002"), b.array()));
+        shipper.ship(segmentOf("000000010000000000000002", 7345000000000000001L));
         assertEquals(java.util.OptionalInt.of(15), ClusterIdentity.recordedMajor(repo.storage()));
 
         repo.storage()
@@ -292,8 +284,7 @@ class WalShipperTest {
                         out -> out.write(
                                 "{\"system_identifier\":\"7345000000000000001\",\"postgres_major\":\"fifteen\"}"
                                         .getBytes(java.nio.charset.StandardCharsets.UTF_8)));
-        b.putLong(8, 3L << 20);
-        Path next = Files.write(spool.resolve("000000010000000000000003"), b.array());
+        Path next = segmentOf("000000010000000000000003", 7345000000000000001L);
         PitrException e =
                 assertThrows(PitrException.class, () -> new WalShipper(repo, java.time.Clock.systemUTC()).ship(next));
         assertEquals(dev.pitr.error.ErrorCode.CORRUPT_OBJECT, e.code());

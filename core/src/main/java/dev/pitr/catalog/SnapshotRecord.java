@@ -103,6 +103,18 @@ public record SnapshotRecord(
     }
 
     public SnapshotRecord withRetention(Status s, RetentionState r) {
+        return with(s, r, lineage);
+    }
+
+    public SnapshotRecord withStatus(Status s) {
+        return with(s, retention, lineage);
+    }
+
+    public SnapshotRecord withLineage(SnapshotLineage l) {
+        return with(status, retention, l);
+    }
+
+    private SnapshotRecord with(Status s, RetentionState r, SnapshotLineage l) {
         return new SnapshotRecord(
                 id,
                 label,
@@ -121,50 +133,6 @@ public record SnapshotRecord(
                 keyId,
                 backupManifest,
                 r,
-                lineage);
-    }
-
-    public SnapshotRecord withStatus(Status s) {
-        return new SnapshotRecord(
-                id,
-                label,
-                s,
-                timeline,
-                startLsn,
-                stopLsn,
-                startTime,
-                stopTime,
-                firstSegment,
-                lastSegment,
-                plainSize,
-                storedSize,
-                sha256,
-                storageKey,
-                keyId,
-                backupManifest,
-                retention,
-                lineage);
-    }
-
-    public SnapshotRecord withLineage(SnapshotLineage l) {
-        return new SnapshotRecord(
-                id,
-                label,
-                status,
-                timeline,
-                startLsn,
-                stopLsn,
-                startTime,
-                stopTime,
-                firstSegment,
-                lastSegment,
-                plainSize,
-                storedSize,
-                sha256,
-                storageKey,
-                keyId,
-                backupManifest,
-                retention,
                 l);
     }
 }
