@@ -5,7 +5,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.pitr.catalog.BackupManifest;
 import dev.pitr.catalog.ObjectDescriptions;
 import dev.pitr.catalog.RetentionState;
+import dev.pitr.catalog.SnapshotChain;
 import dev.pitr.catalog.SnapshotId;
+import dev.pitr.catalog.SnapshotLineage;
 import dev.pitr.catalog.SnapshotRecord;
 import dev.pitr.codec.ObjectCodec;
 import dev.pitr.codec.Sha256;
@@ -26,15 +28,20 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
+import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
 
 /**
  * Takes a base backup: {@code pg_basebackup} writes one tar to stdout, which is hashed, compressed and streamed into
@@ -51,6 +58,19 @@ public final class SnapshotService {
     private final Duration walTimeout;
     private final PrintWriter log;
     private int compressionWorkers = Runtime.getRuntime().availableProcessors();
+    private int fullEvery;
+    private int maxChain = 30;
+    private Path spillDir = Path.of(System.getProperty("java.io.tmpdir"));
+
+    /** Which kind of snapshot {@link #create} takes. */
+    public enum Mode {
+        /** Every file whole. */
+        FULL,
+        /** Only what changed since the newest complete snapshot of the timeline, when one fits; a full otherwise. */
+        INCREMENTAL,
+        /** Incremental until {@code snapshot.full_every} incrementals stand on the newest full, then a full. */
+        SCHEDULED
+    }
 
     /** Snapshots as the configuration describes them: of the primary, waiting {@code snapshot.wal_timeout_seconds}. */
     public static SnapshotService from(Config config, Repository repo, Clock clock, PrintWriter log) {
@@ -61,7 +81,9 @@ public final class SnapshotService {
                         clock,
                         Duration.ofSeconds(config.requireInt(Key.SNAPSHOT_WAL_TIMEOUT_SECONDS)),
                         log)
-                .compressionWorkers(config.compressionWorkers());
+                .compressionWorkers(config.compressionWorkers())
+                .chains(config.requireInt(Key.SNAPSHOT_FULL_EVERY), config.requireInt(Key.SNAPSHOT_MAX_CHAIN))
+                .spillDir(config.get(Key.WAL_SPOOL_DIR).map(Path::of).orElse(null));
     }
 
     public SnapshotService(
@@ -83,16 +105,44 @@ public final class SnapshotService {
         return this;
     }
 
+    /**
+     * How many incrementals a {@link Mode#SCHEDULED} snapshot stacks on a full before the next full ({@code
+     * snapshot.full_every}; 0: every scheduled snapshot is a full), and the longest chain any incremental may make
+     * ({@code snapshot.max_chain}).
+     */
+    public SnapshotService chains(int fullEvery, int maxChain) {
+        this.fullEvery = fullEvery;
+        this.maxChain = maxChain;
+        return this;
+    }
+
+    /**
+     * Where an incremental's changed blocks of a relation file larger than {@value #IN_MEMORY} bytes wait until the
+     * file is read (a tar entry needs its size first); null: the JVM's temporary directory.
+     */
+    public SnapshotService spillDir(Path dir) {
+        if (dir != null) {
+            this.spillDir = dir;
+        }
+        return this;
+    }
+
     public SnapshotRecord create(String label) {
-        return create(label, total -> Progress.NONE);
+        return create(label, Mode.FULL, total -> Progress.NONE);
+    }
+
+    public SnapshotRecord create(String label, Mode mode) {
+        return create(label, mode, total -> Progress.NONE);
     }
 
     /**
      * Takes a snapshot, reporting the bytes streamed to the progress {@code progress} makes for the estimated total (the
-     * size of every database).
+     * size of every database). An incremental keeps, of every relation file, only the pages changed since its parent
+     * started ({@link ChangedBlocks}), and every other file whole; the primary still sends every byte.
      */
-    public SnapshotRecord create(String label, java.util.function.LongFunction<Progress> progress) {
+    public SnapshotRecord create(String label, Mode mode, java.util.function.LongFunction<Progress> progress) {
         long segmentSize = primary.walSegmentSize();
+        Optional<Parent> parent = parent(mode);
         Progress shown = progress.apply(estimatedSize());
         Instant started = clock.instant();
         SnapshotId id = uniqueId(started);
@@ -101,9 +151,13 @@ public final class SnapshotService {
         cmd.add(tools.forServer(primary).path("pg_basebackup"));
         cmd.addAll(primary.clientArgs());
         cmd.addAll(List.of("-D", "-", "-F", "t", "-X", "none", "--checkpoint=fast", "-l", "pitr " + id));
-        log("snapshot " + id + ": starting pg_basebackup");
+        log("snapshot " + id + ": starting pg_basebackup"
+                + parent.map(pa -> ", keeping the blocks changed since "
+                                + pa.record().id() + " (" + pa.record().startLsn() + ")")
+                        .orElse(""));
         Sha256 sha = new Sha256();
         Captured captured = new Captured();
+        Changed changed = new Changed();
         Process p;
         try {
             ProcessBuilder pb = new ProcessBuilder(cmd);
@@ -128,7 +182,16 @@ public final class SnapshotService {
                             key,
                             Map.of(ObjectDescriptions.KIND, "snapshot", "pitr-snapshot-id", id.value()),
                             out -> {
-                                streamTar(new Counting(sha.wrap(p.getInputStream()), shown), out, captured);
+                                if (parent.isPresent()) {
+                                    rewriteTar(
+                                            new Counting(p.getInputStream(), shown),
+                                            sha.wrap(out),
+                                            captured,
+                                            parent.get(),
+                                            changed);
+                                } else {
+                                    streamTar(new Counting(sha.wrap(p.getInputStream()), shown), out, captured);
+                                }
                                 int rc = waitFor(p);
                                 if (rc != 0) {
                                     throw new IOException("pg_basebackup exited with " + rc + ": "
@@ -152,6 +215,15 @@ public final class SnapshotService {
                     "use pg_basebackup 13 or later");
         }
         BackupLabel bl = BackupLabel.parse(captured.label);
+        if (parent.isPresent() && !parent.get().record().timeline().equals(bl.timeline())) {
+            throw new PitrException(
+                    ErrorCode.BACKUP_FAILED,
+                    "snapshot " + id + " started on timeline " + bl.timeline() + ", not on its parent "
+                            + parent.get().record().id() + "'s timeline "
+                            + parent.get().record().timeline()
+                            + ": the server was promoted meanwhile",
+                    "take the snapshot again; it will be a full");
+        }
         Lsn stopLsn = stopLsn(captured.manifest, bl.timeline());
         SegmentName first = SegmentName.containing(bl.timeline(), bl.startLsn(), segmentSize);
         SegmentName last = SegmentName.containing(bl.timeline(), new Lsn(stopLsn.value() - 1), segmentSize);
@@ -182,8 +254,15 @@ public final class SnapshotService {
                 key,
                 stored.keyId(),
                 manifestRef,
-                RetentionState.RETAINED);
+                RetentionState.RETAINED,
+                parent.map(pa -> new SnapshotLineage(
+                                SnapshotLineage.Kind.BLOCK, pa.record().id()))
+                        .orElse(SnapshotLineage.FULL));
         repo.catalog().createSnapshot(rec);
+        if (parent.isPresent()) {
+            log("snapshot " + id + ": incremental on " + parent.get().record().id() + ", " + changed.keptBlocks + " of "
+                    + changed.fileBlocks + " relation blocks changed");
+        }
         log("snapshot " + id + ": " + sha.bytes() + " bytes stored as " + stored.storedSize() + "; waiting for WAL "
                 + first + ".." + last);
         try {
@@ -205,6 +284,98 @@ public final class SnapshotService {
         log("snapshot " + id + " complete: start " + bl.startLsn() + ", stop " + stopLsn + " on timeline "
                 + bl.timeline());
         return done;
+    }
+
+    /**
+     * The snapshot an incremental in {@code mode} stands on: the newest complete snapshot of the primary's timeline,
+     * when its chain is whole and one more link keeps it within the limit, and the server WAL-logs every page change
+     * (data checksums or {@code wal_log_hints}), without which a page whose hint bits alone changed keeps its old LSN.
+     * Empty for a full, with the reason logged.
+     */
+    private Optional<Parent> parent(Mode mode) {
+        int limit = mode == Mode.FULL ? 0 : mode == Mode.INCREMENTAL ? maxChain : Math.min(fullEvery, maxChain);
+        if (limit <= 0) {
+            if (mode == Mode.INCREMENTAL) {
+                log("snapshot.max_chain is " + maxChain + ": taking a full snapshot");
+            }
+            return Optional.empty();
+        }
+        if (!"t"
+                .equals(primary.queryOne("SELECT current_setting('data_checksums') = 'on'"
+                        + " OR current_setting('wal_log_hints') = 'on'"))) {
+            log("taking a full snapshot: an incremental needs data checksums or wal_log_hints = on on the server, so"
+                    + " that every changed page carries a new LSN (set wal_log_hints = on and restart PostgreSQL)");
+            return Optional.empty();
+        }
+        TimelineId tli =
+                TimelineId.of(Long.parseLong(primary.queryOne("SELECT timeline_id FROM pg_control_checkpoint()")));
+        List<SnapshotRecord> all = repo.catalog().snapshots();
+        Optional<SnapshotRecord> newest = all.stream()
+                .filter(x -> x.status() == SnapshotRecord.Status.COMPLETE
+                        && x.timeline().equals(tli))
+                .max(Comparator.comparing(SnapshotRecord::stopLsn));
+        if (newest.isEmpty()) {
+            log("taking a full snapshot: no complete snapshot of timeline " + tli + " to stand on");
+            return Optional.empty();
+        }
+        SnapshotChain.Resolved chain = SnapshotChain.resolve(newest.get(), SnapshotChain.lookup(all));
+        if (chain.broken().isPresent()) {
+            log("taking a full snapshot: " + chain.broken().get().reason());
+            return Optional.empty();
+        }
+        int length = chain.chain().orElseThrow().length();
+        if (length >= limit) {
+            log("taking a full snapshot: " + length + " incremental(s) already stand on full "
+                    + chain.chain().orElseThrow().full().id() + " ("
+                    + (mode == Mode.INCREMENTAL ? "snapshot.max_chain" : "snapshot.full_every") + " is " + limit + ")");
+            return Optional.empty();
+        }
+        if (newest.get().backupManifest() == null) {
+            log("taking a full snapshot: " + newest.get().id() + " was taken before backup_manifest was stored");
+            return Optional.empty();
+        }
+        return Optional.of(new Parent(newest.get(), filesOf(newest.get())));
+    }
+
+    /**
+     * The snapshot an incremental stands on, and the files its {@code backup_manifest} lists: a relation file it lacks
+     * (a database created from a template copies its files with their old page LSNs) is stored whole.
+     */
+    private record Parent(SnapshotRecord record, java.util.Set<String> files) {}
+
+    /** The paths {@code s}'s stored {@code backup_manifest} lists, checked against its checksum. */
+    private java.util.Set<String> filesOf(SnapshotRecord s) {
+        BackupManifest m = s.backupManifest();
+        byte[] text;
+        try (InputStream in = repo.codec().open(repo.storage(), m.storageKey(), s.keyId() != null)) {
+            text = in.readAllBytes();
+        } catch (IOException e) {
+            throw new PitrException(
+                    ErrorCode.CORRUPT_OBJECT,
+                    "cannot read " + m.storageKey() + ", the parent snapshot's backup_manifest: " + e.getMessage(),
+                    "take a full snapshot with 'pitr snapshot create --full'",
+                    e);
+        }
+        if (!Sha256.of(text).equals(m.sha256())) {
+            throw new PitrException(
+                    ErrorCode.CORRUPT_OBJECT,
+                    m.storageKey() + ", the parent snapshot's backup_manifest, does not match its checksum",
+                    "take a full snapshot with 'pitr snapshot create --full'");
+        }
+        java.util.Set<String> files = new java.util.HashSet<>();
+        try {
+            for (JsonNode f : new ObjectMapper().readTree(text).path("Files")) {
+                if (f.has("Path")) {
+                    files.add(f.get("Path").asText());
+                }
+            }
+        } catch (IOException e) {
+            throw new PitrException(
+                    ErrorCode.CORRUPT_OBJECT,
+                    m.storageKey() + " is not a backup_manifest: " + e.getMessage(),
+                    "take a full snapshot with 'pitr snapshot create --full'");
+        }
+        return files;
     }
 
     private SnapshotId uniqueId(Instant t) {
@@ -275,6 +446,95 @@ public final class SnapshotService {
         while (tee.read(buf) > 0) {
             // trailing zero blocks are part of the archive too
         }
+    }
+
+    /** What an incremental kept of the relation files it read. */
+    private static final class Changed {
+        long fileBlocks;
+        long keptBlocks;
+    }
+
+    /** Relation files up to this size are turned into their block-level form in memory; larger ones spill to disk. */
+    private static final int IN_MEMORY = 32 << 20;
+
+    /**
+     * Writes the incremental's tar to {@code out} from pg_basebackup's: every relation file the parent holds too, whose
+     * size is a whole number of pages, as its block-level form ({@link ChangedBlocks}, the pages changed since the
+     * parent started) under its name plus {@value ChangedBlocks#SUFFIX}, every other entry as it is.
+     */
+    private void rewriteTar(InputStream in, OutputStream out, Captured captured, Parent parent, Changed changed)
+            throws IOException {
+        TarArchiveInputStream tar = new TarArchiveInputStream(in);
+        TarArchiveOutputStream tout = new TarArchiveOutputStream(out);
+        tout.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
+        tout.setBigNumberMode(TarArchiveOutputStream.BIGNUMBER_POSIX);
+        TarArchiveEntry e;
+        while ((e = tar.getNextEntry()) != null) {
+            String name = e.getName();
+            if (name.endsWith(ChangedBlocks.SUFFIX)) {
+                throw new IOException("the data directory holds " + name + ", a name an incremental snapshot gives"
+                        + " the changed blocks of a relation file; move it out of the data directory");
+            }
+            if (e.isFile() && (name.equals("backup_label") || name.equals("backup_manifest"))) {
+                byte[] text = tar.readAllBytes();
+                if (name.equals("backup_label")) {
+                    captured.label = new String(text, StandardCharsets.UTF_8);
+                } else {
+                    captured.manifest = new String(text, StandardCharsets.UTF_8);
+                }
+                tout.putArchiveEntry(e);
+                tout.write(text);
+                tout.closeArchiveEntry();
+            } else if (e.isFile()
+                    && ChangedBlocks.isBlockLevel(name)
+                    && parent.files().contains(name)
+                    && e.getSize() > 0
+                    && e.getSize() % ChangedBlocks.BLOCK == 0) {
+                writeChanged(tar, e, tout, parent.record().startLsn(), changed);
+            } else {
+                tout.putArchiveEntry(e);
+                tar.transferTo(tout);
+                tout.closeArchiveEntry();
+            }
+        }
+        tout.finish();
+        in.transferTo(OutputStream.nullOutputStream());
+    }
+
+    /** Writes the block-level form of the relation file {@code e} as an entry of its own. */
+    private void writeChanged(
+            TarArchiveInputStream tar, TarArchiveEntry e, TarArchiveOutputStream tout, Lsn since, Changed changed)
+            throws IOException {
+        TarArchiveEntry form = new TarArchiveEntry(e.getName() + ChangedBlocks.SUFFIX);
+        form.setMode(e.getMode());
+        form.setModTime(e.getModTime());
+        if (e.getSize() <= IN_MEMORY) {
+            ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+            ChangedBlocks.Kept kept = ChangedBlocks.write(tar, e.getSize(), since, bytes);
+            count(kept, changed);
+            form.setSize(bytes.size());
+            tout.putArchiveEntry(form);
+            bytes.writeTo(tout);
+            tout.closeArchiveEntry();
+            return;
+        }
+        Path spill = Files.createTempFile(spillDir, "pitr-blocks-", ".tmp");
+        try {
+            try (OutputStream f = new java.io.BufferedOutputStream(Files.newOutputStream(spill), 1 << 16)) {
+                count(ChangedBlocks.write(tar, e.getSize(), since, f), changed);
+            }
+            form.setSize(Files.size(spill));
+            tout.putArchiveEntry(form);
+            Files.copy(spill, tout);
+            tout.closeArchiveEntry();
+        } finally {
+            Files.deleteIfExists(spill);
+        }
+    }
+
+    private static void count(ChangedBlocks.Kept kept, Changed changed) {
+        changed.fileBlocks += kept.fileBlocks();
+        changed.keptBlocks += kept.keptBlocks();
     }
 
     private static Lsn stopLsn(String manifest, TimelineId tli) {

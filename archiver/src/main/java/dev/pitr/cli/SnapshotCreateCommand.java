@@ -19,8 +19,13 @@ import picocli.CommandLine.Spec;
         uses = {Fails.Part.CONFIG, Fails.Part.REPOSITORY, Fails.Part.PRIMARY})
 @Command(
         name = "create",
-        description = "Take a base backup into storage now.",
-        footer = {"Example:", "  pitr snapshot create --label before-upgrade"})
+        description = {
+            "Take a base backup into storage now.",
+            "A full stores every file. An incremental (--incremental) stores, of each relation file, only the pages"
+                    + " changed since the newest complete snapshot of the timeline, and every other file whole; it"
+                    + " needs data checksums or wal_log_hints = on, and is a full when no snapshot fits as its parent."
+        },
+        footer = {"Examples:", "  pitr snapshot create --label before-upgrade", "  pitr snapshot create --incremental"})
 final class SnapshotCreateCommand implements Callable<Integer> {
 
     @ParentCommand
@@ -32,6 +37,21 @@ final class SnapshotCreateCommand implements Callable<Integer> {
     @Option(names = "--label", paramLabel = "LABEL", description = "A label kept with the snapshot.")
     String label;
 
+    @picocli.CommandLine.ArgGroup(exclusive = true)
+    Kind kind;
+
+    /** --full or --incremental; a full when neither is given. */
+    static final class Kind {
+        @Option(names = "--full", description = "Store every file whole (the default).")
+        boolean full;
+
+        @Option(
+                names = "--incremental",
+                description = "Store only what changed since the newest complete snapshot (at most"
+                        + " snapshot.max_chain incrementals on one full).")
+        boolean incremental;
+    }
+
     @Override
     public Integer call() {
         Config config = snapshot.root.config();
@@ -40,9 +60,18 @@ final class SnapshotCreateCommand implements Callable<Integer> {
                             config, repo, Clock.systemUTC(), spec.commandLine().getErr())
                     .create(
                             label,
+                            kind != null && kind.incremental
+                                    ? SnapshotService.Mode.INCREMENTAL
+                                    : SnapshotService.Mode.FULL,
                             total -> Progress.forTerminal(
                                     "snapshot", total, false, spec.commandLine().getErr()));
             spec.commandLine().getOut().println(s.id());
+            if (s.lineage().incremental()) {
+                spec.commandLine()
+                        .getErr()
+                        .println("incremental on " + s.lineage().parent() + ": " + s.plainSize() + " bytes ("
+                                + s.storedSize() + " stored)");
+            }
             spec.commandLine().getOut().flush();
             return 0;
         }

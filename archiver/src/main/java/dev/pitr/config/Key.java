@@ -67,6 +67,8 @@ public enum Key {
     SNAPSHOT_WAL_TIMEOUT_SECONDS("snapshot.wal_timeout_seconds", "300", false),
     SNAPSHOT_SCHEDULE("snapshot.schedule", "0 */6 * * *", false),
     SNAPSHOT_COMPRESSION_WORKERS("snapshot.compression_workers", null, false),
+    SNAPSHOT_FULL_EVERY("snapshot.full_every", "0", false),
+    SNAPSHOT_MAX_CHAIN("snapshot.max_chain", "30", false),
     RESTORE_PORT("restore.port", "5433", false),
     RESTORE_ACTION("restore.action", "promote", false),
     RESTORE_PITR_COMMAND("restore.pitr_command", null, false),

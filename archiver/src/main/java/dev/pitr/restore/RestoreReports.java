@@ -106,6 +106,16 @@ public final class RestoreReports {
         out.println("timeline  " + p.timeline() + " (" + p.path().describe() + ")");
         out.println("snapshot  " + s.id() + " on timeline " + s.timeline() + ", consistent at " + time(s.stopTime())
                 + " (" + s.stopLsn() + "), " + s.plainSize() + " bytes (" + s.storedSize() + " stored)");
+        if (p.chain().length() > 0) {
+            out.println("chain     " + p.chain().length() + " incremental(s) on full "
+                    + p.chain().full().id() + ", " + p.chain().plainSize() + " bytes ("
+                    + p.chain().storedSize() + " stored) laid down in order");
+            for (SnapshotRecord link : p.chain().links()) {
+                out.println(
+                        "  " + link.id() + "  " + link.lineage().kind().name().toLowerCase(java.util.Locale.ROOT) + "  "
+                                + link.plainSize() + "  " + link.storedSize());
+            }
+        }
         if (p.stopsAt() != null) {
             out.println("stops at  about " + p.stopsAt());
         }
@@ -147,6 +157,15 @@ public final class RestoreReports {
         snap.put("consistent_time", time(s.stopTime()));
         snap.put("plain_bytes", s.plainSize());
         snap.put("stored_bytes", s.storedSize());
+        snap.put("lineage", s.lineage().text());
+        ArrayNode chain = n.putArray("chain");
+        for (SnapshotRecord link : p.chain().links()) {
+            chain.addObject()
+                    .put("id", link.id().value())
+                    .put("lineage", link.lineage().text())
+                    .put("plain_bytes", link.plainSize())
+                    .put("stored_bytes", link.storedSize());
+        }
         n.put("stops_at_lsn", p.stopsAt() == null ? null : p.stopsAt().toString());
         n.put("note", p.note());
         ObjectNode settings = n.putObject("recovery_settings");

@@ -1,6 +1,7 @@
 package dev.pitr.restore;
 
 import dev.pitr.catalog.SegmentRecord;
+import dev.pitr.catalog.SnapshotChain;
 import dev.pitr.catalog.SnapshotRecord;
 import dev.pitr.codec.Sha256;
 import dev.pitr.config.Config;
@@ -110,8 +111,22 @@ public final class RestoreSteps {
     /** FetchSnapshot, calling {@code progress} at every MiB laid down. */
     public long fetchSnapshot(RestoreRequest req, SnapshotRecord snap, Runnable progress) {
         Path dir = dir(req);
-        log("restoring snapshot " + snap.id() + " (" + snap.plainSize() + " bytes) into " + dir);
-        long files = laySnapshotDown(snap, dir, progress);
+        SnapshotChain chain = chainOf(snap);
+        long files;
+        if (chain.length() == 0) {
+            log("restoring snapshot " + snap.id() + " (" + snap.plainSize() + " bytes) into " + dir);
+            files = laySnapshotDown(snap, dir, progress, false).files();
+        } else {
+            log("restoring snapshot " + snap.id() + " through its chain of "
+                    + chain.links().size() + " (" + chain.plainSize() + " bytes) into " + dir);
+            TarExtractor.Laid top = null;
+            for (SnapshotRecord link : chain.links()) {
+                log("laying down " + link.id() + " (" + link.lineage().text() + ", " + link.plainSize() + " bytes)");
+                top = laySnapshotDown(link, dir, progress, link.lineage().incremental());
+            }
+            files = top.files();
+            removeAbsent(dir, top.paths(), chain.top());
+        }
         int major = dataDirectoryMajor(dir)
                 .orElseThrow(() -> new PitrException(
                         ErrorCode.CORRUPT_OBJECT,
@@ -387,13 +402,66 @@ public final class RestoreSteps {
         }
     }
 
-    private long laySnapshotDown(SnapshotRecord snap, Path dir, Runnable progress) {
+    /**
+     * The chain {@code snap} is restored through, read from the catalog: the planner chose {@code snap} from a whole
+     * chain, and a link that has changed since (expired, say) stops the restore before anything is laid down.
+     */
+    private SnapshotChain chainOf(SnapshotRecord snap) {
+        SnapshotChain.Resolved r =
+                SnapshotChain.resolve(snap, id -> repo.catalog().snapshot(id));
+        return r.chain()
+                .orElseThrow(() -> new PitrException(
+                        ErrorCode.SNAPSHOT_NOT_FOUND,
+                        r.broken().orElseThrow().reason(),
+                        "restore from another snapshot with --snapshot ('pitr restore-window' lists them)"));
+    }
+
+    /**
+     * Removes what the chain's earlier links laid down that the newest one does not name (the files of a table dropped
+     * since, say), but what a restore itself adds: the newest tar names every file and directory of the data directory.
+     */
+    private void removeAbsent(Path dir, java.util.Set<Path> named, SnapshotRecord top) {
+        Path root = dir.toAbsolutePath().normalize();
+        java.util.Set<Path> keep = new java.util.HashSet<>();
+        for (Path n : named) {
+            for (Path p = n; p != null && p.startsWith(root) && keep.add(p); p = p.getParent()) {
+                // a named file keeps every directory above it
+            }
+        }
+        long removed = 0;
+        try (Stream<Path> s = Files.walk(root)) {
+            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
+                if (p.equals(root)
+                        || RESTORE_ARTIFACTS.contains(
+                                root.relativize(p).getName(0).toString())) {
+                    continue;
+                }
+                if (!keep.contains(p)) {
+                    Files.delete(p);
+                    removed++;
+                }
+            }
+        } catch (IOException e) {
+            throw new PitrException(
+                    ErrorCode.LOCAL_IO,
+                    "cannot remove what snapshot " + top.id() + " no longer holds from " + dir + ": " + e.getMessage(),
+                    "check permissions and run the restore again with --force",
+                    e);
+        }
+        if (removed > 0) {
+            log("removed " + removed + " files and directories snapshot " + top.id() + " no longer holds");
+        }
+    }
+
+    private TarExtractor.Laid laySnapshotDown(SnapshotRecord snap, Path dir, Runnable progress, boolean onto) {
         Sha256 sha = new Sha256();
-        long files;
+        TarExtractor.Laid laid;
         try (InputStream plain = counting(
                 sha.wrap(repo.codec().open(repo.storage(), snap.storageKey(), snap.keyId() != null)), progress)) {
-            files = TarExtractor.extract(plain, dir, RESTORE_ARTIFACTS);
-            log("laid down " + files + " files");
+            laid = onto
+                    ? TarExtractor.overlay(plain, dir, RESTORE_ARTIFACTS)
+                    : new TarExtractor.Laid(TarExtractor.extract(plain, dir, RESTORE_ARTIFACTS), java.util.Set.of());
+            log("laid down " + laid.files() + " files");
         } catch (TarExtractor.LocalWriteException e) {
             throw new PitrException(
                     ErrorCode.LOCAL_IO,
@@ -415,7 +483,7 @@ public final class RestoreSteps {
                             + snap.sha256() + ")",
                     "restore from another snapshot with --snapshot");
         }
-        return files;
+        return laid;
     }
 
     void verifyAgainstManifest(Path dir) {

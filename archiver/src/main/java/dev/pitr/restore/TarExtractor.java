@@ -1,5 +1,6 @@
 package dev.pitr.restore;
 
+import dev.pitr.backup.ChangedBlocks;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -35,12 +36,32 @@ final class TarExtractor {
      * snapshotted server left in its data directory, which is not the database's); returns the number of files written.
      */
     static long extract(InputStream in, Path dir, Set<String> skipped) throws IOException {
+        return extract(in, dir, skipped, false).files();
+    }
+
+    /** What one tar laid down: the files written, and every path it named (a block-level form by its file's name). */
+    record Laid(long files, Set<Path> paths) {}
+
+    /**
+     * Lays an incremental snapshot's tar onto the directory its parent's chain left: a relation file's block-level form
+     * ({@link ChangedBlocks#SUFFIX}) is applied onto the file there, every other file replaces the one there.
+     */
+    static Laid overlay(InputStream in, Path dir, Set<String> skipped) throws IOException {
+        return extract(in, dir, skipped, true);
+    }
+
+    private static Laid extract(InputStream in, Path dir, Set<String> skipped, boolean onto) throws IOException {
         Path root = dir.toAbsolutePath().normalize();
         TarArchiveInputStream tar = new TarArchiveInputStream(in);
         long files = 0;
+        Set<Path> paths = new java.util.HashSet<>();
         TarArchiveEntry e;
         while ((e = tar.getNextEntry()) != null) {
-            Path out = inside(root, e.getName());
+            boolean blocks = onto && e.getName().endsWith(ChangedBlocks.SUFFIX);
+            String name = blocks
+                    ? e.getName().substring(0, e.getName().length() - ChangedBlocks.SUFFIX.length())
+                    : e.getName();
+            Path out = inside(root, name);
             if (out.equals(root)) {
                 if (!e.isDirectory()) {
                     throw new IOException("tar entry '" + e.getName() + "' names the target directory itself");
@@ -50,11 +71,21 @@ final class TarExtractor {
             if (skipped.contains(root.relativize(out).getName(0).toString())) {
                 continue;
             }
+            if (!paths.add(out) && onto) {
+                throw new IOException("tar entry " + out + " appears twice");
+            }
             if (e.isDirectory()) {
                 createDirectories(root, out);
             } else if (e.getLinkFlag() == TarConstants.LF_NORMAL || e.getLinkFlag() == TarConstants.LF_OLDNORM) {
                 createDirectories(root, out.getParent());
-                copy(tar, out);
+                if (blocks) {
+                    applyBlocks(tar, name, out);
+                } else {
+                    if (onto) {
+                        Files.deleteIfExists(out);
+                    }
+                    copy(tar, out);
+                }
                 files++;
             } else {
                 throw new IOException("tar entry " + e.getName() + " is a " + kind(e)
@@ -65,7 +96,36 @@ final class TarExtractor {
         while (in.read(buf) > 0) {
             // read to the end so the checksum covers the whole object
         }
-        return files;
+        return new Laid(files, paths);
+    }
+
+    /** Applies a relation file's block-level form onto the parent's copy at {@code out} (a new file when none is). */
+    private static void applyBlocks(InputStream form, String name, Path out) throws IOException {
+        if (!ChangedBlocks.isBlockLevel(name)) {
+            throw new IOException("tar entry " + name + ChangedBlocks.SUFFIX + " holds changed blocks of a file that"
+                    + " is not a relation's main fork");
+        }
+        boolean existed = Files.exists(out, LinkOption.NOFOLLOW_LINKS);
+        if (existed && !Files.isRegularFile(out, LinkOption.NOFOLLOW_LINKS)) {
+            throw new IOException(out + " is not a regular file; changed blocks are laid onto a file only");
+        }
+        java.nio.channels.FileChannel ch;
+        try {
+            ch = java.nio.channels.FileChannel.open(
+                    out, StandardOpenOption.CREATE, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS);
+            if (!existed) {
+                Files.setPosixFilePermissions(out, PosixFilePermissions.fromString("rw-------"));
+            }
+        } catch (IOException e) {
+            throw new LocalWriteException(out, e);
+        }
+        try (ch) {
+            ChangedBlocks.apply(form, ch);
+        } catch (ChangedBlocks.TargetException e) {
+            throw new LocalWriteException(out, e);
+        } catch (IOException e) {
+            throw new IOException("tar entry " + name + ChangedBlocks.SUFFIX + ": " + e.getMessage(), e);
+        }
     }
 
     /**

@@ -59,7 +59,7 @@ public final class RunService {
                 ScheduledJob.snapshots(
                         CronSchedule.parse(config.require(Key.SNAPSHOT_SCHEDULE), config.zone()),
                         repo.catalog(),
-                        due -> snapshots.create("scheduled"),
+                        due -> snapshots.create("scheduled", SnapshotService.Mode.SCHEDULED),
                         owner,
                         clock,
                         say),

@@ -6,6 +6,7 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
@@ -27,6 +28,9 @@ import java.util.regex.Pattern;
  * file that is not a relation, are stored whole.
  */
 public final class ChangedBlocks {
+
+    /** The name an incremental snapshot's tar gives a relation file's block-level form: the file's name plus this. */
+    public static final String SUFFIX = ".pitrblk";
 
     /** PostgreSQL's page size. */
     public static final int BLOCK = 8192;
@@ -88,9 +92,54 @@ public final class ChangedBlocks {
      * Lays a block-level form onto {@code target}, the parent's copy of the file (empty when the file is new): each
      * kept block written at its place, and the file cut or extended to the length the form records.
      *
-     * @throws IOException when the form is not one {@link #write} made, or ends early
+     * @throws TargetException when {@code target} cannot be written (a full disk, say)
+     * @throws IOException when the form is not one {@link #write} made, ends early, or cannot be read
      */
     public static void apply(InputStream form, FileChannel target) throws IOException {
+        try {
+            applyTo(form, new Target(target));
+        } catch (UncheckedIOException e) {
+            throw new TargetException(e.getCause());
+        }
+    }
+
+    /** Writing the file a form is applied to failed: the form is not at fault. */
+    public static final class TargetException extends IOException {
+        private static final long serialVersionUID = 1L;
+
+        TargetException(IOException cause) {
+            super(cause.getMessage(), cause);
+        }
+    }
+
+    /** The file a form is applied to, whose failures are told apart from the form's. */
+    private record Target(FileChannel channel) {
+        void write(ByteBuffer buf, long position) {
+            try {
+                channel.write(buf, position);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+
+        void truncate(long size) {
+            try {
+                channel.truncate(size);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+
+        long size() {
+            try {
+                return channel.size();
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+    }
+
+    private static void applyTo(InputStream form, Target target) throws IOException {
         DataInputStream in = new DataInputStream(form);
         byte[] magic = new byte[MAGIC.length];
         in.readFully(magic);

@@ -2,6 +2,7 @@ package dev.pitr.restore;
 
 import dev.pitr.catalog.HistoryRecord;
 import dev.pitr.catalog.SegmentRecord;
+import dev.pitr.catalog.SnapshotChain;
 import dev.pitr.catalog.SnapshotRecord;
 import dev.pitr.wal.Lsn;
 import dev.pitr.wal.TimelineId;
@@ -11,7 +12,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * What a restore will do, decided before anything is downloaded: the snapshot, the timeline, every WAL file it will
+ * What a restore will do, decided before anything is downloaded: the snapshot (and the chain it is restored
+ * through, when it is an incremental), the timeline, every WAL file it will
  * replay (history files first, then segments in order, proven to have no gap), and the recovery settings that make
  * PostgreSQL stop at the target. {@code target} is what will be asked of PostgreSQL: a time at or after the last
  * transaction archived becomes {@link RestoreTarget.Latest}, since PostgreSQL refuses to end recovery on a time it
@@ -23,7 +25,7 @@ public record RestorePlan(
         boolean inclusive,
         TimelineId timeline,
         WalPath path,
-        SnapshotRecord snapshot,
+        SnapshotChain chain,
         List<HistoryRecord> histories,
         List<SegmentRecord> segments,
         Lsn stopsAt,
@@ -41,6 +43,11 @@ public record RestorePlan(
     public RestorePlan {
         histories = List.copyOf(histories);
         segments = List.copyOf(segments);
+    }
+
+    /** The snapshot recovery starts from: the top of {@link #chain}. */
+    public SnapshotRecord snapshot() {
+        return chain.top();
     }
 
     /**
@@ -65,7 +72,7 @@ public record RestorePlan(
 
     /** A rough time for the whole restore, from the measured rates above. */
     public Duration estimate() {
-        double seconds = snapshot.plainSize() / SNAPSHOT_BYTES_PER_SECOND + walPlainBytes() / REPLAY_BYTES_PER_SECOND;
+        double seconds = chain.plainSize() / SNAPSHOT_BYTES_PER_SECOND + walPlainBytes() / REPLAY_BYTES_PER_SECOND;
         return Duration.ofMillis((long) Math.ceil(seconds * 1000));
     }
 

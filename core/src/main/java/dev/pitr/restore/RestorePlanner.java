@@ -144,7 +144,7 @@ public final class RestorePlanner {
                 inclusive,
                 tli,
                 path,
-                c.snapshot,
+                window.chain(c.snapshot),
                 window.histories(path),
                 segs,
                 c.stopsAt,

@@ -7,6 +7,7 @@ import dev.pitr.catalog.PartialSegment;
 import dev.pitr.catalog.SegmentBlock;
 import dev.pitr.catalog.SegmentBlocks;
 import dev.pitr.catalog.SegmentRecord;
+import dev.pitr.catalog.SnapshotChain;
 import dev.pitr.catalog.SnapshotRecord;
 import dev.pitr.wal.Lsn;
 import dev.pitr.wal.SegmentName;
@@ -39,7 +40,9 @@ public final class RestoreWindow {
         EXPIRED,
         UNREADABLE_SEGMENT,
         TIMELINE_BRANCH,
-        MISSING_HISTORY
+        MISSING_HISTORY,
+        /** A complete incremental snapshot whose chain of parents is broken: it cannot be restored. */
+        BROKEN_CHAIN
     }
 
     /** A stretch of the timeline's WAL that cannot be replayed through, from {@code from} to {@code to} (exclusive). */
@@ -201,6 +204,8 @@ public final class RestoreWindow {
     private final Map<TimelineId, TimelineHistory> parsed = new HashMap<>();
     private final Map<TimelineId, TreeMap<Long, SegmentBlock>> blocks = new HashMap<>();
     private final List<SnapshotRecord> snapshots;
+    private final List<SnapshotChain.Broken> broken = new ArrayList<>();
+    private final Map<dev.pitr.catalog.SnapshotId, SnapshotChain> chains = new HashMap<>();
     private final TreeSet<TimelineId> timelines = new TreeSet<>();
     private final boolean anyExpired;
     private final long segmentSize;
@@ -225,8 +230,19 @@ public final class RestoreWindow {
             parsed.put(h.timeline(), h.parsed());
             timelines.add(h.timeline());
         }
-        snapshots = snaps.stream()
-                .filter(s -> s.status() == SnapshotRecord.Status.COMPLETE)
+        List<SnapshotRecord> complete = new ArrayList<>();
+        Function<dev.pitr.catalog.SnapshotId, java.util.Optional<SnapshotRecord>> byId = SnapshotChain.lookup(snaps);
+        for (SnapshotRecord s : snaps) {
+            if (s.status() == SnapshotRecord.Status.COMPLETE) {
+                SnapshotChain.Resolved r = SnapshotChain.resolve(s, byId);
+                r.broken().ifPresent(broken::add);
+                r.chain().ifPresent(c -> {
+                    complete.add(s);
+                    chains.put(s.id(), c);
+                });
+            }
+        }
+        snapshots = complete.stream()
                 .sorted(Comparator.comparing(SnapshotRecord::stopLsn))
                 .toList();
         snapshots.forEach(s -> timelines.add(s.timeline()));
@@ -317,9 +333,23 @@ public final class RestoreWindow {
         return List.copyOf(timelines);
     }
 
-    /** The complete snapshots, by consistency point. */
+    /** The complete snapshots whose chain is whole, by consistency point. */
     public List<SnapshotRecord> snapshots() {
         return snapshots;
+    }
+
+    /** What a restore of {@code s}, one of {@link #snapshots()}, lays down: its full and the incrementals above it. */
+    public SnapshotChain chain(SnapshotRecord s) {
+        SnapshotChain c = chains.get(s.id());
+        if (c == null) {
+            throw new IllegalArgumentException("snapshot " + s.id() + " is not a usable snapshot of this window");
+        }
+        return c;
+    }
+
+    /** The complete incrementals that cannot be restored, each with why. */
+    public List<SnapshotChain.Broken> brokenChains() {
+        return List.copyOf(broken);
     }
 
     public List<HistoryRecord> histories(WalPath path) {
@@ -366,6 +396,16 @@ public final class RestoreWindow {
                             "timeline " + h.timeline() + " branches off here; restore with --timeline " + h.timeline()
                                     + " to follow it"));
                 }
+            }
+        }
+        for (SnapshotChain.Broken b : broken) {
+            if (path.holds(b.snapshot())) {
+                gaps.add(new Gap(
+                        GapKind.BROKEN_CHAIN,
+                        b.snapshot().startLsn(),
+                        b.snapshot().stopLsn(),
+                        List.of(b.snapshot().id().value()),
+                        b.reason() + "; restore from an earlier snapshot, or take a full one"));
             }
         }
         List<SnapshotRecord> usable =

@@ -6,6 +6,7 @@ import dev.pitr.catalog.HistoryRecord;
 import dev.pitr.catalog.SegmentBlock;
 import dev.pitr.catalog.SegmentBlocks;
 import dev.pitr.catalog.SegmentRecord;
+import dev.pitr.catalog.SnapshotChain;
 import dev.pitr.catalog.SnapshotId;
 import dev.pitr.catalog.SnapshotRecord;
 import dev.pitr.catalog.SnapshotRecord.Status;
@@ -27,6 +28,7 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.function.Function;
 
@@ -38,7 +40,8 @@ import java.util.function.Function;
  *   <li>Snapshots: the pinned ones, the grandfather-father-son picks, and on every timeline the window anchor: in each
  *       restorable range that reaches into the minimum window, the newest snapshot consistent by the window's start (or
  *       the range's first, if the range begins inside the window). Running snapshots are never touched; failed ones
- *       expire.
+ *       expire. A kept incremental keeps every snapshot of its chain (the chain counts as one pick); an incremental
+ *       whose chain is broken is never a pick.
  *   <li>WAL: for each kept snapshot, the segments that bring it to consistency; for each anchor, every segment of its
  *       range from the anchor on; every segment from the newest complete snapshot or any running one on; and every
  *       segment archived inside the minimum window. Segment numbers are counted on every timeline, so branch points and
@@ -123,8 +126,15 @@ public final class RetentionPlanner {
                 reason(keep, s, "running");
             }
         }
-        List<SnapshotRecord> unpinned =
-                complete.stream().filter(s -> !s.pinned()).toList();
+        // an incremental whose chain is broken cannot be restored: it is never one of the counted picks
+        Function<SnapshotId, Optional<SnapshotRecord>> byId = SnapshotChain.lookup(snapshots);
+        Map<SnapshotId, String> broken = new HashMap<>();
+        for (SnapshotRecord s : complete) {
+            SnapshotChain.resolve(s, byId).broken().ifPresent(b -> broken.put(s.id(), b.reason()));
+        }
+        List<SnapshotRecord> unpinned = complete.stream()
+                .filter(s -> !s.pinned() && !broken.containsKey(s.id()))
+                .toList();
         pick(unpinned, policy.daily(), s -> LocalDate.ofInstant(s.startTime(), policy.zone()), "daily", keep);
         pick(
                 unpinned,
@@ -180,6 +190,22 @@ public final class RetentionPlanner {
         }
         if (windowStart.equals(now)) {
             windowStart = null;
+        }
+        // a kept incremental is restored through its parents: its whole chain stays, one recovery point
+        for (SnapshotRecord s : snapshots) {
+            if (!keep.containsKey(s.id())) {
+                continue;
+            }
+            SnapshotRecord at = s;
+            Set<SnapshotId> seen = new HashSet<>();
+            while (at.lineage().incremental() && seen.add(at.id())) {
+                Optional<SnapshotRecord> parent = byId.apply(at.lineage().parent());
+                if (parent.isEmpty() || parent.get().status() != Status.COMPLETE) {
+                    break;
+                }
+                reason(keep, parent.get(), "in the chain of " + s.id());
+                at = parent.get();
+            }
         }
 
         long floor = Long.MAX_VALUE;
@@ -252,7 +278,10 @@ public final class RetentionPlanner {
                                     ? new SnapshotDecision(
                                             s,
                                             false,
-                                            List.of("beyond the daily, weekly and monthly counts and the window"))
+                                            List.of(
+                                                    broken.containsKey(s.id())
+                                                            ? broken.get(s.id())
+                                                            : "beyond the daily, weekly and monthly counts and the window"))
                                     : new SnapshotDecision(s, true, why));
                 }
                 case FAILED -> decisions.add(new SnapshotDecision(s, false, List.of("failed")));

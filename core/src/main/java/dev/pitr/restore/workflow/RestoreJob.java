@@ -128,7 +128,8 @@ public final class RestoreJob {
                         : p.segments().get(p.segments().size() - 1).name().fileName());
         n.put("walPlainBytes", p.walPlainBytes());
         n.put("walStoredBytes", p.walStoredBytes());
-        n.put("snapshotPlainBytes", p.snapshot().plainSize());
+        n.put("snapshotPlainBytes", p.chain().plainSize());
+        n.put("chainLength", p.chain().length());
         n.put("estimatedSeconds", p.estimate().toMillis() / 1000.0);
         n.put("stopsAt", p.stopsAt() == null ? null : p.stopsAt().toString());
         n.put("mustReach", p.mustReach() == null ? null : p.mustReach().toString());

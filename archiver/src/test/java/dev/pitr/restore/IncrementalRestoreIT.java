@@ -1,0 +1,236 @@
+package dev.pitr.restore;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.pitr.ArchiveFixture;
+import dev.pitr.catalog.SnapshotId;
+import dev.pitr.catalog.SnapshotRecord;
+import dev.pitr.cli.Cli;
+import dev.pitr.config.Repository;
+import dev.pitr.postgres.LocalCluster;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+
+/**
+ * Restores through a chain of a full and three block-level incrementals of a real server: between the links rows are
+ * committed, a table is updated in place, one is dropped, one is rewritten (new files), and a database is created by
+ * copying its template's files (pages with old LSNs in files the parent lacks). A restore to a time after the third
+ * incremental must hold exactly the rows committed by then, and every table as it was.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class IncrementalRestoreIT {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    ArchiveFixture.Backend backend() {
+        return ArchiveFixture.Backend.LOCAL;
+    }
+
+    int major() {
+        return dev.pitr.postgres.PostgresServers.defaultMajor();
+    }
+
+    ArchiveFixture fx;
+    final List<String> chain = new ArrayList<>();
+    Instant afterThird;
+    String ballastAtTarget;
+
+    @BeforeAll
+    void archiveAChain() throws Exception {
+        fx = new ArchiveFixture("incremental-pg" + major(), backend(), ArchiveFixture.Encryption.NONE, major());
+        fx.primary.execute("ALTER SYSTEM SET wal_log_hints = on");
+        fx.primary.execute("ALTER SYSTEM SET autovacuum = off");
+        fx.primary.stop();
+        fx.primary.start();
+        fx.ok("check", "--fix");
+        fx.startCapture();
+        fx.primary.execute("CREATE TABLE marker (id int PRIMARY KEY, batch text)");
+        fx.primary.execute("CREATE TABLE ballast AS SELECT g AS id, g AS n, repeat('x', 200) AS pad"
+                + " FROM generate_series(1, 20000) g");
+        fx.primary.execute("CREATE TABLE dropme AS SELECT g FROM generate_series(1, 1000) g");
+        ArchiveFixture.insertMarkers(fx.primary, 1, 50, "before-full");
+        chain.add(snapshot("--full"));
+
+        ArchiveFixture.insertMarkers(fx.primary, 51, 100, "before-first");
+        fx.primary.execute("UPDATE ballast SET n = n + 1 WHERE id <= 600");
+        fx.primary.execute("CHECKPOINT");
+        chain.add(snapshot("--incremental"));
+
+        ArchiveFixture.insertMarkers(fx.primary, 101, 150, "before-second");
+        fx.primary.execute("DROP TABLE dropme");
+        fx.primary.execute("CREATE DATABASE copied TEMPLATE template1" + (major() >= 15 ? " STRATEGY file_copy" : ""));
+        chain.add(snapshot("--incremental"));
+
+        ArchiveFixture.insertMarkers(fx.primary, 151, 200, "before-third");
+        fx.primary.execute("UPDATE ballast SET n = n + 10 WHERE id > 19000");
+        fx.primary.execute("VACUUM FULL marker");
+        chain.add(snapshot("--incremental"));
+
+        ArchiveFixture.insertMarkers(fx.primary, 201, 250, "after-third");
+        ballastAtTarget = ballast(fx.primary);
+        Thread.sleep(300);
+        afterThird = Instant.now();
+        Thread.sleep(300);
+        ArchiveFixture.insertMarkers(fx.primary, 251, 300, "late");
+        fx.primary.execute("UPDATE ballast SET n = n + 100");
+        fx.switchAndAwaitArchived();
+    }
+
+    private String snapshot(String kind) {
+        Cli.Run r = fx.ok("snapshot", "create", kind);
+        return r.out().strip();
+    }
+
+    private static String ballast(LocalCluster pg) {
+        return pg.queryOne("SELECT count(*) || ':' || sum(n) FROM ballast");
+    }
+
+    @AfterAll
+    void tearDown() throws Exception {
+        if (fx != null) {
+            fx.close();
+        }
+    }
+
+    @Test
+    @Order(1)
+    void eachIncrementalStandsOnTheOneBeforeAndStoresLessThanTheFull() throws Exception {
+        JsonNode list = JSON.readTree(fx.ok("snapshot", "list", "--json").out());
+        assertEquals(4, list.size(), list.toString());
+        long full = 0;
+        for (JsonNode s : list) {
+            int at = chain.indexOf(s.get("id").asText());
+            assertTrue(at >= 0, s.toString());
+            if (at == 0) {
+                assertEquals("full", s.get("lineage").asText());
+                full = s.get("plain_size").asLong();
+            } else {
+                assertEquals("block:" + chain.get(at - 1), s.get("lineage").asText(), s.toString());
+            }
+        }
+        for (JsonNode s : list) {
+            System.out.println("snapshot " + s.get("id").asText() + " "
+                    + s.get("lineage").asText() + ": " + s.get("plain_size").asLong() + " bytes, "
+                    + s.get("stored_size").asLong() + " stored");
+            if (!s.get("id").asText().equals(chain.get(0))) {
+                assertTrue(s.get("plain_size").asLong() < full / 2, s + " against a full of " + full);
+            }
+        }
+    }
+
+    @Test
+    @Order(2)
+    void theDryRunShowsTheChain() throws Exception {
+        Path dir = fx.newTargetDir();
+        JsonNode plan = JSON.readTree(
+                fx.ok("restore", "--to", afterThird.toString(), "--dry-run", "--json", "--target-dir", dir.toString())
+                        .out());
+        List<String> ids = new ArrayList<>();
+        plan.get("chain").forEach(l -> ids.add(l.get("id").asText()));
+        assertEquals(chain, ids);
+        assertEquals(chain.get(3), plan.get("snapshot").get("id").asText());
+        String text = fx.ok("restore", "--to", afterThird.toString(), "--dry-run", "--target-dir", dir.toString())
+                .out();
+        assertTrue(text.contains("3 incremental(s) on full " + chain.get(0)), text);
+        assertFalse(Files.exists(dir));
+    }
+
+    @Test
+    @Order(3)
+    void aTimeAfterTheThirdIncrementalHoldsExactlyItsRows() {
+        Path dir = fx.newTargetDir();
+        int port = LocalCluster.freePort();
+        Cli.Run r =
+                fx.ok("restore", "--to", afterThird.toString(), "--target-dir", dir.toString(), "--port", "" + port);
+        assertTrue(r.err().contains("through its chain of 4"), r.toString());
+        LocalCluster restored = fx.restoredServer(dir, port);
+        assertEquals("250:1-250", restored.queryOne("SELECT count(*) || ':' || min(id) || '-' || max(id) FROM marker"));
+        assertEquals(ballastAtTarget, ballast(restored));
+        assertEquals("f", restored.queryOne("SELECT to_regclass('dropme') IS NOT NULL"));
+        assertEquals("1", restored.queryOne("SELECT count(*) FROM pg_database WHERE datname = 'copied'"));
+        // every table of every database reads back: the copied database's files came whole
+        assertEquals("t", restored.queryOne("SELECT count(*) > 0 FROM pg_class"));
+        restored.stop();
+    }
+
+    @Test
+    @Order(4)
+    void latestReplaysEverythingArchived() {
+        assertEquals("300:1-300", fx.restoreMarkers("--latest"));
+    }
+
+    @Test
+    @Order(5)
+    void aDamagedLinkFailsTheRestoreLoudly() throws Exception {
+        Path object = fx.base.resolve("repo/snapshots/" + chain.get(2) + "/base.tar.zst");
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.exists(object), "local storage only");
+        byte[] original = Files.readAllBytes(object);
+        byte[] tampered = original.clone();
+        tampered[tampered.length / 2] ^= 0x55;
+        Files.write(object, tampered);
+        try {
+            Path dir = fx.newTargetDir();
+            Cli.Run r = fx.cli(
+                    "restore",
+                    "--to",
+                    afterThird.toString(),
+                    "--target-dir",
+                    dir.toString(),
+                    "--port",
+                    "" + LocalCluster.freePort());
+            assertNotEquals(0, r.exitCode(), r.toString());
+            assertTrue(r.err().contains(chain.get(2)), r.toString());
+            assertFalse(Files.exists(dir.resolve("postmaster.pid")), r.toString());
+        } finally {
+            Files.write(object, original);
+        }
+    }
+
+    @Test
+    @Order(6)
+    void aFailedParentMakesEverySnapshotAboveItUnusableWithAGapThatSaysWhy() throws Exception {
+        SnapshotRecord first;
+        try (Repository repo = Repository.open(fx.config(), false)) {
+            first = repo.catalog().snapshot(new SnapshotId(chain.get(1))).orElseThrow();
+            repo.catalog().updateSnapshot(first.withStatus(SnapshotRecord.Status.FAILED));
+        }
+        try {
+            JsonNode tls =
+                    JSON.readTree(fx.ok("restore-window", "--json").out()).get("timelines");
+            String gaps = tls.toString();
+            assertTrue(gaps.contains("broken") && gaps.contains(chain.get(2)) && gaps.contains(chain.get(3)), gaps);
+            Path dir = fx.newTargetDir();
+            JsonNode plan = JSON.readTree(fx.ok(
+                            "restore",
+                            "--to",
+                            afterThird.toString(),
+                            "--dry-run",
+                            "--json",
+                            "--target-dir",
+                            dir.toString())
+                    .out());
+            assertEquals(chain.get(0), plan.get("snapshot").get("id").asText(), plan.toString());
+            assertEquals("250:1-250", fx.restoreMarkers("--to", afterThird.toString()));
+        } finally {
+            try (Repository repo = Repository.open(fx.config(), false)) {
+                repo.catalog().updateSnapshot(first);
+            }
+        }
+    }
+}
