@@ -157,4 +157,98 @@ class TarExtractorTest {
         IOException e = assertThrows(IOException.class, () -> extract(tar(Entry.file(".", "x"))));
         assertTrue(e.getMessage().contains("target directory itself"), e.getMessage());
     }
+
+    /** A tar of {@code name -> bytes}, in order; a null value is a directory. */
+    static byte[] binaryTar(java.util.Map<String, byte[]> entries) throws IOException {
+        ByteArrayOutputStream bos = new ByteArrayOutputStream();
+        try (TarArchiveOutputStream out = new TarArchiveOutputStream(bos)) {
+            for (var e : entries.entrySet()) {
+                TarArchiveEntry t = new TarArchiveEntry(
+                        e.getKey(), e.getValue() == null ? TarConstants.LF_DIR : TarConstants.LF_NORMAL, true);
+                byte[] content = e.getValue() == null ? new byte[0] : e.getValue();
+                t.setSize(content.length);
+                out.putArchiveEntry(t);
+                out.write(content);
+                out.closeArchiveEntry();
+            }
+        }
+        return bos.toByteArray();
+    }
+
+    static byte[] page(int fill) {
+        byte[] p = new byte[dev.pitr.backup.ChangedBlocks.BLOCK];
+        java.util.Arrays.fill(p, (byte) fill);
+        return p;
+    }
+
+    /** The block-level form of a file of {@code blocks} blocks keeping block {@code at} as {@code page}. */
+    static byte[] form(int blocks, int at, byte[] page) throws IOException {
+        ByteArrayOutputStream bos = new ByteArrayOutputStream();
+        java.io.DataOutputStream d = new java.io.DataOutputStream(bos);
+        d.write("PITRBLK1".getBytes(StandardCharsets.US_ASCII));
+        d.writeInt(blocks);
+        d.writeInt(at);
+        d.write(page);
+        d.writeInt(-1);
+        return bos.toByteArray();
+    }
+
+    @Test
+    void anIncrementalLaysChangedBlocksOntoItsParentsFilesAndReplacesEveryOtherFile() throws Exception {
+        java.util.Map<String, byte[]> full = new java.util.LinkedHashMap<>();
+        full.put("base/", null);
+        full.put("base/5/", null);
+        ByteArrayOutputStream rel = new ByteArrayOutputStream();
+        rel.write(page(1));
+        rel.write(page(2));
+        full.put("base/5/100", rel.toByteArray());
+        full.put("PG_VERSION", "15\n".getBytes(StandardCharsets.UTF_8));
+        TarExtractor.extract(new ByteArrayInputStream(binaryTar(full)), target);
+
+        java.util.Map<String, byte[]> inc = new java.util.LinkedHashMap<>();
+        inc.put("base/5/100.pitrblk", form(3, 2, page(3)));
+        inc.put("base/5/200.pitrblk", form(1, 0, page(4)));
+        inc.put("PG_VERSION", "15 again\n".getBytes(StandardCharsets.UTF_8));
+        TarExtractor.Laid laid =
+                TarExtractor.overlay(new ByteArrayInputStream(binaryTar(inc)), target, java.util.Set.of());
+
+        byte[] got = Files.readAllBytes(target.resolve("base/5/100"));
+        assertEquals(3 * page(0).length, got.length);
+        assertEquals(1, got[0]);
+        assertEquals(2, got[page(0).length]);
+        assertEquals(3, got[2 * page(0).length]);
+        assertEquals(4, Files.readAllBytes(target.resolve("base/5/200"))[0]);
+        assertEquals("15 again\n", Files.readString(target.resolve("PG_VERSION")));
+        assertEquals(
+                java.util.Set.of(
+                        target.resolve("base/5/100"), target.resolve("base/5/200"), target.resolve("PG_VERSION")),
+                laid.paths());
+        assertEquals(
+                "rw-------",
+                PosixFilePermissions.toString(Files.getPosixFilePermissions(target.resolve("base/5/200"))));
+    }
+
+    @Test
+    void changedBlocksOfWhatIsNotARelationFileOrOfADirectoryAreRefused() throws Exception {
+        Files.createDirectories(target.resolve("base/5/100"));
+        for (String name : List.of("global/pg_control.pitrblk", "base/5/100_fsm.pitrblk", "base/5/100.pitrblk")) {
+            byte[] t = binaryTar(java.util.Map.of(name, form(1, 0, page(1))));
+            IOException e = assertThrows(
+                    IOException.class,
+                    () -> TarExtractor.overlay(new ByteArrayInputStream(t), target, java.util.Set.of()));
+            assertFalse(e instanceof TarExtractor.LocalWriteException, name + ": " + e);
+        }
+        assertFalse(Files.exists(target.resolve("global/pg_control")));
+    }
+
+    @Test
+    void aDamagedFormIsTheSnapshotsFaultNotTheDisks() throws Exception {
+        byte[] bad = form(1, 0, page(1));
+        bad[3] = 'X';
+        byte[] t = binaryTar(java.util.Map.of("base/5/100.pitrblk", bad));
+        IOException e = assertThrows(
+                IOException.class, () -> TarExtractor.overlay(new ByteArrayInputStream(t), target, java.util.Set.of()));
+        assertFalse(e instanceof TarExtractor.LocalWriteException, e.toString());
+        assertTrue(e.getMessage().contains("base/5/100.pitrblk"), e.getMessage());
+    }
 }

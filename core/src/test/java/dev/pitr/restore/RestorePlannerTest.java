@@ -299,4 +299,32 @@ class RestorePlannerTest {
         assertEquals(
                 "immediate", i.recoverySettings(RestoreRequest.Action.PROMOTE).get("recovery_target"));
     }
+
+    @Test
+    void anIncrementalIsPlannedThroughItsChainAndABrokenOneIsAGapThatSaysWhy() {
+        SnapshotRecord b = snapshots.get(1);
+        SnapshotRecord c = snapshot("C", ONE, 9, 9, at(9, 3))
+                .withLineage(new dev.pitr.catalog.SnapshotLineage(dev.pitr.catalog.SnapshotLineage.Kind.BLOCK, b.id()));
+        snapshots.add(c);
+        RestorePlan p = new RestorePlanner(window())
+                .plan(new RestoreTarget.Latest(), new TargetTimeline.Exactly(ONE), true, null);
+        assertEquals("C", p.snapshot().label());
+        assertEquals(
+                List.of("B", "C"),
+                p.chain().links().stream().map(SnapshotRecord::label).toList());
+        assertEquals(2000, p.chain().plainSize());
+
+        snapshots.set(1, b.withStatus(SnapshotRecord.Status.FAILED));
+        RestoreWindow w = window();
+        RestoreWindow.Gap gap = w.timeline(ONE).gaps().stream()
+                .filter(g -> g.kind() == RestoreWindow.GapKind.BROKEN_CHAIN)
+                .findFirst()
+                .orElseThrow();
+        assertEquals(List.of(c.id().value()), gap.files());
+        assertTrue(gap.detail().contains("its parent " + b.id() + " is failed"), gap.detail());
+        RestorePlan without =
+                new RestorePlanner(w).plan(new RestoreTarget.Latest(), new TargetTimeline.Exactly(ONE), true, null);
+        assertEquals("A", without.snapshot().label());
+        assertEquals(0, without.chain().length());
+    }
 }

@@ -5,6 +5,7 @@ import dev.pitr.catalog.RetentionState;
 import dev.pitr.catalog.SegmentIndex;
 import dev.pitr.catalog.SegmentRecord;
 import dev.pitr.catalog.SnapshotId;
+import dev.pitr.catalog.SnapshotLineage;
 import dev.pitr.catalog.SnapshotRecord;
 import dev.pitr.wal.Lsn;
 import dev.pitr.wal.SegmentName;
@@ -81,16 +82,35 @@ public final class ArchiveHistory {
             if (n + 1 < count && r.nextDouble() < snapshotChance) {
                 SnapshotRecord.Status status =
                         r.nextInt(12) == 0 ? SnapshotRecord.Status.FAILED : SnapshotRecord.Status.COMPLETE;
-                snapshots.add(snapshot(tli, n, from.plusSeconds(1), span, status, r.nextInt(15) == 0));
+                snapshots.add(
+                        incrementalOrNot(r, snapshot(tli, n, from.plusSeconds(1), span, status, r.nextInt(15) == 0)));
             }
         }
         if (r.nextInt(4) == 0) {
             Instant from = T0.plus(span.multipliedBy(count));
-            snapshots.add(snapshot(tli, count, from.plusSeconds(2), span, SnapshotRecord.Status.RUNNING, false));
+            snapshots.add(incrementalOrNot(
+                    r, snapshot(tli, count, from.plusSeconds(2), span, SnapshotRecord.Status.RUNNING, false)));
         }
         now = T0.plus(span.multipliedBy(count + 1)).plusSeconds(r.nextInt(600));
         description = "seed " + seed + ": " + count + " segments of " + span.toMinutes() + " min, " + switches
                 + " timeline switches, " + snapshots.size() + " snapshots";
+    }
+
+    /**
+     * {@code s}, or half the time an incremental on the newest complete snapshot of its timeline (the parent an
+     * incremental snapshot takes), when there is one.
+     */
+    private SnapshotRecord incrementalOrNot(Random r, SnapshotRecord s) {
+        if (r.nextBoolean()) {
+            return s;
+        }
+        for (int i = snapshots.size() - 1; i >= 0; i--) {
+            SnapshotRecord p = snapshots.get(i);
+            if (p.status() == SnapshotRecord.Status.COMPLETE && p.timeline().equals(s.timeline())) {
+                return s.withLineage(new SnapshotLineage(SnapshotLineage.Kind.BLOCK, p.id()));
+            }
+        }
+        return s;
     }
 
     private static SegmentRecord segment(TimelineId tli, long n, Instant from, Duration span) {
