@@ -83,7 +83,10 @@ public final class SnapshotService {
                         log)
                 .compressionWorkers(config.compressionWorkers())
                 .chains(config.requireInt(Key.SNAPSHOT_FULL_EVERY), config.requireInt(Key.SNAPSHOT_MAX_CHAIN))
-                .spillDir(config.get(Key.WAL_SPOOL_DIR).map(Path::of).orElse(null));
+                .spillDir(config.get(Key.WAL_SPOOL_DIR)
+                        .map(d -> config.requirePath(Key.WAL_SPOOL_DIR))
+                        .filter(Files::isDirectory)
+                        .orElse(null));
     }
 
     public SnapshotService(
@@ -151,8 +154,14 @@ public final class SnapshotService {
         cmd.add(tools.forServer(primary).path("pg_basebackup"));
         cmd.addAll(primary.clientArgs());
         cmd.addAll(List.of("-D", "-", "-F", "t", "-X", "none", "--checkpoint=fast", "-l", "pitr " + id));
+        Path parentManifest = parent.filter(Parent::isNative)
+                .map(pa -> writeManifest(pa.manifest()))
+                .orElse(null);
+        if (parentManifest != null) {
+            cmd.add("--incremental=" + parentManifest);
+        }
         log("snapshot " + id + ": starting pg_basebackup"
-                + parent.map(pa -> ", keeping the blocks changed since "
+                + parent.map(pa -> (pa.isNative() ? ", incremental on " : ", keeping the blocks changed since ")
                                 + pa.record().id() + " (" + pa.record().startLsn() + ")")
                         .orElse(""));
         Sha256 sha = new Sha256();
@@ -164,6 +173,7 @@ public final class SnapshotService {
             pb.environment().putAll(primary.clientEnv());
             p = pb.start();
         } catch (IOException e) {
+            deleteQuietly(parentManifest);
             throw new PitrException(
                     ErrorCode.BACKUP_FAILED, "cannot start pg_basebackup: " + e.getMessage(), "run 'pitr check'", e);
         }
@@ -182,7 +192,7 @@ public final class SnapshotService {
                             key,
                             Map.of(ObjectDescriptions.KIND, "snapshot", "pitr-snapshot-id", id.value()),
                             out -> {
-                                if (parent.isPresent()) {
+                                if (parent.isPresent() && !parent.get().isNative()) {
                                     rewriteTar(
                                             new Counting(p.getInputStream(), shown),
                                             sha.wrap(out),
@@ -200,6 +210,7 @@ public final class SnapshotService {
                             });
         } catch (PitrException e) {
             p.destroyForcibly();
+            deleteQuietly(parentManifest);
             throw new PitrException(
                     ErrorCode.BACKUP_FAILED,
                     "snapshot " + id + " failed: " + e.getMessage(),
@@ -207,6 +218,7 @@ public final class SnapshotService {
                     e);
         }
         shown.finish();
+        deleteQuietly(parentManifest);
         Instant stopped = clock.instant();
         if (captured.label == null || captured.manifest == null) {
             throw new PitrException(
@@ -255,11 +267,10 @@ public final class SnapshotService {
                 stored.keyId(),
                 manifestRef,
                 RetentionState.RETAINED,
-                parent.map(pa -> new SnapshotLineage(
-                                SnapshotLineage.Kind.BLOCK, pa.record().id()))
+                parent.map(pa -> new SnapshotLineage(pa.kind(), pa.record().id()))
                         .orElse(SnapshotLineage.FULL));
         repo.catalog().createSnapshot(rec);
-        if (parent.isPresent()) {
+        if (parent.isPresent() && !parent.get().isNative()) {
             log("snapshot " + id + ": incremental on " + parent.get().record().id() + ", " + changed.keptBlocks + " of "
                     + changed.fileBlocks + " relation blocks changed");
         }
@@ -287,9 +298,11 @@ public final class SnapshotService {
     }
 
     /**
-     * The snapshot an incremental in {@code mode} stands on: the newest complete snapshot of the primary's timeline,
-     * when its chain is whole and one more link keeps it within the limit, and the server WAL-logs every page change
-     * (data checksums or {@code wal_log_hints}), without which a page whose hint bits alone changed keeps its old LSN.
+     * The snapshot an incremental in {@code mode} stands on, and the kind it will be: the newest complete snapshot of
+     * the primary's timeline, when its chain is whole, of the same kind, and one more link keeps it within the limit.
+     * PostgreSQL 17 and later with {@code summarize_wal} on take their own incremental backups ({@link
+     * SnapshotLineage.Kind#NATIVE}); otherwise the server must WAL-log every page change (data checksums or {@code
+     * wal_log_hints}), without which a page whose hint bits alone changed keeps its old LSN, for a block-level one.
      * Empty for a full, with the reason logged.
      */
     private Optional<Parent> parent(Mode mode) {
@@ -300,9 +313,13 @@ public final class SnapshotService {
             }
             return Optional.empty();
         }
-        if (!"t"
-                .equals(primary.queryOne("SELECT current_setting('data_checksums') = 'on'"
-                        + " OR current_setting('wal_log_hints') = 'on'"))) {
+        boolean isNative = Primary.major(primary.queryOne("SHOW server_version_num")) >= 17
+                && "on".equals(primary.queryOne("SELECT current_setting('summarize_wal')"));
+        SnapshotLineage.Kind kind = isNative ? SnapshotLineage.Kind.NATIVE : SnapshotLineage.Kind.BLOCK;
+        if (!isNative
+                && !"t"
+                        .equals(primary.queryOne("SELECT current_setting('data_checksums') = 'on'"
+                                + " OR current_setting('wal_log_hints') = 'on'"))) {
             log("taking a full snapshot: an incremental needs data checksums or wal_log_hints = on on the server, so"
                     + " that every changed page carries a new LSN (set wal_log_hints = on and restart PostgreSQL)");
             return Optional.empty();
@@ -330,52 +347,91 @@ public final class SnapshotService {
                     + (mode == Mode.INCREMENTAL ? "snapshot.max_chain" : "snapshot.full_every") + " is " + limit + ")");
             return Optional.empty();
         }
+        SnapshotChain links = chain.chain().orElseThrow();
+        for (SnapshotRecord link : links.links()) {
+            if (link.lineage().incremental() && link.lineage().kind() != kind) {
+                log("taking a full snapshot: the chain of " + newest.get().id() + " is "
+                        + link.lineage().kind().name().toLowerCase(java.util.Locale.ROOT) + ", and this one would be "
+                        + kind.name().toLowerCase(java.util.Locale.ROOT));
+                return Optional.empty();
+            }
+        }
         if (newest.get().backupManifest() == null) {
             log("taking a full snapshot: " + newest.get().id() + " was taken before backup_manifest was stored");
             return Optional.empty();
         }
-        return Optional.of(new Parent(newest.get(), filesOf(newest.get())));
+        try {
+            byte[] manifest = manifestOf(newest.get());
+            return Optional.of(
+                    new Parent(newest.get(), kind, new String(manifest, StandardCharsets.UTF_8), filesOf(manifest)));
+        } catch (IOException e) {
+            log("taking a full snapshot: the backup_manifest of " + newest.get().id() + " cannot be read: "
+                    + e.getMessage());
+            return Optional.empty();
+        }
     }
 
     /**
-     * The snapshot an incremental stands on, and the files its {@code backup_manifest} lists: a relation file it lacks
-     * (a database created from a template copies its files with their old page LSNs) is stored whole.
+     * The snapshot an incremental stands on, the kind the incremental is, and its {@code backup_manifest}: a native
+     * incremental sends it to the server, and a block-level one stores whole every relation file it does not list (a
+     * database created from a template copies its files with their old page LSNs).
      */
-    private record Parent(SnapshotRecord record, java.util.Set<String> files) {}
+    private record Parent(
+            SnapshotRecord record, SnapshotLineage.Kind kind, String manifest, java.util.Set<String> files) {
+        boolean isNative() {
+            return kind == SnapshotLineage.Kind.NATIVE;
+        }
+    }
 
-    /** The paths {@code s}'s stored {@code backup_manifest} lists, checked against its checksum. */
-    private java.util.Set<String> filesOf(SnapshotRecord s) {
+    /** {@code s}'s stored {@code backup_manifest}, checked against its checksum. */
+    private byte[] manifestOf(SnapshotRecord s) throws IOException {
         BackupManifest m = s.backupManifest();
         byte[] text;
         try (InputStream in = repo.codec().open(repo.storage(), m.storageKey(), s.keyId() != null)) {
             text = in.readAllBytes();
-        } catch (IOException e) {
-            throw new PitrException(
-                    ErrorCode.CORRUPT_OBJECT,
-                    "cannot read " + m.storageKey() + ", the parent snapshot's backup_manifest: " + e.getMessage(),
-                    "take a full snapshot with 'pitr snapshot create --full'",
-                    e);
+        } catch (PitrException e) {
+            throw new IOException(e.getMessage(), e);
         }
         if (!Sha256.of(text).equals(m.sha256())) {
-            throw new PitrException(
-                    ErrorCode.CORRUPT_OBJECT,
-                    m.storageKey() + ", the parent snapshot's backup_manifest, does not match its checksum",
-                    "take a full snapshot with 'pitr snapshot create --full'");
+            throw new IOException(m.storageKey() + " does not match its checksum");
         }
+        return text;
+    }
+
+    /** The paths a {@code backup_manifest} lists. */
+    private static java.util.Set<String> filesOf(byte[] manifest) throws IOException {
         java.util.Set<String> files = new java.util.HashSet<>();
-        try {
-            for (JsonNode f : new ObjectMapper().readTree(text).path("Files")) {
-                if (f.has("Path")) {
-                    files.add(f.get("Path").asText());
-                }
+        for (JsonNode f : new ObjectMapper().readTree(manifest).path("Files")) {
+            if (f.has("Path")) {
+                files.add(f.get("Path").asText());
             }
-        } catch (IOException e) {
-            throw new PitrException(
-                    ErrorCode.CORRUPT_OBJECT,
-                    m.storageKey() + " is not a backup_manifest: " + e.getMessage(),
-                    "take a full snapshot with 'pitr snapshot create --full'");
         }
         return files;
+    }
+
+    /** The parent's manifest in a file of its own, for {@code pg_basebackup --incremental}. */
+    private Path writeManifest(String manifest) {
+        try {
+            Path f = Files.createTempFile(spillDir, "pitr-parent-", ".manifest");
+            Files.writeString(f, manifest);
+            return f;
+        } catch (IOException e) {
+            throw new PitrException(
+                    ErrorCode.LOCAL_IO,
+                    "cannot write the parent's backup_manifest into " + spillDir + ": " + e.getMessage(),
+                    "free space in " + spillDir,
+                    e);
+        }
+    }
+
+    private static void deleteQuietly(Path f) {
+        if (f != null) {
+            try {
+                Files.deleteIfExists(f);
+            } catch (IOException e) {
+                // a leftover copy of a manifest is harmless
+            }
+        }
     }
 
     private SnapshotId uniqueId(Instant t) {

@@ -99,6 +99,7 @@ public final class CheckService {
             } else {
                 out.add(Result.ok("wal_level", walLevel));
             }
+            out.add(incrementals(s, version / 10000));
             int senders = Integer.parseInt(one(s, "SHOW max_wal_senders"));
             int usedSenders = Integer.parseInt(one(s, "SELECT count(*) FROM pg_stat_replication"));
             if (senders - usedSenders < 1) {
@@ -145,6 +146,36 @@ public final class CheckService {
                     ErrorCode.CHECK_FAILED));
         }
         return -1;
+    }
+
+    /**
+     * Whether the server allows incremental snapshots: block-level ones need every page change to move the page's LSN
+     * (data checksums or {@code wal_log_hints}); PostgreSQL's own (17 and later) need {@code summarize_wal}. A failure
+     * only when {@code snapshot.full_every} asks for incrementals.
+     */
+    private Result incrementals(Statement s, int major) throws SQLException {
+        boolean hints = one(s, "SHOW data_checksums").equals("on")
+                || one(s, "SHOW wal_log_hints").equals("on");
+        boolean summaries = major >= 17 && one(s, "SHOW summarize_wal").equals("on");
+        String native17 = major < 17
+                ? ""
+                : summaries
+                        ? "; summarize_wal is on"
+                        : "; summarize_wal is off (PostgreSQL's own incremental backups need it on)";
+        if (hints) {
+            return Result.ok(
+                    "incremental", "block-level incrementals possible (data checksums or wal_log_hints on)" + native17);
+        }
+        String detail = "data checksums and wal_log_hints are off: every snapshot is a full" + native17;
+        String hint = "set wal_log_hints = on in postgresql.conf and restart, so that a page whose hint bits alone"
+                + " change gets a new LSN";
+        return config.requireInt(Key.SNAPSHOT_FULL_EVERY) > 0
+                ? Result.fail(
+                        "incremental",
+                        detail + ", though snapshot.full_every asks for incrementals",
+                        hint,
+                        ErrorCode.CHECK_FAILED)
+                : Result.ok("incremental", detail + " (" + hint + ")");
     }
 
     private void checkStandby(List<Result> out) {

@@ -190,6 +190,21 @@ public final class PgTools {
         }
     }
 
+    /**
+     * Fails with a hint unless {@code pg_combinebackup} is PostgreSQL {@code major}'s: it rebuilds a data directory from
+     * a chain of that version's own incremental backups.
+     */
+    public void requireCombine(int major) {
+        int found = versionOrMissing("pg_combinebackup", major);
+        if (found != major) {
+            throw new PitrException(
+                    ErrorCode.TOOL_MISSING,
+                    "the snapshot is a PostgreSQL " + major + " incremental backup, but " + path("pg_combinebackup")
+                            + " is " + found + "'s",
+                    installHint(major, "client"));
+        }
+    }
+
     private int versionOrMissing(String program, int major) {
         try {
             return majorVersion(program);

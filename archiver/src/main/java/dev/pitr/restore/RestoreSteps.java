@@ -2,6 +2,7 @@ package dev.pitr.restore;
 
 import dev.pitr.catalog.SegmentRecord;
 import dev.pitr.catalog.SnapshotChain;
+import dev.pitr.catalog.SnapshotLineage;
 import dev.pitr.catalog.SnapshotRecord;
 import dev.pitr.codec.Sha256;
 import dev.pitr.config.Config;
@@ -116,6 +117,8 @@ public final class RestoreSteps {
         if (chain.length() == 0) {
             log("restoring snapshot " + snap.id() + " (" + snap.plainSize() + " bytes) into " + dir);
             files = laySnapshotDown(snap, dir, progress, false).files();
+        } else if (chain.links().stream().anyMatch(l -> l.lineage().kind() == SnapshotLineage.Kind.NATIVE)) {
+            files = combine(chain, dir, progress);
         } else {
             log("restoring snapshot " + snap.id() + " through its chain of "
                     + chain.links().size() + " (" + chain.plainSize() + " bytes) into " + dir);
@@ -399,6 +402,85 @@ public final class RestoreSteps {
         } catch (IOException e) {
             throw new PitrException(
                     ErrorCode.LOCAL_IO, "cannot prepare " + dir + ": " + e.getMessage(), "check permissions", e);
+        }
+    }
+
+    /**
+     * Lays a chain of PostgreSQL's own incremental backups down beside {@code dir}, each link in a directory of its
+     * own, and has {@code pg_combinebackup} rebuild the data directory from them into {@code dir}; the links are removed
+     * afterwards, whether it worked or not.
+     */
+    private long combine(SnapshotChain chain, Path dir, Runnable progress) {
+        Path staging = dir.resolveSibling("." + dir.getFileName() + ".pitr-chain");
+        log("restoring snapshot " + chain.top().id() + " through its chain of "
+                + chain.links().size() + " (" + chain.plainSize() + " bytes), combined by pg_combinebackup from "
+                + staging);
+        try {
+            if (Files.exists(staging, LinkOption.NOFOLLOW_LINKS)) {
+                emptyWithoutFollowingLinks(staging, () -> {});
+            } else {
+                Files.createDirectory(staging);
+            }
+            Files.setPosixFilePermissions(staging, PosixFilePermissions.fromString("rwx------"));
+        } catch (IOException e) {
+            throw new PitrException(
+                    ErrorCode.LOCAL_IO,
+                    "cannot prepare " + staging + " for the chain's backups: " + e.getMessage(),
+                    "the directory above the target must be writable; it needs room for the whole chain",
+                    e);
+        }
+        try {
+            List<String> cmd = new ArrayList<>();
+            cmd.add(null);
+            cmd.addAll(List.of("--no-sync", "-o", dir.toString()));
+            int i = 0;
+            for (SnapshotRecord link : chain.links()) {
+                if (link.lineage().kind() == SnapshotLineage.Kind.BLOCK) {
+                    throw new PitrException(
+                            ErrorCode.CORRUPT_OBJECT,
+                            "the chain of " + chain.top().id() + " mixes block-level and PostgreSQL incrementals",
+                            "restore from another snapshot with --snapshot");
+                }
+                Path linkDir = staging.resolve(i++ + "-" + link.id());
+                log("laying down " + link.id() + " (" + link.lineage().text() + ", " + link.plainSize() + " bytes)");
+                laySnapshotDown(link, linkDir, progress, false);
+                cmd.add(linkDir.toString());
+            }
+            int major = dataDirectoryMajor(staging.resolve("0-" + chain.full().id()))
+                    .orElseThrow(() -> new PitrException(
+                            ErrorCode.CORRUPT_OBJECT,
+                            "snapshot " + chain.full().id() + " holds no PG_VERSION",
+                            "restore from another snapshot with --snapshot"));
+            PgTools forChain = tools.forMajor(major);
+            forChain.requireCombine(major);
+            cmd.set(0, forChain.path("pg_combinebackup"));
+            Files.deleteIfExists(dir.resolve(RESTORE_LOG));
+            Processes.Result r = Processes.run(cmd);
+            OwnerOnly.file(dir.resolve(RESTORE_LOG));
+            if (!r.ok()) {
+                throw new PitrException(
+                        ErrorCode.RESTORE_FAILED,
+                        "pg_combinebackup could not rebuild the data directory from the chain of "
+                                + chain.top().id() + ": " + r.output().strip(),
+                        "restore from another snapshot with --snapshot");
+            }
+            try (Stream<Path> s = Files.walk(dir)) {
+                return s.filter(p -> Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS))
+                        .count();
+            }
+        } catch (IOException e) {
+            throw new PitrException(
+                    ErrorCode.LOCAL_IO,
+                    "cannot combine the chain of " + chain.top().id() + ": " + e.getMessage(),
+                    "free space in " + staging.getParent() + " and run the restore again with --force",
+                    e);
+        } finally {
+            try {
+                emptyWithoutFollowingLinks(staging, () -> {});
+                Files.deleteIfExists(staging);
+            } catch (IOException e) {
+                log("could not remove " + staging + ": " + e.getMessage() + "; remove it by hand");
+            }
         }
     }
 

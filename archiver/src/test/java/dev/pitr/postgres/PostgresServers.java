@@ -6,6 +6,7 @@ import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -69,7 +70,8 @@ public final class PostgresServers {
     }
 
     /** The client programs pitr runs beside the server ones. */
-    private static final List<String> CLIENTS = List.of("pg_basebackup", "pg_receivewal", "pg_verifybackup", "psql");
+    private static final List<String> CLIENTS =
+            List.of("pg_basebackup", "pg_receivewal", "pg_verifybackup", "pg_combinebackup", "psql");
 
     /**
      * A bin directory as {@code postgres.bin_dir} names one for PostgreSQL {@code major}: that version's server
@@ -90,10 +92,17 @@ public final class PostgresServers {
                 for (String p : List.of("initdb", "pg_ctl", "postgres")) {
                     Files.createSymbolicLink(staging.resolve(p), server.resolve(p));
                 }
-                for (String p : CLIENTS) {
-                    Files.createSymbolicLink(staging.resolve(p), clients.resolve(p));
-                }
                 Files.move(staging, dir, StandardCopyOption.ATOMIC_MOVE);
+            }
+            // also into an installation an earlier run made with fewer (pg_combinebackup is 17's)
+            for (String p : CLIENTS) {
+                if (Files.exists(clients.resolve(p)) && !Files.exists(dir.resolve(p), LinkOption.NOFOLLOW_LINKS)) {
+                    try {
+                        Files.createSymbolicLink(dir.resolve(p), clients.resolve(p));
+                    } catch (java.nio.file.FileAlreadyExistsException raced) {
+                        // another test class linked it meanwhile
+                    }
+                }
             }
             return dir;
         } catch (IOException e) {
