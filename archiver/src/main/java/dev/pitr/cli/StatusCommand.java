@@ -55,7 +55,8 @@ final class StatusCommand implements Callable<Integer> {
                         ? "none"
                         : s.lastSnapshot().id() + ", consistent "
                                 + RestoreTarget.postgresTime(s.lastSnapshot().stopTime()) + " ("
-                                + s.lastSnapshot().ageSeconds() + " s ago)"));
+                                + s.lastSnapshot().ageSeconds() + " s ago)"
+                                + chainText(s.lastSnapshot())));
         out.println("last WAL:        "
                 + (s.lastWal() == null
                         ? "none"
@@ -86,5 +87,16 @@ final class StatusCommand implements Callable<Integer> {
         for (String w : s.warnings()) {
             out.println("warning: " + w);
         }
+    }
+
+    /** How the snapshot is restored: nothing for a full, the chain for an incremental. */
+    private static String chainText(dev.pitr.status.Status.Snapshot s) {
+        if (s.lineage().equals("full")) {
+            return "";
+        }
+        return s.chainLength() < 0
+                ? ", an incremental whose chain is broken"
+                : ", " + s.lineage().substring(0, s.lineage().indexOf(':')) + " incremental, " + s.chainLength()
+                        + " on its full";
     }
 }

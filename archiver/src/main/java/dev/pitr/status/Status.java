@@ -22,8 +22,11 @@ public record Status(
         Retention retention,
         List<String> warnings) {
 
-    /** The newest complete snapshot. */
-    public record Snapshot(String id, Instant stopTime, long ageSeconds) {}
+    /**
+     * The newest complete snapshot: its lineage ({@code full}, {@code block:<parent>}, {@code native:<parent>}) and the
+     * number of incrementals its restore lays onto the full (0 for a full).
+     */
+    public record Snapshot(String id, Instant stopTime, long ageSeconds, String lineage, int chainLength) {}
 
     /** The newest archived segment: where it ends, when it arrived, the last transaction end in it. */
     public record Wal(
@@ -34,7 +37,10 @@ public record Status(
             Instant lastTransaction,
             long rpoSeconds) {}
 
-    /** Stored bytes of one kind ({@code wal}, {@code history}, {@code snapshot}) on one timeline. */
+    /**
+     * Stored bytes of one kind ({@code wal}, {@code history}, {@code snapshot} for fulls, {@code snapshot-block} and
+     * {@code snapshot-native} for incrementals) on one timeline.
+     */
     public record Size(long timeline, String kind, long objects, long bytes) {}
 
     /**
@@ -75,7 +81,9 @@ public record Status(
             root.putObject("last_snapshot")
                     .put("id", lastSnapshot.id())
                     .put("stop_time", lastSnapshot.stopTime().toString())
-                    .put("age_seconds", lastSnapshot.ageSeconds());
+                    .put("age_seconds", lastSnapshot.ageSeconds())
+                    .put("lineage", lastSnapshot.lineage())
+                    .put("chain_length", lastSnapshot.chainLength());
         }
         if (lastWal == null) {
             root.putNull("last_wal");

@@ -138,13 +138,19 @@ public final class StatusService {
             warnings.add(policyConflict);
         }
 
+        var byId = dev.pitr.catalog.SnapshotChain.lookup(snapshots);
         Status.Snapshot lastSnapshot = snapshots.stream()
                 .filter(s -> s.status() == SnapshotRecord.Status.COMPLETE)
                 .max(Comparator.comparing(SnapshotRecord::stopTime))
                 .map(s -> new Status.Snapshot(
                         s.id().value(),
                         s.stopTime(),
-                        Duration.between(s.stopTime(), now).toSeconds()))
+                        Duration.between(s.stopTime(), now).toSeconds(),
+                        s.lineage().text(),
+                        dev.pitr.catalog.SnapshotChain.resolve(s, byId)
+                                .chain()
+                                .map(dev.pitr.catalog.SnapshotChain::length)
+                                .orElse(-1)))
                 .orElse(null);
         if (lastSnapshot == null) {
             warnings.add("no complete snapshot: nothing can be restored yet");
@@ -206,7 +212,14 @@ public final class StatusService {
         }
         for (SnapshotRecord s : snapshots) {
             if (s.status() == SnapshotRecord.Status.COMPLETE || s.status() == SnapshotRecord.Status.EXPIRED) {
-                add(sizes, s.timeline().value(), "snapshot", 1, s.storedSize());
+                add(
+                        sizes,
+                        s.timeline().value(),
+                        s.lineage().incremental()
+                                ? "snapshot-" + s.lineage().kind().name().toLowerCase(java.util.Locale.ROOT)
+                                : "snapshot",
+                        1,
+                        s.storedSize());
             }
         }
         List<Status.Size> archive = new ArrayList<>();
@@ -220,7 +233,8 @@ public final class StatusService {
             for (RestoreWindow.Gap g : t.gaps()) {
                 if (g.kind() == RestoreWindow.GapKind.MISSING_SEGMENT
                         || g.kind() == RestoreWindow.GapKind.UNREADABLE_SEGMENT
-                        || g.kind() == RestoreWindow.GapKind.MISSING_HISTORY) {
+                        || g.kind() == RestoreWindow.GapKind.MISSING_HISTORY
+                        || g.kind() == RestoreWindow.GapKind.BROKEN_CHAIN) {
                     warnings.add("timeline " + t.timeline() + ": " + g.detail());
                 }
             }
