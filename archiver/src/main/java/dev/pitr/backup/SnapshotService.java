@@ -60,6 +60,7 @@ public final class SnapshotService {
     private int compressionWorkers = Runtime.getRuntime().availableProcessors();
     private int fullEvery;
     private int maxChain = 30;
+    private SnapshotLineage.Kind incrementalKind;
     private Path spillDir = Path.of(System.getProperty("java.io.tmpdir"));
 
     /** Which kind of snapshot {@link #create} takes. */
@@ -83,6 +84,7 @@ public final class SnapshotService {
                         log)
                 .compressionWorkers(config.compressionWorkers())
                 .chains(config.requireInt(Key.SNAPSHOT_FULL_EVERY), config.requireInt(Key.SNAPSHOT_MAX_CHAIN))
+                .incrementalKind(incrementalKind(config))
                 .spillDir(config.get(Key.WAL_SPOOL_DIR)
                         .map(d -> config.requirePath(Key.WAL_SPOOL_DIR))
                         .filter(Files::isDirectory)
@@ -117,6 +119,33 @@ public final class SnapshotService {
         this.fullEvery = fullEvery;
         this.maxChain = maxChain;
         return this;
+    }
+
+    /**
+     * Which kind of incremental to take: {@code NATIVE} (PostgreSQL's own, a full where the server cannot), {@code
+     * BLOCK} (pitr's block-level form), or null, the default: PostgreSQL's own where {@code summarize_wal} is on,
+     * block-level otherwise ({@code snapshot.incremental_kind: native | block | auto}).
+     */
+    public SnapshotService incrementalKind(SnapshotLineage.Kind kind) {
+        if (kind == SnapshotLineage.Kind.FULL) {
+            throw new IllegalArgumentException("an incremental is block-level or native");
+        }
+        this.incrementalKind = kind;
+        return this;
+    }
+
+    private static SnapshotLineage.Kind incrementalKind(Config config) {
+        String v = config.require(Key.SNAPSHOT_INCREMENTAL_KIND);
+        return switch (v) {
+            case "auto" -> null;
+            case "block" -> SnapshotLineage.Kind.BLOCK;
+            case "native" -> SnapshotLineage.Kind.NATIVE;
+            default ->
+                throw new PitrException(
+                        ErrorCode.CONFIG_INVALID,
+                        "snapshot.incremental_kind is '" + v + "'",
+                        "set it to auto, block or native");
+        };
     }
 
     /**
@@ -313,8 +342,14 @@ public final class SnapshotService {
             }
             return Optional.empty();
         }
-        boolean isNative = Primary.major(primary.queryOne("SHOW server_version_num")) >= 17
+        boolean summarized = Primary.major(primary.queryOne("SHOW server_version_num")) >= 17
                 && "on".equals(primary.queryOne("SELECT current_setting('summarize_wal')"));
+        if (incrementalKind == SnapshotLineage.Kind.NATIVE && !summarized) {
+            log("taking a full snapshot: snapshot.incremental_kind is native, and PostgreSQL's own incremental backups"
+                    + " need PostgreSQL 17 or later with summarize_wal = on");
+            return Optional.empty();
+        }
+        boolean isNative = summarized && incrementalKind != SnapshotLineage.Kind.BLOCK;
         SnapshotLineage.Kind kind = isNative ? SnapshotLineage.Kind.NATIVE : SnapshotLineage.Kind.BLOCK;
         if (!isNative
                 && !"t"

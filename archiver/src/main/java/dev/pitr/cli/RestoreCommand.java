@@ -139,6 +139,13 @@ final class RestoreCommand implements Callable<Integer> {
     @Option(names = "--force", description = "Wipe a non-empty target directory.")
     boolean force;
 
+    @Option(
+            names = "--delta",
+            description = "Restore into a stopped data directory of the same cluster (an earlier restore, a stopped"
+                    + " standby, the old primary): files whose size and checksum match the snapshot's manifest stay,"
+                    + " the rest are fetched, files the snapshot does not hold are removed.")
+    boolean delta;
+
     @Override
     public Integer call() {
         Config config = root.config();
@@ -151,6 +158,12 @@ final class RestoreCommand implements Callable<Integer> {
                     ErrorCode.USAGE,
                     "--exclusive applies to --to, --lsn and --xid only",
                     "drop --exclusive; see 'pitr restore --help'");
+        }
+        if (force && delta) {
+            throw new PitrException(
+                    ErrorCode.USAGE,
+                    "--force and --delta exclude each other: --force wipes the directory, --delta keeps what matches",
+                    "pass one of them; see 'pitr restore --help'");
         }
         if (targetDir == null && !dryRun) {
             throw new PitrException(
@@ -166,7 +179,8 @@ final class RestoreCommand implements Callable<Integer> {
                 port != null ? port : config.requireInt(Key.RESTORE_PORT),
                 parseAction(action != null ? action : config.require(Key.RESTORE_ACTION)),
                 snapshot == null ? null : parseSnapshot(snapshot),
-                force);
+                force,
+                delta);
         PrintWriter out = spec.commandLine().getOut();
         try (Repository repo = Repository.open(config, false)) {
             RestoreService service = new RestoreService(

@@ -69,6 +69,7 @@ public enum Key {
     SNAPSHOT_COMPRESSION_WORKERS("snapshot.compression_workers", null, false),
     SNAPSHOT_FULL_EVERY("snapshot.full_every", "0", false),
     SNAPSHOT_MAX_CHAIN("snapshot.max_chain", "30", false),
+    SNAPSHOT_INCREMENTAL_KIND("snapshot.incremental_kind", "auto", false),
     RESTORE_PORT("restore.port", "5433", false),
     RESTORE_ACTION("restore.action", "promote", false),
     RESTORE_PITR_COMMAND("restore.pitr_command", null, false),

@@ -78,7 +78,8 @@ public final class ActivitySteps implements ActivityWorker.Steps {
                     + " belongs to the agent on " + owner + ", which prepared its target; this is " + agent);
         }
         // every step, not only the first: a step's input is whatever the execution holds
-        limits.check(req.targetDir(), req.force());
+        // a delta restore changes what a directory holds as --force does
+        limits.check(req.targetDir(), req.force() || req.delta());
         inFlight = req;
         JsonNode plan = input.path("plan");
         ObjectNode out = RestoreJob.JSON.createObjectNode();

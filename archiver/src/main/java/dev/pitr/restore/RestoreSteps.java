@@ -93,15 +93,35 @@ public final class RestoreSteps {
     public void prepareTarget(RestoreRequest req, Runnable progress) {
         Path dir = dir(req);
         TargetDirectory.refuseUnsafeName(dir);
-        TargetDirectory.refuseNonEmpty(dir, req.force());
+        java.util.OptionalInt recorded = ClusterIdentity.recordedMajor(repo.storage());
+        boolean onto = req.delta()
+                && TargetDirectory.refuseForDelta(
+                        dir,
+                        ClusterIdentity.recordedSystemIdentifier(repo.storage()).orElse(null),
+                        recorded.orElse(0));
+        if (!onto) {
+            TargetDirectory.refuseNonEmpty(dir, req.force());
+        }
         pitrCommand();
         checkRestoreUserCanRead();
         // before hours go into fetching: the repository names its cluster's version, whose programs the restore needs
-        java.util.OptionalInt recorded = ClusterIdentity.recordedMajor(repo.storage());
         if (recorded.isPresent()) {
             tools.forMajor(recorded.getAsInt()).requireRestorePrograms(recorded.getAsInt());
         }
-        prepareDirectory(dir, progress);
+        if (onto) {
+            try {
+                Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
+                // an earlier restore's log says its server was promoted: recovery is followed in a new one
+                Files.deleteIfExists(dir.resolve(RESTORE_LOG));
+                OwnerOnly.file(dir.resolve(RESTORE_LOG));
+            } catch (IOException e) {
+                throw new PitrException(
+                        ErrorCode.LOCAL_IO, "cannot prepare " + dir + ": " + e.getMessage(), "check permissions", e);
+            }
+            log("restoring onto the data directory in " + dir + ": files that match the snapshot stay");
+        } else {
+            prepareDirectory(dir, progress);
+        }
     }
 
     /** FetchSnapshot: lays the snapshot down and checks it against its checksum and PostgreSQL's backup_manifest. */
@@ -113,8 +133,33 @@ public final class RestoreSteps {
     public long fetchSnapshot(RestoreRequest req, SnapshotRecord snap, Runnable progress) {
         Path dir = dir(req);
         SnapshotChain chain = chainOf(snap);
+        boolean isNative = chain.links().stream().anyMatch(l -> l.lineage().kind() == SnapshotLineage.Kind.NATIVE);
+        Set<Path> kept = null;
+        if (req.delta() && Files.exists(dir.resolve("PG_VERSION"), LinkOption.NOFOLLOW_LINKS)) {
+            if (isNative) {
+                log("a chain of PostgreSQL's own incrementals is combined into an empty directory: emptying " + dir);
+                try {
+                    emptyWithoutFollowingLinks(dir, progress);
+                    OwnerOnly.file(dir.resolve(RESTORE_LOG));
+                } catch (IOException e) {
+                    throw new PitrException(
+                            ErrorCode.LOCAL_IO, "cannot empty " + dir + ": " + e.getMessage(), "check permissions", e);
+                }
+            } else {
+                kept = keepMatching(dir, chain.top(), progress);
+            }
+        }
         long files;
-        if (chain.length() == 0) {
+        if (kept != null) {
+            TarExtractor.Laid top = null;
+            for (SnapshotRecord link : chain.links()) {
+                log("laying down " + link.id() + " (" + link.lineage().text() + ", " + link.plainSize()
+                        + " bytes) around the files kept");
+                top = laySnapshotDown(link, dir, progress, link.lineage().incremental(), kept);
+            }
+            files = top.files();
+            removeAbsent(dir, top.paths(), chain.top());
+        } else if (chain.length() == 0) {
             log("restoring snapshot " + snap.id() + " (" + snap.plainSize() + " bytes) into " + dir);
             files = laySnapshotDown(snap, dir, progress, false).files();
         } else if (chain.links().stream().anyMatch(l -> l.lineage().kind() == SnapshotLineage.Kind.NATIVE)) {
@@ -485,6 +530,105 @@ public final class RestoreSteps {
     }
 
     /**
+     * A delta restore's first step: every file in {@code dir} whose size and checksum match {@code top}'s {@code
+     * backup_manifest} (read from storage and checked) stays; every other file and link is removed, so that the chain
+     * lays down only what differs. Returns the files kept.
+     */
+    private Set<Path> keepMatching(Path dir, SnapshotRecord top, Runnable progress) {
+        Path root = dir.toAbsolutePath().normalize();
+        dev.pitr.backup.ManifestFiles manifest = manifestOf(top);
+        List<Path> candidates = new ArrayList<>();
+        List<Path> drop = new ArrayList<>();
+        try (Stream<Path> s = Files.walk(root)) {
+            for (Path p : s.toList()) {
+                if (p.equals(root)
+                        || RESTORE_ARTIFACTS.contains(
+                                root.relativize(p).getName(0).toString())) {
+                    continue;
+                }
+                if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
+                    continue;
+                }
+                (manifest.entries().containsKey(root.relativize(p).toString()) ? candidates : drop).add(p);
+            }
+        } catch (IOException e) {
+            throw new PitrException(
+                    ErrorCode.LOCAL_IO, "cannot read " + dir + ": " + e.getMessage(), "check permissions", e);
+        }
+        Set<Path> kept = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        long bytes = 0;
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(
+                Math.max(1, Runtime.getRuntime().availableProcessors()));
+        try {
+            List<java.util.concurrent.Future<Boolean>> checks = new ArrayList<>();
+            for (Path p : candidates) {
+                checks.add(pool.submit(() -> manifest.matches(root.relativize(p).toString(), p)));
+            }
+            for (int i = 0; i < candidates.size(); i++) {
+                Path p = candidates.get(i);
+                if (checks.get(i).get()) {
+                    kept.add(p);
+                    bytes += Files.size(p);
+                } else {
+                    drop.add(p);
+                }
+                if (i % 100 == 0) {
+                    progress.run();
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new PitrException(
+                    ErrorCode.INTERRUPTED, "interrupted while checking " + dir, "run the restore again");
+        } catch (java.util.concurrent.ExecutionException | IOException e) {
+            Throwable cause = e.getCause() == null ? e : e.getCause();
+            throw new PitrException(
+                    ErrorCode.LOCAL_IO,
+                    "cannot read the files in " + dir + ": " + cause.getMessage(),
+                    "check permissions",
+                    cause);
+        } finally {
+            pool.shutdownNow();
+        }
+        try {
+            for (Path p : drop) {
+                Files.deleteIfExists(p);
+            }
+        } catch (IOException e) {
+            throw new PitrException(
+                    ErrorCode.LOCAL_IO, "cannot remove from " + dir + ": " + e.getMessage(), "check permissions", e);
+        }
+        log("kept " + kept.size() + " files (" + bytes + " bytes) that match snapshot " + top.id() + "; " + drop.size()
+                + " others removed, to be laid down anew or gone");
+        return kept;
+    }
+
+    /** {@code s}'s stored backup_manifest, checked against its checksum. */
+    private dev.pitr.backup.ManifestFiles manifestOf(SnapshotRecord s) {
+        if (s.backupManifest() == null) {
+            throw new PitrException(
+                    ErrorCode.CORRUPT_OBJECT,
+                    "snapshot " + s.id() + " was taken before its backup_manifest was stored: a delta restore cannot"
+                            + " tell which files match it",
+                    "restore into an empty directory, or with --force");
+        }
+        try (InputStream in =
+                repo.codec().open(repo.storage(), s.backupManifest().storageKey(), s.keyId() != null)) {
+            byte[] text = in.readAllBytes();
+            if (!Sha256.of(text).equals(s.backupManifest().sha256())) {
+                throw new IOException(s.backupManifest().storageKey() + " does not match its checksum");
+            }
+            return dev.pitr.backup.ManifestFiles.parse(text);
+        } catch (IOException e) {
+            throw new PitrException(
+                    ErrorCode.CORRUPT_OBJECT,
+                    "cannot read the backup_manifest of snapshot " + s.id() + ": " + e.getMessage(),
+                    "restore from another snapshot with --snapshot",
+                    e);
+        }
+    }
+
+    /**
      * The chain {@code snap} is restored through, read from the catalog: the planner chose {@code snap} from a whole
      * chain, and a link that has changed since (expired, say) stops the restore before anything is laid down.
      */
@@ -536,13 +680,18 @@ public final class RestoreSteps {
     }
 
     private TarExtractor.Laid laySnapshotDown(SnapshotRecord snap, Path dir, Runnable progress, boolean onto) {
+        return laySnapshotDown(snap, dir, progress, onto, Set.of());
+    }
+
+    private TarExtractor.Laid laySnapshotDown(
+            SnapshotRecord snap, Path dir, Runnable progress, boolean onto, Set<Path> kept) {
         Sha256 sha = new Sha256();
         TarExtractor.Laid laid;
         try (InputStream plain = counting(
                 sha.wrap(repo.codec().open(repo.storage(), snap.storageKey(), snap.keyId() != null)), progress)) {
             laid = onto
-                    ? TarExtractor.overlay(plain, dir, RESTORE_ARTIFACTS)
-                    : new TarExtractor.Laid(TarExtractor.extract(plain, dir, RESTORE_ARTIFACTS), java.util.Set.of());
+                    ? TarExtractor.overlay(plain, dir, RESTORE_ARTIFACTS, kept)
+                    : TarExtractor.extract(plain, dir, RESTORE_ARTIFACTS, kept);
             log("laid down " + laid.files() + " files");
         } catch (TarExtractor.LocalWriteException e) {
             throw new PitrException(

@@ -36,7 +36,15 @@ final class TarExtractor {
      * snapshotted server left in its data directory, which is not the database's); returns the number of files written.
      */
     static long extract(InputStream in, Path dir, Set<String> skipped) throws IOException {
-        return extract(in, dir, skipped, false).files();
+        return extract(in, dir, skipped, false, Set.of()).files();
+    }
+
+    /**
+     * Extracts every entry but those under the top-level names {@code skipped} and the files {@code kept} (files a
+     * delta restore found already in place), which are read past; returns what was laid down and named.
+     */
+    static Laid extract(InputStream in, Path dir, Set<String> skipped, Set<Path> kept) throws IOException {
+        return extract(in, dir, skipped, false, kept);
     }
 
     /** What one tar laid down: the files written, and every path it named (a block-level form by its file's name). */
@@ -47,10 +55,16 @@ final class TarExtractor {
      * ({@link ChangedBlocks#SUFFIX}) is applied onto the file there, every other file replaces the one there.
      */
     static Laid overlay(InputStream in, Path dir, Set<String> skipped) throws IOException {
-        return extract(in, dir, skipped, true);
+        return extract(in, dir, skipped, true, Set.of());
     }
 
-    private static Laid extract(InputStream in, Path dir, Set<String> skipped, boolean onto) throws IOException {
+    /** {@link #overlay}, reading past the files {@code kept}. */
+    static Laid overlay(InputStream in, Path dir, Set<String> skipped, Set<Path> kept) throws IOException {
+        return extract(in, dir, skipped, true, kept);
+    }
+
+    private static Laid extract(InputStream in, Path dir, Set<String> skipped, boolean onto, Set<Path> kept)
+            throws IOException {
         Path root = dir.toAbsolutePath().normalize();
         TarArchiveInputStream tar = new TarArchiveInputStream(in);
         long files = 0;
@@ -77,6 +91,10 @@ final class TarExtractor {
             if (e.isDirectory()) {
                 createDirectories(root, out);
             } else if (e.getLinkFlag() == TarConstants.LF_NORMAL || e.getLinkFlag() == TarConstants.LF_OLDNORM) {
+                if (kept.contains(out)) {
+                    // a delta restore found it in place; the tar reader reads past it
+                    continue;
+                }
                 createDirectories(root, out.getParent());
                 if (blocks) {
                     applyBlocks(tar, name, out);

@@ -87,6 +87,90 @@ final class TargetDirectory {
         }
     }
 
+    /**
+     * A delta restore's target, before anything in it is touched: empty or missing (an ordinary restore then), or a
+     * stopped data directory of the repository's cluster, {@code systemIdentifier} of PostgreSQL {@code major} (either
+     * may be unknown: null, 0). A running server, a directory that is not a data directory, and another cluster's are
+     * refused. True when it holds a data directory to restore onto.
+     */
+    static boolean refuseForDelta(Path dir, String systemIdentifier, int major) {
+        if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
+            return false;
+        }
+        if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+            throw new PitrException(
+                    ErrorCode.TARGET_DIR_NOT_EMPTY,
+                    dir + " exists and is not a directory",
+                    "choose another --target-dir");
+        }
+        try (Stream<Path> s = Files.list(dir)) {
+            if (s.findAny().isEmpty()) {
+                return false;
+            }
+        } catch (IOException e) {
+            throw new PitrException(
+                    ErrorCode.LOCAL_IO, "cannot read " + dir + ": " + e.getMessage(), "check permissions", e);
+        }
+        if (Files.exists(dir.resolve("postmaster.pid"), LinkOption.NOFOLLOW_LINKS)) {
+            Optional<Long> pid = livePostmaster(dir);
+            throw new PitrException(
+                    ErrorCode.TARGET_DIR_NOT_EMPTY,
+                    pid.isPresent()
+                            ? "a PostgreSQL server (pid " + pid.get() + ") is running in " + dir
+                                    + "; a delta restore needs it stopped"
+                            : dir + " holds a postmaster.pid: the server it names may be running",
+                    "stop the server (pg_ctl stop -D " + dir + "); if none runs, remove "
+                            + dir.resolve("postmaster.pid"));
+        }
+        Path control = dir.resolve("global/pg_control");
+        if (!Files.isRegularFile(dir.resolve("PG_VERSION"), LinkOption.NOFOLLOW_LINKS)
+                || !Files.isRegularFile(control, LinkOption.NOFOLLOW_LINKS)) {
+            throw new PitrException(
+                    ErrorCode.TARGET_DIR_NOT_EMPTY,
+                    dir + " is not empty and is not a PostgreSQL data directory (no PG_VERSION or global/pg_control);"
+                            + " --delta restores only onto one",
+                    "choose an empty --target-dir, or the data directory of a stopped server of this cluster");
+        }
+        String version;
+        String found;
+        try {
+            version = Files.readString(dir.resolve("PG_VERSION"), StandardCharsets.US_ASCII)
+                    .strip();
+            byte[] head = new byte[8];
+            try (java.io.InputStream in = Files.newInputStream(control, LinkOption.NOFOLLOW_LINKS)) {
+                if (in.readNBytes(head, 0, 8) != 8) {
+                    throw new IOException("global/pg_control is shorter than its header");
+                }
+            }
+            // ControlFileData begins with the system identifier, a uint64 in the host's byte order
+            found = Long.toUnsignedString(java.nio.ByteBuffer.wrap(head)
+                    .order(java.nio.ByteOrder.nativeOrder())
+                    .getLong());
+        } catch (IOException e) {
+            throw new PitrException(
+                    ErrorCode.TARGET_DIR_NOT_EMPTY,
+                    "cannot read the data directory in " + dir + ": " + e.getMessage(),
+                    "choose an empty --target-dir, or the data directory of a stopped server of this cluster",
+                    e);
+        }
+        if (systemIdentifier != null && !systemIdentifier.equals(found)) {
+            throw new PitrException(
+                    ErrorCode.WRONG_CLUSTER,
+                    dir + " holds the cluster with system identifier " + found + ", but the archive is of the cluster "
+                            + systemIdentifier + "; nothing was changed",
+                    "restore with --delta only into a data directory of the archive's own cluster, or into an empty"
+                            + " --target-dir");
+        }
+        if (major != 0 && !version.equals(Integer.toString(major))) {
+            throw new PitrException(
+                    ErrorCode.WRONG_CLUSTER,
+                    dir + " holds a PostgreSQL " + version + " data directory, but the archive is of PostgreSQL "
+                            + major + "; nothing was changed",
+                    "restore into an empty --target-dir");
+        }
+        return true;
+    }
+
     /** The pid in {@code dir}'s postmaster.pid, when that process is alive. */
     private static Optional<Long> livePostmaster(Path dir) {
         Path pidFile = dir.resolve("postmaster.pid");

@@ -86,6 +86,13 @@ public final class ClusterIdentity {
         return c.knownMajor == 0 ? java.util.OptionalInt.empty() : java.util.OptionalInt.of(c.knownMajor);
     }
 
+    /** The system identifier of the repository's cluster; empty before its first segment. */
+    public static java.util.Optional<String> recordedSystemIdentifier(Storage storage) {
+        ClusterIdentity c = new ClusterIdentity(storage);
+        c.recorded();
+        return java.util.Optional.ofNullable(c.known);
+    }
+
     private void recorded() {
         try (InputStream in = storage.open(KEY)) {
             JsonNode n = JSON.readTree(in);

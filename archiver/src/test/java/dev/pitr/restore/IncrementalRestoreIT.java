@@ -290,4 +290,112 @@ class IncrementalRestoreIT {
                     "snapshot " + chain.get(i));
         }
     }
+
+    /** Restores {@code args} into a new directory and stops the restored server; returns the directory. */
+    private Path restoredAndStopped(String... args) {
+        Path dir = fx.newTargetDir();
+        int port = LocalCluster.freePort();
+        List<String> all = new ArrayList<>(List.of("restore"));
+        all.addAll(List.of(args));
+        all.addAll(List.of("--target-dir", dir.toString(), "--port", "" + port));
+        fx.ok(all.toArray(String[]::new));
+        fx.restoredServer(dir, port).stop();
+        return dir;
+    }
+
+    /** Every file under {@code dir} with its size and modification time: what "nothing touched" compares. */
+    private static java.util.Map<String, String> listing(Path dir) throws Exception {
+        java.util.Map<String, String> m = new java.util.TreeMap<>();
+        try (var s = Files.walk(dir)) {
+            for (Path p : s.toList()) {
+                m.put(
+                        dir.relativize(p).toString(),
+                        Files.isDirectory(p)
+                                ? "dir"
+                                : Files.size(p) + "@"
+                                        + Files.getLastModifiedTime(p).toMillis());
+            }
+        }
+        return m;
+    }
+
+    @Test
+    @Order(9)
+    void aDeltaRestoreOntoTheRestoreOfTheLinkBeforeKeepsWhatMatchesAndIsExact() {
+        Path dir = restoredAndStopped("--immediate", "--snapshot", chain.get(2));
+        int port = LocalCluster.freePort();
+        Cli.Run r = fx.ok(
+                "restore",
+                "--to",
+                afterThird.toString(),
+                "--delta",
+                "--target-dir",
+                dir.toString(),
+                "--port",
+                "" + port);
+        if (kind().equals("block")) {
+            java.util.regex.Matcher m =
+                    java.util.regex.Pattern.compile("kept (\\d+) files").matcher(r.err());
+            assertTrue(m.find() && Integer.parseInt(m.group(1)) > 100, r.toString());
+        }
+        LocalCluster restored = fx.restoredServer(dir, port);
+        assertEquals("250:1-250", restored.queryOne("SELECT count(*) || ':' || min(id) || '-' || max(id) FROM marker"));
+        assertEquals(ballastAtTarget, ballast(restored));
+        assertEquals("f", restored.queryOne("SELECT to_regclass('dropme') IS NOT NULL"));
+        restored.stop();
+    }
+
+    @Test
+    @Order(10)
+    void aDeltaRestoreRefusesALiveServerAnotherClusterAndAStrangeDirectoryWithNothingTouched() throws Exception {
+        // a live server: the restore of the full, left running
+        Path live = fx.newTargetDir();
+        int port = LocalCluster.freePort();
+        fx.ok(
+                "restore",
+                "--immediate",
+                "--snapshot",
+                chain.get(0),
+                "--target-dir",
+                live.toString(),
+                "--port",
+                "" + port);
+        var before = listing(live);
+        Cli.Run r = fx.cli(
+                "restore",
+                "--latest",
+                "--delta",
+                "--target-dir",
+                live.toString(),
+                "--port",
+                "" + LocalCluster.freePort());
+        assertEquals(7, r.exitCode(), r.toString());
+        assertTrue(r.err().contains("is running in"), r.toString());
+        fx.restoredServer(live, port).stop();
+        before.remove("postmaster.pid");
+        var after = listing(live);
+        after.keySet().removeIf(k -> !before.containsKey(k));
+        assertEquals(before.keySet(), after.keySet());
+
+        // another cluster's stopped data directory
+        Path other = fx.base.resolve("other cluster's");
+        LocalCluster.init(fx.tools, other, LocalCluster.freePort());
+        var otherBefore = listing(other);
+        r = fx.cli("restore", "--latest", "--delta", "--target-dir", other.toString());
+        assertNotEquals(0, r.exitCode(), r.toString());
+        assertTrue(r.err().contains("system identifier") && r.err().contains("nothing was changed"), r.toString());
+        assertEquals(otherBefore, listing(other));
+
+        // a directory that is no data directory
+        Path strange = Files.createDirectories(fx.base.resolve("strange"));
+        Files.writeString(strange.resolve("precious"), "keep me");
+        r = fx.cli("restore", "--latest", "--delta", "--target-dir", strange.toString());
+        assertEquals(7, r.exitCode(), r.toString());
+        assertTrue(r.err().contains("not a PostgreSQL data directory"), r.toString());
+        assertEquals("keep me", Files.readString(strange.resolve("precious")));
+
+        // --force and --delta together
+        r = fx.cli("restore", "--latest", "--delta", "--force", "--target-dir", strange.toString());
+        assertEquals(2, r.exitCode(), r.toString());
+    }
 }

@@ -184,6 +184,7 @@ class DashboardIT {
         assertTrue(chromium.waitFor(60, TimeUnit.SECONDS));
         assertTrue(dom.contains("data-loaded=\"true\""), "the page did not load its status:\n" + dom);
         assertEquals(status.path("last_snapshot").path("id").asText(), element(dom, "last-snapshot"));
+        assertTrue(element(dom, "last-snapshot-age").endsWith(" ago, full"), element(dom, "last-snapshot-age"));
         assertEquals(status.path("last_wal").path("end_lsn").asText() + " (timeline 1)", element(dom, "last-wal"));
         Matcher rpo = Pattern.compile("(\\d+) s").matcher(element(dom, "rpo"));
         assertTrue(rpo.matches(), element(dom, "rpo"));

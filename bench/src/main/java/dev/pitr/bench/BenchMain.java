@@ -21,7 +21,9 @@ import picocli.CommandLine.Spec;
                 "Benchmarks on a throwaway local PostgreSQL: ship | restore (against cp), ship-s3 (S3 against local"
                         + " storage), encrypt (against compress-only), peers (against pgBackRest and cp; bench/run.sh);"
                         + " catalog (the catalog's readers at --segments synthetic segments, no PostgreSQL); and"
-                        + " partial (the requests shipping the segment being written costs under pgbench, --seconds).",
+                        + " partial (the requests shipping the segment being written costs under pgbench, --seconds);"
+                        + " incremental (full, block-level and native incremental snapshots of a pgbench database,"
+                        + " --scale, --postgres-bin).",
         footerHeading = "%n",
         footer = {"Example:", "  ./pitr bench ship --segments 64"})
 public final class BenchMain implements Callable<Integer> {
@@ -34,7 +36,8 @@ public final class BenchMain implements Callable<Integer> {
         encrypt,
         peers,
         catalog,
-        partial
+        partial,
+        incremental
     }
 
     public static void main(String[] args) {
@@ -59,7 +62,7 @@ public final class BenchMain implements Callable<Integer> {
 
     @Parameters(
             index = "0",
-            paramLabel = "ship|restore|ship-s3|encrypt|peers|catalog|partial",
+            paramLabel = "ship|restore|ship-s3|encrypt|peers|catalog|partial|incremental",
             description = "The benchmark to run.")
     Which which;
 
@@ -95,8 +98,15 @@ public final class BenchMain implements Callable<Integer> {
     @Option(
             names = "--scale",
             paramLabel = "N",
-            description = "peers: pgbench scale of the database snapshotted and restored (default: ${DEFAULT-VALUE}).")
+            description = "peers, incremental: pgbench scale of the database snapshotted (default: ${DEFAULT-VALUE}).")
     int scale = 100;
+
+    @Option(
+            names = "--postgres-bin",
+            paramLabel = "DIR",
+            description = "incremental: the server programs to run (default: the newest in /usr/lib/postgresql/*/bin);"
+                    + " native incrementals need 17 or later.")
+    Path postgresBin;
 
     @Option(
             names = "--json",
@@ -132,6 +142,7 @@ public final class BenchMain implements Callable<Integer> {
             case peers -> b.encrypted(true).peers(scale, segments, json);
             case catalog -> new CatalogBenchmark(dir, spec.commandLine().getOut()).run(segments, !sqliteOnly);
             case partial -> new PartialBenchmark(b).run(seconds);
+            case incremental -> new IncrementalBenchmark(b).run(scale, postgresBin);
             default -> throw new IllegalStateException("no benchmark " + which);
         }
         return 0;

@@ -532,7 +532,7 @@ final class PeerBenchmark {
     }
 
     /** {@code pitr --config yaml} and the command, through the ./pitr launcher (its JVM options) when there is one. */
-    private static List<String> java(String verb, String noun, Path yaml) {
+    static List<String> java(String verb, String noun, Path yaml) {
         Path launcher = Path.of(System.getProperty("pitr.home", "."), "pitr");
         Path jar = Benchmarks.pitrJar();
         List<String> cmd = new ArrayList<>(
@@ -834,7 +834,7 @@ final class PeerBenchmark {
         run(OsUser.as(tools.osUser(), cmd), "pgbackrest " + command);
     }
 
-    private static void run(List<String> cmd, String what) {
+    static void run(List<String> cmd, String what) {
         Processes.Result r = Processes.run(cmd);
         if (!r.ok()) {
             throw new IllegalStateException(

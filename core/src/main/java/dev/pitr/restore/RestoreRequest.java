@@ -6,7 +6,8 @@ import java.util.Locale;
 
 /**
  * Everything {@code pitr restore} was asked to do. {@code snapshot} is null to let the plan pick one; {@code
- * inclusive} false stops just before the target (PostgreSQL's {@code recovery_target_inclusive = off}).
+ * inclusive} false stops just before the target (PostgreSQL's {@code recovery_target_inclusive = off}); {@code delta}
+ * restores into a stopped data directory of the same cluster, keeping the files that already match.
  */
 public record RestoreRequest(
         RestoreTarget target,
@@ -16,7 +17,21 @@ public record RestoreRequest(
         int port,
         Action action,
         SnapshotId snapshot,
-        boolean force) {
+        boolean force,
+        boolean delta) {
+
+    /** A request that is not a delta restore. */
+    public RestoreRequest(
+            RestoreTarget target,
+            TargetTimeline timeline,
+            boolean inclusive,
+            Path targetDir,
+            int port,
+            Action action,
+            SnapshotId snapshot,
+            boolean force) {
+        this(target, timeline, inclusive, targetDir, port, action, snapshot, force, false);
+    }
 
     /** What the restored server does when it reaches the target (PostgreSQL's recovery_target_action). */
     public enum Action {

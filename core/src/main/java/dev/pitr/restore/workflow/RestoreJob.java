@@ -38,6 +38,7 @@ public final class RestoreJob {
         n.put("port", r.port());
         n.put("action", r.action().setting());
         n.put("force", r.force());
+        n.put("delta", r.delta());
         return n;
     }
 
@@ -52,7 +53,8 @@ public final class RestoreJob {
                     RestoreRequest.Action.valueOf(
                             n.path("action").asText("promote").toUpperCase(Locale.ROOT)),
                     text(n, "snapshot") == null ? null : new SnapshotId(text(n, "snapshot")),
-                    n.path("force").asBoolean(false));
+                    n.path("force").asBoolean(false),
+                    n.path("delta").asBoolean(false));
         } catch (RuntimeException e) {
             if (e instanceof PitrException p) {
                 throw p;

@@ -1,0 +1,188 @@
+package dev.pitr.bench;
+
+import dev.pitr.backup.SnapshotService;
+import dev.pitr.catalog.SnapshotRecord;
+import dev.pitr.config.Config;
+import dev.pitr.config.Key;
+import dev.pitr.config.Repository;
+import dev.pitr.config.RepositorySetup;
+import dev.pitr.postgres.LocalCluster;
+import dev.pitr.postgres.PgTools;
+import dev.pitr.postgres.Slots;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Full, block-level and native incremental snapshots of one pgbench database, in one run: two repositories archive the
+ * same server at once (each with its own capture and slot), one taking block-level incrementals and one PostgreSQL's own
+ * (17 and later, {@code summarize_wal = on}). Each takes a full; then 3 % of {@code pgbench_accounts} is updated in one
+ * stretch and checkpointed, and each takes an incremental; then 3 % of the rows at random, and each takes another. The
+ * figures are times and stored bytes, with each incremental's as a ratio of its repository's full.
+ */
+final class IncrementalBenchmark {
+
+    private final Benchmarks b;
+    private final Path base;
+    private final List<String[]> rows = new ArrayList<>();
+
+    IncrementalBenchmark(Benchmarks b) {
+        this.b = b;
+        this.base = b.base();
+    }
+
+    void run(int scale, Path binDir) throws Exception {
+        b.reset();
+        int port = LocalCluster.freePort();
+        PgTools server = binDir == null
+                ? PgTools.ofSetting(Key.POSTGRES_BIN_DIR.defaultValue().orElseThrow(), "postgres")
+                        .newestInstalled()
+                : new PgTools(binDir, "postgres");
+        // pgbench is a client of any version: the packaged one drives every server
+        PgTools clients = PgTools.ofSetting(Key.POSTGRES_BIN_DIR.defaultValue().orElseThrow(), "postgres")
+                .newestInstalled();
+        try (LocalCluster primary = LocalCluster.init(server, base.resolve("primary"), port)) {
+            int major = server.majorVersion("postgres");
+            Benchmarks.appendConf(
+                    primary,
+                    "wal_log_hints = on\nmax_wal_size = '16GB'\ncheckpoint_timeout = '1h'\nshared_buffers = '256MB'\n"
+                            + (major >= 17 ? "summarize_wal = on\n" : ""));
+            primary.start();
+            b.say("PostgreSQL " + major + ", pgbench -i -s " + scale);
+            PeerBenchmark.run(
+                    clients.asPostgres(
+                            "pgbench",
+                            "-i",
+                            "-q",
+                            "-s",
+                            Integer.toString(scale),
+                            "-h",
+                            "127.0.0.1",
+                            "-p",
+                            Integer.toString(port),
+                            "-U",
+                            "postgres",
+                            "postgres"),
+                    "pgbench -i");
+            long dbBytes = Long.parseLong(primary.queryOne("SELECT pg_database_size('postgres')"));
+            Archive block = new Archive("block", port, server.binDir());
+            Archive nat = major >= 17 ? new Archive("native", port, server.binDir()) : null;
+            try (block;
+                    Archive n = nat) {
+                for (Archive a : archives(block, nat)) {
+                    Slots.ensure(primary.primary(), a.slot);
+                    a.startCapture();
+                }
+                for (Archive a : archives(block, nat)) {
+                    a.take("full", SnapshotService.Mode.FULL);
+                }
+                b.say("UPDATE pgbench_accounts SET abalance = abalance + 1 WHERE aid <= " + scale * 3000
+                        + " (3 % of the rows, one stretch); CHECKPOINT");
+                primary.execute("UPDATE pgbench_accounts SET abalance = abalance + 1 WHERE aid <= " + scale * 3000);
+                primary.execute("CHECKPOINT");
+                for (Archive a : archives(block, nat)) {
+                    a.take("3 % in one stretch", SnapshotService.Mode.INCREMENTAL);
+                }
+                b.say("UPDATE pgbench_accounts SET abalance = abalance + 1 WHERE random() < 0.03"
+                        + " (3 % of the rows, at random); CHECKPOINT");
+                primary.execute("UPDATE pgbench_accounts SET abalance = abalance + 1 WHERE random() < 0.03");
+                primary.execute("CHECKPOINT");
+                for (Archive a : archives(block, nat)) {
+                    a.take("3 % at random", SnapshotService.Mode.INCREMENTAL);
+                }
+            }
+            b.say("");
+            b.say("database: " + (dbBytes >> 20) + " MB (pgbench scale " + scale + "), PostgreSQL " + major + ", "
+                    + Runtime.getRuntime().availableProcessors() + " cores");
+            b.say("| snapshot | kind | time | stored | tar (plain) | time / full's | stored / full's |");
+            b.say("|---|---|---|---|---|---|---|");
+            rows.forEach(r -> b.say("| " + String.join(" | ", r) + " |"));
+            if (nat == null) {
+                b.say("(no native incrementals: PostgreSQL " + major
+                        + " has none; run with --postgres-bin naming 17's)");
+            }
+        }
+    }
+
+    private static List<Archive> archives(Archive block, Archive nat) {
+        return nat == null ? List.of(block) : List.of(block, nat);
+    }
+
+    /** One repository archiving the server, with its own capture, slot and kind of incremental. */
+    private final class Archive implements AutoCloseable {
+        final String kind;
+        final String slot;
+        final Config config;
+        final Repository repo;
+        Process capture;
+        SnapshotRecord full;
+
+        Archive(String kind, int port, Path binDir) throws Exception {
+            this.kind = kind;
+            this.slot = "pitr_" + kind;
+            Map<Key, String> m = new EnumMap<>(Key.class);
+            m.put(Key.PRIMARY_HOST, "127.0.0.1");
+            m.put(Key.PRIMARY_PORT, Integer.toString(port));
+            m.put(Key.STORAGE_PATH, base.resolve("repo-" + kind).toString());
+            m.put(Key.CATALOG_PATH, base.resolve("catalog-" + kind + ".db").toString());
+            m.put(Key.WAL_SPOOL_DIR, base.resolve("spool-" + kind).toString());
+            m.put(Key.WAL_SLOT, slot);
+            m.put(Key.POSTGRES_BIN_DIR, binDir.toString());
+            m.put(Key.SNAPSHOT_INCREMENTAL_KIND, kind);
+            m.put(Key.SNAPSHOT_WAL_TIMEOUT_SECONDS, "600");
+            config = Config.of(base.resolve("pitr-" + kind + ".yaml"), m);
+            java.nio.file.Files.createDirectories(base.resolve("spool-" + kind));
+            RepositorySetup.ensure(config, true);
+            repo = Repository.open(config, false);
+        }
+
+        void startCapture() throws Exception {
+            Path yaml = Benchmarks.writeYaml(config);
+            capture = new ProcessBuilder(PeerBenchmark.java("wal", "capture", yaml))
+                    .redirectErrorStream(true)
+                    .redirectOutput(base.resolve("capture-" + kind + ".log").toFile())
+                    .start();
+        }
+
+        void take(String what, SnapshotService.Mode mode) {
+            StringWriter log = new StringWriter();
+            long t0 = System.nanoTime();
+            SnapshotRecord s = SnapshotService.from(config, repo, Clock.systemUTC(), new PrintWriter(log))
+                    .create(what, mode);
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            boolean isFull = mode == SnapshotService.Mode.FULL;
+            if (isFull) {
+                full = s;
+                fullSeconds = seconds;
+            } else if (!s.lineage().incremental()) {
+                throw new IllegalStateException(kind + ": the incremental came out a full:\n" + log);
+            }
+            b.say(String.format("  %s, %s: %.1f s, %d MB stored", kind, what, seconds, s.storedSize() >> 20));
+            rows.add(new String[] {
+                what,
+                isFull ? "full" : kind,
+                String.format("%.1f s", seconds),
+                String.format("%.1f MB", s.storedSize() / 1048576.0),
+                String.format("%.1f MB", s.plainSize() / 1048576.0),
+                isFull ? "" : String.format("%.2f", seconds / fullSeconds),
+                isFull ? "" : String.format("%.3f", (double) s.storedSize() / full.storedSize())
+            });
+        }
+
+        double fullSeconds;
+
+        @Override
+        public void close() throws Exception {
+            if (capture != null) {
+                capture.destroy();
+                capture.waitFor();
+            }
+            repo.close();
+        }
+    }
+}

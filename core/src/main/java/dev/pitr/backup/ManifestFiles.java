@@ -1,0 +1,107 @@
+package dev.pitr.backup;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.zip.CRC32C;
+
+/**
+ * The files a PostgreSQL {@code backup_manifest} lists, each with its size and checksum, and whether a file on disk
+ * matches its entry: what a delta restore keeps. The checksum is computed as {@code pg_verifybackup} does, in the
+ * algorithm the entry names ({@code CRC32C}, the default, is written as its four bytes in little-endian order; the
+ * SHA-2 ones as their digest).
+ */
+public final class ManifestFiles {
+
+    /** One file's entry. */
+    public record Entry(String path, long size, String algorithm, String checksum) {}
+
+    private final Map<String, Entry> entries;
+
+    private ManifestFiles(Map<String, Entry> entries) {
+        this.entries = entries;
+    }
+
+    /**
+     * Reads a manifest's {@code Files}. An entry with an encoded (non-UTF-8) path is left out: nothing on disk is ever
+     * taken to match it.
+     *
+     * @throws IOException when it is not a manifest
+     */
+    public static ManifestFiles parse(byte[] manifest) throws IOException {
+        JsonNode root = new ObjectMapper().readTree(manifest);
+        if (root == null || !root.path("Files").isArray()) {
+            throw new IOException("not a backup_manifest: no Files");
+        }
+        Map<String, Entry> m = new LinkedHashMap<>();
+        for (JsonNode f : root.get("Files")) {
+            if (f.has("Path")) {
+                String p = f.get("Path").asText();
+                m.put(
+                        p,
+                        new Entry(
+                                p,
+                                f.path("Size").asLong(-1),
+                                f.path("Checksum-Algorithm").asText("NONE"),
+                                f.path("Checksum").asText("")));
+            }
+        }
+        return new ManifestFiles(m);
+    }
+
+    public Map<String, Entry> entries() {
+        return entries;
+    }
+
+    /**
+     * True when {@code file}, a regular file and no link, has the size and checksum the manifest gives {@code path};
+     * false for anything else, an entry without a checksum among them.
+     */
+    public boolean matches(String path, Path file) throws IOException {
+        Entry e = entries.get(path);
+        if (e == null
+                || !Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)
+                || Files.size(file) != e.size()
+                || e.algorithm().equals("NONE")) {
+            return false;
+        }
+        return checksum(file, e.algorithm()).equalsIgnoreCase(e.checksum());
+    }
+
+    /** {@code file}'s checksum in {@code algorithm}, as the manifest writes it. */
+    static String checksum(Path file, String algorithm) throws IOException {
+        byte[] buf = new byte[1 << 16];
+        try (InputStream in = Files.newInputStream(file, LinkOption.NOFOLLOW_LINKS)) {
+            if (algorithm.equals("CRC32C")) {
+                CRC32C crc = new CRC32C();
+                for (int n; (n = in.read(buf)) > 0; ) {
+                    crc.update(buf, 0, n);
+                }
+                int v = (int) crc.getValue();
+                return HexFormat.of()
+                        .formatHex(new byte[] {(byte) v, (byte) (v >>> 8), (byte) (v >>> 16), (byte) (v >>> 24)});
+            }
+            MessageDigest md;
+            try {
+                md = MessageDigest.getInstance(
+                        algorithm.toUpperCase(Locale.ROOT).replace("SHA", "SHA-"));
+            } catch (NoSuchAlgorithmException x) {
+                throw new IOException("unknown checksum algorithm " + algorithm, x);
+            }
+            for (int n; (n = in.read(buf)) > 0; ) {
+                md.update(buf, 0, n);
+            }
+            return HexFormat.of().formatHex(md.digest());
+        }
+    }
+}
