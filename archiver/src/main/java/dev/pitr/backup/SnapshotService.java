@@ -577,10 +577,8 @@ public final class SnapshotService {
                 tout.write(text);
                 tout.closeArchiveEntry();
             } else if (e.isFile()
-                    && ChangedBlocks.isBlockLevel(name)
-                    && parent.files().contains(name)
-                    && e.getSize() > 0
-                    && e.getSize() % ChangedBlocks.BLOCK == 0) {
+                    && ChangedBlocks.storedAsBlocks(
+                            name, e.getSize(), parent.files().contains(name))) {
                 writeChanged(tar, e, tout, parent.record().startLsn(), changed);
             } else {
                 tout.putArchiveEntry(e);

@@ -134,7 +134,7 @@ public final class RestoreSteps {
         Path dir = dir(req);
         SnapshotChain chain = chainOf(snap);
         boolean isNative = chain.links().stream().anyMatch(l -> l.lineage().kind() == SnapshotLineage.Kind.NATIVE);
-        Set<Path> kept = null;
+        Delta delta = null;
         if (req.delta() && Files.exists(dir.resolve("PG_VERSION"), LinkOption.NOFOLLOW_LINKS)) {
             if (isNative) {
                 log("a chain of PostgreSQL's own incrementals is combined into an empty directory: emptying " + dir);
@@ -146,19 +146,23 @@ public final class RestoreSteps {
                             ErrorCode.LOCAL_IO, "cannot empty " + dir + ": " + e.getMessage(), "check permissions", e);
                 }
             } else {
-                kept = keepMatching(dir, chain.top(), progress);
+                delta = deltaOf(dir, chain, progress);
             }
         }
         long files;
-        if (kept != null) {
+        Set<Path> verified = Set.of();
+        if (delta != null) {
             TarExtractor.Laid top = null;
-            for (SnapshotRecord link : chain.links()) {
+            for (int j = delta.startLink(); j < chain.links().size(); j++) {
+                SnapshotRecord link = chain.links().get(j);
+                Set<Path> skip = delta.untouched(j);
                 log("laying down " + link.id() + " (" + link.lineage().text() + ", " + link.plainSize()
-                        + " bytes) around the files kept");
-                top = laySnapshotDown(link, dir, progress, link.lineage().incremental(), kept);
+                        + " bytes) but for the " + skip.size() + " files in place that hold it already");
+                top = laySnapshotDown(link, dir, progress, link.lineage().incremental(), skip);
             }
             files = top.files();
             removeAbsent(dir, top.paths(), chain.top());
+            verified = delta.inPlace();
         } else if (chain.length() == 0) {
             log("restoring snapshot " + snap.id() + " (" + snap.plainSize() + " bytes) into " + dir);
             files = laySnapshotDown(snap, dir, progress, false).files();
@@ -182,7 +186,8 @@ public final class RestoreSteps {
                         "restore from another snapshot with --snapshot"));
         tools(dir).requireRestorePrograms(major);
         // pg_verifybackup reads every file and says nothing until it ends: it counts as progress while it runs
-        whileRunning(progress, () -> verifyAgainstManifest(dir));
+        Set<Path> checked = verified;
+        whileRunning(progress, () -> verifyAgainstManifest(dir, checked));
         return files;
     }
 
@@ -530,47 +535,75 @@ public final class RestoreSteps {
     }
 
     /**
-     * A delta restore's first step: every file in {@code dir} whose size and checksum match {@code top}'s {@code
-     * backup_manifest} (read from storage and checked) stays; every other file and link is removed, so that the chain
-     * lays down only what differs. Returns the files kept.
+     * What a delta restore lays down: for each file of the newest link, the first link that must write it ({@code from};
+     * one past the newest for a file already in place). A file in place as an earlier link's copy gets what the links
+     * after it changed; a file not in place comes from the newest link that stores it whole. {@code startLink} is the
+     * first link read at all.
      */
-    private Set<Path> keepMatching(Path dir, SnapshotRecord top, Runnable progress) {
+    private record Delta(Map<Path, Integer> from, int startLink, int links) {
+        /** The files link {@code j} must not touch: those in place as it or a later link has them. */
+        Set<Path> untouched(int j) {
+            Set<Path> s = new java.util.HashSet<>();
+            from.forEach((p, i) -> {
+                if (i > j) {
+                    s.add(p);
+                }
+            });
+            return s;
+        }
+
+        /** The files found exactly as the newest link has them. */
+        Set<Path> inPlace() {
+            return untouched(links - 1);
+        }
+    }
+
+    /**
+     * A delta restore's first step: reads every link's backup_manifest from storage (each checked), finds for each file
+     * in {@code dir} the newest link whose size and checksum it has, and removes every file and link that is none of
+     * the chain's (or whose entry in the newest manifest is gone), so that the chain lays down only what differs.
+     */
+    private Delta deltaOf(Path dir, SnapshotChain chain, Runnable progress) {
         Path root = dir.toAbsolutePath().normalize();
-        dev.pitr.backup.ManifestFiles manifest = manifestOf(top);
+        List<SnapshotRecord> links = chain.links();
+        int top = links.size() - 1;
+        List<dev.pitr.backup.ManifestFiles> manifests =
+                links.stream().map(this::manifestOf).toList();
         List<Path> candidates = new ArrayList<>();
         List<Path> drop = new ArrayList<>();
         try (Stream<Path> s = Files.walk(root)) {
             for (Path p : s.toList()) {
                 if (p.equals(root)
                         || RESTORE_ARTIFACTS.contains(
-                                root.relativize(p).getName(0).toString())) {
+                                root.relativize(p).getName(0).toString())
+                        || Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
                     continue;
                 }
-                if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
-                    continue;
-                }
-                (manifest.entries().containsKey(root.relativize(p).toString()) ? candidates : drop).add(p);
+                boolean listed = Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)
+                        && manifests
+                                .get(top)
+                                .entries()
+                                .containsKey(root.relativize(p).toString());
+                (listed ? candidates : drop).add(p);
             }
         } catch (IOException e) {
             throw new PitrException(
                     ErrorCode.LOCAL_IO, "cannot read " + dir + ": " + e.getMessage(), "check permissions", e);
         }
-        Set<Path> kept = java.util.concurrent.ConcurrentHashMap.newKeySet();
-        long bytes = 0;
+        Map<Path, Integer> base = new java.util.HashMap<>();
         java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(
                 Math.max(1, Runtime.getRuntime().availableProcessors()));
         try {
-            List<java.util.concurrent.Future<Boolean>> checks = new ArrayList<>();
+            List<java.util.concurrent.Future<Integer>> found = new ArrayList<>();
             for (Path p : candidates) {
-                checks.add(pool.submit(() -> manifest.matches(root.relativize(p).toString(), p)));
+                found.add(pool.submit(() -> newestHeld(root.relativize(p).toString(), p, manifests)));
             }
             for (int i = 0; i < candidates.size(); i++) {
-                Path p = candidates.get(i);
-                if (checks.get(i).get()) {
-                    kept.add(p);
-                    bytes += Files.size(p);
+                int b = found.get(i).get();
+                if (b >= 0) {
+                    base.put(candidates.get(i), b);
                 } else {
-                    drop.add(p);
+                    drop.add(candidates.get(i));
                 }
                 if (i % 100 == 0) {
                     progress.run();
@@ -580,13 +613,12 @@ public final class RestoreSteps {
             Thread.currentThread().interrupt();
             throw new PitrException(
                     ErrorCode.INTERRUPTED, "interrupted while checking " + dir, "run the restore again");
-        } catch (java.util.concurrent.ExecutionException | IOException e) {
-            Throwable cause = e.getCause() == null ? e : e.getCause();
+        } catch (java.util.concurrent.ExecutionException e) {
             throw new PitrException(
                     ErrorCode.LOCAL_IO,
-                    "cannot read the files in " + dir + ": " + cause.getMessage(),
+                    "cannot read the files in " + dir + ": " + e.getCause().getMessage(),
                     "check permissions",
-                    cause);
+                    e.getCause());
         } finally {
             pool.shutdownNow();
         }
@@ -598,9 +630,64 @@ public final class RestoreSteps {
             throw new PitrException(
                     ErrorCode.LOCAL_IO, "cannot remove from " + dir + ": " + e.getMessage(), "check permissions", e);
         }
-        log("kept " + kept.size() + " files (" + bytes + " bytes) that match snapshot " + top.id() + "; " + drop.size()
-                + " others removed, to be laid down anew or gone");
-        return kept;
+        // each file is written from the link after its copy in place, or from the newest link storing it whole
+        Map<Path, Integer> from = new java.util.HashMap<>();
+        int start = top;
+        for (var e : manifests.get(top).entries().entrySet()) {
+            String rel = e.getKey();
+            Integer b = base.get(root.resolve(rel));
+            int whole = 0;
+            for (int j = top; j > 0; j--) {
+                dev.pitr.backup.ManifestFiles.Entry at =
+                        manifests.get(j).entries().get(rel);
+                if (at == null) {
+                    break;
+                }
+                if (!dev.pitr.backup.ChangedBlocks.storedAsBlocks(
+                        rel, at.size(), manifests.get(j - 1).entries().containsKey(rel))) {
+                    whole = j;
+                    break;
+                }
+            }
+            int f = b == null ? whole : b == top ? top + 1 : Math.max(b + 1, whole);
+            from.put(root.resolve(rel), f);
+            start = Math.min(start, f);
+        }
+        int first = start;
+        String why = from.entrySet().stream()
+                .filter(e -> e.getValue() == first)
+                .map(e -> root.relativize(e.getKey()).toString())
+                .sorted()
+                .limit(3)
+                .collect(java.util.stream.Collectors.joining(", "));
+        long kept = base.values().stream().filter(b -> b == top).count();
+        log("kept " + kept + " files that match snapshot " + chain.top().id() + "; " + (base.size() - kept)
+                + " match an earlier link and get only what changed since; " + drop.size()
+                + " others removed; laying down from " + links.get(start).id()
+                + (start < top ? " (for " + why + ")" : ""));
+        return new Delta(from, start, links.size());
+    }
+
+    /** The newest link whose manifest gives {@code file} its size and checksum; -1 when none does. */
+    private static int newestHeld(String rel, Path file, List<dev.pitr.backup.ManifestFiles> manifests)
+            throws IOException {
+        long size = Files.size(file);
+        Map<String, String> sums = new java.util.HashMap<>();
+        for (int i = manifests.size() - 1; i >= 0; i--) {
+            dev.pitr.backup.ManifestFiles.Entry e = manifests.get(i).entries().get(rel);
+            if (e == null || e.size() != size || e.algorithm().equals("NONE")) {
+                continue;
+            }
+            String sum = sums.get(e.algorithm());
+            if (sum == null) {
+                sum = dev.pitr.backup.ManifestFiles.checksum(file, e.algorithm());
+                sums.put(e.algorithm(), sum);
+            }
+            if (sum.equalsIgnoreCase(e.checksum())) {
+                return i;
+            }
+        }
+        return -1;
     }
 
     /** {@code s}'s stored backup_manifest, checked against its checksum. */
@@ -718,11 +805,21 @@ public final class RestoreSteps {
     }
 
     void verifyAgainstManifest(Path dir) {
+        verifyAgainstManifest(dir, Set.of());
+    }
+
+    /**
+     * Checks the data directory against its backup_manifest with pg_verifybackup, but for {@code checked}: files a delta
+     * restore found in place with the manifest's very size and checksum.
+     */
+    void verifyAgainstManifest(Path dir, Set<Path> checked) {
         if (!Files.exists(dir.resolve("backup_manifest"))) {
             return;
         }
         List<String> cmd = new ArrayList<>(List.of(tools(dir).path("pg_verifybackup"), "--no-parse-wal", "--quiet"));
         RESTORE_ARTIFACTS.forEach(name -> cmd.add("--ignore=" + name));
+        Path root = dir.toAbsolutePath().normalize();
+        checked.forEach(p -> cmd.add("--ignore=" + root.relativize(p)));
         cmd.add(dir.toString());
         Processes.Result r = Processes.run(cmd);
         if (!r.ok()) {

@@ -70,6 +70,8 @@ final class IncrementalBenchmark {
                             "postgres"),
                     "pgbench -i");
             long dbBytes = Long.parseLong(primary.queryOne("SELECT pg_database_size('postgres')"));
+            // pgbench -i's dirty pages are written now, not by the first full's checkpoint
+            primary.execute("CHECKPOINT");
             Archive block = new Archive("block", port, server.binDir());
             Archive nat = major >= 17 ? new Archive("native", port, server.binDir()) : null;
             try (block;
@@ -88,6 +90,7 @@ final class IncrementalBenchmark {
                 for (Archive a : archives(block, nat)) {
                     a.take("3 % in one stretch", SnapshotService.Mode.INCREMENTAL);
                 }
+                restores(block, port + 1);
                 b.say("UPDATE pgbench_accounts SET abalance = abalance + 1 WHERE random() < 0.03"
                         + " (3 % of the rows, at random); CHECKPOINT");
                 primary.execute("UPDATE pgbench_accounts SET abalance = abalance + 1 WHERE random() < 0.03");
@@ -102,11 +105,108 @@ final class IncrementalBenchmark {
             b.say("| snapshot | kind | time | stored | tar (plain) | time / full's | stored / full's |");
             b.say("|---|---|---|---|---|---|---|");
             rows.forEach(r -> b.say("| " + String.join(" | ", r) + " |"));
+            b.say("");
+            b.say("| lay-down (fetch, decode, write, pg_verifybackup) | time (s) | / full's |");
+            b.say("|---|---|---|");
+            layDowns.forEach(r -> b.say("| " + String.join(" | ", r) + " |"));
             if (nat == null) {
                 b.say("(no native incrementals: PostgreSQL " + major
                         + " has none; run with --postgres-bin naming 17's)");
             }
         }
+    }
+
+    /**
+     * Lay-down times of the block-level repository: its full into an empty directory, its first incremental (a chain of
+     * two) into an empty directory, and that incremental with {@code --delta} onto the directory of a restore of the
+     * full (recovered, promoted and stopped: a restore made one incremental earlier). Each is the restore's
+     * FetchSnapshot step: fetched, decoded, written, checked with pg_verifybackup.
+     */
+    private void restores(Archive a, int port) throws Exception {
+        List<SnapshotRecord> snaps = a.repo.catalog().snapshots();
+        SnapshotRecord full = snaps.get(0);
+        SnapshotRecord inc = snaps.get(snaps.size() - 1);
+        PgTools tools = PgTools.from(a.config);
+        long t0 = System.nanoTime();
+        // each line the restore logs, with the seconds since the lay-downs began: where the time goes
+        PrintWriter timed = new PrintWriter(new java.io.Writer() {
+            private final StringBuilder line = new StringBuilder();
+
+            @Override
+            public void write(char[] c, int off, int len) {
+                for (int i = off; i < off + len; i++) {
+                    if (c[i] == '\n') {
+                        b.say(String.format("    %7.2f  %s", (System.nanoTime() - t0) / 1e9, line));
+                        line.setLength(0);
+                    } else {
+                        line.append(c[i]);
+                    }
+                }
+            }
+
+            @Override
+            public void flush() {}
+
+            @Override
+            public void close() {}
+        });
+        dev.pitr.restore.RestoreSteps steps =
+                new dev.pitr.restore.RestoreSteps(a.config, a.repo, tools, Clock.systemUTC(), timed);
+        double fullSeconds = layDown(steps, full, base.resolve("restore-full"), false, port);
+        double chainSeconds = layDown(steps, inc, base.resolve("restore-chain"), false, port);
+        Path earlier = base.resolve("restore-delta");
+        b.say("  restoring " + full.id() + " (the full) into " + earlier + ", to be restored onto with --delta");
+        new dev.pitr.restore.RestoreService(
+                        a.config, a.repo, tools, Clock.systemUTC(), new PrintWriter(new StringWriter()))
+                .restore(new dev.pitr.restore.RestoreRequest(
+                        new dev.pitr.restore.RestoreTarget.Immediate(),
+                        new dev.pitr.restore.TargetTimeline.Latest(),
+                        true,
+                        earlier,
+                        port,
+                        dev.pitr.restore.RestoreRequest.Action.PROMOTE,
+                        full.id(),
+                        false));
+        PeerBenchmark.run(
+                tools.asPostgres("pg_ctl", "-D", earlier.toString(), "-m", "fast", "-w", "stop"), "pg_ctl stop");
+        double deltaSeconds = layDown(steps, inc, earlier, true, port);
+        layDowns.add(new String[] {"full " + full.id() + ", into an empty directory", fmt(fullSeconds), ""});
+        layDowns.add(new String[] {
+            "incremental " + inc.id() + " (chain of 2), into an empty directory",
+            fmt(chainSeconds),
+            fmt(chainSeconds / fullSeconds)
+        });
+        layDowns.add(new String[] {
+            "incremental " + inc.id() + ", --delta onto a restore of the full",
+            fmt(deltaSeconds),
+            fmt(deltaSeconds / fullSeconds)
+        });
+    }
+
+    private final List<String[]> layDowns = new ArrayList<>();
+
+    private double layDown(dev.pitr.restore.RestoreSteps steps, SnapshotRecord s, Path dir, boolean delta, int port) {
+        dev.pitr.restore.RestoreRequest req = new dev.pitr.restore.RestoreRequest(
+                new dev.pitr.restore.RestoreTarget.Immediate(),
+                new dev.pitr.restore.TargetTimeline.Latest(),
+                true,
+                dir,
+                port,
+                dev.pitr.restore.RestoreRequest.Action.PROMOTE,
+                s.id(),
+                false,
+                delta);
+        long t0 = System.nanoTime();
+        steps.prepareTarget(req);
+        steps.fetchSnapshot(req, s);
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        b.say(String.format(
+                "  lay-down of %s into %s%s: %.1f s", s.id(), dir.getFileName(), delta ? " (--delta)" : "", seconds));
+        return seconds;
+    }
+
+    private static String fmt(double v) {
+        return String.format("%.2f", v);
     }
 
     private static List<Archive> archives(Archive block, Archive nat) {
@@ -135,6 +235,7 @@ final class IncrementalBenchmark {
             m.put(Key.POSTGRES_BIN_DIR, binDir.toString());
             m.put(Key.SNAPSHOT_INCREMENTAL_KIND, kind);
             m.put(Key.SNAPSHOT_WAL_TIMEOUT_SECONDS, "600");
+            m.put(Key.RESTORE_PITR_COMMAND, dev.pitr.restore.RestoreSteps.pitrCommand(Benchmarks.pitrJar()));
             config = Config.of(base.resolve("pitr-" + kind + ".yaml"), m);
             java.nio.file.Files.createDirectories(base.resolve("spool-" + kind));
             RepositorySetup.ensure(config, true);

@@ -51,6 +51,14 @@ public final class ChangedBlocks {
         return MAIN_FORK.matcher(path).matches();
     }
 
+    /**
+     * Whether an incremental stores the file {@code path} of {@code size} bytes in its block-level form: a relation's
+     * main fork of whole pages that its parent holds too (a file the parent lacks, or a partial page, is stored whole).
+     */
+    public static boolean storedAsBlocks(String path, long size, boolean parentHolds) {
+        return parentHolds && size > 0 && size % BLOCK == 0 && isBlockLevel(path);
+    }
+
     /** What {@link #write} kept of one file. */
     public record Kept(long fileBlocks, long keptBlocks, long bytesWritten) {}
 

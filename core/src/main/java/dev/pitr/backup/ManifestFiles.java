@@ -79,7 +79,7 @@ public final class ManifestFiles {
     }
 
     /** {@code file}'s checksum in {@code algorithm}, as the manifest writes it. */
-    static String checksum(Path file, String algorithm) throws IOException {
+    public static String checksum(Path file, String algorithm) throws IOException {
         byte[] buf = new byte[1 << 16];
         try (InputStream in = Files.newInputStream(file, LinkOption.NOFOLLOW_LINKS)) {
             if (algorithm.equals("CRC32C")) {
