@@ -391,6 +391,18 @@ public final class SnapshotService {
                 return Optional.empty();
             }
         }
+        if (isNative
+                && !"t"
+                        .equals(primary.queryOne("SELECT count(*) > 0 FROM pg_available_wal_summaries() WHERE tli = "
+                                + tli.value() + " AND start_lsn <= '"
+                                + newest.get().startLsn() + "'::pg_lsn AND end_lsn"
+                                + " >= '" + newest.get().startLsn() + "'::pg_lsn"))) {
+            // pg_basebackup --incremental would fail: the server's WAL summaries do not reach back to the parent
+            log("taking a full snapshot: the server's WAL summaries do not cover the start of "
+                    + newest.get().id() + " (" + newest.get().startLsn()
+                    + "); summarize_wal was off then, or wal_summary_keep_time passed");
+            return Optional.empty();
+        }
         if (newest.get().backupManifest() == null) {
             log("taking a full snapshot: " + newest.get().id() + " was taken before backup_manifest was stored");
             return Optional.empty();

@@ -162,9 +162,23 @@ public final class CheckService {
                 : summaries
                         ? "; summarize_wal is on"
                         : "; summarize_wal is off (PostgreSQL's own incremental backups need it on)";
-        if (hints) {
+        String kind = config.require(Key.SNAPSHOT_INCREMENTAL_KIND);
+        if (summaries && !kind.equals("block")) {
+            return Result.ok(
+                    "incremental",
+                    "PostgreSQL's own incrementals possible (summarize_wal on)" + (hints ? "; block-level too" : ""));
+        }
+        if (hints && !kind.equals("native")) {
             return Result.ok(
                     "incremental", "block-level incrementals possible (data checksums or wal_log_hints on)" + native17);
+        }
+        if (kind.equals("native")) {
+            String why = "snapshot.incremental_kind is native, but PostgreSQL's own incrementals need 17 or later with"
+                    + " summarize_wal = on: every snapshot is a full";
+            String fix = "set summarize_wal = on (a reload), or snapshot.incremental_kind: auto";
+            return config.requireInt(Key.SNAPSHOT_FULL_EVERY) > 0
+                    ? Result.fail("incremental", why, fix, ErrorCode.CHECK_FAILED)
+                    : Result.ok("incremental", why + " (" + fix + ")");
         }
         String detail = "data checksums and wal_log_hints are off: every snapshot is a full" + native17;
         String hint = "set wal_log_hints = on in postgresql.conf and restart, so that a page whose hint bits alone"

@@ -55,6 +55,9 @@ public final class RestoreSteps {
     /** The restored server's log; made when the directory is prepared, it also marks the directory as a restore's. */
     static final String RESTORE_LOG = "pitr-restore.log";
 
+    /** The most files a delta restore has pg_verifybackup skip by name; a command line holds about 2 MB. */
+    static final int MAX_IGNORED = 10_000;
+
     /** The settings restore_command reads, in the data directory. */
     static final String FETCH_CONFIG = "pitr-restore.yaml";
 
@@ -110,9 +113,26 @@ public final class RestoreSteps {
         }
         if (onto) {
             try {
+                if (OsUser.isRoot()) {
+                    // the server's user may own the directory: once it is root's and owner-only, nothing that user
+                    // runs can swap what is under it while a restore running as root works there
+                    Files.getFileAttributeView(
+                                    dir,
+                                    java.nio.file.attribute.PosixFileAttributeView.class,
+                                    LinkOption.NOFOLLOW_LINKS)
+                            .setOwner(dir.getFileSystem()
+                                    .getUserPrincipalLookupService()
+                                    .lookupPrincipalByName("root"));
+                }
                 Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
-                // an earlier restore's log says its server was promoted: recovery is followed in a new one
-                Files.deleteIfExists(dir.resolve(RESTORE_LOG));
+                if (Files.isSymbolicLink(dir)) {
+                    throw new IOException(dir + " became a link");
+                }
+                // what an earlier restore left: its log says its server was promoted, its prefetch markers and key
+                // copies are not this restore's
+                for (String artifact : RESTORE_ARTIFACTS) {
+                    removeTree(dir.resolve(artifact));
+                }
                 OwnerOnly.file(dir.resolve(RESTORE_LOG));
             } catch (IOException e) {
                 throw new PitrException(
@@ -136,6 +156,11 @@ public final class RestoreSteps {
         boolean isNative = chain.links().stream().anyMatch(l -> l.lineage().kind() == SnapshotLineage.Kind.NATIVE);
         Delta delta = null;
         if (req.delta() && Files.exists(dir.resolve("PG_VERSION"), LinkOption.NOFOLLOW_LINKS)) {
+            // again: the steps may run far apart (the agent), and a server may have started meanwhile
+            TargetDirectory.refuseForDelta(
+                    dir,
+                    ClusterIdentity.recordedSystemIdentifier(repo.storage()).orElse(null),
+                    ClusterIdentity.recordedMajor(repo.storage()).orElse(0));
             if (isNative) {
                 log("a chain of PostgreSQL's own incrementals is combined into an empty directory: emptying " + dir);
                 try {
@@ -461,24 +486,23 @@ public final class RestoreSteps {
      * afterwards, whether it worked or not.
      */
     private long combine(SnapshotChain chain, Path dir, Runnable progress) {
-        Path staging = dir.resolveSibling("." + dir.getFileName() + ".pitr-chain");
-        log("restoring snapshot " + chain.top().id() + " through its chain of "
-                + chain.links().size() + " (" + chain.plainSize() + " bytes), combined by pg_combinebackup from "
-                + staging);
+        Path staging;
         try {
-            if (Files.exists(staging, LinkOption.NOFOLLOW_LINKS)) {
-                emptyWithoutFollowingLinks(staging, () -> {});
-            } else {
-                Files.createDirectory(staging);
-            }
-            Files.setPosixFilePermissions(staging, PosixFilePermissions.fromString("rwx------"));
+            // a new directory of this process's own every time (owner-only), never one found in place
+            staging = Files.createTempDirectory(
+                    dir.getParent(),
+                    "." + dir.getFileName() + ".pitr-chain-",
+                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
         } catch (IOException e) {
             throw new PitrException(
                     ErrorCode.LOCAL_IO,
-                    "cannot prepare " + staging + " for the chain's backups: " + e.getMessage(),
+                    "cannot make a directory for the chain's backups beside " + dir + ": " + e.getMessage(),
                     "the directory above the target must be writable; it needs room for the whole chain",
                     e);
         }
+        log("restoring snapshot " + chain.top().id() + " through its chain of "
+                + chain.links().size() + " (" + chain.plainSize() + " bytes), combined by pg_combinebackup from "
+                + staging);
         try {
             List<String> cmd = new ArrayList<>();
             cmd.add(null);
@@ -526,8 +550,7 @@ public final class RestoreSteps {
                     e);
         } finally {
             try {
-                emptyWithoutFollowingLinks(staging, () -> {});
-                Files.deleteIfExists(staging);
+                removeTree(staging);
             } catch (IOException e) {
                 log("could not remove " + staging + ": " + e.getMessage() + "; remove it by hand");
             }
@@ -571,25 +594,35 @@ public final class RestoreSteps {
                 links.stream().map(this::manifestOf).toList();
         List<Path> candidates = new ArrayList<>();
         List<Path> drop = new ArrayList<>();
+        List<Path> dropTrees = new ArrayList<>();
         try (Stream<Path> s = Files.walk(root)) {
             for (Path p : s.toList()) {
                 if (p.equals(root)
                         || RESTORE_ARTIFACTS.contains(
-                                root.relativize(p).getName(0).toString())
-                        || Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
+                                root.relativize(p).getName(0).toString())) {
                     continue;
                 }
-                boolean listed = Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)
-                        && manifests
-                                .get(top)
-                                .entries()
-                                .containsKey(root.relativize(p).toString());
-                (listed ? candidates : drop).add(p);
+                boolean listed = manifests
+                        .get(top)
+                        .entries()
+                        .containsKey(root.relativize(p).toString());
+                if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
+                    if (listed) {
+                        // a directory where the snapshot has a file
+                        dropTrees.add(p);
+                    }
+                    continue;
+                }
+                // a file with another name elsewhere is never written in place: that name would change too
+                boolean single = Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)
+                        && ((Number) Files.getAttribute(p, "unix:nlink", LinkOption.NOFOLLOW_LINKS)).intValue() == 1;
+                (listed && single ? candidates : drop).add(p);
             }
-        } catch (IOException e) {
+        } catch (IOException | java.io.UncheckedIOException e) {
             throw new PitrException(
                     ErrorCode.LOCAL_IO, "cannot read " + dir + ": " + e.getMessage(), "check permissions", e);
         }
+        candidates.removeIf(c -> dropTrees.stream().anyMatch(c::startsWith));
         Map<Path, Integer> base = new java.util.HashMap<>();
         java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(
                 Math.max(1, Runtime.getRuntime().availableProcessors()));
@@ -623,6 +656,9 @@ public final class RestoreSteps {
             pool.shutdownNow();
         }
         try {
+            for (Path p : dropTrees) {
+                removeTree(p);
+            }
             for (Path p : drop) {
                 Files.deleteIfExists(p);
             }
@@ -819,7 +855,10 @@ public final class RestoreSteps {
         List<String> cmd = new ArrayList<>(List.of(tools(dir).path("pg_verifybackup"), "--no-parse-wal", "--quiet"));
         RESTORE_ARTIFACTS.forEach(name -> cmd.add("--ignore=" + name));
         Path root = dir.toAbsolutePath().normalize();
-        checked.forEach(p -> cmd.add("--ignore=" + root.relativize(p)));
+        // within what a command line holds; past that, everything is checked again
+        if (checked.size() <= MAX_IGNORED) {
+            checked.forEach(p -> cmd.add("--ignore=" + root.relativize(p)));
+        }
         cmd.add(dir.toString());
         Processes.Result r = Processes.run(cmd);
         if (!r.ok()) {
@@ -955,6 +994,34 @@ public final class RestoreSteps {
                 }
             }
         };
+    }
+
+    /**
+     * Removes the directory {@code tree} and everything in it, opened from its parent and never through a symbolic
+     * link: a link put in its place is removed as a link.
+     */
+    static void removeTree(Path tree) throws IOException {
+        Path parent = tree.toAbsolutePath().getParent();
+        Path name = tree.getFileName();
+        try (java.nio.file.DirectoryStream<Path> top = Files.newDirectoryStream(parent)) {
+            if (!(top instanceof java.nio.file.SecureDirectoryStream<Path> secure)) {
+                throw new IOException("this platform cannot delete without following links");
+            }
+            java.nio.file.attribute.BasicFileAttributes a = secure.getFileAttributeView(
+                            name, java.nio.file.attribute.BasicFileAttributeView.class, LinkOption.NOFOLLOW_LINKS)
+                    .readAttributes();
+            if (!a.isDirectory()) {
+                secure.deleteFile(name);
+                return;
+            }
+            try (java.nio.file.SecureDirectoryStream<Path> sub =
+                    secure.newDirectoryStream(name, LinkOption.NOFOLLOW_LINKS)) {
+                emptySecurely(sub, () -> {}, new long[] {0});
+            }
+            secure.deleteDirectory(name);
+        } catch (java.nio.file.NoSuchFileException gone) {
+            // nothing to remove
+        }
     }
 
     /**

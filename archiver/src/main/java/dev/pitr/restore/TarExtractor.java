@@ -100,7 +100,11 @@ final class TarExtractor {
                     applyBlocks(tar, name, out);
                 } else {
                     if (onto) {
-                        Files.deleteIfExists(out);
+                        try {
+                            Files.deleteIfExists(out);
+                        } catch (IOException x) {
+                            throw new LocalWriteException(out, x);
+                        }
                     }
                     copy(tar, out);
                 }
@@ -125,7 +129,8 @@ final class TarExtractor {
         }
         boolean existed = Files.exists(out, LinkOption.NOFOLLOW_LINKS);
         if (existed && !Files.isRegularFile(out, LinkOption.NOFOLLOW_LINKS)) {
-            throw new IOException(out + " is not a regular file; changed blocks are laid onto a file only");
+            throw new LocalWriteException(
+                    out, new IOException("not a regular file; changed blocks are laid onto a file only"));
         }
         java.nio.channels.FileChannel ch;
         try {

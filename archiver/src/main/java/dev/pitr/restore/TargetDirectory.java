@@ -89,8 +89,8 @@ final class TargetDirectory {
 
     /**
      * A delta restore's target, before anything in it is touched: empty or missing (an ordinary restore then), or a
-     * stopped data directory of the repository's cluster, {@code systemIdentifier} of PostgreSQL {@code major} (either
-     * may be unknown: null, 0). A running server, a directory that is not a data directory, and another cluster's are
+     * stopped data directory of the repository's cluster, {@code systemIdentifier} of PostgreSQL {@code major} (0 when
+     * unknown; an unknown cluster is refused). A running server, a directory that is not a data directory, and another cluster's are
      * refused. True when it holds a data directory to restore onto.
      */
     static boolean refuseForDelta(Path dir, String systemIdentifier, int major) {
@@ -153,7 +153,14 @@ final class TargetDirectory {
                     "choose an empty --target-dir, or the data directory of a stopped server of this cluster",
                     e);
         }
-        if (systemIdentifier != null && !systemIdentifier.equals(found)) {
+        if (systemIdentifier == null) {
+            throw new PitrException(
+                    ErrorCode.WRONG_CLUSTER,
+                    "the archive records no cluster yet (no pitr-cluster.json), so the cluster in " + dir
+                            + " cannot be checked; nothing was changed",
+                    "restore into an empty --target-dir");
+        }
+        if (!systemIdentifier.equals(found)) {
             throw new PitrException(
                     ErrorCode.WRONG_CLUSTER,
                     dir + " holds the cluster with system identifier " + found + ", but the archive is of the cluster "

@@ -139,8 +139,11 @@ public final class StatusService {
         }
 
         var byId = dev.pitr.catalog.SnapshotChain.lookup(snapshots);
+        // the newest that can be restored: an incremental whose chain is broken is a warning, not a recovery point
         Status.Snapshot lastSnapshot = snapshots.stream()
                 .filter(s -> s.status() == SnapshotRecord.Status.COMPLETE)
+                .filter(s ->
+                        dev.pitr.catalog.SnapshotChain.resolve(s, byId).chain().isPresent())
                 .max(Comparator.comparing(SnapshotRecord::stopTime))
                 .map(s -> new Status.Snapshot(
                         s.id().value(),

@@ -321,8 +321,13 @@ class IncrementalRestoreIT {
 
     @Test
     @Order(9)
-    void aDeltaRestoreOntoTheRestoreOfTheLinkBeforeKeepsWhatMatchesAndIsExact() {
+    void aDeltaRestoreOntoTheRestoreOfTheLinkBeforeKeepsWhatMatchesAndIsExact() throws Exception {
         Path dir = restoredAndStopped("--immediate", "--snapshot", chain.get(2));
+        // the table the third incremental changed, with a second name outside: that name must not change
+        Path ballastFile = dir.resolve(fx.primary.queryOne("SELECT pg_relation_filepath('ballast')"));
+        Path otherName = fx.base.resolve("ballast, hard-linked");
+        Files.createLink(otherName, ballastFile);
+        byte[] before = Files.readAllBytes(otherName);
         int port = LocalCluster.freePort();
         Cli.Run r = fx.ok(
                 "restore",
@@ -343,6 +348,7 @@ class IncrementalRestoreIT {
         assertEquals(ballastAtTarget, ballast(restored));
         assertEquals("f", restored.queryOne("SELECT to_regclass('dropme') IS NOT NULL"));
         restored.stop();
+        org.junit.jupiter.api.Assertions.assertArrayEquals(before, Files.readAllBytes(otherName));
     }
 
     @Test

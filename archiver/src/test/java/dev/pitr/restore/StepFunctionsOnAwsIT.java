@@ -36,14 +36,23 @@ class StepFunctionsOnAwsIT {
     @BeforeAll
     void archive() throws Exception {
         fx = new ArchiveFixture("sfn-agent", ArchiveFixture.Backend.AWS);
+        fx.primary.execute("ALTER SYSTEM SET wal_log_hints = on");
+        fx.primary.stop();
+        fx.primary.start();
         fx.ok("check", "--fix");
         fx.startCapture();
         fx.primary.execute("CREATE TABLE filler AS SELECT g, repeat(md5(g::text), 8) AS pad"
                 + " FROM generate_series(1, 200000) g");
         fx.ok("snapshot", "create", "--label", "sfn");
+        // the agent restores the chain of an incremental on that full
+        fx.primary.execute("UPDATE filler SET pad = 'changed' WHERE g <= 1000");
+        fx.ok("snapshot", "create", "--incremental", "--label", "sfn-incremental");
         fx.switchAndAwaitArchived();
         try (Repository repo = fx.repository()) {
-            snapshot = repo.catalog().snapshots().get(0);
+            snapshot = repo.catalog().snapshots().stream()
+                    .filter(s -> s.lineage().incremental())
+                    .findFirst()
+                    .orElseThrow();
         }
         sfn = new StepFunctionsServer();
         Files.writeString(
@@ -108,7 +117,7 @@ class StepFunctionsOnAwsIT {
                 .map(n -> n.path("taskToken").asText())
                 .toList();
         assertEquals(List.of(prepared, fetched), succeeded, sfn.requests.toString());
-        assertTrue(Files.exists(dir.resolve("PG_VERSION")), "the snapshot is laid down");
+        assertTrue(Files.exists(dir.resolve("PG_VERSION")), "the snapshot's chain is laid down");
         assertTrue(
                 sfn.made("SendTaskHeartbeat").stream()
                         .anyMatch(n -> n.path("taskToken").asText().equals(fetched)),

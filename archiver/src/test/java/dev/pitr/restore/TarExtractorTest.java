@@ -236,7 +236,9 @@ class TarExtractorTest {
             IOException e = assertThrows(
                     IOException.class,
                     () -> TarExtractor.overlay(new ByteArrayInputStream(t), target, java.util.Set.of()));
-            assertFalse(e instanceof TarExtractor.LocalWriteException, name + ": " + e);
+            // a directory in the file's place is the directory's state, not a damaged snapshot
+            assertEquals(
+                    name.equals("base/5/100.pitrblk"), e instanceof TarExtractor.LocalWriteException, name + ": " + e);
         }
         assertFalse(Files.exists(target.resolve("global/pg_control")));
     }
