@@ -391,6 +391,16 @@ public final class SnapshotService {
                 return Optional.empty();
             }
         }
+        if (!isNative
+                && "t"
+                        .equals(primary.queryOne("SELECT pg_postmaster_start_time() > '"
+                                + newest.get().startTime() + "'::timestamptz"))) {
+            // a restart may have changed what moves a page's LSN (wal_log_hints, data checksums turned on offline)
+            log("taking a full snapshot: the server restarted since "
+                    + newest.get().id() + " was taken, and a"
+                    + " block-level incremental relies on every page change since its parent moving the page's LSN");
+            return Optional.empty();
+        }
         if (isNative
                 && !"t"
                         .equals(primary.queryOne("SELECT count(*) > 0 FROM pg_available_wal_summaries() WHERE tli = "

@@ -404,4 +404,17 @@ class IncrementalRestoreIT {
         r = fx.cli("restore", "--latest", "--delta", "--force", "--target-dir", strange.toString());
         assertEquals(2, r.exitCode(), r.toString());
     }
+
+    @Test
+    @Order(11)
+    void afterARestartTheNextBlockLevelSnapshotIsAFull() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(
+                kind().equals("block"), "PostgreSQL's own track changes across restarts");
+        fx.primary.stop();
+        fx.primary.start();
+        Cli.Run r = fx.ok("snapshot", "create", "--incremental");
+        assertTrue(r.err().contains("the server restarted since"), r.toString());
+        JsonNode list = JSON.readTree(fx.ok("snapshot", "list", "--json").out());
+        assertEquals("full", list.get(list.size() - 1).get("lineage").asText(), list.toString());
+    }
 }
