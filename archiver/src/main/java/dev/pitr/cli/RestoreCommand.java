@@ -39,6 +39,7 @@ import software.amazon.awssdk.services.sfn.SfnClient;
             ErrorCode.WAL_GAP,
             ErrorCode.TIMELINE_UNREACHABLE,
             ErrorCode.RESTORE_FAILED,
+            ErrorCode.WRONG_CLUSTER,
             ErrorCode.INTERRUPTED
         },
         uses = {Fails.Part.CONFIG, Fails.Part.REPOSITORY, Fails.Part.PRIMARY, Fails.Part.LOCAL_FILES})

@@ -16,7 +16,7 @@ import picocli.CommandLine.Spec;
 
 @Fails(
         value = {ErrorCode.BACKUP_FAILED, ErrorCode.INTERRUPTED},
-        uses = {Fails.Part.CONFIG, Fails.Part.REPOSITORY, Fails.Part.PRIMARY})
+        uses = {Fails.Part.CONFIG, Fails.Part.REPOSITORY, Fails.Part.PRIMARY, Fails.Part.LOCAL_FILES})
 @Command(
         name = "create",
         description = {

@@ -42,22 +42,8 @@ final class TargetDirectory {
      * pitr restore: --force wipes what a restore would replace, not whatever a mistyped path names.
      */
     static void refuseNonEmpty(Path dir, boolean force) {
-        if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
+        if (missingOrEmpty(dir)) {
             return;
-        }
-        if (!Files.isDirectory(dir)) {
-            throw new PitrException(
-                    ErrorCode.TARGET_DIR_NOT_EMPTY,
-                    dir + " exists and is not a directory",
-                    "choose another --target-dir");
-        }
-        try (Stream<Path> s = Files.list(dir)) {
-            if (s.findAny().isEmpty()) {
-                return;
-            }
-        } catch (IOException e) {
-            throw new PitrException(
-                    ErrorCode.LOCAL_IO, "cannot read " + dir + ": " + e.getMessage(), "check permissions", e);
         }
         if (!force) {
             throw new PitrException(
@@ -94,22 +80,9 @@ final class TargetDirectory {
      * refused. True when it holds a data directory to restore onto.
      */
     static boolean refuseForDelta(Path dir, String systemIdentifier, int major) {
-        if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
+        // a link in the target's place is refused: what a delta changes must be the directory itself
+        if (missingOrEmpty(dir, LinkOption.NOFOLLOW_LINKS)) {
             return false;
-        }
-        if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
-            throw new PitrException(
-                    ErrorCode.TARGET_DIR_NOT_EMPTY,
-                    dir + " exists and is not a directory",
-                    "choose another --target-dir");
-        }
-        try (Stream<Path> s = Files.list(dir)) {
-            if (s.findAny().isEmpty()) {
-                return false;
-            }
-        } catch (IOException e) {
-            throw new PitrException(
-                    ErrorCode.LOCAL_IO, "cannot read " + dir + ": " + e.getMessage(), "check permissions", e);
         }
         if (Files.exists(dir.resolve("postmaster.pid"), LinkOption.NOFOLLOW_LINKS)) {
             Optional<Long> pid = livePostmaster(dir);
@@ -176,6 +149,25 @@ final class TargetDirectory {
                     "restore into an empty --target-dir");
         }
         return true;
+    }
+
+    /** True when {@code dir} does not exist or is an empty directory; anything else but a directory is refused. */
+    private static boolean missingOrEmpty(Path dir, LinkOption... options) {
+        if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
+            return true;
+        }
+        if (!Files.isDirectory(dir, options)) {
+            throw new PitrException(
+                    ErrorCode.TARGET_DIR_NOT_EMPTY,
+                    dir + " exists and is not a directory",
+                    "choose another --target-dir");
+        }
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.findAny().isEmpty();
+        } catch (IOException e) {
+            throw new PitrException(
+                    ErrorCode.LOCAL_IO, "cannot read " + dir + ": " + e.getMessage(), "check permissions", e);
+        }
     }
 
     /** The pid in {@code dir}'s postmaster.pid, when that process is alive. */

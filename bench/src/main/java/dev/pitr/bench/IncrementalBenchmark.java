@@ -54,21 +54,7 @@ final class IncrementalBenchmark {
                             + (major >= 17 ? "summarize_wal = on\n" : ""));
             primary.start();
             b.say("PostgreSQL " + major + ", pgbench -i -s " + scale);
-            PeerBenchmark.run(
-                    clients.asPostgres(
-                            "pgbench",
-                            "-i",
-                            "-q",
-                            "-s",
-                            Integer.toString(scale),
-                            "-h",
-                            "127.0.0.1",
-                            "-p",
-                            Integer.toString(port),
-                            "-U",
-                            "postgres",
-                            "postgres"),
-                    "pgbench -i");
+            PeerBenchmark.pgbenchInit(clients, port, scale);
             long dbBytes = Long.parseLong(primary.queryOne("SELECT pg_database_size('postgres')"));
             // pgbench -i's dirty pages are written now, not by the first full's checkpoint
             primary.execute("CHECKPOINT");
@@ -158,15 +144,7 @@ final class IncrementalBenchmark {
         b.say("  restoring " + full.id() + " (the full) into " + earlier + ", to be restored onto with --delta");
         new dev.pitr.restore.RestoreService(
                         a.config, a.repo, tools, Clock.systemUTC(), new PrintWriter(new StringWriter()))
-                .restore(new dev.pitr.restore.RestoreRequest(
-                        new dev.pitr.restore.RestoreTarget.Immediate(),
-                        new dev.pitr.restore.TargetTimeline.Latest(),
-                        true,
-                        earlier,
-                        port,
-                        dev.pitr.restore.RestoreRequest.Action.PROMOTE,
-                        full.id(),
-                        false));
+                .restore(immediate(full, earlier, port, false));
         PeerBenchmark.run(
                 tools.asPostgres("pg_ctl", "-D", earlier.toString(), "-m", "fast", "-w", "stop"), "pg_ctl stop");
         double deltaSeconds = layDown(steps, inc, earlier, true, port);
@@ -186,7 +164,19 @@ final class IncrementalBenchmark {
     private final List<String[]> layDowns = new ArrayList<>();
 
     private double layDown(dev.pitr.restore.RestoreSteps steps, SnapshotRecord s, Path dir, boolean delta, int port) {
-        dev.pitr.restore.RestoreRequest req = new dev.pitr.restore.RestoreRequest(
+        dev.pitr.restore.RestoreRequest req = immediate(s, dir, port, delta);
+        long t0 = System.nanoTime();
+        steps.prepareTarget(req);
+        steps.fetchSnapshot(req, s);
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        b.say(String.format(
+                "  lay-down of %s into %s%s: %.1f s", s.id(), dir.getFileName(), delta ? " (--delta)" : "", seconds));
+        return seconds;
+    }
+
+    /** A restore of {@code s} to its consistency point into {@code dir}, promoted. */
+    private static dev.pitr.restore.RestoreRequest immediate(SnapshotRecord s, Path dir, int port, boolean delta) {
+        return new dev.pitr.restore.RestoreRequest(
                 new dev.pitr.restore.RestoreTarget.Immediate(),
                 new dev.pitr.restore.TargetTimeline.Latest(),
                 true,
@@ -196,13 +186,6 @@ final class IncrementalBenchmark {
                 s.id(),
                 false,
                 delta);
-        long t0 = System.nanoTime();
-        steps.prepareTarget(req);
-        steps.fetchSnapshot(req, s);
-        double seconds = (System.nanoTime() - t0) / 1e9;
-        b.say(String.format(
-                "  lay-down of %s into %s%s: %.1f s", s.id(), dir.getFileName(), delta ? " (--delta)" : "", seconds));
-        return seconds;
     }
 
     private static String fmt(double v) {

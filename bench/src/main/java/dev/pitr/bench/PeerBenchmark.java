@@ -93,21 +93,7 @@ final class PeerBenchmark {
             primary.start();
             pgbackrest(tools, pgbrConf, STANZA, "stanza-create");
             b.say("pgbench -i -s " + scale);
-            run(
-                    tools.asPostgres(
-                            "pgbench",
-                            "-i",
-                            "-q",
-                            "-s",
-                            Integer.toString(scale),
-                            "-h",
-                            "127.0.0.1",
-                            "-p",
-                            Integer.toString(port),
-                            "-U",
-                            "postgres",
-                            "postgres"),
-                    "pgbench -i");
+            pgbenchInit(tools, port, scale);
             // capture as an operator runs it: its own process, so that its memory is its own
             Path yaml = Benchmarks.writeYaml(config);
             Process capture = new ProcessBuilder(java("wal", "capture", yaml))
@@ -832,6 +818,25 @@ final class PeerBenchmark {
         List<String> cmd = new ArrayList<>(List.of("pgbackrest", "--config=" + conf, "--stanza=" + stanza, command));
         cmd.addAll(List.of(args));
         run(OsUser.as(tools.osUser(), cmd), "pgbackrest " + command);
+    }
+
+    /** {@code pgbench -i -s scale} against the server on {@code port}, run by {@code tools}' pgbench. */
+    static void pgbenchInit(PgTools tools, int port, int scale) {
+        run(
+                tools.asPostgres(
+                        "pgbench",
+                        "-i",
+                        "-q",
+                        "-s",
+                        Integer.toString(scale),
+                        "-h",
+                        "127.0.0.1",
+                        "-p",
+                        Integer.toString(port),
+                        "-U",
+                        "postgres",
+                        "postgres"),
+                "pgbench -i");
     }
 
     static void run(List<String> cmd, String what) {
