@@ -21,9 +21,11 @@ import picocli.CommandLine.Spec;
         name = "create",
         description = {
             "Take a base backup into storage now.",
-            "A full stores every file. An incremental (--incremental) stores, of each relation file, only the pages"
-                    + " changed since the newest complete snapshot of the timeline, and every other file whole; it"
-                    + " needs data checksums or wal_log_hints = on, and is a full when no snapshot fits as its parent."
+            "A full stores every file. An incremental (--incremental) stores only what changed since the newest"
+                    + " complete snapshot of the timeline: PostgreSQL's own incremental backup on 17 and later with"
+                    + " summarize_wal = on, or else, with data checksums or wal_log_hints = on, each relation file's"
+                    + " changed pages and every other file whole. It is a full when no snapshot fits as its parent,"
+                    + " and says why."
         },
         footer = {"Examples:", "  pitr snapshot create --label before-upgrade", "  pitr snapshot create --incremental"})
 final class SnapshotCreateCommand implements Callable<Integer> {
