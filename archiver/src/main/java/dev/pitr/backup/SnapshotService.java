@@ -418,10 +418,15 @@ public final class SnapshotService {
             return Optional.empty();
         }
         try {
-            byte[] manifest = manifestOf(newest.get());
-            return Optional.of(
-                    new Parent(newest.get(), kind, new String(manifest, StandardCharsets.UTF_8), filesOf(manifest)));
-        } catch (IOException e) {
+            byte[] manifest = newest.get()
+                    .backupManifest()
+                    .read(repo.codec(), repo.storage(), newest.get().keyId() != null);
+            return Optional.of(new Parent(
+                    newest.get(),
+                    kind,
+                    new String(manifest, StandardCharsets.UTF_8),
+                    ManifestFiles.parse(manifest).entries().keySet()));
+        } catch (IOException | PitrException e) {
             log("taking a full snapshot: the backup_manifest of " + newest.get().id() + " cannot be read: "
                     + e.getMessage());
             return Optional.empty();
@@ -438,32 +443,6 @@ public final class SnapshotService {
         boolean isNative() {
             return kind == SnapshotLineage.Kind.NATIVE;
         }
-    }
-
-    /** {@code s}'s stored {@code backup_manifest}, checked against its checksum. */
-    private byte[] manifestOf(SnapshotRecord s) throws IOException {
-        BackupManifest m = s.backupManifest();
-        byte[] text;
-        try (InputStream in = repo.codec().open(repo.storage(), m.storageKey(), s.keyId() != null)) {
-            text = in.readAllBytes();
-        } catch (PitrException e) {
-            throw new IOException(e.getMessage(), e);
-        }
-        if (!Sha256.of(text).equals(m.sha256())) {
-            throw new IOException(m.storageKey() + " does not match its checksum");
-        }
-        return text;
-    }
-
-    /** The paths a {@code backup_manifest} lists. */
-    private static java.util.Set<String> filesOf(byte[] manifest) throws IOException {
-        java.util.Set<String> files = new java.util.HashSet<>();
-        for (JsonNode f : new ObjectMapper().readTree(manifest).path("Files")) {
-            if (f.has("Path")) {
-                files.add(f.get("Path").asText());
-            }
-        }
-        return files;
     }
 
     /** The parent's manifest in a file of its own, for {@code pg_basebackup --incremental}. */

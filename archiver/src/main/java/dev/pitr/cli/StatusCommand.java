@@ -94,9 +94,7 @@ final class StatusCommand implements Callable<Integer> {
         if (s.lineage().equals("full")) {
             return "";
         }
-        return s.chainLength() < 0
-                ? ", an incremental whose chain is broken"
-                : ", " + s.lineage().substring(0, s.lineage().indexOf(':')) + " incremental, " + s.chainLength()
-                        + " on its full";
+        return ", " + s.lineage().substring(0, s.lineage().indexOf(':')) + " incremental, " + s.chainLength()
+                + " on its full";
     }
 }

@@ -154,7 +154,8 @@ public final class RestoreSteps {
         Path dir = dir(req);
         SnapshotChain chain = chainOf(snap);
         boolean isNative = chain.links().stream().anyMatch(l -> l.lineage().kind() == SnapshotLineage.Kind.NATIVE);
-        Delta delta = null;
+        // an ordinary restore is a delta onto an empty directory: every link laid down, nothing in place
+        Delta delta = Delta.none(chain.links().size());
         if (req.delta() && Files.exists(dir.resolve("PG_VERSION"), LinkOption.NOFOLLOW_LINKS)) {
             // again: the steps may run far apart (the agent), and a server may have started meanwhile
             TargetDirectory.refuseForDelta(
@@ -175,34 +176,29 @@ public final class RestoreSteps {
             }
         }
         long files;
-        Set<Path> verified = Set.of();
-        if (delta != null) {
+        if (isNative) {
+            files = combine(chain, dir, progress);
+        } else {
+            log("restoring snapshot " + snap.id()
+                    + (chain.length() == 0
+                            ? ""
+                            : " through its chain of " + chain.links().size()) + " ("
+                    + chain.plainSize() + " bytes) into " + dir);
             TarExtractor.Laid top = null;
             for (int j = delta.startLink(); j < chain.links().size(); j++) {
                 SnapshotRecord link = chain.links().get(j);
                 Set<Path> skip = delta.untouched(j);
-                log("laying down " + link.id() + " (" + link.lineage().text() + ", " + link.plainSize()
-                        + " bytes) but for the " + skip.size() + " files in place that hold it already");
+                if (chain.length() > 0) {
+                    log("laying down " + link.id() + " (" + link.lineage().text() + ", " + link.plainSize() + " bytes)"
+                            + (skip.isEmpty() ? "" : " but for the " + skip.size() + " files in place that hold it"));
+                }
                 top = laySnapshotDown(link, dir, progress, link.lineage().incremental(), skip);
             }
             files = top.files();
-            removeAbsent(dir, top.paths(), chain.top());
-            verified = delta.inPlace();
-        } else if (chain.length() == 0) {
-            log("restoring snapshot " + snap.id() + " (" + snap.plainSize() + " bytes) into " + dir);
-            files = laySnapshotDown(snap, dir, progress, false).files();
-        } else if (chain.links().stream().anyMatch(l -> l.lineage().kind() == SnapshotLineage.Kind.NATIVE)) {
-            files = combine(chain, dir, progress);
-        } else {
-            log("restoring snapshot " + snap.id() + " through its chain of "
-                    + chain.links().size() + " (" + chain.plainSize() + " bytes) into " + dir);
-            TarExtractor.Laid top = null;
-            for (SnapshotRecord link : chain.links()) {
-                log("laying down " + link.id() + " (" + link.lineage().text() + ", " + link.plainSize() + " bytes)");
-                top = laySnapshotDown(link, dir, progress, link.lineage().incremental());
+            // what the newest link does not name: an earlier link's files, or what a delta found in place
+            if (chain.length() > 0 || req.delta()) {
+                removeAbsent(dir, top.paths(), chain.top());
             }
-            files = top.files();
-            removeAbsent(dir, top.paths(), chain.top());
         }
         int major = dataDirectoryMajor(dir)
                 .orElseThrow(() -> new PitrException(
@@ -211,7 +207,7 @@ public final class RestoreSteps {
                         "restore from another snapshot with --snapshot"));
         tools(dir).requireRestorePrograms(major);
         // pg_verifybackup reads every file and says nothing until it ends: it counts as progress while it runs
-        Set<Path> checked = verified;
+        Set<Path> checked = delta.inPlace();
         whileRunning(progress, () -> verifyAgainstManifest(dir, checked));
         return files;
     }
@@ -579,6 +575,11 @@ public final class RestoreSteps {
         Set<Path> inPlace() {
             return untouched(links - 1);
         }
+
+        /** Nothing in place: every link of a chain of {@code links} laid down whole. */
+        static Delta none(int links) {
+            return new Delta(Map.of(), 0, links);
+        }
     }
 
     /**
@@ -735,13 +736,9 @@ public final class RestoreSteps {
                             + " tell which files match it",
                     "restore into an empty directory, or with --force");
         }
-        try (InputStream in =
-                repo.codec().open(repo.storage(), s.backupManifest().storageKey(), s.keyId() != null)) {
-            byte[] text = in.readAllBytes();
-            if (!Sha256.of(text).equals(s.backupManifest().sha256())) {
-                throw new IOException(s.backupManifest().storageKey() + " does not match its checksum");
-            }
-            return dev.pitr.backup.ManifestFiles.parse(text);
+        try {
+            return dev.pitr.backup.ManifestFiles.parse(
+                    s.backupManifest().read(repo.codec(), repo.storage(), s.keyId() != null));
         } catch (IOException e) {
             throw new PitrException(
                     ErrorCode.CORRUPT_OBJECT,

@@ -138,22 +138,16 @@ public final class StatusService {
             warnings.add(policyConflict);
         }
 
-        var byId = dev.pitr.catalog.SnapshotChain.lookup(snapshots);
+        RestoreWindow window = RestoreWindow.of(catalog, blocks, histories, snapshots);
         // the newest that can be restored: an incremental whose chain is broken is a warning, not a recovery point
-        Status.Snapshot lastSnapshot = snapshots.stream()
-                .filter(s -> s.status() == SnapshotRecord.Status.COMPLETE)
-                .filter(s ->
-                        dev.pitr.catalog.SnapshotChain.resolve(s, byId).chain().isPresent())
+        Status.Snapshot lastSnapshot = window.snapshots().stream()
                 .max(Comparator.comparing(SnapshotRecord::stopTime))
                 .map(s -> new Status.Snapshot(
                         s.id().value(),
                         s.stopTime(),
                         Duration.between(s.stopTime(), now).toSeconds(),
                         s.lineage().text(),
-                        dev.pitr.catalog.SnapshotChain.resolve(s, byId)
-                                .chain()
-                                .map(dev.pitr.catalog.SnapshotChain::length)
-                                .orElse(-1)))
+                        window.chain(s).length()))
                 .orElse(null);
         if (lastSnapshot == null) {
             warnings.add("no complete snapshot: nothing can be restored yet");
@@ -231,7 +225,6 @@ public final class StatusService {
             archive.add(new Status.Size(Long.parseLong(parts[0]), parts[1], v[0], v[1]));
         });
 
-        RestoreWindow window = RestoreWindow.of(catalog, blocks, histories, snapshots);
         for (RestoreWindow.Timeline t : window.all()) {
             for (RestoreWindow.Gap g : t.gaps()) {
                 if (g.kind() == RestoreWindow.GapKind.MISSING_SEGMENT

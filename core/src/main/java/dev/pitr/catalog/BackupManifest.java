@@ -16,6 +16,24 @@ public record BackupManifest(String storageKey, String sha256, long size) {
         }
     }
 
+    /**
+     * The manifest's text, read from {@code storage} through {@code codec} and checked against its sha256. A failure
+     * of storage to give it ({@code PitrException}) passes as it is.
+     *
+     * @throws java.io.IOException when it cannot be decoded or does not match its checksum
+     */
+    public byte[] read(dev.pitr.codec.ObjectCodec codec, dev.pitr.storage.Storage storage, boolean encrypted)
+            throws java.io.IOException {
+        byte[] text;
+        try (java.io.InputStream in = codec.open(storage, storageKey, encrypted)) {
+            text = in.readAllBytes();
+        }
+        if (!dev.pitr.codec.Sha256.of(text).equals(sha256)) {
+            throw new java.io.IOException(storageKey + " does not match its checksum");
+        }
+        return text;
+    }
+
     /** The object's key for snapshot {@code id}. */
     public static String keyFor(SnapshotId id) {
         return "snapshots/" + id + "/backup_manifest";
