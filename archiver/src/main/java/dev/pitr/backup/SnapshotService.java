@@ -8,6 +8,7 @@ import dev.pitr.catalog.RetentionState;
 import dev.pitr.catalog.SnapshotChain;
 import dev.pitr.catalog.SnapshotId;
 import dev.pitr.catalog.SnapshotLineage;
+import dev.pitr.catalog.SnapshotParts;
 import dev.pitr.catalog.SnapshotRecord;
 import dev.pitr.codec.ObjectCodec;
 import dev.pitr.codec.Sha256;
@@ -62,6 +63,7 @@ public final class SnapshotService {
     private int maxChain = 30;
     private SnapshotLineage.Kind incrementalKind;
     private Path spillDir = Path.of(System.getProperty("java.io.tmpdir"));
+    private long partSize = SnapshotParts.PART_SIZE;
 
     /** Which kind of snapshot {@link #create} takes. */
     public enum Mode {
@@ -85,6 +87,7 @@ public final class SnapshotService {
                 .compressionWorkers(config.compressionWorkers())
                 .chains(config.requireInt(Key.SNAPSHOT_FULL_EVERY), config.requireInt(Key.SNAPSHOT_MAX_CHAIN))
                 .incrementalKind(incrementalKind(config))
+                .partSize(partSize(config))
                 .spillDir(config.get(Key.WAL_SPOOL_DIR)
                         .map(d -> config.requirePath(Key.WAL_SPOOL_DIR))
                         .filter(Files::isDirectory)
@@ -134,6 +137,26 @@ public final class SnapshotService {
         return this;
     }
 
+    /**
+     * How many plain bytes a part of the snapshot holds at most, unless one file alone is larger ({@code
+     * snapshot.object_size_mb}, {@link SnapshotParts}).
+     */
+    public SnapshotService partSize(long bytes) {
+        this.partSize = bytes;
+        return this;
+    }
+
+    private static long partSize(Config config) {
+        int mb = config.requireInt(Key.SNAPSHOT_OBJECT_SIZE_MB);
+        if (mb < 1 || mb > 4096) {
+            throw new PitrException(
+                    ErrorCode.CONFIG_INVALID,
+                    "snapshot.object_size_mb is " + mb,
+                    "set it from 1 to 4096 (default 64): the most plain bytes, in MiB, one object of a snapshot holds");
+        }
+        return (long) mb << 20;
+    }
+
     private static SnapshotLineage.Kind incrementalKind(Config config) {
         String v = config.require(Key.SNAPSHOT_INCREMENTAL_KIND);
         return switch (v) {
@@ -178,7 +201,7 @@ public final class SnapshotService {
         Progress shown = progress.apply(estimatedSize());
         Instant started = clock.instant();
         SnapshotId id = uniqueId(started);
-        String key = "snapshots/" + id + "/base.tar.zst";
+        String key = SnapshotParts.indexKey(id);
         List<String> cmd = new ArrayList<>();
         cmd.add(tools.forServer(primary).path("pg_basebackup"));
         cmd.addAll(primary.clientArgs());
@@ -193,7 +216,6 @@ public final class SnapshotService {
                 + parent.map(pa -> (pa.isNative() ? ", incremental on " : ", keeping the blocks changed since ")
                                 + pa.record().id() + " (" + pa.record().startLsn() + ")")
                         .orElse(""));
-        Sha256 sha = new Sha256();
         Captured captured = new Captured();
         Changed changed = new Changed();
         Process p;
@@ -212,34 +234,35 @@ public final class SnapshotService {
             // pg_basebackup reads nothing from stdin
         }
         CompletableFuture<String> stderr = readAsync(p.getErrorStream());
-        ObjectCodec.Stored stored;
+        Parent blockParent = parent.filter(pa -> !pa.isNative()).orElse(null);
+        PartWriter parts =
+                new PartWriter(repo.codec().withCompressionWorkers(compressionWorkers), repo.storage(), id, partSize);
+        SnapshotParts stored;
+        byte[] index;
+        ObjectCodec.Stored indexStored;
         try {
-            stored = repo.codec()
-                    .withCompressionWorkers(compressionWorkers)
+            InputStream stdout = new java.io.BufferedInputStream(new Counting(p.getInputStream(), shown), 1 << 16);
+            stored = parts.write(
+                    new TarArchiveInputStream(stdout),
+                    (e, in, out) -> copyEntry(e, in, out, captured, blockParent, changed));
+            // trailing zero blocks
+            stdout.transferTo(OutputStream.nullOutputStream());
+            int rc = waitFor(p);
+            if (rc != 0) {
+                throw new IOException(
+                        "pg_basebackup exited with " + rc + ": " + stderr.join().strip());
+            }
+            index = stored.json();
+            indexStored = repo.codec()
                     .put(
                             repo.storage(),
                             key,
                             Map.of(ObjectDescriptions.KIND, "snapshot", "pitr-snapshot-id", id.value()),
-                            out -> {
-                                if (parent.isPresent() && !parent.get().isNative()) {
-                                    rewriteTar(
-                                            new Counting(p.getInputStream(), shown),
-                                            sha.wrap(out),
-                                            captured,
-                                            parent.get(),
-                                            changed);
-                                } else {
-                                    streamTar(new Counting(sha.wrap(p.getInputStream()), shown), out, captured);
-                                }
-                                int rc = waitFor(p);
-                                if (rc != 0) {
-                                    throw new IOException("pg_basebackup exited with " + rc + ": "
-                                            + stderr.join().strip());
-                                }
-                            });
-        } catch (PitrException e) {
+                            out -> out.write(index));
+        } catch (IOException | PitrException e) {
             p.destroyForcibly();
             deleteQuietly(parentManifest);
+            removeQuietly(parts.written());
             throw new PitrException(
                     ErrorCode.BACKUP_FAILED,
                     "snapshot " + id + " failed: " + e.getMessage(),
@@ -289,11 +312,11 @@ public final class SnapshotService {
                 stopped,
                 first.walFileName(),
                 last.walFileName(),
-                sha.bytes(),
-                stored.storedSize(),
-                sha.hex(),
+                stored.plainSize(),
+                stored.storedSize() + indexStored.storedSize(),
+                Sha256.of(index),
                 key,
-                stored.keyId(),
+                indexStored.keyId(),
                 manifestRef,
                 RetentionState.RETAINED,
                 parent.map(pa -> new SnapshotLineage(pa.kind(), pa.record().id()))
@@ -303,7 +326,8 @@ public final class SnapshotService {
             log("snapshot " + id + ": incremental on " + parent.get().record().id() + ", " + changed.keptBlocks + " of "
                     + changed.fileBlocks + " relation blocks changed");
         }
-        log("snapshot " + id + ": " + sha.bytes() + " bytes stored as " + stored.storedSize() + "; waiting for WAL "
+        log("snapshot " + id + ": " + stored.plainSize() + " bytes stored as " + rec.storedSize() + " in "
+                + stored.parts().size() + " part(s); waiting for WAL "
                 + first + ".." + last);
         try {
             awaitWal(first, last);
@@ -460,6 +484,19 @@ public final class SnapshotService {
         }
     }
 
+    /** Removes the parts of a failed snapshot, with their envelopes; what cannot be removed stays unreferenced. */
+    private void removeQuietly(List<String> keys) {
+        for (String k : keys) {
+            for (String key : List.of(k, ObjectCodec.envelopeKey(k))) {
+                try {
+                    repo.storage().delete(key);
+                } catch (RuntimeException e) {
+                    log("could not remove " + key + " of the failed snapshot: " + e.getMessage());
+                }
+            }
+        }
+    }
+
     private static void deleteQuietly(Path f) {
         if (f != null) {
             try {
@@ -484,62 +521,6 @@ public final class SnapshotService {
         String manifest;
     }
 
-    /**
-     * Copies the whole tar to {@code out} while reading it entry by entry: every byte the tar reader pulls from {@code
-     * in} is also written to {@code out}, and whatever follows the last entry is drained the same way.
-     */
-    private static void streamTar(InputStream in, OutputStream out, Captured captured) throws IOException {
-        InputStream tee = new java.io.FilterInputStream(in) {
-            @Override
-            public int read() throws IOException {
-                int b = super.read();
-                if (b >= 0) {
-                    out.write(b);
-                }
-                return b;
-            }
-
-            @Override
-            public int read(byte[] b, int off, int len) throws IOException {
-                int n = super.read(b, off, len);
-                if (n > 0) {
-                    out.write(b, off, n);
-                }
-                return n;
-            }
-
-            @Override
-            public long skip(long n) throws IOException {
-                byte[] buf = new byte[(int) Math.min(n, 1 << 16)];
-                int r = read(buf, 0, buf.length);
-                return Math.max(r, 0);
-            }
-        };
-        TarArchiveInputStream tar = new TarArchiveInputStream(tee);
-        TarArchiveEntry e;
-        byte[] buf = new byte[1 << 16];
-        while ((e = tar.getNextEntry()) != null) {
-            String name = e.getName();
-            if (name.equals("backup_label") || name.equals("backup_manifest")) {
-                ByteArrayOutputStream bos = new ByteArrayOutputStream();
-                tar.transferTo(bos);
-                String text = bos.toString(StandardCharsets.UTF_8);
-                if (name.equals("backup_label")) {
-                    captured.label = text;
-                } else {
-                    captured.manifest = text;
-                }
-            } else {
-                while (tar.read(buf) > 0) {
-                    // the tee forwards the bytes
-                }
-            }
-        }
-        while (tee.read(buf) > 0) {
-            // trailing zero blocks are part of the archive too
-        }
-    }
-
     /** What an incremental kept of the relation files it read. */
     private static final class Changed {
         long fileBlocks;
@@ -550,45 +531,45 @@ public final class SnapshotService {
     private static final int IN_MEMORY = 32 << 20;
 
     /**
-     * Writes the incremental's tar to {@code out} from pg_basebackup's: every relation file the parent holds too, whose
-     * size is a whole number of pages, as its block-level form ({@link ChangedBlocks}, the pages changed since the
-     * parent started) under its name plus {@value ChangedBlocks#SUFFIX}, every other entry as it is.
+     * Writes one entry of pg_basebackup's tar into the snapshot's, reading {@code backup_label} and {@code
+     * backup_manifest} out of it on the way. For a block-level incremental ({@code parent} not null), a relation file the
+     * parent holds too, whose size is a whole number of pages, becomes its block-level form ({@link ChangedBlocks}, the
+     * pages changed since the parent started) under its name plus {@value ChangedBlocks#SUFFIX}; every other entry is
+     * written as it is.
      */
-    private void rewriteTar(InputStream in, OutputStream out, Captured captured, Parent parent, Changed changed)
+    private void copyEntry(
+            TarArchiveEntry e,
+            TarArchiveInputStream tar,
+            TarArchiveOutputStream tout,
+            Captured captured,
+            Parent parent,
+            Changed changed)
             throws IOException {
-        TarArchiveInputStream tar = new TarArchiveInputStream(in);
-        TarArchiveOutputStream tout = new TarArchiveOutputStream(out);
-        tout.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
-        tout.setBigNumberMode(TarArchiveOutputStream.BIGNUMBER_POSIX);
-        TarArchiveEntry e;
-        while ((e = tar.getNextEntry()) != null) {
-            String name = e.getName();
-            if (name.endsWith(ChangedBlocks.SUFFIX)) {
-                throw new IOException("the data directory holds " + name + ", a name an incremental snapshot gives"
-                        + " the changed blocks of a relation file; move it out of the data directory");
-            }
-            if (e.isFile() && (name.equals("backup_label") || name.equals("backup_manifest"))) {
-                byte[] text = tar.readAllBytes();
-                if (name.equals("backup_label")) {
-                    captured.label = new String(text, StandardCharsets.UTF_8);
-                } else {
-                    captured.manifest = new String(text, StandardCharsets.UTF_8);
-                }
-                tout.putArchiveEntry(e);
-                tout.write(text);
-                tout.closeArchiveEntry();
-            } else if (e.isFile()
-                    && ChangedBlocks.storedAsBlocks(
-                            name, e.getSize(), parent.files().contains(name))) {
-                writeChanged(tar, e, tout, parent.record().startLsn(), changed);
-            } else {
-                tout.putArchiveEntry(e);
-                tar.transferTo(tout);
-                tout.closeArchiveEntry();
-            }
+        String name = e.getName();
+        if (parent != null && name.endsWith(ChangedBlocks.SUFFIX)) {
+            throw new IOException("the data directory holds " + name + ", a name an incremental snapshot gives"
+                    + " the changed blocks of a relation file; move it out of the data directory");
         }
-        tout.finish();
-        in.transferTo(OutputStream.nullOutputStream());
+        if (e.isFile() && (name.equals("backup_label") || name.equals("backup_manifest"))) {
+            byte[] text = tar.readAllBytes();
+            if (name.equals("backup_label")) {
+                captured.label = new String(text, StandardCharsets.UTF_8);
+            } else {
+                captured.manifest = new String(text, StandardCharsets.UTF_8);
+            }
+            tout.putArchiveEntry(e);
+            tout.write(text);
+            tout.closeArchiveEntry();
+        } else if (parent != null
+                && e.isFile()
+                && ChangedBlocks.storedAsBlocks(
+                        name, e.getSize(), parent.files().contains(name))) {
+            writeChanged(tar, e, tout, parent.record().startLsn(), changed);
+        } else {
+            tout.putArchiveEntry(e);
+            tar.transferTo(tout);
+            tout.closeArchiveEntry();
+        }
     }
 
     /** Writes the block-level form of the relation file {@code e} as an entry of its own. */

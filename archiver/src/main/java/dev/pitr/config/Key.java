@@ -70,6 +70,7 @@ public enum Key {
     SNAPSHOT_FULL_EVERY("snapshot.full_every", "0", false),
     SNAPSHOT_MAX_CHAIN("snapshot.max_chain", "30", false),
     SNAPSHOT_INCREMENTAL_KIND("snapshot.incremental_kind", "auto", false),
+    SNAPSHOT_OBJECT_SIZE_MB("snapshot.object_size_mb", "64", false),
     RESTORE_PORT("restore.port", "5433", false),
     RESTORE_ACTION("restore.action", "promote", false),
     RESTORE_PITR_COMMAND("restore.pitr_command", null, false),

@@ -3,6 +3,7 @@ package dev.pitr.restore;
 import dev.pitr.catalog.SegmentRecord;
 import dev.pitr.catalog.SnapshotChain;
 import dev.pitr.catalog.SnapshotLineage;
+import dev.pitr.catalog.SnapshotParts;
 import dev.pitr.catalog.SnapshotRecord;
 import dev.pitr.codec.Sha256;
 import dev.pitr.config.Config;
@@ -624,6 +625,9 @@ public final class RestoreSteps {
                     ErrorCode.LOCAL_IO, "cannot read " + dir + ": " + e.getMessage(), "check permissions", e);
         }
         candidates.removeIf(c -> dropTrees.stream().anyMatch(c::startsWith));
+        // the largest first, so that no thread is left reading a large file alone at the end
+        candidates.sort(
+                Comparator.comparingLong((Path p) -> p.toFile().length()).reversed());
         Map<Path, Integer> base = new java.util.HashMap<>();
         java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(
                 Math.max(1, Runtime.getRuntime().availableProcessors()));
@@ -803,16 +807,92 @@ public final class RestoreSteps {
         return laySnapshotDown(snap, dir, progress, onto, Set.of());
     }
 
+    /**
+     * Lays {@code snap}'s tar down in {@code dir} ({@code onto} the files its parent's chain left, for an incremental),
+     * but for the files {@code kept}. A snapshot stored in parts ({@link SnapshotParts}) has its index checked against
+     * the record and each part against the index; a part whose files are all {@code kept} and whose directories are all
+     * there is passed over unread.
+     */
     private TarExtractor.Laid laySnapshotDown(
             SnapshotRecord snap, Path dir, Runnable progress, boolean onto, Set<Path> kept) {
+        if (!SnapshotParts.isIndex(snap.storageKey())) {
+            TarExtractor.Laid laid = layObject(
+                    "snapshot " + snap.id(), snap.storageKey(), snap.sha256(), snap, dir, progress, onto, kept);
+            log("laid down " + laid.files() + " files");
+            return laid;
+        }
+        SnapshotParts parts;
+        try {
+            parts = SnapshotParts.read(repo.codec(), repo.storage(), snap);
+        } catch (IOException e) {
+            throw new PitrException(
+                    ErrorCode.CORRUPT_OBJECT,
+                    "cannot read the index of snapshot " + snap.id() + "'s parts: " + e.getMessage(),
+                    "restore from another snapshot with --snapshot",
+                    e);
+        }
+        long files = 0;
+        int passed = 0;
+        Set<Path> paths = new java.util.HashSet<>();
+        List<SnapshotParts.Part> all = parts.parts();
+        for (int i = 0; i < all.size(); i++) {
+            SnapshotParts.Part part = all.get(i);
+            TarExtractor.Laid laid;
+            try {
+                laid = TarExtractor.inPlace(part.entries(), dir, RESTORE_ARTIFACTS, onto, kept)
+                        .orElse(null);
+            } catch (IOException e) {
+                throw new PitrException(
+                        ErrorCode.CORRUPT_OBJECT,
+                        "part " + (i + 1) + " of snapshot " + snap.id() + ": " + e.getMessage(),
+                        "restore from another snapshot with --snapshot",
+                        e);
+            }
+            if (laid != null) {
+                passed++;
+            } else {
+                laid = layObject(
+                        "part " + (i + 1) + " of " + all.size() + " of snapshot " + snap.id(),
+                        part.storageKey(),
+                        part.sha256(),
+                        snap,
+                        dir,
+                        progress,
+                        onto,
+                        kept);
+            }
+            files += laid.files();
+            for (Path p : laid.paths()) {
+                if (!paths.add(p) && onto) {
+                    throw new PitrException(
+                            ErrorCode.CORRUPT_OBJECT,
+                            "snapshot " + snap.id() + " names " + p + " in two of its parts",
+                            "restore from another snapshot with --snapshot");
+                }
+            }
+        }
+        log("laid down " + files + " files"
+                + (passed == 0 ? "" : "; " + passed + " of " + all.size() + " parts held only files in place"));
+        return new TarExtractor.Laid(files, paths);
+    }
+
+    /** Lays one tar object down, checked against {@code sha256} once read to its end. */
+    private TarExtractor.Laid layObject(
+            String what,
+            String key,
+            String sha256,
+            SnapshotRecord snap,
+            Path dir,
+            Runnable progress,
+            boolean onto,
+            Set<Path> kept) {
         Sha256 sha = new Sha256();
         TarExtractor.Laid laid;
-        try (InputStream plain = counting(
-                sha.wrap(repo.codec().open(repo.storage(), snap.storageKey(), snap.keyId() != null)), progress)) {
+        try (InputStream plain =
+                counting(sha.wrap(repo.codec().open(repo.storage(), key, snap.keyId() != null)), progress)) {
             laid = onto
                     ? TarExtractor.overlay(plain, dir, RESTORE_ARTIFACTS, kept)
                     : TarExtractor.extract(plain, dir, RESTORE_ARTIFACTS, kept);
-            log("laid down " + laid.files() + " files");
         } catch (TarExtractor.LocalWriteException e) {
             throw new PitrException(
                     ErrorCode.LOCAL_IO,
@@ -823,15 +903,14 @@ public final class RestoreSteps {
         } catch (IOException e) {
             throw new PitrException(
                     ErrorCode.CORRUPT_OBJECT,
-                    "cannot decode snapshot " + snap.id() + ": " + e.getMessage(),
+                    "cannot decode " + what + ": " + e.getMessage(),
                     "restore from another snapshot with --snapshot",
                     e);
         }
-        if (!sha.hex().equals(snap.sha256())) {
+        if (!sha.hex().equals(sha256)) {
             throw new PitrException(
                     ErrorCode.CORRUPT_OBJECT,
-                    "snapshot " + snap.id() + " failed verification (sha256 " + sha.hex() + ", manifest says "
-                            + snap.sha256() + ")",
+                    what + " failed verification (sha256 " + sha.hex() + ", expected " + sha256 + ")",
                     "restore from another snapshot with --snapshot");
         }
         return laid;

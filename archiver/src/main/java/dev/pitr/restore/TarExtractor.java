@@ -63,6 +63,35 @@ final class TarExtractor {
         return extract(in, dir, skipped, true, kept);
     }
 
+    /**
+     * What a tar of the entries {@code names} (a directory's ending in {@code /}) would name, when laying it down would
+     * change nothing: every file is {@code kept} and every directory is there. Empty when the tar must be read.
+     *
+     * @throws IOException when a name is one {@link #extract} refuses
+     */
+    static java.util.Optional<Laid> inPlace(
+            java.util.List<String> names, Path dir, Set<String> skipped, boolean onto, Set<Path> kept)
+            throws IOException {
+        Path root = dir.toAbsolutePath().normalize();
+        Set<Path> paths = new java.util.HashSet<>();
+        for (String entry : names) {
+            boolean directory = entry.endsWith("/");
+            String name = onto && entry.endsWith(ChangedBlocks.SUFFIX)
+                    ? entry.substring(0, entry.length() - ChangedBlocks.SUFFIX.length())
+                    : entry;
+            Path out = inside(root, name);
+            if (out.equals(root)
+                    || skipped.contains(root.relativize(out).getName(0).toString())) {
+                continue;
+            }
+            if (directory ? !Files.isDirectory(out, LinkOption.NOFOLLOW_LINKS) : !kept.contains(out)) {
+                return java.util.Optional.empty();
+            }
+            paths.add(out);
+        }
+        return java.util.Optional.of(new Laid(0, paths));
+    }
+
     private static Laid extract(InputStream in, Path dir, Set<String> skipped, boolean onto, Set<Path> kept)
             throws IOException {
         Path root = dir.toAbsolutePath().normalize();

@@ -18,6 +18,7 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -61,6 +62,13 @@ class IncrementalRestoreIT {
     @BeforeAll
     void archiveAChain() throws Exception {
         fx = new ArchiveFixture("incremental-pg" + major(), backend(), ArchiveFixture.Encryption.NONE, major());
+        // parts of 1 MiB: every snapshot is stored in many, and a delta restore passes over those it holds
+        Files.writeString(
+                fx.configFile,
+                Files.readString(fx.configFile)
+                        .replace(
+                                "snapshot:\n  wal_timeout_seconds: 120\n",
+                                "snapshot:\n  wal_timeout_seconds: 120\n  object_size_mb: 1\n"));
         fx.primary.execute("ALTER SYSTEM SET wal_log_hints = on");
         fx.primary.execute("ALTER SYSTEM SET autovacuum = off");
         if (kind().equals("native")) {
@@ -193,27 +201,43 @@ class IncrementalRestoreIT {
     @Test
     @Order(5)
     void aDamagedLinkFailsTheRestoreLoudly() throws Exception {
-        Path object = fx.base.resolve("repo/snapshots/" + chain.get(2) + "/base.tar.zst");
-        org.junit.jupiter.api.Assumptions.assumeTrue(Files.exists(object), "local storage only");
-        byte[] original = Files.readAllBytes(object);
-        byte[] tampered = original.clone();
-        tampered[tampered.length / 2] ^= 0x55;
-        Files.write(object, tampered);
-        try {
-            Path dir = fx.newTargetDir();
-            Cli.Run r = fx.cli(
-                    "restore",
-                    "--to",
-                    afterThird.toString(),
-                    "--target-dir",
-                    dir.toString(),
-                    "--port",
-                    "" + LocalCluster.freePort());
-            assertNotEquals(0, r.exitCode(), r.toString());
-            assertTrue(r.err().contains(chain.get(2)), r.toString());
-            assertFalse(Files.exists(dir.resolve("postmaster.pid")), r.toString());
-        } finally {
-            Files.write(object, original);
+        Path snapshotDir = fx.base.resolve("repo/snapshots/" + chain.get(2));
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isDirectory(snapshotDir), "local storage only");
+        try (Stream<Path> s = Files.list(snapshotDir)) {
+            assertTrue(
+                    s.filter(p -> p.getFileName().toString().startsWith("base."))
+                                    .count()
+                            > 1,
+                    "the snapshot is stored in parts");
+        }
+        // a part changed, the index changed, a part missing: each stops the restore before the server starts
+        for (String name : List.of("base.00001.tar.zst", "parts.json", "base.00000.tar.zst")) {
+            Path object = snapshotDir.resolve(name);
+            byte[] original = Files.readAllBytes(object);
+            boolean remove = name.equals("base.00000.tar.zst");
+            if (remove) {
+                Files.delete(object);
+            } else {
+                byte[] tampered = original.clone();
+                tampered[tampered.length / 2] ^= 0x55;
+                Files.write(object, tampered);
+            }
+            try {
+                Path dir = fx.newTargetDir();
+                Cli.Run r = fx.cli(
+                        "restore",
+                        "--to",
+                        afterThird.toString(),
+                        "--target-dir",
+                        dir.toString(),
+                        "--port",
+                        "" + LocalCluster.freePort());
+                assertNotEquals(0, r.exitCode(), name + ": " + r);
+                assertTrue(r.err().contains(chain.get(2)), name + ": " + r);
+                assertFalse(Files.exists(dir.resolve("postmaster.pid")), name + ": " + r);
+            } finally {
+                Files.write(object, original);
+            }
         }
     }
 
@@ -342,6 +366,12 @@ class IncrementalRestoreIT {
             java.util.regex.Matcher m =
                     java.util.regex.Pattern.compile("kept (\\d+) files").matcher(r.err());
             assertTrue(m.find() && Integer.parseInt(m.group(1)) > 100, r.toString());
+            // the parts of the snapshot that hold only files in place are never read
+            assertTrue(
+                    java.util.regex.Pattern.compile("[1-9]\\d* of \\d+ parts held only files in place")
+                            .matcher(r.err())
+                            .find(),
+                    r.toString());
         }
         LocalCluster restored = fx.restoredServer(dir, port);
         assertEquals("250:1-250", restored.queryOne("SELECT count(*) || ':' || min(id) || '-' || max(id) FROM marker"));

@@ -80,13 +80,23 @@ class RestoreEncryptedIT {
                 var snap = repo.catalog().snapshots().get(0);
                 Path segOut = recipe(seg.storageKey(), key);
                 assertEquals(seg.sha256(), Sha256.of(Files.readAllBytes(segOut)));
-                Path tar = recipe(snap.storageKey(), key);
-                assertEquals(snap.sha256(), Sha256.of(Files.readAllBytes(tar)));
-                var list = new ProcessBuilder("tar", "-tf", tar.toString())
-                        .redirectErrorStream(true)
-                        .start();
-                assertTrue(new String(list.getInputStream().readAllBytes(), StandardCharsets.UTF_8)
-                        .contains("backup_label"));
+                // the index of the snapshot's parts, then each part: a tar of its own
+                Path index = recipe(snap.storageKey(), key);
+                byte[] text = Files.readAllBytes(index);
+                assertEquals(snap.sha256(), Sha256.of(text));
+                StringBuilder listed = new StringBuilder();
+                for (var part : dev.pitr.catalog.SnapshotParts.parse(text, snap.storageKey())
+                        .parts()) {
+                    Path tar = recipe(part.storageKey(), key);
+                    assertEquals(part.sha256(), Sha256.of(Files.readAllBytes(tar)));
+                    var list = new ProcessBuilder("tar", "-tf", tar.toString())
+                            .redirectErrorStream(true)
+                            .start();
+                    listed.append(new String(list.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
+                    assertEquals(0, list.waitFor(), listed.toString());
+                }
+                assertTrue(listed.toString().contains("backup_label"), listed.toString());
+                assertTrue(listed.toString().contains("global/pg_control"), listed.toString());
             }
         }
 

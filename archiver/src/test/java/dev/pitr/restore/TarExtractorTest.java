@@ -253,4 +253,37 @@ class TarExtractorTest {
         assertFalse(e instanceof TarExtractor.LocalWriteException, e.toString());
         assertTrue(e.getMessage().contains("base/5/100.pitrblk"), e.getMessage());
     }
+
+    @Test
+    void aPartIsPassedOverOnlyWhenEveryFileIsKeptAndEveryDirectoryIsThere() throws IOException {
+        Path root = target.toAbsolutePath().normalize();
+        Files.createDirectories(root.resolve("base/1"));
+        java.util.Set<Path> kept = java.util.Set.of(root.resolve("base/1/1259"), root.resolve("PG_VERSION"));
+        java.util.Set<String> none = java.util.Set.of();
+        TarExtractor.Laid laid = TarExtractor.inPlace(
+                        List.of("base/", "base/1/", "base/1/1259", "PG_VERSION"), target, none, false, kept)
+                .orElseThrow();
+        assertEquals(0, laid.files());
+        assertEquals(
+                java.util.Set.of(
+                        root.resolve("base"),
+                        root.resolve("base/1"),
+                        root.resolve("base/1/1259"),
+                        root.resolve("PG_VERSION")),
+                laid.paths());
+        // a block-level form counts as its file
+        assertTrue(TarExtractor.inPlace(List.of("base/1/1259.pitrblk"), target, none, true, kept)
+                .isPresent());
+        assertFalse(TarExtractor.inPlace(List.of("base/1/1259.pitrblk"), target, none, false, kept)
+                .isPresent());
+        assertFalse(TarExtractor.inPlace(List.of("base/1/2600"), target, none, false, kept)
+                .isPresent());
+        assertFalse(TarExtractor.inPlace(List.of("pg_wal/"), target, none, false, kept)
+                .isPresent());
+        // what a restore adds is no part of the snapshot
+        assertTrue(TarExtractor.inPlace(
+                        List.of("pitr-restore.log"), target, java.util.Set.of("pitr-restore.log"), false, kept)
+                .isPresent());
+        assertThrows(IOException.class, () -> TarExtractor.inPlace(List.of("../outside"), target, none, false, kept));
+    }
 }

@@ -1,0 +1,150 @@
+package dev.pitr.catalog;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.pitr.codec.ObjectCodec;
+import dev.pitr.codec.Sha256;
+import dev.pitr.storage.Storage;
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A snapshot stored in parts. Each part is a tar of its own, compressed and encrypted like every object: whole entries
+ * of pg_basebackup's tar, in its order, up to {@link #PART_SIZE} plain bytes, or one larger file alone. An index object
+ * names the parts, each with the sha256 and size of its plain tar and the names of its entries (a directory's with a
+ * trailing {@code /}). The snapshot's record points at the index (its {@code storageKey} ends in {@value #INDEX_NAME})
+ * and holds the index's sha256, so a restore checks the index against the catalog and each part against the index,
+ * and can lay each part down, or pass it over, on its own. Snapshots taken before parts are one object, {@code
+ * base.tar.zst}, whose sha256 the record holds.
+ */
+public record SnapshotParts(List<Part> parts) {
+
+    /** The index object's name in the snapshot's directory. */
+    public static final String INDEX_NAME = "parts.json";
+
+    /** A part holds entries up to this many plain bytes, unless one entry alone is larger. */
+    public static final long PART_SIZE = 64L << 20;
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    public SnapshotParts {
+        parts = List.copyOf(parts);
+    }
+
+    /** One tar of the snapshot: where it is stored, its plain tar's sha256 and size, its stored size, its entries. */
+    public record Part(String storageKey, String sha256, long plainSize, long storedSize, List<String> entries) {
+        public Part {
+            if (sha256 == null || !sha256.matches("[0-9a-f]{64}")) {
+                throw new IllegalArgumentException("not a sha256: " + sha256);
+            }
+            if (plainSize < 0 || storedSize < 0) {
+                throw new IllegalArgumentException("a part's sizes cannot be negative");
+            }
+            entries = List.copyOf(entries);
+        }
+    }
+
+    /** True when a snapshot's {@code storageKey} is an index of parts, not the one object of an earlier snapshot. */
+    public static boolean isIndex(String storageKey) {
+        return storageKey.endsWith("/" + INDEX_NAME);
+    }
+
+    /** The index object's key for snapshot {@code id}. */
+    public static String indexKey(SnapshotId id) {
+        return "snapshots/" + id + "/" + INDEX_NAME;
+    }
+
+    /** The key of part {@code n} (from 0) of snapshot {@code id}. */
+    public static String partKey(SnapshotId id, int n) {
+        return String.format(java.util.Locale.ROOT, "snapshots/%s/base.%05d.tar.zst", id, n);
+    }
+
+    /** The plain bytes of every part. */
+    public long plainSize() {
+        return parts.stream().mapToLong(Part::plainSize).sum();
+    }
+
+    /** The stored bytes of every part. */
+    public long storedSize() {
+        return parts.stream().mapToLong(Part::storedSize).sum();
+    }
+
+    /** The index's text. */
+    public byte[] json() {
+        ObjectNode root = JSON.createObjectNode();
+        root.put("version", 1);
+        ArrayNode ps = root.putArray("parts");
+        for (Part p : parts) {
+            ObjectNode n = ps.addObject();
+            n.put("key", p.storageKey());
+            n.put("sha256", p.sha256());
+            n.put("plain_size", p.plainSize());
+            n.put("stored_size", p.storedSize());
+            ArrayNode es = n.putArray("entries");
+            p.entries().forEach(es::add);
+        }
+        try {
+            return JSON.writeValueAsBytes(root);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /**
+     * Reads an index's text. Every part must be stored in the directory of {@code indexKey}.
+     *
+     * @throws IOException when it is not an index pitr writes
+     */
+    public static SnapshotParts parse(byte[] json, String indexKey) throws IOException {
+        String dir = indexKey.substring(0, indexKey.lastIndexOf('/') + 1);
+        try {
+            JsonNode root = JSON.readTree(json);
+            if (root == null
+                    || root.path("version").asInt() != 1
+                    || !root.path("parts").isArray()) {
+                throw new IOException(indexKey + " is not an index of a snapshot's parts");
+            }
+            List<Part> parts = new ArrayList<>();
+            for (JsonNode n : root.path("parts")) {
+                String key = n.path("key").asText("");
+                if (!key.startsWith(dir) || key.indexOf('/', dir.length()) >= 0 || key.equals(indexKey)) {
+                    throw new IOException(indexKey + " names a part outside its snapshot: " + key);
+                }
+                List<String> entries = new ArrayList<>();
+                for (JsonNode e : n.path("entries")) {
+                    entries.add(e.asText());
+                }
+                parts.add(new Part(
+                        key,
+                        n.path("sha256").asText(),
+                        n.path("plain_size").asLong(-1),
+                        n.path("stored_size").asLong(-1),
+                        entries));
+            }
+            return new SnapshotParts(parts);
+        } catch (IllegalArgumentException e) {
+            throw new IOException(indexKey + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * The index of snapshot {@code s}, read from {@code storage} through {@code codec} and checked against the sha256
+     * its record holds. A failure of storage to give it ({@code PitrException}) passes as it is.
+     *
+     * @throws IOException when it cannot be decoded, does not match its checksum or is not an index
+     */
+    public static SnapshotParts read(ObjectCodec codec, Storage storage, SnapshotRecord s) throws IOException {
+        byte[] text;
+        try (InputStream in = codec.open(storage, s.storageKey(), s.keyId() != null)) {
+            text = in.readAllBytes();
+        }
+        if (!Sha256.of(text).equals(s.sha256())) {
+            throw new IOException(s.storageKey() + " does not match its checksum");
+        }
+        return parse(text, s.storageKey());
+    }
+}
