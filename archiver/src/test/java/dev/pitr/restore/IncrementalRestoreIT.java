@@ -447,4 +447,58 @@ class IncrementalRestoreIT {
         JsonNode list = JSON.readTree(fx.ok("snapshot", "list", "--json").out());
         assertEquals("full", list.get(list.size() - 1).get("lineage").asText(), list.toString());
     }
+
+    /** A full stored as one object, as snapshots were before parts, restores, and so does the incremental on it. */
+    @Test
+    @Order(12)
+    void aFullStoredAsOneObjectStillRestoresAndCarriesItsChain() throws Exception {
+        try (Repository repo = Repository.open(fx.config(), false)) {
+            SnapshotRecord full =
+                    repo.catalog().snapshot(new SnapshotId(chain.get(0))).orElseThrow();
+            var parts = dev.pitr.catalog.SnapshotParts.read(repo.codec(), repo.storage(), full);
+            String key = "snapshots/" + full.id() + "/base.tar.zst";
+            dev.pitr.codec.Sha256 sha = new dev.pitr.codec.Sha256();
+            var stored = repo.codec().put(repo.storage(), key, java.util.Map.of(), out -> {
+                var tar = new org.apache.commons.compress.archivers.tar.TarArchiveOutputStream(sha.wrap(out));
+                tar.setLongFileMode(org.apache.commons.compress.archivers.tar.TarArchiveOutputStream.LONGFILE_POSIX);
+                for (var part : parts.parts()) {
+                    try (var in = repo.codec().open(repo.storage(), part.storageKey(), false)) {
+                        var each = new org.apache.commons.compress.archivers.tar.TarArchiveInputStream(in);
+                        for (var e = each.getNextEntry(); e != null; e = each.getNextEntry()) {
+                            tar.putArchiveEntry(e);
+                            each.transferTo(tar);
+                            tar.closeArchiveEntry();
+                        }
+                    }
+                }
+                tar.finish();
+            });
+            for (var part : parts.parts()) {
+                repo.storage().delete(part.storageKey());
+            }
+            repo.storage().delete(full.storageKey());
+            repo.catalog()
+                    .updateSnapshot(new SnapshotRecord(
+                            full.id(),
+                            full.label(),
+                            full.status(),
+                            full.timeline(),
+                            full.startLsn(),
+                            full.stopLsn(),
+                            full.startTime(),
+                            full.stopTime(),
+                            full.firstSegment(),
+                            full.lastSegment(),
+                            sha.bytes(),
+                            stored.storedSize(),
+                            sha.hex(),
+                            key,
+                            null,
+                            full.backupManifest(),
+                            full.retention(),
+                            full.lineage()));
+        }
+        assertEquals("50:1-50", fx.restoreMarkers("--immediate", "--snapshot", chain.get(0)));
+        assertEquals("100:1-100", fx.restoreMarkers("--immediate", "--snapshot", chain.get(1)));
+    }
 }
