@@ -190,8 +190,8 @@ final class RestoreCommand implements Callable<Integer> {
                             PgTools.from(config),
                             Clock.systemUTC(),
                             spec.commandLine().getErr())
-                    .showing(total -> Progress.forTerminal(
-                            "replay", total, json, spec.commandLine().getErr()));
+                    .showing((label, total) ->
+                            Progress.of(label, total, json, spec.commandLine().getErr()));
             if (dryRun) {
                 RestorePlan plan = service.plan(req);
                 if (json) {

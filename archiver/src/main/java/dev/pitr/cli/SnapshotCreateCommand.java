@@ -65,7 +65,7 @@ final class SnapshotCreateCommand implements Callable<Integer> {
                             kind != null && kind.incremental
                                     ? SnapshotService.Mode.INCREMENTAL
                                     : SnapshotService.Mode.FULL,
-                            total -> Progress.forTerminal(
+                            total -> Progress.of(
                                     "snapshot", total, false, spec.commandLine().getErr()));
             spec.commandLine().getOut().println(s.id());
             if (s.lineage().incremental()) {

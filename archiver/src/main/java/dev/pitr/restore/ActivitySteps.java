@@ -138,8 +138,8 @@ public final class ActivitySteps implements ActivityWorker.Steps {
 
     /**
      * While PostgreSQL replays (called about every 200 ms): says {@code progress} whenever the server's log grows (a
-     * segment restored, a checkpoint, consistency reached) or the replayed LSN moves, and records every 10 s how far
-     * replay got ({@code outcome: replaying}, the replayed LSN) under the restore's id, for {@code pitr restore
+     * segment restored, a checkpoint, consistency reached), and records every 10 s how far replay got by its log
+     * ({@code outcome: replaying}, {@link RecoveryLog#replayedUpTo}) under the restore's id, for {@code pitr restore
      * --remote} to show; the Record state replaces it with the outcome.
      */
     private Runnable watch(JsonNode input, RestoreRequest req, JsonNode plan, Runnable progress) {
@@ -148,6 +148,8 @@ public final class ActivitySteps implements ActivityWorker.Steps {
         String[] last = {null};
         long[] logSize = {-1};
         Path log = req.targetDir().resolve(RestoreSteps.RESTORE_LOG);
+        RecoveryLog serverLog = new RecoveryLog(log);
+        long segmentSize = plan.path("segmentSize").asLong(16L << 20);
         return () -> {
             try {
                 long size = Files.size(log);
@@ -163,7 +165,9 @@ public final class ActivitySteps implements ActivityWorker.Steps {
             }
             next[0] = System.nanoTime() + 10_000_000_000L;
             try {
-                String lsn = RestoreSteps.restoredServer(req).queryOne("SELECT pg_last_wal_replay_lsn()");
+                serverLog.refresh();
+                String lsn =
+                        serverLog.replayedUpTo(segmentSize).map(Lsn::toString).orElse(null);
                 if (lsn != null && !lsn.equals(last[0])) {
                     last[0] = lsn;
                     progress.run();
@@ -188,7 +192,7 @@ public final class ActivitySteps implements ActivityWorker.Steps {
                                     null));
                 }
             } catch (PitrException e) {
-                // not accepting connections yet (before consistency), or the catalog is busy: progress is a courtesy
+                // the catalog is busy: progress is a courtesy
             }
         };
     }

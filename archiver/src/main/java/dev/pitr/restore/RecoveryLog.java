@@ -21,24 +21,74 @@ public final class RecoveryLog {
     private static final Pattern LAST_TX =
             Pattern.compile("last completed transaction was at log time (.+)$", Pattern.MULTILINE);
     private static final Pattern TIMELINE = Pattern.compile("selected new timeline ID: (\\d+)");
+    private static final Pattern RESTORED = Pattern.compile("restored log file \"([0-9A-F]{24})\" from archive");
+    private static final Pattern REDO_AT = Pattern.compile("redo in progress, .*current LSN: ([0-9A-F]+/[0-9A-F]+)");
 
     private final Path file;
     private String text = "";
+    private long offset;
+    private byte[] partial = new byte[0];
+    private String lastRestored;
+    private Lsn lastRedoAt;
 
     public RecoveryLog(Path file) {
         this.file = file;
     }
 
-    /** Re-reads the log; returns its current text. */
+    /**
+     * Reads what the log gained since the last call (its whole lines); returns its text so far. A log that shrank was
+     * replaced, and is read again from its start.
+     */
     public String refresh() {
-        try {
-            if (Files.exists(file)) {
-                text = Files.readString(file, StandardCharsets.UTF_8);
+        try (java.nio.channels.SeekableByteChannel ch = Files.newByteChannel(file)) {
+            long size = ch.size();
+            if (size < offset) {
+                offset = 0;
+                partial = new byte[0];
+                text = "";
             }
-        } catch (IOException e) {
-            // the server may be rotating or still creating it; keep the last text
+            if (size > offset) {
+                ch.position(offset);
+                java.nio.ByteBuffer buf =
+                        java.nio.ByteBuffer.allocate(Math.toIntExact(Math.min(size - offset, 64 << 20)));
+                while (buf.hasRemaining() && ch.read(buf) > 0) {
+                    // until the buffer is full or the file ends
+                }
+                offset += buf.position();
+                byte[] read = new byte[partial.length + buf.position()];
+                System.arraycopy(partial, 0, read, 0, partial.length);
+                System.arraycopy(buf.array(), 0, read, partial.length, buf.position());
+                int end = read.length;
+                while (end > 0 && read[end - 1] != '\n') {
+                    end--;
+                }
+                partial = java.util.Arrays.copyOfRange(read, end, read.length);
+                String lines = new String(read, 0, end, StandardCharsets.UTF_8);
+                text = text + lines;
+                String restored = lastOf(RESTORED, lines);
+                lastRestored = restored != null ? restored : lastRestored;
+                String redo = lastOf(REDO_AT, lines);
+                lastRedoAt = redo != null ? Lsn.parse(redo) : lastRedoAt;
+            }
+        } catch (IOException | RuntimeException e) {
+            // no log yet (the server is starting), or it is being replaced: keep the last text
         }
         return text;
+    }
+
+    /**
+     * How far replay has come, as the log says without a login: the start of the newest segment restored from the
+     * archive ({@code restored log file "..." from archive}, every version), or the position PostgreSQL 15 and later
+     * report while they redo ({@code log_startup_progress_interval}), whichever is further.
+     */
+    public java.util.Optional<Lsn> replayedUpTo(long segmentSize) {
+        Lsn at = lastRestored == null
+                ? null
+                : dev.pitr.wal.SegmentName.parse(lastRestored, segmentSize).startLsn();
+        if (lastRedoAt != null && (at == null || at.isBefore(lastRedoAt))) {
+            at = lastRedoAt;
+        }
+        return java.util.Optional.ofNullable(at);
     }
 
     public boolean contains(String message) {
@@ -112,6 +162,10 @@ public final class RecoveryLog {
     }
 
     private String last(Pattern p) {
+        return lastOf(p, text);
+    }
+
+    private static String lastOf(Pattern p, String text) {
         Matcher m = p.matcher(text);
         String v = null;
         while (m.find()) {

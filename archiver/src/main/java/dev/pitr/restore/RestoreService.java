@@ -18,7 +18,6 @@ import dev.pitr.wal.Lsn;
 import dev.pitr.wal.TimelineId;
 import java.io.PrintWriter;
 import java.time.Clock;
-import java.util.function.LongFunction;
 
 /**
  * A local restore: the restore state machine run in-process, without AWS. It walks the states of the same ASL file
@@ -51,8 +50,12 @@ public final class RestoreService {
         this.log = log;
     }
 
-    /** Shows replay progress (WAL bytes replayed of those planned) on the progress {@code progress} makes for a total. */
-    public RestoreService showing(LongFunction<Progress> progress) {
+    /**
+     * Shows the lay-down's progress (plain bytes of the snapshot's chain read, labelled {@code lay-down}) and replay's
+     * (WAL bytes replayed of those planned, {@code replay}) on the progress {@code progress} makes for a label and a
+     * total.
+     */
+    public RestoreService showing(java.util.function.BiFunction<String, Long, Progress> progress) {
         this.progress = progress;
         return this;
     }
@@ -62,7 +65,7 @@ public final class RestoreService {
         return PlanStep.plan(repo.catalog(), req);
     }
 
-    private LongFunction<Progress> progress = total -> Progress.NONE;
+    private java.util.function.BiFunction<String, Long, Progress> progress = (label, total) -> Progress.NONE;
 
     public Outcome restore(RestoreRequest req) {
         String id = "local-" + clock.instant().toString().replace(':', '-');
@@ -81,11 +84,38 @@ public final class RestoreService {
                         // plan() has already thrown for an unreachable target: the Choice's other branch
                     }
                     case PREPARE_TARGET -> steps.prepareTarget(req);
-                    case FETCH_SNAPSHOT -> steps.fetchSnapshot(req, plan.snapshot());
+                    case FETCH_SNAPSHOT -> {
+                        Progress laying =
+                                progress.apply("lay-down", plan.chain().plainSize());
+                        steps.showingLaidBytes(laying::at).fetchSnapshot(req, plan.snapshot());
+                        laying.finish();
+                    }
                     case WRITE_RECOVERY_CONFIG -> steps.writeRecoveryConfig(req, plan.recoverySettings(req.action()));
                     case REPLAY -> {
-                        replayed =
-                                steps.replay(req, plan.segments(), wantsTarget(plan, req), replayProgress(req, plan));
+                        Progress replaying = plan.segments().isEmpty()
+                                ? Progress.NONE
+                                : progress.apply(
+                                        "replay",
+                                        Math.max(
+                                                0,
+                                                plan.segments()
+                                                                .get(plan.segments()
+                                                                                .size()
+                                                                        - 1)
+                                                                .endLsn()
+                                                                .value()
+                                                        - plan.snapshot()
+                                                                .startLsn()
+                                                                .value()));
+                        replayed = steps.replay(
+                                req, plan.segments(), wantsTarget(plan, req), replayProgress(req, plan, replaying));
+                        if (replayed.redoDoneAt() != null) {
+                            replaying.at(Math.max(
+                                    0,
+                                    replayed.redoDoneAt().value()
+                                            - plan.snapshot().startLsn().value()));
+                        }
+                        replaying.finish();
                         state.putObject("replay")
                                 .put(
                                         "stoppedAt",
@@ -136,30 +166,25 @@ public final class RestoreService {
     }
 
     /**
-     * Polls the restored server's replay position about once a second for the progress; before it is consistent, it
-     * refuses connections and the bar waits.
+     * Follows replay about once a second for the progress, from the restored server's log ({@link
+     * RecoveryLog#replayedUpTo}): no login, so no pg_hba.conf can stand in its way.
      */
-    private Runnable replayProgress(RestoreRequest req, RestorePlan plan) {
+    private Runnable replayProgress(RestoreRequest req, RestorePlan plan, Progress shown) {
         if (plan.segments().isEmpty()) {
             return () -> {};
         }
         long start = plan.snapshot().startLsn().value();
-        long end = plan.segments().get(plan.segments().size() - 1).endLsn().value();
-        Progress shown = progress.apply(Math.max(0, end - start));
+        long segmentSize = plan.segments().get(0).name().segmentSize();
+        RecoveryLog serverLog =
+                new RecoveryLog(req.targetDir().toAbsolutePath().normalize().resolve(RestoreSteps.RESTORE_LOG));
         long[] next = {0};
         return () -> {
             if (System.nanoTime() < next[0]) {
                 return;
             }
             next[0] = System.nanoTime() + 1_000_000_000L;
-            try {
-                String lsn = RestoreSteps.restoredServer(req).queryOne("SELECT pg_last_wal_replay_lsn()");
-                if (lsn != null) {
-                    shown.at(Math.max(0, Lsn.parse(lsn).value() - start));
-                }
-            } catch (PitrException e) {
-                // not accepting connections yet
-            }
+            serverLog.refresh();
+            serverLog.replayedUpTo(segmentSize).ifPresent(at -> shown.at(Math.max(0, at.value() - start)));
         };
     }
 }

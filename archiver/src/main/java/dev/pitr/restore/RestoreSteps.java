@@ -13,7 +13,6 @@ import dev.pitr.error.ErrorCode;
 import dev.pitr.error.PitrException;
 import dev.pitr.postgres.OsUser;
 import dev.pitr.postgres.PgTools;
-import dev.pitr.postgres.Primary;
 import dev.pitr.postgres.Processes;
 import dev.pitr.postgres.Shell;
 import dev.pitr.storage.OwnerOnly;
@@ -79,6 +78,8 @@ public final class RestoreSteps {
     private final PgTools tools;
     private final Clock clock;
     private final PrintWriter log;
+    private java.util.function.LongConsumer laidBytes = n -> {};
+    private long laid;
 
     public RestoreSteps(Config config, Repository repo, PgTools tools, Clock clock, PrintWriter log) {
         this.config = config;
@@ -86,6 +87,15 @@ public final class RestoreSteps {
         this.tools = tools;
         this.clock = clock;
         this.log = log;
+    }
+
+    /**
+     * Tells {@code bytes} how many plain bytes of the snapshot (and its chain) FetchSnapshot has read so far, at every
+     * MiB; the figure starts from 0 at each FetchSnapshot.
+     */
+    public RestoreSteps showingLaidBytes(java.util.function.LongConsumer bytes) {
+        this.laidBytes = bytes;
+        return this;
     }
 
     /** PrepareTarget: refuses a non-empty directory (unless forced), checks the server's user can read what it needs, empties it. */
@@ -153,6 +163,7 @@ public final class RestoreSteps {
     /** FetchSnapshot, calling {@code progress} at every MiB laid down. */
     public long fetchSnapshot(RestoreRequest req, SnapshotRecord snap, Runnable progress) {
         Path dir = dir(req);
+        laid = 0;
         SnapshotChain chain = chainOf(snap);
         boolean isNative = chain.links().stream().anyMatch(l -> l.lineage().kind() == SnapshotLineage.Kind.NATIVE);
         // an ordinary restore is a delta onto an empty directory: every link laid down, nothing in place
@@ -209,7 +220,13 @@ public final class RestoreSteps {
         tools(dir).requireRestorePrograms(major);
         // pg_verifybackup reads every file and says nothing until it ends: it counts as progress while it runs
         Set<Path> checked = delta.inPlace();
-        whileRunning(progress, () -> verifyAgainstManifest(dir, checked));
+        if (delta.manifest() != null) {
+            // a delta has read every file in place already: it checks what it laid itself, not all again
+            Delta d = delta;
+            whileRunning(progress, () -> verifyLaid(dir, d.manifest(), checked, chain.top()));
+        } else {
+            whileRunning(progress, () -> verifyAgainstManifest(dir, checked));
+        }
         return files;
     }
 
@@ -330,12 +347,13 @@ public final class RestoreSteps {
             }
             return "shut down at the target";
         }
-        // pg_get_wal_replay_pause_state() is 14's; 13 says only whether a pause was asked for
-        String paused = dataDirectoryMajor(dir).orElse(Integer.MAX_VALUE) >= 14
-                ? "pg_get_wal_replay_pause_state()"
-                : "CASE WHEN pg_is_wal_replay_paused() THEN 'paused' ELSE 'not paused' END";
-        String state = restoredServer(req)
-                .queryOne("SELECT CASE WHEN NOT pg_is_in_recovery() THEN 'promoted' ELSE " + paused + " END");
+        // what the server itself recorded, read without a login: the restore never depends on the copied pg_hba.conf
+        String cluster = clusterState(dir);
+        String state = switch (cluster) {
+            case "in production" -> "promoted";
+            case "in archive recovery" -> "paused";
+            default -> cluster;
+        };
         String want = action == RestoreRequest.Action.PROMOTE ? "promoted" : "paused";
         if (!want.equals(state)) {
             throw new PitrException(
@@ -379,9 +397,16 @@ public final class RestoreSteps {
         }
     }
 
-    /** The restored server, on this host at the request's port. */
-    static Primary restoredServer(RestoreRequest req) {
-        return new Primary("127.0.0.1", req.port(), "postgres", null, "postgres");
+    /** The state the data directory's control file records ({@code in production}, say), as pg_controldata says it. */
+    private static String clusterState(Path dir) {
+        try {
+            return dev.pitr.postgres.ControlFile.read(dir).state().text();
+        } catch (IOException e) {
+            throw new PitrException(
+                    ErrorCode.RESTORE_FAILED,
+                    "cannot read the restored server's state from its control file: " + e.getMessage(),
+                    "see " + dir.resolve(RESTORE_LOG));
+        }
     }
 
     private static Path dir(RestoreRequest req) {
@@ -560,7 +585,7 @@ public final class RestoreSteps {
      * after it changed; a file not in place comes from the newest link that stores it whole. {@code startLink} is the
      * first link read at all.
      */
-    private record Delta(Map<Path, Integer> from, int startLink, int links) {
+    private record Delta(Map<Path, Integer> from, int startLink, int links, dev.pitr.backup.ManifestFiles manifest) {
         /** The files link {@code j} must not touch: those in place as it or a later link has them. */
         Set<Path> untouched(int j) {
             Set<Path> s = new java.util.HashSet<>();
@@ -579,7 +604,7 @@ public final class RestoreSteps {
 
         /** Nothing in place: every link of a chain of {@code links} laid down whole. */
         static Delta none(int links) {
-            return new Delta(Map.of(), 0, links);
+            return new Delta(Map.of(), 0, links, null);
         }
     }
 
@@ -706,7 +731,7 @@ public final class RestoreSteps {
                 + " match an earlier link and get only what changed since; " + drop.size()
                 + " others removed; laying down from " + links.get(start).id()
                 + (start < top ? " (for " + why + ")" : ""));
-        return new Delta(from, start, links.size());
+        return new Delta(from, start, links.size(), manifests.get(top));
     }
 
     /** The newest link whose manifest gives {@code file} its size and checksum; -1 when none does. */
@@ -916,6 +941,77 @@ public final class RestoreSteps {
         return laid;
     }
 
+    /**
+     * A delta restore's check, in place of pg_verifybackup: every file {@code manifest} (the newest link's, read from
+     * storage and checked) lists but those found {@code inPlace} with its size and checksum, is read again and must have
+     * them too, and the {@code backup_manifest} laid down must be the stored one. Files the manifest does not list were
+     * removed on the way.
+     */
+    private void verifyLaid(Path dir, dev.pitr.backup.ManifestFiles manifest, Set<Path> inPlace, SnapshotRecord top) {
+        Path root = dir.toAbsolutePath().normalize();
+        List<dev.pitr.backup.ManifestFiles.Entry> laid = new ArrayList<>();
+        for (dev.pitr.backup.ManifestFiles.Entry e : manifest.entries().values()) {
+            if (!inPlace.contains(root.resolve(e.path()))) {
+                laid.add(e);
+            }
+        }
+        laid.sort(Comparator.comparingLong(dev.pitr.backup.ManifestFiles.Entry::size)
+                .reversed());
+        List<String> wrong = java.util.Collections.synchronizedList(new ArrayList<>());
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(
+                Math.max(1, Runtime.getRuntime().availableProcessors()));
+        try {
+            List<java.util.concurrent.Future<?>> done = new ArrayList<>();
+            for (dev.pitr.backup.ManifestFiles.Entry e : laid) {
+                done.add(pool.submit(() -> {
+                    Path f = root.resolve(e.path());
+                    try {
+                        if (!Files.isRegularFile(f, LinkOption.NOFOLLOW_LINKS)) {
+                            wrong.add(e.path() + " is missing");
+                        } else if (Files.size(f) != e.size()) {
+                            wrong.add(e.path() + " has " + Files.size(f) + " bytes, not " + e.size());
+                        } else if (!e.algorithm().equals("NONE")
+                                && !dev.pitr.backup.ManifestFiles.checksum(f, e.algorithm())
+                                        .equalsIgnoreCase(e.checksum())) {
+                            wrong.add(e.path() + " does not match its " + e.algorithm() + " checksum");
+                        }
+                    } catch (IOException x) {
+                        wrong.add(e.path() + ": " + x.getMessage());
+                    }
+                }));
+            }
+            for (java.util.concurrent.Future<?> f : done) {
+                f.get();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new PitrException(
+                    ErrorCode.INTERRUPTED, "interrupted while checking " + dir, "run the restore again");
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new PitrException(
+                    ErrorCode.INTERNAL, "cannot check " + dir + ": " + e.getCause(), "this is a bug", e.getCause());
+        } finally {
+            pool.shutdownNow();
+        }
+        try {
+            if (!Sha256.of(Files.readAllBytes(root.resolve("backup_manifest")))
+                    .equals(top.backupManifest().sha256())) {
+                wrong.add(0, "backup_manifest is not snapshot " + top.id() + "'s");
+            }
+        } catch (IOException e) {
+            wrong.add(0, "backup_manifest: " + e.getMessage());
+        }
+        if (!wrong.isEmpty()) {
+            throw new PitrException(
+                    ErrorCode.CORRUPT_OBJECT,
+                    "the restored files do not match backup_manifest: "
+                            + String.join("; ", wrong.subList(0, Math.min(5, wrong.size())))
+                            + (wrong.size() > 5 ? "; and " + (wrong.size() - 5) + " more" : ""),
+                    "restore from another snapshot with --snapshot");
+        }
+        log("checked the " + laid.size() + " files laid down against backup_manifest");
+    }
+
     void verifyAgainstManifest(Path dir) {
         verifyAgainstManifest(dir, Set.of());
     }
@@ -990,8 +1086,13 @@ public final class RestoreSteps {
 
     private Replayed startAndWait(RestoreRequest req, boolean wantsTarget, Path dir, Runnable heartbeat) {
         Path logFile = dir.resolve(RESTORE_LOG);
-        Processes.Result r = Processes.run(
-                tools(dir).asPostgres("pg_ctl", "-D", dir.toString(), "-l", logFile.toString(), "-W", "start"));
+        List<String> start = new ArrayList<>(List.of("-D", dir.toString(), "-l", logFile.toString(), "-W"));
+        if (dataDirectoryMajor(dir).orElse(0) >= 15) {
+            // the replayed position in the log every second, for this run only: progress needs no login
+            start.addAll(List.of("-o", "-c log_startup_progress_interval=1s"));
+        }
+        start.add("start");
+        Processes.Result r = Processes.run(tools(dir).asPostgres("pg_ctl", start.toArray(String[]::new)));
         if (!r.ok()) {
             throw new PitrException(
                     ErrorCode.RESTORE_FAILED,
@@ -1043,8 +1144,8 @@ public final class RestoreSteps {
         }
     }
 
-    /** Calls {@code progress} at every MiB read from {@code in}. */
-    private static InputStream counting(InputStream in, Runnable progress) {
+    /** Calls {@code progress} at every MiB read from {@code in}, and tells {@link #laidBytes} the bytes read so far. */
+    private InputStream counting(InputStream in, Runnable progress) {
         return new java.io.FilterInputStream(in) {
             private long sinceProgress;
 
@@ -1065,7 +1166,9 @@ public final class RestoreSteps {
             private void count(int n) {
                 sinceProgress += n;
                 if (sinceProgress >= 1 << 20) {
+                    laid += sinceProgress;
                     sinceProgress = 0;
+                    laidBytes.accept(laid);
                     progress.run();
                 }
             }

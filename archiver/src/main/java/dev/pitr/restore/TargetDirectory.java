@@ -109,16 +109,7 @@ final class TargetDirectory {
         try {
             version = Files.readString(dir.resolve("PG_VERSION"), StandardCharsets.US_ASCII)
                     .strip();
-            byte[] head = new byte[8];
-            try (java.io.InputStream in = Files.newInputStream(control, LinkOption.NOFOLLOW_LINKS)) {
-                if (in.readNBytes(head, 0, 8) != 8) {
-                    throw new IOException("global/pg_control is shorter than its header");
-                }
-            }
-            // ControlFileData begins with the system identifier, a uint64 in the host's byte order
-            found = Long.toUnsignedString(java.nio.ByteBuffer.wrap(head)
-                    .order(java.nio.ByteOrder.nativeOrder())
-                    .getLong());
+            found = dev.pitr.postgres.ControlFile.read(dir).systemIdentifier();
         } catch (IOException e) {
             throw new PitrException(
                     ErrorCode.TARGET_DIR_NOT_EMPTY,

@@ -6,11 +6,23 @@ import java.time.Duration;
 import java.time.Instant;
 
 /**
- * Progress of a long operation (a snapshot streaming, a restore replaying): bytes done of an estimated total, the rate
- * and the time left, redrawn in place on a terminal at most four times a second. Off the terminal, or with
- * {@code --json}, it is {@link #NONE} and prints nothing.
+ * Progress of a long operation (a snapshot streaming, a restore laying its snapshot down and replaying): bytes done of
+ * an estimated total, the rate and the time left. On a terminal it is a bar redrawn in place at most four times a
+ * second; elsewhere a line every {@value #LINE_SECONDS} seconds; with {@code --json}, a JSON object per line every
+ * {@value #EVENT_SECONDS} seconds ({@code {"progress": label, "done_bytes", "total_bytes", "percent",
+ * "bytes_per_second", "eta_seconds"}}). All go to standard error. No rate or time left is shown before it is measured:
+ * {@value #MEASURED_SECONDS} seconds after the operation began.
  */
 public interface Progress {
+
+    /** Seconds of work before a rate, and so a time left, is shown. */
+    int MEASURED_SECONDS = 3;
+
+    /** Seconds between two lines off a terminal. */
+    int LINE_SECONDS = 10;
+
+    /** Seconds between two JSON events. */
+    int EVENT_SECONDS = 5;
 
     Progress NONE = new Progress() {
         @Override
@@ -26,9 +38,103 @@ public interface Progress {
     /** Ends the line. */
     void finish();
 
-    /** A bar on {@code err} when a person is watching (a console is attached and JSON was not asked for). */
-    static Progress forTerminal(String label, long total, boolean json, PrintWriter err) {
-        return !terminal() || json ? NONE : new Bar(label, total, err, Clock.systemUTC());
+    /** As a person or a program follows it: see the class's comment. */
+    static Progress of(String label, long total, boolean json, PrintWriter err) {
+        Clock clock = Clock.systemUTC();
+        if (json) {
+            return new Reported(label, total, err, clock, Duration.ofSeconds(EVENT_SECONDS), true);
+        }
+        return terminal()
+                ? new Bar(label, total, err, clock)
+                : new Reported(label, total, err, clock, Duration.ofSeconds(LINE_SECONDS), false);
+    }
+
+    /** The text for {@code done} bytes of {@code total} after {@code elapsed}: {@code label  1.2 GiB / 3.4 GiB  35%  45.0 MiB/s  ETA 48 s}. */
+    static String line(String label, long total, long done, Duration elapsed) {
+        StringBuilder b = new StringBuilder(label).append("  ").append(Bar.bytes(done));
+        if (total > 0) {
+            b.append(" / ")
+                    .append(Bar.bytes(total))
+                    .append("  ")
+                    .append(Math.min(100, done * 100 / total))
+                    .append('%');
+        }
+        double rate = rate(done, elapsed);
+        if (rate >= 0) {
+            b.append("  ").append(Bar.bytes((long) rate)).append("/s");
+            if (total > done && rate > 0) {
+                b.append("  ETA ").append(Bar.duration((long) Math.ceil((total - done) / rate)));
+            }
+        }
+        return b.toString();
+    }
+
+    /** Bytes a second, or -1 before the rate is measured. */
+    static double rate(long done, Duration elapsed) {
+        return elapsed.toMillis() < MEASURED_SECONDS * 1000L ? -1 : done / (elapsed.toMillis() / 1000.0);
+    }
+
+    /** Off a terminal: a line, or a JSON event, every so often, and one at the end if any was written. */
+    final class Reported implements Progress {
+        private static final com.fasterxml.jackson.databind.ObjectMapper JSON =
+                new com.fasterxml.jackson.databind.ObjectMapper();
+        private final String label;
+        private final long total;
+        private final PrintWriter out;
+        private final Clock clock;
+        private final Duration every;
+        private final boolean json;
+        private final Instant started;
+        private Instant written;
+        private long last;
+
+        public Reported(String label, long total, PrintWriter out, Clock clock, Duration every, boolean json) {
+            this.label = label;
+            this.total = total;
+            this.out = out;
+            this.clock = clock;
+            this.every = every;
+            this.json = json;
+            this.started = clock.instant();
+        }
+
+        @Override
+        public synchronized void at(long done) {
+            last = done;
+            Instant now = clock.instant();
+            if (Duration.between(written == null ? started : written, now).compareTo(every) < 0) {
+                return;
+            }
+            write(done, now);
+        }
+
+        @Override
+        public synchronized void finish() {
+            if (written != null) {
+                write(last, clock.instant());
+            }
+        }
+
+        private void write(long done, Instant now) {
+            written = now;
+            Duration elapsed = Duration.between(started, now);
+            if (!json) {
+                out.println(line(label, total, done, elapsed));
+            } else {
+                double rate = rate(done, elapsed);
+                var n = JSON.createObjectNode();
+                n.put("progress", label);
+                n.put("done_bytes", done);
+                n.put("total_bytes", total);
+                n.put("percent", total > 0 ? Math.min(100, done * 100 / total) : null);
+                n.put("bytes_per_second", rate >= 0 ? Long.valueOf((long) rate) : null);
+                n.put(
+                        "eta_seconds",
+                        rate > 0 && total > done ? Long.valueOf((long) Math.ceil((total - done) / rate)) : null);
+                out.println(n.toString());
+            }
+            out.flush();
+        }
     }
 
     /**
@@ -83,21 +189,7 @@ public interface Progress {
 
         /** The text for {@code done} bytes after {@code elapsed}. */
         public String line(long done, Duration elapsed) {
-            double seconds = Math.max(0.001, elapsed.toMillis() / 1000.0);
-            double rate = done / seconds;
-            StringBuilder b = new StringBuilder(label).append("  ").append(bytes(done));
-            if (total > 0) {
-                b.append(" / ")
-                        .append(bytes(total))
-                        .append("  ")
-                        .append(Math.min(100, done * 100 / total))
-                        .append('%');
-            }
-            b.append("  ").append(bytes((long) rate)).append("/s");
-            if (total > done && rate > 0) {
-                b.append("  ETA ").append(duration((long) Math.ceil((total - done) / rate)));
-            }
-            return b.toString();
+            return Progress.line(label, total, done, elapsed);
         }
 
         @Override

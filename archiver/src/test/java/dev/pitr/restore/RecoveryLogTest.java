@@ -56,4 +56,31 @@ class RecoveryLogTest {
         assertNull(log.redoDoneAt());
         assertNull(log.newTimeline());
     }
+
+    @Test
+    void howFarReplayCameIsReadFromRestoredSegmentsAndRedoProgressAsTheLogGrows() throws Exception {
+        Path f = dir.resolve("log");
+        RecoveryLog log = new RecoveryLog(f);
+        log.refresh();
+        assertEquals(java.util.Optional.empty(), log.replayedUpTo(16 << 20));
+        Files.writeString(f, "LOG:  restored log file \"000000010000000000000003\" from archive\nLOG:  restored log");
+        log.refresh();
+        assertEquals(java.util.Optional.of(Lsn.parse("0/3000000")), log.replayedUpTo(16 << 20));
+        // the line is whole only once its end is written
+        Files.writeString(
+                f, " file \"00000001000000010000000A\" from archive\n", java.nio.file.StandardOpenOption.APPEND);
+        log.refresh();
+        assertEquals(java.util.Optional.of(Lsn.parse("1/A000000")), log.replayedUpTo(16 << 20));
+        Files.writeString(
+                f,
+                "LOG:  redo in progress, elapsed time: 3.01 s, current LSN: 1/A123456\n",
+                java.nio.file.StandardOpenOption.APPEND);
+        log.refresh();
+        assertEquals(java.util.Optional.of(Lsn.parse("1/A123456")), log.replayedUpTo(16 << 20));
+        // a log replaced by a shorter one is read again from its start
+        Files.writeString(f, "LOG:  restored log file \"000000010000000000000002\" from archive\n");
+        log.refresh();
+        assertEquals(java.util.Optional.of(Lsn.parse("1/A123456")), log.replayedUpTo(16 << 20));
+        assertEquals("LOG:  restored log file \"000000010000000000000002\" from archive\n", log.refresh());
+    }
 }

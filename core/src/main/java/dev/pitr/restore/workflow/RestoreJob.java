@@ -128,6 +128,9 @@ public final class RestoreJob {
                 p.segments().isEmpty()
                         ? null
                         : p.segments().get(p.segments().size() - 1).name().fileName());
+        n.put(
+                "segmentSize",
+                p.segments().isEmpty() ? null : p.segments().get(0).name().segmentSize());
         n.put("walPlainBytes", p.walPlainBytes());
         n.put("walStoredBytes", p.walStoredBytes());
         n.put("snapshotPlainBytes", p.chain().plainSize());
