@@ -32,13 +32,21 @@ final class PartWriter {
     private final ObjectCodec codec;
     private final Storage storage;
     private final SnapshotId id;
+    private final String run;
     private final long partSize;
     private final List<String> written = new ArrayList<>();
 
-    PartWriter(ObjectCodec codec, Storage storage, SnapshotId id, long partSize) {
+    /**
+     * Room a part keeps beyond an entry's bytes: its header and a PAX header for a long name, the padding of its last
+     * block, and the two blocks that end a tar.
+     */
+    static final long HEADROOM = 4096;
+
+    PartWriter(ObjectCodec codec, Storage storage, SnapshotId id, String run, long partSize) {
         this.codec = codec;
         this.storage = storage;
         this.id = id;
+        this.run = run;
         this.partSize = partSize;
     }
 
@@ -50,9 +58,10 @@ final class PartWriter {
         List<SnapshotParts.Part> parts = new ArrayList<>();
         TarArchiveEntry[] pending = {in.getNextEntry()};
         do {
-            String key = SnapshotParts.partKey(id, parts.size());
+            String key = SnapshotParts.partKey(id, run, parts.size());
             Sha256 sha = new Sha256();
             List<String> entries = new ArrayList<>();
+            int[] named = {0};
             written.add(key);
             ObjectCodec.Stored stored = codec.put(
                     storage,
@@ -60,7 +69,8 @@ final class PartWriter {
                     Map.of(ObjectDescriptions.KIND, "snapshot-part", "pitr-snapshot-id", id.value()),
                     out -> {
                         OutputStream hashed = sha.wrap(out);
-                        TarArchiveOutputStream tout = new TarArchiveOutputStream(new FilterOutputStream(hashed) {
+                        // the index names each entry as the part's tar does (a block-level form by its own name)
+                        OutputStream unclosed = new FilterOutputStream(hashed) {
                             @Override
                             public void write(byte[] b, int off, int len) throws IOException {
                                 hashed.write(b, off, len);
@@ -71,15 +81,26 @@ final class PartWriter {
                                 // the codec closes the object
                                 hashed.flush();
                             }
-                        });
+                        };
+                        TarArchiveOutputStream tout = new TarArchiveOutputStream(unclosed) {
+                            @Override
+                            public void putArchiveEntry(TarArchiveEntry e) throws IOException {
+                                entries.add(
+                                        e.isDirectory() && !e.getName().endsWith("/")
+                                                ? e.getName() + "/"
+                                                : e.getName());
+                                super.putArchiveEntry(e);
+                            }
+                        };
                         tout.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
                         tout.setBigNumberMode(TarArchiveOutputStream.BIGNUMBER_POSIX);
                         while (pending[0] != null
-                                && (entries.isEmpty() || sha.bytes() + pending[0].getSize() + 1024 <= partSize)) {
-                            TarArchiveEntry e = pending[0];
-                            entries.add(
-                                    e.isDirectory() && !e.getName().endsWith("/") ? e.getName() + "/" : e.getName());
-                            copier.copy(e, in, tout);
+                                && (named[0] == 0 || sha.bytes() + pending[0].getSize() + HEADROOM <= partSize)) {
+                            copier.copy(pending[0], in, tout);
+                            named[0] = entries.size();
+                            if (named[0] == 0) {
+                                throw new IOException("tar entry " + pending[0].getName() + " was written as nothing");
+                            }
                             pending[0] = in.getNextEntry();
                         }
                         tout.finish();

@@ -201,7 +201,8 @@ public final class SnapshotService {
         Progress shown = progress.apply(estimatedSize());
         Instant started = clock.instant();
         SnapshotId id = uniqueId(started);
-        String key = SnapshotParts.indexKey(id);
+        String run = SnapshotParts.newRun();
+        String key = SnapshotParts.indexKey(id, run);
         List<String> cmd = new ArrayList<>();
         cmd.add(tools.forServer(primary).path("pg_basebackup"));
         cmd.addAll(primary.clientArgs());
@@ -218,110 +219,127 @@ public final class SnapshotService {
                         .orElse(""));
         Captured captured = new Captured();
         Changed changed = new Changed();
-        Process p;
-        try {
-            ProcessBuilder pb = new ProcessBuilder(cmd);
-            pb.environment().putAll(primary.clientEnv());
-            p = pb.start();
-        } catch (IOException e) {
-            deleteQuietly(parentManifest);
-            throw new PitrException(
-                    ErrorCode.BACKUP_FAILED, "cannot start pg_basebackup: " + e.getMessage(), "run 'pitr check'", e);
-        }
-        try {
-            p.getOutputStream().close();
-        } catch (IOException ignored) {
-            // pg_basebackup reads nothing from stdin
-        }
-        CompletableFuture<String> stderr = readAsync(p.getErrorStream());
         Parent blockParent = parent.filter(pa -> !pa.isNative()).orElse(null);
-        PartWriter parts =
-                new PartWriter(repo.codec().withCompressionWorkers(compressionWorkers), repo.storage(), id, partSize);
+        PartWriter parts = new PartWriter(
+                repo.codec().withCompressionWorkers(compressionWorkers), repo.storage(), id, run, partSize);
+        // what this run stores is removed again if it fails before the catalog records the snapshot
+        List<String> written = new ArrayList<>();
+        Process p = null;
         SnapshotParts stored;
-        byte[] index;
-        ObjectCodec.Stored indexStored;
+        SnapshotRecord rec;
         try {
-            InputStream stdout = new java.io.BufferedInputStream(new Counting(p.getInputStream(), shown), 1 << 16);
-            stored = parts.write(
-                    new TarArchiveInputStream(stdout),
-                    (e, in, out) -> copyEntry(e, in, out, captured, blockParent, changed));
-            // trailing zero blocks
-            stdout.transferTo(OutputStream.nullOutputStream());
-            int rc = waitFor(p);
-            if (rc != 0) {
-                throw new IOException(
-                        "pg_basebackup exited with " + rc + ": " + stderr.join().strip());
+            try {
+                ProcessBuilder pb = new ProcessBuilder(cmd);
+                pb.environment().putAll(primary.clientEnv());
+                p = pb.start();
+            } catch (IOException e) {
+                throw new PitrException(
+                        ErrorCode.BACKUP_FAILED,
+                        "cannot start pg_basebackup: " + e.getMessage(),
+                        "run 'pitr check'",
+                        e);
             }
-            index = stored.json();
-            indexStored = repo.codec()
+            try {
+                p.getOutputStream().close();
+            } catch (IOException ignored) {
+                // pg_basebackup reads nothing from stdin
+            }
+            CompletableFuture<String> stderr = readAsync(p.getErrorStream());
+            byte[] index;
+            ObjectCodec.Stored indexStored;
+            try {
+                InputStream stdout = new java.io.BufferedInputStream(new Counting(p.getInputStream(), shown), 1 << 16);
+                stored = parts.write(
+                        new TarArchiveInputStream(stdout),
+                        (e, in, out) -> copyEntry(e, in, out, captured, blockParent, changed));
+                // trailing zero blocks
+                stdout.transferTo(OutputStream.nullOutputStream());
+                int rc = waitFor(p);
+                if (rc != 0) {
+                    throw new IOException("pg_basebackup exited with " + rc + ": "
+                            + stderr.join().strip());
+                }
+                index = stored.json();
+                written.add(key);
+                indexStored = repo.codec()
+                        .put(
+                                repo.storage(),
+                                key,
+                                Map.of(ObjectDescriptions.KIND, "snapshot", "pitr-snapshot-id", id.value()),
+                                out -> out.write(index));
+            } catch (IOException | PitrException e) {
+                throw new PitrException(
+                        ErrorCode.BACKUP_FAILED,
+                        "snapshot " + id + " failed: " + e.getMessage(),
+                        "run 'pitr check' and look at the server log",
+                        e);
+            }
+            shown.finish();
+            Instant stopped = clock.instant();
+            if (captured.label == null || captured.manifest == null) {
+                throw new PitrException(
+                        ErrorCode.BACKUP_FAILED,
+                        "pg_basebackup's tar held no backup_label or backup_manifest",
+                        "use pg_basebackup 13 or later");
+            }
+            BackupLabel bl = BackupLabel.parse(captured.label);
+            if (parent.isPresent() && !parent.get().record().timeline().equals(bl.timeline())) {
+                throw new PitrException(
+                        ErrorCode.BACKUP_FAILED,
+                        "snapshot " + id + " started on timeline " + bl.timeline() + ", not on its parent "
+                                + parent.get().record().id() + "'s timeline "
+                                + parent.get().record().timeline()
+                                + ": the server was promoted meanwhile",
+                        "take the snapshot again; it will be a full");
+            }
+            Lsn stopLsn = stopLsn(captured.manifest, bl.timeline());
+            SegmentName first = SegmentName.containing(bl.timeline(), bl.startLsn(), segmentSize);
+            SegmentName last = SegmentName.containing(bl.timeline(), new Lsn(stopLsn.value() - 1), segmentSize);
+            // PostgreSQL's manifest is an object of its own, encoded like every other; the catalog keeps where and its
+            // sum
+            byte[] manifestText = captured.manifest.getBytes(StandardCharsets.UTF_8);
+            String manifestKey = BackupManifest.keyFor(id);
+            written.add(manifestKey);
+            repo.codec()
                     .put(
                             repo.storage(),
-                            key,
-                            Map.of(ObjectDescriptions.KIND, "snapshot", "pitr-snapshot-id", id.value()),
-                            out -> out.write(index));
-        } catch (IOException | PitrException e) {
-            p.destroyForcibly();
+                            manifestKey,
+                            Map.of(ObjectDescriptions.KIND, "backup-manifest"),
+                            out -> out.write(manifestText));
+            BackupManifest manifestRef = new BackupManifest(manifestKey, Sha256.of(manifestText), manifestText.length);
+            rec = new SnapshotRecord(
+                    id,
+                    label,
+                    SnapshotRecord.Status.RUNNING,
+                    bl.timeline(),
+                    bl.startLsn(),
+                    stopLsn,
+                    started,
+                    stopped,
+                    first.walFileName(),
+                    last.walFileName(),
+                    stored.plainSize(),
+                    stored.storedSize() + indexStored.storedSize(),
+                    Sha256.of(index),
+                    key,
+                    indexStored.keyId(),
+                    manifestRef,
+                    RetentionState.RETAINED,
+                    parent.map(pa -> new SnapshotLineage(pa.kind(), pa.record().id()))
+                            .orElse(SnapshotLineage.FULL));
+            repo.catalog().createSnapshot(rec);
+        } catch (RuntimeException e) {
+            if (p != null) {
+                p.destroyForcibly();
+            }
+            written.addAll(0, parts.written());
+            removeQuietly(written);
+            throw e;
+        } finally {
             deleteQuietly(parentManifest);
-            removeQuietly(parts.written());
-            throw new PitrException(
-                    ErrorCode.BACKUP_FAILED,
-                    "snapshot " + id + " failed: " + e.getMessage(),
-                    "run 'pitr check' and look at the server log",
-                    e);
         }
-        shown.finish();
-        deleteQuietly(parentManifest);
-        Instant stopped = clock.instant();
-        if (captured.label == null || captured.manifest == null) {
-            throw new PitrException(
-                    ErrorCode.BACKUP_FAILED,
-                    "pg_basebackup's tar held no backup_label or backup_manifest",
-                    "use pg_basebackup 13 or later");
-        }
-        BackupLabel bl = BackupLabel.parse(captured.label);
-        if (parent.isPresent() && !parent.get().record().timeline().equals(bl.timeline())) {
-            throw new PitrException(
-                    ErrorCode.BACKUP_FAILED,
-                    "snapshot " + id + " started on timeline " + bl.timeline() + ", not on its parent "
-                            + parent.get().record().id() + "'s timeline "
-                            + parent.get().record().timeline()
-                            + ": the server was promoted meanwhile",
-                    "take the snapshot again; it will be a full");
-        }
-        Lsn stopLsn = stopLsn(captured.manifest, bl.timeline());
-        SegmentName first = SegmentName.containing(bl.timeline(), bl.startLsn(), segmentSize);
-        SegmentName last = SegmentName.containing(bl.timeline(), new Lsn(stopLsn.value() - 1), segmentSize);
-        // PostgreSQL's manifest is an object of its own, encoded like every other; the catalog keeps where and its sum
-        byte[] manifestText = captured.manifest.getBytes(StandardCharsets.UTF_8);
-        String manifestKey = BackupManifest.keyFor(id);
-        repo.codec()
-                .put(
-                        repo.storage(),
-                        manifestKey,
-                        Map.of(ObjectDescriptions.KIND, "backup-manifest"),
-                        out -> out.write(manifestText));
-        BackupManifest manifestRef = new BackupManifest(manifestKey, Sha256.of(manifestText), manifestText.length);
-        SnapshotRecord rec = new SnapshotRecord(
-                id,
-                label,
-                SnapshotRecord.Status.RUNNING,
-                bl.timeline(),
-                bl.startLsn(),
-                stopLsn,
-                started,
-                stopped,
-                first.walFileName(),
-                last.walFileName(),
-                stored.plainSize(),
-                stored.storedSize() + indexStored.storedSize(),
-                Sha256.of(index),
-                key,
-                indexStored.keyId(),
-                manifestRef,
-                RetentionState.RETAINED,
-                parent.map(pa -> new SnapshotLineage(pa.kind(), pa.record().id()))
-                        .orElse(SnapshotLineage.FULL));
-        repo.catalog().createSnapshot(rec);
+        SegmentName first = SegmentName.containing(rec.timeline(), rec.startLsn(), segmentSize);
+        SegmentName last = SegmentName.of(rec.lastSegment(), segmentSize);
         if (parent.isPresent() && !parent.get().isNative()) {
             log("snapshot " + id + ": incremental on " + parent.get().record().id() + ", " + changed.keptBlocks + " of "
                     + changed.fileBlocks + " relation blocks changed");
@@ -345,8 +363,8 @@ public final class SnapshotService {
                         Map.of(ObjectDescriptions.KIND, "snapshot-manifest"),
                         out -> out.write(manifest));
         repo.catalog().updateSnapshot(done);
-        log("snapshot " + id + " complete: start " + bl.startLsn() + ", stop " + stopLsn + " on timeline "
-                + bl.timeline());
+        log("snapshot " + id + " complete: start " + rec.startLsn() + ", stop " + rec.stopLsn() + " on timeline "
+                + rec.timeline());
         return done;
     }
 
@@ -507,9 +525,13 @@ public final class SnapshotService {
         }
     }
 
+    /** An id no snapshot of the catalog has, and no object in storage is stored under (one of a failed run, say). */
     private SnapshotId uniqueId(Instant t) {
         SnapshotId id = SnapshotId.at(t);
-        for (int i = 1; repo.catalog().snapshot(id).isPresent(); i++) {
+        for (int i = 1;
+                repo.catalog().snapshot(id).isPresent()
+                        || !repo.storage().list("snapshots/" + id + "/").isEmpty();
+                i++) {
             id = new SnapshotId(SnapshotId.at(t).value() + "-" + i);
         }
         return id;

@@ -345,7 +345,20 @@ public final class RestoreSteps {
                         "the restored server is still running after shutting down at the target",
                         "see " + dir.resolve(RESTORE_LOG));
             }
+            String down = clusterState(dir);
+            if (!down.equals(dev.pitr.postgres.ControlFile.State.SHUT_DOWN_IN_RECOVERY.text())) {
+                throw new PitrException(
+                        ErrorCode.RESTORE_FAILED,
+                        "the restored server is " + down + ", not shut down in recovery at the target",
+                        "see " + dir.resolve(RESTORE_LOG));
+            }
             return "shut down at the target";
+        }
+        // the control file says what the server last recorded: it must also be running now
+        if (!Processes.run(tools(dir).asPostgres("pg_ctl", "status", "-D", dir.toString()))
+                .ok()) {
+            throw new PitrException(
+                    ErrorCode.RESTORE_FAILED, "the restored server is not running", "see " + dir.resolve(RESTORE_LOG));
         }
         // what the server itself recorded, read without a login: the restore never depends on the copied pg_hba.conf
         String cluster = clusterState(dir);
@@ -876,15 +889,21 @@ public final class RestoreSteps {
             if (laid != null) {
                 passed++;
             } else {
-                laid = layObject(
-                        "part " + (i + 1) + " of " + all.size() + " of snapshot " + snap.id(),
-                        part.storageKey(),
-                        part.sha256(),
-                        snap,
-                        dir,
-                        progress,
-                        onto,
-                        kept);
+                String what = "part " + (i + 1) + " of " + all.size() + " of snapshot " + snap.id();
+                laid = layObject(what, part.storageKey(), part.sha256(), snap, dir, progress, onto, kept);
+                try {
+                    if (!laid.paths()
+                            .equals(TarExtractor.named(part.entries(), dir, RESTORE_ARTIFACTS, onto)
+                                    .keySet())) {
+                        throw new IOException("its tar does not hold the entries its index names");
+                    }
+                } catch (IOException e) {
+                    throw new PitrException(
+                            ErrorCode.CORRUPT_OBJECT,
+                            what + ": " + e.getMessage(),
+                            "restore from another snapshot with --snapshot",
+                            e);
+                }
             }
             files += laid.files();
             for (Path p : laid.paths()) {
@@ -1086,12 +1105,16 @@ public final class RestoreSteps {
 
     private Replayed startAndWait(RestoreRequest req, boolean wantsTarget, Path dir, Runnable heartbeat) {
         Path logFile = dir.resolve(RESTORE_LOG);
-        List<String> start = new ArrayList<>(List.of("-D", dir.toString(), "-l", logFile.toString(), "-W"));
-        if (dataDirectoryMajor(dir).orElse(0) >= 15) {
-            // the replayed position in the log every second, for this run only: progress needs no login
-            start.addAll(List.of("-o", "-c log_startup_progress_interval=1s"));
-        }
-        start.add("start");
+        // the log is how the restore follows recovery without a login: in English, into this file, with each line's
+        // process type (a client's failed login is not recovery's), whatever the snapshot's settings say; and on 15
+        // and later, the replayed position every second
+        String logging = "-c lc_messages=C -c logging_collector=off -c log_destination=stderr"
+                + " -c log_min_messages=warning -c log_line_prefix='%m [%p] %b '"
+                + (dataDirectoryMajor(dir).orElse(0) >= 15 ? " -c log_startup_progress_interval=1s" : "");
+        List<String> start =
+                new ArrayList<>(List.of("-D", dir.toString(), "-l", logFile.toString(), "-W", "-o", logging, "start"));
+        // what an earlier start of the server (a retried step) wrote is not this one's
+        long logFrom = RecoveryLog.sizeOf(logFile);
         Processes.Result r = Processes.run(tools(dir).asPostgres("pg_ctl", start.toArray(String[]::new)));
         if (!r.ok()) {
             throw new PitrException(
@@ -1100,14 +1123,14 @@ public final class RestoreSteps {
                     "see " + logFile);
         }
         log("PostgreSQL started on port " + req.port() + "; replaying WAL (log: " + logFile + ")");
-        RecoveryLog rl = new RecoveryLog(logFile);
+        RecoveryLog rl = new RecoveryLog(logFile, logFrom);
         RestoreRequest.Action action = wantsTarget ? req.action() : RestoreRequest.Action.PROMOTE;
         Instant lastProgress = clock.instant();
-        int lastLength = 0;
+        long lastLines = 0;
         while (true) {
-            String text = rl.refresh();
-            if (text.length() != lastLength) {
-                lastLength = text.length();
+            long lines = rl.refresh();
+            if (lines != lastLines) {
+                lastLines = lines;
                 lastProgress = clock.instant();
             }
             String failure = rl.failure();

@@ -64,32 +64,45 @@ final class TarExtractor {
     }
 
     /**
-     * What a tar of the entries {@code names} (a directory's ending in {@code /}) would name, when laying it down would
-     * change nothing: every file is {@code kept} and every directory is there. Empty when the tar must be read.
+     * The paths a tar of the entries {@code names} (a directory's ending in {@code /}) names in {@code dir}, as {@link
+     * #extract} (or {@link #overlay}, {@code onto}) counts them in what it returns; with, for each, whether it is a
+     * directory.
+     *
+     * @throws IOException when a name is one {@link #extract} refuses
+     */
+    static java.util.Map<Path, Boolean> named(java.util.List<String> names, Path dir, Set<String> skipped, boolean onto)
+            throws IOException {
+        Path root = dir.toAbsolutePath().normalize();
+        java.util.Map<Path, Boolean> paths = new java.util.HashMap<>();
+        for (String entry : names) {
+            String name = onto && entry.endsWith(ChangedBlocks.SUFFIX)
+                    ? entry.substring(0, entry.length() - ChangedBlocks.SUFFIX.length())
+                    : entry;
+            Path out = inside(root, name);
+            if (!out.equals(root)
+                    && !skipped.contains(root.relativize(out).getName(0).toString())) {
+                paths.put(out, entry.endsWith("/"));
+            }
+        }
+        return paths;
+    }
+
+    /**
+     * What a tar of the entries {@code names} would name, when laying it down would change nothing: every file is
+     * {@code kept} and every directory is there. Empty when the tar must be read.
      *
      * @throws IOException when a name is one {@link #extract} refuses
      */
     static java.util.Optional<Laid> inPlace(
             java.util.List<String> names, Path dir, Set<String> skipped, boolean onto, Set<Path> kept)
             throws IOException {
-        Path root = dir.toAbsolutePath().normalize();
-        Set<Path> paths = new java.util.HashSet<>();
-        for (String entry : names) {
-            boolean directory = entry.endsWith("/");
-            String name = onto && entry.endsWith(ChangedBlocks.SUFFIX)
-                    ? entry.substring(0, entry.length() - ChangedBlocks.SUFFIX.length())
-                    : entry;
-            Path out = inside(root, name);
-            if (out.equals(root)
-                    || skipped.contains(root.relativize(out).getName(0).toString())) {
-                continue;
-            }
-            if (directory ? !Files.isDirectory(out, LinkOption.NOFOLLOW_LINKS) : !kept.contains(out)) {
+        java.util.Map<Path, Boolean> paths = named(names, dir, skipped, onto);
+        for (var e : paths.entrySet()) {
+            if (e.getValue() ? !Files.isDirectory(e.getKey(), LinkOption.NOFOLLOW_LINKS) : !kept.contains(e.getKey())) {
                 return java.util.Optional.empty();
             }
-            paths.add(out);
         }
-        return java.util.Optional.of(new Laid(0, paths));
+        return java.util.Optional.of(new Laid(0, paths.keySet()));
     }
 
     private static Laid extract(InputStream in, Path dir, Set<String> skipped, boolean onto, Set<Path> kept)

@@ -83,14 +83,14 @@ class PartWriterTest {
         LocalStorage storage = new LocalStorage(dir);
         ObjectCodec codec = new ObjectCodec(new Zstd(3), Keyring.none());
         Map<String, byte[]> entries = entries();
-        PartWriter w = new PartWriter(codec, storage, ID, PART);
+        PartWriter w = new PartWriter(codec, storage, ID, "00aa00aa00aa", PART);
         SnapshotParts parts =
                 w.write(new TarArchiveInputStream(new ByteArrayInputStream(tar(entries))), PartWriterTest::copy);
         assertTrue(parts.parts().size() > 5, parts.parts().toString());
         List<String> names = new ArrayList<>();
         for (int i = 0; i < parts.parts().size(); i++) {
             SnapshotParts.Part p = parts.parts().get(i);
-            assertEquals(SnapshotParts.partKey(ID, i), p.storageKey());
+            assertEquals(SnapshotParts.partKey(ID, "00aa00aa00aa", i), p.storageKey());
             assertFalse(p.entries().isEmpty());
             assertTrue(p.plainSize() <= PART || p.entries().size() == 1, p.toString());
             Sha256 sha = new Sha256();
@@ -121,7 +121,7 @@ class PartWriterTest {
         ObjectCodec codec = new ObjectCodec(new Zstd(3), Keyring.none());
         byte[] whole = tar(entries());
         byte[] cut = java.util.Arrays.copyOf(whole, whole.length / 2);
-        PartWriter w = new PartWriter(codec, storage, ID, PART);
+        PartWriter w = new PartWriter(codec, storage, ID, "00aa00aa00aa", PART);
         assertThrows(
                 RuntimeException.class,
                 () -> w.write(new TarArchiveInputStream(new ByteArrayInputStream(cut)), PartWriterTest::copy));

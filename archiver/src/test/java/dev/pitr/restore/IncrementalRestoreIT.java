@@ -211,10 +211,24 @@ class IncrementalRestoreIT {
                     "the snapshot is stored in parts");
         }
         // a part changed, the index changed, a part missing: each stops the restore before the server starts
-        for (String name : List.of("base.00001.tar.zst", "parts.json", "base.00000.tar.zst")) {
+        List<String> names;
+        try (Stream<Path> s = Files.list(snapshotDir)) {
+            names = s.map(p -> p.getFileName().toString()).sorted().toList();
+        }
+        String index =
+                names.stream().filter(n -> n.startsWith("parts.")).findFirst().orElseThrow();
+        String part0 = names.stream()
+                .filter(n -> n.matches("base\\..*\\.00000\\.tar\\.zst"))
+                .findFirst()
+                .orElseThrow();
+        String part1 = names.stream()
+                .filter(n -> n.matches("base\\..*\\.00001\\.tar\\.zst"))
+                .findFirst()
+                .orElseThrow();
+        for (String name : List.of(part1, index, part0)) {
             Path object = snapshotDir.resolve(name);
             byte[] original = Files.readAllBytes(object);
-            boolean remove = name.equals("base.00000.tar.zst");
+            boolean remove = name.equals(part0);
             if (remove) {
                 Files.delete(object);
             } else {

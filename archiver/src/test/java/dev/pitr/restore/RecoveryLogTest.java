@@ -80,7 +80,35 @@ class RecoveryLogTest {
         // a log replaced by a shorter one is read again from its start
         Files.writeString(f, "LOG:  restored log file \"000000010000000000000002\" from archive\n");
         log.refresh();
-        assertEquals(java.util.Optional.of(Lsn.parse("1/A123456")), log.replayedUpTo(16 << 20));
-        assertEquals("LOG:  restored log file \"000000010000000000000002\" from archive\n", log.refresh());
+        assertEquals(java.util.Optional.of(Lsn.parse("0/2000000")), log.replayedUpTo(16 << 20));
+    }
+
+    @Test
+    void aClientsFailedLoginIsNoRecoveryFailureAndAnEarlierStartsLinesAreNotRead() throws Exception {
+        Path f = dir.resolve("log");
+        Files.writeString(f, "2026-12-06 07:41:13.123 UTC [11] startup LOG:  pausing at the end of recovery\n");
+        long before = RecoveryLog.sizeOf(f);
+        Files.writeString(f, """
+                2026-12-06 07:42:00.000 UTC [12] client backend FATAL:  password authentication failed for user "x"
+                2026-12-06 07:42:01.000 UTC [13] walsender FATAL:  no pg_hba.conf entry for replication
+                """, java.nio.file.StandardOpenOption.APPEND);
+        RecoveryLog log = new RecoveryLog(f, before);
+        assertEquals(2, log.refresh());
+        assertNull(log.failure());
+        assertEquals(false, log.paused());
+        Files.writeString(
+                f,
+                "2026-12-06 07:42:02.000 UTC [14] startup FATAL:  requested timeline 9 is not a child of this server's\n",
+                java.nio.file.StandardOpenOption.APPEND);
+        log.refresh();
+        assertEquals("FATAL:  requested timeline 9 is not a child of this server's", log.failure());
+        StringBuilder many = new StringBuilder();
+        for (int i = 0; i < 1000; i++) {
+            many.append("LOG:  line ").append(i).append('\n');
+        }
+        Files.writeString(f, many, java.nio.file.StandardOpenOption.APPEND);
+        log.refresh();
+        assertEquals("  LOG:  line 998\n  LOG:  line 999\n", log.tail(2));
+        assertEquals(RecoveryLog.TAIL, log.tail(10_000).lines().count());
     }
 }

@@ -15,16 +15,13 @@ import java.util.List;
 /**
  * A snapshot stored in parts. Each part is a tar of its own, compressed and encrypted like every object: whole entries
  * of pg_basebackup's tar, in its order, up to {@link #PART_SIZE} plain bytes, or one larger file alone. An index object
- * names the parts, each with the sha256 and size of its plain tar and the names of its entries (a directory's with a
- * trailing {@code /}). The snapshot's record points at the index (its {@code storageKey} ends in {@value #INDEX_NAME})
+ * names the parts, each with the sha256 and size of its plain tar and the names of its entries as its tar names them
+ * (a directory's with a trailing {@code /}). The snapshot's record points at the index ({@code parts.<run>.json})
  * and holds the index's sha256, so a restore checks the index against the catalog and each part against the index,
  * and can lay each part down, or pass it over, on its own. Snapshots taken before parts are one object, {@code
  * base.tar.zst}, whose sha256 the record holds.
  */
 public record SnapshotParts(List<Part> parts) {
-
-    /** The index object's name in the snapshot's directory. */
-    public static final String INDEX_NAME = "parts.json";
 
     /** A part holds entries up to this many plain bytes, unless one entry alone is larger. */
     public static final long PART_SIZE = 64L << 20;
@@ -44,23 +41,40 @@ public record SnapshotParts(List<Part> parts) {
             if (plainSize < 0 || storedSize < 0) {
                 throw new IllegalArgumentException("a part's sizes cannot be negative");
             }
+            if (entries.isEmpty()) {
+                throw new IllegalArgumentException("a part holds at least one entry");
+            }
             entries = List.copyOf(entries);
         }
     }
 
     /** True when a snapshot's {@code storageKey} is an index of parts, not the one object of an earlier snapshot. */
     public static boolean isIndex(String storageKey) {
-        return storageKey.endsWith("/" + INDEX_NAME);
+        return INDEX.matcher(storageKey.substring(storageKey.lastIndexOf('/') + 1))
+                .matches();
     }
 
-    /** The index object's key for snapshot {@code id}. */
-    public static String indexKey(SnapshotId id) {
-        return "snapshots/" + id + "/" + INDEX_NAME;
+    private static final java.util.regex.Pattern INDEX =
+            java.util.regex.Pattern.compile("parts\\.[0-9a-f]{8,64}\\.json");
+
+    /**
+     * The index object's key for snapshot {@code id}, taken by the run {@code run} (a random token: two runs that
+     * chose the same id never write each other's objects).
+     */
+    public static String indexKey(SnapshotId id, String run) {
+        return "snapshots/" + id + "/parts." + run + ".json";
     }
 
-    /** The key of part {@code n} (from 0) of snapshot {@code id}. */
-    public static String partKey(SnapshotId id, int n) {
-        return String.format(java.util.Locale.ROOT, "snapshots/%s/base.%05d.tar.zst", id, n);
+    /** The key of part {@code n} (from 0) of snapshot {@code id}, taken by the run {@code run}. */
+    public static String partKey(SnapshotId id, String run, int n) {
+        return String.format(java.util.Locale.ROOT, "snapshots/%s/base.%s.%05d.tar.zst", id, run, n);
+    }
+
+    /** A new run's token. */
+    public static String newRun() {
+        byte[] b = new byte[6];
+        new java.security.SecureRandom().nextBytes(b);
+        return java.util.HexFormat.of().formatHex(b);
     }
 
     /** The plain bytes of every part. */
@@ -101,6 +115,11 @@ public record SnapshotParts(List<Part> parts) {
      */
     public static SnapshotParts parse(byte[] json, String indexKey) throws IOException {
         String dir = indexKey.substring(0, indexKey.lastIndexOf('/') + 1);
+        String name = indexKey.substring(dir.length());
+        if (!INDEX.matcher(name).matches()) {
+            throw new IOException(indexKey + " is not the key of an index of a snapshot's parts");
+        }
+        String run = name.substring("parts.".length(), name.length() - ".json".length());
         try {
             JsonNode root = JSON.readTree(json);
             if (root == null
@@ -111,7 +130,8 @@ public record SnapshotParts(List<Part> parts) {
             List<Part> parts = new ArrayList<>();
             for (JsonNode n : root.path("parts")) {
                 String key = n.path("key").asText("");
-                if (!key.startsWith(dir) || key.indexOf('/', dir.length()) >= 0 || key.equals(indexKey)) {
+                if (!key.startsWith(dir)
+                        || !key.substring(dir.length()).matches("base\\." + run + "\\.[0-9]{5}\\.tar\\.zst")) {
                     throw new IOException(indexKey + " names a part outside its snapshot: " + key);
                 }
                 List<String> entries = new ArrayList<>();

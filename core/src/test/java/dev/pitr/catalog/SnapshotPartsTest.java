@@ -23,32 +23,37 @@ class SnapshotPartsTest {
 
     static final SnapshotId ID = new SnapshotId("20260101T000000Z");
     static final String SHA = "a".repeat(64);
+    static final String RUN = "0123456789ab";
 
     static SnapshotParts twoParts() {
         return new SnapshotParts(List.of(
                 new SnapshotParts.Part(
-                        SnapshotParts.partKey(ID, 0), SHA, 3072, 100, List.of("base/", "base/1/", "PG_VERSION")),
-                new SnapshotParts.Part(SnapshotParts.partKey(ID, 1), "b".repeat(64), 1 << 30, 5, List.of("base/1/1"))));
+                        SnapshotParts.partKey(ID, RUN, 0), SHA, 3072, 100, List.of("base/", "base/1/", "PG_VERSION")),
+                new SnapshotParts.Part(
+                        SnapshotParts.partKey(ID, RUN, 1), "b".repeat(64), 1 << 30, 5, List.of("base/1/1"))));
     }
 
     @Test
     void theIndexReadsBackAsItWasWritten() throws IOException {
         SnapshotParts parts = twoParts();
-        String key = SnapshotParts.indexKey(ID);
+        String key = SnapshotParts.indexKey(ID, RUN);
         assertEquals(parts, SnapshotParts.parse(parts.json(), key));
         assertEquals(3072 + (1L << 30), parts.plainSize());
         assertEquals(105, parts.storedSize());
-        assertEquals("snapshots/20260101T000000Z/base.00001.tar.zst", SnapshotParts.partKey(ID, 1));
+        assertEquals("snapshots/20260101T000000Z/base.0123456789ab.00001.tar.zst", SnapshotParts.partKey(ID, RUN, 1));
+        assertEquals("snapshots/20260101T000000Z/parts.0123456789ab.json", key);
         assertTrue(SnapshotParts.isIndex(key));
         assertFalse(SnapshotParts.isIndex("snapshots/20260101T000000Z/base.tar.zst"));
+        assertFalse(SnapshotParts.isIndex("snapshots/20260101T000000Z/parts.json"));
     }
 
     @Test
     void anIndexNamingAnObjectOutsideItsSnapshotOrNotAnIndexIsRefused() {
-        String key = SnapshotParts.indexKey(ID);
+        String key = SnapshotParts.indexKey(ID, RUN);
         for (String part : List.of(
-                "snapshots/20260101T000000Z-1/base.00000.tar.zst",
-                "snapshots/20260101T000000Z/x/base.00000.tar.zst",
+                "snapshots/20260101T000000Z-1/base.0123456789ab.00000.tar.zst",
+                "snapshots/20260101T000000Z/x/base.0123456789ab.00000.tar.zst",
+                "snapshots/20260101T000000Z/base.ffffffffffff.00000.tar.zst",
                 "wal/0000000100000000/000000010000000000000001.zst",
                 key)) {
             byte[] json = ("{\"version\":1,\"parts\":[{\"key\":\"" + part + "\",\"sha256\":\"" + SHA
@@ -60,10 +65,13 @@ class SnapshotPartsTest {
                 "{}",
                 "[]",
                 "{\"version\":2,\"parts\":[]}",
-                "{\"version\":1,\"parts\":[{\"key\":\"snapshots/20260101T000000Z/base.00000.tar.zst\","
-                        + "\"sha256\":\"x\",\"plain_size\":1,\"stored_size\":1,\"entries\":[]}]}",
-                "{\"version\":1,\"parts\":[{\"key\":\"snapshots/20260101T000000Z/base.00000.tar.zst\",\"sha256\":\""
-                        + SHA + "\",\"entries\":[]}]}",
+                "{\"version\":1,\"parts\":[{\"key\":\"snapshots/20260101T000000Z/base.0123456789ab.00000.tar.zst\","
+                        + "\"sha256\":\"x\",\"plain_size\":1,\"stored_size\":1,\"entries\":[\"a\"]}]}",
+                "{\"version\":1,\"parts\":[{\"key\":\"snapshots/20260101T000000Z/base.0123456789ab.00000.tar.zst\","
+                        + "\"sha256\":\"" + SHA + "\",\"entries\":[\"a\"]}]}",
+                // a part that names nothing would be passed over by every restore
+                "{\"version\":1,\"parts\":[{\"key\":\"snapshots/20260101T000000Z/base.0123456789ab.00000.tar.zst\","
+                        + "\"sha256\":\"" + SHA + "\",\"plain_size\":1,\"stored_size\":1}]}",
                 "not json")) {
             assertThrows(
                     IOException.class, () -> SnapshotParts.parse(json.getBytes(StandardCharsets.UTF_8), key), json);
@@ -76,7 +84,7 @@ class SnapshotPartsTest {
         ObjectCodec codec = new ObjectCodec(new Zstd(3), Keyring.none());
         SnapshotParts parts = twoParts();
         byte[] json = parts.json();
-        String key = SnapshotParts.indexKey(ID);
+        String key = SnapshotParts.indexKey(ID, RUN);
         codec.put(storage, key, Map.of(), out -> out.write(json));
         assertEquals(parts, SnapshotParts.read(codec, storage, record(key, Sha256.of(json))));
         IOException e = assertThrows(IOException.class, () -> SnapshotParts.read(codec, storage, record(key, SHA)));
