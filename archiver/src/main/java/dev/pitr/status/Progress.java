@@ -51,6 +51,11 @@ public interface Progress {
 
     /** The text for {@code done} bytes of {@code total} after {@code elapsed}: {@code label  1.2 GiB / 3.4 GiB  35%  45.0 MiB/s  ETA 48 s}. */
     static String line(String label, long total, long done, Duration elapsed) {
+        return line(label, total, done, rate(done, elapsed));
+    }
+
+    /** The text for {@code done} bytes of {@code total} at {@code rate} bytes a second (negative: not measured yet). */
+    static String line(String label, long total, long done, double rate) {
         StringBuilder b = new StringBuilder(label).append("  ").append(Bar.bytes(done));
         if (total > 0) {
             b.append(" / ")
@@ -59,7 +64,6 @@ public interface Progress {
                     .append(Math.min(100, done * 100 / total))
                     .append('%');
         }
-        double rate = rate(done, elapsed);
         if (rate >= 0) {
             b.append("  ").append(Bar.bytes((long) rate)).append("/s");
             if (total > done && rate > 0) {
@@ -67,6 +71,27 @@ public interface Progress {
             }
         }
         return b.toString();
+    }
+
+    /**
+     * The rate of the work since its first progress (time spent before it, a server starting say, does not count),
+     * once {@value #MEASURED_SECONDS} seconds of it have passed.
+     */
+    final class Rate {
+        private Instant first;
+        private long firstDone;
+
+        /** Bytes a second at {@code now} with {@code done} bytes done; -1 before it is measured. */
+        public synchronized double at(Instant now, long done) {
+            if (first == null) {
+                if (done > 0) {
+                    first = now;
+                    firstDone = done;
+                }
+                return -1;
+            }
+            return rate(done - firstDone, Duration.between(first, now));
+        }
     }
 
     /** Bytes a second, or -1 before the rate is measured. */
@@ -85,8 +110,10 @@ public interface Progress {
         private final Duration every;
         private final boolean json;
         private final Instant started;
+        private final Rate measured = new Rate();
         private Instant written;
         private long last;
+        private double lastRate = -1;
 
         public Reported(String label, long total, PrintWriter out, Clock clock, Duration every, boolean json) {
             this.label = label;
@@ -102,6 +129,7 @@ public interface Progress {
         public synchronized void at(long done) {
             last = done;
             Instant now = clock.instant();
+            lastRate = measured.at(now, done);
             if (Duration.between(written == null ? started : written, now).compareTo(every) < 0) {
                 return;
             }
@@ -117,11 +145,10 @@ public interface Progress {
 
         private void write(long done, Instant now) {
             written = now;
-            Duration elapsed = Duration.between(started, now);
+            double rate = lastRate;
             if (!json) {
-                out.println(line(label, total, done, elapsed));
+                out.println(line(label, total, done, rate));
             } else {
-                double rate = rate(done, elapsed);
                 var n = JSON.createObjectNode();
                 n.put("progress", label);
                 n.put("done_bytes", done);
@@ -162,7 +189,7 @@ public interface Progress {
         private final long total;
         private final PrintWriter out;
         private final Clock clock;
-        private final Instant started;
+        private final Rate measured = new Rate();
         private Instant drawn;
         private int width;
 
@@ -171,17 +198,17 @@ public interface Progress {
             this.total = total;
             this.out = out;
             this.clock = clock;
-            this.started = clock.instant();
         }
 
         @Override
         public synchronized void at(long done) {
             Instant now = clock.instant();
+            double rate = measured.at(now, done);
             if (drawn != null && Duration.between(drawn, now).toMillis() < 250) {
                 return;
             }
             drawn = now;
-            String line = line(done, Duration.between(started, now));
+            String line = Progress.line(label, total, done, rate);
             out.print("\r" + line + " ".repeat(Math.max(0, width - line.length())));
             out.flush();
             width = line.length();

@@ -27,6 +27,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
@@ -421,8 +422,15 @@ public final class Benchmarks {
             Path cpScript = cpFetchScript(repo);
 
             RestoreTarget latest = new RestoreTarget.Latest();
-            double pitrSeconds =
-                    timedRestore(config, repo, tools, "restore-pitr", null, latest, new StringWriter(), c -> {});
+            EtaMeter eta = new EtaMeter();
+            progress = eta;
+            double pitrSeconds;
+            try {
+                pitrSeconds =
+                        timedRestore(config, repo, tools, "restore-pitr", null, latest, new StringWriter(), c -> {});
+            } finally {
+                progress = null;
+            }
             double cpSeconds = timedRestore(
                     config, repo, tools, "restore-cp", cpScript.toString(), latest, new StringWriter(), c -> {});
             say(String.format(
@@ -438,6 +446,7 @@ public final class Benchmarks {
                     "  restore_command = cp from a local directory: %.2f s (%.1f MB/s of WAL)",
                     cpSeconds, ((segments * SEG) >> 20) / cpSeconds));
             say(String.format("  ratio pitr/cp time: %.2f", pitrSeconds / cpSeconds));
+            eta.report(this::say);
         }
     }
 
@@ -470,6 +479,78 @@ public final class Benchmarks {
      * the fetch command and turns prefetching off (the floor). The restore's log goes to {@code log}; {@code inspect}
      * sees the restored server before it is stopped.
      */
+    /** Where the restore's progress goes while {@link #restore} times pitr; null: nowhere. */
+    private EtaMeter progress;
+
+    /**
+     * How right the restore's progress is: each phase's samples (the time, the bytes done, the time left the progress
+     * would show, by {@link dev.pitr.status.Progress#rate}), against the time the phase really took to end.
+     */
+    static final class EtaMeter {
+        private record Sample(long nanos, long done) {}
+
+        private static final class Phase {
+            final String label;
+            final long total;
+            final long started = System.nanoTime();
+            final List<Sample> samples = new ArrayList<>();
+            long ended;
+
+            Phase(String label, long total) {
+                this.label = label;
+                this.total = total;
+            }
+        }
+
+        private final List<Phase> phases = new ArrayList<>();
+
+        dev.pitr.status.Progress phase(String label, long total) {
+            Phase p = new Phase(label, total);
+            phases.add(p);
+            return new dev.pitr.status.Progress() {
+                @Override
+                public synchronized void at(long done) {
+                    p.samples.add(new Sample(System.nanoTime(), done));
+                }
+
+                @Override
+                public void finish() {
+                    p.ended = System.nanoTime();
+                }
+            };
+        }
+
+        void report(java.util.function.Consumer<String> say) {
+            for (Phase p : phases) {
+                List<Double> errors = new ArrayList<>();
+                // as the progress measures its rate: from its first sample on
+                Sample first =
+                        p.samples.stream().filter(x -> x.done() > 0).findFirst().orElse(null);
+                for (Sample x : p.samples) {
+                    if (first == null || x.nanos() <= first.nanos()) {
+                        continue;
+                    }
+                    double rate = dev.pitr.status.Progress.rate(
+                            x.done() - first.done(), Duration.ofNanos(x.nanos() - first.nanos()));
+                    double left = (p.ended - x.nanos()) / 1e9;
+                    if (rate > 0 && x.done() < p.total && left >= 1) {
+                        double eta = (p.total - x.done()) / rate;
+                        errors.add(Math.abs(eta - left) / left);
+                    }
+                }
+                java.util.Collections.sort(errors);
+                say.accept(String.format(
+                        "  progress of %s: %.1f s, %d samples with a time left; its error against the real time left:"
+                                + " median %s, largest %s",
+                        p.label,
+                        (p.ended - p.started) / 1e9,
+                        errors.size(),
+                        errors.isEmpty() ? "-" : String.format("%.0f %%", 100 * errors.get(errors.size() / 2)),
+                        errors.isEmpty() ? "-" : String.format("%.0f %%", 100 * errors.get(errors.size() - 1))));
+            }
+        }
+    }
+
     double timedRestore(
             Config config,
             Repository repo,
@@ -492,8 +573,11 @@ public final class Benchmarks {
         Path dir = base.resolve(dirName);
         int port = LocalCluster.freePort();
         long t0 = System.nanoTime();
-        new RestoreService(c, repo, tools, Clock.systemUTC(), new PrintWriter(log, true))
-                .restore(RestoreRequest.of(target, dir, port, RestoreRequest.Action.PROMOTE));
+        RestoreService service = new RestoreService(c, repo, tools, Clock.systemUTC(), new PrintWriter(log, true));
+        if (progress != null) {
+            service.showing(progress::phase);
+        }
+        service.restore(RestoreRequest.of(target, dir, port, RestoreRequest.Action.PROMOTE));
         double s = (System.nanoTime() - t0) / 1e9;
         LocalCluster restored = LocalCluster.existing(tools, dir, port);
         try {
