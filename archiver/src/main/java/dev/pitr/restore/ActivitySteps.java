@@ -91,7 +91,29 @@ public final class ActivitySteps implements ActivityWorker.Steps {
                 out.put("targetDir", req.targetDir().toAbsolutePath().toString());
                 out.put("agent", agent);
             }
-            case FETCH_SNAPSHOT -> out.put("files", steps.fetchSnapshot(req, snapshot(plan), progress));
+            case FETCH_SNAPSHOT -> {
+                String id = RestoreJob.id(input.get("request"));
+                long total = plan.path("snapshotPlainBytes").asLong(0);
+                dev.pitr.status.Progress.Rate rate = new dev.pitr.status.Progress.Rate();
+                long[] next = {System.nanoTime() + 10_000_000_000L};
+                steps.showingLaidBytes(bytes -> {
+                    double r = rate.at(Instant.now(), bytes);
+                    if (id != null && System.nanoTime() >= next[0]) {
+                        next[0] = System.nanoTime() + 10_000_000_000L;
+                        record(
+                                id,
+                                plan,
+                                "laying-down",
+                                null,
+                                dev.pitr.status.Progress.line("lay-down", total, bytes, r));
+                    }
+                });
+                try {
+                    out.put("files", steps.fetchSnapshot(req, snapshot(plan), progress));
+                } finally {
+                    steps.showingLaidBytes(bytes -> {});
+                }
+            }
             case WRITE_RECOVERY_CONFIG -> {
                 steps.writeRecoveryConfig(req, settings(plan));
                 out.set("settings", plan.get("settings"));
@@ -150,6 +172,18 @@ public final class ActivitySteps implements ActivityWorker.Steps {
         Path log = req.targetDir().resolve(RestoreSteps.RESTORE_LOG);
         RecoveryLog serverLog = new RecoveryLog(log);
         long segmentSize = plan.path("segmentSize").asLong(16L << 20);
+        SnapshotRecord snap = snapshot(plan);
+        String lastSegment = text(plan, "lastSegment");
+        long start = snap.startLsn().value();
+        long total = lastSegment == null
+                ? 0
+                : Math.max(
+                        0,
+                        dev.pitr.wal.SegmentName.parse(lastSegment, segmentSize)
+                                        .endLsn()
+                                        .value()
+                                - start);
+        dev.pitr.status.Progress.Rate rate = new dev.pitr.status.Progress.Rate();
         return () -> {
             try {
                 long size = Files.size(log);
@@ -160,41 +194,55 @@ public final class ActivitySteps implements ActivityWorker.Steps {
             } catch (IOException e) {
                 // no log yet: the server is starting
             }
-            if (id == null || System.nanoTime() < next[0]) {
+            serverLog.refresh();
+            java.util.Optional<Lsn> at = serverLog.replayedUpTo(segmentSize);
+            double r = at.map(l -> rate.at(Instant.now(), Math.max(0, l.value() - start)))
+                    .orElse(-1.0);
+            if (id == null || System.nanoTime() < next[0] || at.isEmpty()) {
                 return;
             }
             next[0] = System.nanoTime() + 10_000_000_000L;
-            try {
-                serverLog.refresh();
-                String lsn =
-                        serverLog.replayedUpTo(segmentSize).map(Lsn::toString).orElse(null);
-                if (lsn != null && !lsn.equals(last[0])) {
-                    last[0] = lsn;
-                    progress.run();
-                    // never over an outcome: a restore the state machine gave up on stays failed
-                    String outcome = repo.catalog()
-                            .restore(id)
-                            .map(RestoreRecord::outcome)
-                            .orElse("replaying");
-                    if (!outcome.equals("replaying")) {
-                        return;
-                    }
-                    repo.catalog()
-                            .recordRestore(new RestoreRecord(
-                                    id,
-                                    Instant.now(),
-                                    "replaying",
-                                    text(plan, "target"),
-                                    text(plan, "snapshot"),
-                                    plan.path("timeline").asLong(),
-                                    lsn,
-                                    null,
-                                    null));
-                }
-            } catch (PitrException e) {
-                // the catalog is busy: progress is a courtesy
+            String lsn = at.get().toString();
+            if (!lsn.equals(last[0])) {
+                last[0] = lsn;
+                progress.run();
+                record(
+                        id,
+                        plan,
+                        "replaying",
+                        lsn,
+                        dev.pitr.status.Progress.line(
+                                "replay", total, Math.max(0, at.get().value() - start), r));
             }
         };
+    }
+
+    /**
+     * Records how far the restore {@code id} has come ({@code outcome} {@code laying-down} or {@code replaying}, the
+     * replayed LSN, and the progress line as its cause) for {@code pitr restore --remote} to show; never over an
+     * outcome, since a restore the state machine gave up on stays failed. A busy catalog costs the record: progress is
+     * a courtesy.
+     */
+    private void record(String id, JsonNode plan, String outcome, String lsn, String line) {
+        try {
+            String now = repo.catalog().restore(id).map(RestoreRecord::outcome).orElse(outcome);
+            if (!now.equals("laying-down") && !now.equals("replaying")) {
+                return;
+            }
+            repo.catalog()
+                    .recordRestore(new RestoreRecord(
+                            id,
+                            Instant.now(),
+                            outcome,
+                            text(plan, "target"),
+                            text(plan, "snapshot"),
+                            plan.path("timeline").asLong(),
+                            lsn,
+                            null,
+                            line));
+        } catch (PitrException e) {
+            // the catalog is busy
+        }
     }
 
     private SnapshotRecord snapshot(JsonNode plan) {

@@ -203,12 +203,16 @@ public final class RemoteRestore {
     private String progress(String id, String last) {
         try {
             RestoreRecord r = catalog.restore(id).orElse(null);
+            String seen = r == null ? null : r.outcome() + " " + r.stoppedAt() + " " + r.cause();
             if (r != null
-                    && "replaying".equals(r.outcome())
-                    && r.stoppedAt() != null
-                    && !Objects.equals(r.stoppedAt(), last)) {
-                say("  replayed up to " + r.stoppedAt());
-                return r.stoppedAt();
+                    && ("replaying".equals(r.outcome()) || "laying-down".equals(r.outcome()))
+                    && !Objects.equals(seen, last)) {
+                if (r.stoppedAt() != null) {
+                    say("  replayed up to " + r.stoppedAt() + (r.cause() == null ? "" : " (" + r.cause() + ")"));
+                } else if (r.cause() != null) {
+                    say("  " + r.cause());
+                }
+                return seen;
             }
         } catch (PitrException e) {
             // progress is a courtesy; the execution's history is the truth
