@@ -63,6 +63,13 @@ final class StatusCommand implements Callable<Integer> {
                         : s.lastWal().endLsn() + " on timeline " + s.lastWal().timeline() + ", archived "
                                 + RestoreTarget.postgresTime(s.lastWal().archivedAt()) + " (RPO "
                                 + s.lastWal().rpoSeconds() + " s)"));
+        Status.Restore lr = s.lastRestore();
+        if (lr != null) {
+            out.println("last restore:    " + lr.outcome() + " (" + lr.id() + ", to " + lr.target() + " from "
+                    + lr.snapshot() + (lr.stoppedAt() == null ? "" : ", at " + lr.stoppedAt()) + ")"
+                    + (lr.progress() == null ? "" : ": " + lr.progress())
+                    + (lr.error() == null ? "" : ": " + lr.error()));
+        }
         out.println("archive:         " + s.archiveBytes() + " bytes stored");
         for (Status.Size z : s.archive()) {
             out.printf(

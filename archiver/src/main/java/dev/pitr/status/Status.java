@@ -20,7 +20,36 @@ public record Status(
         RestoreWindow window,
         Capture capture,
         Retention retention,
-        List<String> warnings) {
+        List<String> warnings,
+        Restore lastRestore) {
+
+    /**
+     * The restore recorded last: its outcome ({@code restored}, {@code failed}, or while the agent works {@code
+     * laying-down} or {@code replaying}, with the progress line: bytes, rate, time left), its target and snapshot, where
+     * replay stopped (or has come), and a failure's error. Null when none is recorded.
+     */
+    public record Restore(
+            String id,
+            Instant recordedAt,
+            String outcome,
+            String target,
+            String snapshot,
+            String stoppedAt,
+            String progress,
+            String error) {}
+
+    /** A status without a restore recorded. */
+    public Status(
+            Instant at,
+            Snapshot lastSnapshot,
+            Wal lastWal,
+            List<Size> archive,
+            RestoreWindow window,
+            Capture capture,
+            Retention retention,
+            List<String> warnings) {
+        this(at, lastSnapshot, lastWal, archive, window, capture, retention, warnings, null);
+    }
 
     /**
      * The newest complete snapshot: its lineage ({@code full}, {@code block:<parent>}, {@code native:<parent>}) and the
@@ -130,6 +159,19 @@ public record Status(
         r.put(
                 "window_start",
                 retention.windowStart() == null ? null : retention.windowStart().toString());
+        if (lastRestore == null) {
+            root.putNull("last_restore");
+        } else {
+            root.putObject("last_restore")
+                    .put("id", lastRestore.id())
+                    .put("recorded_at", lastRestore.recordedAt().toString())
+                    .put("outcome", lastRestore.outcome())
+                    .put("target", lastRestore.target())
+                    .put("snapshot", lastRestore.snapshot())
+                    .put("stopped_at", lastRestore.stoppedAt())
+                    .put("progress", lastRestore.progress())
+                    .put("error", lastRestore.error());
+        }
         ArrayNode w = root.putArray("warnings");
         warnings.forEach(w::add);
         return root;

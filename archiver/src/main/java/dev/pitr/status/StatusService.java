@@ -265,7 +265,23 @@ public final class StatusService {
                 Math.toIntExact(plan.expiredCount()),
                 plan.windowStart());
         warnings.addAll(plan.warnings());
-        return new Status(now, lastSnapshot, lastWal, archive, window, capture, retention, warnings);
+        Status.Restore lastRestore = catalog.restores().stream()
+                .max(Comparator.comparing(dev.pitr.catalog.RestoreRecord::recordedAt))
+                .map(r -> {
+                    boolean working =
+                            r.outcome().equals("laying-down") || r.outcome().equals("replaying");
+                    return new Status.Restore(
+                            r.id(),
+                            r.recordedAt(),
+                            r.outcome(),
+                            r.target(),
+                            r.snapshotId(),
+                            r.stoppedAt(),
+                            working ? r.cause() : null,
+                            working ? null : r.error());
+                })
+                .orElse(null);
+        return new Status(now, lastSnapshot, lastWal, archive, window, capture, retention, warnings, lastRestore);
     }
 
     private static void add(Map<String, long[]> sizes, long timeline, String kind, long count, long bytes) {

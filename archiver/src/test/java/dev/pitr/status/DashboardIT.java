@@ -75,9 +75,25 @@ class DashboardIT {
         }
         ArchiveFixture.insertMarkers(fx.primary, 1, 20, "a");
         fx.switchAndAwaitArchived();
+        // a restore the agent is working on, as it records its progress
+        try (var repo = dev.pitr.config.Repository.open(fx.config(), false)) {
+            repo.catalog()
+                    .recordRestore(new dev.pitr.catalog.RestoreRecord(
+                            "pitr-20261206T000000Z",
+                            Instant.now(),
+                            "replaying",
+                            "latest",
+                            "20261206T000000Z",
+                            1L,
+                            "0/20000000",
+                            null,
+                            RESTORE_PROGRESS));
+        }
         Thread.sleep(6000); // past the dashboard's status cache
         status = JSON.readTree(fx.ok("status", "--json").out());
     }
+
+    static final String RESTORE_PROGRESS = "replay  512.0 MiB / 2.0 GiB  25%  64.0 MiB/s  ETA 24 s";
 
     @AfterAll
     void stop() throws Exception {
@@ -166,7 +182,7 @@ class DashboardIT {
     }
 
     @Test
-    void chromiumShowsTheSnapshotTheRpoAndDrawsTheWindow() throws Exception {
+    void chromiumShowsTheSnapshotTheRpoTheRestoreAndDrawsTheWindow() throws Exception {
         Path profile = Files.createTempDirectory("pitr-chromium");
         Process chromium = new ProcessBuilder(
                         "chromium",
@@ -186,6 +202,11 @@ class DashboardIT {
         assertEquals(status.path("last_snapshot").path("id").asText(), element(dom, "last-snapshot"));
         assertTrue(element(dom, "last-snapshot-age").endsWith(" ago, full"), element(dom, "last-snapshot-age"));
         assertEquals(status.path("last_wal").path("end_lsn").asText() + " (timeline 1)", element(dom, "last-wal"));
+        assertEquals("replaying", status.path("last_restore").path("outcome").asText(), status.toString());
+        assertEquals(
+                RESTORE_PROGRESS, status.path("last_restore").path("progress").asText());
+        assertEquals("replaying", element(dom, "last-restore"));
+        assertEquals(RESTORE_PROGRESS, element(dom, "last-restore-detail"));
         Matcher rpo = Pattern.compile("(\\d+) s").matcher(element(dom, "rpo"));
         assertTrue(rpo.matches(), element(dom, "rpo"));
         assertTrue(
@@ -216,7 +237,8 @@ class DashboardIT {
         assertTrue(p.waitFor(120, TimeUnit.SECONDS));
         assertEquals(0, p.exitValue(), shown);
         assertTrue(
-                Pattern.compile("\rsnapshot  [\\d.]+ [KMG]?i?B / [\\d.]+ [KMG]?i?B  \\d+%  [\\d.]+ [KMG]?i?B/s")
+                // the rate and the time left follow once measured (3 s in)
+                Pattern.compile("\rsnapshot  [\\d.]+ [KMG]?i?B / [\\d.]+ [KMG]?i?B  \\d+%")
                         .matcher(shown)
                         .find(),
                 "no progress bar on the terminal:\n" + shown);
