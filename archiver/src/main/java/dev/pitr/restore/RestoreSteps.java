@@ -667,36 +667,14 @@ public final class RestoreSteps {
         candidates.sort(
                 Comparator.comparingLong((Path p) -> p.toFile().length()).reversed());
         Map<Path, Integer> base = new java.util.HashMap<>();
-        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(
-                Math.max(1, Runtime.getRuntime().availableProcessors()));
-        try {
-            List<java.util.concurrent.Future<Integer>> found = new ArrayList<>();
-            for (Path p : candidates) {
-                found.add(pool.submit(() -> newestHeld(root.relativize(p).toString(), p, manifests)));
+        List<Integer> held =
+                onEveryCore(dir, candidates, p -> newestHeld(root.relativize(p).toString(), p, manifests), progress);
+        for (int i = 0; i < candidates.size(); i++) {
+            if (held.get(i) >= 0) {
+                base.put(candidates.get(i), held.get(i));
+            } else {
+                drop.add(candidates.get(i));
             }
-            for (int i = 0; i < candidates.size(); i++) {
-                int b = found.get(i).get();
-                if (b >= 0) {
-                    base.put(candidates.get(i), b);
-                } else {
-                    drop.add(candidates.get(i));
-                }
-                if (i % 100 == 0) {
-                    progress.run();
-                }
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new PitrException(
-                    ErrorCode.INTERRUPTED, "interrupted while checking " + dir, "run the restore again");
-        } catch (java.util.concurrent.ExecutionException e) {
-            throw new PitrException(
-                    ErrorCode.LOCAL_IO,
-                    "cannot read the files in " + dir + ": " + e.getCause().getMessage(),
-                    "check permissions",
-                    e.getCause());
-        } finally {
-            pool.shutdownNow();
         }
         try {
             for (Path p : dropTrees) {
@@ -745,6 +723,47 @@ public final class RestoreSteps {
                 + " others removed; laying down from " + links.get(start).id()
                 + (start < top ? " (for " + why + ")" : ""));
         return new Delta(from, start, links.size(), manifests.get(top));
+    }
+
+    /** Reads a local file for {@link #onEveryCore}. */
+    @FunctionalInterface
+    private interface FileTask<T, R> {
+        R apply(T item) throws IOException;
+    }
+
+    /**
+     * {@code task} of each of {@code items} on a thread per core, the results in the items' order, calling {@code
+     * progress} every hundred. A file that cannot be read fails it all as {@code local-io}.
+     */
+    private static <T, R> List<R> onEveryCore(Path dir, List<T> items, FileTask<T, R> task, Runnable progress) {
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(
+                Math.max(1, Runtime.getRuntime().availableProcessors()));
+        try {
+            List<java.util.concurrent.Future<R>> running = new ArrayList<>();
+            for (T item : items) {
+                running.add(pool.submit(() -> task.apply(item)));
+            }
+            List<R> results = new ArrayList<>();
+            for (int i = 0; i < running.size(); i++) {
+                results.add(running.get(i).get());
+                if (i % 100 == 0) {
+                    progress.run();
+                }
+            }
+            return results;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new PitrException(
+                    ErrorCode.INTERRUPTED, "interrupted while checking " + dir, "run the restore again");
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new PitrException(
+                    ErrorCode.LOCAL_IO,
+                    "cannot read the files in " + dir + ": " + e.getCause().getMessage(),
+                    "check permissions",
+                    e.getCause());
+        } finally {
+            pool.shutdownNow();
+        }
     }
 
     /** The newest link whose manifest gives {@code file} its size and checksum; -1 when none does. */
@@ -976,41 +995,27 @@ public final class RestoreSteps {
         }
         laid.sort(Comparator.comparingLong(dev.pitr.backup.ManifestFiles.Entry::size)
                 .reversed());
-        List<String> wrong = java.util.Collections.synchronizedList(new ArrayList<>());
-        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(
-                Math.max(1, Runtime.getRuntime().availableProcessors()));
-        try {
-            List<java.util.concurrent.Future<?>> done = new ArrayList<>();
-            for (dev.pitr.backup.ManifestFiles.Entry e : laid) {
-                done.add(pool.submit(() -> {
+        List<String> wrong = new ArrayList<>();
+        for (String problem : onEveryCore(
+                dir,
+                laid,
+                e -> {
                     Path f = root.resolve(e.path());
-                    try {
-                        if (!Files.isRegularFile(f, LinkOption.NOFOLLOW_LINKS)) {
-                            wrong.add(e.path() + " is missing");
-                        } else if (Files.size(f) != e.size()) {
-                            wrong.add(e.path() + " has " + Files.size(f) + " bytes, not " + e.size());
-                        } else if (!e.algorithm().equals("NONE")
-                                && !dev.pitr.backup.ManifestFiles.checksum(f, e.algorithm())
-                                        .equalsIgnoreCase(e.checksum())) {
-                            wrong.add(e.path() + " does not match its " + e.algorithm() + " checksum");
-                        }
-                    } catch (IOException x) {
-                        wrong.add(e.path() + ": " + x.getMessage());
+                    if (!Files.isRegularFile(f, LinkOption.NOFOLLOW_LINKS)) {
+                        return e.path() + " is missing";
+                    } else if (Files.size(f) != e.size()) {
+                        return e.path() + " has " + Files.size(f) + " bytes, not " + e.size();
+                    } else if (!e.algorithm().equals("NONE")
+                            && !dev.pitr.backup.ManifestFiles.checksum(f, e.algorithm())
+                                    .equalsIgnoreCase(e.checksum())) {
+                        return e.path() + " does not match its " + e.algorithm() + " checksum";
                     }
-                }));
+                    return null;
+                },
+                () -> {})) {
+            if (problem != null) {
+                wrong.add(problem);
             }
-            for (java.util.concurrent.Future<?> f : done) {
-                f.get();
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new PitrException(
-                    ErrorCode.INTERRUPTED, "interrupted while checking " + dir, "run the restore again");
-        } catch (java.util.concurrent.ExecutionException e) {
-            throw new PitrException(
-                    ErrorCode.INTERNAL, "cannot check " + dir + ": " + e.getCause(), "this is a bug", e.getCause());
-        } finally {
-            pool.shutdownNow();
         }
         try {
             if (!Sha256.of(Files.readAllBytes(root.resolve("backup_manifest")))
