@@ -38,6 +38,7 @@ import picocli.CommandLine.Option;
             SnapshotCommand.class,
             RestoreCommand.class,
             RestoreWindowCommand.class,
+            VerifyCommand.class,
             RetentionCommand.class,
             StatusCommand.class,
             RunCommand.class,

@@ -71,6 +71,7 @@ public enum Key {
     SNAPSHOT_MAX_CHAIN("snapshot.max_chain", "30", false),
     SNAPSHOT_INCREMENTAL_KIND("snapshot.incremental_kind", "auto", false),
     SNAPSHOT_OBJECT_SIZE_MB("snapshot.object_size_mb", "64", false),
+    VERIFY_MAX_MB_PER_SECOND("verify.max_mb_per_second", "0", false),
     RESTORE_PORT("restore.port", "5433", false),
     RESTORE_ACTION("restore.action", "promote", false),
     RESTORE_PITR_COMMAND("restore.pitr_command", null, false),

@@ -46,6 +46,8 @@ public enum ErrorCode {
      * {@code wal push} refuse its segments; nothing of it is archived.
      */
     UNSUPPORTED_VERSION(21),
+    /** {@code verify} found an object missing, damaged or not what the catalog says; it lists each. */
+    VERIFY_FAILED(22),
     /** Storage could not be read or written; above 125 so a restore_command failure aborts recovery. */
     STORAGE_UNAVAILABLE(140),
     /** Catalog could not be read or written; above 125 for the same reason. */
