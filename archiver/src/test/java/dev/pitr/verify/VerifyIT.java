@@ -12,7 +12,6 @@ import dev.pitr.catalog.SnapshotRecord;
 import dev.pitr.cli.Cli;
 import dev.pitr.config.Repository;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -37,9 +36,13 @@ class VerifyIT {
 
     ArchiveFixture fx;
 
+    ArchiveFixture.Backend backend() {
+        return ArchiveFixture.Backend.LOCAL;
+    }
+
     @BeforeAll
     void archive() throws Exception {
-        fx = new ArchiveFixture("verify", ArchiveFixture.Backend.LOCAL, ArchiveFixture.Encryption.KEY_FILE);
+        fx = new ArchiveFixture("verify", backend(), ArchiveFixture.Encryption.KEY_FILE);
         Files.writeString(
                 fx.configFile,
                 Files.readString(fx.configFile)
@@ -100,12 +103,12 @@ class VerifyIT {
     @Test
     @Order(3)
     void aFlippedSegmentAFlippedSnapshotAndAMissingSegmentAreNamedExactly() throws Exception {
-        Path repoDir = fx.base.resolve("repo");
         String flippedSegment;
         String missingSegment;
         String snapshotId;
         String part;
-        try (Repository repo = fx.repository()) {
+        // through the storage API, so that it is the same on a directory and on S3
+        try (Repository repo = Repository.open(fx.config(), false)) {
             List<SegmentRecord> segs = repo.catalog().allSegments();
             flippedSegment = segs.get(segs.size() - 3).storageKey();
             missingSegment = segs.get(segs.size() - 5).storageKey();
@@ -115,10 +118,10 @@ class VerifyIT {
                     SnapshotParts.read(repo.codec(), repo.storage(), snap).parts();
             assertTrue(parts.size() > 2, parts.toString());
             part = parts.get(parts.size() / 2).storageKey();
+            flip(repo.storage(), flippedSegment);
+            flip(repo.storage(), part);
+            repo.storage().delete(missingSegment);
         }
-        flip(repoDir.resolve(flippedSegment));
-        flip(repoDir.resolve(part));
-        Files.move(repoDir.resolve(missingSegment), fx.base.resolve("moved-away"));
 
         // the quick pass sees what storage says: the missing one
         JsonNode quick = verify(22);
@@ -140,9 +143,14 @@ class VerifyIT {
         return s;
     }
 
-    private static void flip(Path object) throws Exception {
-        byte[] b = Files.readAllBytes(object);
+    /** Rewrites {@code key} with one byte in its middle changed, its size and metadata as they were. */
+    private static void flip(dev.pitr.storage.Storage storage, String key) throws Exception {
+        byte[] b;
+        try (java.io.InputStream in = storage.open(key)) {
+            b = in.readAllBytes();
+        }
         b[b.length / 2] ^= 0x20;
-        Files.write(object, b);
+        byte[] flipped = b;
+        storage.put(key, storage.metadata(key), out -> out.write(flipped));
     }
 }

@@ -171,7 +171,7 @@ public final class ObjectCodec {
             if (first == OPENPGP_SEIPD) {
                 DataKey dk = dataKey(storage, key);
                 InputStream clear = ObjectCipher.decrypt(body, dk);
-                return new Drained(zstd.decompress(clear), clear);
+                return new Drained(zstd.decompress(clear), clear, raw);
             }
             if (mustBeEncrypted) {
                 throw new PitrException(
@@ -193,7 +193,7 @@ public final class ObjectCodec {
                         key + " is neither a zstd frame nor an encrypted pitr object (first byte " + first + ")",
                         "restore the object from a bucket version or another copy; it is not used");
             }
-            return new Drained(zstd.decompress(body), body);
+            return new Drained(zstd.decompress(body), body, raw);
         } catch (IOException | RuntimeException e) {
             raw.close();
             throw e;
@@ -255,10 +255,25 @@ public final class ObjectCodec {
      */
     private static final class Drained extends FilterInputStream {
         private final InputStream source;
+        private final InputStream raw;
 
-        Drained(InputStream in, InputStream source) {
+        Drained(InputStream in, InputStream source, InputStream raw) {
             super(in);
             this.source = source;
+            this.raw = raw;
+        }
+
+        /**
+         * Closes the decoders and the stored body itself: the decryption's streams do not pass a close on to what they
+         * read, and a body left open holds its connection to storage.
+         */
+        @Override
+        public void close() throws IOException {
+            try {
+                super.close();
+            } finally {
+                raw.close();
+            }
         }
 
         @Override

@@ -213,4 +213,78 @@ class ObjectCodecTest {
         Exception e = assertThrows(Exception.class, () -> read(c, s, key, true), what + " was not detected");
         assertTrue(e instanceof IOException || e instanceof PitrException, what + ": " + e);
     }
+
+    /** The stored body is closed with the stream that decodes it: on S3 an open body holds a connection of the pool. */
+    @Test
+    void closingTheDecodedStreamClosesTheStoredBody() throws IOException {
+        LocalStorage local = storage();
+        ObjectCodec c = codec(Keyring.of(A, List.of())).acceptingPlain(true);
+        byte[] content = content(7);
+        c.put(local, "enc", Map.of(), out -> out.write(content));
+        codec(Keyring.none()).put(local, "plain", Map.of(), out -> out.write(content));
+        List<String> open = new java.util.ArrayList<>();
+        dev.pitr.storage.Storage counting = new dev.pitr.storage.Storage() {
+            @Override
+            public InputStream open(String key) {
+                open.add(key);
+                return new java.io.FilterInputStream(local.open(key)) {
+                    @Override
+                    public void close() throws IOException {
+                        open.remove(key);
+                        super.close();
+                    }
+                };
+            }
+
+            @Override
+            public long put(String key, Map<String, String> metadata, Writer writer) {
+                return local.put(key, metadata, writer);
+            }
+
+            @Override
+            public Map<String, String> metadata(String key) {
+                return local.metadata(key);
+            }
+
+            @Override
+            public java.util.Optional<Long> stat(String key) {
+                return local.stat(key);
+            }
+
+            @Override
+            public List<String> list(String prefix) {
+                return local.list(prefix);
+            }
+
+            @Override
+            public void delete(String key) {
+                local.delete(key);
+            }
+
+            @Override
+            public void expire(String key) {
+                local.expire(key);
+            }
+
+            @Override
+            public String describe() {
+                return local.describe();
+            }
+        };
+        for (String key : List.of("enc", "plain")) {
+            // read to the end, and read only its start
+            assertArrayEquals(content, read(c, counting, key));
+            assertEquals(List.of(), open, key);
+            try (InputStream in = c.open(counting, key, false)) {
+                assertEquals(100, in.readNBytes(100).length);
+            }
+            assertEquals(List.of(), open, key);
+        }
+    }
+
+    private static byte[] read(ObjectCodec c, dev.pitr.storage.Storage s, String key) throws IOException {
+        try (InputStream in = c.open(s, key, false)) {
+            return in.readAllBytes();
+        }
+    }
 }
