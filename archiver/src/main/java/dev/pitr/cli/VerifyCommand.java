@@ -60,7 +60,7 @@ final class VerifyCommand implements Callable<Integer> {
     @Option(
             names = "--max-mb-per-second",
             paramLabel = "N",
-            description = "Read at most N MB a second from storage (default: verify.max_mb_per_second; 0: no limit).")
+            description = "Read at most N MiB a second from storage (default: verify.max_mb_per_second; 0: no limit).")
     Integer maxMbPerSecond;
 
     @Option(names = "--json", description = "Print JSON.")
@@ -73,7 +73,7 @@ final class VerifyCommand implements Callable<Integer> {
         if (budget < 0) {
             throw new PitrException(
                     ErrorCode.CONFIG_INVALID,
-                    "the read budget is " + budget + " MB a second",
+                    "the read budget is " + budget + " MiB a second",
                     "set it to 0 (no limit) or more");
         }
         Instant start = from == null

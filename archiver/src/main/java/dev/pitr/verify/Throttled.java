@@ -19,7 +19,8 @@ final class Throttled implements Storage {
     private final Storage storage;
     private final long bytesPerSecond;
     private final AtomicLong read = new AtomicLong();
-    private final long started = System.nanoTime();
+    /** When the bytes read so far are due under the budget; never more than a second behind now (no saved-up burst). */
+    private long due = System.nanoTime();
 
     Throttled(Storage storage, long bytesPerSecond) {
         this.storage = storage;
@@ -30,14 +31,18 @@ final class Throttled implements Storage {
         return read.get();
     }
 
-    /** Counts {@code n} more bytes, and sleeps until they are within the budget since the start. */
+    /** Counts {@code n} more bytes, and sleeps until they are within the budget, with at most a second's burst. */
     private void took(long n) throws IOException {
-        long total = read.addAndGet(n);
+        read.addAndGet(n);
         if (bytesPerSecond <= 0) {
             return;
         }
-        long due = started + (long) (total * 1e9 / bytesPerSecond);
-        long wait = due - System.nanoTime();
+        long wait;
+        synchronized (this) {
+            long now = System.nanoTime();
+            due = Math.max(due, now - 1_000_000_000L) + (long) (n * 1e9 / bytesPerSecond);
+            wait = due - now;
+        }
         if (wait > 0) {
             try {
                 Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
@@ -48,21 +53,34 @@ final class Throttled implements Storage {
         }
     }
 
+    /** Storage failed to deliver an object's bytes: not the object's fault. */
+    static final class StorageReadException extends IOException {
+        private static final long serialVersionUID = 1L;
+
+        StorageReadException(String key, IOException cause) {
+            super("reading " + key + ": " + cause.getMessage(), cause);
+        }
+    }
+
     @Override
     public InputStream open(String key) {
         return new FilterInputStream(storage.open(key)) {
             @Override
             public int read() throws IOException {
-                int b = super.read();
-                if (b >= 0) {
-                    took(1);
-                }
-                return b;
+                byte[] one = new byte[1];
+                return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
             }
 
             @Override
             public int read(byte[] buf, int off, int len) throws IOException {
-                int n = super.read(buf, off, len);
+                int n;
+                try {
+                    n = super.read(buf, off, len);
+                } catch (java.io.InterruptedIOException e) {
+                    throw e;
+                } catch (IOException e) {
+                    throw new StorageReadException(key, e);
+                }
                 if (n > 0) {
                     took(n);
                 }

@@ -2,6 +2,7 @@ package dev.pitr.verify;
 
 import dev.pitr.backup.ManifestFiles;
 import dev.pitr.catalog.HistoryRecord;
+import dev.pitr.catalog.PartialSegment;
 import dev.pitr.catalog.SegmentRecord;
 import dev.pitr.catalog.SnapshotParts;
 import dev.pitr.catalog.SnapshotRecord;
@@ -9,6 +10,7 @@ import dev.pitr.codec.ObjectCodec;
 import dev.pitr.codec.Sha256;
 import dev.pitr.config.Repository;
 import dev.pitr.error.PitrException;
+import dev.pitr.restore.RestoreWindow;
 import dev.pitr.wal.WalRecords;
 import java.io.IOException;
 import java.io.InputStream;
@@ -105,6 +107,38 @@ public final class VerifyService {
                 problems.add(new Problem(s.timeline().value(), "snapshot", s.id().value(), what));
             }
         }
+        for (PartialSegment p : repo.catalog().partials()) {
+            if (inRange(p.archivedAt(), from, to)) {
+                count(counts, p.name().timeline().value(), 1);
+                partial(p, deep)
+                        .ifPresent(what ->
+                                problems.add(new Problem(p.name().timeline().value(), "segment", p.keyPrefix(), what)));
+            }
+        }
+        // what the objects add up to, whatever the range: every gap a restore could not replay through (retention's
+        // expired stretches and timelines branching off are none), every broken chain, and a snapshot to start from
+        RestoreWindow window = RestoreWindow.of(repo.catalog());
+        for (RestoreWindow.Timeline t : window.all()) {
+            for (RestoreWindow.Gap g : t.gaps()) {
+                if (g.kind() != RestoreWindow.GapKind.EXPIRED && g.kind() != RestoreWindow.GapKind.TIMELINE_BRANCH) {
+                    problems.add(new Problem(
+                            t.timeline().value(),
+                            "window",
+                            g.files().isEmpty()
+                                    ? g.kind()
+                                            .name()
+                                            .toLowerCase(java.util.Locale.ROOT)
+                                            .replace('_', '-')
+                                    : String.join(",", g.files()),
+                            g.kind().name().toLowerCase(java.util.Locale.ROOT).replace('_', '-') + " from " + g.from()
+                                    + " to " + g.to() + (g.detail() == null ? "" : ": " + g.detail())));
+                    counts.computeIfAbsent(t.timeline().value(), x -> new int[3]);
+                }
+            }
+        }
+        if (window.snapshots().isEmpty()) {
+            problems.add(new Problem(0, "window", "snapshots", "no complete snapshot: nothing can be restored"));
+        }
         List<Timeline> timelines = new ArrayList<>();
         counts.forEach((tli, c) -> timelines.add(new Timeline(tli, c[0], c[1], c[2], (int)
                 problems.stream().filter(p -> p.timeline() == tli).count())));
@@ -130,7 +164,7 @@ public final class VerifyService {
                     ? Optional.empty()
                     : Optional.of("its plain bytes' sha256 is " + sha + ", the catalog says " + h.sha256());
         } catch (IOException e) {
-            return Optional.of("cannot be decoded: " + e.getMessage());
+            return Optional.of("cannot be decoded: " + unlessStorage(e));
         } catch (PitrException e) {
             return objectFault(e);
         }
@@ -174,11 +208,10 @@ public final class VerifyService {
                         nextProblem = d.problem();
                     }
                     WalRecords.Result r = WalRecords.read(s.name(), plain, next);
+                    // a record that crosses into the next segment is read whole; one that stops there is no
+                    // finding (a crash's overwritten record, or one longer than the next segment)
                     if (r.damaged()) {
                         problem = Optional.of("its WAL does not read: " + r.stoppedBecause());
-                    } else if (follows && next != null && r.stoppedBecause() != null && !r.switched()) {
-                        problem = Optional.of("its last record does not continue into " + following.name() + ": "
-                                + r.stoppedBecause());
                     }
                 }
             }
@@ -198,10 +231,58 @@ public final class VerifyService {
             }
             return new Decoded(ByteBuffer.wrap(plain), Optional.empty());
         } catch (IOException e) {
-            return new Decoded(null, Optional.of("cannot be decoded: " + e.getMessage()));
+            return new Decoded(null, Optional.of("cannot be decoded: " + unlessStorage(e)));
         } catch (PitrException e) {
             return new Decoded(null, objectFault(e));
         }
+    }
+
+    /**
+     * A segment still being written: every chunk stored (and its envelope); deep, the chunks decoded and joined must
+     * have the sha256 the catalog keeps.
+     */
+    private Optional<String> partial(PartialSegment p, boolean deep) {
+        for (int i = 0; i < p.chunkEnds().size(); i++) {
+            Optional<String> at = stored(p.chunkKey(i), 0, p.keyId() != null);
+            if (at.isPresent()) {
+                return Optional.of(p.chunkKey(i) + " " + at.get());
+            }
+        }
+        if (!deep) {
+            return Optional.empty();
+        }
+        Sha256 sha = new Sha256();
+        for (int i = 0; i < p.chunkEnds().size(); i++) {
+            String key = p.chunkKey(i);
+            try (InputStream in = repo.codec().open(storage, key, p.keyId() != null)) {
+                byte[] chunk = in.readAllBytes();
+                sha.update(chunk, 0, chunk.length);
+            } catch (IOException e) {
+                return Optional.of(key + " cannot be decoded: " + unlessStorage(e));
+            } catch (PitrException e) {
+                return objectFault(e).map(w -> key + " " + w);
+            }
+        }
+        return sha.hex().equals(p.sha256())
+                ? Optional.empty()
+                : Optional.of("its chunks' plain bytes' sha256 is " + sha.hex() + ", the catalog says " + p.sha256());
+    }
+
+    /**
+     * The message of a decoding failure; a failure of storage to deliver the bytes ({@link Throttled}) is no finding
+     * and stops the verification.
+     */
+    private static String unlessStorage(IOException e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof Throttled.StorageReadException r) {
+                throw new PitrException(
+                        dev.pitr.error.ErrorCode.STORAGE_UNAVAILABLE,
+                        "storage stopped delivering an object: " + r.getMessage(),
+                        "run the verification again; it is read-only",
+                        e);
+            }
+        }
+        return e.getMessage();
     }
 
     /** That {@code key} is stored with {@code size} bytes (when known, above 0), and its envelope when encrypted. */
@@ -335,7 +416,7 @@ public final class VerifyService {
             }
             in.transferTo(OutputStream.nullOutputStream());
         } catch (IOException e) {
-            return Optional.of("cannot be decoded as a tar: " + e.getMessage());
+            return Optional.of("cannot be decoded as a tar: " + unlessStorage(e));
         } catch (java.security.NoSuchAlgorithmException e) {
             return Optional.of("names a checksum algorithm this build cannot compute: " + e.getMessage());
         } catch (PitrException e) {
@@ -353,6 +434,8 @@ public final class VerifyService {
     private static Optional<String> objectFault(PitrException e) {
         return switch (e.code()) {
             case CORRUPT_OBJECT, KEY_UNAVAILABLE -> Optional.of(e.getMessage());
+            // removed between the look and the read
+            case NOT_IN_ARCHIVE -> Optional.of("is missing from storage");
             default -> throw e;
         };
     }

@@ -428,6 +428,7 @@ public final class S3Storage implements Storage {
         private final String etag;
         private long pos;
         private int resumes;
+        private boolean ended;
 
         ResumingStream(String key, ResponseInputStream<GetObjectResponse> first) {
             super(first);
@@ -448,6 +449,8 @@ public final class S3Storage implements Storage {
                     int k = in.read(b, off, n);
                     if (k > 0) {
                         pos += k;
+                    } else if (k < 0) {
+                        ended = true;
                     }
                     return k;
                 } catch (IOException | SdkException e) {
@@ -489,6 +492,18 @@ public final class S3Storage implements Storage {
             long k = super.skip(n);
             pos += k;
             return k;
+        }
+
+        /**
+         * Closed before its end (a failed or abandoned read), the connection is dropped rather than the rest of the body
+         * downloaded to keep it.
+         */
+        @Override
+        public void close() throws IOException {
+            if (!ended && in instanceof ResponseInputStream<?> r) {
+                r.abort();
+            }
+            super.close();
         }
     }
 
