@@ -223,6 +223,16 @@ public final class ArchiveFixture implements AutoCloseable {
         return aws;
     }
 
+    /** Stores each snapshot in parts of 1 MiB ({@code snapshot.object_size_mb}), so that even a small one has many. */
+    public void smallSnapshotParts() throws IOException {
+        Files.writeString(
+                configFile,
+                Files.readString(configFile)
+                        .replace(
+                                "snapshot:\n  wal_timeout_seconds: 120\n",
+                                "snapshot:\n  wal_timeout_seconds: 120\n  object_size_mb: 1\n"));
+    }
+
     /** The archive's repository, opened the way the CLI opens it; the caller closes it. */
     public Repository repository() {
         return Repository.open(config(), backend == Backend.LOCAL && Files.exists(base.resolve("catalog.db")));

@@ -61,7 +61,6 @@ final class PartWriter {
             String key = SnapshotParts.partKey(id, run, parts.size());
             Sha256 sha = new Sha256();
             List<String> entries = new ArrayList<>();
-            int[] named = {0};
             written.add(key);
             ObjectCodec.Stored stored = codec.put(
                     storage,
@@ -95,10 +94,9 @@ final class PartWriter {
                         tout.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
                         tout.setBigNumberMode(TarArchiveOutputStream.BIGNUMBER_POSIX);
                         while (pending[0] != null
-                                && (named[0] == 0 || sha.bytes() + pending[0].getSize() + HEADROOM <= partSize)) {
+                                && (entries.isEmpty() || sha.bytes() + pending[0].getSize() + HEADROOM <= partSize)) {
                             copier.copy(pending[0], in, tout);
-                            named[0] = entries.size();
-                            if (named[0] == 0) {
+                            if (entries.isEmpty()) {
                                 throw new IOException("tar entry " + pending[0].getName() + " was written as nothing");
                             }
                             pending[0] = in.getNextEntry();

@@ -107,14 +107,10 @@ final class VerifyCommand implements Callable<Integer> {
         }
         out.flush();
         if (!r.passed()) {
-            spec.commandLine()
-                    .getErr()
-                    .println("error (" + ErrorCode.VERIFY_FAILED.label() + "): "
-                            + r.problems().size()
-                            + " object(s) failed verification\nHINT: restore from what passed;"
-                            + " 'pitr restore-window' shows what the catalog can restore");
-            spec.commandLine().getErr().flush();
-            return ErrorCode.VERIFY_FAILED.exitCode();
+            throw new PitrException(
+                    ErrorCode.VERIFY_FAILED,
+                    r.problems().size() + " problem(s) found by verification",
+                    "restore from what passed; 'pitr restore-window' shows what the catalog can restore");
         }
         return 0;
     }

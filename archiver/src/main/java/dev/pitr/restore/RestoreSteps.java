@@ -894,10 +894,9 @@ public final class RestoreSteps {
         List<SnapshotParts.Part> all = parts.parts();
         for (int i = 0; i < all.size(); i++) {
             SnapshotParts.Part part = all.get(i);
-            TarExtractor.Laid laid;
+            Map<Path, Boolean> named;
             try {
-                laid = TarExtractor.inPlace(part.entries(), dir, RESTORE_ARTIFACTS, onto, kept)
-                        .orElse(null);
+                named = TarExtractor.named(part.entries(), dir, RESTORE_ARTIFACTS, onto);
             } catch (IOException e) {
                 throw new PitrException(
                         ErrorCode.CORRUPT_OBJECT,
@@ -905,23 +904,17 @@ public final class RestoreSteps {
                         "restore from another snapshot with --snapshot",
                         e);
             }
+            TarExtractor.Laid laid = TarExtractor.inPlace(named, kept).orElse(null);
             if (laid != null) {
                 passed++;
             } else {
                 String what = "part " + (i + 1) + " of " + all.size() + " of snapshot " + snap.id();
                 laid = layObject(what, part.storageKey(), part.sha256(), snap, dir, progress, onto, kept);
-                try {
-                    if (!laid.paths()
-                            .equals(TarExtractor.named(part.entries(), dir, RESTORE_ARTIFACTS, onto)
-                                    .keySet())) {
-                        throw new IOException("its tar does not hold the entries its index names");
-                    }
-                } catch (IOException e) {
+                if (!laid.paths().equals(named.keySet())) {
                     throw new PitrException(
                             ErrorCode.CORRUPT_OBJECT,
-                            what + ": " + e.getMessage(),
-                            "restore from another snapshot with --snapshot",
-                            e);
+                            what + ": its tar does not hold the entries its index names",
+                            "restore from another snapshot with --snapshot");
                 }
             }
             files += laid.files();

@@ -96,7 +96,11 @@ final class TarExtractor {
     static java.util.Optional<Laid> inPlace(
             java.util.List<String> names, Path dir, Set<String> skipped, boolean onto, Set<Path> kept)
             throws IOException {
-        java.util.Map<Path, Boolean> paths = named(names, dir, skipped, onto);
+        return inPlace(named(names, dir, skipped, onto), kept);
+    }
+
+    /** {@link #inPlace}, of the paths {@link #named} gives. */
+    static java.util.Optional<Laid> inPlace(java.util.Map<Path, Boolean> paths, Set<Path> kept) {
         for (var e : paths.entrySet()) {
             if (e.getValue() ? !Files.isDirectory(e.getKey(), LinkOption.NOFOLLOW_LINKS) : !kept.contains(e.getKey())) {
                 return java.util.Optional.empty();

@@ -1,29 +1,25 @@
 package dev.pitr.verify;
 
+import dev.pitr.storage.ForwardingStorage;
 import dev.pitr.storage.Storage;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.file.Path;
-import java.util.List;
-import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Storage whose object reads, together, stay within a bytes-a-second budget (0: none), so that a verification can run
  * beside production; it counts the bytes read. Everything else passes through.
  */
-final class Throttled implements Storage {
+final class Throttled extends ForwardingStorage {
 
-    private final Storage storage;
     private final long bytesPerSecond;
     private final AtomicLong read = new AtomicLong();
     /** When the bytes read so far are due under the budget; never more than a second behind now (no saved-up burst). */
     private long due = System.nanoTime();
 
     Throttled(Storage storage, long bytesPerSecond) {
-        this.storage = storage;
+        super(storage);
         this.bytesPerSecond = bytesPerSecond;
     }
 
@@ -64,7 +60,7 @@ final class Throttled implements Storage {
 
     @Override
     public InputStream open(String key) {
-        return new FilterInputStream(storage.open(key)) {
+        return new FilterInputStream(delegate.open(key)) {
             @Override
             public int read() throws IOException {
                 byte[] one = new byte[1];
@@ -87,50 +83,5 @@ final class Throttled implements Storage {
                 return n;
             }
         };
-    }
-
-    @Override
-    public Optional<Path> localRoot() {
-        return storage.localRoot();
-    }
-
-    @Override
-    public long put(String key, Map<String, String> metadata, Writer writer) {
-        return storage.put(key, metadata, writer);
-    }
-
-    @Override
-    public Map<String, String> metadata(String key) {
-        return storage.metadata(key);
-    }
-
-    @Override
-    public Optional<Long> stat(String key) {
-        return storage.stat(key);
-    }
-
-    @Override
-    public List<String> list(String prefix) {
-        return storage.list(prefix);
-    }
-
-    @Override
-    public void delete(String key) {
-        storage.delete(key);
-    }
-
-    @Override
-    public void deleteAll(List<String> keys) {
-        storage.deleteAll(keys);
-    }
-
-    @Override
-    public void expire(String key) {
-        storage.expire(key);
-    }
-
-    @Override
-    public String describe() {
-        return storage.describe();
     }
 }

@@ -381,35 +381,21 @@ public final class VerifyService {
                     continue;
                 }
                 seen.add(e.getName());
+                boolean summed = !want.algorithm().equals("NONE");
+                ManifestFiles.Sum sum = summed ? ManifestFiles.Sum.of(want.algorithm()) : null;
                 long size = 0;
-                java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
-                java.security.MessageDigest md = null;
-                if (!want.algorithm().equals("CRC32C") && !want.algorithm().equals("NONE")) {
-                    md = java.security.MessageDigest.getInstance(
-                            want.algorithm().toUpperCase(java.util.Locale.ROOT).replace("SHA", "SHA-"));
-                }
                 byte[] buf = new byte[1 << 16];
                 for (int n; (n = tar.read(buf)) > 0; ) {
                     size += n;
-                    if (md != null) {
-                        md.update(buf, 0, n);
-                    } else {
-                        crc.update(buf, 0, n);
+                    if (summed) {
+                        sum.update(buf, 0, n);
                     }
                 }
                 if (size != want.size()) {
                     return Optional.of("holds " + e.getName() + " with " + size + " bytes, its backup_manifest says "
                             + want.size());
                 }
-                String sum;
-                if (md != null) {
-                    sum = java.util.HexFormat.of().formatHex(md.digest());
-                } else {
-                    int v = (int) crc.getValue();
-                    sum = java.util.HexFormat.of()
-                            .formatHex(new byte[] {(byte) v, (byte) (v >>> 8), (byte) (v >>> 16), (byte) (v >>> 24)});
-                }
-                if (!want.algorithm().equals("NONE") && !sum.equalsIgnoreCase(want.checksum())) {
+                if (summed && !sum.hex().equalsIgnoreCase(want.checksum())) {
                     return Optional.of("holds " + e.getName() + ", which does not match its " + want.algorithm()
                             + " checksum in backup_manifest");
                 }
@@ -417,8 +403,6 @@ public final class VerifyService {
             in.transferTo(OutputStream.nullOutputStream());
         } catch (IOException e) {
             return Optional.of("cannot be decoded as a tar: " + unlessStorage(e));
-        } catch (java.security.NoSuchAlgorithmException e) {
-            return Optional.of("names a checksum algorithm this build cannot compute: " + e.getMessage());
         } catch (PitrException e) {
             return objectFault(e);
         }

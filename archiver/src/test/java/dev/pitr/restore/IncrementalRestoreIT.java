@@ -63,12 +63,7 @@ class IncrementalRestoreIT {
     void archiveAChain() throws Exception {
         fx = new ArchiveFixture("incremental-pg" + major(), backend(), ArchiveFixture.Encryption.NONE, major());
         // parts of 1 MiB: every snapshot is stored in many, and a delta restore passes over those it holds
-        Files.writeString(
-                fx.configFile,
-                Files.readString(fx.configFile)
-                        .replace(
-                                "snapshot:\n  wal_timeout_seconds: 120\n",
-                                "snapshot:\n  wal_timeout_seconds: 120\n  object_size_mb: 1\n"));
+        fx.smallSnapshotParts();
         fx.primary.execute("ALTER SYSTEM SET wal_log_hints = on");
         fx.primary.execute("ALTER SYSTEM SET autovacuum = off");
         if (kind().equals("native")) {

@@ -11,7 +11,6 @@ import dev.pitr.catalog.SnapshotParts;
 import dev.pitr.catalog.SnapshotRecord;
 import dev.pitr.cli.Cli;
 import dev.pitr.config.Repository;
-import java.nio.file.Files;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -43,12 +42,7 @@ class VerifyIT {
     @BeforeAll
     void archive() throws Exception {
         fx = new ArchiveFixture("verify", backend(), ArchiveFixture.Encryption.KEY_FILE);
-        Files.writeString(
-                fx.configFile,
-                Files.readString(fx.configFile)
-                        .replace(
-                                "snapshot:\n  wal_timeout_seconds: 120\n",
-                                "snapshot:\n  wal_timeout_seconds: 120\n  object_size_mb: 1\n"));
+        fx.smallSnapshotParts();
         fx.ok("check", "--fix");
         fx.startCapture();
         fx.primary.execute("CREATE TABLE marker (id int PRIMARY KEY, batch text)");

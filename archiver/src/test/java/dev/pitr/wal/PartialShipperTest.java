@@ -8,16 +8,15 @@ import dev.pitr.catalog.SegmentRecord;
 import dev.pitr.catalog.SqliteCatalog;
 import dev.pitr.codec.Zstd;
 import dev.pitr.config.Repository;
+import dev.pitr.storage.ForwardingStorage;
 import dev.pitr.storage.LocalStorage;
 import dev.pitr.storage.Storage;
 import dev.pitr.storage.StorageException;
-import java.io.InputStream;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -31,39 +30,19 @@ class PartialShipperTest {
     Path dir;
 
     /** Local storage whose deletes and expiries can be refused, as a bucket policy without them would. */
-    static final class Refusing implements Storage {
+    static final class Refusing extends ForwardingStorage {
         final LocalStorage local;
         boolean refuseDelete;
         boolean refuseExpire;
         final List<String> expired = new ArrayList<>();
 
         Refusing(Path root) {
-            local = new LocalStorage(root);
+            this(new LocalStorage(root));
         }
 
-        @Override
-        public long put(String key, Map<String, String> metadata, Writer writer) {
-            return local.put(key, metadata, writer);
-        }
-
-        @Override
-        public Map<String, String> metadata(String key) {
-            return local.metadata(key);
-        }
-
-        @Override
-        public InputStream open(String key) {
-            return local.open(key);
-        }
-
-        @Override
-        public Optional<Long> stat(String key) {
-            return local.stat(key);
-        }
-
-        @Override
-        public List<String> list(String prefix) {
-            return local.list(prefix);
+        private Refusing(LocalStorage local) {
+            super(local);
+            this.local = local;
         }
 
         @Override
@@ -72,6 +51,11 @@ class PartialShipperTest {
                 throw new StorageException("AccessDenied deleting " + key, null);
             }
             local.delete(key);
+        }
+
+        @Override
+        public void deleteAll(List<String> keys) {
+            keys.forEach(this::delete);
         }
 
         @Override

@@ -212,22 +212,7 @@ final class PeerBenchmark {
         long t0 = System.nanoTime();
         while (Benchmarks.segmentsSince(primary, first) < segments) {
             Processes.Result r = Processes.run(
-                    tools.asPostgres(
-                            "pgbench",
-                            "-n",
-                            "-T",
-                            "10",
-                            "-c",
-                            "4",
-                            "-j",
-                            "2",
-                            "-h",
-                            "127.0.0.1",
-                            "-p",
-                            Integer.toString(port),
-                            "-U",
-                            "postgres",
-                            "postgres"),
+                    pgbench(tools, port, "-n", "-T", "10", "-c", "4", "-j", "2"),
                     Map.of("PGOPTIONS", "-c synchronous_commit=off"));
             if (!r.ok()) {
                 throw new IllegalStateException("pgbench: " + r.output());
@@ -406,22 +391,8 @@ final class PeerBenchmark {
     private void rpo(Repository repo, PgTools tools, int port, int seconds) throws Exception {
         b.say("recovery point: pgbench for " + seconds
                 + " s (synchronous commit, archive_timeout off), sampled every 100 ms");
-        Process bench = new ProcessBuilder(tools.asPostgres(
-                        "pgbench",
-                        "-n",
-                        "-T",
-                        Integer.toString(seconds),
-                        "-c",
-                        "4",
-                        "-j",
-                        "2",
-                        "-h",
-                        "127.0.0.1",
-                        "-p",
-                        Integer.toString(port),
-                        "-U",
-                        "postgres",
-                        "postgres"))
+        Process bench = new ProcessBuilder(
+                        pgbench(tools, port, "-n", "-T", Integer.toString(seconds), "-c", "4", "-j", "2"))
                 .redirectErrorStream(true)
                 .redirectOutput(base.resolve("pgbench-rpo.log").toFile())
                 .start();
@@ -822,21 +793,14 @@ final class PeerBenchmark {
 
     /** {@code pgbench -i -s scale} against the server on {@code port}, run by {@code tools}' pgbench. */
     static void pgbenchInit(PgTools tools, int port, int scale) {
-        run(
-                tools.asPostgres(
-                        "pgbench",
-                        "-i",
-                        "-q",
-                        "-s",
-                        Integer.toString(scale),
-                        "-h",
-                        "127.0.0.1",
-                        "-p",
-                        Integer.toString(port),
-                        "-U",
-                        "postgres",
-                        "postgres"),
-                "pgbench -i");
+        run(pgbench(tools, port, "-i", "-q", "-s", Integer.toString(scale)), "pgbench -i");
+    }
+
+    /** pgbench with {@code args}, run by {@code tools}' pgbench against the server on {@code port} of this host. */
+    static List<String> pgbench(PgTools tools, int port, String... args) {
+        List<String> all = new ArrayList<>(List.of(args));
+        all.addAll(List.of("-h", "127.0.0.1", "-p", Integer.toString(port), "-U", "postgres", "postgres"));
+        return tools.asPostgres("pgbench", all.toArray(String[]::new));
     }
 
     static void run(List<String> cmd, String what) {

@@ -86,36 +86,72 @@ public final class ManifestFiles {
 
     /** {@code file}'s checksum in {@code algorithm}, as the manifest writes it. */
     public static String checksum(Path file, String algorithm) throws IOException {
-        MessageDigest md = null;
-        CRC32C crc = null;
-        if (algorithm.equals("CRC32C")) {
-            crc = new CRC32C();
-        } else {
-            try {
-                md = MessageDigest.getInstance(
-                        algorithm.toUpperCase(Locale.ROOT).replace("SHA", "SHA-"));
-            } catch (NoSuchAlgorithmException x) {
-                throw new IOException("unknown checksum algorithm " + algorithm, x);
-            }
-        }
+        Sum sum = Sum.of(algorithm);
         ByteBuffer buf = BUFFER.get();
         buf.clear();
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)) {
             while (ch.read(buf) > 0) {
                 buf.flip();
-                if (crc != null) {
-                    crc.update(buf);
-                } else {
-                    md.update(buf);
-                }
+                sum.update(buf);
                 buf.clear();
             }
         }
-        if (crc != null) {
-            int v = (int) crc.getValue();
-            return HexFormat.of()
-                    .formatHex(new byte[] {(byte) v, (byte) (v >>> 8), (byte) (v >>> 16), (byte) (v >>> 24)});
+        return sum.hex();
+    }
+
+    /** A checksum being computed in one of the manifest's algorithms (CRC32C, SHA224 to SHA512). */
+    public static final class Sum {
+        private final CRC32C crc;
+        private final MessageDigest md;
+
+        private Sum(CRC32C crc, MessageDigest md) {
+            this.crc = crc;
+            this.md = md;
         }
-        return HexFormat.of().formatHex(md.digest());
+
+        /**
+         * A sum in {@code algorithm}, as the manifest names it.
+         *
+         * @throws IOException for an algorithm this code does not compute
+         */
+        public static Sum of(String algorithm) throws IOException {
+            if (algorithm.equals("CRC32C")) {
+                return new Sum(new CRC32C(), null);
+            }
+            try {
+                return new Sum(
+                        null,
+                        MessageDigest.getInstance(
+                                algorithm.toUpperCase(Locale.ROOT).replace("SHA", "SHA-")));
+            } catch (NoSuchAlgorithmException x) {
+                throw new IOException("unknown checksum algorithm " + algorithm, x);
+            }
+        }
+
+        public void update(ByteBuffer b) {
+            if (crc != null) {
+                crc.update(b);
+            } else {
+                md.update(b);
+            }
+        }
+
+        public void update(byte[] b, int off, int len) {
+            if (crc != null) {
+                crc.update(b, off, len);
+            } else {
+                md.update(b, off, len);
+            }
+        }
+
+        /** The sum as the manifest writes it: CRC32C's four bytes little-endian, a digest's bytes, in hex. */
+        public String hex() {
+            if (crc != null) {
+                int v = (int) crc.getValue();
+                return HexFormat.of()
+                        .formatHex(new byte[] {(byte) v, (byte) (v >>> 8), (byte) (v >>> 16), (byte) (v >>> 24)});
+            }
+            return HexFormat.of().formatHex(md.digest());
+        }
     }
 }

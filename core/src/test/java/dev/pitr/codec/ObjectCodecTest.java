@@ -223,7 +223,7 @@ class ObjectCodecTest {
         c.put(local, "enc", Map.of(), out -> out.write(content));
         codec(Keyring.none()).put(local, "plain", Map.of(), out -> out.write(content));
         List<String> open = new java.util.ArrayList<>();
-        dev.pitr.storage.Storage counting = new dev.pitr.storage.Storage() {
+        dev.pitr.storage.Storage counting = new dev.pitr.storage.ForwardingStorage(local) {
             @Override
             public InputStream open(String key) {
                 open.add(key);
@@ -234,41 +234,6 @@ class ObjectCodecTest {
                         super.close();
                     }
                 };
-            }
-
-            @Override
-            public long put(String key, Map<String, String> metadata, Writer writer) {
-                return local.put(key, metadata, writer);
-            }
-
-            @Override
-            public Map<String, String> metadata(String key) {
-                return local.metadata(key);
-            }
-
-            @Override
-            public java.util.Optional<Long> stat(String key) {
-                return local.stat(key);
-            }
-
-            @Override
-            public List<String> list(String prefix) {
-                return local.list(prefix);
-            }
-
-            @Override
-            public void delete(String key) {
-                local.delete(key);
-            }
-
-            @Override
-            public void expire(String key) {
-                local.expire(key);
-            }
-
-            @Override
-            public String describe() {
-                return local.describe();
             }
         };
         for (String key : List.of("enc", "plain")) {

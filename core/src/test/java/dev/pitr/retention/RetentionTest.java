@@ -12,10 +12,10 @@ import dev.pitr.catalog.SnapshotRecord;
 import dev.pitr.catalog.SqliteCatalog;
 import dev.pitr.codec.ObjectCodec;
 import dev.pitr.restore.RestoreWindow;
+import dev.pitr.storage.ForwardingStorage;
 import dev.pitr.storage.LocalStorage;
 import dev.pitr.storage.Storage;
 import dev.pitr.storage.StorageException;
-import java.io.InputStream;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -24,7 +24,6 @@ import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
@@ -168,44 +167,13 @@ class RetentionTest {
     }
 
     /** Storage that fails every call after the first {@code n} expiries, as a crash would stop the run there. */
-    private static final class Failing implements Storage {
-        private final Storage inner;
+    private static final class Failing extends ForwardingStorage {
         private final int n;
         private final AtomicInteger calls = new AtomicInteger();
 
         Failing(Storage inner, int n) {
-            this.inner = inner;
+            super(inner);
             this.n = n;
-        }
-
-        @Override
-        public long put(String key, Map<String, String> metadata, Writer writer) {
-            return inner.put(key, metadata, writer);
-        }
-
-        @Override
-        public Map<String, String> metadata(String key) {
-            return inner.metadata(key);
-        }
-
-        @Override
-        public InputStream open(String key) {
-            return inner.open(key);
-        }
-
-        @Override
-        public Optional<Long> stat(String key) {
-            return inner.stat(key);
-        }
-
-        @Override
-        public List<String> list(String prefix) {
-            return inner.list(prefix);
-        }
-
-        @Override
-        public void delete(String key) {
-            inner.delete(key);
         }
 
         @Override
@@ -213,12 +181,12 @@ class RetentionTest {
             if (calls.incrementAndGet() > n) {
                 throw new StorageException("injected crash", null);
             }
-            inner.expire(key);
+            delegate.expire(key);
         }
 
         @Override
         public String describe() {
-            return "failing " + inner.describe();
+            return "failing " + delegate.describe();
         }
     }
 }
