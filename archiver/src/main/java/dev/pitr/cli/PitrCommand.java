@@ -39,6 +39,7 @@ import picocli.CommandLine.Option;
             RestoreCommand.class,
             RestoreWindowCommand.class,
             VerifyCommand.class,
+            DrillCommand.class,
             RetentionCommand.class,
             StatusCommand.class,
             RunCommand.class,

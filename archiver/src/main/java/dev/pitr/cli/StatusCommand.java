@@ -70,6 +70,38 @@ final class StatusCommand implements Callable<Integer> {
                     + (lr.progress() == null ? "" : ": " + lr.progress())
                     + (lr.error() == null ? "" : ": " + lr.error()));
         }
+        Status.Drill ld = s.lastDrill();
+        if (ld != null) {
+            var d = ld.drill();
+            out.println("last drill:      " + (d.passed() ? "passed" : "FAILED") + " (" + d.id() + ", finished "
+                    + RestoreTarget.postgresTime(d.finishedAt()) + ", to " + d.target()
+                    + (d.snapshotId() == null ? "" : " from " + d.snapshotId()) + ")"
+                    + (d.timing() == null
+                            ? ""
+                            : String.format(
+                                    java.util.Locale.ROOT,
+                                    ": RTO %.1f s (lay-down %.1f s, replay %.1f s)",
+                                    d.timing().totalMillis() / 1000.0,
+                                    d.timing().layDownMillis() / 1000.0,
+                                    d.timing().replayMillis() / 1000.0))
+                    + (d.passed() || ld.lastPassed() == null
+                            ? ""
+                            : "; last passed " + RestoreTarget.postgresTime(ld.lastPassed())));
+        }
+        if (s.recovery() != null) {
+            var rt = s.recovery();
+            out.printf(
+                    java.util.Locale.ROOT,
+                    "recovery time:   about %d s to the latest point now: lay-down of %s (%d MB at %.0f MB/s) and"
+                            + " replay of %d MB of WAL at %.0f MB/s; rates %s%n",
+                    rt.total().toSeconds(),
+                    rt.snapshot(),
+                    rt.layDownBytes() / 1_000_000,
+                    rt.layDownRate() / 1e6,
+                    rt.replayBytes() / 1_000_000,
+                    rt.replayRate() / 1e6,
+                    rt.rates());
+        }
         out.println("archive:         " + s.archiveBytes() + " bytes stored");
         for (Status.Size z : s.archive()) {
             out.printf(

@@ -81,6 +81,15 @@ public final class Config {
                 continue;
             }
             Key key = Key.byPath(path).orElseThrow(() -> invalid(file, "unknown key '" + path + "'"));
+            if (key.structured()) {
+                if (!v.isNull() && !v.isArray()) {
+                    throw invalid(file, "key '" + path + "' must be a list");
+                }
+                if (!v.isNull()) {
+                    out.put(key, v.toString());
+                }
+                continue;
+            }
             if (!v.isNull()) {
                 if (!v.isValueNode()) {
                     throw invalid(file, "key '" + path + "' must be a single value");

@@ -71,7 +71,17 @@ public enum Key {
     SNAPSHOT_MAX_CHAIN("snapshot.max_chain", "30", false),
     SNAPSHOT_INCREMENTAL_KIND("snapshot.incremental_kind", "auto", false),
     SNAPSHOT_OBJECT_SIZE_MB("snapshot.object_size_mb", "64", false),
+    SNAPSHOT_MAX_RECOVERY_TIME("snapshot.max_recovery_time", null, false),
     VERIFY_MAX_MB_PER_SECOND("verify.max_mb_per_second", "0", false),
+    DRILL_SCHEDULE("drill.schedule", null, false),
+    DRILL_MAX_AGE("drill.max_age", "8d", false),
+    DRILL_DIRECTORY("drill.directory", null, false),
+    DRILL_PORT("drill.port", "0", false),
+    DRILL_USER("drill.user", "postgres", false),
+    DRILL_SHARED_BUFFERS("drill.shared_buffers", "128MB", false),
+    DRILL_AMCHECK("drill.amcheck", "true", false),
+    DRILL_CHECK_TIMEOUT("drill.check_timeout", "15m", false),
+    DRILL_CHECKS("drill.checks", null, false),
     RESTORE_PORT("restore.port", "5433", false),
     RESTORE_ACTION("restore.action", "promote", false),
     RESTORE_PITR_COMMAND("restore.pitr_command", null, false),
@@ -123,6 +133,14 @@ public enum Key {
 
     public String envName() {
         return "PITR_" + path.toUpperCase(Locale.ROOT).replace('.', '_');
+    }
+
+    /**
+     * True for the one key whose value is a YAML sequence rather than a single value ({@code drill.checks}): it is kept
+     * as the sequence's JSON text, and the environment gives it as JSON.
+     */
+    public boolean structured() {
+        return this == DRILL_CHECKS;
     }
 
     public static Optional<Key> byPath(String path) {

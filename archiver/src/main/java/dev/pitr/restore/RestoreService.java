@@ -1,6 +1,7 @@
 package dev.pitr.restore;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.pitr.catalog.RecoveryTiming;
 import dev.pitr.catalog.SnapshotRecord;
 import dev.pitr.config.Config;
 import dev.pitr.config.Repository;
@@ -31,7 +32,12 @@ public final class RestoreService {
 
     /** What the restored server reported, and the plan it followed. */
     public record Outcome(
-            RestorePlan plan, String stopReason, Lsn redoDoneAt, String lastTransaction, TimelineId timeline) {
+            RestorePlan plan,
+            String stopReason,
+            Lsn redoDoneAt,
+            String lastTransaction,
+            TimelineId timeline,
+            RecoveryTiming timing) {
 
         public SnapshotRecord snapshot() {
             return plan.snapshot();
@@ -67,12 +73,35 @@ public final class RestoreService {
 
     private java.util.function.BiFunction<String, Long, Progress> progress = (label, total) -> Progress.NONE;
 
+    private java.util.function.Consumer<java.nio.file.Path> beforeStart = dir -> {};
+
+    private boolean recorded = true;
+
+    /**
+     * Runs {@code adjust} on the data directory once the recovery settings are written, before the server first
+     * starts: a drill keeps its scratch server off the network this way.
+     */
+    public RestoreService beforeServerStarts(java.util.function.Consumer<java.nio.file.Path> adjust) {
+        this.beforeStart = adjust;
+        return this;
+    }
+
+    /** A restore that records no outcome in the catalog's restores: a drill records its own. */
+    public RestoreService unrecorded() {
+        this.recorded = false;
+        return this;
+    }
+
     public Outcome restore(RestoreRequest req) {
         String id = "local-" + clock.instant().toString().replace(':', '-');
         ObjectNode state = RestoreJob.JSON.createObjectNode();
         state.set("request", RestoreJob.requestJson(id, req));
         RestorePlan plan = null;
         RestoreSteps.Replayed replayed = null;
+        long began = System.nanoTime();
+        long layDownNanos = 0;
+        long replayNanos = 0;
+        RecoveryTiming timing = null;
         try {
             for (String name : RestoreDefinition.successPath()) {
                 switch (RestoreState.ofAslName(name)) {
@@ -87,10 +116,15 @@ public final class RestoreService {
                     case FETCH_SNAPSHOT -> {
                         Progress laying =
                                 progress.apply("lay-down", plan.chain().plainSize());
+                        long t0 = System.nanoTime();
                         steps.showingLaidBytes(laying::at).fetchSnapshot(req, plan.snapshot());
+                        layDownNanos = System.nanoTime() - t0;
                         laying.finish();
                     }
-                    case WRITE_RECOVERY_CONFIG -> steps.writeRecoveryConfig(req, plan.recoverySettings(req.action()));
+                    case WRITE_RECOVERY_CONFIG -> {
+                        steps.writeRecoveryConfig(req, plan.recoverySettings(req.action()));
+                        beforeStart.accept(req.targetDir().toAbsolutePath().normalize());
+                    }
                     case REPLAY -> {
                         Progress replaying = plan.segments().isEmpty()
                                 ? Progress.NONE
@@ -107,8 +141,10 @@ public final class RestoreService {
                                                         - plan.snapshot()
                                                                 .startLsn()
                                                                 .value()));
+                        long t0 = System.nanoTime();
                         replayed = steps.replay(
                                 req, plan.segments(), wantsTarget(plan, req), replayProgress(req, plan, replaying));
+                        replayNanos = System.nanoTime() - t0;
                         if (replayed.redoDoneAt() != null) {
                             replaying.at(Math.max(
                                     0,
@@ -125,6 +161,20 @@ public final class RestoreService {
                     }
                     case VERIFY -> steps.verify(req, wantsTarget(plan, req), plan.mustReach(), replayed);
                     case RECORD -> {
+                        timing = new RecoveryTiming(
+                                layDownNanos / 1_000_000,
+                                plan.chain().plainSize(),
+                                replayNanos / 1_000_000,
+                                replayed.redoDoneAt() == null
+                                        ? 0
+                                        : Math.max(
+                                                0,
+                                                replayed.redoDoneAt().value()
+                                                        - plan.snapshot()
+                                                                .startLsn()
+                                                                .value()),
+                                (System.nanoTime() - began) / 1_000_000);
+                        state.set("timing", RestoreJob.timingJson(timing));
                         state.put("outcome", "restored");
                         record(state);
                     }
@@ -144,7 +194,12 @@ public final class RestoreService {
             throw e;
         }
         return new Outcome(
-                plan, replayed.stopReason(), replayed.redoDoneAt(), replayed.lastTransaction(), replayed.timeline());
+                plan,
+                replayed.stopReason(),
+                replayed.redoDoneAt(),
+                replayed.lastTransaction(),
+                replayed.timeline(),
+                timing);
     }
 
     private static boolean wantsTarget(RestorePlan plan, RestoreRequest req) {
@@ -156,6 +211,9 @@ public final class RestoreService {
      * the restore: the outcome is logged instead. The state machine, which owns its table, fails on it.
      */
     private void record(ObjectNode state) {
+        if (!recorded) {
+            return;
+        }
         try {
             RecordStep.run(repo.catalog(), state, clock);
         } catch (RuntimeException e) {

@@ -1060,7 +1060,7 @@ public final class RestoreSteps {
     }
 
     /** The major version a data directory's {@code PG_VERSION} names; empty before a snapshot is laid down there. */
-    static java.util.OptionalInt dataDirectoryMajor(Path dir) {
+    public static java.util.OptionalInt dataDirectoryMajor(Path dir) {
         try {
             String v = Files.readString(dir.resolve("PG_VERSION")).strip();
             return v.matches("\\d{1,3}")

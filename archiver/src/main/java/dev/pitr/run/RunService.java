@@ -1,12 +1,16 @@
 package dev.pitr.run;
 
 import dev.pitr.backup.SnapshotService;
+import dev.pitr.catalog.DrillRecord;
 import dev.pitr.catalog.LeaseHeldException;
 import dev.pitr.config.Config;
 import dev.pitr.config.Key;
 import dev.pitr.config.Repository;
+import dev.pitr.drill.DrillService;
+import dev.pitr.error.ErrorCode;
 import dev.pitr.error.PitrException;
 import dev.pitr.postgres.OsUser;
+import dev.pitr.postgres.PgTools;
 import dev.pitr.retention.ClusterRetention;
 import dev.pitr.retention.Retention;
 import dev.pitr.schedule.CronSchedule;
@@ -22,8 +26,9 @@ import java.util.List;
 import java.util.function.Consumer;
 
 /**
- * The long-running service {@code pitr run} is: WAL capture in the foreground, the scheduled snapshots and retention
- * on a scheduler thread, and the dashboard with {@code /metrics}. SIGTERM stops capture (which ships what it has
+ * The long-running service {@code pitr run} is: WAL capture in the foreground, the scheduled snapshots (on {@code
+ * snapshot.schedule}, and whenever the recovery time passes {@code snapshot.max_recovery_time}) and retention on a
+ * scheduler thread, restore drills on {@code drill.schedule} on another, and the dashboard with {@code /metrics}. SIGTERM stops capture (which ships what it has
  * received) and lets a scheduled job in hand finish.
  */
 public final class RunService {
@@ -37,13 +42,23 @@ public final class RunService {
     private final CaptureService capture;
     private final Scheduler scheduler;
 
-    private RunService(Config config, Repository repo, Clock clock, PrintWriter log, List<ScheduledJob> jobs) {
+    /** Drills, on a thread of their own: a long one holds up no snapshot. */
+    private final Scheduler drills;
+
+    private RunService(
+            Config config,
+            Repository repo,
+            Clock clock,
+            PrintWriter log,
+            List<ScheduledJob> jobs,
+            List<ScheduledJob> drillJobs) {
         this.config = config;
         this.repo = repo;
         this.clock = clock;
         this.log = log;
         this.capture = CaptureService.from(config, repo, clock, log);
         this.scheduler = new Scheduler(jobs, TICK);
+        this.drills = new Scheduler(drillJobs, TICK);
     }
 
     /**
@@ -55,7 +70,7 @@ public final class RunService {
         String owner = OsUser.hostName() + "/" + ProcessHandle.current().pid();
         Consumer<String> say = line -> say(log, line);
         SnapshotService snapshots = SnapshotService.from(config, repo, clock, log);
-        List<ScheduledJob> jobs = List.of(
+        List<ScheduledJob> jobs = new java.util.ArrayList<>(List.of(
                 ScheduledJob.snapshots(
                         CronSchedule.parse(config.require(Key.SNAPSHOT_SCHEDULE), config.zone()),
                         repo.catalog(),
@@ -94,8 +109,33 @@ public final class RunService {
                             } catch (PitrException e) {
                                 return java.util.Optional.of(e.getMessage() + " HINT: " + e.hint());
                             }
-                        }));
-        return new RunService(config, repo, clock, log, jobs);
+                        })));
+        StatusService.maxRecoveryTime(config)
+                .ifPresent(max -> jobs.add(ScheduledJob.byRecoveryTime(
+                        max,
+                        repo.catalog(),
+                        due -> snapshots.create("recovery-time", SnapshotService.Mode.SCHEDULED),
+                        owner,
+                        clock,
+                        say)));
+        List<ScheduledJob> drillJobs = config.get(Key.DRILL_SCHEDULE)
+                .map(cron -> List.of(new ScheduledJob(
+                        "drill",
+                        CronSchedule.parse(cron, config.zone()),
+                        repo.catalog(),
+                        due -> false,
+                        due -> {
+                            DrillRecord d =
+                                    new DrillService(config, repo, PgTools.from(config), clock, log).drill(null);
+                            if (!d.passed()) {
+                                throw new PitrException(ErrorCode.DRILL_FAILED, d.cause(), "see 'pitr status'");
+                            }
+                        },
+                        owner,
+                        clock,
+                        say)))
+                .orElse(List.of());
+        return new RunService(config, repo, clock, log, jobs, drillJobs);
     }
 
     /**
@@ -118,19 +158,24 @@ public final class RunService {
             Thread hook = new Thread(() -> {
                 // no scheduled job starts once SIGTERM came; one in hand may finish
                 scheduler.requestStop();
+                drills.requestStop();
                 capture.requestStop();
                 try {
                     capture.awaitStopped(Duration.ofMinutes(2));
                     scheduler.awaitStopped(Duration.ofMinutes(5));
+                    drills.awaitStopped(Duration.ofMinutes(1));
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                 }
             });
             Runtime.getRuntime().addShutdownHook(hook);
             scheduler.start();
+            drills.start();
             capture.run();
             scheduler.requestStop();
+            drills.requestStop();
             scheduler.awaitStopped(Duration.ofDays(1));
+            drills.awaitStopped(Duration.ofDays(1));
             if (capture.lostLease().isPresent()) {
                 throw capture.lostLease().get();
             }

@@ -2,7 +2,9 @@ package dev.pitr.schedule;
 
 import dev.pitr.catalog.Catalog;
 import dev.pitr.catalog.SnapshotRecord;
+import dev.pitr.status.RecoveryTime;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
 import java.util.function.Consumer;
@@ -78,6 +80,35 @@ public final class ScheduledJob {
                         s.status() == SnapshotRecord.Status.COMPLETE || s.status() == SnapshotRecord.Status.RUNNING)
                 .anyMatch(s -> !s.startTime().isBefore(due));
         return new ScheduledJob("snapshot", schedule, catalog, done, take, owner, clock, log);
+    }
+
+    /**
+     * Snapshots by recovery time: checked once a minute, due when a restore to the latest point would take longer than
+     * {@code max} ({@link RecoveryTime#now}) and no snapshot is being taken. Claimed like any job, so two runners on
+     * one cluster take one snapshot between them.
+     */
+    public static ScheduledJob byRecoveryTime(
+            Duration max, Catalog catalog, Action take, String owner, Clock clock, Consumer<String> log) {
+        Predicate<Instant> done =
+                due -> catalog.snapshots().stream().anyMatch(s -> s.status() == SnapshotRecord.Status.RUNNING)
+                        || RecoveryTime.now(catalog)
+                                .map(t -> t.total().compareTo(max) <= 0)
+                                .orElse(true);
+        return new ScheduledJob(
+                "snapshot-by-recovery-time",
+                CronSchedule.parse("* * * * *", java.time.ZoneOffset.UTC),
+                catalog,
+                done,
+                due -> {
+                    RecoveryTime.now(catalog)
+                            .ifPresent(t -> log.accept("a restore to the latest point would take about "
+                                    + t.total().toSeconds() + " s, more than snapshot.max_recovery_time ("
+                                    + max.toSeconds() + " s): taking a snapshot"));
+                    take.run(due);
+                },
+                owner,
+                clock,
+                log);
     }
 
     /** Runs the job if it is due; true if this call ran it (successfully). */

@@ -100,6 +100,35 @@ public final class Metrics {
                 s.retention().awaitingRemoval());
         m.gauge("pitr_snapshots_pinned", "Pinned snapshots.", (double)
                 s.retention().pinned().size());
+        Status.Drill d = s.lastDrill();
+        m.gauge(
+                "pitr_drill_last_passed",
+                "1 when the last restore drill passed, 0 when it failed.",
+                d == null ? null : d.drill().passed() ? 1.0 : 0.0);
+        m.gauge(
+                "pitr_drill_last_timestamp_seconds",
+                "When the last restore drill finished.",
+                d == null ? null : seconds(d.drill().finishedAt()));
+        m.gauge(
+                "pitr_drill_last_passed_timestamp_seconds",
+                "When a restore drill last passed.",
+                d == null || d.lastPassed() == null ? null : seconds(d.lastPassed()));
+        if (d != null && d.drill().timing() != null) {
+            m.header("pitr_drill_rto_seconds", "How long the last drill's restore took, by phase.");
+            var t = d.drill().timing();
+            m.sample("pitr_drill_rto_seconds", Map.of("phase", "lay_down"), t.layDownMillis() / 1000.0);
+            m.sample("pitr_drill_rto_seconds", Map.of("phase", "replay"), t.replayMillis() / 1000.0);
+            m.sample("pitr_drill_rto_seconds", Map.of("phase", "total"), t.totalMillis() / 1000.0);
+            t.replayBytesPerSecond()
+                    .ifPresent(r -> m.gauge(
+                            "pitr_drill_replay_bytes_per_second", "WAL bytes the last drill replayed a second.", r));
+        }
+        RecoveryTime rt = s.recovery();
+        m.gauge(
+                "pitr_recovery_time_seconds",
+                "Worst-case time a restore to the latest point would take now: lay-down of the newest snapshot plus"
+                        + " replay of the WAL since, at the measured (or assumed) rates.",
+                rt == null ? null : rt.total().toMillis() / 1000.0);
         m.gauge("pitr_warnings", "Warnings pitr status shows.", (double)
                 s.warnings().size());
         return m.out.toString();

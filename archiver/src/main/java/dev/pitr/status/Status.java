@@ -21,7 +21,15 @@ public record Status(
         Capture capture,
         Retention retention,
         List<String> warnings,
-        Restore lastRestore) {
+        Restore lastRestore,
+        Drill lastDrill,
+        RecoveryTime recovery) {
+
+    /**
+     * The drill that finished last ({@code drill}), and when one last passed ({@code lastPassed}, null when none did).
+     * Null when no drill is recorded.
+     */
+    public record Drill(dev.pitr.catalog.DrillRecord drill, Instant lastPassed) {}
 
     /**
      * The restore recorded last: its outcome ({@code restored}, {@code failed}, or while the agent works {@code
@@ -48,7 +56,7 @@ public record Status(
             Capture capture,
             Retention retention,
             List<String> warnings) {
-        this(at, lastSnapshot, lastWal, archive, window, capture, retention, warnings, null);
+        this(at, lastSnapshot, lastWal, archive, window, capture, retention, warnings, null, null, null);
     }
 
     /**
@@ -171,6 +179,31 @@ public record Status(
                     .put("stopped_at", lastRestore.stoppedAt())
                     .put("progress", lastRestore.progress())
                     .put("error", lastRestore.error());
+        }
+        if (lastDrill == null) {
+            root.putNull("last_drill");
+        } else {
+            ObjectNode d = root.putObject("last_drill");
+            d.setAll(dev.pitr.drill.DrillReports.json(lastDrill.drill()));
+            d.put(
+                    "last_passed_at",
+                    lastDrill.lastPassed() == null
+                            ? null
+                            : lastDrill.lastPassed().toString());
+        }
+        if (recovery == null) {
+            root.putNull("recovery_time");
+        } else {
+            root.putObject("recovery_time")
+                    .put("snapshot", recovery.snapshot())
+                    .put("seconds", recovery.total().toMillis() / 1000.0)
+                    .put("lay_down_seconds", recovery.layDown().toMillis() / 1000.0)
+                    .put("replay_seconds", recovery.replay().toMillis() / 1000.0)
+                    .put("lay_down_bytes", recovery.layDownBytes())
+                    .put("replay_bytes", recovery.replayBytes())
+                    .put("lay_down_bytes_per_second", Math.round(recovery.layDownRate()))
+                    .put("replay_bytes_per_second", Math.round(recovery.replayRate()))
+                    .put("rates", recovery.rates());
         }
         ArrayNode w = root.putArray("warnings");
         warnings.forEach(w::add);

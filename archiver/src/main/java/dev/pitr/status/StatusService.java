@@ -59,6 +59,12 @@ public final class StatusService {
     private final Clock clock;
     private String policyConflict;
 
+    private Duration drillMaxAge = Duration.ofDays(8);
+
+    private boolean drillsScheduled;
+
+    private Duration maxRecoveryTime;
+
     public StatusService(
             Catalog catalog,
             Optional<Primary> primary,
@@ -107,7 +113,29 @@ public final class StatusService {
                     + ") are not the cluster's policy (" + cluster.get().describe() + "), so retention refuses to"
                     + " run here: remove them, make them match, or 'pitr retention set' to make them the cluster's";
         }
+        service.drillMaxAge = RetentionPolicy.parseDuration(config.require(Key.DRILL_MAX_AGE))
+                .orElseThrow(() -> new PitrException(
+                        ErrorCode.CONFIG_INVALID,
+                        "drill.max_age must be a duration such as 8d",
+                        "fix 'drill.max_age' in " + config.file()));
+        service.drillsScheduled = config.get(Key.DRILL_SCHEDULE).isPresent();
+        service.maxRecoveryTime = maxRecoveryTime(config).orElse(null);
         return service;
+    }
+
+    /**
+     * {@code snapshot.max_recovery_time}, when set: the worst-case recovery time a snapshot is taken to keep under.
+     *
+     * @throws PitrException {@code config-invalid} for a value that is not a positive duration
+     */
+    public static Optional<Duration> maxRecoveryTime(Config config) {
+        return config.get(Key.SNAPSHOT_MAX_RECOVERY_TIME)
+                .map(v -> RetentionPolicy.parseDuration(v)
+                        .filter(d -> !d.isZero() && !d.isNegative())
+                        .orElseThrow(() -> new PitrException(
+                                ErrorCode.CONFIG_INVALID,
+                                "snapshot.max_recovery_time must be a duration such as 15m",
+                                "fix 'snapshot.max_recovery_time' in " + config.file())));
     }
 
     /** The segment archived last, complete or as far as it was shipped. */
@@ -265,8 +293,7 @@ public final class StatusService {
                 Math.toIntExact(plan.expiredCount()),
                 plan.windowStart());
         warnings.addAll(plan.warnings());
-        Status.Restore lastRestore = catalog.restores().stream()
-                .max(Comparator.comparing(dev.pitr.catalog.RestoreRecord::recordedAt))
+        Status.Restore lastRestore = catalog.latestRestore()
                 .map(r -> {
                     boolean working =
                             r.outcome().equals("laying-down") || r.outcome().equals("replaying");
@@ -281,7 +308,54 @@ public final class StatusService {
                             working ? null : r.error());
                 })
                 .orElse(null);
-        return new Status(now, lastSnapshot, lastWal, archive, window, capture, retention, warnings, lastRestore);
+        Status.Drill lastDrill = drill(now, warnings);
+        Lsn walEnd = newest == null ? null : newest.endLsn();
+        RecoveryTime recovery = window.snapshots().stream()
+                .max(Comparator.comparing(SnapshotRecord::stopLsn))
+                .map(s -> RecoveryTime.of(window.chain(s), walEnd, RecoveryTime.measured(catalog)))
+                .orElse(null);
+        if (recovery != null && maxRecoveryTime != null && recovery.total().compareTo(maxRecoveryTime) > 0) {
+            warnings.add("a restore to the latest point would take about "
+                    + recovery.total().toSeconds()
+                    + " s, more than snapshot.max_recovery_time (" + maxRecoveryTime.toSeconds()
+                    + " s): 'pitr run' takes a snapshot at its next check; 'pitr snapshot create' takes one now");
+        }
+        return new Status(
+                now,
+                lastSnapshot,
+                lastWal,
+                archive,
+                window,
+                capture,
+                retention,
+                warnings,
+                lastRestore,
+                lastDrill,
+                recovery);
+    }
+
+    /** The last drill, with a warning when it failed or when none passed within {@code drill.max_age}. */
+    private Status.Drill drill(Instant now, List<String> warnings) {
+        Optional<dev.pitr.catalog.DrillRecord> last = catalog.latestDrill(false);
+        Optional<dev.pitr.catalog.DrillRecord> passed =
+                last.isPresent() && last.get().passed() ? last : catalog.latestDrill(true);
+        if (last.isPresent() && !last.get().passed()) {
+            warnings.add("the last restore drill, " + last.get().id() + " at "
+                    + last.get().finishedAt() + ", FAILED: " + last.get().cause());
+        }
+        boolean expected = drillsScheduled || last.isPresent();
+        if (expected
+                && (passed.isEmpty()
+                        || passed.get().finishedAt().plus(drillMaxAge).isBefore(now))) {
+            warnings.add("no restore drill has passed in the last " + RetentionPolicy.human(drillMaxAge)
+                    + (passed.isEmpty()
+                            ? ""
+                            : " (the last passed at " + passed.get().finishedAt() + ")")
+                    + ": run 'pitr drill', or set drill.schedule for 'pitr run'");
+        }
+        return last.map(d -> new Status.Drill(
+                        d, passed.map(dev.pitr.catalog.DrillRecord::finishedAt).orElse(null)))
+                .orElse(null);
     }
 
     private static void add(Map<String, long[]> sizes, long timeline, String kind, long count, long bytes) {

@@ -866,6 +866,13 @@ public final class DynamoDbCatalog implements Catalog {
         return get("snap#" + id.value()).map(this::toSnapshot);
     }
 
+    /** Where the copy of the newest restore's record is kept, and the newest drill's and passed drill's. */
+    private static final String LATEST_RESTORE = "latest#restore";
+
+    private static final String LATEST_DRILL = "latest#drill";
+
+    private static final String LATEST_PASSED_DRILL = "latest#drill-passed";
+
     @Override
     public void recordRestore(RestoreRecord r) {
         Map<String, AttributeValue> item = key("restore#" + r.id());
@@ -879,11 +886,34 @@ public final class DynamoDbCatalog implements Catalog {
         putOpt(item, "stopped_at", r.stoppedAt());
         putOpt(item, "error", r.error());
         putOpt(item, "cause", r.cause());
+        putTiming(item, r.timing());
         try {
             // a restore's record is replaced when its last step runs again
             ddb.putItem(p -> p.tableName(table).item(item));
         } catch (SdkException e) {
             throw writeFailure("record restore " + r.id(), e);
+        }
+        putLatest(LATEST_RESTORE, item, "recorded_at", "record restore " + r.id());
+    }
+
+    /**
+     * A copy of {@code item} under {@code sk}, unless the copy there is newer by {@code time}: the newest record is one
+     * read, however many are kept. Each record is written before its copy, so a copy never names one that is not there.
+     */
+    private void putLatest(String sk, Map<String, AttributeValue> item, String time, String what) {
+        Map<String, AttributeValue> copy = new HashMap<>(item);
+        copy.put("record_sk", item.get(SK));
+        copy.put(SK, s(sk));
+        try {
+            ddb.putItem(p -> p.tableName(table)
+                    .item(copy)
+                    .conditionExpression("attribute_not_exists(#sk) OR #t <= :t")
+                    .expressionAttributeNames(Map.of("#sk", SK, "#t", time))
+                    .expressionAttributeValues(Map.of(":t", item.get(time))));
+        } catch (ConditionalCheckFailedException e) {
+            // a newer one is recorded already
+        } catch (SdkException e) {
+            throw writeFailure(what, e);
         }
     }
 
@@ -897,9 +927,14 @@ public final class DynamoDbCatalog implements Catalog {
         return prefix("restore#").stream().map(DynamoDbCatalog::toRestore).toList();
     }
 
+    @Override
+    public Optional<RestoreRecord> latestRestore() {
+        return get(LATEST_RESTORE).map(DynamoDbCatalog::toRestore);
+    }
+
     private static RestoreRecord toRestore(Map<String, AttributeValue> i) {
         return new RestoreRecord(
-                str(i, SK).substring("restore#".length()),
+                recordSk(i).substring("restore#".length()),
                 instant(i, "recorded_at"),
                 str(i, "outcome"),
                 str(i, "target"),
@@ -907,7 +942,73 @@ public final class DynamoDbCatalog implements Catalog {
                 i.containsKey("timeline") ? num(i, "timeline") : null,
                 str(i, "stopped_at"),
                 str(i, "error"),
-                str(i, "cause"));
+                str(i, "cause"),
+                timing(i));
+    }
+
+    /** The sort key of the record {@code i} is, or is the copy of. */
+    private static String recordSk(Map<String, AttributeValue> i) {
+        return i.containsKey("record_sk") ? str(i, "record_sk") : str(i, SK);
+    }
+
+    @Override
+    public void recordDrill(DrillRecord d) {
+        Map<String, AttributeValue> item = key("drill#" + d.id());
+        item.put("started_at", micros(d.startedAt()));
+        item.put("finished_at", micros(d.finishedAt()));
+        item.put("passed", AttributeValue.fromBool(d.passed()));
+        putOpt(item, "target", d.target());
+        putOpt(item, "snapshot_id", d.snapshotId());
+        putTiming(item, d.timing());
+        item.put("checks", s(d.checksJson()));
+        putOpt(item, "error", d.error());
+        putOpt(item, "cause", d.cause());
+        try {
+            ddb.putItem(p -> p.tableName(table).item(item));
+        } catch (SdkException e) {
+            throw writeFailure("record drill " + d.id(), e);
+        }
+        putLatest(LATEST_DRILL, item, "finished_at", "record drill " + d.id());
+        if (d.passed()) {
+            putLatest(LATEST_PASSED_DRILL, item, "finished_at", "record drill " + d.id());
+        }
+    }
+
+    @Override
+    public Optional<DrillRecord> latestDrill(boolean passedOnly) {
+        return get(passedOnly ? LATEST_PASSED_DRILL : LATEST_DRILL)
+                .map(i -> new DrillRecord(
+                        recordSk(i).substring("drill#".length()),
+                        instant(i, "started_at"),
+                        instant(i, "finished_at"),
+                        i.get("passed").bool(),
+                        str(i, "target"),
+                        str(i, "snapshot_id"),
+                        timing(i),
+                        DrillRecord.parseChecks(str(i, "checks")),
+                        str(i, "error"),
+                        str(i, "cause")));
+    }
+
+    private static void putTiming(Map<String, AttributeValue> item, RecoveryTiming t) {
+        if (t != null) {
+            item.put("lay_down_ms", n(t.layDownMillis()));
+            item.put("lay_down_bytes", n(t.layDownBytes()));
+            item.put("replay_ms", n(t.replayMillis()));
+            item.put("replay_bytes", n(t.replayBytes()));
+            item.put("total_ms", n(t.totalMillis()));
+        }
+    }
+
+    private static RecoveryTiming timing(Map<String, AttributeValue> i) {
+        return i.containsKey("total_ms")
+                ? new RecoveryTiming(
+                        num(i, "lay_down_ms"),
+                        num(i, "lay_down_bytes"),
+                        num(i, "replay_ms"),
+                        num(i, "replay_bytes"),
+                        num(i, "total_ms"))
+                : null;
     }
 
     @Override

@@ -165,6 +165,18 @@ public interface Catalog extends AutoCloseable {
     /** The restore recorded under {@code id}, if any: one read, however many restores are recorded. */
     Optional<RestoreRecord> restore(String id);
 
+    /** The restore recorded last (by {@code recordedAt}): one read, however many restores are recorded. */
+    Optional<RestoreRecord> latestRestore();
+
+    /** Records (or replaces, by id) a restore drill. */
+    void recordDrill(DrillRecord drill);
+
+    /**
+     * The drill that finished last (by {@code finishedAt}), or with {@code passedOnly} the last that passed: one read,
+     * however many drills are recorded.
+     */
+    Optional<DrillRecord> latestDrill(boolean passedOnly);
+
     /**
      * Claims the run of scheduled {@code job} due at {@code slot} for {@code owner}: true for the first claim of that slot
      * and for the same owner asking again, false once another owner has it. Schedulers on several hosts claim before they

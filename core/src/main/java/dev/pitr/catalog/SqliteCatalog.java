@@ -123,6 +123,20 @@ public final class SqliteCatalog implements Catalog {
             s.executeUpdate(
                     "CREATE TABLE IF NOT EXISTS restores (id TEXT PRIMARY KEY, recorded_at INTEGER NOT NULL, outcome TEXT NOT NULL,"
                             + " target TEXT, snapshot_id TEXT, timeline INTEGER, stopped_at TEXT, error TEXT, cause TEXT)");
+            addColumns(
+                    s,
+                    "restores",
+                    "lay_down_ms INTEGER",
+                    "lay_down_bytes INTEGER",
+                    "replay_ms INTEGER",
+                    "replay_bytes INTEGER",
+                    "total_ms INTEGER");
+            s.executeUpdate("CREATE INDEX IF NOT EXISTS restores_recorded_at ON restores (recorded_at)");
+            s.executeUpdate("CREATE TABLE IF NOT EXISTS drills (id TEXT PRIMARY KEY, started_at INTEGER NOT NULL,"
+                    + " finished_at INTEGER NOT NULL, passed INTEGER NOT NULL, target TEXT, snapshot_id TEXT,"
+                    + " lay_down_ms INTEGER, lay_down_bytes INTEGER, replay_ms INTEGER, replay_bytes INTEGER,"
+                    + " total_ms INTEGER, checks TEXT, error TEXT, cause TEXT)");
+            s.executeUpdate("CREATE INDEX IF NOT EXISTS drills_finished_at ON drills (finished_at)");
             s.executeUpdate(
                     "CREATE TABLE IF NOT EXISTS partials (file_name TEXT PRIMARY KEY, timeline INTEGER NOT NULL,"
                             + " segno INTEGER NOT NULL, segment_size INTEGER NOT NULL, bytes INTEGER NOT NULL, record TEXT NOT NULL)");
@@ -795,23 +809,23 @@ public final class SqliteCatalog implements Catalog {
         }
     }
 
+    private static final String RESTORE_COLUMNS = "id, recorded_at, outcome, target, snapshot_id, timeline,"
+            + " stopped_at, error, cause, lay_down_ms, lay_down_bytes, replay_ms, replay_bytes, total_ms";
+
     @Override
     public synchronized void recordRestore(RestoreRecord r) {
-        try (PreparedStatement ps =
-                conn.prepareStatement("INSERT OR REPLACE INTO restores VALUES (?,?,?,?,?,?,?,?,?)")) {
+        try (PreparedStatement ps = conn.prepareStatement(
+                "INSERT OR REPLACE INTO restores (" + RESTORE_COLUMNS + ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)")) {
             ps.setString(1, r.id());
             setInstant(ps, 2, r.recordedAt());
             ps.setString(3, r.outcome());
             ps.setString(4, r.target());
             ps.setString(5, r.snapshotId());
-            if (r.timeline() == null) {
-                ps.setNull(6, Types.INTEGER);
-            } else {
-                ps.setLong(6, r.timeline());
-            }
+            setLong(ps, 6, r.timeline());
             ps.setString(7, r.stoppedAt());
             ps.setString(8, r.error());
             ps.setString(9, r.cause());
+            setTiming(ps, 10, r.timing());
             ps.executeUpdate();
         } catch (SQLException e) {
             throw failure("record restore " + r.id(), e);
@@ -820,33 +834,123 @@ public final class SqliteCatalog implements Catalog {
 
     @Override
     public synchronized Optional<RestoreRecord> restore(String id) {
-        return restores().stream().filter(r -> r.id().equals(id)).findFirst();
+        return readRestores("WHERE id = ?", id).stream().findFirst();
     }
 
     @Override
     public synchronized List<RestoreRecord> restores() {
-        try (PreparedStatement ps = conn.prepareStatement(
-                        "SELECT id, recorded_at, outcome, target, snapshot_id, timeline, stopped_at, error, cause FROM restores ORDER BY id");
-                ResultSet rs = ps.executeQuery()) {
+        return readRestores("ORDER BY id");
+    }
+
+    @Override
+    public synchronized Optional<RestoreRecord> latestRestore() {
+        return readRestores("ORDER BY recorded_at DESC, id DESC LIMIT 1").stream()
+                .findFirst();
+    }
+
+    private List<RestoreRecord> readRestores(String where, String... args) {
+        try (PreparedStatement ps = conn.prepareStatement("SELECT " + RESTORE_COLUMNS + " FROM restores " + where)) {
+            for (int i = 0; i < args.length; i++) {
+                ps.setString(i + 1, args[i]);
+            }
             List<RestoreRecord> out = new ArrayList<>();
-            while (rs.next()) {
-                long tli = rs.getLong(6);
-                Long timeline = rs.wasNull() ? null : tli;
-                out.add(new RestoreRecord(
-                        rs.getString(1),
-                        getInstant(rs, 2),
-                        rs.getString(3),
-                        rs.getString(4),
-                        rs.getString(5),
-                        timeline,
-                        rs.getString(7),
-                        rs.getString(8),
-                        rs.getString(9)));
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(new RestoreRecord(
+                            rs.getString(1),
+                            getInstant(rs, 2),
+                            rs.getString(3),
+                            rs.getString(4),
+                            rs.getString(5),
+                            getLong(rs, 6),
+                            rs.getString(7),
+                            rs.getString(8),
+                            rs.getString(9),
+                            getTiming(rs, 10)));
+                }
             }
             return out;
         } catch (SQLException e) {
             throw failure("read restores", e);
         }
+    }
+
+    @Override
+    public synchronized void recordDrill(DrillRecord d) {
+        try (PreparedStatement ps =
+                conn.prepareStatement("INSERT OR REPLACE INTO drills (id, started_at, finished_at, passed, target,"
+                        + " snapshot_id, lay_down_ms, lay_down_bytes, replay_ms, replay_bytes, total_ms, checks, error,"
+                        + " cause) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)")) {
+            ps.setString(1, d.id());
+            setInstant(ps, 2, d.startedAt());
+            setInstant(ps, 3, d.finishedAt());
+            ps.setInt(4, d.passed() ? 1 : 0);
+            ps.setString(5, d.target());
+            ps.setString(6, d.snapshotId());
+            setTiming(ps, 7, d.timing());
+            ps.setString(12, d.checksJson());
+            ps.setString(13, d.error());
+            ps.setString(14, d.cause());
+            ps.executeUpdate();
+        } catch (SQLException e) {
+            throw failure("record drill " + d.id(), e);
+        }
+    }
+
+    @Override
+    public synchronized Optional<DrillRecord> latestDrill(boolean passedOnly) {
+        try (PreparedStatement ps = conn.prepareStatement("SELECT id, started_at, finished_at, passed, target,"
+                        + " snapshot_id, lay_down_ms, lay_down_bytes, replay_ms, replay_bytes, total_ms, checks, error,"
+                        + " cause FROM drills" + (passedOnly ? " WHERE passed = 1" : "")
+                        + " ORDER BY finished_at DESC, id DESC LIMIT 1");
+                ResultSet rs = ps.executeQuery()) {
+            if (!rs.next()) {
+                return Optional.empty();
+            }
+            return Optional.of(new DrillRecord(
+                    rs.getString(1),
+                    getInstant(rs, 2),
+                    getInstant(rs, 3),
+                    rs.getInt(4) == 1,
+                    rs.getString(5),
+                    rs.getString(6),
+                    getTiming(rs, 7),
+                    DrillRecord.parseChecks(rs.getString(12)),
+                    rs.getString(13),
+                    rs.getString(14)));
+        } catch (SQLException e) {
+            throw failure("read drills", e);
+        }
+    }
+
+    /** A timing into the five columns from {@code i}: lay-down ms and bytes, replay ms and bytes, total ms. */
+    private static void setTiming(PreparedStatement ps, int i, RecoveryTiming t) throws SQLException {
+        Long[] v = t == null
+                ? new Long[5]
+                : new Long[] {t.layDownMillis(), t.layDownBytes(), t.replayMillis(), t.replayBytes(), t.totalMillis()};
+        for (int k = 0; k < v.length; k++) {
+            setLong(ps, i + k, v[k]);
+        }
+    }
+
+    private static RecoveryTiming getTiming(ResultSet rs, int i) throws SQLException {
+        Long total = getLong(rs, i + 4);
+        return total == null
+                ? null
+                : new RecoveryTiming(getLong(rs, i), getLong(rs, i + 1), getLong(rs, i + 2), getLong(rs, i + 3), total);
+    }
+
+    private static void setLong(PreparedStatement ps, int i, Long v) throws SQLException {
+        if (v == null) {
+            ps.setNull(i, Types.INTEGER);
+        } else {
+            ps.setLong(i, v);
+        }
+    }
+
+    private static Long getLong(ResultSet rs, int i) throws SQLException {
+        long v = rs.getLong(i);
+        return rs.wasNull() ? null : v;
     }
 
     @Override

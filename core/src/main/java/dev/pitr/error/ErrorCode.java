@@ -48,6 +48,11 @@ public enum ErrorCode {
     UNSUPPORTED_VERSION(21),
     /** {@code verify} found an object missing, damaged or not what the catalog says; it lists each. */
     VERIFY_FAILED(22),
+    /**
+     * A restore drill failed: the scratch restore did not reach its target (the error names why), or a check of the
+     * restored server (amcheck, an operator's SQL) did not give what it expects. The drill is recorded either way.
+     */
+    DRILL_FAILED(23),
     /** Storage could not be read or written; above 125 so a restore_command failure aborts recovery. */
     STORAGE_UNAVAILABLE(140),
     /** Catalog could not be read or written; above 125 for the same reason. */

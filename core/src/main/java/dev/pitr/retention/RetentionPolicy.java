@@ -138,7 +138,8 @@ public record RetentionPolicy(int daily, int weekly, int monthly, Duration minWi
                 + "; grace " + human(grace);
     }
 
-    static String human(Duration d) {
+    /** A duration as {@link #parseDuration} reads it back: {@code 7d}, {@code 36h}, {@code 90m}. */
+    public static String human(Duration d) {
         if (d.toDays() > 0 && d.equals(Duration.ofDays(d.toDays()))) {
             return d.toDays() + "d";
         }

@@ -13,6 +13,7 @@ import dev.pitr.wal.WalFileName;
 import dev.pitr.wal.WalRecords;
 import java.time.Instant;
 import java.util.List;
+import java.util.Optional;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -343,6 +344,60 @@ public abstract class CatalogContractTest {
         catalog.recordRestore(done);
         catalog.recordRestore(done);
         assertEquals(List.of(failed, done), catalog.restores());
+        assertEquals(Optional.of(done), catalog.latestRestore());
+        // an older record written later is not the latest; a newer one with a timing is, and keeps it
+        catalog.recordRestore(failed);
+        assertEquals(Optional.of(done), catalog.latestRestore());
+        RestoreRecord timed = new RestoreRecord(
+                "a-local-one",
+                Instant.parse("2026-11-22T12:00:00Z"),
+                "restored",
+                "latest",
+                "20261122T100000Z",
+                2L,
+                "0/7000060",
+                null,
+                null,
+                new RecoveryTiming(1200, 1_500_000_000L, 8000, 2_000_000_000L, 9900));
+        catalog.recordRestore(timed);
+        assertEquals(Optional.of(timed), catalog.latestRestore());
+        assertEquals(Optional.of(timed), catalog.restore("a-local-one"));
+    }
+
+    @Test
+    void theLatestDrillAndTheLatestPassedOneAreOneReadEach() {
+        assertEquals(Optional.empty(), catalog.latestDrill(false));
+        DrillRecord passed = new DrillRecord(
+                "drill-1",
+                Instant.parse("2026-11-22T10:00:00Z"),
+                Instant.parse("2026-11-22T10:01:00Z"),
+                true,
+                "time 2026-11-22 09:00:00.000000+00",
+                "20261122T080000Z",
+                new RecoveryTiming(1200, 1_500_000_000L, 8000, 2_000_000_000L, 9900),
+                List.of(
+                        new DrillRecord.Check("amcheck postgres", true, "12 indexes"),
+                        new DrillRecord.Check("orders", true, "got 't'")),
+                null,
+                null);
+        DrillRecord failed = new DrillRecord(
+                "drill-2",
+                Instant.parse("2026-11-22T11:00:00Z"),
+                Instant.parse("2026-11-22T11:00:30Z"),
+                false,
+                "time 2026-11-22 10:30:00.000000+00",
+                null,
+                null,
+                List.of(),
+                "RESTORE_FAILED",
+                "segment 000000010000000000000003 is missing");
+        catalog.recordDrill(passed);
+        catalog.recordDrill(failed);
+        assertEquals(Optional.of(failed), catalog.latestDrill(false));
+        assertEquals(Optional.of(passed), catalog.latestDrill(true));
+        // recording an older drill again leaves the latest as it is
+        catalog.recordDrill(passed);
+        assertEquals(Optional.of(failed), catalog.latestDrill(false));
     }
 
     @Test

@@ -3,6 +3,7 @@ package dev.pitr.restore.workflow;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.pitr.catalog.Catalog;
+import dev.pitr.catalog.RecoveryTiming;
 import dev.pitr.catalog.RestoreRecord;
 import dev.pitr.error.PitrException;
 import java.time.Clock;
@@ -33,7 +34,8 @@ public final class RecordStep {
                 plan.has("timeline") ? plan.get("timeline").asLong() : null,
                 RestoreJob.text(replay, "stoppedAt"),
                 RestoreJob.text(failure, "Error"),
-                RestoreJob.text(failure, "Cause"));
+                RestoreJob.text(failure, "Cause"),
+                timing(input.path("timing")));
         try {
             catalog.recordRestore(r);
         } catch (PitrException e) {
@@ -43,6 +45,24 @@ public final class RecordStep {
         out.put("recorded", id);
         out.put("outcome", r.outcome());
         return out;
+    }
+
+    /** What a runner measured of the restore ({@link RestoreJob#timingJson}), if it did. */
+    private static RecoveryTiming timing(JsonNode t) {
+        if (!t.has("totalMillis")) {
+            return null;
+        }
+        try {
+            return new RecoveryTiming(
+                    t.path("layDownMillis").asLong(),
+                    t.path("layDownBytes").asLong(),
+                    t.path("replayMillis").asLong(),
+                    t.path("replayBytes").asLong(),
+                    t.path("totalMillis").asLong());
+        } catch (IllegalArgumentException e) {
+            // a timing that makes no sense is not worth a restore's record
+            return null;
+        }
     }
 
     /** What an EventBridge event about the restore state machine's executions says in {@code detail-type}. */

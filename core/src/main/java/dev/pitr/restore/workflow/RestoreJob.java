@@ -67,6 +67,17 @@ public final class RestoreJob {
         }
     }
 
+    /** A restore's timing, as the state carries it to Record under {@code timing}. */
+    public static ObjectNode timingJson(dev.pitr.catalog.RecoveryTiming t) {
+        ObjectNode n = JSON.createObjectNode();
+        n.put("layDownMillis", t.layDownMillis());
+        n.put("layDownBytes", t.layDownBytes());
+        n.put("replayMillis", t.replayMillis());
+        n.put("replayBytes", t.replayBytes());
+        n.put("totalMillis", t.totalMillis());
+        return n;
+    }
+
     /** The request's id: the execution's name, or a local run's. */
     public static String id(JsonNode request) {
         return text(request, "id");

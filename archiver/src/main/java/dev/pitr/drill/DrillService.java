@@ -1,0 +1,233 @@
+package dev.pitr.drill;
+
+import dev.pitr.catalog.DrillRecord;
+import dev.pitr.catalog.RecoveryTiming;
+import dev.pitr.config.Config;
+import dev.pitr.config.Key;
+import dev.pitr.config.Repository;
+import dev.pitr.error.ErrorCode;
+import dev.pitr.error.PitrException;
+import dev.pitr.postgres.PgTools;
+import dev.pitr.restore.RestoreRequest;
+import dev.pitr.restore.RestoreService;
+import dev.pitr.restore.RestoreSteps;
+import dev.pitr.restore.RestoreTarget;
+import dev.pitr.restore.RestoreWindow;
+import dev.pitr.restore.TargetTimeline;
+import dev.pitr.retention.RetentionPolicy;
+import dev.pitr.status.Progress;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.function.BiFunction;
+
+/**
+ * A restore drill: restores the archive to a point in its window into a scratch directory, as {@code pitr restore}
+ * would (the same steps, through {@link RestoreService}), with the server kept to itself ({@link ScratchServer}). Once
+ * it promoted at the target, it checks the copy: {@code amcheck}'s {@code bt_index_check} on every B-tree index of
+ * every database where the extension is available, then the operator's checks ({@link SqlCheck}). It records the
+ * outcome with the restore's timing in the catalog ({@link DrillRecord}), then stops the server and removes the scratch
+ * directory, whatever happened. A drill never touches the production server or the archive.
+ */
+public final class DrillService {
+
+    private static final DateTimeFormatter ID =
+            DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC);
+
+    private final Config config;
+    private final Repository repo;
+    private final PgTools tools;
+    private final Clock clock;
+    private final PrintWriter log;
+    private BiFunction<String, Long, Progress> progress = (label, total) -> Progress.NONE;
+    private boolean keep;
+
+    public DrillService(Config config, Repository repo, PgTools tools, Clock clock, PrintWriter log) {
+        this.config = config;
+        this.repo = repo;
+        this.tools = tools;
+        this.clock = clock;
+        this.log = log;
+    }
+
+    /** Shows the restore's progress as {@link RestoreService#showing} does. */
+    public DrillService showing(BiFunction<String, Long, Progress> progress) {
+        this.progress = progress;
+        return this;
+    }
+
+    /** Leaves the scratch directory (its server stopped) for a look, instead of removing it. */
+    public DrillService keeping(boolean keep) {
+        this.keep = keep;
+        return this;
+    }
+
+    /**
+     * Runs a drill to {@code target}, or to a time {@link DrillTargets#pick picked} in the window when null, and
+     * records it.
+     *
+     * @return the drill as recorded, passed or failed
+     * @throws PitrException for what keeps a drill from starting at all (a bad configuration, no window), which is not
+     *     recorded
+     */
+    public DrillRecord drill(RestoreTarget target) {
+        Instant started = clock.instant();
+        String id = "drill-" + ID.format(started) + "-" + HexFormat.of().formatHex(new SecureRandom().generateSeed(3));
+        List<SqlCheck> sqlChecks = SqlCheck.from(config);
+        Duration checkTimeout = RetentionPolicy.parseDuration(config.require(Key.DRILL_CHECK_TIMEOUT))
+                .orElseThrow(() -> new PitrException(
+                        ErrorCode.CONFIG_INVALID,
+                        "drill.check_timeout must be a duration such as 15m",
+                        "fix 'drill.check_timeout' in " + config.file()));
+        RestoreTarget to = target != null
+                ? target
+                : RestoreWindow.repairing(
+                        repo.catalog(),
+                        w -> DrillTargets.pick(
+                                w,
+                                repo.catalog()
+                                        .latestDrill(false)
+                                        .map(DrillRecord::snapshotId)
+                                        .orElse(null),
+                                new SecureRandom()));
+        Path scratch = scratchDirectory(id);
+        Path sockets = ScratchServer.socketDirectory(tools.osUser());
+        int port = port();
+        log("drill " + id + ": restoring to " + RestoreTarget.describe(to) + " into " + scratch
+                + " (its server on a private socket in " + sockets + ", port " + port + ")");
+        ScratchServer[] server = {null};
+        RecoveryTiming timing = null;
+        String snapshot = null;
+        List<DrillRecord.Check> checks = new ArrayList<>();
+        PitrException failure = null;
+        try {
+            RestoreService.Outcome o = new RestoreService(config, repo, tools, clock, log)
+                    .unrecorded()
+                    .showing(progress)
+                    .beforeServerStarts(dir -> {
+                        int major = RestoreSteps.dataDirectoryMajor(dir).orElseThrow();
+                        server[0] = new ScratchServer(
+                                dir,
+                                sockets,
+                                port,
+                                config.require(Key.DRILL_USER),
+                                tools.forMajor(major),
+                                checkTimeout.toMillis() + "ms");
+                        server[0].isolate(config.require(Key.DRILL_SHARED_BUFFERS));
+                    })
+                    .restore(new RestoreRequest(
+                            to,
+                            new TargetTimeline.Latest(),
+                            true,
+                            scratch,
+                            port,
+                            RestoreRequest.Action.PROMOTE,
+                            null,
+                            false));
+            timing = o.timing();
+            snapshot = o.snapshot().id().value();
+            log("drill " + id + ": restored from " + snapshot + " in " + seconds(timing.totalMillis()) + " (lay-down "
+                    + seconds(timing.layDownMillis()) + ", replay " + seconds(timing.replayMillis()) + "); checking");
+            checks.addAll(new DrillChecks(server[0], config.requireBoolean(Key.DRILL_AMCHECK), log).run(sqlChecks));
+        } catch (PitrException e) {
+            failure = e;
+        } finally {
+            cleanUp(server[0], scratch, sockets);
+        }
+        List<String> failedChecks = checks.stream()
+                .filter(c -> !c.passed())
+                .map(c -> c.name() + ": " + c.detail())
+                .toList();
+        boolean passed = failure == null && failedChecks.isEmpty();
+        DrillRecord record = new DrillRecord(
+                id,
+                started,
+                clock.instant(),
+                passed,
+                RestoreTarget.describe(to),
+                snapshot,
+                timing,
+                checks,
+                failure != null ? failure.code().name() : passed ? null : ErrorCode.DRILL_FAILED.name(),
+                failure != null
+                        ? failure.getMessage()
+                        : passed ? null : "checks failed: " + String.join("; ", failedChecks));
+        repo.catalog().recordDrill(record);
+        log("drill " + id + (passed ? " passed" : " FAILED: " + record.cause()));
+        return record;
+    }
+
+    private void cleanUp(ScratchServer server, Path scratch, Path sockets) {
+        if (server != null) {
+            server.stop();
+        } else if (Files.exists(scratch.resolve("postmaster.pid"), LinkOption.NOFOLLOW_LINKS)) {
+            new ScratchServer(scratch, sockets, 0, "", tools, "0").stop();
+        }
+        if (keep) {
+            log("the scratch directory " + scratch + " stays, its server stopped: remove it when done");
+            return;
+        }
+        try {
+            new ScratchServer(scratch, sockets, 0, "", tools, "0").remove();
+        } catch (IOException e) {
+            log("cannot remove the drill's scratch directory " + scratch + ": " + e.getMessage()
+                    + "; remove it by hand");
+        }
+    }
+
+    /** A new directory for the drill under {@code drill.directory} (the system's temporary directory by default). */
+    private Path scratchDirectory(String id) {
+        Path parent = config.get(Key.DRILL_DIRECTORY)
+                .map(x -> config.requirePath(Key.DRILL_DIRECTORY))
+                .orElse(Path.of(System.getProperty("java.io.tmpdir")));
+        Path dir = parent.toAbsolutePath().normalize().resolve("pitr-" + id);
+        if (Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
+            throw new PitrException(
+                    ErrorCode.TARGET_DIR_NOT_EMPTY,
+                    "the drill's scratch directory " + dir + " exists already",
+                    "run the drill again: its id is new each time");
+        }
+        return dir;
+    }
+
+    /** {@code drill.port}, or a port free on this host now when it is 0. */
+    private int port() {
+        int p = config.requireInt(Key.DRILL_PORT);
+        if (p != 0) {
+            return p;
+        }
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        } catch (IOException e) {
+            throw new PitrException(
+                    ErrorCode.LOCAL_IO,
+                    "cannot find a free port for the drill: " + e.getMessage(),
+                    "set drill.port",
+                    e);
+        }
+    }
+
+    private static String seconds(long millis) {
+        return String.format(java.util.Locale.ROOT, "%.1f s", millis / 1000.0);
+    }
+
+    private void log(String line) {
+        synchronized (log) {
+            log.println(line);
+            log.flush();
+        }
+    }
+}
