@@ -93,13 +93,14 @@ final class StatusCommand implements Callable<Integer> {
             out.printf(
                     java.util.Locale.ROOT,
                     "recovery time:   about %d s to the latest point now: lay-down of %s (%d MB at %.0f MB/s) and"
-                            + " replay of %d MB of WAL at %.0f MB/s; rates %s%n",
+                            + " replay of %d MB of WAL at %.0f MB/s, and %.0f s beside; %s%n",
                     rt.total().toSeconds(),
                     rt.snapshot(),
                     rt.layDownBytes() / 1_000_000,
                     rt.layDownRate() / 1e6,
                     rt.replayBytes() / 1_000_000,
                     rt.replayRate() / 1e6,
+                    rt.overhead().toMillis() / 1000.0,
                     rt.rates());
         }
         out.println("archive:         " + s.archiveBytes() + " bytes stored");

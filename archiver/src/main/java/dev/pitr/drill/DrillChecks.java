@@ -24,8 +24,8 @@ final class DrillChecks {
 
     List<DrillRecord.Check> run(List<SqlCheck> sqlChecks) {
         List<DrillRecord.Check> out = new ArrayList<>();
-        ScratchServer.Answer dbs =
-                server.query("template1", "SELECT datname FROM pg_database WHERE datallowconn ORDER BY datname");
+        ScratchServer.Answer dbs = server.query(
+                "template1", "SELECT datname FROM pg_catalog.pg_database WHERE datallowconn ORDER BY datname", false);
         if (!dbs.ok()) {
             out.add(say(new DrillRecord.Check(
                     "login",
@@ -46,8 +46,8 @@ final class DrillChecks {
 
     private DrillRecord.Check amcheck(String db) {
         String name = "amcheck " + db;
-        ScratchServer.Answer available =
-                server.query(db, "SELECT count(*) FROM pg_available_extensions WHERE name = 'amcheck'");
+        ScratchServer.Answer available = server.query(
+                db, "SELECT pg_catalog.count(*) FROM pg_catalog.pg_available_extensions WHERE name = 'amcheck'", false);
         if (!available.ok()) {
             return new DrillRecord.Check(name, false, available.output());
         }
@@ -57,18 +57,23 @@ final class DrillChecks {
         // in the scratch copy only, which is thrown away
         ScratchServer.Answer schema = server.query(
                 db,
-                "CREATE EXTENSION IF NOT EXISTS amcheck; SELECT quote_ident(n.nspname) FROM pg_extension e"
-                        + " JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'amcheck'");
+                "CREATE SCHEMA IF NOT EXISTS pitr_drill; CREATE EXTENSION IF NOT EXISTS amcheck SCHEMA pitr_drill;"
+                        + " SELECT pg_catalog.quote_ident(n.nspname)"
+                        + " FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace"
+                        + " WHERE e.extname = 'amcheck'",
+                false);
         if (!schema.ok() || schema.output().isEmpty()) {
             return new DrillRecord.Check(name, false, "cannot create the amcheck extension: " + schema.output());
         }
         // every B-tree index with storage that is ready and valid, one row each
         ScratchServer.Answer checked = server.query(
                 db,
-                "SELECT " + schema.output() + ".bt_index_check(c.oid), c.oid::regclass::text"
-                        + " FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am a ON a.oid = c.relam"
+                "SELECT " + schema.output() + ".bt_index_check(c.oid), c.oid::pg_catalog.regclass::pg_catalog.text"
+                        + " FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid"
+                        + " JOIN pg_catalog.pg_am a ON a.oid = c.relam"
                         + " WHERE a.amname = 'btree' AND c.relkind = 'i' AND c.relpersistence <> 't'"
-                        + " AND i.indisready AND i.indisvalid ORDER BY c.oid");
+                        + " AND i.indisready AND i.indisvalid ORDER BY c.oid",
+                false);
         if (!checked.ok()) {
             return new DrillRecord.Check(name, false, checked.output());
         }
@@ -88,10 +93,17 @@ final class DrillChecks {
     }
 
     private DrillRecord.Check sql(SqlCheck c) {
-        return sqlResult(c, server.query(c.database(), c.sql()));
+        return sqlResult(c, server.query(c.database(), c.sql(), true));
     }
 
-    private DrillRecord.Check say(DrillRecord.Check c) {
+    /** The most of a check's detail kept: psql's output is the database's data, shown in status and stored. */
+    static final int DETAIL_CHARS = 500;
+
+    private DrillRecord.Check say(DrillRecord.Check full) {
+        DrillRecord.Check c = full.detail() != null && full.detail().length() > DETAIL_CHARS
+                ? new DrillRecord.Check(
+                        full.name(), full.passed(), full.detail().substring(0, DETAIL_CHARS) + " ...")
+                : full;
         synchronized (log) {
             log.println("  " + (c.passed() ? "ok     " : "FAILED ") + c.name() + ": " + c.detail());
             log.flush();

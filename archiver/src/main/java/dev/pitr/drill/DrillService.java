@@ -8,6 +8,7 @@ import dev.pitr.config.Repository;
 import dev.pitr.error.ErrorCode;
 import dev.pitr.error.PitrException;
 import dev.pitr.postgres.PgTools;
+import dev.pitr.restore.RestorePlan;
 import dev.pitr.restore.RestoreRequest;
 import dev.pitr.restore.RestoreService;
 import dev.pitr.restore.RestoreSteps;
@@ -85,13 +86,16 @@ public final class DrillService {
      */
     public DrillRecord drill(RestoreTarget target) {
         Instant started = clock.instant();
-        String id = "drill-" + ID.format(started) + "-" + HexFormat.of().formatHex(new SecureRandom().generateSeed(3));
+        byte[] token = new byte[3];
+        new SecureRandom().nextBytes(token);
+        String id = "drill-" + ID.format(started) + "-" + HexFormat.of().formatHex(token);
         List<SqlCheck> sqlChecks = SqlCheck.from(config);
         Duration checkTimeout = RetentionPolicy.parseDuration(config.require(Key.DRILL_CHECK_TIMEOUT))
                 .orElseThrow(() -> new PitrException(
                         ErrorCode.CONFIG_INVALID,
                         "drill.check_timeout must be a duration such as 15m",
                         "fix 'drill.check_timeout' in " + config.file()));
+        // the last drill's stretch is passed over, unless it failed: then it is worth trying again
         RestoreTarget to = target != null
                 ? target
                 : RestoreWindow.repairing(
@@ -100,43 +104,48 @@ public final class DrillService {
                                 w,
                                 repo.catalog()
                                         .latestDrill(false)
+                                        .filter(DrillRecord::passed)
                                         .map(DrillRecord::snapshotId)
                                         .orElse(null),
                                 new SecureRandom()));
         Path scratch = scratchDirectory(id);
-        Path sockets = ScratchServer.socketDirectory(tools.osUser());
         int port = port();
-        log("drill " + id + ": restoring to " + RestoreTarget.describe(to) + " into " + scratch
-                + " (its server on a private socket in " + sockets + ", port " + port + ")");
+        RestoreRequest request = new RestoreRequest(
+                to, new TargetTimeline.Latest(), true, scratch, port, RestoreRequest.Action.PROMOTE, null, false);
+        RestoreService restore = new RestoreService(config, repo, tools, clock, log).unrecorded();
         ScratchServer[] server = {null};
         RecoveryTiming timing = null;
         String snapshot = null;
         List<DrillRecord.Check> checks = new ArrayList<>();
         PitrException failure = null;
+        Path sockets = null;
+        // a drill stopped by a signal still stops its server and removes its copy
+        Path[] socketsSeen = {null};
+        Thread onExit = new Thread(() -> cleanUp(server[0], scratch, socketsSeen[0]), "pitr-drill-cleanup");
+        Runtime.getRuntime().addShutdownHook(onExit);
         try {
-            RestoreService.Outcome o = new RestoreService(config, repo, tools, clock, log)
-                    .unrecorded()
-                    .showing(progress)
+            // what a failed restore could not say: which snapshot it started from; and room for a whole copy
+            RestorePlan plan = restore.plan(request);
+            snapshot = plan.snapshot().id().value();
+            requireRoom(scratch.getParent(), plan);
+            sockets = ScratchServer.socketDirectory(tools.osUser());
+            socketsSeen[0] = sockets;
+            Path socketDir = sockets;
+            log("drill " + id + ": restoring to " + RestoreTarget.describe(to) + " from " + snapshot + " into "
+                    + scratch + " (its server on a private socket in " + sockets + " only)");
+            RestoreService.Outcome o = restore.showing(progress)
                     .beforeServerStarts(dir -> {
                         int major = RestoreSteps.dataDirectoryMajor(dir).orElseThrow();
                         server[0] = new ScratchServer(
                                 dir,
-                                sockets,
+                                socketDir,
                                 port,
                                 config.require(Key.DRILL_USER),
                                 tools.forMajor(major),
                                 checkTimeout.toMillis() + "ms");
                         server[0].isolate(config.require(Key.DRILL_SHARED_BUFFERS));
                     })
-                    .restore(new RestoreRequest(
-                            to,
-                            new TargetTimeline.Latest(),
-                            true,
-                            scratch,
-                            port,
-                            RestoreRequest.Action.PROMOTE,
-                            null,
-                            false));
+                    .restore(request);
             timing = o.timing();
             snapshot = o.snapshot().id().value();
             log("drill " + id + ": restored from " + snapshot + " in " + seconds(timing.totalMillis()) + " (lay-down "
@@ -144,8 +153,16 @@ public final class DrillService {
             checks.addAll(new DrillChecks(server[0], config.requireBoolean(Key.DRILL_AMCHECK), log).run(sqlChecks));
         } catch (PitrException e) {
             failure = e;
+        } catch (RuntimeException e) {
+            failure = new PitrException(
+                    ErrorCode.INTERNAL, e.toString(), "this is a bug; please report it with the drill's log", e);
         } finally {
             cleanUp(server[0], scratch, sockets);
+            try {
+                Runtime.getRuntime().removeShutdownHook(onExit);
+            } catch (IllegalStateException shuttingDown) {
+                // the hook runs (or ran) the same clean-up
+            }
         }
         List<String> failedChecks = checks.stream()
                 .filter(c -> !c.passed())
@@ -170,21 +187,57 @@ public final class DrillService {
         return record;
     }
 
-    private void cleanUp(ScratchServer server, Path scratch, Path sockets) {
-        if (server != null) {
-            server.stop();
-        } else if (Files.exists(scratch.resolve("postmaster.pid"), LinkOption.NOFOLLOW_LINKS)) {
-            new ScratchServer(scratch, sockets, 0, "", tools, "0").stop();
-        }
-        if (keep) {
-            log("the scratch directory " + scratch + " stays, its server stopped: remove it when done");
-            return;
-        }
+    /**
+     * Stops the scratch server and removes its directories (with {@code --keep}, leaves the data directory without what
+     * restore_command read). Never throws: a drill is recorded whatever its clean-up met.
+     */
+    private synchronized void cleanUp(ScratchServer server, Path scratch, Path sockets) {
         try {
-            new ScratchServer(scratch, sockets, 0, "", tools, "0").remove();
+            ScratchServer s = server != null ? server : new ScratchServer(scratch, sockets, 0, "", tools, "0");
+            if (!s.stop()) {
+                log("the drill's scratch server in " + scratch + " did not stop: stop it ('pg_ctl -D ... stop') and"
+                        + " remove the directory by hand");
+                return;
+            }
+            if (keep) {
+                s.removeSecrets();
+                log("the scratch directory " + scratch + " stays, its server stopped: remove it when done");
+                if (sockets != null) {
+                    RestoreSteps.removeTree(sockets);
+                }
+                return;
+            }
+            RestoreSteps.removeTree(scratch);
+            if (sockets != null) {
+                RestoreSteps.removeTree(sockets);
+            }
+        } catch (IOException | RuntimeException e) {
+            log("cannot clean up after the drill in " + scratch + ": " + e.getMessage() + "; remove it by hand");
+        }
+    }
+
+    /**
+     * Refuses a drill whose copy would not fit: the snapshot's chain and the prefetch spool, with a margin, in the free
+     * space of {@code parent} (a drill on the database's own host must not fill its disk).
+     */
+    private void requireRoom(Path parent, RestorePlan plan) {
+        long need = plan.chain().plainSize() + ((long) config.requireInt(Key.RESTORE_PREFETCH_MB) << 20) + (1L << 30);
+        long free;
+        try {
+            free = Files.getFileStore(parent).getUsableSpace();
         } catch (IOException e) {
-            log("cannot remove the drill's scratch directory " + scratch + ": " + e.getMessage()
-                    + "; remove it by hand");
+            throw new PitrException(
+                    ErrorCode.LOCAL_IO,
+                    "cannot read the free space of " + parent + ": " + e.getMessage(),
+                    "set drill.directory to a directory that exists",
+                    e);
+        }
+        if (free < need) {
+            throw new PitrException(
+                    ErrorCode.LOCAL_IO,
+                    "the drill needs about " + (need >> 20) + " MiB in " + parent + " and it has " + (free >> 20)
+                            + " MiB free",
+                    "set drill.directory to a file system with room for a whole restore");
         }
     }
 

@@ -33,7 +33,11 @@ public final class DrillTargets {
         }
         RestoreWindow.Timeline newest =
                 window.timeline(window.timelines().get(window.timelines().size() - 1));
-        for (RestoreWindow.Range r : newest.ranges()) {
+        // where the time index covers a range, its end is the last commit; elsewhere it is only when the WAL arrived,
+        // and a time there may have no commit after it to stop at
+        List<RestoreWindow.Range> ranges =
+                newest.ranges().stream().filter(RestoreWindow.Range::exactTimes).toList();
+        for (RestoreWindow.Range r : ranges.isEmpty() ? newest.ranges() : ranges) {
             List<SnapshotRecord> snaps = r.snapshots().stream()
                     .filter(s -> s.stopTime() != null)
                     .sorted(Comparator.comparing(SnapshotRecord::stopTime))

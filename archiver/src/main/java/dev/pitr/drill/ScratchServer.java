@@ -5,6 +5,7 @@ import dev.pitr.error.PitrException;
 import dev.pitr.postgres.OsUser;
 import dev.pitr.postgres.PgTools;
 import dev.pitr.postgres.Processes;
+import dev.pitr.restore.RestoreSteps;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -12,11 +13,7 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
-import java.util.Map;
-import java.util.stream.Stream;
 
 /**
  * A drill's restored server, kept to itself: it listens on no TCP address, only on a Unix socket in a directory only
@@ -77,18 +74,32 @@ final class ScratchServer {
      * production server from taking its memory on the host the drill runs on.
      */
     void isolate(String sharedBuffers) {
-        String conf = "\n# added by pitr drill: a scratch copy, reachable only through its own socket\n"
+        String conf = "\n# added by pitr drill: a scratch copy, reachable only through its own socket, reaching out to"
+                + " nothing\n"
                 + "listen_addresses = ''\n"
                 + "unix_socket_directories = " + quote(sockets.toString()) + "\n"
                 + "hba_file = " + quote(dataDir.resolve(HBA_FILE).toString()) + "\n"
-                + "shared_buffers = " + quote(sharedBuffers) + "\n";
+                + "shared_buffers = " + quote(sharedBuffers) + "\n"
+                // a subscription of the copy would consume production's slot; pg_cron's jobs would run again
+                + "max_logical_replication_workers = 0\n"
+                + "cron.launch_active_jobs = off\n";
         try {
             Path hba = dataDir.resolve(HBA_FILE);
-            Files.writeString(hba, "local all all trust\n", StandardCharsets.UTF_8);
+            // a new file, never through a link: the directory is the server user's
             Files.writeString(
-                    dataDir.resolve("postgresql.auto.conf"), conf, StandardCharsets.UTF_8, StandardOpenOption.APPEND);
+                    hba,
+                    "local all all trust\n",
+                    StandardCharsets.UTF_8,
+                    StandardOpenOption.CREATE_NEW,
+                    StandardOpenOption.WRITE,
+                    LinkOption.NOFOLLOW_LINKS);
+            Path auto = dataDir.resolve("postgresql.auto.conf");
+            if (Files.isSymbolicLink(auto)) {
+                throw new IOException(auto + " is a link");
+            }
+            Files.writeString(auto, conf, StandardCharsets.UTF_8, StandardOpenOption.APPEND);
             if (OsUser.isRoot()) {
-                Processes.Result r = Processes.run(List.of("chown", tools.osUser() + ":", hba.toString()));
+                Processes.Result r = Processes.run(List.of("chown", "-h", tools.osUser() + ":", hba.toString()));
                 if (!r.ok()) {
                     throw new IOException("chown " + hba + ": " + r.output().strip());
                 }
@@ -102,45 +113,75 @@ final class ScratchServer {
         }
     }
 
-    /** What {@code psql} printed for {@code sql} in {@code database}, or what failed. */
+    /** What {@code psql} printed on its standard output for {@code sql} in {@code database}, or what failed. */
     record Answer(boolean ok, String output) {}
 
-    Answer query(String database, String sql) {
+    /**
+     * Runs {@code sql} in {@code database} through the private socket. {@code search_path} is pinned to {@code
+     * pg_catalog} unless {@code operatorSql}: a role that owns a database in production must not be able to put its
+     * own functions in the way of the drill's superuser queries.
+     */
+    Answer query(String database, String sql, boolean operatorSql) {
         // a conninfo, never a bare name: a database named 'host=...' must not send psql elsewhere
         String conninfo = "host=" + conninfoQuote(sockets.toString()) + " port=" + port + " user=" + conninfoQuote(user)
                 + " dbname=" + conninfoQuote(database) + " application_name=pitr-drill";
-        List<String> cmd = new ArrayList<>(
-                tools.asPostgres("psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d", conninfo, "-c", sql));
-        Processes.Result r = Processes.run(
-                cmd,
-                Map.of(
+        ProcessBuilder pb = new ProcessBuilder(tools.asPostgres(
+                        "psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d", conninfo, "-c", sql))
+                .directory(sockets.toFile());
+        // nothing of the caller's libpq environment (PGHOSTADDR, PGSERVICE ...) may point psql elsewhere
+        pb.environment().keySet().removeIf(k -> k.startsWith("PG"));
+        pb.environment()
+                .put(
                         "PGOPTIONS",
-                        "-c statement_timeout=" + statementTimeout + " -c client_min_messages=warning",
-                        "PGCONNECT_TIMEOUT",
-                        "30"));
-        String out = r.output().strip();
-        return new Answer(r.ok(), out);
-    }
-
-    /** Stops the server at once, if it runs: what it holds is thrown away. */
-    void stop() {
-        if (Files.exists(dataDir.resolve("postmaster.pid"), LinkOption.NOFOLLOW_LINKS)) {
-            Processes.run(tools.asPostgres("pg_ctl", "-D", dataDir.toString(), "-m", "immediate", "-w", "stop"));
+                        "-c statement_timeout=" + statementTimeout + " -c client_min_messages=warning"
+                                + (operatorSql ? "" : " -c search_path=pg_catalog,pg_temp"));
+        pb.environment().put("PGCONNECT_TIMEOUT", "30");
+        try {
+            Process p = pb.start();
+            p.getOutputStream().close();
+            java.util.concurrent.CompletableFuture<byte[]> err =
+                    java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                        try {
+                            return p.getErrorStream().readAllBytes();
+                        } catch (IOException e) {
+                            return new byte[0];
+                        }
+                    });
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+            int code = p.waitFor();
+            String errors = new String(err.join(), StandardCharsets.UTF_8).strip();
+            return code == 0 ? new Answer(true, out) : new Answer(false, errors.isEmpty() ? out : errors);
+        } catch (IOException e) {
+            return new Answer(false, "cannot run psql: " + e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return new Answer(false, "interrupted");
         }
     }
 
-    /** Removes the data directory and the socket directory, following no link. */
+    /**
+     * Stops the server at once, if it runs: what it holds is thrown away. False when it still runs after that, and the
+     * directory must then stay.
+     */
+    boolean stop() {
+        if (!Files.exists(dataDir.resolve("postmaster.pid"), LinkOption.NOFOLLOW_LINKS)) {
+            return true;
+        }
+        Processes.run(tools.asPostgres("pg_ctl", "-D", dataDir.toString(), "-m", "immediate", "-w", "stop"));
+        return !Processes.run(tools.asPostgres("pg_ctl", "status", "-D", dataDir.toString()))
+                .ok();
+    }
+
+    /** Removes the data directory and the socket directory, never through a link. */
     void remove() throws IOException {
-        for (Path p : List.of(dataDir, sockets)) {
-            if (!Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
-                continue;
-            }
-            try (Stream<Path> s = Files.walk(p)) {
-                for (Path f : s.sorted(Comparator.reverseOrder()).toList()) {
-                    Files.deleteIfExists(f);
-                }
-            }
-        }
+        RestoreSteps.removeTree(dataDir);
+        RestoreSteps.removeTree(sockets);
+    }
+
+    /** Removes what restore_command read (storage settings, keys), which a failed restore leaves in the directory. */
+    void removeSecrets() throws IOException {
+        Files.deleteIfExists(dataDir.resolve(RestoreSteps.FETCH_CONFIG));
+        RestoreSteps.removeTree(dataDir.resolve(RestoreSteps.KEY_DIR));
     }
 
     Path dataDir() {

@@ -163,7 +163,8 @@ public final class RestoreService {
                     case RECORD -> {
                         timing = new RecoveryTiming(
                                 layDownNanos / 1_000_000,
-                                plan.chain().plainSize(),
+                                // a delta lays down what differs only: no rate for a whole lay-down from it
+                                req.delta() ? 0 : plan.chain().plainSize(),
                                 replayNanos / 1_000_000,
                                 replayed.redoDoneAt() == null
                                         ? 0

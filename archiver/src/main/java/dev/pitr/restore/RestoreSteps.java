@@ -59,10 +59,10 @@ public final class RestoreSteps {
     static final int MAX_IGNORED = 10_000;
 
     /** The settings restore_command reads, in the data directory. */
-    static final String FETCH_CONFIG = "pitr-restore.yaml";
+    public static final String FETCH_CONFIG = "pitr-restore.yaml";
 
     /** The key files (and catalog copy) restore_command reads, in the data directory until recovery ends. */
-    static final String KEY_DIR = "pitr-keys";
+    public static final String KEY_DIR = "pitr-keys";
 
     /** Where segments are prefetched; inside the data directory so that taking one is a rename. */
     static final String PREFETCH_DIR = "pitr-prefetch";
@@ -1200,7 +1200,7 @@ public final class RestoreSteps {
      * Removes the directory {@code tree} and everything in it, opened from its parent and never through a symbolic
      * link: a link put in its place is removed as a link.
      */
-    static void removeTree(Path tree) throws IOException {
+    public static void removeTree(Path tree) throws IOException {
         Path parent = tree.toAbsolutePath().getParent();
         Path name = tree.getFileName();
         try (java.nio.file.DirectoryStream<Path> top = Files.newDirectoryStream(parent)) {

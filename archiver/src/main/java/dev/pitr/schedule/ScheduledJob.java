@@ -89,11 +89,11 @@ public final class ScheduledJob {
      */
     public static ScheduledJob byRecoveryTime(
             Duration max, Catalog catalog, Action take, String owner, Clock clock, Consumer<String> log) {
-        Predicate<Instant> done =
-                due -> catalog.snapshots().stream().anyMatch(s -> s.status() == SnapshotRecord.Status.RUNNING)
-                        || RecoveryTime.now(catalog)
-                                .map(t -> t.total().compareTo(max) <= 0)
-                                .orElse(true);
+        Predicate<Instant> done = due -> catalog.snapshots().stream()
+                        // one being taken (a record left RUNNING by a killed process a day ago does not count)
+                        .anyMatch(s -> s.status() == SnapshotRecord.Status.RUNNING
+                                && s.startTime().isAfter(due.minus(Duration.ofDays(1))))
+                || RecoveryTime.now(catalog).map(t -> !worthASnapshot(t, max)).orElse(true);
         return new ScheduledJob(
                 "snapshot-by-recovery-time",
                 CronSchedule.parse("* * * * *", java.time.ZoneOffset.UTC),
@@ -109,6 +109,18 @@ public final class ScheduledJob {
                 owner,
                 clock,
                 log);
+    }
+
+    /**
+     * True when a snapshot now would bring the recovery time under {@code max}, and is worth its cost: the time is
+     * over, the replay a new snapshot saves is at least a tenth of {@code max}, and the lay-down alone, which no new
+     * snapshot shortens, is under it (status warns about that instead). Without the last two, a database whose
+     * lay-down is near the bound would get a snapshot every minute.
+     */
+    static boolean worthASnapshot(RecoveryTime t, Duration max) {
+        return t.total().compareTo(max) > 0
+                && t.layDown().compareTo(max) < 0
+                && t.replay().compareTo(max.dividedBy(10)) >= 0;
     }
 
     /** Runs the job if it is due; true if this call ran it (successfully). */

@@ -1,10 +1,8 @@
 package dev.pitr.status;
 
 import dev.pitr.catalog.Catalog;
-import dev.pitr.catalog.DrillRecord;
 import dev.pitr.catalog.PartialSegment;
 import dev.pitr.catalog.RecoveryTiming;
-import dev.pitr.catalog.RestoreRecord;
 import dev.pitr.catalog.SegmentBlock;
 import dev.pitr.catalog.SnapshotChain;
 import dev.pitr.catalog.SnapshotRecord;
@@ -13,15 +11,21 @@ import java.time.Duration;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
-import java.util.OptionalDouble;
 
 /**
  * The worst-case recovery time now: a restore to the latest point lays down the newest complete snapshot's chain and
  * replays every byte of WAL from the snapshot's start to the newest archived. Each part is timed at the rate the
- * newest drill or local restore measured ({@link RecoveryTiming}), or at an assumed rate, stated, until one did.
+ * newest drill or local restore measured ({@link RecoveryTiming}), or at an assumed rate, stated, until one did; what
+ * else that restore spent (plan, checks, the server's start and promotion) is added as it was.
  */
 public record RecoveryTime(
-        String snapshot, long layDownBytes, long replayBytes, double layDownRate, double replayRate, String rates) {
+        String snapshot,
+        long layDownBytes,
+        long replayBytes,
+        double layDownRate,
+        double replayRate,
+        Duration overhead,
+        String rates) {
 
     /**
      * Assumed until a drill or a restore measures: half what a restore lays down on 2 cores (200 MB/s) and a third of
@@ -30,6 +34,12 @@ public record RecoveryTime(
     public static final double ASSUMED_LAY_DOWN_BYTES_PER_SECOND = 100e6;
 
     public static final double ASSUMED_REPLAY_BYTES_PER_SECOND = 50e6;
+
+    /**
+     * What a restore spends beside the lay-down and the replay (the plan, preparing the directory, checking the files
+     * laid down, starting and promoting the server), assumed until one measured it.
+     */
+    public static final Duration ASSUMED_OVERHEAD = Duration.ofSeconds(5);
 
     public Duration layDown() {
         return Duration.ofMillis((long) Math.ceil(layDownBytes / layDownRate * 1000));
@@ -40,7 +50,7 @@ public record RecoveryTime(
     }
 
     public Duration total() {
-        return layDown().plus(replay());
+        return layDown().plus(replay()).plus(overhead);
     }
 
     /**
@@ -76,40 +86,52 @@ public record RecoveryTime(
     }
 
     /** For {@code chain} with WAL archived up to {@code walEnd} (null: none), at the rates {@code measured} gives. */
-    public static RecoveryTime of(SnapshotChain chain, Lsn walEnd, Optional<Measured> measured) {
+    public static RecoveryTime of(SnapshotChain chain, Lsn walEnd, List<Measured> measured) {
         long start = chain.top().startLsn().value();
         long wal = walEnd == null ? 0 : Math.max(0, walEnd.value() - start);
-        OptionalDouble lay =
-                measured.map(m -> m.timing().layDownBytesPerSecond()).orElse(OptionalDouble.empty());
-        OptionalDouble replay =
-                measured.map(m -> m.timing().replayBytesPerSecond()).orElse(OptionalDouble.empty());
-        String rates = measured.isPresent() && (lay.isPresent() || replay.isPresent())
-                ? "measured by " + measured.get().by()
-                        + (lay.isPresent() && replay.isPresent() ? "" : "; the other assumed")
-                : "assumed until a drill or a restore measures them";
+        // per phase, the newest measurement that tells it
+        Optional<Measured> lay = measured.stream()
+                .filter(m -> m.timing().layDownBytesPerSecond().isPresent())
+                .findFirst();
+        Optional<Measured> replay = measured.stream()
+                .filter(m -> m.timing().replayBytesPerSecond().isPresent())
+                .findFirst();
+        Duration overhead = measured.isEmpty()
+                ? ASSUMED_OVERHEAD
+                : Duration.ofMillis(Math.max(
+                        0,
+                        measured.get(0).timing().totalMillis()
+                                - measured.get(0).timing().layDownMillis()
+                                - measured.get(0).timing().replayMillis()));
+        String rates = lay.isEmpty() && replay.isEmpty()
+                ? "assumed until a drill or a restore measures them"
+                : "lay-down " + lay.map(m -> "measured by " + m.by()).orElse("assumed") + ", replay "
+                        + replay.map(m -> "measured by " + m.by()).orElse("assumed");
         return new RecoveryTime(
                 chain.top().id().value(),
                 chain.plainSize(),
                 wal,
-                lay.orElse(ASSUMED_LAY_DOWN_BYTES_PER_SECOND),
-                replay.orElse(ASSUMED_REPLAY_BYTES_PER_SECOND),
+                lay.map(m -> m.timing().layDownBytesPerSecond().getAsDouble())
+                        .orElse(ASSUMED_LAY_DOWN_BYTES_PER_SECOND),
+                replay.map(m -> m.timing().replayBytesPerSecond().getAsDouble())
+                        .orElse(ASSUMED_REPLAY_BYTES_PER_SECOND),
+                overhead,
                 rates);
     }
 
     /** A timing and what measured it ({@code drill <id>}, {@code restore <id>}). */
-    public record Measured(RecoveryTiming timing, String by) {}
+    public record Measured(RecoveryTiming timing, java.time.Instant at, String by) {}
 
-    /** The newer of the last passed drill's and the last restore's timing, when either has one. */
-    public static Optional<Measured> measured(Catalog catalog) {
-        Optional<DrillRecord> drill = catalog.latestDrill(true).filter(d -> d.timing() != null);
-        Optional<RestoreRecord> restore =
-                catalog.latestRestore().filter(r -> r.timing() != null && "restored".equals(r.outcome()));
-        if (drill.isPresent()
-                && (restore.isEmpty()
-                        || !drill.get().finishedAt().isBefore(restore.get().recordedAt()))) {
-            return Optional.of(
-                    new Measured(drill.get().timing(), "drill " + drill.get().id()));
-        }
-        return restore.map(r -> new Measured(r.timing(), "restore " + r.id()));
+    /** The last passed drill's and the last restore's timings, newest first, those that have one. */
+    public static List<Measured> measured(Catalog catalog) {
+        List<Measured> out = new java.util.ArrayList<>();
+        catalog.latestDrill(true)
+                .filter(d -> d.timing() != null)
+                .ifPresent(d -> out.add(new Measured(d.timing(), d.finishedAt(), "drill " + d.id())));
+        catalog.latestRestore()
+                .filter(r -> r.timing() != null && "restored".equals(r.outcome()))
+                .ifPresent(r -> out.add(new Measured(r.timing(), r.recordedAt(), "restore " + r.id())));
+        out.sort(Comparator.comparing(Measured::at).reversed());
+        return out;
     }
 }

@@ -199,6 +199,7 @@ public record Status(
                     .put("seconds", recovery.total().toMillis() / 1000.0)
                     .put("lay_down_seconds", recovery.layDown().toMillis() / 1000.0)
                     .put("replay_seconds", recovery.replay().toMillis() / 1000.0)
+                    .put("other_seconds", recovery.overhead().toMillis() / 1000.0)
                     .put("lay_down_bytes", recovery.layDownBytes())
                     .put("replay_bytes", recovery.replayBytes())
                     .put("lay_down_bytes_per_second", Math.round(recovery.layDownRate()))

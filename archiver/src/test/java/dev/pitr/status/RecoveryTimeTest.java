@@ -101,7 +101,7 @@ class RecoveryTimeTest {
             assertEquals(Duration.ofSeconds(2), t.layDown());
             assertEquals(500e6, t.layDownRate());
             assertEquals(100e6, t.replayRate());
-            assertEquals("measured by drill drill-1", t.rates());
+            assertEquals("lay-down measured by drill drill-1, replay measured by drill drill-1", t.rates());
 
             // a later restore that replayed too little to tell keeps the drill's rates... unless it is newer and tells
             c.recordRestore(new RestoreRecord(
@@ -117,7 +117,7 @@ class RecoveryTimeTest {
                     new RecoveryTiming(1000, 1_000_000_000L, 4000, 1_000_000_000L, 5500)));
             t = RecoveryTime.now(c).orElseThrow();
             assertEquals(250e6, t.replayRate());
-            assertEquals("measured by restore local-1", t.rates());
+            assertEquals("lay-down measured by restore local-1, replay measured by restore local-1", t.rates());
         }
     }
 
@@ -130,9 +130,9 @@ class RecoveryTimeTest {
                 c.recordSegment(segment(n));
             }
             List<Instant> taken = new ArrayList<>();
-            // 100 MB at 100 MB/s plus 64 MB of WAL at 50 MB/s: about 2.3 s
+            // 100 MB at 100 MB/s, 64 MB of WAL at 50 MB/s and 5 s beside: about 7.3 s
             ScheduledJob job = ScheduledJob.byRecoveryTime(
-                    Duration.ofSeconds(5),
+                    Duration.ofSeconds(10),
                     c,
                     due -> {
                         taken.add(clock.instant());
@@ -142,7 +142,7 @@ class RecoveryTimeTest {
                     clock,
                     line -> {});
             assertEquals(false, job.tick());
-            // 16 segments more: 320 MB of WAL, over 6 s
+            // 16 segments more: 320 MB of WAL, over 6 s of replay, 12 s in all
             for (long n = 6; n <= 21; n++) {
                 c.recordSegment(segment(n));
             }
@@ -155,6 +155,26 @@ class RecoveryTimeTest {
             clock.advance(Duration.ofMinutes(1));
             assertEquals(false, job.tick());
             assertEquals(1, taken.size());
+        }
+    }
+
+    @Test
+    void noSnapshotWhenTheLayDownAloneIsOverOrTheReplayTooShortToMatter() {
+        try (SqliteCatalog c = SqliteCatalog.open(dir.resolve("catalog.db"))) {
+            TestClock clock = new TestClock(T0.plusSeconds(3600).toString());
+            // 1 GB: 10 s of lay-down at the assumed rate, over the bound of 5 s whatever the WAL
+            c.createSnapshot(snapshot(2, 1_000_000_000L));
+            for (long n = 2; n <= 40; n++) {
+                c.recordSegment(segment(n));
+            }
+            List<Instant> taken = new ArrayList<>();
+            ScheduledJob job = ScheduledJob.byRecoveryTime(
+                    Duration.ofSeconds(5), c, due -> taken.add(due), "me", clock, line -> {});
+            for (int i = 0; i < 3; i++) {
+                assertEquals(false, job.tick());
+                clock.advance(Duration.ofMinutes(1));
+            }
+            assertEquals(List.of(), taken);
         }
     }
 }

@@ -23,7 +23,9 @@ import picocli.CommandLine.Spec;
                         + " catalog (the catalog's readers at --segments synthetic segments, no PostgreSQL); and"
                         + " partial (the requests shipping the segment being written costs under pgbench, --seconds);"
                         + " incremental (full, block-level and native incremental snapshots of a pgbench database,"
-                        + " --scale, --postgres-bin).",
+                        + " --scale, --postgres-bin); recovery-time (snapshots by snapshot.max_recovery_time under"
+                        + " pgbench for --seconds, then a restore to the latest point timed against the bound,"
+                        + " --max-recovery-seconds, --scale).",
         footerHeading = "%n",
         footer = {"Example:", "  ./pitr bench ship --segments 64"})
 public final class BenchMain implements Callable<Integer> {
@@ -37,7 +39,8 @@ public final class BenchMain implements Callable<Integer> {
         peers,
         catalog,
         partial,
-        incremental
+        incremental,
+        recovery_time
     }
 
     public static void main(String[] args) {
@@ -62,7 +65,7 @@ public final class BenchMain implements Callable<Integer> {
 
     @Parameters(
             index = "0",
-            paramLabel = "ship|restore|ship-s3|encrypt|peers|catalog|partial|incremental",
+            paramLabel = "ship|restore|ship-s3|encrypt|peers|catalog|partial|incremental|recovery-time",
             description = "The benchmark to run.")
     Which which;
 
@@ -126,6 +129,12 @@ public final class BenchMain implements Callable<Integer> {
     int seconds = 60;
 
     @Option(
+            names = "--max-recovery-seconds",
+            paramLabel = "S",
+            description = "recovery-time: snapshot.max_recovery_time in seconds (default: ${DEFAULT-VALUE}).")
+    int maxRecoverySeconds = 30;
+
+    @Option(
             names = "--dir",
             paramLabel = "DIR",
             description = "Working directory, wiped first (default: ${DEFAULT-VALUE}).")
@@ -143,6 +152,7 @@ public final class BenchMain implements Callable<Integer> {
             case catalog -> new CatalogBenchmark(dir, spec.commandLine().getOut()).run(segments, !sqliteOnly);
             case partial -> new PartialBenchmark(b).run(seconds);
             case incremental -> new IncrementalBenchmark(b).run(scale, postgresBin);
+            case recovery_time -> new RecoveryTimeBenchmark(b).run(seconds, maxRecoverySeconds, scale);
             default -> throw new IllegalStateException("no benchmark " + which);
         }
         return 0;

@@ -110,6 +110,11 @@ final class PartialBenchmark {
     }
 
     private Process start(PgTools tools, int port, String... args) throws Exception {
+        return start(b, tools, port, args);
+    }
+
+    /** pgbench against the benchmark's primary, its output into {@code pgbench.log}. */
+    static Process start(Benchmarks b, PgTools tools, int port, String... args) throws Exception {
         List<String> cmd = new java.util.ArrayList<>(List.of(args));
         cmd.addAll(List.of("-h", "127.0.0.1", "-p", Integer.toString(port), "-U", "postgres", "postgres"));
         return new ProcessBuilder(tools.asPostgres("pgbench", cmd.toArray(String[]::new)))
@@ -119,7 +124,12 @@ final class PartialBenchmark {
     }
 
     private void pgbench(PgTools tools, int port, String... args) throws Exception {
-        Process p = start(tools, port, args);
+        pgbench(b, tools, port, args);
+    }
+
+    /** pgbench run to its end; a failure throws. */
+    static void pgbench(Benchmarks b, PgTools tools, int port, String... args) throws Exception {
+        Process p = start(b, tools, port, args);
         if (p.waitFor() != 0) {
             throw new IllegalStateException("pgbench failed; see " + b.base().resolve("pgbench.log"));
         }
