@@ -178,8 +178,14 @@ public final class VerifyService {
             long tli, List<SegmentRecord> segs, boolean deep, List<Problem> problems, Map<Long, int[]> counts) {
         ByteBuffer next = null;
         Optional<String> nextProblem = Optional.empty();
+        // where the last record of the segment read before starts, while segments follow each other whole
+        dev.pitr.wal.Lsn link = null;
+        long linkSegno = -2;
         for (int i = 0; i < segs.size(); i++) {
             SegmentRecord s = segs.get(i);
+            if (s.name().segno() != linkSegno + 1 || s.partial()) {
+                link = null;
+            }
             count(counts, tli, 1);
             Optional<String> problem = stored(s.storageKey(), s.storedSize(), s.keyId() != null);
             ByteBuffer plain = null;
@@ -207,12 +213,21 @@ public final class VerifyService {
                         next = d.bytes();
                         nextProblem = d.problem();
                     }
-                    WalRecords.Result r = WalRecords.read(s.name(), plain, next);
+                    WalRecords.Result r = WalRecords.read(s.name(), plain, next, link);
                     // a record that crosses into the next segment is read whole; one that stops there is no
                     // finding (a crash's overwritten record, or one longer than the next segment)
                     if (r.damaged()) {
                         problem = Optional.of("its WAL does not read: " + r.stoppedBecause());
+                        link = null;
+                    } else if (r.stoppedBecause() != null) {
+                        // its last record did not read whole across the boundary (a crash's overwritten record):
+                        // what the next segment's first record links back to is not known here
+                        link = null;
+                    } else if (r.lastRecord() != null) {
+                        link = r.lastRecord();
                     }
+                    // a segment no record starts in (the middle of a long one) passes the link on
+                    linkSegno = s.name().segno();
                 }
             }
             problem.ifPresent(what -> problems.add(new Problem(tli, "segment", s.storageKey(), what)));

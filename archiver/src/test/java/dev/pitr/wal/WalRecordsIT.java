@@ -85,15 +85,27 @@ class WalRecordsIT {
             Map<String, String> oracle = waldump(walDir, first, last);
             Map<String, String> ours = new TreeMap<>();
             int restorePoints = 0;
+            // each segment's first record links back to the last record of the one before, and not to another's
+            Lsn link = null;
+            Lsn linkBefore = null;
             for (int i = 0; i < segments.size(); i++) {
                 Path p = segments.get(i);
                 SegmentName name = SegmentName.parse(p.getFileName().toString(), Files.size(p));
                 ByteBuffer next =
                         i + 1 < segments.size() ? ByteBuffer.wrap(Files.readAllBytes(segments.get(i + 1))) : null;
-                WalRecords.Result r = WalRecords.read(name, ByteBuffer.wrap(Files.readAllBytes(p)), next);
+                ByteBuffer bytes = ByteBuffer.wrap(Files.readAllBytes(p));
+                WalRecords.Result r = WalRecords.read(name, bytes, next, link);
                 if (i < segments.size() - 1) {
                     assertNull(r.stoppedBecause(), name + ": " + r.stoppedBecause());
                 }
+                if (linkBefore != null) {
+                    WalRecords.Result wrong = WalRecords.read(name, bytes, next, linkBefore);
+                    assertTrue(
+                            wrong.damaged() && wrong.stoppedBecause().contains("the previous segment's last record"),
+                            name + ": " + wrong.stoppedBecause());
+                }
+                linkBefore = link;
+                link = r.lastRecord();
                 assertEquals(1, r.timeline().value());
                 for (WalRecords.TransactionEnd e : r.transactionEnds()) {
                     ours.put(e.lsn().toString(), (e.commit() ? "COMMIT " : "ABORT ") + e.xid() + " " + e.time());

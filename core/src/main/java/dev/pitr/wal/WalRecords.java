@@ -104,7 +104,9 @@ public final class WalRecords {
      * at hand, not yet written, or not the one that follows: this segment's own bytes are then intact. {@code
      * completeBytes} is how many bytes from the segment's start hold only complete, checked records (and the page
      * headers among them): for a segment still being written, how much of it replays without reaching torn or unwritten
-     * WAL. {@code format} is the version the first page names; null when it is not WAL this reader reads.
+     * WAL. {@code format} is the version the first page names; null when it is not WAL this reader reads. {@code
+     * lastRecord} is where the last complete record that starts in this segment starts (null when none does): the
+     * next segment's first record links back to it.
      */
     public record Result(
             TimelineId timeline,
@@ -115,7 +117,8 @@ public final class WalRecords {
             String stoppedBecause,
             boolean stoppedPastEnd,
             long completeBytes,
-            WalFormat format) {
+            WalFormat format,
+            Lsn lastRecord) {
 
         /** True when this segment's own bytes hold something that is not valid WAL. */
         public boolean damaged() {
@@ -145,7 +148,11 @@ public final class WalRecords {
     /** The end of the last complete record read so far, as an offset into the segment. */
     private long complete;
 
-    private WalRecords(ByteBuffer seg, ByteBuffer next, SegmentName name) {
+    /** Where the last complete record read starts; at first, the record the first one must link back to (or -1). */
+    private long prev;
+
+    private WalRecords(ByteBuffer seg, ByteBuffer next, SegmentName name, Lsn linkFrom) {
+        this.prev = linkFrom == null ? -1 : linkFrom.value();
         this.seg = seg.duplicate().order(ByteOrder.LITTLE_ENDIAN);
         this.next = next == null ? null : next.duplicate().order(ByteOrder.LITTLE_ENDIAN);
         this.segStart = name.startLsn().value();
@@ -157,7 +164,16 @@ public final class WalRecords {
      * being written), supplies the rest of a record that starts in this segment and ends in the next.
      */
     public static Result read(SegmentName name, ByteBuffer segment, ByteBuffer nextSegment) {
-        return new WalRecords(segment, nextSegment, name).read();
+        return read(name, segment, nextSegment, null);
+    }
+
+    /**
+     * Reads {@code segment} as {@link #read(SegmentName, ByteBuffer, ByteBuffer)} does, and also checks that its first
+     * record links back to {@code linkFrom}, the previous segment's {@link Result#lastRecord}: the WAL runs on across
+     * the boundary, with no segment in between swapped for another (of an earlier run of the same timeline, say).
+     */
+    public static Result read(SegmentName name, ByteBuffer segment, ByteBuffer nextSegment, Lsn linkFrom) {
+        return new WalRecords(segment, nextSegment, name, linkFrom).read();
     }
 
     private Result read() {
@@ -198,7 +214,7 @@ public final class WalRecords {
         }
         complete = Math.min(pos, segSize);
         int records = 0;
-        long prev = -1;
+        long linkFrom = prev;
         while (pos < segSize) {
             if (pos % PAGE == 0) {
                 // a record that starts a page starts after its header, and that is its LSN
@@ -249,7 +265,8 @@ public final class WalRecords {
                         records,
                         ends,
                         points,
-                        "record at " + lsn(pos) + " does not link back to " + new Lsn(prev));
+                        "record at " + lsn(pos) + " does not link back to " + new Lsn(prev)
+                                + (records == 0 && prev == linkFrom ? ", the previous segment's last record" : ""));
             }
             CRC32C crc = new CRC32C();
             crc.update(rec, RECORD_HEADER, rec.length - RECORD_HEADER);
@@ -307,7 +324,8 @@ public final class WalRecords {
                 }
             }
             if (rmid == RM_XLOG && (recInfo & 0xf0) == XLOG_SWITCH) {
-                return new Result(tli, records, ends, points, true, null, false, complete, format);
+                prev = recLsn;
+                return new Result(tli, records, ends, points, true, null, false, complete, format, lastRecord(records));
             }
             prev = recLsn;
             pos = align(c.pos);
@@ -320,7 +338,12 @@ public final class WalRecords {
     }
 
     private Result stop(TimelineId tli, int records, List<TransactionEnd> ends, List<RestorePoint> points, String why) {
-        return new Result(tli, records, ends, points, false, why, why != null && pastEnd, complete, format);
+        return new Result(
+                tli, records, ends, points, false, why, why != null && pastEnd, complete, format, lastRecord(records));
+    }
+
+    private Lsn lastRecord(int records) {
+        return records == 0 || prev < 0 ? null : new Lsn(prev);
     }
 
     /**
