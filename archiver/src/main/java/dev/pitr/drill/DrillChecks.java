@@ -54,10 +54,14 @@ final class DrillChecks {
         if (available.output().equals("0")) {
             return new DrillRecord.Check(name, true, "not checked: the amcheck extension is not installed");
         }
-        // in the scratch copy only, which is thrown away
+        // in the scratch copy only, which is thrown away; a schema of its own, new, so none made in production waits
+        // there with functions of the same name
+        byte[] token = new byte[6];
+        new java.security.SecureRandom().nextBytes(token);
+        String schemaName = "pitr_drill_" + java.util.HexFormat.of().formatHex(token);
         ScratchServer.Answer schema = server.query(
                 db,
-                "CREATE SCHEMA IF NOT EXISTS pitr_drill; CREATE EXTENSION IF NOT EXISTS amcheck SCHEMA pitr_drill;"
+                "CREATE SCHEMA " + schemaName + "; CREATE EXTENSION IF NOT EXISTS amcheck SCHEMA " + schemaName + ";"
                         + " SELECT pg_catalog.quote_ident(n.nspname)"
                         + " FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace"
                         + " WHERE e.extname = 'amcheck'",
@@ -68,7 +72,8 @@ final class DrillChecks {
         // every B-tree index with storage that is ready and valid, one row each
         ScratchServer.Answer checked = server.query(
                 db,
-                "SELECT " + schema.output() + ".bt_index_check(c.oid), c.oid::pg_catalog.regclass::pg_catalog.text"
+                "SELECT " + schema.output()
+                        + ".bt_index_check(c.oid::pg_catalog.regclass), c.oid::pg_catalog.regclass::pg_catalog.text"
                         + " FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid"
                         + " JOIN pg_catalog.pg_am a ON a.oid = c.relam"
                         + " WHERE a.amname = 'btree' AND c.relkind = 'i' AND c.relpersistence <> 't'"

@@ -121,7 +121,25 @@ public final class DrillService {
         Path sockets = null;
         // a drill stopped by a signal still stops its server and removes its copy
         Path[] socketsSeen = {null};
-        Thread onExit = new Thread(() -> cleanUp(server[0], scratch, socketsSeen[0]), "pitr-drill-cleanup");
+        java.util.concurrent.CountDownLatch recorded = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.atomic.AtomicBoolean aborted = new java.util.concurrent.atomic.AtomicBoolean();
+        Thread onExit = new Thread(
+                () -> {
+                    // the server stopped fails the restore in hand, and the drill cleans up and records that
+                    aborted.set(true);
+                    if (server[0] != null) {
+                        server[0].stop();
+                    }
+                    try {
+                        if (recorded.await(60, java.util.concurrent.TimeUnit.SECONDS)) {
+                            return;
+                        }
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                    cleanUp(server[0], scratch, socketsSeen[0]);
+                },
+                "pitr-drill-cleanup");
         Runtime.getRuntime().addShutdownHook(onExit);
         try {
             // what a failed restore could not say: which snapshot it started from; and room for a whole copy
@@ -135,6 +153,9 @@ public final class DrillService {
                     + scratch + " (its server on a private socket in " + sockets + " only)");
             RestoreService.Outcome o = restore.showing(progress)
                     .beforeServerStarts(dir -> {
+                        if (aborted.get()) {
+                            throw new PitrException(ErrorCode.INTERRUPTED, "the drill was stopped", "run it again");
+                        }
                         int major = RestoreSteps.dataDirectoryMajor(dir).orElseThrow();
                         server[0] = new ScratchServer(
                                 dir,
@@ -182,7 +203,11 @@ public final class DrillService {
                 failure != null
                         ? failure.getMessage()
                         : passed ? null : "checks failed: " + String.join("; ", failedChecks));
-        repo.catalog().recordDrill(record);
+        try {
+            repo.catalog().recordDrill(record);
+        } finally {
+            recorded.countDown();
+        }
         log("drill " + id + (passed ? " passed" : " FAILED: " + record.cause()));
         return record;
     }
@@ -224,7 +249,12 @@ public final class DrillService {
         long need = plan.chain().plainSize() + ((long) config.requireInt(Key.RESTORE_PREFETCH_MB) << 20) + (1L << 30);
         long free;
         try {
-            free = Files.getFileStore(parent).getUsableSpace();
+            // the directory a restore would make, measured where it will be
+            Path existing = parent;
+            while (existing.getParent() != null && !Files.isDirectory(existing)) {
+                existing = existing.getParent();
+            }
+            free = Files.getFileStore(existing).getUsableSpace();
         } catch (IOException e) {
             throw new PitrException(
                     ErrorCode.LOCAL_IO,

@@ -89,10 +89,15 @@ public final class ScheduledJob {
      */
     public static ScheduledJob byRecoveryTime(
             Duration max, Catalog catalog, Action take, String owner, Clock clock, Consumer<String> log) {
+        // one failed lately waits: a failing snapshot is not retried every minute
+        Duration backOff =
+                max.dividedBy(2).compareTo(Duration.ofMinutes(5)) < 0 ? Duration.ofMinutes(5) : max.dividedBy(2);
         Predicate<Instant> done = due -> catalog.snapshots().stream()
                         // one being taken (a record left RUNNING by a killed process a day ago does not count)
-                        .anyMatch(s -> s.status() == SnapshotRecord.Status.RUNNING
-                                && s.startTime().isAfter(due.minus(Duration.ofDays(1))))
+                        .anyMatch(s -> (s.status() == SnapshotRecord.Status.RUNNING
+                                        && s.startTime().isAfter(due.minus(Duration.ofDays(1))))
+                                || (s.status() == SnapshotRecord.Status.FAILED
+                                        && s.startTime().isAfter(due.minus(backOff))))
                 || RecoveryTime.now(catalog).map(t -> !worthASnapshot(t, max)).orElse(true);
         return new ScheduledJob(
                 "snapshot-by-recovery-time",
@@ -113,13 +118,14 @@ public final class ScheduledJob {
 
     /**
      * True when a snapshot now would bring the recovery time under {@code max}, and is worth its cost: the time is
-     * over, the replay a new snapshot saves is at least a tenth of {@code max}, and the lay-down alone, which no new
-     * snapshot shortens, is under it (status warns about that instead). Without the last two, a database whose
-     * lay-down is near the bound would get a snapshot every minute.
+     * over, the replay a new snapshot saves is at least a tenth of {@code max}, and the time right after a snapshot
+     * like the newest (its lay-down, what a restore spends beside, the WAL written while it was taken), which no new
+     * snapshot shortens, is under it (status warns about that instead). Without the last two, a database near the
+     * bound would get a snapshot every minute.
      */
     static boolean worthASnapshot(RecoveryTime t, Duration max) {
         return t.total().compareTo(max) > 0
-                && t.layDown().compareTo(max) < 0
+                && t.afterASnapshot().compareTo(max) < 0
                 && t.replay().compareTo(max.dividedBy(10)) >= 0;
     }
 

@@ -136,7 +136,7 @@ class RecoveryTimeTest {
                     c,
                     due -> {
                         taken.add(clock.instant());
-                        c.createSnapshot(snapshot(21, 100_000_000L));
+                        c.createSnapshot(snapshot(taken.size() == 1 ? 21 : 40, 100_000_000L));
                     },
                     "me",
                     clock,
@@ -155,6 +155,34 @@ class RecoveryTimeTest {
             clock.advance(Duration.ofMinutes(1));
             assertEquals(false, job.tick());
             assertEquals(1, taken.size());
+            // over again, but a snapshot failed a minute ago: it waits (5 minutes at least) before the next
+            for (long n = 22; n <= 40; n++) {
+                c.recordSegment(segment(n));
+            }
+            SnapshotRecord failed = snapshot(40, 100_000_000L);
+            c.createSnapshot(new SnapshotRecord(
+                    new SnapshotId("20261201T110000Z"),
+                    "failed",
+                    SnapshotRecord.Status.FAILED,
+                    ONE,
+                    failed.startLsn(),
+                    null,
+                    clock.instant(),
+                    null,
+                    failed.firstSegment(),
+                    null,
+                    0,
+                    0,
+                    null,
+                    "snapshots/20261201T110000Z",
+                    null,
+                    null,
+                    RetentionState.RETAINED));
+            clock.advance(Duration.ofMinutes(1));
+            assertEquals(false, job.tick());
+            clock.advance(Duration.ofMinutes(5));
+            assertEquals(true, job.tick());
+            assertEquals(2, taken.size());
         }
     }
 

@@ -132,6 +132,11 @@ public final class S3Storage implements Storage {
             }
         } catch (SdkException e) {
             throw AwsErrors.storage("cannot list " + describe(), e);
+        } catch (java.io.UncheckedIOException e) {
+            // a page's body cut off while the iteration reads it (a connection reset) is a storage failure too
+            throw AwsErrors.storage(
+                    "cannot list " + describe(),
+                    software.amazon.awssdk.core.exception.SdkClientException.create(e.getMessage(), e));
         }
         keys.sort(null);
         return keys;
