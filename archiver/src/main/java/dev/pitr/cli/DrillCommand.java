@@ -20,7 +20,13 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
-@Fails({ErrorCode.DRILL_FAILED, ErrorCode.BAD_TARGET, ErrorCode.TARGET_OUTSIDE_WINDOW})
+@Fails({
+    ErrorCode.DRILL_FAILED,
+    ErrorCode.BAD_TARGET,
+    ErrorCode.TARGET_OUTSIDE_WINDOW,
+    ErrorCode.TOOL_MISSING,
+    ErrorCode.LOCAL_IO
+})
 @Command(
         name = "drill",
         description = {
@@ -30,7 +36,7 @@ import picocli.CommandLine.Spec;
                     + " drill.checks), record the outcome and the time each phase took in the catalog, and remove the"
                     + " scratch server and directory.",
             "Without --to, the time is picked at random in the window, never in the stretch of the snapshot the last"
-                    + " drill restored from when there is another. 'pitr status' and /metrics show the last drill."
+                    + " drill that passed restored from when there is another. 'pitr status' and /metrics show the last drill."
         },
         footer = {"Examples:", "  pitr drill", "  pitr drill --to '2026-12-01 14:41:37' --json"})
 final class DrillCommand implements Callable<Integer> {
