@@ -26,6 +26,12 @@ public final class WalRecords {
     static final int PAGE = 8192;
     private static final int XLP_FIRST_IS_CONTRECORD = 0x0001;
     private static final int XLP_LONG_HEADER = 0x0002;
+    /**
+     * PostgreSQL 15 and later: the record the page would continue was cut off by a crash, and recovery wrote an
+     * OVERWRITE_CONTRECORD record here instead of its rest.
+     */
+    private static final int XLP_FIRST_IS_OVERWRITE_CONTRECORD = 0x0008;
+
     private static final int SHORT_HEADER = 24;
     private static final int LONG_HEADER = 40;
     private static final int RECORD_HEADER = 24;
@@ -141,6 +147,8 @@ public final class WalRecords {
     private WalFormat format;
     /** Set when reading failed at a position in the next segment. */
     private boolean pastEnd;
+    /** Where a page said it overwrites the record being read (-1: none did). */
+    private long overwrittenAt = -1;
 
     private final ByteBuffer next;
     private final long segStart;
@@ -254,6 +262,13 @@ public final class WalRecords {
             }
             byte[] rec = new byte[(int) totLen];
             err = c.read(rec);
+            if (err != null && overwrittenAt >= 0 && overwrittenAt < segSize) {
+                // a crash cut this record off and recovery went on writing at that page: WAL goes on there, with a
+                // record that links back to the last complete one, as PostgreSQL reads it
+                pos = overwrittenAt;
+                overwrittenAt = -1;
+                continue;
+            }
             if (err != null) {
                 return stop(tli, records, ends, points, err);
             }
@@ -542,6 +557,10 @@ public final class WalRecords {
         if (continuation && remaining >= 0) {
             int info = b.getShort(at + 2) & 0xffff;
             long rem = Integer.toUnsignedLong(b.getInt(at + 16));
+            if ((info & XLP_FIRST_IS_OVERWRITE_CONTRECORD) != 0 && (info & XLP_FIRST_IS_CONTRECORD) == 0) {
+                overwrittenAt = offset;
+                return "page at " + lsn(offset) + " overwrites the rest of the record before it (a crash cut it off)";
+            }
             if ((info & XLP_FIRST_IS_CONTRECORD) == 0 || rem != remaining) {
                 return "page at " + lsn(offset) + " does not continue the record before it";
             }
