@@ -215,10 +215,15 @@ public final class WalRecords {
             long rem = Integer.toUnsignedLong(seg.getInt(16));
             Cursor c = new Cursor(pos);
             String err = c.skip(rem);
-            if (err != null) {
+            if (err != null && overwrittenAt >= 0 && overwrittenAt < segSize) {
+                // a crash cut that record off within this segment: WAL goes on at the page that says so
+                pos = overwrittenAt;
+                overwrittenAt = -1;
+            } else if (err != null) {
                 return stop(tli, 0, ends, points, err);
+            } else {
+                pos = align(c.pos);
             }
-            pos = align(c.pos);
         }
         complete = Math.min(pos, segSize);
         int records = 0;
@@ -483,11 +488,19 @@ public final class WalRecords {
 
         /** Reads {@code out.length} bytes; {@code recordLength} >= 0 checks each continuation page's remaining length. */
         private String read(byte[] out, long recordLength) {
+            return read(out, recordLength, false);
+        }
+
+        /**
+         * As {@link #read(byte[], long)}; {@code continuing} says the bytes continue a record from their first byte on,
+         * so a page met before the first byte must continue it too.
+         */
+        private String read(byte[] out, long recordLength, boolean continuing) {
             int done = 0;
             while (done < out.length) {
                 if (pos % PAGE == 0) {
                     // a page met inside a record must say it continues it; a record may also simply start on a new page
-                    String err = checkPage(pos, done > 0, recordLength < 0 ? -1 : recordLength - done);
+                    String err = checkPage(pos, done > 0 || continuing, recordLength < 0 ? -1 : recordLength - done);
                     if (err != null) {
                         return err;
                     }
@@ -506,14 +519,17 @@ public final class WalRecords {
             return null;
         }
 
-        /** Steps over {@code n} bytes of WAL (a header field: never trusted to size an allocation). */
+        /**
+         * Steps over the {@code n} bytes left of a record begun before (a header field: never trusted to size an
+         * allocation), checking that each page met says it continues it with what is left.
+         */
         String skip(long n) {
             byte[] sink = new byte[PAGE];
             for (long left = n; left > 0; left -= sink.length) {
                 if (left < sink.length) {
                     sink = new byte[(int) left];
                 }
-                String err = read(sink, -1);
+                String err = read(sink, left, pos % PAGE == 0);
                 if (err != null) {
                     return err;
                 }
