@@ -86,7 +86,8 @@ final class DrillChecks {
         return new DrillRecord.Check(name, true, indexes + " B-tree index(es) checked");
     }
 
-    private static DrillRecord.Check sqlResult(SqlCheck c, ScratchServer.Answer a) {
+    private DrillRecord.Check sql(SqlCheck c) {
+        ScratchServer.Answer a = server.query(c.database(), c.sql(), true);
         if (!a.ok()) {
             return new DrillRecord.Check(c.name(), false, a.output());
         }
@@ -95,10 +96,6 @@ final class DrillChecks {
                     c.name(), false, "expected '" + c.expect().strip() + "', got '" + a.output() + "'");
         }
         return new DrillRecord.Check(c.name(), true, "got '" + a.output() + "'");
-    }
-
-    private DrillRecord.Check sql(SqlCheck c) {
-        return sqlResult(c, server.query(c.database(), c.sql(), true));
     }
 
     /** The most of a check's detail kept: psql's output is the database's data, shown in status and stored. */

@@ -7,6 +7,7 @@ import dev.pitr.config.Key;
 import dev.pitr.config.Repository;
 import dev.pitr.error.ErrorCode;
 import dev.pitr.error.PitrException;
+import dev.pitr.postgres.LocalCluster;
 import dev.pitr.postgres.PgTools;
 import dev.pitr.restore.RestorePlan;
 import dev.pitr.restore.RestoreRequest;
@@ -19,8 +20,6 @@ import dev.pitr.retention.RetentionPolicy;
 import dev.pitr.status.Progress;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -292,9 +291,9 @@ public final class DrillService {
         if (p != 0) {
             return p;
         }
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        } catch (IOException e) {
+        try {
+            return LocalCluster.freePort();
+        } catch (java.io.UncheckedIOException e) {
             throw new PitrException(
                     ErrorCode.LOCAL_IO,
                     "cannot find a free port for the drill: " + e.getMessage(),

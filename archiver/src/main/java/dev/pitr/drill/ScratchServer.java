@@ -184,10 +184,6 @@ final class ScratchServer {
         RestoreSteps.removeTree(dataDir.resolve(RestoreSteps.KEY_DIR));
     }
 
-    Path dataDir() {
-        return dataDir;
-    }
-
     private static String quote(String v) {
         return "'" + v.replace("\\", "\\\\").replace("'", "''") + "'";
     }
