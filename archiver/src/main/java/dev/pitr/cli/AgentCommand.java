@@ -4,6 +4,7 @@ import dev.pitr.config.Config;
 import dev.pitr.config.Key;
 import dev.pitr.config.Repository;
 import dev.pitr.config.StepFunctions;
+import dev.pitr.drill.DrillSteps;
 import dev.pitr.error.ErrorCode;
 import dev.pitr.postgres.PgTools;
 import dev.pitr.restore.ActivitySteps;
@@ -72,7 +73,13 @@ final class AgentCommand implements Callable<Integer> {
                     Clock.systemUTC(),
                     spec.commandLine().getErr());
             String host = InetAddress.getLocalHost().getHostName();
-            ActivitySteps steps = new ActivitySteps(repo, restoreSteps, AgentLimits.from(config), host);
+            ActivitySteps steps = new ActivitySteps(
+                    repo,
+                    restoreSteps,
+                    AgentLimits.from(config),
+                    host,
+                    new DrillSteps(
+                            config, PgTools.from(config), spec.commandLine().getErr()));
             Duration stall = Duration.ofSeconds(config.requireInt(Key.AGENT_STALL_SECONDS));
             if (stdio) {
                 new StdioAgent(steps, heartbeat(), stall)

@@ -16,7 +16,6 @@ import dev.pitr.restore.RestoreSteps;
 import dev.pitr.restore.RestoreTarget;
 import dev.pitr.restore.RestoreWindow;
 import dev.pitr.restore.TargetTimeline;
-import dev.pitr.retention.RetentionPolicy;
 import dev.pitr.status.Progress;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -25,7 +24,6 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Clock;
-import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
@@ -52,6 +50,7 @@ public final class DrillService {
     private final PgTools tools;
     private final Clock clock;
     private final PrintWriter log;
+    private final DrillSteps drillSteps;
     private BiFunction<String, Long, Progress> progress = (label, total) -> Progress.NONE;
     private boolean keep;
 
@@ -61,6 +60,7 @@ public final class DrillService {
         this.tools = tools;
         this.clock = clock;
         this.log = log;
+        this.drillSteps = new DrillSteps(config, tools, log);
     }
 
     /** Shows the restore's progress as {@link RestoreService#showing} does. */
@@ -89,11 +89,7 @@ public final class DrillService {
         new SecureRandom().nextBytes(token);
         String id = "drill-" + ID.format(started) + "-" + HexFormat.of().formatHex(token);
         List<SqlCheck> sqlChecks = SqlCheck.from(config);
-        Duration checkTimeout = RetentionPolicy.parseDuration(config.require(Key.DRILL_CHECK_TIMEOUT))
-                .orElseThrow(() -> new PitrException(
-                        ErrorCode.CONFIG_INVALID,
-                        "drill.check_timeout must be a duration such as 15m",
-                        "fix 'drill.check_timeout' in " + config.file()));
+        String statementTimeout = drillSteps.statementTimeout();
         // the last drill's stretch is passed over, unless it failed: then it is worth trying again
         RestoreTarget to = target != null
                 ? target
@@ -144,7 +140,7 @@ public final class DrillService {
             // what a failed restore could not say: which snapshot it started from; and room for a whole copy
             RestorePlan plan = restore.plan(request);
             snapshot = plan.snapshot().id().value();
-            requireRoom(scratch.getParent(), plan);
+            drillSteps.requireRoom(scratch, plan.chain().plainSize());
             sockets = ScratchServer.socketDirectory(tools.osUser());
             socketsSeen[0] = sockets;
             Path socketDir = sockets;
@@ -162,7 +158,7 @@ public final class DrillService {
                                 port,
                                 config.require(Key.DRILL_USER),
                                 tools.forMajor(major),
-                                checkTimeout.toMillis() + "ms");
+                                statementTimeout);
                         server[0].isolate(config.require(Key.DRILL_SHARED_BUFFERS));
                     })
                     .restore(request);
@@ -240,42 +236,9 @@ public final class DrillService {
         }
     }
 
-    /**
-     * Refuses a drill whose copy would not fit: the snapshot's chain and the prefetch spool, with a margin, in the free
-     * space of {@code parent} (a drill on the database's own host must not fill its disk).
-     */
-    private void requireRoom(Path parent, RestorePlan plan) {
-        long need = plan.chain().plainSize() + ((long) config.requireInt(Key.RESTORE_PREFETCH_MB) << 20) + (1L << 30);
-        long free;
-        try {
-            // the directory a restore would make, measured where it will be
-            Path existing = parent;
-            while (existing.getParent() != null && !Files.isDirectory(existing)) {
-                existing = existing.getParent();
-            }
-            free = Files.getFileStore(existing).getUsableSpace();
-        } catch (IOException e) {
-            throw new PitrException(
-                    ErrorCode.LOCAL_IO,
-                    "cannot read the free space of " + parent + ": " + e.getMessage(),
-                    "set drill.directory to a directory that exists",
-                    e);
-        }
-        if (free < need) {
-            throw new PitrException(
-                    ErrorCode.LOCAL_IO,
-                    "the drill needs about " + (need >> 20) + " MiB in " + parent + " and it has " + (free >> 20)
-                            + " MiB free",
-                    "set drill.directory to a file system with room for a whole restore");
-        }
-    }
-
-    /** A new directory for the drill under {@code drill.directory} (the system's temporary directory by default). */
+    /** A new directory for the drill ({@link DrillSteps#scratchDirectory}). */
     private Path scratchDirectory(String id) {
-        Path parent = config.get(Key.DRILL_DIRECTORY)
-                .map(x -> config.requirePath(Key.DRILL_DIRECTORY))
-                .orElse(Path.of(System.getProperty("java.io.tmpdir")));
-        Path dir = parent.toAbsolutePath().normalize().resolve("pitr-" + id);
+        Path dir = drillSteps.scratchDirectory(id);
         if (Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
             throw new PitrException(
                     ErrorCode.TARGET_DIR_NOT_EMPTY,

@@ -52,12 +52,7 @@ final class ScratchServer {
                     Path.of("/tmp"),
                     "pitr-drill-",
                     PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-            if (OsUser.isRoot()) {
-                Processes.Result r = Processes.run(List.of("chown", osUser + ":", dir.toString()));
-                if (!r.ok()) {
-                    throw new IOException("chown " + dir + ": " + r.output().strip());
-                }
-            }
+            handTo(dir, osUser);
             return dir;
         } catch (IOException e) {
             throw new PitrException(
@@ -65,6 +60,21 @@ final class ScratchServer {
                     "cannot make a socket directory for the drill's server: " + e.getMessage(),
                     "check that /tmp is writable",
                     e);
+        }
+    }
+
+    /** Makes {@code dir}, new (never one that exists, nor through a link), for the server's socket, {@code osUser}'s only. */
+    static void makeSocketDirectory(Path dir, String osUser) throws IOException {
+        Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        handTo(dir, osUser);
+    }
+
+    private static void handTo(Path dir, String osUser) throws IOException {
+        if (OsUser.isRoot()) {
+            Processes.Result r = Processes.run(List.of("chown", "-h", osUser + ":", dir.toString()));
+            if (!r.ok()) {
+                throw new IOException("chown " + dir + ": " + r.output().strip());
+            }
         }
     }
 

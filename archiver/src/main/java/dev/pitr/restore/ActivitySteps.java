@@ -6,6 +6,7 @@ import dev.pitr.catalog.RestoreRecord;
 import dev.pitr.catalog.SnapshotId;
 import dev.pitr.catalog.SnapshotRecord;
 import dev.pitr.config.Repository;
+import dev.pitr.drill.DrillSteps;
 import dev.pitr.error.ErrorCode;
 import dev.pitr.error.PitrException;
 import dev.pitr.restore.workflow.Failures;
@@ -35,64 +36,115 @@ public final class ActivitySteps implements ActivityWorker.Steps {
     private final RestoreSteps steps;
     private final AgentLimits limits;
     private final String agent;
+    private final DrillSteps drills;
     private volatile RestoreRequest inFlight;
+    private volatile String inFlightDrill;
 
     /**
      * {@code agent} names this agent (its host): PrepareTarget returns it, and the state machine hands it to every
-     * later step of the restore, which another agent refuses with {@link OtherHostException}.
+     * later step of the restore, which another agent refuses with {@link OtherHostException}. {@code drills} runs the
+     * steps a drill adds ({@code request.drill}); an agent without it refuses drills.
      */
-    public ActivitySteps(Repository repo, RestoreSteps steps, AgentLimits limits, String agent) {
+    public ActivitySteps(Repository repo, RestoreSteps steps, AgentLimits limits, String agent, DrillSteps drills) {
         this.repo = repo;
         this.steps = steps;
         this.limits = limits;
         this.agent = agent;
+        this.drills = drills;
     }
 
+    /** An agent that runs no drills. */
+    public ActivitySteps(Repository repo, RestoreSteps steps, AgentLimits limits, String agent) {
+        this(repo, steps, limits, agent, null);
+    }
+
+    /**
+     * Runs a step. A drill's step that fails for good (not a transient failure the state machine retries) stops the
+     * drill's server and removes its copy: nothing else will.
+     */
     @Override
     public ObjectNode run(JsonNode input, Runnable progress) {
         try {
             return dispatch(input, progress);
         } catch (PitrException e) {
-            throw Failures.typed(e);
+            RuntimeException typed = Failures.typed(e);
+            if (!(typed instanceof dev.pitr.restore.workflow.TransientException)) {
+                cleanUpDrill();
+            }
+            throw typed;
+        } catch (RuntimeException e) {
+            cleanUpDrill();
+            throw e;
         } finally {
             inFlight = null;
+            inFlightDrill = null;
         }
     }
 
-    /** Stops the server the step in flight started, if it runs: the agent is being stopped mid-restore. */
+    /**
+     * Stops the server the step in flight started, if it runs: the agent is being stopped mid-restore. A drill's copy
+     * is removed as well.
+     */
     @Override
     public void abort() {
         RestoreRequest req = inFlight;
         if (req != null) {
             steps.stopServer(req);
         }
+        cleanUpDrill();
+    }
+
+    private void cleanUpDrill() {
+        RestoreRequest req = inFlight;
+        String drill = inFlightDrill;
+        if (req != null && drill != null) {
+            drills.cleanUp(drill, req);
+        }
     }
 
     private ObjectNode dispatch(JsonNode input, Runnable progress) {
         String step = input.path("step").asText();
-        RestoreRequest req = RestoreJob.request(input.get("request"));
+        JsonNode request = input.get("request");
+        JsonNode plan = input.path("plan");
+        RestoreRequest req = RestoreJob.request(request, plan);
         // the owner first: a step of another agent's restore is handed out again whatever this agent allows
         String owner = text(input, "agent");
         if (owner != null && !owner.equals(agent)) {
-            throw new OtherHostException("step " + step + " of restore " + RestoreJob.id(input.get("request"))
+            throw new OtherHostException("step " + step + " of restore " + RestoreJob.id(request)
                     + " belongs to the agent on " + owner + ", which prepared its target; this is " + agent);
         }
-        // every step, not only the first: a step's input is whatever the execution holds
-        // a delta restore changes what a directory holds as --force does
-        limits.check(req.targetDir(), req.force() || req.delta());
+        boolean drill = RestoreJob.drill(request);
+        // progress is recorded under a restore's id; a drill's record is its outcome alone
+        String id = drill ? null : RestoreJob.id(request);
+        if (drill) {
+            if (drills == null) {
+                throw new PitrException(
+                        ErrorCode.RESTORE_FAILED, "this agent runs no drills", "run the drill on an agent that does");
+            }
+            // where a drill goes is this host's configuration, never the request's
+            req = drills.scratchRequest(RestoreJob.id(request), req);
+        } else {
+            // every step, not only the first: a step's input is whatever the execution holds
+            // a delta restore changes what a directory holds as --force does
+            limits.check(req.targetDir(), req.force() || req.delta());
+        }
         inFlight = req;
-        JsonNode plan = input.path("plan");
+        // a drill's copy is removed when a step fails, except when PrepareTarget failed: the directory may not be its
+        inFlightDrill = drill && !"prepare-target".equals(step) ? RestoreJob.id(request) : null;
         ObjectNode out = RestoreJob.JSON.createObjectNode();
         RestoreState state = RestoreState.ofStep(step)
                 .orElseThrow(() -> new RestoreException("usage: unknown restore step '" + step + "'", null));
         switch (state) {
             case PREPARE_TARGET -> {
+                if (drill) {
+                    drills.requireRoom(
+                            req.targetDir(), plan.path("snapshotPlainBytes").asLong(0));
+                }
                 steps.prepareTarget(req, progress);
                 out.put("targetDir", req.targetDir().toAbsolutePath().toString());
                 out.put("agent", agent);
             }
             case FETCH_SNAPSHOT -> {
-                String id = RestoreJob.id(input.get("request"));
                 long total = plan.path("snapshotPlainBytes").asLong(0);
                 dev.pitr.status.Progress.Rate rate = new dev.pitr.status.Progress.Rate();
                 long[] next = {System.nanoTime() + 10_000_000_000L};
@@ -108,23 +160,40 @@ public final class ActivitySteps implements ActivityWorker.Steps {
                                 dev.pitr.status.Progress.line("lay-down", total, bytes, r));
                     }
                 });
+                long t0 = System.nanoTime();
                 try {
                     out.put("files", steps.fetchSnapshot(req, snapshot(plan), progress));
                 } finally {
                     steps.showingLaidBytes(bytes -> {});
                 }
+                // what the catalog's restore rates are made of; a delta lays down what differs only
+                out.put("millis", (System.nanoTime() - t0) / 1_000_000);
+                out.put("bytes", req.delta() ? 0 : total);
             }
             case WRITE_RECOVERY_CONFIG -> {
                 steps.writeRecoveryConfig(req, settings(plan));
+                if (drill) {
+                    drills.isolate(RestoreJob.id(request), req);
+                }
                 out.set("settings", plan.get("settings"));
             }
             case REPLAY -> {
                 RestorePlan again = replan(req, plan);
+                long t0 = System.nanoTime();
                 RestoreSteps.Replayed r = steps.replay(
                         req,
                         again.segments(),
                         RestoreSteps.wantsTarget(settings(plan)),
-                        watch(input, req, plan, progress));
+                        watch(id, req, plan, progress));
+                out.put("millis", (System.nanoTime() - t0) / 1_000_000);
+                out.put(
+                        "bytes",
+                        r.redoDoneAt() == null
+                                ? 0
+                                : Math.max(
+                                        0,
+                                        r.redoDoneAt().value()
+                                                - again.snapshot().startLsn().value()));
                 out.put("stopReason", r.stopReason());
                 out.put(
                         "stoppedAt",
@@ -151,6 +220,19 @@ public final class ActivitySteps implements ActivityWorker.Steps {
                                 RestoreSteps.wantsTarget(settings(plan)),
                                 mustReach == null ? null : Lsn.parse(mustReach),
                                 r));
+                if (drill) {
+                    // checked, then thrown away whatever the checks found: Record says whether it passed
+                    try {
+                        var checks = out.putArray("checks");
+                        drills.check(RestoreJob.id(request), req)
+                                .forEach(c -> checks.addObject()
+                                        .put("name", c.name())
+                                        .put("passed", c.passed())
+                                        .put("detail", c.detail()));
+                    } finally {
+                        drills.cleanUp(RestoreJob.id(request), req);
+                    }
+                }
             }
             default ->
                 throw new RestoreException("usage: " + state.aslName() + " is not a step of the restore host", null);
@@ -164,8 +246,7 @@ public final class ActivitySteps implements ActivityWorker.Steps {
      * ({@code outcome: replaying}, {@link RecoveryLog#replayedUpTo}) under the restore's id, for {@code pitr restore
      * --remote} to show; the Record state replaces it with the outcome.
      */
-    private Runnable watch(JsonNode input, RestoreRequest req, JsonNode plan, Runnable progress) {
-        String id = RestoreJob.id(input.get("request"));
+    private Runnable watch(String id, RestoreRequest req, JsonNode plan, Runnable progress) {
         long[] next = {System.nanoTime()};
         String[] last = {null};
         long[] logSize = {-1};

@@ -976,18 +976,26 @@ public final class DynamoDbCatalog implements Catalog {
 
     @Override
     public Optional<DrillRecord> latestDrill(boolean passedOnly) {
-        return get(passedOnly ? LATEST_PASSED_DRILL : LATEST_DRILL)
-                .map(i -> new DrillRecord(
-                        recordSk(i).substring("drill#".length()),
-                        instant(i, "started_at"),
-                        instant(i, "finished_at"),
-                        i.get("passed").bool(),
-                        str(i, "target"),
-                        str(i, "snapshot_id"),
-                        timing(i),
-                        DrillRecord.parseChecks(str(i, "checks")),
-                        str(i, "error"),
-                        str(i, "cause")));
+        return get(passedOnly ? LATEST_PASSED_DRILL : LATEST_DRILL).map(DynamoDbCatalog::drillOf);
+    }
+
+    @Override
+    public Optional<DrillRecord> drill(String id) {
+        return get("drill#" + id).map(DynamoDbCatalog::drillOf);
+    }
+
+    private static DrillRecord drillOf(Map<String, AttributeValue> i) {
+        return new DrillRecord(
+                recordSk(i).substring("drill#".length()),
+                instant(i, "started_at"),
+                instant(i, "finished_at"),
+                i.get("passed").bool(),
+                str(i, "target"),
+                str(i, "snapshot_id"),
+                timing(i),
+                DrillRecord.parseChecks(str(i, "checks")),
+                str(i, "error"),
+                str(i, "cause"));
     }
 
     private static void putTiming(Map<String, AttributeValue> item, RecoveryTiming t) {

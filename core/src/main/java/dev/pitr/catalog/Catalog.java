@@ -177,6 +177,9 @@ public interface Catalog extends AutoCloseable {
      */
     Optional<DrillRecord> latestDrill(boolean passedOnly);
 
+    /** The drill recorded under {@code id}, if any: one read, however many drills are recorded. */
+    Optional<DrillRecord> drill(String id);
+
     /**
      * Claims the run of scheduled {@code job} due at {@code slot} for {@code owner}: true for the first claim of that slot
      * and for the same owner asking again, false once another owner has it. Schedulers on several hosts claim before they

@@ -899,25 +899,38 @@ public final class SqliteCatalog implements Catalog {
 
     @Override
     public synchronized Optional<DrillRecord> latestDrill(boolean passedOnly) {
+        return oneDrill((passedOnly ? " WHERE passed = 1" : "") + " ORDER BY finished_at DESC, id DESC LIMIT 1", null);
+    }
+
+    @Override
+    public synchronized Optional<DrillRecord> drill(String id) {
+        return oneDrill(" WHERE id = ?", id);
+    }
+
+    /** The first drill {@code where} (with {@code arg} for its one parameter, if not null) selects. */
+    private Optional<DrillRecord> oneDrill(String where, String arg) {
         try (PreparedStatement ps = conn.prepareStatement("SELECT id, started_at, finished_at, passed, target,"
-                        + " snapshot_id, lay_down_ms, lay_down_bytes, replay_ms, replay_bytes, total_ms, checks, error,"
-                        + " cause FROM drills" + (passedOnly ? " WHERE passed = 1" : "")
-                        + " ORDER BY finished_at DESC, id DESC LIMIT 1");
-                ResultSet rs = ps.executeQuery()) {
-            if (!rs.next()) {
-                return Optional.empty();
+                + " snapshot_id, lay_down_ms, lay_down_bytes, replay_ms, replay_bytes, total_ms, checks, error,"
+                + " cause FROM drills" + where)) {
+            if (arg != null) {
+                ps.setString(1, arg);
             }
-            return Optional.of(new DrillRecord(
-                    rs.getString(1),
-                    getInstant(rs, 2),
-                    getInstant(rs, 3),
-                    rs.getInt(4) == 1,
-                    rs.getString(5),
-                    rs.getString(6),
-                    getTiming(rs, 7),
-                    DrillRecord.parseChecks(rs.getString(12)),
-                    rs.getString(13),
-                    rs.getString(14)));
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    return Optional.empty();
+                }
+                return Optional.of(new DrillRecord(
+                        rs.getString(1),
+                        getInstant(rs, 2),
+                        getInstant(rs, 3),
+                        rs.getInt(4) == 1,
+                        rs.getString(5),
+                        rs.getString(6),
+                        getTiming(rs, 7),
+                        DrillRecord.parseChecks(rs.getString(12)),
+                        rs.getString(13),
+                        rs.getString(14)));
+            }
         } catch (SQLException e) {
             throw failure("read drills", e);
         }

@@ -398,6 +398,10 @@ public abstract class CatalogContractTest {
         // recording an older drill again leaves the latest as it is
         catalog.recordDrill(passed);
         assertEquals(Optional.of(failed), catalog.latestDrill(false));
+        // and each is read by its id
+        assertEquals(Optional.of(passed), catalog.drill("drill-1"));
+        assertEquals(Optional.of(failed), catalog.drill("drill-2"));
+        assertEquals(Optional.empty(), catalog.drill("drill-3"));
     }
 
     @Test

@@ -42,10 +42,38 @@ public final class RestoreJob {
         return n;
     }
 
+    /** The request {@code n} asks for; a drill's random target must have been picked by Plan ({@link #request(JsonNode, JsonNode)}). */
     public static RestoreRequest request(JsonNode n) {
+        return request(n, null);
+    }
+
+    /**
+     * The request {@code n} asks for, with the target {@code plan} picked for it ({@code picked}) when it asked for a
+     * random one. A drill ({@code drill: true}) is always promoted into a new directory the agent names from its own
+     * configuration: what the request says of the directory, port, action, force and delta is not a drill's to choose,
+     * and its id, which names that directory, must be a plain name.
+     */
+    public static RestoreRequest request(JsonNode n, JsonNode plan) {
         try {
+            if (drill(n)) {
+                String id = id(n);
+                if (id == null || !DRILL_ID.matcher(id).matches()) {
+                    throw new IllegalArgumentException("a drill's id must be 1 to 64 letters, digits, '.', '_' or"
+                            + " '-', starting with a letter or digit, not " + (id == null ? "none" : "'" + id + "'"));
+                }
+                return new RestoreRequest(
+                        chosenTarget(n, plan),
+                        TargetTimeline.parse(text(n, "timeline")),
+                        !n.has("inclusive") || n.get("inclusive").asBoolean(),
+                        null,
+                        0,
+                        RestoreRequest.Action.PROMOTE,
+                        text(n, "snapshot") == null ? null : new SnapshotId(text(n, "snapshot")),
+                        false,
+                        false);
+            }
             return new RestoreRequest(
-                    target(n.get("target")),
+                    chosenTarget(n, plan),
                     TargetTimeline.parse(text(n, "timeline")),
                     !n.has("inclusive") || n.get("inclusive").asBoolean(),
                     text(n, "targetDir") == null ? null : Path.of(text(n, "targetDir")),
@@ -67,6 +95,41 @@ public final class RestoreJob {
         }
     }
 
+    /** Whether {@code request} asks for a restore drill rather than a restore. */
+    public static boolean drill(JsonNode request) {
+        return request != null && request.path("drill").asBoolean(false);
+    }
+
+    /** Whether {@code request} leaves its target for the Plan state to pick at random (drills only). */
+    public static boolean randomTarget(JsonNode request) {
+        return request != null
+                && "random".equals(request.path("target").path("kind").asText());
+    }
+
+    /** What the request asked to restore to, as a record names it ({@code random} until one is picked). */
+    static String requestedTarget(JsonNode request) {
+        return randomTarget(request)
+                ? "random"
+                : targetJson(target(request.get("target"))).toString();
+    }
+
+    private static final java.util.regex.Pattern DRILL_ID =
+            java.util.regex.Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
+
+    private static RestoreTarget chosenTarget(JsonNode request, JsonNode plan) {
+        if (!randomTarget(request)) {
+            return target(request.get("target"));
+        }
+        if (!drill(request)) {
+            throw new IllegalArgumentException("a random target is for drills only (\"drill\": true)");
+        }
+        JsonNode picked = plan == null ? null : plan.get("picked");
+        if (picked == null || picked.isNull()) {
+            throw new IllegalArgumentException("the random target has not been picked: the Plan state picks it");
+        }
+        return target(picked);
+    }
+
     /** A restore's timing, as the state carries it to Record under {@code timing}. */
     public static ObjectNode timingJson(dev.pitr.catalog.RecoveryTiming t) {
         ObjectNode n = JSON.createObjectNode();
@@ -83,7 +146,7 @@ public final class RestoreJob {
         return text(request, "id");
     }
 
-    static ObjectNode targetJson(RestoreTarget t) {
+    public static ObjectNode targetJson(RestoreTarget t) {
         ObjectNode n = JSON.createObjectNode();
         if (t instanceof RestoreTarget.Time time) {
             n.put("kind", "time").put("time", time.time().toString());

@@ -14,6 +14,7 @@ import dev.pitr.catalog.SegmentRecord;
 import dev.pitr.catalog.SnapshotId;
 import dev.pitr.catalog.SnapshotRecord;
 import dev.pitr.catalog.SqliteCatalog;
+import dev.pitr.error.PitrException;
 import dev.pitr.restore.RestoreRequest;
 import dev.pitr.restore.RestoreTarget;
 import dev.pitr.restore.TargetTimeline;
@@ -172,5 +173,59 @@ class PlanStepTest {
         assertEquals("failed", r.outcome());
         assertEquals("dev.pitr.restore.workflow.TargetUnreachableException", r.error());
         assertEquals("outside the window", r.cause());
+    }
+
+    /** What a scheduled drill starts its execution with: an id, and nothing but {@code drill} and a random target. */
+    static ObjectNode drillInput(String id) {
+        ObjectNode in = RestoreJob.JSON.createObjectNode();
+        ObjectNode request = in.putObject("request").put("id", id).put("drill", true);
+        request.putObject("target").put("kind", "random");
+        // what a drill may not choose, ignored
+        request.put("targetDir", "/etc").put("force", true).put("action", "pause");
+        return in;
+    }
+
+    @Test
+    void aDrillsRandomTargetIsPickedInTheWindowAndEveryLaterStepRestoresToIt() {
+        for (int i = 0; i < 20; i++) {
+            ObjectNode in = drillInput("drill-" + i);
+            JsonNode plan = PlanStep.run(catalog, in, Clock.fixed(T0.plusSeconds(600), ZoneOffset.UTC));
+            assertTrue(plan.get("reachable").asBoolean(), plan.toString());
+            Instant picked = Instant.parse(plan.path("picked").path("time").asText());
+            // from the snapshot's consistency to the last commit the index knows
+            assertTrue(!picked.isBefore(T0.plusSeconds(23)) && picked.isBefore(T0.plusSeconds(59)), picked.toString());
+            assertEquals(T0.plusSeconds(600).toString(), plan.get("plannedAt").asText());
+            assertEquals(
+                    "promote",
+                    plan.get("settings").get("recovery_target_action").asText());
+            RestoreRequest r = RestoreJob.request(in.get("request"), plan);
+            assertEquals(new RestoreTarget.Time(picked), r.target());
+            assertEquals(RestoreRequest.Action.PROMOTE, r.action());
+            assertEquals(null, r.targetDir());
+            assertFalse(r.force());
+        }
+    }
+
+    @Test
+    void aRandomTargetIsRefusedOutsideADrillAndBeforeItIsPicked() {
+        ObjectNode notADrill = drillInput("r-1");
+        ((ObjectNode) notADrill.get("request")).put("drill", false);
+        RestoreException e = assertThrows(RestoreException.class, () -> PlanStep.run(catalog, notADrill));
+        assertTrue(e.getMessage().startsWith("bad-target: malformed restore request"), e.getMessage());
+        assertTrue(e.getMessage().contains("drills only"), e.getMessage());
+        PitrException unpicked = assertThrows(
+                PitrException.class, () -> RestoreJob.request(drillInput("d-1").get("request")));
+        assertTrue(unpicked.getMessage().contains("the Plan state picks it"), unpicked.getMessage());
+    }
+
+    @Test
+    void aDrillWhoseIdIsNotAPlainNameIsRefused() {
+        for (String id : List.of("../../etc", "a/b", "", ".hidden", "x".repeat(65))) {
+            RestoreException e = assertThrows(RestoreException.class, () -> PlanStep.run(catalog, drillInput(id)), id);
+            assertTrue(e.getMessage().contains("a drill's id must be"), e.getMessage());
+        }
+        ObjectNode none = drillInput("x");
+        ((ObjectNode) none.get("request")).remove("id");
+        assertThrows(RestoreException.class, () -> PlanStep.run(catalog, none));
     }
 }
