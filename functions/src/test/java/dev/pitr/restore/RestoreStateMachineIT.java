@@ -103,6 +103,19 @@ class RestoreStateMachineIT {
                 .put("port", port)
                 .put("action", "promote")
                 .put("force", false);
+        return run(id, request, env, onLog, definition, dir, port);
+    }
+
+    /** Runs the state machine on {@code request} (the execution's input is {@code {"request": ...}}). */
+    private Execution run(
+            String id,
+            ObjectNode request,
+            Map<String, String> env,
+            Consumer<String> onLog,
+            Path definition,
+            Path dir,
+            int port)
+            throws Exception {
         ObjectNode input = RestoreJob.JSON.createObjectNode();
         input.set("request", request);
         Path inputFile = fx.base.resolve(id + ".json");
@@ -359,5 +372,65 @@ class RestoreStateMachineIT {
                 x.toString());
         assertTrue(x.entered("Replay") && x.entered("RecordFailure"), x.log().toString());
         assertTrue(x.result().path("cause").asText().startsWith("restore-failed"), x.toString());
+    }
+
+    /** What the stack's schedule starts: a drill to a time the Plan state picks, with one operator check. */
+    private Execution drill(String id, ObjectNode target) throws Exception {
+        ObjectNode request = RestoreJob.JSON.createObjectNode().put("id", id).put("drill", true);
+        request.set("target", target);
+        Map<String, String> env = new HashMap<>();
+        env.put("PITR_DRILL_DIRECTORY", fx.base.resolve("drills").toString());
+        env.put(
+                "PITR_DRILL_CHECKS",
+                "[{\"name\": \"early rows\", \"sql\": \"SELECT count(*) >= 50 FROM marker\", \"expect\": \"t\"}]");
+        return run(id, request, env, l -> {}, Path.of(System.getProperty("pitr.asl")), null, 0);
+    }
+
+    @Test
+    @Order(5)
+    void aScheduledDrillRestoresToAPickedTimeChecksTheCopyRecordsItAndRemovesIt() throws Exception {
+        Execution x = drill("drill-sfn", target("random", null, null));
+        assertEquals("SUCCEEDED", x.status(), x.toString());
+        JsonNode out = x.result().path("output");
+        Instant picked =
+                Instant.parse(out.path("plan").path("picked").path("time").asText());
+        assertTrue(picked.isBefore(Instant.now()), out.toString());
+        JsonNode checks = out.path("verify").path("checks");
+        List<String> names = new ArrayList<>();
+        checks.forEach(c -> {
+            assertTrue(c.path("passed").asBoolean(), c.toString());
+            names.add(c.path("name").asText());
+        });
+        assertTrue(names.contains("amcheck postgres") && names.contains("early rows"), names.toString());
+        try (Repository repo = fx.repository()) {
+            var d = repo.catalog().drill("drill-sfn").orElseThrow();
+            assertTrue(d.passed(), d.toString());
+            assertEquals(out.path("plan").path("snapshot").asText(), d.snapshotId());
+            assertTrue(
+                    d.timing() != null && d.timing().totalMillis() >= d.timing().replayMillis(), d.toString());
+            assertTrue(d.timing().layDownBytes() > 0 && d.timing().replayMillis() > 0, d.toString());
+            // a drill is no restore of the archive
+            assertTrue(repo.catalog().restore("drill-sfn").isEmpty());
+        }
+        // the copy and its socket are gone, its server with them
+        assertFalse(Files.exists(fx.base.resolve("drills").resolve("pitr-drill-sfn")));
+        assertFalse(Files.exists(Path.of("/tmp/pitr-sock-drill-sfn")));
+    }
+
+    @Test
+    @Order(11)
+    void aDrillAfterASegmentWentMissingFailsIsRecordedFailedAndRemovesItsCopy() throws Exception {
+        // after aMissingSegmentFailsTheReplay: the newest segment is gone from storage, the catalog lists it
+        Execution x = drill("drill-sfn-missing", target("latest", null, null));
+        assertEquals("FAILED", x.status(), x.toString());
+        assertTrue(x.entered("Replay") && x.entered("RecordFailure"), x.log().toString());
+        try (Repository repo = fx.repository()) {
+            var d = repo.catalog().drill("drill-sfn-missing").orElseThrow();
+            assertFalse(d.passed());
+            assertEquals("RESTORE_FAILED", d.error(), d.toString());
+            assertEquals(d, repo.catalog().latestDrill(false).orElseThrow());
+        }
+        assertFalse(Files.exists(fx.base.resolve("drills").resolve("pitr-drill-sfn-missing")));
+        assertFalse(Files.exists(Path.of("/tmp/pitr-sock-drill-sfn-missing")));
     }
 }
