@@ -31,11 +31,13 @@ import software.amazon.awscdk.services.dynamodb.BillingMode;
 import software.amazon.awscdk.services.dynamodb.PointInTimeRecoverySpecification;
 import software.amazon.awscdk.services.dynamodb.Table;
 import software.amazon.awscdk.services.dynamodb.TableEncryption;
+import software.amazon.awscdk.services.events.EventField;
 import software.amazon.awscdk.services.events.EventPattern;
 import software.amazon.awscdk.services.events.Rule;
 import software.amazon.awscdk.services.events.RuleTargetInput;
 import software.amazon.awscdk.services.events.Schedule;
 import software.amazon.awscdk.services.events.targets.LambdaFunction;
+import software.amazon.awscdk.services.events.targets.SfnStateMachine;
 import software.amazon.awscdk.services.iam.Effect;
 import software.amazon.awscdk.services.iam.ManagedPolicy;
 import software.amazon.awscdk.services.iam.PolicyStatement;
@@ -160,6 +162,9 @@ public final class PitrStack extends Stack {
         activity = Activity.Builder.create(this, "Agent").build();
         restore = restoreMachine();
         recordEveryEnd();
+        if (settings.drillSchedule() != null) {
+            scheduleDrills();
+        }
         hostPolicies();
 
         output("BucketName", bucket.getBucketName(), "storage.bucket");
@@ -345,6 +350,28 @@ public final class PitrStack extends Stack {
                 .targets(List.of(LambdaFunction.Builder.create(record)
                         .retryAttempts(8)
                         .maxEventAge(Duration.hours(24))
+                        .build()))
+                .build();
+    }
+
+    /**
+     * Restore drills on {@code pitr:drillSchedule}: each is an execution of the restore state machine with {@code
+     * drill: true} and a target the Plan state picks at random, which the agent restores into its own scratch
+     * directory ({@code drill.directory}), checks and removes, and Record records as a drill. Its id, which names the
+     * scratch directory, is the schedule event's.
+     */
+    private void scheduleDrills() {
+        Map<String, Object> request = new java.util.TreeMap<>();
+        request.put("id", "drill-" + EventField.fromPath("$.id"));
+        request.put("drill", true);
+        request.put("target", Map.of("kind", "random"));
+        Rule.Builder.create(this, "DrillSchedule")
+                .description("pitr restore drills: the restore state machine restores to a random point and checks it")
+                .schedule(Schedule.expression("cron(" + settings.drillSchedule() + ")"))
+                .targets(List.of(SfnStateMachine.Builder.create(restore)
+                        .input(RuleTargetInput.fromObject(Map.of("request", request)))
+                        .retryAttempts(2)
+                        .maxEventAge(Duration.hours(1))
                         .build()))
                 .build();
     }

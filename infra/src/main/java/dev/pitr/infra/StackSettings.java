@@ -34,6 +34,9 @@ import software.constructs.Node;
  *     most, so the LocalStack deployment synthesizes with {@code java21}
  * @param agentPickupSeconds how long a restore waits for an agent to take it and prepare its target before it fails
  *     and is recorded failed ({@code pitr:agentPickupSeconds}, default 900)
+ * @param drillSchedule when the restore state machine runs a restore drill on the agent's host, as an EventBridge cron
+ *     expression without {@code cron()} ({@code pitr:drillSchedule}, for example {@code 0 4 ? * SUN *}); null, the
+ *     default, for none
  */
 public record StackSettings(
         Path lambdaJar,
@@ -45,7 +48,8 @@ public record StackSettings(
         String retentionSchedule,
         Map<String, String> retention,
         String lambdaRuntime,
-        int agentPickupSeconds) {
+        int agentPickupSeconds,
+        String drillSchedule) {
 
     /** The Lambda runtimes the functions run on. */
     public static final java.util.List<String> RUNTIMES = java.util.List.of("java17", "java21", "java25");
@@ -61,6 +65,10 @@ public record StackSettings(
         if (!Files.isRegularFile(lambdaJar)) {
             throw new IllegalArgumentException("the Lambda jar " + lambdaJar + " does not exist; build it first with"
                     + " 'mvn -B -pl functions -am package -DskipTests', or set -c pitr:lambdaJar=PATH");
+        }
+        if (drillSchedule != null && drillSchedule.strip().split("\\s+").length != 6) {
+            throw new IllegalArgumentException("pitr:drillSchedule is '" + drillSchedule + "'; give an EventBridge cron"
+                    + " expression of six fields without cron(), such as '0 4 ? * SUN *'");
         }
         if (agentPickupSeconds < 1) {
             throw new IllegalArgumentException("pitr:agentPickupSeconds must be at least 1");
@@ -89,7 +97,8 @@ public record StackSettings(
                 text(node, "pitr:retentionSchedule", "17 3 * * ? *"),
                 retention(node),
                 text(node, "pitr:lambdaRuntime", "java25"),
-                number(node, "pitr:agentPickupSeconds", RestoreDefinition.DEFAULT_PICKUP_SECONDS));
+                number(node, "pitr:agentPickupSeconds", RestoreDefinition.DEFAULT_PICKUP_SECONDS),
+                text(node, "pitr:drillSchedule", null));
     }
 
     /** The retention keys given in the context, checked now so a bad value fails the synth, not the first run. */

@@ -462,6 +462,55 @@ class PitrStackTest {
                 .contains("stepfunctions.state_machine_arn"));
     }
 
+    @Test
+    void drillsOnTheirScheduleAreExecutionsOfTheRestoreStateMachineWithARandomTargetAndANewId() throws Exception {
+        assertTrue(
+                template.findResources("AWS::Events::Rule").keySet().stream()
+                        .noneMatch(id -> id.startsWith("DrillSchedule")),
+                "no drills unless pitr:drillSchedule is set");
+        App app = PitrApp.app(null, Map.of("pitr:drillSchedule", "0 4 ? * SUN *"));
+        Stack drilling = (Stack) app.getNode().findChild("Pitr");
+        Template t = Template.fromStack(drilling);
+        Annotations.fromStack(drilling).hasNoError("*", Match.anyValue());
+        Annotations.fromStack(drilling).hasNoWarning("*", Match.anyValue());
+        Map<String, Object> rule = t.findResources("AWS::Events::Rule").entrySet().stream()
+                .filter(e -> e.getKey().startsWith("DrillSchedule"))
+                .map(e -> map(e.getValue().get("Properties")))
+                .findFirst()
+                .orElseThrow();
+        assertEquals("cron(0 4 ? * SUN *)", rule.get("ScheduleExpression"));
+        Map<String, Object> target = map(((List<?>) rule.get("Targets")).get(0));
+        String machine = t.findResources("AWS::StepFunctions::StateMachine")
+                .keySet()
+                .iterator()
+                .next();
+        assertEquals(Map.of("Ref", machine), target.get("Arn"));
+        // the event's id makes each drill's id, and with it its scratch directory, new
+        Map<String, Object> transformer = map(target.get("InputTransformer"));
+        Map<String, Object> paths = map(transformer.get("InputPathsMap"));
+        String field = paths.entrySet().stream()
+                .filter(e -> e.getValue().equals("$.id"))
+                .map(Map.Entry::getKey)
+                .findFirst()
+                .orElseThrow(() -> new AssertionError(paths.toString()));
+        String input = ((String) transformer.get("InputTemplate")).replace("<" + field + ">", "7f3c2e1a-0b9d");
+        var request = dev.pitr.restore.workflow.RestoreJob.JSON.readTree(input).get("request");
+        assertEquals("drill-7f3c2e1a-0b9d", request.get("id").asText(), input);
+        assertTrue(dev.pitr.restore.workflow.RestoreJob.drill(request), input);
+        assertTrue(dev.pitr.restore.workflow.RestoreJob.randomTarget(request), input);
+        // the role the rule starts executions with may start this state machine's and nothing else
+        String role = map(target.get("RoleArn")).get("Fn::GetAtt") instanceof List<?> l ? (String) l.get(0) : null;
+        List<Map<String, Object>> statements = t.findResources("AWS::IAM::Policy").values().stream()
+                .map(r -> map(r.get("Properties")))
+                .filter(p -> ((List<?>) p.get("Roles")).contains(Map.of("Ref", role)))
+                .flatMap(p -> ((List<?>) map(p.get("PolicyDocument")).get("Statement")).stream())
+                .map(PitrStackTest::map)
+                .toList();
+        assertEquals(1, statements.size(), statements.toString());
+        assertEquals("states:StartExecution", statements.get(0).get("Action"));
+        assertEquals(Map.of("Ref", machine), statements.get(0).get("Resource"));
+    }
+
     // ---- template helpers
 
     private static String logicalId(String type, String prefix) {

@@ -29,7 +29,8 @@ class StackSettingsTest {
                         "0 3 * * ? *",
                         Map.of(),
                         "java25",
-                        900));
+                        900,
+                        null));
         assertTrue(e.getMessage().contains("mvn -B -pl functions -am package"), e.getMessage());
     }
 
@@ -74,8 +75,24 @@ class StackSettingsTest {
         assertTrue(e.getMessage().contains("[java17, java21, java25]"), e.getMessage());
     }
 
+    @Test
+    void aDrillScheduleIsAnEventBridgeCronExpressionOfSixFields() {
+        Map<String, Object> context = Map.of("pitr:lambdaJar", JAR.toString(), "pitr:drillSchedule", "0 4 ? * SUN *");
+        assertEquals(
+                "0 4 ? * SUN *",
+                StackSettings.from(new App(AppProps.builder().context(context).build()).getNode())
+                        .drillSchedule());
+        IllegalArgumentException e = assertThrows(
+                IllegalArgumentException.class,
+                () -> StackSettings.from(new App(AppProps.builder()
+                                .context(Map.of("pitr:lambdaJar", JAR.toString(), "pitr:drillSchedule", "0 4 * * 0"))
+                                .build())
+                        .getNode()));
+        assertTrue(e.getMessage().contains("six fields"), e.getMessage());
+    }
+
     private static StackSettings settings(int noncurrentDays, int coldDays, int lockDays, String runtime) {
         return new StackSettings(
-                JAR, "", noncurrentDays, coldDays, lockDays, false, "0 3 * * ? *", Map.of(), runtime, 900);
+                JAR, "", noncurrentDays, coldDays, lockDays, false, "0 3 * * ? *", Map.of(), runtime, 900, null);
     }
 }
