@@ -76,6 +76,20 @@ public final class DrillSteps {
     }
 
     /**
+     * Refuses a drill whose directory {@code dir} exists already (nor a link there): a drill's copy goes into a new
+     * directory only, never into one somebody else made, then whether it fits ({@link #requireRoom}).
+     */
+    public void prepare(Path dir, long chainBytes) {
+        if (Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
+            throw new PitrException(
+                    ErrorCode.TARGET_DIR_NOT_EMPTY,
+                    "the drill's scratch directory " + dir + " exists already",
+                    "run the drill again with a new id; remove " + dir + " if an earlier drill left it");
+        }
+        requireRoom(dir, chainBytes);
+    }
+
+    /**
      * Refuses a drill whose copy would not fit: {@code chainBytes} (the snapshot chain's plain size) and the prefetch
      * spool, with a margin, in the free space where {@code dir} will be (a drill on the database's own host must not
      * fill its disk).

@@ -137,7 +137,7 @@ public final class ActivitySteps implements ActivityWorker.Steps {
         switch (state) {
             case PREPARE_TARGET -> {
                 if (drill) {
-                    drills.requireRoom(
+                    drills.prepare(
                             req.targetDir(), plan.path("snapshotPlainBytes").asLong(0));
                 }
                 steps.prepareTarget(req, progress);

@@ -101,4 +101,42 @@ class AgentLimitsTest {
         OtherHostException e = assertThrows(OtherHostException.class, () -> steps.run(input, () -> {}));
         assertTrue(e.getMessage().contains("belongs to the agent on host-b"), e.getMessage());
     }
+
+    /**
+     * A drill names its directory from the agent's {@code drill.directory} and its id, never from the request; one that
+     * exists already, a link put there included, is refused and left as it is.
+     */
+    @Test
+    void aDrillGoesOnlyIntoANewDirectoryTheAgentNames() throws Exception {
+        Path drills = Files.createDirectories(dir.resolve("drills"));
+        Path precious = Files.createDirectories(dir.resolve("precious"));
+        Files.writeString(precious.resolve("keep.txt"), "mine");
+        Files.createSymbolicLink(drills.resolve("pitr-drill-1"), precious);
+        ObjectNode input = RestoreJob.JSON.createObjectNode().put("step", "prepare-target");
+        ObjectNode request = input.putObject("request").put("id", "drill-1").put("drill", true);
+        request.putObject("target").put("kind", "latest");
+        // what a drill may not choose, ignored
+        request.put("targetDir", precious.toString()).put("force", true);
+        input.putObject("plan").put("snapshotPlainBytes", 1);
+        dev.pitr.config.Config config = dev.pitr.config.Config.of(
+                dir.resolve("pitr.yaml"), java.util.Map.of(dev.pitr.config.Key.DRILL_DIRECTORY, drills.toString()));
+        ActivitySteps steps = new ActivitySteps(
+                null,
+                null,
+                new AgentLimits(null, false),
+                "host-a",
+                new dev.pitr.drill.DrillSteps(
+                        config,
+                        new dev.pitr.postgres.PgTools(Path.of("/nonexistent"), "postgres"),
+                        new java.io.PrintWriter(java.io.Writer.nullWriter())));
+        RestoreException e = assertThrows(RestoreException.class, () -> steps.run(input, () -> {}));
+        assertTrue(e.getMessage().startsWith("target-dir-not-empty: the drill's scratch directory"), e.getMessage());
+        assertTrue(Files.isSymbolicLink(drills.resolve("pitr-drill-1")));
+        assertEquals("mine", Files.readString(precious.resolve("keep.txt")));
+        // an id that is no plain name never becomes a path
+        ((ObjectNode) input.get("request")).put("id", "../precious");
+        RestoreException bad = assertThrows(RestoreException.class, () -> steps.run(input, () -> {}));
+        assertTrue(bad.getMessage().contains("a drill's id must be"), bad.getMessage());
+        assertEquals("mine", Files.readString(precious.resolve("keep.txt")));
+    }
 }
