@@ -40,7 +40,8 @@ import software.amazon.awssdk.services.sfn.SfnClient;
         name = "agent",
         description =
                 "Run the restore host's steps of the restore state machine (prepare, fetch the snapshot, write the "
-                        + "recovery config, replay, verify): poll the Step Functions activity, or serve a local runner with --stdio.",
+                        + "recovery config, replay, verify), and restore drills where agent.drills is true: poll the Step Functions"
+                        + " activity, or serve a local runner with --stdio.",
         footer = {"Example:", "  pitr --config /etc/pitr/pitr.yaml agent"})
 final class AgentCommand implements Callable<Integer> {
 
@@ -78,8 +79,13 @@ final class AgentCommand implements Callable<Integer> {
                     restoreSteps,
                     AgentLimits.from(config),
                     host,
-                    new DrillSteps(
-                            config, PgTools.from(config), spec.commandLine().getErr()));
+                    // drills restore production's data on this host: only where its operator said so
+                    config.requireBoolean(Key.AGENT_DRILLS)
+                            ? new DrillSteps(
+                                    config,
+                                    PgTools.from(config),
+                                    spec.commandLine().getErr())
+                            : null);
             Duration stall = Duration.ofSeconds(config.requireInt(Key.AGENT_STALL_SECONDS));
             if (stdio) {
                 new StdioAgent(steps, heartbeat(), stall)

@@ -93,6 +93,7 @@ public enum Key {
     STEPFUNCTIONS_STATE_MACHINE_ARN("stepfunctions.state_machine_arn", null, false),
     AGENT_RESTORE_ROOT("agent.restore_root", null, false),
     AGENT_ALLOW_FORCE("agent.allow_force", "false", false),
+    AGENT_DRILLS("agent.drills", "false", false),
     AGENT_STALL_SECONDS("agent.stall_seconds", "300", false),
     // the retention defaults live in RetentionPolicy, which the retention Lambda shares
     RETENTION_DAILY("retention.daily", null, false),

@@ -76,17 +76,30 @@ public final class DrillSteps {
     }
 
     /**
-     * Refuses a drill whose directory {@code dir} exists already (nor a link there): a drill's copy goes into a new
-     * directory only, never into one somebody else made, then whether it fits ({@link #requireRoom}).
+     * Makes the drill's directory {@code dir}, new (one that exists already, or a link there, is refused and left as it
+     * is), owner-only, once its copy would fit ({@link #requireRoom}): a drill's copy goes into a directory it made,
+     * never into one somebody else made or swapped in.
      */
     public void prepare(Path dir, long chainBytes) {
-        if (Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
+        requireRoom(dir, chainBytes);
+        try {
+            Files.createDirectories(dir.getParent());
+            Files.createDirectory(
+                    dir,
+                    java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                            java.nio.file.attribute.PosixFilePermissions.fromString("rwx------")));
+        } catch (java.nio.file.FileAlreadyExistsException e) {
             throw new PitrException(
                     ErrorCode.TARGET_DIR_NOT_EMPTY,
                     "the drill's scratch directory " + dir + " exists already",
                     "run the drill again with a new id; remove " + dir + " if an earlier drill left it");
+        } catch (IOException e) {
+            throw new PitrException(
+                    ErrorCode.LOCAL_IO,
+                    "cannot make the drill's scratch directory " + dir + ": " + e.getMessage(),
+                    "set drill.directory to a directory this user may write",
+                    e);
         }
-        requireRoom(dir, chainBytes);
     }
 
     /**
@@ -138,32 +151,63 @@ public final class DrillSteps {
         server(req, sockets).isolate(config.require(Key.DRILL_SHARED_BUFFERS));
     }
 
-    /** The checks of the promoted copy of {@code req} ({@link DrillChecks}): amcheck, then {@code drill.checks}. */
-    public List<DrillRecord.Check> check(String id, RestoreRequest req) {
+    /**
+     * The checks of the promoted copy of {@code req} ({@link DrillChecks}): amcheck, then {@code drill.checks}. Each
+     * query is bounded by {@code drill.check_timeout}, so {@code progress} is called every 10 s while they run: a check
+     * of a large database is busy, not stalled.
+     */
+    public List<DrillRecord.Check> check(String id, RestoreRequest req, Runnable progress) {
         Path sockets = socketDirectory(id);
-        requirePrivate(sockets);
-        return new DrillChecks(server(req, sockets), config.requireBoolean(Key.DRILL_AMCHECK), log)
-                .run(SqlCheck.from(config));
+        if (!isPrivate(sockets)) {
+            throw new PitrException(
+                    ErrorCode.LOCAL_IO,
+                    "the drill's socket directory " + sockets + " is not the directory only " + tools.osUser()
+                            + " may enter that the drill made",
+                    "run the drill again");
+        }
+        java.util.concurrent.ScheduledExecutorService ticker =
+                java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+                    Thread t = new Thread(r, "pitr-drill-checks");
+                    t.setDaemon(true);
+                    return t;
+                });
+        java.util.concurrent.ScheduledFuture<?> beats =
+                ticker.scheduleAtFixedRate(progress, 10, 10, java.util.concurrent.TimeUnit.SECONDS);
+        try {
+            return new DrillChecks(server(req, sockets), config.requireBoolean(Key.DRILL_AMCHECK), log)
+                    .run(SqlCheck.from(config));
+        } finally {
+            beats.cancel(false);
+            ticker.shutdownNow();
+        }
     }
 
     /**
-     * Stops the server of the drill {@code id}'s copy if it runs and removes its data and socket directories, never
-     * through a link. Never throws: what it cannot remove it says in the log.
+     * Stops the server of the drill {@code id}'s copy if it runs and removes its data directory and its socket
+     * directory (that one only if it is the drill's own), never through a link. Never throws.
+     *
+     * @return false when the server would not stop, and the copy stays with it; what it cannot remove it says in the
+     *     log
      */
-    public void cleanUp(String id, RestoreRequest req) {
+    public boolean cleanUp(String id, RestoreRequest req) {
         Path dir = req.targetDir();
         try {
             Path sockets = socketDirectory(id);
             if (!server(req, sockets).stop()) {
                 log("the drill's server in " + dir + " did not stop: stop it ('pg_ctl -D ... stop') and remove the"
                         + " directory by hand");
-                return;
+                return false;
             }
             RestoreSteps.removeTree(dir);
-            RestoreSteps.removeTree(sockets);
+            // a directory of that name the drill did not make (somebody else's, made first) is not the drill's to
+            // remove
+            if (isPrivate(sockets)) {
+                RestoreSteps.removeTree(sockets);
+            }
         } catch (IOException | RuntimeException e) {
             log("cannot clean up after the drill in " + dir + ": " + e.getMessage() + "; remove it by hand");
         }
+        return true;
     }
 
     /** {@code drill.check_timeout} as PostgreSQL's statement_timeout reads it. */
@@ -190,25 +234,20 @@ public final class DrillSteps {
         return Path.of("/tmp", "pitr-sock-" + id);
     }
 
-    /** The socket directory is still what {@link #isolate} made: a directory, no link, the server user's alone. */
-    private void requirePrivate(Path sockets) {
+    /** Whether {@code sockets} is what {@link #isolate} made: a directory, no link, the server user's alone. */
+    private boolean isPrivate(Path sockets) {
         try {
             PosixFileAttributes a = Files.readAttributes(sockets, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
-            boolean ours = !OsUser.isRoot() || a.owner().getName().equals(tools.osUser());
-            if (!a.isDirectory()
-                    || !ours
-                    || !a.permissions()
+            boolean owned = !OsUser.isRoot() || a.owner().getName().equals(tools.osUser());
+            return a.isDirectory()
+                    && owned
+                    && a.permissions()
                             .equals(Set.of(
                                     PosixFilePermission.OWNER_READ,
                                     PosixFilePermission.OWNER_WRITE,
-                                    PosixFilePermission.OWNER_EXECUTE))) {
-                throw new IOException("it is not a directory only " + tools.osUser() + " may enter");
-            }
+                                    PosixFilePermission.OWNER_EXECUTE));
         } catch (IOException e) {
-            throw new PitrException(
-                    ErrorCode.LOCAL_IO,
-                    "the drill's socket directory " + sockets + " is not as the drill made it: " + e.getMessage(),
-                    "run the drill again");
+            return false;
         }
     }
 

@@ -1,7 +1,9 @@
 package dev.pitr.restore;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.pitr.catalog.DrillRecord;
 import dev.pitr.catalog.RestoreRecord;
 import dev.pitr.catalog.SnapshotId;
 import dev.pitr.catalog.SnapshotRecord;
@@ -59,19 +61,16 @@ public final class ActivitySteps implements ActivityWorker.Steps {
     }
 
     /**
-     * Runs a step. A drill's step that fails for good (not a transient failure the state machine retries) stops the
-     * drill's server and removes its copy: nothing else will.
+     * Runs a step. A drill's step that fails, however, stops the drill's server and removes its copy, which nothing
+     * else would: a FetchSnapshot the state machine retries makes the copy's directory again.
      */
     @Override
     public ObjectNode run(JsonNode input, Runnable progress) {
         try {
             return dispatch(input, progress);
         } catch (PitrException e) {
-            RuntimeException typed = Failures.typed(e);
-            if (!(typed instanceof dev.pitr.restore.workflow.TransientException)) {
-                cleanUpDrill();
-            }
-            throw typed;
+            cleanUpDrill();
+            throw Failures.typed(e);
         } catch (RuntimeException e) {
             cleanUpDrill();
             throw e;
@@ -119,7 +118,10 @@ public final class ActivitySteps implements ActivityWorker.Steps {
         if (drill) {
             if (drills == null) {
                 throw new PitrException(
-                        ErrorCode.RESTORE_FAILED, "this agent runs no drills", "run the drill on an agent that does");
+                        ErrorCode.TARGET_DIR_REFUSED,
+                        "this agent runs no restore drills (agent.drills is false)",
+                        "set agent.drills: true in the agent's configuration, with drill.directory on a file system"
+                                + " with room for a whole restore");
             }
             // where a drill goes is this host's configuration, never the request's
             req = drills.scratchRequest(RestoreJob.id(request), req);
@@ -129,22 +131,37 @@ public final class ActivitySteps implements ActivityWorker.Steps {
             limits.check(req.targetDir(), req.force() || req.delta());
         }
         inFlight = req;
-        // a drill's copy is removed when a step fails, except when PrepareTarget failed: the directory may not be its
-        inFlightDrill = drill && !"prepare-target".equals(step) ? RestoreJob.id(request) : null;
         ObjectNode out = RestoreJob.JSON.createObjectNode();
         RestoreState state = RestoreState.ofStep(step)
                 .orElseThrow(() -> new RestoreException("usage: unknown restore step '" + step + "'", null));
+        // a drill's copy is removed when a step fails, once the drill made its directory: PrepareTarget's refusal of
+        // a directory that exists already leaves that one as it is
+        if (drill && (state != RestoreState.PREPARE_TARGET && state != RestoreState.FETCH_SNAPSHOT)) {
+            inFlightDrill = RestoreJob.id(request);
+        }
         switch (state) {
             case PREPARE_TARGET -> {
+                out.put("startedAt", Instant.now().toString());
                 if (drill) {
                     drills.prepare(
                             req.targetDir(), plan.path("snapshotPlainBytes").asLong(0));
+                    inFlightDrill = RestoreJob.id(request);
                 }
                 steps.prepareTarget(req, progress);
                 out.put("targetDir", req.targetDir().toAbsolutePath().toString());
                 out.put("agent", agent);
             }
             case FETCH_SNAPSHOT -> {
+                if (drill) {
+                    // a retry, after the failure before it removed the copy, makes the drill's directory again
+                    if (!Files.exists(req.targetDir(), java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                        drills.prepare(
+                                req.targetDir(), plan.path("snapshotPlainBytes").asLong(0));
+                        inFlightDrill = RestoreJob.id(request);
+                        steps.prepareTarget(req, progress);
+                    }
+                    inFlightDrill = RestoreJob.id(request);
+                }
                 long total = plan.path("snapshotPlainBytes").asLong(0);
                 dev.pitr.status.Progress.Rate rate = new dev.pitr.status.Progress.Rate();
                 long[] next = {System.nanoTime() + 10_000_000_000L};
@@ -194,6 +211,7 @@ public final class ActivitySteps implements ActivityWorker.Steps {
                                         0,
                                         r.redoDoneAt().value()
                                                 - again.snapshot().startLsn().value()));
+                out.put("restoredAt", Instant.now().toString());
                 out.put("stopReason", r.stopReason());
                 out.put(
                         "stoppedAt",
@@ -202,9 +220,24 @@ public final class ActivitySteps implements ActivityWorker.Steps {
                 out.put(
                         "timeline",
                         r.timeline() == null ? null : Long.toString(r.timeline().value()));
+                if (drill) {
+                    checkDrill(out, RestoreJob.id(request), req, plan, r, progress);
+                }
             }
             case VERIFY -> {
                 JsonNode replay = input.path("replay");
+                if (drill) {
+                    // the drill was verified and checked by Replay, and its copy is gone: what Replay found stands
+                    if (!replay.has("state") || !replay.path("checks").isArray()) {
+                        throw new PitrException(
+                                ErrorCode.RESTORE_FAILED,
+                                "the drill's Replay step returned no verified state and checks",
+                                "run the drill again on an agent of this version");
+                    }
+                    out.put("state", text(replay, "state"));
+                    out.set("checks", replay.get("checks"));
+                    return out;
+                }
                 RestoreSteps.Replayed r = new RestoreSteps.Replayed(
                         text(replay, "stopReason"),
                         replay.hasNonNull("stoppedAt") ? Lsn.parse(text(replay, "stoppedAt")) : null,
@@ -220,24 +253,50 @@ public final class ActivitySteps implements ActivityWorker.Steps {
                                 RestoreSteps.wantsTarget(settings(plan)),
                                 mustReach == null ? null : Lsn.parse(mustReach),
                                 r));
-                if (drill) {
-                    // checked, then thrown away whatever the checks found: Record says whether it passed
-                    try {
-                        var checks = out.putArray("checks");
-                        drills.check(RestoreJob.id(request), req)
-                                .forEach(c -> checks.addObject()
-                                        .put("name", c.name())
-                                        .put("passed", c.passed())
-                                        .put("detail", c.detail()));
-                    } finally {
-                        drills.cleanUp(RestoreJob.id(request), req);
-                    }
-                }
             }
             default ->
                 throw new RestoreException("usage: " + state.aslName() + " is not a step of the restore host", null);
         }
         return out;
+    }
+
+    /**
+     * A drill's Verify, run in its Replay step as soon as the server promoted, so that the scratch server lives no longer
+     * than one step of this agent (a step the state machine gives up on is aborted here): the restored server's state
+     * ({@link RestoreSteps#verify}) as {@code state}, then the drill's checks as {@code checks}; then the server is
+     * stopped and the copy removed, whatever the checks found. A server that would not stop fails the drill (a
+     * {@code clean-up} check): its copy stays. {@code restoredAt} is when the server was verified, before the checks.
+     */
+    private void checkDrill(
+            ObjectNode out, String id, RestoreRequest req, JsonNode plan, RestoreSteps.Replayed r, Runnable progress) {
+        String mustReach = text(plan, "mustReach");
+        ArrayNode checks;
+        boolean stopped;
+        try {
+            out.put(
+                    "state",
+                    steps.verify(
+                            req,
+                            RestoreSteps.wantsTarget(settings(plan)),
+                            mustReach == null ? null : Lsn.parse(mustReach),
+                            r));
+            out.put("restoredAt", Instant.now().toString());
+            checks = out.putArray("checks");
+            for (DrillRecord.Check c : drills.check(id, req, progress)) {
+                checks.addObject()
+                        .put("name", c.name())
+                        .put("passed", c.passed())
+                        .put("detail", c.detail());
+            }
+        } finally {
+            stopped = drills.cleanUp(id, req);
+        }
+        if (!stopped) {
+            checks.addObject()
+                    .put("name", "clean-up")
+                    .put("passed", false)
+                    .put("detail", "the scratch server in " + req.targetDir() + " did not stop; the copy stays there");
+        }
     }
 
     /**

@@ -2,6 +2,7 @@ package dev.pitr.restore;
 
 import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -133,6 +134,14 @@ class AgentLimitsTest {
         assertTrue(e.getMessage().startsWith("target-dir-not-empty: the drill's scratch directory"), e.getMessage());
         assertTrue(Files.isSymbolicLink(drills.resolve("pitr-drill-1")));
         assertEquals("mine", Files.readString(precious.resolve("keep.txt")));
+        // an agent whose configuration does not say agent.drills runs none
+        ActivitySteps noDrills = new ActivitySteps(null, null, new AgentLimits(null, false), "host-a");
+        ((ObjectNode) input.get("request")).put("id", "drill-2");
+        RestoreException refused = assertThrows(RestoreException.class, () -> noDrills.run(input, () -> {}));
+        assertTrue(
+                refused.getMessage().startsWith("target-dir-refused: this agent runs no restore drills"),
+                refused.getMessage());
+        assertFalse(Files.exists(drills.resolve("pitr-drill-2")));
         // an id that is no plain name never becomes a path
         ((ObjectNode) input.get("request")).put("id", "../precious");
         RestoreException bad = assertThrows(RestoreException.class, () -> steps.run(input, () -> {}));

@@ -379,6 +379,7 @@ class RestoreStateMachineIT {
         ObjectNode request = RestoreJob.JSON.createObjectNode().put("id", id).put("drill", true);
         request.set("target", target);
         Map<String, String> env = new HashMap<>();
+        env.put("PITR_AGENT_DRILLS", "true");
         env.put("PITR_DRILL_DIRECTORY", fx.base.resolve("drills").toString());
         env.put(
                 "PITR_DRILL_CHECKS",
@@ -409,6 +410,14 @@ class RestoreStateMachineIT {
             assertTrue(
                     d.timing() != null && d.timing().totalMillis() >= d.timing().replayMillis(), d.toString());
             assertTrue(d.timing().layDownBytes() > 0 && d.timing().replayMillis() > 0, d.toString());
+            // the agent's own measure: from PrepareTarget to the server verified, without the checks after
+            assertTrue(
+                    d.timing().totalMillis()
+                                    >= d.timing().layDownMillis() + d.timing().replayMillis()
+                            && d.timing().totalMillis()
+                                    <= java.time.Duration.between(d.startedAt(), d.finishedAt())
+                                            .toMillis(),
+                    d.toString());
             // a drill is no restore of the archive
             assertTrue(repo.catalog().restore("drill-sfn").isEmpty());
         }

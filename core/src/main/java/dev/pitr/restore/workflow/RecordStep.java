@@ -41,7 +41,7 @@ public final class RecordStep {
                 RestoreJob.text(replay, "stoppedAt"),
                 RestoreJob.text(failure, "Error"),
                 RestoreJob.text(failure, "Cause"),
-                timing(input, clock));
+                timing(input));
         try {
             catalog.recordRestore(r);
         } catch (PitrException e) {
@@ -55,11 +55,12 @@ public final class RecordStep {
 
     /**
      * What was measured of the restore: the local runner's whole {@code timing} ({@link RestoreJob#timingJson}); else
-     * what the FetchSnapshot and Replay steps measured ({@code snapshot} and {@code replay}, each with its {@code
-     * millis} and {@code bytes}), and as the total the time since the execution started ({@code startedAt}) or, without
-     * it, since Plan. Null when nothing was measured.
+     * what the agent measured, by its own clock: FetchSnapshot's and Replay's {@code millis} and {@code bytes}, and as
+     * the total the time from when PrepareTarget started ({@code prepared.startedAt}) to when the restored server was
+     * there ({@code replay.restoredAt}), so neither the wait for an agent nor a drill's checks count. Null when nothing
+     * was measured.
      */
-    private static RecoveryTiming timing(JsonNode input, Clock clock) {
+    private static RecoveryTiming timing(JsonNode input) {
         JsonNode t = input.path("timing");
         JsonNode laid = input.path("snapshot");
         JsonNode replayed = input.path("replay");
@@ -72,8 +73,9 @@ public final class RecordStep {
                         t.path("replayBytes").asLong(),
                         t.path("totalMillis").asLong());
             }
-            Instant began = startedAt(input);
-            if (!laid.has("millis") || !replayed.has("millis") || began == null) {
+            String from = RestoreJob.text(input.path("prepared"), "startedAt");
+            String to = RestoreJob.text(replayed, "restoredAt");
+            if (!laid.has("millis") || !replayed.has("millis") || from == null || to == null) {
                 return null;
             }
             return new RecoveryTiming(
@@ -81,19 +83,19 @@ public final class RecordStep {
                     laid.path("bytes").asLong(),
                     replayed.path("millis").asLong(),
                     replayed.path("bytes").asLong(),
-                    Math.max(0, Duration.between(began, clock.instant()).toMillis()));
+                    Math.max(
+                            0,
+                            Duration.between(Instant.parse(from), Instant.parse(to))
+                                    .toMillis()));
         } catch (IllegalArgumentException | java.time.DateTimeException e) {
             // a timing that makes no sense is not worth a restore's record
             return null;
         }
     }
 
-    /** When the execution started ({@code startedAt}, from the context object), else when Plan planned; null if neither. */
+    /** When the execution started ({@code startedAt}, from the context object); null without it. */
     private static Instant startedAt(JsonNode input) {
         String at = RestoreJob.text(input, "startedAt");
-        if (at == null) {
-            at = RestoreJob.text(input.path("plan"), "plannedAt");
-        }
         return at == null ? null : Instant.parse(at);
     }
 
@@ -116,6 +118,13 @@ public final class RecordStep {
                 .filter(c -> !c.passed())
                 .map(c -> c.name() + ": " + c.detail())
                 .toList();
+        // what Verify returns for a drill: the promoted server and the checks it ran, none missing
+        JsonNode verify = input.path("verify");
+        boolean verified = "promoted".equals(verify.path("state").asText())
+                && verify.path("checks").isArray();
+        if (restored && !verified) {
+            failed = List.of("verify: no promoted server and checks in " + verify);
+        }
         boolean passed = restored && failed.isEmpty();
         Instant now = clock.instant();
         Instant began;
@@ -131,7 +140,7 @@ public final class RecordStep {
                 passed,
                 plan.has("target") ? plan.get("target").asText() : RestoreJob.requestedTarget(request),
                 RestoreJob.text(plan, "snapshot"),
-                restored ? timing(input, clock) : null,
+                restored ? timing(input) : null,
                 checks,
                 passed ? null : restored ? ErrorCode.DRILL_FAILED.name() : errorName(failure),
                 passed
@@ -227,19 +236,20 @@ public final class RecordStep {
     private static ObjectNode drillEnded(
             Catalog catalog, JsonNode detail, JsonNode request, String id, Clock clock, ObjectNode out) {
         try {
+            Instant now = clock.instant();
+            Instant started = detail.path("startDate").isNumber()
+                    ? Instant.ofEpochMilli(detail.get("startDate").asLong())
+                    : null;
             DrillRecord before = catalog.drill(id).orElse(null);
-            if (before != null) {
+            // a record from before this execution started is an earlier drill's under the same id, not this one's
+            if (before != null && (started == null || !before.startedAt().isBefore(started.minusSeconds(1)))) {
                 out.put("outcome", before.passed() ? "passed" : "failed");
                 return out;
             }
             String status = detail.path("status").asText();
-            Instant now = clock.instant();
-            Instant began = detail.path("startDate").isNumber()
-                    ? Instant.ofEpochMilli(detail.get("startDate").asLong())
-                    : now;
             catalog.recordDrill(new DrillRecord(
                     id,
-                    began,
+                    started == null ? now : started,
                     now,
                     false,
                     RestoreJob.requestedTarget(request),

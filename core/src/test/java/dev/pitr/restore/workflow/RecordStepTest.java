@@ -97,8 +97,13 @@ class RecordStepTest {
                 .put("target", "time 2026-12-06 13:00:00.000000+00")
                 .put("snapshot", "20261206T120000Z")
                 .put("plannedAt", "2026-12-06T13:58:00Z");
+        // by the agent's clock: from PrepareTarget's start to the server verified, 150 s
+        in.putObject("prepared").put("agent", "host-a").put("startedAt", "2026-12-06T13:58:00Z");
         in.putObject("snapshot").put("files", 900).put("millis", 40_000).put("bytes", 4_000_000_000L);
-        in.putObject("replay").put("millis", 50_000).put("bytes", 1_000_000_000L);
+        in.putObject("replay")
+                .put("millis", 50_000)
+                .put("bytes", 1_000_000_000L)
+                .put("restoredAt", "2026-12-06T14:00:30Z");
         var checks = in.putObject("verify").put("state", "promoted").putArray("checks");
         checks.addObject().put("name", "amcheck postgres").put("passed", true).put("detail", "12 B-tree index(es)");
         checks.addObject()
@@ -119,7 +124,7 @@ class RecordStepTest {
             assertEquals(CLOCK.instant(), d.finishedAt());
             assertEquals("time 2026-12-06 13:00:00.000000+00", d.target());
             assertEquals("20261206T120000Z", d.snapshotId());
-            // the total is the execution's, from its start to now
+            // the total is the agent's, from PrepareTarget's start to the restored server: no wait, no checks
             assertEquals(new RecoveryTiming(40_000, 4_000_000_000L, 50_000, 1_000_000_000L, 150_000), d.timing());
             assertEquals(2, d.checks().size());
             assertEquals(null, d.error());
@@ -137,6 +142,22 @@ class RecordStepTest {
             assertEquals("DRILL_FAILED", d.error());
             assertEquals("checks failed: orders: expected 't', got 'f'", d.cause());
             assertEquals(150_000, d.timing().totalMillis());
+        }
+    }
+
+    @Test
+    void aDrillWhoseVerifyReturnedNoCheckedServerFails() {
+        try (Catalog c = SqliteCatalog.open(dir.resolve("c.db"))) {
+            ObjectNode in = drillRestored(true);
+            ((ObjectNode) in.get("verify")).remove("checks");
+            RecordStep.run(c, in, CLOCK);
+            DrillRecord d = c.drill("drill-7").orElseThrow();
+            assertFalse(d.passed());
+            assertTrue(d.cause().startsWith("checks failed: verify: no promoted server"), d.cause());
+            ObjectNode paused = drillRestored(true);
+            ((ObjectNode) paused.get("verify")).put("state", "paused");
+            RecordStep.run(c, paused, CLOCK);
+            assertFalse(c.drill("drill-7").orElseThrow().passed());
         }
     }
 
@@ -180,11 +201,20 @@ class RecordStepTest {
             assertTrue(c.restores().isEmpty());
             // a drill a step recorded is not replaced
             RecordStep.run(c, drillRestored(true), CLOCK);
-            RecordStep.executionEnded(
-                    c,
-                    ended("FAILED", "exec-7", drillRestored(true).get("request").toString()),
-                    CLOCK);
+            ObjectNode same = ended(
+                    "FAILED", "exec-7", "{\"request\": " + drillRestored(true).get("request") + "}");
+            ((ObjectNode) same.get("detail"))
+                    .put("startDate", Instant.parse("2026-12-06T13:57:30Z").toEpochMilli());
+            RecordStep.executionEnded(c, same, CLOCK);
             assertTrue(c.drill("drill-7").orElseThrow().passed());
+            // but one recorded under the same id by an earlier execution is
+            ObjectNode later = ended(
+                    "ABORTED", "exec-7b", "{\"request\": " + drillRestored(true).get("request") + "}");
+            ((ObjectNode) later.get("detail"))
+                    .put("startDate", Instant.parse("2026-12-06T13:59:00Z").toEpochMilli());
+            RecordStep.executionEnded(c, later, CLOCK);
+            assertEquals("States.ABORTED", c.drill("drill-7").orElseThrow().error());
+            assertTrue(c.restores().isEmpty());
         }
     }
 
