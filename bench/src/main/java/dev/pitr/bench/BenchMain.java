@@ -112,6 +112,13 @@ public final class BenchMain implements Callable<Integer> {
     Path postgresBin;
 
     @Option(
+            names = "--rounds",
+            paramLabel = "N",
+            description =
+                    "peers: interleaved rounds of each comparison; the medians decide (default: ${DEFAULT-VALUE}).")
+    int rounds = 3;
+
+    @Option(
             names = "--json",
             paramLabel = "FILE",
             description = "peers: where the figures are written as JSON (default: ${DEFAULT-VALUE}).")
@@ -148,7 +155,7 @@ public final class BenchMain implements Callable<Integer> {
             case restore -> b.restore(segments);
             case ship_s3 -> b.shipS3(segments, inflight, endpoint, s3proxyJar);
             case encrypt -> b.encrypt(segments);
-            case peers -> b.encrypted(true).peers(scale, segments, json);
+            case peers -> b.encrypted(true).peers(scale, segments, rounds, json);
             case catalog -> new CatalogBenchmark(dir, spec.commandLine().getOut()).run(segments, !sqliteOnly);
             case partial -> new PartialBenchmark(b).run(seconds);
             case incremental -> new IncrementalBenchmark(b).run(scale, postgresBin);

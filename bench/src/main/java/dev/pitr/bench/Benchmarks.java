@@ -363,10 +363,11 @@ public final class Benchmarks {
 
     /**
      * pitr against pgBackRest on the same cluster and WAL: a snapshot of a pgbench database of {@code scale}, shipping
-     * {@code segments} segments, a restore to a time target against the cp floor; figures also written to {@code json}.
+     * {@code segments} segments, a restore to a time target against the cp floor, each in {@code rounds} interleaved
+     * rounds; figures also written to {@code json}.
      */
-    public void peers(int scale, int segments, Path json) throws Exception {
-        new PeerBenchmark(this, base).run(scale, segments, json);
+    public void peers(int scale, int segments, int rounds, Path json) throws Exception {
+        new PeerBenchmark(this, base).run(scale, segments, rounds, json);
     }
 
     /** Replays the same archived WAL twice: restore_command = pitr wal fetch, and restore_command = cp. */

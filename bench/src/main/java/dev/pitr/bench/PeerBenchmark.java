@@ -52,13 +52,15 @@ final class PeerBenchmark {
     private final Path base;
     private final Map<String, Object> results = new LinkedHashMap<>();
     private final List<String[]> rows = new ArrayList<>();
+    private int rounds = 3;
 
     PeerBenchmark(Benchmarks b, Path base) {
         this.b = b;
         this.base = base;
     }
 
-    void run(int scale, int segments, Path json) throws Exception {
+    void run(int scale, int segments, int rounds, Path json) throws Exception {
+        this.rounds = rounds;
         b.reset();
         String version =
                 Processes.run(List.of("pgbackrest", "version")).output().strip();
@@ -76,7 +78,9 @@ final class PeerBenchmark {
                         "java",
                         System.getProperty("java.version"),
                         "storage",
-                        "local disk for both repositories"));
+                        "local disk for both repositories",
+                        "rounds",
+                        rounds));
         int port = LocalCluster.freePort();
         Config config = b.config(port);
         PgTools tools = PgTools.from(config).newestInstalled();
@@ -162,48 +166,81 @@ final class PeerBenchmark {
         pgbackrest(tools, pgbrConf, STANZA, "check");
     }
 
+    /** {@code rounds} full snapshots of each tool in turn, pitr first in each round. */
     private void snapshot(Repository repo, PgTools tools, LocalCluster primary, Path pgbrConf) throws IOException {
         long dbBytes = Long.parseLong(primary.queryOne("SELECT pg_database_size('postgres')"));
-        long t0 = System.nanoTime();
-        SnapshotRecord snap = new SnapshotService(
-                        repo,
-                        tools,
-                        primary.primary(),
-                        Clock.systemUTC(),
-                        Duration.ofMinutes(5),
-                        new PrintWriter(new StringWriter()))
-                .create("bench");
-        double pitr = seconds(t0);
-        long t1 = System.nanoTime();
-        pgbackrest(tools, pgbrConf, STANZA, "backup", "--type=full");
-        double pgbr = seconds(t1);
-        long pgbrBytes = du(base.resolve("pgbr/repo/backup"));
+        Rounds r = new Rounds();
+        long pitrStored = 0;
+        long pgbrBytes = 0;
+        for (int i = 0; i < rounds; i++) {
+            double c0 = Rounds.machineCpuSeconds();
+            long t0 = System.nanoTime();
+            SnapshotRecord snap = new SnapshotService(
+                            repo,
+                            tools,
+                            primary.primary(),
+                            Clock.systemUTC(),
+                            Duration.ofMinutes(5),
+                            new PrintWriter(new StringWriter()))
+                    .create("bench-" + i);
+            r.add("pitr", seconds(t0));
+            r.add("pitr cpu", Rounds.machineCpuSeconds() - c0);
+            pitrStored = snap.storedSize();
+            double c1 = Rounds.machineCpuSeconds();
+            long t1 = System.nanoTime();
+            pgbackrest(tools, pgbrConf, STANZA, "backup", "--type=full");
+            r.add("pgbackrest", seconds(t1));
+            r.add("pgbackrest cpu", Rounds.machineCpuSeconds() - c1);
+            pgbrBytes = newestBackupBytes();
+            b.say(String.format(
+                    java.util.Locale.ROOT,
+                    "  snapshot round %d: pitr %.2f s, pgBackRest %.2f s",
+                    i + 1,
+                    r.last("pitr"),
+                    r.last("pgbackrest")));
+        }
+        double ratio = r.median("pitr") / r.median("pgbackrest");
         results.put(
                 "snapshot",
                 Map.of(
                         "database_bytes",
                         dbBytes,
                         "pitr",
-                        Map.of("seconds", pitr, "stored_bytes", snap.storedSize()),
+                        Map.of(
+                                "seconds",
+                                r.json("pitr"),
+                                "cpu_seconds",
+                                r.json("pitr cpu"),
+                                "stored_bytes",
+                                pitrStored),
                         "pgbackrest",
                         Map.of(
                                 "seconds",
-                                pgbr,
+                                r.json("pgbackrest"),
+                                "cpu_seconds",
+                                r.json("pgbackrest cpu"),
                                 "stored_bytes",
                                 pgbrBytes,
                                 "options",
                                 "backup --type=full, process-max=2"),
                         "ratio_time_pitr_to_pgbackrest",
-                        pitr / pgbr));
+                        ratio));
         rows.add(new String[] {
-            "snapshot of " + (dbBytes >> 20) + " MB: time",
-            fmt(pitr) + " s",
-            fmt(pgbr) + " s",
-            "",
-            fmt(pitr / pgbr) + " (pitr/pgBackRest)"
+            "snapshot of " + (dbBytes >> 20) + " MB: time, s", r.show("pitr"), r.show("pgbackrest"), "", fmt(ratio)
         });
-        rows.add(new String[] {"snapshot: stored", (snap.storedSize() >> 20) + " MB", (pgbrBytes >> 20) + " MB", "", ""
-        });
+        rows.add(new String[] {"snapshot: machine CPU, s", r.show("pitr cpu"), r.show("pgbackrest cpu"), "", ""});
+        rows.add(new String[] {"snapshot: stored", (pitrStored >> 20) + " MB", (pgbrBytes >> 20) + " MB", "", ""});
+    }
+
+    /** The size of pgBackRest's newest full backup in its repository. */
+    private long newestBackupBytes() throws IOException {
+        Path dir = base.resolve("pgbr/repo/backup").resolve(STANZA);
+        try (Stream<Path> s = Files.list(dir)) {
+            Path newest = s.filter(p -> p.getFileName().toString().endsWith("F"))
+                    .max(java.util.Comparator.comparing(p -> p.getFileName().toString()))
+                    .orElseThrow();
+            return du(newest);
+        }
     }
 
     private void generateWal(LocalCluster primary, PgTools tools, int port, String first, int segments)
@@ -249,11 +286,32 @@ final class PeerBenchmark {
         String want = expectedRows + ",true";
         long wal = repo.catalog().allSegments().size() * SEG;
         b.say("restoring to " + target + " (" + (wal >> 20) + " MB of WAL archived); the target holds " + expectedRows
-                + " pgbench_history rows");
+                + " pgbench_history rows; " + rounds + " rounds of the cp floor, pitr and pgBackRest in turn");
         Path cpScript = b.cpFetchScript(repo);
-        double[] floor = timedPitr(config, repo, tools, "restore-cp", cpScript.toString(), t, check, want);
-        double[] pitr = timedPitrCli(yaml, tools, target, check, want);
-        double[] pgbr = timedPgbackrest(tools, pgbrConf, port, target, check, want);
+        Rounds r = new Rounds();
+        for (int i = 1; i <= rounds; i++) {
+            List<Path> made = new ArrayList<>();
+            double c0 = Rounds.machineCpuSeconds();
+            double[] floor = timedPitr(config, repo, tools, "restore-cp-" + i, cpScript.toString(), t, check, want);
+            double c1 = Rounds.machineCpuSeconds();
+            double[] pitr = timedPitrCli(yaml, tools, base.resolve("restore-pitr-" + i), target, check, want);
+            double c2 = Rounds.machineCpuSeconds();
+            double[] pgbr = timedPgbackrest(
+                    tools, pgbrConf, port, base.resolve("restore-pgbackrest-" + i), target, check, want);
+            double c3 = Rounds.machineCpuSeconds();
+            record(r, "floor", floor, c1 - c0);
+            record(r, "pitr", pitr, c2 - c1);
+            record(r, "pgbackrest", pgbr, c3 - c2);
+            made.add(base.resolve("restore-cp-" + i));
+            made.add(base.resolve("restore-pitr-" + i));
+            made.add(base.resolve("restore-pgbackrest-" + i));
+            // three copies of the database a round: the disk holds one round's
+            for (Path d : made) {
+                run(List.of("rm", "-rf", d.toString()), "rm " + d);
+            }
+        }
+        double totalRatio = r.median("pitr total") / r.median("pgbackrest total");
+        double floorRatio = r.median("pitr total") / r.median("floor total");
         results.put(
                 "restore",
                 Map.of(
@@ -264,17 +322,21 @@ final class PeerBenchmark {
                         "cp_floor",
                         Map.of(
                                 "seconds",
-                                floor[0],
+                                r.json("floor total"),
                                 "replay_seconds",
-                                floor[1],
+                                r.json("floor replay"),
+                                "cpu_seconds",
+                                r.json("floor cpu"),
                                 "what",
                                 "pitr's snapshot laid down, restore_command = cp from a directory of plain segments, no prefetch"),
                         "pitr",
                         Map.of(
                                 "seconds",
-                                pitr[0],
+                                r.json("pitr total"),
                                 "replay_seconds",
-                                pitr[1],
+                                r.json("pitr replay"),
+                                "cpu_seconds",
+                                r.json("pitr cpu"),
                                 "what",
                                 "pitr restore --to, its own process",
                                 "prefetch_parallelism",
@@ -284,31 +346,41 @@ final class PeerBenchmark {
                         "pgbackrest",
                         Map.of(
                                 "seconds",
-                                pgbr[0],
+                                r.json("pgbackrest total"),
                                 "replay_seconds",
-                                pgbr[1],
+                                r.json("pgbackrest replay"),
+                                "cpu_seconds",
+                                r.json("pgbackrest cpu"),
                                 "options",
                                 "restore --type=time, archive-async=y, process-max=2"),
-                        "ratio_replay_pitr_to_floor",
-                        pitr[1] / floor[1],
-                        "ratio_replay_pgbackrest_to_floor",
-                        pgbr[1] / floor[1],
+                        "ratio_total_pitr_to_floor",
+                        floorRatio,
                         "ratio_total_pitr_to_pgbackrest",
-                        pitr[0] / pgbr[0]));
+                        totalRatio));
         rows.add(new String[] {
-            "restore to a time: replay",
-            fmt(pitr[1]) + " s",
-            fmt(pgbr[1]) + " s",
-            fmt(floor[1]) + " s",
-            fmt(pitr[1] / floor[1]) + " (pitr/floor), " + fmt(pgbr[1] / floor[1]) + " (pgBackRest/floor)"
+            "restore to a time: replay, s",
+            r.show("pitr replay"),
+            r.show("pgbackrest replay"),
+            r.show("floor replay"),
+            fmt(r.median("pitr replay") / r.median("floor replay")) + " (pitr/floor), "
+                    + fmt(r.median("pgbackrest replay") / r.median("floor replay")) + " (pgBackRest/floor)"
         });
         rows.add(new String[] {
-            "restore to a time: total (snapshot + replay)",
-            fmt(pitr[0]) + " s",
-            fmt(pgbr[0]) + " s",
-            fmt(floor[0]) + " s",
-            fmt(pitr[0] / pgbr[0]) + " (pitr/pgBackRest)"
+            "restore to a time: total (snapshot + replay), s",
+            r.show("pitr total"),
+            r.show("pgbackrest total"),
+            r.show("floor total"),
+            fmt(totalRatio) + " (pitr/pgBackRest), " + fmt(floorRatio) + " (pitr/floor)"
         });
+        rows.add(new String[] {
+            "restore: machine CPU, s", r.show("pitr cpu"), r.show("pgbackrest cpu"), r.show("floor cpu"), ""
+        });
+    }
+
+    private static void record(Rounds r, String who, double[] totalAndReplay, double cpu) {
+        r.add(who + " total", totalAndReplay[0]);
+        r.add(who + " replay", totalAndReplay[1]);
+        r.add(who + " cpu", cpu);
     }
 
     /** Total and replay seconds of a pitr restore; replay counts from the server's start to the end. */
@@ -344,9 +416,8 @@ final class PeerBenchmark {
     }
 
     /** A pitr restore as the operator runs it, {@code pitr restore --to}, in its own process (for its memory). */
-    private double[] timedPitrCli(Path yaml, PgTools tools, Instant target, String check, String want)
+    private double[] timedPitrCli(Path yaml, PgTools tools, Path dir, Instant target, String check, String want)
             throws Exception {
-        Path dir = base.resolve("restore-pitr");
         int port = LocalCluster.freePort();
         List<String> cmd = java("restore", null, yaml);
         cmd.addAll(
@@ -368,18 +439,18 @@ final class PeerBenchmark {
         int rc = p.waitFor();
         double total = seconds(t0);
         rss.stop();
-        restoreRssMb = rss.peakMb();
+        restoreRssMb = Math.max(restoreRssMb, rss.peakMb());
         LocalCluster restored = LocalCluster.existing(tools, dir, port);
         try {
             if (rc != 0) {
                 throw new IllegalStateException("pitr restore failed (exit " + rc + "):\n" + out);
             }
-            verify(restored, check, want, "restore-pitr");
+            verify(restored, check, want, dir.getFileName().toString());
         } finally {
             restored.stop();
         }
         double replay = total - (started - t0) / 1e9;
-        b.say(String.format("  restore-pitr: %.2f s, of which replay %.2f s", total, replay));
+        b.say(String.format("  %s: %.2f s, of which replay %.2f s", dir.getFileName(), total, replay));
         return new double[] {total, replay};
     }
 
@@ -547,9 +618,8 @@ final class PeerBenchmark {
         }
     }
 
-    private double[] timedPgbackrest(PgTools tools, Path conf, int port, Instant target, String check, String want)
-            throws Exception {
-        Path dir = base.resolve("restore-pgbackrest");
+    private double[] timedPgbackrest(
+            PgTools tools, Path conf, int port, Path dir, Instant target, String check, String want) throws Exception {
         Files.createDirectory(
                 dir,
                 java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
@@ -586,8 +656,8 @@ final class PeerBenchmark {
             }
             double total = seconds(t0);
             double replay = seconds(t1);
-            verify(restored, check, want, "restore-pgbackrest");
-            b.say(String.format("  restore-pgbackrest: %.2f s, of which replay %.2f s", total, replay));
+            verify(restored, check, want, dir.getFileName().toString());
+            b.say(String.format("  %s: %.2f s, of which replay %.2f s", dir.getFileName(), total, replay));
             return new double[] {total, replay};
         } finally {
             restored.stop();
@@ -614,85 +684,48 @@ final class PeerBenchmark {
     }
 
     /**
-     * The same segments shipped three ways: pitr's capture path (a spool shipped with wal.ship_parallelism uploads in
-     * flight), and pitr's and pgBackRest's (asynchronous) archive_command, each driven as PostgreSQL's archiver drives
-     * it: every segment marked ready, one call per segment in order, each .ready renamed .done after its call returns.
+     * The same segments shipped three ways, in {@code rounds} interleaved rounds, each into a new repository: pitr's
+     * capture path (a spool shipped with wal.ship_parallelism uploads in flight), and pitr's and pgBackRest's
+     * (asynchronous) archive_command, each driven as PostgreSQL's archiver drives it: every segment marked ready, one
+     * call per segment in order, each .ready renamed .done after its call returns. Beside the wall time, the machine's
+     * CPU time per segment: pgBackRest's asynchronous process and pitr's JVMs alike.
      */
     private void shipping(Config config, PgTools tools, LocalCluster primary, Path source, int n, Path sock)
             throws Exception {
         long bytes = n * SEG;
-        b.say("shipping " + n + " segments (" + (bytes >> 20) + " MB) of the same WAL");
-        // pgBackRest: a data directory with only pg_control (what archive-push checks) and the segments in pg_wal
-        Path pg = ownedByPostgres(tools, base.resolve("ship-pg"));
-        Path pgWal = Files.createDirectories(pg.resolve("pg_wal/archive_status"));
-        Files.createDirectories(pg.resolve("global"));
-        Files.copy(primary.dataDir().resolve("global/pg_control"), pg.resolve("global/pg_control"));
+        b.say("shipping " + n + " segments (" + (bytes >> 20) + " MB) of the same WAL, " + rounds + " rounds");
         List<Path> segs;
         try (Stream<Path> s = Files.list(source)) {
             segs = s.sorted().toList();
         }
-        for (Path f : segs) {
-            Files.copy(f, pg.resolve("pg_wal").resolve(f.getFileName()));
-            Files.writeString(pgWal.resolve(f.getFileName() + ".ready"), "");
-        }
-        Processes.run(List.of("chown", "-R", tools.osUser() + ":", pg.toString()));
-        Path conf = pgbackrestConf(tools, "pgbr-ship", "ship", pg, primary.port(), sock);
-        pgbackrest(tools, conf, "ship", "stanza-create", "--no-online");
-        long t0 = System.nanoTime();
-        for (Path f : segs) {
-            pgbackrest(
-                    tools,
-                    conf,
-                    "ship",
-                    "archive-push",
-                    pg.resolve("pg_wal").resolve(f.getFileName()).toString());
-            Files.move(pgWal.resolve(f.getFileName() + ".ready"), pgWal.resolve(f.getFileName() + ".done"));
-        }
-        double pgbr = seconds(t0);
-
-        // pitr as capture ships: the spool, wal.ship_parallelism at once, in a running process
-        Path spool = Files.createDirectories(base.resolve("ship-spool"));
-        for (Path f : segs) {
-            Files.copy(f, spool.resolve(f.getFileName()));
-        }
-        Config syncConfig = shipConfig(config, "ship-sync");
-        double sync;
-        try (Repository repo = Repository.open(syncConfig, false)) {
+        Rounds r = new Rounds();
+        int parallelism = config.requireInt(Key.WAL_SHIP_PARALLELISM);
+        for (int i = 1; i <= rounds; i++) {
+            double c0 = Rounds.machineCpuSeconds();
+            long t0 = System.nanoTime();
+            shipPgbackrest(tools, primary, segs, sock, i);
+            r.add("pgbackrest", seconds(t0));
+            double c1 = Rounds.machineCpuSeconds();
+            r.add("pgbackrest cpu", c1 - c0);
             long t1 = System.nanoTime();
-            new WalShipper(repo, Clock.systemUTC(), syncConfig.requireInt(Key.WAL_SHIP_PARALLELISM)).shipSpool(spool);
-            sync = seconds(t1);
+            shipCapture(config, segs, i);
+            r.add("capture", seconds(t1));
+            double c2 = Rounds.machineCpuSeconds();
+            r.add("capture cpu", c2 - c1);
+            long t2 = System.nanoTime();
+            shipPush(config, segs, i);
+            r.add("push", seconds(t2));
+            r.add("push cpu", Rounds.machineCpuSeconds() - c2);
+            b.say(String.format(
+                    java.util.Locale.ROOT,
+                    "  round %d: pgBackRest %.1f seg/s, pitr capture %.1f seg/s, pitr wal push %.1f seg/s",
+                    i,
+                    n / r.last("pgbackrest"),
+                    n / r.last("capture"),
+                    n / r.last("push")));
         }
-
-        // pitr as archive_command, driven the same way: docs/operating.md's command in a data directory of its own
-        Path pitrPg = Files.createDirectories(base.resolve("ship-pitr"));
-        Path pitrStatus = Files.createDirectories(pitrPg.resolve("pg_wal/archive_status"));
-        for (Path f : segs) {
-            Files.copy(f, pitrPg.resolve("pg_wal").resolve(f.getFileName()));
-            Files.writeString(pitrStatus.resolve(f.getFileName() + ".ready"), "");
-        }
-        Path yaml = base.resolve("ship-push.yaml");
-        Files.writeString(
-                yaml,
-                "storage:\n  path: " + base.resolve("repo-ship-push") + "\ncatalog:\n  path: "
-                        + base.resolve("catalog-ship-push.db") + "\nencryption:\n  mode: key-file\n  key_file: "
-                        + config.require(Key.ENCRYPTION_KEY_FILE) + "\n");
-        Path jar = Benchmarks.pitrJar();
-        run(List.of("java", "-jar", jar.toString(), "--config", yaml.toString(), "init", "--create"), "pitr init");
-        // the JVM as ./pitr starts it: a call that pushes ahead ships many segments and wants the full JIT
-        String archiveCommand = WalShipper.archiveCommand("java -XX:+UseSerialGC -jar " + jar + " --config " + yaml);
-        long t2 = System.nanoTime();
-        for (Path f : segs) {
-            String name = f.getFileName().toString();
-            Processes.Result r = Processes.run(List.of(
-                    "/bin/sh",
-                    "-c",
-                    "cd " + pitrPg + " && " + archiveCommand.replace("%f", name).replace("%p", "pg_wal/" + name)));
-            if (!r.ok()) {
-                throw new IllegalStateException("archive_command failed for " + name + ": " + r.output());
-            }
-            Files.move(pitrStatus.resolve(name + ".ready"), pitrStatus.resolve(name + ".done"));
-        }
-        double push = seconds(t2);
+        double capture = r.median("pgbackrest") / r.median("capture");
+        double push = r.median("pgbackrest") / r.median("push");
         results.put(
                 "shipping",
                 Map.of(
@@ -706,37 +739,107 @@ final class PeerBenchmark {
                         "on",
                         "pitr_capture",
                         rates(
-                                sync,
+                                r,
+                                "capture",
                                 n,
-                                bytes,
-                                "spool shipped by the capture path, wal.ship_parallelism="
-                                        + syncConfig.require(Key.WAL_SHIP_PARALLELISM)),
+                                "spool shipped by the capture path, wal.ship_parallelism=" + parallelism),
                         "pitr_archive_command",
                         rates(
-                                push,
+                                r,
+                                "push",
                                 n,
-                                bytes,
                                 "archive_command as docs/operating.md gives it (pitr wal push ships the ready files ahead), one call per segment"),
                         "pgbackrest",
-                        rates(pgbr, n, bytes, "archive-push, archive-async=y, process-max=2, one call per segment"),
+                        rates(r, "pgbackrest", n, "archive-push, archive-async=y, process-max=2, one call per segment"),
                         "ratio_segments_per_second_pitr_capture_to_pgbackrest",
-                        pgbr / sync,
+                        capture,
                         "ratio_segments_per_second_pitr_archive_command_to_pgbackrest",
-                        pgbr / push));
+                        push));
         rows.add(new String[] {
-            "shipping: capture path",
-            fmt(n / sync) + " seg/s, " + fmt((bytes >> 20) / sync) + " MB/s",
-            fmt(n / pgbr) + " seg/s, " + fmt((bytes >> 20) / pgbr) + " MB/s",
-            "",
-            fmt(pgbr / sync) + " (pitr/pgBackRest)"
+            "shipping: capture path, seg/s", perSecond(r, "capture", n), perSecond(r, "pgbackrest", n), "", fmt(capture)
         });
         rows.add(new String[] {
-            "shipping: archive_command (pitr wal push, pushing ahead)",
-            fmt(n / push) + " seg/s, " + fmt((bytes >> 20) / push) + " MB/s",
-            fmt(n / pgbr) + " seg/s, " + fmt((bytes >> 20) / pgbr) + " MB/s",
+            "shipping: archive_command (pitr wal push, pushing ahead), seg/s",
+            perSecond(r, "push", n),
+            perSecond(r, "pgbackrest", n),
             "",
-            fmt(pgbr / push) + " (pitr/pgBackRest)"
+            fmt(push)
         });
+        rows.add(new String[] {
+            "shipping: machine CPU per segment, ms (capture / wal push)",
+            fmt(1000 * r.median("capture cpu") / n) + " / " + fmt(1000 * r.median("push cpu") / n),
+            fmt(1000 * r.median("pgbackrest cpu") / n),
+            "",
+            ""
+        });
+    }
+
+    /** pgBackRest's archive-push of {@code segs}: a data directory with only pg_control and the segments in pg_wal. */
+    private void shipPgbackrest(PgTools tools, LocalCluster primary, List<Path> segs, Path sock, int round)
+            throws IOException {
+        Path pg = ownedByPostgres(tools, base.resolve("ship-pg-" + round));
+        Path pgWal = Files.createDirectories(pg.resolve("pg_wal/archive_status"));
+        Files.createDirectories(pg.resolve("global"));
+        Files.copy(primary.dataDir().resolve("global/pg_control"), pg.resolve("global/pg_control"));
+        for (Path f : segs) {
+            Files.copy(f, pg.resolve("pg_wal").resolve(f.getFileName()));
+            Files.writeString(pgWal.resolve(f.getFileName() + ".ready"), "");
+        }
+        Processes.run(List.of("chown", "-R", tools.osUser() + ":", pg.toString()));
+        Path conf = pgbackrestConf(tools, "pgbr-ship-" + round, "ship", pg, primary.port(), sock);
+        pgbackrest(tools, conf, "ship", "stanza-create", "--no-online");
+        for (Path f : segs) {
+            pgbackrest(
+                    tools,
+                    conf,
+                    "ship",
+                    "archive-push",
+                    pg.resolve("pg_wal").resolve(f.getFileName()).toString());
+            Files.move(pgWal.resolve(f.getFileName() + ".ready"), pgWal.resolve(f.getFileName() + ".done"));
+        }
+    }
+
+    /** pitr as capture ships: the spool, wal.ship_parallelism at once, in this process. */
+    private void shipCapture(Config config, List<Path> segs, int round) throws IOException {
+        Path spool = Files.createDirectories(base.resolve("ship-spool-" + round));
+        for (Path f : segs) {
+            Files.copy(f, spool.resolve(f.getFileName()));
+        }
+        Config syncConfig = shipConfig(config, "ship-sync-" + round);
+        try (Repository repo = Repository.open(syncConfig, false)) {
+            new WalShipper(repo, Clock.systemUTC(), syncConfig.requireInt(Key.WAL_SHIP_PARALLELISM)).shipSpool(spool);
+        }
+    }
+
+    /** pitr as archive_command, driven as the archiver drives it: docs/operating.md's command. */
+    private void shipPush(Config config, List<Path> segs, int round) throws IOException {
+        Path pitrPg = Files.createDirectories(base.resolve("ship-pitr-" + round));
+        Path pitrStatus = Files.createDirectories(pitrPg.resolve("pg_wal/archive_status"));
+        for (Path f : segs) {
+            Files.copy(f, pitrPg.resolve("pg_wal").resolve(f.getFileName()));
+            Files.writeString(pitrStatus.resolve(f.getFileName() + ".ready"), "");
+        }
+        Path yaml = base.resolve("ship-push-" + round + ".yaml");
+        Files.writeString(
+                yaml,
+                "storage:\n  path: " + base.resolve("repo-ship-push-" + round) + "\ncatalog:\n  path: "
+                        + base.resolve("catalog-ship-push-" + round + ".db") + "\nencryption:\n  mode: key-file\n"
+                        + "  key_file: " + config.require(Key.ENCRYPTION_KEY_FILE) + "\n");
+        Path jar = Benchmarks.pitrJar();
+        run(List.of("java", "-jar", jar.toString(), "--config", yaml.toString(), "init", "--create"), "pitr init");
+        // the JVM as ./pitr starts it: a call that pushes ahead ships many segments and wants the full JIT
+        String archiveCommand = WalShipper.archiveCommand("java -XX:+UseSerialGC -jar " + jar + " --config " + yaml);
+        for (Path f : segs) {
+            String name = f.getFileName().toString();
+            Processes.Result r = Processes.run(List.of(
+                    "/bin/sh",
+                    "-c",
+                    "cd " + pitrPg + " && " + archiveCommand.replace("%f", name).replace("%p", "pg_wal/" + name)));
+            if (!r.ok()) {
+                throw new IllegalStateException("archive_command failed for " + name + ": " + r.output());
+            }
+            Files.move(pitrStatus.resolve(name + ".ready"), pitrStatus.resolve(name + ".done"));
+        }
     }
 
     private Config shipConfig(Config config, String run) {
@@ -751,16 +854,26 @@ final class PeerBenchmark {
         return c;
     }
 
-    private static Map<String, Object> rates(double seconds, int n, long bytes, String what) {
+    private static Map<String, Object> rates(Rounds r, String who, int n, String what) {
         return Map.of(
                 "seconds",
-                seconds,
+                r.json(who),
                 "segments_per_second",
-                n / seconds,
-                "mb_per_second",
-                (bytes >> 20) / seconds,
+                n / r.median(who),
+                "cpu_seconds",
+                r.json(who + " cpu"),
+                "cpu_ms_per_segment",
+                1000 * r.median(who + " cpu") / n,
                 "what",
                 what);
+    }
+
+    /** Segments per second, the median round's then the slowest and fastest. */
+    private static String perSecond(Rounds r, String who, int n) {
+        List<Double> v = r.values(who);
+        return fmt(n / r.median(who)) + " ("
+                + fmt(n / v.stream().mapToDouble(d -> d).max().orElseThrow()) + "-"
+                + fmt(n / v.stream().mapToDouble(d -> d).min().orElseThrow()) + ")";
     }
 
     /** A pgBackRest configuration for {@code stanza} with its repository, spool, lock and log under {@code name}. */
@@ -830,11 +943,12 @@ final class PeerBenchmark {
     }
 
     private static String fmt(double v) {
-        return String.format("%.2f", v);
+        return Rounds.fmt(v);
     }
 
     private void print() {
         b.say("");
+        b.say("median of " + rounds + " interleaved rounds, (lowest-highest); ratios of medians, pitr to the other");
         b.say("| measure | pitr | pgBackRest 2.45 | cp floor | ratio |");
         b.say("|---|---|---|---|---|");
         for (String[] r : rows) {
