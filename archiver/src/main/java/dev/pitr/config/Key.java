@@ -87,6 +87,7 @@ public enum Key {
     RESTORE_PITR_COMMAND("restore.pitr_command", null, false),
     RESTORE_PREFETCH_PARALLELISM("restore.prefetch_parallelism", "4", false),
     RESTORE_PREFETCH_MB("restore.prefetch_mb", "256", false),
+    RESTORE_PG_VERIFYBACKUP("restore.pg_verifybackup", "false", false),
     STEPFUNCTIONS_REGION("stepfunctions.region", "us-east-1", false),
     STEPFUNCTIONS_ENDPOINT("stepfunctions.endpoint", null, false),
     STEPFUNCTIONS_ACTIVITY_ARN("stepfunctions.activity_arn", null, false),

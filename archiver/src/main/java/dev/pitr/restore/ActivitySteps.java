@@ -245,19 +245,19 @@ public final class ActivitySteps implements ActivityWorker.Steps {
                         replay.hasNonNull("timeline")
                                 ? TimelineId.of(replay.get("timeline").asLong())
                                 : null);
-                String mustReach = text(plan, "mustReach");
-                out.put(
-                        "state",
-                        steps.verify(
-                                req,
-                                RestoreSteps.wantsTarget(settings(plan)),
-                                mustReach == null ? null : Lsn.parse(mustReach),
-                                r));
+                out.put("state", verified(req, plan, r));
             }
             default ->
                 throw new RestoreException("usage: " + state.aslName() + " is not a step of the restore host", null);
         }
         return out;
+    }
+
+    /** The restored server's state, checked against the plan ({@link RestoreSteps#verify}). */
+    private String verified(RestoreRequest req, JsonNode plan, RestoreSteps.Replayed r) {
+        String mustReach = text(plan, "mustReach");
+        return steps.verify(
+                req, RestoreSteps.wantsTarget(settings(plan)), mustReach == null ? null : Lsn.parse(mustReach), r);
     }
 
     /**
@@ -269,17 +269,10 @@ public final class ActivitySteps implements ActivityWorker.Steps {
      */
     private void checkDrill(
             ObjectNode out, String id, RestoreRequest req, JsonNode plan, RestoreSteps.Replayed r, Runnable progress) {
-        String mustReach = text(plan, "mustReach");
         ArrayNode checks;
         boolean stopped;
         try {
-            out.put(
-                    "state",
-                    steps.verify(
-                            req,
-                            RestoreSteps.wantsTarget(settings(plan)),
-                            mustReach == null ? null : Lsn.parse(mustReach),
-                            r));
+            out.put("state", verified(req, plan, r));
             out.put("restoredAt", Instant.now().toString());
             checks = out.putArray("checks");
             for (DrillRecord.Check c : drills.check(id, req, progress)) {

@@ -188,6 +188,7 @@ public final class RestoreSteps {
             }
         }
         long files;
+        ManifestCheck check = null;
         if (isNative) {
             files = combine(chain, dir, progress);
         } else {
@@ -197,6 +198,14 @@ public final class RestoreSteps {
                             : " through its chain of " + chain.links().size()) + " ("
                     + chain.plainSize() + " bytes) into " + dir);
             TarExtractor.Laid top = null;
+            // one full snapshot into an empty directory: its files are checked as they are written
+            check = chain.length() == 0
+                            && delta.manifest() == null
+                            && delta.inPlace().isEmpty()
+                            && snap.backupManifest() != null
+                            && !config.requireBoolean(Key.RESTORE_PG_VERIFYBACKUP)
+                    ? new ManifestCheck(manifestOf(snap), RESTORE_ARTIFACTS)
+                    : null;
             for (int j = delta.startLink(); j < chain.links().size(); j++) {
                 SnapshotRecord link = chain.links().get(j);
                 Set<Path> skip = delta.untouched(j);
@@ -204,7 +213,7 @@ public final class RestoreSteps {
                     log("laying down " + link.id() + " (" + link.lineage().text() + ", " + link.plainSize() + " bytes)"
                             + (skip.isEmpty() ? "" : " but for the " + skip.size() + " files in place that hold it"));
                 }
-                top = laySnapshotDown(link, dir, progress, link.lineage().incremental(), skip);
+                top = laySnapshotDown(link, dir, progress, link.lineage().incremental(), skip, check);
             }
             files = top.files();
             // what the newest link does not name: an earlier link's files, or what a delta found in place
@@ -220,7 +229,9 @@ public final class RestoreSteps {
         tools(dir).requireRestorePrograms(major);
         // pg_verifybackup reads every file and says nothing until it ends: it counts as progress while it runs
         Set<Path> checked = delta.inPlace();
-        if (delta.manifest() != null) {
+        if (check != null) {
+            requireAsListed(dir, check, snap);
+        } else if (delta.manifest() != null) {
             // a delta has read every file in place already: it checks what it laid itself, not all again
             Delta d = delta;
             whileRunning(progress, () -> verifyLaid(dir, d.manifest(), checked, chain.top()));
@@ -861,7 +872,34 @@ public final class RestoreSteps {
     }
 
     private TarExtractor.Laid laySnapshotDown(SnapshotRecord snap, Path dir, Runnable progress, boolean onto) {
-        return laySnapshotDown(snap, dir, progress, onto, Set.of());
+        return laySnapshotDown(snap, dir, progress, onto, Set.of(), null);
+    }
+
+    /**
+     * What {@link ManifestCheck} found while the snapshot was written: every file as {@code snap}'s backup_manifest
+     * lists it, and the backup_manifest laid down the stored one. Stands in for pg_verifybackup's second read.
+     */
+    private void requireAsListed(Path dir, ManifestCheck check, SnapshotRecord snap) {
+        List<String> wrong = new ArrayList<>(check.problems());
+        Path laidManifest = dir.resolve("backup_manifest");
+        try {
+            if (Files.exists(laidManifest, LinkOption.NOFOLLOW_LINKS)
+                    && !Sha256.of(Files.readAllBytes(laidManifest))
+                            .equals(snap.backupManifest().sha256())) {
+                wrong.add(0, "backup_manifest is not snapshot " + snap.id() + "'s");
+            }
+        } catch (IOException e) {
+            wrong.add(0, "backup_manifest: " + e.getMessage());
+        }
+        if (!wrong.isEmpty()) {
+            throw new PitrException(
+                    ErrorCode.CORRUPT_OBJECT,
+                    "the restored files do not match backup_manifest: "
+                            + String.join("; ", wrong.subList(0, Math.min(5, wrong.size())))
+                            + (wrong.size() > 5 ? "; and " + (wrong.size() - 5) + " more" : ""),
+                    "restore from another snapshot with --snapshot");
+        }
+        log("checked every file against backup_manifest as it was written");
     }
 
     /**
@@ -871,10 +909,10 @@ public final class RestoreSteps {
      * there is passed over unread.
      */
     private TarExtractor.Laid laySnapshotDown(
-            SnapshotRecord snap, Path dir, Runnable progress, boolean onto, Set<Path> kept) {
+            SnapshotRecord snap, Path dir, Runnable progress, boolean onto, Set<Path> kept, ManifestCheck check) {
         if (!SnapshotParts.isIndex(snap.storageKey())) {
             TarExtractor.Laid laid = layObject(
-                    "snapshot " + snap.id(), snap.storageKey(), snap.sha256(), snap, dir, progress, onto, kept);
+                    "snapshot " + snap.id(), snap.storageKey(), snap.sha256(), snap, dir, progress, onto, kept, check);
             log("laid down " + laid.files() + " files");
             return laid;
         }
@@ -909,7 +947,7 @@ public final class RestoreSteps {
                 passed++;
             } else {
                 String what = "part " + (i + 1) + " of " + all.size() + " of snapshot " + snap.id();
-                laid = layObject(what, part.storageKey(), part.sha256(), snap, dir, progress, onto, kept);
+                laid = layObject(what, part.storageKey(), part.sha256(), snap, dir, progress, onto, kept, check);
                 if (!laid.paths().equals(named.keySet())) {
                     throw new PitrException(
                             ErrorCode.CORRUPT_OBJECT,
@@ -941,14 +979,15 @@ public final class RestoreSteps {
             Path dir,
             Runnable progress,
             boolean onto,
-            Set<Path> kept) {
+            Set<Path> kept,
+            ManifestCheck check) {
         Sha256 sha = new Sha256();
         TarExtractor.Laid laid;
         try (InputStream plain =
                 counting(sha.wrap(repo.codec().open(repo.storage(), key, snap.keyId() != null)), progress)) {
             laid = onto
                     ? TarExtractor.overlay(plain, dir, RESTORE_ARTIFACTS, kept)
-                    : TarExtractor.extract(plain, dir, RESTORE_ARTIFACTS, kept);
+                    : TarExtractor.extract(plain, dir, RESTORE_ARTIFACTS, kept, check);
         } catch (TarExtractor.LocalWriteException e) {
             throw new PitrException(
                     ErrorCode.LOCAL_IO,

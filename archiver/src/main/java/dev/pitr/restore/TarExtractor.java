@@ -36,7 +36,7 @@ final class TarExtractor {
      * snapshotted server left in its data directory, which is not the database's); returns the number of files written.
      */
     static long extract(InputStream in, Path dir, Set<String> skipped) throws IOException {
-        return extract(in, dir, skipped, false, Set.of()).files();
+        return extract(in, dir, skipped, false, Set.of(), null).files();
     }
 
     /**
@@ -44,7 +44,16 @@ final class TarExtractor {
      * delta restore found already in place), which are read past; returns what was laid down and named.
      */
     static Laid extract(InputStream in, Path dir, Set<String> skipped, Set<Path> kept) throws IOException {
-        return extract(in, dir, skipped, false, kept);
+        return extract(in, dir, skipped, false, kept, null);
+    }
+
+    /**
+     * {@link #extract(InputStream, Path, Set, Set)}, telling {@code check} the size and checksum of each file as it is
+     * written, so none needs reading again.
+     */
+    static Laid extract(InputStream in, Path dir, Set<String> skipped, Set<Path> kept, ManifestCheck check)
+            throws IOException {
+        return extract(in, dir, skipped, false, kept, check);
     }
 
     /** What one tar laid down: the files written, and every path it named (a block-level form by its file's name). */
@@ -55,12 +64,12 @@ final class TarExtractor {
      * ({@link ChangedBlocks#SUFFIX}) is applied onto the file there, every other file replaces the one there.
      */
     static Laid overlay(InputStream in, Path dir, Set<String> skipped) throws IOException {
-        return extract(in, dir, skipped, true, Set.of());
+        return extract(in, dir, skipped, true, Set.of(), null);
     }
 
     /** {@link #overlay}, reading past the files {@code kept}. */
     static Laid overlay(InputStream in, Path dir, Set<String> skipped, Set<Path> kept) throws IOException {
-        return extract(in, dir, skipped, true, kept);
+        return extract(in, dir, skipped, true, kept, null);
     }
 
     /**
@@ -109,7 +118,8 @@ final class TarExtractor {
         return java.util.Optional.of(new Laid(0, paths.keySet()));
     }
 
-    private static Laid extract(InputStream in, Path dir, Set<String> skipped, boolean onto, Set<Path> kept)
+    private static Laid extract(
+            InputStream in, Path dir, Set<String> skipped, boolean onto, Set<Path> kept, ManifestCheck check)
             throws IOException {
         Path root = dir.toAbsolutePath().normalize();
         TarArchiveInputStream tar = new TarArchiveInputStream(in);
@@ -152,7 +162,12 @@ final class TarExtractor {
                             throw new LocalWriteException(out, x);
                         }
                     }
-                    copy(tar, out);
+                    String rel = root.relativize(out).toString();
+                    dev.pitr.backup.ManifestFiles.Sum sum = check == null ? null : check.sumFor(rel);
+                    long size = copy(tar, out, sum);
+                    if (check != null) {
+                        check.written(rel, size, sum);
+                    }
                 }
                 files++;
             } else {
@@ -209,8 +224,12 @@ final class TarExtractor {
         }
     }
 
-    /** Copies the entry's bytes into a new owner-only file; a name seen twice fails rather than replacing the first. */
-    private static void copy(InputStream entry, Path out) throws IOException {
+    /**
+     * Copies the entry's bytes into a new owner-only file, adding them to {@code sum} (when not null) on the way; a name
+     * seen twice fails rather than replacing the first. Returns the bytes written.
+     */
+    private static long copy(InputStream entry, Path out, dev.pitr.backup.ManifestFiles.Sum sum) throws IOException {
+        long size = 0;
         byte[] buf = new byte[1 << 16];
         OutputStream file;
         try {
@@ -233,6 +252,10 @@ final class TarExtractor {
                 } catch (IOException e) {
                     throw new LocalWriteException(out, e);
                 }
+                if (sum != null) {
+                    sum.update(buf, 0, n);
+                }
+                size += n;
             }
         } catch (IOException | RuntimeException e) {
             // a failure already on its way says more than the close that follows it
@@ -248,6 +271,7 @@ final class TarExtractor {
         } catch (IOException e) {
             throw new LocalWriteException(out, e);
         }
+        return size;
     }
 
     /** {@code name} under {@code root}, when it is relative and none of its parts climbs out. */
