@@ -103,6 +103,29 @@ public final class DrillSteps {
     }
 
     /**
+     * Refuses to go on with a drill whose directory {@code dir} is not the one {@link #prepare} made: a directory, no
+     * link, owner-only, this user's or the server user's (to whom the restore hands it).
+     */
+    public void requireOwn(Path dir) {
+        try {
+            PosixFileAttributes a = Files.readAttributes(dir, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+            String owner = a.owner().getName();
+            boolean ours = owner.equals(System.getProperty("user.name")) || owner.equals(tools.osUser());
+            if (!a.isDirectory() || !ours || !a.permissions().equals(OWNER_ONLY)) {
+                throw new IOException("it is not an owner-only directory of " + tools.osUser() + "'s or this user's");
+            }
+        } catch (IOException e) {
+            throw new PitrException(
+                    ErrorCode.TARGET_DIR_REFUSED,
+                    "the drill's scratch directory " + dir + " is not the one the drill made: " + e.getMessage(),
+                    "run the drill again with a new id; look at what made " + dir);
+        }
+    }
+
+    private static final Set<PosixFilePermission> OWNER_ONLY =
+            Set.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE, PosixFilePermission.OWNER_EXECUTE);
+
+    /**
      * Refuses a drill whose copy would not fit: {@code chainBytes} (the snapshot chain's plain size) and the prefetch
      * spool, with a margin, in the free space where {@code dir} will be (a drill on the database's own host must not
      * fill its disk).
@@ -186,17 +209,15 @@ public final class DrillSteps {
      * Stops the server of the drill {@code id}'s copy if it runs and removes its data directory and its socket
      * directory (that one only if it is the drill's own), never through a link. Never throws.
      *
-     * @return false when the server would not stop, and the copy stays with it; what it cannot remove it says in the
-     *     log
+     * @return null when all is gone; else what stays, and why (a server that would not stop keeps its copy)
      */
-    public boolean cleanUp(String id, RestoreRequest req) {
+    public String cleanUp(String id, RestoreRequest req) {
         Path dir = req.targetDir();
         try {
             Path sockets = socketDirectory(id);
             if (!server(req, sockets).stop()) {
-                log("the drill's server in " + dir + " did not stop: stop it ('pg_ctl -D ... stop') and remove the"
-                        + " directory by hand");
-                return false;
+                return log("the drill's server in " + dir + " did not stop: stop it ('pg_ctl -D ... stop') and remove"
+                        + " the directory by hand");
             }
             RestoreSteps.removeTree(dir);
             // a directory of that name the drill did not make (somebody else's, made first) is not the drill's to
@@ -204,10 +225,10 @@ public final class DrillSteps {
             if (isPrivate(sockets)) {
                 RestoreSteps.removeTree(sockets);
             }
+            return null;
         } catch (IOException | RuntimeException e) {
-            log("cannot clean up after the drill in " + dir + ": " + e.getMessage() + "; remove it by hand");
+            return log("cannot remove the drill's copy in " + dir + ": " + e.getMessage() + "; remove it by hand");
         }
-        return true;
     }
 
     /** {@code drill.check_timeout} as PostgreSQL's statement_timeout reads it. */
@@ -239,13 +260,7 @@ public final class DrillSteps {
         try {
             PosixFileAttributes a = Files.readAttributes(sockets, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
             boolean owned = !OsUser.isRoot() || a.owner().getName().equals(tools.osUser());
-            return a.isDirectory()
-                    && owned
-                    && a.permissions()
-                            .equals(Set.of(
-                                    PosixFilePermission.OWNER_READ,
-                                    PosixFilePermission.OWNER_WRITE,
-                                    PosixFilePermission.OWNER_EXECUTE));
+            return a.isDirectory() && owned && a.permissions().equals(OWNER_ONLY);
         } catch (IOException e) {
             return false;
         }
@@ -261,10 +276,11 @@ public final class DrillSteps {
         }
     }
 
-    private void log(String line) {
+    private String log(String line) {
         synchronized (log) {
             log.println(line);
             log.flush();
         }
+        return line;
     }
 }

@@ -136,7 +136,9 @@ public final class ActivitySteps implements ActivityWorker.Steps {
                 .orElseThrow(() -> new RestoreException("usage: unknown restore step '" + step + "'", null));
         // a drill's copy is removed when a step fails, once the drill made its directory: PrepareTarget's refusal of
         // a directory that exists already leaves that one as it is
-        if (drill && (state != RestoreState.PREPARE_TARGET && state != RestoreState.FETCH_SNAPSHOT)) {
+        // (Verify touches nothing of a drill's: Replay checked it and removed its copy)
+        if (drill && (state == RestoreState.WRITE_RECOVERY_CONFIG || state == RestoreState.REPLAY)) {
+            drills.requireOwn(req.targetDir());
             inFlightDrill = RestoreJob.id(request);
         }
         switch (state) {
@@ -160,6 +162,9 @@ public final class ActivitySteps implements ActivityWorker.Steps {
                         inFlightDrill = RestoreJob.id(request);
                         steps.prepareTarget(req, progress);
                     }
+                    // what is there must be the directory PrepareTarget (or the lines above) made, nothing put there
+                    // since
+                    drills.requireOwn(req.targetDir());
                     inFlightDrill = RestoreJob.id(request);
                 }
                 long total = plan.path("snapshotPlainBytes").asLong(0);
@@ -264,13 +269,13 @@ public final class ActivitySteps implements ActivityWorker.Steps {
      * A drill's Verify, run in its Replay step as soon as the server promoted, so that the scratch server lives no longer
      * than one step of this agent (a step the state machine gives up on is aborted here): the restored server's state
      * ({@link RestoreSteps#verify}) as {@code state}, then the drill's checks as {@code checks}; then the server is
-     * stopped and the copy removed, whatever the checks found. A server that would not stop fails the drill (a
-     * {@code clean-up} check): its copy stays. {@code restoredAt} is when the server was verified, before the checks.
+     * stopped and the copy removed, whatever the checks found. A copy that cannot be removed (its server would not
+     * stop, say) fails the drill: a {@code clean-up} check says what stays. {@code restoredAt} is when the server was verified, before the checks.
      */
     private void checkDrill(
             ObjectNode out, String id, RestoreRequest req, JsonNode plan, RestoreSteps.Replayed r, Runnable progress) {
         ArrayNode checks;
-        boolean stopped;
+        String left;
         try {
             out.put("state", verified(req, plan, r));
             out.put("restoredAt", Instant.now().toString());
@@ -282,13 +287,10 @@ public final class ActivitySteps implements ActivityWorker.Steps {
                         .put("detail", c.detail());
             }
         } finally {
-            stopped = drills.cleanUp(id, req);
+            left = drills.cleanUp(id, req);
         }
-        if (!stopped) {
-            checks.addObject()
-                    .put("name", "clean-up")
-                    .put("passed", false)
-                    .put("detail", "the scratch server in " + req.targetDir() + " did not stop; the copy stays there");
+        if (left != null) {
+            checks.addObject().put("name", "clean-up").put("passed", false).put("detail", left);
         }
     }
 

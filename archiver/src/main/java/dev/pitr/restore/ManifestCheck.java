@@ -31,6 +31,26 @@ final class ManifestCheck {
         this.skipped = skipped;
     }
 
+    /**
+     * Whether this check can stand in for pg_verifybackup on {@code manifest}: every file listed by a plain path, and
+     * every checksum in an algorithm computed here.
+     */
+    static boolean covers(ManifestFiles manifest) {
+        if (!manifest.complete()) {
+            return false;
+        }
+        for (ManifestFiles.Entry e : manifest.entries().values()) {
+            if (!e.algorithm().equals("NONE")) {
+                try {
+                    ManifestFiles.Sum.of(e.algorithm());
+                } catch (IOException unknown) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
     /** A sum for the file at {@code path} (relative, with '/'), or null when the check passes it over. */
     ManifestFiles.Sum sumFor(String path) throws IOException {
         if (ignored(path)) {
@@ -48,12 +68,12 @@ final class ManifestCheck {
         if (ignored(path)) {
             return;
         }
+        written.add(path);
         ManifestFiles.Entry e = manifest.entries().get(path);
         if (e == null) {
             wrong.add(path + " is not in backup_manifest");
             return;
         }
-        written.add(path);
         if (size != e.size()) {
             wrong.add(path + " has " + size + " bytes, not " + e.size());
         } else if (sum != null && !sum.hex().equalsIgnoreCase(e.checksum())) {
@@ -61,12 +81,28 @@ final class ManifestCheck {
         }
     }
 
-    /** What did not match, and every file listed that was not written; empty when all is as the manifest says. */
-    List<String> problems() {
+    /**
+     * What did not match, every file listed that was not written, and every file in {@code root} that was not written
+     * (what was there before, as pg_verifybackup reports a file on disk the manifest does not list); empty when all is as
+     * the manifest says.
+     */
+    List<String> problems(java.nio.file.Path root) throws IOException {
         List<String> out = new ArrayList<>(wrong);
         for (String path : manifest.entries().keySet()) {
             if (!ignored(path) && !written.contains(path)) {
                 out.add(path + " is in backup_manifest but not in the snapshot");
+            }
+        }
+        try (java.util.stream.Stream<java.nio.file.Path> all = java.nio.file.Files.walk(root)) {
+            for (java.nio.file.Path p : (Iterable<java.nio.file.Path>) all::iterator) {
+                String rel = root.relativize(p).toString();
+                if (!rel.isEmpty()
+                        && !java.nio.file.Files.isDirectory(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)
+                        && !ignored(rel)
+                        && !written.contains(rel)
+                        && !manifest.entries().containsKey(rel)) {
+                    out.add(rel + " is on disk but not in backup_manifest");
+                }
             }
         }
         return out;

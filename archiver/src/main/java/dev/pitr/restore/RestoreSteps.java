@@ -204,7 +204,7 @@ public final class RestoreSteps {
                             && delta.inPlace().isEmpty()
                             && snap.backupManifest() != null
                             && !config.requireBoolean(Key.RESTORE_PG_VERIFYBACKUP)
-                    ? new ManifestCheck(manifestOf(snap), RESTORE_ARTIFACTS)
+                    ? manifestCheck(snap)
                     : null;
             for (int j = delta.startLink(); j < chain.links().size(); j++) {
                 SnapshotRecord link = chain.links().get(j);
@@ -876,13 +876,33 @@ public final class RestoreSteps {
     }
 
     /**
+     * A check of {@code snap}'s files against its stored backup_manifest as they are written; null, for pg_verifybackup
+     * to check them after, when that manifest cannot be read or lists what the check cannot stand in for.
+     */
+    private ManifestCheck manifestCheck(SnapshotRecord snap) {
+        try {
+            dev.pitr.backup.ManifestFiles m = manifestOf(snap);
+            if (ManifestCheck.covers(m)) {
+                return new ManifestCheck(m, RESTORE_ARTIFACTS);
+            }
+            log("snapshot " + snap.id() + "'s backup_manifest lists what only pg_verifybackup checks: it checks the"
+                    + " files once they are laid down");
+        } catch (PitrException e) {
+            log("cannot read snapshot " + snap.id() + "'s stored backup_manifest (" + e.getMessage()
+                    + "): pg_verifybackup checks the files once they are laid down");
+        }
+        return null;
+    }
+
+    /**
      * What {@link ManifestCheck} found while the snapshot was written: every file as {@code snap}'s backup_manifest
      * lists it, and the backup_manifest laid down the stored one. Stands in for pg_verifybackup's second read.
      */
     private void requireAsListed(Path dir, ManifestCheck check, SnapshotRecord snap) {
-        List<String> wrong = new ArrayList<>(check.problems());
+        List<String> wrong = new ArrayList<>();
         Path laidManifest = dir.resolve("backup_manifest");
         try {
+            wrong.addAll(check.problems(dir.toAbsolutePath().normalize()));
             if (Files.exists(laidManifest, LinkOption.NOFOLLOW_LINKS)
                     && !Sha256.of(Files.readAllBytes(laidManifest))
                             .equals(snap.backupManifest().sha256())) {

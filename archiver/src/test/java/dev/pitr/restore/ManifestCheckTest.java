@@ -1,6 +1,8 @@
 package dev.pitr.restore;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pitr.backup.ManifestFiles;
 import java.io.ByteArrayInputStream;
@@ -35,7 +37,10 @@ class ManifestCheckTest {
     }
 
     private List<String> layDown(TarExtractorTest.Entry... entries) throws Exception {
-        Path dir = Files.createDirectory(tmp.resolve("d" + System.nanoTime()));
+        return layDown(Files.createDirectory(tmp.resolve("d" + System.nanoTime())), entries);
+    }
+
+    private List<String> layDown(Path dir, TarExtractorTest.Entry... entries) throws Exception {
         ManifestCheck check = new ManifestCheck(manifest(), RestoreSteps.RESTORE_ARTIFACTS);
         TarExtractor.extract(
                 new ByteArrayInputStream(TarExtractorTest.tar(entries)),
@@ -43,7 +48,7 @@ class ManifestCheckTest {
                 RestoreSteps.RESTORE_ARTIFACTS,
                 Set.of(),
                 check);
-        return check.problems();
+        return check.problems(dir);
     }
 
     @Test
@@ -75,5 +80,29 @@ class ManifestCheckTest {
         assertEquals(
                 List.of("base/1/1259 is in backup_manifest but not in the snapshot"),
                 layDown(TarExtractorTest.Entry.file("PG_VERSION", "123456789")));
+    }
+
+    @Test
+    void aFileLeftInTheDirectoryIsNamedAsPgVerifybackupWouldAndRestoreArtifactsAreNot() throws Exception {
+        Path dir = Files.createDirectory(tmp.resolve("left"));
+        Files.writeString(dir.resolve("stray.conf"), "x");
+        Files.writeString(dir.resolve(RestoreSteps.RESTORE_LOG), "log");
+        assertEquals(
+                List.of("stray.conf is on disk but not in backup_manifest"),
+                layDown(
+                        dir,
+                        TarExtractorTest.Entry.file("PG_VERSION", "123456789"),
+                        TarExtractorTest.Entry.file("base/1/1259", "123456789")));
+    }
+
+    @Test
+    void aManifestWithAnEncodedPathOrAnUnknownAlgorithmIsLeftToPgVerifybackup() throws Exception {
+        assertTrue(ManifestCheck.covers(manifest()));
+        assertFalse(ManifestCheck.covers(ManifestFiles.parse(("{\"Files\": [{\"Encoded-Path\": \"6162\", \"Size\": 1,"
+                        + " \"Checksum-Algorithm\": \"CRC32C\", \"Checksum\": \"00000000\"}]}")
+                .getBytes(StandardCharsets.UTF_8))));
+        assertFalse(ManifestCheck.covers(ManifestFiles.parse(("{\"Files\": [{\"Path\": \"a\", \"Size\": 1,"
+                        + " \"Checksum-Algorithm\": \"MD7\", \"Checksum\": \"00\"}]}")
+                .getBytes(StandardCharsets.UTF_8))));
     }
 }

@@ -29,9 +29,16 @@ public final class ManifestFiles {
     public record Entry(String path, long size, String algorithm, String checksum) {}
 
     private final Map<String, Entry> entries;
+    private final boolean complete;
 
-    private ManifestFiles(Map<String, Entry> entries) {
+    private ManifestFiles(Map<String, Entry> entries, boolean complete) {
         this.entries = entries;
+        this.complete = complete;
+    }
+
+    /** False when the manifest lists a file by an encoded (non-UTF-8) path, which {@link #entries} leaves out. */
+    public boolean complete() {
+        return complete;
     }
 
     /**
@@ -46,7 +53,9 @@ public final class ManifestFiles {
             throw new IOException("not a backup_manifest: no Files");
         }
         Map<String, Entry> m = new LinkedHashMap<>();
+        boolean complete = true;
         for (JsonNode f : root.get("Files")) {
+            complete &= f.has("Path");
             if (f.has("Path")) {
                 String p = f.get("Path").asText();
                 m.put(
@@ -58,7 +67,7 @@ public final class ManifestFiles {
                                 f.path("Checksum").asText("")));
             }
         }
-        return new ManifestFiles(m);
+        return new ManifestFiles(m, complete);
     }
 
     public Map<String, Entry> entries() {
