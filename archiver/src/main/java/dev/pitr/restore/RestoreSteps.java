@@ -900,16 +900,30 @@ public final class RestoreSteps {
      */
     private void requireAsListed(Path dir, ManifestCheck check, SnapshotRecord snap) {
         List<String> wrong = new ArrayList<>();
-        Path laidManifest = dir.resolve("backup_manifest");
         try {
             wrong.addAll(check.problems(dir.toAbsolutePath().normalize()));
-            if (Files.exists(laidManifest, LinkOption.NOFOLLOW_LINKS)
-                    && !Sha256.of(Files.readAllBytes(laidManifest))
-                            .equals(snap.backupManifest().sha256())) {
-                wrong.add(0, "backup_manifest is not snapshot " + snap.id() + "'s");
-            }
         } catch (IOException e) {
-            wrong.add(0, "backup_manifest: " + e.getMessage());
+            wrong.add("cannot list " + dir + ": " + e.getMessage());
+        }
+        boolean laid = Files.exists(dir.resolve("backup_manifest"), LinkOption.NOFOLLOW_LINKS);
+        requireNoneWrong(wrong, dir, snap, laid);
+        log("checked every file against backup_manifest as it was written");
+    }
+
+    /**
+     * Throws {@code corrupt-object} naming the first of {@code wrong} when there is any, or when {@code
+     * checkLaidManifest} and the backup_manifest laid down in {@code dir} is not {@code snap}'s stored one.
+     */
+    private static void requireNoneWrong(List<String> wrong, Path dir, SnapshotRecord snap, boolean checkLaidManifest) {
+        if (checkLaidManifest) {
+            try {
+                if (!Sha256.of(Files.readAllBytes(dir.resolve("backup_manifest")))
+                        .equals(snap.backupManifest().sha256())) {
+                    wrong.add(0, "backup_manifest is not snapshot " + snap.id() + "'s");
+                }
+            } catch (IOException e) {
+                wrong.add(0, "backup_manifest: " + e.getMessage());
+            }
         }
         if (!wrong.isEmpty()) {
             throw new PitrException(
@@ -919,7 +933,6 @@ public final class RestoreSteps {
                             + (wrong.size() > 5 ? "; and " + (wrong.size() - 5) + " more" : ""),
                     "restore from another snapshot with --snapshot");
         }
-        log("checked every file against backup_manifest as it was written");
     }
 
     /**
@@ -1069,22 +1082,7 @@ public final class RestoreSteps {
                 wrong.add(problem);
             }
         }
-        try {
-            if (!Sha256.of(Files.readAllBytes(root.resolve("backup_manifest")))
-                    .equals(top.backupManifest().sha256())) {
-                wrong.add(0, "backup_manifest is not snapshot " + top.id() + "'s");
-            }
-        } catch (IOException e) {
-            wrong.add(0, "backup_manifest: " + e.getMessage());
-        }
-        if (!wrong.isEmpty()) {
-            throw new PitrException(
-                    ErrorCode.CORRUPT_OBJECT,
-                    "the restored files do not match backup_manifest: "
-                            + String.join("; ", wrong.subList(0, Math.min(5, wrong.size())))
-                            + (wrong.size() > 5 ? "; and " + (wrong.size() - 5) + " more" : ""),
-                    "restore from another snapshot with --snapshot");
-        }
+        requireNoneWrong(wrong, root, top, true);
         log("checked the " + laid.size() + " files laid down against backup_manifest");
     }
 

@@ -167,32 +167,27 @@ final class PeerBenchmark {
     }
 
     /** {@code rounds} full snapshots of each tool in turn, pitr first in each round. */
-    private void snapshot(Repository repo, PgTools tools, LocalCluster primary, Path pgbrConf) throws IOException {
+    private void snapshot(Repository repo, PgTools tools, LocalCluster primary, Path pgbrConf) throws Exception {
         long dbBytes = Long.parseLong(primary.queryOne("SELECT pg_database_size('postgres')"));
         Rounds r = new Rounds();
         long pitrStored = 0;
         long pgbrBytes = 0;
         for (int i = 0; i < rounds; i++) {
-            settle();
-            double c0 = Rounds.machineCpuSeconds();
-            long t0 = System.nanoTime();
-            SnapshotRecord snap = new SnapshotService(
-                            repo,
-                            tools,
-                            primary.primary(),
-                            Clock.systemUTC(),
-                            Duration.ofMinutes(5),
-                            new PrintWriter(new StringWriter()))
-                    .create("bench-" + i);
-            r.add("pitr", seconds(t0));
-            r.add("pitr cpu", Rounds.machineCpuSeconds() - c0);
-            pitrStored = snap.storedSize();
-            settle();
-            double c1 = Rounds.machineCpuSeconds();
-            long t1 = System.nanoTime();
-            pgbackrest(tools, pgbrConf, STANZA, "backup", "--type=full");
-            r.add("pgbackrest", seconds(t1));
-            r.add("pgbackrest cpu", Rounds.machineCpuSeconds() - c1);
+            String label = "bench-" + i;
+            SnapshotRecord[] snap = {null};
+            timed(
+                    r,
+                    "pitr",
+                    () -> snap[0] = new SnapshotService(
+                                    repo,
+                                    tools,
+                                    primary.primary(),
+                                    Clock.systemUTC(),
+                                    Duration.ofMinutes(5),
+                                    new PrintWriter(new StringWriter()))
+                            .create(label));
+            pitrStored = snap[0].storedSize();
+            timed(r, "pgbackrest", () -> pgbackrest(tools, pgbrConf, STANZA, "backup", "--type=full"));
             pgbrBytes = newestBackupBytes();
             b.say(String.format(
                     java.util.Locale.ROOT,
@@ -375,6 +370,24 @@ final class PeerBenchmark {
         rows.add(new String[] {
             "restore: machine CPU, s", r.show("pitr cpu"), r.show("pgbackrest cpu"), r.show("floor cpu"), ""
         });
+    }
+
+    /** A phase of a round that may fail. */
+    private interface Phase {
+        void run() throws Exception;
+    }
+
+    /**
+     * Runs {@code phase} after {@link #settle}, adding its wall seconds to {@code r} as {@code who} and the machine's
+     * CPU seconds as {@code who + " cpu"}.
+     */
+    private static void timed(Rounds r, String who, Phase phase) throws Exception {
+        settle();
+        double c0 = Rounds.machineCpuSeconds();
+        long t0 = System.nanoTime();
+        phase.run();
+        r.add(who, seconds(t0));
+        r.add(who + " cpu", Rounds.machineCpuSeconds() - c0);
     }
 
     /**
@@ -709,24 +722,10 @@ final class PeerBenchmark {
         Rounds r = new Rounds();
         int parallelism = config.requireInt(Key.WAL_SHIP_PARALLELISM);
         for (int i = 1; i <= rounds; i++) {
-            settle();
-            double c0 = Rounds.machineCpuSeconds();
-            long t0 = System.nanoTime();
-            shipPgbackrest(tools, primary, segs, sock, i);
-            r.add("pgbackrest", seconds(t0));
-            r.add("pgbackrest cpu", Rounds.machineCpuSeconds() - c0);
-            settle();
-            double c1 = Rounds.machineCpuSeconds();
-            long t1 = System.nanoTime();
-            shipCapture(config, segs, i);
-            r.add("capture", seconds(t1));
-            r.add("capture cpu", Rounds.machineCpuSeconds() - c1);
-            settle();
-            double c2 = Rounds.machineCpuSeconds();
-            long t2 = System.nanoTime();
-            shipPush(config, segs, i);
-            r.add("push", seconds(t2));
-            r.add("push cpu", Rounds.machineCpuSeconds() - c2);
+            int round = i;
+            timed(r, "pgbackrest", () -> shipPgbackrest(tools, primary, segs, sock, round));
+            timed(r, "capture", () -> shipCapture(config, segs, round));
+            timed(r, "push", () -> shipPush(config, segs, round));
             b.say(String.format(
                     java.util.Locale.ROOT,
                     "  round %d: pgBackRest %.1f seg/s, pitr capture %.1f seg/s, pitr wal push %.1f seg/s",
