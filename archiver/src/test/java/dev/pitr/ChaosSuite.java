@@ -7,7 +7,7 @@ import dev.pitr.catalog.HistoryRecord;
 import dev.pitr.catalog.SegmentRecord;
 import dev.pitr.catalog.SnapshotRecord;
 import dev.pitr.cli.Cli;
-import dev.pitr.codec.Sha256;
+import dev.pitr.codec.Checksum;
 import dev.pitr.config.Repository;
 import dev.pitr.postgres.LocalCluster;
 import dev.pitr.postgres.Primary;
@@ -434,13 +434,13 @@ class ChaosSuite {
             }
             List<String> bad = new ArrayList<>();
             for (SegmentRecord s : segs) {
-                String sha = sha(repo, s.storageKey(), s.keyId() != null);
-                if (!s.sha256().equals(sha)) {
+                String sha = sum(repo, s.storageKey(), s.keyId() != null, s.checksum());
+                if (!s.checksum().equals(sha)) {
                     bad.add(s.name() + ": " + sha);
                 }
             }
             for (HistoryRecord h : repo.catalog().histories()) {
-                String sha = sha(repo, h.storageKey(), false);
+                String sha = sum(repo, h.storageKey(), false, h.sha256());
                 if (!h.sha256().equals(sha)) {
                     bad.add(h.fileName() + ": " + sha);
                 }
@@ -449,7 +449,7 @@ class ChaosSuite {
             for (SnapshotRecord s : repo.catalog().snapshots()) {
                 if (s.status() == SnapshotRecord.Status.COMPLETE) {
                     complete++;
-                    String sha = sha(repo, s.storageKey(), s.keyId() != null);
+                    String sha = sum(repo, s.storageKey(), s.keyId() != null, s.sha256());
                     if (!s.sha256().equals(sha)) {
                         bad.add("snapshot " + s.id() + ": " + sha);
                     }
@@ -570,12 +570,12 @@ class ChaosSuite {
                 : ids.stream().limit(20).toList() + " and " + (ids.size() - 20) + " more";
     }
 
-    private static String sha(Repository repo, String key, boolean encrypted) throws IOException {
-        Sha256 sha = new Sha256();
-        try (InputStream in = sha.wrap(repo.codec().open(repo.storage(), key, encrypted))) {
+    private static String sum(Repository repo, String key, boolean encrypted, String like) throws IOException {
+        Checksum sum = Checksum.like(like);
+        try (InputStream in = sum.wrap(repo.codec().open(repo.storage(), key, encrypted))) {
             in.transferTo(OutputStream.nullOutputStream());
         }
-        return sha.hex();
+        return sum.value();
     }
 
     private void record(String check, List<String> problems) {

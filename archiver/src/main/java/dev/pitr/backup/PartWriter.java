@@ -3,8 +3,8 @@ package dev.pitr.backup;
 import dev.pitr.catalog.ObjectDescriptions;
 import dev.pitr.catalog.SnapshotId;
 import dev.pitr.catalog.SnapshotParts;
+import dev.pitr.codec.Checksum;
 import dev.pitr.codec.ObjectCodec;
-import dev.pitr.codec.Sha256;
 import dev.pitr.storage.Storage;
 import java.io.FilterOutputStream;
 import java.io.IOException;
@@ -59,7 +59,7 @@ final class PartWriter {
         TarArchiveEntry[] pending = {in.getNextEntry()};
         do {
             String key = SnapshotParts.partKey(id, run, parts.size());
-            Sha256 sha = new Sha256();
+            Checksum sum = Checksum.crc32c();
             List<String> entries = new ArrayList<>();
             written.add(key);
             ObjectCodec.Stored stored = codec.put(
@@ -67,7 +67,7 @@ final class PartWriter {
                     key,
                     Map.of(ObjectDescriptions.KIND, "snapshot-part", "pitr-snapshot-id", id.value()),
                     out -> {
-                        OutputStream hashed = sha.wrap(out);
+                        OutputStream hashed = sum.wrap(out);
                         // the index names each entry as the part's tar does (a block-level form by its own name)
                         OutputStream unclosed = new FilterOutputStream(hashed) {
                             @Override
@@ -94,7 +94,7 @@ final class PartWriter {
                         tout.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
                         tout.setBigNumberMode(TarArchiveOutputStream.BIGNUMBER_POSIX);
                         while (pending[0] != null
-                                && (entries.isEmpty() || sha.bytes() + pending[0].getSize() + HEADROOM <= partSize)) {
+                                && (entries.isEmpty() || sum.bytes() + pending[0].getSize() + HEADROOM <= partSize)) {
                             copier.copy(pending[0], in, tout);
                             if (entries.isEmpty()) {
                                 throw new IOException("tar entry " + pending[0].getName() + " was written as nothing");
@@ -103,7 +103,7 @@ final class PartWriter {
                         }
                         tout.finish();
                     });
-            parts.add(new SnapshotParts.Part(key, sha.hex(), sha.bytes(), stored.storedSize(), entries));
+            parts.add(new SnapshotParts.Part(key, sum.value(), sum.bytes(), stored.storedSize(), entries));
         } while (pending[0] != null);
         return new SnapshotParts(parts);
     }

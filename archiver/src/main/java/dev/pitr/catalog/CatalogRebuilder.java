@@ -1,5 +1,6 @@
 package dev.pitr.catalog;
 
+import dev.pitr.codec.Checksum;
 import dev.pitr.codec.ObjectCodec;
 import dev.pitr.codec.Sha256;
 import dev.pitr.config.Repository;
@@ -161,7 +162,7 @@ public final class CatalogRebuilder {
                             r.name(),
                             r.plainSize(),
                             r.storedSize(),
-                            r.sha256(),
+                            r.checksum(),
                             r.storageKey(),
                             r.keyId(),
                             r.archivedAt(),
@@ -183,7 +184,7 @@ public final class CatalogRebuilder {
         SegmentIndex index = SegmentIndex.of(
                 WalRecords.read(segment, ByteBuffer.wrap(plain), next == null ? null : ByteBuffer.wrap(next)));
         return new SegmentRecord(
-                segment, plain.length, stored, Sha256.of(plain), key, envelopeKeyId(key), Instant.now(), index);
+                segment, plain.length, stored, Checksum.crc32cOf(plain), key, envelopeKeyId(key), Instant.now(), index);
     }
 
     /** Reads a segment (and the one after it, for a record crossing the end) again to index it. */

@@ -3,6 +3,7 @@ package dev.pitr.catalog;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.pitr.codec.Checksum;
 import dev.pitr.error.ErrorCode;
 import dev.pitr.error.PitrException;
 import dev.pitr.wal.Lsn;
@@ -31,17 +32,30 @@ public final class ObjectDescriptions {
         return "snapshots/" + id + "/manifest.json";
     }
 
+    /** A segment's checksum ({@link Checksum}); objects archived before CRC-32C hold a SHA-256 under {@value #SHA256}. */
+    static final String CHECKSUM = "pitr-checksum";
+
+    static final String SHA256 = "pitr-sha256";
+
+    private static String checksum(String key, Map<String, String> m) {
+        String c = m.containsKey(CHECKSUM) ? m.get(CHECKSUM) : m.get(SHA256);
+        if (!Checksum.isValid(c)) {
+            throw new IllegalArgumentException(key + " holds no checksum pitr writes: " + c);
+        }
+        return c;
+    }
+
     /** Restore point lists longer than this stay out of the metadata (S3 allows 2 KB in all); rebuild re-reads them. */
     static final int RESTORE_POINTS_BUDGET = 800;
 
     public static Map<String, String> segment(
-            SegmentName name, long plainSize, String sha256, Instant archivedAt, SegmentIndex index) {
+            SegmentName name, long plainSize, String checksum, Instant archivedAt, SegmentIndex index) {
         Map<String, String> m = new HashMap<>();
         m.put(KIND, "segment");
         m.put("pitr-name", name.fileName());
         m.put("pitr-segment-size", Long.toString(name.segmentSize()));
         m.put("pitr-plain-size", Long.toString(plainSize));
-        m.put("pitr-sha256", sha256);
+        m.put(CHECKSUM, checksum);
         m.put("pitr-archived-at", archivedAt.toString());
         if (index != null) {
             m.put("pitr-transactions", index.transactions() + " " + index.minXid() + " " + index.maxXid());
@@ -78,7 +92,7 @@ public final class ObjectDescriptions {
                 name,
                 Long.parseLong(m.get("pitr-plain-size")),
                 storedSize,
-                m.get("pitr-sha256"),
+                checksum(key, m),
                 key,
                 m.get("pitr-key-id"),
                 Instant.parse(m.get("pitr-archived-at")),
@@ -109,7 +123,7 @@ public final class ObjectDescriptions {
         Map<String, String> m = new HashMap<>();
         m.put(KIND, "history");
         m.put("pitr-timeline", Long.toString(tli.value()));
-        m.put("pitr-sha256", sha256);
+        m.put(SHA256, sha256);
         m.put("pitr-archived-at", archivedAt.toString());
         return m;
     }
@@ -119,7 +133,7 @@ public final class ObjectDescriptions {
         return new HistoryRecord(
                 TimelineId.of(Long.parseLong(m.get("pitr-timeline"))),
                 content,
-                m.get("pitr-sha256"),
+                m.get(SHA256),
                 key,
                 storedSize,
                 Instant.parse(m.get("pitr-archived-at")));

@@ -5,6 +5,7 @@ import dev.pitr.catalog.SnapshotChain;
 import dev.pitr.catalog.SnapshotLineage;
 import dev.pitr.catalog.SnapshotParts;
 import dev.pitr.catalog.SnapshotRecord;
+import dev.pitr.codec.Checksum;
 import dev.pitr.codec.Sha256;
 import dev.pitr.config.Config;
 import dev.pitr.config.Key;
@@ -980,7 +981,7 @@ public final class RestoreSteps {
                 passed++;
             } else {
                 String what = "part " + (i + 1) + " of " + all.size() + " of snapshot " + snap.id();
-                laid = layObject(what, part.storageKey(), part.sha256(), snap, dir, progress, onto, kept, check);
+                laid = layObject(what, part.storageKey(), part.checksum(), snap, dir, progress, onto, kept, check);
                 if (!laid.paths().equals(named.keySet())) {
                     throw new PitrException(
                             ErrorCode.CORRUPT_OBJECT,
@@ -1003,21 +1004,30 @@ public final class RestoreSteps {
         return new TarExtractor.Laid(files, paths);
     }
 
-    /** Lays one tar object down, checked against {@code sha256} once read to its end. */
+    /** Lays one tar object down, checked against {@code checksum} ({@link Checksum}) once read to its end. */
     private TarExtractor.Laid layObject(
             String what,
             String key,
-            String sha256,
+            String checksum,
             SnapshotRecord snap,
             Path dir,
             Runnable progress,
             boolean onto,
             Set<Path> kept,
             ManifestCheck check) {
-        Sha256 sha = new Sha256();
+        Checksum sum;
+        try {
+            sum = Checksum.like(checksum);
+        } catch (IllegalArgumentException e) {
+            throw new PitrException(
+                    ErrorCode.CORRUPT_OBJECT,
+                    what + " has no checksum pitr writes in its index: " + e.getMessage(),
+                    "restore from another snapshot with --snapshot",
+                    e);
+        }
         TarExtractor.Laid laid;
         try (InputStream plain =
-                counting(sha.wrap(repo.codec().open(repo.storage(), key, snap.keyId() != null)), progress)) {
+                counting(sum.wrap(repo.codec().open(repo.storage(), key, snap.keyId() != null)), progress)) {
             laid = onto
                     ? TarExtractor.overlay(plain, dir, RESTORE_ARTIFACTS, kept)
                     : TarExtractor.extract(plain, dir, RESTORE_ARTIFACTS, kept, check);
@@ -1035,10 +1045,10 @@ public final class RestoreSteps {
                     "restore from another snapshot with --snapshot",
                     e);
         }
-        if (!sha.hex().equals(sha256)) {
+        if (!sum.value().equals(checksum)) {
             throw new PitrException(
                     ErrorCode.CORRUPT_OBJECT,
-                    what + " failed verification (sha256 " + sha.hex() + ", expected " + sha256 + ")",
+                    what + " failed verification (checksum " + sum.value() + ", expected " + checksum + ")",
                     "restore from another snapshot with --snapshot");
         }
         return laid;

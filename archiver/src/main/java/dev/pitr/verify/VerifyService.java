@@ -6,6 +6,7 @@ import dev.pitr.catalog.PartialSegment;
 import dev.pitr.catalog.SegmentRecord;
 import dev.pitr.catalog.SnapshotParts;
 import dev.pitr.catalog.SnapshotRecord;
+import dev.pitr.codec.Checksum;
 import dev.pitr.codec.ObjectCodec;
 import dev.pitr.codec.Sha256;
 import dev.pitr.config.Repository;
@@ -239,10 +240,15 @@ public final class VerifyService {
     private Decoded decodeSegment(SegmentRecord s) {
         try (InputStream in = repo.codec().open(storage, s.storageKey(), s.keyId() != null)) {
             byte[] plain = in.readAllBytes();
-            String sha = Sha256.of(plain);
-            if (!sha.equals(s.sha256())) {
+            if (!Checksum.isValid(s.checksum())) {
                 return new Decoded(
-                        null, Optional.of("its plain bytes' sha256 is " + sha + ", the catalog says " + s.sha256()));
+                        null, Optional.of("its catalog entry holds no checksum pitr writes: " + s.checksum()));
+            }
+            String sum = Checksum.of(plain, s.checksum());
+            if (!sum.equals(s.checksum())) {
+                return new Decoded(
+                        null,
+                        Optional.of("its plain bytes' checksum is " + sum + ", the catalog says " + s.checksum()));
             }
             return new Decoded(ByteBuffer.wrap(plain), Optional.empty());
         } catch (IOException e) {
@@ -347,7 +353,7 @@ public final class VerifyService {
             try {
                 for (SnapshotParts.Part p :
                         SnapshotParts.read(repo.codec(), storage, s).parts()) {
-                    objects.add(new String[] {p.storageKey(), p.sha256(), Long.toString(p.storedSize())});
+                    objects.add(new String[] {p.storageKey(), p.checksum(), Long.toString(p.storedSize())});
                 }
             } catch (IOException e) {
                 problems.add(s.storageKey() + " (the index of its parts) cannot be read: " + e.getMessage());
@@ -381,13 +387,16 @@ public final class VerifyService {
     }
 
     /**
-     * Reads one tar object to its end: its plain bytes' sha256, and each file {@code files} lists against its size and
+     * Reads one tar object to its end: its plain bytes' checksum ({@link Checksum}), and each file {@code files} lists against its size and
      * checksum (the names checked go into {@code seen}).
      */
     private Optional<String> readTar(
-            String key, String sha256, boolean encrypted, Map<String, ManifestFiles.Entry> files, Set<String> seen) {
-        Sha256 sha = new Sha256();
-        try (InputStream in = sha.wrap(repo.codec().open(storage, key, encrypted))) {
+            String key, String checksum, boolean encrypted, Map<String, ManifestFiles.Entry> files, Set<String> seen) {
+        if (!Checksum.isValid(checksum)) {
+            return Optional.of("is recorded with no checksum pitr writes: " + checksum);
+        }
+        Checksum plain = Checksum.like(checksum);
+        try (InputStream in = plain.wrap(repo.codec().open(storage, key, encrypted))) {
             TarArchiveInputStream tar = new TarArchiveInputStream(in);
             TarArchiveEntry e;
             while ((e = tar.getNextEntry()) != null) {
@@ -421,9 +430,9 @@ public final class VerifyService {
         } catch (PitrException e) {
             return objectFault(e);
         }
-        return sha.hex().equals(sha256)
+        return plain.value().equals(checksum)
                 ? Optional.empty()
-                : Optional.of("its plain bytes' sha256 is " + sha.hex() + ", expected " + sha256);
+                : Optional.of("its plain bytes' checksum is " + plain.value() + ", expected " + checksum);
     }
 
     /**

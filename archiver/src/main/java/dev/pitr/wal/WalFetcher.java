@@ -3,6 +3,7 @@ package dev.pitr.wal;
 import dev.pitr.catalog.HistoryRecord;
 import dev.pitr.catalog.PartialSegment;
 import dev.pitr.catalog.SegmentRecord;
+import dev.pitr.codec.Checksum;
 import dev.pitr.codec.Sha256;
 import dev.pitr.config.Repository;
 import dev.pitr.error.ErrorCode;
@@ -65,7 +66,7 @@ public final class WalFetcher {
             SegmentRecord r = complete.orElseThrow(() -> notInArchive(fileName));
             return intoPlace(
                     dest,
-                    ch -> writeObject(fileName, r.storageKey(), r.keyId() != null, r.sha256(), r.plainSize(), ch));
+                    ch -> writeObject(fileName, r.storageKey(), r.keyId() != null, r.checksum(), r.plainSize(), ch));
         }
         if (TimelineHistory.isHistoryFileName(fileName)) {
             TimelineId tli = TimelineId.parseHex(fileName.substring(0, 8));
@@ -124,10 +125,10 @@ public final class WalFetcher {
 
     /** One archived object's plain bytes, checked against the catalog's checksum (and size, when known). */
     private long writeObject(
-            String fileName, String key, boolean encrypted, String expectedSha, long expectedSize, FileChannel ch)
+            String fileName, String key, boolean encrypted, String expected, long expectedSize, FileChannel ch)
             throws IOException {
-        Sha256 sha = new Sha256();
-        OutputStream out = sha.wrap(Channels.newOutputStream(ch));
+        Checksum sum = checksumLike(expected, fileName);
+        OutputStream out = sum.wrap(Channels.newOutputStream(ch));
         try (InputStream in = repo.codec().open(repo.storage(), key, encrypted)) {
             in.transferTo(out);
         } catch (ObjectNotFoundException e) {
@@ -140,14 +141,27 @@ public final class WalFetcher {
             throw corrupt(key, fileName, e);
         }
         out.flush();
-        if (!sha.hex().equals(expectedSha) || (expectedSize >= 0 && sha.bytes() != expectedSize)) {
+        if (!sum.value().equals(expected) || (expectedSize >= 0 && sum.bytes() != expectedSize)) {
             throw new PitrException(
                     ErrorCode.CORRUPT_OBJECT,
-                    fileName + " failed verification: sha256 " + sha.hex() + " and " + sha.bytes()
-                            + " bytes, catalog says " + expectedSha,
+                    fileName + " failed verification: checksum " + sum.value() + " and " + sum.bytes()
+                            + " bytes, catalog says " + expected,
                     "the archived object is damaged; recovery was stopped so that no bad WAL is replayed");
         }
-        return sha.bytes();
+        return sum.bytes();
+    }
+
+    /** A checksum of the kind {@code recorded} is; a catalog entry holding none pitr writes is damage. */
+    private static Checksum checksumLike(String recorded, String fileName) {
+        try {
+            return Checksum.like(recorded);
+        } catch (IllegalArgumentException e) {
+            throw new PitrException(
+                    ErrorCode.CORRUPT_OBJECT,
+                    fileName + "'s catalog entry holds no checksum pitr writes (" + recorded + ")",
+                    "rebuild the catalog from storage with 'pitr catalog rebuild'",
+                    e);
+        }
     }
 
     /**

@@ -5,6 +5,7 @@ import dev.pitr.catalog.HistoryRecord;
 import dev.pitr.catalog.ObjectDescriptions;
 import dev.pitr.catalog.SegmentIndex;
 import dev.pitr.catalog.SegmentRecord;
+import dev.pitr.codec.Checksum;
 import dev.pitr.codec.ObjectCodec;
 import dev.pitr.codec.Sha256;
 import dev.pitr.config.Repository;
@@ -32,7 +33,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
-import java.util.zip.CRC32C;
 
 /**
  * Ships one WAL file (a complete segment or a timeline history file) into the archive: compress, encrypt when a key
@@ -127,34 +127,31 @@ public final class WalShipper {
         var existing = catalog.segment(WalFileName.of(name));
         if (existing.isPresent()) {
             // verify rather than trust: the same name with other bytes is a conflict, never an overwrite
-            catalog.recordSegment(record(seg, size, existing.get(), digest(file).sha256()));
+            catalog.recordSegment(record(
+                    seg, size, existing.get(), checksum(file, existing.get().checksum())));
             return new Shipped(
                     name, Outcome.ALREADY_ARCHIVED, size, existing.get().storedSize());
         }
         String key = WalKeys.segment(seg);
-        // the checksum goes into the object's metadata, which S3 takes before the body: hash first, then verify that
-        // the
-        // bytes compressed are the bytes hashed (a CRC-32C of both passes is enough to see a change, at a tenth of the
-        // cost)
-        FileDigest digest = digest(file);
-        String plainSha = digest.sha256();
-        SegmentIndex index = index(file, seg);
+        // the checksum goes into the object's metadata, which S3 takes before the body: one read of the mapped file
+        // sums and indexes it, and the bytes compressed are summed again, to see a change in between
+        Scanned scanned = scan(file, seg);
         Instant archivedAt = clock.instant();
-        CRC32C again = new CRC32C();
+        Checksum again = Checksum.crc32c();
         ObjectCodec.Stored stored = repo.codec()
                 .put(
                         repo.storage(),
                         key,
-                        ObjectDescriptions.segment(seg, size, plainSha, archivedAt, index),
+                        ObjectDescriptions.segment(seg, size, scanned.checksum(), archivedAt, scanned.index()),
                         out -> copyFile(file, again, out));
-        if (again.getValue() != digest.crc32c()) {
+        if (!again.value().equals(scanned.checksum())) {
             throw new PitrException(
                     ErrorCode.LOCAL_IO,
                     name + " changed while it was shipped",
                     "a completed segment must not change; check the spool");
         }
-        Catalog.Recorded r = catalog.recordSegment(
-                new SegmentRecord(seg, size, stored.storedSize(), plainSha, key, stored.keyId(), archivedAt, index));
+        Catalog.Recorded r = catalog.recordSegment(new SegmentRecord(
+                seg, size, stored.storedSize(), scanned.checksum(), key, stored.keyId(), archivedAt, scanned.index()));
         return new Shipped(
                 name,
                 r == Catalog.Recorded.INSERTED ? Outcome.ARCHIVED : Outcome.ALREADY_ARCHIVED,
@@ -162,24 +159,28 @@ public final class WalShipper {
                 stored.storedSize());
     }
 
-    private SegmentRecord record(SegmentName seg, long size, SegmentRecord existing, String sha) {
+    private SegmentRecord record(SegmentName seg, long size, SegmentRecord existing, String checksum) {
         return new SegmentRecord(
                 seg,
                 size,
                 existing.storedSize(),
-                sha,
+                checksum,
                 existing.storageKey(),
                 existing.keyId(),
                 clock.instant(),
                 existing.index());
     }
 
+    /** A segment's CRC-32C and time index, from one read. */
+    record Scanned(String checksum, SegmentIndex index) {}
+
     /**
-     * Reads the segment's WAL records for the time index. The segment after it, complete or still {@code .partial},
-     * lies beside it when capture or PostgreSQL is writing it; it completes a record that crosses the end. A segment
-     * that cannot be read as WAL is archived all the same, and its index names the problem.
+     * Reads the segment's WAL records for the time index, and its CRC-32C from the same mapping. The segment after it,
+     * complete or still {@code .partial}, lies beside it when capture or PostgreSQL is writing it; it completes a record
+     * that crosses the end. A segment that cannot be read as WAL is archived all the same, and its index names the
+     * problem.
      */
-    static SegmentIndex index(Path file, SegmentName seg) {
+    static Scanned scan(Path file, SegmentName seg) {
         Path dir = file.toAbsolutePath().getParent();
         String next = seg.next().fileName();
         Path nextFile =
@@ -189,11 +190,15 @@ public final class WalShipper {
         try (FileChannel ch = FileChannel.open(file);
                 FileChannel nch = Files.isRegularFile(nextFile) ? FileChannel.open(nextFile) : null) {
             body = MappedFiles.map(ch, ch.size());
+            Checksum sum = Checksum.crc32c();
+            sum.update(body.duplicate());
             after = nch == null ? null : MappedFiles.map(nch, Math.min(nch.size(), seg.segmentSize()));
-            return SegmentIndex.of(WalRecords.read(seg, body, after));
+            return new Scanned(sum.value(), SegmentIndex.of(WalRecords.read(seg, body, after)));
         } catch (IOException e) {
-            // the next file may be renamed or removed under us; the segment itself was just read whole for its checksum
-            return SegmentIndex.of(WalRecords.read(seg, ByteBuffer.wrap(read(file)), null));
+            // the next file may be renamed or removed under us: read the segment alone
+            byte[] plain = read(file);
+            return new Scanned(
+                    Checksum.crc32cOf(plain), SegmentIndex.of(WalRecords.read(seg, ByteBuffer.wrap(plain), null)));
         } finally {
             // the index holds copies: nothing refers to the mappings any more
             MappedFiles.unmap(body);
@@ -252,7 +257,7 @@ public final class WalShipper {
         }
     }
 
-    private static void copyFile(Path file, CRC32C crc, OutputStream out) throws IOException {
+    private static void copyFile(Path file, Checksum crc, OutputStream out) throws IOException {
         byte[] buf = new byte[1 << 16];
         try (InputStream in = Files.newInputStream(file)) {
             for (int n; (n = in.read(buf)) > 0; ) {
@@ -436,21 +441,27 @@ public final class WalShipper {
     }
 
     /** A file's SHA-256 (what the catalog keeps) and CRC-32C (to see that a second read got the same bytes). */
-    private record FileDigest(String sha256, long crc32c) {}
-
-    private static FileDigest digest(Path file) {
-        Sha256 sha = new Sha256();
-        CRC32C crc = new CRC32C();
+    /** The checksum of {@code file} in the algorithm {@code like} was made with (the recorded one's, to compare). */
+    private static String checksum(Path file, String like) {
+        Checksum sum;
+        try {
+            sum = Checksum.like(like);
+        } catch (IllegalArgumentException e) {
+            throw new PitrException(
+                    ErrorCode.CORRUPT_OBJECT,
+                    file.getFileName() + "'s catalog entry holds no checksum pitr writes (" + like + ")",
+                    "rebuild the catalog from storage with 'pitr catalog rebuild'",
+                    e);
+        }
         byte[] buf = new byte[1 << 16];
         try (InputStream in = Files.newInputStream(file)) {
             for (int n; (n = in.read(buf)) > 0; ) {
-                sha.update(buf, 0, n);
-                crc.update(buf, 0, n);
+                sum.update(buf, 0, n);
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        return new FileDigest(sha.hex(), crc.getValue());
+        return sum.value();
     }
 
     private static long size(Path file) {

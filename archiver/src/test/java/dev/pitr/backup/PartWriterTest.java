@@ -8,8 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pitr.catalog.SnapshotId;
 import dev.pitr.catalog.SnapshotParts;
+import dev.pitr.codec.Checksum;
 import dev.pitr.codec.ObjectCodec;
-import dev.pitr.codec.Sha256;
 import dev.pitr.codec.Zstd;
 import dev.pitr.crypto.Keyring;
 import dev.pitr.storage.LocalStorage;
@@ -93,7 +93,7 @@ class PartWriterTest {
             assertEquals(SnapshotParts.partKey(ID, "00aa00aa00aa", i), p.storageKey());
             assertFalse(p.entries().isEmpty());
             assertTrue(p.plainSize() <= PART || p.entries().size() == 1, p.toString());
-            Sha256 sha = new Sha256();
+            Checksum sha = Checksum.crc32c();
             List<String> inPart = new ArrayList<>();
             try (InputStream in = sha.wrap(codec.open(storage, p.storageKey(), false))) {
                 TarArchiveInputStream t = new TarArchiveInputStream(in);
@@ -107,7 +107,7 @@ class PartWriterTest {
                 in.transferTo(java.io.OutputStream.nullOutputStream());
             }
             assertEquals(p.entries(), inPart);
-            assertEquals(p.sha256(), sha.hex());
+            assertEquals(p.checksum(), sha.value());
             assertEquals(p.plainSize(), sha.bytes());
             names.addAll(inPart);
         }

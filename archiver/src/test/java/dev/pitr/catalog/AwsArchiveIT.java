@@ -116,11 +116,11 @@ class AwsArchiveIT {
                 InputStream in = repo.storage().open(seg.storageKey())) {
             assertArrayEquals(before, in.readAllBytes());
             assertEquals(
-                    seg.sha256(),
+                    seg.checksum(),
                     repo.catalog()
                             .segment(seg.name().walFileName())
                             .orElseThrow()
-                            .sha256());
+                            .checksum());
         }
     }
 

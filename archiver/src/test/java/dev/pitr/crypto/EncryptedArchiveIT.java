@@ -293,8 +293,8 @@ class EncryptedArchiveIT {
         try (Repository repo = fx.repository()) {
             List<SegmentRecord> after = repo.catalog().allSegments();
             assertEquals(
-                    before.stream().map(s -> s.name().fileName() + s.sha256()).toList(),
-                    after.stream().map(s -> s.name().fileName() + s.sha256()).toList());
+                    before.stream().map(s -> s.name().fileName() + s.checksum()).toList(),
+                    after.stream().map(s -> s.name().fileName() + s.checksum()).toList());
             // the time index comes back from the objects' metadata
             assertEquals(
                     before.stream().map(SegmentRecord::index).toList(),

@@ -133,7 +133,7 @@ class WalRecordsIT {
             List<String> indexDifferences = new ArrayList<>();
             for (Path p : segments.subList(0, segments.size() - 1)) {
                 SegmentName name = SegmentName.parse(p.getFileName().toString(), Files.size(p));
-                SegmentIndex index = WalShipper.index(p, name);
+                SegmentIndex index = WalShipper.scan(p, name).index();
                 String expected = expectedIndex(oracle, name);
                 String got = describe(index);
                 if (!expected.equals(got)) {

@@ -180,6 +180,40 @@ class WalShipperTest {
     }
 
     @Test
+    void aSegmentRecordedWithASha256BeforeCrc32cIsCheckedWithIt() throws Exception {
+        Path seg = segment("000000010000000000000002", 1);
+        byte[] bytes = Files.readAllBytes(seg);
+        SegmentName name = SegmentName.parse(seg.getFileName().toString(), bytes.length);
+        String key = WalKeys.segment(name);
+        long stored = repo.codec()
+                .put(repo.storage(), key, java.util.Map.of(), out -> out.write(bytes))
+                .storedSize();
+        String sha = dev.pitr.codec.Sha256.of(bytes);
+        repo.catalog()
+                .recordSegment(new dev.pitr.catalog.SegmentRecord(
+                        name, bytes.length, stored, sha, key, null, java.time.Instant.now(), null));
+        assertEquals(WalShipper.Outcome.ALREADY_ARCHIVED, shipper.ship(seg).outcome());
+        assertEquals(
+                sha, repo.catalog().segment(name.walFileName()).orElseThrow().checksum());
+        Path fetched = dir.resolve("fetched");
+        new WalFetcher(repo).fetch("000000010000000000000002", fetched);
+        assertEquals(-1, Files.mismatch(seg, fetched));
+        segment("000000010000000000000002", 99);
+        assertThrows(ArchiveConflictException.class, () -> shipper.ship(seg));
+    }
+
+    @Test
+    void newSegmentsAreRecordedWithTheCrc32cOfTheirPlainBytes() throws Exception {
+        Path seg = segment("000000010000000000000002", 3);
+        shipper.ship(seg);
+        var r = repo.catalog()
+                .segment(dev.pitr.wal.WalFileName.of("000000010000000000000002"))
+                .orElseThrow();
+        assertEquals(dev.pitr.codec.Checksum.crc32cOf(Files.readAllBytes(seg)), r.checksum());
+        assertEquals(r.checksum(), repo.storage().metadata(r.storageKey()).get("pitr-checksum"));
+    }
+
+    @Test
     void aSegmentThatIsNotWalIsArchivedAllTheSameAndFlagged() throws Exception {
         Path seg = segment("000000010000000000000002", 7);
         assertEquals(WalShipper.Outcome.ARCHIVED, shipper.ship(seg).outcome());

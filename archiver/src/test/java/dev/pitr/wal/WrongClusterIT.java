@@ -42,7 +42,7 @@ class WrongClusterIT {
         try (Repository repo = fx.repository()) {
             return repo.catalog()
                     .segment(WalFileName.of(name))
-                    .map(s -> s.sha256() + " " + s.storageKey())
+                    .map(s -> s.checksum() + " " + s.storageKey())
                     .orElse("none");
         }
     }

@@ -265,7 +265,7 @@ public final class DynamoDbCatalog implements Catalog {
             }
             if (batch.size() == 1 && failed(reasons, firstPut)) {
                 return List.of(
-                        sameOrConflict(r0.name().fileName(), recorded(r0.name().fileName()), r0.sha256()));
+                        sameOrConflict(r0.name().fileName(), recorded(r0.name().fileName()), r0.checksum()));
             }
             throw writeFailure(what, (SdkException) f.getCause());
         } catch (SdkException e) {
@@ -280,7 +280,7 @@ public final class DynamoDbCatalog implements Catalog {
         item.put("segment_size", n(r.name().segmentSize()));
         item.put("plain_size", n(r.plainSize()));
         item.put("stored_size", n(r.storedSize()));
-        item.put("sha256", s(r.sha256()));
+        item.put("sha256", s(r.checksum()));
         item.put("storage_key", s(r.storageKey()));
         putOpt(item, "key_id", r.keyId());
         item.put("archived_at", micros(r.archivedAt()));
@@ -304,7 +304,7 @@ public final class DynamoDbCatalog implements Catalog {
     }
 
     private static Recorded sameOrConflict(String name, Optional<SegmentRecord> existing, String sha) {
-        String have = existing.map(SegmentRecord::sha256)
+        String have = existing.map(SegmentRecord::checksum)
                 .orElseThrow(
                         () -> new CatalogException(name + " was refused as existing but cannot be read back", null));
         if (have.equals(sha)) {

@@ -76,7 +76,7 @@ class DynamoDbCatalogIT extends CatalogContractTest {
             assertEquals(0, other.allSegments().size());
             other.recordSegment(segment(1, 5, "bb"));
         }
-        assertEquals("aa", catalog.allSegments().get(0).sha256());
+        assertEquals("aa", catalog.allSegments().get(0).checksum());
     }
 
     @Test

@@ -5,15 +5,16 @@ import dev.pitr.wal.SegmentName;
 import java.time.Instant;
 
 /**
- * What the catalog knows about one archived WAL segment. {@code sha256} is over the plain (uncompressed, unencrypted)
- * bytes. {@code index} is what its WAL records say about time; null for a segment recorded without one (rebuilt from
+ * What the catalog knows about one archived WAL segment. {@code checksum} is over the plain (uncompressed, unencrypted)
+ * bytes, in a form {@link dev.pitr.codec.Checksum} reads (the catalogs store it under the name {@code sha256}, which
+ * it was before CRC-32C). {@code index} is what its WAL records say about time; null for a segment recorded without one (rebuilt from
  * an object that predates the index).
  */
 public record SegmentRecord(
         SegmentName name,
         long plainSize,
         long storedSize,
-        String sha256,
+        String checksum,
         String storageKey,
         String keyId,
         Instant archivedAt,
@@ -42,7 +43,7 @@ public record SegmentRecord(
                 name,
                 plainSize,
                 storedSize,
-                sha256,
+                checksum,
                 storageKey,
                 keyId,
                 archivedAt.truncatedTo(java.time.temporal.ChronoUnit.MICROS),
@@ -50,6 +51,6 @@ public record SegmentRecord(
     }
 
     public SegmentRecord withKeyId(String newKeyId) {
-        return new SegmentRecord(name, plainSize, storedSize, sha256, storageKey, newKeyId, archivedAt, index);
+        return new SegmentRecord(name, plainSize, storedSize, checksum, storageKey, newKeyId, archivedAt, index);
     }
 }

@@ -15,7 +15,8 @@ import java.util.List;
 /**
  * A snapshot stored in parts. Each part is a tar of its own, compressed and encrypted like every object: whole entries
  * of pg_basebackup's tar, in its order, up to {@link #PART_SIZE} plain bytes, or one larger file alone. An index object
- * names the parts, each with the sha256 and size of its plain tar and the names of its entries as its tar names them
+ * names the parts, each with the checksum ({@code checksum}; {@code sha256} in indexes written before CRC-32C) and size
+ * of its plain tar and the names of its entries as its tar names them
  * (a directory's with a trailing {@code /}). The snapshot's record points at the index ({@code parts.<run>.json})
  * and holds the index's sha256, so a restore checks the index against the catalog and each part against the index,
  * and can lay each part down, or pass it over, on its own. Snapshots taken before parts are one object, {@code
@@ -32,11 +33,14 @@ public record SnapshotParts(List<Part> parts) {
         parts = List.copyOf(parts);
     }
 
-    /** One tar of the snapshot: where it is stored, its plain tar's sha256 and size, its stored size, its entries. */
-    public record Part(String storageKey, String sha256, long plainSize, long storedSize, List<String> entries) {
+    /**
+     * One tar of the snapshot: where it is stored, its plain tar's checksum ({@link dev.pitr.codec.Checksum}) and size,
+     * its stored size, its entries.
+     */
+    public record Part(String storageKey, String checksum, long plainSize, long storedSize, List<String> entries) {
         public Part {
-            if (sha256 == null || !sha256.matches("[0-9a-f]{64}")) {
-                throw new IllegalArgumentException("not a sha256: " + sha256);
+            if (!dev.pitr.codec.Checksum.isValid(checksum)) {
+                throw new IllegalArgumentException("not a checksum: " + checksum);
             }
             if (plainSize < 0 || storedSize < 0) {
                 throw new IllegalArgumentException("a part's sizes cannot be negative");
@@ -95,7 +99,7 @@ public record SnapshotParts(List<Part> parts) {
         for (Part p : parts) {
             ObjectNode n = ps.addObject();
             n.put("key", p.storageKey());
-            n.put("sha256", p.sha256());
+            n.put("checksum", p.checksum());
             n.put("plain_size", p.plainSize());
             n.put("stored_size", p.storedSize());
             ArrayNode es = n.putArray("entries");
@@ -140,7 +144,9 @@ public record SnapshotParts(List<Part> parts) {
                 }
                 parts.add(new Part(
                         key,
-                        n.path("sha256").asText(),
+                        n.has("checksum")
+                                ? n.path("checksum").asText()
+                                : n.path("sha256").asText(),
                         n.path("plain_size").asLong(-1),
                         n.path("stored_size").asLong(-1),
                         entries));

@@ -339,7 +339,7 @@ public final class SqliteCatalog implements Catalog {
         try {
             Optional<String> existing = recordedSha(r.name().fileName());
             if (existing.isPresent()) {
-                return sameOrConflict(r.name().fileName(), existing.get(), r.sha256());
+                return sameOrConflict(r.name().fileName(), existing.get(), r.checksum());
             }
             try (PreparedStatement ps = conn.prepareStatement(
                     "INSERT INTO segments (file_name, timeline, segno, segment_size, start_lsn, end_lsn, plain_size, stored_size,"
@@ -355,7 +355,7 @@ public final class SqliteCatalog implements Catalog {
                 ps.setLong(6, n.endLsn().value());
                 ps.setLong(7, r.plainSize());
                 ps.setLong(8, r.storedSize());
-                ps.setString(9, r.sha256());
+                ps.setString(9, r.checksum());
                 ps.setString(10, r.storageKey());
                 ps.setString(11, r.keyId());
                 setInstant(ps, 12, r.archivedAt());
@@ -374,7 +374,7 @@ public final class SqliteCatalog implements Catalog {
             }
             // another process recorded it between our read and our insert
             return sameOrConflict(
-                    r.name().fileName(), recordedSha(r.name().fileName()).orElseThrow(), r.sha256());
+                    r.name().fileName(), recordedSha(r.name().fileName()).orElseThrow(), r.checksum());
         } catch (SQLException e) {
             throw failure("record segment " + r.name(), e);
         }

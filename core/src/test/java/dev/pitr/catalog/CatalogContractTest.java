@@ -87,7 +87,7 @@ public abstract class CatalogContractTest {
                 bad.name(),
                 bad.plainSize(),
                 bad.storedSize(),
-                bad.sha256(),
+                bad.checksum(),
                 bad.storageKey(),
                 null,
                 bad.archivedAt(),
@@ -194,7 +194,7 @@ public abstract class CatalogContractTest {
                 "aa",
                 catalog.segment(segment(1, 5, "x").name().walFileName())
                         .orElseThrow()
-                        .sha256());
+                        .checksum());
     }
 
     @Test
@@ -224,7 +224,7 @@ public abstract class CatalogContractTest {
                         .toList());
         assertEquals(
                 List.of("a", "b", "d", "c"),
-                catalog.allSegments().stream().map(SegmentRecord::sha256).toList());
+                catalog.allSegments().stream().map(SegmentRecord::checksum).toList());
     }
 
     @Test
@@ -245,7 +245,7 @@ public abstract class CatalogContractTest {
                                 Lsn.parse("0/1FFFFF0"), "x", Instant.parse("2025-11-23T14:41:38Z"))),
                 null);
         SegmentRecord timed = new SegmentRecord(
-                r.name(), r.plainSize(), r.storedSize(), r.sha256(), r.storageKey(), "kek-1", r.archivedAt(), index);
+                r.name(), r.plainSize(), r.storedSize(), r.checksum(), r.storageKey(), "kek-1", r.archivedAt(), index);
         SegmentRecord damaged = new SegmentRecord(
                 segment(1, 3, "c").name(),
                 r.plainSize(),

@@ -30,7 +30,17 @@ class SnapshotPartsTest {
                 new SnapshotParts.Part(
                         SnapshotParts.partKey(ID, RUN, 0), SHA, 3072, 100, List.of("base/", "base/1/", "PG_VERSION")),
                 new SnapshotParts.Part(
-                        SnapshotParts.partKey(ID, RUN, 1), "b".repeat(64), 1 << 30, 5, List.of("base/1/1"))));
+                        SnapshotParts.partKey(ID, RUN, 1), "crc32c:0badf00d", 1 << 30, 5, List.of("base/1/1"))));
+    }
+
+    @Test
+    void anIndexWrittenBeforeCrc32cReadsItsSha256s() throws IOException {
+        String key = SnapshotParts.indexKey(ID, RUN);
+        byte[] json = ("{\"version\":1,\"parts\":[{\"key\":\"" + SnapshotParts.partKey(ID, RUN, 0) + "\",\"sha256\":\""
+                        + SHA + "\",\"plain_size\":1,\"stored_size\":1,\"entries\":[\"a\"]}]}")
+                .getBytes(StandardCharsets.UTF_8);
+        assertEquals(SHA, SnapshotParts.parse(json, key).parts().get(0).checksum());
+        assertTrue(new String(twoParts().json(), StandardCharsets.UTF_8).contains("\"checksum\":\"crc32c:0badf00d\""));
     }
 
     @Test

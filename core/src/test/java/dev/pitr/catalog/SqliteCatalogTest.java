@@ -35,7 +35,7 @@ class SqliteCatalogTest extends CatalogContractTest {
     void aSecondProcessSeesWhatTheFirstRecorded() {
         catalog.recordSegment(segment(1, 4, "x"));
         try (Catalog reader = SqliteCatalog.openReadOnly(dir.resolve("catalog.db"))) {
-            assertEquals("x", reader.allSegments().get(0).sha256());
+            assertEquals("x", reader.allSegments().get(0).checksum());
         }
     }
 
