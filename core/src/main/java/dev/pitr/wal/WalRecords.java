@@ -238,13 +238,20 @@ public final class WalRecords {
                 pos += SHORT_HEADER;
             }
             Cursor c = new Cursor(pos);
-            byte[] lenBytes = new byte[4];
-            String err = c.peek(lenBytes);
-            if (err != null) {
-                return stop(tli, records, ends, points, err);
+            // most records lie within one page of this segment: read them where they are, copying nothing
+            long inPage = PAGE - pos % PAGE;
+            long totLen;
+            if (inPage >= 4 && pos + 4 <= seg.limit()) {
+                totLen = Integer.toUnsignedLong(seg.getInt((int) pos));
+            } else {
+                byte[] lenBytes = new byte[4];
+                String err = c.peek(lenBytes);
+                if (err != null) {
+                    return stop(tli, records, ends, points, err);
+                }
+                totLen = Integer.toUnsignedLong(
+                        ByteBuffer.wrap(lenBytes).order(ByteOrder.LITTLE_ENDIAN).getInt());
             }
-            long totLen = Integer.toUnsignedLong(
-                    ByteBuffer.wrap(lenBytes).order(ByteOrder.LITTLE_ENDIAN).getInt());
             if (totLen == 0) {
                 // zeroes: nothing was written past here (the end of the WAL written so far)
                 return stop(
@@ -265,8 +272,16 @@ public final class WalRecords {
                         points,
                         "record at " + lsn(pos) + " claims " + totLen + " bytes, more than the WAL at hand holds");
             }
-            byte[] rec = new byte[(int) totLen];
-            err = c.read(rec);
+            ByteBuffer r;
+            String err = null;
+            if (totLen <= inPage && pos + totLen <= seg.limit()) {
+                r = seg.slice((int) pos, (int) totLen).order(ByteOrder.LITTLE_ENDIAN);
+                c.pos = pos + totLen;
+            } else {
+                byte[] copy = new byte[(int) totLen];
+                err = c.read(copy);
+                r = ByteBuffer.wrap(copy).order(ByteOrder.LITTLE_ENDIAN);
+            }
             if (err != null && overwrittenAt >= 0 && overwrittenAt < segSize) {
                 // a crash cut this record off and recovery went on writing at that page: WAL goes on there, with a
                 // record that links back to the last complete one, as PostgreSQL reads it
@@ -277,7 +292,6 @@ public final class WalRecords {
             if (err != null) {
                 return stop(tli, records, ends, points, err);
             }
-            ByteBuffer r = ByteBuffer.wrap(rec).order(ByteOrder.LITTLE_ENDIAN);
             long xlPrev = r.getLong(8);
             if (prev >= 0 && xlPrev != prev) {
                 return stop(
@@ -289,8 +303,8 @@ public final class WalRecords {
                                 + (records == 0 && prev == linkFrom ? ", the previous segment's last record" : ""));
             }
             CRC32C crc = new CRC32C();
-            crc.update(rec, RECORD_HEADER, rec.length - RECORD_HEADER);
-            crc.update(rec, 0, 20);
+            crc.update(r.slice(RECORD_HEADER, (int) totLen - RECORD_HEADER));
+            crc.update(r.slice(0, 20));
             if ((int) crc.getValue() != r.getInt(20)) {
                 return stop(tli, records, ends, points, "record at " + lsn(pos) + " fails its CRC");
             }
@@ -298,9 +312,11 @@ public final class WalRecords {
             // where the next record would start, as PostgreSQL counts the end of the WAL
             complete = Math.min(align(c.pos), segSize);
             long recLsn = segStart + pos;
-            int rmid = rec[17] & 0xff;
-            int recInfo = rec[16] & 0xff;
+            int rmid = r.get(17) & 0xff;
+            int recInfo = r.get(16) & 0xff;
             if (rmid == RM_XACT || (rmid == RM_XLOG && (recInfo & 0xf0) == XLOG_RESTORE_POINT)) {
+                byte[] rec = new byte[(int) totLen];
+                r.get(0, rec);
                 byte[] main = mainData(rec, format);
                 if (main == null) {
                     return stop(tli, records, ends, points, "record at " + lsn(pos) + " has malformed block headers");
