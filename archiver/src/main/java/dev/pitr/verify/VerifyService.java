@@ -272,7 +272,7 @@ public final class VerifyService {
         if (!deep) {
             return Optional.empty();
         }
-        Sha256 sha = new Sha256();
+        Checksum sha = Checksum.sha256();
         for (int i = 0; i < p.chunkEnds().size(); i++) {
             String key = p.chunkKey(i);
             try (InputStream in = repo.codec().open(storage, key, p.keyId() != null)) {
@@ -284,9 +284,9 @@ public final class VerifyService {
                 return objectFault(e).map(w -> key + " " + w);
             }
         }
-        return sha.hex().equals(p.sha256())
+        return sha.value().equals(p.sha256())
                 ? Optional.empty()
-                : Optional.of("its chunks' plain bytes' sha256 is " + sha.hex() + ", the catalog says " + p.sha256());
+                : Optional.of("its chunks' plain bytes' sha256 is " + sha.value() + ", the catalog says " + p.sha256());
     }
 
     /**

@@ -142,11 +142,9 @@ public final class PartialShipper {
             if (complete <= shipped) {
                 return null;
             }
-            byte[] chunk = new byte[(int) (complete - shipped)];
-            body.get((int) shipped, chunk);
+            // written from the mapping, a piece at a time, and hashed as written: the digest is of the bytes stored
+            ByteBuffer chunk = body.slice((int) shipped, (int) (complete - shipped));
             MessageDigest next = (MessageDigest) st.sha.clone();
-            next.update(chunk);
-            String sha = HexFormat.of().formatHex(((MessageDigest) next.clone()).digest());
             SegmentIndex index = SegmentIndex.ofPrefix(r);
             String key = keyPrefix(seg) + String.format("%08X-%08X", shipped, complete);
             ObjectCodec.Stored stored = repo.codec()
@@ -160,7 +158,19 @@ public final class PartialShipper {
                                     name,
                                     "pitr-chunk",
                                     shipped + "-" + complete),
-                            o -> o.write(chunk));
+                            o -> {
+                                byte[] piece = new byte[64 << 10];
+                                while (chunk.hasRemaining()) {
+                                    int n = Math.min(piece.length, chunk.remaining());
+                                    chunk.get(piece, 0, n);
+                                    next.update(piece, 0, n);
+                                    o.write(piece, 0, n);
+                                }
+                            });
+            if (chunk.hasRemaining()) {
+                throw new IOException("the chunk of " + name + " was not written whole");
+            }
+            String sha = HexFormat.of().formatHex(((MessageDigest) next.clone()).digest());
             PartialSegment p = st.recorded == null
                     ? new PartialSegment(
                             seg,
@@ -176,8 +186,8 @@ public final class PartialShipper {
             st.recorded = p;
             st.shippedAt = clock.instant();
             st.sha = next;
-            return "shipped " + name + " up to " + p.endLsn() + " (" + chunk.length + " -> " + stored.storedSize()
-                    + " bytes)";
+            return "shipped " + name + " up to " + p.endLsn() + " (" + (complete - shipped) + " -> "
+                    + stored.storedSize() + " bytes)";
         } catch (NoSuchFileException e) {
             return null;
         } catch (IOException | CloneNotSupportedException e) {

@@ -4,7 +4,6 @@ import dev.pitr.catalog.HistoryRecord;
 import dev.pitr.catalog.PartialSegment;
 import dev.pitr.catalog.SegmentRecord;
 import dev.pitr.codec.Checksum;
-import dev.pitr.codec.Sha256;
 import dev.pitr.config.Repository;
 import dev.pitr.error.ErrorCode;
 import dev.pitr.error.PitrException;
@@ -171,7 +170,7 @@ public final class WalFetcher {
      */
     private long writePartial(PartialSegment p, FileChannel ch) throws IOException {
         WalFileName fileName = p.name().walFileName();
-        Sha256 sha = new Sha256();
+        Checksum sha = Checksum.sha256();
         OutputStream out = sha.wrap(Channels.newOutputStream(ch));
         for (int i = 0; i < p.chunkEnds().size(); i++) {
             try (InputStream in = repo.codec().open(repo.storage(), p.chunkKey(i), p.keyId() != null)) {
@@ -190,10 +189,10 @@ public final class WalFetcher {
             }
         }
         out.flush();
-        if (!sha.hex().equals(p.sha256()) || sha.bytes() != p.bytes()) {
+        if (!sha.value().equals(p.sha256()) || sha.bytes() != p.bytes()) {
             throw new PitrException(
                     ErrorCode.CORRUPT_OBJECT,
-                    fileName + " (shipped while written) failed verification: sha256 " + sha.hex() + " and "
+                    fileName + " (shipped while written) failed verification: sha256 " + sha.value() + " and "
                             + sha.bytes() + " bytes, catalog says " + p.sha256() + " and " + p.bytes(),
                     "the archived object is damaged; recovery was stopped so that no bad WAL is replayed");
         }

@@ -468,7 +468,7 @@ class IncrementalRestoreIT {
                     repo.catalog().snapshot(new SnapshotId(chain.get(0))).orElseThrow();
             var parts = dev.pitr.catalog.SnapshotParts.read(repo.codec(), repo.storage(), full);
             String key = "snapshots/" + full.id() + "/base.tar.zst";
-            dev.pitr.codec.Sha256 sha = new dev.pitr.codec.Sha256();
+            dev.pitr.codec.Checksum sha = dev.pitr.codec.Checksum.sha256();
             var stored = repo.codec().put(repo.storage(), key, java.util.Map.of(), out -> {
                 var tar = new org.apache.commons.compress.archivers.tar.TarArchiveOutputStream(sha.wrap(out));
                 tar.setLongFileMode(org.apache.commons.compress.archivers.tar.TarArchiveOutputStream.LONGFILE_POSIX);
@@ -502,7 +502,7 @@ class IncrementalRestoreIT {
                             full.lastSegment(),
                             sha.bytes(),
                             stored.storedSize(),
-                            sha.hex(),
+                            sha.value(),
                             key,
                             null,
                             full.backupManifest(),

@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
+import java.security.MessageDigest;
 import java.util.HexFormat;
 import java.util.regex.Pattern;
 import java.util.zip.CRC32C;
@@ -33,10 +34,11 @@ public final class Checksum {
     private static final Pattern CRC = Pattern.compile("crc32c:[0-9a-f]{8}");
 
     private final CRC32C crc;
-    private final Sha256 sha;
+    private final MessageDigest sha;
     private long bytes;
+    private String value;
 
-    private Checksum(CRC32C crc, Sha256 sha) {
+    private Checksum(CRC32C crc, MessageDigest sha) {
         this.crc = crc;
         this.sha = sha;
     }
@@ -48,7 +50,7 @@ public final class Checksum {
 
     /** A SHA-256, recorded as 64 hex digits. */
     public static Checksum sha256() {
-        return new Checksum(null, new Sha256());
+        return new Checksum(null, Sha256.digest());
     }
 
     /**
@@ -101,12 +103,7 @@ public final class Checksum {
         if (crc != null) {
             crc.update(b);
         } else {
-            byte[] chunk = new byte[Math.min(n, 1 << 16)];
-            while (b.hasRemaining()) {
-                int k = Math.min(chunk.length, b.remaining());
-                b.get(chunk, 0, k);
-                sha.update(chunk, 0, k);
-            }
+            sha.update(b);
         }
         bytes += n;
     }
@@ -116,12 +113,17 @@ public final class Checksum {
         return bytes;
     }
 
-    /** The checksum, in its recorded form, of what was taken in: asked for once every byte is in. */
+    /**
+     * The checksum, in its recorded form, of what was taken in: asked for once every byte is in (later calls give the
+     * same, so that a check and its error message quote the same value).
+     */
     public String value() {
-        if (crc != null) {
-            return CRC32C_PREFIX + HexFormat.of().toHexDigits((int) crc.getValue());
+        if (value == null) {
+            value = crc != null
+                    ? CRC32C_PREFIX + HexFormat.of().toHexDigits((int) crc.getValue())
+                    : HexFormat.of().formatHex(sha.digest());
         }
-        return sha.hex();
+        return value;
     }
 
     /** A stream that takes in what is read through it. */

@@ -272,15 +272,31 @@ public final class WalRecords {
                         points,
                         "record at " + lsn(pos) + " claims " + totLen + " bytes, more than the WAL at hand holds");
             }
+            // the record (or, for one summed across pages, its header), and the CRC of what follows its header
             ByteBuffer r;
+            CRC32C crc = new CRC32C();
             String err = null;
             if (totLen <= inPage && pos + totLen <= seg.limit()) {
                 r = seg.slice((int) pos, (int) totLen).order(ByteOrder.LITTLE_ENDIAN);
+                crc.update(r.slice(RECORD_HEADER, (int) totLen - RECORD_HEADER));
                 c.pos = pos + totLen;
+            } else if (inPage >= RECORD_HEADER
+                    && pos + RECORD_HEADER <= seg.limit()
+                    && !indexed(seg.get((int) pos + 17) & 0xff, seg.get((int) pos + 16) & 0xff)) {
+                // a record across pages (a full-page image, mostly) that the index does not read: summed piece by piece
+                r = seg.slice((int) pos, RECORD_HEADER).order(ByteOrder.LITTLE_ENDIAN);
+                c.pos = pos + RECORD_HEADER;
+                err = c.walk(
+                        totLen - RECORD_HEADER,
+                        totLen,
+                        false,
+                        RECORD_HEADER,
+                        (src, at, n, done) -> crc.update(src.slice(at, n)));
             } else {
                 byte[] copy = new byte[(int) totLen];
                 err = c.read(copy);
                 r = ByteBuffer.wrap(copy).order(ByteOrder.LITTLE_ENDIAN);
+                crc.update(copy, RECORD_HEADER, copy.length - RECORD_HEADER);
             }
             if (err != null && overwrittenAt >= 0 && overwrittenAt < segSize) {
                 // a crash cut this record off and recovery went on writing at that page: WAL goes on there, with a
@@ -302,8 +318,6 @@ public final class WalRecords {
                         "record at " + lsn(pos) + " does not link back to " + new Lsn(prev)
                                 + (records == 0 && prev == linkFrom ? ", the previous segment's last record" : ""));
             }
-            CRC32C crc = new CRC32C();
-            crc.update(r.slice(RECORD_HEADER, (int) totLen - RECORD_HEADER));
             crc.update(r.slice(0, 20));
             if ((int) crc.getValue() != r.getInt(20)) {
                 return stop(tli, records, ends, points, "record at " + lsn(pos) + " fails its CRC");
@@ -314,7 +328,8 @@ public final class WalRecords {
             long recLsn = segStart + pos;
             int rmid = r.get(17) & 0xff;
             int recInfo = r.get(16) & 0xff;
-            if (rmid == RM_XACT || (rmid == RM_XLOG && (recInfo & 0xf0) == XLOG_RESTORE_POINT)) {
+            if (indexed(rmid, recInfo)) {
+                // never one summed across pages: r holds the whole record
                 byte[] rec = new byte[(int) totLen];
                 r.get(0, rec);
                 byte[] main = mainData(rec, format);
@@ -371,6 +386,11 @@ public final class WalRecords {
             }
         }
         return stop(tli, records, ends, points, null);
+    }
+
+    /** Whether the index reads the record's data: a transaction's end or a restore point. */
+    private static boolean indexed(int rmid, int info) {
+        return rmid == RM_XACT || (rmid == RM_XLOG && (info & 0xf0) == XLOG_RESTORE_POINT);
     }
 
     private Result stop(TimelineId tli, int records, List<TransactionEnd> ends, List<RestorePoint> points, String why) {
@@ -483,6 +503,11 @@ public final class WalRecords {
         return main;
     }
 
+    /** Takes {@code n} bytes of {@code src} from {@code at}: the record's bytes from its {@code done}th on. */
+    private interface Piece {
+        void take(ByteBuffer src, int at, int n, long done);
+    }
+
     /** Reads the WAL byte stream from a segment offset on, stepping over page headers (and into the next segment). */
     private final class Cursor {
         long pos;
@@ -512,8 +537,18 @@ public final class WalRecords {
          * so a page met before the first byte must continue it too.
          */
         private String read(byte[] out, long recordLength, boolean continuing) {
-            int done = 0;
-            while (done < out.length) {
+            return walk(out.length, recordLength, continuing, 0, (src, at, n, done) -> src.get(at, out, (int) done, n));
+        }
+
+        /**
+         * Steps over {@code length} bytes as {@link #read(byte[], long, boolean)} reads them, handing each piece within
+         * a page to {@code piece}; {@code before} bytes of the record were read already (they count for the
+         * continuation checks).
+         */
+        private String walk(long length, long recordLength, boolean continuing, long before, Piece piece) {
+            long done = before;
+            long end = before + length;
+            while (done < end) {
                 if (pos % PAGE == 0) {
                     // a page met inside a record must say it continues it; a record may also simply start on a new page
                     String err = checkPage(pos, done > 0 || continuing, recordLength < 0 ? -1 : recordLength - done);
@@ -522,13 +557,13 @@ public final class WalRecords {
                     }
                     pos += pos % segSize == 0 ? LONG_HEADER : SHORT_HEADER;
                 }
-                int n = (int) Math.min(out.length - done, PAGE - pos % PAGE);
+                int n = (int) Math.min(end - done, PAGE - pos % PAGE);
                 ByteBuffer src = source(pos);
                 if (src == null || src.capacity() < (int) (pos % segSize) + n) {
                     pastEnd = true;
                     return "record at " + lsn(pos - done) + " continues into the next segment, which is not at hand";
                 }
-                src.get((int) (pos % segSize), out, done, n);
+                piece.take(src, (int) (pos % segSize), n, done);
                 done += n;
                 pos += n;
             }
