@@ -59,7 +59,7 @@ final class PartWriter {
         TarArchiveEntry[] pending = {in.getNextEntry()};
         do {
             String key = SnapshotParts.partKey(id, run, parts.size());
-            Checksum sum = Checksum.crc32c();
+            Checksum sum = Checksum.forBodies(codec.keyring().current().isPresent());
             List<String> entries = new ArrayList<>();
             written.add(key);
             ObjectCodec.Stored stored = codec.put(

@@ -183,8 +183,10 @@ public final class CatalogRebuilder {
         byte[] next = decoded(WalKeys.segment(segment.next()));
         SegmentIndex index = SegmentIndex.of(
                 WalRecords.read(segment, ByteBuffer.wrap(plain), next == null ? null : ByteBuffer.wrap(next)));
-        return new SegmentRecord(
-                segment, plain.length, stored, Checksum.crc32cOf(plain), key, envelopeKeyId(key), Instant.now(), index);
+        String keyId = envelopeKeyId(key);
+        Checksum sum = Checksum.forBodies(keyId != null);
+        sum.update(plain, 0, plain.length);
+        return new SegmentRecord(segment, plain.length, stored, sum.value(), key, keyId, Instant.now(), index);
     }
 
     /** Reads a segment (and the one after it, for a record crossing the end) again to index it. */

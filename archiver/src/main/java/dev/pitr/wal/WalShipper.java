@@ -1,5 +1,6 @@
 package dev.pitr.wal;
 
+import dev.pitr.catalog.ArchiveConflictException;
 import dev.pitr.catalog.Catalog;
 import dev.pitr.catalog.HistoryRecord;
 import dev.pitr.catalog.ObjectDescriptions;
@@ -135,7 +136,8 @@ public final class WalShipper {
         String key = WalKeys.segment(seg);
         // the checksum goes into the object's metadata, which S3 takes before the body: one read of the mapped file
         // sums and indexes it, and the bytes compressed are summed again, to see a change in between
-        Scanned scanned = scan(file, seg);
+        Scanned scanned = scan(
+                file, seg, Checksum.forBodies(repo.codec().keyring().current().isPresent()));
         Instant archivedAt = clock.instant();
         Checksum again = Checksum.crc32c();
         ObjectCodec.Stored stored = repo.codec()
@@ -144,14 +146,30 @@ public final class WalShipper {
                         key,
                         ObjectDescriptions.segment(seg, size, scanned.checksum(), archivedAt, scanned.index()),
                         out -> copyFile(file, again, out));
-        if (!again.value().equals(scanned.checksum())) {
+        if (!again.value().equals(scanned.crc32c())) {
             throw new PitrException(
                     ErrorCode.LOCAL_IO,
                     name + " changed while it was shipped",
                     "a completed segment must not change; check the spool");
         }
-        Catalog.Recorded r = catalog.recordSegment(new SegmentRecord(
-                seg, size, stored.storedSize(), scanned.checksum(), key, stored.keyId(), archivedAt, scanned.index()));
+        Catalog.Recorded r;
+        try {
+            r = catalog.recordSegment(new SegmentRecord(
+                    seg,
+                    size,
+                    stored.storedSize(),
+                    scanned.checksum(),
+                    key,
+                    stored.keyId(),
+                    archivedAt,
+                    scanned.index()));
+        } catch (ArchiveConflictException e) {
+            // recorded before CRC-32C (and expired since, or the lookup above would have found it): compare in its kind
+            if (!e.otherKind() || !checksum(file, e.recorded()).equals(e.recorded())) {
+                throw e;
+            }
+            r = Catalog.Recorded.ALREADY_PRESENT;
+        }
         return new Shipped(
                 name,
                 r == Catalog.Recorded.INSERTED ? Outcome.ARCHIVED : Outcome.ALREADY_ARCHIVED,
@@ -171,16 +189,17 @@ public final class WalShipper {
                 existing.index());
     }
 
-    /** A segment's CRC-32C and time index, from one read. */
-    record Scanned(String checksum, SegmentIndex index) {}
+    /** A segment's checksum as recorded, its CRC-32C (to see a change while it ships), and its time index. */
+    record Scanned(String checksum, String crc32c, SegmentIndex index) {}
 
     /**
-     * Reads the segment's WAL records for the time index, and its CRC-32C from the same mapping. The segment after it,
+     * Reads the segment's WAL records for the time index, and its checksum (of {@code sum}'s kind) and CRC-32C from the
+     * same mapping. The segment after it,
      * complete or still {@code .partial}, lies beside it when capture or PostgreSQL is writing it; it completes a record
      * that crosses the end. A segment that cannot be read as WAL is archived all the same, and its index names the
      * problem.
      */
-    static Scanned scan(Path file, SegmentName seg) {
+    static Scanned scan(Path file, SegmentName seg, Checksum sum) {
         Path dir = file.toAbsolutePath().getParent();
         String next = seg.next().fileName();
         Path nextFile =
@@ -190,15 +209,22 @@ public final class WalShipper {
         try (FileChannel ch = FileChannel.open(file);
                 FileChannel nch = Files.isRegularFile(nextFile) ? FileChannel.open(nextFile) : null) {
             body = MappedFiles.map(ch, ch.size());
-            Checksum sum = Checksum.crc32c();
             sum.update(body.duplicate());
+            Checksum crc = sum.isCrc32c() ? sum : Checksum.crc32c();
+            if (crc != sum) {
+                crc.update(body.duplicate());
+            }
             after = nch == null ? null : MappedFiles.map(nch, Math.min(nch.size(), seg.segmentSize()));
-            return new Scanned(sum.value(), SegmentIndex.of(WalRecords.read(seg, body, after)));
+            return new Scanned(sum.value(), crc.value(), SegmentIndex.of(WalRecords.read(seg, body, after)));
         } catch (IOException e) {
             // the next file may be renamed or removed under us: read the segment alone
             byte[] plain = read(file);
+            Checksum whole = Checksum.forBodies(sum.isCrc32c());
+            whole.update(plain, 0, plain.length);
             return new Scanned(
-                    Checksum.crc32cOf(plain), SegmentIndex.of(WalRecords.read(seg, ByteBuffer.wrap(plain), null)));
+                    whole.value(),
+                    Checksum.crc32cOf(plain),
+                    SegmentIndex.of(WalRecords.read(seg, ByteBuffer.wrap(plain), null)));
         } finally {
             // the index holds copies: nothing refers to the mappings any more
             MappedFiles.unmap(body);

@@ -93,7 +93,9 @@ class PartWriterTest {
             assertEquals(SnapshotParts.partKey(ID, "00aa00aa00aa", i), p.storageKey());
             assertFalse(p.entries().isEmpty());
             assertTrue(p.plainSize() <= PART || p.entries().size() == 1, p.toString());
-            Checksum sha = Checksum.crc32c();
+            // an unencrypted repository's parts are recorded with a SHA-256 (Checksum.forBodies)
+            assertTrue(p.checksum().matches("[0-9a-f]{64}"), p.checksum());
+            Checksum sha = Checksum.like(p.checksum());
             List<String> inPart = new ArrayList<>();
             try (InputStream in = sha.wrap(codec.open(storage, p.storageKey(), false))) {
                 TarArchiveInputStream t = new TarArchiveInputStream(in);

@@ -7,9 +7,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pitr.catalog.ArchiveConflictException;
 import dev.pitr.catalog.SegmentIndex;
+import dev.pitr.catalog.SegmentRecord;
 import dev.pitr.catalog.SqliteCatalog;
+import dev.pitr.codec.Checksum;
+import dev.pitr.codec.ObjectCodec;
+import dev.pitr.codec.Sha256;
 import dev.pitr.codec.Zstd;
 import dev.pitr.config.Repository;
+import dev.pitr.crypto.Keyring;
+import dev.pitr.crypto.SecretKeyWrapper;
 import dev.pitr.error.PitrException;
 import dev.pitr.storage.LocalStorage;
 import java.nio.file.Files;
@@ -188,10 +194,10 @@ class WalShipperTest {
         long stored = repo.codec()
                 .put(repo.storage(), key, java.util.Map.of(), out -> out.write(bytes))
                 .storedSize();
-        String sha = dev.pitr.codec.Sha256.of(bytes);
+        String sha = Sha256.of(bytes);
         repo.catalog()
-                .recordSegment(new dev.pitr.catalog.SegmentRecord(
-                        name, bytes.length, stored, sha, key, null, java.time.Instant.now(), null));
+                .recordSegment(
+                        new SegmentRecord(name, bytes.length, stored, sha, key, null, java.time.Instant.now(), null));
         assertEquals(WalShipper.Outcome.ALREADY_ARCHIVED, shipper.ship(seg).outcome());
         assertEquals(
                 sha, repo.catalog().segment(name.walFileName()).orElseThrow().checksum());
@@ -203,14 +209,63 @@ class WalShipperTest {
     }
 
     @Test
-    void newSegmentsAreRecordedWithTheCrc32cOfTheirPlainBytes() throws Exception {
+    void segmentsAreRecordedWithASha256WhenPlainAndACrc32cWhenEncrypted() throws Exception {
         Path seg = segment("000000010000000000000002", 3);
+        byte[] bytes = Files.readAllBytes(seg);
         shipper.ship(seg);
-        var r = repo.catalog()
-                .segment(dev.pitr.wal.WalFileName.of("000000010000000000000002"))
+        var plain = repo.catalog()
+                .segment(WalFileName.of("000000010000000000000002"))
                 .orElseThrow();
-        assertEquals(dev.pitr.codec.Checksum.crc32cOf(Files.readAllBytes(seg)), r.checksum());
-        assertEquals(r.checksum(), repo.storage().metadata(r.storageKey()).get("pitr-checksum"));
+        assertEquals(Sha256.of(bytes), plain.checksum());
+        assertEquals(
+                plain.checksum(), repo.storage().metadata(plain.storageKey()).get("pitr-checksum"));
+
+        byte[] kek = new byte[32];
+        new Random(5).nextBytes(kek);
+        Keyring keys = Keyring.of(SecretKeyWrapper.fromKey(kek), List.of());
+        try (Repository encrypted = new Repository(
+                new LocalStorage(dir.resolve("repo-encrypted")),
+                SqliteCatalog.open(dir.resolve("catalog-encrypted.db")),
+                new ObjectCodec(new Zstd(1), keys))) {
+            new WalShipper(encrypted, Clock.systemUTC()).ship(seg);
+            var r = encrypted
+                    .catalog()
+                    .segment(WalFileName.of("000000010000000000000002"))
+                    .orElseThrow();
+            assertEquals(Checksum.crc32cOf(bytes), r.checksum());
+            Path fetched = dir.resolve("fetched");
+            new WalFetcher(encrypted).fetch("000000010000000000000002", fetched);
+            assertEquals(-1, Files.mismatch(seg, fetched));
+        }
+    }
+
+    @Test
+    void anExpiredSegmentRecordedWithASha256IsComparedInSha256WhenShippedAgain() throws Exception {
+        byte[] kek = new byte[32];
+        new Random(6).nextBytes(kek);
+        try (Repository encrypted = new Repository(
+                new LocalStorage(dir.resolve("repo-encrypted")),
+                SqliteCatalog.open(dir.resolve("catalog-encrypted.db")),
+                new ObjectCodec(new Zstd(1), Keyring.of(SecretKeyWrapper.fromKey(kek), List.of())))) {
+            Path seg = segment("000000010000000000000002", 1);
+            byte[] bytes = Files.readAllBytes(seg);
+            SegmentName name = SegmentName.parse(seg.getFileName().toString(), bytes.length);
+            String key = WalKeys.segment(name);
+            long stored = encrypted
+                    .codec()
+                    .put(encrypted.storage(), key, java.util.Map.of(), out -> out.write(bytes))
+                    .storedSize();
+            encrypted
+                    .catalog()
+                    .recordSegment(new SegmentRecord(
+                            name, bytes.length, stored, Sha256.of(bytes), key, "k", java.time.Instant.now(), null));
+            encrypted.catalog().expireSegment(name.walFileName(), java.time.Instant.now());
+            WalShipper again = new WalShipper(encrypted, Clock.systemUTC());
+            assertEquals(WalShipper.Outcome.ALREADY_ARCHIVED, again.ship(seg).outcome());
+            segment("000000010000000000000002", 99);
+            ArchiveConflictException e = assertThrows(ArchiveConflictException.class, () -> again.ship(seg));
+            assertTrue(e.otherKind(), e.getMessage());
+        }
     }
 
     @Test

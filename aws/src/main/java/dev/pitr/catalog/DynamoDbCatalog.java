@@ -310,8 +310,7 @@ public final class DynamoDbCatalog implements Catalog {
         if (have.equals(sha)) {
             return Recorded.ALREADY_PRESENT;
         }
-        throw new ArchiveConflictException(
-                name + " is already archived with a different checksum (archived " + have + ", offered " + sha + ")");
+        throw ArchiveConflictException.of(name, have, sha);
     }
 
     @Override

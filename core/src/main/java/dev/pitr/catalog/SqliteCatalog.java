@@ -384,8 +384,7 @@ public final class SqliteCatalog implements Catalog {
         if (existingSha.equals(newSha)) {
             return Recorded.ALREADY_PRESENT;
         }
-        throw new ArchiveConflictException(name + " is already archived with a different checksum (archived "
-                + existingSha + ", offered " + newSha + ")");
+        throw ArchiveConflictException.of(name, existingSha, newSha);
     }
 
     /** The checksum of the segment as recorded, expired or not. */

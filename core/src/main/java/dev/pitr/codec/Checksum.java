@@ -13,19 +13,16 @@ import java.util.zip.CRC32C;
 
 /**
  * The checksum of an object's plain bytes, as the catalog records it: {@code crc32c:} and 8 hex digits for a CRC-32C,
- * what segments and snapshot parts are recorded with; 64 hex digits alone for a SHA-256, what they were recorded with
- * before and small objects (histories, manifests, indexes) still are. A reader checks an object with the algorithm its
- * record names ({@link #like}), so repositories of both kinds read alike.
+ * what segments and snapshot parts of an encrypted repository are recorded with; 64 hex digits alone for a SHA-256,
+ * what they are recorded with in an unencrypted one ({@link #forBodies}), and were before, and what small objects
+ * (histories, manifests, indexes) still are. A reader checks an object with the algorithm its record names ({@link
+ * #like}), so repositories of both kinds read alike.
  *
- * <p>What the checksum guards, and why a CRC is enough for it: that the bytes read back are the bytes archived (a
- * damaged, cut or swapped object), and that a second archive of the same name carries the same bytes. A CRC-32C sees
- * every change of up to 32 bits in a row and misses another change once in 4 billion; the WAL inside also carries
- * a CRC-32C per record, which PostgreSQL checks on replay. Deliberate change is the encryption's to find: an encrypted
- * body's integrity code fails on any change, and a body swapped for another object's is a different segment whose
- * checksum, taken from the catalog rather than the bucket, does not match. An unencrypted repository gives a writer to
- * its bucket no such guard (with or without a cryptographic hash, whoever writes the bucket can write its metadata);
- * encryption is what protects it. Measured on this project's benchmark host, a CRC-32C of a 16 MiB segment costs 0.8
- * ms against SHA-256's 12 ms.
+ * <p>Why a CRC is enough where bodies are encrypted: it is there to see that the bytes read back are the bytes archived
+ * (a damaged, cut or swapped object) and that a second archive of the same name carries the same bytes; a change made
+ * on purpose without the key fails the body's integrity code. Where bodies are not encrypted, the checksum kept in the
+ * catalog is the only guard against whoever can write to the bucket, and a CRC can be made to match any bytes. Measured
+ * on the benchmark host, a CRC-32C of a 16 MiB segment costs 0.8 ms against SHA-256's 12 ms.
  */
 public final class Checksum {
 
@@ -54,6 +51,20 @@ public final class Checksum {
     }
 
     /**
+     * What segments and snapshot parts are recorded with: a CRC-32C where bodies are encrypted (their integrity code
+     * catches a deliberate change), a SHA-256 where they are not (a checksum kept apart from the bucket is then the
+     * only guard against whoever can write to it, and a CRC can be made to match any bytes).
+     */
+    public static Checksum forBodies(boolean encrypted) {
+        return encrypted ? crc32c() : sha256();
+    }
+
+    /** True for a CRC-32C. */
+    public boolean isCrc32c() {
+        return crc != null;
+    }
+
+    /**
      * A new checksum of the algorithm {@code recorded} was made with, to check bytes against it.
      *
      * @throws IllegalArgumentException when {@code recorded} is no checksum pitr writes
@@ -72,6 +83,11 @@ public final class Checksum {
     public static boolean isValid(String recorded) {
         return recorded != null
                 && (CRC.matcher(recorded).matches() || SHA256.matcher(recorded).matches());
+    }
+
+    /** True when the two recorded checksums were made with the same algorithm. */
+    public static boolean sameKind(String a, String b) {
+        return like(a).crc == null == (like(b).crc == null);
     }
 
     /** The CRC-32C of {@code data}, in its recorded form. */

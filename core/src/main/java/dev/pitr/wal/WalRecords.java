@@ -272,18 +272,22 @@ public final class WalRecords {
                         points,
                         "record at " + lsn(pos) + " claims " + totLen + " bytes, more than the WAL at hand holds");
             }
-            // the record (or, for one summed across pages, its header), and the CRC of what follows its header
+            // the record (or, for one summed across pages, its header), and the CRC of what follows its header. Only
+            // records the index does not read are summed where they lie; the others are copied first, so that what is
+            // checked is what is read, even in a file still being written
             ByteBuffer r;
             CRC32C crc = new CRC32C();
             String err = null;
-            if (totLen <= inPage && pos + totLen <= seg.limit()) {
+            boolean headerHere = inPage >= RECORD_HEADER && pos + RECORD_HEADER <= seg.limit();
+            int rmid = headerHere ? seg.get((int) pos + 17) & 0xff : -1;
+            int recInfo = headerHere ? seg.get((int) pos + 16) & 0xff : -1;
+            boolean inPlace = headerHere && !indexed(rmid, recInfo);
+            if (inPlace && totLen <= inPage && pos + totLen <= seg.limit()) {
                 r = seg.slice((int) pos, (int) totLen).order(ByteOrder.LITTLE_ENDIAN);
                 crc.update(r.slice(RECORD_HEADER, (int) totLen - RECORD_HEADER));
                 c.pos = pos + totLen;
-            } else if (inPage >= RECORD_HEADER
-                    && pos + RECORD_HEADER <= seg.limit()
-                    && !indexed(seg.get((int) pos + 17) & 0xff, seg.get((int) pos + 16) & 0xff)) {
-                // a record across pages (a full-page image, mostly) that the index does not read: summed piece by piece
+            } else if (inPlace) {
+                // a record across pages (a full-page image, mostly): summed piece by piece
                 r = seg.slice((int) pos, RECORD_HEADER).order(ByteOrder.LITTLE_ENDIAN);
                 c.pos = pos + RECORD_HEADER;
                 err = c.walk(
@@ -297,6 +301,8 @@ public final class WalRecords {
                 err = c.read(copy);
                 r = ByteBuffer.wrap(copy).order(ByteOrder.LITTLE_ENDIAN);
                 crc.update(copy, RECORD_HEADER, copy.length - RECORD_HEADER);
+                rmid = copy[17] & 0xff;
+                recInfo = copy[16] & 0xff;
             }
             if (err != null && overwrittenAt >= 0 && overwrittenAt < segSize) {
                 // a crash cut this record off and recovery went on writing at that page: WAL goes on there, with a
@@ -326,12 +332,8 @@ public final class WalRecords {
             // where the next record would start, as PostgreSQL counts the end of the WAL
             complete = Math.min(align(c.pos), segSize);
             long recLsn = segStart + pos;
-            int rmid = r.get(17) & 0xff;
-            int recInfo = r.get(16) & 0xff;
-            if (indexed(rmid, recInfo)) {
-                // never one summed across pages: r holds the whole record
-                byte[] rec = new byte[(int) totLen];
-                r.get(0, rec);
+            if (!inPlace && indexed(rmid, recInfo)) {
+                byte[] rec = r.array();
                 byte[] main = mainData(rec, format);
                 if (main == null) {
                     return stop(tli, records, ends, points, "record at " + lsn(pos) + " has malformed block headers");

@@ -42,6 +42,15 @@ class ChecksumTest {
     }
 
     @Test
+    void encryptedBodiesAreSummedWithACrcAndPlainOnesWithASha256() {
+        assertTrue(Checksum.forBodies(true).isCrc32c());
+        assertFalse(Checksum.forBodies(false).isCrc32c());
+        assertTrue(Checksum.sameKind("crc32c:00000000", "crc32c:ffffffff"));
+        assertTrue(Checksum.sameKind("a".repeat(64), "b".repeat(64)));
+        assertFalse(Checksum.sameKind("crc32c:00000000", "a".repeat(64)));
+    }
+
+    @Test
     void onlyTheFormsPitrRecordsAreTaken() {
         assertTrue(Checksum.isValid("crc32c:00000000"));
         assertTrue(Checksum.isValid("a".repeat(64)));
