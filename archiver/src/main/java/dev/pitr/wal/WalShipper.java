@@ -194,10 +194,9 @@ public final class WalShipper {
 
     /**
      * Reads the segment's WAL records for the time index, and its checksum (of {@code sum}'s kind) and CRC-32C from the
-     * same mapping. The segment after it,
-     * complete or still {@code .partial}, lies beside it when capture or PostgreSQL is writing it; it completes a record
-     * that crosses the end. A segment that cannot be read as WAL is archived all the same, and its index names the
-     * problem.
+     * same mapping. The segment after it, complete or still {@code .partial}, lies beside it when capture or PostgreSQL
+     * is writing it; it completes a record that crosses the end. A segment that cannot be read as WAL is archived all
+     * the same, and its index names the problem.
      */
     static Scanned scan(Path file, SegmentName seg, Checksum sum) {
         Path dir = file.toAbsolutePath().getParent();
