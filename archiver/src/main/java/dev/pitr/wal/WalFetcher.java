@@ -126,7 +126,7 @@ public final class WalFetcher {
     private long writeObject(
             String fileName, String key, boolean encrypted, String expected, long expectedSize, FileChannel ch)
             throws IOException {
-        Checksum sum = checksumLike(expected, fileName);
+        Checksum sum = Checksum.recordedFor(fileName, expected);
         OutputStream out = sum.wrap(Channels.newOutputStream(ch));
         try (InputStream in = repo.codec().open(repo.storage(), key, encrypted)) {
             in.transferTo(out);
@@ -148,19 +148,6 @@ public final class WalFetcher {
                     "the archived object is damaged; recovery was stopped so that no bad WAL is replayed");
         }
         return sum.bytes();
-    }
-
-    /** A checksum of the kind {@code recorded} is; a catalog entry holding none pitr writes is damage. */
-    private static Checksum checksumLike(String recorded, String fileName) {
-        try {
-            return Checksum.like(recorded);
-        } catch (IllegalArgumentException e) {
-            throw new PitrException(
-                    ErrorCode.CORRUPT_OBJECT,
-                    fileName + "'s catalog entry holds no checksum pitr writes (" + recorded + ")",
-                    "rebuild the catalog from storage with 'pitr catalog rebuild'",
-                    e);
-        }
     }
 
     /**

@@ -468,16 +468,7 @@ public final class WalShipper {
     /** A file's SHA-256 (what the catalog keeps) and CRC-32C (to see that a second read got the same bytes). */
     /** The checksum of {@code file} in the algorithm {@code like} was made with (the recorded one's, to compare). */
     private static String checksum(Path file, String like) {
-        Checksum sum;
-        try {
-            sum = Checksum.like(like);
-        } catch (IllegalArgumentException e) {
-            throw new PitrException(
-                    ErrorCode.CORRUPT_OBJECT,
-                    file.getFileName() + "'s catalog entry holds no checksum pitr writes (" + like + ")",
-                    "rebuild the catalog from storage with 'pitr catalog rebuild'",
-                    e);
-        }
+        Checksum sum = Checksum.recordedFor(file.getFileName().toString(), like);
         byte[] buf = new byte[1 << 16];
         try (InputStream in = Files.newInputStream(file)) {
             for (int n; (n = in.read(buf)) > 0; ) {

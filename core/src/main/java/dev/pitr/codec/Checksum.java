@@ -1,5 +1,7 @@
 package dev.pitr.codec;
 
+import dev.pitr.error.ErrorCode;
+import dev.pitr.error.PitrException;
 import java.io.FilterInputStream;
 import java.io.FilterOutputStream;
 import java.io.IOException;
@@ -87,7 +89,24 @@ public final class Checksum {
 
     /** True when the two recorded checksums were made with the same algorithm. */
     public static boolean sameKind(String a, String b) {
-        return like(a).crc == null == (like(b).crc == null);
+        return like(a).isCrc32c() == like(b).isCrc32c();
+    }
+
+    /**
+     * A new checksum of the kind the catalog records for {@code name}, to check its bytes with.
+     *
+     * @throws PitrException {@code corrupt-object} when the entry holds no checksum pitr writes
+     */
+    public static Checksum recordedFor(String name, String recorded) {
+        try {
+            return like(recorded);
+        } catch (IllegalArgumentException e) {
+            throw new PitrException(
+                    ErrorCode.CORRUPT_OBJECT,
+                    name + "'s catalog entry holds no checksum pitr writes (" + recorded + ")",
+                    "rebuild the catalog from storage with 'pitr catalog rebuild'",
+                    e);
+        }
     }
 
     /** The CRC-32C of {@code data}, in its recorded form. */

@@ -73,6 +73,15 @@ class ChecksumTest {
     }
 
     @Test
+    void aCatalogEntryWithNoChecksumPitrWritesIsDamage() {
+        assertTrue(Checksum.recordedFor("000000010000000000000002", "crc32c:00000000")
+                .isCrc32c());
+        dev.pitr.error.PitrException e = assertThrows(
+                dev.pitr.error.PitrException.class, () -> Checksum.recordedFor("000000010000000000000002", "x"));
+        assertEquals(dev.pitr.error.ErrorCode.CORRUPT_OBJECT, e.code());
+    }
+
+    @Test
     void bufferArrayAndStreamsSumAlike() throws IOException {
         byte[] data = new byte[300_000];
         new java.util.Random(7).nextBytes(data);
