@@ -1015,16 +1015,8 @@ public final class RestoreSteps {
             boolean onto,
             Set<Path> kept,
             ManifestCheck check) {
-        Checksum sum;
-        try {
-            sum = Checksum.like(checksum);
-        } catch (IllegalArgumentException e) {
-            throw new PitrException(
-                    ErrorCode.CORRUPT_OBJECT,
-                    what + " has no checksum pitr writes in its index: " + e.getMessage(),
-                    "restore from another snapshot with --snapshot",
-                    e);
-        }
+        // a part's index is checked when it is read; a snapshot of one object has its checksum in the catalog
+        Checksum sum = Checksum.recordedFor(what, checksum);
         TarExtractor.Laid laid;
         try (InputStream plain =
                 counting(sum.wrap(repo.codec().open(repo.storage(), key, snap.keyId() != null)), progress)) {
