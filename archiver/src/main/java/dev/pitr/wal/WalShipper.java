@@ -32,6 +32,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
@@ -51,6 +52,9 @@ public final class WalShipper {
 
     /** The result of shipping one file, for reporting. */
     public record Shipped(String fileName, Outcome outcome, long plainBytes, long storedBytes) {}
+
+    /** Scans at once: each maps a whole segment, and shipping is bound by compression, not by the scan. */
+    private static final Semaphore MAPPED = new Semaphore(1);
 
     private final Repository repo;
     private final Clock clock;
@@ -205,6 +209,8 @@ public final class WalShipper {
                 Files.isRegularFile(dir.resolve(next)) ? dir.resolve(next) : dir.resolve(next + PartialSegments.SUFFIX);
         MappedByteBuffer body = null;
         MappedByteBuffer after = null;
+        // a mapped segment's pages count in the process's resident memory until it is unmapped: one at a time
+        MAPPED.acquireUninterruptibly();
         try (FileChannel ch = FileChannel.open(file);
                 FileChannel nch = Files.isRegularFile(nextFile) ? FileChannel.open(nextFile) : null) {
             body = MappedFiles.map(ch, ch.size());
@@ -228,6 +234,7 @@ public final class WalShipper {
             // the index holds copies: nothing refers to the mappings any more
             MappedFiles.unmap(body);
             MappedFiles.unmap(after);
+            MAPPED.release();
         }
     }
 

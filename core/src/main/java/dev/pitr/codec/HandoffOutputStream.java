@@ -20,34 +20,54 @@ final class HandoffOutputStream extends OutputStream {
 
     private static final int CHUNK = 256 << 10;
     private static final int DEPTH = 4;
-    private static final byte[] END = new byte[0];
     private static final ExecutorService WORKERS = Executors.newCachedThreadPool(r -> {
         Thread t = new Thread(r, "pitr-handoff");
         t.setDaemon(true);
         return t;
     });
 
-    private final BlockingQueue<byte[]> queue = new ArrayBlockingQueue<>(DEPTH);
-    /** Chunks the other thread has written, for reuse: the handoff allocates nothing once it runs. */
-    private final BlockingQueue<byte[]> free = new ArrayBlockingQueue<>(DEPTH + 2);
+    /**
+     * Chunks written out, for the next stream: a process that stores object after object keeps reusing the same few
+     * chunks instead of allocating new ones for each object, which a young collection would find in use and promote.
+     * Holds at most 32 chunks; a chunk lost to a failure is garbage like any other.
+     */
+    private static final BlockingQueue<byte[]> POOL = new ArrayBlockingQueue<>(32);
+
+    /** Bytes {@code [0, len)} of {@code b}; {@code b} goes back to the pool once written. */
+    private static final class Chunk {
+        final byte[] b;
+        final int len;
+
+        Chunk(byte[] b, int len) {
+            this.b = b;
+            this.len = len;
+        }
+    }
+
+    private static final Chunk END = new Chunk(new byte[0], 0);
+
+    private final BlockingQueue<Chunk> queue = new ArrayBlockingQueue<>(DEPTH);
 
     private final Future<?> worker;
-    private byte[] buf = new byte[CHUNK];
+    private byte[] buf = chunk();
     private int len;
     private boolean closed;
 
     HandoffOutputStream(OutputStream target) {
         this.worker = WORKERS.submit(() -> {
             try (OutputStream out = target) {
-                for (byte[] b = queue.take(); b != END; b = queue.take()) {
-                    out.write(b);
-                    if (b.length == CHUNK) {
-                        free.offer(b);
-                    }
+                for (Chunk c = queue.take(); c != END; c = queue.take()) {
+                    out.write(c.b, 0, c.len);
+                    POOL.offer(c.b);
                 }
             }
             return null;
         });
+    }
+
+    private static byte[] chunk() {
+        byte[] b = POOL.poll();
+        return b != null ? b : new byte[CHUNK];
     }
 
     @Override
@@ -64,15 +84,14 @@ final class HandoffOutputStream extends OutputStream {
             off += k;
             n -= k;
             if (len == CHUNK) {
-                hand(buf);
-                byte[] reused = free.poll();
-                buf = reused != null ? reused : new byte[CHUNK];
+                hand(new Chunk(buf, len));
+                buf = chunk();
                 len = 0;
             }
         }
     }
 
-    private void hand(byte[] chunk) throws IOException {
+    private void hand(Chunk chunk) throws IOException {
         try {
             while (!queue.offer(chunk, 100, java.util.concurrent.TimeUnit.MILLISECONDS)) {
                 if (worker.isDone()) {
@@ -96,8 +115,11 @@ final class HandoffOutputStream extends OutputStream {
         }
         closed = true;
         if (len > 0) {
-            hand(java.util.Arrays.copyOf(buf, len));
+            hand(new Chunk(buf, len));
+        } else {
+            POOL.offer(buf);
         }
+        buf = null;
         hand(END);
         finish();
     }

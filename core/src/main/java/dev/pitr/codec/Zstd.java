@@ -1,5 +1,6 @@
 package dev.pitr.codec;
 
+import com.github.luben.zstd.RecyclingBufferPool;
 import com.github.luben.zstd.ZstdInputStream;
 import com.github.luben.zstd.ZstdOutputStream;
 import java.io.IOException;
@@ -46,7 +47,7 @@ public final class Zstd {
 
     /** Closing the returned stream finishes the frame and closes {@code out}. */
     public OutputStream compress(OutputStream out) throws IOException {
-        ZstdOutputStream z = new ZstdOutputStream(out, level);
+        ZstdOutputStream z = new ZstdOutputStream(out, RecyclingBufferPool.INSTANCE, level);
         z.setChecksum(true);
         if (workers > 0) {
             z.setWorkers(workers);
@@ -63,7 +64,7 @@ public final class Zstd {
 
     /** A frame asking for a larger window than {@link #WINDOW_LOG_MAX} fails to read with an {@link IOException}. */
     public InputStream decompress(InputStream in) throws IOException {
-        ZstdInputStream z = new ZstdInputStream(in);
+        ZstdInputStream z = new ZstdInputStream(in, RecyclingBufferPool.INSTANCE);
         z.setLongMax(WINDOW_LOG_MAX);
         return z;
     }

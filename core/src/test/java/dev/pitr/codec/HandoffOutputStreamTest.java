@@ -39,6 +39,40 @@ class HandoffOutputStreamTest {
     }
 
     @Test
+    void streamsAtOnceAndOneAfterAnotherEachGetTheirOwnBytes() throws Exception {
+        // chunks go back to a shared pool once written: a chunk reused too early would show another stream's bytes
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(6);
+        try {
+            java.util.List<java.util.concurrent.Future<?>> done = new java.util.ArrayList<>();
+            for (int t = 0; t < 6; t++) {
+                int seed = t;
+                done.add(pool.submit(() -> {
+                    Random r = new Random(seed);
+                    for (int i = 0; i < 20; i++) {
+                        byte[] data = new byte[r.nextInt(1_200_000)];
+                        r.nextBytes(data);
+                        ByteArrayOutputStream sink = new ByteArrayOutputStream();
+                        try (OutputStream h = new HandoffOutputStream(sink)) {
+                            for (int off = 0; off < data.length; ) {
+                                int n = Math.min(1 + r.nextInt(300_000), data.length - off);
+                                h.write(data, off, n);
+                                off += n;
+                            }
+                        }
+                        assertArrayEquals(data, sink.toByteArray(), "stream " + i + " of writer " + seed);
+                    }
+                    return null;
+                }));
+            }
+            for (java.util.concurrent.Future<?> f : done) {
+                f.get(60, java.util.concurrent.TimeUnit.SECONDS);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
     void aFailingTargetFailsTheWriterAndNothingHangs() {
         OutputStream broken = new OutputStream() {
             @Override
