@@ -223,14 +223,17 @@ public final class ArchiveFixture implements AutoCloseable {
         return aws;
     }
 
-    /** Stores each snapshot in parts of 1 MiB ({@code snapshot.object_size_mb}), so that even a small one has many. */
+    /**
+     * Compresses full snapshots here and stores each snapshot in parts of 1 MiB ({@code snapshot.compression: client},
+     * {@code snapshot.object_size_mb}), so that even a small one has many.
+     */
     public void smallSnapshotParts() throws IOException {
         Files.writeString(
                 configFile,
                 Files.readString(configFile)
                         .replace(
                                 "snapshot:\n  wal_timeout_seconds: 120\n",
-                                "snapshot:\n  wal_timeout_seconds: 120\n  object_size_mb: 1\n"));
+                                "snapshot:\n  wal_timeout_seconds: 120\n  object_size_mb: 1\n  compression: client\n"));
     }
 
     /** The archive's repository, opened the way the CLI opens it; the caller closes it. */

@@ -10,6 +10,7 @@ import dev.pitr.catalog.SnapshotId;
 import dev.pitr.catalog.SnapshotLineage;
 import dev.pitr.catalog.SnapshotParts;
 import dev.pitr.catalog.SnapshotRecord;
+import dev.pitr.codec.Checksum;
 import dev.pitr.codec.ObjectCodec;
 import dev.pitr.codec.Sha256;
 import dev.pitr.config.Config;
@@ -64,6 +65,17 @@ public final class SnapshotService {
     private SnapshotLineage.Kind incrementalKind;
     private Path spillDir = Path.of(System.getProperty("java.io.tmpdir"));
     private long partSize = SnapshotParts.PART_SIZE;
+    private Compression compression = Compression.AUTO;
+
+    /** Where a full snapshot is compressed ({@code snapshot.compression}); an incremental always here. */
+    public enum Compression {
+        /** On the server where it can (PostgreSQL 15 and later) and the snapshot fits one object; here otherwise. */
+        AUTO,
+        /** On the server: {@code pg_basebackup --compress=server-zstd}, stored as one object as the server sent it. */
+        SERVER,
+        /** Here, on {@code snapshot.compression_workers} threads, in parts ({@link SnapshotParts}). */
+        CLIENT
+    }
 
     /** Which kind of snapshot {@link #create} takes. */
     public enum Mode {
@@ -88,6 +100,7 @@ public final class SnapshotService {
                 .chains(config.requireInt(Key.SNAPSHOT_FULL_EVERY), config.requireInt(Key.SNAPSHOT_MAX_CHAIN))
                 .incrementalKind(incrementalKind(config))
                 .partSize(partSize(config))
+                .compression(compression(config))
                 .spillDir(config.get(Key.WAL_SPOOL_DIR)
                         .map(d -> config.requirePath(Key.WAL_SPOOL_DIR))
                         .filter(Files::isDirectory)
@@ -157,6 +170,26 @@ public final class SnapshotService {
         return (long) mb << 20;
     }
 
+    /** Where full snapshots are compressed ({@code snapshot.compression}). */
+    public SnapshotService compression(Compression where) {
+        this.compression = where;
+        return this;
+    }
+
+    private static Compression compression(Config config) {
+        String v = config.require(Key.SNAPSHOT_COMPRESSION);
+        return switch (v) {
+            case "auto" -> Compression.AUTO;
+            case "server" -> Compression.SERVER;
+            case "client" -> Compression.CLIENT;
+            default ->
+                throw new PitrException(
+                        ErrorCode.CONFIG_INVALID,
+                        "snapshot.compression is '" + v + "'",
+                        "set it to auto, server or client");
+        };
+    }
+
     private static SnapshotLineage.Kind incrementalKind(Config config) {
         String v = config.require(Key.SNAPSHOT_INCREMENTAL_KIND);
         return switch (v) {
@@ -198,7 +231,8 @@ public final class SnapshotService {
     public SnapshotRecord create(String label, Mode mode, java.util.function.LongFunction<Progress> progress) {
         long segmentSize = primary.walSegmentSize();
         Optional<Parent> parent = parent(mode);
-        Progress shown = progress.apply(estimatedSize());
+        long estimated = estimatedSize();
+        Progress shown = progress.apply(estimated);
         Instant started = clock.instant();
         SnapshotId id = uniqueId(started);
         String run = SnapshotParts.newRun();
@@ -207,13 +241,17 @@ public final class SnapshotService {
         cmd.add(tools.forServer(primary).path("pg_basebackup"));
         cmd.addAll(primary.clientArgs());
         cmd.addAll(List.of("-D", "-", "-F", "t", "-X", "none", "--checkpoint=fast", "-l", "pitr " + id));
+        boolean onServer = parent.isEmpty() && onServer(estimated);
+        if (onServer) {
+            cmd.addAll(ServerCompressed.options(repo.codec().zstd().level(), compressionWorkers));
+        }
         Path parentManifest = parent.filter(Parent::isNative)
                 .map(pa -> writeManifest(pa.manifest()))
                 .orElse(null);
         if (parentManifest != null) {
             cmd.add("--incremental=" + parentManifest);
         }
-        log("snapshot " + id + ": starting pg_basebackup"
+        log("snapshot " + id + ": starting pg_basebackup" + (onServer ? ", compressed on the server" : "")
                 + parent.map(pa -> (pa.isNative() ? ", incremental on " : ", keeping the blocks changed since ")
                                 + pa.record().id() + " (" + pa.record().startLsn() + ")")
                         .orElse(""));
@@ -225,7 +263,7 @@ public final class SnapshotService {
         // what this run stores is removed again if it fails before the catalog records the snapshot
         List<String> written = new ArrayList<>();
         Process p = null;
-        SnapshotParts stored;
+        Body body;
         SnapshotRecord rec;
         try {
             try {
@@ -245,28 +283,60 @@ public final class SnapshotService {
                 // pg_basebackup reads nothing from stdin
             }
             CompletableFuture<String> stderr = readAsync(p.getErrorStream());
-            byte[] index;
-            ObjectCodec.Stored indexStored;
             try {
-                InputStream stdout = new java.io.BufferedInputStream(new Counting(p.getInputStream(), shown), 1 << 16);
-                stored = parts.write(
-                        new TarArchiveInputStream(stdout),
-                        (e, in, out) -> copyEntry(e, in, out, captured, blockParent, changed));
-                // trailing zero blocks
-                stdout.transferTo(OutputStream.nullOutputStream());
-                int rc = waitFor(p);
-                if (rc != 0) {
-                    throw new IOException("pg_basebackup exited with " + rc + ": "
-                            + stderr.join().strip());
+                if (onServer) {
+                    // the progress counts plain bytes, as they come out of the server's stream
+                    InputStream stdout = new java.io.BufferedInputStream(p.getInputStream(), 1 << 16);
+                    String object = SnapshotParts.serverCompressedKey(id, run);
+                    written.add(object);
+                    ServerCompressed.Read[] read = {null};
+                    ObjectCodec.Stored st = repo.codec()
+                            .putCompressed(
+                                    repo.storage(),
+                                    object,
+                                    Map.of(ObjectDescriptions.KIND, "snapshot", "pitr-snapshot-id", id.value()),
+                                    out -> read[0] = ServerCompressed.copy(
+                                            stdout,
+                                            out,
+                                            repo.codec().zstd(),
+                                            Checksum.forBodies(repo.codec()
+                                                    .keyring()
+                                                    .current()
+                                                    .isPresent()),
+                                            shown::at));
+                    exited(p, stderr);
+                    captured.label = read[0].label();
+                    BackupLabel bl = BackupLabel.parse(captured.label);
+                    Lsn end = ServerCompressed.endBound(
+                            Lsn.parse(primary.queryOne("SELECT pg_current_wal_lsn()")), segmentSize);
+                    captured.manifest = ServerCompressed.manifest(read[0].files(), bl.timeline(), bl.startLsn(), end);
+                    body = new Body(
+                            object, read[0].plainChecksum(), read[0].plainSize(), st.storedSize(), st.keyId(), 1);
+                } else {
+                    InputStream stdout =
+                            new java.io.BufferedInputStream(new Counting(p.getInputStream(), shown), 1 << 16);
+                    SnapshotParts stored = parts.write(
+                            new TarArchiveInputStream(stdout),
+                            (e, in, out) -> copyEntry(e, in, out, captured, blockParent, changed));
+                    // trailing zero blocks
+                    stdout.transferTo(OutputStream.nullOutputStream());
+                    exited(p, stderr);
+                    byte[] index = stored.json();
+                    written.add(key);
+                    ObjectCodec.Stored indexStored = repo.codec()
+                            .put(
+                                    repo.storage(),
+                                    key,
+                                    Map.of(ObjectDescriptions.KIND, "snapshot", "pitr-snapshot-id", id.value()),
+                                    out -> out.write(index));
+                    body = new Body(
+                            key,
+                            Sha256.of(index),
+                            stored.plainSize(),
+                            stored.storedSize() + indexStored.storedSize(),
+                            indexStored.keyId(),
+                            stored.parts().size());
                 }
-                index = stored.json();
-                written.add(key);
-                indexStored = repo.codec()
-                        .put(
-                                repo.storage(),
-                                key,
-                                Map.of(ObjectDescriptions.KIND, "snapshot", "pitr-snapshot-id", id.value()),
-                                out -> out.write(index));
             } catch (IOException | PitrException e) {
                 throw new PitrException(
                         ErrorCode.BACKUP_FAILED,
@@ -318,11 +388,11 @@ public final class SnapshotService {
                     stopped,
                     first.walFileName(),
                     last.walFileName(),
-                    stored.plainSize(),
-                    stored.storedSize() + indexStored.storedSize(),
-                    Sha256.of(index),
-                    key,
-                    indexStored.keyId(),
+                    body.plainSize(),
+                    body.storedSize(),
+                    body.checksum(),
+                    body.storageKey(),
+                    body.keyId(),
                     manifestRef,
                     RetentionState.RETAINED,
                     parent.map(pa -> new SnapshotLineage(pa.kind(), pa.record().id()))
@@ -344,8 +414,9 @@ public final class SnapshotService {
             log("snapshot " + id + ": incremental on " + parent.get().record().id() + ", " + changed.keptBlocks + " of "
                     + changed.fileBlocks + " relation blocks changed");
         }
-        log("snapshot " + id + ": " + stored.plainSize() + " bytes stored as " + rec.storedSize() + " in "
-                + stored.parts().size() + " part(s); waiting for WAL "
+        log("snapshot " + id + ": " + body.plainSize() + " bytes stored as " + rec.storedSize() + " in "
+                + body.objects() + (onServer ? " object, as the server compressed it" : " part(s)")
+                + "; waiting for WAL "
                 + first + ".." + last);
         try {
             awaitWal(first, last);
@@ -535,6 +606,57 @@ public final class SnapshotService {
             id = new SnapshotId(SnapshotId.at(t).value() + "-" + i);
         }
         return id;
+    }
+
+    /**
+     * What holds the snapshot's tar: the object the record points at (the index of its parts, or the one object the
+     * server compressed), its checksum, and the plain and stored bytes of everything stored.
+     */
+    private record Body(
+            String storageKey, String checksum, long plainSize, long storedSize, String keyId, int objects) {}
+
+    /**
+     * Whether a full snapshot is compressed on the server: as configured, where the server can ({@code AUTO}: 15 or
+     * later, and about {@code estimated} bytes fit one object of the storage).
+     */
+    private boolean onServer(long estimated) {
+        if (compression == Compression.CLIENT) {
+            return false;
+        }
+        int major = Primary.major(primary.queryOne("SHOW server_version_num"));
+        if ("t".equals(primary.queryOne("SELECT pg_is_in_recovery()"))) {
+            // a standby does not switch segments as a backup ends: only its own manifest says where the backup ends
+            if (compression == Compression.SERVER) {
+                log("compressing the snapshot here: the server is a standby");
+            }
+            return false;
+        }
+        if (major < 15) {
+            if (compression == Compression.SERVER) {
+                throw new PitrException(
+                        ErrorCode.CONFIG_INVALID,
+                        "snapshot.compression is server, and PostgreSQL " + major
+                                + " cannot compress a base backup (15 and later can)",
+                        "set snapshot.compression to auto or client");
+            }
+            return false;
+        }
+        long largest = repo.storage().largestObject().orElse(Long.MAX_VALUE);
+        if (compression == Compression.AUTO && estimated > largest) {
+            log("compressing the snapshot here, in parts: the databases hold " + estimated
+                    + " bytes, and one object of " + repo.storage().describe() + " holds " + largest + " at most");
+            return false;
+        }
+        return true;
+    }
+
+    /** Waits for pg_basebackup; an exit other than 0 fails with its words. */
+    private static void exited(Process p, CompletableFuture<String> stderr) throws IOException {
+        int rc = waitFor(p);
+        if (rc != 0) {
+            throw new IOException(
+                    "pg_basebackup exited with " + rc + ": " + stderr.join().strip());
+        }
     }
 
     /** Holds what is read out of the tar stream. */

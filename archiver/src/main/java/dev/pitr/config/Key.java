@@ -66,6 +66,7 @@ public enum Key {
     AWS_SECRET_ACCESS_KEY("aws.secret_access_key", null, true),
     SNAPSHOT_WAL_TIMEOUT_SECONDS("snapshot.wal_timeout_seconds", "300", false),
     SNAPSHOT_SCHEDULE("snapshot.schedule", "0 */6 * * *", false),
+    SNAPSHOT_COMPRESSION("snapshot.compression", "auto", false),
     SNAPSHOT_COMPRESSION_WORKERS("snapshot.compression_workers", null, false),
     SNAPSHOT_FULL_EVERY("snapshot.full_every", "0", false),
     SNAPSHOT_MAX_CHAIN("snapshot.max_chain", "30", false),

@@ -80,6 +80,12 @@ public final class S3Storage implements Storage {
         this.options = options;
     }
 
+    /** A streamed object is uploaded in parts of {@code partBytes}, {@value #MAX_PARTS} of them at most. */
+    @Override
+    public java.util.OptionalLong largestObject() {
+        return java.util.OptionalLong.of((long) MAX_PARTS * options.partBytes());
+    }
+
     @Override
     public long put(String key, Map<String, String> metadata, Writer writer) {
         Metadata.validate(metadata);

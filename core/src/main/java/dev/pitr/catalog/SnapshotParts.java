@@ -69,6 +69,14 @@ public record SnapshotParts(List<Part> parts) {
         return "snapshots/" + id + "/parts." + run + ".json";
     }
 
+    /**
+     * The key of the one object of snapshot {@code id} as the server compressed it, taken by the run {@code run}: a
+     * snapshot of one object, as those taken before parts were.
+     */
+    public static String serverCompressedKey(SnapshotId id, String run) {
+        return "snapshots/" + id + "/base." + run + ".tar.zst";
+    }
+
     /** The key of part {@code n} (from 0) of snapshot {@code id}, taken by the run {@code run}. */
     public static String partKey(SnapshotId id, String run, int n) {
         return String.format(java.util.Locale.ROOT, "snapshots/%s/base.%s.%05d.tar.zst", id, run, n);

@@ -99,8 +99,30 @@ public final class ObjectCodec {
      * the envelope is stored first (a body is never visible without the envelope that opens it).
      */
     public Stored put(Storage storage, String key, Map<String, String> metadata, Storage.Writer plain) {
+        return store(storage, key, metadata, plain, true);
+    }
+
+    /**
+     * Stores a body {@code frames} writes already compressed, as zstd frames (another program's, say), under {@code
+     * key}: encrypted when a key is configured, not compressed again. {@link #open} reads it back as the frames' plain
+     * bytes, as it reads what {@link #put} stored.
+     */
+    public Stored putCompressed(Storage storage, String key, Map<String, String> metadata, Storage.Writer frames) {
+        return store(storage, key, metadata, frames, false);
+    }
+
+    private Stored store(
+            Storage storage, String key, Map<String, String> metadata, Storage.Writer body, boolean compress) {
         if (keyring.current().isEmpty()) {
-            return new Stored(storage.put(key, metadata, out -> compress(plain, out)), null);
+            return new Stored(
+                    storage.put(key, metadata, out -> {
+                        if (compress) {
+                            compress(body, out);
+                        } else {
+                            body.writeTo(out);
+                        }
+                    }),
+                    null);
         }
         KeyWrapper kek = keyring.current().get();
         KeyWrapper.Wrapped dk = kek.newDataKey();
@@ -109,8 +131,10 @@ public final class ObjectCodec {
         m.put(ENCRYPTION, OPENPGP);
         m.put(KEY_ID, kek.keyId());
         long stored = storage.put(key, m, out -> {
-            try (OutputStream enc = encryptingStream(out, dk.key())) {
-                plain.writeTo(enc);
+            try (OutputStream enc = compress
+                    ? encryptingStream(out, dk.key())
+                    : new HandoffOutputStream(ObjectCipher.encrypt(out, dk.key()))) {
+                body.writeTo(enc);
             }
         });
         return new Stored(stored, kek.keyId());

@@ -22,6 +22,11 @@ public abstract class ForwardingStorage implements Storage {
     }
 
     @Override
+    public java.util.OptionalLong largestObject() {
+        return delegate.largestObject();
+    }
+
+    @Override
     public long put(String key, Map<String, String> metadata, Writer writer) {
         return delegate.put(key, metadata, writer);
     }

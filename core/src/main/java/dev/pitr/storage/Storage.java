@@ -48,6 +48,11 @@ public interface Storage {
         return Optional.empty();
     }
 
+    /** The most bytes one object may hold, where the storage has a limit of its own (S3's parts); empty where not. */
+    default java.util.OptionalLong largestObject() {
+        return java.util.OptionalLong.empty();
+    }
+
     /** Stores the object with its metadata; see the class contract for atomicity. Returns the stored size in bytes. */
     long put(String key, Map<String, String> metadata, Writer writer);
 

@@ -89,6 +89,31 @@ class ObjectCodecTest {
     }
 
     @Test
+    void framesCompressedElsewhereAreStoredAsTheyAreAndReadBackPlain() throws IOException {
+        LocalStorage s = storage();
+        byte[] data = content(4);
+        // as another program writes them: two frames, one after the other, level 1 and no checksum
+        java.io.ByteArrayOutputStream frames = new java.io.ByteArrayOutputStream();
+        frames.write(com.github.luben.zstd.Zstd.compress(java.util.Arrays.copyOf(data, 1000), 1));
+        frames.write(com.github.luben.zstd.Zstd.compress(java.util.Arrays.copyOfRange(data, 1000, data.length), 1));
+        for (Keyring k : List.of(Keyring.none(), Keyring.of(A, List.of()))) {
+            ObjectCodec c = codec(k);
+            String key = "snapshots/s/" + (k.current().isPresent() ? "enc" : "plain") + ".tar.zst";
+            ObjectCodec.Stored st = c.putCompressed(s, key, Map.of("pitr-kind", "snapshot"), frames::writeTo);
+            assertArrayEquals(data, read(c, s, key, k.current().isPresent()), key);
+            if (k.current().isEmpty()) {
+                // not compressed again: the body is the frames themselves
+                assertArrayEquals(
+                        frames.toByteArray(), Files.readAllBytes(s.root().resolve(key)));
+                assertNull(st.keyId());
+            } else {
+                assertEquals(A.keyId(), st.keyId());
+                assertEquals(0xD2, Files.readAllBytes(s.root().resolve(key))[0] & 0xff);
+            }
+        }
+    }
+
+    @Test
     void everyFlippedByteIsRefused() throws IOException {
         LocalStorage s = storage();
         ObjectCodec c = codec(Keyring.of(A, List.of()));
