@@ -140,12 +140,18 @@ final class ServerCompressed {
             .withZone(ZoneOffset.UTC);
 
     /**
-     * The backup's {@code backup_manifest} (version 1, as PostgreSQL 13 and later write and read it): {@code files}
-     * with CRC-32C checksums, one WAL range on {@code timeline} from {@code start} to {@code end}, and the manifest's
-     * own SHA-256.
+     * The backup's {@code backup_manifest}: {@code files} with CRC-32C checksums, one WAL range on {@code timeline} from
+     * {@code start} to {@code end}, and the manifest's own SHA-256. Version 2, with the {@code systemIdentifier}, for a
+     * server of 17 or later ({@code major}), as it writes its own (an incremental backup on it needs that version);
+     * version 1, as 13 to 16 write and read it, otherwise.
      */
-    static String manifest(List<File> files, TimelineId timeline, Lsn start, Lsn end) {
-        StringBuilder m = new StringBuilder("{ \"PostgreSQL-Backup-Manifest-Version\": 1,\n\"Files\": [");
+    static String manifest(
+            List<File> files, TimelineId timeline, Lsn start, Lsn end, int major, long systemIdentifier) {
+        StringBuilder m = new StringBuilder(
+                major >= 17
+                        ? "{ \"PostgreSQL-Backup-Manifest-Version\": 2,\n\"System-Identifier\": "
+                                + Long.toUnsignedString(systemIdentifier) + ",\n\"Files\": ["
+                        : "{ \"PostgreSQL-Backup-Manifest-Version\": 1,\n\"Files\": [");
         for (int i = 0; i < files.size(); i++) {
             File f = files.get(i);
             m.append(i == 0 ? "\n" : ",\n").append("{ ");

@@ -66,6 +66,8 @@ public final class SnapshotService {
     private Path spillDir = Path.of(System.getProperty("java.io.tmpdir"));
     private long partSize = SnapshotParts.PART_SIZE;
     private Compression compression = Compression.AUTO;
+    /** Set once the server refused to compress: {@code AUTO} then compresses here for the life of this service. */
+    private volatile boolean serverRefused;
 
     /** Where a full snapshot is compressed ({@code snapshot.compression}); an incremental always here. */
     public enum Compression {
@@ -229,10 +231,34 @@ public final class SnapshotService {
      * started ({@link ChangedBlocks}), and every other file whole; the primary still sends every byte.
      */
     public SnapshotRecord create(String label, Mode mode, java.util.function.LongFunction<Progress> progress) {
-        long segmentSize = primary.walSegmentSize();
         Optional<Parent> parent = parent(mode);
         long estimated = estimatedSize();
         Progress shown = progress.apply(estimated);
+        boolean onServer = parent.isEmpty() && onServer(estimated);
+        if (onServer && compression == Compression.AUTO) {
+            try {
+                return take(label, parent, shown, true);
+            } catch (ServerRefused e) {
+                // a server built without zstd, say: it refuses before it sends anything
+                serverRefused = true;
+                log("compressing the snapshot here: the server did not: " + e.getMessage());
+                return take(label, parent, shown, false);
+            }
+        }
+        return take(label, parent, shown, onServer);
+    }
+
+    /** What {@code snapshot.compression: auto} meets when the server refuses to compress before it sent a byte. */
+    private static final class ServerRefused extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        ServerRefused(String message) {
+            super(message);
+        }
+    }
+
+    private SnapshotRecord take(String label, Optional<Parent> parent, Progress shown, boolean onServer) {
+        long segmentSize = primary.walSegmentSize();
         Instant started = clock.instant();
         SnapshotId id = uniqueId(started);
         String run = SnapshotParts.newRun();
@@ -241,7 +267,6 @@ public final class SnapshotService {
         cmd.add(tools.forServer(primary).path("pg_basebackup"));
         cmd.addAll(primary.clientArgs());
         cmd.addAll(List.of("-D", "-", "-F", "t", "-X", "none", "--checkpoint=fast", "-l", "pitr " + id));
-        boolean onServer = parent.isEmpty() && onServer(estimated);
         if (onServer) {
             cmd.addAll(ServerCompressed.options(repo.codec().zstd().level(), compressionWorkers));
         }
@@ -283,10 +308,12 @@ public final class SnapshotService {
                 // pg_basebackup reads nothing from stdin
             }
             CompletableFuture<String> stderr = readAsync(p.getErrorStream());
+            Counting sent = null;
             try {
                 if (onServer) {
                     // the progress counts plain bytes, as they come out of the server's stream
-                    InputStream stdout = new java.io.BufferedInputStream(p.getInputStream(), 1 << 16);
+                    sent = new Counting(p.getInputStream(), Progress.NONE);
+                    InputStream stdout = new java.io.BufferedInputStream(sent, 1 << 16);
                     String object = SnapshotParts.serverCompressedKey(id, run);
                     written.add(object);
                     ServerCompressed.Read[] read = {null};
@@ -309,7 +336,14 @@ public final class SnapshotService {
                     BackupLabel bl = BackupLabel.parse(captured.label);
                     Lsn end = ServerCompressed.endBound(
                             Lsn.parse(primary.queryOne("SELECT pg_current_wal_lsn()")), segmentSize);
-                    captured.manifest = ServerCompressed.manifest(read[0].files(), bl.timeline(), bl.startLsn(), end);
+                    captured.manifest = ServerCompressed.manifest(
+                            read[0].files(),
+                            bl.timeline(),
+                            bl.startLsn(),
+                            end,
+                            Primary.major(primary.queryOne("SHOW server_version_num")),
+                            Long.parseUnsignedLong(
+                                    primary.queryOne("SELECT system_identifier FROM pg_control_system()")));
                     body = new Body(
                             object, read[0].plainChecksum(), read[0].plainSize(), st.storedSize(), st.keyId(), 1);
                 } else {
@@ -338,9 +372,14 @@ public final class SnapshotService {
                             stored.parts().size());
                 }
             } catch (IOException | PitrException e) {
+                // the stream ended early, or was not what it should be: when pg_basebackup failed, its words say why
+                String failed = onServer ? failure(p, stderr) : null;
+                if (failed != null && compression == Compression.AUTO && sent != null && sent.count == 0) {
+                    throw new ServerRefused(failed);
+                }
                 throw new PitrException(
                         ErrorCode.BACKUP_FAILED,
-                        "snapshot " + id + " failed: " + e.getMessage(),
+                        "snapshot " + id + " failed: " + (failed != null ? failed : e.getMessage()),
                         "run 'pitr check' and look at the server log",
                         e);
             }
@@ -526,6 +565,15 @@ public final class SnapshotService {
                     + "); summarize_wal was off then, or wal_summary_keep_time passed");
             return Optional.empty();
         }
+        if (isNative && SnapshotParts.isServerCompressed(newest.get().storageKey())) {
+            // PostgreSQL's incremental backup reads its parent's manifest; pitr wrote that one, and no server here with
+            // zstd and incremental backups has read one
+            log("taking a full snapshot: " + newest.get().id()
+                    + " was compressed on the server, and its backup_manifest"
+                    + " (written by pitr) is not one PostgreSQL's incremental backups are taken on"
+                    + " (snapshot.compression: client keeps native incrementals)");
+            return Optional.empty();
+        }
         if (newest.get().backupManifest() == null) {
             log("taking a full snapshot: " + newest.get().id() + " was taken before backup_manifest was stored");
             return Optional.empty();
@@ -620,7 +668,7 @@ public final class SnapshotService {
      * later, and about {@code estimated} bytes fit one object of the storage).
      */
     private boolean onServer(long estimated) {
-        if (compression == Compression.CLIENT) {
+        if (compression == Compression.CLIENT || (compression == Compression.AUTO && serverRefused)) {
             return false;
         }
         int major = Primary.major(primary.queryOne("SHOW server_version_num"));
@@ -641,6 +689,13 @@ public final class SnapshotService {
             }
             return false;
         }
+        if (compression == Compression.AUTO
+                && major >= 17
+                && "on".equals(primary.queryOne("SELECT current_setting('summarize_wal')"))
+                && incrementalKind != SnapshotLineage.Kind.BLOCK) {
+            // PostgreSQL's own incrementals stand on a full with PostgreSQL's own manifest
+            return false;
+        }
         long largest = repo.storage().largestObject().orElse(Long.MAX_VALUE);
         if (compression == Compression.AUTO && estimated > largest) {
             log("compressing the snapshot here, in parts: the databases hold " + estimated
@@ -648,6 +703,19 @@ public final class SnapshotService {
             return false;
         }
         return true;
+    }
+
+    /** What pg_basebackup said, when it exited other than 0 within a few seconds; null when it did not. */
+    private static String failure(Process p, CompletableFuture<String> stderr) {
+        try {
+            if (p.waitFor(5, java.util.concurrent.TimeUnit.SECONDS) && p.exitValue() != 0) {
+                return "pg_basebackup exited with " + p.exitValue() + ": "
+                        + stderr.join().strip();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return null;
     }
 
     /** Waits for pg_basebackup; an exit other than 0 fails with its words. */

@@ -101,7 +101,13 @@ class ServerCompressedTest {
                 new ServerCompressed.File("base/1/\"quoted\"\\name", 0, 1_796_000_001L, "00000000"),
                 new ServerCompressed.File(
                         new String(new byte[] {'x', (byte) 0xff}, StandardCharsets.ISO_8859_1), 1, 0, "a1b2c3d4"));
-        String m = ServerCompressed.manifest(files, TimelineId.of(1), Lsn.parse("0/9000060"), Lsn.parse("0/A000000"));
+        String m = ServerCompressed.manifest(
+                files,
+                TimelineId.of(1),
+                Lsn.parse("0/9000060"),
+                Lsn.parse("0/A000000"),
+                15,
+                7_443_000_000_000_000_001L);
 
         assertTrue(
                 m.contains(
@@ -124,6 +130,23 @@ class ServerCompressedTest {
         ManifestFiles parsed = ManifestFiles.parse(m.getBytes(StandardCharsets.UTF_8));
         assertEquals(227, parsed.entries().get("backup_label").size());
         assertEquals("CRC32C", parsed.entries().get("backup_label").algorithm());
+    }
+
+    @Test
+    void seventeenAndLaterGetVersionTwoWithTheSystemIdentifier() throws IOException {
+        List<ServerCompressed.File> files = List.of(new ServerCompressed.File("PG_VERSION", 3, 0, "8a744722"));
+        // the largest identifiers are negative as a Java long
+        String m = ServerCompressed.manifest(
+                files, TimelineId.of(2), Lsn.parse("0/9000060"), Lsn.parse("0/A000000"), 17, -1L);
+        assertTrue(
+                m.startsWith(
+                        "{ \"PostgreSQL-Backup-Manifest-Version\": 2,\n\"System-Identifier\": 18446744073709551615,\n"
+                                + "\"Files\": [\n{ \"Path\": \"PG_VERSION\""),
+                m);
+        JsonNode root = new ObjectMapper().readTree(m);
+        assertEquals(2, root.get("WAL-Ranges").get(0).get("Timeline").asInt());
+        assertTrue(ServerCompressed.manifest(files, TimelineId.of(1), Lsn.parse("0/1"), Lsn.parse("0/2"), 16, 5)
+                .startsWith("{ \"PostgreSQL-Backup-Manifest-Version\": 1,\n\"Files\": [\n"));
     }
 
     @Test

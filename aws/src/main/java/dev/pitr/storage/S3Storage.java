@@ -80,10 +80,23 @@ public final class S3Storage implements Storage {
         this.options = options;
     }
 
-    /** A streamed object is uploaded in parts of {@code partBytes}, {@value #MAX_PARTS} of them at most. */
+    /**
+     * A streamed object is uploaded in at most {@value #MAX_PARTS} parts of the sizes {@link Upload} gives them, and S3
+     * holds 5 TiB in one object at most.
+     */
     @Override
     public java.util.OptionalLong largestObject() {
-        return java.util.OptionalLong.of((long) MAX_PARTS * options.partBytes());
+        long sum = 0;
+        for (int i = 0; i < MAX_PARTS; i++) {
+            sum += partBytes(options.partBytes(), i);
+        }
+        return java.util.OptionalLong.of(Math.min(sum, 5L << 40));
+    }
+
+    /** The size of part {@code started} (from 0): doubled every 1,000 parts, 8 times at most, under 2 GiB. */
+    private static int partBytes(int first, int started) {
+        long size = (long) first << Math.min(started / 1000, 8);
+        return (int) Math.min(size, Integer.MAX_VALUE - 8);
     }
 
     @Override
@@ -322,8 +335,7 @@ public final class S3Storage implements Storage {
         }
 
         private int partBytes() {
-            long size = (long) options.partBytes() << Math.min(partsStarted / 1000, 8);
-            return (int) Math.min(size, Integer.MAX_VALUE - 8);
+            return S3Storage.partBytes(options.partBytes(), partsStarted);
         }
 
         private void uploadPart() {

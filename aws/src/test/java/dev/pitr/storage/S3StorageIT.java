@@ -97,6 +97,21 @@ class S3StorageIT extends StorageContractTest {
     }
 
     @Test
+    void theLargestObjectIsWhatTenThousandGrowingPartsHoldUpToFiveTebibytes() {
+        // 1,000 parts each of 5, 10, ... 1280 MiB (the last two thousands alike): 3,835,000 MiB
+        assertEquals(
+                3_835_000L << 20,
+                new S3Storage(s3, new S3Storage.Options("any", "", S3Storage.MIN_PART_BYTES, null, null))
+                        .largestObject()
+                        .getAsLong());
+        assertEquals(
+                5L << 40,
+                new S3Storage(s3, new S3Storage.Options("any", "", 64 << 20, null, null))
+                        .largestObject()
+                        .getAsLong());
+    }
+
+    @Test
     void aMissingBucketIsItsOwnError() {
         Storage none =
                 new S3Storage(s3, new S3Storage.Options("no-such-bucket", "", S3Storage.MIN_PART_BYTES, null, null));

@@ -171,32 +171,36 @@ final class PeerBenchmark {
         long dbBytes = Long.parseLong(primary.queryOne("SELECT pg_database_size('postgres')"));
         Rounds r = new Rounds();
         long pitrStored = 0;
+        long clientStored = 0;
         long pgbrBytes = 0;
         for (int i = 0; i < rounds; i++) {
             String label = "bench-" + i;
             SnapshotRecord[] snap = {null};
+            // compressed here, then pgBackRest, then the default (on the server): the newest, which the restores use
+            timed(
+                    r,
+                    "client",
+                    () -> snap[0] = snapshotService(repo, tools, primary)
+                            .compression(SnapshotService.Compression.CLIENT)
+                            .create(label + "-client"));
+            clientStored = snap[0].storedSize();
+            timed(r, "pgbackrest", () -> pgbackrest(tools, pgbrConf, STANZA, "backup", "--type=full"));
+            pgbrBytes = newestBackupBytes();
             timed(
                     r,
                     "pitr",
-                    () -> snap[0] = new SnapshotService(
-                                    repo,
-                                    tools,
-                                    primary.primary(),
-                                    Clock.systemUTC(),
-                                    Duration.ofMinutes(5),
-                                    new PrintWriter(new StringWriter()))
-                            .create(label));
+                    () -> snap[0] = snapshotService(repo, tools, primary).create(label));
             pitrStored = snap[0].storedSize();
-            timed(r, "pgbackrest", () -> pgbackrest(tools, pgbrConf, STANZA, "backup", "--type=full"));
-            pgbrBytes = newestBackupBytes();
             b.say(String.format(
                     java.util.Locale.ROOT,
-                    "  snapshot round %d: pitr %.2f s, pgBackRest %.2f s",
+                    "  snapshot round %d: pitr %.2f s (compressed here: %.2f s), pgBackRest %.2f s",
                     i + 1,
                     r.last("pitr"),
+                    r.last("client"),
                     r.last("pgbackrest")));
         }
         double ratio = r.median("pitr") / r.median("pgbackrest");
+        double clientRatio = r.median("client") / r.median("pgbackrest");
         results.put(
                 "snapshot",
                 Map.of(
@@ -209,7 +213,19 @@ final class PeerBenchmark {
                                 "cpu_seconds",
                                 r.json("pitr cpu"),
                                 "stored_bytes",
-                                pitrStored),
+                                pitrStored,
+                                "compression",
+                                "snapshot.compression: auto (on the server)"),
+                        "pitr_client",
+                        Map.of(
+                                "seconds",
+                                r.json("client"),
+                                "cpu_seconds",
+                                r.json("client cpu"),
+                                "stored_bytes",
+                                clientStored,
+                                "compression",
+                                "snapshot.compression: client"),
                         "pgbackrest",
                         Map.of(
                                 "seconds",
@@ -221,12 +237,36 @@ final class PeerBenchmark {
                                 "options",
                                 "backup --type=full, process-max=2"),
                         "ratio_time_pitr_to_pgbackrest",
-                        ratio));
+                        ratio,
+                        "ratio_time_pitr_client_to_pgbackrest",
+                        clientRatio));
         rows.add(new String[] {
-            "snapshot of " + (dbBytes >> 20) + " MB: time, s", r.show("pitr"), r.show("pgbackrest"), "", fmt(ratio)
+            "snapshot of " + (dbBytes >> 20) + " MB (compressed on the server, the default): time, s",
+            r.show("pitr"),
+            r.show("pgbackrest"),
+            "",
+            fmt(ratio)
         });
         rows.add(new String[] {"snapshot: machine CPU, s", r.show("pitr cpu"), r.show("pgbackrest cpu"), "", ""});
         rows.add(new String[] {"snapshot: stored", (pitrStored >> 20) + " MB", (pgbrBytes >> 20) + " MB", "", ""});
+        rows.add(new String[] {
+            "snapshot compressed here (snapshot.compression: client): time, s / machine CPU, s / stored",
+            r.show("client") + " / " + r.show("client cpu") + " / " + (clientStored >> 20) + " MB",
+            "",
+            "",
+            fmt(clientRatio)
+        });
+    }
+
+    /** Snapshots as the benchmark takes them: of its primary, its log discarded. */
+    private static SnapshotService snapshotService(Repository repo, PgTools tools, LocalCluster primary) {
+        return new SnapshotService(
+                repo,
+                tools,
+                primary.primary(),
+                Clock.systemUTC(),
+                Duration.ofMinutes(5),
+                new PrintWriter(new StringWriter()));
     }
 
     /** The size of pgBackRest's newest full backup in its repository. */
@@ -956,10 +996,16 @@ final class PeerBenchmark {
         return Rounds.fmt(v);
     }
 
+    /** What {@code pgbackrest version} says: the version this run measured. */
+    private static String pgbackrestVersion() {
+        Processes.Result v = Processes.run(List.of("pgbackrest", "version"));
+        return v.ok() ? v.output().strip() : "pgBackRest";
+    }
+
     private void print() {
         b.say("");
         b.say("median of " + rounds + " interleaved rounds, (lowest-highest); ratios of medians, pitr to the other");
-        b.say("| measure | pitr | pgBackRest 2.45 | cp floor | ratio |");
+        b.say("| measure | pitr | " + pgbackrestVersion() + " | cp floor | ratio |");
         b.say("|---|---|---|---|---|");
         for (String[] r : rows) {
             b.say("| " + String.join(" | ", r) + " |");

@@ -77,6 +77,16 @@ public record SnapshotParts(List<Part> parts) {
         return "snapshots/" + id + "/base." + run + ".tar.zst";
     }
 
+    /** True when a snapshot's {@code storageKey} is the one object the server compressed ({@link #serverCompressedKey}). */
+    public static boolean isServerCompressed(String storageKey) {
+        return SERVER_COMPRESSED
+                .matcher(storageKey.substring(storageKey.lastIndexOf('/') + 1))
+                .matches();
+    }
+
+    private static final java.util.regex.Pattern SERVER_COMPRESSED =
+            java.util.regex.Pattern.compile("base\\.[0-9a-f]{8,64}\\.tar\\.zst");
+
     /** The key of part {@code n} (from 0) of snapshot {@code id}, taken by the run {@code run}. */
     public static String partKey(SnapshotId id, String run, int n) {
         return String.format(java.util.Locale.ROOT, "snapshots/%s/base.%s.%05d.tar.zst", id, run, n);

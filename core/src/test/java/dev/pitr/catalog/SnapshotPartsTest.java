@@ -55,6 +55,13 @@ class SnapshotPartsTest {
         assertTrue(SnapshotParts.isIndex(key));
         assertFalse(SnapshotParts.isIndex("snapshots/20260101T000000Z/base.tar.zst"));
         assertFalse(SnapshotParts.isIndex("snapshots/20260101T000000Z/parts.json"));
+        String one = SnapshotParts.serverCompressedKey(new SnapshotId("20260101T000000Z"), SnapshotParts.newRun());
+        assertTrue(SnapshotParts.isServerCompressed(one), one);
+        assertFalse(SnapshotParts.isIndex(one));
+        assertFalse(SnapshotParts.isServerCompressed(key));
+        assertFalse(SnapshotParts.isServerCompressed("snapshots/20260101T000000Z/base.tar.zst"));
+        assertFalse(SnapshotParts.isServerCompressed(
+                SnapshotParts.partKey(new SnapshotId("20260101T000000Z"), "abcdef012345", 0)));
     }
 
     @Test
