@@ -333,17 +333,16 @@ public final class SnapshotService {
                                             shown::at));
                     exited(p, stderr);
                     captured.label = read[0].label();
-                    BackupLabel bl = BackupLabel.parse(captured.label);
-                    Lsn end = ServerCompressed.endBound(
-                            Lsn.parse(primary.queryOne("SELECT pg_current_wal_lsn()")), segmentSize);
+                    BackupLabel bl = label(captured.label);
+                    Lsn end = ServerCompressed.endBound(writtenOn(bl), segmentSize);
                     captured.manifest = ServerCompressed.manifest(
                             read[0].files(),
                             bl.timeline(),
                             bl.startLsn(),
                             end,
                             Primary.major(primary.queryOne("SHOW server_version_num")),
-                            Long.parseUnsignedLong(
-                                    primary.queryOne("SELECT system_identifier FROM pg_control_system()")));
+                            // a bigint there, negative above 2^63; the manifest writes it unsigned
+                            Long.parseLong(primary.queryOne("SELECT system_identifier FROM pg_control_system()")));
                     body = new Body(
                             object, read[0].plainChecksum(), read[0].plainSize(), st.storedSize(), st.keyId(), 1);
                 } else {
@@ -374,7 +373,11 @@ public final class SnapshotService {
             } catch (IOException | PitrException e) {
                 // the stream ended early, or was not what it should be: when pg_basebackup failed, its words say why
                 String failed = onServer ? failure(p, stderr) : null;
-                if (failed != null && compression == Compression.AUTO && sent != null && sent.count == 0) {
+                if (failed != null
+                        && compression == Compression.AUTO
+                        && sent != null
+                        && sent.count == 0
+                        && failed.toLowerCase(java.util.Locale.ROOT).contains("zstd")) {
                     throw new ServerRefused(failed);
                 }
                 throw new PitrException(
@@ -703,6 +706,30 @@ public final class SnapshotService {
             return false;
         }
         return true;
+    }
+
+    private static BackupLabel label(String text) throws IOException {
+        try {
+            return BackupLabel.parse(text);
+        } catch (IllegalArgumentException e) {
+            throw new IOException(e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Where the primary writes WAL now, once pg_basebackup returned: a backup of a primary ends with a switch to a new
+     * segment, so that segment begins at or after the backup's end ({@link ServerCompressed#endBound}). Only on the
+     * timeline the backup started on: after a failover in between, another server's position says nothing of where
+     * this backup ended.
+     */
+    private Lsn writtenOn(BackupLabel bl) throws IOException {
+        String now = primary.queryOne("SELECT pg_walfile_name(pg_current_wal_lsn()) || pg_current_wal_lsn()");
+        TimelineId tli = TimelineId.parseHex(now.substring(0, 8));
+        if (!tli.equals(bl.timeline())) {
+            throw new IOException("the server writes timeline " + tli + " now, and the backup started on timeline "
+                    + bl.timeline() + ": it was promoted as the snapshot ended; take the snapshot again");
+        }
+        return Lsn.parse(now.substring(24));
     }
 
     /** What pg_basebackup said, when it exited other than 0 within a few seconds; null when it did not. */

@@ -947,6 +947,11 @@ public final class RestoreSteps {
         if (!SnapshotParts.isIndex(snap.storageKey())) {
             TarExtractor.Laid laid = layObject(
                     "snapshot " + snap.id(), snap.storageKey(), snap.sha256(), snap, dir, progress, onto, kept, check);
+            if (SnapshotParts.isServerCompressed(snap.storageKey())) {
+                Set<Path> named = new java.util.HashSet<>(laid.paths());
+                named.add(layManifest(snap, dir));
+                laid = new TarExtractor.Laid(laid.files(), named);
+            }
             log("laid down " + laid.files() + " files");
             return laid;
         }
@@ -1002,6 +1007,36 @@ public final class RestoreSteps {
         log("laid down " + files + " files"
                 + (passed == 0 ? "" : "; " + passed + " of " + all.size() + " parts held only files in place"));
         return new TarExtractor.Laid(files, paths);
+    }
+
+    /**
+     * Writes {@code snap}'s stored {@code backup_manifest}, checked against the catalog, into {@code dir}: the server
+     * compressed the snapshot's tar, which holds none, and what checks a restore (pg_verifybackup, a delta's check of what
+     * it laid) reads it there, as from any other snapshot. Returns where, among what the snapshot names.
+     */
+    private Path layManifest(SnapshotRecord snap, Path dir) {
+        Path at = dir.toAbsolutePath().normalize().resolve("backup_manifest");
+        byte[] text;
+        try {
+            text = snap.backupManifest().read(repo.codec(), repo.storage(), snap.keyId() != null);
+        } catch (IOException e) {
+            throw new PitrException(
+                    ErrorCode.CORRUPT_OBJECT,
+                    "cannot read the backup_manifest of snapshot " + snap.id() + ": " + e.getMessage(),
+                    "restore from another snapshot with --snapshot",
+                    e);
+        }
+        try {
+            Files.write(at, text);
+            Files.setPosixFilePermissions(at, PosixFilePermissions.fromString("rw-------"));
+        } catch (IOException e) {
+            throw new PitrException(
+                    ErrorCode.LOCAL_IO,
+                    "cannot write " + at + ": " + e.getMessage(),
+                    "free space in " + dir + " and run the restore again with --force",
+                    e);
+        }
+        return at;
     }
 
     /** Lays one tar object down, checked against {@code checksum} ({@link Checksum}) once read to its end. */
@@ -1098,6 +1133,7 @@ public final class RestoreSteps {
      */
     void verifyAgainstManifest(Path dir, Set<Path> checked) {
         if (!Files.exists(dir.resolve("backup_manifest"))) {
+            log("no backup_manifest in " + dir + " (a snapshot taken before pitr stored one): pg_verifybackup not run");
             return;
         }
         List<String> cmd = new ArrayList<>(List.of(tools(dir).path("pg_verifybackup"), "--no-parse-wal", "--quiet"));
@@ -1116,6 +1152,7 @@ public final class RestoreSteps {
                             + r.output().strip(),
                     "restore from another snapshot with --snapshot");
         }
+        log("pg_verifybackup checked the files against backup_manifest");
     }
 
     /** The major version a data directory's {@code PG_VERSION} names; empty before a snapshot is laid down there. */

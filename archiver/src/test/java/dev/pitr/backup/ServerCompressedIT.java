@@ -117,12 +117,39 @@ class ServerCompressedIT {
     }
 
     @Test
-    void aRestoreFromItHoldsExactlyTheRowsUpToTheTarget() throws Exception {
+    void restoresFromItHoldExactlyTheRowsUpToTheTargetAlsoAsADeltaAndWithPgVerifybackup() throws Exception {
         fx.primary.execute("CREATE TABLE marker (id int PRIMARY KEY, batch text)");
         ArchiveFixture.insertMarkers(fx.primary, 1, 50, "kept");
         Lsn kept = Lsn.parse(fx.primary.queryOne("SELECT pg_current_wal_insert_lsn()"));
         ArchiveFixture.insertMarkers(fx.primary, 51, 100, "late");
         fx.switchAndAwaitArchived();
         assertEquals("50:1-50", fx.restoreMarkers("--lsn", kept.toString()));
+
+        // the restore of the snapshot alone, stopped, then a delta onto it: the manifest the tar lacks is laid down
+        Path dir = fx.newTargetDir();
+        int port = dev.pitr.postgres.LocalCluster.freePort();
+        fx.ok("restore", "--immediate", "--target-dir", dir.toString(), "--port", "" + port);
+        assertTrue(Files.isRegularFile(dir.resolve("backup_manifest")));
+        fx.restoredServer(dir, port).stop();
+        port = dev.pitr.postgres.LocalCluster.freePort();
+        var delta = fx.ok("restore", "--latest", "--delta", "--target-dir", dir.toString(), "--port", "" + port);
+        assertTrue(delta.err().contains("kept"), delta.toString());
+        assertEquals(
+                "100:1-100",
+                fx.restoredServer(dir, port)
+                        .queryOne("SELECT count(*) || ':' || min(id) || '-' || max(id) FROM marker"));
+
+        // pg_verifybackup's second read, asked for, reads the manifest pitr wrote
+        var checked = fx.cliWithEnv(
+                java.util.Map.of("PITR_RESTORE_PG_VERIFYBACKUP", "true"),
+                "restore",
+                "--lsn",
+                kept.toString(),
+                "--target-dir",
+                fx.newTargetDir().toString(),
+                "--port",
+                "" + dev.pitr.postgres.LocalCluster.freePort());
+        assertEquals(0, checked.exitCode(), checked.toString());
+        assertTrue(checked.err().contains("pg_verifybackup"), checked.toString());
     }
 }
