@@ -2,6 +2,7 @@ package dev.pitr.bench;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.pitr.aws.S3ProxyServer;
 import dev.pitr.backup.SnapshotService;
 import dev.pitr.catalog.SnapshotRecord;
 import dev.pitr.config.Config;
@@ -148,7 +149,7 @@ final class PeerBenchmark {
             rows.add(new String[] {
                 "peak RSS: capture / restore (agent)", captureRss.peakMb() + " MB / " + restoreRssMb + " MB", "", "", ""
             });
-            shipping(config, tools, primary, shipSource, segments, sock);
+            shipping(config, tools, primary, shipSource, sock);
         }
         print();
         Files.createDirectories(json.toAbsolutePath().getParent());
@@ -751,21 +752,42 @@ final class PeerBenchmark {
      * call per segment in order, each .ready renamed .done after its call returns. Beside the wall time, the machine's
      * CPU time per segment: pgBackRest's asynchronous process and pitr's JVMs alike.
      */
-    private void shipping(Config config, PgTools tools, LocalCluster primary, Path source, int n, Path sock)
-            throws Exception {
-        long bytes = n * SEG;
-        b.say("shipping " + n + " segments (" + (bytes >> 20) + " MB) of the same WAL, " + rounds + " rounds");
+    private void shipping(Config config, PgTools tools, LocalCluster primary, Path source, Path sock) throws Exception {
         List<Path> segs;
         try (Stream<Path> s = Files.list(source)) {
             segs = s.sorted().toList();
         }
+        shipping(config, tools, primary, segs, sock, null);
+        Path jar = Path.of(System.getProperty("pitr.home", "."), "aws/target/test-servers/s3proxy.jar");
+        try (S3ProxyServer s3 = S3ProxyServer.start(jar, true)) {
+            // both tools speak TLS to it; this process (capture's shipping) and pitr's own trust its certificate
+            System.setProperty("javax.net.ssl.trustStore", s3.keystore().toString());
+            System.setProperty("javax.net.ssl.trustStorePassword", S3ProxyServer.KEYSTORE_PASSWORD);
+            s3.createBucket(PGBR_BUCKET);
+            shipping(config, tools, primary, segs, sock, s3);
+        }
+    }
+
+    private static final String PITR_BUCKET = "pitr-bench";
+    private static final String PGBR_BUCKET = "pgbr-bench";
+
+    /** The shipping rounds into local storage, or into {@code s3} (S3Proxy over TLS, on this machine) when not null. */
+    private void shipping(
+            Config config, PgTools tools, LocalCluster primary, List<Path> segs, Path sock, S3ProxyServer s3)
+            throws Exception {
+        int n = segs.size();
+        long bytes = n * SEG;
+        String where = s3 == null ? "" : "s3-";
+        b.say("shipping " + n + " segments (" + (bytes >> 20) + " MB) of the same WAL"
+                + (s3 == null ? "" : " into S3Proxy over TLS (" + s3.secureEndpoint() + ")") + ", " + rounds
+                + " rounds");
         Rounds r = new Rounds();
         int parallelism = config.requireInt(Key.WAL_SHIP_PARALLELISM);
         for (int i = 1; i <= rounds; i++) {
-            int round = i;
-            timed(r, "pgbackrest", () -> shipPgbackrest(tools, primary, segs, sock, round));
-            timed(r, "capture", () -> shipCapture(config, segs, round));
-            timed(r, "push", () -> shipPush(config, segs, round));
+            String round = where + i;
+            timed(r, "pgbackrest", () -> shipPgbackrest(tools, primary, segs, sock, round, s3));
+            timed(r, "capture", () -> shipCapture(config, segs, round, s3));
+            timed(r, "push", () -> shipPush(config, segs, round, s3));
             b.say(String.format(
                     java.util.Locale.ROOT,
                     "  round %d: pgBackRest %.1f seg/s, pitr capture %.1f seg/s, pitr wal push %.1f seg/s",
@@ -777,7 +799,7 @@ final class PeerBenchmark {
         double capture = r.median("pgbackrest") / r.median("capture");
         double push = r.median("pgbackrest") / r.median("push");
         results.put(
-                "shipping",
+                s3 == null ? "shipping" : "shipping_s3proxy",
                 Map.of(
                         "segments",
                         n,
@@ -787,6 +809,8 @@ final class PeerBenchmark {
                         "zstd level 3",
                         "encryption",
                         "on",
+                        "storage",
+                        s3 == null ? "local disk" : "S3Proxy 4.1 (filesystem backend, this machine), HTTPS",
                         "pitr_capture",
                         rates(
                                 r,
@@ -805,18 +829,19 @@ final class PeerBenchmark {
                         capture,
                         "ratio_segments_per_second_pitr_archive_command_to_pgbackrest",
                         push));
+        String into = s3 == null ? "shipping" : "shipping into S3Proxy (TLS)";
         rows.add(new String[] {
-            "shipping: capture path, seg/s", perSecond(r, "capture", n), perSecond(r, "pgbackrest", n), "", fmt(capture)
+            into + ": capture path, seg/s", perSecond(r, "capture", n), perSecond(r, "pgbackrest", n), "", fmt(capture)
         });
         rows.add(new String[] {
-            "shipping: archive_command (pitr wal push, pushing ahead), seg/s",
+            into + ": archive_command (pitr wal push, pushing ahead), seg/s",
             perSecond(r, "push", n),
             perSecond(r, "pgbackrest", n),
             "",
             fmt(push)
         });
         rows.add(new String[] {
-            "shipping: machine CPU per segment, ms (capture / wal push)",
+            into + ": machine CPU per segment, ms (capture / wal push)",
             fmt(1000 * r.median("capture cpu") / n) + " / " + fmt(1000 * r.median("push cpu") / n),
             fmt(1000 * r.median("pgbackrest cpu") / n),
             "",
@@ -825,7 +850,8 @@ final class PeerBenchmark {
     }
 
     /** pgBackRest's archive-push of {@code segs}: a data directory with only pg_control and the segments in pg_wal. */
-    private void shipPgbackrest(PgTools tools, LocalCluster primary, List<Path> segs, Path sock, int round)
+    private void shipPgbackrest(
+            PgTools tools, LocalCluster primary, List<Path> segs, Path sock, String round, S3ProxyServer s3)
             throws IOException {
         Path pg = ownedByPostgres(tools, base.resolve("ship-pg-" + round));
         Path pgWal = Files.createDirectories(pg.resolve("pg_wal/archive_status"));
@@ -837,6 +863,19 @@ final class PeerBenchmark {
         }
         Processes.run(List.of("chown", "-R", tools.osUser() + ":", pg.toString()));
         Path conf = pgbackrestConf(tools, "pgbr-ship-" + round, "ship", pg, primary.port(), sock);
+        if (s3 != null) {
+            String text = Files.readString(conf);
+            Files.writeString(
+                    conf,
+                    text.replaceFirst(
+                            "repo1-path=[^\n]*\n",
+                            "repo1-type=s3\nrepo1-path=/" + round + "\nrepo1-s3-bucket=" + PGBR_BUCKET
+                                    + "\nrepo1-s3-endpoint=127.0.0.1\nrepo1-storage-port="
+                                    + s3.secureEndpoint().getPort() + "\nrepo1-s3-region=" + S3ProxyServer.REGION
+                                    + "\nrepo1-s3-key=" + S3ProxyServer.ACCESS_KEY + "\nrepo1-s3-key-secret="
+                                    + S3ProxyServer.SECRET_KEY
+                                    + "\nrepo1-s3-uri-style=path\nrepo1-storage-verify-tls=n\n"));
+        }
         pgbackrest(tools, conf, "ship", "stanza-create", "--no-online");
         for (Path f : segs) {
             pgbackrest(
@@ -850,19 +889,19 @@ final class PeerBenchmark {
     }
 
     /** pitr as capture ships: the spool, wal.ship_parallelism at once, in this process. */
-    private void shipCapture(Config config, List<Path> segs, int round) throws IOException {
+    private void shipCapture(Config config, List<Path> segs, String round, S3ProxyServer s3) throws IOException {
         Path spool = Files.createDirectories(base.resolve("ship-spool-" + round));
         for (Path f : segs) {
             Files.copy(f, spool.resolve(f.getFileName()));
         }
-        Config syncConfig = shipConfig(config, "ship-sync-" + round);
+        Config syncConfig = shipConfig(config, "ship-sync-" + round, s3);
         try (Repository repo = Repository.open(syncConfig, false)) {
             new WalShipper(repo, Clock.systemUTC(), syncConfig.requireInt(Key.WAL_SHIP_PARALLELISM)).shipSpool(spool);
         }
     }
 
     /** pitr as archive_command, driven as the archiver drives it: docs/operating.md's command. */
-    private void shipPush(Config config, List<Path> segs, int round) throws IOException {
+    private void shipPush(Config config, List<Path> segs, String round, S3ProxyServer s3) throws IOException {
         Path pitrPg = Files.createDirectories(base.resolve("ship-pitr-" + round));
         Path pitrStatus = Files.createDirectories(pitrPg.resolve("pg_wal/archive_status"));
         for (Path f : segs) {
@@ -870,15 +909,32 @@ final class PeerBenchmark {
             Files.writeString(pitrStatus.resolve(f.getFileName() + ".ready"), "");
         }
         Path yaml = base.resolve("ship-push-" + round + ".yaml");
+        String storage = "storage:\n  path: " + base.resolve("repo-ship-push-" + round) + "\n";
+        if (s3 != null) {
+            storage = "storage:\n  type: s3\n  bucket: " + PITR_BUCKET + "\n  prefix: ship-push-" + round
+                    + "\n  endpoint: " + s3.secureEndpoint() + "\naws:\n  access_key_id: " + S3ProxyServer.ACCESS_KEY
+                    + "\n  secret_access_key: " + S3ProxyServer.SECRET_KEY + "\n";
+        }
         Files.writeString(
                 yaml,
-                "storage:\n  path: " + base.resolve("repo-ship-push-" + round) + "\ncatalog:\n  path: "
+                storage + "catalog:\n  path: "
                         + base.resolve("catalog-ship-push-" + round + ".db") + "\nencryption:\n  mode: key-file\n"
                         + "  key_file: " + config.require(Key.ENCRYPTION_KEY_FILE) + "\n");
         Path jar = Benchmarks.pitrJar();
-        run(List.of("java", "-jar", jar.toString(), "--config", yaml.toString(), "init", "--create"), "pitr init");
+        // S3Proxy's certificate, made for this run, trusted as an operator would trust a private CA's
+        String trust = s3 == null
+                ? ""
+                : "-Djavax.net.ssl.trustStore=" + s3.keystore() + " -Djavax.net.ssl.trustStorePassword="
+                        + S3ProxyServer.KEYSTORE_PASSWORD + " ";
+        List<String> init = new ArrayList<>(List.of("java"));
+        if (s3 != null) {
+            init.addAll(List.of(trust.strip().split(" ")));
+        }
+        init.addAll(List.of("-jar", jar.toString(), "--config", yaml.toString(), "init", "--create"));
+        run(init, "pitr init");
         // the JVM as ./pitr starts it: a call that pushes ahead ships many segments and wants the full JIT
-        String archiveCommand = WalShipper.archiveCommand("java -XX:+UseSerialGC -jar " + jar + " --config " + yaml);
+        String archiveCommand =
+                WalShipper.archiveCommand("java -XX:+UseSerialGC " + trust + "-jar " + jar + " --config " + yaml);
         for (Path f : segs) {
             String name = f.getFileName().toString();
             Processes.Result r = Processes.run(List.of(
@@ -892,16 +948,36 @@ final class PeerBenchmark {
         }
     }
 
-    private Config shipConfig(Config config, String run) {
+    private Config shipConfig(Config config, String run, S3ProxyServer s3) {
         Map<Key, String> m = new java.util.EnumMap<>(Key.class);
         for (Key k : Key.values()) {
             config.get(k).ifPresent(v -> m.put(k, v));
         }
         m.put(Key.STORAGE_PATH, base.resolve("repo-" + run).toString());
         m.put(Key.CATALOG_PATH, base.resolve("catalog-" + run + ".db").toString());
+        if (s3 != null) {
+            m.putAll(s3Storage(s3, run));
+        }
         Config c = Config.of(base.resolve("pitr-" + run + ".yaml"), m);
         dev.pitr.config.RepositorySetup.ensure(c, true);
         return c;
+    }
+
+    /** pitr's storage settings for a repository under {@code prefix} in S3Proxy's HTTPS endpoint. */
+    private static Map<Key, String> s3Storage(S3ProxyServer s3, String prefix) {
+        return Map.of(
+                Key.STORAGE_TYPE,
+                "s3",
+                Key.STORAGE_BUCKET,
+                PITR_BUCKET,
+                Key.STORAGE_PREFIX,
+                prefix,
+                Key.STORAGE_ENDPOINT,
+                s3.secureEndpoint().toString(),
+                Key.AWS_ACCESS_KEY_ID,
+                S3ProxyServer.ACCESS_KEY,
+                Key.AWS_SECRET_ACCESS_KEY,
+                S3ProxyServer.SECRET_KEY);
     }
 
     private static Map<String, Object> rates(Rounds r, String who, int n, String what) {
