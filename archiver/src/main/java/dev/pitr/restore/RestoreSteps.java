@@ -809,9 +809,21 @@ public final class RestoreSteps {
                             + " tell which files match it",
                     "restore into an empty directory, or with --force");
         }
+        return storedManifest(s, dev.pitr.backup.ManifestFiles::parse);
+    }
+
+    /** How a stored backup_manifest is taken: read as it is, or parsed. */
+    private interface ManifestReader<T> {
+        T read(byte[] text) throws IOException;
+    }
+
+    /**
+     * {@code s}'s stored backup_manifest, checked against the catalog, as {@code reader} takes it; one that cannot be
+     * read or taken is {@code corrupt-object}.
+     */
+    private <T> T storedManifest(SnapshotRecord s, ManifestReader<T> reader) {
         try {
-            return dev.pitr.backup.ManifestFiles.parse(
-                    s.backupManifest().read(repo.codec(), repo.storage(), s.keyId() != null));
+            return reader.read(s.backupManifest().read(repo.codec(), repo.storage(), s.keyId() != null));
         } catch (IOException e) {
             throw new PitrException(
                     ErrorCode.CORRUPT_OBJECT,
@@ -1016,16 +1028,7 @@ public final class RestoreSteps {
      */
     private Path layManifest(SnapshotRecord snap, Path dir) {
         Path at = dir.toAbsolutePath().normalize().resolve("backup_manifest");
-        byte[] text;
-        try {
-            text = snap.backupManifest().read(repo.codec(), repo.storage(), snap.keyId() != null);
-        } catch (IOException e) {
-            throw new PitrException(
-                    ErrorCode.CORRUPT_OBJECT,
-                    "cannot read the backup_manifest of snapshot " + snap.id() + ": " + e.getMessage(),
-                    "restore from another snapshot with --snapshot",
-                    e);
-        }
+        byte[] text = storedManifest(snap, t -> t);
         try {
             Files.write(at, text);
             Files.setPosixFilePermissions(at, PosixFilePermissions.fromString("rw-------"));
