@@ -667,8 +667,9 @@ public final class SnapshotService {
             String storageKey, String checksum, long plainSize, long storedSize, String keyId, int objects) {}
 
     /**
-     * Whether a full snapshot is compressed on the server: as configured, where the server can ({@code AUTO}: 15 or
-     * later, and about {@code estimated} bytes fit one object of the storage).
+     * Whether a full snapshot is compressed on the server: as configured, where the server can ({@code AUTO}: a primary
+     * of 15 or later that did not refuse before, no native incrementals to come, and about {@code estimated} bytes fit
+     * one object of the storage).
      */
     private boolean onServer(long estimated) {
         if (compression == Compression.CLIENT || (compression == Compression.AUTO && serverRefused)) {
@@ -736,8 +737,7 @@ public final class SnapshotService {
     private static String failure(Process p, CompletableFuture<String> stderr) {
         try {
             if (p.waitFor(5, java.util.concurrent.TimeUnit.SECONDS) && p.exitValue() != 0) {
-                return "pg_basebackup exited with " + p.exitValue() + ": "
-                        + stderr.join().strip();
+                return exitedWith(p.exitValue(), stderr);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -749,9 +749,13 @@ public final class SnapshotService {
     private static void exited(Process p, CompletableFuture<String> stderr) throws IOException {
         int rc = waitFor(p);
         if (rc != 0) {
-            throw new IOException(
-                    "pg_basebackup exited with " + rc + ": " + stderr.join().strip());
+            throw new IOException(exitedWith(rc, stderr));
         }
+    }
+
+    /** pg_basebackup's exit {@code rc} and its words (its error output ends as it exits). */
+    private static String exitedWith(int rc, CompletableFuture<String> stderr) {
+        return "pg_basebackup exited with " + rc + ": " + stderr.join().strip();
     }
 
     /** Holds what is read out of the tar stream. */

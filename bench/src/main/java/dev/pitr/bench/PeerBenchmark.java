@@ -922,19 +922,20 @@ final class PeerBenchmark {
                         + "  key_file: " + config.require(Key.ENCRYPTION_KEY_FILE) + "\n");
         Path jar = Benchmarks.pitrJar();
         // S3Proxy's certificate, made for this run, trusted as an operator would trust a private CA's
-        String trust = s3 == null
-                ? ""
-                : "-Djavax.net.ssl.trustStore=" + s3.keystore() + " -Djavax.net.ssl.trustStorePassword="
-                        + S3ProxyServer.KEYSTORE_PASSWORD + " ";
+        List<String> trust = s3 == null
+                ? List.of()
+                : List.of(
+                        "-Djavax.net.ssl.trustStore=" + s3.keystore(),
+                        "-Djavax.net.ssl.trustStorePassword=" + S3ProxyServer.KEYSTORE_PASSWORD);
         List<String> init = new ArrayList<>(List.of("java"));
-        if (s3 != null) {
-            init.addAll(List.of(trust.strip().split(" ")));
-        }
+        init.addAll(trust);
         init.addAll(List.of("-jar", jar.toString(), "--config", yaml.toString(), "init", "--create"));
         run(init, "pitr init");
         // the JVM as ./pitr starts it: a call that pushes ahead ships many segments and wants the full JIT
-        String archiveCommand =
-                WalShipper.archiveCommand("java -XX:+UseSerialGC " + trust + "-jar " + jar + " --config " + yaml);
+        List<String> java = new ArrayList<>(List.of("java", "-XX:+UseSerialGC"));
+        java.addAll(trust);
+        java.addAll(List.of("-jar", jar.toString(), "--config", yaml.toString()));
+        String archiveCommand = WalShipper.archiveCommand(String.join(" ", java));
         for (Path f : segs) {
             String name = f.getFileName().toString();
             Processes.Result r = Processes.run(List.of(
