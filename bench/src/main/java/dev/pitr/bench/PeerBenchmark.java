@@ -149,7 +149,13 @@ final class PeerBenchmark {
             rows.add(new String[] {
                 "peak RSS: capture / restore (agent)", captureRss.peakMb() + " MB / " + restoreRssMb + " MB", "", "", ""
             });
-            shipping(config, tools, primary, shipSource, sock);
+            shipping(
+                    config,
+                    tools,
+                    primary,
+                    shipSource,
+                    sock,
+                    (s3, into) -> s3Restores(config, repo, tools, pgbrConf, port, target, expectedRows, s3));
         }
         print();
         Files.createDirectories(json.toAbsolutePath().getParent());
@@ -413,6 +419,144 @@ final class PeerBenchmark {
         });
     }
 
+    /**
+     * The restore to the same time target from S3Proxy (over TLS, on this machine): each tool's repository as the local
+     * rounds left it, copied object by object into a bucket (pitr's with each object's metadata, its catalog copied
+     * beside; pgBackRest's files under the same paths), then {@code rounds} rounds of pitr and pgBackRest in turn.
+     */
+    private void s3Restores(
+            Config config,
+            Repository repo,
+            PgTools tools,
+            Path pgbrConf,
+            int port,
+            Instant target,
+            long expectedRows,
+            S3ProxyServer s3)
+            throws Exception {
+        String check = "SELECT count(*) || ',' || (to_regclass('after_target') IS NULL) FROM pgbench_history";
+        String want = expectedRows + ",true";
+        // the restore's JVM and restore_command's read the certificate: the server's OS user too
+        Path trust = Files.copy(
+                s3.keystore(), base.resolve("s3proxy-trust.jks"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        Processes.run(List.of("chmod", "644", trust.toString()));
+        String trustOpts = "-Djavax.net.ssl.trustStore=" + trust + " -Djavax.net.ssl.trustStorePassword="
+                + S3ProxyServer.KEYSTORE_PASSWORD;
+        Map<Key, String> m = new java.util.EnumMap<>(Key.class);
+        for (Key k : Key.values()) {
+            config.get(k).ifPresent(v -> m.put(k, v));
+        }
+        m.putAll(s3Storage(s3, "restore"));
+        Path catalog = base.resolve("catalog-restore-s3.db");
+        for (String suffix : List.of("", "-wal")) {
+            Path f = Path.of(config.catalogPath() + suffix);
+            if (Files.exists(f)) {
+                Files.copy(f, Path.of(catalog + suffix), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            }
+        }
+        m.put(Key.CATALOG_PATH, catalog.toString());
+        m.put(
+                Key.RESTORE_PITR_COMMAND,
+                config.require(Key.RESTORE_PITR_COMMAND).replace(" -jar ", " " + trustOpts + " -jar "));
+        Config c = Config.of(base.resolve("pitr-restore-s3.yaml"), m);
+        long t0 = System.nanoTime();
+        long objects = 0;
+        try (Repository into = Repository.open(c, true)) {
+            for (String key : repo.storage().list("")) {
+                Map<String, String> meta = repo.storage().metadata(key);
+                try (var in = repo.storage().open(key)) {
+                    into.storage().put(key, meta, in::transferTo);
+                }
+                objects++;
+            }
+        }
+        Path yaml = Benchmarks.writeYaml(c);
+        Path pgbrRepo = base.resolve("pgbr/repo");
+        long files = 0;
+        try (software.amazon.awssdk.services.s3.S3Client client = s3.client();
+                Stream<Path> all = Files.walk(pgbrRepo)) {
+            for (Path f : all.filter(Files::isRegularFile).toList()) {
+                client.putObject(
+                        r -> r.bucket(PGBR_BUCKET).key("restore/" + pgbrRepo.relativize(f)),
+                        software.amazon.awssdk.core.sync.RequestBody.fromFile(f));
+                files++;
+            }
+        }
+        Path conf = base.resolve("pgbr-restore-s3.conf");
+        Files.writeString(conf, inS3(Files.readString(pgbrConf), "/restore", s3));
+        Processes.run(List.of("chown", tools.osUser() + ":", conf.toString()));
+        Processes.run(List.of("chmod", "600", conf.toString()));
+        b.say(String.format(
+                java.util.Locale.ROOT,
+                "restoring to %s from S3Proxy over TLS (%s): %d objects of pitr's and %d files of pgBackRest's"
+                        + " repository copied in %.1f s; %d rounds of pitr and pgBackRest in turn",
+                target,
+                s3.secureEndpoint(),
+                objects,
+                files,
+                seconds(t0),
+                rounds));
+        Map<String, String> env = Map.of("PITR_JAVA_OPTS", "-XX:+UseSerialGC " + trustOpts);
+        Rounds r = new Rounds();
+        for (int i = 1; i <= rounds; i++) {
+            settle();
+            double c1 = Rounds.machineCpuSeconds();
+            double[] pitr = timedPitrCli(yaml, env, tools, base.resolve("restore-s3-pitr-" + i), target, check, want);
+            record(r, "pitr", pitr, Rounds.machineCpuSeconds() - c1);
+            settle();
+            double c2 = Rounds.machineCpuSeconds();
+            double[] pgbr =
+                    timedPgbackrest(tools, conf, port, base.resolve("restore-s3-pgbackrest-" + i), target, check, want);
+            record(r, "pgbackrest", pgbr, Rounds.machineCpuSeconds() - c2);
+            for (String d : List.of("restore-s3-pitr-", "restore-s3-pgbackrest-")) {
+                run(List.of("rm", "-rf", base.resolve(d + i).toString()), "rm " + d + i);
+            }
+        }
+        double totalRatio = r.median("pitr total") / r.median("pgbackrest total");
+        results.put(
+                "restore_s3",
+                Map.of(
+                        "target",
+                        target.toString(),
+                        "storage",
+                        "S3Proxy (filesystem backend) over TLS on this machine; each repository copied in",
+                        "pitr",
+                        Map.of(
+                                "seconds",
+                                r.json("pitr total"),
+                                "replay_seconds",
+                                r.json("pitr replay"),
+                                "cpu_seconds",
+                                r.json("pitr cpu")),
+                        "pgbackrest",
+                        Map.of(
+                                "seconds",
+                                r.json("pgbackrest total"),
+                                "replay_seconds",
+                                r.json("pgbackrest replay"),
+                                "cpu_seconds",
+                                r.json("pgbackrest cpu")),
+                        "ratio_total_pitr_to_pgbackrest",
+                        totalRatio));
+        rows.add(new String[] {
+            "restore to a time from S3Proxy: replay, s",
+            r.show("pitr replay"),
+            r.show("pgbackrest replay"),
+            "",
+            fmt(r.median("pitr replay") / r.median("pgbackrest replay"))
+        });
+        rows.add(new String[] {
+            "restore to a time from S3Proxy: total (snapshot + replay), s",
+            r.show("pitr total"),
+            r.show("pgbackrest total"),
+            "",
+            fmt(totalRatio)
+        });
+        rows.add(new String[] {
+            "restore from S3Proxy: machine CPU, s", r.show("pitr cpu"), r.show("pgbackrest cpu"), "", ""
+        });
+    }
+
     /** A phase of a round that may fail. */
     private interface Phase {
         void run() throws Exception;
@@ -480,12 +624,21 @@ final class PeerBenchmark {
     /** A pitr restore as the operator runs it, {@code pitr restore --to}, in its own process (for its memory). */
     private double[] timedPitrCli(Path yaml, PgTools tools, Path dir, Instant target, String check, String want)
             throws Exception {
+        return timedPitrCli(yaml, Map.of(), tools, dir, target, check, want);
+    }
+
+    /** {@code pitr restore --to target} in its own process, with {@code env} added to its environment. */
+    private double[] timedPitrCli(
+            Path yaml, Map<String, String> env, PgTools tools, Path dir, Instant target, String check, String want)
+            throws Exception {
         int port = LocalCluster.freePort();
         List<String> cmd = java("restore", null, yaml);
         cmd.addAll(
                 List.of("--to", target.toString(), "--target-dir", dir.toString(), "--port", Integer.toString(port)));
         long t0 = System.nanoTime();
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+        pb.environment().putAll(env);
+        Process p = pb.start();
         Rss rss = new Rss(p.pid());
         long started = 0;
         StringBuilder out = new StringBuilder();
@@ -752,7 +905,8 @@ final class PeerBenchmark {
      * call per segment in order, each .ready renamed .done after its call returns. Beside the wall time, the machine's
      * CPU time per segment: pgBackRest's asynchronous process and pitr's JVMs alike.
      */
-    private void shipping(Config config, PgTools tools, LocalCluster primary, Path source, Path sock) throws Exception {
+    private void shipping(Config config, PgTools tools, LocalCluster primary, Path source, Path sock, S3Phase first)
+            throws Exception {
         List<Path> segs;
         try (Stream<Path> s = Files.list(source)) {
             segs = s.sorted().toList();
@@ -764,8 +918,15 @@ final class PeerBenchmark {
             System.setProperty("javax.net.ssl.trustStore", s3.keystore().toString());
             System.setProperty("javax.net.ssl.trustStorePassword", S3ProxyServer.KEYSTORE_PASSWORD);
             s3.createBucket(PGBR_BUCKET);
+            s3.createBucket(PITR_BUCKET);
+            first.run(s3, "s3");
             shipping(config, tools, primary, segs, sock, s3);
         }
+    }
+
+    /** What runs against S3Proxy before its shipping rounds. */
+    private interface S3Phase {
+        void run(S3ProxyServer s3, String into) throws Exception;
     }
 
     private static final String PITR_BUCKET = "pitr-bench";
@@ -849,6 +1010,21 @@ final class PeerBenchmark {
         });
     }
 
+    /**
+     * A pgBackRest configuration's text with its repository moved to {@code path} in S3Proxy's bucket for pgBackRest,
+     * over TLS without verifying the run's own certificate (pgBackRest speaks S3 over TLS only).
+     */
+    private static String inS3(String conf, String path, S3ProxyServer s3) {
+        return conf.replaceFirst(
+                "repo1-path=[^\n]*\n",
+                "repo1-type=s3\nrepo1-path=" + path + "\nrepo1-s3-bucket=" + PGBR_BUCKET
+                        + "\nrepo1-s3-endpoint=127.0.0.1\nrepo1-storage-port="
+                        + s3.secureEndpoint().getPort()
+                        + "\nrepo1-s3-region=" + S3ProxyServer.REGION + "\nrepo1-s3-key=" + S3ProxyServer.ACCESS_KEY
+                        + "\nrepo1-s3-key-secret=" + S3ProxyServer.SECRET_KEY
+                        + "\nrepo1-s3-uri-style=path\nrepo1-storage-verify-tls=n\n");
+    }
+
     /** pgBackRest's archive-push of {@code segs}: a data directory with only pg_control and the segments in pg_wal. */
     private void shipPgbackrest(
             PgTools tools, LocalCluster primary, List<Path> segs, Path sock, String round, S3ProxyServer s3)
@@ -864,17 +1040,7 @@ final class PeerBenchmark {
         Processes.run(List.of("chown", "-R", tools.osUser() + ":", pg.toString()));
         Path conf = pgbackrestConf(tools, "pgbr-ship-" + round, "ship", pg, primary.port(), sock);
         if (s3 != null) {
-            String text = Files.readString(conf);
-            Files.writeString(
-                    conf,
-                    text.replaceFirst(
-                            "repo1-path=[^\n]*\n",
-                            "repo1-type=s3\nrepo1-path=/" + round + "\nrepo1-s3-bucket=" + PGBR_BUCKET
-                                    + "\nrepo1-s3-endpoint=127.0.0.1\nrepo1-storage-port="
-                                    + s3.secureEndpoint().getPort() + "\nrepo1-s3-region=" + S3ProxyServer.REGION
-                                    + "\nrepo1-s3-key=" + S3ProxyServer.ACCESS_KEY + "\nrepo1-s3-key-secret="
-                                    + S3ProxyServer.SECRET_KEY
-                                    + "\nrepo1-s3-uri-style=path\nrepo1-storage-verify-tls=n\n"));
+            Files.writeString(conf, inS3(Files.readString(conf), "/" + round, s3));
         }
         pgbackrest(tools, conf, "ship", "stanza-create", "--no-online");
         for (Path f : segs) {
