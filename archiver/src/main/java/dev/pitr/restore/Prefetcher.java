@@ -30,14 +30,16 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * the spool never holds more than the budget (one segment at least).
  *
  * <p>Recovery also asks for files the plan already knows the answer to, each of which would otherwise cost a JVM
- * start: the segment after the last planned one and timeline histories that are not archived ({@code .none-NAME}
- * markers, answered "not in the archive"), and the last planned segment a second time when recovery ends (kept and
+ * start: the segment after the last planned one, fetched too when the archive holds it (recovery reads ahead of
+ * what it replays) and otherwise, with timeline histories that are not archived, a {@code .none-NAME} marker answered
+ * "not in the archive"; and the last planned segment (and those after it) a second time when recovery ends (kept and
  * copied, {@code .keep-NAME}, rather than moved).
  */
 final class Prefetcher implements AutoCloseable {
 
     private final SegmentFetch fetch;
     private final List<SegmentRecord> plan;
+    private final List<String> keep = new java.util.ArrayList<>();
     private final List<String> absent;
     private final Path spool;
     private final int threads;
@@ -64,8 +66,29 @@ final class Prefetcher implements AutoCloseable {
             Path spool,
             int threads,
             long budgetBytes) {
+        this(fetch, plan, List.of(), absent, spool, threads, budgetBytes);
+    }
+
+    /**
+     * Prefetches {@code plan}, then {@code beyond} (segments recovery may read ahead into after the plan's last), into
+     * {@code spool}, keeping the plan's last and those for recovery's second ask; {@code absent} names files
+     * restore_command may answer "not in the archive" for without asking the archive.
+     */
+    Prefetcher(
+            SegmentFetch fetch,
+            List<SegmentRecord> plan,
+            List<SegmentRecord> beyond,
+            List<String> absent,
+            Path spool,
+            int threads,
+            long budgetBytes) {
         this.fetch = fetch;
-        this.plan = plan;
+        this.plan = new java.util.ArrayList<>(plan);
+        this.plan.addAll(beyond);
+        if (!plan.isEmpty()) {
+            keep.add(plan.get(plan.size() - 1).name().fileName());
+            beyond.forEach(b -> keep.add(b.name().fileName()));
+        }
         this.absent = absent;
         this.spool = spool;
         this.threads = Math.max(1, threads);
@@ -107,8 +130,9 @@ final class Prefetcher implements AutoCloseable {
             for (String name : absent) {
                 Files.writeString(spool.resolve(".none-" + name), "");
             }
-            Files.writeString(
-                    spool.resolve(".keep-" + plan.get(plan.size() - 1).name().fileName()), "");
+            for (String name : keep) {
+                Files.writeString(spool.resolve(".keep-" + name), "");
+            }
         } catch (IOException e) {
             return; // no spool: restore_command fetches every segment itself
         }

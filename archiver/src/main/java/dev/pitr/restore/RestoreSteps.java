@@ -259,10 +259,12 @@ public final class RestoreSteps {
     public Replayed replay(RestoreRequest req, List<SegmentRecord> segments, boolean wantsTarget, Runnable heartbeat) {
         Path dir = dir(req);
         WalFetcher fetcher = new WalFetcher(repo, serverOwner(dir));
+        List<SegmentRecord> beyond = readAhead(segments);
         Prefetcher prefetcher = new Prefetcher(
                 fetcher::fetch,
                 segments,
-                knownAbsent(segments),
+                beyond,
+                knownAbsent(beyond.isEmpty() ? segments : beyond),
                 dir.resolve(PREFETCH_DIR),
                 config.requireInt(Key.RESTORE_PREFETCH_PARALLELISM),
                 (long) config.requireInt(Key.RESTORE_PREFETCH_MB) << 20);
@@ -278,7 +280,21 @@ public final class RestoreSteps {
     }
 
     /**
-     * Files recovery asks for that the plan knows are not there: the segment after the last planned one (the plan ends
+     * The segment after the last planned one, when the archive holds it: recovery stops inside the last planned segment,
+     * but reads WAL ahead of what it replays (PostgreSQL's {@code wal_decode_buffer_size}), across the segment's end when
+     * what is left of it is short (a segment switched early), and each file it asks for that is not in the spool costs
+     * a JVM start.
+     */
+    private List<SegmentRecord> readAhead(List<SegmentRecord> segments) {
+        if (segments.isEmpty()) {
+            return List.of();
+        }
+        WalFileName after = segments.get(segments.size() - 1).name().next().walFileName();
+        return repo.catalog().segment(after).map(List::of).orElse(List.of());
+    }
+
+    /**
+     * Files recovery asks for that the plan knows are not there: the segment after the last fetched one (the plan ends
      * where recovery stops, or at the end of the archive for a latest restore), the history file of timeline 1 (there is
      * none) and of the timeline after the newest archived one (the probe that picks the restored server's new timeline).
      */

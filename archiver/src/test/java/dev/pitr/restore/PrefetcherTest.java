@@ -136,6 +136,39 @@ class PrefetcherTest {
     }
 
     @Test
+    void theSegmentRecoveryReadsAheadIntoIsFetchedTooAndEveryOneFromThePlansLastIsKept() throws Exception {
+        List<SegmentRecord> all = plan(4);
+        List<SegmentRecord> plan = all.subList(0, 3);
+        SegmentRecord beyond = all.get(3);
+        String afterBeyond = beyond.name().next().fileName();
+        Path spool = dir.resolve("spool");
+        Set<String> fetched = ConcurrentHashMap.newKeySet();
+        try (Prefetcher p = new Prefetcher(
+                (name, dest) -> {
+                    fetched.add(name);
+                    write(dest, "prefetched " + name);
+                },
+                plan,
+                List.of(beyond),
+                List.of(afterBeyond),
+                spool,
+                2,
+                10 * SEG)) {
+            p.start();
+            // replay reads ahead past the stop in the plan's last segment, into the next one and then the one after
+            for (SegmentRecord s : all) {
+                assertEquals("prefetched " + s.name().fileName(), restoreCommand(spool, s));
+            }
+            assertEquals(null, restoreCommand(spool, afterBeyond, 1));
+            // then asks again for the segment it stopped in; the one after it is kept as well
+            for (SegmentRecord s : List.of(plan.get(2), beyond)) {
+                assertEquals("prefetched " + s.name().fileName(), restoreCommand(spool, s));
+            }
+        }
+        assertEquals(4, fetched.size(), "no segment fetched twice, none directly");
+    }
+
+    @Test
     void aZeroBudgetFetchesNothing() throws Exception {
         List<SegmentRecord> plan = plan(2);
         Path spool = Files.createDirectories(dir.resolve("spool"));
