@@ -119,6 +119,13 @@ public final class BenchMain implements Callable<Integer> {
     int rounds = 3;
 
     @Option(
+            names = "--pgbackrest",
+            paramLabel = "PROGRAM",
+            description = "peers: the pgBackRest program to compare against (bench/run.sh gives Debian 13's, the newest"
+                    + " it installs; default: ${DEFAULT-VALUE}, from PATH).")
+    String pgbackrest = "pgbackrest";
+
+    @Option(
             names = "--json",
             paramLabel = "FILE",
             description = "peers: where the figures are written as JSON (default: ${DEFAULT-VALUE}).")
@@ -155,7 +162,7 @@ public final class BenchMain implements Callable<Integer> {
             case restore -> b.restore(segments);
             case ship_s3 -> b.shipS3(segments, inflight, endpoint, s3proxyJar);
             case encrypt -> b.encrypt(segments);
-            case peers -> b.encrypted(true).peers(scale, segments, rounds, json);
+            case peers -> b.encrypted(true).peers(scale, segments, rounds, json, pgbackrest);
             case catalog -> new CatalogBenchmark(dir, spec.commandLine().getOut()).run(segments, !sqliteOnly);
             case partial -> new PartialBenchmark(b).run(seconds);
             case incremental -> new IncrementalBenchmark(b).run(scale, postgresBin);

@@ -364,10 +364,10 @@ public final class Benchmarks {
     /**
      * pitr against pgBackRest on the same cluster and WAL: a snapshot of a pgbench database of {@code scale}, shipping
      * {@code segments} segments, a restore to a time target against the cp floor, each in {@code rounds} interleaved
-     * rounds; figures also written to {@code json}.
+     * rounds; figures also written to {@code json}. {@code pgbackrest} is the pgBackRest program run.
      */
-    public void peers(int scale, int segments, int rounds, Path json) throws Exception {
-        new PeerBenchmark(this, base).run(scale, segments, rounds, json);
+    public void peers(int scale, int segments, int rounds, Path json, String pgbackrest) throws Exception {
+        new PeerBenchmark(this, base, pgbackrest).run(scale, segments, rounds, json);
     }
 
     /** Replays the same archived WAL twice: restore_command = pitr wal fetch, and restore_command = cp. */

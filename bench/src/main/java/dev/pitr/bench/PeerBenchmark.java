@@ -55,19 +55,23 @@ final class PeerBenchmark {
     private final List<String[]> rows = new ArrayList<>();
     private int rounds = 3;
 
-    PeerBenchmark(Benchmarks b, Path base) {
+    /** The pgBackRest program run: a name found on PATH, or a path. */
+    private final String pgbackrestProgram;
+
+    PeerBenchmark(Benchmarks b, Path base, String pgbackrestProgram) {
         this.b = b;
         this.base = base;
+        this.pgbackrestProgram = pgbackrestProgram;
     }
 
     void run(int scale, int segments, int rounds, Path json) throws Exception {
         this.rounds = rounds;
         b.reset();
         String version =
-                Processes.run(List.of("pgbackrest", "version")).output().strip();
+                Processes.run(List.of(pgbackrestProgram, "version")).output().strip();
         if (!version.startsWith("pgBackRest")) {
             throw new IllegalStateException(
-                    "pgbackrest is not installed (bench/run.sh installs Debian's package): " + version);
+                    pgbackrestProgram + " is not pgBackRest (bench/run.sh installs Debian's package): " + version);
         }
         results.put(
                 "machine",
@@ -93,7 +97,8 @@ final class PeerBenchmark {
                     primary,
                     "wal_keep_size = '16GB'\nmax_wal_size = '16GB'\ncheckpoint_timeout = '1h'\n"
                             + "unix_socket_directories = '" + sock + "'\narchive_mode = on\n"
-                            + "archive_command = 'pgbackrest --config=" + pgbrConf + " --stanza=" + STANZA
+                            + "archive_command = '" + pgbackrestProgram + " --config=" + pgbrConf + " --stanza="
+                            + STANZA
                             + " archive-push %p'\n");
             primary.start();
             pgbackrest(tools, pgbrConf, STANZA, "stanza-create");
@@ -1191,8 +1196,9 @@ final class PeerBenchmark {
         return file;
     }
 
-    private static void pgbackrest(PgTools tools, Path conf, String stanza, String command, String... args) {
-        List<String> cmd = new ArrayList<>(List.of("pgbackrest", "--config=" + conf, "--stanza=" + stanza, command));
+    private void pgbackrest(PgTools tools, Path conf, String stanza, String command, String... args) {
+        List<String> cmd =
+                new ArrayList<>(List.of(pgbackrestProgram, "--config=" + conf, "--stanza=" + stanza, command));
         cmd.addAll(List.of(args));
         run(OsUser.as(tools.osUser(), cmd), "pgbackrest " + command);
     }
@@ -1240,8 +1246,8 @@ final class PeerBenchmark {
     }
 
     /** What {@code pgbackrest version} says: the version this run measured. */
-    private static String pgbackrestVersion() {
-        Processes.Result v = Processes.run(List.of("pgbackrest", "version"));
+    private String pgbackrestVersion() {
+        Processes.Result v = Processes.run(List.of(pgbackrestProgram, "version"));
         return v.ok() ? v.output().strip() : "pgBackRest";
     }
 
