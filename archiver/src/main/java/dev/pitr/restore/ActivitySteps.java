@@ -205,6 +205,7 @@ public final class ActivitySteps implements ActivityWorker.Steps {
                 RestoreSteps.Replayed r = steps.replay(
                         req,
                         again.segments(),
+                        again.path(),
                         RestoreSteps.wantsTarget(settings(plan)),
                         watch(id, req, plan, progress));
                 out.put("millis", (System.nanoTime() - t0) / 1_000_000);

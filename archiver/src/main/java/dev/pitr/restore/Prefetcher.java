@@ -70,23 +70,23 @@ final class Prefetcher implements AutoCloseable {
     }
 
     /**
-     * Prefetches {@code plan}, then {@code beyond} (segments recovery may read ahead into after the plan's last), into
+     * Prefetches {@code planned}, then {@code beyond} (segments recovery may read ahead into after the plan's last), into
      * {@code spool}, keeping the plan's last and those for recovery's second ask; {@code absent} names files
      * restore_command may answer "not in the archive" for without asking the archive.
      */
     Prefetcher(
             SegmentFetch fetch,
-            List<SegmentRecord> plan,
+            List<SegmentRecord> planned,
             List<SegmentRecord> beyond,
             List<String> absent,
             Path spool,
             int threads,
             long budgetBytes) {
         this.fetch = fetch;
-        this.plan = new java.util.ArrayList<>(plan);
+        this.plan = new java.util.ArrayList<>(planned);
         this.plan.addAll(beyond);
-        if (!plan.isEmpty()) {
-            keep.add(plan.get(plan.size() - 1).name().fileName());
+        if (!planned.isEmpty()) {
+            keep.add(planned.get(planned.size() - 1).name().fileName());
             beyond.forEach(b -> keep.add(b.name().fileName()));
         }
         this.absent = absent;

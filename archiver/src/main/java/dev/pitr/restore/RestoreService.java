@@ -143,7 +143,11 @@ public final class RestoreService {
                                                                 .value()));
                         long t0 = System.nanoTime();
                         replayed = steps.replay(
-                                req, plan.segments(), wantsTarget(plan, req), replayProgress(req, plan, replaying));
+                                req,
+                                plan.segments(),
+                                plan.path(),
+                                wantsTarget(plan, req),
+                                replayProgress(req, plan, replaying));
                         replayNanos = System.nanoTime() - t0;
                         if (replayed.redoDoneAt() != null) {
                             replaying.at(Math.max(

@@ -19,6 +19,7 @@ import dev.pitr.postgres.Shell;
 import dev.pitr.storage.OwnerOnly;
 import dev.pitr.wal.ClusterIdentity;
 import dev.pitr.wal.Lsn;
+import dev.pitr.wal.SegmentName;
 import dev.pitr.wal.TimelineHistory;
 import dev.pitr.wal.TimelineId;
 import dev.pitr.wal.WalFetcher;
@@ -254,17 +255,25 @@ public final class RestoreSteps {
 
     /**
      * Replay: prefetches {@code segments}, starts PostgreSQL and waits until recovery stops (at the target, when the
-     * settings name one); {@code heartbeat} runs about every 200 ms while it waits.
+     * settings name one); {@code heartbeat} runs about every 200 ms while it waits. {@code path} is the plan's way
+     * through the timelines, which names the files recovery asks for after the plan's last segment.
      */
-    public Replayed replay(RestoreRequest req, List<SegmentRecord> segments, boolean wantsTarget, Runnable heartbeat) {
+    public Replayed replay(
+            RestoreRequest req, List<SegmentRecord> segments, WalPath path, boolean wantsTarget, Runnable heartbeat) {
         Path dir = dir(req);
         WalFetcher fetcher = new WalFetcher(repo, serverOwner(dir));
-        List<SegmentRecord> beyond = readAhead(segments);
+        WalFileName after = segments.isEmpty() ? null : next(segments.get(segments.size() - 1), path);
+        // the segment after the plan's last, when the archive holds it: recovery stops inside the last planned segment
+        // but reads WAL ahead of what it replays (wal_decode_buffer_size), across the segment's end when what is left
+        // of it is short (a segment switched early), and each file it asks for that is not in the spool costs a JVM
+        List<SegmentRecord> beyond = after == null
+                ? List.of()
+                : repo.catalog().segment(after).map(List::of).orElse(List.of());
         Prefetcher prefetcher = new Prefetcher(
                 fetcher::fetch,
                 segments,
                 beyond,
-                knownAbsent(beyond.isEmpty() ? segments : beyond),
+                knownAbsent(beyond.isEmpty() ? after : next(beyond.get(0), path)),
                 dir.resolve(PREFETCH_DIR),
                 config.requireInt(Key.RESTORE_PREFETCH_PARALLELISM),
                 (long) config.requireInt(Key.RESTORE_PREFETCH_MB) << 20);
@@ -279,33 +288,24 @@ public final class RestoreSteps {
         }
     }
 
-    /**
-     * The segment after the last planned one, when the archive holds it: recovery stops inside the last planned segment,
-     * but reads WAL ahead of what it replays (PostgreSQL's {@code wal_decode_buffer_size}), across the segment's end when
-     * what is left of it is short (a segment switched early), and each file it asks for that is not in the spool costs
-     * a JVM start.
-     */
-    private List<SegmentRecord> readAhead(List<SegmentRecord> segments) {
-        if (segments.isEmpty()) {
-            return List.of();
-        }
-        WalFileName after = segments.get(segments.size() - 1).name().next().walFileName();
-        return repo.catalog().segment(after).map(List::of).orElse(List.of());
+    /** The file recovery asks for after {@code segment}, on {@code path}'s timeline for the next segment number. */
+    private static WalFileName next(SegmentRecord segment, WalPath path) {
+        SegmentName name = segment.name();
+        return path.segment(name.segno() + 1, name.segmentSize()).walFileName();
     }
 
     /**
-     * Files recovery asks for that the plan knows are not there: the segment after the last fetched one (the plan ends
-     * where recovery stops, or at the end of the archive for a latest restore), the history file of timeline 1 (there is
-     * none) and of the timeline after the newest archived one (the probe that picks the restored server's new timeline).
+     * Files recovery asks for that the plan knows are not there: {@code after}, the segment after the last one fetched
+     * (null: none), when the archive holds neither it nor a part of it shipped while it is written; the history file
+     * of timeline 1 (there is none) and of the timeline after the newest archived one (the probe that picks the
+     * restored server's new timeline).
      */
-    private List<String> knownAbsent(List<SegmentRecord> segments) {
+    private List<String> knownAbsent(WalFileName after) {
         List<String> absent = new ArrayList<>();
-        if (!segments.isEmpty()) {
-            // only when the archive does not hold it: a stopping record that crosses into it needs it read
-            WalFileName after = segments.get(segments.size() - 1).name().next().walFileName();
-            if (repo.catalog().segment(after).isEmpty()) {
-                absent.add(after.text());
-            }
+        if (after != null
+                && repo.catalog().segment(after).isEmpty()
+                && repo.catalog().partial(after).isEmpty()) {
+            absent.add(after.text());
         }
         absent.add(TimelineHistory.fileName(TimelineId.of(1)));
         long newest = repo.catalog().histories().stream()
