@@ -971,9 +971,10 @@ final class PeerBenchmark {
         int parallelism = config.requireInt(Key.WAL_SHIP_PARALLELISM);
         for (int i = 1; i <= rounds; i++) {
             String round = where + i;
-            timed(r, "pgbackrest", () -> shipPgbackrest(tools, primary, segs, sock, round, s3));
-            timed(r, "capture", () -> shipCapture(config, segs, round, s3));
-            timed(r, "push", () -> shipPush(config, segs, round, s3));
+            // each tool's repository made and the segments laid where it takes them from before its clock starts
+            timed(r, "pgbackrest", shipPgbackrest(tools, primary, segs, sock, round, s3));
+            timed(r, "capture", shipCapture(config, segs, round, s3));
+            timed(r, "push", shipPush(config, segs, round, s3));
             b.say(String.format(
                     java.util.Locale.ROOT,
                     "  round %d: pgBackRest %.1f seg/s, pitr capture %.1f seg/s, pitr wal push %.1f seg/s",
@@ -1051,7 +1052,7 @@ final class PeerBenchmark {
     }
 
     /** pgBackRest's archive-push of {@code segs}: a data directory with only pg_control and the segments in pg_wal. */
-    private void shipPgbackrest(
+    private Phase shipPgbackrest(
             PgTools tools, LocalCluster primary, List<Path> segs, Path sock, String round, S3ProxyServer s3)
             throws IOException {
         Path pg = ownedByPostgres(tools, base.resolve("ship-pg-" + round));
@@ -1068,31 +1069,40 @@ final class PeerBenchmark {
             Files.writeString(conf, inS3(Files.readString(conf), "/" + round, s3));
         }
         pgbackrest(tools, conf, "ship", "stanza-create", "--no-online");
-        for (Path f : segs) {
-            pgbackrest(
-                    tools,
-                    conf,
-                    "ship",
-                    "archive-push",
-                    pg.resolve("pg_wal").resolve(f.getFileName()).toString());
-            Files.move(pgWal.resolve(f.getFileName() + ".ready"), pgWal.resolve(f.getFileName() + ".done"));
-        }
+        return () -> {
+            for (Path f : segs) {
+                pgbackrest(
+                        tools,
+                        conf,
+                        "ship",
+                        "archive-push",
+                        pg.resolve("pg_wal").resolve(f.getFileName()).toString());
+                Files.move(pgWal.resolve(f.getFileName() + ".ready"), pgWal.resolve(f.getFileName() + ".done"));
+            }
+        };
     }
 
-    /** pitr as capture ships: the spool, wal.ship_parallelism at once, in this process. */
-    private void shipCapture(Config config, List<Path> segs, String round, S3ProxyServer s3) throws IOException {
+    /**
+     * pitr as capture ships: the spool, wal.ship_parallelism at once, in this process, with the repository open (as a
+     * running capture holds it).
+     */
+    private Phase shipCapture(Config config, List<Path> segs, String round, S3ProxyServer s3) throws IOException {
         Path spool = Files.createDirectories(base.resolve("ship-spool-" + round));
         for (Path f : segs) {
             Files.copy(f, spool.resolve(f.getFileName()));
         }
         Config syncConfig = shipConfig(config, "ship-sync-" + round, s3);
-        try (Repository repo = Repository.open(syncConfig, false)) {
-            new WalShipper(repo, Clock.systemUTC(), syncConfig.requireInt(Key.WAL_SHIP_PARALLELISM)).shipSpool(spool);
-        }
+        Repository repo = Repository.open(syncConfig, false);
+        return () -> {
+            try (repo) {
+                new WalShipper(repo, Clock.systemUTC(), syncConfig.requireInt(Key.WAL_SHIP_PARALLELISM))
+                        .shipSpool(spool);
+            }
+        };
     }
 
     /** pitr as archive_command, driven as the archiver drives it: docs/operating.md's command. */
-    private void shipPush(Config config, List<Path> segs, String round, S3ProxyServer s3) throws IOException {
+    private Phase shipPush(Config config, List<Path> segs, String round, S3ProxyServer s3) throws IOException {
         Path pitrPg = Files.createDirectories(base.resolve("ship-pitr-" + round));
         Path pitrStatus = Files.createDirectories(pitrPg.resolve("pg_wal/archive_status"));
         for (Path f : segs) {
@@ -1127,17 +1137,20 @@ final class PeerBenchmark {
         java.addAll(trust);
         java.addAll(List.of("-jar", jar.toString(), "--config", yaml.toString()));
         String archiveCommand = WalShipper.archiveCommand(String.join(" ", java));
-        for (Path f : segs) {
-            String name = f.getFileName().toString();
-            Processes.Result r = Processes.run(List.of(
-                    "/bin/sh",
-                    "-c",
-                    "cd " + pitrPg + " && " + archiveCommand.replace("%f", name).replace("%p", "pg_wal/" + name)));
-            if (!r.ok()) {
-                throw new IllegalStateException("archive_command failed for " + name + ": " + r.output());
+        return () -> {
+            for (Path f : segs) {
+                String name = f.getFileName().toString();
+                Processes.Result r = Processes.run(List.of(
+                        "/bin/sh",
+                        "-c",
+                        "cd " + pitrPg + " && "
+                                + archiveCommand.replace("%f", name).replace("%p", "pg_wal/" + name)));
+                if (!r.ok()) {
+                    throw new IllegalStateException("archive_command failed for " + name + ": " + r.output());
+                }
+                Files.move(pitrStatus.resolve(name + ".ready"), pitrStatus.resolve(name + ".done"));
             }
-            Files.move(pitrStatus.resolve(name + ".ready"), pitrStatus.resolve(name + ".done"));
-        }
+        };
     }
 
     private Config shipConfig(Config config, String run, S3ProxyServer s3) {
