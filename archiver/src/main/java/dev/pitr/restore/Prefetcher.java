@@ -40,6 +40,9 @@ final class Prefetcher implements AutoCloseable {
     private final SegmentFetch fetch;
     private final List<SegmentRecord> plan;
     private final List<String> keep = new java.util.ArrayList<>();
+    /** How many of {@link #plan}'s segments the plan holds; those after them are read ahead ({@code beyond}). */
+    private final int planned;
+
     private final List<String> absent;
     private final Path spool;
     private final int threads;
@@ -85,6 +88,7 @@ final class Prefetcher implements AutoCloseable {
         this.fetch = fetch;
         this.plan = new java.util.ArrayList<>(planned);
         this.plan.addAll(beyond);
+        this.planned = planned.size();
         if (!planned.isEmpty()) {
             keep.add(planned.get(planned.size() - 1).name().fileName());
             beyond.forEach(b -> keep.add(b.name().fileName()));
@@ -198,8 +202,11 @@ final class Prefetcher implements AutoCloseable {
                 fetch.fetch(name, spool.resolve(name));
             }
         } catch (RuntimeException e) {
-            // restore_command fetches it directly and reports the failure to PostgreSQL with the right exit code
-            failed.set(true);
+            // restore_command fetches it directly and reports the failure to PostgreSQL with the right exit code; a
+            // segment read ahead past the plan may never be asked for, and its failure leaves the plan's fetches be
+            if (plan.indexOf(s) < planned) {
+                failed.set(true);
+            }
         } finally {
             unmark(s);
         }

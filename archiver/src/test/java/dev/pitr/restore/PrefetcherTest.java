@@ -172,6 +172,35 @@ class PrefetcherTest {
     }
 
     @Test
+    void aSegmentReadAheadThatCannotBeFetchedLeavesThePlansFetchesBe() throws Exception {
+        List<SegmentRecord> all = plan(6);
+        List<SegmentRecord> plan = all.subList(0, 5);
+        SegmentRecord beyond = all.get(5);
+        Path spool = dir.resolve("spool");
+        try (Prefetcher p = new Prefetcher(
+                (name, dest) -> {
+                    if (name.equals(beyond.name().fileName())) {
+                        throw new PitrException(ErrorCode.CORRUPT_OBJECT, "not readable", "check it");
+                    }
+                    write(dest, "prefetched " + name);
+                },
+                plan,
+                List.of(beyond),
+                List.of(),
+                spool,
+                2,
+                100 * SEG)) {
+            p.start();
+            for (SegmentRecord s : plan) {
+                assertEquals("prefetched " + s.name().fileName(), restoreCommand(spool, s));
+            }
+            assertFalse(p.failed(), "a segment past the plan is not the plan's failure");
+            // asked for, it is fetched directly, and a failure there reaches PostgreSQL from that fetch
+            assertEquals("direct " + beyond.name().fileName(), restoreCommand(spool, beyond));
+        }
+    }
+
+    @Test
     void aZeroBudgetFetchesNothing() throws Exception {
         List<SegmentRecord> plan = plan(2);
         Path spool = Files.createDirectories(dir.resolve("spool"));

@@ -524,21 +524,9 @@ final class PeerBenchmark {
                         "storage",
                         "S3Proxy (filesystem backend) over TLS on this machine; each repository copied in",
                         "pitr",
-                        Map.of(
-                                "seconds",
-                                r.json("pitr total"),
-                                "replay_seconds",
-                                r.json("pitr replay"),
-                                "cpu_seconds",
-                                r.json("pitr cpu")),
+                        restoreFigures(r, "pitr"),
                         "pgbackrest",
-                        Map.of(
-                                "seconds",
-                                r.json("pgbackrest total"),
-                                "replay_seconds",
-                                r.json("pgbackrest replay"),
-                                "cpu_seconds",
-                                r.json("pgbackrest cpu")),
+                        restoreFigures(r, "pgbackrest"),
                         "ratio_total_pitr_to_pgbackrest",
                         totalRatio));
         rows.add(new String[] {
@@ -558,6 +546,17 @@ final class PeerBenchmark {
         rows.add(new String[] {
             "restore from S3Proxy: machine CPU, s", r.show("pitr cpu"), r.show("pgbackrest cpu"), "", ""
         });
+    }
+
+    /** A restore's rounds as the JSON gives them: total, replay and machine CPU seconds of {@code who}. */
+    private static Map<String, Object> restoreFigures(Rounds r, String who) {
+        return Map.of(
+                "seconds",
+                r.json(who + " total"),
+                "replay_seconds",
+                r.json(who + " replay"),
+                "cpu_seconds",
+                r.json(who + " cpu"));
     }
 
     /**
