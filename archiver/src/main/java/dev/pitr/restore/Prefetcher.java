@@ -178,6 +178,7 @@ final class Prefetcher implements AutoCloseable {
                 while (next < plan.size()
                         && !failed.get()
                         && (claimed.isEmpty() || claimedBytes + size(plan.get(next)) <= budgetBytes)) {
+                    boolean readAhead = next >= planned;
                     SegmentRecord s = plan.get(next++);
                     if (!mark(s)) {
                         failed.set(true);
@@ -185,7 +186,7 @@ final class Prefetcher implements AutoCloseable {
                     }
                     claimed.addLast(s);
                     claimedBytes += size(s);
-                    pool.execute(() -> fetchOne(s));
+                    pool.execute(() -> fetchOne(s, readAhead));
                 }
                 firstClaims.countDown();
                 sleep();
@@ -195,7 +196,7 @@ final class Prefetcher implements AutoCloseable {
         }
     }
 
-    private void fetchOne(SegmentRecord s) {
+    private void fetchOne(SegmentRecord s, boolean readAhead) {
         String name = s.name().fileName();
         try {
             if (!stopped && !failed.get()) {
@@ -204,7 +205,7 @@ final class Prefetcher implements AutoCloseable {
         } catch (RuntimeException e) {
             // restore_command fetches it directly and reports the failure to PostgreSQL with the right exit code; a
             // segment read ahead past the plan may never be asked for, and its failure leaves the plan's fetches be
-            if (plan.indexOf(s) < planned) {
+            if (!readAhead) {
                 failed.set(true);
             }
         } finally {

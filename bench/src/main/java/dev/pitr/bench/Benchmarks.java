@@ -561,10 +561,7 @@ public final class Benchmarks {
             RestoreTarget target,
             java.io.Writer log,
             java.util.function.Consumer<LocalCluster> inspect) {
-        Map<Key, String> values = new EnumMap<>(Key.class);
-        for (Key k : Key.values()) {
-            config.get(k).ifPresent(v -> values.put(k, v));
-        }
+        Map<Key, String> values = settings(config);
         if (command != null) {
             // the floor: restore_command is the command alone, with no prefetch spool in front of it
             values.put(Key.RESTORE_PITR_COMMAND, command);
@@ -624,6 +621,15 @@ public final class Benchmarks {
             say("encryption on: zstd + OpenPGP AES-256 per object, key file " + key);
         }
         return Config.of(base.resolve("pitr.yaml"), m);
+    }
+
+    /** {@code config}'s values, every key that has one, to change and make a configuration of ({@link Config#of}). */
+    static Map<Key, String> settings(Config config) {
+        Map<Key, String> values = new EnumMap<>(Key.class);
+        for (Key k : Key.values()) {
+            config.get(k).ifPresent(v -> values.put(k, v));
+        }
+        return values;
     }
 
     /** Writes {@code config}'s values as the YAML file it names, for pitr processes started by a benchmark. */

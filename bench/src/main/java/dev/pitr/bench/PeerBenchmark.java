@@ -446,10 +446,7 @@ final class PeerBenchmark {
         Processes.run(List.of("chmod", "644", trust.toString()));
         String trustOpts = "-Djavax.net.ssl.trustStore=" + trust + " -Djavax.net.ssl.trustStorePassword="
                 + S3ProxyServer.KEYSTORE_PASSWORD;
-        Map<Key, String> m = new java.util.EnumMap<>(Key.class);
-        for (Key k : Key.values()) {
-            config.get(k).ifPresent(v -> m.put(k, v));
-        }
+        Map<Key, String> m = Benchmarks.settings(config);
         m.putAll(s3Storage(s3, "restore"));
         Path catalog = base.resolve("catalog-restore-s3.db");
         for (String suffix : List.of("", "-wal")) {
@@ -1153,10 +1150,7 @@ final class PeerBenchmark {
     }
 
     private Config shipConfig(Config config, String run, S3ProxyServer s3) {
-        Map<Key, String> m = new java.util.EnumMap<>(Key.class);
-        for (Key k : Key.values()) {
-            config.get(k).ifPresent(v -> m.put(k, v));
-        }
+        Map<Key, String> m = Benchmarks.settings(config);
         m.put(Key.STORAGE_PATH, base.resolve("repo-" + run).toString());
         m.put(Key.CATALOG_PATH, base.resolve("catalog-" + run + ".db").toString());
         if (s3 != null) {
