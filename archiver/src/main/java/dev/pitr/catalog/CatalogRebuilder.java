@@ -51,7 +51,9 @@ public final class CatalogRebuilder {
         int snapshots = 0;
         List<String> conflicts = new ArrayList<>();
         List<String> failures = new ArrayList<>();
-        List<String> keys = storage.list("wal/");
+        // backup history files and promoted standbys' .partial files are kept as they are, recorded nowhere
+        List<String> keys =
+                storage.list("wal/").stream().filter(k -> !WalKeys.isKept(k)).toList();
         // an encrypted object's key id is read from its envelope: rotation rewrites envelopes, never bodies
         // histories first, as when shipping: a timeline's history precedes its segments
         List<String> ordered = new ArrayList<>(

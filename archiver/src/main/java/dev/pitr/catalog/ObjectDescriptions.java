@@ -128,6 +128,24 @@ public final class ObjectDescriptions {
         return m;
     }
 
+    /**
+     * A file archive_command is handed that pitr keeps as it is, and records nowhere else ({@code
+     * WalShipper.isKeptAsIs}): {@code kind} says which ("backup-history" or "partial-segment").
+     */
+    public static Map<String, String> kept(String kind, String fileName, String sha256, Instant archivedAt) {
+        Map<String, String> m = new HashMap<>();
+        m.put(KIND, kind);
+        m.put("pitr-file", fileName);
+        m.put(SHA256, sha256);
+        m.put("pitr-archived-at", archivedAt.toString());
+        return m;
+    }
+
+    /** The SHA-256 of the plain bytes an object's metadata records, or null. */
+    public static String sha256(Map<String, String> m) {
+        return m.get(SHA256);
+    }
+
     public static HistoryRecord historyRecord(String key, long storedSize, Map<String, String> m, String content) {
         require(key, m, "history");
         return new HistoryRecord(

@@ -18,7 +18,8 @@ import picocli.CommandLine.ParentCommand;
         name = "push",
         description =
                 "archive_command mode: archive_command = 'test -f pg_wal/.pitr-pushed/%%f && rm -f pg_wal/.pitr-pushed/%%f || pitr wal push %%p'."
-                        + " Ships %%p, then the other files PostgreSQL has marked ready, leaving a receipt for each that the command's first half answers.",
+                        + " Ships %%p, then the other files PostgreSQL has marked ready, leaving a receipt for each that the command's first half answers."
+                        + " Backup history files (.backup) and a promoted standby's .partial are kept as they are.",
         footer = {"Example (what PostgreSQL runs for one segment):", "  pitr wal push pg_wal/000000010000000000000003"})
 final class WalPushCommand implements Callable<Integer> {
 

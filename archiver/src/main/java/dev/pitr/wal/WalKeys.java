@@ -10,6 +10,19 @@ public final class WalKeys {
         return "wal/" + f.substring(0, 16) + "/" + f + ".zst";
     }
 
+    /**
+     * A backup history file or a promoted standby's {@code .partial}, kept as archive_command was handed it, beside the
+     * segment its name begins with.
+     */
+    public static String kept(String fileName) {
+        return "wal/" + fileName.substring(0, 16) + "/" + fileName + ".zst";
+    }
+
+    /** True for a key {@link #kept} makes. */
+    public static boolean isKept(String key) {
+        return key.endsWith(".backup.zst") || key.endsWith(".partial.zst");
+    }
+
     public static String history(TimelineId tli) {
         return "wal/" + TimelineHistory.fileName(tli) + ".zst";
     }

@@ -98,7 +98,109 @@ public final class WalShipper {
         throw new PitrException(
                 ErrorCode.USAGE,
                 name + " is neither a complete WAL segment nor a timeline history file",
-                "pass the %p of archive_command; .partial and .backup files are not archived");
+                "pass the %p of archive_command; 'pitr wal push' also keeps .backup and .partial files");
+    }
+
+    /** A backup history file's name: the segment the backup started in, the offset of its start, {@code .backup}. */
+    private static final java.util.regex.Pattern BACKUP_HISTORY =
+            java.util.regex.Pattern.compile("[0-9A-F]{24}\\.[0-9A-F]{8}\\.backup");
+
+    /** A backup history file is a few lines of text. */
+    private static final int BACKUP_HISTORY_MAX = 64 << 10;
+
+    /**
+     * True for the other files PostgreSQL's archiver hands archive_command: a backup history file (written as every
+     * base backup ends, pitr's own snapshots among them) and the last segment of the timeline a promoted standby left,
+     * renamed {@code .partial}. {@link #push} keeps them as they are: PostgreSQL retries a file whose archive_command
+     * fails for ever, and archives nothing after it meanwhile. Nothing restores from them: a backup's start and end are
+     * in pitr's snapshot records, and the new timeline's first segment holds the WAL of the {@code .partial} up to the
+     * switch.
+     */
+    public static boolean isKeptAsIs(String fileName) {
+        return BACKUP_HISTORY.matcher(fileName).matches() || PartialSegments.isPartialSegment(fileName);
+    }
+
+    /**
+     * Keeps a backup history file or a {@code .partial} ({@link #isKeptAsIs}) under {@link WalKeys#kept}, encoded like
+     * every object, and records it nowhere else. A second push of the same bytes finds them kept; other bytes under
+     * the name are a conflict, never an overwrite.
+     */
+    private Shipped shipKept(Path file, String name) {
+        boolean partial = PartialSegments.isPartialSegment(name);
+        long size = size(file);
+        if (partial) {
+            try {
+                SegmentName.validateSegmentSize(size);
+            } catch (IllegalArgumentException e) {
+                throw new PitrException(
+                        ErrorCode.USAGE,
+                        name + " is " + size + " bytes, not a segment PostgreSQL renamed at a promotion",
+                        "only pass the %p of archive_command");
+            }
+        } else if (size > BACKUP_HISTORY_MAX) {
+            throw new PitrException(
+                    ErrorCode.CORRUPT_OBJECT,
+                    name + " is " + size + " bytes, too large for a backup history file",
+                    "inspect the file");
+        }
+        byte[] content = read(file);
+        if (partial) {
+            String segment = name.substring(0, name.length() - PartialSegments.SUFFIX.length());
+            ByteBuffer first = ByteBuffer.wrap(content, 0, Math.min(64, content.length));
+            java.util.OptionalInt otherVersion = WalRecords.otherVersionMagic(first);
+            if (otherVersion.isPresent()) {
+                throw new PitrException(
+                        ErrorCode.UNSUPPORTED_VERSION,
+                        name + " is WAL of a PostgreSQL version pitr does not read (page magic "
+                                + Integer.toHexString(otherVersion.getAsInt()) + "); it is not archived",
+                        "pitr reads the WAL of PostgreSQL " + WalFormat.supportedRange());
+            }
+            OptionalLong sysid = WalRecords.systemIdentifier(first.duplicate());
+            if (sysid.isPresent()) {
+                cluster.check(
+                        SegmentName.parse(segment, size),
+                        sysid.getAsLong(),
+                        WalRecords.format(first.duplicate()).orElseThrow());
+            }
+        } else if (!new String(content, StandardCharsets.UTF_8).startsWith("START WAL LOCATION: ")) {
+            throw new PitrException(
+                    ErrorCode.CORRUPT_OBJECT, name + " is not a backup history file", "inspect the file");
+        }
+        String sha = Sha256.of(content);
+        String key = WalKeys.kept(name);
+        if (repo.storage().stat(key).isPresent()) {
+            // verify rather than trust: the same name with other bytes is a conflict, never an overwrite
+            if (!sha.equals(ObjectDescriptions.sha256(repo.storage().metadata(key))) && !sameBytes(key, content)) {
+                throw new PitrException(
+                        ErrorCode.ARCHIVE_CONFLICT,
+                        name + " is archived already with other bytes (" + key + ")",
+                        "two servers archive into this repository: check which one it belongs to; nothing was"
+                                + " overwritten");
+            }
+            return new Shipped(
+                    name,
+                    Outcome.ALREADY_ARCHIVED,
+                    content.length,
+                    repo.storage().stat(key).orElse(0L));
+        }
+        long stored = repo.codec()
+                .put(
+                        repo.storage(),
+                        key,
+                        ObjectDescriptions.kept(
+                                partial ? "partial-segment" : "backup-history", name, sha, clock.instant()),
+                        out -> out.write(content))
+                .storedSize();
+        return new Shipped(name, Outcome.ARCHIVED, content.length, stored);
+    }
+
+    private boolean sameBytes(String key, byte[] content) {
+        try (InputStream in = repo.codec().open(repo.storage(), key, false)) {
+            return java.util.Arrays.equals(in.readAllBytes(), content);
+        } catch (IOException e) {
+            throw new PitrException(
+                    ErrorCode.STORAGE_UNAVAILABLE, "cannot read " + key + ": " + e.getMessage(), "retry", e);
+        }
     }
 
     private Shipped shipSegment(Path file, String name) {
@@ -337,7 +439,8 @@ public final class WalShipper {
         } catch (IOException e) {
             // a receipt left behind is only a small empty file
         }
-        Shipped asked = ship(file);
+        String askedName = file.getFileName().toString();
+        Shipped asked = isKeptAsIs(askedName) ? shipKept(file, askedName) : ship(file);
         Path status = dir.resolve("archive_status");
         List<Path> ready = new ArrayList<>();
         if (Files.isDirectory(status)) {
@@ -345,8 +448,7 @@ public final class WalShipper {
                 s.map(p -> p.getFileName().toString())
                         .filter(n -> n.endsWith(".ready"))
                         .map(n -> n.substring(0, n.length() - ".ready".length()))
-                        .filter(n ->
-                                isShippable(n) && !n.equals(file.getFileName().toString()))
+                        .filter(n -> (isShippable(n) || isKeptAsIs(n)) && !n.equals(askedName))
                         .filter(n -> Files.isRegularFile(dir.resolve(n))
                                 && !Files.exists(dir.resolve(RECEIPTS).resolve(n)))
                         .sorted()
@@ -361,7 +463,19 @@ public final class WalShipper {
         if (!ready.isEmpty()) {
             try {
                 Files.createDirectories(dir.resolve(RECEIPTS));
-                out.addAll(shipInOrder(ready, f -> receipt(dir.resolve(RECEIPTS), f)));
+                for (Path f : ready.stream()
+                        .filter(f -> isKeptAsIs(f.getFileName().toString()))
+                        .toList()) {
+                    out.add(acknowledged(
+                            g -> receipt(dir.resolve(RECEIPTS), g),
+                            f,
+                            shipKept(f, f.getFileName().toString())));
+                }
+                out.addAll(shipInOrder(
+                        ready.stream()
+                                .filter(f -> !isKeptAsIs(f.getFileName().toString()))
+                                .toList(),
+                        f -> receipt(dir.resolve(RECEIPTS), f)));
             } catch (IOException | RuntimeException e) {
                 // the file PostgreSQL asked for is archived; the rest is shipped when it asks for them
             }

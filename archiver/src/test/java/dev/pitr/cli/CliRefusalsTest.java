@@ -57,15 +57,22 @@ class CliRefusalsTest {
     }
 
     @Test
-    void walPushTakesOnlyCompleteSegmentsAndHistoryFiles() throws IOException {
+    void walPushTakesOnlyTheFilesPostgresArchives() throws IOException {
         Path pgWal = Files.createDirectories(dir.resolve("pg_wal"));
         Cli.Run r = run(
+                "wal",
+                "push",
+                Files.writeString(pgWal.resolve("000000010000000000000003.tmp"), "x")
+                        .toString());
+        assertRefused(r, ErrorCode.USAGE);
+        assertTrue(r.err().contains("neither a complete WAL segment nor a timeline history file"), r::toString);
+        r = run(
                 "wal",
                 "push",
                 Files.writeString(pgWal.resolve("000000010000000000000003.partial"), "x")
                         .toString());
         assertRefused(r, ErrorCode.USAGE);
-        assertTrue(r.err().contains("neither a complete WAL segment nor a timeline history file"), r::toString);
+        assertTrue(r.err().contains("not a segment PostgreSQL renamed at a promotion"), r::toString);
         r = run(
                 "wal",
                 "push",

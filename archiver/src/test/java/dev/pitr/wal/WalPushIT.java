@@ -12,6 +12,9 @@ import dev.pitr.restore.RestoreSteps;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
@@ -71,19 +74,7 @@ class WalPushIT {
         for (int batch = 0; batch < 6; batch++) {
             fx.primary.execute("INSERT INTO t SELECT g, repeat('x', 200) FROM generate_series(1, 400000) g");
         }
-        String last = fx.primary.queryOne("SELECT pg_walfile_name(pg_current_wal_lsn())");
-        fx.primary.queryOne("SELECT pg_switch_wal()");
-        for (int i = 0;
-                i < 1800
-                        && !fx.primary
-                                .queryOne("SELECT coalesce(last_archived_wal, '') FROM pg_stat_archiver")
-                                .equals(last);
-                i++) {
-            Thread.sleep(100);
-        }
-        assertEquals(
-                last, fx.primary.queryOne("SELECT last_archived_wal FROM pg_stat_archiver"), "archived to the end");
-        assertEquals("0", fx.primary.queryOne("SELECT failed_count FROM pg_stat_archiver"));
+        String last = archivedToTheEnd();
 
         long segments = SegmentName.parse(last, 16L << 20).segno()
                 - SegmentName.parse(first, 16L << 20).segno()
@@ -102,5 +93,50 @@ class WalPushIT {
                 Files.list(fx.primary.dataDir().resolve("pg_wal").resolve(WalShipper.RECEIPTS))) {
             assertEquals(List.of(), left.toList(), "every receipt was taken by PostgreSQL's call for its file");
         }
+
+        // a base backup ends with a backup history file, which PostgreSQL hands archive_command as it hands segments,
+        // and retries for ever when that fails, archiving nothing after it meanwhile; the backup itself (a snapshot's
+        // pg_basebackup too) ends only once that file is archived
+        String backupHistory;
+        try (Connection c = fx.primary.connect();
+                Statement st = c.createStatement()) {
+            st.execute("SET statement_timeout = '120s'");
+            try (ResultSet rs = st.executeQuery(
+                    fx.major >= 15
+                            ? "SELECT pg_walfile_name(pg_backup_start('push', true))"
+                            : "SELECT pg_walfile_name(pg_start_backup('push', true, false))")) {
+                rs.next();
+                backupHistory = rs.getString(1);
+            }
+            st.execute(fx.major >= 15 ? "SELECT pg_backup_stop()" : "SELECT pg_stop_backup(false)");
+        }
+        fx.primary.execute("INSERT INTO t SELECT g, repeat('y', 200) FROM generate_series(1, 100000) g");
+        archivedToTheEnd();
+        try (Stream<Path> kept = Files.list(archive.resolve("repo/wal").resolve(backupHistory.substring(0, 16)))) {
+            assertEquals(
+                    1,
+                    kept.filter(f -> f.getFileName().toString().startsWith(backupHistory + ".")
+                                    && f.getFileName().toString().endsWith(".backup.zst"))
+                            .count(),
+                    "the backup history file is kept");
+        }
+    }
+
+    /** Switches to a new segment and waits until the one before it is archived, with no failed call on the way. */
+    private static String archivedToTheEnd() throws InterruptedException {
+        String last = fx.primary.queryOne("SELECT pg_walfile_name(pg_current_wal_lsn())");
+        fx.primary.queryOne("SELECT pg_switch_wal()");
+        for (int i = 0;
+                i < 1800
+                        && !fx.primary
+                                .queryOne("SELECT coalesce(last_archived_wal, '') FROM pg_stat_archiver")
+                                .equals(last);
+                i++) {
+            Thread.sleep(100);
+        }
+        assertEquals(
+                last, fx.primary.queryOne("SELECT last_archived_wal FROM pg_stat_archiver"), "archived to the end");
+        assertEquals("0", fx.primary.queryOne("SELECT failed_count FROM pg_stat_archiver"));
+        return last;
     }
 }

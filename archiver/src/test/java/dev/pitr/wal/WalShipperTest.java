@@ -16,6 +16,7 @@ import dev.pitr.codec.Zstd;
 import dev.pitr.config.Repository;
 import dev.pitr.crypto.Keyring;
 import dev.pitr.crypto.SecretKeyWrapper;
+import dev.pitr.error.ErrorCode;
 import dev.pitr.error.PitrException;
 import dev.pitr.storage.LocalStorage;
 import java.nio.file.Files;
@@ -352,6 +353,81 @@ class WalShipperTest {
         List<WalShipper.Shipped> again = shipper.push(spool.resolve("000000010000000000000003"), 256);
         assertEquals(WalShipper.Outcome.ALREADY_ARCHIVED, again.get(0).outcome());
         assertFalse(Files.exists(spool.resolve(WalShipper.RECEIPTS).resolve("000000010000000000000003")));
+    }
+
+    /**
+     * PostgreSQL hands archive_command a backup history file as each base backup ends, and a promoted standby's last
+     * segment of the old timeline as {@code .partial}; it retries a failed one for ever and archives nothing after it.
+     * Both are kept as they are, pushed ahead like segments, answered from receipts, and recorded as no segment.
+     */
+    @Test
+    void backupHistoryAndPartialFilesAreKeptAsTheyAreAndPushedAhead() throws Exception {
+        Path status = Files.createDirectories(spool.resolve("archive_status"));
+        segment("000000010000000000000002", 2);
+        String label = """
+                START WAL LOCATION: 0/2000028 (file 000000010000000000000002)
+                STOP WAL LOCATION: 0/2000100 (file 000000010000000000000002)
+                """;
+        Path backup = Files.writeString(spool.resolve("000000010000000000000002.00000028.backup"), label);
+        Path partial = segment("000000010000000000000003.partial", 3);
+        segment("000000010000000000000004", 4);
+        for (String n : List.of(
+                "000000010000000000000002.00000028.backup",
+                "000000010000000000000003.partial",
+                "000000010000000000000004")) {
+            Files.writeString(status.resolve(n + ".ready"), "");
+        }
+        List<WalShipper.Shipped> shipped = shipper.push(spool.resolve("000000010000000000000002"), 256);
+        assertEquals(
+                List.of(
+                        "000000010000000000000002",
+                        "000000010000000000000002.00000028.backup",
+                        "000000010000000000000003.partial",
+                        "000000010000000000000004"),
+                shipped.stream().map(WalShipper.Shipped::fileName).toList());
+        try (java.io.InputStream in = repo.codec()
+                .open(repo.storage(), "wal/0000000100000000/000000010000000000000002.00000028.backup.zst", false)) {
+            assertEquals(label, new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8));
+        }
+        try (java.io.InputStream in =
+                repo.codec().open(repo.storage(), "wal/0000000100000000/000000010000000000000003.partial.zst", false)) {
+            assertTrue(java.util.Arrays.equals(Files.readAllBytes(partial), in.readAllBytes()));
+        }
+        assertFalse(
+                repo.catalog()
+                        .segment(WalFileName.of("000000010000000000000003"))
+                        .isPresent(),
+                "a .partial is no archived segment");
+        try (Stream<Path> names = Files.list(spool.resolve(WalShipper.RECEIPTS))) {
+            assertEquals(
+                    List.of(
+                            "000000010000000000000002.00000028.backup",
+                            "000000010000000000000003.partial",
+                            "000000010000000000000004"),
+                    names.map(x -> x.getFileName().toString()).sorted().toList());
+        }
+        // PostgreSQL asking again (a receipt lost) finds the same bytes kept; other bytes under the name are a conflict
+        assertEquals(
+                WalShipper.Outcome.ALREADY_ARCHIVED,
+                shipper.push(backup, 0).get(0).outcome());
+        Files.writeString(backup, label + "LABEL: other\n");
+        PitrException e = assertThrows(PitrException.class, () -> shipper.push(backup, 0));
+        assertEquals(ErrorCode.ARCHIVE_CONFLICT, e.code());
+        // a file named like one that is none is refused, never kept
+        Path notLabel = Files.writeString(spool.resolve("000000010000000000000004.00000028.backup"), "rm -rf /\n");
+        assertEquals(
+                ErrorCode.CORRUPT_OBJECT,
+                assertThrows(PitrException.class, () -> shipper.push(notLabel, 0))
+                        .code());
+        Path shortPartial = Files.write(spool.resolve("000000010000000000000005.partial"), new byte[1000]);
+        assertEquals(
+                ErrorCode.USAGE,
+                assertThrows(PitrException.class, () -> shipper.push(shortPartial, 0))
+                        .code());
+        // and rebuilding the catalog from storage passes over what is kept
+        var rebuilt = new dev.pitr.catalog.CatalogRebuilder(repo, new java.io.PrintWriter(java.io.Writer.nullWriter()))
+                .rebuild();
+        assertEquals(List.of(), rebuilt.failures());
     }
 
     /** A record an earlier pitr wrote names no version: its own cluster's next segment adds it; a garbled one stops. */
