@@ -129,14 +129,12 @@ public final class WalShipper {
         boolean partial = PartialSegments.isPartialSegment(name);
         long size = size(file);
         if (partial) {
-            try {
-                SegmentName.validateSegmentSize(size);
-            } catch (IllegalArgumentException e) {
-                throw new PitrException(
-                        ErrorCode.USAGE,
-                        name + " is " + size + " bytes, not a segment PostgreSQL renamed at a promotion",
-                        "only pass the %p of archive_command");
-            }
+            checkedSegment(
+                    file,
+                    name,
+                    size,
+                    "not a segment PostgreSQL renamed at a promotion",
+                    "only pass the %p of archive_command");
         } else if (size > BACKUP_HISTORY_MAX) {
             throw new PitrException(
                     ErrorCode.CORRUPT_OBJECT,
@@ -144,25 +142,7 @@ public final class WalShipper {
                     "inspect the file");
         }
         byte[] content = read(file);
-        if (partial) {
-            String segment = name.substring(0, name.length() - PartialSegments.SUFFIX.length());
-            ByteBuffer first = ByteBuffer.wrap(content, 0, Math.min(64, content.length));
-            java.util.OptionalInt otherVersion = WalRecords.otherVersionMagic(first);
-            if (otherVersion.isPresent()) {
-                throw new PitrException(
-                        ErrorCode.UNSUPPORTED_VERSION,
-                        name + " is WAL of a PostgreSQL version pitr does not read (page magic "
-                                + Integer.toHexString(otherVersion.getAsInt()) + "); it is not archived",
-                        "pitr reads the WAL of PostgreSQL " + WalFormat.supportedRange());
-            }
-            OptionalLong sysid = WalRecords.systemIdentifier(first.duplicate());
-            if (sysid.isPresent()) {
-                cluster.check(
-                        SegmentName.parse(segment, size),
-                        sysid.getAsLong(),
-                        WalRecords.format(first.duplicate()).orElseThrow());
-            }
-        } else if (!new String(content, StandardCharsets.UTF_8).startsWith("START WAL LOCATION: ")) {
+        if (!partial && !new String(content, StandardCharsets.UTF_8).startsWith("START WAL LOCATION: ")) {
             throw new PitrException(
                     ErrorCode.CORRUPT_OBJECT, name + " is not a backup history file", "inspect the file");
         }
@@ -203,19 +183,23 @@ public final class WalShipper {
         }
     }
 
-    private Shipped shipSegment(Path file, String name) {
-        long size = size(file);
+    /**
+     * The segment {@code file} (named {@code name}, or {@code name} plus {@code .partial}) holds, checked before
+     * anything is looked up or stored: a whole segment's size, WAL of a version pitr reads, of this repository's cluster
+     * (another cluster's segment never takes this cluster's name).
+     */
+    private SegmentName checkedSegment(Path file, String name, long size, String notWhole, String hint) {
         try {
             SegmentName.validateSegmentSize(size);
         } catch (IllegalArgumentException e) {
             // a usage error, not local-io: archive_command's exits above 125 make PostgreSQL restart its archiver
-            throw new PitrException(
-                    ErrorCode.USAGE,
-                    name + " is " + size + " bytes, not a complete WAL segment",
-                    "only ship segments PostgreSQL has finished writing");
+            throw new PitrException(ErrorCode.USAGE, name + " is " + size + " bytes, " + notWhole, hint);
         }
-        SegmentName seg = SegmentName.parse(name, size);
-        // before anything is looked up or stored: another cluster's segment never takes this cluster's name
+        SegmentName seg = SegmentName.parse(
+                PartialSegments.isPartialSegment(name)
+                        ? name.substring(0, name.length() - PartialSegments.SUFFIX.length())
+                        : name,
+                size);
         ByteBuffer first = ByteBuffer.wrap(firstBytes(file, 64));
         java.util.OptionalInt otherVersion = WalRecords.otherVersionMagic(first);
         if (otherVersion.isPresent()) {
@@ -230,6 +214,13 @@ public final class WalShipper {
         if (sysid.isPresent()) {
             cluster.check(seg, sysid.getAsLong(), WalRecords.format(first).orElseThrow());
         }
+        return seg;
+    }
+
+    private Shipped shipSegment(Path file, String name) {
+        long size = size(file);
+        SegmentName seg = checkedSegment(
+                file, name, size, "not a complete WAL segment", "only ship segments PostgreSQL has finished writing");
         Catalog catalog = repo.catalog();
         var existing = catalog.segment(WalFileName.of(name));
         if (existing.isPresent()) {

@@ -119,6 +119,13 @@ class WalShipperTest {
         assertEquals(dev.pitr.error.ErrorCode.WRONG_CLUSTER, again.code());
         segmentOf("000000010000000000000004", 7345000000000000001L);
         new WalShipper(repo, Clock.systemUTC()).ship(spool.resolve("000000010000000000000004"));
+        // nor is another cluster's .partial kept
+        Path foreignPartial = segmentOf("000000010000000000000005.partial", 7345000000000000002L);
+        assertEquals(
+                dev.pitr.error.ErrorCode.WRONG_CLUSTER,
+                assertThrows(PitrException.class, () -> shipper.push(foreignPartial, 0))
+                        .code());
+        assertFalse(Files.exists(dir.resolve("repo/wal/0000000100000000/000000010000000000000005.partial.zst")));
     }
 
     @Test
