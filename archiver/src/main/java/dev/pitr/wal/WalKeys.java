@@ -18,9 +18,12 @@ public final class WalKeys {
         return "wal/" + fileName.substring(0, 16) + "/" + fileName + ".zst";
     }
 
-    /** True for a key {@link #kept} makes. */
+    private static final java.util.regex.Pattern KEPT =
+            java.util.regex.Pattern.compile(".*\\.(backup|partial)(\\.[0-9a-f]{16})?\\.zst");
+
+    /** True for a key {@link #kept} makes: for the file's name, or its name and the start of its SHA-256. */
     public static boolean isKept(String key) {
-        return key.endsWith(".backup.zst") || key.endsWith(".partial.zst");
+        return KEPT.matcher(key).matches();
     }
 
     public static String history(TimelineId tli) {

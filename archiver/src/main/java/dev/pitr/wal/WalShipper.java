@@ -98,7 +98,7 @@ public final class WalShipper {
         throw new PitrException(
                 ErrorCode.USAGE,
                 name + " is neither a complete WAL segment nor a timeline history file",
-                "pass the %p of archive_command; 'pitr wal push' also keeps .backup and .partial files");
+                "pass the %p of archive_command: a segment, a .history, .backup or .partial file");
     }
 
     /** A backup history file's name: the segment the backup started in, the offset of its start, {@code .backup}. */
@@ -122,8 +122,10 @@ public final class WalShipper {
 
     /**
      * Keeps a backup history file or a {@code .partial} ({@link #isKeptAsIs}) under {@link WalKeys#kept}, encoded like
-     * every object, and records it nowhere else. A second push of the same bytes finds them kept; other bytes under
-     * the name are a conflict, never an overwrite.
+     * every object, and records it nowhere else; the file is streamed, never held whole. A second push of the same
+     * bytes finds them kept. Other bytes under the name (a second standby promoted in the same segment) are kept
+     * beside the first, under the name and the start of their SHA-256, never over it: refusing them would stop
+     * PostgreSQL's archiving for a file nothing restores from.
      */
     private Shipped shipKept(Path file, String name) {
         boolean partial = PartialSegments.isPartialSegment(name);
@@ -135,32 +137,21 @@ public final class WalShipper {
                     size,
                     "not a segment PostgreSQL renamed at a promotion",
                     "only pass the %p of archive_command");
-        } else if (size > BACKUP_HISTORY_MAX) {
-            throw new PitrException(
-                    ErrorCode.CORRUPT_OBJECT,
-                    name + " is " + size + " bytes, too large for a backup history file",
-                    "inspect the file");
-        }
-        byte[] content = read(file);
-        if (!partial && !new String(content, StandardCharsets.UTF_8).startsWith("START WAL LOCATION: ")) {
+        } else if (size > BACKUP_HISTORY_MAX
+                || !new String(firstBytes(file, 20), StandardCharsets.UTF_8).equals("START WAL LOCATION: ")) {
             throw new PitrException(
                     ErrorCode.CORRUPT_OBJECT, name + " is not a backup history file", "inspect the file");
         }
-        String sha = Sha256.of(content);
+        String sha = sha256(file);
         String key = WalKeys.kept(name);
-        if (repo.storage().stat(key).isPresent()) {
-            // verify rather than trust: the same name with other bytes is a conflict, never an overwrite
-            if (!sha.equals(ObjectDescriptions.sha256(repo.storage().metadata(key))) && !sameBytes(key, content)) {
-                throw new PitrException(
-                        ErrorCode.ARCHIVE_CONFLICT,
-                        name + " is archived already with other bytes (" + key + ")",
-                        "two servers archive into this repository: check which one it belongs to; nothing was"
-                                + " overwritten");
-            }
+        if (repo.storage().stat(key).isPresent() && !keeps(key, sha)) {
+            key = WalKeys.kept(name + "." + sha.substring(0, 16));
+        }
+        if (repo.storage().stat(key).isPresent() && keeps(key, sha)) {
             return new Shipped(
                     name,
                     Outcome.ALREADY_ARCHIVED,
-                    content.length,
+                    size,
                     repo.storage().stat(key).orElse(0L));
         }
         long stored = repo.codec()
@@ -169,18 +160,42 @@ public final class WalShipper {
                         key,
                         ObjectDescriptions.kept(
                                 partial ? "partial-segment" : "backup-history", name, sha, clock.instant()),
-                        out -> out.write(content))
+                        out -> copyFile(file, Checksum.crc32c(), out))
                 .storedSize();
-        return new Shipped(name, Outcome.ARCHIVED, content.length, stored);
+        return new Shipped(name, Outcome.ARCHIVED, size, stored);
     }
 
-    private boolean sameBytes(String key, byte[] content) {
-        try (InputStream in = repo.codec().open(repo.storage(), key, false)) {
-            return java.util.Arrays.equals(in.readAllBytes(), content);
+    /**
+     * True when the object {@code key} holds the bytes whose SHA-256 is {@code sha}: its metadata says so, or its bytes,
+     * read back, do. An object that cannot be decoded holds no one's bytes.
+     */
+    private boolean keeps(String key, String sha) {
+        if (sha.equals(ObjectDescriptions.sha256(repo.storage().metadata(key)))) {
+            return true;
+        }
+        Checksum stored = Checksum.sha256();
+        try (InputStream in = stored.wrap(repo.codec().open(repo.storage(), key, false))) {
+            in.transferTo(OutputStream.nullOutputStream());
+        } catch (IOException e) {
+            return false;
+        } catch (PitrException e) {
+            if (e.code() != ErrorCode.CORRUPT_OBJECT) {
+                throw e;
+            }
+            return false;
+        }
+        return stored.value().equals(sha);
+    }
+
+    private static String sha256(Path file) {
+        Checksum sum = Checksum.sha256();
+        try (InputStream in = sum.wrap(Files.newInputStream(file))) {
+            in.transferTo(OutputStream.nullOutputStream());
         } catch (IOException e) {
             throw new PitrException(
-                    ErrorCode.STORAGE_UNAVAILABLE, "cannot read " + key + ": " + e.getMessage(), "retry", e);
+                    ErrorCode.LOCAL_IO, "cannot read " + file + ": " + e.getMessage(), "check the path", e);
         }
+        return sum.value();
     }
 
     /**
@@ -454,19 +469,23 @@ public final class WalShipper {
         if (!ready.isEmpty()) {
             try {
                 Files.createDirectories(dir.resolve(RECEIPTS));
-                for (Path f : ready.stream()
-                        .filter(f -> isKeptAsIs(f.getFileName().toString()))
-                        .toList()) {
-                    out.add(acknowledged(
-                            g -> receipt(dir.resolve(RECEIPTS), g),
-                            f,
-                            shipKept(f, f.getFileName().toString())));
-                }
                 out.addAll(shipInOrder(
                         ready.stream()
                                 .filter(f -> !isKeptAsIs(f.getFileName().toString()))
                                 .toList(),
                         f -> receipt(dir.resolve(RECEIPTS), f)));
+                for (Path f : ready.stream()
+                        .filter(f -> isKeptAsIs(f.getFileName().toString()))
+                        .toList()) {
+                    try {
+                        out.add(acknowledged(
+                                g -> receipt(dir.resolve(RECEIPTS), g),
+                                f,
+                                shipKept(f, f.getFileName().toString())));
+                    } catch (RuntimeException e) {
+                        // PostgreSQL asks for it itself, and hears then why it fails
+                    }
+                }
             } catch (IOException | RuntimeException e) {
                 // the file PostgreSQL asked for is archived; the rest is shipped when it asks for them
             }

@@ -120,6 +120,10 @@ class WalPushIT {
                             .count(),
                     "the backup history file is kept");
         }
+        try (Stream<Path> left =
+                Files.list(fx.primary.dataDir().resolve("pg_wal").resolve(WalShipper.RECEIPTS))) {
+            assertEquals(List.of(), left.toList(), "every receipt was taken, the backup history file's too");
+        }
     }
 
     /** Switches to a new segment and waits until the one before it is archived, with no failed call on the way. */

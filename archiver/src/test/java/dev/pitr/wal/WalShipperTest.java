@@ -388,9 +388,9 @@ class WalShipperTest {
         assertEquals(
                 List.of(
                         "000000010000000000000002",
+                        "000000010000000000000004",
                         "000000010000000000000002.00000028.backup",
-                        "000000010000000000000003.partial",
-                        "000000010000000000000004"),
+                        "000000010000000000000003.partial"),
                 shipped.stream().map(WalShipper.Shipped::fileName).toList());
         try (java.io.InputStream in = repo.codec()
                 .open(repo.storage(), "wal/0000000100000000/000000010000000000000002.00000028.backup.zst", false)) {
@@ -413,13 +413,26 @@ class WalShipperTest {
                             "000000010000000000000004"),
                     names.map(x -> x.getFileName().toString()).sorted().toList());
         }
-        // PostgreSQL asking again (a receipt lost) finds the same bytes kept; other bytes under the name are a conflict
+        // PostgreSQL asking again (a receipt lost) finds the same bytes kept; other bytes under the name (a second
+        // standby promoted in the same segment) are kept beside them, never over them, and never stop archiving
         assertEquals(
                 WalShipper.Outcome.ALREADY_ARCHIVED,
                 shipper.push(backup, 0).get(0).outcome());
         Files.writeString(backup, label + "LABEL: other\n");
-        PitrException e = assertThrows(PitrException.class, () -> shipper.push(backup, 0));
-        assertEquals(ErrorCode.ARCHIVE_CONFLICT, e.code());
+        assertEquals(WalShipper.Outcome.ARCHIVED, shipper.push(backup, 0).get(0).outcome());
+        assertEquals(
+                WalShipper.Outcome.ALREADY_ARCHIVED,
+                shipper.push(backup, 0).get(0).outcome());
+        try (java.io.InputStream in = repo.codec()
+                .open(repo.storage(), "wal/0000000100000000/000000010000000000000002.00000028.backup.zst", false)) {
+            assertEquals(label, new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8));
+        }
+        try (Stream<Path> kept = Files.list(dir.resolve("repo/wal/0000000100000000"))) {
+            assertEquals(
+                    2,
+                    kept.filter(f -> f.getFileName().toString().startsWith("000000010000000000000002.00000028.backup"))
+                            .count());
+        }
         // a file named like one that is none is refused, never kept
         Path notLabel = Files.writeString(spool.resolve("000000010000000000000004.00000028.backup"), "rm -rf /\n");
         assertEquals(
@@ -435,6 +448,46 @@ class WalShipperTest {
         var rebuilt = new dev.pitr.catalog.CatalogRebuilder(repo, new java.io.PrintWriter(java.io.Writer.nullWriter()))
                 .rebuild();
         assertEquals(List.of(), rebuilt.failures());
+    }
+
+    @Test
+    void aKeptFileThatFailsDoesNotHoldUpTheSegmentsPushedAhead() throws Exception {
+        Path status = Files.createDirectories(spool.resolve("archive_status"));
+        segment("000000010000000000000002", 2);
+        Files.writeString(spool.resolve("000000010000000000000002.00000028.backup"), "not a label\n");
+        segment("000000010000000000000003", 3);
+        Files.writeString(status.resolve("000000010000000000000002.00000028.backup.ready"), "");
+        Files.writeString(status.resolve("000000010000000000000003.ready"), "");
+        List<WalShipper.Shipped> shipped = shipper.push(spool.resolve("000000010000000000000002"), 256);
+        assertEquals(
+                List.of("000000010000000000000002", "000000010000000000000003"),
+                shipped.stream().map(WalShipper.Shipped::fileName).toList());
+        try (Stream<Path> names = Files.list(spool.resolve(WalShipper.RECEIPTS))) {
+            assertEquals(
+                    List.of("000000010000000000000003"),
+                    names.map(x -> x.getFileName().toString()).toList());
+        }
+    }
+
+    @Test
+    void aKeptFileIsEncryptedInAnEncryptedRepository() throws Exception {
+        byte[] kek = new byte[32];
+        new Random(5).nextBytes(kek);
+        Path partial = segment("000000010000000000000003.partial", 4);
+        try (Repository encrypted = new Repository(
+                new LocalStorage(dir.resolve("repo-encrypted")),
+                SqliteCatalog.open(dir.resolve("catalog-encrypted.db")),
+                new ObjectCodec(new Zstd(1), Keyring.of(SecretKeyWrapper.fromKey(kek), List.of())))) {
+            WalShipper s = new WalShipper(encrypted, Clock.systemUTC());
+            assertEquals(WalShipper.Outcome.ARCHIVED, s.push(partial, 0).get(0).outcome());
+            String key = "wal/0000000100000000/000000010000000000000003.partial.zst";
+            try (java.io.InputStream in = encrypted.codec().open(encrypted.storage(), key, true)) {
+                assertTrue(java.util.Arrays.equals(Files.readAllBytes(partial), in.readAllBytes()));
+            }
+            assertEquals(
+                    WalShipper.Outcome.ALREADY_ARCHIVED,
+                    s.push(partial, 0).get(0).outcome());
+        }
     }
 
     /** A record an earlier pitr wrote names no version: its own cluster's next segment adds it; a garbled one stops. */
