@@ -144,15 +144,15 @@ public final class WalShipper {
         }
         String sha = sha256(file);
         String key = WalKeys.kept(name);
-        if (repo.storage().stat(key).isPresent() && !keeps(key, sha)) {
+        java.util.Optional<Long> present = repo.storage().stat(key);
+        boolean kept = present.isPresent() && keeps(key, sha);
+        if (present.isPresent() && !kept) {
             key = WalKeys.kept(name + "." + sha.substring(0, 16));
+            present = repo.storage().stat(key);
+            kept = present.isPresent() && keeps(key, sha);
         }
-        if (repo.storage().stat(key).isPresent() && keeps(key, sha)) {
-            return new Shipped(
-                    name,
-                    Outcome.ALREADY_ARCHIVED,
-                    size,
-                    repo.storage().stat(key).orElse(0L));
+        if (kept) {
+            return new Shipped(name, Outcome.ALREADY_ARCHIVED, size, present.get());
         }
         long stored = repo.codec()
                 .put(
@@ -188,14 +188,12 @@ public final class WalShipper {
     }
 
     private static String sha256(Path file) {
-        Checksum sum = Checksum.sha256();
-        try (InputStream in = sum.wrap(Files.newInputStream(file))) {
-            in.transferTo(OutputStream.nullOutputStream());
+        try {
+            return summed(file, Checksum.sha256());
         } catch (IOException e) {
             throw new PitrException(
                     ErrorCode.LOCAL_IO, "cannot read " + file + ": " + e.getMessage(), "check the path", e);
         }
-        return sum.value();
     }
 
     /**
@@ -469,14 +467,11 @@ public final class WalShipper {
         if (!ready.isEmpty()) {
             try {
                 Files.createDirectories(dir.resolve(RECEIPTS));
-                out.addAll(shipInOrder(
-                        ready.stream()
-                                .filter(f -> !isKeptAsIs(f.getFileName().toString()))
-                                .toList(),
-                        f -> receipt(dir.resolve(RECEIPTS), f)));
-                for (Path f : ready.stream()
-                        .filter(f -> isKeptAsIs(f.getFileName().toString()))
-                        .toList()) {
+                java.util.Map<Boolean, List<Path>> kept = ready.stream()
+                        .collect(java.util.stream.Collectors.partitioningBy(
+                                f -> isKeptAsIs(f.getFileName().toString())));
+                out.addAll(shipInOrder(kept.get(false), f -> receipt(dir.resolve(RECEIPTS), f)));
+                for (Path f : kept.get(true)) {
                     try {
                         out.add(acknowledged(
                                 g -> receipt(dir.resolve(RECEIPTS), g),
@@ -599,14 +594,17 @@ public final class WalShipper {
     /** A file's SHA-256 (what the catalog keeps) and CRC-32C (to see that a second read got the same bytes). */
     /** The checksum of {@code file} in the algorithm {@code like} was made with (the recorded one's, to compare). */
     private static String checksum(Path file, String like) {
-        Checksum sum = Checksum.recordedFor(file.getFileName().toString(), like);
-        byte[] buf = new byte[1 << 16];
-        try (InputStream in = Files.newInputStream(file)) {
-            for (int n; (n = in.read(buf)) > 0; ) {
-                sum.update(buf, 0, n);
-            }
+        try {
+            return summed(file, Checksum.recordedFor(file.getFileName().toString(), like));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
+        }
+    }
+
+    /** {@code sum} over every byte of {@code file}. */
+    private static String summed(Path file, Checksum sum) throws IOException {
+        try (InputStream in = sum.wrap(Files.newInputStream(file))) {
+            in.transferTo(OutputStream.nullOutputStream());
         }
         return sum.value();
     }
