@@ -91,6 +91,9 @@ public final class LocalCluster implements AutoCloseable {
                             slot,
                             "-X",
                             "stream",
+                            // a spread checkpoint takes up to checkpoint_completion_target of checkpoint_timeout (4.5
+                            // minutes by default) on a primary with dirty buffers
+                            "--checkpoint=fast",
                             "--no-sync")),
                     "pg_basebackup");
             // postgresql.conf came from the primary; the standby listens on its own port

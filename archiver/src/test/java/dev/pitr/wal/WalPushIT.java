@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.pitr.ArchiveFixture;
 import dev.pitr.catalog.SegmentRecord;
 import dev.pitr.catalog.SqliteCatalog;
+import dev.pitr.postgres.LocalCluster;
 import dev.pitr.postgres.OsUser;
 import dev.pitr.postgres.Processes;
 import dev.pitr.restore.RestoreSteps;
@@ -24,7 +25,9 @@ import org.junit.jupiter.api.Test;
 /**
  * archive_command mode on a real primary with the archive_command the README gives: while WAL arrives faster than one
  * pitr process per segment could ship it, each pitr run pushes the ready files ahead and PostgreSQL's later calls for
- * them are answered from their receipts, so every segment is archived with far fewer pitr runs than segments.
+ * them are answered from their receipts, so every segment is archived with far fewer pitr runs than segments. A base
+ * backup's history file and, after a failover to a standby with the same archive_command, the old timeline's
+ * {@code .partial} are kept, and archiving goes on past both.
  */
 class WalPushIT {
 
@@ -123,6 +126,79 @@ class WalPushIT {
         try (Stream<Path> left =
                 Files.list(fx.primary.dataDir().resolve("pg_wal").resolve(WalShipper.RECEIPTS))) {
             assertEquals(List.of(), left.toList(), "every receipt was taken, the backup history file's too");
+        }
+
+        aPromotedStandbyArchivesOn(archive);
+    }
+
+    /**
+     * A failover under archive_command mode: a standby of the primary (its archive_command inherited, {@code
+     * archive_mode = on}) is promoted once the primary is gone. It hands archive_command the old timeline's last
+     * segment renamed {@code .partial}, the new timeline's history file and its segments; the {@code .partial} is kept
+     * as it is, and archiving goes on past it on the new timeline.
+     */
+    private static void aPromotedStandbyArchivesOn(Path archive) throws Exception {
+        LocalCluster standby = LocalCluster.standbyOf(
+                fx.tools, fx.primary, fx.base.resolve("push-standby"), LocalCluster.freePort(), "push_standby");
+        try {
+            standby.start();
+            // part of a segment the primary never completes: promotion renames it .partial
+            fx.primary.execute("INSERT INTO t SELECT g, repeat('z', 200) FROM generate_series(1, 20000) g");
+            String written = fx.primary.queryOne("SELECT pg_current_wal_lsn()");
+            for (int i = 0;
+                    i < 600
+                            && !standby.queryOne("SELECT pg_last_wal_replay_lsn() >= '" + written + "'::pg_lsn")
+                                    .equals("t");
+                    i++) {
+                Thread.sleep(100);
+            }
+            assertEquals("t", standby.queryOne("SELECT pg_last_wal_replay_lsn() >= '" + written + "'::pg_lsn"));
+            fx.primary.stop();
+            standby.promote();
+            standby.execute("INSERT INTO t SELECT g, repeat('w', 200) FROM generate_series(1, 20000) g");
+            String newLast = standby.queryOne("SELECT pg_walfile_name(pg_current_wal_lsn())");
+            assertTrue(newLast.startsWith("00000002"), newLast);
+            // the primary switched segments as it shut down (archiving is on): the .partial is the segment of timeline
+            // 1 that holds its last byte, where timeline 2 begins
+            String switchedAt = standby.queryOne("SELECT pg_read_file('pg_wal/00000002.history')")
+                    .lines()
+                    .filter(l -> l.startsWith("1\t"))
+                    .findFirst()
+                    .orElseThrow()
+                    .split("\t", -1)[1];
+            String oldLast = SegmentName.containing(
+                            TimelineId.of(1), new Lsn(Lsn.parse(switchedAt).value() - 1), 16L << 20)
+                    .fileName();
+            standby.queryOne("SELECT pg_switch_wal()");
+            for (int i = 0;
+                    i < 1200
+                            && !standby.queryOne("SELECT coalesce(last_archived_wal, '') FROM pg_stat_archiver")
+                                    .equals(newLast);
+                    i++) {
+                Thread.sleep(100);
+            }
+            assertEquals(
+                    newLast,
+                    standby.queryOne("SELECT last_archived_wal FROM pg_stat_archiver"),
+                    "the new timeline archived past the .partial");
+            assertEquals("0", standby.queryOne("SELECT failed_count FROM pg_stat_archiver"));
+            Path walDir = archive.resolve("repo/wal").resolve(oldLast.substring(0, 16));
+            try (Stream<Path> kept = Files.list(walDir)) {
+                List<String> names =
+                        kept.map(f -> f.getFileName().toString()).sorted().toList();
+                assertTrue(names.contains(oldLast + ".partial.zst"), oldLast + ".partial is kept: " + names);
+            }
+            try (SqliteCatalog c = SqliteCatalog.openReadOnly(archive.resolve("catalog.db"))) {
+                assertTrue(c.history(TimelineId.of(2)).isPresent(), "the new timeline's history");
+                assertTrue(c.segment(SegmentName.parse(newLast, 16L << 20).walFileName())
+                        .isPresent());
+            }
+            try (Stream<Path> left =
+                    Files.list(standby.dataDir().resolve("pg_wal").resolve(WalShipper.RECEIPTS))) {
+                assertEquals(List.of(), left.toList(), "every receipt was taken on the promoted standby");
+            }
+        } finally {
+            standby.stop();
         }
     }
 
