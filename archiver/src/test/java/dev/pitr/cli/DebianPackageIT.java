@@ -1,13 +1,20 @@
 package dev.pitr.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.pitr.error.ErrorCode;
 import dev.pitr.postgres.Processes;
 import java.io.IOException;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -32,8 +39,15 @@ class DebianPackageIT {
         }
     }
 
-    private static Processes.Result ok(List<String> cmd) {
-        Processes.Result r = Processes.run(cmd);
+    /** Runs {@code cmd}, which must exit 0; the launcher keeps its class data archives under {@code tmp}. */
+    private Processes.Result ok(List<String> cmd) {
+        return ok(cmd, Map.of());
+    }
+
+    private Processes.Result ok(List<String> cmd, Map<String, String> env) {
+        Map<String, String> all = new HashMap<>(env);
+        all.putIfAbsent("PITR_CDS_DIR", tmp.resolve("cds").toString());
+        Processes.Result r = Processes.run(cmd, all);
         assertEquals(0, r.exitCode(), cmd + ":\n" + r.output());
         return r;
     }
@@ -99,5 +113,99 @@ class DebianPackageIT {
                 .contains("--incremental"));
         assertTrue(Files.isRegularFile(pitr.getParent().getParent().resolve("lib/systemd/system/pitr-agent.service")));
         assertTrue(Files.isRegularFile(pitr.getParent().getParent().resolve("etc/pitr.yaml")));
+    }
+
+    @Test
+    void theLauncherSavesAClassArchiveOnceAndMapsItAfter() throws IOException {
+        ok(List.of("tar", "-xzf", built("pitr-*.tar.gz").toString(), "-C", tmp.toString()));
+        Path pitr;
+        try (Stream<Path> s =
+                Files.list(tmp).filter(p -> p.getFileName().toString().startsWith("pitr-"))) {
+            pitr = s.findFirst().orElseThrow().resolve("bin/pitr");
+        }
+        Path cds = tmp.resolve("cache with space and 'quote'/pitr");
+        // the first short command saves the archive (pitr's warm-up, apart from it), whatever the command does; the
+        // command itself runs as given, with its own exit code and output
+        Processes.Result failed = Processes.run(
+                List.of(pitr.toString(), "--config", tmp.resolve("none.yaml").toString(), "status"),
+                Map.of("PITR_CDS_DIR", cds.toString()));
+        assertEquals(ErrorCode.CONFIG_MISSING.exitCode(), failed.exitCode(), failed.output());
+        assertTrue(failed.output().startsWith("error (config-missing)"), failed.output());
+        List<Path> saved = archives(cds);
+        assertEquals(1, saved.size(), saved.toString());
+        try (Stream<Path> s = Files.list(cds)) {
+            assertEquals(saved, s.toList(), "nothing but the archive is left");
+        }
+        assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(saved.get(0))));
+        assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(cds)));
+        Path loaded = tmp.resolve("classes.log");
+        Map<String, String> logged = Map.of(
+                "PITR_JAVA_OPTS",
+                "-XX:+UseSerialGC -Xlog:class+load=info:file=" + loaded,
+                "PITR_CDS_DIR",
+                cds.toString());
+        // the options are part of what an archive was saved with: these save one of their own, then map it
+        assertEquals(
+                "pitr 0.1.0",
+                ok(List.of(pitr.toString(), "--version"), logged).output().strip());
+        assertEquals(
+                "pitr 0.1.0",
+                ok(List.of(pitr.toString(), "--version"), logged).output().strip());
+        assertTrue(Files.readString(loaded).contains("source: shared objects file (top)"), "mapped from the archive");
+        Path mapped = archives(cds).get(0);
+
+        // an archive cut short (a JVM that maps one crashes) is passed over, and saved anew
+        try (FileChannel ch = FileChannel.open(mapped, StandardOpenOption.WRITE)) {
+            ch.truncate(Files.size(mapped) / 2);
+        }
+        assertEquals(
+                "pitr 0.1.0",
+                ok(List.of(pitr.toString(), "--version"), logged).output().strip());
+        assertTrue(Files.readString(loaded).contains("source: shared objects file (top)"), "mapped from the new one");
+        assertEquals(1, archives(cds).size());
+        Path whole = archives(cds).get(0);
+        assertTrue(
+                whole.getFileName().toString().endsWith("-" + Files.size(whole) + ".jsa"),
+                "saved whole: " + whole + " holds " + Files.size(whole) + " bytes; " + listing(cds));
+
+        // one another user could write is passed over too
+        Files.setPosixFilePermissions(archives(cds).get(0), PosixFilePermissions.fromString("rw-rw-rw-"));
+        ok(List.of(pitr.toString(), "--version"), logged);
+        assertEquals(1, archives(cds).size());
+        assertEquals(
+                "rw-------",
+                PosixFilePermissions.toString(
+                        Files.getPosixFilePermissions(archives(cds).get(0))),
+                "saved anew");
+
+        // so is a directory others may write to: nothing is saved there, and the command runs
+        Path shared = Files.createDirectories(tmp.resolve("shared"));
+        Files.setPosixFilePermissions(shared, PosixFilePermissions.fromString("rwxrwxrwx"));
+        ok(
+                List.of(pitr.toString(), "--version"),
+                Map.of("PITR_CDS_DIR", shared.resolve("cds").toString()));
+        assertEquals(List.of(), archives(shared.resolve("cds")));
+
+        // PITR_CDS=off: neither saved nor mapped
+        Path off = tmp.resolve("cds-off");
+        ok(List.of(pitr.toString(), "--version"), Map.of("PITR_CDS", "off", "PITR_CDS_DIR", off.toString()));
+        assertFalse(Files.exists(off));
+    }
+
+    private static String listing(Path dir) throws IOException {
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.map(p -> p.getFileName() + " " + p.toFile().length())
+                    .toList()
+                    .toString();
+        }
+    }
+
+    private static List<Path> archives(Path dir) throws IOException {
+        if (!Files.isDirectory(dir)) {
+            return List.of();
+        }
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.filter(p -> p.getFileName().toString().endsWith(".jsa")).toList();
+        }
     }
 }

@@ -66,7 +66,10 @@ class CaptureRejectedIT {
 
         dynamo.reject(null);
         fx.awaitArchived(end);
-        Thread.sleep(500);
+        // said once the pass that shipped it is over, a moment after the catalog holds the segment
+        for (int i = 0; i < 300 && !fx.captureLog().contains("shipping works again"); i++) {
+            Thread.sleep(100);
+        }
         assertTrue(fx.captureLog().contains("shipping works again"), fx.captureLog());
         Cli.Run after = fx.cli("status");
         assertFalse(after.out().contains("capture cannot ship"), after.toString());

@@ -1,0 +1,90 @@
+package dev.pitr.cli;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintWriter;
+import java.io.RandomAccessFile;
+import java.io.Writer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
+import picocli.CommandLine;
+
+/**
+ * What the launcher runs, once per jar and Java, to save a class data sharing archive ({@code
+ * -XX:ArchiveClassesAtExit}) that later short commands map instead of loading and verifying their classes: the commands
+ * archive_command and restore_command run and the ones an operator types, each run here on a repository of its own in
+ * a temporary directory (a key file, local storage, a catalog, a segment of zeros pushed, fetched back, the window
+ * and the snapshots listed), and the classes a snapshot reads the server's stream with. Nothing outside that directory is touched, nothing
+ * is printed, and it is removed at the end; a command that fails here only leaves its classes out of the archive.
+ */
+public final class ClassDataWarmup {
+
+    private ClassDataWarmup() {}
+
+    public static void main(String[] args) throws IOException {
+        Path dir = Files.createTempDirectory("pitr-warmup-");
+        try {
+            run(dir);
+        } finally {
+            try (Stream<Path> all = Files.walk(dir)) {
+                for (Path p : all.sorted(Comparator.reverseOrder()).toList()) {
+                    Files.deleteIfExists(p);
+                }
+            }
+        }
+    }
+
+    /** Runs the warm-up's commands in {@code dir}, returning each one's exit code. */
+    static List<Integer> run(Path dir) throws IOException {
+        Path key = dir.resolve("archive.key");
+        Path config = dir.resolve("pitr.yaml");
+        Files.writeString(
+                config,
+                "primary:\n  host: 127.0.0.1\nstorage:\n  path: " + dir.resolve("repo") + "\ncatalog:\n  path: "
+                        + dir.resolve("catalog.db") + "\nwal:\n  spool_dir: " + dir.resolve("spool")
+                        + "\nencryption:\n  mode: key-file\n  key_file: " + key + "\n");
+        Path pgWal = Files.createDirectories(dir.resolve("pg_wal"));
+        String segment = "000000010000000000000001";
+        try (RandomAccessFile f = new RandomAccessFile(pgWal.resolve(segment).toFile(), "rw")) {
+            f.setLength(16L << 20);
+        }
+        String c = config.toString();
+        List<Integer> codes = new ArrayList<>();
+        for (List<String> command : List.of(
+                List.of("keys", "generate", "--out", key.toString()),
+                List.of("--config", c, "init", "--create"),
+                List.of("--config", c, "wal", "push", pgWal.resolve(segment).toString()),
+                List.of(
+                        "--config",
+                        c,
+                        "wal",
+                        "fetch",
+                        segment,
+                        dir.resolve("fetched").toString()),
+                List.of("--config", c, "restore-window"),
+                List.of("--config", c, "snapshot", "list"),
+                List.of("--config", c, "wal", "fetch", "--help"))) {
+            PrintWriter none = new PrintWriter(Writer.nullWriter());
+            CommandLine cl = PitrCommand.commandLine(Map.of());
+            cl.setOut(none);
+            cl.setErr(none);
+            codes.add(cl.execute(command.toArray(String[]::new)));
+        }
+        // a snapshot reads the server's tar, and connects to the server
+        try (TarArchiveInputStream tar = new TarArchiveInputStream(InputStream.nullInputStream())) {
+            tar.getNextEntry();
+        }
+        try {
+            Class.forName("org.postgresql.Driver");
+        } catch (ClassNotFoundException e) {
+            // not in this jar: nothing to save
+        }
+        return codes;
+    }
+}
