@@ -38,6 +38,8 @@ public final class ClassDataWarmup {
                 }
             }
         }
+        // whatever threads a command left (a pool, a timer), the JVM ends here and saves the archive
+        System.exit(0);
     }
 
     /** Runs the warm-up's commands in {@code dir}, returning each one's exit code. */
