@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pitr.error.ErrorCode;
+import dev.pitr.postgres.OsUser;
 import dev.pitr.postgres.Processes;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
@@ -187,6 +188,18 @@ class DebianPackageIT {
                 List.of(pitr.toString(), "--version"),
                 Map.of("PITR_CDS_DIR", shared.resolve("cds").toString()));
         assertFalse(Files.exists(shared.resolve("cds")), "nothing is made there");
+
+        if (OsUser.isRoot()) {
+            // a directory this user may not write to, and no archive in it: the command runs all the same
+            Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x"));
+            Path rootOwned = Files.createDirectories(tmp.resolve("root-owned"));
+            Files.setPosixFilePermissions(rootOwned, PosixFilePermissions.fromString("rwxr-xr-x"));
+            Processes.Result asNobody = Processes.run(
+                    List.of("runuser", "-u", "nobody", "--", pitr.toString(), "--version"),
+                    Map.of("PITR_CDS_DIR", rootOwned.toString()));
+            assertEquals(0, asNobody.exitCode(), asNobody.output());
+            assertEquals("pitr 0.1.0", asNobody.output().strip());
+        }
 
         // PITR_CDS=off: neither saved nor mapped
         Path off = tmp.resolve("cds-off");
