@@ -1,5 +1,6 @@
 package dev.pitr.cli;
 
+import dev.pitr.restore.RestoreSteps;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintWriter;
@@ -8,10 +9,8 @@ import java.io.Writer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 import picocli.CommandLine;
 
@@ -19,9 +18,10 @@ import picocli.CommandLine;
  * What the launcher runs, once per jar and Java, to save a class data sharing archive ({@code
  * -XX:ArchiveClassesAtExit}) that later short commands map instead of loading and verifying their classes: the commands
  * archive_command and restore_command run and the ones an operator types, each run here on a repository of its own in
- * a temporary directory (a key file, local storage, a catalog, a segment of zeros pushed, fetched back, the window
- * and the snapshots listed), and the classes a snapshot reads the server's stream with. Nothing outside that directory is touched, nothing
- * is printed, and it is removed at the end; a command that fails here only leaves its classes out of the archive.
+ * a temporary directory (a key file, local storage, a catalog, a segment of zeros pushed, fetched back, the window and
+ * the snapshots listed), and the classes a snapshot reads the server's stream with. Nothing outside that directory is
+ * touched, nothing is printed, and it is removed at the end; a command that fails here only leaves its classes out of
+ * the archive.
  */
 public final class ClassDataWarmup {
 
@@ -32,11 +32,7 @@ public final class ClassDataWarmup {
         try {
             run(dir);
         } finally {
-            try (Stream<Path> all = Files.walk(dir)) {
-                for (Path p : all.sorted(Comparator.reverseOrder()).toList()) {
-                    Files.deleteIfExists(p);
-                }
-            }
+            RestoreSteps.removeTree(dir);
         }
         // whatever threads a command left (a pool, a timer), the JVM ends here and saves the archive
         System.exit(0);

@@ -967,9 +967,8 @@ final class PeerBenchmark {
         Rounds r = new Rounds();
         int parallelism = config.requireInt(Key.WAL_SHIP_PARALLELISM);
         if (s3 == null) {
-            // an operator's first pitr command saves the launcher's class data archive; the rounds run as every later
-            // one
-            // does
+            // an operator's first pitr command saves the launcher's class data archive; the rounds run as every
+            // later one does
             shipPush(config, segs.subList(0, 2), "warm-up", null).run();
         }
         for (int i = 1; i <= rounds; i++) {
