@@ -138,7 +138,10 @@ public record RetentionPolicy(int daily, int weekly, int monthly, Duration minWi
                 + "; grace " + human(grace);
     }
 
-    /** A duration as {@link #parseDuration} reads it back: {@code 7d}, {@code 36h}, {@code 90m}. */
+    /**
+     * A duration as {@link #parseDuration} reads it back: {@code 7d}, {@code 36h}, {@code 90m}, {@code 45s} (a part of a
+     * second is dropped).
+     */
     public static String human(Duration d) {
         if (d.toDays() > 0 && d.equals(Duration.ofDays(d.toDays()))) {
             return d.toDays() + "d";
@@ -146,6 +149,9 @@ public record RetentionPolicy(int daily, int weekly, int monthly, Duration minWi
         if (d.toHours() > 0 && d.equals(Duration.ofHours(d.toHours()))) {
             return d.toHours() + "h";
         }
-        return d.toMinutes() + "m";
+        if (d.toMinutes() > 0 && d.equals(Duration.ofMinutes(d.toMinutes()))) {
+            return d.toMinutes() + "m";
+        }
+        return d.toSeconds() + "s";
     }
 }

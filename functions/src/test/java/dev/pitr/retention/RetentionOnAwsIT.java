@@ -20,6 +20,7 @@ import java.util.concurrent.TimeUnit;
 /**
  * {@link RetentionIT} with the archive in S3 and the catalog in DynamoDB ({@link dev.pitr.aws.TestAws}), and retention
  * applied by the retention function from the Lambda jar, configured only by its environment as the stack configures it.
+ * The second run is the command line's, with no retention keys of its own: it applies the policy the function recorded.
  */
 @NeedsAws
 class RetentionOnAwsIT extends RetentionIT {
@@ -31,13 +32,13 @@ class RetentionOnAwsIT extends RetentionIT {
 
     @Override
     JsonNode applyRetention(Instant cut) throws Exception {
-        JsonNode dry = invoke(policy(cut), "{\"dryRun\": true}");
+        JsonNode dry = invoke(policy(windowTo(cut)), "{\"dryRun\": true}");
         assertTrue(dry.path("dryRun").asBoolean(), dry.toString());
         assertTrue(dry.path("snapshots").toString().contains("\"expire\""), dry.toString());
-        return invoke(policy(cut), "{}");
+        return invoke(policy(windowTo(cut)), "{}");
     }
 
-    private static Map<String, String> policy(Instant cut) {
+    private static Map<String, String> policy(String minWindow) {
         return Map.of(
                 "PITR_RETENTION_DAILY",
                 "1",
@@ -46,7 +47,7 @@ class RetentionOnAwsIT extends RetentionIT {
                 "PITR_RETENTION_MONTHLY",
                 "0",
                 "PITR_RETENTION_MIN_WINDOW",
-                windowTo(cut),
+                minWindow,
                 "PITR_RETENTION_GRACE",
                 "0s");
     }
