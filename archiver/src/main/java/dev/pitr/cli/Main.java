@@ -10,7 +10,7 @@ public final class Main {
     public static void main(String[] args) {
         int code;
         try {
-            code = PitrCommand.commandLine(System.getenv()).execute(args);
+            code = PitrCommand.commandLine(System.getenv(), args).execute(args);
         } catch (Throwable t) {
             // an Error (out of memory, a native library that cannot load) escapes picocli's handlers; left to the JVM
             // it

@@ -28,8 +28,11 @@ import picocli.CommandLine.Option;
         sortOptions = false,
         usageHelpAutoWidth = true,
         footerHeading = "%n",
-        description = "Continuous archiving and point-in-time recovery for PostgreSQL.",
-        subcommands = {
+        description = "Continuous archiving and point-in-time recovery for PostgreSQL.")
+public final class PitrCommand {
+
+    /** The subcommands, in the order help lists them. */
+    private static final List<Class<?>> SUBCOMMANDS = List.of(
             HelpCommand.class,
             InitCommand.class,
             CheckCommand.class,
@@ -45,9 +48,7 @@ import picocli.CommandLine.Option;
             RunCommand.class,
             AgentCommand.class,
             KeysCommand.class,
-            DemoCommand.class
-        })
-public final class PitrCommand {
+            DemoCommand.class);
 
     @Option(
             names = "--config",
@@ -62,9 +63,48 @@ public final class PitrCommand {
         this.env = env;
     }
 
-    /** A command line with the error handling every entry point shares. */
+    /** A command line with every command, and the error handling every entry point shares. */
     public static CommandLine commandLine(Map<String, String> env) {
+        return commandLine(env, SUBCOMMANDS);
+    }
+
+    /**
+     * The command line for {@code args}: {@link #commandLine(Map)}, or, when {@code args} are exactly a run of {@code
+     * wal push} or {@code wal fetch} (what archive_command and restore_command run, once a segment), the same with only
+     * the {@code wal} commands, which parse and run those words as the whole tree does. Picocli builds each command's
+     * model as the tree is made, and the whole tree costs an archive_command a fifth of a second.
+     */
+    public static CommandLine commandLine(Map<String, String> env, String[] args) {
+        return namesWalTransfer(args) ? commandLine(env, List.of(WalCommand.class)) : commandLine(env);
+    }
+
+    /**
+     * True when {@code args} are {@code [--config FILE | --config=FILE] wal push|fetch ...} with no help or version
+     * option and no other word before {@code wal}.
+     */
+    static boolean namesWalTransfer(String[] args) {
+        int i = 0;
+        while (i < args.length && (args[i].equals("--config") || args[i].startsWith("--config="))) {
+            i += args[i].equals("--config") ? 2 : 1;
+        }
+        if (i + 1 >= args.length
+                || !args[i].equals("wal")
+                || !(args[i + 1].equals("push") || args[i + 1].equals("fetch"))) {
+            return false;
+        }
+        for (String a : args) {
+            if (a.equals("-h") || a.equals("--help") || a.equals("-V") || a.equals("--version")) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static CommandLine commandLine(Map<String, String> env, List<Class<?>> subcommands) {
         CommandLine cl = new CommandLine(new PitrCommand(env));
+        for (Class<?> sub : subcommands) {
+            cl.addSubcommand(sub);
+        }
         describeExitCodes(cl);
         cl.getCommandSpec()
                 .usageMessage()

@@ -18,10 +18,15 @@ public final class Cli {
 
     private Cli() {}
 
+    /** Runs {@code args} on the command line {@link Main} makes for them. */
     public static Run run(Map<String, String> env, String... args) {
+        return run(PitrCommand.commandLine(env, args), args);
+    }
+
+    /** Runs {@code args} on {@code cl}. */
+    public static Run run(CommandLine cl, String... args) {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
-        CommandLine cl = PitrCommand.commandLine(env);
         cl.setOut(new PrintWriter(out, true));
         cl.setErr(new PrintWriter(err, true));
         int code = cl.execute(args);
