@@ -17,6 +17,8 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -135,10 +137,19 @@ class DebianPackageIT {
         assertTrue(failed.output().startsWith("error (config-missing)"), failed.output());
         List<Path> saved = archives(cds);
         assertEquals(1, saved.size(), saved.toString());
+        List<Path> libraries = libraries(cds);
+        assertEquals(1, libraries.size(), listing(cds));
         try (Stream<Path> s = Files.list(cds)) {
-            assertEquals(saved, s.toList(), "nothing but the archive is left");
+            assertEquals(
+                    Set.of(libraries.get(0), saved.get(0)),
+                    s.collect(Collectors.toSet()),
+                    "nothing but the archive and SQLite's library is left");
         }
-        assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(saved.get(0))));
+        for (Path p : List.of(saved.get(0), libraries.get(0))) {
+            assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(p)));
+            String name = p.getFileName().toString();
+            assertTrue(name.substring(0, name.lastIndexOf('.')).endsWith("-" + Files.size(p)), "saved whole: " + name);
+        }
         assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(cds)));
         Path loaded = tmp.resolve("classes.log");
         Map<String, String> logged = Map.of(
@@ -205,6 +216,31 @@ class DebianPackageIT {
         Path off = tmp.resolve("cds-off");
         ok(List.of(pitr.toString(), "--version"), Map.of("PITR_CDS", "off", "PITR_CDS_DIR", off.toString()));
         assertFalse(Files.exists(off));
+
+        // a short command loads SQLite's library from the directory: with nowhere to extract a copy of its own to, a
+        // catalog still opens
+        Path libDir = tmp.resolve("lib cache");
+        Map<String, String> noTmp = Map.of(
+                "PITR_JAVA_OPTS",
+                "-XX:+UseSerialGC -Djava.io.tmpdir=" + tmp.resolve("nosuchdir"),
+                "PITR_CDS_DIR",
+                libDir.toString());
+        Path yaml = Files.writeString(
+                tmp.resolve("local.yaml"),
+                "storage:\n  path: " + tmp.resolve("repo") + "\ncatalog:\n  path: " + tmp.resolve("catalog.db") + "\n");
+        ok(List.of(pitr.toString(), "--config", yaml.toString(), "init", "--create"), noTmp);
+        Processes.Result listed = ok(List.of(pitr.toString(), "--config", yaml.toString(), "snapshot", "list"), noTmp);
+        assertTrue(listed.output().startsWith("ID "), listed.output());
+        // one cut short is passed over (SQLite extracts a copy of its own as ever: here it cannot, and says so)
+        Path lib = libraries(libDir).get(0);
+        try (FileChannel ch = FileChannel.open(lib, StandardOpenOption.WRITE)) {
+            ch.truncate(Files.size(lib) / 2);
+        }
+        Processes.Result traced = Processes.run(
+                List.of("sh", "-x", pitr.toString(), "--config", yaml.toString(), "snapshot", "list"), noTmp);
+        assertTrue(traced.exitCode() != 0, traced.output());
+        assertTrue(traced.output().contains("-XX:SharedArchiveFile="), traced.output());
+        assertFalse(traced.output().contains("-Dorg.sqlite.lib.path"), traced.output());
     }
 
     /** The archive saved last in {@code dir}. */
@@ -219,6 +255,12 @@ class DebianPackageIT {
             return s.map(p -> p.getFileName() + " " + p.toFile().length())
                     .toList()
                     .toString();
+        }
+    }
+
+    private static List<Path> libraries(Path dir) throws IOException {
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.filter(p -> p.getFileName().toString().endsWith(".so")).toList();
         }
     }
 
