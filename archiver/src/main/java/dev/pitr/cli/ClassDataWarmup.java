@@ -31,9 +31,10 @@ import picocli.CommandLine;
  * touched, nothing is printed, and it is removed at the end; a command that fails here only leaves its classes out of
  * the archive.
  *
- * <p>{@code --save-sqlite FILE} also writes SQLite's native library for this platform to {@code FILE}, for short
- * commands to load with {@code -Dorg.sqlite.lib.path} instead of each extracting a copy of their own into the temporary
- * directory (about a tenth of a second, and a megabyte left behind by every JVM killed before it exits). {@code
+ * <p>{@code --save-sqlite FILE} also writes SQLite's native library for this platform to {@code FILE} (named as SQLite
+ * names it, {@code libsqlitejdbc.so}), for short commands to load from its directory with {@code -Dorg.sqlite.lib.path}
+ * instead of each extracting a copy of their own into the temporary directory (about a tenth of a second, and a
+ * megabyte left behind by every JVM killed before it exits); failing that, it still saves the archive. {@code
  * --check-sqlite FILE} opens a database in memory and exits 0 only when the library mapped is {@code FILE}: what the
  * launcher runs, with nowhere else to load one from, before it keeps the file.
  */
@@ -52,17 +53,27 @@ public final class ClassDataWarmup {
             RestoreSteps.removeTree(dir);
         }
         if (args.length == 2 && args[0].equals("--save-sqlite")) {
-            saveSqliteLibrary(Path.of(args[1]));
+            Path lib = Path.of(args[1]);
+            try {
+                saveSqliteLibrary(lib);
+            } catch (IOException | RuntimeException | LinkageError e) {
+                // the archive is worth saving without it
+                Files.deleteIfExists(lib);
+            }
         }
         // whatever threads a command left (a pool, a timer), the JVM ends here and saves the archive
         System.exit(0);
     }
 
-    /** Writes the SQLite library this platform loads to {@code to}, a new file; nothing when the jar has none. */
+    /**
+     * Writes the SQLite library this platform loads to {@code to}, a new file in a directory made for it when missing;
+     * nothing when the jar has none.
+     */
     static void saveSqliteLibrary(Path to) throws IOException {
         String resource = LibraryLoaderUtil.getNativeLibResourcePath() + "/" + LibraryLoaderUtil.getNativeLibName();
         try (InputStream in = SQLiteJDBCLoader.class.getResourceAsStream(resource)) {
             if (in != null) {
+                Files.createDirectories(to.toAbsolutePath().getParent());
                 Files.copy(in, to);
             }
         }

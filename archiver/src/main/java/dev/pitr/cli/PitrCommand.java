@@ -10,6 +10,7 @@ import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.SortedMap;
 import java.util.TreeMap;
@@ -69,35 +70,45 @@ public final class PitrCommand {
     }
 
     /**
-     * The command line for {@code args}: {@link #commandLine(Map)}, or, when {@code args} are exactly a run of {@code
-     * wal push} or {@code wal fetch} (what archive_command and restore_command run, once a segment), the same with only
-     * the {@code wal} commands, which parse and run those words as the whole tree does. Picocli builds each command's
-     * model as the tree is made, and the whole tree costs an archive_command a fifth of a second.
+     * The command line for {@code args}: {@link #commandLine(Map)}, or, when {@code args} name one command below the
+     * root ({@link #named}), the same with only that command and those below it, which parse and run those words as the
+     * whole tree does. Picocli builds every command's model as the tree is made: for a short command such as
+     * archive_command's {@code wal push}, about a sixth of its time.
      */
     public static CommandLine commandLine(Map<String, String> env, String[] args) {
-        return namesWalTransfer(args) ? commandLine(env, List.of(WalCommand.class)) : commandLine(env);
+        return named(args).map(c -> commandLine(env, List.of(c))).orElseGet(() -> commandLine(env));
     }
 
     /**
-     * True when {@code args} are {@code [--config FILE | --config=FILE] wal push|fetch ...} with no help or version
-     * option and no other word before {@code wal}.
+     * The subcommand {@code args} run: their first word after any {@code --config FILE} or {@code --config=FILE}, when
+     * it names one other than {@code help} (which lists the whole tree), and neither a help or version option nor an
+     * {@code @file} (which picocli reads words from) is among them. Empty otherwise (a misspelled command, an option the
+     * root does not know, {@code --}, a command's name as the value of {@code --config}): the whole tree answers those.
      */
-    static boolean namesWalTransfer(String[] args) {
-        int i = 0;
-        while (i < args.length && (args[i].equals("--config") || args[i].startsWith("--config="))) {
-            i += args[i].equals("--config") ? 2 : 1;
-        }
-        if (i + 1 >= args.length
-                || !args[i].equals("wal")
-                || !(args[i + 1].equals("push") || args[i + 1].equals("fetch"))) {
-            return false;
-        }
+    static Optional<Class<?>> named(String[] args) {
         for (String a : args) {
-            if (a.equals("-h") || a.equals("--help") || a.equals("-V") || a.equals("--version")) {
-                return false;
+            if (a.equals("-h") || a.equals("--help") || a.equals("-V") || a.equals("--version") || a.startsWith("@")) {
+                return Optional.empty();
             }
         }
-        return true;
+        int i = 0;
+        while (i < args.length && (args[i].equals("--config") || args[i].startsWith("--config="))) {
+            String value = args[i].equals("--config")
+                    ? (i + 1 < args.length ? args[i + 1] : "")
+                    : args[i].substring("--config=".length());
+            if (subcommand(value).isPresent() || value.equals("help")) {
+                // picocli takes no command's name for an option's value: the whole tree refuses it
+                return Optional.empty();
+            }
+            i += args[i].equals("--config") ? 2 : 1;
+        }
+        return i >= args.length || args[i].equals("help") ? Optional.empty() : subcommand(args[i]);
+    }
+
+    private static Optional<Class<?>> subcommand(String name) {
+        return SUBCOMMANDS.stream()
+                .filter(c -> c.getAnnotation(Command.class).name().equals(name))
+                .findFirst();
     }
 
     private static CommandLine commandLine(Map<String, String> env, List<Class<?>> subcommands) {

@@ -54,7 +54,7 @@ public final class WalShipper {
     public record Shipped(String fileName, Outcome outcome, long plainBytes, long storedBytes) {}
 
     /** Scans at once: each maps a whole segment, and shipping is bound by compression, not by the scan. */
-    private static final Semaphore MAPPED = new Semaphore(Integer.getInteger("pitr.mapped", 1));
+    private static final Semaphore MAPPED = new Semaphore(1);
 
     private final Repository repo;
     private final Clock clock;

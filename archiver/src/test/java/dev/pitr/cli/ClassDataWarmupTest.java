@@ -1,6 +1,8 @@
 package dev.pitr.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,5 +26,14 @@ class ClassDataWarmupTest {
             assertEquals(true, s.findAny().isPresent(), "the segment was pushed into the throwaway repository");
         }
         assertEquals(16L << 20, Files.size(tmp.resolve("fetched")), "and fetched back");
+    }
+
+    @Test
+    void sqlitesLibraryIsSavedUnderItsOwnNameAndOnlyALoadedOneIsCheckedGood() throws Exception {
+        Path lib = tmp.resolve("lib/libsqlitejdbc.so");
+        ClassDataWarmup.saveSqliteLibrary(lib);
+        assertTrue(Files.size(lib) > 100_000, "the platform's library");
+        // this JVM loaded SQLite from a copy of its own, not from that file
+        assertFalse(ClassDataWarmup.loadsSqliteFrom(lib));
     }
 }

@@ -145,11 +145,13 @@ class DebianPackageIT {
                     s.collect(Collectors.toSet()),
                     "nothing but the archive and SQLite's library is left");
         }
-        for (Path p : List.of(saved.get(0), libraries.get(0))) {
+        Path library = libraries.get(0).resolve("libsqlitejdbc.so");
+        assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(libraries.get(0))));
+        for (Path p : List.of(saved.get(0), library)) {
             assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(p)));
-            String name = p.getFileName().toString();
-            assertTrue(name.substring(0, name.lastIndexOf('.')).endsWith("-" + Files.size(p)), "saved whole: " + name);
         }
+        assertTrue(saved.get(0).getFileName().toString().endsWith("-" + Files.size(saved.get(0)) + ".jsa"));
+        assertTrue(libraries.get(0).getFileName().toString().endsWith("-" + Files.size(library) + ".lib"));
         assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(cds)));
         Path loaded = tmp.resolve("classes.log");
         Map<String, String> logged = Map.of(
@@ -231,16 +233,28 @@ class DebianPackageIT {
         ok(List.of(pitr.toString(), "--config", yaml.toString(), "init", "--create"), noTmp);
         Processes.Result listed = ok(List.of(pitr.toString(), "--config", yaml.toString(), "snapshot", "list"), noTmp);
         assertTrue(listed.output().startsWith("ID "), listed.output());
-        // one cut short is passed over (SQLite extracts a copy of its own as ever: here it cannot, and says so)
-        Path lib = libraries(libDir).get(0);
+        // one cut short is passed over
+        Path lib = libraries(libDir).get(0).resolve("libsqlitejdbc.so");
         try (FileChannel ch = FileChannel.open(lib, StandardOpenOption.WRITE)) {
             ch.truncate(Files.size(lib) / 2);
         }
         Processes.Result traced = Processes.run(
                 List.of("sh", "-x", pitr.toString(), "--config", yaml.toString(), "snapshot", "list"), noTmp);
-        assertTrue(traced.exitCode() != 0, traced.output());
         assertTrue(traced.output().contains("-XX:SharedArchiveFile="), traced.output());
         assertFalse(traced.output().contains("-Dorg.sqlite.lib.path"), traced.output());
+        // one of its full size that does not load is handed over, and SQLite extracts a copy of its own as ever
+        String defaults = saved.get(0).getFileName().toString().replaceAll("[0-9]+\\.jsa$", "");
+        Path defaultLib = libraries(cds).stream()
+                .filter(p -> p.getFileName().toString().startsWith(defaults))
+                .findFirst()
+                .orElseThrow();
+        Path good = defaultLib.resolve("libsqlitejdbc.so");
+        Files.write(good, new byte[(int) Files.size(good)]);
+        Processes.Result fellBack = Processes.run(
+                List.of("sh", "-x", pitr.toString(), "--config", yaml.toString(), "snapshot", "list"),
+                Map.of("PITR_CDS_DIR", cds.toString()));
+        assertEquals(0, fellBack.exitCode(), fellBack.output());
+        assertTrue(fellBack.output().contains("-Dorg.sqlite.lib.path=" + defaultLib), fellBack.output());
     }
 
     /** The archive saved last in {@code dir}. */
@@ -258,9 +272,10 @@ class DebianPackageIT {
         }
     }
 
+    /** The directories of SQLite's library saved in {@code dir}. */
     private static List<Path> libraries(Path dir) throws IOException {
         try (Stream<Path> s = Files.list(dir)) {
-            return s.filter(p -> p.getFileName().toString().endsWith(".so")).toList();
+            return s.filter(p -> p.getFileName().toString().endsWith(".lib")).toList();
         }
     }
 
