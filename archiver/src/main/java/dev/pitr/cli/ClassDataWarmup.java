@@ -35,6 +35,7 @@ import picocli.CommandLine;
  * names it, {@code libsqlitejdbc.so}), for short commands to load from its directory with {@code -Dorg.sqlite.lib.path}
  * instead of each extracting a copy of their own into the temporary directory (about a tenth of a second, and a
  * megabyte left behind by every JVM killed before it exits); failing that, it still saves the archive. {@code
+ * --save-sqlite-only FILE} writes the library alone, for an archive saved without one. {@code
  * --check-sqlite FILE} opens a database in memory and exits 0 only when the library mapped is {@code FILE}: what the
  * launcher runs, with nowhere else to load one from, before it keeps the file.
  */
@@ -46,6 +47,10 @@ public final class ClassDataWarmup {
         if (args.length == 2 && args[0].equals("--check-sqlite")) {
             System.exit(loadsSqliteFrom(Path.of(args[1])) ? 0 : 1);
         }
+        if (args.length == 2 && args[0].equals("--save-sqlite-only")) {
+            saveSqliteLibraryOrNothing(Path.of(args[1]));
+            System.exit(0);
+        }
         Path dir = Files.createTempDirectory("pitr-warmup-");
         try {
             run(dir);
@@ -53,13 +58,8 @@ public final class ClassDataWarmup {
             RestoreSteps.removeTree(dir);
         }
         if (args.length == 2 && args[0].equals("--save-sqlite")) {
-            Path lib = Path.of(args[1]);
-            try {
-                saveSqliteLibrary(lib);
-            } catch (IOException | RuntimeException | LinkageError e) {
-                // the archive is worth saving without it
-                Files.deleteIfExists(lib);
-            }
+            // the archive is worth saving without it
+            saveSqliteLibraryOrNothing(Path.of(args[1]));
         }
         // whatever threads a command left (a pool, a timer), the JVM ends here and saves the archive
         System.exit(0);
@@ -75,6 +75,19 @@ public final class ClassDataWarmup {
             if (in != null) {
                 Files.createDirectories(to.toAbsolutePath().getParent());
                 Files.copy(in, to);
+            }
+        }
+    }
+
+    /** {@link #saveSqliteLibrary}, leaving no file when it fails. */
+    static void saveSqliteLibraryOrNothing(Path to) {
+        try {
+            saveSqliteLibrary(to);
+        } catch (IOException | RuntimeException | LinkageError e) {
+            try {
+                Files.deleteIfExists(to);
+            } catch (IOException ignored) {
+                // the launcher keeps a library only once a JVM loaded it
             }
         }
     }

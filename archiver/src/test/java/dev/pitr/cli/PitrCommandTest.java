@@ -106,6 +106,10 @@ class PitrCommandTest {
         for (List<String> path : commands(PitrCommand.commandLine(Map.of()), List.of())) {
             cases.add(Stream.concat(path.stream(), Stream.of("--bogus")).toArray(String[]::new));
         }
+        for (String[] args : cases) {
+            // help lists the whole tree: it gets the whole tree
+            assertEquals(!args[0].equals("help"), PitrCommand.named(args).isPresent(), String.join(" ", args));
+        }
         // and words the whole tree answers: a command's name as the value of --config
         cases.add(new String[] {"--config", "status", "wal", "push", segment.toString()});
         cases.add(new String[] {"--config=restore", "wal", "fetch", "f", "p"});
