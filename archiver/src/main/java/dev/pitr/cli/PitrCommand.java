@@ -96,7 +96,7 @@ public final class PitrCommand {
             String value = args[i].equals("--config")
                     ? (i + 1 < args.length ? args[i + 1] : "")
                     : args[i].substring("--config=".length());
-            if (subcommand(value).isPresent() || value.equals("help")) {
+            if (subcommand(value).isPresent()) {
                 // picocli takes no command's name for an option's value: the whole tree refuses it
                 return Optional.empty();
             }
