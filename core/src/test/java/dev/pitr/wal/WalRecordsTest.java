@@ -118,4 +118,124 @@ class WalRecordsTest {
         assertEquals(0xD101, WalRecords.otherVersionMagic(pg12).getAsInt());
         assertTrue(WalRecords.format(pg12).isEmpty());
     }
+
+    /**
+     * Writes records as PostgreSQL lays them into a segment: a long header on the first page, a short one on every
+     * later page (continuing the record it cuts), records 8-aligned, each linked to the one before and summed.
+     */
+    private static final class SegmentWriter {
+        final byte[] seg = new byte[(int) SEG];
+        final ByteBuffer b = longHeaderPage(seg);
+        final java.util.List<Integer> starts = new java.util.ArrayList<>();
+        int pos = 40;
+        long prev;
+        /** The record written with an xl_prev that points elsewhere, and a sum that fits it (-1: none). */
+        int misLinked = -1;
+
+        /** Appends a record of resource manager {@code rmid} and {@code info} whose data is {@code data}. */
+        void record(int rmid, int info, byte[] data) {
+            byte[] rec = new byte[24 + data.length];
+            ByteBuffer r = ByteBuffer.wrap(rec).order(ByteOrder.LITTLE_ENDIAN);
+            r.putInt(0, rec.length)
+                    .putInt(4, 700 + starts.size())
+                    .putLong(8, prev + (misLinked == starts.size() ? 8 : 0));
+            rec[16] = (byte) info;
+            rec[17] = (byte) rmid;
+            System.arraycopy(data, 0, rec, 24, data.length);
+            java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+            crc.update(rec, 24, data.length);
+            crc.update(rec, 0, 20);
+            r.putInt(20, (int) crc.getValue());
+            if (pos % WalRecords.PAGE == 0) {
+                pageHeader(0, 0);
+            }
+            starts.add(pos);
+            prev = NAME.startLsn().value() + pos;
+            int done = 0;
+            while (done < rec.length) {
+                if (pos % WalRecords.PAGE == 0) {
+                    pageHeader(0x0001, rec.length - done);
+                }
+                int n = Math.min(rec.length - done, WalRecords.PAGE - pos % WalRecords.PAGE);
+                System.arraycopy(rec, done, seg, pos, n);
+                done += n;
+                pos += n;
+            }
+            pos = (pos + 7) & ~7;
+        }
+
+        private void pageHeader(int info, int remaining) {
+            b.putShort(pos, (short) WalFormat.PG15.magic());
+            b.putShort(pos + 2, (short) info);
+            b.putInt(pos + 4, 1);
+            b.putLong(pos + 8, NAME.startLsn().value() + pos);
+            b.putInt(pos + 16, remaining);
+            pos += 24;
+        }
+
+        /** A commit record ({@code RM_XACT}, {@code XLOG_XACT_COMMIT}) whose main data is its commit time. */
+        void commit(long micros) {
+            ByteBuffer main = ByteBuffer.allocate(2 + 8).order(ByteOrder.LITTLE_ENDIAN);
+            main.put((byte) 0xFF).put((byte) 8).putLong(micros);
+            record(1, 0, main.array());
+        }
+    }
+
+    /** Small records within a page, one across pages, a commit: read, linked and summed record by record. */
+    private static SegmentWriter someRecords(int misLinked) {
+        SegmentWriter w = new SegmentWriter();
+        w.misLinked = misLinked;
+        Random random = new Random(7);
+        for (int i = 0; i < 40; i++) {
+            byte[] data = new byte[20 + random.nextInt(300)];
+            random.nextBytes(data);
+            w.record(10, 0, data);
+            if (i == 20) {
+                byte[] image = new byte[9000];
+                random.nextBytes(image);
+                w.record(10, 0, image);
+                w.commit(1_000_000L);
+            }
+        }
+        return w;
+    }
+
+    @Test
+    void validRecordsAreReadToTheEndOfTheWalWritten() {
+        SegmentWriter w = someRecords(-1);
+        WalRecords.Result r = WalRecords.read(NAME, ByteBuffer.wrap(w.seg), null);
+        assertEquals(w.starts.size(), r.records(), String.valueOf(r.stoppedBecause()));
+        assertTrue(r.stoppedBecause().contains("empty"), r.stoppedBecause());
+        assertEquals(new Lsn(w.prev), r.lastRecord());
+        assertEquals(1, r.transactionEnds().size());
+        assertEquals(700 + 22, r.transactionEnds().get(0).xid()); // the 23rd record
+    }
+
+    @Test
+    void aChangedByteOrABrokenLinkEndsTheReadingAtItsRecord() {
+        SegmentWriter w = someRecords(-1);
+        for (int k = 0; k < w.starts.size(); k++) {
+            int at = w.starts.get(k);
+            int len = ByteBuffer.wrap(w.seg).order(ByteOrder.LITTLE_ENDIAN).getInt(at);
+            // the last byte of the data (across a page for the long record), xl_prev (the first record links to
+            // nothing known, so its sum fails instead), the resource manager
+            int last = at + len - 1 + (at / WalRecords.PAGE != (at + len - 1) / WalRecords.PAGE ? 24 : 0);
+            for (int[] change : new int[][] {{last, 1}, {at + 8, 1}, {at + 17, 0}}) {
+                byte[] seg = w.seg.clone();
+                seg[change[0]] ^= (byte) (change[1] == 1 ? 0x10 : 0x01);
+                WalRecords.Result r = WalRecords.read(NAME, ByteBuffer.wrap(seg), null);
+                assertEquals(k, r.records(), "record " + k + ", byte " + change[0] + ": " + r.stoppedBecause());
+                assertTrue(
+                        r.stoppedBecause()
+                                .contains(change[0] == at + 8 && k > 0 ? "does not link back" : "fails its CRC"),
+                        r.stoppedBecause());
+            }
+            if (k > 0) {
+                // a record that sums right but links elsewhere (WAL of an earlier run of the timeline, say)
+                WalRecords.Result r = WalRecords.read(NAME, ByteBuffer.wrap(someRecords(k).seg), null);
+                assertEquals(k, r.records(), "record " + k + ": " + r.stoppedBecause());
+                assertTrue(r.stoppedBecause().contains("does not link back"), r.stoppedBecause());
+            }
+        }
+    }
 }
