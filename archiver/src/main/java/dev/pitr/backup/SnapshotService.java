@@ -232,20 +232,46 @@ public final class SnapshotService {
      */
     public SnapshotRecord create(String label, Mode mode, java.util.function.LongFunction<Progress> progress) {
         Optional<Parent> parent = parent(mode);
-        long estimated = estimatedSize();
-        Progress shown = progress.apply(estimated);
-        boolean onServer = parent.isEmpty() && onServer(estimated);
+        Server server = server();
+        Progress shown = progress.apply(server.estimatedSize());
+        boolean onServer = parent.isEmpty() && onServer(server);
         if (onServer && compression == Compression.AUTO) {
             try {
-                return take(label, parent, shown, true);
+                return take(label, parent, shown, true, server);
             } catch (ServerRefused e) {
                 // a server built without zstd, say: it refuses before it sends anything
                 serverRefused = true;
                 log("compressing the snapshot here: the server did not: " + e.getMessage());
-                return take(label, parent, shown, false);
+                return take(label, parent, shown, false, server);
             }
         }
-        return take(label, parent, shown, onServer);
+        return take(label, parent, shown, onServer, server);
+    }
+
+    /**
+     * What a snapshot needs to know of the server before pg_basebackup starts: its major version, whether it is a
+     * standby, whether it summarizes WAL (17 and later), its WAL segment size, and about how many bytes
+     * pg_basebackup will stream (the size of every database; 0 when the role may not ask).
+     */
+    private record Server(int major, boolean standby, boolean summarizesWal, long segmentSize, long estimatedSize) {}
+
+    /** {@link Server}, asked on one connection. */
+    private Server server() {
+        try (Primary.Session s = primary.session()) {
+            int major = Primary.major(s.queryOne("SHOW server_version_num"));
+            long estimated;
+            try {
+                estimated = Long.parseLong(s.queryOne("SELECT sum(pg_database_size(oid))::bigint FROM pg_database"));
+            } catch (RuntimeException e) {
+                estimated = 0;
+            }
+            return new Server(
+                    major,
+                    "t".equals(s.queryOne("SELECT pg_is_in_recovery()")),
+                    major >= 17 && "on".equals(s.queryOne("SELECT current_setting('summarize_wal')")),
+                    Long.parseLong(s.queryOne("SELECT setting FROM pg_settings WHERE name = 'wal_segment_size'")),
+                    estimated);
+        }
     }
 
     /** What {@code snapshot.compression: auto} meets when the server refuses to compress before it sent a byte. */
@@ -257,14 +283,15 @@ public final class SnapshotService {
         }
     }
 
-    private SnapshotRecord take(String label, Optional<Parent> parent, Progress shown, boolean onServer) {
-        long segmentSize = primary.walSegmentSize();
+    private SnapshotRecord take(
+            String label, Optional<Parent> parent, Progress shown, boolean onServer, Server server) {
+        long segmentSize = server.segmentSize();
         Instant started = clock.instant();
         SnapshotId id = uniqueId(started);
         String run = SnapshotParts.newRun();
         String key = SnapshotParts.indexKey(id, run);
         List<String> cmd = new ArrayList<>();
-        cmd.add(tools.forServer(primary).path("pg_basebackup"));
+        cmd.add(tools.forMajor(server.major()).path("pg_basebackup"));
         cmd.addAll(primary.clientArgs());
         cmd.addAll(List.of("-D", "-", "-F", "t", "-X", "none", "--checkpoint=fast", "-l", "pitr " + id));
         if (onServer) {
@@ -334,15 +361,17 @@ public final class SnapshotService {
                     exited(p, stderr);
                     captured.label = read[0].label();
                     BackupLabel bl = label(captured.label);
-                    Lsn end = ServerCompressed.endBound(writtenOn(bl), segmentSize);
-                    captured.manifest = ServerCompressed.manifest(
-                            read[0].files(),
-                            bl.timeline(),
-                            bl.startLsn(),
-                            end,
-                            Primary.major(primary.queryOne("SHOW server_version_num")),
-                            // a bigint there, negative above 2^63; the manifest writes it unsigned
-                            Long.parseLong(primary.queryOne("SELECT system_identifier FROM pg_control_system()")));
+                    try (Primary.Session session = primary.session()) {
+                        Lsn end = ServerCompressed.endBound(writtenOn(bl, session), segmentSize);
+                        captured.manifest = ServerCompressed.manifest(
+                                read[0].files(),
+                                bl.timeline(),
+                                bl.startLsn(),
+                                end,
+                                server.major(),
+                                // a bigint there, negative above 2^63; the manifest writes it unsigned
+                                Long.parseLong(session.queryOne("SELECT system_identifier FROM pg_control_system()")));
+                    }
                     body = new Body(
                             object, read[0].plainChecksum(), read[0].plainSize(), st.storedSize(), st.keyId(), 1);
                 } else {
@@ -668,15 +697,15 @@ public final class SnapshotService {
 
     /**
      * Whether a full snapshot is compressed on the server: as configured, where the server can ({@code AUTO}: a primary
-     * of 15 or later that did not refuse before, no native incrementals to come, and about {@code estimated} bytes fit
-     * one object of the storage).
+     * of 15 or later that did not refuse before, no native incrementals to come, and the databases' size fits one
+     * object of the storage).
      */
-    private boolean onServer(long estimated) {
+    private boolean onServer(Server server) {
         if (compression == Compression.CLIENT || (compression == Compression.AUTO && serverRefused)) {
             return false;
         }
-        int major = Primary.major(primary.queryOne("SHOW server_version_num"));
-        if ("t".equals(primary.queryOne("SELECT pg_is_in_recovery()"))) {
+        int major = server.major();
+        if (server.standby()) {
             // a standby does not switch segments as a backup ends: only its own manifest says where the backup ends
             if (compression == Compression.SERVER) {
                 log("compressing the snapshot here: the server is a standby");
@@ -694,15 +723,14 @@ public final class SnapshotService {
             return false;
         }
         if (compression == Compression.AUTO
-                && major >= 17
-                && "on".equals(primary.queryOne("SELECT current_setting('summarize_wal')"))
+                && server.summarizesWal()
                 && incrementalKind != SnapshotLineage.Kind.BLOCK) {
             // PostgreSQL's own incrementals stand on a full with PostgreSQL's own manifest
             return false;
         }
         long largest = repo.storage().largestObject().orElse(Long.MAX_VALUE);
-        if (compression == Compression.AUTO && estimated > largest) {
-            log("compressing the snapshot here, in parts: the databases hold " + estimated
+        if (compression == Compression.AUTO && server.estimatedSize() > largest) {
+            log("compressing the snapshot here, in parts: the databases hold " + server.estimatedSize()
                     + " bytes, and one object of " + repo.storage().describe() + " holds " + largest + " at most");
             return false;
         }
@@ -723,8 +751,8 @@ public final class SnapshotService {
      * timeline the backup started on: after a failover in between, another server's position says nothing of where
      * this backup ended.
      */
-    private Lsn writtenOn(BackupLabel bl) throws IOException {
-        String now = primary.queryOne("SELECT pg_walfile_name(pg_current_wal_lsn()) || pg_current_wal_lsn()");
+    private Lsn writtenOn(BackupLabel bl, Primary.Session session) throws IOException {
+        String now = session.queryOne("SELECT pg_walfile_name(pg_current_wal_lsn()) || pg_current_wal_lsn()");
         TimelineId tli = TimelineId.parseHex(now.substring(0, 8));
         if (!tli.equals(bl.timeline())) {
             throw new IOException("the server writes timeline " + tli + " now, and the backup started on timeline "
@@ -919,15 +947,6 @@ public final class SnapshotService {
     private void log(String msg) {
         log.println(msg);
         log.flush();
-    }
-
-    /** What pg_basebackup will stream, about: the size of every database. */
-    private long estimatedSize() {
-        try {
-            return Long.parseLong(primary.queryOne("SELECT sum(pg_database_size(oid))::bigint FROM pg_database"));
-        } catch (RuntimeException e) {
-            return 0;
-        }
     }
 
     /** Counts the bytes read through it for the progress. */

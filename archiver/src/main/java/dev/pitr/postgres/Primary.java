@@ -167,16 +167,45 @@ public final class Primary {
 
     /** A single-value query on a fresh connection. */
     public String queryOne(String sql) {
-        try (Connection c = connect();
-                Statement s = c.createStatement();
-                ResultSet rs = s.executeQuery(sql)) {
-            return rs.next() ? rs.getString(1) : null;
-        } catch (SQLException e) {
-            throw new PitrException(
-                    ErrorCode.PRIMARY_UNREACHABLE,
-                    "query on " + describe() + " failed: " + e.getMessage(),
-                    "check the server log",
-                    e);
+        try (Session s = session()) {
+            return s.queryOne(sql);
+        }
+    }
+
+    /** A connection for several single-value queries in a row (each fresh connection is a server process forked). */
+    public Session session() {
+        return new Session(connect());
+    }
+
+    /** Single-value queries on one connection, closed with it. Each query commits on its own. */
+    public final class Session implements AutoCloseable {
+        private final Connection c;
+
+        private Session(Connection c) {
+            this.c = c;
+        }
+
+        /** The first column of the first row {@code sql} returns, or null when it returns none. */
+        public String queryOne(String sql) {
+            try (Statement s = c.createStatement();
+                    ResultSet rs = s.executeQuery(sql)) {
+                return rs.next() ? rs.getString(1) : null;
+            } catch (SQLException e) {
+                throw new PitrException(
+                        ErrorCode.PRIMARY_UNREACHABLE,
+                        "query on " + describe() + " failed: " + e.getMessage(),
+                        "check the server log",
+                        e);
+            }
+        }
+
+        @Override
+        public void close() {
+            try {
+                c.close();
+            } catch (SQLException e) {
+                // nothing was left to do on it
+            }
         }
     }
 
