@@ -900,6 +900,9 @@ public final class SnapshotService {
 
     private void awaitWal(SegmentName first, SegmentName last) {
         Instant deadline = clock.instant().plus(walTimeout);
+        // capture ships the backup's last segment within about a second of the switch that completes it: looked for
+        // soon, then every 200 ms
+        long pause = 20;
         while (true) {
             long have = repo.catalog()
                     .segments(first.timeline(), first.segno(), last.segno())
@@ -916,7 +919,8 @@ public final class SnapshotService {
                         "is 'pitr wal capture' running? The snapshot stays incomplete and is never used for a restore");
             }
             try {
-                Thread.sleep(200);
+                Thread.sleep(pause);
+                pause = Math.min(200, pause * 2);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new PitrException(
