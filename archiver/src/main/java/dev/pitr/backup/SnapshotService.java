@@ -268,7 +268,7 @@ public final class SnapshotService {
             return new Server(
                     major,
                     "t".equals(s.queryOne("SELECT pg_is_in_recovery()")),
-                    major >= 17 && "on".equals(s.queryOne("SELECT current_setting('summarize_wal')")),
+                    major >= 17 && "on".equals(s.queryOne("SELECT current_setting('summarize_wal', true)")),
                     Long.parseLong(s.queryOne("SELECT setting FROM pg_settings WHERE name = 'wal_segment_size'")),
                     estimated);
         }

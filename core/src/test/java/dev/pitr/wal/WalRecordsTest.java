@@ -127,6 +127,9 @@ class WalRecordsTest {
         final byte[] seg = new byte[(int) SEG];
         final ByteBuffer b = longHeaderPage(seg);
         final java.util.List<Integer> starts = new java.util.ArrayList<>();
+        /** Where each record's last byte lies (after the page headers within it). */
+        final java.util.List<Integer> lasts = new java.util.ArrayList<>();
+
         int pos = 40;
         long prev;
         /** The record written with an xl_prev that points elsewhere, and a sum that fits it (-1: none). */
@@ -161,6 +164,7 @@ class WalRecordsTest {
                 done += n;
                 pos += n;
             }
+            lasts.add(pos - 1);
             pos = (pos + 7) & ~7;
         }
 
@@ -190,6 +194,11 @@ class WalRecordsTest {
             byte[] data = new byte[20 + random.nextInt(300)];
             random.nextBytes(data);
             w.record(10, 0, data);
+            if (i == 30) {
+                // one that ends exactly at its page's end: the next starts after the next page's header
+                int left = WalRecords.PAGE - w.pos % WalRecords.PAGE;
+                w.record(10, 0, new byte[left >= 48 ? left - 24 : left + WalRecords.PAGE - 48]);
+            }
             if (i == 20) {
                 byte[] image = new byte[9000];
                 random.nextBytes(image);
@@ -212,14 +221,23 @@ class WalRecordsTest {
     }
 
     @Test
+    void aSegmentSwitchEndsTheSegment() {
+        SegmentWriter w = someRecords(-1);
+        w.record(0, 0x40, new byte[0]);
+        WalRecords.Result r = WalRecords.read(NAME, ByteBuffer.wrap(w.seg), null);
+        assertTrue(r.switched(), r.toString());
+        assertEquals(w.starts.size(), r.records());
+        assertEquals(new Lsn(w.prev), r.lastRecord());
+    }
+
+    @Test
     void aChangedByteOrABrokenLinkEndsTheReadingAtItsRecord() {
         SegmentWriter w = someRecords(-1);
         for (int k = 0; k < w.starts.size(); k++) {
             int at = w.starts.get(k);
-            int len = ByteBuffer.wrap(w.seg).order(ByteOrder.LITTLE_ENDIAN).getInt(at);
-            // the last byte of the data (across a page for the long record), xl_prev (the first record links to
+            int last = w.lasts.get(k);
+            // the last byte of the data (across pages for the long record), xl_prev (the first record links to
             // nothing known, so its sum fails instead), the resource manager
-            int last = at + len - 1 + (at / WalRecords.PAGE != (at + len - 1) / WalRecords.PAGE ? 24 : 0);
             for (int[] change : new int[][] {{last, 1}, {at + 8, 1}, {at + 17, 0}}) {
                 byte[] seg = w.seg.clone();
                 seg[change[0]] ^= (byte) (change[1] == 1 ? 0x10 : 0x01);
