@@ -151,9 +151,6 @@ public final class WalRecords {
     private long overwrittenAt = -1;
 
     private final ByteBuffer next;
-    /** A view of {@link #seg} whose position and limit {@link #plainRecord} moves. */
-    private final ByteBuffer plainView;
-
     private final long segStart;
     private final int segSize;
     /** The end of the last complete record read so far, as an offset into the segment. */
@@ -161,23 +158,10 @@ public final class WalRecords {
 
     /** Where the last complete record read starts; at first, the record the first one must link back to (or -1). */
     private long prev;
-    /** The record the first one must link back to (-1: any). */
-    private long linkFrom;
-
-    /** The segment's timeline, once its first page is read. */
-    private TimelineId tli;
-    /** The complete records read so far. */
-    private int records;
-
-    private final List<TransactionEnd> ends = new ArrayList<>();
-    private final List<RestorePoint> points = new ArrayList<>();
-    /** What reading ended with, once {@link #record} says it ended. */
-    private Result result;
 
     private WalRecords(ByteBuffer seg, ByteBuffer next, SegmentName name, Lsn linkFrom) {
         this.prev = linkFrom == null ? -1 : linkFrom.value();
         this.seg = seg.duplicate().order(ByteOrder.LITTLE_ENDIAN);
-        this.plainView = this.seg.duplicate();
         this.next = next == null ? null : next.duplicate().order(ByteOrder.LITTLE_ENDIAN);
         this.segStart = name.startLsn().value();
         this.segSize = (int) name.segmentSize();
@@ -201,22 +185,29 @@ public final class WalRecords {
     }
 
     private Result read() {
+        List<TransactionEnd> ends = new ArrayList<>();
+        List<RestorePoint> points = new ArrayList<>();
         int firstMagic = seg.limit() < 2 ? 0 : seg.getShort(0) & 0xffff;
         format = WalFormat.ofMagic(firstMagic).orElse(null);
         if (format == null) {
-            return stop("page at " + lsn(0) + " has magic " + Integer.toHexString(firstMagic)
-                    + ", not the WAL of a PostgreSQL version pitr reads (" + WalFormat.supportedRange() + ")");
+            return stop(
+                    null,
+                    0,
+                    ends,
+                    points,
+                    "page at " + lsn(0) + " has magic " + Integer.toHexString(firstMagic)
+                            + ", not the WAL of a PostgreSQL version pitr reads (" + WalFormat.supportedRange() + ")");
         }
         String page = checkPage(0, false, -1);
         if (page != null) {
-            return stop(page);
+            return stop(null, 0, ends, points, page);
         }
         long tliValue = Integer.toUnsignedLong(seg.getInt(4));
         if (tliValue == 0) {
             // found by fuzzing: a header naming timeline 0 is damage, not a reason to throw
-            return stop("page at " + lsn(0) + " names timeline 0");
+            return stop(null, 0, ends, points, "page at " + lsn(0) + " names timeline 0");
         }
-        tli = TimelineId.of(tliValue);
+        TimelineId tli = TimelineId.of(tliValue);
         int info = seg.getShort(2) & 0xffff;
         long pos = (info & XLP_LONG_HEADER) != 0 ? LONG_HEADER : SHORT_HEADER;
         if ((info & XLP_FIRST_IS_CONTRECORD) != 0) {
@@ -229,215 +220,174 @@ public final class WalRecords {
                 pos = overwrittenAt;
                 overwrittenAt = -1;
             } else if (err != null) {
-                return stop(err);
+                return stop(tli, 0, ends, points, err);
             } else {
                 pos = align(c.pos);
             }
         }
         complete = Math.min(pos, segSize);
-        linkFrom = prev;
+        int records = 0;
+        long linkFrom = prev;
         while (pos < segSize) {
             if (pos % PAGE == 0) {
                 // a record that starts a page starts after its header, and that is its LSN
                 String err = checkPage(pos, false, -1);
                 if (err != null) {
-                    return stop(err);
+                    return stop(tli, records, ends, points, err);
                 }
                 pos += SHORT_HEADER;
             }
-            long end = plainRecord(pos);
-            if (end > 0) {
-                records++;
-                prev = segStart + pos;
-                complete = Math.min(align(end), segSize);
-                pos = align(end);
+            Cursor c = new Cursor(pos);
+            // most records lie within one page of this segment: read them where they are, copying nothing
+            long inPage = PAGE - pos % PAGE;
+            long totLen;
+            if (inPage >= 4 && pos + 4 <= seg.limit()) {
+                totLen = Integer.toUnsignedLong(seg.getInt((int) pos));
             } else {
-                pos = record(pos);
-                if (pos < 0) {
-                    return result;
+                byte[] lenBytes = new byte[4];
+                String err = c.peek(lenBytes);
+                if (err != null) {
+                    return stop(tli, records, ends, points, err);
                 }
+                totLen = Integer.toUnsignedLong(
+                        ByteBuffer.wrap(lenBytes).order(ByteOrder.LITTLE_ENDIAN).getInt());
             }
-        }
-        return stop(null);
-    }
-
-    /**
-     * Reads the record at {@code pos} (every kind {@link #plainRecord} leaves) and returns where the next one starts,
-     * or -1 when reading ends here, with {@link #result} set.
-     */
-    private long record(long pos) {
-        Cursor c = new Cursor(pos);
-        // most records lie within one page of this segment: read them where they are, copying nothing
-        long inPage = PAGE - pos % PAGE;
-        long totLen;
-        if (inPage >= 4 && pos + 4 <= seg.limit()) {
-            totLen = Integer.toUnsignedLong(seg.getInt((int) pos));
-        } else {
-            byte[] lenBytes = new byte[4];
-            String err = c.peek(lenBytes);
+            if (totLen == 0) {
+                // zeroes: nothing was written past here (the end of the WAL written so far)
+                return stop(
+                        tli, records, ends, points, "no record at " + lsn(pos) + ": the rest of the segment is empty");
+            }
+            if (totLen < RECORD_HEADER || totLen > (1L << 30)) {
+                return stop(tli, records, ends, points, "invalid record length " + totLen + " at " + lsn(pos));
+            }
+            long atHand = (segSize - pos) + (next == null ? 0 : next.capacity());
+            if (totLen > atHand) {
+                pastEnd = totLen > segSize - pos;
+                // never allocate more than the WAL at hand could hold: a longer record is damage, or spans further
+                // segments
+                return stop(
+                        tli,
+                        records,
+                        ends,
+                        points,
+                        "record at " + lsn(pos) + " claims " + totLen + " bytes, more than the WAL at hand holds");
+            }
+            // the record (or, for one summed across pages, its header), and the CRC of what follows its header. Only
+            // records the index does not read are summed where they lie; the others are copied first, so that what is
+            // checked is what is read, even in a file still being written
+            ByteBuffer r;
+            CRC32C crc = new CRC32C();
+            String err = null;
+            boolean headerHere = inPage >= RECORD_HEADER && pos + RECORD_HEADER <= seg.limit();
+            int rmid = headerHere ? seg.get((int) pos + 17) & 0xff : -1;
+            int recInfo = headerHere ? seg.get((int) pos + 16) & 0xff : -1;
+            boolean inPlace = headerHere && !indexed(rmid, recInfo);
+            if (inPlace && totLen <= inPage && pos + totLen <= seg.limit()) {
+                r = seg.slice((int) pos, (int) totLen).order(ByteOrder.LITTLE_ENDIAN);
+                crc.update(r.slice(RECORD_HEADER, (int) totLen - RECORD_HEADER));
+                c.pos = pos + totLen;
+            } else if (inPlace) {
+                // a record across pages (a full-page image, mostly): summed piece by piece
+                r = seg.slice((int) pos, RECORD_HEADER).order(ByteOrder.LITTLE_ENDIAN);
+                c.pos = pos + RECORD_HEADER;
+                err = c.walk(
+                        totLen - RECORD_HEADER,
+                        totLen,
+                        false,
+                        RECORD_HEADER,
+                        (src, at, n, done) -> crc.update(src.slice(at, n)));
+            } else {
+                byte[] copy = new byte[(int) totLen];
+                err = c.read(copy);
+                r = ByteBuffer.wrap(copy).order(ByteOrder.LITTLE_ENDIAN);
+                crc.update(copy, RECORD_HEADER, copy.length - RECORD_HEADER);
+                rmid = copy[17] & 0xff;
+                recInfo = copy[16] & 0xff;
+            }
+            if (err != null && overwrittenAt >= 0 && overwrittenAt < segSize) {
+                // a crash cut this record off and recovery went on writing at that page: WAL goes on there, with a
+                // record that links back to the last complete one, as PostgreSQL reads it
+                pos = overwrittenAt;
+                overwrittenAt = -1;
+                continue;
+            }
             if (err != null) {
-                return end(err);
+                return stop(tli, records, ends, points, err);
             }
-            totLen = Integer.toUnsignedLong(
-                    ByteBuffer.wrap(lenBytes).order(ByteOrder.LITTLE_ENDIAN).getInt());
-        }
-        if (totLen == 0) {
-            // zeroes: nothing was written past here (the end of the WAL written so far)
-            return end("no record at " + lsn(pos) + ": the rest of the segment is empty");
-        }
-        if (totLen < RECORD_HEADER || totLen > (1L << 30)) {
-            return end("invalid record length " + totLen + " at " + lsn(pos));
-        }
-        long atHand = (segSize - pos) + (next == null ? 0 : next.capacity());
-        if (totLen > atHand) {
-            pastEnd = totLen > segSize - pos;
-            // never allocate more than the WAL at hand could hold: a longer record is damage, or spans further
-            // segments
-            return end("record at " + lsn(pos) + " claims " + totLen + " bytes, more than the WAL at hand holds");
-        }
-        // the record (or, for one summed across pages, its header), and the CRC of what follows its header. Only
-        // records the index does not read are summed where they lie; the others are copied first, so that what is
-        // checked is what is read, even in a file still being written
-        ByteBuffer r;
-        CRC32C crc = new CRC32C();
-        String err = null;
-        boolean headerHere = inPage >= RECORD_HEADER && pos + RECORD_HEADER <= seg.limit();
-        int rmid = headerHere ? seg.get((int) pos + 17) & 0xff : -1;
-        int recInfo = headerHere ? seg.get((int) pos + 16) & 0xff : -1;
-        boolean inPlace = headerHere && !indexed(rmid, recInfo);
-        if (inPlace && totLen <= inPage && pos + totLen <= seg.limit()) {
-            r = seg.slice((int) pos, (int) totLen).order(ByteOrder.LITTLE_ENDIAN);
-            crc.update(r.slice(RECORD_HEADER, (int) totLen - RECORD_HEADER));
-            c.pos = pos + totLen;
-        } else if (inPlace) {
-            // a record across pages (a full-page image, mostly): summed piece by piece
-            r = seg.slice((int) pos, RECORD_HEADER).order(ByteOrder.LITTLE_ENDIAN);
-            c.pos = pos + RECORD_HEADER;
-            err = c.walk(
-                    totLen - RECORD_HEADER,
-                    totLen,
-                    false,
-                    RECORD_HEADER,
-                    (src, at, n, done) -> crc.update(src.slice(at, n)));
-        } else {
-            byte[] copy = new byte[(int) totLen];
-            err = c.read(copy);
-            r = ByteBuffer.wrap(copy).order(ByteOrder.LITTLE_ENDIAN);
-            crc.update(copy, RECORD_HEADER, copy.length - RECORD_HEADER);
-            rmid = copy[17] & 0xff;
-            recInfo = copy[16] & 0xff;
-        }
-        if (err != null && overwrittenAt >= 0 && overwrittenAt < segSize) {
-            // a crash cut this record off and recovery went on writing at that page: WAL goes on there, with a
-            // record that links back to the last complete one, as PostgreSQL reads it
-            pos = overwrittenAt;
-            overwrittenAt = -1;
-            return pos;
-        }
-        if (err != null) {
-            return end(err);
-        }
-        long xlPrev = r.getLong(8);
-        if (prev >= 0 && xlPrev != prev) {
-            return end("record at " + lsn(pos) + " does not link back to " + new Lsn(prev)
-                    + (records == 0 && prev == linkFrom ? ", the previous segment's last record" : ""));
-        }
-        crc.update(r.slice(0, 20));
-        if ((int) crc.getValue() != r.getInt(20)) {
-            return end("record at " + lsn(pos) + " fails its CRC");
-        }
-        records++;
-        // where the next record would start, as PostgreSQL counts the end of the WAL
-        complete = Math.min(align(c.pos), segSize);
-        long recLsn = segStart + pos;
-        if (!inPlace && indexed(rmid, recInfo)) {
-            byte[] rec = r.array();
-            byte[] main = mainData(rec, format);
-            if (main == null) {
-                return end("record at " + lsn(pos) + " has malformed block headers");
+            long xlPrev = r.getLong(8);
+            if (prev >= 0 && xlPrev != prev) {
+                return stop(
+                        tli,
+                        records,
+                        ends,
+                        points,
+                        "record at " + lsn(pos) + " does not link back to " + new Lsn(prev)
+                                + (records == 0 && prev == linkFrom ? ", the previous segment's last record" : ""));
             }
-            if (rmid == RM_XACT) {
-                int op = recInfo & XACT_OPMASK;
-                // commit, abort, commit prepared, abort prepared: the data begins with the transaction's end time
-                if ((op == XACT_COMMIT || op == XACT_ABORT || op == XACT_COMMIT_PREPARED || op == XACT_ABORT_PREPARED)
-                        && main.length >= 8) {
-                    long xid = endedXid(recInfo, main, format, Integer.toUnsignedLong(r.getInt(4)));
-                    if (xid < 0) {
-                        return end("record at " + lsn(pos) + " has a malformed transaction record");
+            crc.update(r.slice(0, 20));
+            if ((int) crc.getValue() != r.getInt(20)) {
+                return stop(tli, records, ends, points, "record at " + lsn(pos) + " fails its CRC");
+            }
+            records++;
+            // where the next record would start, as PostgreSQL counts the end of the WAL
+            complete = Math.min(align(c.pos), segSize);
+            long recLsn = segStart + pos;
+            if (!inPlace && indexed(rmid, recInfo)) {
+                byte[] rec = r.array();
+                byte[] main = mainData(rec, format);
+                if (main == null) {
+                    return stop(tli, records, ends, points, "record at " + lsn(pos) + " has malformed block headers");
+                }
+                if (rmid == RM_XACT) {
+                    int op = recInfo & XACT_OPMASK;
+                    // commit, abort, commit prepared, abort prepared: the data begins with the transaction's end time
+                    if ((op == XACT_COMMIT
+                                    || op == XACT_ABORT
+                                    || op == XACT_COMMIT_PREPARED
+                                    || op == XACT_ABORT_PREPARED)
+                            && main.length >= 8) {
+                        long xid = endedXid(recInfo, main, format, Integer.toUnsignedLong(r.getInt(4)));
+                        if (xid < 0) {
+                            return stop(
+                                    tli,
+                                    records,
+                                    ends,
+                                    points,
+                                    "record at " + lsn(pos) + " has a malformed transaction record");
+                        }
+                        ends.add(new TransactionEnd(
+                                new Lsn(recLsn),
+                                xid,
+                                op == XACT_COMMIT || op == XACT_COMMIT_PREPARED,
+                                timestamp(ByteBuffer.wrap(main)
+                                        .order(ByteOrder.LITTLE_ENDIAN)
+                                        .getLong(0))));
                     }
-                    ends.add(new TransactionEnd(
+                } else if (main.length >= 8) {
+                    int nul = 8;
+                    while (nul < main.length && main[nul] != 0) {
+                        nul++;
+                    }
+                    points.add(new RestorePoint(
                             new Lsn(recLsn),
-                            xid,
-                            op == XACT_COMMIT || op == XACT_COMMIT_PREPARED,
+                            new String(main, 8, nul - 8, StandardCharsets.UTF_8),
                             timestamp(ByteBuffer.wrap(main)
                                     .order(ByteOrder.LITTLE_ENDIAN)
                                     .getLong(0))));
                 }
-            } else if (main.length >= 8) {
-                int nul = 8;
-                while (nul < main.length && main[nul] != 0) {
-                    nul++;
-                }
-                points.add(new RestorePoint(
-                        new Lsn(recLsn),
-                        new String(main, 8, nul - 8, StandardCharsets.UTF_8),
-                        timestamp(ByteBuffer.wrap(main)
-                                .order(ByteOrder.LITTLE_ENDIAN)
-                                .getLong(0))));
+            }
+            if (rmid == RM_XLOG && (recInfo & 0xf0) == XLOG_SWITCH) {
+                prev = recLsn;
+                return new Result(tli, records, ends, points, true, null, false, complete, format, lastRecord(records));
+            }
+            prev = recLsn;
+            pos = align(c.pos);
+            if (c.pos >= segSize) {
+                // the record ended in the next segment: this segment is done
+                return stop(tli, records, ends, points, null);
             }
         }
-        if (rmid == RM_XLOG && (recInfo & 0xf0) == XLOG_SWITCH) {
-            prev = recLsn;
-            result = new Result(tli, records, ends, points, true, null, false, complete, format, lastRecord(records));
-            return -1;
-        }
-        prev = recLsn;
-        pos = align(c.pos);
-        if (c.pos >= segSize) {
-            // the record ended in the next segment: this segment is done
-            return end(null);
-        }
-        return pos;
-    }
-
-    /** Ends reading with {@code why} (null: at the segment's end): sets {@link #result}, returns -1. */
-    private long end(String why) {
-        result = stop(why);
-        return -1;
-    }
-
-    /** What {@link #plainRecord} sums, reused: it reads one record after another. */
-    private final CRC32C plainCrc = new CRC32C();
-
-    /**
-     * Most records: one the index does not read, not a segment switch, lying whole in its page and before the
-     * segment's end. When the record at {@code pos} is one, links back to the one before it and passes its CRC, returns
-     * where it ends; else -1, and the general path reads it again and says what is wrong. A small method of its own, so
-     * that the loop over a segment's records is compiled (and run) as little code.
-     */
-    private long plainRecord(long pos) {
-        long inPage = PAGE - pos % PAGE;
-        if (inPage < RECORD_HEADER || pos + RECORD_HEADER > seg.limit()) {
-            return -1;
-        }
-        int p = (int) pos;
-        long totLen = Integer.toUnsignedLong(seg.getInt(p));
-        if (totLen < RECORD_HEADER || totLen > inPage || pos + totLen >= segSize || pos + totLen > seg.limit()) {
-            return -1;
-        }
-        int rmid = seg.get(p + 17) & 0xff;
-        int info = seg.get(p + 16) & 0xff;
-        if (indexed(rmid, info) || (rmid == RM_XLOG && (info & 0xf0) == XLOG_SWITCH)) {
-            return -1;
-        }
-        if (prev >= 0 && seg.getLong(p + 8) != prev) {
-            return -1;
-        }
-        CRC32C crc = plainCrc;
-        crc.reset();
-        crc.update(plainView.limit(p + (int) totLen).position(p + RECORD_HEADER));
-        crc.update(plainView.limit(p + 20).position(p));
-        return (int) crc.getValue() == seg.getInt(p + 20) ? pos + totLen : -1;
+        return stop(tli, records, ends, points, null);
     }
 
     /** Whether the index reads the record's data: a transaction's end or a restore point. */
@@ -445,7 +395,7 @@ public final class WalRecords {
         return rmid == RM_XACT || (rmid == RM_XLOG && (info & 0xf0) == XLOG_RESTORE_POINT);
     }
 
-    private Result stop(String why) {
+    private Result stop(TimelineId tli, int records, List<TransactionEnd> ends, List<RestorePoint> points, String why) {
         return new Result(
                 tli, records, ends, points, false, why, why != null && pastEnd, complete, format, lastRecord(records));
     }
