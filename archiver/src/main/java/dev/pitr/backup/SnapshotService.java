@@ -231,8 +231,8 @@ public final class SnapshotService {
      * started ({@link ChangedBlocks}), and every other file whole; the primary still sends every byte.
      */
     public SnapshotRecord create(String label, Mode mode, java.util.function.LongFunction<Progress> progress) {
-        Optional<Parent> parent = parent(mode);
         Server server = server();
+        Optional<Parent> parent = parent(mode, server);
         Progress shown = progress.apply(server.estimatedSize());
         boolean onServer = parent.isEmpty() && onServer(server);
         if (onServer && compression == Compression.AUTO) {
@@ -518,7 +518,7 @@ public final class SnapshotService {
      * wal_log_hints}), without which a page whose hint bits alone changed keeps its old LSN, for a block-level one.
      * Empty for a full, with the reason logged.
      */
-    private Optional<Parent> parent(Mode mode) {
+    private Optional<Parent> parent(Mode mode, Server server) {
         int limit = mode == Mode.FULL ? 0 : mode == Mode.INCREMENTAL ? maxChain : Math.min(fullEvery, maxChain);
         if (limit <= 0) {
             if (mode == Mode.INCREMENTAL) {
@@ -526,8 +526,7 @@ public final class SnapshotService {
             }
             return Optional.empty();
         }
-        boolean summarized = Primary.major(primary.queryOne("SHOW server_version_num")) >= 17
-                && "on".equals(primary.queryOne("SELECT current_setting('summarize_wal')"));
+        boolean summarized = server.summarizesWal();
         if (incrementalKind == SnapshotLineage.Kind.NATIVE && !summarized) {
             log("taking a full snapshot: snapshot.incremental_kind is native, and PostgreSQL's own incremental backups"
                     + " need PostgreSQL 17 or later with summarize_wal = on");

@@ -76,11 +76,6 @@ public final class PgTools {
                 : new PgTools(configured, dir, null, osUser);
     }
 
-    /** The programs that serve {@code primary}'s version (one query). */
-    public PgTools forServer(Primary primary) {
-        return forMajor(Primary.major(primary.queryOne("SHOW server_version_num")));
-    }
-
     /**
      * For the demo, which starts a server of its own: the newest version whose server programs are installed where the
      * setting looks, or the setting itself when it names no version.
